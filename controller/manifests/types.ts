@@ -1,0 +1,89 @@
+import type { Cluster, Site } from "./schema-types";
+
+export type { Cluster, Site };
+
+/** A problem in the manifests repository, located for an operator. */
+export interface ManifestError {
+  /** Path relative to the repository root, e.g. `sites/acme.yaml`. */
+  readonly file: string;
+  /** 1-based; 0 when the problem concerns the file as a whole (missing, too big, unreadable). */
+  readonly line: number;
+  readonly column: number;
+  /** Field path, e.g. `spec.domains[1]`; empty for the whole document. */
+  readonly path: string;
+  readonly message: string;
+  /** The site the file belongs to (from its file name), when it is a site manifest. */
+  readonly site?: string;
+}
+
+export interface Resources {
+  readonly memoryBytes?: number;
+  readonly nanoCpus?: number;
+}
+
+/** A site with every default applied (schema defaults, then simulium.yaml defaults). Plain data. */
+export interface ResolvedSite {
+  readonly name: string;
+  /** Manifest file, relative to the repository root. */
+  readonly file: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly suspend: boolean;
+  readonly deletionPolicy: "Retain" | "Delete";
+  readonly domains: readonly string[];
+  readonly web: {
+    readonly image: string;
+    readonly replicas: number;
+    readonly port: number;
+    readonly command?: readonly string[];
+    readonly env: Readonly<Record<string, string>>;
+    readonly resources: Resources;
+    readonly healthcheck: { readonly path: string; readonly interval: number; readonly timeout: number };
+  };
+  readonly database?: {
+    readonly image: string;
+    readonly name: string;
+    readonly user: string;
+    readonly env: Readonly<Record<string, string>>;
+    readonly resources: Resources;
+  };
+  readonly volumes: readonly { readonly name: string; readonly mountPath: string; readonly readOnly: boolean }[];
+  readonly secrets: readonly { readonly name: string; readonly generate: { readonly length: number; readonly rotation: number } }[];
+  readonly cron: readonly {
+    readonly name: string;
+    readonly schedule: string;
+    readonly command: readonly string[];
+    readonly timeout: number;
+    readonly allowOverlap: boolean;
+  }[];
+  readonly backup?: { readonly schedule: string; readonly keep: number };
+  readonly placement: { readonly constraints: readonly string[] };
+}
+
+/** simulium.yaml with every default applied. */
+export interface ResolvedCluster {
+  readonly instance: string;
+  readonly endpointMode: "vip" | "dnsrr";
+  readonly timeZone: string;
+  readonly volumes: { readonly driver: string; readonly options: Readonly<Record<string, string>> };
+  readonly registryAuth?: { readonly configFile: string };
+  readonly update: { readonly monitorSeconds: number; readonly timeoutSeconds: number };
+  readonly varnish: {
+    readonly image?: string;
+    readonly port: number;
+    readonly replicas: number;
+    readonly cacheSize: string;
+    readonly vcl: { readonly recv?: string; readonly backendResponse?: string; readonly deliver?: string };
+  };
+}
+
+/**
+ * What loading a repository gives: the valid sites, and every problem found. A broken site
+ * file excludes only that site (its name is in `invalidSites`, so the controller leaves it as
+ * it runs); a broken simulium.yaml makes `cluster` undefined and nothing may be converged.
+ */
+export interface LoadResult {
+  readonly cluster?: ResolvedCluster;
+  readonly sites: readonly ResolvedSite[];
+  readonly invalidSites: readonly string[];
+  readonly errors: readonly ManifestError[];
+}
