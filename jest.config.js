@@ -15,7 +15,7 @@ module.exports = {
       transform: { "^.+\\.ts$": tsJest },
       testEnvironment: "node",
       globalSetup: "<rootDir>/test/harness/global-setup.ts",
-      testTimeout: 600000,
+      setupFilesAfterEnv: ["<rootDir>/test/support/integration-timeout.ts"],
     },
   ],
 };

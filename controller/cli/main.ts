@@ -1,6 +1,17 @@
 #!/usr/bin/env node
 import { Command, Option } from "commander";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { registerCommands } from "./commands";
+
+/** The version in package.json, found upwards from here (the source tree or dist/). */
+function packageVersion(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, "package.json");
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+  }
+  return "unknown";
+}
 
 /** Exit codes: 0 ok, 1 error; `plan --detailed-exitcode` adds 2 for pending changes. */
 export function buildProgram(): Command {
@@ -8,7 +19,7 @@ export function buildProgram(): Command {
   program
     .name("simulium")
     .description("GitOps controller for Drupal + CiviCRM sites on Docker Swarm")
-    .version(require("../../package.json").version as string)
+    .version(packageVersion())
     .addOption(new Option("--log-format <format>", "log output format").choices(["json", "pretty"]))
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)")
     .showHelpAfterError();

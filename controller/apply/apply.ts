@@ -1,0 +1,253 @@
+import type Docker from "dockerode";
+import { LABEL } from "../desired/labels";
+import type { ServiceSpec } from "../desired/types";
+import { engineMessage, engineStatus } from "../engine/docker";
+import type { ApiServiceSpec } from "../engine/api-types";
+import type { AuthLookup, RegistryAuth } from "../engine/registry-auth";
+import type { Logger } from "../log";
+import { fingerprintOfShape } from "../live/fingerprint";
+import { readLive } from "../live/read";
+import type { LiveState } from "../live/types";
+import type { Action, DeleteAction, Plan } from "../plan/types";
+import { evaluateService } from "./convergence";
+import { generateSecret } from "./secret-value";
+import { serviceSpecToApi } from "./service-spec";
+
+export interface ApplyOptions {
+  readonly instance: string;
+  readonly commit: string;
+  readonly auth: AuthLookup;
+  readonly timeoutSeconds: number;
+  readonly log: Logger;
+  readonly pollMs?: number;
+}
+
+export type SiteState = "converged" | "failed" | "unchanged" | "removed" | "retained";
+
+export interface SiteOutcome {
+  /** null for the instance's shared objects. */
+  readonly site: string | null;
+  readonly state: SiteState;
+  readonly error?: string;
+  /** Actions executed (retain is not an action on the engine). */
+  readonly applied: number;
+}
+
+export interface ApplyResult {
+  readonly sites: readonly SiteOutcome[];
+  readonly ok: boolean;
+}
+
+/** A site's failure, with the action it happened on. */
+class SiteFailure extends Error {}
+
+/**
+ * Executes a plan, one site at a time, then waits for what changed to converge. One site's
+ * failure never stops the others. Removals that need the old tasks gone (superseded secrets,
+ * networks, volumes) run only after the wait, and a site whose update failed keeps its old
+ * secrets: the rolled-back tasks still use them.
+ */
+export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opts: ApplyOptions): Promise<ApplyResult> {
+  const ids = {
+    networks: new Map(live.networks.map((n) => [n.name, n.id])),
+    secrets: new Map(live.secrets.map((s) => [s.name, s.id])),
+  };
+  const groups = groupBySite(plan.actions);
+  const failures = new Map<string | null, string>();
+  const applied = new Map<string | null, number>();
+  const watch: { site: string | null; spec: ServiceSpec }[] = [];
+  const bump = (site: string | null) => applied.set(site, (applied.get(site) ?? 0) + 1);
+
+  // Shared objects first: every site's web service joins the edge network.
+  for (const [site, actions] of groups) {
+    if (site !== null && failures.has(null)) {
+      failures.set(site, `shared objects failed: ${failures.get(null)}`);
+      continue;
+    }
+    for (const action of actions) {
+      if (action.op === "retain" || (action.op === "delete" && action.kind !== "service")) continue;
+      try {
+        await execute(docker, action, ids, opts);
+        bump(site);
+        if (action.kind === "service" && action.op !== "delete") watch.push({ site, spec: action.spec as ServiceSpec });
+      } catch (err) {
+        const message = `${action.op} ${action.kind} ${action.name}: ${describeFailure(err, action, opts.instance)}`;
+        failures.set(site, message);
+        opts.log.error({ site, object: action.name, kind: action.kind, op: action.op, commit: opts.commit, err: message }, "action failed");
+        break;
+      }
+    }
+  }
+
+  const removedServices = plan.actions.filter((a) => a.op === "delete" && a.kind === "service").map((a) => (a as DeleteAction).id);
+  const waitFailures = await waitForConvergence(docker, opts, watch, removedServices, failures);
+  for (const [site, reason] of waitFailures) failures.set(site, reason);
+
+  for (const [site, actions] of groups) {
+    const later = actions.filter((a): a is DeleteAction => a.op === "delete" && a.kind !== "service");
+    for (const action of later) {
+      if (failures.has(site) && action.kind === "secret") continue;
+      try {
+        await removeWhenFree(docker, action, opts);
+        bump(site);
+      } catch (err) {
+        const message = `${action.op} ${action.kind} ${action.name}: ${engineMessage(err)}`;
+        failures.set(site, failures.get(site) ?? message);
+        opts.log.error({ site, object: action.name, kind: action.kind, op: "delete", commit: opts.commit, err: message }, "action failed");
+      }
+    }
+  }
+
+  const sites: SiteOutcome[] = [];
+  for (const p of plan.sites) {
+    const site = p.site;
+    const error = failures.get(site);
+    const count = applied.get(site) ?? 0;
+    let state: SiteState;
+    if (error) state = "failed";
+    else if (p.state === "removed") state = "removed";
+    else if (p.state === "retained") state = "retained";
+    else state = count > 0 ? "converged" : "unchanged";
+    if (p.state === "suspended" || p.state === "invalid") continue;
+    sites.push({ site, state, applied: count, ...(error ? { error } : {}) });
+  }
+  if (failures.has(null)) sites.unshift({ site: null, state: "failed", applied: applied.get(null) ?? 0, error: failures.get(null) });
+  return { sites, ok: failures.size === 0 };
+}
+
+function groupBySite(actions: readonly Action[]): Map<string | null, Action[]> {
+  const groups = new Map<string | null, Action[]>([[null, []]]);
+  for (const a of actions) groups.set(a.site, [...(groups.get(a.site) ?? []), a]);
+  return groups;
+}
+
+interface IdMaps {
+  readonly networks: Map<string, string>;
+  readonly secrets: Map<string, string>;
+}
+
+async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyOptions): Promise<void> {
+  const audit = { site: action.site, object: action.name, kind: action.kind, op: action.op, commit: opts.commit };
+  if (action.op === "delete") {
+    await docker.getService(action.id).remove();
+    opts.log.info({ ...audit, reason: action.reason }, "audit: service removed");
+    return;
+  }
+  if (action.op === "retain") return;
+  const labels = { ...action.spec.labels, [LABEL.commit]: opts.commit };
+  const spec = action.spec;
+  if (action.op === "create") {
+    switch (spec.kind) {
+      case "network": {
+        const net = await docker.createNetwork({ Name: spec.name, Driver: spec.driver, Attachable: spec.attachable, CheckDuplicate: true, Labels: labels });
+        ids.networks.set(spec.name, net.id);
+        break;
+      }
+      case "volume":
+        await docker.createVolume({ Name: spec.name, Driver: spec.driver, DriverOpts: { ...spec.options }, Labels: labels });
+        break;
+      case "secret": {
+        const value = generateSecret(spec.source.generate.length);
+        const created = (await docker.createSecret({ Name: spec.name, Labels: labels, Data: Buffer.from(value).toString("base64") })) as { id?: string; ID?: string };
+        ids.secrets.set(spec.name, created.id ?? created.ID ?? "");
+        break;
+      }
+      case "service":
+        await (docker as unknown as WithAuth).createService(opts.auth(spec.shape.image), serviceSpecToApi(spec, labels, lookups(ids)));
+        break;
+    }
+    opts.log.info({ ...audit, changes: action.changes }, `audit: ${spec.kind} created`);
+    return;
+  }
+  const apiSpec = serviceSpecToApi(action.spec, labels, lookups(ids));
+  const service = docker.getService(action.id) as unknown as WithAuth;
+  await service.update(opts.auth(action.spec.shape.image), { ...apiSpec, version: action.version });
+  opts.log.info({ ...audit, drift: action.drift, changes: action.changes }, "audit: service updated");
+}
+
+/**
+ * dockerode's create/update take the registry credentials as a first argument (sent as
+ * X-Registry-Auth), but its typings lose that overload; this is the shape it really has.
+ */
+interface WithAuth {
+  createService(auth: RegistryAuth | undefined, spec: ApiServiceSpec): Promise<unknown>;
+  update(auth: RegistryAuth | undefined, spec: ApiServiceSpec & { version: number }): Promise<unknown>;
+}
+
+function lookups(ids: IdMaps) {
+  const get = (map: Map<string, string>, what: string) => (name: string) => {
+    const id = map.get(name);
+    if (!id) throw new SiteFailure(`${what} ${name} does not exist`);
+    return id;
+  };
+  return { networkId: get(ids.networks, "network"), secretId: get(ids.secrets, "secret") };
+}
+
+/**
+ * Polls with two list calls per tick (services, tasks) until every touched service has
+ * converged or failed, and the tasks of removed services are gone, or the timeout passes.
+ */
+async function waitForConvergence(
+  docker: Docker,
+  opts: ApplyOptions,
+  watch: readonly { site: string | null; spec: ServiceSpec }[],
+  removed: readonly string[],
+  failures: ReadonlyMap<string | null, string>,
+): Promise<Map<string | null, string>> {
+  const out = new Map<string | null, string>();
+  const pending = new Map(watch.filter((w) => !failures.has(w.site)).map((w) => [w.spec.name, w]));
+  const gone = new Set(removed);
+  const deadline = Date.now() + opts.timeoutSeconds * 1000;
+  while ((pending.size > 0 || gone.size > 0) && Date.now() < deadline) {
+    const live = await readLive(docker, opts.instance);
+    for (const [name, w] of pending) {
+      const service = live.services.find((s) => s.name === name);
+      if (!service) {
+        out.set(w.site, `service ${name} disappeared while converging`);
+        pending.delete(name);
+        continue;
+      }
+      const verdict = evaluateService(service, live.tasks, { fingerprint: fingerprintOfShape(w.spec.shape), replicas: w.spec.shape.replicas });
+      if (verdict.state === "converged") pending.delete(name);
+      if (verdict.state === "failed") {
+        out.set(w.site, `service ${name}: ${verdict.reason}`);
+        pending.delete(name);
+      }
+    }
+    for (const id of gone) if (!live.tasks.some((t) => t.serviceId === id)) gone.delete(id);
+    if (pending.size > 0 || gone.size > 0) await sleep(opts.pollMs ?? 1000);
+  }
+  for (const [name, w] of pending) {
+    out.set(w.site, out.get(w.site) ?? `service ${name} did not converge within ${opts.timeoutSeconds}s`);
+  }
+  return out;
+}
+
+/** Volumes and networks stay "in use" for a moment after their last task stops. */
+async function removeWhenFree(docker: Docker, action: DeleteAction, opts: ApplyOptions): Promise<void> {
+  const deadline = Date.now() + Math.min(opts.timeoutSeconds, 60) * 1000;
+  for (;;) {
+    try {
+      if (action.kind === "secret") await docker.getSecret(action.id).remove();
+      else if (action.kind === "volume") await docker.getVolume(action.id).remove();
+      else await docker.getNetwork(action.id).remove();
+      opts.log.info({ site: action.site, object: action.name, kind: action.kind, op: "delete", reason: action.reason, commit: opts.commit }, `audit: ${action.kind} removed`);
+      return;
+    } catch (err) {
+      if (engineStatus(err) === 404) return;
+      const inUse = /in use|active endpoints/i.test(engineMessage(err));
+      if (!inUse || Date.now() > deadline) throw err;
+      await sleep(opts.pollMs ?? 1000);
+    }
+  }
+}
+
+function describeFailure(err: unknown, action: Action, instance: string): string {
+  if (err instanceof SiteFailure) return err.message;
+  if (action.op === "create" && engineStatus(err) === 409) {
+    return `an object with this name already exists and is not owned by instance "${instance}" (another instance, or made by hand); simulium never touches what it does not own: rename the site or remove that object`;
+  }
+  return engineMessage(err);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

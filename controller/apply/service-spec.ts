@@ -1,0 +1,59 @@
+import type { ApiServiceSpec, ApiUpdateConfig } from "../engine/api-types";
+import type { ServiceSpec, UpdatePolicy } from "../desired/types";
+
+const NS_PER_SECOND = 1e9;
+
+export interface IdLookup {
+  readonly networkId: (name: string) => string;
+  readonly secretId: (name: string) => string;
+}
+
+/** simulium's service spec → the engine's, with the object labels (commit included) on top. */
+export function serviceSpecToApi(spec: ServiceSpec, labels: Readonly<Record<string, string>>, ids: IdLookup): ApiServiceSpec {
+  const s = spec.shape;
+  const limits: { NanoCPUs?: number; MemoryBytes?: number } = {};
+  if (s.nanoCpus !== null) limits.NanoCPUs = s.nanoCpus;
+  if (s.memoryBytes !== null) limits.MemoryBytes = s.memoryBytes;
+  return {
+    Name: spec.name,
+    Labels: { ...labels },
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: s.image,
+        Labels: { ...s.taskLabels },
+        ...(s.args ? { Args: [...s.args] } : {}),
+        Env: Object.entries(s.env)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, v]) => `${k}=${v}`),
+        Mounts: s.mounts.map((m) => ({ Type: "volume", Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
+        Secrets: s.secrets.map((r) => ({
+          File: { Name: r.target, UID: "0", GID: "0", Mode: 0o444 },
+          SecretID: ids.secretId(r.secretName),
+          SecretName: r.secretName,
+        })),
+      },
+      Resources: { Limits: limits },
+      RestartPolicy: { Condition: "any", Delay: 5 * NS_PER_SECOND, MaxAttempts: 0 },
+      Placement: { Constraints: [...s.constraints] },
+      Networks: s.networks.map((n) => ({ Target: ids.networkId(n) })),
+    },
+    Mode: { Replicated: { Replicas: s.replicas } },
+    UpdateConfig: updateToApi(s.update),
+    RollbackConfig: { ...updateToApi(s.update), FailureAction: "pause" },
+    EndpointSpec: {
+      Mode: s.endpointMode,
+      Ports: s.ports.map((p) => ({ Protocol: p.protocol, TargetPort: p.target, PublishedPort: p.published, PublishMode: p.mode })),
+    },
+  };
+}
+
+function updateToApi(u: UpdatePolicy): ApiUpdateConfig {
+  return {
+    Parallelism: u.parallelism,
+    Delay: 0,
+    FailureAction: u.failureAction,
+    Monitor: u.monitorSeconds * NS_PER_SECOND,
+    MaxFailureRatio: 0,
+    Order: u.order,
+  };
+}

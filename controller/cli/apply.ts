@@ -1,0 +1,84 @@
+import { Command } from "commander";
+import { applyPlan, ApplyResult } from "../apply/apply";
+import { connectDocker } from "../engine/docker";
+import { loadRegistryAuth } from "../engine/registry-auth";
+import { formatError } from "../manifests/format";
+import { massDeletion } from "../plan/guard";
+import { renderPlanText } from "../plan/render";
+import { restrictPlan } from "../plan/restrict";
+import { isMutation } from "../plan/types";
+import { planRepo } from "../reconcile/pipeline";
+import { MassDeletionRefused } from "../reconcile/reconcile";
+import { commitOf } from "../source/commit";
+import { loggerFor } from "./context";
+
+interface ApplyCliOptions {
+  repo: string;
+  instance?: string;
+  site: string[];
+  yes?: boolean;
+  allowMassDelete?: boolean;
+  json?: boolean;
+  timeout?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command("apply")
+    .description("converge the swarm to the manifests: plan, execute, wait for every site")
+    .option("--repo <dir>", "manifests repository (a working tree)", ".")
+    .option("--instance <name>", "controller instance (overrides simulium.yaml)")
+    .option("--site <name...>", "only these sites", [])
+    .option("--yes", "do not ask for confirmation (required without a terminal)")
+    .option("--allow-mass-delete", "allow a plan that removes more than half of the running sites")
+    .option("--timeout <seconds>", "how long to wait for services to converge")
+    .option("--json", "print the per-site result as JSON")
+    .action(async (opts: ApplyCliOptions, cmd: Command) => {
+      const log = loggerFor(cmd);
+      const docker = connectDocker();
+      const ctx = await planRepo(docker, opts.repo, { instance: opts.instance });
+      const plan = restrictPlan(ctx.plan, opts.site);
+      for (const e of plan.errors) process.stderr.write(`error: ${formatError(e)} (this site is left as it runs)\n`);
+      if (!opts.json) process.stdout.write(renderPlanText(plan));
+      const mass = massDeletion(plan, ctx.live);
+      if (mass && !opts.allowMassDelete) {
+        throw new MassDeletionRefused(mass.removing, mass.running);
+      }
+      if (plan.actions.some(isMutation) && !opts.yes) {
+        if (!(await confirm())) throw new Error("apply cancelled");
+      }
+      const commit = await commitOf(opts.repo);
+      const result = await applyPlan(docker, plan, ctx.live, {
+        instance: ctx.cluster.instance,
+        commit,
+        auth: await loadRegistryAuth(ctx.cluster.registryAuth?.configFile),
+        timeoutSeconds: opts.timeout ? Number(opts.timeout) : ctx.cluster.update.timeoutSeconds,
+        log,
+      });
+      printResult(result, opts.json === true);
+      if (!result.ok || plan.errors.length > 0) process.exitCode = 1;
+    });
+}
+
+function printResult(result: ApplyResult, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+    return;
+  }
+  process.stdout.write("\n");
+  for (const s of result.sites) {
+    const name = s.site ?? "(shared)";
+    process.stdout.write(`${name.padEnd(24)} ${s.state.padEnd(10)} ${s.applied} action(s)${s.error ? `  ${s.error}` : ""}\n`);
+  }
+}
+
+async function confirm(): Promise<boolean> {
+  if (!process.stdin.isTTY) throw new Error("changes are pending and there is no terminal to confirm them: pass --yes");
+  const { createInterface } = await import("node:readline/promises");
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question("Apply these changes? Only 'yes' is accepted: ")).trim() === "yes";
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,38 @@
+import { Command } from "commander";
+import { connectDocker } from "../engine/docker";
+import { formatError } from "../manifests/format";
+import { planRepo } from "../reconcile/pipeline";
+import { isMutation } from "../plan/types";
+import { planToJson, renderPlanText } from "../plan/render";
+import { restrictPlan } from "../plan/restrict";
+
+interface PlanOptions {
+  repo: string;
+  instance?: string;
+  site: string[];
+  json?: boolean;
+  detailedExitcode?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("plan")
+    .description("show what apply would change, grouped by site (nothing is changed)")
+    .option("--repo <dir>", "manifests repository (a working tree)", ".")
+    .option("--instance <name>", "controller instance (overrides simulium.yaml)")
+    .option("--site <name...>", "only these sites", [])
+    .option("--json", "print the plan as JSON")
+    .option("--detailed-exitcode", "exit 0 when there is nothing to do, 2 when changes are pending, 1 on error")
+    .action(async (opts: PlanOptions) => {
+      const ctx = await planRepo(connectDocker(), opts.repo, { instance: opts.instance });
+      const plan = restrictPlan(ctx.plan, opts.site);
+      if (opts.json) process.stdout.write(JSON.stringify(planToJson(plan), null, 2) + "\n");
+      else {
+        for (const e of plan.errors) process.stdout.write(`error: ${formatError(e)}\n`);
+        process.stdout.write(renderPlanText(plan));
+      }
+      const pending = plan.actions.some(isMutation);
+      if (plan.errors.length > 0) process.exitCode = 1;
+      else if (opts.detailedExitcode && pending) process.exitCode = 2;
+    });
+}

@@ -1,0 +1,45 @@
+import { Command } from "commander";
+import { connectDocker } from "../engine/docker";
+import { readLive } from "../live/read";
+import { loadRepo } from "../manifests/load";
+import { renderDesired } from "../desired/render";
+import { makePlan } from "../plan/plan";
+import { effectiveCluster } from "../reconcile/pipeline";
+import { siteStatuses, SiteStatus } from "../reconcile/status";
+
+interface StatusOptions {
+  repo: string;
+  instance?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("status")
+    .description("per site: applied commit, state, tasks running/desired, last error")
+    .argument("[site]", "only this site")
+    .option("--repo <dir>", "manifests repository, to also report drift, suspended and invalid sites", ".")
+    .option("--instance <name>", "controller instance (overrides simulium.yaml)")
+    .option("--json", "print JSON")
+    .action(async (site: string | undefined, opts: StatusOptions) => {
+      const docker = connectDocker();
+      const load = await loadRepo(opts.repo);
+      const cluster = effectiveCluster(load, opts.instance);
+      const live = await readLive(docker, cluster.instance);
+      const plan = makePlan(renderDesired({ sites: load.sites, cluster, invalidSites: load.invalidSites }), live, load.errors);
+      const statuses = siteStatuses(live, plan).filter((s) => !site || s.site === site);
+      if (site && statuses.length === 0) throw new Error(`no site named "${site}" in the manifests or on the swarm`);
+      if (opts.json) process.stdout.write(JSON.stringify({ instance: cluster.instance, sites: statuses }, null, 2) + "\n");
+      else process.stdout.write(renderStatus(statuses));
+      if (statuses.some((s) => s.state === "failed" || s.state === "invalid")) process.exitCode = 1;
+    });
+}
+
+function renderStatus(statuses: readonly SiteStatus[]): string {
+  const rows = [["SITE", "STATE", "TASKS", "COMMIT", "LAST ERROR"]];
+  for (const s of statuses) {
+    rows.push([s.site, s.state, `${s.tasks.running}/${s.tasks.desired}`, (s.commit ?? "-").slice(0, 12), s.lastError ?? ""]);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd()).join("\n") + "\n";
+}

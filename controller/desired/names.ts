@@ -1,0 +1,25 @@
+/**
+ * Object names. Swarm limits: service, network and volume names at most 63 characters,
+ * secret and config names at most 64. The validator checks manifests against these
+ * functions, so what validates always renders.
+ */
+export const SECRET_HASH_LENGTH = 10;
+export const MAX_SECRET_NAME = 64;
+export const MAX_OBJECT_NAME = 63;
+
+export const names = {
+  siteNetwork: (site: string) => `${site}_default`,
+  edgeNetwork: (instance: string) => `${instance}_edge`,
+  service: (site: string, role: "web" | "db") => `${site}_${role}`,
+  varnishService: (instance: string) => `${instance}_varnish`,
+  volume: (site: string, volume: string) => `${site}_${volume}`,
+  dbVolume: (site: string) => `${site}_db-data`,
+  secret: (site: string, secret: string, hash: string) => `${site}_${secret}-${hash}`,
+  /** Longest a secret name can render to, for validation before any hash exists. */
+  secretLength: (site: string, secret: string) => site.length + 1 + secret.length + 1 + SECRET_HASH_LENGTH,
+} as const;
+
+export const DB_VOLUME = "db-data";
+export const DB_PASSWORD = "db-password";
+export const DB_ROOT_PASSWORD = "db-root-password";
+export const DB_DATA_PATH = "/var/lib/mysql";

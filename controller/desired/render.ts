@@ -1,0 +1,208 @@
+import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
+import { shortHash } from "./hash";
+import { LABEL } from "./labels";
+import { DB_DATA_PATH, DB_PASSWORD, DB_ROOT_PASSWORD, names, SECRET_HASH_LENGTH } from "./names";
+import type {
+  DesiredState,
+  Labels,
+  NetworkSpec,
+  ResourceSpec,
+  SecretSpec,
+  ServiceShape,
+  ServiceSpec,
+  VolumeSpec,
+} from "./types";
+
+export interface RenderInput {
+  readonly sites: readonly ResolvedSite[];
+  readonly cluster: ResolvedCluster;
+  /** Sites whose manifest is present but invalid: left exactly as they run. */
+  readonly invalidSites?: readonly string[];
+}
+
+const DB_PORT = "3306";
+const DEFAULT_SECRET_LENGTH = 32;
+
+/** Sites + cluster settings → every Swarm object this instance should own. Pure. */
+export function renderDesired(input: RenderInput): DesiredState {
+  const { cluster } = input;
+  const resources: ResourceSpec[] = [edgeNetwork(cluster)];
+  for (const site of input.sites) {
+    if (!site.suspend) resources.push(...renderSite(site, cluster));
+  }
+  const suspended = input.sites.filter((s) => s.suspend).map((s) => s.name);
+  return {
+    instance: cluster.instance,
+    resources,
+    sites: input.sites.map((s) => s.name),
+    suspendedSites: suspended,
+    frozenSites: [...suspended, ...(input.invalidSites ?? [])],
+  };
+}
+
+export function renderSite(site: ResolvedSite, cluster: ResolvedCluster): ResourceSpec[] {
+  const secrets = siteSecrets(site, cluster);
+  const secretName = (logical: string): string => {
+    const found = secrets.find((s) => s.logicalName === logical);
+    if (!found) throw new Error(`internal: secret ${logical} of ${site.name} not rendered`);
+    return found.name;
+  };
+  const out: ResourceSpec[] = [siteNetwork(site, cluster), ...secrets, ...siteVolumes(site, cluster)];
+  out.push(webService(site, cluster, secrets));
+  if (site.database) out.push(dbService(site, cluster, secretName(DB_PASSWORD), secretName(DB_ROOT_PASSWORD)));
+  return out;
+}
+
+function baseLabels(cluster: ResolvedCluster, site: ResolvedSite, role: string): Record<string, string> {
+  const labels: Record<string, string> = {
+    [LABEL.instance]: cluster.instance,
+    [LABEL.site]: site.name,
+    [LABEL.role]: role,
+    [LABEL.stackNamespace]: site.name,
+  };
+  for (const [k, v] of Object.entries(site.labels)) labels[LABEL.userPrefix + k] = v;
+  return labels;
+}
+
+/** Data-holding objects remember the policy they were created under. */
+function dataLabels(cluster: ResolvedCluster, site: ResolvedSite, role: string): Record<string, string> {
+  return { ...baseLabels(cluster, site, role), [LABEL.deletionPolicy]: site.deletionPolicy };
+}
+
+function withHash<T extends { labels: Labels }>(spec: T, hashOf: unknown): T {
+  return { ...spec, labels: { ...spec.labels, [LABEL.specHash]: shortHash(hashOf) } };
+}
+
+function edgeNetwork(cluster: ResolvedCluster): NetworkSpec {
+  const labels = {
+    [LABEL.instance]: cluster.instance,
+    [LABEL.role]: "edge",
+    [LABEL.stackNamespace]: cluster.instance,
+  };
+  const spec = { driver: "overlay", attachable: true };
+  return withHash({ kind: "network", site: null, name: names.edgeNetwork(cluster.instance), ...spec, labels }, spec);
+}
+
+function siteNetwork(site: ResolvedSite, cluster: ResolvedCluster): NetworkSpec {
+  const spec = { driver: "overlay", attachable: true };
+  return withHash(
+    { kind: "network", site: site.name, name: names.siteNetwork(site.name), ...spec, labels: baseLabels(cluster, site, "network") },
+    spec,
+  );
+}
+
+function siteVolumes(site: ResolvedSite, cluster: ResolvedCluster): VolumeSpec[] {
+  const volume = (name: string, role: string): VolumeSpec => {
+    const spec = { driver: cluster.volumes.driver, options: cluster.volumes.options };
+    return withHash({ kind: "volume", site: site.name, name, ...spec, labels: dataLabels(cluster, site, role) }, spec);
+  };
+  const out = site.volumes.map((v) => volume(names.volume(site.name, v.name), "volume"));
+  if (site.database) out.push(volume(names.dbVolume(site.name), "db-data"));
+  return out;
+}
+
+/** The site's declared secrets, plus the database passwords a site with a database needs. */
+function siteSecrets(site: ResolvedSite, cluster: ResolvedCluster): SecretSpec[] {
+  const declared = new Map(site.secrets.map((s) => [s.name, s.generate]));
+  if (site.database) {
+    for (const name of [DB_PASSWORD, DB_ROOT_PASSWORD]) {
+      if (!declared.has(name)) declared.set(name, { length: DEFAULT_SECRET_LENGTH, rotation: 0 });
+    }
+  }
+  return [...declared.entries()].map(([logicalName, generate]) => {
+    // The name hashes how the value is made, never the value: a new length or a bumped
+    // rotation is a new secret (Swarm secrets are immutable); anything else keeps the old one.
+    const hash = shortHash({ generate }, SECRET_HASH_LENGTH);
+    return {
+      kind: "secret",
+      site: site.name,
+      name: names.secret(site.name, logicalName, hash),
+      logicalName,
+      source: { generate: { length: generate.length } },
+      labels: {
+        ...dataLabels(cluster, site, "secret"),
+        [LABEL.secret]: logicalName,
+        [LABEL.specHash]: hash,
+      },
+    };
+  });
+}
+
+function taskLabels(cluster: ResolvedCluster, site: string, role: string): Labels {
+  return { [LABEL.instance]: cluster.instance, [LABEL.site]: site, [LABEL.role]: role };
+}
+
+function webService(site: ResolvedSite, cluster: ResolvedCluster, secrets: readonly SecretSpec[]): ServiceSpec {
+  const env: Record<string, string> = { ...site.web.env, SIMULIUM_SITE: site.name };
+  if (site.database) {
+    Object.assign(env, {
+      DB_HOST: names.service(site.name, "db"),
+      DB_PORT,
+      DB_NAME: site.database.name,
+      DB_USER: site.database.user,
+      DB_PASSWORD_FILE: `/run/secrets/${DB_PASSWORD}`,
+    });
+  }
+  const shape: ServiceShape = {
+    image: site.web.image,
+    args: site.web.command ? [...site.web.command] : null,
+    env,
+    replicas: site.web.replicas,
+    mounts: site.volumes
+      .map((v) => ({ source: names.volume(site.name, v.name), target: v.mountPath, readOnly: v.readOnly }))
+      .sort((a, b) => a.target.localeCompare(b.target)),
+    // The web tier never gets the database root password.
+    secrets: secrets
+      .filter((s) => s.logicalName !== DB_ROOT_PASSWORD)
+      .map((s) => ({ secretName: s.name, target: s.logicalName }))
+      .sort((a, b) => a.target.localeCompare(b.target)),
+    networks: [names.siteNetwork(site.name), names.edgeNetwork(cluster.instance)].sort(),
+    memoryBytes: site.web.resources.memoryBytes ?? null,
+    nanoCpus: site.web.resources.nanoCpus ?? null,
+    endpointMode: cluster.endpointMode,
+    ports: [],
+    constraints: [...site.placement.constraints].sort(),
+    taskLabels: taskLabels(cluster, site.name, "web"),
+    update: { order: "start-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1 },
+  };
+  const labels = {
+    ...baseLabels(cluster, site, "web"),
+    [LABEL.deletionPolicy]: site.deletionPolicy,
+    [LABEL.domains]: [...site.domains].join(","),
+  };
+  return withHash({ kind: "service", site: site.name, name: names.service(site.name, "web"), role: "web", shape, labels }, { shape, labels });
+}
+
+function dbService(site: ResolvedSite, cluster: ResolvedCluster, password: string, rootPassword: string): ServiceSpec {
+  const db = site.database;
+  if (!db) throw new Error("internal: dbService without a database");
+  const shape: ServiceShape = {
+    image: db.image,
+    args: null,
+    env: {
+      ...db.env,
+      MARIADB_DATABASE: db.name,
+      MARIADB_USER: db.user,
+      MARIADB_PASSWORD_FILE: `/run/secrets/${DB_PASSWORD}`,
+      MARIADB_ROOT_PASSWORD_FILE: `/run/secrets/${DB_ROOT_PASSWORD}`,
+    },
+    replicas: 1,
+    mounts: [{ source: names.dbVolume(site.name), target: DB_DATA_PATH, readOnly: false }],
+    secrets: [
+      { secretName: password, target: DB_PASSWORD },
+      { secretName: rootPassword, target: DB_ROOT_PASSWORD },
+    ],
+    // Only the site's own network: no other site can reach its database.
+    networks: [names.siteNetwork(site.name)],
+    memoryBytes: db.resources.memoryBytes ?? null,
+    nanoCpus: db.resources.nanoCpus ?? null,
+    endpointMode: cluster.endpointMode,
+    ports: [],
+    constraints: [...site.placement.constraints].sort(),
+    taskLabels: taskLabels(cluster, site.name, "db"),
+    // Two MariaDB servers on one data directory corrupt it: the old task stops first.
+    update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1 },
+  };
+  const labels = baseLabels(cluster, site, "db");
+  return withHash({ kind: "service", site: site.name, name: names.service(site.name, "db"), role: "db", shape, labels }, { shape, labels });
+}

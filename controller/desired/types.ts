@@ -1,0 +1,113 @@
+/**
+ * The desired state: plain resource specs in simulium's own normalised shape. The live
+ * reader projects the engine's objects into the same shape, so plan compares like with like
+ * (the engine fills defaults and reorders fields; comparing raw specs redeploys forever).
+ */
+
+export type Kind = "network" | "secret" | "volume" | "service";
+
+/** Where an object belongs: a site, or the instance's shared objects (edge network, Varnish). */
+export type Owner = { readonly site: string } | { readonly site: null };
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface NetworkSpec {
+  readonly kind: "network";
+  readonly site: string | null;
+  readonly name: string;
+  readonly driver: string;
+  readonly attachable: boolean;
+  readonly labels: Labels;
+}
+
+export interface VolumeSpec {
+  readonly kind: "volume";
+  readonly site: string | null;
+  readonly name: string;
+  readonly driver: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly labels: Labels;
+}
+
+/**
+ * A Swarm secret. Its value is never part of the desired state: generated values are made
+ * at apply time, once; the name carries a hash of how the value is made, so a change (a new
+ * length, a bumped rotation) is a new secret rather than an edit of an immutable one.
+ */
+export interface SecretSpec {
+  readonly kind: "secret";
+  readonly site: string | null;
+  readonly name: string;
+  /** The name the manifest uses, e.g. `db-password`; stable across versions. */
+  readonly logicalName: string;
+  readonly source: { readonly generate: { readonly length: number } };
+  readonly labels: Labels;
+}
+
+export interface ServiceMount {
+  readonly source: string;
+  readonly target: string;
+  readonly readOnly: boolean;
+}
+
+export interface ServiceSecretRef {
+  /** Versioned Swarm secret name. */
+  readonly secretName: string;
+  /** File name under /run/secrets. */
+  readonly target: string;
+}
+
+export interface PublishedPort {
+  readonly target: number;
+  readonly published: number;
+  readonly protocol: "tcp" | "udp";
+  readonly mode: "host" | "ingress";
+}
+
+export interface UpdatePolicy {
+  readonly order: "start-first" | "stop-first";
+  readonly failureAction: "rollback" | "pause" | "continue";
+  readonly monitorSeconds: number;
+  readonly parallelism: number;
+}
+
+/** Everything about a service that simulium manages; anything else is the engine's business. */
+export interface ServiceShape {
+  readonly image: string;
+  readonly args: readonly string[] | null;
+  readonly env: Readonly<Record<string, string>>;
+  readonly replicas: number;
+  readonly mounts: readonly ServiceMount[];
+  readonly secrets: readonly ServiceSecretRef[];
+  readonly networks: readonly string[];
+  readonly memoryBytes: number | null;
+  readonly nanoCpus: number | null;
+  readonly endpointMode: "vip" | "dnsrr";
+  readonly ports: readonly PublishedPort[];
+  readonly constraints: readonly string[];
+  /** Labels inside the task template: only stable ones, since a change restarts every task. */
+  readonly taskLabels: Labels;
+  readonly update: UpdatePolicy;
+}
+
+export interface ServiceSpec {
+  readonly kind: "service";
+  readonly site: string | null;
+  readonly name: string;
+  readonly role: "web" | "db" | "varnish";
+  readonly shape: ServiceShape;
+  /** Service-level labels (may change without restarting tasks). */
+  readonly labels: Labels;
+}
+
+export type ResourceSpec = NetworkSpec | VolumeSpec | SecretSpec | ServiceSpec;
+
+export interface DesiredState {
+  readonly instance: string;
+  readonly resources: readonly ResourceSpec[];
+  /** Sites whose objects must be left exactly as they run (suspended or invalid manifest). */
+  readonly frozenSites: readonly string[];
+  /** Sites declared in the manifests (valid ones), suspended included. */
+  readonly sites: readonly string[];
+  readonly suspendedSites: readonly string[];
+}

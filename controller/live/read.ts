@@ -1,0 +1,101 @@
+import type Docker from "dockerode";
+import { LABEL } from "../desired/labels";
+import type { ApiNetwork, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
+import { fingerprintOfContainer } from "./fingerprint";
+import { shapeFromApi } from "./normalize";
+import type { LiveNetwork, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
+
+/**
+ * Everything this instance owns, in five list calls whatever the number of sites: each list
+ * is filtered by the instance label on the engine side, and tasks by our service IDs.
+ * Objects without the label are never read as ours.
+ */
+export async function readLive(docker: Docker, instance: string): Promise<LiveState> {
+  const filters = { label: [`${LABEL.instance}=${instance}`] };
+  const [networks, volumes, secrets, services] = await Promise.all([
+    docker.listNetworks({ filters }) as Promise<ApiNetwork[]>,
+    docker.listVolumes({ filters }) as Promise<{ Volumes?: ApiVolume[] | null }>,
+    docker.listSecrets({ filters }) as Promise<ApiSecret[]>,
+    docker.listServices({ filters }) as Promise<ApiService[]>,
+  ]);
+  const owned = (labels: Record<string, string> | null | undefined): boolean => labels?.[LABEL.instance] === instance;
+  const liveNetworks = networks.filter((n) => owned(n.Labels)).map(networkFromApi);
+  const networkNames = new Map(liveNetworks.map((n) => [n.id, n.name]));
+  const liveServices = services.filter((s) => owned(s.Spec?.Labels)).map((s) => serviceFromApi(s, networkNames));
+  const tasks = liveServices.length
+    ? ((await docker.listTasks({ filters: { service: liveServices.map((s) => s.id) } })) as ApiTask[])
+    : [];
+  return {
+    networks: liveNetworks,
+    volumes: (volumes.Volumes ?? []).filter((v) => owned(v.Labels)).map(volumeFromApi),
+    secrets: secrets.filter((s) => owned(s.Spec?.Labels)).map(secretFromApi),
+    services: liveServices,
+    tasks: tasks.map((t) => taskFromApi(t, networkNames)),
+  };
+}
+
+const siteOf = (labels: Record<string, string> | null | undefined): string | null => labels?.[LABEL.site] ?? null;
+
+function networkFromApi(n: ApiNetwork): LiveNetwork {
+  const labels = n.Labels ?? {};
+  return {
+    kind: "network",
+    id: n.Id,
+    name: n.Name,
+    site: siteOf(labels),
+    labels,
+    driver: n.Driver ?? "",
+    attachable: n.Attachable === true,
+    subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "").filter((s) => s !== ""),
+  };
+}
+
+function volumeFromApi(v: ApiVolume): LiveVolume {
+  const labels = v.Labels ?? {};
+  return { kind: "volume", id: v.Name, name: v.Name, site: siteOf(labels), labels, driver: v.Driver ?? "local", options: v.Options ?? {} };
+}
+
+function secretFromApi(s: ApiSecret): LiveSecret {
+  const labels = s.Spec?.Labels ?? {};
+  return { kind: "secret", id: s.ID, name: s.Spec?.Name ?? "", site: siteOf(labels), labels };
+}
+
+export function serviceFromApi(s: ApiService, networkNames: ReadonlyMap<string, string>): LiveService {
+  const spec = s.Spec ?? {};
+  const labels = spec.Labels ?? {};
+  return {
+    kind: "service",
+    id: s.ID,
+    name: spec.Name ?? "",
+    site: siteOf(labels),
+    labels,
+    version: s.Version?.Index ?? 0,
+    shape: shapeFromApi(spec, networkNames),
+    updateState: s.UpdateStatus?.State ?? null,
+    updateMessage: s.UpdateStatus?.Message ?? null,
+  };
+}
+
+export function taskFromApi(t: ApiTask, networkNames: ReadonlyMap<string, string>): LiveTask {
+  const addresses: Record<string, string> = {};
+  for (const att of t.NetworksAttachments ?? []) {
+    const name = att.Network?.Spec?.Name ?? networkNames.get(att.Network?.ID ?? "") ?? "";
+    const addr = att.Addresses?.[0];
+    if (name && addr) addresses[name] = addr.replace(/\/\d+$/, "");
+  }
+  return {
+    id: t.ID,
+    serviceId: t.ServiceID ?? "",
+    slot: t.Slot ?? null,
+    state: t.Status?.State ?? "unknown",
+    desiredState: t.DesiredState ?? "unknown",
+    message: t.Status?.Message ?? "",
+    error: t.Status?.Err ?? null,
+    image: t.Spec?.ContainerSpec?.Image ?? "",
+    fingerprint: fingerprintOfContainer(t.Spec?.ContainerSpec),
+    exitCode: t.Status?.ContainerStatus?.ExitCode ?? null,
+    containerId: t.Status?.ContainerStatus?.ContainerID ?? null,
+    timestamp: t.Status?.Timestamp ?? "",
+    addresses,
+  };
+}

@@ -1,0 +1,142 @@
+import { LABEL } from "../desired/labels";
+import type { DesiredState, Kind, ResourceSpec } from "../desired/types";
+import type { LiveObject, LiveService, LiveState } from "../live/types";
+import type { ManifestError } from "../manifests/types";
+import { diffService } from "./diff";
+import type { Action, Change, DeleteAction, Plan, RetainAction, SitePlan } from "./types";
+
+const CREATE_ORDER: readonly Kind[] = ["network", "secret", "volume", "service"];
+const DELETE_ORDER: readonly Kind[] = ["service", "secret", "volume", "network"];
+
+/**
+ * Desired versus live → the ordered actions that converge them. Pure.
+ * Order: networks, then secrets and volumes, then services; removals after, in reverse
+ * (a secret or network in use cannot be removed before the services that use it).
+ */
+export function makePlan(desired: DesiredState, live: LiveState, errors: readonly ManifestError[] = []): Plan {
+  const liveByKey = new Map<string, LiveObject>();
+  for (const o of allLive(live)) liveByKey.set(key(o.kind, o.name), o);
+  const desiredKeys = new Set(desired.resources.map((r) => key(r.kind, r.name)));
+  const frozen = new Set(desired.frozenSites);
+  const declared = new Set(desired.sites);
+
+  const forward: Action[] = [];
+  const warnings: Plan["warnings"][number][] = [];
+  for (const spec of desired.resources) {
+    const found = liveByKey.get(key(spec.kind, spec.name));
+    if (!found) {
+      forward.push({ op: "create", kind: spec.kind, site: spec.site, name: spec.name, spec, changes: createSummary(spec) });
+      continue;
+    }
+    if (spec.kind === "service" && found.kind === "service") {
+      const changes = diffService(spec, found);
+      if (changes.length > 0) {
+        const drift = found.labels[LABEL.specHash] === spec.labels[LABEL.specHash];
+        forward.push({ op: "update", kind: "service", site: spec.site, name: spec.name, spec, id: found.id, version: found.version, changes, drift });
+      }
+    } else if ((spec.kind === "volume" && found.kind === "volume") || (spec.kind === "network" && found.kind === "network")) {
+      const before = found.driver;
+      if (before !== spec.driver) {
+        warnings.push({
+          site: spec.site,
+          name: spec.name,
+          message: `driver is "${before}" but the manifests say "${spec.driver}"; ${spec.kind}s cannot be changed in place, recreate it by hand`,
+        });
+      }
+    }
+  }
+
+  const policyOf = deletionPolicies(live.services);
+  const backward: (DeleteAction | RetainAction)[] = [];
+  for (const o of allLive(live)) {
+    if (desiredKeys.has(key(o.kind, o.name))) continue;
+    if (o.site !== null && frozen.has(o.site)) continue;
+    backward.push(removal(o, o.site === null || declared.has(o.site), desired, policyOf));
+  }
+
+  const actions = [...sortBy(forward, CREATE_ORDER), ...sortBy(backward, DELETE_ORDER)];
+  return { instance: desired.instance, actions, sites: sitePlans(desired, live, actions), warnings, errors };
+}
+
+function removal(
+  o: LiveObject,
+  siteDeclared: boolean,
+  desired: DesiredState,
+  policyOf: ReadonlyMap<string, string>,
+): DeleteAction | RetainAction {
+  const base = { kind: o.kind, site: o.site, name: o.name, id: o.id, changes: [] as Change[] };
+  const isData = o.kind === "volume" || o.kind === "secret";
+  if (!isData) return { ...base, op: "delete", reason: siteDeclared ? "no-longer-declared" : "site-removed" };
+  if (siteDeclared) {
+    // A newer version of the same secret replaces this one: the old value is no longer data.
+    const logical = o.labels[LABEL.secret];
+    const superseded =
+      o.kind === "secret" &&
+      logical !== undefined &&
+      desired.resources.some((r) => r.kind === "secret" && r.site === o.site && r.logicalName === logical);
+    return superseded ? { ...base, op: "delete", reason: "superseded" } : { ...base, op: "retain", reason: "no-longer-declared" };
+  }
+  // The site is gone. Its data goes only if the site last said so, explicitly.
+  const policy = (o.site !== null && policyOf.get(o.site)) || o.labels[LABEL.deletionPolicy];
+  return policy === "Delete" ? { ...base, op: "delete", reason: "deletion-policy" } : { ...base, op: "retain", reason: "site-removed" };
+}
+
+/** The policy each site was last applied with, from its services (whose labels follow the manifest). */
+function deletionPolicies(services: readonly LiveService[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const s of services) {
+    const p = s.labels[LABEL.deletionPolicy];
+    if (s.site !== null && p) out.set(s.site, p);
+  }
+  return out;
+}
+
+function sitePlans(desired: DesiredState, live: LiveState, actions: readonly Action[]): SitePlan[] {
+  const suspended = new Set(desired.suspendedSites);
+  const frozen = new Set(desired.frozenSites);
+  const all = new Set<string>([...desired.sites, ...desired.frozenSites]);
+  for (const o of allLive(live)) if (o.site !== null) all.add(o.site);
+  const out: SitePlan[] = [];
+  for (const site of [...all].sort()) {
+    const mine = actions.filter((a) => a.site === site);
+    let state: SitePlan["state"];
+    if (suspended.has(site)) state = "suspended";
+    else if (frozen.has(site)) state = "invalid";
+    else if (desired.sites.includes(site)) state = mine.some((a) => a.op !== "retain") ? "changed" : "unchanged";
+    else state = mine.some((a) => a.op === "delete") ? "removed" : "retained";
+    out.push({ site, state });
+  }
+  return out;
+}
+
+function createSummary(spec: ResourceSpec): Change[] {
+  switch (spec.kind) {
+    case "service":
+      return [
+        { field: "image", op: "+", after: spec.shape.image },
+        { field: "replicas", op: "+", after: String(spec.shape.replicas) },
+      ];
+    case "volume":
+      return [{ field: "driver", op: "+", after: spec.driver }];
+    case "network":
+      return [{ field: "driver", op: "+", after: spec.driver }];
+    case "secret":
+      // The value is generated at apply time and never shown.
+      return [{ field: "value", op: "+", after: `(generated, ${spec.source.generate.length} characters)` }];
+  }
+}
+
+function allLive(live: LiveState): LiveObject[] {
+  return [...live.networks, ...live.secrets, ...live.volumes, ...live.services];
+}
+
+const key = (kind: Kind, name: string): string => `${kind}/${name}`;
+
+function sortBy<T extends Action>(actions: T[], order: readonly Kind[]): T[] {
+  return [...actions].sort(
+    (a, b) =>
+      order.indexOf(a.kind) - order.indexOf(b.kind) ||
+      (a.site ?? "").localeCompare(b.site ?? "") ||
+      a.name.localeCompare(b.name),
+  );
+}

@@ -1,0 +1,72 @@
+import type { Action, Change, Plan } from "./types";
+
+const SYMBOL: Record<Action["op"], string> = { create: "+", update: "~", delete: "-", retain: "=" };
+const VERB: Record<Action["op"], string> = {
+  create: "will be created",
+  update: "will be updated in place",
+  delete: "will be removed",
+  retain: "is kept (data is never deleted implicitly)",
+};
+
+/** The plan for people, grouped by site, in the manner of `terraform plan`. */
+export function renderPlanText(plan: Plan): string {
+  const lines: string[] = [];
+  const groups = new Map<string, Action[]>();
+  for (const a of plan.actions) {
+    const g = a.site ?? `(instance ${plan.instance})`;
+    groups.set(g, [...(groups.get(g) ?? []), a]);
+  }
+  for (const s of plan.sites) {
+    if (s.state === "suspended") lines.push(`site ${s.site}: suspended (spec.suspend: true), left as it runs`);
+    if (s.state === "invalid") lines.push(`site ${s.site}: manifest invalid, left as it runs`);
+  }
+  for (const [group, actions] of groups) {
+    if (lines.length > 0) lines.push("");
+    lines.push(group.startsWith("(") ? group : `site ${group}`);
+    for (const a of actions) {
+      const why = a.op === "update" && a.drift ? " (drift: changed outside simulium, will be put back)" : reasonText(a);
+      lines.push(`  ${SYMBOL[a.op]} ${a.kind} ${a.name} ${VERB[a.op]}${why}`);
+      for (const c of a.changes) lines.push(`      ${renderChange(c)}`);
+    }
+  }
+  for (const w of plan.warnings) lines.push(`warning: ${w.name}: ${w.message}`);
+  lines.push("", summaryLine(plan));
+  return lines.join("\n") + "\n";
+}
+
+export function renderChange(c: Change): string {
+  if (c.op === "+") return `+ ${c.field}${c.after !== undefined ? `: ${c.after}` : ""}`;
+  if (c.op === "-") return `- ${c.field}${c.before !== undefined ? ` (was ${c.before})` : ""}`;
+  return `~ ${c.field}: ${c.before} → ${c.after}`;
+}
+
+function reasonText(a: Action): string {
+  if (a.op === "delete" || a.op === "retain") return ` (${a.reason.replace(/-/g, " ")})`;
+  return "";
+}
+
+export function summaryLine(plan: Plan): string {
+  const count = (op: Action["op"]) => plan.actions.filter((a) => a.op === op).length;
+  const [c, u, d, r] = [count("create"), count("update"), count("delete"), count("retain")];
+  if (c + u + d === 0) return `No changes. The swarm matches the manifests.${r ? ` ${r} object(s) retained.` : ""}`;
+  return `Plan: ${c} to create, ${u} to update, ${d} to remove, ${r} retained.`;
+}
+
+/** The plan for machines: `{"actions": [...], "errors": [...]}`; specs stay out (they are inputs). */
+export function planToJson(plan: Plan): object {
+  return {
+    instance: plan.instance,
+    actions: plan.actions.map((a) => ({
+      op: a.op,
+      kind: a.kind,
+      site: a.site,
+      name: a.name,
+      changes: a.changes,
+      ...(a.op === "update" ? { drift: a.drift } : {}),
+      ...(a.op === "delete" || a.op === "retain" ? { reason: a.reason } : {}),
+    })),
+    sites: plan.sites,
+    warnings: plan.warnings,
+    errors: plan.errors.map((e) => ({ file: e.file, line: e.line, column: e.column, path: e.path, message: e.message })),
+  };
+}

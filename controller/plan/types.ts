@@ -1,0 +1,67 @@
+import type { Kind, ResourceSpec, ServiceSpec } from "../desired/types";
+import type { ManifestError } from "../manifests/types";
+
+/** One field that differs: `+` added, `-` removed, `~` changed. Never carries a secret value. */
+export interface Change {
+  readonly field: string;
+  readonly op: "+" | "-" | "~";
+  readonly before?: string;
+  readonly after?: string;
+}
+
+interface ActionBase {
+  readonly kind: Kind;
+  /** null for the instance's shared objects. */
+  readonly site: string | null;
+  readonly name: string;
+  readonly changes: readonly Change[];
+}
+
+export interface CreateAction extends ActionBase {
+  readonly op: "create";
+  readonly spec: ResourceSpec;
+}
+
+export interface UpdateAction extends ActionBase {
+  readonly op: "update";
+  readonly kind: "service";
+  readonly spec: ServiceSpec;
+  readonly id: string;
+  readonly version: number;
+  /** True when the manifest did not change but the live object did (edited by hand). */
+  readonly drift: boolean;
+}
+
+export interface DeleteAction extends ActionBase {
+  readonly op: "delete";
+  readonly id: string;
+  readonly reason: "site-removed" | "no-longer-declared" | "superseded" | "deletion-policy";
+}
+
+/** Kept on purpose (data of a removed site or a removed volume): shown, never changed. */
+export interface RetainAction extends ActionBase {
+  readonly op: "retain";
+  readonly id: string;
+  readonly reason: "site-removed" | "no-longer-declared";
+}
+
+export type Action = CreateAction | UpdateAction | DeleteAction | RetainAction;
+
+export type SiteState = "changed" | "unchanged" | "suspended" | "invalid" | "removed" | "retained";
+
+export interface SitePlan {
+  readonly site: string;
+  readonly state: SiteState;
+}
+
+export interface Plan {
+  readonly instance: string;
+  readonly actions: readonly Action[];
+  readonly sites: readonly SitePlan[];
+  /** Differences the plan cannot apply (immutable objects), for the operator to act on. */
+  readonly warnings: readonly { readonly site: string | null; readonly name: string; readonly message: string }[];
+  readonly errors: readonly ManifestError[];
+}
+
+/** Actions that change something: `retain` is a report, not a change. */
+export const isMutation = (a: Action): boolean => a.op !== "retain";

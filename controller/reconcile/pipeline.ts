@@ -1,0 +1,39 @@
+import type Docker from "dockerode";
+import { renderDesired } from "../desired/render";
+import type { DesiredState } from "../desired/types";
+import { readLive } from "../live/read";
+import type { LiveState } from "../live/types";
+import { loadRepo } from "../manifests/load";
+import type { LoadResult, ResolvedCluster } from "../manifests/types";
+import { makePlan } from "../plan/plan";
+import type { Plan } from "../plan/types";
+
+export interface PlanContext {
+  readonly load: LoadResult;
+  readonly cluster: ResolvedCluster;
+  readonly desired: DesiredState;
+  readonly live: LiveState;
+  readonly plan: Plan;
+}
+
+export class ClusterConfigError extends Error {}
+
+/** The instance a command works on: --instance, else simulium.yaml's, else the default. */
+export function effectiveCluster(load: LoadResult, instance: string | undefined): ResolvedCluster {
+  if (!load.cluster) {
+    throw new ClusterConfigError("simulium.yaml is invalid; nothing is planned or changed until it is fixed");
+  }
+  return instance ? { ...load.cluster, instance } : load.cluster;
+}
+
+/**
+ * manifests → desired, live → plan: the one path every command and the daemon take, so
+ * `plan` shows exactly what `apply` and the daemon would do.
+ */
+export async function planRepo(docker: Docker, repoDir: string, opts: { instance?: string } = {}): Promise<PlanContext> {
+  const load = await loadRepo(repoDir);
+  const cluster = effectiveCluster(load, opts.instance);
+  const desired = renderDesired({ sites: load.sites, cluster, invalidSites: load.invalidSites });
+  const live = await readLive(docker, cluster.instance);
+  return { load, cluster, desired, live, plan: makePlan(desired, live, load.errors) };
+}

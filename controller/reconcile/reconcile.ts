@@ -1,0 +1,52 @@
+import type Docker from "dockerode";
+import { applyPlan, ApplyResult } from "../apply/apply";
+import { loadRegistryAuth } from "../engine/registry-auth";
+import type { Logger } from "../log";
+import { massDeletion } from "../plan/guard";
+import { restrictPlan } from "../plan/restrict";
+import { isMutation } from "../plan/types";
+import { planRepo, PlanContext } from "./pipeline";
+
+export interface ReconcileOptions {
+  readonly instance?: string;
+  readonly commit: string;
+  readonly log: Logger;
+  readonly sites?: readonly string[];
+  readonly allowMassDelete?: boolean;
+  readonly timeoutSeconds?: number;
+  readonly pollMs?: number;
+}
+
+export interface ReconcileOutcome {
+  readonly ctx: PlanContext;
+  readonly result: ApplyResult;
+  /** Actions that changed something (0 on a no-op reconcile). */
+  readonly mutations: number;
+}
+
+export class MassDeletionRefused extends Error {
+  constructor(readonly removing: readonly string[], readonly running: number) {
+    super(
+      `refusing to remove ${removing.length} of ${running} running sites (${removing.join(", ")}); ` +
+        "if that is intended, apply with --allow-mass-delete",
+    );
+  }
+}
+
+/** One reconcile: plan the repository against the swarm and apply it. No prompt; the caller decided. */
+export async function reconcile(docker: Docker, repoDir: string, opts: ReconcileOptions): Promise<ReconcileOutcome> {
+  const full = await planRepo(docker, repoDir, { instance: opts.instance });
+  const plan = restrictPlan(full.plan, opts.sites ?? []);
+  const ctx = { ...full, plan };
+  const mass = massDeletion(plan, ctx.live);
+  if (mass && !opts.allowMassDelete) throw new MassDeletionRefused(mass.removing, mass.running);
+  const result = await applyPlan(docker, plan, ctx.live, {
+    instance: ctx.cluster.instance,
+    commit: opts.commit,
+    auth: await loadRegistryAuth(ctx.cluster.registryAuth?.configFile),
+    timeoutSeconds: opts.timeoutSeconds ?? ctx.cluster.update.timeoutSeconds,
+    log: opts.log,
+    pollMs: opts.pollMs,
+  });
+  return { ctx, result, mutations: plan.actions.filter(isMutation).length };
+}

@@ -1,0 +1,54 @@
+import { evaluateService } from "../apply/convergence";
+import { LABEL } from "../desired/labels";
+import { fingerprintOfShape } from "../live/fingerprint";
+import type { LiveState } from "../live/types";
+import type { Plan } from "../plan/types";
+
+export type SiteHealth = "converged" | "progressing" | "failed" | "retained" | "drifted" | "suspended" | "invalid" | "pending";
+
+export interface SiteStatus {
+  readonly site: string;
+  readonly state: SiteHealth;
+  readonly commit: string | null;
+  readonly tasks: { readonly running: number; readonly desired: number };
+  readonly lastError: string | null;
+}
+
+/**
+ * Per-site status from the live swarm, and, when the manifests could be read, the plan
+ * (which knows about drift, suspended and invalid sites, and sites not created yet). Pure.
+ */
+export function siteStatuses(live: LiveState, plan: Plan | null): SiteStatus[] {
+  const sites = new Set<string>();
+  for (const o of [...live.services, ...live.volumes, ...live.secrets, ...live.networks]) if (o.site) sites.add(o.site);
+  for (const s of plan?.sites ?? []) sites.add(s.site);
+  return [...sites].sort().map((site) => statusOf(site, live, plan));
+}
+
+function statusOf(site: string, live: LiveState, plan: Plan | null): SiteStatus {
+  const services = live.services.filter((s) => s.site === site);
+  let running = 0;
+  let desired = 0;
+  let failed: string | null = null;
+  let progressing = false;
+  for (const s of services) {
+    // Against its own current spec: is what Swarm was last told to run actually running?
+    const verdict = evaluateService(s, live.tasks, { fingerprint: fingerprintOfShape(s.shape), replicas: s.shape.replicas });
+    running += verdict.running;
+    desired += s.shape.replicas;
+    if (verdict.state === "failed") failed = failed ?? `${s.name}: ${verdict.reason}`;
+    if (verdict.state === "progressing") progressing = true;
+  }
+  const web = services.find((s) => s.labels[LABEL.role] === "web") ?? services[0];
+  const planned = plan?.sites.find((p) => p.site === site)?.state;
+  const drifted = plan?.actions.some((a) => a.site === site && a.op === "update" && a.drift) ?? false;
+  let state: SiteHealth;
+  if (planned === "suspended") state = "suspended";
+  else if (planned === "invalid") state = "invalid";
+  else if (services.length === 0) state = planned === "changed" ? "pending" : "retained";
+  else if (failed) state = "failed";
+  else if (progressing) state = "progressing";
+  else if (drifted) state = "drifted";
+  else state = "converged";
+  return { site, state, commit: web?.labels[LABEL.commit] ?? null, tasks: { running, desired }, lastError: failed };
+}

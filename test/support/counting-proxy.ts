@@ -1,0 +1,49 @@
+import http from "node:http";
+import net from "node:net";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+export interface CountingProxy {
+  /** Path of the proxy's unix socket: point dockerode (or DOCKER_HOST) at it. */
+  readonly socketPath: string;
+  /** Every request seen, as "METHOD /path" without the API version prefix or query. */
+  readonly requests: string[];
+  mutating(): string[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A unix-socket proxy in front of the engine that records every API call: the real engine
+ * still answers, the count is what crossed the wire (not what the code meant to do).
+ */
+export async function startCountingProxy(target = "/var/run/docker.sock"): Promise<CountingProxy> {
+  const socketPath = path.join(mkdtempSync(path.join(os.tmpdir(), "simulium-proxy-")), "docker.sock");
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    const url = (req.url ?? "").replace(/^\/v[0-9.]+/, "").split("?")[0];
+    requests.push(`${req.method} ${url}`);
+    const upstream = http.request({ socketPath: target, path: req.url, method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on("error", (err) => {
+      res.writeHead(502);
+      res.end(String(err));
+    });
+    req.pipe(upstream);
+  });
+  // Hijacked connections (attach/exec) are not needed by the code under count.
+  server.on("upgrade", (_req, socket: net.Socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return {
+    socketPath,
+    requests,
+    mutating: () => requests.filter((r) => !r.startsWith("GET ") && !r.startsWith("HEAD ")),
+    reset: () => {
+      requests.length = 0;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

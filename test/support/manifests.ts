@@ -1,0 +1,48 @@
+/** Manifest texts for integration tests: small, readable, and using the harness's local images. */
+
+export function clusterYaml(instance: string, extra = ""): string {
+  return `apiVersion: simulium/v1
+kind: Cluster
+spec:
+  instance: ${instance}
+  endpointMode: dnsrr
+  update: {monitorSeconds: 2, timeoutSeconds: 180}
+  defaults:
+    web: {image: "simulium/web:local"}
+    database: {image: "simulium/mariadb:local"}
+${extra}`;
+}
+
+export interface SiteOptions {
+  readonly domains?: readonly string[];
+  readonly image?: string;
+  readonly version?: string;
+  readonly database?: boolean;
+  readonly volumes?: boolean;
+  readonly secretRotation?: number;
+  readonly suspend?: boolean;
+  readonly deletionPolicy?: "Retain" | "Delete";
+  readonly replicas?: number;
+}
+
+export function siteYaml(name: string, o: SiteOptions = {}): string {
+  const lines = [
+    "apiVersion: simulium/v1",
+    "kind: Site",
+    `metadata: {name: ${name}}`,
+    "spec:",
+    `  domains: [${(o.domains ?? [`${name}.test`]).join(", ")}]`,
+  ];
+  if (o.suspend) lines.push("  suspend: true");
+  if (o.deletionPolicy) lines.push(`  deletionPolicy: ${o.deletionPolicy}`);
+  lines.push("  web:");
+  if (o.image) lines.push(`    image: "${o.image}"`);
+  if (o.replicas !== undefined) lines.push(`    replicas: ${o.replicas}`);
+  lines.push(`    env: {SITE_VERSION: "${o.version ?? "1"}"}`);
+  if (o.database) lines.push("  database: {name: site, user: site}");
+  if (o.volumes !== false) lines.push("  volumes:", "    - {name: files, mountPath: /var/www/html/files}");
+  if (o.secretRotation !== undefined) {
+    lines.push("  secrets:", `    - {name: api-key, generate: {length: 24, rotation: ${o.secretRotation}}}`);
+  }
+  return lines.join("\n") + "\n";
+}
