@@ -39,6 +39,9 @@ export interface Site {
      * Free-form labels for selection and display (copied to every object as simulium.label.<key>).
      */
     labels?: {
+      /**
+       * A label value: letters, digits, spaces and . _ : / @ -, at most 128 characters.
+       */
       [k: string]: string | undefined;
     };
   };

@@ -1,0 +1,80 @@
+/**
+ * Outgoing notification events and the pure rule that keeps them from flooding a chat
+ * channel: an unchanged failure is repeated at most once per suppression period.
+ */
+export type NotificationEvent =
+  | { readonly type: "site.failed"; readonly site: string; readonly commit: string; readonly message: string }
+  | { readonly type: "site.invalid"; readonly site: string; readonly commit: string; readonly message: string }
+  | { readonly type: "site.recovered"; readonly site: string; readonly commit: string }
+  | {
+      readonly type: "commit.applied";
+      readonly commit: string;
+      readonly subject?: string;
+      readonly sites: { readonly ready: number; readonly failed: number; readonly invalid: number };
+    };
+
+export type NotificationType = NotificationEvent["type"];
+
+interface Sent {
+  readonly fingerprint: string;
+  readonly at: number;
+}
+
+/** Last notification sent per subject (a site, or the commit in force). */
+export type DedupeState = ReadonlyMap<string, Sent>;
+
+export const EMPTY_DEDUPE: DedupeState = new Map();
+
+export interface DedupeDecision {
+  readonly send: boolean;
+  readonly state: DedupeState;
+}
+
+/**
+ * - a site failure (failed or invalid) with the same message as the last one sent for that
+ *   site is suppressed until `suppressMs` has passed, then sent again as a reminder;
+ *   a new commit with the same failure is still the same failure;
+ * - a recovery is sent once: repeats without a failure in between are dropped;
+ * - commit.applied is sent once per commit (periodic resyncs of the same commit are silent).
+ */
+export function decide(state: DedupeState, event: NotificationEvent, now: number, suppressMs: number): DedupeDecision {
+  const key = event.type === "commit.applied" ? "commit" : `site:${event.site}`;
+  const fingerprint = fingerprintOf(event);
+  const last = state.get(key);
+  const repeat = last !== undefined && last.fingerprint === fingerprint;
+  const timeBound = event.type === "site.failed" || event.type === "site.invalid";
+  if (repeat && (!timeBound || now - last.at < suppressMs)) return { send: false, state };
+  const next = new Map(state);
+  next.set(key, { fingerprint, at: now });
+  return { send: true, state: next };
+}
+
+function fingerprintOf(e: NotificationEvent): string {
+  switch (e.type) {
+    case "site.failed":
+    case "site.invalid":
+      return `${e.type}\n${e.message}`;
+    case "site.recovered":
+      return e.type;
+    case "commit.applied":
+      return e.commit;
+  }
+}
+
+export type CommitState = "pending" | "success" | "failure" | "error";
+
+/** The commit status a forge shows for an applied commit: red when any site did not converge. */
+export function commitStateFor(event: Extract<NotificationEvent, { type: "commit.applied" }>): CommitState {
+  return event.sites.failed > 0 || event.sites.invalid > 0 ? "failure" : "success";
+}
+
+/** `owner/name` from a forge clone URL (https, ssh:// or scp-like), for the commit status API. */
+export function ownerRepoFromUrl(url: string): string | undefined {
+  const m =
+    /^[a-z][a-z0-9+.-]*:\/\/[^/]+\/(.+?)(?:\.git)?\/?$/i.exec(url) ?? /^[^/:@]+@[^:]+:\/?(.+?)(?:\.git)?\/?$/.exec(url);
+  const p = m?.[1];
+  if (!p) return undefined;
+  const parts = p.split("/").filter((s) => s !== "");
+  // Gitea/GitHub are owner/name; GitLab subgroups are not served by this API shape.
+  return parts.length === 2 ? parts.join("/") : undefined;
+}

@@ -1,0 +1,79 @@
+import clusterSchema from "../../schemas/cluster.schema.json";
+import siteSchema from "../../schemas/site.schema.json";
+
+/**
+ * Schema defaults, read from the schemas themselves so they have one source of truth.
+ * Read at module load: a default removed from a schema fails at start (and in the unit
+ * tests), not in the middle of a reconcile.
+ */
+function at(schema: unknown, path: readonly string[]): unknown {
+  let node: unknown = schema;
+  for (const seg of path) {
+    node = typeof node === "object" && node !== null ? (node as Record<string, unknown>)[seg] : undefined;
+  }
+  return typeof node === "object" && node !== null ? (node as Record<string, unknown>).default : undefined;
+}
+
+function num(schema: unknown, ...path: string[]): number {
+  const v = at(schema, path);
+  if (typeof v !== "number") throw new Error(`schema default missing at ${path.join("/")}`);
+  return v;
+}
+
+function str(schema: unknown, ...path: string[]): string {
+  const v = at(schema, path);
+  if (typeof v !== "string") throw new Error(`schema default missing at ${path.join("/")}`);
+  return v;
+}
+
+function bool(schema: unknown, ...path: string[]): boolean {
+  const v = at(schema, path);
+  if (typeof v !== "boolean") throw new Error(`schema default missing at ${path.join("/")}`);
+  return v;
+}
+
+const specProps = ["properties", "spec", "properties"] as const;
+
+export const SITE_DEFAULTS = {
+  suspend: bool(siteSchema, ...specProps, "suspend"),
+  deletionPolicy: str(siteSchema, ...specProps, "deletionPolicy") as "Retain" | "Delete",
+  web: {
+    replicas: num(siteSchema, "$defs", "web", "properties", "replicas"),
+    port: num(siteSchema, "$defs", "web", "properties", "port"),
+  },
+  healthcheck: {
+    path: str(siteSchema, "$defs", "healthcheck", "properties", "path"),
+    interval: num(siteSchema, "$defs", "healthcheck", "properties", "interval"),
+    timeout: num(siteSchema, "$defs", "healthcheck", "properties", "timeout"),
+  },
+  database: {
+    name: str(siteSchema, "$defs", "database", "properties", "name"),
+    user: str(siteSchema, "$defs", "database", "properties", "user"),
+  },
+  volumeReadOnly: bool(siteSchema, "$defs", "volume", "properties", "readOnly"),
+  secret: {
+    length: num(siteSchema, "$defs", "secret", "properties", "generate", "properties", "length"),
+    rotation: num(siteSchema, "$defs", "secret", "properties", "generate", "properties", "rotation"),
+  },
+  cron: {
+    timeout: num(siteSchema, "$defs", "cron", "properties", "timeout"),
+    allowOverlap: bool(siteSchema, "$defs", "cron", "properties", "allowOverlap"),
+  },
+  backupKeep: num(siteSchema, "$defs", "backup", "properties", "keep"),
+} as const;
+
+export const CLUSTER_DEFAULTS = {
+  instance: str(clusterSchema, ...specProps, "instance"),
+  endpointMode: str(clusterSchema, ...specProps, "endpointMode") as "vip" | "dnsrr",
+  timeZone: str(clusterSchema, ...specProps, "timeZone"),
+  volumeDriver: str(clusterSchema, ...specProps, "volumes", "properties", "driver"),
+  update: {
+    monitorSeconds: num(clusterSchema, ...specProps, "update", "properties", "monitorSeconds"),
+    timeoutSeconds: num(clusterSchema, ...specProps, "update", "properties", "timeoutSeconds"),
+  },
+  varnish: {
+    port: num(clusterSchema, ...specProps, "varnish", "properties", "port"),
+    replicas: num(clusterSchema, ...specProps, "varnish", "properties", "replicas"),
+    cacheSize: str(clusterSchema, ...specProps, "varnish", "properties", "cacheSize"),
+  },
+} as const;

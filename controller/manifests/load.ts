@@ -1,0 +1,136 @@
+import { clusterRules } from "./cluster-rules";
+import { crossSiteIssues, SiteClaims } from "./cross-site";
+import { Issue } from "./issue";
+import { CLUSTER_FILE, SITES_DIR, siteOfPath } from "./layout";
+import { parseManifest, ParsedManifest } from "./parse";
+import { readRepo, RepoFile } from "./read";
+import { ClusterDefaults, resolveCluster, resolveSite } from "./resolve";
+import { checkClusterSchema, checkSiteSchema } from "./schema";
+import { siteRules } from "./site-rules";
+import type { Cluster, LoadResult, ManifestError, ResolvedSite } from "./types";
+
+/** Past this many, the rest of a file's problems are summarised (allErrors on a hostile file). */
+export const MAX_ERRORS_PER_FILE = 50;
+
+/** Reads and checks a manifests repository. Never throws for a problem in the repository. */
+export async function loadRepo(dir: string): Promise<LoadResult> {
+  const read = await readRepo(dir);
+  return loadFiles(read.files, read.errors);
+}
+
+/**
+ * The pure core of loading: file texts (and the read edge's errors) → valid resolved sites,
+ * invalid site names and located errors. A problem in one site excludes only that site;
+ * a problem in simulium.yaml or the repository layout leaves `cluster` undefined.
+ */
+export function loadFiles(files: readonly RepoFile[], readErrors: readonly ManifestError[] = []): LoadResult {
+  const errors: ManifestError[] = [...readErrors];
+  const invalid = new Set<string>(readErrors.flatMap((e) => (e.site ? [e.site] : [])));
+  let clusterBroken = readErrors.some((e) => e.file === CLUSTER_FILE || e.file === SITES_DIR || e.file === ".");
+
+  const clusterFile = files.find((f) => f.path === CLUSTER_FILE);
+  const cluster = clusterFile ? checkCluster(clusterFile) : { ok: true as const, value: undefined };
+  if (!cluster.ok) {
+    errors.push(...cluster.errors);
+    clusterBroken = true;
+  }
+  const defaults: ClusterDefaults = (cluster.ok ? cluster.value?.spec?.defaults : undefined) ?? {};
+
+  const candidates: Array<{ site: ResolvedSite; claims: Claims }> = [];
+  for (const file of files) {
+    if (file.path === CLUSTER_FILE) continue;
+    const name = siteOfPath(file.path);
+    if (name === undefined) {
+      errors.push({ file: file.path, line: 0, column: 0, path: "", message: `is not a manifest: expected ${CLUSTER_FILE} or ${SITES_DIR}/<site>.yaml` });
+      continue;
+    }
+    const checked = checkSite(file, name, defaults, clusterBroken);
+    if (checked.ok) {
+      candidates.push(checked);
+    } else {
+      errors.push(...checked.errors.map((e) => ({ ...e, site: name })));
+      invalid.add(name);
+    }
+  }
+
+  const rejected = crossSiteIssues(candidates.map((c) => c.claims));
+  const sites: ResolvedSite[] = [];
+  for (const c of candidates) {
+    const issues = rejected.get(c.claims);
+    if (!issues) {
+      sites.push(c.site);
+      continue;
+    }
+    errors.push(...issues.map((i) => ({ file: c.site.file, ...c.claims.locate(i), site: c.site.name })));
+    invalid.add(c.site.name);
+  }
+
+  sites.sort((a, b) => compare(a.file, b.file));
+  return {
+    ...(clusterBroken ? {} : { cluster: resolveCluster(cluster.ok ? cluster.value : undefined) }),
+    sites,
+    invalidSites: [...invalid].sort(compare),
+    errors: sortErrors(errors),
+  };
+}
+
+type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly ManifestError[] };
+
+function checkCluster(file: RepoFile): Checked<Cluster> {
+  const parsed = parseManifest(file.path, file.text);
+  if (!parsed.ok) return { ok: false, errors: cap(file.path, parsed.errors) };
+  const schema = checkClusterSchema(parsed.manifest.value);
+  const issues = schema.ok ? clusterRules(schema.value) : schema.issues;
+  if (!schema.ok || issues.length > 0) return { ok: false, errors: locateAll(parsed.manifest, issues) };
+  return { ok: true, value: schema.value };
+}
+
+type Claims = SiteClaims & { readonly locate: (i: Issue) => Omit<ManifestError, "file" | "site"> };
+type SiteChecked =
+  | { readonly ok: true; readonly site: ResolvedSite; readonly claims: Claims }
+  | { readonly ok: false; readonly errors: readonly ManifestError[] };
+
+function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clusterBroken: boolean): SiteChecked {
+  const parsed = parseManifest(file.path, file.text);
+  if (!parsed.ok) return { ok: false, errors: cap(file.path, parsed.errors) };
+  const m = parsed.manifest;
+  const schema = checkSiteSchema(m.value);
+  if (!schema.ok) return { ok: false, errors: locateAll(m, schema.issues) };
+  const rules = siteRules(schema.value, name);
+  const resolved = resolveSite(schema.value, file.path, defaults);
+  const issues = [...rules, ...(resolved.ok ? [] : resolved.issues.map((i) => (clusterBroken ? withBrokenClusterNote(i) : i)))];
+  if (issues.length > 0 || !resolved.ok) return { ok: false, errors: locateAll(m, issues) };
+  const domains = resolved.site.domains.map((d, i) => {
+    const e = m.locate({ path: ["spec", "domains", i], message: "" });
+    return { name: d, line: e.line, column: e.column };
+  });
+  const locate = (i: Issue): Omit<ManifestError, "file" | "site"> => {
+    const e = m.locate(i);
+    return { line: e.line, column: e.column, path: e.path, message: e.message };
+  };
+  return { ok: true, site: resolved.site, claims: { site: name, file: file.path, domains, locate } };
+}
+
+function withBrokenClusterNote(issue: Issue): Issue {
+  return { ...issue, message: `${issue.message} (simulium.yaml has errors, so its defaults are not applied)` };
+}
+
+function locateAll(m: ParsedManifest, issues: readonly Issue[]): ManifestError[] {
+  const located = issues.map(m.locate).sort((a, b) => a.line - b.line || a.column - b.column);
+  return cap(m.file, located);
+}
+
+function cap(file: string, errors: readonly ManifestError[]): ManifestError[] {
+  if (errors.length <= MAX_ERRORS_PER_FILE) return [...errors];
+  const rest = errors.length - MAX_ERRORS_PER_FILE;
+  return [...errors.slice(0, MAX_ERRORS_PER_FILE), { file, line: 0, column: 0, path: "", message: `and ${rest} more problem(s) in this file` }];
+}
+
+/** By file; within a file, errors are already in line order (stable sort keeps it). */
+function sortErrors(errors: readonly ManifestError[]): ManifestError[] {
+  return [...errors].sort((a, b) => compare(a.file, b.file));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,126 @@
+import { constants } from "node:fs";
+import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
+import { join, sep } from "node:path";
+import { CLUSTER_FILE, classifySiteEntry, MAX_FILE_BYTES, SITES_DIR } from "./layout";
+import type { ManifestError } from "./types";
+
+/** A manifest file's text, with its path relative to the repository root. */
+export interface RepoFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+export interface RepoRead {
+  readonly files: readonly RepoFile[];
+  /** Files that could not be read safely; each names the file and, for a site file, its site. */
+  readonly errors: readonly ManifestError[];
+}
+
+/**
+ * The I/O edge of loading: lists `simulium.yaml` and `sites/*`, and reads each candidate
+ * only after proving it is a regular file inside the repository and under the size cap.
+ * Never throws for a problem in the repository; each becomes an error value.
+ */
+export async function readRepo(dir: string): Promise<RepoRead> {
+  const files: RepoFile[] = [];
+  const errors: ManifestError[] = [];
+  let root: string;
+  try {
+    root = await realpath(dir);
+    if (!(await stat(root)).isDirectory()) throw new Error("not a directory");
+  } catch {
+    return { files, errors: [wholeFile(".", `the repository directory ${JSON.stringify(dir)} does not exist or is not a directory`)] };
+  }
+
+  const cluster = await readSafely(root, CLUSTER_FILE, { optional: true });
+  if ("text" in cluster) files.push({ path: CLUSTER_FILE, text: cluster.text });
+  else if (cluster.error) errors.push(wholeFile(CLUSTER_FILE, cluster.error));
+
+  const sitesDir = await containedDirectory(root, SITES_DIR);
+  if (typeof sitesDir === "object") {
+    errors.push(wholeFile(SITES_DIR, sitesDir.error));
+    return { files, errors };
+  }
+  const entries = await readdir(sitesDir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = `${SITES_DIR}/${entry.name}`;
+    const kind = classifySiteEntry(entry.name, entry.isDirectory());
+    if (kind.kind === "ignored") continue;
+    if (kind.kind === "error") {
+      errors.push(wholeFile(path, kind.message, kind.site));
+      continue;
+    }
+    const read = await readSafely(root, path, { optional: false });
+    if ("text" in read) files.push({ path, text: read.text });
+    else errors.push(wholeFile(path, read.error ?? "cannot be read", kind.site));
+  }
+  return { files, errors };
+}
+
+type ReadOutcome = { readonly text: string } | { readonly error?: string };
+
+async function readSafely(root: string, path: string, opts: { optional: boolean }): Promise<ReadOutcome> {
+  const abs = join(root, path);
+  try {
+    await lstat(abs);
+  } catch {
+    return opts.optional ? {} : { error: "does not exist" };
+  }
+  let real: string;
+  try {
+    real = await realpath(abs);
+  } catch {
+    return { error: "is a symbolic link to a file that does not exist" };
+  }
+  if (!inside(root, real)) return { error: "is a symbolic link that resolves outside the repository: refused" };
+
+  // stat (not the open handle) first: opening a FIFO or device would block or never end.
+  const info = await stat(real);
+  if (info.isDirectory()) return { error: "is a directory, not a file" };
+  if (!info.isFile()) return { error: "is not a regular file" };
+  if (info.size > MAX_FILE_BYTES) return { error: TOO_BIG };
+
+  const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    // Read at most one byte past the cap: the file may have grown since stat.
+    const buf = Buffer.alloc(MAX_FILE_BYTES + 1);
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, total, buf.length - total, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > MAX_FILE_BYTES) return { error: TOO_BIG };
+    }
+    try {
+      return { text: new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(0, total)) };
+    } catch {
+      return { error: "is not valid UTF-8 text" };
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+async function containedDirectory(root: string, path: string): Promise<string | { error: string }> {
+  const missing = { error: "the repository has no sites/ directory (is --repo the manifests repository?)" };
+  let real: string;
+  try {
+    real = await realpath(join(root, path));
+  } catch {
+    return missing;
+  }
+  if (!inside(root, real)) return { error: "is a symbolic link that resolves outside the repository: refused" };
+  if (!(await stat(real)).isDirectory()) return { error: "must be a directory" };
+  return real;
+}
+
+function inside(root: string, real: string): boolean {
+  return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+const TOO_BIG = `is larger than the ${MAX_FILE_BYTES / 1024} KiB limit for a manifest: refused`;
+
+function wholeFile(file: string, message: string, site?: string): ManifestError {
+  return { file, line: 0, column: 0, path: "", message, ...(site ? { site } : {}) };
+}

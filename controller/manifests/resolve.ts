@@ -1,0 +1,147 @@
+import { CLUSTER_DEFAULTS, SITE_DEFAULTS } from "./defaults";
+import { Issue } from "./issue";
+import { DATABASE_SECRETS } from "./swarm-names";
+import type { Cluster, ResolvedCluster, ResolvedSite, Resources, Site } from "./types";
+
+/** `spec.defaults` of simulium.yaml: what a site inherits where it says nothing. */
+export type ClusterDefaults = NonNullable<NonNullable<Cluster["spec"]>["defaults"]>;
+type ResourcesInput = { readonly memory?: string; readonly cpus?: number } | undefined;
+
+export type ResolveResult = { readonly ok: true; readonly site: ResolvedSite } | { readonly ok: false; readonly issues: readonly Issue[] };
+
+/** simulium.yaml (or its absence) with every default applied. Pure. */
+export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
+  const spec = cluster?.spec ?? {};
+  const d = CLUSTER_DEFAULTS;
+  const vcl = spec.varnish?.vcl ?? {};
+  return {
+    instance: spec.instance ?? d.instance,
+    endpointMode: spec.endpointMode ?? d.endpointMode,
+    timeZone: spec.timeZone ?? d.timeZone,
+    volumes: { driver: spec.volumes?.driver ?? d.volumeDriver, options: definedValues(spec.volumes?.options) },
+    ...(spec.registryAuth ? { registryAuth: { configFile: spec.registryAuth.configFile } } : {}),
+    update: {
+      monitorSeconds: spec.update?.monitorSeconds ?? d.update.monitorSeconds,
+      timeoutSeconds: spec.update?.timeoutSeconds ?? d.update.timeoutSeconds,
+    },
+    varnish: {
+      ...(spec.varnish?.image !== undefined ? { image: spec.varnish.image } : {}),
+      port: spec.varnish?.port ?? d.varnish.port,
+      replicas: spec.varnish?.replicas ?? d.varnish.replicas,
+      cacheSize: spec.varnish?.cacheSize ?? d.varnish.cacheSize,
+      vcl: {
+        ...(vcl.recv !== undefined ? { recv: vcl.recv } : {}),
+        ...(vcl.backendResponse !== undefined ? { backendResponse: vcl.backendResponse } : {}),
+        ...(vcl.deliver !== undefined ? { deliver: vcl.deliver } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * A schema-valid site with every default applied: what the site says, else simulium.yaml's
+ * `spec.defaults`, else the schema default. Pure. Fails only when a required value has no
+ * source at all (an image).
+ */
+export function resolveSite(site: Site, file: string, defaults: ClusterDefaults = {}): ResolveResult {
+  const s = site.spec;
+  const d = SITE_DEFAULTS;
+  const issues: Issue[] = [];
+
+  const webImage = s.web.image ?? defaults.web?.image;
+  if (webImage === undefined) {
+    issues.push({ path: ["spec", "web", "image"], message: "no web image: set spec.web.image, or spec.defaults.web.image in simulium.yaml" });
+  }
+  const dbImage = s.database ? s.database.image ?? defaults.database?.image : undefined;
+  if (s.database && dbImage === undefined) {
+    issues.push({ path: ["spec", "database", "image"], message: "no database image: set spec.database.image, or spec.defaults.database.image in simulium.yaml" });
+  }
+  if (webImage === undefined || (s.database && dbImage === undefined)) return { ok: false, issues };
+
+  const hc = s.web.healthcheck ?? {};
+  const backupSchedule = s.backup?.schedule ?? defaults.backup?.schedule;
+  const resolved: ResolvedSite = {
+    name: site.metadata.name,
+    file,
+    labels: definedValues(site.metadata.labels),
+    suspend: s.suspend ?? d.suspend,
+    deletionPolicy: s.deletionPolicy ?? d.deletionPolicy,
+    domains: [...s.domains],
+    web: {
+      image: webImage,
+      replicas: s.web.replicas ?? defaults.web?.replicas ?? d.web.replicas,
+      port: s.web.port ?? defaults.web?.port ?? d.web.port,
+      ...(s.web.command ? { command: [...s.web.command] } : {}),
+      env: definedValues(s.web.env),
+      resources: resources(s.web.resources, defaults.web?.resources),
+      healthcheck: { path: hc.path ?? d.healthcheck.path, interval: hc.interval ?? d.healthcheck.interval, timeout: hc.timeout ?? d.healthcheck.timeout },
+    },
+    ...(s.database && dbImage !== undefined
+      ? {
+          database: {
+            image: dbImage,
+            name: s.database.name ?? d.database.name,
+            user: s.database.user ?? d.database.user,
+            env: definedValues(s.database.env),
+            resources: resources(s.database.resources, defaults.database?.resources),
+          },
+        }
+      : {}),
+    volumes: (s.volumes ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: v.readOnly ?? d.volumeReadOnly })),
+    secrets: secrets(site),
+    cron: (s.cron ?? []).map((c) => ({
+      name: c.name,
+      schedule: c.schedule,
+      command: [...c.command],
+      timeout: c.timeout ?? d.cron.timeout,
+      allowOverlap: c.allowOverlap ?? d.cron.allowOverlap,
+    })),
+    ...(backupSchedule !== undefined ? { backup: { schedule: backupSchedule, keep: s.backup?.keep ?? defaults.backup?.keep ?? d.backupKeep } } : {}),
+    placement: { constraints: [...(s.placement?.constraints ?? [])] },
+  };
+  return { ok: true, site: resolved };
+}
+
+/** `512M` → bytes. Binary units, as `docker run --memory` reads them. */
+export function parseMemory(text: string): number {
+  const m = /^([1-9][0-9]*)([KMG])$/.exec(text);
+  if (!m) throw new Error(`not a memory size: ${text}`);
+  const power = { K: 1, M: 2, G: 3 }[m[2] as "K" | "M" | "G"];
+  return Number(m[1]) * 1024 ** power;
+}
+
+export function cpusToNano(cpus: number): number {
+  return Math.round(cpus * 1e9);
+}
+
+function resources(own: ResourcesInput, fallback: ResourcesInput): Resources {
+  const memory = own?.memory ?? fallback?.memory;
+  const cpus = own?.cpus ?? fallback?.cpus;
+  return {
+    ...(memory !== undefined ? { memoryBytes: parseMemory(memory) } : {}),
+    ...(cpus !== undefined ? { nanoCpus: cpusToNano(cpus) } : {}),
+  };
+}
+
+/**
+ * Declared secrets, then the database secrets a site with a database always gets (a
+ * declaration of one of those only tunes it, e.g. its length).
+ */
+function secrets(site: Site): ResolvedSite["secrets"] {
+  const d = SITE_DEFAULTS.secret;
+  const declared = (site.spec.secrets ?? []).map((x) => ({
+    name: x.name,
+    generate: { length: x.generate.length ?? d.length, rotation: x.generate.rotation ?? d.rotation },
+  }));
+  if (!site.spec.database) return declared;
+  const automatic = DATABASE_SECRETS.filter((name) => !declared.some((x) => x.name === name)).map((name) => ({
+    name,
+    generate: { length: d.length, rotation: d.rotation },
+  }));
+  return [...declared, ...automatic];
+}
+
+function definedValues(record: Readonly<Record<string, string | undefined>> | undefined): Record<string, string> {
+  // fromEntries defines own properties: a key named __proto__ stays a plain key.
+  return Object.fromEntries(Object.entries(record ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
+}

@@ -1,0 +1,61 @@
+import { connectDocker } from "../../controller/engine/docker";
+import { readLive } from "../../controller/live/read";
+import { clusterYaml, siteYaml } from "../support/manifests";
+import { page, reconcileRepo, waitForPage } from "../support/reconcile";
+import { createRepo, TestRepo } from "../support/repo";
+import { removeInstance, testInstance } from "../support/swarm";
+
+const docker = connectDocker();
+const instance = testInstance("fail");
+const good = `${instance}-good`;
+const bad = `${instance}-bad`;
+let repo: TestRepo;
+
+beforeAll(async () => {
+  repo = await createRepo({
+    "simulium.yaml": clusterYaml(instance),
+    [`sites/${good}.yaml`]: siteYaml(good),
+    [`sites/${bad}.yaml`]: siteYaml(bad),
+  });
+  const out = await reconcileRepo(docker, repo.dir, await repo.commit("two sites"));
+  expect(out.result.ok).toBe(true);
+});
+
+afterAll(async () => {
+  await removeInstance(docker, instance);
+  repo.cleanup();
+});
+
+const versions = async () => new Map((await readLive(docker, instance)).services.map((s) => [s.name, s.version]));
+
+test("a broken manifest leaves that site exactly as it runs while the other converges", async () => {
+  const before = await versions();
+  repo.write(`sites/${bad}.yaml`, "apiVersion: simulium/v1\nkind: Site\nmetadata: {name: " + bad + "}\nspec: [not, a, mapping\n");
+  repo.write(`sites/${good}.yaml`, siteYaml(good, { version: "2" }));
+  const out = await reconcileRepo(docker, repo.dir, await repo.commit("break one, change the other"));
+  expect(out.ctx.load.invalidSites).toEqual([bad]);
+  expect(out.ctx.plan.errors[0]).toMatchObject({ file: `sites/${bad}.yaml`, line: 5, column: 1 });
+  expect(out.ctx.plan.errors[0].message).toMatch(/invalid YAML: Flow sequence/);
+  expect(out.ctx.plan.sites).toContainEqual({ site: bad, state: "invalid" });
+  expect(out.result.sites).toEqual([{ site: good, state: "converged", applied: 1 }]);
+  const after = await versions();
+  expect(after.get(`${bad}_web`)).toBe(before.get(`${bad}_web`));
+  expect(after.get(`${good}_web`)).not.toBe(before.get(`${good}_web`));
+  expect(await page(docker, `${bad}_web`)).toContain(`site: ${bad}`);
+});
+
+test("a non-existent image fails the site with Swarm's reason, rolled back, and the previous version keeps serving", async () => {
+  repo.write(`sites/${bad}.yaml`, siteYaml(bad));
+  repo.write(`sites/${good}.yaml`, siteYaml(good, { version: "3", image: "simulium/web:does-not-exist" }));
+  const out = await reconcileRepo(docker, repo.dir, await repo.commit("bad image"));
+  expect(out.result.ok).toBe(false);
+  const failed = out.result.sites.find((s) => s.site === good);
+  expect(failed?.state).toBe("failed");
+  expect(failed?.error).toMatch(/No such image: simulium\/web:does-not-exist/);
+  const web = (await readLive(docker, instance)).services.find((s) => s.name === `${good}_web`);
+  expect(web?.updateState).toBe("rollback_completed");
+  expect(web?.shape.image).toBe("simulium/web:local");
+  expect(await waitForPage(docker, `${good}_web`, /version: 2/)).toContain(`site: ${good}`);
+  // The other site was not disturbed by this one's failure.
+  expect(out.result.sites.find((s) => s.site === bad)?.state).not.toBe("failed");
+});

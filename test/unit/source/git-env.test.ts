@@ -1,0 +1,31 @@
+import { askpassScript, gitEnv, shellQuote, sshCommand } from "../../../controller/source/git-env";
+
+describe("git credentials environment", () => {
+  it("quotes paths for the shell git runs GIT_SSH_COMMAND with", () => {
+    expect(shellQuote("/keys/deploy key")).toBe("'/keys/deploy key'");
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  });
+
+  it("builds an ssh command that uses only the deploy key and pins host keys", () => {
+    const cmd = sshCommand("/etc/simulium/deploy_key", "/etc/simulium/known_hosts");
+    expect(cmd).toBe(
+      "ssh -i '/etc/simulium/deploy_key' -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o BatchMode=yes -o 'UserKnownHostsFile=/etc/simulium/known_hosts'",
+    );
+    expect(sshCommand("/k")).not.toContain("UserKnownHostsFile");
+  });
+
+  it("points GIT_ASKPASS at the helper only for token credentials, and never prompts", () => {
+    expect(gitEnv({ tokenFile: "/t" }, "/state/askpass.sh")).toEqual({ GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", GIT_ASKPASS: "/state/askpass.sh" });
+    const ssh = gitEnv({ sshKeyFile: "/k" });
+    expect(ssh.GIT_SSH_COMMAND).toContain("-i '/k'");
+    expect(ssh.GIT_ASKPASS).toBeUndefined();
+    expect(gitEnv({})).toEqual({ GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" });
+  });
+
+  it("writes an askpass script that reads the token file rather than containing the token", () => {
+    const script = askpassScript("/run/secrets/git token", "deploy");
+    expect(script.startsWith("#!/bin/sh\n")).toBe(true);
+    expect(script).toContain("cat '/run/secrets/git token'");
+    expect(script).toContain("printf '%s\\n' 'deploy'");
+  });
+});
