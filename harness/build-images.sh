@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Builds the local images simulium's tests and demo run, from Debian packages only (no
+# registry is reachable). One recipe folder per role under harness/images/<role>:
+#   packages     Debian packages, one per line (# comments allowed)
+#   image.conf   `docker import --change` lines (ENTRYPOINT, ENV, EXPOSE, ...), one per line
+#   base         optional: "debootstrap" (default) or "scratch" (packages are only unpacked,
+#                for static binaries such as busybox-static)
+#   setup.sh     optional: runs inside the finished rootfs (chroot) after files/ is copied
+#   files/       copied over the rootfs as is
+# Each image is tagged simulium/<role>:<hash12> (hash of the recipe + suite + build format)
+# and simulium/<role>:local. An existing hash tag means the build is skipped.
+#
+# Usage: build-images.sh [role ...]     (no roles: all of them)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+recipes="$here/images"
+suite="${SIMULIUM_SUITE:-bookworm}"
+cache_dir="${SIMULIUM_DEBOOTSTRAP_CACHE:-/var/cache/simulium-debootstrap}"
+state_dir="${SIMULIUM_HARNESS_STATE:-/var/lib/simulium-harness}"
+images_json="${SIMULIUM_IMAGES_JSON:-$state_dir/images.json}"
+work_root="${SIMULIUM_BUILD_DIR:-/var/tmp/simulium-build}"
+# Bumped whenever this script changes what ends up in an image, so old hash tags stop matching.
+build_format=1
+
+all_roles() { find "$recipes" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort; }
+
+# Hash of every recipe file's path, mode and content, plus the suite and build format.
+recipe_hash() {
+  local dir="$recipes/$1"
+  {
+    printf 'suite=%s format=%s\n' "$suite" "$build_format"
+    (cd "$dir" && find . -type f -o -type l | LC_ALL=C sort | while read -r f; do
+      printf '%s %s ' "$f" "$(stat -c %a "$f")"
+      if [ -L "$f" ]; then readlink "$f"; else sha256sum < "$f"; fi
+    done)
+  } | sha256sum | cut -c1-12
+}
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+recipe_packages() {
+  grep -v '^[[:space:]]*\(#\|$\)' "$recipes/$1/packages" | tr -s ' \t\n' ',' | sed 's/,$//'
+}
+
+# Drops what a container never reads, to keep images and imports small.
+trim_rootfs() {
+  local root="$1"
+  rm -rf "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/* \
+    "$root"/usr/share/lintian "$root"/usr/share/linda "$root"/var/cache/man/* \
+    "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
+    "$root"/var/log/*.log "$root"/var/log/apt/* "$root"/tmp/* "$root"/var/tmp/*
+  find "$root"/usr/share/locale -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} + 2>/dev/null || true
+}
+
+rootfs_debootstrap() {
+  local role="$1" root="$2" pkgs
+  pkgs="$(recipe_packages "$role")"
+  mkdir -p "$root/usr/sbin"
+  # Packages' maintainer scripts must not start daemons inside the build chroot.
+  printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
+  chmod 755 "$root/usr/sbin/policy-rc.d"
+  debootstrap --variant=minbase --cache-dir="$cache_dir" ${pkgs:+--include="$pkgs"} \
+    "$suite" "$root" "$mirror" > "$root.debootstrap.log" 2>&1 \
+    || { tail -n 30 "$root.debootstrap.log" >&2; die "debootstrap for $role failed (full log: $root.debootstrap.log)"; }
+  rm -f "$root/usr/sbin/policy-rc.d"
+}
+
+# For static binaries: unpack the packages (no dependencies, no maintainer scripts).
+rootfs_scratch() {
+  local role="$1" root="$2" debs="$2.debs" pkg
+  mkdir -p "$root" "$debs"
+  for pkg in $(recipe_packages "$role" | tr ',' ' '); do
+    (cd "$debs" && apt-get download "$pkg" >/dev/null 2>&1) || {
+      apt-get update -qq >/dev/null
+      (cd "$debs" && apt-get download "$pkg" >/dev/null) || die "apt-get download $pkg failed"
+    }
+  done
+  for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$root"; done
+  rm -rf "$debs"
+}
+
+# A failed debootstrap can leave /proc or /sys mounted inside the rootfs; never recurse into them.
+remove_rootfs() {
+  local root="$1" mnt
+  for mnt in $(awk -v r="$root/" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r); do
+    umount -l "$mnt" || die "cannot unmount $mnt; remove $root by hand"
+  done
+  rm -rf --one-file-system "$root" "$root.debs" "$root.debootstrap.log"
+}
+
+build_role() {
+  local role="$1" tag="$2" dir="$recipes/$1" root base
+  [ -f "$dir/packages" ] || die "recipe $role has no packages file"
+  [ -f "$dir/image.conf" ] || die "recipe $role has no image.conf"
+  [ "$(id -u)" = 0 ] || die "building $tag needs root (debootstrap/chroot); run as root"
+  root="$work_root/$role"
+  remove_rootfs "$root"
+  mkdir -p "$work_root" "$cache_dir"
+  base="$(cat "$dir/base" 2>/dev/null || echo debootstrap)"
+  case "$base" in
+    debootstrap) rootfs_debootstrap "$role" "$root" ;;
+    scratch) rootfs_scratch "$role" "$root" ;;
+    *) die "recipe $role: unknown base '$base' (debootstrap or scratch)" ;;
+  esac
+  if [ -d "$dir/files" ]; then cp -a "$dir/files/." "$root/"; fi
+  if [ -f "$dir/setup.sh" ]; then
+    cp "$dir/setup.sh" "$root/setup.sh"
+    # The shebang names the interpreter inside the rootfs (busybox has no /bin/sh yet).
+    local interp
+    interp="$(head -n1 "$dir/setup.sh" | sed -n 's/^#! *//p')"
+    # shellcheck disable=SC2086 # the shebang may carry an argument (e.g. "/bin/busybox sh")
+    chroot "$root" ${interp:-/bin/sh} /setup.sh || die "setup.sh of $role failed"
+    rm -f "$root/setup.sh"
+  fi
+  trim_rootfs "$root"
+  local changes=()
+  while IFS= read -r line; do
+    case "$line" in ''|'#'*) continue ;; esac
+    changes+=(-c "$line")
+  done < "$dir/image.conf"
+  tar --numeric-owner -C "$root" -c . \
+    | docker import "${changes[@]}" -c "LABEL simulium.harness.recipe=$role" - "$tag" >/dev/null
+  remove_rootfs "$root"
+}
+
+main() {
+  local roles=("$@") role hash tag started built=() skipped=()
+  [ "${#roles[@]}" -gt 0 ] || mapfile -t roles < <(all_roles)
+  for role in "${roles[@]}"; do
+    [ -d "$recipes/$role" ] || die "unknown role '$role' (known: $(all_roles | tr '\n' ' '))"
+  done
+  docker_answers || die "no Docker engine answers; run harness/engine.sh first"
+
+  mkdir -p "$state_dir"
+  # Several test runs may start at once; one builds, the others then find the hash tags.
+  exec 9>"$state_dir/build.lock"
+  flock 9
+
+  for role in "${roles[@]}"; do
+    hash="$(recipe_hash "$role")"
+    tag="simulium/$role:$hash"
+    if image_exists "$tag"; then
+      skipped+=("$role")
+    else
+      if [ -z "${mirror:-}" ]; then
+        [ "$(id -u)" = 0 ] || die "image $tag is missing and building it needs root"
+        ensure_packages debootstrap:debootstrap
+        mirror="$(debian_mirror)"
+      fi
+      log "building $tag from $suite packages ($mirror)"
+      started=$SECONDS
+      build_role "$role" "$tag"
+      log "built $tag in $((SECONDS - started)) s ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
+      built+=("$role")
+    fi
+    docker tag "$tag" "simulium/$role:local"
+    untag_old_builds "$role" "$hash"
+  done
+
+  write_images_json
+  log "images: built ${built[*]:-none}; up to date ${skipped[*]:-none}; map in $images_json"
+  cat "$images_json"
+}
+
+# Drops the tags of earlier recipe versions; an image still used by a container stays (untagged).
+untag_old_builds() {
+  local role="$1" hash="$2" old
+  for old in $(docker image ls --format '{{.Tag}}' "simulium/$role"); do
+    case "$old" in
+      "$hash"|local) ;;
+      [0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f])
+        docker image rm "simulium/$role:$old" >/dev/null 2>&1 || true ;;
+    esac
+  done
+}
+
+# Lists every role whose current recipe hash exists as an image, selected or not.
+write_images_json() {
+  local role tag first=1 tmp="$images_json.tmp.$$"
+  {
+    printf '{'
+    for role in $(all_roles); do
+      tag="simulium/$role:$(recipe_hash "$role")"
+      image_exists "$tag" || continue
+      [ "$first" = 1 ] || printf ','
+      printf '\n  "%s": "%s"' "$role" "$tag"
+      first=0
+    done
+    printf '\n}\n'
+  } > "$tmp"
+  mv "$tmp" "$images_json"
+}
+
+main "$@"
