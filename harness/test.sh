@@ -8,6 +8,10 @@ source harness/lib.sh
 
 step() { log "== $* =="; }
 
+if [ ! -d node_modules ]; then
+  step "npm dependencies"
+  npm ci --no-audit --no-fund
+fi
 step "engine"
 bash harness/engine.sh
 step "images"

@@ -13,12 +13,14 @@ interface DockerConfigFile {
 }
 
 const DOCKER_HUB = "https://index.docker.io/v1/";
+/** Hosts that name Docker Hub explicitly (`docker.io/library/x`); docker login stores them all under DOCKER_HUB. */
+const DOCKER_HUB_HOSTS: ReadonlySet<string> = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
 
 /** Registry host of an image reference, as Docker resolves it (Docker Hub when none is named). */
 export function registryOf(image: string): string {
   const first = image.split("/")[0];
   const hasHost = image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
-  return hasHost ? first : DOCKER_HUB;
+  return hasHost && !DOCKER_HUB_HOSTS.has(first) ? first : DOCKER_HUB;
 }
 
 /** Pure: the credentials config.json holds for an image's registry, if any. */
@@ -33,7 +35,8 @@ export function authForImage(config: DockerConfigFile, image: string): RegistryA
     if (entry.auth) {
       const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
       const colon = decoded.indexOf(":");
-      return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), serveraddress: registry };
+      // Not `user:password`: sending a mangled user name would fail later, far from the cause.
+      if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), serveraddress: registry };
     }
     if (entry.username) return { username: entry.username, password: entry.password ?? "", serveraddress: registry };
   }

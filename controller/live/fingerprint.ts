@@ -16,7 +16,10 @@ export function containerFingerprint(c: {
   mounts: readonly string[];
 }): string {
   return shortHash({
-    image: c.image.split("@")[0],
+    // The full reference, digest included: simulium sets it verbatim, so tasks created from
+    // its spec carry exactly that string, and a digest-only change (img:tag@A → img:tag@B)
+    // must not count old tasks as current.
+    image: c.image,
     env: c.env,
     args: c.args && c.args.length > 0 ? c.args : null,
     secrets: [...c.secrets].sort(),

@@ -1,0 +1,102 @@
+import { evaluateService } from "../../../controller/apply/convergence";
+import type { ServiceShape } from "../../../controller/desired/types";
+import { fingerprintOfShape } from "../../../controller/live/fingerprint";
+import type { LiveService, LiveTask } from "../../../controller/live/types";
+import { desiredOf, site } from "../../fixtures/core/builders";
+import { liveFromDesired, task } from "../../fixtures/core/live";
+
+const live = liveFromDesired(desiredOf([site()]), { tasks: false });
+const web = live.services.find((s) => s.name === "acme_web") as LiveService;
+const current: ServiceShape = web.shape;
+const previous: ServiceShape = { ...current, image: "registry.example.com/drupal-civicrm:10.2" };
+const expected = { fingerprint: fingerprintOfShape(current), replicas: 2 };
+
+const svc = (updateState: string | null, updateMessage: string | null = null): LiveService => ({ ...web, updateState, updateMessage });
+const run = (shape: ServiceShape, slot: number) => task(web, shape, { slot });
+const failedTask = (shape: ServiceShape, n: number, o: { error?: string; exitCode?: number; state?: string } = {}): LiveTask =>
+  task(web, shape, { state: o.state ?? "failed", slot: 1, id: `failed-${n}`, timestamp: `2024-05-01T10:0${n}:00Z`, ...o });
+
+describe("convergence: evaluateService", () => {
+  it("is converged when enough tasks run the current spec and no old task is left", () => {
+    expect(evaluateService(svc("completed"), [run(current, 1), run(current, 2)], expected)).toEqual({ state: "converged", running: 2 });
+  });
+
+  it("is converged for a service never updated (no update state)", () => {
+    expect(evaluateService(svc(null), [run(current, 1), run(current, 2)], expected).state).toBe("converged");
+  });
+
+  it("ignores finished tasks of the old spec (shut down, kept in history)", () => {
+    const old = task(web, previous, { state: "shutdown", desiredState: "shutdown", slot: 1, id: "old" });
+    expect(evaluateService(svc("completed"), [old, run(current, 1), run(current, 2)], expected).state).toBe("converged");
+  });
+
+  it("is progressing while an old task still runs, even with enough new ones", () => {
+    const verdict = evaluateService(svc("completed"), [run(current, 1), run(current, 2), run(previous, 3)], expected);
+    expect(verdict).toEqual({ state: "progressing", running: 2 });
+  });
+
+  it("is progressing while fewer tasks than replicas run", () => {
+    expect(evaluateService(svc(null), [run(current, 1)], expected)).toEqual({ state: "progressing", running: 1 });
+  });
+
+  it("is progressing during a rolling update, whatever the tasks", () => {
+    expect(evaluateService(svc("updating"), [run(current, 1), run(current, 2)], expected).state).toBe("progressing");
+    expect(evaluateService(svc("rollback_started"), [], expected).state).toBe("progressing");
+  });
+
+  it("does not count tasks of other services", () => {
+    const foreign = { ...run(current, 1), serviceId: "svc-other" };
+    expect(evaluateService(svc(null), [foreign, { ...foreign, id: "f2" }], expected)).toEqual({ state: "progressing", running: 0 });
+  });
+
+  it("does not count a task that runs but is being shut down", () => {
+    const leaving = task(web, current, { state: "running", desiredState: "shutdown", slot: 2 });
+    expect(evaluateService(svc(null), [run(current, 1), leaving], expected)).toEqual({ state: "progressing", running: 1 });
+  });
+
+  it("is failed when Swarm rolled the update back, with the task's error as the reason", () => {
+    const tasks = [run(previous, 1), run(previous, 2), failedTask(current, 1, { state: "rejected", error: "No such image: x" })];
+    const verdict = evaluateService(svc("rollback_completed", "update rolled back due to failure or early termination of task abc"), tasks, expected);
+    expect(verdict.state).toBe("failed");
+    expect(verdict).toMatchObject({ reason: expect.stringContaining("No such image: x") });
+    expect(verdict).toMatchObject({ reason: expect.stringContaining("rolled back") });
+  });
+
+  it.each(["rollback_completed", "rollback_paused", "paused"])("is failed on %s even without a task error", (state) => {
+    const verdict = evaluateService(svc(state), [run(previous, 1), run(previous, 2)], expected);
+    expect(verdict).toEqual({ state: "failed", running: 0, reason: `update ${state.replace("_", " ")}` });
+  });
+
+  it("is failed after 3 rejected attempts with nothing running, naming the latest error", () => {
+    const tasks = [
+      failedTask(current, 1, { state: "rejected", error: "No such image: a" }),
+      failedTask(current, 3, { state: "rejected", error: "No such image: latest" }),
+      failedTask(current, 2, { state: "rejected", error: "No such image: b" }),
+    ];
+    expect(evaluateService(svc(null), tasks, expected)).toEqual({ state: "failed", running: 0, reason: "No such image: latest" });
+  });
+
+  it("names the exit code when failed tasks left no error message", () => {
+    const tasks = [1, 2, 3].map((n) => failedTask(current, n, { exitCode: 137 }));
+    expect(evaluateService(svc(null), tasks, expected)).toEqual({ state: "failed", running: 0, reason: "exit code 137" });
+  });
+
+  it("is still progressing after 2 failed attempts", () => {
+    const tasks = [1, 2].map((n) => failedTask(current, n, { error: "boom" }));
+    expect(evaluateService(svc(null), tasks, expected).state).toBe("progressing");
+  });
+
+  it("is progressing, not failed, when 3 attempts failed but one task now runs", () => {
+    const tasks = [...[1, 2, 3].map((n) => failedTask(current, n, { error: "boom" })), run(current, 1)];
+    expect(evaluateService(svc(null), tasks, expected)).toEqual({ state: "progressing", running: 1 });
+  });
+
+  it("does not count failures of the old spec against the new one", () => {
+    const tasks = [1, 2, 3].map((n) => failedTask(previous, n, { error: "old failure" }));
+    expect(evaluateService(svc(null), tasks, expected).state).toBe("progressing");
+  });
+
+  it("is converged at zero replicas once every task is gone", () => {
+    expect(evaluateService(svc(null), [], { ...expected, replicas: 0 })).toEqual({ state: "converged", running: 0 });
+  });
+});

@@ -1,0 +1,68 @@
+import { serviceSpecToApi } from "../../../controller/apply/service-spec";
+import { LABEL } from "../../../controller/desired/labels";
+import { renderDesired } from "../../../controller/desired/render";
+import { shapeFromApi } from "../../../controller/live/normalize";
+import { EMPTY_LIVE } from "../../../controller/live/types";
+import { makePlan } from "../../../controller/plan/plan";
+import { renderPlanText } from "../../../controller/plan/render";
+import { cluster, site } from "../../fixtures/core/builders";
+import { IDS, liveFromDesired, networkId } from "../../fixtures/core/live";
+import { find } from "./helpers";
+
+const withVarnish = cluster({ varnish: { image: "varnish:7.5", port: 8080, replicas: 2, cacheSize: "512M", vcl: {} } });
+const render = (hash = "0123456789", c = withVarnish) => renderDesired({ sites: [site()], cluster: c, varnishSecret: { hash } });
+
+describe("render: the shared Varnish", () => {
+  it("renders nothing for Varnish when simulium.yaml names no Varnish image", () => {
+    const d = renderDesired({ sites: [site()], cluster: cluster() });
+    expect(d.resources.filter((r) => r.site === null).map((r) => r.name)).toEqual(["sim_edge"]);
+  });
+
+  it("refuses to render Varnish without its admin secret", () => {
+    expect(() => renderDesired({ sites: [], cluster: withVarnish })).toThrow(/admin secret/);
+  });
+
+  it("renders the service on the edge network only, publishing its port in host mode", () => {
+    const v = find(render(), "service", "sim_varnish");
+    expect(v.site).toBeNull();
+    expect(v.shape).toMatchObject({
+      image: "varnish:7.5",
+      replicas: 2,
+      env: { VARNISH_SIZE: "512M" },
+      networks: ["sim_edge"],
+      ports: [{ target: 80, published: 8080, protocol: "tcp", mode: "host" }],
+      update: { order: "stop-first" },
+    });
+    expect(v.labels).toMatchObject({ [LABEL.instance]: "sim", [LABEL.role]: "varnish" });
+    expect(v.labels).not.toHaveProperty(LABEL.site);
+  });
+
+  it("mounts the admin secret, a value the controller provides, named by its hash", () => {
+    const d = render("abcdef0123");
+    const secret = find(d, "secret", "sim_varnish-secret-abcdef0123");
+    expect(secret.source).toEqual({ provided: true });
+    expect(find(d, "service", "sim_varnish").shape.secrets).toEqual([{ secretName: secret.name, target: "varnish-secret" }]);
+  });
+
+  it("survives the engine round trip", () => {
+    const v = find(render(), "service", "sim_varnish");
+    expect(shapeFromApi(serviceSpecToApi(v, v.labels, IDS), new Map([[networkId("sim_edge"), "sim_edge"]]))).toEqual(v.shape);
+    expect(makePlan(render(), liveFromDesired(render())).actions).toEqual([]);
+  });
+
+  it("plans the secret without a value, and a new value as a superseding version", () => {
+    const text = renderPlanText(makePlan(render(), EMPTY_LIVE));
+    expect(text).toContain("+ secret sim_varnish-secret-0123456789 will be created\n      + value: (from the controller's state directory)");
+    const rotated = makePlan(render("fedcba9876"), liveFromDesired(render()));
+    expect(rotated.actions.map((a) => `${a.op} ${a.kind} ${a.name}`)).toEqual([
+      "create secret sim_varnish-secret-fedcba9876",
+      "update service sim_varnish",
+      "delete secret sim_varnish-secret-0123456789",
+    ]);
+  });
+
+  it("removes Varnish when its image is dropped, keeping the secret reported", () => {
+    const plan = makePlan(renderDesired({ sites: [site()], cluster: cluster() }), liveFromDesired(render()));
+    expect(plan.actions.map((a) => `${a.op} ${a.kind} ${a.name}`)).toEqual(["delete service sim_varnish", "retain secret sim_varnish-secret-0123456789"]);
+  });
+});

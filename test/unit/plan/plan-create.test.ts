@@ -1,0 +1,65 @@
+import { EMPTY_LIVE } from "../../../controller/live/types";
+import { makePlan } from "../../../controller/plan/plan";
+import { bareSite, desiredOf, site } from "../../fixtures/core/builders";
+import { stateOf, summary } from "./helpers";
+
+describe("plan: creating from nothing", () => {
+  const desired = desiredOf([site({ name: "beta" }), site({ name: "acme" })]);
+  const plan = makePlan(desired, EMPTY_LIVE);
+
+  it("creates everything, networks first, then secrets, volumes and services last", () => {
+    expect(plan.actions.every((a) => a.op === "create")).toBe(true);
+    expect(plan.actions).toHaveLength(desired.resources.length);
+    const kinds = plan.actions.map((a) => a.kind);
+    const firstOf = (k: string) => kinds.indexOf(k as never);
+    const lastOf = (k: string) => kinds.lastIndexOf(k as never);
+    expect(lastOf("network")).toBeLessThan(firstOf("secret"));
+    expect(lastOf("secret")).toBeLessThan(firstOf("volume"));
+    expect(lastOf("volume")).toBeLessThan(firstOf("service"));
+  });
+
+  it("orders each kind by site then name, so the plan reads the same every time", () => {
+    expect(summary(plan).filter((s) => s.startsWith("create network"))).toEqual([
+      "create network sim_edge",
+      "create network acme_default",
+      "create network beta_default",
+    ]);
+    expect(summary(plan).filter((s) => s.startsWith("create service"))).toEqual([
+      "create service acme_db",
+      "create service acme_web",
+      "create service beta_db",
+      "create service beta_web",
+    ]);
+  });
+
+  it("summarises each create without secret values", () => {
+    const byName = (n: string) => plan.actions.find((a) => a.name === n);
+    expect(byName("acme_web")?.changes).toEqual([
+      { field: "image", op: "+", after: "registry.example.com/drupal-civicrm:10.3" },
+      { field: "replicas", op: "+", after: "2" },
+    ]);
+    expect(byName("acme_default")?.changes).toEqual([{ field: "driver", op: "+", after: "overlay" }]);
+    expect(byName("acme_files")?.changes).toEqual([{ field: "driver", op: "+", after: "local" }]);
+    const salt = plan.actions.find((a) => a.kind === "secret" && a.name.startsWith("acme_hash-salt-"));
+    expect(salt?.changes).toEqual([{ field: "value", op: "+", after: "(generated, 48 characters)" }]);
+  });
+
+  it("marks every declared site as changed, and carries the spec to apply", () => {
+    expect(stateOf(plan, "acme")).toBe("changed");
+    expect(stateOf(plan, "beta")).toBe("changed");
+    for (const a of plan.actions) if (a.op === "create") expect(desired.resources).toContainEqual(a.spec);
+  });
+
+  it("creates only the missing objects when some exist", () => {
+    const partial = makePlan(desiredOf([bareSite("acme")]), {
+      ...EMPTY_LIVE,
+      networks: [{ kind: "network", id: "n1", name: "sim_edge", site: null, labels: {}, driver: "overlay", attachable: true, subnets: [] }],
+    });
+    expect(summary(partial)).toEqual(["create network acme_default", "create service acme_web"]);
+  });
+
+  it("passes manifest errors through untouched", () => {
+    const error = { file: "sites/x.yaml", line: 3, column: 1, path: "spec", message: "bad" };
+    expect(makePlan(desired, EMPTY_LIVE, [error]).errors).toEqual([error]);
+  });
+});
