@@ -27,7 +27,9 @@ export function evaluateService(
 
   // An update Swarm rolled back is a failure, whatever runs now (the previous version does).
   if (service.updateState !== null && ROLLED_BACK.has(service.updateState)) {
-    const why = [lastError, service.updateMessage].filter((s): s is string => !!s).join("; ");
+    // After a rollback the service's spec is the previous one again; the reason lives in the
+    // tasks of the spec that failed, so look at all of them.
+    const why = [latestError(mine), service.updateMessage].filter((s): s is string => !!s).join("; ");
     return { state: "failed", running, reason: why || `update ${service.updateState.replace("_", " ")}` };
   }
   if (service.updateState === "updating" || service.updateState === "rollback_started") {

@@ -1,5 +1,7 @@
 import { connectDocker } from "../../controller/engine/docker";
 import { readLive } from "../../controller/live/read";
+import { planRepo } from "../../controller/reconcile/pipeline";
+import { siteStatuses } from "../../controller/reconcile/status";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { page, reconcileRepo, waitForPage } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
@@ -58,4 +60,10 @@ test("a non-existent image fails the site with Swarm's reason, rolled back, and 
   expect(await waitForPage(docker, `${good}_web`, /version: 2/)).toContain(`site: ${good}`);
   // The other site was not disturbed by this one's failure.
   expect(out.result.sites.find((s) => s.site === bad)?.state).not.toBe("failed");
+  // Status reads the same story from the swarm alone.
+  const { live, plan } = await planRepo(docker, repo.dir);
+  const statuses = siteStatuses(live, plan);
+  expect(statuses.find((s) => s.site === good)).toMatchObject({ state: "failed", tasks: { running: 1, desired: 1 } });
+  expect(statuses.find((s) => s.site === good)?.lastError).toMatch(/No such image: simulium\/web:does-not-exist/);
+  expect(statuses.find((s) => s.site === bad)).toMatchObject({ state: "converged", tasks: { running: 1, desired: 1 } });
 });
