@@ -1,0 +1,72 @@
+import { buildProgram } from "../../controller/cli/main";
+import { connectDocker } from "../../controller/engine/docker";
+import { clusterYaml, siteYaml } from "../support/manifests";
+import { createRepo, TestRepo } from "../support/repo";
+import { removeInstance, testInstance } from "../support/swarm";
+
+const docker = connectDocker();
+const instance = testInstance("cli");
+const site = `${instance}-a`;
+let repo: TestRepo;
+
+beforeAll(async () => {
+  repo = await createRepo({ "simulium.yaml": clusterYaml(instance), [`sites/${site}.yaml`]: siteYaml(site) });
+});
+
+afterAll(async () => {
+  await removeInstance(docker, instance);
+  repo.cleanup();
+});
+
+/** Runs the real CLI in-process, capturing stdout and the exit code it sets. */
+async function cli(...args: string[]): Promise<{ code: number; out: string }> {
+  const chunks: string[] = [];
+  const write = jest.spyOn(process.stdout, "write").mockImplementation((c: string | Uint8Array) => {
+    chunks.push(String(c));
+    return true;
+  });
+  process.exitCode = 0;
+  try {
+    await buildProgram().exitOverride().parseAsync(["node", "simulium", "--log-level", "silent", ...args]);
+  } finally {
+    write.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, out: chunks.join("") };
+}
+
+test("plan --detailed-exitcode says 2 while changes are pending and 0 once applied", async () => {
+  const pending = await cli("plan", "--repo", repo.dir, "--detailed-exitcode");
+  expect(pending.code).toBe(2);
+  expect(pending.out).toContain(`site ${site}`);
+  expect(pending.out).toContain(`+ service ${site}_web will be created`);
+
+  const json = JSON.parse((await cli("plan", "--repo", repo.dir, "--json")).out) as { actions: { op: string; kind: string; site: string | null; name: string }[]; errors: unknown[] };
+  expect(json.errors).toEqual([]);
+  expect(json.actions.map((a) => `${a.op} ${a.kind} ${a.name}`)).toEqual([
+    `create network ${instance}_edge`,
+    `create network ${site}_default`,
+    `create volume ${site}_files`,
+    `create service ${site}_web`,
+  ]);
+
+  const applied = await cli("apply", "--repo", repo.dir, "--yes");
+  expect(applied.code).toBe(0);
+  expect(applied.out).toMatch(new RegExp(`${site}\\s+converged`));
+
+  const after = await cli("plan", "--repo", repo.dir, "--detailed-exitcode");
+  expect(after).toEqual({ code: 0, out: expect.stringContaining("No changes.") });
+
+  const status = JSON.parse((await cli("status", "--repo", repo.dir, "--json")).out) as { sites: { site: string; state: string; commit: string }[] };
+  expect(status.sites).toEqual([expect.objectContaining({ site, state: "converged", tasks: { running: 1, desired: 1 } })]);
+  expect(status.sites[0].commit).toMatch(/^[0-9a-f]{40}$/);
+});
+
+test("plan exits 1 and names file, line and field when a manifest is invalid", async () => {
+  repo.write(`sites/${site}.yaml`, siteYaml(site).replace("domains: [", "domains: [UPPER.case, "));
+  const r = await cli("plan", "--repo", repo.dir, "--detailed-exitcode");
+  expect(r.code).toBe(1);
+  expect(r.out).toMatch(new RegExp(`error: sites/${site}\\.yaml:5:\\d+: spec\\.domains\\[0\\]`));
+  expect(r.out).toContain(`site ${site}: manifest invalid, left as it runs`);
+});
