@@ -20,6 +20,8 @@ export interface ApplyOptions {
   readonly timeoutSeconds: number;
   readonly log: Logger;
   readonly pollMs?: number;
+  /** Values of secrets whose source is `provided`, by Swarm secret name. */
+  readonly secretValue?: (name: string) => Buffer | undefined;
 }
 
 export type SiteState = "converged" | "failed" | "unchanged" | "removed" | "retained";
@@ -147,7 +149,7 @@ async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyO
         await docker.createVolume({ Name: spec.name, Driver: spec.driver, DriverOpts: { ...spec.options }, Labels: labels });
         break;
       case "secret": {
-        const value = generateSecret(spec.source.generate.length);
+        const value = "provided" in spec.source ? providedValue(spec.name, opts) : generateSecret(spec.source.generate.length);
         const created = (await docker.createSecret({ Name: spec.name, Labels: labels, Data: Buffer.from(value).toString("base64") })) as { id?: string; ID?: string };
         ids.secrets.set(spec.name, created.id ?? created.ID ?? "");
         break;
@@ -172,6 +174,12 @@ async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyO
 interface WithAuth {
   createService(auth: RegistryAuth | undefined, spec: ApiServiceSpec): Promise<unknown>;
   update(auth: RegistryAuth | undefined, spec: ApiServiceSpec & { version: number }): Promise<unknown>;
+}
+
+function providedValue(name: string, opts: ApplyOptions): Buffer {
+  const value = opts.secretValue?.(name);
+  if (value === undefined) throw new SiteFailure(`the value of secret ${name} is not available to this controller (state directory changed?)`);
+  return value;
 }
 
 function lookups(ids: IdMaps) {

@@ -9,6 +9,9 @@ import { restrictPlan } from "../plan/restrict";
 import { isMutation } from "../plan/types";
 import { planRepo } from "../reconcile/pipeline";
 import { MassDeletionRefused } from "../reconcile/reconcile";
+import { resolveStateDir, varnishSecretLookup } from "../routing/admin-secret";
+import { routeAfterApply } from "../routing/after-apply";
+import type { RoutingResult } from "../routing/sync";
 import { commitOf } from "../source/commit";
 import { loggerFor } from "./context";
 
@@ -20,6 +23,7 @@ interface ApplyCliOptions {
   allowMassDelete?: boolean;
   json?: boolean;
   timeout?: string;
+  stateDir?: string;
 }
 
 export function register(program: Command): void {
@@ -33,10 +37,12 @@ export function register(program: Command): void {
     .option("--allow-mass-delete", "allow a plan that removes more than half of the running sites")
     .option("--timeout <seconds>", "how long to wait for services to converge")
     .option("--json", "print the per-site result as JSON")
+    .option("--state-dir <dir>", "controller state (the Varnish admin secret); default $SIMULIUM_STATE_DIR or /var/lib/simulium")
     .action(async (opts: ApplyCliOptions, cmd: Command) => {
       const log = loggerFor(cmd);
       const docker = connectDocker();
-      const ctx = await planRepo(docker, opts.repo, { instance: opts.instance });
+      const stateDir = resolveStateDir(opts.stateDir);
+      const ctx = await planRepo(docker, opts.repo, { instance: opts.instance, stateDir });
       const plan = restrictPlan(ctx.plan, opts.site);
       for (const e of plan.errors) process.stderr.write(`error: ${formatError(e)} (this site is left as it runs)\n`);
       if (!opts.json) process.stdout.write(renderPlanText(plan));
@@ -54,15 +60,17 @@ export function register(program: Command): void {
         auth: await loadRegistryAuth(ctx.cluster.registryAuth?.configFile),
         timeoutSeconds: opts.timeout ? Number(opts.timeout) : ctx.cluster.update.timeoutSeconds,
         log,
+        secretValue: varnishSecretLookup(stateDir, ctx.cluster.instance),
       });
-      printResult(result, opts.json === true);
-      if (!result.ok || plan.errors.length > 0) process.exitCode = 1;
+      const routing = await routeAfterApply(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log });
+      printResult(result, routing, opts.json === true);
+      if (!result.ok || plan.errors.length > 0 || (routing !== null && !routing.ok)) process.exitCode = 1;
     });
 }
 
-function printResult(result: ApplyResult, json: boolean): void {
+function printResult(result: ApplyResult, routing: RoutingResult | null, json: boolean): void {
   if (json) {
-    process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ ...result, routing }, null, 2) + "\n");
     return;
   }
   process.stdout.write("\n");
@@ -70,6 +78,17 @@ function printResult(result: ApplyResult, json: boolean): void {
     const name = s.site ?? "(shared)";
     process.stdout.write(`${name.padEnd(24)} ${s.state.padEnd(10)} ${s.applied} action(s)${s.error ? `  ${s.error}` : ""}\n`);
   }
+  if (routing) process.stdout.write(renderRouting(routing));
+}
+
+function renderRouting(r: RoutingResult): string {
+  if (r.error) return `\nrouting: not updated: ${r.error}\n`;
+  const lines = [`\nrouting: VCL ${r.vclHash?.slice(0, 12)} on ${r.tasks.length} Varnish task(s)`];
+  for (const t of r.tasks) {
+    const state = t.ok ? (t.changed ? `loaded ${t.vclName}` : "unchanged") : `FAILED, previous VCL still active: ${t.error}`;
+    lines.push(`  ${t.task.slice(0, 12)} ${state}`);
+  }
+  return lines.join("\n") + "\n";
 }
 
 async function confirm(): Promise<boolean> {

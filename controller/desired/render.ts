@@ -18,6 +18,8 @@ export interface RenderInput {
   readonly cluster: ResolvedCluster;
   /** Sites whose manifest is present but invalid: left exactly as they run. */
   readonly invalidSites?: readonly string[];
+  /** Hash of the Varnish admin secret's value (routing/admin-secret.ts); needed when Varnish is configured. */
+  readonly varnishSecret?: { readonly hash: string };
 }
 
 const DB_PORT = "3306";
@@ -26,7 +28,7 @@ const DEFAULT_SECRET_LENGTH = 32;
 /** Sites + cluster settings → every Swarm object this instance should own. Pure. */
 export function renderDesired(input: RenderInput): DesiredState {
   const { cluster } = input;
-  const resources: ResourceSpec[] = [edgeNetwork(cluster)];
+  const resources: ResourceSpec[] = [edgeNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret)];
   for (const site of input.sites) {
     if (!site.suspend) resources.push(...renderSite(site, cluster));
   }
@@ -81,6 +83,51 @@ function edgeNetwork(cluster: ResolvedCluster): NetworkSpec {
   };
   const spec = { driver: "overlay", attachable: true };
   return withHash({ kind: "network", site: null, name: names.edgeNetwork(cluster.instance), ...spec, labels }, spec);
+}
+
+const VARNISH_SECRET = "varnish-secret";
+const VARNISH_HTTP_PORT = 80;
+
+/** The shared Varnish and its admin secret, when simulium.yaml names a Varnish image. */
+function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSecret"]): ResourceSpec[] {
+  const v = cluster.varnish;
+  if (v.image === undefined) return [];
+  if (secret === undefined) throw new Error("internal: Varnish is configured but no admin secret was given to render");
+  const shared = { [LABEL.instance]: cluster.instance, [LABEL.stackNamespace]: cluster.instance };
+  const secretSpec: SecretSpec = {
+    kind: "secret",
+    site: null,
+    name: names.secret(cluster.instance, VARNISH_SECRET, secret.hash),
+    logicalName: VARNISH_SECRET,
+    source: { provided: true },
+    labels: { ...shared, [LABEL.role]: "secret", [LABEL.secret]: VARNISH_SECRET, [LABEL.specHash]: secret.hash },
+  };
+  const ports = [{ target: VARNISH_HTTP_PORT, published: v.port, protocol: "tcp", mode: "host" } as const];
+  const shape: ServiceShape = {
+    image: v.image,
+    // Long backend lists exceed the default 48 KB answer limit of the admin CLI.
+    args: ["-p", "cli_limit=1m"],
+    env: { VARNISH_SIZE: v.cacheSize },
+    replicas: v.replicas,
+    mounts: [],
+    secrets: [{ secretName: secretSpec.name, target: VARNISH_SECRET }],
+    // The admin port stays unpublished: only the edge network (and the manager host) reach it.
+    networks: [names.edgeNetwork(cluster.instance)],
+    memoryBytes: null,
+    nanoCpus: null,
+    endpointMode: cluster.endpointMode,
+    ports,
+    constraints: [],
+    taskLabels: { [LABEL.instance]: cluster.instance, [LABEL.role]: "varnish" },
+    // Two tasks cannot bind the same host port on one node: the old one stops first.
+    update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1 },
+  };
+  const labels = { ...shared, [LABEL.role]: "varnish" };
+  const service: ServiceSpec = withHash(
+    { kind: "service", site: null, name: names.varnishService(cluster.instance), role: "varnish", shape, labels },
+    { shape, labels },
+  );
+  return [secretSpec, service];
 }
 
 function siteNetwork(site: ResolvedSite, cluster: ResolvedCluster): NetworkSpec {

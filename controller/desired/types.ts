@@ -40,9 +40,16 @@ export interface SecretSpec {
   readonly name: string;
   /** The name the manifest uses, e.g. `db-password`; stable across versions. */
   readonly logicalName: string;
-  readonly source: { readonly generate: { readonly length: number } };
+  readonly source: SecretSource;
   readonly labels: Labels;
 }
+
+/**
+ * `generate`: a random value made at apply time. `provided`: a value the controller already
+ * holds (the Varnish admin secret, which it must know to authenticate); apply asks for it by
+ * secret name, so the value never travels through the desired state or the plan.
+ */
+export type SecretSource = { readonly generate: { readonly length: number } } | { readonly provided: true };
 
 export interface ServiceMount {
   readonly source: string;

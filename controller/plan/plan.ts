@@ -122,6 +122,7 @@ function createSummary(spec: ResourceSpec): Change[] {
       return [{ field: "driver", op: "+", after: spec.driver }];
     case "secret":
       // The value is generated at apply time and never shown.
+      if ("provided" in spec.source) return [{ field: "value", op: "+", after: "(from the controller's state directory)" }];
       return [{ field: "value", op: "+", after: `(generated, ${spec.source.generate.length} characters)` }];
   }
 }

@@ -6,6 +6,7 @@ import type { LiveState } from "../live/types";
 import { loadRepo } from "../manifests/load";
 import type { LoadResult, ResolvedCluster } from "../manifests/types";
 import { makePlan } from "../plan/plan";
+import { ensureVarnishSecret, resolveStateDir } from "../routing/admin-secret";
 import type { Plan } from "../plan/types";
 
 export interface PlanContext {
@@ -30,10 +31,12 @@ export function effectiveCluster(load: LoadResult, instance: string | undefined)
  * manifests → desired, live → plan: the one path every command and the daemon take, so
  * `plan` shows exactly what `apply` and the daemon would do.
  */
-export async function planRepo(docker: Docker, repoDir: string, opts: { instance?: string } = {}): Promise<PlanContext> {
+export async function planRepo(docker: Docker, repoDir: string, opts: { instance?: string; stateDir?: string } = {}): Promise<PlanContext> {
   const load = await loadRepo(repoDir);
   const cluster = effectiveCluster(load, opts.instance);
-  const desired = renderDesired({ sites: load.sites, cluster, invalidSites: load.invalidSites });
+  // Only the secret's hash enters the desired state; the value stays in the state directory.
+  const varnishSecret = cluster.varnish.image ? ensureVarnishSecret(resolveStateDir(opts.stateDir), cluster.instance) : undefined;
+  const desired = renderDesired({ sites: load.sites, cluster, invalidSites: load.invalidSites, varnishSecret });
   const live = await readLive(docker, cluster.instance);
   return { load, cluster, desired, live, plan: makePlan(desired, live, load.errors) };
 }

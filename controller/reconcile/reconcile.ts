@@ -5,6 +5,9 @@ import type { Logger } from "../log";
 import { massDeletion } from "../plan/guard";
 import { restrictPlan } from "../plan/restrict";
 import { isMutation } from "../plan/types";
+import { varnishSecretLookup, resolveStateDir } from "../routing/admin-secret";
+import { routeAfterApply } from "../routing/after-apply";
+import type { RoutingResult } from "../routing/sync";
 import { planRepo, PlanContext } from "./pipeline";
 
 export interface ReconcileOptions {
@@ -15,6 +18,8 @@ export interface ReconcileOptions {
   readonly allowMassDelete?: boolean;
   readonly timeoutSeconds?: number;
   readonly pollMs?: number;
+  /** Controller state (the Varnish admin secret); see routing/admin-secret.ts. */
+  readonly stateDir?: string;
 }
 
 export interface ReconcileOutcome {
@@ -22,6 +27,8 @@ export interface ReconcileOutcome {
   readonly result: ApplyResult;
   /** Actions that changed something (0 on a no-op reconcile). */
   readonly mutations: number;
+  /** The VCL pushed to Varnish after the apply; null when no Varnish is configured. */
+  readonly routing: RoutingResult | null;
 }
 
 export class MassDeletionRefused extends Error {
@@ -35,7 +42,8 @@ export class MassDeletionRefused extends Error {
 
 /** One reconcile: plan the repository against the swarm and apply it. No prompt; the caller decided. */
 export async function reconcile(docker: Docker, repoDir: string, opts: ReconcileOptions): Promise<ReconcileOutcome> {
-  const full = await planRepo(docker, repoDir, { instance: opts.instance });
+  const stateDir = resolveStateDir(opts.stateDir);
+  const full = await planRepo(docker, repoDir, { instance: opts.instance, stateDir });
   const plan = restrictPlan(full.plan, opts.sites ?? []);
   const ctx = { ...full, plan };
   const mass = massDeletion(plan, ctx.live);
@@ -47,6 +55,15 @@ export async function reconcile(docker: Docker, repoDir: string, opts: Reconcile
     timeoutSeconds: opts.timeoutSeconds ?? ctx.cluster.update.timeoutSeconds,
     log: opts.log,
     pollMs: opts.pollMs,
+    secretValue: varnishSecretLookup(stateDir, ctx.cluster.instance),
   });
-  return { ctx, result, mutations: plan.actions.filter(isMutation).length };
+  const routing = await routeAfterApply(docker, {
+    cluster: ctx.cluster,
+    sites: ctx.load.sites,
+    invalidSites: ctx.load.invalidSites,
+    stateDir,
+    log: opts.log,
+    pollMs: opts.pollMs,
+  });
+  return { ctx, result, mutations: plan.actions.filter(isMutation).length, routing };
 }

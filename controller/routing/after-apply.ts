@@ -1,0 +1,49 @@
+import type Docker from "dockerode";
+import { names } from "../desired/names";
+import { readLive } from "../live/read";
+import type { LiveState } from "../live/types";
+import type { Logger } from "../log";
+import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
+import { readVarnishSecret } from "./admin-secret";
+import { RoutingResult, syncRouting } from "./sync";
+import { runningTasksOf } from "./vcl-input-from";
+
+export interface AfterApplyOptions {
+  readonly cluster: ResolvedCluster;
+  readonly sites: readonly ResolvedSite[];
+  readonly invalidSites?: readonly string[];
+  readonly stateDir: string;
+  readonly log: Logger;
+  /** How long to wait for the Varnish tasks to run. Default 60 s. */
+  readonly timeoutMs?: number;
+  readonly pollMs?: number;
+}
+
+/**
+ * After an apply: wait until the Varnish tasks run (apply may just have created or replaced
+ * them), then load the VCL for the new state. null when no Varnish is configured.
+ */
+export async function routeAfterApply(docker: Docker, opts: AfterApplyOptions): Promise<RoutingResult | null> {
+  if (opts.cluster.varnish.image === undefined) return null;
+  const live = await waitForVarnish(docker, opts);
+  return syncRouting(docker, {
+    cluster: opts.cluster,
+    sites: opts.sites,
+    invalidSites: opts.invalidSites,
+    live,
+    secret: readVarnishSecret(opts.stateDir, opts.cluster.instance),
+    log: opts.log,
+  });
+}
+
+async function waitForVarnish(docker: Docker, opts: AfterApplyOptions): Promise<LiveState> {
+  const service = names.varnishService(opts.cluster.instance);
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    const live = await readLive(docker, opts.cluster.instance);
+    const want = live.services.find((s) => s.name === service)?.shape.replicas ?? 0;
+    // Whatever runs by the deadline gets the VCL; a missing task is reported by apply.
+    if (runningTasksOf(service, live).length >= want || Date.now() > deadline) return live;
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
+  }
+}

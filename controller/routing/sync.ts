@@ -1,0 +1,114 @@
+import type Docker from "dockerode";
+import { names } from "../desired/names";
+import { readLive } from "../live/read";
+import type { LiveState, LiveTask } from "../live/types";
+import type { Logger } from "../log";
+import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
+import { connectVarnishAdmin, VarnishConnectionError, VclCompileError } from "../varnish/admin";
+import { loadVcl } from "../varnish/load";
+import { renderVcl, vclHash } from "../varnish/vcl";
+import { adminHost, adminRoute, AdminRoute } from "./admin-address";
+import { edgeSubnets, runningTasksOf, vclInputFrom } from "./vcl-input-from";
+
+export const VARNISH_ADMIN_PORT = 6082;
+const KEEP_VCLS = 3;
+
+export interface RoutingOptions {
+  readonly cluster: ResolvedCluster;
+  readonly sites: readonly ResolvedSite[];
+  readonly invalidSites?: readonly string[];
+  readonly live: LiveState;
+  /** The admin secret's exact bytes. */
+  readonly secret: Buffer;
+  readonly log: Logger;
+  /** How long to retry a Varnish that does not listen yet (just started). Default 15 s. */
+  readonly connectRetryMs?: number;
+}
+
+export interface TaskRouting {
+  readonly task: string;
+  readonly endpoint: string | null;
+  readonly ok: boolean;
+  /** False when the task already ran this VCL: nothing was sent. */
+  readonly changed?: boolean;
+  readonly vclName?: string;
+  readonly error?: string;
+  readonly compileError?: { readonly line?: number; readonly column?: number };
+}
+
+export interface RoutingResult {
+  /** sha256 of the rendered VCL; null when it could not be rendered. */
+  readonly vclHash: string | null;
+  readonly tasks: readonly TaskRouting[];
+  /** The VCL could not be rendered at all (no task was touched). */
+  readonly error?: string;
+  readonly ok: boolean;
+}
+
+/**
+ * Renders the VCL from manifests + live tasks and makes it active on every running Varnish
+ * task. Never throws for one task's problem: a VCL that does not compile leaves the running
+ * one active and is reported per task.
+ */
+export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise<RoutingResult> {
+  const { cluster, live, log } = opts;
+  let vcl: string;
+  try {
+    vcl = renderVcl(vclInputFrom({ cluster, sites: opts.sites, invalidSites: opts.invalidSites, live }));
+  } catch (err) {
+    const error = `VCL not rendered: ${(err as Error).message}`;
+    log.error({ err: error }, "routing not updated");
+    return { vclHash: null, tasks: [], error, ok: false };
+  }
+  const hash = vclHash(vcl);
+  const tasks = runningTasksOf(names.varnishService(cluster.instance), live);
+  if (tasks.length === 0) return { vclHash: hash, tasks: [], ok: true };
+  const route = await adminRoute(docker, names.edgeNetwork(cluster.instance), edgeSubnets(cluster, live));
+  const results: TaskRouting[] = [];
+  for (const task of tasks) results.push(await syncTask(task, route, vcl, opts));
+  return { vclHash: hash, tasks: results, ok: results.every((r) => r.ok) };
+}
+
+/** Reads the live state itself: what the daemon calls on task events. */
+export async function syncRoutingNow(docker: Docker, opts: Omit<RoutingOptions, "live">): Promise<RoutingResult> {
+  return syncRouting(docker, { ...opts, live: await readLive(docker, opts.cluster.instance) });
+}
+
+async function syncTask(task: LiveTask, route: AdminRoute, vcl: string, opts: RoutingOptions): Promise<TaskRouting> {
+  const host = adminHost(route, task);
+  if (host === undefined) {
+    const error = `no admin address for Varnish task ${task.id} (via ${route.via})`;
+    opts.log.error({ task: task.id, err: error }, "routing not updated");
+    return { task: task.id, endpoint: null, ok: false, error };
+  }
+  const endpoint = `${host}:${VARNISH_ADMIN_PORT}`;
+  try {
+    const admin = await connectWithRetry(host, opts.secret, opts.connectRetryMs ?? 15_000);
+    try {
+      const r = await loadVcl(admin, vcl, { keep: KEEP_VCLS });
+      if (r.changed) opts.log.info({ task: task.id, vcl: r.name, discarded: r.discarded }, "routing: VCL loaded");
+      return { task: task.id, endpoint, ok: true, changed: r.changed, vclName: r.name };
+    } finally {
+      admin.close();
+    }
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    opts.log.error({ task: task.id, endpoint, err: error }, "routing not updated on this Varnish task");
+    const compileError = err instanceof VclCompileError ? { line: err.line, column: err.column } : undefined;
+    return { task: task.id, endpoint, ok: false, error, ...(compileError ? { compileError } : {}) };
+  }
+}
+
+/** A task reported running may not listen on its admin port for a moment yet. */
+async function connectWithRetry(host: string, secret: Buffer, retryMs: number) {
+  const deadline = Date.now() + retryMs;
+  for (;;) {
+    try {
+      return await connectVarnishAdmin({ host, port: VARNISH_ADMIN_PORT, secret });
+    } catch (err) {
+      const transient = err instanceof VarnishConnectionError && (err.problem === "refused" || err.problem === "closed");
+      if (!transient || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}

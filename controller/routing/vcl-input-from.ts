@@ -1,0 +1,91 @@
+import { isIPv4 } from "node:net";
+import { LABEL } from "../desired/labels";
+import { names } from "../desired/names";
+import type { LiveState, LiveTask } from "../live/types";
+import { SITE_DEFAULTS } from "../manifests/defaults";
+import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
+import type { VclBackend, VclInput, VclSite, VclSnippets } from "../varnish/vcl-input";
+
+export interface RoutingSources {
+  readonly cluster: ResolvedCluster;
+  /** Sites with a valid manifest (suspended ones included: their tasks keep running). */
+  readonly sites: readonly ResolvedSite[];
+  /** Sites whose manifest is invalid: they keep the domains their web service was last applied with. */
+  readonly invalidSites?: readonly string[];
+  readonly live: LiveState;
+}
+
+/**
+ * Manifests + live tasks → what the VCL is rendered from. Pure. Backends are the running
+ * tasks' addresses on the edge network (dnsrr) or the service name (vip), so the VCL follows
+ * the tasks, not the manifest: a site whose tasks are all gone gets Varnish's 503.
+ */
+export function vclInputFrom(src: RoutingSources): VclInput {
+  const { cluster, live } = src;
+  const edge = names.edgeNetwork(cluster.instance);
+  const mode = cluster.endpointMode;
+  const sites: VclSite[] = src.sites.map((s) => ({
+    name: s.name,
+    domains: [...s.domains],
+    backends: backendsOf(s.name, s.web.port, mode, edge, live),
+    healthcheck: { ...s.web.healthcheck },
+  }));
+  const claimed = new Set(sites.flatMap((s) => s.domains));
+  const declared = new Set(sites.map((s) => s.name));
+  for (const name of [...(src.invalidSites ?? [])].sort()) {
+    if (declared.has(name)) continue;
+    // Without a valid manifest only what the live service says is known; a domain a valid
+    // site now declares is that site's.
+    const domains = lastDomains(name, live).filter((d) => !claimed.has(d));
+    if (domains.length === 0) continue;
+    domains.forEach((d) => claimed.add(d));
+    sites.push({
+      name,
+      domains,
+      backends: backendsOf(name, SITE_DEFAULTS.web.port, mode, edge, live),
+      healthcheck: { ...SITE_DEFAULTS.healthcheck },
+    });
+  }
+  return { sites, mode, purgeAcl: edgeSubnets(cluster, live), snippets: snippetsOf(cluster) };
+}
+
+/** IPv4 subnets of the edge network: who may PURGE and BAN. */
+export function edgeSubnets(cluster: ResolvedCluster, live: LiveState): string[] {
+  const net = live.networks.find((n) => n.name === names.edgeNetwork(cluster.instance));
+  return (net?.subnets ?? []).filter((s) => isIPv4(s.split("/")[0] ?? ""));
+}
+
+/** Tasks that run now and are meant to keep running (a task being stopped is on its way out). */
+export function runningTasksOf(service: string, live: LiveState): LiveTask[] {
+  const svc = live.services.find((s) => s.name === service);
+  if (!svc) return [];
+  return live.tasks.filter((t) => t.serviceId === svc.id && t.state === "running" && t.desiredState === "running");
+}
+
+function backendsOf(site: string, port: number, mode: VclInput["mode"], edge: string, live: LiveState): VclBackend[] {
+  const service = names.service(site, "web");
+  const tasks = runningTasksOf(service, live);
+  if (mode === "vip") return tasks.length > 0 ? [{ host: service, port }] : [];
+  const hosts = new Set(tasks.map((t) => t.addresses[edge]).filter((a): a is string => a !== undefined && isIPv4(a)));
+  return [...hosts].sort(compareIPv4).map((host) => ({ host, port }));
+}
+
+function lastDomains(site: string, live: LiveState): string[] {
+  const svc = live.services.find((s) => s.name === names.service(site, "web"));
+  const label = svc?.labels[LABEL.domains] ?? "";
+  return label.split(",").filter((d) => d !== "");
+}
+
+function snippetsOf(cluster: ResolvedCluster): VclSnippets {
+  const { recv, backendResponse, deliver } = cluster.varnish.vcl;
+  return {
+    ...(recv !== undefined ? { recv } : {}),
+    ...(backendResponse !== undefined ? { backendResponse } : {}),
+    ...(deliver !== undefined ? { deliver } : {}),
+  };
+}
+
+function compareIPv4(a: string, b: string): number {
+  const n = (ip: string) => ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+  return n(a) - n(b);
+}

@@ -1,0 +1,81 @@
+import type Docker from "dockerode";
+import { LABEL } from "../desired/labels";
+
+export interface RoutingWatch {
+  stop(): void;
+}
+
+export interface WatchOptions {
+  /** Quiet time before onChange, so a rolling update's burst of events gives one sync. Default 500 ms. */
+  readonly debounceMs?: number;
+  /** Wait before reconnecting after the event stream fails or ends. Default 1 s. */
+  readonly reconnectMs?: number;
+  readonly onError?: (err: Error) => void;
+}
+
+/**
+ * Calls onChange (debounced) whenever a container of this instance starts, stops or dies:
+ * task IPs change then, so the VCL's backends must follow. The stream is reopened on error,
+ * and onChange fires once after each reconnect since events may have been missed meanwhile.
+ */
+export function watchRouting(docker: Docker, instance: string, onChange: () => void, opts: WatchOptions = {}): RoutingWatch {
+  const debounceMs = opts.debounceMs ?? 500;
+  const reconnectMs = opts.reconnectMs ?? 1000;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let stream: NodeJS.ReadableStream | undefined;
+  let reconnects = 0;
+
+  const trigger = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (!stopped) onChange();
+    }, debounceMs);
+  };
+
+  const open = async (): Promise<void> => {
+    try {
+      stream = await docker.getEvents({
+        filters: { type: ["container"], event: ["start", "die", "stop"], label: [`${LABEL.instance}=${instance}`] },
+      });
+    } catch (err) {
+      return retry(err);
+    }
+    if (stopped) return destroy(stream);
+    if (reconnects++ > 0) trigger();
+    let buffered = "";
+    stream.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      if (lines.some((l) => l.trim() !== "")) trigger();
+    });
+    const current = stream;
+    // error and end can both fire for one failure: reconnect once.
+    stream.on("error", (err: Error) => current === stream && retry(err));
+    stream.on("end", () => current === stream && retry(new Error("Docker event stream ended")));
+  };
+
+  const retry = (err: unknown) => {
+    if (stopped) return;
+    opts.onError?.(err instanceof Error ? err : new Error(String(err)));
+    if (stream) destroy(stream);
+    stream = undefined;
+    setTimeout(() => void open(), reconnectMs);
+  };
+
+  void open();
+  return {
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (stream) destroy(stream);
+    },
+  };
+}
+
+function destroy(stream: NodeJS.ReadableStream): void {
+  stream.removeAllListeners();
+  (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+}
