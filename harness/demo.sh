@@ -29,3 +29,5 @@ log "simulium apply --repo $repo --yes"
 node "$cli" apply --repo "$repo" --yes
 log "simulium status --repo $repo"
 node "$cli" status --repo "$repo"
+log "the example sites answer through Varnish, e.g.:"
+log "  curl -H 'Host: brasserie.example.org' http://127.0.0.1:8080/"
