@@ -3,15 +3,16 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import chokidar from "chokidar";
 import { simpleGit } from "simple-git";
+import { commitOf } from "./commit";
 import { LOG_FORMAT, parseLog } from "./git-log";
 import type { Revision, Source, SyncResult } from "./types";
 
 /**
  * The local development loop: manifests are read from a directory as they are, uncommitted
- * edits included. What counts as "the commit" (it becomes the `simulium.commit` label):
- *   - not inside a git work tree: "local";
- *   - inside one, nothing changed under the directory: the HEAD sha, as a git source would say;
- *   - inside one, with changes (untracked files included): "<HEAD sha>-dirty".
+ * edits included. What counts as "the commit" (it becomes the `simulium.commit` label) is
+ * commitOf()'s rule, the same `simulium apply` uses: the HEAD sha when nothing changed under
+ * the directory, "local" when it has edits (untracked files included) or is not in a git work
+ * tree. A label never names a commit the running config does not match.
  * `changed` compares a hash of the files' content, so saving a file twice without edits is no change.
  */
 export interface DirectorySource extends Source {
@@ -25,6 +26,7 @@ export interface WatchOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/** commitOf()'s answer for edited or unversioned manifests. */
 export const LOCAL_SHA = "local";
 
 /** Directories never read nor watched: VCS metadata and tool caches, not manifests. */
@@ -48,18 +50,16 @@ export function openDirectorySource(dir: string): DirectorySource {
 }
 
 async function currentRevision(root: string): Promise<Revision> {
-  const git = simpleGit({ baseDir: root });
-  const inRepo = await git
-    .raw(["rev-parse", "--is-inside-work-tree"])
-    .then((o) => o.trim() === "true")
-    .catch(() => false);
-  const head = inRepo ? await git.raw(["log", "-1", `--format=${LOG_FORMAT}`, "HEAD"]).catch(() => "") : "";
+  const sha = await commitOf(root);
+  const head = await simpleGit({ baseDir: root })
+    .raw(["log", "-1", `--format=${LOG_FORMAT}`, "HEAD"])
+    .catch(() => "");
   const [commit] = parseLog(head);
-  if (!commit) return { sha: LOCAL_SHA, author: "", email: "", date: new Date().toISOString(), subject: "working directory" };
-  // Only this directory counts: the manifests may live in a sub-folder of a larger repository.
-  const status = await git.raw(["status", "--porcelain", "--untracked-files=all", "--", "."]);
-  if (status.trim() === "") return commit;
-  return { ...commit, sha: `${commit.sha}-dirty`, date: new Date().toISOString(), subject: `uncommitted changes on ${commit.subject}` };
+  if (sha !== LOCAL_SHA && commit?.sha === sha) return commit;
+  const now = new Date().toISOString();
+  if (!commit) return { sha: LOCAL_SHA, author: "", email: "", date: now, subject: "working directory" };
+  // Edited files: the author of HEAD did not write them, so no author is claimed.
+  return { sha: LOCAL_SHA, author: "", email: "", date: now, subject: `uncommitted changes on ${commit.subject}` };
 }
 
 /** sha256 over every file's relative path and content, in a stable order. */

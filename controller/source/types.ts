@@ -1,6 +1,6 @@
 /** One commit as an operator reads it (status, history, audit log). Plain data. */
 export interface Revision {
-  /** Full commit sha; for a directory source see directory.ts ("local", "<sha>-dirty"). */
+  /** Full commit sha; "local" for edited or unversioned manifests (see commit.ts). */
   readonly sha: string;
   readonly author: string;
   readonly email: string;

@@ -26,7 +26,7 @@ describe("directory source", () => {
     expect((await source.sync()).changed).toBe(true);
   });
 
-  it("uses the HEAD sha when clean and <sha>-dirty with uncommitted changes in the directory", async () => {
+  it("uses the HEAD sha when clean and local with uncommitted changes in the directory", async () => {
     const repo = path.join(root, "repo");
     mkdirSync(path.join(repo, "manifests", "sites"), { recursive: true });
     mkdirSync(path.join(repo, "other"), { recursive: true });
@@ -41,7 +41,7 @@ describe("directory source", () => {
     writeFileSync(path.join(repo, "other/notes.txt"), "x\n");
     expect((await source.headCommit())?.sha).toBe(head);
     writeFileSync(path.join(repo, "manifests/sites/beta.yaml"), "name: beta\n");
-    expect(await source.sync()).toMatchObject({ sha: `${head}-dirty`, changed: true });
+    expect(await source.sync()).toMatchObject({ sha: LOCAL_SHA, changed: true });
   });
 
   it("watch() calls back once per burst of edits, ignores .git, and stops when closed", async () => {

@@ -1,0 +1,102 @@
+import { Command, InvalidArgumentError } from "commander";
+import path from "node:path";
+import { startDaemon } from "../daemon/daemon";
+import { parseListen } from "../daemon/listen";
+import { createLogger, LogFormat } from "../log";
+
+interface RunCliOptions {
+  repo: string;
+  branch: string;
+  listen: string;
+  stateDir: string;
+  webhookSecretFile?: string;
+  sshKeyFile?: string;
+  knownHostsFile?: string;
+  tokenFile?: string;
+  gitUsername?: string;
+  pollSeconds: number;
+  resyncSeconds: number;
+  staleAfterSeconds?: number;
+  instance?: string;
+  allowMassDelete?: boolean;
+  notifyUrl: string[];
+  notifySecretFile?: string;
+  notifySuppressSeconds: number;
+  logFormat?: LogFormat;
+  logLevel?: string;
+}
+
+const seconds = (min: number, max: number) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected whole seconds between ${min} and ${max}`);
+  return n;
+};
+
+export function register(program: Command): void {
+  program
+    .command("run")
+    .description("the GitOps daemon: keep the swarm converged to a git branch (or a directory), reconcile on push, revert drift")
+    .requiredOption("--repo <url|dir>", "git URL (ssh://, https://, file://, git@host:path) or a local manifests directory")
+    .option("--branch <name>", "branch to follow (git sources)", "main")
+    .option("--listen <host:port>", "address of /healthz, /readyz, /status, /metrics and /hooks/git", "127.0.0.1:9090")
+    .option("--state-dir <dir>", "where the clone of a git source is kept", "/var/lib/simulium")
+    .option("--webhook-secret-file <file>", "enables POST /hooks/git, signed with this secret")
+    .option("--ssh-key-file <file>", "SSH deploy key for the git remote")
+    .option("--known-hosts-file <file>", "known_hosts for the git remote (else the first key seen is pinned)")
+    .option("--token-file <file>", "HTTPS access token for the git remote")
+    .option("--git-username <name>", "user name sent with --token-file")
+    .option("--poll-seconds <n>", "how often the branch is fetched", seconds(1, 3600), 60)
+    .option("--resync-seconds <n>", "full reconcile even without a new commit (reverts drift)", seconds(5, 86400), 300)
+    .option("--stale-after-seconds <n>", "/readyz fails when the last successful sync is older (default 3 × poll)", seconds(5, 86400))
+    .option("--instance <name>", "controller instance (overrides simulium.yaml)")
+    .option("--allow-mass-delete", "allow a commit that removes more than half of the running sites")
+    .option("--notify-url <url...>", "POST signed JSON events (site failed/invalid/recovered, commit applied) here", [])
+    .option("--notify-secret-file <file>", "HMAC secret for --notify-url")
+    .option("--notify-suppress-seconds <n>", "repeat interval of an unchanged failure", seconds(0, 604800), 3600)
+    .action(async (opts: RunCliOptions, cmd: Command) => {
+      const globals = cmd.optsWithGlobals<RunCliOptions>();
+      // A daemon's logs go to a shipper: JSON unless asked otherwise.
+      const log = createLogger({ format: globals.logFormat ?? "json", level: globals.logLevel });
+      if (opts.notifyUrl.length > 0 && !opts.notifySecretFile) throw new InvalidArgumentError("--notify-url needs --notify-secret-file");
+      const notifySecretFile = opts.notifySecretFile;
+      const daemon = await startDaemon({
+        repo: opts.repo,
+        branch: opts.branch,
+        stateDir: path.resolve(opts.stateDir),
+        listen: parseListen(opts.listen),
+        webhookSecretFile: opts.webhookSecretFile,
+        credentials: {
+          sshKeyFile: opts.sshKeyFile,
+          knownHostsFile: opts.knownHostsFile,
+          tokenFile: opts.tokenFile,
+          username: opts.gitUsername,
+        },
+        pollSeconds: opts.pollSeconds,
+        resyncSeconds: opts.resyncSeconds,
+        staleAfterSeconds: opts.staleAfterSeconds,
+        instance: opts.instance,
+        allowMassDelete: opts.allowMassDelete,
+        notify: notifySecretFile
+          ? { webhooks: opts.notifyUrl.map((url) => ({ url, secretFile: notifySecretFile })), suppressSeconds: opts.notifySuppressSeconds }
+          : undefined,
+        log,
+      });
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const shutdown = (signal: NodeJS.Signals): void => {
+          if (stopping) return;
+          stopping = true;
+          log.info({ signal }, "stopping: waiting for the reconcile in flight");
+          daemon.stop().then(resolve, (err: unknown) => {
+            log.error({ err: err instanceof Error ? err.message : String(err) }, "unclean stop");
+            process.exitCode = 1;
+            resolve();
+          });
+        };
+        process.once("SIGTERM", shutdown);
+        process.once("SIGINT", shutdown);
+      });
+      // Idle keep-alive sockets (engine API, notification targets) must not hold a stopped daemon open.
+      process.exit(process.exitCode ?? 0);
+    });
+}

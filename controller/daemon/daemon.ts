@@ -1,0 +1,288 @@
+import { stat } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import type Docker from "dockerode";
+import { connectDocker, engineMessage } from "../engine/docker";
+import type { Logger } from "../log";
+import { formatError } from "../manifests/format";
+import { loadRepo } from "../manifests/load";
+import { ClusterConfigError, planRepo } from "../reconcile/pipeline";
+import { reconcile } from "../reconcile/reconcile";
+import { siteStatuses } from "../reconcile/status";
+import { RoutingWatch, watchRouting } from "../routing/watch";
+import { openDirectorySource } from "../source/directory";
+import { SourceUnreachableError } from "../source/errors";
+import { GitCredentials, openGitSource } from "../source/git";
+import { redactUrlUserinfo } from "../source/redact";
+import type { Revision, Source } from "../source/types";
+import { backoffDelay } from "./backoff";
+import type { ListenAddress } from "./listen";
+import { createMetrics } from "./metrics";
+import { loadNotifier, NotificationEvent, Notifier } from "./notify";
+import { invalidBySite, nextRecords, notificationEvents, SiteRecord, SiteRecords, stateCounts, tallyActions } from "./run-status";
+import { startDaemonServer } from "./server";
+import { createTrigger } from "./single-flight";
+import { createDaemonState } from "./state";
+
+export interface DaemonOptions {
+  /** A git URL (ssh, https, file://, scp-like) or a local directory. */
+  readonly repo: string;
+  readonly branch: string;
+  /** Holds the clone of a git source. */
+  readonly stateDir: string;
+  readonly listen: ListenAddress;
+  readonly webhookSecretFile?: string;
+  readonly credentials?: GitCredentials;
+  readonly pollSeconds: number;
+  /** Full reconcile even without a new commit: this is what reverts drift. */
+  readonly resyncSeconds: number;
+  readonly staleAfterSeconds?: number;
+  readonly instance?: string;
+  readonly allowMassDelete?: boolean;
+  readonly notify?: { readonly webhooks: readonly { readonly url: string; readonly secretFile: string }[]; readonly suppressSeconds?: number };
+  readonly log: Logger;
+  readonly docker?: Docker;
+  /** How often convergence is polled during apply (tests shorten it). */
+  readonly convergePollMs?: number;
+  /** Directory mode: quiet time after the last file event before a reconcile. */
+  readonly debounceMs?: number;
+}
+
+/** What /status answers. */
+export interface DaemonStatus {
+  readonly instance: string | null;
+  readonly source: { readonly kind: "git" | "directory"; readonly repo: string; readonly branch: string | null };
+  readonly commit: Revision | null;
+  readonly sync: { readonly ok: boolean; readonly at: string | null; readonly error: string | null };
+  readonly lastRun: { readonly reason: string; readonly commit: string; readonly ok: boolean; readonly at: string; readonly durationSeconds: number; readonly error: string | null } | null;
+  readonly engineReachable: boolean | null;
+  readonly sites: readonly SiteRecord[];
+}
+
+export interface RunningDaemon {
+  readonly host: string;
+  readonly port: number;
+  /** Asks for a run through the single-flight trigger (as a webhook would). */
+  trigger(reason: string): boolean;
+  /** Resolves once no run is in flight or pending. */
+  idle(): Promise<void>;
+  status(): DaemonStatus;
+  /** Stops triggers and timers, waits for the run in flight, closes the server. */
+  stop(): Promise<void>;
+}
+
+/** The engine did not answer a ping: nothing was planned, the daemon retries with backoff. */
+export class EngineUnreachableError extends Error {
+  readonly kind = "engine-unreachable" as const;
+  constructor(detail: string) {
+    super(`docker engine unreachable: ${detail}`);
+    this.name = "EngineUnreachableError";
+  }
+}
+
+/** A plain existing directory is read as it is; anything else is a git URL. */
+export async function isLocalDirectory(repo: string): Promise<boolean> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/]+@[^/:]+:/.test(repo)) return false;
+  return stat(repo).then((s) => s.isDirectory(), () => false);
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const log = options.log;
+  const docker = options.docker ?? connectDocker();
+  const directory = await isLocalDirectory(options.repo);
+  const dirSource = directory ? openDirectorySource(options.repo) : undefined;
+  const source: Source =
+    dirSource ?? (await openGitSource({ stateDir: options.stateDir, url: options.repo, branch: options.branch, credentials: options.credentials }));
+  const staleAfterSeconds = options.staleAfterSeconds ?? 3 * options.pollSeconds;
+  const state = createDaemonState();
+  const metrics = createMetrics({ health: state.snapshot, staleAfterSeconds });
+  const notifier: Notifier | undefined =
+    options.notify && options.notify.webhooks.length > 0
+      ? await loadNotifier(
+          { webhooks: options.notify.webhooks, suppressSeconds: options.notify.suppressSeconds ?? 3600 },
+          { instance: options.instance ?? "default", sourceUrl: directory ? undefined : options.repo },
+        )
+      : undefined;
+
+  let records: SiteRecords = new Map();
+  let instance: string | null = options.instance ?? null;
+  let revision: Revision | null = null;
+  let sync: DaemonStatus["sync"] = { ok: false, at: null, error: null };
+  let lastRun: DaemonStatus["lastRun"] = null;
+  let lastRunOk = false;
+  let failures = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let routingWatch: RoutingWatch | undefined;
+  let stopping = false;
+  const pendingNotifications = new Set<Promise<void>>();
+
+  const send = (event: NotificationEvent): void => {
+    if (!notifier) return;
+    const p = notifier
+      .notify(event)
+      .then((deliveries) => {
+        for (const d of deliveries) if (!d.ok) log.warn({ target: d.target, status: d.status, err: d.error, event: event.type }, "notification not delivered");
+      })
+      .catch((err: unknown) => log.warn({ err: String(err), event: event.type }, "notification failed"))
+      .finally(() => pendingNotifications.delete(p));
+    pendingNotifications.add(p);
+  };
+
+  /** Fetches; an unreachable remote keeps the commit in force (never an empty swarm). */
+  const syncSource = async (): Promise<{ revision: Revision | undefined; changed: boolean }> => {
+    try {
+      const synced = await source.sync();
+      sync = { ok: true, at: new Date().toISOString(), error: null };
+      state.syncSucceeded(synced.date);
+      if (synced.forced) log.warn({ previous: revision?.sha, commit: synced.sha }, "branch was force-pushed: converging to the new head");
+      return { revision: synced, changed: synced.changed };
+    } catch (err) {
+      if (!(err instanceof SourceUnreachableError)) throw err;
+      sync = { ok: false, at: sync.at, error: err.message };
+      log.warn({ reason: err.reason, err: err.message, commit: revision?.sha }, "source unreachable: keeping the last fetched commit in force");
+      return { revision: await source.headCommit(), changed: false };
+    }
+  };
+
+  const run = async (reason: string): Promise<void> => {
+    const started = performance.now();
+    const synced = await syncSource();
+    const current = synced.revision;
+    if (!current) throw new Error("no commit has been fetched yet: nothing to converge to");
+    revision = current;
+    // A poll that found nothing new is not a reconcile; resync, webhooks and file events are.
+    const onlyPolls = reason.split(", ").every((r) => r === "poll");
+    if (onlyPolls && !synced.changed && lastRunOk) return;
+    const clog = log.child({ commit: current.sha, author: current.author });
+    try {
+      await docker.ping().catch((err: unknown) => {
+        throw new EngineUnreachableError(engineMessage(err));
+      });
+      state.engineChecked(true);
+      clog.info({ reason }, "reconcile started");
+      const out = await reconcile(docker, source.dir, {
+        instance: options.instance,
+        commit: current.sha,
+        log: clog,
+        allowMassDelete: options.allowMassDelete,
+        pollMs: options.convergePollMs,
+      });
+      instance = out.ctx.cluster.instance;
+      // Backends follow the tasks: a replaced, rescheduled or scaled web task changes its IP,
+      // and the next run (a no-op reconcile plus a routing sync) moves the VCL within seconds.
+      routingWatch ??= watchRouting(docker, instance, () => void trigger.trigger("tasks"), {
+        onError: (err) => log.warn({ err: err.message }, "docker events stream failed; reconnecting"),
+      });
+      const tally = tallyActions(out.ctx.plan.actions);
+      for (const t of tally.byKindOp.values()) metrics.recordAction(t.kind, t.op, t.count);
+      metrics.recordDriftCorrections(tally.driftCorrections);
+      // Fresh read after apply: tasks and labels as they are now, and what is still pending.
+      const after = await planRepo(docker, source.dir, { instance: options.instance });
+      const next = nextRecords(records, {
+        revision: current,
+        statuses: siteStatuses(after.live, after.plan),
+        outcomes: out.result.sites,
+        invalid: invalidBySite(out.ctx.plan.errors, formatError),
+        at: Date.now(),
+      });
+      for (const e of notificationEvents(records, next, current, true)) send(e);
+      for (const r of next.values()) if (r.state === "failed" || r.state === "invalid") clog.warn({ site: r.site, state: r.state, err: r.lastError }, "site not converged");
+      records = next;
+      metrics.setSiteStates(stateCounts(records));
+      state.reconcileSucceeded();
+      const durationSeconds = (performance.now() - started) / 1000;
+      metrics.recordReconcile({ durationSeconds, ok: true });
+      lastRun = { reason, commit: current.sha, ok: true, at: new Date().toISOString(), durationSeconds, error: null };
+      lastRunOk = true;
+      failures = 0;
+      clog.info({ reason, durationSeconds, mutations: out.mutations, ok: out.result.ok }, "reconcile finished");
+    } catch (caught) {
+      let err = caught;
+      if (err instanceof EngineUnreachableError) state.engineChecked(false);
+      if (err instanceof ClusterConfigError) err = await withManifestErrors(err, source.dir);
+      const durationSeconds = (performance.now() - started) / 1000;
+      metrics.recordReconcile({ durationSeconds, ok: false });
+      lastRun = { reason, commit: current.sha, ok: false, at: new Date().toISOString(), durationSeconds, error: errorText(err) };
+      lastRunOk = false;
+      throw err;
+    }
+  };
+
+  const trigger = createTrigger(run, {
+    onError: (err, reason) => {
+      failures++;
+      const delayMs = backoffDelay(failures - 1);
+      log.error({ reason, err: errorText(err), commit: revision?.sha, retryInMs: delayMs }, "reconcile failed");
+      if (stopping) return;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => {
+        retryTimer = undefined;
+        trigger.trigger("retry");
+      }, delayMs);
+    },
+  });
+
+  const status = (): DaemonStatus => ({
+    instance,
+    source: { kind: directory ? "directory" : "git", repo: redactUrlUserinfo(options.repo), branch: directory ? null : options.branch },
+    commit: revision,
+    sync,
+    lastRun,
+    engineReachable: state.snapshot().engineReachable ?? null,
+    sites: [...records.values()],
+  });
+
+  const server = await startDaemonServer({
+    listen: options.listen,
+    health: state.snapshot,
+    staleAfterSeconds,
+    status,
+    registry: metrics.registry,
+    webhook: options.webhookSecretFile
+      ? { secretFile: options.webhookSecretFile, onWebhook: (e) => void trigger.trigger(`webhook:${e.provider}`) }
+      : undefined,
+    onError: (err) => log.error({ err: errorText(err) }, "http handler failed"),
+  });
+
+  const timers = [
+    setInterval(() => trigger.trigger("poll"), options.pollSeconds * 1000),
+    setInterval(() => trigger.trigger("resync"), options.resyncSeconds * 1000),
+  ];
+  const closeWatch = dirSource
+    ? await dirSource.watch(() => void trigger.trigger("file"), {
+        debounceMs: options.debounceMs,
+        onError: (err) => log.error({ err: errorText(err) }, "watching the manifests directory failed"),
+      })
+    : undefined;
+  log.info({ repo: redactUrlUserinfo(options.repo), mode: directory ? "directory" : "git", listen: server.address }, "simulium daemon started");
+  trigger.trigger("start");
+
+  return {
+    host: server.address.host,
+    port: server.address.port,
+    trigger: (reason) => trigger.trigger(reason),
+    idle: () => trigger.idle(),
+    status,
+    async stop() {
+      stopping = true;
+      for (const t of timers) clearInterval(t);
+      if (retryTimer) clearTimeout(retryTimer);
+      await closeWatch?.();
+      routingWatch?.stop();
+      await trigger.stop();
+      await Promise.allSettled([...pendingNotifications]);
+      await server.close();
+      log.info("simulium daemon stopped");
+    },
+  };
+}
+
+/** "simulium.yaml is invalid" alone does not say what to fix: the operator needs the located errors. */
+async function withManifestErrors(err: ClusterConfigError, dir: string): Promise<Error> {
+  const load = await loadRepo(dir).catch(() => undefined);
+  const located = (load?.errors ?? []).filter((e) => !e.site).map(formatError);
+  return located.length === 0 ? err : new ClusterConfigError(`${err.message}: ${located.join("; ")}`);
+}
+
+function errorText(err: unknown): string {
+  return redactUrlUserinfo(err instanceof Error ? err.message : String(err));
+}

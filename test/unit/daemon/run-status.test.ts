@@ -1,0 +1,112 @@
+import { invalidBySite, nextRecords, notificationEvents, SiteRecords, stateCounts, tallyActions } from "../../../controller/daemon/run-status";
+import type { ManifestError } from "../../../controller/manifests/types";
+import type { Action } from "../../../controller/plan/types";
+import type { SiteStatus } from "../../../controller/reconcile/status";
+import type { Revision } from "../../../controller/source/types";
+
+const rev = (sha: string, author = "Ada"): Revision => ({ sha, author, email: "a@example.org", date: "2026-01-01T00:00:00Z", subject: `commit ${sha}` });
+const status = (site: string, state: SiteStatus["state"], commit: string | null = "c1", lastError: string | null = null): SiteStatus => ({
+  site,
+  state,
+  commit,
+  tasks: { running: state === "converged" ? 1 : 0, desired: 1 },
+  lastError,
+});
+const at = Date.parse("2026-01-02T00:00:00Z");
+const none: SiteRecords = new Map();
+
+describe("nextRecords", () => {
+  test("copies the swarm's view of each site with the time of the run", () => {
+    const next = nextRecords(none, { revision: rev("c1"), statuses: [status("a", "converged")], outcomes: [], invalid: new Map(), at });
+    expect(next.get("a")).toEqual({
+      site: "a",
+      state: "converged",
+      appliedCommit: "c1",
+      tasks: { running: 1, desired: 1 },
+      lastError: null,
+      lastReconcileAt: "2026-01-02T00:00:00.000Z",
+    });
+  });
+
+  test("a failed apply wins over a swarm that looks fine after its rollback", () => {
+    const next = nextRecords(none, {
+      revision: rev("c2"),
+      statuses: [status("a", "converged", "c1")],
+      outcomes: [{ site: "a", state: "failed", error: "update service a_web: task exited", applied: 1 }],
+      invalid: new Map(),
+      at,
+    });
+    expect(next.get("a")).toMatchObject({ state: "failed", appliedCommit: "c1", lastError: "update service a_web: task exited" });
+  });
+
+  test("an invalid site keeps the commit and author that broke it until a later commit fixes it", () => {
+    const invalid = new Map([["a", "sites/a.yaml:3:5: spec.domains: must be a list"]]);
+    const first = nextRecords(none, { revision: rev("bad", "Bob"), statuses: [status("a", "invalid")], outcomes: [], invalid, at });
+    expect(first.get("a")).toMatchObject({ state: "invalid", lastError: invalid.get("a"), invalid: { error: invalid.get("a"), commit: "bad", author: "Bob" } });
+
+    const later = nextRecords(first, { revision: rev("unrelated", "Cy"), statuses: [status("a", "invalid")], outcomes: [], invalid, at });
+    expect(later.get("a")?.invalid).toEqual({ error: invalid.get("a"), commit: "bad", author: "Bob" });
+
+    const otherError = new Map([["a", "sites/a.yaml:1:1: different"]]);
+    const changed = nextRecords(later, { revision: rev("worse", "Di"), statuses: [status("a", "invalid")], outcomes: [], invalid: otherError, at });
+    expect(changed.get("a")?.invalid).toMatchObject({ commit: "worse", author: "Di" });
+
+    const fixed = nextRecords(changed, { revision: rev("fix"), statuses: [status("a", "converged")], outcomes: [], invalid: new Map(), at });
+    expect(fixed.get("a")?.invalid).toBeUndefined();
+    expect(fixed.get("a")?.state).toBe("converged");
+  });
+});
+
+describe("notificationEvents", () => {
+  const records = (entries: Array<[string, SiteStatus["state"], string | null]>): SiteRecords =>
+    nextRecords(none, {
+      revision: rev("c"),
+      statuses: entries.map(([s, st, e]) => status(s, st, "c", e)),
+      outcomes: [],
+      invalid: new Map(entries.filter(([, st]) => st === "invalid").map(([s, , e]) => [s, e ?? "bad"])),
+      at,
+    });
+
+  test("reports failed and invalid sites, recoveries, and the applied commit with counts", () => {
+    const prev = records([["a", "failed", "boom"], ["b", "converged", null], ["c", "converged", null]]);
+    const next = records([["a", "converged", null], ["b", "failed", "oom"], ["c", "invalid", "bad yaml"]]);
+    expect(notificationEvents(prev, next, rev("c9"), true)).toEqual([
+      { type: "site.recovered", site: "a", commit: "c9" },
+      { type: "site.failed", site: "b", commit: "c9", message: "oom" },
+      { type: "site.invalid", site: "c", commit: "c9", message: "bad yaml" },
+      { type: "commit.applied", commit: "c9", subject: "commit c9", sites: { ready: 1, failed: 1, invalid: 1 } },
+    ]);
+  });
+
+  test("a site that stays healthy is no news, and nothing is said about a commit that was not applied", () => {
+    const same = records([["a", "converged", null]]);
+    expect(notificationEvents(same, same, rev("c"), false)).toEqual([]);
+  });
+});
+
+test("stateCounts groups sites by state", () => {
+  const r = nextRecords(none, { revision: rev("c"), statuses: [status("a", "converged"), status("b", "converged"), status("c", "progressing")], outcomes: [], invalid: new Map(), at });
+  expect(stateCounts(r)).toEqual({ converged: 2, progressing: 1 });
+});
+
+test("invalidBySite joins a site's errors and skips simulium.yaml's", () => {
+  const e = (file: string, message: string, site?: string): ManifestError => ({ file, line: 1, column: 1, path: "", message, ...(site ? { site } : {}) });
+  const out = invalidBySite([e("sites/a.yaml", "one", "a"), e("sites/a.yaml", "two", "a"), e("simulium.yaml", "cluster")], (x) => x.message);
+  expect([...out]).toEqual([["a", "one; two"]]);
+});
+
+test("tallyActions counts mutations by kind and op, and drift corrections", () => {
+  const base = { site: "a", changes: [] };
+  const actions = [
+    { ...base, op: "create", kind: "volume", name: "a_files", spec: {} },
+    { ...base, op: "update", kind: "service", name: "a_web", id: "1", version: 1, drift: true, spec: {} },
+    { ...base, op: "update", kind: "service", name: "b_web", id: "2", version: 1, drift: false, spec: {} },
+    { ...base, op: "retain", kind: "volume", name: "old", id: "3", reason: "no-longer-declared" },
+  ] as unknown as Action[];
+  const t = tallyActions(actions);
+  expect([...t.byKindOp.values()]).toEqual([
+    { kind: "volume", op: "create", count: 1 },
+    { kind: "service", op: "update", count: 2 },
+  ]);
+  expect(t.driftCorrections).toBe(1);
+});
