@@ -1,0 +1,143 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Docker from "dockerode";
+import pino from "pino";
+import { LABEL } from "../controller/desired/labels";
+import { renderDesired } from "../controller/desired/render";
+import { loadFiles } from "../controller/manifests/load";
+import { readLive } from "../controller/live/read";
+import { makePlan } from "../controller/plan/plan";
+import { isMutation } from "../controller/plan/types";
+import { reconcile } from "../controller/reconcile/reconcile";
+import type { CountingProxy } from "../test/support/counting-proxy";
+import { composeFiles, composeText } from "./compose";
+import { ConvergeTimeout, DOCKER_CLI, run, waitRunning } from "./swarm";
+import { syntheticRepo } from "./synthetic";
+
+/** One timed pass of one contender; a timeout or a failed site is a result, not a crash. */
+export interface Pass {
+  readonly seconds: number;
+  readonly apiCalls: number;
+  readonly mutatingCalls: number;
+  readonly ok: boolean;
+  readonly tasksRunning: number;
+  readonly tasksWanted: number;
+  readonly error?: string;
+  /** Write calls by endpoint (object IDs folded), to show what a pass changed. */
+  readonly writes: Readonly<Record<string, number>>;
+  /** Baseline only: what simulium would still change on what the stacks deployed (`op kind name: fields`). */
+  readonly differences?: readonly string[];
+}
+
+export interface Contender {
+  readonly instance: string;
+  initial(): Promise<Pass>;
+  noop(): Promise<Pass>;
+  dispose(): void;
+}
+
+export interface Env {
+  readonly direct: Docker;
+  readonly proxy: CountingProxy;
+  readonly timeoutMs: number;
+}
+
+const quiet = pino({ level: "silent" });
+
+async function timed(env: Env, instance: string, services: number, body: () => Promise<string | undefined>): Promise<Pass> {
+  env.proxy.reset();
+  const start = process.hrtime.bigint();
+  let error: string | undefined;
+  let progress = { running: 0, wanted: 0 };
+  try {
+    error = await body();
+    progress = await waitRunning(env.direct, instance, services, env.timeoutMs);
+  } catch (err) {
+    if (err instanceof ConvergeTimeout) progress = err.last;
+    error = err instanceof Error ? err.message : String(err);
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return {
+    seconds,
+    apiCalls: env.proxy.requests.length,
+    mutatingCalls: env.proxy.mutating().length,
+    ok: error === undefined,
+    tasksRunning: progress.running,
+    tasksWanted: progress.wanted,
+    writes: byEndpoint(env.proxy.mutating()),
+    ...(error === undefined ? {} : { error }),
+  };
+}
+
+export function byEndpoint(requests: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of requests) {
+    const key = r.replace(/\/[0-9a-z]{20,}(?=\/|$)/g, "/{id}");
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** simulium: one reconcile of a manifests directory, through the counting proxy. */
+export function simuliumContender(env: Env, instance: string, sites: number): Contender {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "simulium-bench-repo-"));
+  for (const f of syntheticRepo(instance, `${instance}-`, sites)) {
+    mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
+    writeFileSync(path.join(dir, f.path), f.text);
+  }
+  const viaProxy = new Docker({ socketPath: env.proxy.socketPath });
+  const pass = (expectMutations: boolean) =>
+    timed(env, instance, sites * 2, async () => {
+      const out = await reconcile(viaProxy, dir, { commit: "bench", log: quiet, pollMs: 500, timeoutSeconds: env.timeoutMs / 1000, allowMassDelete: false });
+      const failed = out.result.sites.filter((s) => s.state === "failed");
+      if (failed.length > 0) return `${failed.length} site(s) failed: ${failed[0]?.error ?? ""}`;
+      if (!expectMutations && out.mutations > 0) return `no-op run made ${out.mutations} changes`;
+      return undefined;
+    });
+  return { instance, initial: () => pass(true), noop: () => pass(false), dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The baseline: the same desired state as compose files, deployed by a loop of
+ * `docker stack deploy` (20.10 CLI, `--resolve-image never`: no registry here, and simulium
+ * does not resolve digests either), also through the counting proxy.
+ */
+export function stackDeployContender(env: Env, instance: string, sites: number): Contender {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "simulium-bench-compose-"));
+  const load = loadFiles(syntheticRepo(instance, `${instance}-`, sites));
+  if (!load.cluster || load.errors.length > 0) throw new Error(`baseline manifests do not load: ${load.errors.map((e) => e.message).join("; ")}`);
+  const desired = renderDesired({ sites: load.sites, cluster: load.cluster });
+  const secretFile = (name: string): string => path.join(dir, "secrets", name);
+  mkdirSync(path.join(dir, "secrets"), { mode: 0o700 });
+  const stacks = composeFiles(desired, secretFile).map((s) => {
+    for (const secret of Object.values(s.compose.secrets)) writeFileSync(secret.file, randomBytes(24).toString("base64url"), { mode: 0o600 });
+    const file = path.join(dir, `${s.stack}.yaml`);
+    writeFileSync(file, composeText(s.compose));
+    return { stack: s.stack, file };
+  });
+  const cliEnv = { ...process.env, DOCKER_HOST: `unix://${env.proxy.socketPath}` };
+  const deployAll = async (): Promise<undefined> => {
+    for (const s of stacks) await run(DOCKER_CLI, ["stack", "deploy", "--resolve-image", "never", "-c", s.file, s.stack], cliEnv);
+    return undefined;
+  };
+  const edge = `${instance}_edge`;
+  return {
+    instance,
+    initial: async () => {
+      const pass = await timed(env, instance, sites * 2, async () => {
+        // The shared edge network is external to every stack, as simulium's is shared by every site.
+        await run(DOCKER_CLI, ["network", "create", "--driver", "overlay", "--attachable", "--label", `${LABEL.instance}=${instance}`, edge], cliEnv);
+        return deployAll();
+      });
+      // Proof that both contenders were asked for the same thing: simulium's planner against
+      // what the stacks deployed should find nothing to change.
+      const plan = makePlan(desired, await readLive(env.direct, instance));
+      const differences = plan.actions.filter(isMutation).map((a) => `${a.op} ${a.kind} ${a.name}: ${a.changes.map((c) => c.field).join(", ")}`);
+      return { ...pass, differences };
+    },
+    noop: () => timed(env, instance, sites * 2, deployAll),
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

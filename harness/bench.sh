@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `npm run bench`: engine and local images first, then the TypeScript bench compiled to a
+# temporary directory (node resolves packages through NODE_PATH) and run with plain node.
+# Sizes: BENCH_SIZES=10,25,50 BENCH_PLAN_SIZES=1000,10000 BENCH_TIMEOUT_S=600.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=lib.sh
+source harness/lib.sh
+
+bash harness/engine.sh
+bash harness/build-images.sh >/dev/null
+out="$(mktemp -d /tmp/simulium-bench-build.XXXXXX)"
+trap 'rm -rf "$out"' EXIT
+npx tsc -p bench/tsconfig.json --outDir "$out"
+NODE_PATH="$PWD/node_modules" node "$out/bench/main.js"

@@ -1,0 +1,55 @@
+import { renderDesired } from "../../../controller/desired/render";
+import type { DesiredState } from "../../../controller/desired/types";
+import { loadFiles } from "../../../controller/manifests/load";
+import { makePlan } from "../../../controller/plan/plan";
+import { isMutation } from "../../../controller/plan/types";
+import { composeFiles, composeText } from "../../../bench/compose";
+import { liveFromDesired, onePercent, siteNames, syntheticRepo } from "../../../bench/synthetic";
+
+function desiredOf(count: number): DesiredState {
+  const load = loadFiles(syntheticRepo("bench", "s", count));
+  if (!load.cluster) throw new Error(load.errors.map((e) => e.message).join("; "));
+  expect(load.errors).toEqual([]);
+  return renderDesired({ sites: load.sites, cluster: load.cluster });
+}
+
+describe("bench compose renderer", () => {
+  const desired = desiredOf(2);
+  const stacks = composeFiles(desired, (name) => `/secrets/${name}`);
+
+  it("writes one stack per site, named so the stack's objects get simulium's names", () => {
+    expect(stacks.map((s) => s.stack)).toEqual(["s0", "s1"]);
+    const c = stacks[0]!.compose;
+    expect(Object.keys(c.services).sort()).toEqual(["db", "web"]);
+    expect(Object.keys(c.volumes).sort()).toEqual(["db-data", "files"]);
+    expect(c.networks.edge).toEqual({ external: true, name: "bench_edge" });
+    expect(c.networks.default).toMatchObject({ driver: "overlay", attachable: true });
+  });
+
+  it("keeps dnsrr, versioned secret names from files, and the database off the edge network", () => {
+    const c = stacks[0]!.compose;
+    expect(c.services.web!.deploy).toMatchObject({ endpoint_mode: "dnsrr", replicas: 1 });
+    expect(c.services.db!.networks).toEqual(["default"]);
+    expect(c.services.web!.networks.sort()).toEqual(["default", "edge"]);
+    const secret = c.secrets["db-password"]!;
+    expect(secret.name).toMatch(/^s0_db-password-[0-9a-f]{10}$/);
+    expect(secret.file).toBe(`/secrets/${secret.name}`);
+    expect(c.services.web!.secrets).toEqual([{ source: "db-password", target: "db-password" }]);
+    expect(composeText(c)).toContain('version: "3.8"');
+  });
+});
+
+describe("synthetic live state", () => {
+  const desired = desiredOf(201);
+
+  it("plans nothing against the live state of the same desired state", () => {
+    expect(makePlan(desired, liveFromDesired(desired)).actions.filter(isMutation)).toEqual([]);
+  });
+
+  it("plans exactly one web update per changed site", () => {
+    const changed = onePercent(siteNames("s", 201));
+    expect([...changed]).toEqual(["s0", "s100", "s200"]);
+    const actions = makePlan(desired, liveFromDesired(desired, changed)).actions.filter(isMutation);
+    expect(actions.map((a) => `${a.op} ${a.name}`).sort()).toEqual(["update s0_web", "update s100_web", "update s200_web"]);
+  });
+});
