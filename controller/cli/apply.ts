@@ -14,30 +14,22 @@ import { routeAfterApply } from "../routing/after-apply";
 import type { RoutingResult } from "../routing/sync";
 import { commitOf } from "../source/commit";
 import { loggerFor } from "./context";
+import { RepoOptions, SiteSelection, withRepoOptions } from "./repo-options";
 
-interface ApplyCliOptions {
-  repo: string;
-  instance?: string;
-  site: string[];
+interface ApplyCliOptions extends RepoOptions, SiteSelection {
   yes?: boolean;
   allowMassDelete?: boolean;
   json?: boolean;
   timeout?: string;
-  stateDir?: string;
 }
 
 export function register(program: Command): void {
-  program
-    .command("apply")
+  withRepoOptions(program.command("apply"), { siteSelection: true })
     .description("converge the swarm to the manifests: plan, execute, wait for every site")
-    .option("--repo <dir>", "manifests repository (a working tree)", ".")
-    .option("--instance <name>", "controller instance (overrides simulium.yaml)")
-    .option("--site <name...>", "only these sites", [])
     .option("--yes", "do not ask for confirmation (required without a terminal)")
     .option("--allow-mass-delete", "allow a plan that removes more than half of the running sites")
     .option("--timeout <seconds>", "how long to wait for services to converge")
     .option("--json", "print the per-site result as JSON")
-    .option("--state-dir <dir>", "controller state (the Varnish admin secret); default $SIMULIUM_STATE_DIR or /var/lib/simulium")
     .action(async (opts: ApplyCliOptions, cmd: Command) => {
       const log = loggerFor(cmd);
       const docker = connectDocker();

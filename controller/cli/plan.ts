@@ -5,26 +5,20 @@ import { planRepo } from "../reconcile/pipeline";
 import { isMutation } from "../plan/types";
 import { planToJson, renderPlanText } from "../plan/render";
 import { restrictPlan } from "../plan/restrict";
+import { RepoOptions, SiteSelection, withRepoOptions } from "./repo-options";
 
-interface PlanOptions {
-  repo: string;
-  instance?: string;
-  site: string[];
+interface PlanOptions extends RepoOptions, SiteSelection {
   json?: boolean;
   detailedExitcode?: boolean;
 }
 
 export function register(program: Command): void {
-  program
-    .command("plan")
+  withRepoOptions(program.command("plan"), { siteSelection: true })
     .description("show what apply would change, grouped by site (nothing is changed)")
-    .option("--repo <dir>", "manifests repository (a working tree)", ".")
-    .option("--instance <name>", "controller instance (overrides simulium.yaml)")
-    .option("--site <name...>", "only these sites", [])
     .option("--json", "print the plan as JSON")
     .option("--detailed-exitcode", "exit 0 when there is nothing to do, 2 when changes are pending, 1 on error")
     .action(async (opts: PlanOptions) => {
-      const ctx = await planRepo(connectDocker(), opts.repo, { instance: opts.instance });
+      const ctx = await planRepo(connectDocker(), opts.repo, { instance: opts.instance, stateDir: opts.stateDir });
       const plan = restrictPlan(ctx.plan, opts.site);
       if (opts.json) process.stdout.write(JSON.stringify(planToJson(plan), null, 2) + "\n");
       else {

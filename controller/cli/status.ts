@@ -1,32 +1,21 @@
 import { Command } from "commander";
 import { connectDocker } from "../engine/docker";
-import { readLive } from "../live/read";
-import { loadRepo } from "../manifests/load";
-import { renderDesired } from "../desired/render";
-import { makePlan } from "../plan/plan";
-import { effectiveCluster } from "../reconcile/pipeline";
+import { planRepo } from "../reconcile/pipeline";
 import { siteStatuses, SiteStatus } from "../reconcile/status";
+import { RepoOptions, withRepoOptions } from "./repo-options";
 
-interface StatusOptions {
-  repo: string;
-  instance?: string;
+interface StatusOptions extends RepoOptions {
   json?: boolean;
 }
 
 export function register(program: Command): void {
-  program
-    .command("status")
+  withRepoOptions(program.command("status"))
     .description("per site: applied commit, state, tasks running/desired, last error")
     .argument("[site]", "only this site")
-    .option("--repo <dir>", "manifests repository, to also report drift, suspended and invalid sites", ".")
-    .option("--instance <name>", "controller instance (overrides simulium.yaml)")
     .option("--json", "print JSON")
     .action(async (site: string | undefined, opts: StatusOptions) => {
-      const docker = connectDocker();
-      const load = await loadRepo(opts.repo);
-      const cluster = effectiveCluster(load, opts.instance);
-      const live = await readLive(docker, cluster.instance);
-      const plan = makePlan(renderDesired({ sites: load.sites, cluster, invalidSites: load.invalidSites }), live, load.errors);
+      // The same plan `simulium plan` shows: it knows drift, suspended, invalid and pending sites.
+      const { cluster, live, plan } = await planRepo(connectDocker(), opts.repo, { instance: opts.instance, stateDir: opts.stateDir });
       const statuses = siteStatuses(live, plan).filter((s) => !site || s.site === site);
       if (site && statuses.length === 0) throw new Error(`no site named "${site}" in the manifests or on the swarm`);
       if (opts.json) process.stdout.write(JSON.stringify({ instance: cluster.instance, sites: statuses }, null, 2) + "\n");

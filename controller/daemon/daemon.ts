@@ -5,7 +5,9 @@ import { connectDocker, engineMessage } from "../engine/docker";
 import type { Logger } from "../log";
 import { formatError } from "../manifests/format";
 import { loadRepo } from "../manifests/load";
-import { ClusterConfigError, planRepo } from "../reconcile/pipeline";
+import { readLive } from "../live/read";
+import { makePlan } from "../plan/plan";
+import { ClusterConfigError } from "../reconcile/pipeline";
 import { reconcile } from "../reconcile/reconcile";
 import { siteStatuses } from "../reconcile/status";
 import { RoutingWatch, watchRouting } from "../routing/watch";
@@ -176,10 +178,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       for (const t of tally.byKindOp.values()) metrics.recordAction(t.kind, t.op, t.count);
       metrics.recordDriftCorrections(tally.driftCorrections);
       // Fresh read after apply: tasks and labels as they are now, and what is still pending.
-      const after = await planRepo(docker, source.dir, { instance: options.instance });
+      // The desired state is the one just applied; only the swarm needs reading again.
+      const liveAfter = await readLive(docker, instance);
       const next = nextRecords(records, {
         revision: current,
-        statuses: siteStatuses(after.live, after.plan),
+        statuses: siteStatuses(liveAfter, makePlan(out.ctx.desired, liveAfter, out.ctx.load.errors)),
         outcomes: out.result.sites,
         invalid: invalidBySite(out.ctx.plan.errors, formatError),
         at: Date.now(),

@@ -2,18 +2,12 @@ import type Docker from "dockerode";
 import { names } from "../desired/names";
 import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
-import type { Logger } from "../log";
-import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { readVarnishSecret } from "./admin-secret";
-import { RoutingResult, syncRouting } from "./sync";
+import { RoutingOptions, RoutingResult, syncRouting } from "./sync";
 import { runningTasksOf } from "./vcl-input-from";
 
-export interface AfterApplyOptions {
-  readonly cluster: ResolvedCluster;
-  readonly sites: readonly ResolvedSite[];
-  readonly invalidSites?: readonly string[];
+export interface AfterApplyOptions extends Pick<RoutingOptions, "cluster" | "sites" | "invalidSites" | "log"> {
   readonly stateDir: string;
-  readonly log: Logger;
   /** How long to wait for the Varnish tasks to run. Default 60 s. */
   readonly timeoutMs?: number;
   readonly pollMs?: number;

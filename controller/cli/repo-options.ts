@@ -1,0 +1,26 @@
+import { Command } from "commander";
+
+/** The options every command that reads the manifests and the swarm shares. */
+export interface RepoOptions {
+  repo: string;
+  instance?: string;
+  stateDir?: string;
+}
+
+export interface SiteSelection {
+  site: string[];
+}
+
+/**
+ * --repo, --instance and --state-dir (and --site when the command can be limited to some
+ * sites), declared once so plan, apply and status read the same repository, instance and
+ * Varnish admin secret the same way.
+ */
+export function withRepoOptions(cmd: Command, opts: { siteSelection?: boolean } = {}): Command {
+  cmd
+    .option("--repo <dir>", "manifests repository (a working tree)", ".")
+    .option("--instance <name>", "controller instance (overrides simulium.yaml)")
+    .option("--state-dir <dir>", "controller state (the Varnish admin secret); default $SIMULIUM_STATE_DIR or /var/lib/simulium");
+  if (opts.siteSelection) cmd.option("--site <name...>", "only these sites", []);
+  return cmd;
+}
