@@ -32,6 +32,9 @@ export async function startCountingProxy(target = "/var/run/docker.sock"): Promi
       res.writeHead(502);
       res.end(String(err));
     });
+    // A client that goes away (or is closed by close()) takes its upstream call with it,
+    // or an endless stream such as Docker events would hold the engine connection open.
+    res.on("close", () => upstream.destroy());
     req.pipe(upstream);
   });
   // Hijacked connections (attach/exec) are not needed by the code under count.
@@ -44,6 +47,11 @@ export async function startCountingProxy(target = "/var/run/docker.sock"): Promi
     reset: () => {
       requests.length = 0;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // Long-lived streams (the Docker events a daemon watches) would keep close() waiting forever.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
