@@ -166,6 +166,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         commit: current.sha,
         log: clog,
         allowMassDelete: options.allowMassDelete,
+        // The Varnish admin secret lives beside the clone, in the state the daemon keeps.
+        stateDir: options.stateDir,
         pollMs: options.convergePollMs,
       });
       instance = out.ctx.cluster.instance;
