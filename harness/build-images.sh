@@ -7,6 +7,8 @@
 #                for static binaries such as busybox-static)
 #   setup.sh     optional: runs inside the finished rootfs (chroot) after files/ is copied
 #   files/       copied over the rootfs as is
+#   host.sh      optional: copies files from the HOST into the rootfs (`host.sh copy ROOT`, before
+#                setup.sh); `host.sh fingerprint` describes them and joins the recipe hash
 # Each image is tagged simulium/<role>:<hash12> (hash of the recipe + suite + build format)
 # and simulium/<role>:local. An existing hash tag means the build is skipped.
 #
@@ -36,6 +38,7 @@ recipe_hash() {
       printf '%s %s ' "$f" "$(stat -c %a "$f")"
       if [ -L "$f" ]; then readlink "$f"; else sha256sum < "$f"; fi
     done)
+    if [ -f "$dir/host.sh" ]; then bash "$dir/host.sh" fingerprint; fi
   } | sha256sum | cut -c1-12
 }
 
@@ -106,6 +109,7 @@ build_role() {
     *) die "recipe $role: unknown base '$base' (debootstrap or scratch)" ;;
   esac
   if [ -d "$dir/files" ]; then cp -a "$dir/files/." "$root/"; fi
+  if [ -f "$dir/host.sh" ]; then bash "$dir/host.sh" copy "$root" || die "host.sh of $role failed"; fi
   if [ -f "$dir/setup.sh" ]; then
     cp "$dir/setup.sh" "$root/setup.sh"
     # The shebang names the interpreter inside the rootfs (busybox has no /bin/sh yet).
