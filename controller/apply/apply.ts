@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import { LABEL } from "../desired/labels";
 import type { ServiceSpec } from "../desired/types";
 import { engineMessage, engineStatus } from "../engine/docker";
-import type { ApiServiceSpec } from "../engine/api-types";
+import type { ApiService, ApiServiceSpec } from "../engine/api-types";
 import type { AuthLookup, RegistryAuth } from "../engine/registry-auth";
 import type { Logger } from "../log";
 import { fingerprintOfShape } from "../live/fingerprint";
@@ -20,8 +20,15 @@ export interface ApplyOptions {
   readonly timeoutSeconds: number;
   readonly log: Logger;
   readonly pollMs?: number;
-  /** Values of secrets whose source is `provided`, by Swarm secret name. */
+  /**
+   * Apply updates that Swarm already rolled back once (held in the plan). Off for periodic
+   * reconciles, which would otherwise retry a broken image on every tick.
+   */
+  readonly retryFailed?: boolean;
+  /** Values of secrets whose source is `provided` or `sealed`, by Swarm secret name. */
   readonly secretValue?: (name: string) => Buffer | undefined;
+  /** Called with every live state read while waiting for convergence (routing follows the tasks). */
+  readonly onProgress?: (live: LiveState) => Promise<void>;
 }
 
 export type SiteState = "converged" | "failed" | "unchanged" | "removed" | "retained";
@@ -68,6 +75,11 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
     }
     for (const action of actions) {
       if (action.op === "retain" || (action.op === "delete" && action.kind !== "service")) continue;
+      if (action.op === "update" && action.held && !opts.retryFailed) {
+        // The update is not sent: the version that serves stays, and the site stays failed.
+        failures.set(site, `service ${action.name}: update held, Swarm rolled it back before: ${action.heldReason ?? "no reason recorded"}`);
+        break;
+      }
       try {
         await execute(docker, action, ids, opts);
         bump(site);
@@ -82,8 +94,9 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
   }
 
   const removedServices = plan.actions.filter((a) => a.op === "delete" && a.kind === "service").map((a) => (a as DeleteAction).id);
-  const waitFailures = await waitForConvergence(docker, opts, watch, removedServices, failures);
-  for (const [site, reason] of waitFailures) failures.set(site, reason);
+  const waited = await waitForConvergence(docker, opts, watch, removedServices, failures);
+  for (const [site, reason] of waited.failures) failures.set(site, reason);
+  for (const r of waited.rolledBack) await recordRollback(docker, r, opts);
 
   for (const [site, actions] of groups) {
     const later = actions.filter((a): a is DeleteAction => a.op === "delete" && a.kind !== "service");
@@ -149,7 +162,7 @@ async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyO
         await docker.createVolume({ Name: spec.name, Driver: spec.driver, DriverOpts: { ...spec.options }, Labels: labels });
         break;
       case "secret": {
-        const value = "provided" in spec.source ? providedValue(spec.name, opts) : generateSecret(spec.source.generate.length);
+        const value = "generate" in spec.source ? generateSecret(spec.source.generate.length) : providedValue(spec.name, opts);
         const created = (await docker.createSecret({ Name: spec.name, Labels: labels, Data: Buffer.from(value).toString("base64") })) as { id?: string; ID?: string };
         ids.secrets.set(spec.name, created.id ?? created.ID ?? "");
         break;
@@ -174,6 +187,17 @@ async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyO
 interface WithAuth {
   createService(auth: RegistryAuth | undefined, spec: ApiServiceSpec): Promise<unknown>;
   update(auth: RegistryAuth | undefined, spec: ApiServiceSpec & { version: number }): Promise<unknown>;
+}
+
+/** One lookup over several holders of values (sealed secrets, the Varnish admin secret). */
+export function secretValues(...lookups: ReadonlyArray<(name: string) => Buffer | undefined>): (name: string) => Buffer | undefined {
+  return (name) => {
+    for (const lookup of lookups) {
+      const value = lookup(name);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  };
 }
 
 function providedValue(name: string, opts: ApplyOptions): Buffer {
@@ -201,13 +225,15 @@ async function waitForConvergence(
   watch: readonly { site: string | null; spec: ServiceSpec }[],
   removed: readonly string[],
   failures: ReadonlyMap<string | null, string>,
-): Promise<Map<string | null, string>> {
+): Promise<{ failures: Map<string | null, string>; rolledBack: RolledBack[] }> {
   const out = new Map<string | null, string>();
+  const rolledBack: RolledBack[] = [];
   const pending = new Map(watch.filter((w) => !failures.has(w.site)).map((w) => [w.spec.name, w]));
   const gone = new Set(removed);
   const deadline = Date.now() + opts.timeoutSeconds * 1000;
   while ((pending.size > 0 || gone.size > 0) && Date.now() < deadline) {
     const live = await readLive(docker, opts.instance);
+    await opts.onProgress?.(live);
     for (const [name, w] of pending) {
       const service = live.services.find((s) => s.name === name);
       if (!service) {
@@ -220,6 +246,9 @@ async function waitForConvergence(
       if (verdict.state === "failed") {
         out.set(w.site, `service ${name}: ${verdict.reason}`);
         pending.delete(name);
+        if (service.updateState !== null && service.updateState.startsWith("rollback_")) {
+          rolledBack.push({ site: w.site, name, specHash: w.spec.labels[LABEL.specHash] ?? "", reason: verdict.reason });
+        }
       }
     }
     for (const id of gone) if (!live.tasks.some((t) => t.serviceId === id)) gone.delete(id);
@@ -228,7 +257,36 @@ async function waitForConvergence(
   for (const [name, w] of pending) {
     out.set(w.site, out.get(w.site) ?? `service ${name} did not converge within ${opts.timeoutSeconds}s`);
   }
-  return out;
+  return { failures: out, rolledBack };
+}
+
+interface RolledBack {
+  readonly site: string | null;
+  readonly name: string;
+  readonly specHash: string;
+  readonly reason: string;
+}
+
+/** Docker label values are free text, but a status line is not a log: keep the reason short. */
+const MAX_REASON = 300;
+
+/**
+ * Marks a rolled-back service with the spec hash that failed and why, on the service's own
+ * labels (not its task template: nothing restarts). The next plan holds that update until
+ * the manifest changes; a later successful update writes the desired labels, which clears it.
+ */
+async function recordRollback(docker: Docker, r: RolledBack, opts: ApplyOptions): Promise<void> {
+  try {
+    const service = docker.getService(r.name);
+    const current = (await service.inspect()) as ApiService;
+    const spec = current.Spec ?? {};
+    const labels = { ...(spec.Labels ?? {}), [LABEL.failedSpec]: r.specHash, [LABEL.failedReason]: r.reason.slice(0, MAX_REASON) };
+    await service.update({ ...spec, Labels: labels, version: current.Version?.Index ?? 0 });
+    opts.log.info({ site: r.site, object: r.name, kind: "service", op: "update", commit: opts.commit, failedSpec: r.specHash }, "audit: rolled-back update recorded");
+  } catch (err) {
+    // Without the mark the next reconcile retries the update: noisy, not harmful.
+    opts.log.warn({ site: r.site, object: r.name, err: engineMessage(err) }, "could not record the rolled-back update");
+  }
 }
 
 /** Volumes and networks stay "in use" for a moment after their last task stops. */

@@ -50,7 +50,7 @@ export function serviceSpecToApi(spec: ServiceSpec, labels: Readonly<Record<stri
 function updateToApi(u: UpdatePolicy): ApiUpdateConfig {
   return {
     Parallelism: u.parallelism,
-    Delay: 0,
+    Delay: u.delaySeconds * NS_PER_SECOND,
     FailureAction: u.failureAction,
     Monitor: u.monitorSeconds * NS_PER_SECOND,
     MaxFailureRatio: 0,

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { applyPlan, ApplyResult } from "../apply/apply";
+import { applyPlan, ApplyResult, secretValues } from "../apply/apply";
 import { connectDocker } from "../engine/docker";
 import { loadRegistryAuth } from "../engine/registry-auth";
 import { formatError } from "../manifests/format";
@@ -11,6 +11,7 @@ import { planRepo } from "../reconcile/pipeline";
 import { MassDeletionRefused } from "../reconcile/reconcile";
 import { resolveStateDir, varnishSecretLookup } from "../routing/admin-secret";
 import { routeAfterApply } from "../routing/after-apply";
+import { creditFollowed, followRouting } from "../routing/follow";
 import type { RoutingResult } from "../routing/sync";
 import { commitOf } from "../source/commit";
 import { loggerFor } from "./context";
@@ -18,6 +19,7 @@ import { RepoOptions, SiteSelection, withRepoOptions } from "./repo-options";
 
 interface ApplyCliOptions extends RepoOptions, SiteSelection {
   yes?: boolean;
+  retryFailed?: boolean;
   allowMassDelete?: boolean;
   json?: boolean;
   timeout?: string;
@@ -27,6 +29,7 @@ export function register(program: Command): void {
   withRepoOptions(program.command("apply"), { siteSelection: true })
     .description("converge the swarm to the manifests: plan, execute, wait for every site")
     .option("--yes", "do not ask for confirmation (required without a terminal)")
+    .option("--retry-failed", "also retry updates Swarm already rolled back (held in the plan)")
     .option("--allow-mass-delete", "allow a plan that removes more than half of the running sites")
     .option("--timeout <seconds>", "how long to wait for services to converge")
     .option("--json", "print the per-site result as JSON")
@@ -34,7 +37,7 @@ export function register(program: Command): void {
       const log = loggerFor(cmd);
       const docker = connectDocker();
       const stateDir = resolveStateDir(opts.stateDir);
-      const ctx = await planRepo(docker, opts.repo, { instance: opts.instance, stateDir });
+      const ctx = await planRepo(docker, opts.repo, { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile });
       const plan = restrictPlan(ctx.plan, opts.site);
       for (const e of plan.errors) process.stderr.write(`error: ${formatError(e)} (this site is left as it runs)\n`);
       if (!opts.json) process.stdout.write(renderPlanText(plan));
@@ -46,15 +49,19 @@ export function register(program: Command): void {
         if (!(await confirm())) throw new Error("apply cancelled");
       }
       const commit = await commitOf(opts.repo);
+      const follower = followRouting(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log });
       const result = await applyPlan(docker, plan, ctx.live, {
         instance: ctx.cluster.instance,
         commit,
         auth: await loadRegistryAuth(ctx.cluster.registryAuth?.configFile),
         timeoutSeconds: opts.timeout ? Number(opts.timeout) : ctx.cluster.update.timeoutSeconds,
         log,
-        secretValue: varnishSecretLookup(stateDir, ctx.cluster.instance),
+        retryFailed: opts.retryFailed === true,
+        secretValue: secretValues(ctx.sealedValue, varnishSecretLookup(stateDir, ctx.cluster.instance)),
+        ...(follower ? { onProgress: follower.onProgress } : {}),
       });
-      const routing = await routeAfterApply(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log });
+      const after = await routeAfterApply(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log });
+      const routing = creditFollowed(after, follower);
       printResult(result, routing, opts.json === true);
       if (!result.ok || plan.errors.length > 0 || (routing !== null && !routing.ok)) process.exitCode = 1;
     });

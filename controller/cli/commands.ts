@@ -1,8 +1,12 @@
 import { Command } from "commander";
 import * as apply from "./apply";
+import * as compose from "./compose";
+import * as exec from "./exec";
 import * as history from "./history";
+import * as newSite from "./new";
 import * as plan from "./plan";
 import * as run from "./run";
+import * as seal from "./seal";
 import * as status from "./status";
 import * as validate from "./validate";
 
@@ -10,7 +14,7 @@ import * as validate from "./validate";
  * Every command lives in its own file and exports `register(program)`; this list is the
  * one place that wires them in.
  */
-const modules: Array<{ register: (program: Command) => void }> = [plan, apply, status, validate, run, history];
+const modules: Array<{ register: (program: Command) => void }> = [plan, apply, status, validate, run, history, seal, exec, newSite, compose];
 
 export function registerCommands(program: Command): void {
   for (const m of modules) m.register(program);

@@ -5,6 +5,7 @@ export interface RepoOptions {
   repo: string;
   instance?: string;
   stateDir?: string;
+  sealingKeyFile?: string;
 }
 
 export interface SiteSelection {
@@ -12,7 +13,7 @@ export interface SiteSelection {
 }
 
 /**
- * --repo, --instance and --state-dir (and --site when the command can be limited to some
+ * --repo, --instance, --state-dir and --sealing-key-file (and --site when the command can be limited to some
  * sites), declared once so plan, apply and status read the same repository, instance and
  * Varnish admin secret the same way.
  */
@@ -20,7 +21,8 @@ export function withRepoOptions(cmd: Command, opts: { siteSelection?: boolean } 
   cmd
     .option("--repo <dir>", "manifests repository (a working tree)", ".")
     .option("--instance <name>", "controller instance (overrides simulium.yaml)")
-    .option("--state-dir <dir>", "controller state (the Varnish admin secret); default $SIMULIUM_STATE_DIR or /var/lib/simulium");
+    .option("--state-dir <dir>", "controller state (the Varnish admin secret); default $SIMULIUM_STATE_DIR or /var/lib/simulium")
+    .option("--sealing-key-file <file>", "age identity that decrypts sealed secrets; default $SIMULIUM_SEALING_KEY_FILE");
   if (opts.siteSelection) cmd.option("--site <name...>", "only these sites", []);
   return cmd;
 }

@@ -19,6 +19,7 @@ interface RunCliOptions {
   staleAfterSeconds?: number;
   instance?: string;
   allowMassDelete?: boolean;
+  sealingKeyFile?: string;
   notifyUrl: string[];
   notifySecretFile?: string;
   notifySuppressSeconds: number;
@@ -50,6 +51,7 @@ export function register(program: Command): void {
     .option("--stale-after-seconds <n>", "/readyz fails when the last successful sync is older (default 3 × poll)", seconds(5, 86400))
     .option("--instance <name>", "controller instance (overrides simulium.yaml)")
     .option("--allow-mass-delete", "allow a commit that removes more than half of the running sites")
+    .option("--sealing-key-file <file>", "age identity that decrypts sealed secrets; default $SIMULIUM_SEALING_KEY_FILE")
     .option("--notify-url <url...>", "POST signed JSON events (site failed/invalid/recovered, commit applied) here", [])
     .option("--notify-secret-file <file>", "HMAC secret for --notify-url")
     .option("--notify-suppress-seconds <n>", "repeat interval of an unchanged failure", seconds(0, 604800), 3600)
@@ -76,6 +78,7 @@ export function register(program: Command): void {
         staleAfterSeconds: opts.staleAfterSeconds,
         instance: opts.instance,
         allowMassDelete: opts.allowMassDelete,
+        sealingKeyFile: opts.sealingKeyFile,
         notify: notifySecretFile
           ? { webhooks: opts.notifyUrl.map((url) => ({ url, secretFile: notifySecretFile })), suppressSeconds: opts.notifySuppressSeconds }
           : undefined,

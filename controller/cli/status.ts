@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option("--json", "print JSON")
     .action(async (site: string | undefined, opts: StatusOptions) => {
       // The same plan `simulium plan` shows: it knows drift, suspended, invalid and pending sites.
-      const { cluster, live, plan } = await planRepo(connectDocker(), opts.repo, { instance: opts.instance, stateDir: opts.stateDir });
+      const { cluster, live, plan } = await planRepo(connectDocker(), opts.repo, { instance: opts.instance, stateDir: opts.stateDir, sealingKeyFile: opts.sealingKeyFile });
       const statuses = siteStatuses(live, plan).filter((s) => !site || s.site === site);
       if (site && statuses.length === 0) throw new Error(`no site named "${site}" in the manifests or on the swarm`);
       if (opts.json) process.stdout.write(JSON.stringify({ instance: cluster.instance, sites: statuses }, null, 2) + "\n");

@@ -40,6 +40,8 @@ export interface DaemonOptions {
   readonly staleAfterSeconds?: number;
   readonly instance?: string;
   readonly allowMassDelete?: boolean;
+  /** The age identity that decrypts sealed secrets; see sealing/key-file.ts. */
+  readonly sealingKeyFile?: string;
   readonly notify?: { readonly webhooks: readonly { readonly url: string; readonly secretFile: string }[]; readonly suppressSeconds?: number };
   readonly log: Logger;
   readonly docker?: Docker;
@@ -168,6 +170,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         allowMassDelete: options.allowMassDelete,
         // The Varnish admin secret lives beside the clone, in the state the daemon keeps.
         stateDir: options.stateDir,
+        sealingKeyFile: options.sealingKeyFile,
         pollMs: options.convergePollMs,
       });
       instance = out.ctx.cluster.instance;

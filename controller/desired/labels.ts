@@ -9,10 +9,22 @@ export const LABEL = {
   deletionPolicy: "simulium.deletion-policy",
   /** On the web service, not its tasks: a routing change must not restart the site. */
   domains: "simulium.domains",
+  /** `simulium.routing.<field>` on the web service: the site's `spec.routing`, one label per set field. */
+  routingPrefix: "simulium.routing.",
+  /**
+   * Set on a service after Swarm rolled back an update: the spec hash that failed, and why.
+   * Swarm keeps no record of it (the rolled-back spec replaces the failed one), and without
+   * one every periodic reconcile would try the same broken update again.
+   */
+  failedSpec: "simulium.failed-spec-hash",
+  failedReason: "simulium.failed-reason",
   userPrefix: "simulium.label.",
   stackNamespace: "com.docker.stack.namespace",
 } as const;
 
+/** `simulium.role` of one-off job services (exec, crons): the instance's, never in the desired state. */
+export const JOB_ROLE = "job";
+
 /** Never a reason to update: the commit changes without the spec changing, and the spec
  * hash is derived from fields that are compared one by one. */
-export const VOLATILE_LABELS: ReadonlySet<string> = new Set([LABEL.commit, LABEL.specHash]);
+export const VOLATILE_LABELS: ReadonlySet<string> = new Set([LABEL.commit, LABEL.specHash, LABEL.failedSpec, LABEL.failedReason]);

@@ -2,6 +2,7 @@ import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { shortHash } from "./hash";
 import { LABEL } from "./labels";
 import { DB_DATA_PATH, DB_PASSWORD, DB_ROOT_PASSWORD, names, SECRET_HASH_LENGTH } from "./names";
+import { routingLabels } from "./routing-labels";
 import type {
   DesiredState,
   Labels,
@@ -120,7 +121,7 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     constraints: [],
     taskLabels: { [LABEL.instance]: cluster.instance, [LABEL.role]: "varnish" },
     // Two tasks cannot bind the same host port on one node: the old one stops first.
-    update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1 },
+    update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
   };
   const labels = { ...shared, [LABEL.role]: "varnish" };
   const service: ServiceSpec = withHash(
@@ -150,22 +151,26 @@ function siteVolumes(site: ResolvedSite, cluster: ResolvedCluster): VolumeSpec[]
 
 /** The site's declared secrets, plus the database passwords a site with a database needs. */
 function siteSecrets(site: ResolvedSite, cluster: ResolvedCluster): SecretSpec[] {
-  const declared = new Map(site.secrets.map((s) => [s.name, s.generate]));
+  const declared = new Map<string, ResolvedSite["secrets"][number]>(site.secrets.map((s) => [s.name, s]));
   if (site.database) {
     for (const name of [DB_PASSWORD, DB_ROOT_PASSWORD]) {
-      if (!declared.has(name)) declared.set(name, { length: DEFAULT_SECRET_LENGTH, rotation: 0 });
+      if (!declared.has(name)) declared.set(name, { name, generate: { length: DEFAULT_SECRET_LENGTH, rotation: 0 } });
     }
   }
-  return [...declared.entries()].map(([logicalName, generate]) => {
+  return [...declared.entries()].map(([logicalName, secret]) => {
     // The name hashes how the value is made, never the value: a new length or a bumped
     // rotation is a new secret (Swarm secrets are immutable); anything else keeps the old one.
-    const hash = shortHash({ generate }, SECRET_HASH_LENGTH);
+    // A sealed value is made by whoever sealed it: its ciphertext (public, in git) is what
+    // changes when it is re-sealed, so a new ciphertext rotates it like a bumped rotation.
+    const made = "sealed" in secret ? { sealed: secret.sealed.ciphertext } : { generate: secret.generate };
+    const hash = shortHash(made, SECRET_HASH_LENGTH);
+    const source: SecretSpec["source"] = "sealed" in secret ? { sealed: true } : { generate: { length: secret.generate.length } };
     return {
       kind: "secret",
       site: site.name,
       name: names.secret(site.name, logicalName, hash),
       logicalName,
-      source: { generate: { length: generate.length } },
+      source,
       labels: {
         ...dataLabels(cluster, site, "secret"),
         [LABEL.secret]: logicalName,
@@ -210,15 +215,34 @@ function webService(site: ResolvedSite, cluster: ResolvedCluster, secrets: reado
     ports: [],
     constraints: [...site.placement.constraints].sort(),
     taskLabels: taskLabels(cluster, site.name, "web"),
-    update: { order: "start-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1 },
+    update: {
+      order: "start-first",
+      failureAction: "rollback",
+      monitorSeconds: cluster.update.monitorSeconds,
+      parallelism: 1,
+      delaySeconds: webUpdateDelay(site.web.replicas),
+    },
   };
   const labels = {
     ...baseLabels(cluster, site, "web"),
     [LABEL.deletionPolicy]: site.deletionPolicy,
     [LABEL.domains]: [...site.domains].join(","),
+    ...routingLabels(site.routing),
   };
   return withHash({ kind: "service", site: site.name, name: names.service(site.name, "web"), role: "web", shape, labels }, { shape, labels });
 }
+
+/**
+ * Varnish routes to task addresses, so each replaced task must reach the VCL (a routing sync
+ * after the task events, ~1-3 s) before the last old task the VCL still lists is stopped;
+ * until then Varnish retries a failed fetch on the site's other listed tasks. With R tasks
+ * that leaves R-1 replacements for one sync: a two-task site waits 5 s between replacements,
+ * a large one 1 s.
+ */
+export function webUpdateDelay(replicas: number): number {
+  return Math.ceil(ROUTING_SYNC_SECONDS / Math.max(1, replicas - 1));
+}
+const ROUTING_SYNC_SECONDS = 5;
 
 function dbService(site: ResolvedSite, cluster: ResolvedCluster, password: string, rootPassword: string): ServiceSpec {
   const db = site.database;
@@ -248,7 +272,7 @@ function dbService(site: ResolvedSite, cluster: ResolvedCluster, password: strin
     constraints: [...site.placement.constraints].sort(),
     taskLabels: taskLabels(cluster, site.name, "db"),
     // Two MariaDB servers on one data directory corrupt it: the old task stops first.
-    update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1 },
+    update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
   };
   const labels = baseLabels(cluster, site, "db");
   return withHash({ kind: "service", site: site.name, name: names.service(site.name, "db"), role: "db", shape, labels }, { shape, labels });

@@ -49,7 +49,11 @@ export interface SecretSpec {
  * holds (the Varnish admin secret, which it must know to authenticate); apply asks for it by
  * secret name, so the value never travels through the desired state or the plan.
  */
-export type SecretSource = { readonly generate: { readonly length: number } } | { readonly provided: true };
+export type SecretSource =
+  | { readonly generate: { readonly length: number } }
+  | { readonly provided: true }
+  /** A `sealed:` value of the manifest, decrypted at plan time; apply asks for it like a provided one. */
+  | { readonly sealed: true };
 
 export interface ServiceMount {
   readonly source: string;
@@ -76,6 +80,8 @@ export interface UpdatePolicy {
   readonly failureAction: "rollback" | "pause" | "continue";
   readonly monitorSeconds: number;
   readonly parallelism: number;
+  /** Seconds Swarm waits between two task replacements (its update `Delay`). */
+  readonly delaySeconds: number;
 }
 
 /** Everything about a service that simulium manages; anything else is the engine's business. */

@@ -62,5 +62,6 @@ function updateFromApi(u: ApiServiceSpec["UpdateConfig"]): UpdatePolicy {
     failureAction: failure === "rollback" || failure === "continue" ? failure : "pause",
     monitorSeconds: Math.round((u?.Monitor ?? 0) / NS_PER_SECOND),
     parallelism: u?.Parallelism ?? 1,
+    delaySeconds: Math.round((u?.Delay ?? 0) / NS_PER_SECOND),
   };
 }

@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { LABEL } from "../desired/labels";
+import { JOB_ROLE, LABEL } from "../desired/labels";
 import type { ApiNetwork, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
 import { fingerprintOfContainer } from "./fingerprint";
 import { shapeFromApi } from "./normalize";
@@ -21,7 +21,11 @@ export async function readLive(docker: Docker, instance: string): Promise<LiveSt
   const owned = (labels: Record<string, string> | null | undefined): boolean => labels?.[LABEL.instance] === instance;
   const liveNetworks = networks.filter((n) => owned(n.Labels)).map(networkFromApi);
   const networkNames = new Map(liveNetworks.map((n) => [n.id, n.name]));
-  const liveServices = services.filter((s) => owned(s.Spec?.Labels)).map((s) => serviceFromApi(s, networkNames));
+  // One-off jobs (simulium exec, crons) are the instance's but no part of the desired state:
+  // read as ours, a reconcile would delete a running job.
+  const liveServices = services
+    .filter((s) => owned(s.Spec?.Labels) && s.Spec?.Labels?.[LABEL.role] !== JOB_ROLE)
+    .map((s) => serviceFromApi(s, networkNames));
   const tasks = liveServices.length
     ? ((await docker.listTasks({ filters: { service: liveServices.map((s) => s.id) } })) as ApiTask[])
     : [];

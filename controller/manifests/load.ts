@@ -4,6 +4,7 @@ import { Issue } from "./issue";
 import { CLUSTER_FILE, SITES_DIR, siteOfPath } from "./layout";
 import { parseManifest, ParsedManifest } from "./parse";
 import { readRepo, RepoFile } from "./read";
+import { locateSealed } from "./sealed-position";
 import { ClusterDefaults, resolveCluster, resolveSite } from "./resolve";
 import { checkClusterSchema, checkSiteSchema } from "./schema";
 import { siteRules } from "./site-rules";
@@ -108,7 +109,8 @@ function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clus
     const e = m.locate(i);
     return { line: e.line, column: e.column, path: e.path, message: e.message };
   };
-  return { ok: true, site: resolved.site, claims: { site: name, file: file.path, domains, locate } };
+  const site = locateSealed(resolved.site, (path) => m.locate({ path, message: "" }));
+  return { ok: true, site, claims: { site: name, file: file.path, domains, locate } };
 }
 
 function withBrokenClusterNote(issue: Issue): Issue {

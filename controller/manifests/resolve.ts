@@ -1,7 +1,7 @@
 import { CLUSTER_DEFAULTS, SITE_DEFAULTS } from "./defaults";
 import { Issue } from "./issue";
 import { DATABASE_SECRETS } from "./swarm-names";
-import type { Cluster, ResolvedCluster, ResolvedSite, Resources, Site } from "./types";
+import type { Cluster, ResolvedCluster, ResolvedSecret, ResolvedSite, Resources, RoutingOverrides, Site } from "./types";
 
 /** `spec.defaults` of simulium.yaml: what a site inherits where it says nothing. */
 export type ClusterDefaults = NonNullable<NonNullable<Cluster["spec"]>["defaults"]>;
@@ -20,6 +20,7 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
     timeZone: spec.timeZone ?? d.timeZone,
     volumes: { driver: spec.volumes?.driver ?? d.volumeDriver, options: definedValues(spec.volumes?.options) },
     ...(spec.registryAuth ? { registryAuth: { configFile: spec.registryAuth.configFile } } : {}),
+    ...(spec.sealing ? { sealing: { publicKey: spec.sealing.publicKey } } : {}),
     update: {
       monitorSeconds: spec.update?.monitorSeconds ?? d.update.monitorSeconds,
       timeoutSeconds: spec.update?.timeoutSeconds ?? d.update.timeoutSeconds,
@@ -60,6 +61,7 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
 
   const hc = s.web.healthcheck ?? {};
   const backupSchedule = s.backup?.schedule ?? defaults.backup?.schedule;
+  const routing = s.routing !== undefined ? routingOverrides(s.routing) : undefined;
   const resolved: ResolvedSite = {
     name: site.metadata.name,
     file,
@@ -98,8 +100,25 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
     })),
     ...(backupSchedule !== undefined ? { backup: { schedule: backupSchedule, keep: s.backup?.keep ?? defaults.backup?.keep ?? d.backupKeep } } : {}),
     placement: { constraints: [...(s.placement?.constraints ?? [])] },
+    ...(routing !== undefined ? { routing } : {}),
   };
   return { ok: true, site: resolved };
+}
+
+/**
+ * Only the fields the site sets, so an unset field keeps following the renderer's default
+ * and `routing: {}` is the same site as no `routing` at all.
+ */
+function routingOverrides(r: NonNullable<Site["spec"]["routing"]>): RoutingOverrides | undefined {
+  const out: RoutingOverrides = {
+    ...(r.cache !== undefined ? { cache: r.cache } : {}),
+    ...(r.passPaths !== undefined && r.passPaths.length > 0 ? { passPaths: [...r.passPaths] } : {}),
+    ...(r.ttl !== undefined ? { ttl: r.ttl } : {}),
+    ...(r.staticTtl !== undefined ? { staticTtl: r.staticTtl } : {}),
+    ...(r.grace !== undefined ? { grace: r.grace } : {}),
+    ...(r.firstByteTimeout !== undefined ? { firstByteTimeout: r.firstByteTimeout } : {}),
+  };
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** `512M` → bytes. Binary units, as `docker run --memory` reads them. */
@@ -129,10 +148,11 @@ function resources(own: ResourcesInput, fallback: ResourcesInput): Resources {
  */
 function secrets(site: Site): ResolvedSite["secrets"] {
   const d = SITE_DEFAULTS.secret;
-  const declared = (site.spec.secrets ?? []).map((x) => ({
-    name: x.name,
-    generate: { length: x.generate.length ?? d.length, rotation: x.generate.rotation ?? d.rotation },
-  }));
+  const declared = (site.spec.secrets ?? []).map((x, index): ResolvedSecret =>
+    x.sealed !== undefined
+      ? { name: x.name, sealed: { ciphertext: x.sealed, index, line: 0, column: 0 } }
+      : { name: x.name, generate: { length: x.generate?.length ?? d.length, rotation: x.generate?.rotation ?? d.rotation } },
+  );
   if (!site.spec.database) return declared;
   const automatic = DATABASE_SECRETS.filter((name) => !declared.some((x) => x.name === name)).map((name) => ({
     name,

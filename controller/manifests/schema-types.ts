@@ -83,6 +83,7 @@ export interface Site {
     cron?: Cron[];
     backup?: Backup;
     placement?: Placement;
+    routing?: Routing;
   };
 }
 /**
@@ -157,12 +158,19 @@ export interface Volume {
   mountPath: string;
   readOnly?: boolean;
 }
+/**
+ * Exactly one of 'generate' or 'sealed'.
+ */
 export interface Secret {
   name: Name;
   /**
+   * A value encrypted to the cluster's spec.sealing.publicKey with `simulium seal`: the base64 (one line, no armor) of a binary age message. Only the controller can decrypt it.
+   */
+  sealed?: string;
+  /**
    * Create once with a cryptographically random value; never regenerated while it exists. Change 'rotation' to force a new value.
    */
-  generate: {
+  generate?: {
     length?: number;
     /**
      * Bump to rotate the generated value.
@@ -207,6 +215,39 @@ export interface Placement {
    */
   constraints?: string[];
 }
+/**
+ * How Varnish routes and caches this site, over the Drupal/CiviCRM defaults. Every field is optional; a change reloads the VCL without restarting the site.
+ */
+export interface Routing {
+  /**
+   * false: never cache this site; every request goes to Drupal.
+   */
+  cache?: boolean;
+  /**
+   * Extra path prefixes never cached, matched per path segment: /shop passes /shop and /shop/cart, not /shopping.
+   *
+   * @maxItems 50
+   *
+   * Items: An absolute path prefix: letters, digits and . _ ~ / - only.
+   */
+  passPaths?: string[];
+  /**
+   * Seconds; replaces the TTL of pages Drupal made cacheable (never makes an uncacheable page cacheable). Default: Drupal's Cache-Control.
+   */
+  ttl?: number;
+  /**
+   * Seconds static assets (css, js, images, fonts) stay cached.
+   */
+  staticTtl?: number;
+  /**
+   * Seconds an expired object may still be served while a fresh one is fetched or the site is down.
+   */
+  grace?: number;
+  /**
+   * Seconds Varnish waits for Drupal to start answering (long CiviCRM reports, imports) before a 503.
+   */
+  firstByteTimeout?: number;
+}
 
 /**
  * Cluster-wide settings and defaults: simulium.yaml at the root of the manifests repository. Every field is optional.
@@ -235,6 +276,15 @@ export interface Cluster {
       options?: {
         [k: string]: string | undefined;
       };
+    };
+    /**
+     * Sealed secrets: values in site manifests encrypted to this key; only the controller holds the private key.
+     */
+    sealing?: {
+      /**
+       * The cluster's age X25519 recipient (age1...), printed by `simulium seal --keygen` or `age-keygen`.
+       */
+      publicKey: string;
     };
     /**
      * Credentials for private registries, sent with every service create and update (never logged).

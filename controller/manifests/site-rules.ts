@@ -84,6 +84,13 @@ function secrets(site: Site): Issue[] {
   const issues: Issue[] = [...uniqueNames(list, ["spec", "secrets"], "secret")];
   const reserved: readonly string[] = DATABASE_SECRETS;
   list.forEach((s, i) => {
+    // Kept out of the schema: a oneOf there reports both branches' errors, not this one line.
+    if ((s.generate === undefined) === (s.sealed === undefined)) {
+      issues.push({
+        path: ["spec", "secrets", i],
+        message: `secret ${quote(s.name)} needs exactly one of "generate" (a random value made by the controller) or "sealed" (a value from \`simulium seal\`)`,
+      });
+    }
     if (reserved.includes(s.name) && site.spec.database === undefined) {
       issues.push({
         path: ["spec", "secrets", i, "name"],

@@ -47,7 +47,7 @@ export interface ResolvedSite {
     readonly resources: Resources;
   };
   readonly volumes: readonly { readonly name: string; readonly mountPath: string; readonly readOnly: boolean }[];
-  readonly secrets: readonly { readonly name: string; readonly generate: { readonly length: number; readonly rotation: number } }[];
+  readonly secrets: readonly ResolvedSecret[];
   readonly cron: readonly {
     readonly name: string;
     readonly schedule: string;
@@ -57,6 +57,34 @@ export interface ResolvedSite {
   }[];
   readonly backup?: { readonly schedule: string; readonly keep: number };
   readonly placement: { readonly constraints: readonly string[] };
+  /** `spec.routing` as written: only the fields the site sets (Varnish's defaults live in the VCL renderer). */
+  readonly routing?: RoutingOverrides;
+}
+
+/** A secret made by the controller (`generate`) or given encrypted in the manifest (`sealed`). */
+export type ResolvedSecret =
+  | { readonly name: string; readonly generate: { readonly length: number; readonly rotation: number } }
+  | { readonly name: string; readonly sealed: SealedCiphertext };
+
+/** A `sealed:` value as written, and where: a value that does not decrypt is reported there. */
+export interface SealedCiphertext {
+  /** Base64 of a binary age message. */
+  readonly ciphertext: string;
+  /** Index in `spec.secrets`. */
+  readonly index: number;
+  /** 1-based position of the `sealed` field in the file (0 until the loader locates it). */
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Per-site Varnish overrides (`spec.routing`); every field optional. Seconds for the durations. */
+export interface RoutingOverrides {
+  readonly cache?: boolean;
+  readonly passPaths?: readonly string[];
+  readonly ttl?: number;
+  readonly staticTtl?: number;
+  readonly grace?: number;
+  readonly firstByteTimeout?: number;
 }
 
 /** simulium.yaml with every default applied. */
@@ -66,6 +94,8 @@ export interface ResolvedCluster {
   readonly timeZone: string;
   readonly volumes: { readonly driver: string; readonly options: Readonly<Record<string, string>> };
   readonly registryAuth?: { readonly configFile: string };
+  /** The age recipient `simulium seal` encrypts to; the private key never is in the repository. */
+  readonly sealing?: { readonly publicKey: string };
   readonly update: { readonly monitorSeconds: number; readonly timeoutSeconds: number };
   readonly varnish: {
     readonly image?: string;

@@ -1,4 +1,4 @@
-import { VOLATILE_LABELS } from "../desired/labels";
+import { LABEL, VOLATILE_LABELS } from "../desired/labels";
 import type { Labels, ServiceShape } from "../desired/types";
 import type { Change } from "./types";
 
@@ -16,9 +16,24 @@ export function diffService(
   if (!desired.shape.image.includes("@") && live.shape.image.split("@")[0] === desired.shape.image) {
     have.set("image", desired.shape.image);
   }
-  flattenLabels(desired.labels, want);
-  flattenLabels(live.labels, have);
-  return diffFlat(want, have);
+  const wantLists = flattenLabels(desired.labels, want);
+  const haveLists = flattenLabels(live.labels, have);
+  const listChanges = [...LIST_LABELS.values()].flatMap((field) => diffList(field, wantLists.get(field) ?? [], haveLists.get(field) ?? []));
+  return [...diffFlat(want, have), ...listChanges].sort((a, b) => compareFields(a.field, b.field));
+}
+
+/**
+ * One change per item added or removed (`+ domains[new.org]`), so a site with many domains
+ * shows what moved rather than two long comma-joined lines. Order matters too (the first
+ * domain is the health probe's Host), so a reordering alone is one `~` line.
+ */
+export function diffList(field: string, want: readonly string[], have: readonly string[]): Change[] {
+  const wantSet = new Set(want);
+  const haveSet = new Set(have);
+  const added = want.filter((x) => !haveSet.has(x)).map((x): Change => ({ field: `${field}[${x}]`, op: "+" }));
+  const removed = have.filter((x) => !wantSet.has(x)).map((x): Change => ({ field: `${field}[${x}]`, op: "-" }));
+  if (added.length + removed.length > 0) return [...added, ...removed];
+  return want.join(",") === have.join(",") ? [] : [{ field, op: "~", before: have.join(","), after: want.join(",") }];
 }
 
 export function diffFlat(want: Flat, have: Flat): Change[] {
@@ -61,11 +76,28 @@ export function flattenShape(s: ServiceShape): Flat {
   f.set("update.failureAction", s.update.failureAction);
   f.set("update.monitor", `${s.update.monitorSeconds}s`);
   f.set("update.parallelism", String(s.update.parallelism));
+  f.set("update.delay", `${s.update.delaySeconds}s`);
   return f;
 }
 
-function flattenLabels(labels: Labels, into: Flat): void {
+/** Labels carrying comma-joined manifest lists, and the manifest field each is shown as. */
+const LIST_LABELS: ReadonlyMap<string, string> = new Map([
+  [LABEL.domains, "domains"],
+  [`${LABEL.routingPrefix}passPaths`, "routing.passPaths"],
+]);
+
+/**
+ * Labels into `into`, except those that carry manifest fields: routing settings are shown as
+ * `routing.<field>` and list labels are returned split, by manifest field, for diffList.
+ */
+function flattenLabels(labels: Labels, into: Flat): Map<string, string[]> {
+  const lists = new Map<string, string[]>();
   for (const [k, v] of Object.entries(labels)) {
-    if (!VOLATILE_LABELS.has(k)) into.set(`labels.${k}`, v);
+    if (VOLATILE_LABELS.has(k)) continue;
+    const list = LIST_LABELS.get(k);
+    if (list !== undefined) lists.set(list, v.split(",").filter((x) => x !== ""));
+    else if (k.startsWith(LABEL.routingPrefix)) into.set(`routing.${k.slice(LABEL.routingPrefix.length)}`, v);
+    else into.set(`labels.${k}`, v);
   }
+  return lists;
 }

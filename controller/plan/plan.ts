@@ -35,7 +35,21 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
       const changes = diffService(spec, found);
       if (changes.length > 0) {
         const drift = found.labels[LABEL.specHash] === spec.labels[LABEL.specHash];
-        forward.push({ op: "update", kind: "service", site: spec.site, name: spec.name, spec, id: found.id, version: found.version, changes, drift });
+        const held = found.labels[LABEL.failedSpec] !== undefined && found.labels[LABEL.failedSpec] === spec.labels[LABEL.specHash];
+        const heldReason = held ? found.labels[LABEL.failedReason] : undefined;
+        forward.push({
+          op: "update",
+          kind: "service",
+          site: spec.site,
+          name: spec.name,
+          spec,
+          id: found.id,
+          version: found.version,
+          changes,
+          drift,
+          held,
+          ...(heldReason ? { heldReason } : {}),
+        });
       }
     } else if ((spec.kind === "volume" && found.kind === "volume") || (spec.kind === "network" && found.kind === "network")) {
       const before = found.driver;
@@ -134,6 +148,7 @@ function createSummary(spec: ResourceSpec): Change[] {
     case "secret":
       // The value is generated at apply time and never shown.
       if ("provided" in spec.source) return [{ field: "value", op: "+", after: "(from the controller's state directory)" }];
+      if ("sealed" in spec.source) return [{ field: "value", op: "+", after: "(sealed in the manifest)" }];
       return [{ field: "value", op: "+", after: `(generated, ${spec.source.generate.length} characters)` }];
   }
 }

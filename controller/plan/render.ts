@@ -24,7 +24,12 @@ export function renderPlanText(plan: Plan): string {
     if (lines.length > 0) lines.push("");
     lines.push(group.startsWith("(") ? group : `site ${group}`);
     for (const a of actions) {
-      const why = a.op === "update" && a.drift ? " (drift: changed outside simulium, will be put back)" : reasonText(a);
+      const why =
+        a.op === "update" && a.held
+          ? ` (held: Swarm rolled this spec back${a.heldReason ? `: ${a.heldReason}` : ""}; retried by apply --retry-failed or a changed manifest)`
+          : a.op === "update" && a.drift
+            ? " (drift: changed outside simulium, will be put back)"
+            : reasonText(a);
       lines.push(`  ${SYMBOL[a.op]} ${a.kind} ${a.name} ${VERB[a.op]}${why}`);
       for (const c of a.changes) lines.push(`      ${renderChange(c)}`);
     }
@@ -62,7 +67,7 @@ export function planToJson(plan: Plan): object {
       site: a.site,
       name: a.name,
       changes: a.changes,
-      ...(a.op === "update" ? { drift: a.drift } : {}),
+      ...(a.op === "update" ? { drift: a.drift, held: a.held } : {}),
       ...(a.op === "delete" || a.op === "retain" ? { reason: a.reason } : {}),
     })),
     sites: plan.sites,

@@ -23,6 +23,7 @@ export function sameService(desired: Spec, live: Spec): boolean {
     a.update.failureAction === b.update.failureAction &&
     a.update.monitorSeconds === b.update.monitorSeconds &&
     a.update.parallelism === b.update.parallelism &&
+    a.update.delaySeconds === b.update.delaySeconds &&
     (a.args === null ? b.args === null : b.args !== null && sameList(a.args, b.args)) &&
     sameList(a.networks, b.networks) &&
     sameList(a.constraints, b.constraints) &&

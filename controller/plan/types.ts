@@ -30,6 +30,12 @@ export interface UpdateAction extends ActionBase {
   readonly version: number;
   /** True when the manifest did not change but the live object did (edited by hand). */
   readonly drift: boolean;
+  /**
+   * Swarm already rolled this exact spec back (see LABEL.failedSpec): applied only when the
+   * operator asks for a retry, never by a periodic reconcile. `heldReason` is why it failed.
+   */
+  readonly held: boolean;
+  readonly heldReason?: string;
 }
 
 export interface DeleteAction extends ActionBase {

@@ -8,6 +8,9 @@ import type { LoadResult, ResolvedCluster } from "../manifests/types";
 import { makePlan } from "../plan/plan";
 import { ensureVarnishSecret, resolveStateDir } from "../routing/admin-secret";
 import type { Plan } from "../plan/types";
+import { keyFileDecrypter, resolveSealingKeyFile } from "../sealing/key-file";
+import { sealedLookup } from "../sealing/lookup";
+import { unsealSites } from "../sealing/unseal-sites";
 
 export interface PlanContext {
   readonly load: LoadResult;
@@ -15,6 +18,8 @@ export interface PlanContext {
   readonly desired: DesiredState;
   readonly live: LiveState;
   readonly plan: Plan;
+  /** Plain values of the sealed secrets, by Swarm secret name: for apply only, never printed. */
+  readonly sealedValue: (secretName: string) => Buffer | undefined;
 }
 
 export class ClusterConfigError extends Error {}
@@ -31,12 +36,17 @@ export function effectiveCluster(load: LoadResult, instance: string | undefined)
  * manifests → desired, live → plan: the one path every command and the daemon take, so
  * `plan` shows exactly what `apply` and the daemon would do.
  */
-export async function planRepo(docker: Docker, repoDir: string, opts: { instance?: string; stateDir?: string } = {}): Promise<PlanContext> {
-  const load = await loadRepo(repoDir);
+export async function planRepo(
+  docker: Docker,
+  repoDir: string,
+  opts: { instance?: string; stateDir?: string; sealingKeyFile?: string } = {},
+): Promise<PlanContext> {
+  // A sealed value that does not decrypt makes its site invalid here, like a broken manifest.
+  const { load, values } = await unsealSites(await loadRepo(repoDir), keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile)));
   const cluster = effectiveCluster(load, opts.instance);
   // Only the secret's hash enters the desired state; the value stays in the state directory.
   const varnishSecret = cluster.varnish.image ? ensureVarnishSecret(resolveStateDir(opts.stateDir), cluster.instance) : undefined;
   const desired = renderDesired({ sites: load.sites, cluster, invalidSites: load.invalidSites, varnishSecret });
   const live = await readLive(docker, cluster.instance);
-  return { load, cluster, desired, live, plan: makePlan(desired, live, load.errors) };
+  return { load, cluster, desired, live, plan: makePlan(desired, live, load.errors), sealedValue: sealedLookup(desired, values) };
 }

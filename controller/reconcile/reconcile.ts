@@ -1,11 +1,12 @@
 import type Docker from "dockerode";
-import { applyPlan, ApplyResult } from "../apply/apply";
+import { applyPlan, ApplyResult, secretValues } from "../apply/apply";
 import { loadRegistryAuth } from "../engine/registry-auth";
 import type { Logger } from "../log";
 import { massDeletion } from "../plan/guard";
 import { restrictPlan } from "../plan/restrict";
 import { isMutation } from "../plan/types";
 import { varnishSecretLookup, resolveStateDir } from "../routing/admin-secret";
+import { creditFollowed, followRouting } from "../routing/follow";
 import { routeAfterApply } from "../routing/after-apply";
 import type { RoutingResult } from "../routing/sync";
 import { planRepo, PlanContext } from "./pipeline";
@@ -16,10 +17,14 @@ export interface ReconcileOptions {
   readonly log: Logger;
   readonly sites?: readonly string[];
   readonly allowMassDelete?: boolean;
+  /** Retry updates Swarm already rolled back (an operator's explicit apply, never a periodic run). */
+  readonly retryFailed?: boolean;
   readonly timeoutSeconds?: number;
   readonly pollMs?: number;
   /** Controller state (the Varnish admin secret); see routing/admin-secret.ts. */
   readonly stateDir?: string;
+  /** The age identity that decrypts sealed secrets (sealing/key-file.ts). */
+  readonly sealingKeyFile?: string;
 }
 
 export interface ReconcileOutcome {
@@ -43,11 +48,12 @@ export class MassDeletionRefused extends Error {
 /** One reconcile: plan the repository against the swarm and apply it. No prompt; the caller decided. */
 export async function reconcile(docker: Docker, repoDir: string, opts: ReconcileOptions): Promise<ReconcileOutcome> {
   const stateDir = resolveStateDir(opts.stateDir);
-  const full = await planRepo(docker, repoDir, { instance: opts.instance, stateDir });
+  const full = await planRepo(docker, repoDir, { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile });
   const plan = restrictPlan(full.plan, opts.sites ?? []);
   const ctx = { ...full, plan };
   const mass = massDeletion(plan, ctx.live);
   if (mass && !opts.allowMassDelete) throw new MassDeletionRefused(mass.removing, mass.running);
+  const follower = followRouting(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log: opts.log });
   const result = await applyPlan(docker, plan, ctx.live, {
     instance: ctx.cluster.instance,
     commit: opts.commit,
@@ -55,7 +61,9 @@ export async function reconcile(docker: Docker, repoDir: string, opts: Reconcile
     timeoutSeconds: opts.timeoutSeconds ?? ctx.cluster.update.timeoutSeconds,
     log: opts.log,
     pollMs: opts.pollMs,
-    secretValue: varnishSecretLookup(stateDir, ctx.cluster.instance),
+    retryFailed: opts.retryFailed,
+    secretValue: secretValues(ctx.sealedValue, varnishSecretLookup(stateDir, ctx.cluster.instance)),
+    ...(follower ? { onProgress: follower.onProgress } : {}),
   });
   const routing = await routeAfterApply(docker, {
     cluster: ctx.cluster,
@@ -65,5 +73,5 @@ export async function reconcile(docker: Docker, repoDir: string, opts: Reconcile
     log: opts.log,
     pollMs: opts.pollMs,
   });
-  return { ctx, result, mutations: plan.actions.filter(isMutation).length, routing };
+  return { ctx, result, mutations: plan.actions.filter(isMutation).length, routing: creditFollowed(routing, follower) };
 }

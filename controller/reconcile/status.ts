@@ -42,6 +42,10 @@ function statusOf(site: string, live: LiveState, plan: Plan | null): SiteStatus 
   const web = services.find((s) => s.labels[LABEL.role] === "web") ?? services[0];
   const planned = plan?.sites.find((p) => p.site === site)?.state;
   const drifted = plan?.actions.some((a) => a.site === site && a.op === "update" && a.drift) ?? false;
+  // An update Swarm rolled back stays a failure until the manifest changes or it is retried,
+  // even once the rolled-back service looks healthy again.
+  const held = plan?.actions.find((a) => a.site === site && a.op === "update" && a.held);
+  if (held && held.op === "update" && !failed) failed = `${held.name}: update rolled back: ${held.heldReason ?? "no reason recorded"}`;
   let state: SiteHealth;
   if (planned === "suspended") state = "suspended";
   else if (planned === "invalid") state = "invalid";

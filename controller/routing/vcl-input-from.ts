@@ -1,10 +1,11 @@
 import { isIPv4 } from "node:net";
 import { LABEL } from "../desired/labels";
 import { names } from "../desired/names";
+import { routingFromLabels } from "../desired/routing-labels";
 import type { LiveState, LiveTask } from "../live/types";
 import { SITE_DEFAULTS } from "../manifests/defaults";
-import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
-import type { VclBackend, VclInput, VclSite, VclSnippets } from "../varnish/vcl-input";
+import type { ResolvedCluster, ResolvedSite, RoutingOverrides } from "../manifests/types";
+import type { VclBackend, VclInput, VclRouting, VclSite, VclSnippets } from "../varnish/vcl-input";
 
 export interface RoutingSources {
   readonly cluster: ResolvedCluster;
@@ -29,6 +30,7 @@ export function vclInputFrom(src: RoutingSources): VclInput {
     domains: [...s.domains],
     backends: backendsOf(s.name, s.web.port, mode, edge, live),
     healthcheck: { ...s.web.healthcheck },
+    ...(s.routing !== undefined ? { routing: vclRoutingOf(s.routing) } : {}),
   }));
   const claimed = new Set(sites.flatMap((s) => s.domains));
   const declared = new Set(sites.map((s) => s.name));
@@ -39,11 +41,14 @@ export function vclInputFrom(src: RoutingSources): VclInput {
     const domains = lastDomains(name, live).filter((d) => !claimed.has(d));
     if (domains.length === 0) continue;
     domains.forEach((d) => claimed.add(d));
+    // A site that must not be cached stays uncached while its manifest is broken.
+    const routing = routingFromLabels(webLabels(name, live));
     sites.push({
       name,
       domains,
       backends: backendsOf(name, SITE_DEFAULTS.web.port, mode, edge, live),
       healthcheck: { ...SITE_DEFAULTS.healthcheck },
+      ...(routing !== undefined ? { routing: vclRoutingOf(routing) } : {}),
     });
   }
   return { sites, mode, purgeAcl: edgeSubnets(cluster, live), snippets: snippetsOf(cluster) };
@@ -70,10 +75,17 @@ function backendsOf(site: string, port: number, mode: VclInput["mode"], edge: st
   return [...hosts].sort(compareIPv4).map((host) => ({ host, port }));
 }
 
+function webLabels(site: string, live: LiveState): Readonly<Record<string, string>> {
+  return live.services.find((s) => s.name === names.service(site, "web"))?.labels ?? {};
+}
+
 function lastDomains(site: string, live: LiveState): string[] {
-  const svc = live.services.find((s) => s.name === names.service(site, "web"));
-  const label = svc?.labels[LABEL.domains] ?? "";
+  const label = webLabels(site, live)[LABEL.domains] ?? "";
   return label.split(",").filter((d) => d !== "");
+}
+
+function vclRoutingOf(r: RoutingOverrides): VclRouting {
+  return { ...r, ...(r.passPaths !== undefined ? { passPaths: [...r.passPaths] } : {}) };
 }
 
 function snippetsOf(cluster: ResolvedCluster): VclSnippets {

@@ -97,7 +97,7 @@ const HOST_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?";
 const HOST_NAME = new RegExp(`^${HOST_LABEL}(?:\\.${HOST_LABEL})*$`);
 // Same character set as the manifest schema; `%` only as a complete escape so nothing decodes to `"`.
 const HEALTH_PATH = /^\/(?:[A-Za-z0-9._~/?=&-]|%[0-9A-Fa-f]{2}){0,200}$/;
-const PASS_PATH = /^\/[A-Za-z0-9._~/-]{0,200}$/;
+export const PASS_PATH = /^\/[A-Za-z0-9._~/-]{0,200}$/;
 const MAX_SECONDS = 31_536_000;
 
 /** Throws VclInputError on the first problem; returns nothing so callers keep their own data. */

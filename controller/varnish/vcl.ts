@@ -97,7 +97,7 @@ function backendDecls(site: SiteView): string[] {
   .host = "${b.host}";
   .port = "${b.port}";${hostHeader}
   .probe = p_${site.id};
-  .connect_timeout = 5s;
+  .connect_timeout = ${CONNECT_TIMEOUT_SECONDS}s;
   .first_byte_timeout = ${firstByte}s;
   .between_bytes_timeout = 60s;
 }
@@ -285,7 +285,18 @@ const VCL_SYNTH = `sub vcl_synth {
 }
 `;
 
+const CONNECT_TIMEOUT_SECONDS = 5;
+/** Other tasks tried after a failed fetch: enough while a two-task site replaces one of them. */
+const FETCH_RETRIES = 2;
+
 const VCL_BACKEND_ERROR = `sub vcl_backend_error {
+  # A task stops (rolling update, rescheduling) a moment before the next VCL drops it; until
+  # then its connections are refused, or time out once its address is gone. GET and HEAD never
+  # reached it, or are safe to repeat, so the site's next backend (round robin) is tried. The
+  # time bound keeps a slow page (first-byte timeout) from being fetched again.
+  if ((bereq.method == "GET" || bereq.method == "HEAD") && bereq.retries < ${FETCH_RETRIES} && now - bereq.time < ${CONNECT_TIMEOUT_SECONDS + 1}s) {
+    return (retry);
+  }
   # Replaces Varnish's "Guru Meditation" page: no internals (XID, backend names) for visitors.
   set beresp.http.Content-Type = "text/html; charset=utf-8";
   set beresp.http.Cache-Control = "no-store";

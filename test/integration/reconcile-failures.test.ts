@@ -1,7 +1,10 @@
+import Docker from "dockerode";
 import { connectDocker } from "../../controller/engine/docker";
+import { renderPlanText } from "../../controller/plan/render";
 import { readLive } from "../../controller/live/read";
 import { planRepo } from "../../controller/reconcile/pipeline";
 import { siteStatuses } from "../../controller/reconcile/status";
+import { startCountingProxy } from "../support/counting-proxy";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { page, reconcileRepo, waitForPage } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
@@ -55,7 +58,10 @@ test("a non-existent image fails the site with Swarm's reason, rolled back, and 
   expect(failed?.state).toBe("failed");
   expect(failed?.error).toMatch(/No such image: simulium\/web:does-not-exist/);
   const web = (await readLive(docker, instance)).services.find((s) => s.name === `${good}_web`);
-  expect(web?.updateState).toBe("rollback_completed");
+  // Swarm rolled back and keeps no record of it; simulium marks the failed spec on the service.
+  const attempted = out.ctx.desired.resources.find((r) => r.name === `${good}_web`);
+  expect(web?.labels["simulium.failed-spec-hash"]).toBe(attempted?.labels["simulium.spec-hash"]);
+  expect(web?.labels["simulium.failed-reason"]).toMatch(/No such image: simulium\/web:does-not-exist/);
   expect(web?.shape.image).toBe("simulium/web:local");
   expect(await waitForPage(docker, `${good}_web`, /version: 2/)).toContain(`site: ${good}`);
   // The other site was not disturbed by this one's failure.
@@ -66,4 +72,39 @@ test("a non-existent image fails the site with Swarm's reason, rolled back, and 
   expect(statuses.find((s) => s.site === good)).toMatchObject({ state: "failed", tasks: { running: 1, desired: 1 } });
   expect(statuses.find((s) => s.site === good)?.lastError).toMatch(/No such image: simulium\/web:does-not-exist/);
   expect(statuses.find((s) => s.site === bad)).toMatchObject({ state: "converged", tasks: { running: 1, desired: 1 } });
+});
+
+test("a rolled-back update is held: periodic reconciles do not retry it, an explicit retry does, a fixed manifest clears it", async () => {
+  const web = (await readLive(docker, instance)).services.find((s) => s.name === `${good}_web`);
+  expect(web?.labels["simulium.failed-reason"]).toMatch(/No such image: simulium\/web:does-not-exist/);
+  expect(web?.shape.image).toBe("simulium/web:local");
+
+  const proxy = await startCountingProxy();
+  try {
+    const counted = new Docker({ socketPath: proxy.socketPath });
+    const again = await reconcileRepo(counted, repo.dir, "tick");
+    const update = again.ctx.plan.actions.find((a) => a.op === "update" && a.name === `${good}_web`);
+    expect(update).toMatchObject({ op: "update", held: true });
+    expect(proxy.mutating()).toEqual([]);
+    expect(again.result.sites.find((s) => s.site === good)).toMatchObject({ state: "failed" });
+    expect(again.result.sites.find((s) => s.site === good)?.error).toMatch(/held.*No such image/);
+    expect(renderPlanText(again.ctx.plan)).toMatch(/held: Swarm rolled this spec back: .*No such image/);
+
+    const { live, plan } = await planRepo(docker, repo.dir);
+    expect(siteStatuses(live, plan).find((s) => s.site === good)).toMatchObject({ state: "failed" });
+
+    proxy.reset();
+    const retried = await reconcileRepo(counted, repo.dir, "retry", { retryFailed: true });
+    expect(proxy.mutating().some((r) => r.startsWith("POST /services/") && r.endsWith("/update"))).toBe(true);
+    expect(retried.result.sites.find((s) => s.site === good)?.error).toMatch(/No such image/);
+  } finally {
+    await proxy.close();
+  }
+
+  repo.write(`sites/${good}.yaml`, siteYaml(good, { version: "4" }));
+  const fixed = await reconcileRepo(docker, repo.dir, await repo.commit("fix the image"));
+  expect(fixed.result.sites.find((s) => s.site === good)?.state).toBe("converged");
+  const after = (await readLive(docker, instance)).services.find((s) => s.name === `${good}_web`);
+  expect(after?.labels["simulium.failed-spec-hash"]).toBeUndefined();
+  expect(await waitForPage(docker, `${good}_web`, /version: 4/)).toContain(`site: ${good}`);
 });

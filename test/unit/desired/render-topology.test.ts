@@ -78,8 +78,8 @@ describe("render: networks, volumes, placement and endpoint mode", () => {
 
   it("rolls web start-first with rollback, and the database stop-first (one server per data directory)", () => {
     const d = desiredOf([site()], { cluster: cluster({ update: { monitorSeconds: 30, timeoutSeconds: 300 } }) });
-    expect(find(d, "service", "acme_web").shape.update).toEqual({ order: "start-first", failureAction: "rollback", monitorSeconds: 30, parallelism: 1 });
-    expect(find(d, "service", "acme_db").shape.update).toEqual({ order: "stop-first", failureAction: "rollback", monitorSeconds: 30, parallelism: 1 });
+    expect(find(d, "service", "acme_web").shape.update).toEqual({ order: "start-first", failureAction: "rollback", monitorSeconds: 30, parallelism: 1, delaySeconds: 5 });
+    expect(find(d, "service", "acme_db").shape.update).toEqual({ order: "stop-first", failureAction: "rollback", monitorSeconds: 30, parallelism: 1, delaySeconds: 0 });
   });
 
   it("runs web with its replicas, image, command and resources; the database as one replica", () => {

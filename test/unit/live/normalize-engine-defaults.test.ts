@@ -39,7 +39,7 @@ function asEngineReturnsIt(sent: ApiServiceSpec): ApiServiceSpec {
       ForceUpdate: 0,
       Runtime: "container",
     },
-    UpdateConfig: { ...sent.UpdateConfig, Delay: 0 },
+    UpdateConfig: { Delay: 0, ...sent.UpdateConfig },
     EndpointSpec: { Mode: sent.EndpointSpec?.Mode },
   };
   return returned;
@@ -76,7 +76,7 @@ describe("normalize: an engine-returned spec with defaults and reordering is no 
       ports: [],
       constraints: [],
       taskLabels: {},
-      update: { order: "stop-first", failureAction: "pause", monitorSeconds: 0, parallelism: 1 },
+      update: { order: "stop-first", failureAction: "pause", monitorSeconds: 0, parallelism: 1, delaySeconds: 0 },
     });
   });
 
@@ -109,6 +109,7 @@ describe("normalize: an engine-returned spec with defaults and reordering is no 
       failureAction: "rollback",
       monitorSeconds: 15,
       parallelism: 2,
+      delaySeconds: 0,
     });
   });
 

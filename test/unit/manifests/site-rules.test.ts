@@ -76,9 +76,15 @@ describe("rules within a site", () => {
     });
   });
 
-  it("requires generate on every secret (a reserved secret may only be generated)", () => {
+  it("requires one of generate or sealed on every secret", () => {
     const text = withSpec("  database: {image: mariadb}\n  secrets:\n    - {name: db-root-password}\n");
-    expect(onlyError(loadSite("acme", text))).toEqual({ file: "sites/acme.yaml", line: 12, column: 7, path: "spec.secrets[0]", message: 'missing required field "generate"' });
+    expect(onlyError(loadSite("acme", text))).toEqual({
+      file: "sites/acme.yaml",
+      line: 12,
+      column: 7,
+      path: "spec.secrets[0]",
+      message: 'secret "db-root-password" needs exactly one of "generate" (a random value made by the controller) or "sealed" (a value from `simulium seal`)',
+    });
   });
 
   describe("rendered Swarm names", () => {

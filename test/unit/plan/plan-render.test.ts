@@ -90,6 +90,7 @@ describe("plan rendering for machines", () => {
       name: "acme_web",
       changes: [{ field: "image", op: "~", before: IMAGE_A, after: IMAGE_B }],
       drift: false,
+      held: false,
     });
     expect(actions).toContainEqual({ op: "delete", kind: "service", site: "gone", name: "gone_web", changes: [], reason: "site-removed" });
     expect(json.errors).toEqual([{ file: "sites/bad.yaml", line: 4, column: 3, path: "spec.web.image", message: "required" }]);

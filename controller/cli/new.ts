@@ -1,0 +1,48 @@
+import { Command } from "commander";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { loadFiles, loadRepo } from "../manifests/load";
+import { formatError } from "../manifests/format";
+import { readRepo } from "../manifests/read";
+import { renderNewSite } from "../sitegen/new-site";
+
+interface NewOptions {
+  domain: string[];
+  civicrm?: boolean;
+  image?: string;
+  repo: string;
+}
+
+/**
+ * `simulium new NAME --domain D`: writes sites/NAME.yaml, a complete commented manifest on
+ * the cluster's defaults. Nothing is written unless the repository with it is valid.
+ */
+export function register(program: Command): void {
+  program
+    .command("new")
+    .description("write sites/NAME.yaml: a complete, commented site manifest (database, files, cron, backup)")
+    .argument("<name>", "the site name")
+    .option("--domain <domain...>", "a domain of the site (repeatable)", [])
+    .option("--civicrm", "also schedule CiviCRM's jobs")
+    .option("--image <ref>", "web image (default: simulium.yaml spec.defaults.web.image)")
+    .option("--repo <dir>", "manifests repository", ".")
+    .action(async (name: string, opts: NewOptions) => {
+      const text = renderNewSite({ name, domains: opts.domain, civicrm: opts.civicrm === true, ...(opts.image ? { image: opts.image } : {}) });
+      const file = `sites/${name}.yaml`;
+      const read = await readRepo(opts.repo);
+      if (read.files.some((f) => f.path === file) || read.errors.some((e) => e.file === file)) {
+        throw new Error(`${file} already exists in ${opts.repo}: edit it, or choose another name`);
+      }
+      // Checked with the rest of the repository first: a domain another site serves, or no
+      // default image, is refused before anything is written.
+      const trial = loadFiles([...read.files, { path: file, text }], read.errors);
+      const own = trial.errors.filter((e) => e.file === file);
+      if (own.length > 0) throw new Error(`the new site would be invalid:\n${own.map(formatError).join("\n")}`);
+      await writeFile(path.join(opts.repo, file), text, { flag: "wx" });
+      const after = await loadRepo(opts.repo);
+      if (after.errors.length > 0 || !after.cluster) {
+        throw new Error(`wrote ${file}, but the repository is invalid:\n${after.errors.map(formatError).join("\n")}`);
+      }
+      process.stdout.write(`wrote ${file}\n`);
+    });
+}

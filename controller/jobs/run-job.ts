@@ -1,0 +1,121 @@
+import type Docker from "dockerode";
+import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
+import { LABEL } from "../desired/labels";
+import type { ServiceSpec } from "../desired/types";
+import type { ApiNetwork, ApiSecret, ApiServiceSpec, ApiTask } from "../engine/api-types";
+import type { RegistryAuth } from "../engine/registry-auth";
+import { jobServiceSpec } from "./job-spec";
+import { demuxLogs } from "./log-frames";
+
+export interface JobRequest {
+  /** The site's web service as renderDesired makes it; the job runs in the same environment. */
+  readonly web: ServiceSpec;
+  /** Arguments to the web image's entrypoint, e.g. `["drush", "cron"]`. */
+  readonly command: readonly string[];
+  readonly timeoutSeconds: number;
+  /** Middle of the service name, `<site>_<kind>-<random>`: "exec", a cron job's name. */
+  readonly kind?: string;
+  readonly auth?: RegistryAuth;
+  /** Called with output as it arrives (stdout and stderr together). */
+  readonly onOutput?: (text: string) => void;
+  readonly pollMs?: number;
+}
+
+export interface JobResult {
+  /** The command's exit code. */
+  readonly exitCode: number;
+  /** Everything it wrote, stdout and stderr together. */
+  readonly output: string;
+}
+
+/** The job did not run to an end: it could not start, or it outlived its timeout. */
+export class JobError extends Error {}
+
+const DONE = new Set(["complete", "failed"]);
+const BROKEN = new Set(["rejected", "orphaned", "remove", "shutdown"]);
+
+/**
+ * Runs a command once as a Swarm replicated job and removes the job service afterwards,
+ * whatever happens. The job service is labelled with the instance, so it is found and
+ * cleaned like any of its objects, but with role=job, so no reconcile ever deletes it.
+ */
+export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult> {
+  const site = req.web.site ?? "";
+  const name = `${site}_${req.kind ?? "exec"}-${randomBytes(3).toString("hex")}`;
+  const spec = jobServiceSpec(req.web, name, req.command, await idsOf(docker, req.web));
+  const created = (await (docker as unknown as WithAuth).createService(req.auth, spec)) as { id?: string; ID?: string };
+  const id = created.id ?? created.ID ?? name;
+  const service = docker.getService(id);
+  let streamed = "";
+  const stop = await follow(service, (text) => {
+    streamed += text;
+    req.onOutput?.(text);
+  });
+  try {
+    const task = await waitForEnd(docker, id, req.timeoutSeconds, req.pollMs ?? 500);
+    stop();
+    // The followed stream can lag; the logs read after the end are the complete record.
+    const output = demuxLogs((await service.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
+    if (req.onOutput && output.startsWith(streamed) && output.length > streamed.length) req.onOutput(output.slice(streamed.length));
+    const exitCode = task.Status?.ContainerStatus?.ExitCode;
+    if (exitCode === undefined) throw new JobError(`job ${name} ended without an exit code: ${task.Status?.Err ?? task.Status?.State ?? "unknown"}`);
+    return { exitCode, output };
+  } finally {
+    stop();
+    await service.remove().catch(() => undefined);
+  }
+}
+
+async function waitForEnd(docker: Docker, id: string, timeoutSeconds: number, pollMs: number): Promise<ApiTask> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const tasks = (await docker.listTasks({ filters: { service: [id] } })) as ApiTask[];
+    const task = tasks[0];
+    const state = task?.Status?.State ?? "";
+    if (task && DONE.has(state)) return task;
+    if (task && BROKEN.has(state)) throw new JobError(`job task ${state}: ${task.Status?.Err ?? task.Status?.Message ?? "no reason given"}`);
+    if (Date.now() > deadline) {
+      const why = task?.Status?.Err ?? task?.Status?.Message ?? state;
+      throw new JobError(`job did not finish within ${timeoutSeconds} s (task ${state || "not scheduled"}${why && why !== state ? `: ${why}` : ""})`);
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** Streams the service's logs as they come; the returned function ends the stream. */
+async function follow(service: Docker.Service, onText: (text: string) => void): Promise<() => void> {
+  const stream = (await service.logs({ stdout: true, stderr: true, follow: true })) as unknown as NodeJS.ReadableStream & { destroy?: () => void };
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      onText(chunk.toString("utf8"));
+      done();
+    },
+  });
+  (service.modem as { demuxStream: (s: NodeJS.ReadableStream, out: Writable, err: Writable) => void }).demuxStream(stream, sink, sink);
+  stream.on("error", () => undefined);
+  return () => stream.destroy?.();
+}
+
+/** The IDs of the networks and secrets the web service refers to, from objects this instance owns. */
+async function idsOf(docker: Docker, web: ServiceSpec) {
+  const instance = web.labels[LABEL.instance] ?? "";
+  const filters = { label: [`${LABEL.instance}=${instance}`] };
+  const [networks, secrets] = await Promise.all([
+    docker.listNetworks({ filters }) as Promise<ApiNetwork[]>,
+    docker.listSecrets({ filters }) as Promise<ApiSecret[]>,
+  ]);
+  const networkIds = new Map(networks.map((n) => [n.Name, n.Id]));
+  const secretIds = new Map(secrets.map((s) => [s.Spec?.Name ?? "", s.ID]));
+  const get = (map: Map<string, string>, what: string) => (n: string): string => {
+    const found = map.get(n);
+    if (!found) throw new JobError(`${what} ${n} does not exist: apply the site first (simulium apply --site ${web.site ?? ""})`);
+    return found;
+  };
+  return { networkId: get(networkIds, "network"), secretId: get(secretIds, "secret") };
+}
+
+/** dockerode sends the registry credentials as a first argument its typings lose. */
+interface WithAuth {
+  createService(auth: RegistryAuth | undefined, spec: ApiServiceSpec): Promise<unknown>;
+}

@@ -1,0 +1,63 @@
+import type Docker from "dockerode";
+import type { LiveState } from "../live/types";
+import { renderVcl, vclHash } from "../varnish/vcl";
+import { readVarnishSecret } from "./admin-secret";
+import { RoutingOptions, RoutingResult, syncRouting } from "./sync";
+import { vclInputFrom } from "./vcl-input-from";
+
+export interface RoutingFollower {
+  /** Give it every live state read while apply waits for convergence. Never throws. */
+  readonly onProgress: (live: LiveState) => Promise<void>;
+  /** Hashes of the VCLs it loaded on every Varnish task. */
+  readonly loaded: ReadonlySet<string>;
+}
+
+export interface FollowOptions extends Pick<RoutingOptions, "cluster" | "sites" | "invalidSites" | "log"> {
+  readonly stateDir: string;
+}
+
+/**
+ * Keeps the VCL on the tasks while apply waits for a rolling update. Swarm stops each old web
+ * task as soon as its replacement runs, so the VCL must move to the new tasks during the
+ * rollout, not after it: otherwise the last old task stops while the VCL lists only old ones
+ * and Varnish answers 503 until apply finishes. Renders (pure, cheap) on every state and talks
+ * to Varnish only when the VCL differs from the one it last loaded. A failure is logged and
+ * retried on the next state; apply's final sync still runs and reports. null without Varnish.
+ */
+export function followRouting(docker: Docker, opts: FollowOptions): RoutingFollower | null {
+  if (opts.cluster.varnish.image === undefined) return null;
+  const { cluster, sites, invalidSites, log } = opts;
+  const secret = readVarnishSecret(opts.stateDir, cluster.instance);
+  const loaded = new Set<string>();
+  let last: string | null = null;
+  const onProgress = async (live: LiveState): Promise<void> => {
+    let hash: string;
+    try {
+      hash = vclHash(renderVcl(vclInputFrom({ cluster, sites, invalidSites, live })));
+    } catch {
+      return; // Reported, with the field at fault, by the sync after apply.
+    }
+    if (hash === last) return;
+    try {
+      // No waiting for a Varnish that does not listen yet: the next state retries.
+      const result = await syncRouting(docker, { cluster, sites, invalidSites, live, secret, log, connectRetryMs: 0 });
+      // No Varnish task yet (created by this apply): nothing was loaded, try again next time.
+      if (result.ok && result.tasks.length > 0) {
+        last = hash;
+        loaded.add(hash);
+      }
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, "routing not followed during the update");
+    }
+  };
+  return { onProgress, loaded };
+}
+
+/**
+ * The sync after apply finds nothing to send when the follower already loaded the final VCL;
+ * that VCL was still changed by this apply, and the result says so. Pure.
+ */
+export function creditFollowed(result: RoutingResult | null, follower: RoutingFollower | null): RoutingResult | null {
+  if (result === null || follower === null || result.vclHash === null || !follower.loaded.has(result.vclHash)) return result;
+  return { ...result, tasks: result.tasks.map((t) => (t.ok ? { ...t, changed: true } : t)) };
+}

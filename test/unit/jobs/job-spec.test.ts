@@ -1,0 +1,50 @@
+import { renderSite } from "../../../controller/desired/render";
+import type { ServiceSpec } from "../../../controller/desired/types";
+import { jobServiceSpec } from "../../../controller/jobs/job-spec";
+import { demuxLogs } from "../../../controller/jobs/log-frames";
+import { cluster, site } from "../../fixtures/core/builders";
+
+const web = renderSite(site(), cluster()).find((r): r is ServiceSpec => r.kind === "service" && r.role === "web")!;
+const ids = { networkId: (n: string) => `net:${n}`, secretId: (n: string) => `sec:${n}` };
+
+describe("jobs: the job service spec", () => {
+  const spec = jobServiceSpec(web, "acme_exec-abc123", ["drush", "cron"], ids);
+
+  it("runs the command once, never restarted, as a replicated job", () => {
+    expect(spec.Name).toBe("acme_exec-abc123");
+    expect(spec.Mode).toEqual({ ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } });
+    expect(spec.TaskTemplate?.RestartPolicy).toEqual({ Condition: "none", MaxAttempts: 0 });
+    expect(spec.TaskTemplate?.ContainerSpec?.Args).toEqual(["drush", "cron"]);
+    expect(spec.UpdateConfig).toBeUndefined();
+    expect(spec.EndpointSpec).toEqual({ Mode: "dnsrr", Ports: [] });
+  });
+
+  it("has the web service's image, environment, volumes, secrets and networks", () => {
+    const c = spec.TaskTemplate?.ContainerSpec;
+    expect(c?.Image).toBe(web.shape.image);
+    expect(c?.Env).toContain("DB_PASSWORD_FILE=/run/secrets/db-password");
+    expect(c?.Mounts?.map((m) => m.Source)).toEqual(web.shape.mounts.map((m) => m.source));
+    expect(c?.Secrets?.map((s) => s.SecretID)).toEqual(web.shape.secrets.map((s) => `sec:${s.secretName}`));
+    expect(spec.TaskTemplate?.Networks?.map((n) => n.Target)).toEqual(web.shape.networks.map((n) => `net:${n}`));
+  });
+
+  it("is labelled the instance's, the site's, role job", () => {
+    expect(spec.Labels).toEqual({ "simulium.instance": cluster().instance, "simulium.site": "acme", "simulium.role": "job", "com.docker.stack.namespace": "acme" });
+    expect(spec.TaskTemplate?.ContainerSpec?.Labels).toEqual(spec.Labels);
+  });
+});
+
+describe("jobs: multiplexed logs", () => {
+  const frame = (stream: number, text: string) => {
+    const payload = Buffer.from(text);
+    const header = Buffer.alloc(8);
+    header[0] = stream;
+    header.writeUInt32BE(payload.length, 4);
+    return Buffer.concat([header, payload]);
+  };
+
+  it("joins stdout and stderr frames in order", () => {
+    expect(demuxLogs(Buffer.concat([frame(1, "hello\n"), frame(2, "oops\n"), frame(1, "bye\n")]))).toBe("hello\noops\nbye\n");
+    expect(demuxLogs(Buffer.alloc(0))).toBe("");
+  });
+});
