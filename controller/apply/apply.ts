@@ -4,6 +4,7 @@ import type { ServiceSpec } from "../desired/types";
 import { engineMessage, engineStatus } from "../engine/docker";
 import type { ApiService, ApiServiceSpec } from "../engine/api-types";
 import type { AuthLookup, RegistryAuth } from "../engine/registry-auth";
+import { DeployHooks, isDeployChange } from "../jobs/hooks";
 import type { Logger } from "../log";
 import { fingerprintOfShape } from "../live/fingerprint";
 import { readLive } from "../live/read";
@@ -29,6 +30,8 @@ export interface ApplyOptions {
   readonly secretValue?: (name: string) => Buffer | undefined;
   /** Called with every live state read while waiting for convergence (routing follows the tasks). */
   readonly onProgress?: (live: LiveState) => Promise<void>;
+  /** The sites' preDeploy/postDeploy commands, run around a change of their web service. */
+  readonly hooks?: DeployHooks;
 }
 
 export type SiteState = "converged" | "failed" | "unchanged" | "removed" | "retained";
@@ -65,6 +68,7 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
   const failures = new Map<string | null, string>();
   const applied = new Map<string | null, number>();
   const watch: { site: string | null; spec: ServiceSpec }[] = [];
+  const deployed: { site: string; spec: ServiceSpec }[] = [];
   const bump = (site: string | null) => applied.set(site, (applied.get(site) ?? 0) + 1);
 
   // Shared objects first: every site's web service joins the edge network.
@@ -77,11 +81,23 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
       if (action.op === "retain" || (action.op === "delete" && action.kind !== "service")) continue;
       if (action.op === "update" && action.held && !opts.retryFailed) {
         // The update is not sent: the version that serves stays, and the site stays failed.
-        failures.set(site, `service ${action.name}: update held, Swarm rolled it back before: ${action.heldReason ?? "no reason recorded"}`);
+        failures.set(site, `service ${action.name}: update held, it failed before (rolled back, or its preDeploy hook failed): ${action.heldReason ?? "no reason recorded"}`);
         break;
       }
       try {
+        const deploy = opts.hooks && site !== null && isDeployChange(action) ? { site, spec: action.spec } : undefined;
+        if (deploy && opts.hooks?.has(deploy.site, "preDeploy")) {
+          const failed = await opts.hooks.run(deploy.site, "preDeploy", deploy.spec);
+          if (failed) {
+            // Held like a rolled-back update: the next reconcile neither updates nor re-runs the hook until the manifest changes.
+            failures.set(site, failed);
+            opts.log.error({ site, object: action.name, commit: opts.commit, err: failed }, "preDeploy hook failed: the running version stays");
+            await recordRollback(docker, { site, name: action.name, specHash: deploy.spec.labels[LABEL.specHash] ?? "", reason: failed }, opts);
+            break;
+          }
+        }
         await execute(docker, action, ids, opts);
+        if (deploy) deployed.push(deploy);
         bump(site);
         if (action.kind === "service" && action.op !== "delete") watch.push({ site, spec: action.spec as ServiceSpec });
       } catch (err) {
@@ -97,6 +113,14 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
   const waited = await waitForConvergence(docker, opts, watch, removedServices, failures);
   for (const [site, reason] of waited.failures) failures.set(site, reason);
   for (const r of waited.rolledBack) await recordRollback(docker, r, opts);
+  for (const d of deployed) {
+    if (failures.has(d.site) || !opts.hooks?.has(d.site, "postDeploy")) continue;
+    const failed = await opts.hooks.run(d.site, "postDeploy", d.spec).catch((err: unknown) => `postDeploy: ${engineMessage(err)}`);
+    if (failed) {
+      failures.set(d.site, failed);
+      opts.log.error({ site: d.site, commit: opts.commit, err: failed }, "postDeploy hook failed");
+    }
+  }
 
   for (const [site, actions] of groups) {
     const later = actions.filter((a): a is DeleteAction => a.op === "delete" && a.kind !== "service");

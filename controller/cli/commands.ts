@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import * as apply from "./apply";
 import * as compose from "./compose";
+import * as cron from "./cron";
 import * as exec from "./exec";
 import * as history from "./history";
 import * as newSite from "./new";
@@ -14,7 +15,7 @@ import * as validate from "./validate";
  * Every command lives in its own file and exports `register(program)`; this list is the
  * one place that wires them in.
  */
-const modules: Array<{ register: (program: Command) => void }> = [plan, apply, status, validate, run, history, seal, exec, newSite, compose];
+const modules: Array<{ register: (program: Command) => void }> = [plan, apply, status, validate, run, history, seal, exec, newSite, compose, cron];
 
 export function registerCommands(program: Command): void {
   for (const m of modules) m.register(program);

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { connectDocker } from "../engine/docker";
 import { formatError } from "../manifests/format";
+import { plannedHooks, renderPlannedHooks } from "../jobs/hooks";
 import { planRepo } from "../reconcile/pipeline";
 import { isMutation } from "../plan/types";
 import { planToJson, renderPlanText } from "../plan/render";
@@ -20,10 +21,11 @@ export function register(program: Command): void {
     .action(async (opts: PlanOptions) => {
       const ctx = await planRepo(connectDocker(), opts.repo, { instance: opts.instance, stateDir: opts.stateDir, sealingKeyFile: opts.sealingKeyFile });
       const plan = restrictPlan(ctx.plan, opts.site);
-      if (opts.json) process.stdout.write(JSON.stringify(planToJson(plan), null, 2) + "\n");
+      if (opts.json) process.stdout.write(JSON.stringify({ ...planToJson(plan), hooks: plannedHooks(plan, ctx.load.sites) }, null, 2) + "\n");
       else {
         for (const e of plan.errors) process.stdout.write(`error: ${formatError(e)}\n`);
         process.stdout.write(renderPlanText(plan));
+        process.stdout.write(renderPlannedHooks(plannedHooks(plan, ctx.load.sites)));
       }
       const pending = plan.actions.some(isMutation);
       if (plan.errors.length > 0) process.exitCode = 1;

@@ -3,6 +3,8 @@ import { performance } from "node:perf_hooks";
 import type Docker from "dockerode";
 import { connectDocker, engineMessage } from "../engine/docker";
 import type { Logger } from "../log";
+import type { CronEntryStatus } from "../jobs/cron";
+import { startDaemonCron } from "../jobs/daemon-cron";
 import { formatError } from "../manifests/format";
 import { loadRepo } from "../manifests/load";
 import { readLive } from "../live/read";
@@ -59,7 +61,7 @@ export interface DaemonStatus {
   readonly sync: { readonly ok: boolean; readonly at: string | null; readonly error: string | null };
   readonly lastRun: { readonly reason: string; readonly commit: string; readonly ok: boolean; readonly at: string; readonly durationSeconds: number; readonly error: string | null } | null;
   readonly engineReachable: boolean | null;
-  readonly sites: readonly SiteRecord[];
+  readonly sites: readonly (SiteRecord & { readonly cron: readonly CronEntryStatus[] })[];
 }
 
 export interface RunningDaemon {
@@ -118,6 +120,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let routingWatch: RoutingWatch | undefined;
   let stopping = false;
   const pendingNotifications = new Set<Promise<void>>();
+  const cron = startDaemonCron(docker, metrics.registry, log.child({ component: "cron" }));
 
   const send = (event: NotificationEvent): void => {
     if (!notifier) return;
@@ -174,6 +177,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         pollMs: options.convergePollMs,
       });
       instance = out.ctx.cluster.instance;
+      cron.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired);
       // Backends follow the tasks: a replaced, rescheduled or scaled web task changes its IP,
       // and the next run (a no-op reconcile plus a routing sync) moves the VCL within seconds.
       routingWatch ??= watchRouting(docker, instance, () => void trigger.trigger("tasks"), {
@@ -236,7 +240,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     sync,
     lastRun,
     engineReachable: state.snapshot().engineReachable ?? null,
-    sites: [...records.values()],
+    sites: [...records.values()].map((r) => ({ ...r, cron: cron.siteStatus(r.site) })),
   });
 
   const server = await startDaemonServer({
@@ -277,6 +281,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await closeWatch?.();
       routingWatch?.stop();
       await trigger.stop();
+      await cron.stop();
       await Promise.allSettled([...pendingNotifications]);
       await server.close();
       log.info("simulium daemon stopped");

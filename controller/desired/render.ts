@@ -1,6 +1,7 @@
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { shortHash } from "./hash";
 import { LABEL } from "./labels";
+import { mailEnv } from "./mail-env";
 import { DB_DATA_PATH, DB_PASSWORD, DB_ROOT_PASSWORD, names, SECRET_HASH_LENGTH } from "./names";
 import { routingLabels } from "./routing-labels";
 import type {
@@ -53,6 +54,7 @@ export function renderSite(site: ResolvedSite, cluster: ResolvedCluster): Resour
   const out: ResourceSpec[] = [siteNetwork(site, cluster), ...secrets, ...siteVolumes(site, cluster)];
   out.push(webService(site, cluster, secrets));
   if (site.database) out.push(dbService(site, cluster, secretName(DB_PASSWORD), secretName(DB_ROOT_PASSWORD)));
+  if (site.access?.sftp) out.push(sftpService(site, cluster, site.access.sftp));
   return out;
 }
 
@@ -195,6 +197,8 @@ function webService(site: ResolvedSite, cluster: ResolvedCluster, secrets: reado
       DB_PASSWORD_FILE: `/run/secrets/${DB_PASSWORD}`,
     });
   }
+  // Like the database settings, simulium's mail settings win over a manifest env of the same name.
+  Object.assign(env, mailEnv(site.mail));
   const shape: ServiceShape = {
     image: site.web.image,
     args: site.web.command ? [...site.web.command] : null,
@@ -276,4 +280,32 @@ function dbService(site: ResolvedSite, cluster: ResolvedCluster, password: strin
   };
   const labels = baseLabels(cluster, site, "db");
   return withHash({ kind: "service", site: site.name, name: names.service(site.name, "db"), role: "db", shape, labels }, { shape, labels });
+}
+
+/** Where the SFTP image serves the volume: inside its chroot (harness/images/sftp). */
+const SFTP_ROOT = "/srv/sftp/files";
+const SSH_PORT = 22;
+
+function sftpService(site: ResolvedSite, cluster: ResolvedCluster, sftp: NonNullable<NonNullable<ResolvedSite["access"]>["sftp"]>): ServiceSpec {
+  const shape: ServiceShape = {
+    image: sftp.image,
+    args: null,
+    // Public keys are not secrets; the entrypoint writes them to a root-owned authorized_keys.
+    env: { SFTP_AUTHORIZED_KEYS: sftp.keys.join("\n") },
+    replicas: 1,
+    mounts: [{ source: names.volume(site.name, sftp.volume), target: SFTP_ROOT, readOnly: false }],
+    secrets: [],
+    // The site's network only: no route to other sites or to Varnish.
+    networks: [names.siteNetwork(site.name)],
+    memoryBytes: null,
+    nanoCpus: null,
+    endpointMode: cluster.endpointMode,
+    ports: [{ target: SSH_PORT, published: sftp.port, protocol: "tcp", mode: "host" }],
+    constraints: [...site.placement.constraints].sort(),
+    taskLabels: taskLabels(cluster, site.name, "sftp"),
+    // A host port is bound by one task at a time: the old one stops first.
+    update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
+  };
+  const labels = baseLabels(cluster, site, "sftp");
+  return withHash({ kind: "service", site: site.name, name: names.service(site.name, "sftp"), role: "sftp", shape, labels }, { shape, labels });
 }

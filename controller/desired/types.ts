@@ -107,7 +107,7 @@ export interface ServiceSpec {
   readonly kind: "service";
   readonly site: string | null;
   readonly name: string;
-  readonly role: "web" | "db" | "varnish";
+  readonly role: "web" | "db" | "varnish" | "sftp";
   readonly shape: ServiceShape;
   /** Service-level labels (may change without restarting tasks). */
   readonly labels: Labels;

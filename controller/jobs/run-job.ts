@@ -32,6 +32,9 @@ export interface JobResult {
 /** The job did not run to an end: it could not start, or it outlived its timeout. */
 export class JobError extends Error {}
 
+/** The job outlived its timeout; it was stopped (its service removed). */
+export class JobTimeoutError extends JobError {}
+
 const DONE = new Set(["complete", "failed"]);
 const BROKEN = new Set(["rejected", "orphaned", "remove", "shutdown"]);
 
@@ -77,7 +80,7 @@ async function waitForEnd(docker: Docker, id: string, timeoutSeconds: number, po
     if (task && BROKEN.has(state)) throw new JobError(`job task ${state}: ${task.Status?.Err ?? task.Status?.Message ?? "no reason given"}`);
     if (Date.now() > deadline) {
       const why = task?.Status?.Err ?? task?.Status?.Message ?? state;
-      throw new JobError(`job did not finish within ${timeoutSeconds} s (task ${state || "not scheduled"}${why && why !== state ? `: ${why}` : ""})`);
+      throw new JobTimeoutError(`job did not finish within ${timeoutSeconds} s (task ${state || "not scheduled"}${why && why !== state ? `: ${why}` : ""})`);
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }

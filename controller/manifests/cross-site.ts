@@ -1,10 +1,12 @@
-import { Issue, quote } from "./issue";
+import { Issue, PathSegment, quote } from "./issue";
 
 /** What the cross-site rules need of one site that passed its own checks. Plain data. */
 export interface SiteClaims {
   readonly site: string;
   readonly file: string;
   readonly domains: readonly { readonly name: string; readonly line: number; readonly column: number }[];
+  /** Host ports the site publishes (SFTP), with the field that sets each. */
+  readonly ports?: readonly { readonly port: number; readonly path: readonly PathSegment[] }[];
 }
 
 /**
@@ -14,10 +16,11 @@ export interface SiteClaims {
  * from a site already serving it. A rejected site claims nothing. Pure; the result is
  * keyed by the entries given.
  */
-export function crossSiteIssues<T extends SiteClaims>(sites: readonly T[]): Map<T, Issue[]> {
+export function crossSiteIssues<T extends SiteClaims>(sites: readonly T[], reservedPorts: ReadonlyMap<number, string> = new Map()): Map<T, Issue[]> {
   const ordered = [...sites].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const names = new Map<string, SiteClaims>();
   const owners = new Map<string, { site: string; file: string; line: number; column: number }>();
+  const portOwners = new Map<number, string>(reservedPorts);
   const rejected = new Map<T, Issue[]>();
   for (const s of ordered) {
     const issues: Issue[] = [];
@@ -32,11 +35,17 @@ export function crossSiteIssues<T extends SiteClaims>(sites: readonly T[]): Map<
         });
       }
     });
+    for (const p of s.ports ?? []) {
+      // A host-mode port is bound on every node that runs the task: two sites cannot share one.
+      const owner = portOwners.get(p.port);
+      if (owner) issues.push({ path: p.path, message: `port ${p.port} is already published by ${owner}` });
+    }
     if (issues.length > 0) {
       rejected.set(s, issues);
       continue;
     }
     names.set(s.site, s);
+    for (const p of s.ports ?? []) portOwners.set(p.port, `site ${quote(s.site)} (${s.file})`);
     for (const d of s.domains) owners.set(d.name, { site: s.site, file: s.file, line: d.line, column: d.column });
   }
   return rejected;

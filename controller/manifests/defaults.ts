@@ -60,6 +60,10 @@ export const SITE_DEFAULTS = {
     allowOverlap: bool(siteSchema, "$defs", "cron", "properties", "allowOverlap"),
   },
   backupKeep: num(siteSchema, "$defs", "backup", "properties", "keep"),
+  mail: {
+    port: num(siteSchema, "$defs", "mail", "properties", "port"),
+    returnPathPort: num(siteSchema, "$defs", "mail", "properties", "returnPath", "properties", "port"),
+  },
 } as const;
 
 export const CLUSTER_DEFAULTS = {

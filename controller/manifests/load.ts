@@ -54,7 +54,12 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
     }
   }
 
-  const rejected = crossSiteIssues(candidates.map((c) => c.claims));
+  const reservedPorts = new Map<number, string>();
+  if (!clusterBroken) reservedPorts.set(resolveCluster(cluster.ok ? cluster.value : undefined).varnish.port, "Varnish (simulium.yaml spec.varnish.port)");
+  const rejected = crossSiteIssues(
+    candidates.map((c) => c.claims),
+    reservedPorts,
+  );
   const sites: ResolvedSite[] = [];
   for (const c of candidates) {
     const issues = rejected.get(c.claims);
@@ -110,7 +115,9 @@ function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clus
     return { line: e.line, column: e.column, path: e.path, message: e.message };
   };
   const site = locateSealed(resolved.site, (path) => m.locate({ path, message: "" }));
-  return { ok: true, site, claims: { site: name, file: file.path, domains, locate } };
+  const sftp = site.access?.sftp;
+  const ports = sftp ? [{ port: sftp.port, path: ["spec", "access", "sftp", "port"] }] : [];
+  return { ok: true, site, claims: { site: name, file: file.path, domains, ports, locate } };
 }
 
 function withBrokenClusterNote(issue: Issue): Issue {

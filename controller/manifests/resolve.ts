@@ -1,5 +1,8 @@
+import { resolveAccess } from "./access";
 import { CLUSTER_DEFAULTS, SITE_DEFAULTS } from "./defaults";
 import { Issue } from "./issue";
+import { resolveMail } from "./mail";
+import { resolveCivicrm, resolveHooks } from "./site-jobs";
 import { DATABASE_SECRETS } from "./swarm-names";
 import type { Cluster, ResolvedCluster, ResolvedSecret, ResolvedSite, Resources, RoutingOverrides, Site } from "./types";
 
@@ -57,11 +60,16 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
   if (s.database && dbImage === undefined) {
     issues.push({ path: ["spec", "database", "image"], message: "no database image: set spec.database.image, or spec.defaults.database.image in simulium.yaml" });
   }
-  if (webImage === undefined || (s.database && dbImage === undefined)) return { ok: false, issues };
+  const access = resolveAccess(site, defaults);
+  if (!access.ok) issues.push(...access.issues);
+  if (webImage === undefined || (s.database && dbImage === undefined) || !access.ok) return { ok: false, issues };
 
   const hc = s.web.healthcheck ?? {};
   const backupSchedule = s.backup?.schedule ?? defaults.backup?.schedule;
   const routing = s.routing !== undefined ? routingOverrides(s.routing) : undefined;
+  const mail = s.mail !== undefined ? resolveMail(s.mail) : undefined;
+  const civicrm = resolveCivicrm(s);
+  const hooks = resolveHooks(s);
   const resolved: ResolvedSite = {
     name: site.metadata.name,
     file,
@@ -90,7 +98,7 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
         }
       : {}),
     volumes: (s.volumes ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath, readOnly: v.readOnly ?? d.volumeReadOnly })),
-    secrets: secrets(site),
+    secrets: [...secrets(site), ...(mail?.secrets ?? [])],
     cron: (s.cron ?? []).map((c) => ({
       name: c.name,
       schedule: c.schedule,
@@ -101,6 +109,10 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
     ...(backupSchedule !== undefined ? { backup: { schedule: backupSchedule, keep: s.backup?.keep ?? defaults.backup?.keep ?? d.backupKeep } } : {}),
     placement: { constraints: [...(s.placement?.constraints ?? [])] },
     ...(routing !== undefined ? { routing } : {}),
+    ...(mail !== undefined ? { mail: mail.mail } : {}),
+    ...(access.access !== undefined ? { access: access.access } : {}),
+    ...(civicrm !== undefined ? { civicrm } : {}),
+    ...(hooks !== undefined ? { hooks } : {}),
   };
   return { ok: true, site: resolved };
 }

@@ -20,6 +20,10 @@ export type Command = string[];
  * An object name inside a site: lower-case letters, digits and '-', at most 30 characters.
  */
 export type Name = string;
+/**
+ * Seconds before a hook is stopped and counted failed.
+ */
+export type HookTimeout = number;
 
 /**
  * One hosted Drupal (+ CiviCRM) site: sites/<name>.yaml in the manifests repository.
@@ -81,9 +85,59 @@ export interface Site {
      * @maxItems 50
      */
     cron?: Cron[];
+    /**
+     * CiviCRM on this site: the controller schedules its jobs unless spec.cron already runs them.
+     */
+    civicrm?: {
+      enabled?: boolean;
+      jobs?: {
+        /**
+         * Run `cv api3 job.execute` every 15 minutes (entry name civicrm-jobs), unless a spec.cron entry runs that command.
+         */
+        scheduled?: boolean;
+        /**
+         * Fetch bounces hourly (`cv api3 job.fetch_bounces`, entry name civicrm-bounces) when spec.mail.returnPath is set, unless a spec.cron entry runs that command.
+         */
+        bounces?: boolean;
+      };
+    };
+    /**
+     * Commands run as Swarm jobs in the new web image around a change of the web service.
+     */
+    hooks?: {
+      /**
+       * Before the web service is updated; a failure stops the site's deploy (the old version keeps serving).
+       *
+       * @maxItems 10
+       */
+      preDeploy?: (
+        | {
+            command: Command;
+            timeout?: HookTimeout;
+          }
+        | {
+            backup: true;
+          }
+      )[];
+      /**
+       * After the new web tasks run; a failure marks the site failed.
+       *
+       * @maxItems 10
+       */
+      postDeploy?: {
+        command: Command;
+        timeout?: HookTimeout;
+      }[];
+      /**
+       * Reserved for backups (not available yet).
+       */
+      restoreOnFailure?: boolean;
+    };
     backup?: Backup;
     placement?: Placement;
     routing?: Routing;
+    mail?: Mail;
+    access?: Access;
   };
 }
 /**
@@ -248,6 +302,95 @@ export interface Routing {
    */
   firstByteTimeout?: number;
 }
+/**
+ * Outgoing mail through an SMTP relay (and, for CiviCRM, the return-path mailbox that collects bounces). Handed to the web service as SMTP_* and BOUNCE_* environment variables, passwords as secret files.
+ */
+export interface Mail {
+  /**
+   * Host name or IPv4 address of the server.
+   */
+  host: string;
+  /**
+   * SMTP submission port: 587 (STARTTLS, default) or 465 (implicit TLS).
+   */
+  port?: number;
+  /**
+   * Login name (no white space).
+   */
+  user: string;
+  password: SealedValue;
+  /**
+   * Default sender address (SMTP_FROM).
+   */
+  from: string;
+  /**
+   * CiviCRM's bounce processing: the IMAP mailbox that receives mail returned to the Return-Path address.
+   */
+  returnPath?: {
+    /**
+     * Host name or IPv4 address of the server.
+     */
+    host: string;
+    /**
+     * IMAP port: 993 (implicit TLS, default) or 143 (STARTTLS).
+     */
+    port?: number;
+    /**
+     * Login name (no white space).
+     */
+    user: string;
+    password: SealedValue;
+    /**
+     * The return-path address (VERP prefix for CiviCRM), delivered into the mailbox above.
+     */
+    mailbox: string;
+  };
+}
+/**
+ * The password, encrypted with `simulium seal` (never in clear text). It reaches the web service as a Swarm secret file, never as an environment variable.
+ */
+export interface SealedValue {
+  /**
+   * A value encrypted to the cluster's spec.sealing.publicKey with `simulium seal`.
+   */
+  sealed: string;
+}
+/**
+ * Direct access for the site's developers and editors, beside the website itself.
+ */
+export interface Access {
+  sftp?: Sftp;
+}
+/**
+ * An SFTP server (service <site>_sftp) into the site's files volume: key login as user 'site', no shell, no forwarding.
+ */
+export interface Sftp {
+  /**
+   * false: no SFTP server (the settings are kept).
+   */
+  enabled?: boolean;
+  /**
+   * Port published on every node (host mode). Unique across sites and different from Varnish's port.
+   */
+  port: number;
+  /**
+   * OpenSSH public keys allowed to log in, one line each as in authorized_keys (no options).
+   *
+   * @minItems 1
+   * @maxItems 50
+   *
+   * Items: `<type> <base64> [comment]`: ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa.
+   */
+  keys: string[];
+  /**
+   * An object name inside a site: lower-case letters, digits and '-', at most 30 characters.
+   */
+  volume?: string;
+  /**
+   * A Docker image reference: [registry/]repository[:tag][@digest].
+   */
+  image?: string;
+}
 
 /**
  * Cluster-wide settings and defaults: simulium.yaml at the root of the manifests repository. Every field is optional.
@@ -325,6 +468,15 @@ export interface Cluster {
       backup?: {
         schedule?: string;
         keep?: number;
+      };
+      /**
+       * Defaults of spec.access.sftp.
+       */
+      sftp?: {
+        /**
+         * The SFTP server image for sites that name none.
+         */
+        image?: string;
       };
     };
     /**

@@ -11,7 +11,7 @@ export function locateSealed(site: ResolvedSite, locate: (path: readonly PathSeg
     ...site,
     secrets: site.secrets.map((s) => {
       if (!("sealed" in s)) return s;
-      const at = locate(["spec", "secrets", s.sealed.index, "sealed"]);
+      const at = locate(s.sealed.path ?? ["spec", "secrets", s.sealed.index, "sealed"]);
       return { ...s, sealed: { ...s.sealed, line: at.line, column: at.column } };
     }),
   };

@@ -1,6 +1,8 @@
 import { Issue, PathSegment, quote } from "./issue";
 import { parseImageRef } from "./image-ref";
+import { MAIL_SECRETS } from "./mail";
 import { scheduleProblem } from "./schedule";
+import { hookIssues } from "./site-jobs";
 import {
   DATABASE_SECRETS,
   DATABASE_VOLUME,
@@ -26,6 +28,7 @@ export function siteRules(site: Site, fileSite: string): Issue[] {
     ...volumes(site),
     ...secrets(site),
     ...uniqueNames(site.spec.cron ?? [], ["spec", "cron"], "cron job"),
+    ...hookIssues(site.spec),
     ...renderedNames(site),
   ];
 }
@@ -83,6 +86,7 @@ function secrets(site: Site): Issue[] {
   const list = site.spec.secrets ?? [];
   const issues: Issue[] = [...uniqueNames(list, ["spec", "secrets"], "secret")];
   const reserved: readonly string[] = DATABASE_SECRETS;
+  const mailSecrets: readonly string[] = site.spec.mail ? Object.values(MAIL_SECRETS) : [];
   list.forEach((s, i) => {
     // Kept out of the schema: a oneOf there reports both branches' errors, not this one line.
     if ((s.generate === undefined) === (s.sealed === undefined)) {
@@ -95,6 +99,12 @@ function secrets(site: Site): Issue[] {
       issues.push({
         path: ["spec", "secrets", i, "name"],
         message: `${quote(s.name)} is reserved for the database password, generated for sites with spec.database; this site has none: choose another name`,
+      });
+    }
+    if (mailSecrets.includes(s.name)) {
+      issues.push({
+        path: ["spec", "secrets", i, "name"],
+        message: `${quote(s.name)} is reserved for a spec.mail password, which spec.mail itself makes a secret of this site: choose another name`,
       });
     }
   });
@@ -135,6 +145,17 @@ function renderedNames(site: Site): Issue[] {
       });
     }
   });
+  const mail = site.spec.mail;
+  const mailSecrets = mail ? [MAIL_SECRETS.smtp, ...(mail.returnPath ? [MAIL_SECRETS.bounce] : [])] : [];
+  for (const secret of mailSecrets) {
+    const length = secretNameLength(name, secret);
+    if (length > MAX_SECRET_NAME) {
+      issues.push({
+        path: ["spec", "mail"],
+        message: `spec.mail gives the site the secret "${name}_${secret}-<hash>", ${length} characters, over the Swarm limit of ${MAX_SECRET_NAME}: shorten the site name to at most ${name.length - (length - MAX_SECRET_NAME)} characters`,
+      });
+    }
+  }
   if (site.spec.database !== undefined) {
     for (const secret of DATABASE_SECRETS) {
       const length = secretNameLength(name, secret);

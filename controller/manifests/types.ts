@@ -1,4 +1,5 @@
 import type { Cluster, Site } from "./schema-types";
+import type { ResolvedCivicrm, ResolvedHooks } from "./site-jobs";
 
 export type { Cluster, Site };
 
@@ -59,6 +60,29 @@ export interface ResolvedSite {
   readonly placement: { readonly constraints: readonly string[] };
   /** `spec.routing` as written: only the fields the site sets (Varnish's defaults live in the VCL renderer). */
   readonly routing?: RoutingOverrides;
+  /** `spec.mail`; its passwords are sealed secrets of the site (MAIL_SECRETS), listed in `secrets`. */
+  readonly mail?: ResolvedMail;
+  /** `spec.access` with only the enabled services. */
+  readonly access?: ResolvedAccess;
+  /** `spec.civicrm` when enabled. */
+  readonly civicrm?: ResolvedCivicrm;
+  /** `spec.hooks`, absent when the site declares none. */
+  readonly hooks?: ResolvedHooks;
+}
+
+/** Developer access services of a site. */
+export interface ResolvedAccess {
+  /** SFTP into one of the site's volumes (`volume` is its name in `spec.volumes`). */
+  readonly sftp?: { readonly image: string; readonly port: number; readonly keys: readonly string[]; readonly volume: string };
+}
+
+/** Outgoing SMTP relay and CiviCRM's return-path mailbox, without their passwords. */
+export interface ResolvedMail {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly from: string;
+  readonly returnPath?: { readonly host: string; readonly port: number; readonly user: string; readonly mailbox: string };
 }
 
 /** A secret made by the controller (`generate`) or given encrypted in the manifest (`sealed`). */
@@ -72,6 +96,8 @@ export interface SealedCiphertext {
   readonly ciphertext: string;
   /** Index in `spec.secrets`. */
   readonly index: number;
+  /** The `sealed` field's path when it is not `spec.secrets[index].sealed` (e.g. `spec.mail.password.sealed`). */
+  readonly path?: readonly (string | number)[];
   /** 1-based position of the `sealed` field in the file (0 until the loader locates it). */
   readonly line: number;
   readonly column: number;

@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
 import { applyPlan, ApplyResult, secretValues } from "../apply/apply";
 import { loadRegistryAuth } from "../engine/registry-auth";
+import { deployHooks } from "../jobs/hooks";
 import type { Logger } from "../log";
 import { massDeletion } from "../plan/guard";
 import { restrictPlan } from "../plan/restrict";
@@ -54,10 +55,12 @@ export async function reconcile(docker: Docker, repoDir: string, opts: Reconcile
   const mass = massDeletion(plan, ctx.live);
   if (mass && !opts.allowMassDelete) throw new MassDeletionRefused(mass.removing, mass.running);
   const follower = followRouting(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log: opts.log });
+  const auth = await loadRegistryAuth(ctx.cluster.registryAuth?.configFile);
   const result = await applyPlan(docker, plan, ctx.live, {
     instance: ctx.cluster.instance,
     commit: opts.commit,
-    auth: await loadRegistryAuth(ctx.cluster.registryAuth?.configFile),
+    auth,
+    hooks: deployHooks(docker, ctx.load.sites, auth, opts.log),
     timeoutSeconds: opts.timeoutSeconds ?? ctx.cluster.update.timeoutSeconds,
     log: opts.log,
     pollMs: opts.pollMs,

@@ -1,3 +1,4 @@
+import { formatPath } from "../manifests/issue";
 import type { LoadResult, ManifestError, ResolvedSite, SealedCiphertext } from "../manifests/types";
 import { UnsealError } from "./age";
 
@@ -69,7 +70,7 @@ function located(site: ResolvedSite, sealed: SealedCiphertext, secret: string, m
     file: site.file,
     line: sealed.line,
     column: sealed.column,
-    path: `spec.secrets[${sealed.index}].sealed`,
+    path: formatPath(sealed.path ?? ["spec", "secrets", sealed.index, "sealed"]),
     message: `sealed secret "${secret}" ${message}`,
     site: site.name,
   };

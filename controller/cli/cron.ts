@@ -1,0 +1,54 @@
+import { Command } from "commander";
+import { connectDocker } from "../engine/docker";
+import { loadRegistryAuth } from "../engine/registry-auth";
+import { siteCronEntries } from "../jobs/cron-plan";
+import { runJob } from "../jobs/run-job";
+import { jobKind, siteWebSpec } from "../jobs/site-web";
+import { loadRepo } from "../manifests/load";
+import { effectiveCluster } from "../reconcile/pipeline";
+
+interface CronRunOptions {
+  repo: string;
+  instance?: string;
+}
+
+/**
+ * `simulium cron run SITE NAME`: one entry now, exactly as the daemon would run it (its
+ * timeout, the CiviCRM defaults by their names), exiting with the command's exit code.
+ */
+export function register(program: Command): void {
+  const cron = program.command("cron").description("scheduled commands of the sites");
+  cron
+    .command("run")
+    .description("run one cron entry of a site now, as a Swarm job; exits with its exit code")
+    .argument("<site>", "the site")
+    .argument("<name>", "the entry's name (spec.cron[].name, or civicrm-jobs / civicrm-bounces)")
+    .option("--repo <dir>", "manifests repository (a working tree)", ".")
+    .option("--instance <name>", "controller instance (overrides simulium.yaml)")
+    .action(async (siteName: string, name: string, opts: CronRunOptions) => {
+      const load = await loadRepo(opts.repo);
+      const cluster = effectiveCluster(load, opts.instance);
+      const site = load.sites.find((s) => s.name === siteName);
+      if (!site) {
+        const why = load.invalidSites.includes(siteName) ? "is invalid (simulium validate shows why)" : `has no manifest in ${opts.repo}/sites`;
+        throw new Error(`site ${siteName} ${why}`);
+      }
+      const entries = siteCronEntries(site);
+      const entry = entries.find((e) => e.name === name);
+      if (!entry) {
+        const known = entries.map((e) => e.name).join(", ") || "none";
+        throw new Error(`site ${siteName} has no cron entry ${name} (entries: ${known})`);
+      }
+      const web = siteWebSpec(site, cluster);
+      const auth = await loadRegistryAuth(cluster.registryAuth?.configFile);
+      const result = await runJob(connectDocker(), {
+        web,
+        command: entry.command,
+        timeoutSeconds: entry.timeout,
+        kind: jobKind("cron", entry.name, site.name),
+        auth: auth(web.shape.image),
+        onOutput: (text) => process.stdout.write(text),
+      });
+      process.exitCode = result.exitCode;
+    });
+}
