@@ -26,8 +26,14 @@ function run<T>(validate: ValidateFunction<T>, value: unknown): SchemaResult<T> 
   return { ok: false, issues: dedupe(issues) };
 }
 
-function toIssue(e: ErrorObject): Issue[] {
-  const path = pointerToPath(e.instancePath);
+/** Fields whose value may be a credential typed in by mistake: never echoed back in an error. */
+const SENSITIVE = /password|secret|sealed|token/i;
+
+function toIssue(raw: ErrorObject): Issue[] {
+  const path = pointerToPath(raw.instancePath);
+  // A clear-text password pasted where a sealed one belongs is already a leak in git; the
+  // error must not copy it into CI logs and PR comments too.
+  const e = path.some((p) => typeof p === "string" && SENSITIVE.test(p)) ? { ...raw, data: HIDDEN } : raw;
   const params = e.params as Record<string, unknown>;
   const schema = (e.parentSchema ?? {}) as { description?: string; properties?: Record<string, unknown> };
   // A bad key under propertyNames arrives twice (the inner pattern error carries the name).
@@ -47,12 +53,12 @@ function toIssue(e: ErrorObject): Issue[] {
     case "type":
       return [{ path, message: `must be ${typeName(String(params.type))}, not ${actualType(e.data)}` }];
     case "const":
-      return [{ path, message: `must be ${quote(params.allowedValue)}, not ${quote(e.data)}` }];
+      return [{ path, message: `must be ${quote(params.allowedValue)}, not ${shown(e.data)}` }];
     case "enum":
-      return [{ path, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => quote(v)).join(", ")}, not ${quote(e.data)}` }];
+      return [{ path, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => quote(v)).join(", ")}, not ${shown(e.data)}` }];
     case "pattern":
     case "format":
-      return [{ path, message: `${quote(e.data)} is not valid${hint(schema, e)}` }];
+      return [{ path, message: `${shown(e.data)} is not valid${hint(schema, e)}` }];
     case "uniqueItems": {
       const later = Math.max(Number(params.i), Number(params.j));
       const earlier = Math.min(Number(params.i), Number(params.j));
@@ -73,7 +79,7 @@ function toIssue(e: ErrorObject): Issue[] {
     case "maximum":
     case "exclusiveMinimum":
     case "exclusiveMaximum":
-      return [{ path, message: `${quote(e.data)} is out of range: must be ${bound(e.keyword)} ${String(params.limit)}` }];
+      return [{ path, message: `${shown(e.data)} is out of range: must be ${bound(e.keyword)} ${String(params.limit)}` }];
     default:
       return [{ path, message: e.message ?? `fails ${e.keyword}` }];
   }
@@ -98,7 +104,14 @@ function typeName(type: string): string {
   return { object: "a mapping", array: "a list", string: "a string", integer: "a whole number", number: "a number", boolean: "true or false", null: "empty" }[type] ?? type;
 }
 
+const HIDDEN = Symbol("hidden");
+
+function shown(data: unknown): string {
+  return data === HIDDEN ? "the value given (not shown: this field holds a secret)" : quote(data);
+}
+
 function actualType(data: unknown): string {
+  if (data === HIDDEN) return "the value given (not shown: this field holds a secret)";
   if (data === null || data === undefined) return "empty";
   if (Array.isArray(data)) return "a list";
   if (typeof data === "object") return "a mapping";

@@ -38,6 +38,15 @@ describe("spec.mail", () => {
     const r = loadSite("acme", mailYaml().replace(`password: {sealed: "${SMTP_SEALED}"}`, "password: hunter22"));
     expect(r.sites).toEqual([]);
     expect(r.errors.map((e) => [e.path, e.line])).toEqual([["spec.mail.password", 13]]);
+    // The error must not copy the pasted password into CI logs.
+    expect(r.errors[0].message).toBe("must be a mapping, not the value given (not shown: this field holds a secret)");
+    expect(JSON.stringify(r.errors)).not.toContain("hunter22");
+  });
+
+  it("does not echo a wrongly shaped sealed value either", () => {
+    const r = loadSite("acme", mailYaml().replace(`{sealed: "${SMTP_SEALED}"}`, '{sealed: "hunter22-not-age"}'));
+    expect(r.errors.map((e) => e.path)).toEqual(["spec.mail.password.sealed"]);
+    expect(JSON.stringify(r.errors)).not.toContain("hunter22");
   });
 
   it("refuses a sender that is not a plain address", () => {
