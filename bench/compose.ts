@@ -96,7 +96,7 @@ function composeService(site: string, spec: ServiceSpec, edge: string, resources
       endpoint_mode: s.endpointMode,
       labels: { ...spec.labels },
       placement: { constraints: [...s.constraints] },
-      update_config: { parallelism: s.update.parallelism, order: s.update.order, failure_action: s.update.failureAction, monitor: `${s.update.monitorSeconds}s` },
+      update_config: { parallelism: s.update.parallelism, delay: `${s.update.delaySeconds}s`, order: s.update.order, failure_action: s.update.failureAction, monitor: `${s.update.monitorSeconds}s` },
       ...(Object.keys(limits).length ? { resources: { limits } } : {}),
     },
   };

@@ -6,15 +6,23 @@ import Docker from "dockerode";
 import pino from "pino";
 import { LABEL } from "../controller/desired/labels";
 import { renderDesired } from "../controller/desired/render";
+import type { DesiredState } from "../controller/desired/types";
+import type { RepoFile } from "../controller/manifests/read";
 import { loadFiles } from "../controller/manifests/load";
 import { readLive } from "../controller/live/read";
 import { makePlan } from "../controller/plan/plan";
 import { isMutation } from "../controller/plan/types";
 import { reconcile } from "../controller/reconcile/reconcile";
+import { freePort } from "../test/harness/http";
 import type { CountingProxy } from "../test/support/counting-proxy";
 import { composeFiles, composeText } from "./compose";
+import { daemonRss } from "./daemon-rss";
+import { createForge, Forge } from "./forge";
+import { changedSiteFile, serveThroughDaemon, serveThroughStackDeploy } from "./serve";
+import { middleSite } from "./serve-pick";
+import type { DaemonRss, ServePass } from "./serve-types";
 import { ConvergeTimeout, DOCKER_CLI, run, waitRunning } from "./swarm";
-import { syntheticRepo } from "./synthetic";
+import { siteNames, syntheticRepo } from "./synthetic";
 
 /** One timed pass of one contender; a timeout or a failed site is a result, not a crash. */
 export interface Pass {
@@ -35,6 +43,10 @@ export interface Contender {
   readonly instance: string;
   initial(): Promise<Pass>;
   noop(): Promise<Pass>;
+  /** Figure 3, on the converged sites: one site changed, until it serves the change. */
+  serve(): Promise<ServePass>;
+  /** Figure 5 (simulium only): the daemon's memory managing these sites. */
+  rss?(): Promise<DaemonRss>;
   dispose(): void;
 }
 
@@ -42,6 +54,9 @@ export interface Env {
   readonly direct: Docker;
   readonly proxy: CountingProxy;
   readonly timeoutMs: number;
+  /** The compiled CLI, run as the daemon for figure 5. */
+  readonly cli: string;
+  readonly log: (msg: string) => void;
 }
 
 const quiet = pino({ level: "silent" });
@@ -96,7 +111,31 @@ export function simuliumContender(env: Env, instance: string, sites: number): Co
       if (!expectMutations && out.mutations > 0) return `no-op run made ${out.mutations} changes`;
       return undefined;
     });
-  return { instance, initial: () => pass(true), noop: () => pass(false), dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  // Figures 3 and 5 run the daemon on a git forge holding the same sites plus a Varnish in
+  // front: its first run adds only the Varnish (setup, not measured).
+  const root = mkdtempSync(path.join(os.tmpdir(), "simulium-bench-forge-"));
+  const stateDir = path.join(root, "state");
+  let forged: Promise<{ forge: Forge; port: number }> | undefined;
+  const forge = (): Promise<{ forge: Forge; port: number }> =>
+    (forged ??= freePort().then((port) => {
+      const f = createForge(root);
+      f.commit(syntheticRepo(instance, `${instance}-`, sites, `  varnish: {image: "simulium/varnish:local", port: ${port}}\n`), `${sites} sites behind Varnish`);
+      return { forge: f, port };
+    }));
+  return {
+    instance,
+    initial: () => pass(true),
+    noop: () => pass(false),
+    rss: async () => daemonRss({ cli: env.cli, repo: (await forge()).forge.url, stateDir, sites, timeoutMs: env.timeoutMs, log: env.log }),
+    serve: async () => {
+      const f = await forge();
+      return serveThroughDaemon({ docker: env.direct, forge: f.forge, stateDir, varnishPort: f.port, site: middleSite(siteNames(`${instance}-`, sites).sort()), timeoutMs: env.timeoutMs, log: env.log });
+    },
+    dispose: () => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
 }
 
 /**
@@ -106,9 +145,8 @@ export function simuliumContender(env: Env, instance: string, sites: number): Co
  */
 export function stackDeployContender(env: Env, instance: string, sites: number): Contender {
   const dir = mkdtempSync(path.join(os.tmpdir(), "simulium-bench-compose-"));
-  const load = loadFiles(syntheticRepo(instance, `${instance}-`, sites));
-  if (!load.cluster || load.errors.length > 0) throw new Error(`baseline manifests do not load: ${load.errors.map((e) => e.message).join("; ")}`);
-  const desired = renderDesired({ sites: load.sites, cluster: load.cluster });
+  const files = syntheticRepo(instance, `${instance}-`, sites);
+  const desired = desiredOf(files);
   const secretFile = (name: string): string => path.join(dir, "secrets", name);
   mkdirSync(path.join(dir, "secrets"), { mode: 0o700 });
   const stacks = composeFiles(desired, secretFile).map((s) => {
@@ -138,6 +176,23 @@ export function stackDeployContender(env: Env, instance: string, sites: number):
       return { ...pass, differences };
     },
     noop: () => timed(env, instance, sites * 2, deployAll),
+    serve: () => {
+      const site = middleSite(siteNames(`${instance}-`, sites).sort());
+      // The operator's edit: the site's compose file, rendered from the changed manifest.
+      const change = (): void => {
+        const changed = files.map((f) => (f.path === `sites/${site}.yaml` ? changedSiteFile(site) : f));
+        const stack = composeFiles(desiredOf(changed), secretFile).find((s) => s.stack === site);
+        if (!stack) throw new Error(`internal: no stack for ${site}`);
+        writeFileSync(path.join(dir, `${site}.yaml`), composeText(stack.compose));
+      };
+      return serveThroughStackDeploy({ docker: env.direct, site, loopPosition: stacks.findIndex((s) => s.stack === site) + 1, change, deployAll, timeoutMs: env.timeoutMs });
+    },
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+function desiredOf(files: readonly RepoFile[]): DesiredState {
+  const load = loadFiles(files);
+  if (!load.cluster || load.errors.length > 0) throw new Error(`baseline manifests do not load: ${load.errors.map((e) => e.message).join("; ")}`);
+  return renderDesired({ sites: load.sites, cluster: load.cluster });
 }

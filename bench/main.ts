@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: simulium against a `docker stack deploy` loop on the real swarm, and
- * planning at scale without an engine. Sizes: BENCH_SIZES (sites per engine run),
+ * planning at scale without an engine, one changed site until it serves (figure 3) and the
+ * daemon's memory (figure 5). Sizes: BENCH_SIZES (sites per engine run, default 10,50,100),
  * BENCH_PLAN_SIZES (synthetic sites), BENCH_TIMEOUT_S (per converge). Everything created
  * carries a fresh instance label and is removed at the end, also on failure or Ctrl-C.
  */
@@ -12,9 +13,10 @@ import path from "node:path";
 import Docker from "dockerode";
 import { startCountingProxy } from "../test/support/counting-proxy";
 import { removeInstance } from "../test/support/swarm";
-import { Contender, Env, Pass, simuliumContender, stackDeployContender } from "./contenders";
+import { Contender, Env, simuliumContender, stackDeployContender } from "./contenders";
 import type { PlanScaleResult } from "./plan-scale-types";
-import { BenchResults, NOT_MEASURED, renderTable, SizeResult } from "./report";
+import { BenchResults, ContenderResult, renderTable, SizeResult } from "./report";
+import type { DaemonRss, ServePass } from "./serve-types";
 import { DOCKER_CLI, floorSeconds, run } from "./swarm";
 
 const sizes = (name: string, fallback: string): number[] => {
@@ -29,11 +31,24 @@ const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`)
 const runId = randomBytes(3).toString("hex");
 const created = new Set<string>();
 
+const CLEANUP_ATTEMPTS = 3;
+
+/**
+ * Removes every instance created so far. Removing 200 services can outlast one attempt's wait
+ * on a loaded engine; the next contender must not start while they are still going, so it
+ * retries, and an instance still failing stays listed for the final cleanup.
+ */
 async function cleanup(docker: Docker): Promise<void> {
   for (const instance of created) {
     log(`removing everything labelled simulium.instance=${instance}`);
-    await removeInstance(docker, instance).catch((err: unknown) => log(`cleanup of ${instance} failed: ${String(err)}`));
-    created.delete(instance);
+    for (let attempt = 1; attempt <= CLEANUP_ATTEMPTS; attempt++) {
+      const failure = await removeInstance(docker, instance).then(() => null, (err: unknown) => String(err));
+      if (failure === null) {
+        created.delete(instance);
+        break;
+      }
+      log(`cleanup of ${instance} failed (attempt ${attempt} of ${CLEANUP_ATTEMPTS}): ${failure}`);
+    }
   }
 }
 
@@ -50,16 +65,33 @@ function planScale(sites: number): PlanScaleResult {
   return JSON.parse(out.trim().split("\n").pop() ?? "{}") as PlanScaleResult;
 }
 
-async function measure(make: () => Contender, docker: Docker): Promise<{ initial: Pass; noop: Pass | null }> {
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+async function measure(make: () => Contender, docker: Docker): Promise<ContenderResult> {
   const c = make();
   created.add(c.instance);
   try {
     log(`${c.instance}: initial converge`);
     const initial = await c.initial();
     log(`${c.instance}: ${initial.seconds.toFixed(1)} s${initial.ok ? "" : ` (${initial.error ?? "failed"})`}; no-op re-run`);
-    // A no-op run on a swarm that never converged measures nothing meaningful.
-    const noop = initial.ok ? await c.noop() : null;
-    return { initial, noop };
+    // A no-op run, a changed site or a daemon on a swarm that never converged measures nothing meaningful.
+    if (!initial.ok) return { initial, noop: null, serve: null, floorAtServeSeconds: null, rss: null };
+    const noop = await c.noop();
+    let rss: DaemonRss | null = null;
+    if (c.rss) {
+      log(`${c.instance}: no-op ${noop.seconds.toFixed(1)} s; daemon (CLI) memory`);
+      rss = await c.rss().catch((err: unknown): DaemonRss => ({ sites: 0, ok: false, readySeconds: 0, idleResyncs: 0, resyncSeconds: 0, rssAtRestMb: null, rssIdleMaxMb: null, peakRssMb: null, error: message(err) }));
+      log(`${c.instance}: daemon RSS at rest ${rss.rssAtRestMb?.toFixed(0) ?? "?"} MB, peak ${rss.peakRssMb?.toFixed(0) ?? "?"} MB${rss.error ? ` (${rss.error})` : ""}`);
+    }
+    // The floor again, right before the change: on a shared engine it moves with the load.
+    const floorInstance = `${c.instance}f`;
+    created.add(floorInstance);
+    const floor = await floorSeconds(docker, floorInstance).catch(() => null);
+    await removeInstance(docker, floorInstance).then(() => created.delete(floorInstance), () => undefined);
+    log(`${c.instance}: floor now ${floor?.toFixed(1) ?? "?"} s; one site changed, until it serves`);
+    const serve = await c.serve().catch((err: unknown): ServePass => ({ ok: false, seconds: 0, changedSite: "?", via: "exec", probes: 0, error: message(err) }));
+    log(`${c.instance}: changed site serves after ${serve.seconds.toFixed(2)} s${serve.error ? ` (${serve.error})` : ""}`);
+    return { initial, noop, serve, floorAtServeSeconds: floor, rss };
   } finally {
     c.dispose();
     await cleanup(docker);
@@ -67,12 +99,15 @@ async function measure(make: () => Contender, docker: Docker): Promise<{ initial
 }
 
 async function main(): Promise<void> {
-  const engineSizes = sizes("BENCH_SIZES", "10,25,50");
+  const engineSizes = sizes("BENCH_SIZES", "10,50,100");
   const planSizes = sizes("BENCH_PLAN_SIZES", "1000,10000");
   const timeoutMs = Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000;
   const direct = new Docker();
   const proxy = await startCountingProxy();
-  const env: Env = { direct, proxy, timeoutMs };
+  // bench.sh compiles the CLI with the bench, so the daemon measured is the tree's current code.
+  const env: Env = { direct, proxy, timeoutMs, cli: path.join(__dirname, "..", "controller", "cli", "main.js"), log };
+  const startedAt = Date.now();
+  const loadAtStart = os.loadavg();
   const onSignal = (sig: NodeJS.Signals): void => {
     log(`${sig}: cleaning up`);
     void cleanup(direct).finally(() => process.exit(130));
@@ -95,7 +130,7 @@ async function main(): Promise<void> {
       log(`== ${n} sites ==`);
       const simulium = await measure(() => simuliumContender(env, `bench${runId}s${n}`, n), direct);
       const stackDeploy = await measure(() => stackDeployContender(env, `bench${runId}d${n}`, n), direct);
-      converge.push({ sites: n, simulium, stackDeploy });
+      converge.push({ sites: n, simulium, stackDeploy, loadAverage: os.loadavg() });
     }
   } finally {
     await cleanup(direct);
@@ -121,7 +156,8 @@ async function main(): Promise<void> {
     floorSeconds: floor,
     converge,
     planning,
-    notMeasured: NOT_MEASURED,
+    loadAverage: { start: loadAtStart, end: os.loadavg() },
+    wallSeconds: (Date.now() - startedAt) / 1000,
     notes: [
       ...notes,
       "the engine is shared with other work on this machine: engine figures carry that noise",

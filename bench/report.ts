@@ -1,10 +1,24 @@
 import type { Pass } from "./contenders";
 import type { PlanScaleResult } from "./plan-scale-types";
+import type { DaemonRss, ServePass } from "./serve-types";
+
+export interface ContenderResult {
+  readonly initial: Pass;
+  readonly noop: Pass | null;
+  /** Figure 3; null when the initial converge failed. */
+  readonly serve: ServePass | null;
+  /** The floor measured right before figure 3, under the load of that moment. */
+  readonly floorAtServeSeconds: number | null;
+  /** Figure 5, simulium only. */
+  readonly rss: DaemonRss | null;
+}
 
 export interface SizeResult {
   readonly sites: number;
-  readonly simulium: { readonly initial: Pass; readonly noop: Pass | null };
-  readonly stackDeploy: { readonly initial: Pass; readonly noop: Pass | null };
+  readonly simulium: ContenderResult;
+  readonly stackDeploy: ContenderResult;
+  /** os.loadavg() when this size finished: the engine is shared with other work. */
+  readonly loadAverage: readonly number[];
 }
 
 export interface BenchResults {
@@ -20,15 +34,10 @@ export interface BenchResults {
   readonly floorSeconds: number | null;
   readonly converge: readonly SizeResult[];
   readonly planning: readonly PlanScaleResult[];
-  readonly notMeasured: Readonly<Record<string, string>>;
+  readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
+  readonly wallSeconds: number;
   readonly notes: readonly string[];
 }
-
-const NOT_YET = "not measured yet (needs the daemon/routing)";
-export const NOT_MEASURED = {
-  "3-commit-to-serving": NOT_YET,
-  "5-daemon-rss": NOT_YET,
-} as const;
 
 const pad = (rows: string[][]): string => {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
@@ -55,12 +64,20 @@ export function renderTable(r: BenchResults): string {
   out.push("Baseline equivalence (simulium's planner against what the stacks deployed; stack bookkeeping labels are expected):");
   for (const c of r.converge) out.push(`  ${c.sites} sites: ${differenceSummary(c.stackDeploy.initial)}`);
   out.push("");
-  out.push("3. Commit to serving through Varnish: " + NOT_YET);
+  const floor = r.floorSeconds === null ? "?" : r.floorSeconds.toFixed(1);
+  out.push(`3. One changed site out of N, until it serves the change (floor ${floor} s at the start, and again right before each change; target: simulium < 2 s + floor)`);
+  out.push(pad([["sites", "simulium: commit → Varnish", "floor then", "stack deploy loop: → served", "floor then", "loop done", "site's place in loop"], ...r.converge.map((c) => [String(c.sites), served(c.simulium.serve), floorThen(c.simulium), served(c.stackDeploy.serve), floorThen(c.stackDeploy), loopDone(c.stackDeploy.serve), place(c)])]));
+  for (const c of r.converge) for (const p of [c.simulium.serve, c.stackDeploy.serve]) if (p?.error) out.push(`  ${c.sites} sites: ${p.via}: ${p.error}`);
   out.push("");
   out.push("4. Planning without an engine (load + render + diff, ~1% of sites changed)");
   out.push(pad([["sites", "load", "render", "diff", "updates", "peak RSS", "peak heap"], ...r.planning.map((p) => [String(p.sites), `${p.loadMs.toFixed(0)} ms`, `${p.renderMs.toFixed(0)} ms`, `${p.diffMs.toFixed(0)} ms`, String(p.actions), `${p.peakRssMb.toFixed(0)} MB`, `${p.peakHeapUsedMb.toFixed(0)} MB`])]));
   out.push("");
-  out.push("5. Daemon RSS: " + NOT_YET);
+  out.push("5. Daemon (simulium run, child process) memory with N sites (web + MariaDB each), idle resyncs every few seconds");
+  out.push(pad([["sites", "ready after", "idle resyncs", "RSS at rest", "RSS idle max", "peak RSS (VmHWM)"], ...r.converge.map((c) => rssRow(c.sites, c.simulium.rss))]));
+  for (const c of r.converge) if (c.simulium.rss?.error) out.push(`  ${c.sites} sites: ${c.simulium.rss.error}`);
+  out.push("");
+  out.push(`load average (1, 5, 15 min): start ${loads(r.loadAverage.start)}, end ${loads(r.loadAverage.end)}; ${r.converge.map((c) => `after ${c.sites} sites ${loads(c.loadAverage)}`).join("; ")}`);
+  out.push(`wall time: ${(r.wallSeconds / 60).toFixed(1)} min`);
   for (const n of r.notes) out.push(`note: ${n}`);
   return out.join("\n");
 }
@@ -79,3 +96,17 @@ function differenceSummary(p: Pass): string {
 
 const writes = (p: Pass | null): string =>
   p === null ? "-" : Object.entries(p.writes).map(([k, n]) => `${n}× ${k}`).join(", ") || "none";
+
+const loads = (l: readonly number[]): string => l.map((x) => x.toFixed(1)).join(" ");
+const mb = (x: number | null): string => (x === null ? "-" : `${x.toFixed(0)} MB`);
+
+const served = (p: ServePass | null): string => (p === null ? "skipped" : p.ok ? `${p.seconds.toFixed(2)} s` : "FAILED");
+const floorThen = (c: ContenderResult): string => (c.floorAtServeSeconds === null ? "-" : `${c.floorAtServeSeconds.toFixed(1)} s`);
+const loopDone = (p: ServePass | null): string => (p?.loopSeconds === undefined ? "-" : `${p.loopSeconds.toFixed(1)} s`);
+const place = (c: SizeResult): string => (c.stackDeploy.serve?.loopPosition === undefined ? "-" : `${c.stackDeploy.serve.loopPosition} of ${c.sites}`);
+
+function rssRow(sites: number, r: DaemonRss | null): string[] {
+  if (r === null) return [String(sites), "skipped", "-", "-", "-", "-"];
+  if (!r.ok) return [String(sites), "FAILED", String(r.idleResyncs), mb(r.rssAtRestMb), mb(r.rssIdleMaxMb), mb(r.peakRssMb)];
+  return [String(sites), `${r.readySeconds.toFixed(1)} s`, `${r.idleResyncs} × ${r.resyncSeconds} s`, mb(r.rssAtRestMb), mb(r.rssIdleMaxMb), mb(r.peakRssMb)];
+}

@@ -4,9 +4,12 @@ import type { RepoFile } from "../controller/manifests/read";
 import type { LiveNetwork, LiveObject, LiveSecret, LiveService, LiveState, LiveVolume } from "../controller/live/types";
 import { clusterYaml, siteYaml } from "../test/support/manifests";
 
-/** A manifests repository in memory: simulium.yaml plus `count` sites with web, database and a volume. */
-export function syntheticRepo(instance: string, sitePrefix: string, count: number): RepoFile[] {
-  const files: RepoFile[] = [{ path: "simulium.yaml", text: clusterYaml(instance) }];
+/**
+ * A manifests repository in memory: simulium.yaml (plus `clusterExtra` cluster settings) and
+ * `count` sites with web, database and a volume.
+ */
+export function syntheticRepo(instance: string, sitePrefix: string, count: number, clusterExtra = ""): RepoFile[] {
+  const files: RepoFile[] = [{ path: "simulium.yaml", text: clusterYaml(instance, clusterExtra) }];
   for (const name of siteNames(sitePrefix, count)) files.push({ path: `sites/${name}.yaml`, text: siteYaml(name, { database: true }) });
   return files;
 }

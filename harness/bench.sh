@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run bench`: engine and local images first, then the TypeScript bench compiled to a
-# temporary directory (node resolves packages through NODE_PATH) and run with plain node.
-# Sizes: BENCH_SIZES=10,25,50 BENCH_PLAN_SIZES=1000,10000 BENCH_TIMEOUT_S=600.
+# temporary directory with the CLI (the daemon of figure 5; node resolves packages through
+# NODE_PATH) and run with plain node.
+# Sizes: BENCH_SIZES=10,50,100 BENCH_PLAN_SIZES=1000,10000 BENCH_TIMEOUT_S=600.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=lib.sh

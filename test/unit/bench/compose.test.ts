@@ -30,6 +30,9 @@ describe("bench compose renderer", () => {
     const c = stacks[0]!.compose;
     expect(c.services.web!.deploy).toMatchObject({ endpoint_mode: "dnsrr", replicas: 1 });
     expect(c.services.db!.networks).toEqual(["default"]);
+    const web = desired.resources.find((r) => r.kind === "service" && r.name === "s0_web");
+    const delay = web?.kind === "service" ? web.shape.update.delaySeconds : -1;
+    expect(c.services.web!.deploy).toMatchObject({ update_config: { delay: `${delay}s`, order: "start-first" } });
     expect(c.services.web!.networks.sort()).toEqual(["default", "edge"]);
     const secret = c.secrets["db-password"]!;
     expect(secret.name).toMatch(/^s0_db-password-[0-9a-f]{10}$/);

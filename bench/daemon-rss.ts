@@ -1,0 +1,98 @@
+import { ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { freePort, httpGet } from "../test/harness/http";
+import type { DaemonRss } from "./serve-types";
+import { parseProcStatus, ProcMemory } from "./proc-status";
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const RESYNC_SECONDS = 5;
+const IDLE_RESYNCS = 3;
+
+export interface RssInput {
+  /** The compiled CLI (controller/cli/main.js). */
+  readonly cli: string;
+  readonly repo: string;
+  readonly stateDir: string;
+  readonly sites: number;
+  readonly timeoutMs: number;
+  readonly log: (msg: string) => void;
+}
+
+interface LastRun {
+  readonly reason: string;
+  readonly at: string;
+  readonly ok: boolean;
+  readonly error: string | null;
+}
+
+const memory = (pid: number): ProcMemory => parseProcStatus(readFileSync(`/proc/${pid}/status`, "utf8"));
+
+async function lastRun(port: number): Promise<LastRun | null> {
+  const r = await httpGet("127.0.0.1", port, "/status", {}, 10_000);
+  return r.status === 200 ? ((JSON.parse(r.body) as { lastRun: LastRun | null }).lastRun ?? null) : null;
+}
+
+/**
+ * Figure 5: `simulium run` as a child process on the forge, the way it runs in production:
+ * wait for /readyz, let it resync idle a few times, and read its memory from /proc.
+ */
+export async function daemonRss(input: RssInput): Promise<DaemonRss> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [input.cli, "--log-level", "warn", "run", "--repo", input.repo, "--branch", "main", "--listen", `127.0.0.1:${port}`, "--state-dir", input.stateDir, "--poll-seconds", "3600", "--resync-seconds", String(RESYNC_SECONDS)],
+    { stdio: ["ignore", "pipe", "pipe"], env: process.env },
+  );
+  let output = "";
+  const keep = (chunk: Buffer): void => void (output = (output + chunk.toString("utf8")).slice(-2000));
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => void (exited = `exited (${signal ?? code ?? "?"})`));
+  const spawned = Date.now();
+  const base = { sites: input.sites, resyncSeconds: RESYNC_SECONDS, idleResyncs: 0, readySeconds: 0, rssAtRestMb: null, rssIdleMaxMb: null, peakRssMb: null };
+  const fail = (error: string): DaemonRss => ({ ...base, ok: false, error: `${error}${output ? `; daemon output: ${output.trim().slice(-400)}` : ""}` });
+  try {
+    const pid = child.pid;
+    if (pid === undefined) return fail("the daemon did not start");
+    while ((await httpGet("127.0.0.1", port, "/readyz", {}, 2_000).catch(() => ({ status: 0 }))).status !== 200) {
+      if (exited) return fail(`the daemon ${exited} before it was ready`);
+      if (Date.now() - spawned > input.timeoutMs) return fail(`not ready after ${input.timeoutMs / 1000} s`);
+      await sleep(250);
+    }
+    const readySeconds = (Date.now() - spawned) / 1000;
+    input.log(`daemon ready after ${readySeconds.toFixed(1)} s; ${IDLE_RESYNCS} idle resyncs`);
+    const seen = new Set<string>();
+    const first = await lastRun(port);
+    if (first) seen.add(first.at);
+    let idleMax = 0;
+    const deadline = Date.now() + (IDLE_RESYNCS + 2) * RESYNC_SECONDS * 1000 + input.timeoutMs;
+    while (seen.size <= IDLE_RESYNCS) {
+      if (exited) return fail(`the daemon ${exited} while idle`);
+      if (Date.now() > deadline) return fail(`only ${seen.size - 1} resyncs seen`);
+      idleMax = Math.max(idleMax, memory(pid).rssMb);
+      const run = await lastRun(port);
+      if (run) {
+        if (!run.ok) return fail(`a resync failed: ${run.error ?? "?"}`);
+        seen.add(run.at);
+      }
+      await sleep(250);
+    }
+    // Half a period after the last resync: between two runs, which is where a daemon spends its time.
+    await sleep((RESYNC_SECONDS * 1000) / 2);
+    const rest = memory(pid);
+    return { ...base, ok: true, readySeconds, idleResyncs: seen.size - 1, rssAtRestMb: rest.rssMb, rssIdleMaxMb: Math.max(idleMax, rest.rssMb), peakRssMb: rest.hwmMb };
+  } finally {
+    await stop(child);
+  }
+}
+
+/** SIGTERM (the daemon finishes its run in flight), then SIGKILL if it does not exit. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  await gone;
+  clearTimeout(timer);
+}

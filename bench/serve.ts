@@ -1,0 +1,122 @@
+import type Docker from "dockerode";
+import pino from "pino";
+import { startDaemon } from "../controller/daemon/daemon";
+import type { RepoFile } from "../controller/manifests/read";
+import { siteYaml } from "../test/support/manifests";
+import { page } from "../test/support/reconcile";
+import { httpGet } from "../test/harness/http";
+import type { Forge } from "./forge";
+import type { ServePass } from "./serve-types";
+import { showsVersion } from "./serve-pick";
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const PROBE_GAP_MS = 50;
+const quiet = pino({ level: "silent" });
+
+/** The changed manifest: the same site, web env SITE_VERSION=2 (synthetic sites run version 1). */
+export const changedSiteFile = (site: string): RepoFile => ({ path: `sites/${site}.yaml`, text: siteYaml(site, { version: "2", database: true }) });
+
+/** Probes every ~50 ms until `probe` sees the version; bounded by `timeoutMs`. */
+async function firstServing(probe: () => Promise<string>, version: string, timeoutMs: number, start: bigint): Promise<{ seconds: number; probes: number } | { error: string; probes: number }> {
+  let probes = 0;
+  let last = "no answer yet";
+  const elapsed = (): number => Number(process.hrtime.bigint() - start) / 1e9;
+  while (elapsed() * 1000 < timeoutMs) {
+    probes++;
+    try {
+      const body = await probe();
+      if (showsVersion(body, version)) return { seconds: elapsed(), probes };
+      last = body.split("\n").find((l) => l.startsWith("version:")) ?? body.slice(0, 80);
+    } catch (err) {
+      // A task being replaced, or Varnish between two VCLs, is the state being measured.
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(PROBE_GAP_MS);
+  }
+  return { error: `version ${version} not served after ${Math.round(timeoutMs / 1000)} s (last: ${last})`, probes };
+}
+
+const viaVarnish = (port: number, site: string) => async (): Promise<string> => {
+  const r = await httpGet("127.0.0.1", port, "/", { Host: `${site}.test` }, 2_000);
+  if (r.status !== 200) throw new Error(`Varnish answered ${r.status}`);
+  return r.body;
+};
+
+export interface DaemonServeInput {
+  readonly docker: Docker;
+  readonly forge: Forge;
+  readonly stateDir: string;
+  readonly varnishPort: number;
+  readonly site: string;
+  readonly timeoutMs: number;
+  readonly log: (msg: string) => void;
+}
+
+/**
+ * simulium's path: the daemon (in process, git source, webhook only) already converged to the
+ * forge's head; one site's manifest changes, is pushed and announced, and Varnish is probed.
+ */
+export async function serveThroughDaemon(input: DaemonServeInput): Promise<ServePass> {
+  const daemon = await startDaemon({
+    repo: input.forge.url,
+    branch: "main",
+    stateDir: input.stateDir,
+    listen: { host: "127.0.0.1", port: 0 },
+    webhookSecretFile: input.forge.secretFile,
+    // Only the webhook triggers a run, so the figure is the push under test and nothing else.
+    pollSeconds: 3600,
+    resyncSeconds: 3600,
+    log: quiet,
+    docker: input.docker,
+  });
+  const base = { changedSite: input.site, via: "varnish" as const };
+  try {
+    await daemon.idle();
+    const probe = viaVarnish(input.varnishPort, input.site);
+    const ready = await firstServing(probe, "1", input.timeoutMs, process.hrtime.bigint());
+    if ("error" in ready) return { ...base, ok: false, seconds: 0, probes: ready.probes, error: `before the change: ${ready.error}` };
+    input.log(`daemon serves ${input.site} through Varnish; committing the change`);
+    const start = process.hrtime.bigint();
+    input.forge.commit([changedSiteFile(input.site)], `${input.site}: version 2`);
+    const accepted = await input.forge.announce(daemon.port);
+    if (accepted !== 202) return { ...base, ok: false, seconds: 0, probes: 0, error: `webhook answered ${accepted}` };
+    const served = await firstServing(probe, "2", input.timeoutMs, start);
+    return "error" in served ? { ...base, ok: false, seconds: 0, probes: served.probes, error: served.error } : { ...base, ok: true, ...served };
+  } finally {
+    // Stopped before the instance is removed: its routing watch would otherwise react to the removal.
+    await daemon.stop();
+  }
+}
+
+export interface StackServeInput {
+  readonly docker: Docker;
+  readonly site: string;
+  readonly loopPosition: number;
+  /** Rewrites the changed site's compose file. */
+  readonly change: () => void;
+  /** `docker stack deploy` over every stack, in order. */
+  readonly deployAll: () => Promise<unknown>;
+  readonly timeoutMs: number;
+}
+
+/**
+ * The baseline: the operator edits the site's compose file and re-runs the loop over all
+ * stacks. The page is read from inside the site's web task (there is no simulium Varnish),
+ * probing from the start, concurrently with the loop.
+ */
+export async function serveThroughStackDeploy(input: StackServeInput): Promise<ServePass> {
+  const base = { changedSite: input.site, loopPosition: input.loopPosition, via: "exec" as const };
+  input.change();
+  const start = process.hrtime.bigint();
+  let loopSeconds: number | undefined;
+  let loopError: string | undefined;
+  const loop = input.deployAll().then(
+    () => void (loopSeconds = Number(process.hrtime.bigint() - start) / 1e9),
+    (err: unknown) => void (loopError = err instanceof Error ? err.message : String(err)),
+  );
+  const served = await firstServing(() => page(input.docker, `${input.site}_web`), "2", input.timeoutMs, start);
+  await loop;
+  const tail = { ...(loopSeconds === undefined ? {} : { loopSeconds }), ...(loopError === undefined ? {} : { error: loopError }) };
+  if ("error" in served) return { ...base, ok: false, seconds: 0, probes: served.probes, ...tail, error: loopError ?? served.error };
+  return { ...base, ok: loopError === undefined, ...served, ...tail };
+}

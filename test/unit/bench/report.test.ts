@@ -1,0 +1,57 @@
+import type { Pass } from "../../../bench/contenders";
+import { BenchResults, renderTable, SizeResult } from "../../../bench/report";
+import type { DaemonRss, ServePass } from "../../../bench/serve-types";
+
+const pass = (seconds: number): Pass => ({ seconds, apiCalls: 5, mutatingCalls: 0, ok: true, tasksRunning: 2, tasksWanted: 2, writes: {} });
+const rss: DaemonRss = { sites: 10, ok: true, readySeconds: 3.2, idleResyncs: 3, resyncSeconds: 5, rssAtRestMb: 81.4, rssIdleMaxMb: 90.2, peakRssMb: 120.6 };
+const viaVarnish: ServePass = { ok: true, seconds: 1.234, changedSite: "x-5", via: "varnish", probes: 20 };
+const viaExec: ServePass = { ok: false, seconds: 0, changedSite: "x-5", loopPosition: 6, loopSeconds: 9.87, via: "exec", probes: 300, error: "version 2 not served after 600 s" };
+
+const size: SizeResult = {
+  sites: 10,
+  simulium: { initial: pass(8), noop: pass(0.2), serve: viaVarnish, floorAtServeSeconds: 0.6, rss },
+  stackDeploy: { initial: pass(9), noop: pass(1), serve: viaExec, floorAtServeSeconds: null, rss: null },
+  loadAverage: [3, 2.5, 2],
+};
+
+const results: BenchResults = {
+  commit: "0123456789abcdef",
+  dirtyTree: false,
+  date: "2026-11-25T00:00:00.000Z",
+  cores: 2,
+  memoryMb: 24000,
+  engine: "20.10",
+  cli: "/usr/bin/docker 20.10",
+  sizes: [10],
+  planSizes: [],
+  floorSeconds: 0.5,
+  converge: [size],
+  planning: [],
+  loadAverage: { start: [1, 1, 1], end: [4, 3, 2] },
+  wallSeconds: 600,
+  notes: ["shared engine"],
+};
+
+describe("bench table", () => {
+  const table = renderTable(results);
+  const row = (heading: string): string => {
+    const lines = table.split("\n");
+    const at = lines.findIndex((l) => l.startsWith(heading));
+    return lines[at + 2] ?? "";
+  };
+
+  it("shows figure 3 with the floor, the loop and where the site came in it, and a failure as FAILED with its reason", () => {
+    expect(table).toContain("floor 0.5 s");
+    expect(row("3.").split(/\s{2,}/)).toEqual(["10", "1.23 s", "0.6 s", "FAILED", "-", "9.9 s", "6 of 10"]);
+    expect(table).toContain("10 sites: exec: version 2 not served after 600 s");
+  });
+
+  it("shows figure 5 from the daemon's /proc figures", () => {
+    expect(row("5.").split(/\s{2,}/)).toEqual(["10", "3.2 s", "3 × 5 s", "81 MB", "90 MB", "121 MB"]);
+  });
+
+  it("records the load average and the wall time, since the engine is shared", () => {
+    expect(table).toContain("start 1.0 1.0 1.0, end 4.0 3.0 2.0; after 10 sites 3.0 2.5 2.0");
+    expect(table).toContain("wall time: 10.0 min");
+  });
+});
