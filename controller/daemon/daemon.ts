@@ -21,7 +21,10 @@ import type { Revision, Source } from "../source/types";
 import { backoffDelay } from "./backoff";
 import type { ListenAddress } from "./listen";
 import { createMetrics } from "./metrics";
-import { loadNotifier, NotificationEvent, Notifier } from "./notify";
+import { loadNotifier, NotificationEvent, NotificationsConfig, Notifier } from "./notify";
+import { commitStateFor } from "./notify-events";
+import { canonicalJson } from "../desired/hash";
+import type { ResolvedCluster } from "../manifests/types";
 import { invalidBySite, nextRecords, notificationEvents, SiteRecord, SiteRecords, stateCounts, tallyActions } from "./run-status";
 import { startDaemonServer } from "./server";
 import { createTrigger } from "./single-flight";
@@ -101,13 +104,35 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const staleAfterSeconds = options.staleAfterSeconds ?? 3 * options.pollSeconds;
   const state = createDaemonState();
   const metrics = createMetrics({ health: state.snapshot, staleAfterSeconds });
-  const notifier: Notifier | undefined =
-    options.notify && options.notify.webhooks.length > 0
-      ? await loadNotifier(
-          { webhooks: options.notify.webhooks, suppressSeconds: options.notify.suppressSeconds ?? 3600 },
-          { instance: options.instance ?? "default", sourceUrl: directory ? undefined : options.repo },
-        )
-      : undefined;
+  // Notification targets come from the flags and from simulium.yaml (spec.notifications),
+  // which a commit may change: the notifier is rebuilt whenever the combined config does.
+  const flagNotify = options.notify;
+  let notifier: Notifier | undefined;
+  let notifierKey = "";
+  const configureNotifier = async (cluster: ResolvedCluster | undefined): Promise<void> => {
+    const fromRepo = cluster?.notifications;
+    const config: NotificationsConfig = {
+      webhooks: [...(flagNotify?.webhooks ?? []), ...(fromRepo?.webhooks ?? [])],
+      ...(fromRepo?.commitStatus ? { commitStatus: fromRepo.commitStatus } : {}),
+      suppressSeconds: fromRepo?.suppressSeconds ?? flagNotify?.suppressSeconds ?? 3600,
+    };
+    const key = canonicalJson(config);
+    if (key === notifierKey) return;
+    notifierKey = key;
+    if (config.webhooks.length === 0 && !config.commitStatus) {
+      notifier = undefined;
+      return;
+    }
+    try {
+      notifier = await loadNotifier(config, { instance: cluster?.instance ?? options.instance ?? "default", sourceUrl: directory ? undefined : options.repo });
+    } catch (err) {
+      // A missing secret file must be seen, but it never stops the sites from converging.
+      notifier = undefined;
+      log.error({ err: errorText(err) }, "notifications are not configured correctly; none are sent");
+    }
+  };
+  await configureNotifier(undefined);
+  let statusPosted = "";
 
   let records: SiteRecords = new Map();
   let instance: string | null = options.instance ?? null;
@@ -124,6 +149,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   const send = (event: NotificationEvent): void => {
     if (!notifier) return;
+    if (event.type === "commit.applied" && statusPosted !== event.commit) {
+      statusPosted = event.commit;
+      const state = commitStateFor(event);
+      const description = `${event.sites.ready} converged, ${event.sites.failed} failed, ${event.sites.invalid} invalid`;
+      const s = notifier
+        .setCommitStatus(event.commit, state, description)
+        .then((d) => {
+          if (d && !d.ok) log.warn({ target: d.target, status: d.status, err: d.error, commit: event.commit }, "commit status not posted");
+        })
+        .catch((err: unknown) => log.warn({ err: String(err), commit: event.commit }, "commit status failed"))
+        .finally(() => pendingNotifications.delete(s));
+      pendingNotifications.add(s);
+    }
     const p = notifier
       .notify(event)
       .then((deliveries) => {
@@ -196,6 +234,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         invalid: invalidBySite(out.ctx.plan.errors, formatError),
         at: Date.now(),
       });
+      await configureNotifier(out.ctx.cluster);
       for (const e of notificationEvents(records, next, current, true)) send(e);
       for (const r of next.values()) if (r.state === "failed" || r.state === "invalid") clog.warn({ site: r.site, state: r.state, err: r.lastError }, "site not converged");
       records = next;

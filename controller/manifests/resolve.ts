@@ -24,6 +24,7 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
     volumes: { driver: spec.volumes?.driver ?? d.volumeDriver, options: definedValues(spec.volumes?.options) },
     ...(spec.registryAuth ? { registryAuth: { configFile: spec.registryAuth.configFile } } : {}),
     ...(spec.sealing ? { sealing: { publicKey: spec.sealing.publicKey } } : {}),
+    ...(spec.notifications ? { notifications: resolveNotifications(spec.notifications) } : {}),
     update: {
       monitorSeconds: spec.update?.monitorSeconds ?? d.update.monitorSeconds,
       timeoutSeconds: spec.update?.timeoutSeconds ?? d.update.timeoutSeconds,
@@ -176,4 +177,24 @@ function secrets(site: Site): ResolvedSite["secrets"] {
 function definedValues(record: Readonly<Record<string, string | undefined>> | undefined): Record<string, string> {
   // fromEntries defines own properties: a key named __proto__ stays a plain key.
   return Object.fromEntries(Object.entries(record ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+type NotificationsInput = NonNullable<NonNullable<Cluster["spec"]>["notifications"]>;
+
+function resolveNotifications(n: NotificationsInput): NonNullable<ResolvedCluster["notifications"]> {
+  const cs = n.commitStatus;
+  return {
+    webhooks: (n.webhooks ?? []).map((w) => ({ url: w.url, secretFile: w.secretFile })),
+    ...(cs
+      ? {
+          commitStatus: {
+            api: cs.api,
+            tokenFile: cs.tokenFile,
+            ...(cs.repository ? { repository: cs.repository } : {}),
+            ...(cs.context ? { context: cs.context } : {}),
+          },
+        }
+      : {}),
+    suppressSeconds: n.suppressSeconds ?? 3600,
+  };
 }
