@@ -7,7 +7,8 @@ import { RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
 import { connectDocker } from "../../controller/engine/docker";
 import { signatureHeader } from "../../controller/source/webhook";
 import { clusterYaml, siteYaml } from "../support/manifests";
-import { page, quietLog, waitForPage } from "../support/reconcile";
+import { freePort, httpGet } from "../harness/http";
+import { page, quietLog } from "../support/reconcile";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
 
 /**
@@ -23,6 +24,7 @@ const work = path.join(root, "work");
 const secret = "daemon-test-webhook-secret";
 const secretFile = path.join(root, "webhook-secret");
 let daemon: RunningDaemon | undefined;
+let varnishPort = 0;
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync("git", ["-c", "user.name=Grace Operator", "-c", "user.email=grace@example.org", "-c", "commit.gpgsign=false", ...args], {
@@ -88,11 +90,17 @@ async function status(): Promise<StatusBody> {
   return JSON.parse(r.body) as StatusBody;
 }
 
-/** Pushes, signs the webhook, and measures until the page shows the version. */
+/** The site's page as visitors get it: through the managed Varnish, by its domain. */
+async function viaVarnish(): Promise<string> {
+  const r = await httpGet("127.0.0.1", varnishPort, "/", { Host: `${site}.test` });
+  return r.status === 200 ? r.body : "";
+}
+
+/** Pushes, signs the webhook, and measures until the page through Varnish shows the version. */
 async function pushAndConverge(version: RegExp, label: string): Promise<number> {
   const t0 = Date.now();
   expect((await pushHook()).status).toBe(202);
-  await waitForPage(docker, `${site}_web`, version, 180_000);
+  await waitFor(async () => version.test(await viaVarnish()), `${label} through Varnish`, 180_000, 100);
   const ms = Date.now() - t0;
   // eslint-disable-next-line no-console
   console.log(`daemon: webhook → ${label} converged in ${ms} ms`);
@@ -104,7 +112,8 @@ beforeAll(async () => {
   git(root, "init", "-q", "--bare", "-b", "main", bare);
   git(root, "init", "-q", "-b", "main", work);
   git(work, "remote", "add", "origin", `file://${bare}`);
-  writeFileSync(path.join(work, "simulium.yaml"), clusterYaml(instance));
+  varnishPort = await freePort();
+  writeFileSync(path.join(work, "simulium.yaml"), clusterYaml(instance, `  varnish: {image: "simulium/varnish:local", port: ${varnishPort}}\n`));
   commitAndPush("sites/.gitkeep", "", "cluster settings, no site yet");
   daemon = await startDaemon({
     repo: `file://${bare}`,
@@ -185,4 +194,5 @@ test("a commit that breaks the manifest marks the site invalid with its error, a
   expect(record?.invalid?.error).toMatch(/domains/);
   expect(record?.lastError).toBe(record?.invalid?.error);
   expect(await page(docker, `${site}_web`)).toContain("version: 1");
+  expect(await viaVarnish()).toContain("version: 1");
 });
