@@ -126,5 +126,11 @@ test("/readyz fails while dockerd is down and recovers without restarting the da
   );
   // Same daemon object throughout: it was never restarted.
   expect(daemon?.status().engineReachable).toBe(true);
-  expect(daemon?.status().sites).toEqual([expect.objectContaining({ site, state: "converged" })]);
+  // Swarm restarts the tasks one by one after the engine comes back: the daemon's record may
+  // say progressing until its next run (resync every 3 s, or a task event) sees them all.
+  const sites = await waitFor(async () => {
+    const now = daemon?.status().sites ?? [];
+    return now.every((s) => s.state === "converged") && now.length > 0 ? now : undefined;
+  }, "the daemon to record the site converged again", 120_000, 500);
+  expect(sites).toEqual([expect.objectContaining({ site, state: "converged" })]);
 });
