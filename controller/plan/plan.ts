@@ -17,8 +17,11 @@ const DELETE_ORDER: readonly Kind[] = ["service", "secret", "volume", "network"]
 export function makePlan(desired: DesiredState, live: LiveState, errors: readonly ManifestError[] = []): Plan {
   // Indexed by kind, then name: names are unique per kind, and plain name keys avoid
   // building a composite string per object (measurable at 10,000 sites).
-  const liveIndex = indexByKind(allLive(live));
-  const desiredIndex = indexByKind(desired.resources);
+  const liveObjects = allLive(live);
+  const liveIndex = indexByKind(liveObjects);
+  // The live objects the desired state claims; the others are removals. A set of the objects
+  // themselves, rather than a second name index of the desired state, is a third of the cost.
+  const claimed = new Set<LiveObject>();
   const frozen = new Set(desired.frozenSites);
   const declared = new Set(desired.sites);
 
@@ -30,6 +33,7 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
       forward.push({ op: "create", kind: spec.kind, site: spec.site, name: spec.name, spec, changes: createSummary(spec) });
       continue;
     }
+    claimed.add(found);
     if (spec.kind === "service" && found.kind === "service") {
       if (sameService(spec, found)) continue;
       const changes = diffService(spec, found);
@@ -67,14 +71,14 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
   const declaredSecrets = new Set<string>();
   for (const r of desired.resources) if (r.kind === "secret") declaredSecrets.add(secretKey(r.site, r.logicalName));
   const backward: (DeleteAction | RetainAction)[] = [];
-  for (const o of allLive(live)) {
-    if (desiredIndex[o.kind].has(o.name)) continue;
+  for (const o of liveObjects) {
+    if (claimed.has(o)) continue;
     if (o.site !== null && frozen.has(o.site)) continue;
     backward.push(removal(o, o.site === null || declared.has(o.site), declaredSecrets, policyOf));
   }
 
   const actions = [...sortBy(forward, CREATE_ORDER), ...sortBy(backward, DELETE_ORDER)];
-  return { instance: desired.instance, actions, sites: sitePlans(desired, live, actions), warnings, errors };
+  return { instance: desired.instance, actions, sites: sitePlans(desired, liveObjects, actions), warnings, errors };
 }
 
 function removal(
@@ -107,11 +111,11 @@ function deletionPolicies(services: readonly LiveService[]): Map<string, string>
   return out;
 }
 
-function sitePlans(desired: DesiredState, live: LiveState, actions: readonly Action[]): SitePlan[] {
+function sitePlans(desired: DesiredState, live: readonly LiveObject[], actions: readonly Action[]): SitePlan[] {
   const suspended = new Set(desired.suspendedSites);
   const frozen = new Set(desired.frozenSites);
   const all = new Set<string>([...desired.sites, ...desired.frozenSites]);
-  for (const o of allLive(live)) if (o.site !== null) all.add(o.site);
+  for (const o of live) if (o.site !== null) all.add(o.site);
   const out: SitePlan[] = [];
   // Indexed once: a linear search per site made planning quadratic in the number of sites.
   const declared = new Set(desired.sites);
