@@ -1,6 +1,7 @@
 import { formatPath } from "../manifests/issue";
 import type { LoadResult, ManifestError, ResolvedSite, SealedCiphertext } from "../manifests/types";
 import { UnsealError } from "./age";
+import { openEnvelope, scopeMismatch } from "./envelope";
 
 /** Decrypts one sealed value; throws UnsealError (whose message never holds the value). */
 export type Decrypt = (ciphertext: string) => Promise<Buffer>;
@@ -30,7 +31,7 @@ export async function unsealSites(load: LoadResult, decrypt: Decrypt): Promise<U
     const siteValues: Array<[string, Buffer]> = [];
     for (const secret of site.secrets) {
       if (!("sealed" in secret)) continue;
-      const result = await unsealOne(secret.sealed, decrypt);
+      const result = await unsealOne(secret.sealed, decrypt, { site: site.name, name: secret.name });
       if (typeof result === "string") siteErrors.push(located(site, secret.sealed, secret.name, result));
       else siteValues.push([sealedKey(site.name, secret.name), result]);
     }
@@ -55,9 +56,11 @@ export async function unsealSites(load: LoadResult, decrypt: Decrypt): Promise<U
 }
 
 /** The value, or why it cannot be had. */
-async function unsealOne(sealed: SealedCiphertext, decrypt: Decrypt): Promise<Buffer | string> {
+async function unsealOne(sealed: SealedCiphertext, decrypt: Decrypt, here: { site: string; name: string }): Promise<Buffer | string> {
   try {
-    const value = await decrypt(sealed.ciphertext);
+    const { value, scope } = openEnvelope(await decrypt(sealed.ciphertext));
+    const misplaced = scopeMismatch(scope, here);
+    if (misplaced) return misplaced;
     return value.length > 0 ? value : "decrypts to an empty value, which Swarm cannot store: seal a non-empty value";
   } catch (err) {
     if (!(err instanceof UnsealError)) throw err;

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { connectDocker } from "../../controller/engine/docker";
 import { generateKeyPair, seal } from "../../controller/sealing/age";
+import { bindValue } from "../../controller/sealing/envelope";
 import { identityFileText } from "../../controller/sealing/seal-input";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { reconcileRepo } from "../support/reconcile";
@@ -28,7 +29,8 @@ beforeAll(async () => {
     "    host: smtp.example.net",
     "    port: 465",
     "    user: relay-user",
-    `    password: {sealed: "${await seal(Buffer.from(SMTP_PLAIN), key.recipient)}"}`,
+    // Bound to the site (simulium seal --site): the container must get the value alone.
+    `    password: {sealed: "${await seal(bindValue(Buffer.from(SMTP_PLAIN), { site, name: "smtp-password" }), key.recipient)}"}`,
     "    from: noreply@site.example.org",
     "    returnPath:",
     "      host: imap.example.net",

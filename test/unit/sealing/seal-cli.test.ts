@@ -5,6 +5,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { register } from "../../../controller/cli/seal";
 import { unseal } from "../../../controller/sealing/age";
+import { openEnvelope } from "../../../controller/sealing/envelope";
 import { readIdentity } from "../../../controller/sealing/key-file";
 
 let dir: string;
@@ -49,6 +50,12 @@ describe("simulium seal", () => {
     expect(out + err).not.toContain("s3cret");
     expect((await unseal(ciphertext, await readIdentity(keyFile))).toString()).toBe("s3cret value");
     expect(readFileSync(keyFile, "utf8")).toContain(`# public key: ${recipient}`);
+    expect(err).toMatch(/without --site the value is accepted in any site's manifest/);
+
+    const bound = await seal(["--site", "acme", "--name", "smtp-password", "--repo", dir], "s3cret value\n");
+    expect(bound.err).not.toMatch(/without --site/);
+    expect(openEnvelope(await unseal(bound.out.trim(), await readIdentity(keyFile)))).toEqual({ value: Buffer.from("s3cret value"), scope: { site: "acme", name: "smtp-password" } });
+    await expect(seal(["--site", "Not A Site", "--name", "x", "--repo", dir], "v")).rejects.toThrow(/--site must be a site name/);
   });
 
   it("refuses without a public key, a bad name or an empty value", async () => {
