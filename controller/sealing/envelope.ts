@@ -7,7 +7,7 @@
  */
 const MAGIC = "simulium-sealed/v1\n";
 
-/** Where a sealed value belongs: a site (or "cluster" for simulium.yaml) and the secret's name. */
+/** Where a sealed value belongs: a site and the secret's name. */
 export interface SealScope {
   readonly site: string;
   readonly name: string;
@@ -44,4 +44,4 @@ export function scopeMismatch(scope: SealScope | undefined, here: SealScope): st
   return `was sealed for ${describe(scope)}, not for ${describe(here)}: seal the value again with simulium seal --site ${here.site} --name ${here.name}`;
 }
 
-const describe = (s: SealScope): string => (s.site === "cluster" ? `simulium.yaml's ${s.name}` : `site ${s.site}'s secret ${s.name}`);
+const describe = (s: SealScope): string => `site ${s.site}'s secret ${s.name}`;
