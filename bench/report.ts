@@ -70,7 +70,13 @@ export function renderTable(r: BenchResults): string {
   for (const c of r.converge) for (const p of [c.simulium.serve, c.stackDeploy.serve]) if (p?.error) out.push(`  ${c.sites} sites: ${p.via}: ${p.error}`);
   out.push("");
   out.push("4. Planning without an engine (load + render + diff, ~1% of sites changed)");
-  out.push(pad([["sites", "load", "render", "diff", "updates", "peak RSS", "peak heap"], ...r.planning.map((p) => [String(p.sites), `${p.loadMs.toFixed(0)} ms`, `${p.renderMs.toFixed(0)} ms`, `${p.diffMs.toFixed(0)} ms`, String(p.actions), `${p.peakRssMb.toFixed(0)} MB`, `${p.peakHeapUsedMb.toFixed(0)} MB`])]));
+  const ms = (n: number): string => `${n.toFixed(0)} ms`;
+  out.push(
+    pad([
+      ["sites", "load", "render", "diff", "render+diff", "again (warm)", "updates", "peak RSS", "peak heap"],
+      ...r.planning.map((p) => [String(p.sites), ms(p.loadMs), ms(p.renderMs), ms(p.diffMs), ms(p.renderMs + p.diffMs), ms(p.warmRenderMs + p.warmDiffMs), String(p.actions), `${p.peakRssMb.toFixed(0)} MB`, `${p.peakHeapUsedMb.toFixed(0)} MB`]),
+    ]),
+  );
   out.push("");
   out.push("5. Daemon (simulium run, child process) memory with N sites (web + MariaDB each), idle resyncs every few seconds");
   out.push(pad([["sites", "ready after", "idle resyncs", "RSS at rest", "RSS idle max", "peak RSS (VmHWM)"], ...r.converge.map((c) => rssRow(c.sites, c.simulium.rss))]));

@@ -9,6 +9,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
 
 ensure_packages docker.io:dockerd
+# The SFTP and SSH access tests log in with the real OpenSSH client.
+ensure_packages openssh-client:ssh
 
 if ! docker_answers; then
   if [ -n "${DOCKER_HOST:-}" ] && [ "${DOCKER_HOST#unix://}" = "$DOCKER_HOST" ]; then

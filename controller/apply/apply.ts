@@ -11,6 +11,7 @@ import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
 import type { Action, DeleteAction, Plan } from "../plan/types";
 import { evaluateService } from "./convergence";
+import { generateHostKey } from "./host-key";
 import { generateSecret } from "./secret-value";
 import { serviceSpecToApi } from "./service-spec";
 
@@ -119,6 +120,12 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
     if (failed) {
       failures.set(d.site, failed);
       opts.log.error({ site: d.site, commit: opts.commit, err: failed }, "postDeploy hook failed");
+      const recovered = await opts.hooks.recover?.(d.site);
+      if (recovered !== undefined) {
+        failures.set(d.site, `${failed}; ${recovered}`);
+        // Web runs its previous spec again: held like a rolled-back update, so the next reconcile does not redeploy it.
+        await recordRollback(docker, { site: d.site, name: d.spec.name, specHash: d.spec.labels[LABEL.specHash] ?? "", reason: failed }, opts);
+      }
     }
   }
 
@@ -186,7 +193,8 @@ async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyO
         await docker.createVolume({ Name: spec.name, Driver: spec.driver, DriverOpts: { ...spec.options }, Labels: labels });
         break;
       case "secret": {
-        const value = "generate" in spec.source ? generateSecret(spec.source.generate.length) : providedValue(spec.name, opts);
+        const value =
+          "generate" in spec.source ? generateSecret(spec.source.generate.length) : "sshHostKey" in spec.source ? generateHostKey() : providedValue(spec.name, opts);
         const created = (await docker.createSecret({ Name: spec.name, Labels: labels, Data: Buffer.from(value).toString("base64") })) as { id?: string; ID?: string };
         ids.secrets.set(spec.name, created.id ?? created.ID ?? "");
         break;

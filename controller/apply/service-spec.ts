@@ -1,5 +1,7 @@
 import type { ApiServiceSpec, ApiUpdateConfig } from "../engine/api-types";
 import type { ServiceSpec, UpdatePolicy } from "../desired/types";
+import { DEFAULT_SECRET_MODE } from "../desired/names";
+
 
 const NS_PER_SECOND = 1e9;
 
@@ -27,7 +29,7 @@ export function serviceSpecToApi(spec: ServiceSpec, labels: Readonly<Record<stri
           .map(([k, v]) => `${k}=${v}`),
         Mounts: s.mounts.map((m) => ({ Type: "volume", Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
         Secrets: s.secrets.map((r) => ({
-          File: { Name: r.target, UID: "0", GID: "0", Mode: 0o444 },
+          File: { Name: r.target, UID: "0", GID: "0", Mode: r.mode ?? DEFAULT_SECRET_MODE },
           SecretID: ids.secretId(r.secretName),
           SecretName: r.secretName,
         })),

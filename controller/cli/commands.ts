@@ -1,11 +1,16 @@
 import { Command } from "commander";
 import * as apply from "./apply";
+import * as backup from "./backup";
+import * as backups from "./backups";
 import * as compose from "./compose";
+import * as credentials from "./credentials";
 import * as cron from "./cron";
 import * as exec from "./exec";
 import * as history from "./history";
+import * as importSite from "./import";
 import * as newSite from "./new";
 import * as plan from "./plan";
+import * as restore from "./restore";
 import * as run from "./run";
 import * as seal from "./seal";
 import * as status from "./status";
@@ -15,7 +20,7 @@ import * as validate from "./validate";
  * Every command lives in its own file and exports `register(program)`; this list is the
  * one place that wires them in.
  */
-const modules: Array<{ register: (program: Command) => void }> = [plan, apply, status, validate, run, history, seal, exec, newSite, compose, cron];
+const modules: Array<{ register: (program: Command) => void }> = [plan, apply, status, validate, run, history, seal, exec, newSite, compose, cron, backup, backups, restore, credentials, importSite];
 
 export function registerCommands(program: Command): void {
   for (const m of modules) m.register(program);

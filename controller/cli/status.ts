@@ -1,5 +1,7 @@
 import { Command } from "commander";
+import { readBackupRecord, renderBackupRecord } from "../backup/record";
 import { connectDocker } from "../engine/docker";
+import { resolveStateDir } from "../routing/admin-secret";
 import { planRepo } from "../reconcile/pipeline";
 import { siteStatuses, SiteStatus } from "../reconcile/status";
 import { RepoOptions, withRepoOptions } from "./repo-options";
@@ -18,8 +20,12 @@ export function register(program: Command): void {
       const { cluster, live, plan } = await planRepo(connectDocker(), opts.repo, { instance: opts.instance, stateDir: opts.stateDir, sealingKeyFile: opts.sealingKeyFile });
       const statuses = siteStatuses(live, plan).filter((s) => !site || s.site === site);
       if (site && statuses.length === 0) throw new Error(`no site named "${site}" in the manifests or on the swarm`);
-      if (opts.json) process.stdout.write(JSON.stringify({ instance: cluster.instance, sites: statuses }, null, 2) + "\n");
-      else process.stdout.write(renderStatus(statuses));
+      // Backups: the last run and check as the CLI or the daemon recorded them in the state directory.
+      const stateDir = resolveStateDir(opts.stateDir);
+      const backupOf = (s: SiteStatus) => (cluster.backup ? { backup: readBackupRecord(stateDir, cluster.instance, s.site) } : {});
+      const withBackups = statuses.map((s) => ({ ...s, ...backupOf(s) }));
+      if (opts.json) process.stdout.write(JSON.stringify({ instance: cluster.instance, sites: withBackups }, null, 2) + "\n");
+      else process.stdout.write(renderStatus(statuses) + (site ? withBackups.map((s) => (s.backup ? renderBackupRecord(s.site, s.backup) : "")).join("") : ""));
       if (statuses.some((s) => s.state === "failed" || s.state === "invalid")) process.exitCode = 1;
     });
 }

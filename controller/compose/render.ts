@@ -37,16 +37,18 @@ export function renderCompose(input: ComposeInput): ComposeOutput {
   const { site } = input;
   const resources = renderSite(site, input.cluster);
   const service = (role: "web" | "db") => resources.find((r): r is ServiceSpec => r.kind === "service" && r.role === role);
-  const secretSpecs = resources.filter((r): r is SecretSpec => r.kind === "secret");
   const web = service("web");
   if (!web) throw new Error(`internal: site ${site.name} has no web service`);
   const db = service("db");
+  // Only what the two reproduced services mount (not phpMyAdmin's password or the SSH host key).
+  const used = new Set([web, ...(db ? [db] : [])].flatMap((s) => s.shape.secrets.map((r) => r.secretName)));
+  const secretSpecs = resources.filter((r): r is SecretSpec => r.kind === "secret" && used.has(r.name));
 
   const services: Record<string, unknown> = { web: composeService(web, { ports: [`127.0.0.1:${input.port}:${site.web.port}`], dependsOn: db ? ["db"] : [] }) };
   if (db) services.db = composeService(db, { aliases: [db.name] });
 
   const volumes = Object.fromEntries(resources.filter((r) => r.kind === "volume").map((v) => [logicalVolume(site.name, v.name), {}]));
-  const secrets = secretSpecs.map((s): DevSecret => ({ name: s.logicalName, source: "sealed" in s.source || "provided" in s.source ? { sealed: true } : s.source }));
+  const secrets = secretSpecs.map((s): DevSecret => ({ name: s.logicalName, source: "generate" in s.source ? s.source : { sealed: true } }));
   const doc = {
     version: "3.8",
     services,

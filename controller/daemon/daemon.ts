@@ -5,6 +5,7 @@ import { connectDocker, engineMessage } from "../engine/docker";
 import type { Logger } from "../log";
 import type { CronEntryStatus } from "../jobs/cron";
 import { startDaemonCron } from "../jobs/daemon-cron";
+import { SiteBackupStatus, startDaemonBackups } from "../backup/daemon-backup";
 import { formatError } from "../manifests/format";
 import { loadRepo } from "../manifests/load";
 import { readLive } from "../live/read";
@@ -64,7 +65,7 @@ export interface DaemonStatus {
   readonly sync: { readonly ok: boolean; readonly at: string | null; readonly error: string | null };
   readonly lastRun: { readonly reason: string; readonly commit: string; readonly ok: boolean; readonly at: string; readonly durationSeconds: number; readonly error: string | null } | null;
   readonly engineReachable: boolean | null;
-  readonly sites: readonly (SiteRecord & { readonly cron: readonly CronEntryStatus[] })[];
+  readonly sites: readonly (SiteRecord & { readonly cron: readonly CronEntryStatus[]; readonly backup: SiteBackupStatus | null })[];
 }
 
 export interface RunningDaemon {
@@ -146,6 +147,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let stopping = false;
   const pendingNotifications = new Set<Promise<void>>();
   const cron = startDaemonCron(docker, metrics.registry, log.child({ component: "cron" }));
+  const backups = startDaemonBackups(docker, metrics.registry, log.child({ component: "backup" }), options.stateDir);
 
   const send = (event: NotificationEvent): void => {
     if (!notifier) return;
@@ -216,6 +218,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       });
       instance = out.ctx.cluster.instance;
       cron.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired);
+      backups.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired, current.sha);
       // Backends follow the tasks: a replaced, rescheduled or scaled web task changes its IP,
       // and the next run (a no-op reconcile plus a routing sync) moves the VCL within seconds.
       routingWatch ??= watchRouting(docker, instance, () => void trigger.trigger("tasks"), {
@@ -279,7 +282,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     sync,
     lastRun,
     engineReachable: state.snapshot().engineReachable ?? null,
-    sites: [...records.values()].map((r) => ({ ...r, cron: cron.siteStatus(r.site) })),
+    sites: [...records.values()].map((r) => ({ ...r, cron: cron.siteStatus(r.site), backup: backups.siteStatus(r.site) })),
   });
 
   const server = await startDaemonServer({
@@ -321,6 +324,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       routingWatch?.stop();
       await trigger.stop();
       await cron.stop();
+      await backups.stop();
       await Promise.allSettled([...pendingNotifications]);
       await server.close();
       log.info("simulium daemon stopped");

@@ -18,6 +18,12 @@ export const LABEL = {
    */
   failedSpec: "simulium.failed-spec-hash",
   failedReason: "simulium.failed-reason",
+  /**
+   * Set on a web service while a restore or an import has it scaled to 0: `<what> until
+   * <ISO time>`. Until then no reconcile touches the service (it would scale the site back up
+   * under a half-loaded database); after it, the hold is stale and the manifest wins again.
+   */
+  maintenance: "simulium.maintenance",
   userPrefix: "simulium.label.",
   stackNamespace: "com.docker.stack.namespace",
 } as const;
@@ -27,4 +33,4 @@ export const JOB_ROLE = "job";
 
 /** Never a reason to update: the commit changes without the spec changing, and the spec
  * hash is derived from fields that are compared one by one. */
-export const VOLATILE_LABELS: ReadonlySet<string> = new Set([LABEL.commit, LABEL.specHash, LABEL.failedSpec, LABEL.failedReason]);
+export const VOLATILE_LABELS: ReadonlySet<string> = new Set([LABEL.commit, LABEL.specHash, LABEL.failedSpec, LABEL.failedReason, LABEL.maintenance]);

@@ -10,7 +10,7 @@ export const MAX_OBJECT_NAME = 63;
 export const names = {
   siteNetwork: (site: string) => `${site}_default`,
   edgeNetwork: (instance: string) => `${instance}_edge`,
-  service: (site: string, role: "web" | "db" | "sftp") => `${site}_${role}`,
+  service: (site: string, role: "web" | "db" | "sftp" | "phpmyadmin" | "ssh") => `${site}_${role}`,
   varnishService: (instance: string) => `${instance}_varnish`,
   volume: (site: string, volume: string) => `${site}_${volume}`,
   dbVolume: (site: string) => `${site}_db-data`,
@@ -23,3 +23,13 @@ export const DB_VOLUME = "db-data";
 export const DB_PASSWORD = "db-password";
 export const DB_ROOT_PASSWORD = "db-root-password";
 export const DB_DATA_PATH = "/var/lib/mysql";
+/**
+ * phpMyAdmin's basic-auth password, generated like db-password. Short enough that
+ * `<site>_pma-password-<hash>` fits Swarm's 64 characters for every valid site name.
+ */
+export const PMA_PASSWORD = "pma-password";
+
+export { SSH_HOST_KEY } from "../manifests/access";
+
+/** What Swarm gives a secret file unless told otherwise: readable by every user of the task. */
+export const DEFAULT_SECRET_MODE = 0o444;

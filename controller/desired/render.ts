@@ -1,8 +1,11 @@
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
-import { shortHash } from "./hash";
+import { renderBackupResources } from "../backup/resources";
+import { hashOfJson, shortHash } from "./hash";
+import { serviceJson } from "./service-json";
 import { LABEL } from "./labels";
 import { mailEnv } from "./mail-env";
-import { DB_DATA_PATH, DB_PASSWORD, DB_ROOT_PASSWORD, names, SECRET_HASH_LENGTH } from "./names";
+import { accessServices } from "./access-services";
+import { DB_DATA_PATH, DB_PASSWORD, DB_ROOT_PASSWORD, names, PMA_PASSWORD, SECRET_HASH_LENGTH, SSH_HOST_KEY } from "./names";
 import { routingLabels } from "./routing-labels";
 import type {
   DesiredState,
@@ -22,6 +25,8 @@ export interface RenderInput {
   readonly invalidSites?: readonly string[];
   /** Hash of the Varnish admin secret's value (routing/admin-secret.ts); needed when Varnish is configured. */
   readonly varnishSecret?: { readonly hash: string };
+  /** Hash of the generated restic password (backup/password.ts); needed when backups are on without a sealed password. */
+  readonly resticPassword?: { readonly hash: string };
 }
 
 const DB_PORT = "3306";
@@ -30,7 +35,7 @@ const DEFAULT_SECRET_LENGTH = 32;
 /** Sites + cluster settings → every Swarm object this instance should own. Pure. */
 export function renderDesired(input: RenderInput): DesiredState {
   const { cluster } = input;
-  const resources: ResourceSpec[] = [edgeNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret)];
+  const resources: ResourceSpec[] = [edgeNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret), ...renderBackupResources(cluster, input.resticPassword)];
   for (const site of input.sites) {
     if (!site.suspend) resources.push(...renderSite(site, cluster));
   }
@@ -52,9 +57,12 @@ export function renderSite(site: ResolvedSite, cluster: ResolvedCluster): Resour
     return found.name;
   };
   const out: ResourceSpec[] = [siteNetwork(site, cluster), ...secrets, ...siteVolumes(site, cluster)];
-  out.push(webService(site, cluster, secrets));
+  const web = webService(site, cluster, secrets);
+  out.push(web);
   if (site.database) out.push(dbService(site, cluster, secretName(DB_PASSWORD), secretName(DB_ROOT_PASSWORD)));
-  if (site.access?.sftp) out.push(sftpService(site, cluster, site.access.sftp));
+  if (site.access?.sftp) out.push(sftpService(site, cluster, site.access.sftp, secretName(SSH_HOST_KEY)));
+  const access = accessServices(site, cluster, { web, secretName, labels: (role) => baseLabels(cluster, site, role) });
+  out.push(...access.map(withServiceHash));
   return out;
 }
 
@@ -76,6 +84,11 @@ function dataLabels(cluster: ResolvedCluster, site: ResolvedSite, role: string):
 
 function withHash<T extends { labels: Labels }>(spec: T, hashOf: unknown): T {
   return { ...spec, labels: { ...spec.labels, [LABEL.specHash]: shortHash(hashOf) } };
+}
+
+/** withHash(spec, { shape, labels }), by the service writer (the same hash, a third of the time). */
+function withServiceHash(spec: ServiceSpec): ServiceSpec {
+  return { ...spec, labels: { ...spec.labels, [LABEL.specHash]: hashOfJson(serviceJson(spec.shape, spec.labels)) } };
 }
 
 function edgeNetwork(cluster: ResolvedCluster): NetworkSpec {
@@ -159,7 +172,10 @@ function siteSecrets(site: ResolvedSite, cluster: ResolvedCluster): SecretSpec[]
       if (!declared.has(name)) declared.set(name, { name, generate: { length: DEFAULT_SECRET_LENGTH, rotation: 0 } });
     }
   }
-  return [...declared.entries()].map(([logicalName, secret]) => {
+  if (site.access?.phpmyadmin && !declared.has(PMA_PASSWORD)) {
+    declared.set(PMA_PASSWORD, { name: PMA_PASSWORD, generate: { length: DEFAULT_SECRET_LENGTH, rotation: 0 } });
+  }
+  const rendered = [...declared.entries()].map(([logicalName, secret]): SecretSpec => {
     // The name hashes how the value is made, never the value: a new length or a bumped
     // rotation is a new secret (Swarm secrets are immutable); anything else keeps the old one.
     // A sealed value is made by whoever sealed it: its ciphertext (public, in git) is what
@@ -180,6 +196,21 @@ function siteSecrets(site: ResolvedSite, cluster: ResolvedCluster): SecretSpec[]
       },
     };
   });
+  if (site.access?.sftp || site.access?.ssh) rendered.push(hostKeySecret(site, cluster));
+  return rendered;
+}
+
+/** The site's SSH host key (SSH_HOST_KEY): one per site, shared by its SFTP and SSH servers. */
+function hostKeySecret(site: ResolvedSite, cluster: ResolvedCluster): SecretSpec {
+  const hash = shortHash({ sshHostKey: "ecdsa-p256" }, SECRET_HASH_LENGTH);
+  return {
+    kind: "secret",
+    site: site.name,
+    name: names.secret(site.name, SSH_HOST_KEY, hash),
+    logicalName: SSH_HOST_KEY,
+    source: { sshHostKey: true },
+    labels: { ...dataLabels(cluster, site, "secret"), [LABEL.secret]: SSH_HOST_KEY, [LABEL.specHash]: hash },
+  };
 }
 
 function taskLabels(cluster: ResolvedCluster, site: string, role: string): Labels {
@@ -207,9 +238,9 @@ function webService(site: ResolvedSite, cluster: ResolvedCluster, secrets: reado
     mounts: site.volumes
       .map((v) => ({ source: names.volume(site.name, v.name), target: v.mountPath, readOnly: v.readOnly }))
       .sort((a, b) => a.target.localeCompare(b.target)),
-    // The web tier never gets the database root password.
+    // The web tier never gets the database root password, nor phpMyAdmin's, nor the SSH host key.
     secrets: secrets
-      .filter((s) => s.logicalName !== DB_ROOT_PASSWORD)
+      .filter((s) => s.logicalName !== DB_ROOT_PASSWORD && s.logicalName !== PMA_PASSWORD && s.logicalName !== SSH_HOST_KEY)
       .map((s) => ({ secretName: s.name, target: s.logicalName }))
       .sort((a, b) => a.target.localeCompare(b.target)),
     networks: [names.siteNetwork(site.name), names.edgeNetwork(cluster.instance)].sort(),
@@ -233,7 +264,7 @@ function webService(site: ResolvedSite, cluster: ResolvedCluster, secrets: reado
     [LABEL.domains]: [...site.domains].join(","),
     ...routingLabels(site.routing),
   };
-  return withHash({ kind: "service", site: site.name, name: names.service(site.name, "web"), role: "web", shape, labels }, { shape, labels });
+  return withServiceHash({ kind: "service", site: site.name, name: names.service(site.name, "web"), role: "web", shape, labels });
 }
 
 /**
@@ -279,14 +310,14 @@ function dbService(site: ResolvedSite, cluster: ResolvedCluster, password: strin
     update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
   };
   const labels = baseLabels(cluster, site, "db");
-  return withHash({ kind: "service", site: site.name, name: names.service(site.name, "db"), role: "db", shape, labels }, { shape, labels });
+  return withServiceHash({ kind: "service", site: site.name, name: names.service(site.name, "db"), role: "db", shape, labels });
 }
 
 /** Where the SFTP image serves the volume: inside its chroot (harness/images/sftp). */
 const SFTP_ROOT = "/srv/sftp/files";
 const SSH_PORT = 22;
 
-function sftpService(site: ResolvedSite, cluster: ResolvedCluster, sftp: NonNullable<NonNullable<ResolvedSite["access"]>["sftp"]>): ServiceSpec {
+function sftpService(site: ResolvedSite, cluster: ResolvedCluster, sftp: NonNullable<NonNullable<ResolvedSite["access"]>["sftp"]>, hostKey: string): ServiceSpec {
   const shape: ServiceShape = {
     image: sftp.image,
     args: null,
@@ -294,7 +325,8 @@ function sftpService(site: ResolvedSite, cluster: ResolvedCluster, sftp: NonNull
     env: { SFTP_AUTHORIZED_KEYS: sftp.keys.join("\n") },
     replicas: 1,
     mounts: [{ source: names.volume(site.name, sftp.volume), target: SFTP_ROOT, readOnly: false }],
-    secrets: [],
+    // Root-only: the server reads it; the chrooted user never could anyway.
+    secrets: [{ secretName: hostKey, target: SSH_HOST_KEY, mode: 0o400 }],
     // The site's network only: no route to other sites or to Varnish.
     networks: [names.siteNetwork(site.name)],
     memoryBytes: null,
@@ -307,5 +339,5 @@ function sftpService(site: ResolvedSite, cluster: ResolvedCluster, sftp: NonNull
     update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
   };
   const labels = baseLabels(cluster, site, "sftp");
-  return withHash({ kind: "service", site: site.name, name: names.service(site.name, "sftp"), role: "sftp", shape, labels }, { shape, labels });
+  return withServiceHash({ kind: "service", site: site.name, name: names.service(site.name, "sftp"), role: "sftp", shape, labels });
 }

@@ -35,7 +35,8 @@ type Unwritten = Exclude<keyof ServiceShape, (typeof WRITTEN)[number]>;
 export const SERVICE_JSON_COMPLETE: [Unwritten] extends [never] ? true : Unwritten = true;
 
 const mount = (m: ServiceMount): string => `{"readOnly":${m.readOnly},"source":${str(m.source)},"target":${str(m.target)}}`;
-const secret = (s: ServiceSecretRef): string => `{"secretName":${str(s.secretName)},"target":${str(s.target)}}`;
+const secret = (s: ServiceSecretRef): string =>
+  `{${s.mode === undefined ? "" : `"mode":${num(s.mode)},`}"secretName":${str(s.secretName)},"target":${str(s.target)}}`;
 const port = (p: PublishedPort): string => `{"mode":${str(p.mode)},"protocol":${str(p.protocol)},"published":${num(p.published)},"target":${num(p.target)}}`;
 const update = (u: UpdatePolicy): string =>
   `{"delaySeconds":${num(u.delaySeconds)},"failureAction":${str(u.failureAction)},"monitorSeconds":${num(u.monitorSeconds)},"order":${str(u.order)},"parallelism":${num(u.parallelism)}}`;

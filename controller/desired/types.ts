@@ -53,7 +53,9 @@ export type SecretSource =
   | { readonly generate: { readonly length: number } }
   | { readonly provided: true }
   /** A `sealed:` value of the manifest, decrypted at plan time; apply asks for it like a provided one. */
-  | { readonly sealed: true };
+  | { readonly sealed: true }
+  /** An SSH host private key (ECDSA P-256, PEM) made at apply time, once: SFTP and SSH keep their identity across restarts. */
+  | { readonly sshHostKey: true };
 
 export interface ServiceMount {
   readonly source: string;
@@ -66,6 +68,8 @@ export interface ServiceSecretRef {
   readonly secretName: string;
   /** File name under /run/secrets. */
   readonly target: string;
+  /** File mode when not the default 0444: 0400 for a key only root (the server) may read. */
+  readonly mode?: number;
 }
 
 export interface PublishedPort {
@@ -107,7 +111,7 @@ export interface ServiceSpec {
   readonly kind: "service";
   readonly site: string | null;
   readonly name: string;
-  readonly role: "web" | "db" | "varnish" | "sftp";
+  readonly role: "web" | "db" | "varnish" | "sftp" | "phpmyadmin" | "ssh";
   readonly shape: ServiceShape;
   /** Service-level labels (may change without restarting tasks). */
   readonly labels: Labels;

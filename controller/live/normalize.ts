@@ -1,4 +1,5 @@
 import type { ApiServiceSpec } from "../engine/api-types";
+import { DEFAULT_SECRET_MODE } from "../desired/names";
 import type { PublishedPort, ServiceShape, UpdatePolicy } from "../desired/types";
 
 const NS_PER_SECOND = 1e9;
@@ -23,7 +24,7 @@ export function shapeFromApi(spec: ApiServiceSpec, networkNames: ReadonlyMap<str
       .map((m) => ({ source: m.Source ?? "", target: m.Target ?? "", readOnly: m.ReadOnly === true }))
       .sort((a, b) => a.target.localeCompare(b.target)),
     secrets: (container.Secrets ?? [])
-      .map((s) => ({ secretName: s.SecretName ?? "", target: s.File?.Name ?? "" }))
+      .map((s) => ({ secretName: s.SecretName ?? "", target: s.File?.Name ?? "", ...(s.File?.Mode !== undefined && s.File.Mode !== DEFAULT_SECRET_MODE ? { mode: s.File.Mode } : {}) }))
       .sort((a, b) => a.target.localeCompare(b.target)),
     networks: (task.Networks ?? []).map((n) => networkNames.get(n.Target ?? "") ?? n.Target ?? "").sort(),
     memoryBytes: limits.MemoryBytes ? limits.MemoryBytes : null,

@@ -10,6 +10,9 @@ export function clusterRules(cluster: Cluster): Issue[] {
     ...imageIssue(spec.defaults?.database?.image, ["spec", "defaults", "database", "image"]),
     ...imageIssue(spec.varnish?.image, ["spec", "varnish", "image"]),
     ...scheduleIssue(spec.defaults?.backup?.schedule, ["spec", "defaults", "backup", "schedule"]),
+    ...imageIssue(spec.backup?.image, ["spec", "backup", "image"]),
+    ...scheduleIssue(spec.backup?.check?.schedule, ["spec", "backup", "check", "schedule"]),
+    ...(spec.backup && spec.backup.image === undefined ? [{ path: ["spec", "backup", "image"], message: "backups need a tools image (restic, MariaDB client, rsync): set spec.backup.image" }] : []),
     ...timeZone(spec.timeZone),
   ];
 }

@@ -4,8 +4,9 @@ import { Issue, PathSegment, quote } from "./issue";
 export interface SiteClaims {
   readonly site: string;
   readonly file: string;
-  readonly domains: readonly { readonly name: string; readonly line: number; readonly column: number }[];
-  /** Host ports the site publishes (SFTP), with the field that sets each. */
+  /** Web domains and other host names routed to the site (phpMyAdmin's); `path` when not `spec.domains[i]`. */
+  readonly domains: readonly { readonly name: string; readonly line: number; readonly column: number; readonly path?: readonly PathSegment[] }[];
+  /** Host ports the site publishes (SFTP, SSH), with the field that sets each. */
   readonly ports?: readonly { readonly port: number; readonly path: readonly PathSegment[] }[];
 }
 
@@ -30,15 +31,18 @@ export function crossSiteIssues<T extends SiteClaims>(sites: readonly T[], reser
       const owner = owners.get(d.name);
       if (owner) {
         issues.push({
-          path: ["spec", "domains", i],
+          path: d.path ?? ["spec", "domains", i],
           message: `${quote(d.name)} is already served by site ${quote(owner.site)} (${owner.file}:${owner.line}:${owner.column})`,
         });
       }
     });
+    const own = new Set<number>();
     for (const p of s.ports ?? []) {
-      // A host-mode port is bound on every node that runs the task: two sites cannot share one.
+      // A host-mode port is bound on every node that runs the task: two services cannot share one.
       const owner = portOwners.get(p.port);
       if (owner) issues.push({ path: p.path, message: `port ${p.port} is already published by ${owner}` });
+      else if (own.has(p.port)) issues.push({ path: p.path, message: `port ${p.port} is already published by another service of this site` });
+      own.add(p.port);
     }
     if (issues.length > 0) {
       rejected.set(s, issues);

@@ -75,6 +75,10 @@ export const CLUSTER_DEFAULTS = {
     monitorSeconds: num(clusterSchema, ...specProps, "update", "properties", "monitorSeconds"),
     timeoutSeconds: num(clusterSchema, ...specProps, "update", "properties", "timeoutSeconds"),
   },
+  backup: {
+    repository: str(clusterSchema, ...specProps, "backup", "properties", "repository"),
+    checkSchedule: str(clusterSchema, ...specProps, "backup", "properties", "check", "properties", "schedule"),
+  },
   varnish: {
     port: num(clusterSchema, ...specProps, "varnish", "properties", "port"),
     replicas: num(clusterSchema, ...specProps, "varnish", "properties", "replicas"),

@@ -1,3 +1,4 @@
+import { accessClaims } from "./access-claims";
 import { clusterRules } from "./cluster-rules";
 import { crossSiteIssues, SiteClaims } from "./cross-site";
 import { Issue } from "./issue";
@@ -115,9 +116,8 @@ function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clus
     return { line: e.line, column: e.column, path: e.path, message: e.message };
   };
   const site = locateSealed(resolved.site, (path) => m.locate({ path, message: "" }));
-  const sftp = site.access?.sftp;
-  const ports = sftp ? [{ port: sftp.port, path: ["spec", "access", "sftp", "port"] }] : [];
-  return { ok: true, site, claims: { site: name, file: file.path, domains, ports, locate } };
+  const claims = accessClaims(site, (path) => m.locate({ path, message: "" }));
+  return { ok: true, site, claims: { site: name, file: file.path, domains: [...domains, ...claims.domains], ports: claims.ports, locate } };
 }
 
 function withBrokenClusterNote(issue: Issue): Issue {

@@ -25,6 +25,7 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
     ...(spec.registryAuth ? { registryAuth: { configFile: spec.registryAuth.configFile } } : {}),
     ...(spec.sealing ? { sealing: { publicKey: spec.sealing.publicKey } } : {}),
     ...(spec.notifications ? { notifications: resolveNotifications(spec.notifications) } : {}),
+    ...(spec.backup?.image !== undefined ? { backup: resolveBackupConfig(spec.backup, spec.backup.image) } : {}),
     update: {
       monitorSeconds: spec.update?.monitorSeconds ?? d.update.monitorSeconds,
       timeoutSeconds: spec.update?.timeoutSeconds ?? d.update.timeoutSeconds,
@@ -107,7 +108,17 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
       timeout: c.timeout ?? d.cron.timeout,
       allowOverlap: c.allowOverlap ?? d.cron.allowOverlap,
     })),
-    ...(backupSchedule !== undefined ? { backup: { schedule: backupSchedule, keep: s.backup?.keep ?? defaults.backup?.keep ?? d.backupKeep } } : {}),
+    ...(backupSchedule !== undefined
+      ? {
+          backup: {
+            schedule: backupSchedule,
+            keep: s.backup?.keep ?? defaults.backup?.keep ?? d.backupKeep,
+            ...(s.backup?.keepDaily !== undefined ? { keepDaily: s.backup.keepDaily } : {}),
+            ...(s.backup?.keepWeekly !== undefined ? { keepWeekly: s.backup.keepWeekly } : {}),
+            ...(s.backup?.keepMonthly !== undefined ? { keepMonthly: s.backup.keepMonthly } : {}),
+          },
+        }
+      : {}),
     placement: { constraints: [...(s.placement?.constraints ?? [])] },
     ...(routing !== undefined ? { routing } : {}),
     ...(mail !== undefined ? { mail: mail.mail } : {}),
@@ -177,6 +188,21 @@ function secrets(site: Site): ResolvedSite["secrets"] {
 function definedValues(record: Readonly<Record<string, string | undefined>> | undefined): Record<string, string> {
   // fromEntries defines own properties: a key named __proto__ stays a plain key.
   return Object.fromEntries(Object.entries(record ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+type BackupInput = NonNullable<NonNullable<Cluster["spec"]>["backup"]>;
+
+function resolveBackupConfig(b: BackupInput, image: string): NonNullable<ResolvedCluster["backup"]> {
+  const repository = b.repository ?? CLUSTER_DEFAULTS.backup.repository;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(b.env ?? {})) if (v !== undefined) env[k] = v.sealed;
+  return {
+    image,
+    repository: repository === "volume" ? { volume: true } : { url: repository.replace(/\/+$/, "") },
+    password: b.password ? { sealed: b.password.sealed } : { generated: true },
+    env,
+    checkSchedule: b.check?.schedule ?? CLUSTER_DEFAULTS.backup.checkSchedule,
+  };
 }
 
 type NotificationsInput = NonNullable<NonNullable<Cluster["spec"]>["notifications"]>;

@@ -129,7 +129,7 @@ export interface Site {
         timeout?: HookTimeout;
       }[];
       /**
-       * Reserved for backups (not available yet).
+       * When a postDeploy hook fails, restore the database of the backup a preDeploy `backup: true` made and roll the web service back to the previous image.
        */
       restoreOnFailure?: boolean;
     };
@@ -254,9 +254,21 @@ export interface Backup {
    */
   schedule: string;
   /**
-   * Number of most recent snapshots kept.
+   * Number of most recent backup runs kept (restic forget --keep-last).
    */
   keep?: number;
+  /**
+   * Also keep the last run of each of this many days (restic forget --keep-daily).
+   */
+  keepDaily?: number;
+  /**
+   * Also keep the last run of each of this many weeks (restic forget --keep-weekly).
+   */
+  keepWeekly?: number;
+  /**
+   * Also keep the last run of each of this many months (restic forget --keep-monthly).
+   */
+  keepMonthly?: number;
 }
 /**
  * Swarm placement. On a multi-node swarm with local volumes, pin the site to a node here.
@@ -360,6 +372,8 @@ export interface SealedValue {
  */
 export interface Access {
   sftp?: Sftp;
+  phpmyadmin?: Phpmyadmin;
+  ssh?: Ssh;
 }
 /**
  * An SFTP server (service <site>_sftp) into the site's files volume: key login as user 'site', no shell, no forwarding.
@@ -386,6 +400,53 @@ export interface Sftp {
    * An object name inside a site: lower-case letters, digits and '-', at most 30 characters.
    */
   volume?: string;
+  /**
+   * A Docker image reference: [registry/]repository[:tag][@digest].
+   */
+  image?: string;
+}
+/**
+ * phpMyAdmin for the site's database (service <site>_phpmyadmin), reached through Varnish on its own domain, behind HTTP basic auth whose password is the generated secret phpmyadmin-password (`simulium credentials SITE phpmyadmin` prints it); the client then signs in with the site's database user.
+ */
+export interface Phpmyadmin {
+  /**
+   * false: no phpMyAdmin (the settings are kept).
+   */
+  enabled?: boolean;
+  /**
+   * A lower-case DNS host name (no port, no trailing dot, no wildcard).
+   */
+  domain: string;
+  /**
+   * User name of the HTTP basic auth in front of phpMyAdmin.
+   */
+  user?: string;
+  /**
+   * A Docker image reference: [registry/]repository[:tag][@digest].
+   */
+  image?: string;
+}
+/**
+ * An SSH server (service <site>_ssh) for the site's developers: key login as user 'site' with a shell, the web service's volumes (same paths), environment and secrets (not the database root password), on the site's network.
+ */
+export interface Ssh {
+  /**
+   * false: no SSH server (the settings are kept).
+   */
+  enabled?: boolean;
+  /**
+   * Port published on every node (host mode). Unique across sites and different from Varnish's port.
+   */
+  port: number;
+  /**
+   * OpenSSH public keys allowed to log in, one line each as in authorized_keys (no options).
+   *
+   * @minItems 1
+   * @maxItems 50
+   *
+   * Items: `<type> <base64> [comment]`: ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa.
+   */
+  keys: string[];
   /**
    * A Docker image reference: [registry/]repository[:tag][@digest].
    */
@@ -478,6 +539,24 @@ export interface Cluster {
          */
         image?: string;
       };
+      /**
+       * Defaults of spec.access.phpmyadmin.
+       */
+      phpmyadmin?: {
+        /**
+         * The phpMyAdmin image for sites that name none.
+         */
+        image?: string;
+      };
+      /**
+       * Defaults of spec.access.ssh.
+       */
+      ssh?: {
+        /**
+         * The SSH server image for sites that name none.
+         */
+        image?: string;
+      };
     };
     /**
      * The shared Varnish that routes every domain to its site.
@@ -543,6 +622,47 @@ export interface Cluster {
        * An unchanged failure is sent again at most this often.
        */
       suppressSeconds?: number;
+    };
+    /**
+     * Backups with restic: where each site's repository lives, its password and the tools image the backup, restore and check jobs run in. Backups are enabled when an image is set.
+     */
+    backup?: {
+      /**
+       * The tools image (restic, MariaDB client, rsync) the backup, restore and check jobs run in. No default: without it no backup runs.
+       */
+      image?: string;
+      /**
+       * `volume`: the named volume <instance>_backups on the cluster, one restic repository per site under it. Otherwise a restic repository URL base (sftp:user@host:/path, s3:https://host/bucket, rest:https://host/path, ...); each site's repository is <base>/<site>.
+       */
+      repository?: string;
+      /**
+       * The restic repository password, sealed. Without it the controller generates one once and keeps it in its state directory. Losing it loses every backup.
+       */
+      password?: {
+        /**
+         * The value encrypted with `simulium seal` to spec.sealing.publicKey.
+         */
+        sealed: string;
+      };
+      /**
+       * Credentials restic reads from the environment for the repository (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, B2_ACCOUNT_KEY, ...), each sealed; the jobs get them as Swarm secrets.
+       */
+      env?: {
+        [k: string]:
+          | {
+              /**
+               * The value encrypted with `simulium seal` to spec.sealing.publicKey.
+               */
+              sealed: string;
+            }
+          | undefined;
+      };
+      check?: {
+        /**
+         * Cron expression of the periodic `restic check` of every site repository.
+         */
+        schedule?: string;
+      };
     };
   };
 }

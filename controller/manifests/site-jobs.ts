@@ -8,15 +8,15 @@ export interface ResolvedCivicrm {
   readonly bounces: boolean;
 }
 
-export interface ResolvedHook {
-  readonly command: readonly string[];
-  readonly timeout: number;
-}
+/** A command run in the new web image, or (preDeploy only) a backup of the site with restic. */
+export type ResolvedHook = { readonly command: readonly string[]; readonly timeout: number } | { readonly backup: true };
 
 /** `spec.hooks`: commands run as Swarm jobs in the new web image around a change of the web service. */
 export interface ResolvedHooks {
   readonly preDeploy: readonly ResolvedHook[];
   readonly postDeploy: readonly ResolvedHook[];
+  /** On a postDeploy failure: web back to its previous spec, the database back from the preDeploy backup. */
+  readonly restoreOnFailure?: true;
 }
 
 const HOOK_TIMEOUT = 900;
@@ -30,17 +30,22 @@ export function resolveCivicrm(spec: Site["spec"]): ResolvedCivicrm | undefined 
 /** Undefined when the site declares no hook: a site without hooks deploys as before. */
 export function resolveHooks(spec: Site["spec"]): ResolvedHooks | undefined {
   const h = spec.hooks;
-  const pre = (h?.preDeploy ?? []).flatMap((x) => ("command" in x ? [{ command: [...x.command], timeout: x.timeout ?? HOOK_TIMEOUT }] : []));
+  const pre = (h?.preDeploy ?? []).map((x): ResolvedHook => ("command" in x ? { command: [...x.command], timeout: x.timeout ?? HOOK_TIMEOUT } : { backup: true }));
   const post = (h?.postDeploy ?? []).map((x) => ({ command: [...x.command], timeout: x.timeout ?? HOOK_TIMEOUT }));
-  return pre.length + post.length === 0 ? undefined : { preDeploy: pre, postDeploy: post };
+  if (pre.length + post.length === 0) return undefined;
+  return { preDeploy: pre, postDeploy: post, ...(h?.restoreOnFailure ? { restoreOnFailure: true } : {}) };
 }
 
-/** The schema admits what the format will have; these are what the controller cannot do yet. */
+/** Rules of `spec.hooks` the schema cannot express. */
 export function hookIssues(spec: Site["spec"]): Issue[] {
   const issues: Issue[] = [];
-  (spec.hooks?.preDeploy ?? []).forEach((x, i) => {
-    if ("backup" in x) issues.push({ path: ["spec", "hooks", "preDeploy", i, "backup"], message: "a backup before deploy is not available yet (backups are not built): remove this hook" });
-  });
-  if (spec.hooks?.restoreOnFailure) issues.push({ path: ["spec", "hooks", "restoreOnFailure"], message: "restoring on failure is not available yet (backups are not built): remove it or set false" });
+  const backups = (spec.hooks?.preDeploy ?? []).filter((x) => "backup" in x).length;
+  if (backups > 1) issues.push({ path: ["spec", "hooks", "preDeploy"], message: "one `backup: true` hook is enough: remove the others" });
+  if (spec.hooks?.restoreOnFailure && backups === 0) {
+    issues.push({ path: ["spec", "hooks", "restoreOnFailure"], message: "restoreOnFailure restores the backup made before the deploy: add `- backup: true` to spec.hooks.preDeploy" });
+  }
+  if (spec.hooks?.restoreOnFailure && !spec.database) {
+    issues.push({ path: ["spec", "hooks", "restoreOnFailure"], message: "restoreOnFailure restores the database, and this site has none: remove it" });
+  }
   return issues;
 }

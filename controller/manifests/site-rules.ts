@@ -1,3 +1,4 @@
+import { SSH_HOST_KEY } from "./access";
 import { Issue, PathSegment, quote } from "./issue";
 import { parseImageRef } from "./image-ref";
 import { MAIL_SECRETS } from "./mail";
@@ -99,6 +100,12 @@ function secrets(site: Site): Issue[] {
       issues.push({
         path: ["spec", "secrets", i, "name"],
         message: `${quote(s.name)} is reserved for the database password, generated for sites with spec.database; this site has none: choose another name`,
+      });
+    }
+    if (s.name === SSH_HOST_KEY) {
+      issues.push({
+        path: ["spec", "secrets", i, "name"],
+        message: `${quote(s.name)} is reserved for the SSH host key simulium makes for the site's SFTP and SSH servers: choose another name`,
       });
     }
     if (mailSecrets.includes(s.name)) {

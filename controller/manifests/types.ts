@@ -56,7 +56,7 @@ export interface ResolvedSite {
     readonly timeout: number;
     readonly allowOverlap: boolean;
   }[];
-  readonly backup?: { readonly schedule: string; readonly keep: number };
+  readonly backup?: ResolvedSiteBackup;
   readonly placement: { readonly constraints: readonly string[] };
   /** `spec.routing` as written: only the fields the site sets (Varnish's defaults live in the VCL renderer). */
   readonly routing?: RoutingOverrides;
@@ -70,10 +70,35 @@ export interface ResolvedSite {
   readonly hooks?: ResolvedHooks;
 }
 
+/** `spec.backup`: when backups run and which runs restic's `forget` keeps. */
+export interface ResolvedSiteBackup {
+  readonly schedule: string;
+  readonly keep: number;
+  readonly keepDaily?: number;
+  readonly keepWeekly?: number;
+  readonly keepMonthly?: number;
+}
+
+/** simulium.yaml `spec.backup`, present when it names a tools image (backups are enabled). */
+export interface ResolvedBackupConfig {
+  readonly image: string;
+  /** The named volume `<instance>_backups`, or a restic URL base; each site's repository is `<base>/<site>`. */
+  readonly repository: { readonly volume: true } | { readonly url: string };
+  /** Generated once into the controller's state directory, or a sealed value (its ciphertext). */
+  readonly password: { readonly generated: true } | { readonly sealed: string };
+  /** Environment restic reads (object storage credentials): name → sealed ciphertext. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly checkSchedule: string;
+}
+
 /** Developer access services of a site. */
 export interface ResolvedAccess {
   /** SFTP into one of the site's volumes (`volume` is its name in `spec.volumes`). */
   readonly sftp?: { readonly image: string; readonly port: number; readonly keys: readonly string[]; readonly volume: string };
+  /** phpMyAdmin for the site's database, routed by Varnish on `domain`, behind basic auth as `user`. */
+  readonly phpmyadmin?: { readonly image: string; readonly domain: string; readonly user: string };
+  /** A developer shell with the web service's volumes, environment and secrets. */
+  readonly ssh?: { readonly image: string; readonly port: number; readonly keys: readonly string[] };
 }
 
 /** Outgoing SMTP relay and CiviCRM's return-path mailbox, without their passwords. */
@@ -128,6 +153,8 @@ export interface ResolvedCluster {
   };
   /** The age recipient `simulium seal` encrypts to; the private key never is in the repository. */
   readonly sealing?: { readonly publicKey: string };
+  /** Backups (spec.backup), when enabled. */
+  readonly backup?: ResolvedBackupConfig;
   readonly update: { readonly monitorSeconds: number; readonly timeoutSeconds: number };
   readonly varnish: {
     readonly image?: string;

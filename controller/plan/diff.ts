@@ -64,7 +64,7 @@ export function flattenShape(s: ServiceShape): Flat {
   for (const [k, v] of Object.entries(s.env)) f.set(`env.${k}`, v);
   f.set("replicas", String(s.replicas));
   for (const m of s.mounts) f.set(`mounts[${m.target}]`, `${m.source}${m.readOnly ? " (read-only)" : ""}`);
-  for (const r of s.secrets) f.set(`secrets[${r.target}]`, r.secretName);
+  for (const r of s.secrets) f.set(`secrets[${r.target}]`, r.mode === undefined ? r.secretName : `${r.secretName} (mode ${r.mode.toString(8)})`);
   for (const n of s.networks) f.set(`networks[${n}]`, "attached");
   if (s.memoryBytes !== null) f.set("resources.memory", String(s.memoryBytes));
   if (s.nanoCpus !== null) f.set("resources.cpus", String(s.nanoCpus / 1e9));

@@ -3,6 +3,7 @@ import type { DesiredState, Kind, ResourceSpec } from "../desired/types";
 import type { LiveObject, LiveService, LiveState } from "../live/types";
 import type { ManifestError } from "../manifests/types";
 import { diffService } from "./diff";
+import { activeHold } from "./maintenance";
 import { sameService } from "./same";
 import type { Action, Change, DeleteAction, Plan, RetainAction, SitePlan } from "./types";
 
@@ -14,7 +15,7 @@ const DELETE_ORDER: readonly Kind[] = ["service", "secret", "volume", "network"]
  * Order: networks, then secrets and volumes, then services; removals after, in reverse
  * (a secret or network in use cannot be removed before the services that use it).
  */
-export function makePlan(desired: DesiredState, live: LiveState, errors: readonly ManifestError[] = []): Plan {
+export function makePlan(desired: DesiredState, live: LiveState, errors: readonly ManifestError[] = [], now: number = Date.now()): Plan {
   // Indexed by kind, then name: names are unique per kind, and plain name keys avoid
   // building a composite string per object (measurable at 10,000 sites).
   const liveObjects = allLive(live);
@@ -36,6 +37,11 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
     claimed.add(found);
     if (spec.kind === "service" && found.kind === "service") {
       if (sameService(spec, found)) continue;
+      const hold = activeHold(found.labels, now);
+      if (hold) {
+        warnings.push({ site: spec.site, name: spec.name, message: `${hold.what} in progress until ${hold.until.toISOString()}: not reconciled until it ends` });
+        continue;
+      }
       const changes = diffService(spec, found);
       if (changes.length > 0) {
         const drift = found.labels[LABEL.specHash] === spec.labels[LABEL.specHash];
@@ -153,6 +159,7 @@ function createSummary(spec: ResourceSpec): Change[] {
       // The value is generated at apply time and never shown.
       if ("provided" in spec.source) return [{ field: "value", op: "+", after: "(from the controller's state directory)" }];
       if ("sealed" in spec.source) return [{ field: "value", op: "+", after: "(sealed in the manifest)" }];
+      if ("sshHostKey" in spec.source) return [{ field: "value", op: "+", after: "(generated SSH host key)" }];
       return [{ field: "value", op: "+", after: `(generated, ${spec.source.generate.length} characters)` }];
   }
 }

@@ -28,7 +28,7 @@ export function sameService(desired: Spec, live: Spec): boolean {
     sameList(a.networks, b.networks) &&
     sameList(a.constraints, b.constraints) &&
     sameItems(a.mounts, b.mounts, (x, y) => x.source === y.source && x.target === y.target && x.readOnly === y.readOnly) &&
-    sameItems(a.secrets, b.secrets, (x, y) => x.secretName === y.secretName && x.target === y.target) &&
+    sameItems(a.secrets, b.secrets, (x, y) => x.secretName === y.secretName && x.target === y.target && x.mode === y.mode) &&
     sameItems(a.ports, b.ports, (x, y) => x.target === y.target && x.published === y.published && x.protocol === y.protocol && x.mode === y.mode) &&
     sameRecord(a.env, b.env) &&
     sameRecord(a.taskLabels, b.taskLabels) &&

@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import { backupSecretValues, generatedPasswordFor } from "../backup/password";
 import { renderDesired } from "../desired/render";
 import type { DesiredState } from "../desired/types";
 import { readLive } from "../live/read";
@@ -46,7 +47,11 @@ export async function planRepo(
   const cluster = effectiveCluster(load, opts.instance);
   // Only the secret's hash enters the desired state; the value stays in the state directory.
   const varnishSecret = cluster.varnish.image ? ensureVarnishSecret(resolveStateDir(opts.stateDir), cluster.instance) : undefined;
-  const desired = renderDesired({ sites: load.sites, cluster, invalidSites: load.invalidSites, varnishSecret });
+  const stateDir = resolveStateDir(opts.stateDir);
+  const resticPassword = generatedPasswordFor(cluster, stateDir);
+  const desired = renderDesired({ sites: load.sites, cluster, invalidSites: load.invalidSites, varnishSecret, resticPassword });
   const live = await readLive(docker, cluster.instance);
-  return { load, cluster, desired, live, plan: makePlan(desired, live, load.errors), sealedValue: sealedLookup(desired, values) };
+  const sites = sealedLookup(desired, values);
+  const backup = await backupSecretValues(cluster, stateDir, keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile)));
+  return { load, cluster, desired, live, plan: makePlan(desired, live, load.errors), sealedValue: (name) => sites(name) ?? backup(name) };
 }

@@ -1,6 +1,8 @@
 import type Docker from "dockerode";
 import { applyPlan, ApplyResult, secretValues } from "../apply/apply";
 import { loadRegistryAuth } from "../engine/registry-auth";
+import { backupHooks } from "../backup/hook";
+import { loadAndSwapScript } from "../database/load-swap";
 import { deployHooks } from "../jobs/hooks";
 import type { Logger } from "../log";
 import { massDeletion } from "../plan/guard";
@@ -60,7 +62,13 @@ export async function reconcile(docker: Docker, repoDir: string, opts: Reconcile
     instance: ctx.cluster.instance,
     commit: opts.commit,
     auth,
-    hooks: deployHooks(docker, ctx.load.sites, auth, opts.log),
+    hooks: deployHooks(
+      docker,
+      ctx.load.sites,
+      auth,
+      opts.log,
+      backupHooks(docker, { cluster: ctx.cluster, sites: ctx.load.sites, desired: ctx.desired, stateDir, commit: opts.commit, auth, log: opts.log, loadSwapScript: loadAndSwapScript() }),
+    ),
     timeoutSeconds: opts.timeoutSeconds ?? ctx.cluster.update.timeoutSeconds,
     log: opts.log,
     pollMs: opts.pollMs,

@@ -5,7 +5,8 @@ import { routingFromLabels } from "../desired/routing-labels";
 import type { LiveState, LiveTask } from "../live/types";
 import { SITE_DEFAULTS } from "../manifests/defaults";
 import type { ResolvedCluster, ResolvedSite, RoutingOverrides } from "../manifests/types";
-import type { VclBackend, VclInput, VclRouting, VclSite, VclSnippets } from "../varnish/vcl-input";
+import type { VclBackend, VclInput, VclRouting, VclSite, VclSnippets, VclTool } from "../varnish/vcl-input";
+import { PHPMYADMIN_PORT } from "../desired/access-services";
 
 export interface RoutingSources {
   readonly cluster: ResolvedCluster;
@@ -28,11 +29,12 @@ export function vclInputFrom(src: RoutingSources): VclInput {
   const sites: VclSite[] = src.sites.map((s) => ({
     name: s.name,
     domains: [...s.domains],
-    backends: backendsOf(s.name, s.web.port, mode, edge, live),
+    backends: backendsOf(names.service(s.name, "web"), s.web.port, mode, edge, live),
     healthcheck: { ...s.web.healthcheck },
     ...(s.routing !== undefined ? { routing: vclRoutingOf(s.routing) } : {}),
   }));
-  const claimed = new Set(sites.flatMap((s) => s.domains));
+  // Valid manifests' hosts first, phpMyAdmin's included: an invalid site never takes one.
+  const claimed = new Set([...sites.flatMap((s) => s.domains), ...src.sites.flatMap((s) => (s.access?.phpmyadmin ? [s.access.phpmyadmin.domain] : []))]);
   const declared = new Set(sites.map((s) => s.name));
   for (const name of [...(src.invalidSites ?? [])].sort()) {
     if (declared.has(name)) continue;
@@ -46,12 +48,39 @@ export function vclInputFrom(src: RoutingSources): VclInput {
     sites.push({
       name,
       domains,
-      backends: backendsOf(name, SITE_DEFAULTS.web.port, mode, edge, live),
+      backends: backendsOf(names.service(name, "web"), SITE_DEFAULTS.web.port, mode, edge, live),
       healthcheck: { ...SITE_DEFAULTS.healthcheck },
       ...(routing !== undefined ? { routing: vclRoutingOf(routing) } : {}),
     });
   }
-  return { sites, mode, purgeAcl: edgeSubnets(cluster, live), snippets: snippetsOf(cluster) };
+  const tools = toolsOf(src, claimed);
+  return { sites, mode, purgeAcl: edgeSubnets(cluster, live), snippets: snippetsOf(cluster), ...(tools.length > 0 ? { tools } : {}) };
+}
+
+/**
+ * phpMyAdmin of each site, from the manifest, or, for an invalid manifest, from the domain
+ * its running service was applied with (unless another site claims that host already).
+ */
+function toolsOf(src: RoutingSources, claimed: Set<string>): VclTool[] {
+  const { cluster, live } = src;
+  const edge = names.edgeNetwork(cluster.instance);
+  const tool = (site: string, domain: string): VclTool => ({
+    site,
+    tool: "phpmyadmin",
+    domain,
+    backends: backendsOf(names.service(site, "phpmyadmin"), PHPMYADMIN_PORT, cluster.endpointMode, edge, live),
+  });
+  const tools = src.sites.flatMap((s) => (s.access?.phpmyadmin ? [tool(s.name, s.access.phpmyadmin.domain)] : []));
+  const declared = new Set(src.sites.map((s) => s.name));
+  for (const name of [...(src.invalidSites ?? [])].sort()) {
+    if (declared.has(name)) continue;
+    const service = live.services.find((s) => s.name === names.service(name, "phpmyadmin"));
+    const domain = service?.labels[LABEL.domains];
+    if (domain === undefined || domain === "" || claimed.has(domain)) continue;
+    claimed.add(domain);
+    tools.push(tool(name, domain));
+  }
+  return tools;
 }
 
 /** IPv4 subnets of the edge network: who may PURGE and BAN. */
@@ -67,8 +96,7 @@ export function runningTasksOf(service: string, live: LiveState): LiveTask[] {
   return live.tasks.filter((t) => t.serviceId === svc.id && t.state === "running" && t.desiredState === "running");
 }
 
-function backendsOf(site: string, port: number, mode: VclInput["mode"], edge: string, live: LiveState): VclBackend[] {
-  const service = names.service(site, "web");
+function backendsOf(service: string, port: number, mode: VclInput["mode"], edge: string, live: LiveState): VclBackend[] {
   const tasks = runningTasksOf(service, live);
   if (mode === "vip") return tasks.length > 0 ? [{ host: service, port }] : [];
   const hosts = new Set(tasks.map((t) => t.addresses[edge]).filter((a): a is string => a !== undefined && isIPv4(a)));

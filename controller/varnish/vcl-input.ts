@@ -17,6 +17,21 @@ export interface VclInput {
   readonly purgeAcl: readonly string[];
   /** Operator VCL appended inside the matching subroutine; see varnish-readme.md. */
   readonly snippets?: VclSnippets;
+  /** Sites' admin tools (phpMyAdmin), each on a host name of its own. */
+  readonly tools?: readonly VclTool[];
+}
+
+/**
+ * A site's admin tool on a host name of its own: every request passes (never cached, never
+ * served to someone else), and there is no health probe, since the tool answers only behind
+ * its own authentication.
+ */
+export interface VclTool {
+  /** The site it belongs to. */
+  readonly site: string;
+  readonly tool: "phpmyadmin";
+  readonly domain: string;
+  readonly backends: readonly VclBackend[];
 }
 
 export interface VclSnippets {
@@ -121,6 +136,16 @@ export function validateVclInput(input: VclInput): void {
       owner.set(d, site.name);
     });
   });
+  (input.tools ?? []).forEach((tool, i) => {
+    const at = `tools[${i}]`;
+    if (typeof tool.site !== "string" || !SITE_NAME.test(tool.site)) throw new VclInputError(`${at}.site`, `${quote(tool.site)} is not a site name`);
+    if (tool.tool !== "phpmyadmin") throw new VclInputError(`${at}.tool`, `${quote(tool.tool)} is not a known tool`);
+    validateDomain(tool.domain, `${at}.domain`);
+    validateBackends(tool.backends, input.mode, `${at}.backends`);
+    const owned = owner.get(tool.domain);
+    if (owned !== undefined) throw new VclInputError(`${at}.domain`, `${tool.domain} already belongs to ${owned}`);
+    owner.set(tool.domain, `the ${tool.tool} of site ${tool.site}`);
+  });
   const snippets = input.snippets ?? {};
   for (const key of ["recv", "backendResponse", "deliver"] as const) {
     const s = snippets[key];
@@ -130,27 +155,8 @@ export function validateVclInput(input: VclInput): void {
 
 function validateSite(site: VclSite, mode: VclInput["mode"]): void {
   const at = `sites[${site.name}]`;
-  site.domains.forEach((d, i) => {
-    if (typeof d !== "string" || d.length > 253 || !DOMAIN.test(d)) {
-      throw new VclInputError(`${at}.domains[${i}]`, `${quote(d)} is not a lower-case DNS name`);
-    }
-  });
-  if (mode === "vip" && site.backends.length > 1) {
-    throw new VclInputError(`${at}.backends`, "vip mode takes one backend per site (the service name)");
-  }
-  site.backends.forEach((b, i) => {
-    const f = `${at}.backends[${i}]`;
-    if (typeof b.host !== "string") throw new VclInputError(`${f}.host`, "must be a string");
-    if (mode === "dnsrr" && !isIPv4(b.host)) {
-      throw new VclInputError(`${f}.host`, `${quote(b.host)} is not an IPv4 address (dnsrr mode never names hosts)`);
-    }
-    if (mode === "vip" && !isIPv4(b.host) && !(b.host.length <= 253 && HOST_NAME.test(b.host))) {
-      throw new VclInputError(`${f}.host`, `${quote(b.host)} is neither an IPv4 address nor a DNS name`);
-    }
-    if (!Number.isInteger(b.port) || b.port < 1 || b.port > 65535) {
-      throw new VclInputError(`${f}.port`, `${String(b.port)} is not a TCP port`);
-    }
-  });
+  site.domains.forEach((d, i) => validateDomain(d, `${at}.domains[${i}]`));
+  validateBackends(site.backends, mode, `${at}.backends`);
   const hc = site.healthcheck;
   if (typeof hc.path !== "string" || !HEALTH_PATH.test(hc.path)) {
     throw new VclInputError(`${at}.healthcheck.path`, `${quote(hc.path)} is not a plain URL path`);
@@ -168,6 +174,27 @@ function validateSite(site: VclSite, mode: VclInput["mode"]): void {
   if (r.staticTtl !== undefined) checkSeconds(r.staticTtl, `${at}.routing.staticTtl`, 0);
   if (r.grace !== undefined) checkSeconds(r.grace, `${at}.routing.grace`, 0);
   if (r.firstByteTimeout !== undefined) checkSeconds(r.firstByteTimeout, `${at}.routing.firstByteTimeout`, 1);
+}
+
+function validateDomain(d: string, field: string): void {
+  if (typeof d !== "string" || d.length > 253 || !DOMAIN.test(d)) throw new VclInputError(field, `${quote(d)} is not a lower-case DNS name`);
+}
+
+function validateBackends(backends: readonly VclBackend[], mode: VclInput["mode"], at: string): void {
+  if (mode === "vip" && backends.length > 1) throw new VclInputError(at, "vip mode takes one backend per service (the service name)");
+  backends.forEach((b, i) => {
+    const f = `${at}[${i}]`;
+    if (typeof b.host !== "string") throw new VclInputError(`${f}.host`, "must be a string");
+    if (mode === "dnsrr" && !isIPv4(b.host)) {
+      throw new VclInputError(`${f}.host`, `${quote(b.host)} is not an IPv4 address (dnsrr mode never names hosts)`);
+    }
+    if (mode === "vip" && !isIPv4(b.host) && !(b.host.length <= 253 && HOST_NAME.test(b.host))) {
+      throw new VclInputError(`${f}.host`, `${quote(b.host)} is neither an IPv4 address nor a DNS name`);
+    }
+    if (!Number.isInteger(b.port) || b.port < 1 || b.port > 65535) {
+      throw new VclInputError(`${f}.port`, `${String(b.port)} is not a TCP port`);
+    }
+  });
 }
 
 function checkSeconds(v: number, field: string, min: number): void {

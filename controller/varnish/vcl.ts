@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { ROUTING_DEFAULTS, validateVclInput } from "./vcl-input";
-import type { VclBackend, VclInput, VclRouting, VclSite } from "./vcl-input";
+import type { VclBackend, VclInput, VclRouting, VclSite, VclTool } from "./vcl-input";
 import { errorPage } from "./vcl-pages";
 
-export type { VclBackend, VclHealthcheck, VclInput, VclRouting, VclSite, VclSnippets } from "./vcl-input";
+export type { VclBackend, VclHealthcheck, VclInput, VclRouting, VclSite, VclSnippets, VclTool } from "./vcl-input";
 export { VclInputError } from "./vcl-input";
 
 /**
@@ -16,12 +16,14 @@ export function renderVcl(input: VclInput): string {
   const sites = [...input.sites].sort((a, b) => cmp(a.name, b.name)).map(normalise);
   const acl = [...new Set(input.purgeAcl)].sort(cmp);
   const snippets = input.snippets ?? {};
+  const tools = [...(input.tools ?? [])].sort((a, b) => cmp(a.site, b.site) || cmp(a.domain, b.domain)).map(normaliseTool);
   return [
     header(),
     ...sites.flatMap(backendDecls),
+    ...tools.flatMap(toolBackendDecls),
     aclDecl(acl),
-    vclInit(sites),
-    vclRecv(sites, acl.length > 0, snippets.recv),
+    vclInit(sites, tools),
+    vclRecv(sites, tools, acl.length > 0, snippets.recv),
     VCL_HASH,
     vclBackendResponse(sites, snippets.backendResponse),
     vclDeliver(snippets.deliver),
@@ -106,6 +108,33 @@ function backendDecls(site: SiteView): string[] {
   return [probe, ...backends];
 }
 
+interface ToolView {
+  readonly domain: string;
+  /** The site's VCL-safe name; the tool's names are `pmad_<id>` and `pmab_<id>_<n>`, apart from the sites' `b_`, `d_` and `p_` names. */
+  readonly id: string;
+  readonly backends: readonly VclBackend[];
+}
+
+function normaliseTool(tool: VclTool): ToolView {
+  const unique = new Map(tool.backends.map((b) => [`${b.host}:${b.port}`, b]));
+  return { domain: tool.domain, id: tool.site.replace(/-/g, "_"), backends: [...unique.values()].sort(compareBackends) };
+}
+
+/** No probe: the tool answers 401 to anything without its password, which a probe would read as sick. */
+function toolBackendDecls(tool: ToolView): string[] {
+  return tool.backends.map(
+    (b, i) => `backend pmab_${tool.id}_${i} {
+  .host = "${b.host}";
+  .port = "${b.port}";
+  .host_header = "${tool.domain}";
+  .connect_timeout = ${CONNECT_TIMEOUT_SECONDS}s;
+  .first_byte_timeout = ${ROUTING_DEFAULTS.firstByteTimeout}s;
+  .between_bytes_timeout = 60s;
+}
+`,
+  );
+}
+
 function aclDecl(acl: readonly string[]): string {
   if (acl.length === 0) return "";
   const entries = acl.map((c) => {
@@ -115,17 +144,20 @@ function aclDecl(acl: readonly string[]): string {
   return `acl simulium_purge {\n${entries.join("\n")}\n}\n`;
 }
 
-function vclInit(sites: readonly SiteView[]): string {
+function vclInit(sites: readonly SiteView[], tools: readonly ToolView[]): string {
   const lines = sites
     .filter((s) => s.backends.length > 0)
     .flatMap((s) => [
       `  new d_${s.id} = directors.round_robin();`,
       ...s.backends.map((_, i) => `  d_${s.id}.add_backend(${backendId(s, i)});`),
     ]);
+  for (const t of tools.filter((t) => t.backends.length > 0)) {
+    lines.push(`  new pmad_${t.id} = directors.round_robin();`, ...t.backends.map((_, i) => `  pmad_${t.id}.add_backend(pmab_${t.id}_${i});`));
+  }
   return `sub vcl_init {\n${lines.join("\n")}${lines.length > 0 ? "\n" : ""}}\n`;
 }
 
-function vclRecv(sites: readonly SiteView[], hasAcl: boolean, snippet: string | undefined): string {
+function vclRecv(sites: readonly SiteView[], tools: readonly ToolView[], hasAcl: boolean, snippet: string | undefined): string {
   const purgeCond = hasAcl
     ? `(req.method == "PURGE" || req.method == "BAN") && client.ip !~ simulium_purge`
     : `req.method == "PURGE" || req.method == "BAN"`;
@@ -143,7 +175,7 @@ function vclRecv(sites: readonly SiteView[], hasAcl: boolean, snippet: string | 
     return (synth(405));
   }
 
-${routingChain(sites)}
+${routingChain(sites, tools)}
 
   if (req.method == "PURGE") {
     return (purge);
@@ -185,8 +217,8 @@ ${snippetBlock("recv", snippet)}${sitePassRules(sites)}  if (req.method != "GET"
 `;
 }
 
-function routingChain(sites: readonly SiteView[]): string {
-  const branches = sites
+function routingChain(sites: readonly SiteView[], tools: readonly ToolView[]): string {
+  const siteBranches = sites
     .filter((s) => s.domains.length > 0)
     .map((s) => {
       const cond = [...s.domains].sort(cmp).map((d) => `req.http.host == "${d}"`).join(" ||\n      ");
@@ -196,6 +228,15 @@ function routingChain(sites: readonly SiteView[]): string {
           : `    set req.http.X-Simulium-Site = "${s.name}";\n    set req.backend_hint = d_${s.id}.backend();`;
       return `(${cond}) {\n${body}\n  }`;
     });
+  // A tool passes at once: nothing of it is cached, and no snippet or cache rule below applies.
+  const toolBranches = tools.map((t) => {
+    const body =
+      t.backends.length === 0
+        ? `    # No running task: nothing to route to.\n    return (synth(503));`
+        : `    set req.backend_hint = pmad_${t.id}.backend();\n    return (pass);`;
+    return `(req.http.host == "${t.domain}") {\n${body}\n  }`;
+  });
+  const branches = [...siteBranches, ...toolBranches];
   const notFound = `    return (synth(404));`;
   if (branches.length === 0) return `  # No site is configured.\n${notFound}`;
   return `  if ${branches.join(" elsif ")} else {\n${notFound}\n  }`;

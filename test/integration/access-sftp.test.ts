@@ -79,3 +79,32 @@ test("an upload with a listed key lands in the files volume and the site serves 
   expect(shell.output).not.toContain(`SHELL-${instance}`);
   expect(shell.output).toContain("This service allows sftp connections only.");
 });
+
+test("the server keeps its host key across a restart: clients never see a changed identity", async () => {
+  const hostKey = async (): Promise<string> =>
+    waitFor(
+      async () => {
+        const r = await client("ssh-keyscan", ["-p", String(port), "-t", "ecdsa", "127.0.0.1"]);
+        const line = r.output.split("\n").find((l) => l.includes("ecdsa-sha2-nistp256"));
+        return line?.split(" ").slice(1).join(" ");
+      },
+      "the SFTP server's host key",
+      60_000,
+      1000,
+    );
+  const before = await hostKey();
+  const service = docker.getService(`${site}_sftp`);
+  const info = (await service.inspect()) as { Version: { Index: number }; Spec: { TaskTemplate: { ForceUpdate?: number } } };
+  // A forced update replaces the task: a new container, the same Swarm secret.
+  await service.update({ ...info.Spec, version: info.Version.Index, TaskTemplate: { ...info.Spec.TaskTemplate, ForceUpdate: (info.Spec.TaskTemplate.ForceUpdate ?? 0) + 1 } });
+  await waitFor(
+    async () => {
+      const tasks = (await docker.listTasks({ filters: { service: [`${site}_sftp`], "desired-state": ["running"] } })) as { Status?: { State?: string }; Spec?: { ForceUpdate?: number } }[];
+      return tasks.length === 1 && tasks[0]?.Status?.State === "running" && tasks[0]?.Spec?.ForceUpdate === (info.Spec.TaskTemplate.ForceUpdate ?? 0) + 1 ? true : undefined;
+    },
+    "the restarted SFTP task",
+    60_000,
+    1000,
+  );
+  expect(await hostKey()).toBe(before);
+});

@@ -12,7 +12,8 @@ describe("render: spec.access.sftp", () => {
     expect(sftp.shape.image).toBe("simulium/sftp:1");
     expect(sftp.shape.mounts).toEqual([{ source: "acme_private", target: "/srv/sftp/files", readOnly: false }]);
     expect(sftp.shape.networks).toEqual(["acme_default"]);
-    expect(sftp.shape.secrets).toEqual([]);
+    // Only its host key, root-only (render-host-key.test.ts).
+    expect(sftp.shape.secrets.map((s) => [s.target, s.mode])).toEqual([["ssh-host-key", 0o400]]);
   });
 
   it("publishes its port in host mode and stops the old task before starting a new one", () => {

@@ -51,3 +51,12 @@ describe("hookFailure", () => {
     expect(hookFailure("postDeploy", hook, { error: "job did not finish within 60 s" })).toBe('postDeploy "drush updb" did not run to an end: job did not finish within 60 s');
   });
 });
+
+describe("a backup as a preDeploy hook", () => {
+  const withBackup = loadSite("acme", `${siteYaml()}  hooks:\n    preDeploy:\n      - backup: true\n      - command: [drush, updb, -y]\n`).sites[0];
+
+  it("shows in the plan in its place", () => {
+    if (!withBackup) throw new Error("fixture does not load");
+    expect(renderPlannedHooks(plannedHooks(plan([update()]), [withBackup]))).toBe("  acme: will run preDeploy: simulium backup\n  acme: will run preDeploy: drush updb -y\n");
+  });
+});

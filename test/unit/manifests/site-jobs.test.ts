@@ -11,10 +11,21 @@ describe("spec.hooks", () => {
     expect(loadSite("acme", siteYaml()).sites[0]?.hooks).toBeUndefined();
   });
 
-  it("rejects a backup before deploy: backups are not available yet", () => {
-    const r = loadSite("acme", `${siteYaml()}  hooks:\n    preDeploy:\n      - backup: true\n`);
-    expect(r.sites).toEqual([]);
-    expect(r.errors.map((e) => [e.path, e.message])).toEqual([["spec.hooks.preDeploy[0].backup", expect.stringContaining("not available yet")]]);
+  it("keeps a backup before deploy in its place among the preDeploy hooks", () => {
+    const r = loadSite("acme", `${siteYaml()}  hooks:\n    preDeploy:\n      - backup: true\n      - command: [drush, updb, -y]\n`);
+    expect(r.errors).toEqual([]);
+    expect(r.sites[0]?.hooks?.preDeploy).toEqual([{ backup: true }, { command: ["drush", "updb", "-y"], timeout: 900 }]);
+  });
+
+  it("restores on failure only what a preDeploy backup saved, and only a database", () => {
+    const db = "  database: {image: mariadb:10.11}\n";
+    const withBackup = loadSite("acme", `${siteYaml()}${db}  hooks:\n    preDeploy:\n      - backup: true\n    restoreOnFailure: true\n`);
+    expect(withBackup.errors).toEqual([]);
+    expect(withBackup.sites[0]?.hooks?.restoreOnFailure).toBe(true);
+    const without = loadSite("acme", `${siteYaml()}${db}  hooks:\n    postDeploy:\n      - command: [drush, cr]\n    restoreOnFailure: true\n`);
+    expect(without.errors.map((e) => [e.path, e.message])).toEqual([["spec.hooks.restoreOnFailure", expect.stringContaining("add `- backup: true`")]]);
+    const noDatabase = loadSite("acme", `${siteYaml()}  hooks:\n    preDeploy:\n      - backup: true\n    restoreOnFailure: true\n`);
+    expect(noDatabase.errors.map((e) => [e.path, e.message])).toEqual([["spec.hooks.restoreOnFailure", expect.stringContaining("has none")]]);
   });
 
   it("rejects a shell string as a command", () => {

@@ -1,0 +1,75 @@
+import type Docker from "dockerode";
+import { LABEL } from "../desired/labels";
+import type { ApiService, ApiTask } from "../engine/api-types";
+import { maintenanceLabel } from "../plan/maintenance";
+
+/**
+ * A restore or an import takes a site's web service down while it replaces the database and
+ * files under it. The service is scaled to 0 and labelled with a maintenance hold, so no
+ * reconcile (a push, the daemon's resync) scales it back up in the middle
+ * (controller/plan/maintenance.ts); leaving puts the replicas back and drops the label.
+ */
+
+export class MaintenanceError extends Error {}
+
+const RUNNING = new Set(["new", "pending", "assigned", "accepted", "preparing", "ready", "starting", "running"]);
+
+export interface Maintenance {
+  /** The replica count to put back. */
+  readonly replicas: number;
+  /** Scales back and ends the hold. */
+  leave(): Promise<void>;
+}
+
+/**
+ * Holds `service` for `what` for at most `seconds` (then a reconcile takes over again, so a
+ * crashed CLI cannot keep a site down), scales it to 0 and waits until none of its tasks runs:
+ * nothing may write the files or the database while they are replaced.
+ */
+export async function enterMaintenance(
+  docker: Docker,
+  service: string,
+  what: string,
+  seconds: number,
+  opts: { readonly pollMs?: number; readonly stopTimeoutSeconds?: number } = {},
+): Promise<Maintenance> {
+  const current = await inspect(docker, service);
+  const replicas = current.Spec?.Mode?.Replicated?.Replicas;
+  if (replicas === undefined) throw new MaintenanceError(`service ${service} is not a replicated service`);
+  const until = new Date(Date.now() + seconds * 1000);
+  await update(docker, current, 0, { ...current.Spec?.Labels, [LABEL.maintenance]: maintenanceLabel(what, until) });
+  const held: Maintenance = {
+    replicas,
+    async leave() {
+      const now = await inspect(docker, service);
+      const { [LABEL.maintenance]: _hold, ...labels } = now.Spec?.Labels ?? {};
+      await update(docker, now, replicas, labels);
+    },
+  };
+  try {
+    await waitStopped(docker, current.ID ?? service, service, opts);
+  } catch (err) {
+    await held.leave().catch(() => undefined);
+    throw err;
+  }
+  return held;
+}
+
+async function waitStopped(docker: Docker, id: string, service: string, opts: { readonly pollMs?: number; readonly stopTimeoutSeconds?: number }): Promise<void> {
+  const deadline = Date.now() + (opts.stopTimeoutSeconds ?? 120) * 1000;
+  for (;;) {
+    const tasks = (await docker.listTasks({ filters: { service: [id] } })) as ApiTask[];
+    if (!tasks.some((t) => RUNNING.has(t.Status?.State ?? ""))) return;
+    if (Date.now() > deadline) throw new MaintenanceError(`service ${service} still has running tasks after scaling to 0`);
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+  }
+}
+
+async function inspect(docker: Docker, service: string): Promise<ApiService> {
+  return (await docker.getService(service).inspect()) as ApiService;
+}
+
+async function update(docker: Docker, current: ApiService, replicas: number, labels: Record<string, string>): Promise<void> {
+  if (!current.Spec?.Mode?.Replicated) throw new MaintenanceError(`service ${current.Spec?.Name ?? current.ID} is not a replicated service`);
+  await docker.getService(current.ID ?? "").update({ ...current.Spec, Labels: labels, Mode: { Replicated: { Replicas: replicas } }, version: current.Version?.Index ?? 0 });
+}

@@ -1,0 +1,69 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { generateSecret } from "../apply/secret-value";
+import type { ResolvedCluster } from "../manifests/types";
+import { hashOfValue } from "../routing/admin-secret";
+import { UnsealError } from "../sealing/age";
+import type { Decrypt } from "../sealing/unseal-sites";
+import { ENV_LOGICAL_PREFIX, PASSWORD_LOGICAL } from "./names";
+import { backupSecrets, GeneratedPasswordRef } from "./resources";
+
+const PASSWORD_LENGTH = 43;
+
+/**
+ * The generated restic password lives in the controller's state directory, like the Varnish
+ * admin secret: Swarm secrets cannot be read back, and losing this value loses every backup,
+ * so it is written once and never replaced by the controller.
+ */
+export function resticPasswordPath(stateDir: string, instance: string): string {
+  return path.join(stateDir, instance, PASSWORD_LOGICAL);
+}
+
+/** Creates the password file (CSPRNG, mode 0600) unless it exists; returns the hash of its value. */
+export function ensureResticPassword(stateDir: string, instance: string): GeneratedPasswordRef {
+  const file = resticPasswordPath(stateDir, instance);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(file, generateSecret(PASSWORD_LENGTH), { flag: "wx", mode: 0o600 });
+    chmodSync(file, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  return { hash: hashOfValue(readFileSync(file)) };
+}
+
+/** The generated password's hash when the cluster uses one (backups enabled, password not sealed). */
+export function generatedPasswordFor(cluster: ResolvedCluster, stateDir: string): GeneratedPasswordRef | undefined {
+  return cluster.backup && "generated" in cluster.backup.password ? ensureResticPassword(stateDir, cluster.instance) : undefined;
+}
+
+/**
+ * Values of the backup secrets by Swarm secret name, for apply: the generated password read
+ * from the state directory, sealed ones decrypted. Held in a closure so no plain object with
+ * the values exists for a log line to print. A sealed value that does not decrypt is left out:
+ * apply then fails on that one secret, with its name, rather than every site's reconcile.
+ */
+export async function backupSecretValues(cluster: ResolvedCluster, stateDir: string, decrypt: Decrypt): Promise<(secretName: string) => Buffer | undefined> {
+  const config = cluster.backup;
+  if (!config) return () => undefined;
+  const generated = generatedPasswordFor(cluster, stateDir);
+  const byName = new Map<string, Buffer>();
+  for (const s of backupSecrets(cluster.instance, config, generated)) {
+    if (s.logicalName === PASSWORD_LOGICAL) {
+      if ("generated" in config.password) byName.set(s.name, readFileSync(resticPasswordPath(stateDir, cluster.instance)));
+      else await decryptInto(byName, s.name, config.password.sealed, decrypt);
+    } else {
+      const ciphertext = config.env[s.logicalName.slice(ENV_LOGICAL_PREFIX.length)];
+      if (ciphertext !== undefined) await decryptInto(byName, s.name, ciphertext, decrypt);
+    }
+  }
+  return (secretName) => byName.get(secretName);
+}
+
+async function decryptInto(into: Map<string, Buffer>, name: string, ciphertext: string, decrypt: Decrypt): Promise<void> {
+  try {
+    into.set(name, await decrypt(ciphertext));
+  } catch (err) {
+    if (!(err instanceof UnsealError)) throw err;
+  }
+}

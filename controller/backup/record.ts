@@ -1,0 +1,59 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+/** The last backup and check of a site, kept in the controller's state directory so the CLI, the daemon and a restarted daemon see the same. */
+export interface BackupRecord {
+  readonly lastBackup?: {
+    readonly at: string;
+    readonly ok: boolean;
+    readonly run: string;
+    readonly durationSeconds: number;
+    readonly exitCode: number | null;
+    /** Never a secret: restic and mariadb-dump messages, with the job's last lines on failure. */
+    readonly message: string;
+    readonly snapshots: readonly string[];
+  };
+  readonly lastSuccessAt?: string;
+  readonly lastCheck?: { readonly at: string; readonly ok: boolean; readonly message: string };
+}
+
+export function recordPath(stateDir: string, instance: string, site: string): string {
+  return path.join(stateDir, instance, "backups", `${site}.json`);
+}
+
+export function readBackupRecord(stateDir: string, instance: string, site: string): BackupRecord {
+  try {
+    return JSON.parse(readFileSync(recordPath(stateDir, instance, site), "utf8")) as BackupRecord;
+  } catch {
+    return {};
+  }
+}
+
+/** Merges the update into the site's record; written to a temporary file and renamed, so a reader never sees half of it. */
+export function updateBackupRecord(stateDir: string, instance: string, site: string, update: Partial<BackupRecord>): BackupRecord {
+  const file = recordPath(stateDir, instance, site);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const next = { ...readBackupRecord(stateDir, instance, site), ...update };
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(next, null, 2) + "\n", { mode: 0o600 });
+  renameSync(tmp, file);
+  return next;
+}
+
+/** The record after a backup run. Pure. */
+export function backupUpdate(previous: BackupRecord, r: { startedAt: string; ok: boolean; run: string; durationSeconds: number; exitCode: number | null; message: string; snapshots: readonly string[] }): Partial<BackupRecord> {
+  return {
+    lastBackup: { at: r.startedAt, ok: r.ok, run: r.run, durationSeconds: r.durationSeconds, exitCode: r.exitCode, message: r.message, snapshots: r.snapshots },
+    ...(r.ok ? { lastSuccessAt: r.startedAt } : previous.lastSuccessAt !== undefined ? { lastSuccessAt: previous.lastSuccessAt } : {}),
+  };
+}
+
+/** One line for `simulium status SITE`. Pure. */
+export function renderBackupRecord(site: string, r: BackupRecord): string {
+  const backup = r.lastBackup
+    ? `last backup ${r.lastBackup.at} ${r.lastBackup.ok ? "ok" : "FAILED"} (run ${r.lastBackup.run})${r.lastBackup.ok ? "" : `: ${r.lastBackup.message.split("\n")[0]}`}`
+    : "no backup recorded";
+  const success = r.lastBackup && !r.lastBackup.ok ? `; last success ${r.lastSuccessAt ?? "never"}` : "";
+  const check = r.lastCheck ? `; last check ${r.lastCheck.at} ${r.lastCheck.ok ? "ok" : `FAILED: ${r.lastCheck.message.split("\n")[0]}`}` : "";
+  return `${site}: ${backup}${success}${check}\n`;
+}

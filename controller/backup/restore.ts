@@ -1,0 +1,79 @@
+import type Docker from "dockerode";
+import { names } from "../desired/names";
+import type { Logger } from "../log";
+import { failureMessage } from "./outcome";
+import { BackupTarget, DEFAULT_TIMEOUT, JobOptions, listRuns, runResticJob } from "./run";
+import { enterMaintenance } from "../apply/maintenance";
+import { restoreScript, verifyScript } from "./scripts";
+import { BackupRun, findRun } from "./snapshots";
+
+/** Past the restore job's own timeout, the maintenance hold ends anyway. */
+const HOLD_MARGIN_SECONDS = 300;
+
+/** Nothing was changed: no such backup, or it failed restic's verification. */
+export class RestoreRefusedError extends Error {}
+
+/** The restore started changing the site and did not finish; the message says what state is left. */
+export class RestoreFailedError extends Error {}
+
+export interface RestoreOptions extends JobOptions {
+  /** `latest`, a run id, or a snapshot id. */
+  readonly from: string;
+  /** controller/database/load-swap.ts: loads a dump into a staging schema and swaps it in. */
+  readonly loadSwapScript: string;
+  readonly log?: Logger;
+  /** Only the database snapshot (restoreOnFailure: the files of a deploy are in the image). */
+  readonly databaseOnly?: boolean;
+}
+
+export interface RestoreResult {
+  readonly run: BackupRun;
+  readonly output: string;
+}
+
+/**
+ * Puts a backup run back. The run is verified first (restic check, and a restore of its
+ * snapshots into scratch space, which authenticates every blob); a run that fails is refused
+ * before the site is touched. Then web is scaled to 0, the dump loaded (staging schema,
+ * swapped in when complete) and the volumes copied back with rsync --delete, and web is
+ * scaled back to its replicas, also when the restore fails.
+ */
+export async function restoreSite(docker: Docker, target: BackupTarget, opts: RestoreOptions): Promise<RestoreResult> {
+  const site = target.site.name;
+  const runs = await listRuns(docker, target, { ...opts, sizes: false });
+  const run = findRun(runs, opts.from);
+  if (!run) {
+    const what = opts.from === "latest" ? "no backup" : `no backup run or snapshot ${JSON.stringify(opts.from)} (or more than one matches)`;
+    throw new RestoreRefusedError(`site ${site} has ${what}: see simulium backups ${site}`);
+  }
+  const volumes = opts.databaseOnly === true || target.site.volumes.length === 0 ? undefined : run.snapshots.find((s) => s.kind === "volumes");
+  const dump = target.site.database ? run.snapshots.find((s) => s.kind === "database") : undefined;
+  const chosen = [dump, volumes].filter((s): s is NonNullable<typeof s> => s !== undefined);
+  if (target.site.database && !dump) throw new RestoreRefusedError(`backup run ${run.run} of ${site} has no database snapshot: it cannot restore the database`);
+
+  const verified = await runResticJob(docker, target, "verify", verifyScript(), chosen.map((s) => s.id), opts);
+  if (verified.exitCode !== 0) {
+    throw new RestoreRefusedError(`backup run ${run.run} of ${site} is refused, the site was not changed: ${failureMessage("verify", verified.exitCode, verified.output)}`);
+  }
+  opts.log?.info({ site, run: run.run, snapshots: chosen.map((s) => s.shortId) }, "backup verified; restoring");
+
+  const web = names.service(site, "web");
+  // Held for the job's timeout and a margin: past that, reconciles may scale the site back.
+  const maintenance = await enterMaintenance(docker, web, "restore", (opts.timeoutSeconds ?? DEFAULT_TIMEOUT) + HOLD_MARGIN_SECONDS, { pollMs: opts.pollMs });
+  let output = "";
+  try {
+    const env = {
+      RESTORE_DB_SNAPSHOT: dump?.id ?? "",
+      RESTORE_VOLUMES_SNAPSHOT: volumes?.id ?? "",
+      LOAD_SWAP_SCRIPT: opts.loadSwapScript,
+    };
+    const r = await runResticJob(docker, target, "restore", restoreScript(), [], { ...opts, env, volumesWritable: true });
+    output = r.output;
+    if (r.exitCode !== 0) throw new RestoreFailedError(`restoring backup run ${run.run} of ${site} failed: ${failureMessage("restore", r.exitCode, r.output)}`);
+  } finally {
+    // Always: a failed restore must not leave the site down on top of it.
+    await maintenance.leave();
+    opts.log?.info({ site, replicas: maintenance.replicas }, "web scaled back after the restore");
+  }
+  return { run, output };
+}

@@ -1,0 +1,178 @@
+import { LOAD_SWAP_EXIT } from "../database/load-swap";
+
+/**
+ * The POSIX sh scripts the backup jobs run in the tools image, as `["sh", "-c", script, name,
+ * ...args]`. Every value reaches them as an environment variable or a positional argument,
+ * always expanded in double quotes: nothing from a manifest is ever part of the script text.
+ * Pure; the exit codes are the contract with backup/outcome.ts.
+ */
+
+/** Exit codes of the scripts, beyond restic's and the shell's own. */
+export const EXIT = {
+  /** The repository could not be opened (wrong password, unreachable) or created. */
+  repository: 20,
+  databaseDump: 21,
+  volumes: 22,
+  /** The backup is made, but `forget --prune` failed: older snapshots are still there. */
+  retention: 23,
+  /** restic could not verify a snapshot (restore with --verify, or check): nothing was changed. */
+  verify: 24,
+  /** The dump did not load (load-swap exit 3): the live database is untouched. */
+  loadFailed: 25,
+  /** The swap failed (load-swap exit 4): its message says what state the database is in. */
+  swapFailed: 26,
+  rsync: 27,
+} as const;
+
+/** Printed before machine-readable output, so log noise around it cannot be mistaken for it. */
+export const MARK = "@@simulium";
+
+/**
+ * Exports the sealed environment (RESTIC_ENV_NAMES, e.g. object storage keys) from the
+ * secret files, then opens the site's repository, creating it when there is none yet. A
+ * repository that exists but does not open (wrong password) is never initialised over.
+ */
+const PRELUDE = `set -u
+for n in \${RESTIC_ENV_NAMES:-}; do
+  export "$n=$(cat "/run/secrets/restic-env-$n")"
+done
+open_repository() {
+  if restic cat config >/dev/null 2>/tmp/restic-open.err; then return 0; fi
+  if [ "\${1:-}" = init ] && grep -q "Is there a repository at the following location" /tmp/restic-open.err; then
+    echo "creating the restic repository of $SIMULIUM_SITE"
+    restic init >/dev/null || exit ${EXIT.repository}
+    return 0
+  fi
+  cat /tmp/restic-open.err >&2
+  echo "the restic repository of $SIMULIUM_SITE cannot be opened" >&2
+  exit ${EXIT.repository}
+}
+`;
+
+/**
+ * One backup run: the database dump streamed into its own snapshot (restic 0.14 cannot put
+ * a stdin stream and files in one), the volumes in a second, both tagged BACKUP_TAGS (a
+ * comma list with the run's tag RUN_TAG), then `forget --prune` with the keep flags given as
+ * arguments. A run whose dump or volumes fail leaves no snapshot behind: a half run must never
+ * be what a restore of "latest" picks.
+ */
+export function backupScript(): string {
+  return resticScript(`open_repository init
+discard_run() {
+  echo "$1; removing the snapshots of this run" >&2
+  restic forget --tag "$RUN_TAG" >&2 || true
+  exit "$2"
+}
+if [ -n "\${DB_HOST:-}" ]; then
+  rm -f /tmp/dump.status
+  # sh has no pipefail: the dump's own exit status is kept in a file.
+  { MYSQL_PWD="$(cat "$DB_ROOT_PASSWORD_FILE")" mariadb-dump --single-transaction --quick --routines --triggers --events \\
+      -h "$DB_HOST" -u root "$DB_NAME" || echo "$?" >/tmp/dump.status; } \\
+    | restic backup --host "$SIMULIUM_SITE" --tag "$BACKUP_TAGS" --stdin --stdin-filename database.sql \\
+    || discard_run "storing the database dump failed" ${EXIT.databaseDump}
+  if [ -e /tmp/dump.status ]; then discard_run "the database dump failed (mariadb-dump exit $(cat /tmp/dump.status))" ${EXIT.databaseDump}; fi
+fi
+if [ -n "\${SITE_VOLUMES:-}" ]; then
+  restic backup --host "$SIMULIUM_SITE" --tag "$BACKUP_TAGS" /data || discard_run "backing up the volumes failed" ${EXIT.volumes}
+fi
+echo "${MARK} snapshots"
+restic snapshots --json --tag "$RUN_TAG"
+echo
+restic forget --host "$SIMULIUM_SITE" --tag "site:$SIMULIUM_SITE" --prune "$@" || exit ${EXIT.retention}
+`);
+}
+
+/**
+ * Every snapshot of the site as JSON; with the argument `sizes`, then the restore size of each
+ * (restic 0.14 keeps no size in a snapshot). A size that cannot be read (a damaged tree) is
+ * left out rather than failing the list: the list is how an operator finds what is left.
+ */
+export function listScript(): string {
+  return resticScript(`open_repository
+echo "${MARK} snapshots"
+restic snapshots --json --tag "site:$SIMULIUM_SITE" >/tmp/snapshots.json || exit 1
+cat /tmp/snapshots.json
+echo
+[ "\${1:-}" = sizes ] || exit 0
+# One snapshot per line, then its 64-hex id (the only key spelled exactly "id").
+for id in $(tr '{' '\\n' </tmp/snapshots.json | sed -n 's/.*"id":"\\([0-9a-f]\\{64\\}\\)".*/\\1/p'); do
+  echo "${MARK} stats $id"
+  restic stats --json --mode restore-size "$id" || echo "size of $id unknown" >&2
+  echo
+done
+`);
+}
+
+/**
+ * Proves the snapshots given as arguments restore: `restic check` of the repository's
+ * structure, then a restore of each into scratch space with --verify. restic authenticates
+ * every blob it reads, so a corrupted pack fails here, before anything of the site changes.
+ */
+export function verifyScript(): string {
+  return resticScript(`open_repository
+restic check || exit ${EXIT.verify}
+for id in "$@"; do
+  restic restore "$id" --target "/tmp/verify/$id" --verify || exit ${EXIT.verify}
+  rm -rf "/tmp/verify/$id"
+done
+echo "${MARK} verified"
+`);
+}
+
+/**
+ * Puts a run back: restores its snapshots (RESTORE_DB_SNAPSHOT, RESTORE_VOLUMES_SNAPSHOT;
+ * either may be empty) into scratch space first, verified, and only then loads the dump with
+ * the load-and-swap script (LOAD_SWAP_SCRIPT: staging schema, swapped in when complete) and
+ * copies each volume back with rsync --delete, so files added since the backup go too.
+ */
+export function restoreScript(): string {
+  return resticScript(`open_repository
+if [ -n "\${RESTORE_DB_SNAPSHOT:-}" ]; then
+  restic restore "$RESTORE_DB_SNAPSHOT" --target /tmp/restore/db --verify || exit ${EXIT.verify}
+fi
+if [ -n "\${RESTORE_VOLUMES_SNAPSHOT:-}" ]; then
+  restic restore "$RESTORE_VOLUMES_SNAPSHOT" --target /tmp/restore/files --verify || exit ${EXIT.verify}
+fi
+if [ -n "\${RESTORE_DB_SNAPSHOT:-}" ]; then
+  sh -c "$LOAD_SWAP_SCRIPT" load-swap /tmp/restore/db/database.sql
+  rc=$?
+  if [ "$rc" -eq ${LOAD_SWAP_EXIT.loadFailed} ] || [ "$rc" -eq ${LOAD_SWAP_EXIT.usage} ]; then exit ${EXIT.loadFailed}; fi
+  if [ "$rc" -ne 0 ]; then exit ${EXIT.swapFailed}; fi
+  echo "database restored"
+fi
+if [ -n "\${RESTORE_VOLUMES_SNAPSHOT:-}" ]; then
+  for v in \${SITE_VOLUMES:-}; do
+    if [ -d "/tmp/restore/files/data/$v" ]; then
+      rsync -a --delete "/tmp/restore/files/data/$v/" "/data/$v/" || exit ${EXIT.rsync}
+      echo "volume $v restored"
+    else
+      echo "volume $v is not in this backup: left as it is" >&2
+    fi
+  done
+fi
+`);
+}
+
+/** The periodic integrity check; arguments are extra flags (e.g. --read-data-subset=5%). */
+export function checkScript(): string {
+  return resticScript(`open_repository
+restic check "$@"
+`);
+}
+
+/**
+ * A script body run after the prelude: the sealed environment exported and `open_repository`
+ * defined. Every job script is one; exported for jobs beyond these (and for tests).
+ */
+export function resticScript(body: string): string {
+  return `${PRELUDE}${body}`;
+}
+
+/** `forget` keep flags for a site's retention: keep-last always, the calendar rules when set. Pure. */
+export function keepFlags(keep: { readonly keep: number; readonly keepDaily?: number; readonly keepWeekly?: number; readonly keepMonthly?: number }): string[] {
+  const flags = ["--keep-last", String(keep.keep)];
+  if (keep.keepDaily !== undefined) flags.push("--keep-daily", String(keep.keepDaily));
+  if (keep.keepWeekly !== undefined) flags.push("--keep-weekly", String(keep.keepWeekly));
+  if (keep.keepMonthly !== undefined) flags.push("--keep-monthly", String(keep.keepMonthly));
+  return flags;
+}

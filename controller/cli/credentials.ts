@@ -1,0 +1,63 @@
+import { Command, InvalidArgumentError } from "commander";
+import { renderSite } from "../desired/render";
+import { names } from "../desired/names";
+import { connectDocker } from "../engine/docker";
+import { loadRegistryAuth } from "../engine/registry-auth";
+import { CREDENTIAL_KINDS, credentialsJobSpec, formatCredentials, READ_PASSWORD } from "../jobs/credentials-job";
+import { runJob } from "../jobs/run-job";
+import { loadRepo } from "../manifests/load";
+import { effectiveCluster } from "../reconcile/pipeline";
+
+interface CredentialsOptions {
+  repo: string;
+  instance?: string;
+  json?: boolean;
+  timeout: string;
+}
+
+/**
+ * `simulium credentials SITE phpmyadmin`: prints the user and the generated password an
+ * operator hands to the site's client. The value is read from the Swarm secret by a one-off
+ * job (the controller never keeps generated values) and shown here only, on this explicit
+ * request; it is never logged.
+ */
+export function register(program: Command): void {
+  program
+    .command("credentials")
+    .description("print the user and password of a site's access service (phpmyadmin), read from its Swarm secret")
+    .argument("<site>", "the site")
+    .argument("<service>", `which access service: ${CREDENTIAL_KINDS.join(", ")}`)
+    .option("--repo <dir>", "manifests repository (a working tree)", ".")
+    .option("--instance <name>", "controller instance (overrides simulium.yaml)")
+    .option("--json", "print {service, user, password} as JSON")
+    .option("--timeout <seconds>", "give up (and remove the job) after this long", "120")
+    .action(async (siteName: string, kind: string, opts: CredentialsOptions) => {
+      if (!(CREDENTIAL_KINDS as readonly string[]).includes(kind)) {
+        throw new InvalidArgumentError(`unknown service "${kind}" (known: ${CREDENTIAL_KINDS.join(", ")})`);
+      }
+      const timeout = Number(opts.timeout);
+      if (!Number.isInteger(timeout) || timeout < 1) throw new InvalidArgumentError("--timeout must be whole seconds");
+      const load = await loadRepo(opts.repo);
+      const cluster = effectiveCluster(load, opts.instance);
+      const site = load.sites.find((s) => s.name === siteName);
+      if (!site) {
+        const why = load.invalidSites.includes(siteName) ? "is invalid (simulium validate shows why)" : `has no manifest in ${opts.repo}/sites`;
+        throw new Error(`site ${siteName} ${why}`);
+      }
+      const job = credentialsJobSpec(site.name, renderSite(site, cluster));
+      if (!job) throw new Error(`site ${siteName} has no phpMyAdmin: enable spec.access.phpmyadmin in ${site.file}`);
+      const auth = await loadRegistryAuth(cluster.registryAuth?.configFile);
+      const result = await runJob(connectDocker(), {
+        web: job.spec,
+        command: [...READ_PASSWORD],
+        kind: "credentials",
+        timeoutSeconds: timeout,
+        auth: auth(job.spec.shape.image),
+      });
+      const service = names.service(site.name, "phpmyadmin");
+      // The job's output is the secret itself: on failure only the exit code is told.
+      if (result.exitCode !== 0) throw new Error(`reading the secret of ${service} failed (exit ${result.exitCode}); is the site applied?`);
+      const password = result.output.replace(/\r?\n$/, "");
+      process.stdout.write(opts.json ? `${JSON.stringify({ service, user: job.user, password })}\n` : formatCredentials(service, job.user, password));
+    });
+}

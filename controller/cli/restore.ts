@@ -1,0 +1,37 @@
+import { Command } from "commander";
+import { restoreSite } from "../backup/restore";
+import { loadBackupTarget } from "../backup/target";
+import { loadAndSwapScript } from "../database/load-swap";
+import { connectDocker } from "../engine/docker";
+import { loggerFor } from "./context";
+import { RepoOptions, withRepoOptions } from "./repo-options";
+
+interface RestoreCliOptions extends RepoOptions {
+  from: string;
+  timeout?: string;
+}
+
+/**
+ * `simulium restore SITE --from SNAPSHOT|latest`: verifies the backup first and refuses one
+ * that fails without touching the site; then web down, database and volumes back, web up.
+ */
+export function register(program: Command): void {
+  withRepoOptions(program.command("restore"))
+    .description("restore a site's database and volumes from a backup run (verified first; web is scaled to 0 meanwhile)")
+    .argument("<site>", "the site")
+    .requiredOption("--from <snapshot>", "latest, a run id, or a snapshot id from simulium backups")
+    .option("--timeout <seconds>", "stop each job after this long", "3600")
+    .action(async (siteName: string, opts: RestoreCliOptions, cmd: Command) => {
+      const log = loggerFor(cmd);
+      const target = await loadBackupTarget(opts, siteName);
+      const result = await restoreSite(connectDocker(), target, {
+        from: opts.from,
+        loadSwapScript: loadAndSwapScript(),
+        timeoutSeconds: Number(opts.timeout),
+        log,
+        onOutput: (text) => process.stderr.write(text),
+      });
+      log.info({ site: siteName, run: result.run.run }, "audit: site restored from backup");
+      process.stdout.write(`${siteName} restored from backup run ${result.run.run} (${result.run.snapshots.map((s) => `${s.kind}=${s.shortId}`).join(" ")})\n`);
+    });
+}

@@ -1,0 +1,187 @@
+import { Command } from "commander";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { resticPasswordPath } from "../../controller/backup/password";
+import { RestoreRefusedError, restoreSite } from "../../controller/backup/restore";
+import { backupSite, BackupResult, checkRepository, listRuns } from "../../controller/backup/run";
+import { loadBackupTarget } from "../../controller/backup/target";
+import { backupsVolumeName } from "../../controller/backup/names";
+import { registerCommands } from "../../controller/cli/commands";
+import { loadAndSwapScript } from "../../controller/database/load-swap";
+import { LABEL } from "../../controller/desired/labels";
+import type { ApiService } from "../../controller/engine/api-types";
+import { connectDocker } from "../../controller/engine/docker";
+import { clusterYaml, siteYaml } from "../support/manifests";
+import { quietLog, reconcileRepo } from "../support/reconcile";
+import { createRepo, TestRepo } from "../support/repo";
+import { execInService, removeInstance, testInstance, waitFor } from "../support/swarm";
+
+/**
+ * Backups on the real engine with restic in the tools image: a round trip of rows and files,
+ * retention, no secret in tags or output, and a damaged repository refused before the site is
+ * touched (last: it breaks the repository).
+ */
+const docker = connectDocker();
+const instance = testInstance("bak");
+const site = `${instance}-b`;
+const stateDir = mkdtempSync(path.join(os.tmpdir(), "simulium-backup-"));
+let repo: TestRepo;
+
+const SQL = (q: string) => `mariadb -h "$DB_HOST" -u"$DB_USER" -p"$(cat "$DB_PASSWORD_FILE")" "$DB_NAME" -N -e ${JSON.stringify(q)}`;
+const FILES = "/var/www/html/files";
+
+async function inWeb(script: string): Promise<string> {
+  const r = await execInService(docker, `${site}_web`, ["sh", "-c", script]);
+  if (r.exitCode !== 0) throw new Error(`${script} exited ${r.exitCode}: ${r.output}`);
+  return r.output;
+}
+
+/** The rows and the files (names, sizes, contents' checksums) as one comparable text. */
+const snapshotOfSite = () => inWeb(`${SQL("SELECT id, body FROM notes ORDER BY id")}; cd ${FILES} && find . -type f | sort | xargs md5sum`);
+
+const target = () => loadBackupTarget({ repo: repo.dir, stateDir }, site);
+const backup = async (): Promise<BackupResult> => backupSite(docker, await target(), { commit: "c0ffee1234" });
+
+beforeAll(async () => {
+  repo = await createRepo({
+    "simulium.yaml": clusterYaml(instance, `  backup: {image: "simulium/backup:local"}\n`),
+    [`sites/${site}.yaml`]: siteYaml(site, { database: true }) + `  backup: {schedule: "0 3 * * *", keep: 2}\n`,
+  });
+  const out = await reconcileRepo(docker, repo.dir, await repo.commit("v1"), { stateDir });
+  expect(out.result.ok).toBe(true);
+  await waitFor(async () => {
+    const r = await execInService(docker, `${site}_web`, ["sh", "-c", SQL("CREATE TABLE IF NOT EXISTS notes (id INT PRIMARY KEY, body TEXT)")]).catch(() => undefined);
+    return r?.exitCode === 0 ? true : undefined;
+  }, "the database", 180_000, 2000);
+});
+
+afterAll(async () => {
+  await removeInstance(docker, instance);
+  repo?.cleanup();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+test("the backups volume and the restic password secret are the instance's, and a reconcile keeps them", async () => {
+  const volume = await docker.getVolume(backupsVolumeName(instance)).inspect();
+  expect(volume.Labels?.[LABEL.instance]).toBe(instance);
+  const secrets = await docker.listSecrets({ filters: { label: [`${LABEL.instance}=${instance}`, `${LABEL.secret}=restic-password`] } });
+  expect(secrets.map((s) => s.Spec?.Name)).toEqual([expect.stringMatching(new RegExp(`^${instance}_restic-password-[0-9a-f]{10}$`))]);
+  const again = await reconcileRepo(docker, repo.dir, await repo.commit("no change"), { stateDir });
+  expect(again.mutations).toBe(0);
+});
+
+test("round trip: rows and files backed up, deleted, restored identical; web comes back", async () => {
+  await inWeb(`${SQL("INSERT INTO notes VALUES (1, 'first'), (2, 'second with ''quotes''')")} && mkdir -p ${FILES}/sub && echo hello > ${FILES}/a.txt && head -c 100000 /dev/urandom > ${FILES}/sub/blob.bin`);
+  const before = await snapshotOfSite();
+  expect(before).toContain("second with 'quotes'");
+
+  const made = await backup();
+  expect(made).toMatchObject({ ok: true, exitCode: 0 });
+  expect(made.snapshots).toHaveLength(2);
+
+  await inWeb(`${SQL("DELETE FROM notes WHERE id = 1")} && rm ${FILES}/a.txt && echo intruder > ${FILES}/new.txt`);
+  expect(await snapshotOfSite()).not.toBe(before);
+
+  const restored = await restoreSite(docker, await target(), { from: "latest", loadSwapScript: loadAndSwapScript(), log: quietLog });
+  expect(restored.run.run).toBe(made.run);
+  const web = (await docker.getService(`${site}_web`).inspect()) as ApiService;
+  expect(web.Spec?.Mode?.Replicated?.Replicas).toBe(1);
+  const after = await waitFor(() => snapshotOfSite().catch(() => undefined), "the restored site to serve", 120_000, 2000);
+  expect(after).toBe(before);
+});
+
+test("retention keeps the newest runs: keep 2, three backups, the oldest is gone", async () => {
+  const runs: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await backup();
+    expect(r.ok).toBe(true);
+    runs.push(r.run);
+  }
+  const listed = await listRuns(docker, await target());
+  expect(listed.map((r) => r.run)).toEqual([runs[2], runs[1]]);
+  for (const r of listed) {
+    expect(r.commit).toBe("c0ffee1234");
+    expect(r.snapshots.map((s) => s.kind)).toEqual(["database", "volumes"]);
+    expect(r.sizeBytes).toBeGreaterThan(100000);
+  }
+});
+
+test("no secret in snapshot tags or job output", async () => {
+  const resticPassword = readFileSync(resticPasswordPath(stateDir, instance), "utf8").trim();
+  const dbPassword = (await inWeb("cat /run/secrets/db-password")).trim();
+  const rootPassword = (await execInService(docker, `${site}_db`, ["cat", "/run/secrets/db-root-password"])).output.trim();
+  expect(resticPassword.length).toBeGreaterThan(20);
+  expect(dbPassword.length).toBeGreaterThan(20);
+  let output = "";
+  const r = await backupSite(docker, await target(), { onOutput: (t) => (output += t) });
+  expect(r.ok).toBe(true);
+  const listed = await listRuns(docker, await target());
+  const visible = [output, r.message, JSON.stringify(r), JSON.stringify(listed)].join("\n");
+  for (const secret of [resticPassword, dbPassword, rootPassword]) expect(visible).not.toContain(secret);
+});
+
+test("a periodic check passes on a sound repository", async () => {
+  expect(await checkRepository(docker, await target())).toMatchObject({ ok: true });
+});
+
+test("the CLI: backup prints its run and snapshots, restore of an unknown backup is refused without touching the site", async () => {
+  let out = "";
+  const spy = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  const err = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
+  const exitCode = process.exitCode;
+  try {
+    const program = new Command().exitOverride();
+    registerCommands(program);
+    await program.parseAsync(["node", "simulium", "backup", site, "--repo", repo.dir, "--state-dir", stateDir]);
+    expect(process.exitCode ?? 0).toBe(0);
+    expect(out).toMatch(/^backup \S+: [0-9a-f]{8}, [0-9a-f]{8}\n$/);
+    const restore = new Command().exitOverride();
+    registerCommands(restore);
+    await expect(restore.parseAsync(["node", "simulium", "restore", site, "--from", "deadbeef", "--repo", repo.dir, "--state-dir", stateDir])).rejects.toThrow(
+      `site ${site} has no backup run or snapshot "deadbeef" (or more than one matches): see simulium backups ${site}`,
+    );
+  } finally {
+    spy.mockRestore();
+    err.mockRestore();
+    process.exitCode = exitCode;
+  }
+});
+
+test("a corrupted pack is detected: the restore is refused and the site is left as it is", async () => {
+  await inWeb(`${SQL("INSERT INTO notes VALUES (3, 'after the backup')")} && echo kept > ${FILES}/kept.txt`);
+  const before = await snapshotOfSite();
+  const webBefore = (await docker.getService(`${site}_web`).inspect()) as ApiService;
+  await corruptPacks();
+
+  const check = await checkRepository(docker, await target(), { args: ["--read-data"] });
+  expect(check.ok).toBe(false);
+  const refused = restoreSite(docker, await target(), { from: "latest", loadSwapScript: loadAndSwapScript(), log: quietLog });
+  await expect(refused).rejects.toThrow(RestoreRefusedError);
+  await expect(refused).rejects.toThrow(/refused, the site was not changed/);
+
+  const webAfter = (await docker.getService(`${site}_web`).inspect()) as ApiService;
+  expect(webAfter.Version?.Index).toBe(webBefore.Version?.Index);
+  expect(await snapshotOfSite()).toBe(before);
+});
+
+/** Flips bytes inside every pack file of the site's repository, in the backups volume. */
+async function corruptPacks(): Promise<void> {
+  const container = await docker.createContainer({
+    Image: "simulium/busybox:local",
+    Cmd: ["sh", "-c", `set -e; n=0; for f in $(find /restic/${site}/data -type f); do printf 'XXXXXXXX' | dd of="$f" bs=1 seek=64 conv=notrunc 2>/dev/null; n=$((n+1)); done; echo "$n packs"`],
+    Labels: { [LABEL.instance]: instance },
+    HostConfig: { Binds: [`${backupsVolumeName(instance)}:/restic`] },
+  });
+  try {
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    const logs = (await container.logs({ stdout: true, stderr: true })).toString("utf8");
+    expect({ StatusCode, logs }).toMatchObject({ StatusCode: 0, logs: expect.stringMatching(/[1-9]\d* packs/) });
+  } finally {
+    await container.remove({ force: true });
+  }
+}

@@ -1,0 +1,73 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { backupSite, checkRepository, runResticJob } from "../../controller/backup/run";
+import { resticScript } from "../../controller/backup/scripts";
+import { loadBackupTarget } from "../../controller/backup/target";
+import { connectDocker } from "../../controller/engine/docker";
+import { generateKeyPair, seal } from "../../controller/sealing/age";
+import { identityFileText } from "../../controller/sealing/seal-input";
+import { clusterYaml, siteYaml } from "../support/manifests";
+import { reconcileRepo } from "../support/reconcile";
+import { createRepo, TestRepo } from "../support/repo";
+import { removeInstance, testInstance } from "../support/swarm";
+
+/**
+ * A sealed restic password and sealed repository credentials (spec.backup.password/env):
+ * decrypted by the controller, created as Swarm secrets at apply, read by the jobs from files,
+ * and never visible in the job's spec or output.
+ */
+const docker = connectDocker();
+const instance = testInstance("bks");
+const site = `${instance}-s`;
+const root = mkdtempSync(path.join(os.tmpdir(), "simulium-backup-sealed-"));
+const stateDir = path.join(root, "state");
+const keyFile = path.join(root, "key.txt");
+const PASSWORD = "sealed restic password 7f3a";
+const PROBE = "probe credential 91c2";
+let repo: TestRepo;
+
+beforeAll(async () => {
+  const key = await generateKeyPair();
+  writeFileSync(keyFile, identityFileText(key.identity, key.recipient, new Date()), { mode: 0o600 });
+  const backup = [
+    "  backup:",
+    `    image: "simulium/backup:local"`,
+    `    password: {sealed: "${await seal(Buffer.from(PASSWORD), key.recipient)}"}`,
+    `    env: {SIMULIUM_PROBE: {sealed: "${await seal(Buffer.from(PROBE), key.recipient)}"}}`,
+    "",
+  ].join("\n");
+  repo = await createRepo({
+    "simulium.yaml": clusterYaml(instance, `  sealing: {publicKey: ${key.recipient}}\n${backup}`),
+    [`sites/${site}.yaml`]: siteYaml(site, { database: false }),
+  });
+  const out = await reconcileRepo(docker, repo.dir, await repo.commit("v1"), { stateDir, sealingKeyFile: keyFile });
+  expect(out.result.ok).toBe(true);
+});
+
+afterAll(async () => {
+  await removeInstance(docker, instance);
+  repo?.cleanup();
+  rmSync(root, { recursive: true, force: true });
+});
+
+test("the sealed password opens the repository and the sealed variable reaches restic's environment, as files only", async () => {
+  const target = await loadBackupTarget({ repo: repo.dir, stateDir }, site);
+  const made = await backupSite(docker, target);
+  expect(made).toMatchObject({ ok: true });
+  expect(made.snapshots).toHaveLength(1);
+  expect(await checkRepository(docker, target)).toMatchObject({ ok: true });
+
+  // The job proves what it got without printing it: hashes of the variable and of the password file.
+  const probe = await runResticJob(docker, target, "check", resticScript(`open_repository
+printf 'probe=%s\\n' "$(printf %s "$SIMULIUM_PROBE" | sha256sum | cut -c1-64)"
+printf 'password=%s\\n' "$(sha256sum < "$RESTIC_PASSWORD_FILE" | cut -c1-64)"
+`), []);
+  const sha = (s: string) => createHash("sha256").update(s).digest("hex");
+  expect(probe.exitCode).toBe(0);
+  expect(probe.output).toContain(`probe=${sha(PROBE)}`);
+  expect(probe.output).toContain(`password=${sha(PASSWORD)}`);
+  expect(probe.output).not.toContain(PROBE);
+  expect(JSON.stringify(target)).not.toContain(PASSWORD);
+});

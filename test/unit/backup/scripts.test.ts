@@ -1,0 +1,125 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { backupScript, checkScript, EXIT, keepFlags, listScript, restoreScript, verifyScript } from "../../../controller/backup/scripts";
+
+/**
+ * The job scripts' control flow, run by the real sh with stand-ins for restic and the MariaDB
+ * client on PATH (the real ones run in test/integration/backup-restore.test.ts): which exit
+ * code each failure gives, and that a half run removes its own snapshots.
+ */
+let dir: string;
+const calls = () => readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n");
+
+function fake(name: string, body: string): void {
+  const file = path.join(dir, name);
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+}
+
+function run(script: string, args: string[], env: Record<string, string>): { status: number | null; out: string } {
+  const r = spawnSync("sh", ["-c", script, "job", ...args], {
+    env: { PATH: `${dir}:/usr/bin:/bin`, SIMULIUM_SITE: "acme", ...env },
+    encoding: "utf8",
+  });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+const dbEnv = () => ({ DB_HOST: "acme_db", DB_NAME: "site", DB_ROOT_PASSWORD_FILE: path.join(dir, "rootpw"), BACKUP_TAGS: "site:acme,run:r1", RUN_TAG: "run:r1" });
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "simulium-scripts-"));
+  writeFileSync(path.join(dir, "rootpw"), "s3cret");
+  writeFileSync(path.join(dir, "calls"), "");
+  // restic: records its arguments; `backup --stdin` consumes the stream; `cat config` answers per REPO_STATE.
+  fake(
+    "restic",
+    `echo "restic $*" >> "${"$"}{CALLS}"
+case "$1" in
+  cat) [ "${"$"}{REPO_STATE:-ok}" = ok ] && exit 0
+    [ "$REPO_STATE" = absent ] && printf 'Fatal: unable to open config file\nIs there a repository at the following location?\n' >&2
+    [ "$REPO_STATE" = wrong ] && echo "Fatal: wrong password or no key found" >&2
+    exit 1 ;;
+  backup) case "$*" in *--stdin*) cat > "${"$"}{CALLS}.stdin" ;; esac ;;
+  snapshots) echo "[]" ;;
+  restore) [ -z "${"$"}{RESTORE_FAILS:-}" ] || exit 1 ;;
+esac
+exit 0`,
+  );
+  fake("mariadb-dump", `echo "-- dump"; echo "pw=$MYSQL_PWD" > "${"$"}{CALLS}.pw"; [ -z "${"$"}{DUMP_FAILS:-}" ] || exit 2`);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const env = (extra: Record<string, string> = {}) => ({ CALLS: path.join(dir, "calls"), ...extra });
+
+describe("the backup script", () => {
+  it("is valid sh, like every job script", () => {
+    for (const s of [backupScript(), listScript(), verifyScript(), restoreScript(), checkScript()]) {
+      expect(spawnSync("sh", ["-n", "-c", s]).status).toBe(0);
+    }
+  });
+
+  it("streams the dump into restic, then applies retention with the keep flags", () => {
+    const r = run(backupScript(), keepFlags({ keep: 2, keepDaily: 7 }), env(dbEnv()));
+    expect(r).toMatchObject({ status: 0 });
+    expect(calls()).toEqual([
+      "restic cat config",
+      "restic backup --host acme --tag site:acme,run:r1 --stdin --stdin-filename database.sql",
+      "restic snapshots --json --tag run:r1",
+      "restic forget --host acme --tag site:acme --prune --keep-last 2 --keep-daily 7",
+    ]);
+    expect(readFileSync(path.join(dir, "calls.stdin"), "utf8")).toBe("-- dump\n");
+    // The root password reaches the client by environment, never on its command line.
+    expect(readFileSync(path.join(dir, "calls.pw"), "utf8")).toBe("pw=s3cret\n");
+    expect(r.out).not.toContain("s3cret");
+  });
+
+  it("a failed dump removes the run's snapshot and exits with its own code", () => {
+    const r = run(backupScript(), keepFlags({ keep: 2 }), env({ ...dbEnv(), DUMP_FAILS: "1" }));
+    expect(r.status).toBe(EXIT.databaseDump);
+    expect(r.out).toMatch(/the database dump failed \(mariadb-dump exit 2\); removing the snapshots of this run/);
+    expect(calls()).toContain("restic forget --tag run:r1");
+    expect(calls().some((c) => c.includes("--prune"))).toBe(false);
+  });
+
+  it("backs up the volumes as a second snapshot with the same tags", () => {
+    const r = run(backupScript(), keepFlags({ keep: 1 }), env({ ...dbEnv(), SITE_VOLUMES: "files" }));
+    expect(r.status).toBe(0);
+    expect(calls()).toContain("restic backup --host acme --tag site:acme,run:r1 /data");
+  });
+
+  it("creates a missing repository, but never initialises over one it cannot open", () => {
+    expect(run(backupScript(), keepFlags({ keep: 1 }), env({ ...dbEnv(), REPO_STATE: "absent" })).status).toBe(0);
+    expect(calls()).toContain("restic init");
+    writeFileSync(path.join(dir, "calls"), "");
+    const wrong = run(backupScript(), keepFlags({ keep: 1 }), env({ ...dbEnv(), REPO_STATE: "wrong" }));
+    expect(wrong.status).toBe(EXIT.repository);
+    expect(calls()).toEqual(["restic cat config"]);
+  });
+});
+
+describe("the restore script", () => {
+  const restoreEnv = (extra: Record<string, string>) => env({ RESTORE_DB_SNAPSHOT: "a".repeat(64), RESTORE_VOLUMES_SNAPSHOT: "", ...extra });
+
+  it("refuses before loading anything when restic cannot verify the snapshot", () => {
+    const r = run(restoreScript(), [], restoreEnv({ RESTORE_FAILS: "1", LOAD_SWAP_SCRIPT: `echo loaded >> "$CALLS"` }));
+    expect(r.status).toBe(EXIT.verify);
+    expect(calls()).not.toContain("loaded");
+  });
+
+  it("maps the load-and-swap exit codes", () => {
+    expect(run(restoreScript(), [], restoreEnv({ LOAD_SWAP_SCRIPT: "exit 3" })).status).toBe(EXIT.loadFailed);
+    expect(run(restoreScript(), [], restoreEnv({ LOAD_SWAP_SCRIPT: "exit 4" })).status).toBe(EXIT.swapFailed);
+    const ok = run(restoreScript(), [], restoreEnv({ LOAD_SWAP_SCRIPT: `echo "load $1" >> "$CALLS"` }));
+    expect(ok.status).toBe(0);
+    expect(calls()).toContain("load /tmp/restore/db/database.sql");
+  });
+});
+
+describe("retention flags", () => {
+  it("always keeps the last N, and adds the calendar rules that are set", () => {
+    expect(keepFlags({ keep: 7 })).toEqual(["--keep-last", "7"]);
+    expect(keepFlags({ keep: 3, keepWeekly: 4, keepMonthly: 12 })).toEqual(["--keep-last", "3", "--keep-weekly", "4", "--keep-monthly", "12"]);
+  });
+});

@@ -1,0 +1,80 @@
+import { findRun, groupRuns, parseSizes, parseSnapshots, Snapshot } from "../../../controller/backup/snapshots";
+
+const id = (c: string) => c.repeat(64);
+const snap = (c: string, run: string, time: string, paths: string[], extra: string[] = []): Record<string, unknown> => ({
+  time,
+  tree: id("f"),
+  paths,
+  hostname: "acme",
+  tags: ["site:acme", `run:${run}`, ...extra],
+  id: id(c),
+  short_id: id(c).slice(0, 8),
+});
+
+const output = [
+  "creating the restic repository of acme",
+  "@@simulium snapshots",
+  JSON.stringify([
+    snap("a", "r1", "2026-11-20T03:00:00.1Z", ["/database.sql"], ["commit:abc123", "manifest:m1"]),
+    snap("b", "r1", "2026-11-20T03:00:05Z", ["/data"], ["commit:abc123", "manifest:m1"]),
+    snap("c", "r2", "2026-11-21T03:00:00Z", ["/database.sql"]),
+    { ...snap("d", "x", "2026-11-22T03:00:00Z", ["/data"]), tags: ["site:acme"] },
+  ]),
+  "",
+  `@@simulium stats ${id("a")}`,
+  JSON.stringify({ total_size: 1000, total_file_count: 1 }),
+  `@@simulium stats ${id("b")}`,
+  JSON.stringify({ total_size: 24, total_file_count: 3 }),
+  `@@simulium stats ${id("c")}`,
+  "Fatal: something",
+].join("\n");
+
+describe("restic snapshot lists", () => {
+  const snapshots: Snapshot[] = parseSnapshots(output);
+
+  it("reads the JSON after the marker, whatever is printed around it", () => {
+    expect(snapshots.map((s) => s.shortId)).toEqual(["aaaaaaaa", "bbbbbbbb", "cccccccc", "dddddddd"]);
+    expect(snapshots[0]).toMatchObject({ paths: ["/database.sql"], tags: ["site:acme", "run:r1", "commit:abc123", "manifest:m1"] });
+  });
+
+  it("fails clearly without a list or with broken JSON", () => {
+    expect(() => parseSnapshots("Fatal: wrong password")).toThrow(/no snapshot list/);
+    expect(() => parseSnapshots("@@simulium snapshots\n[{\"id\":")).toThrow(/not valid JSON/);
+  });
+
+  it("reads sizes by snapshot id, leaving out what cannot be read", () => {
+    expect([...parseSizes(output)]).toEqual([
+      [id("a"), 1000],
+      [id("b"), 24],
+    ]);
+  });
+
+  it("groups the two snapshots of a run, newest run first, and leaves out snapshots that are not a run's", () => {
+    const runs = groupRuns(snapshots, parseSizes(output));
+    expect(runs.map((r) => r.run)).toEqual(["r2", "r1"]);
+    expect(runs[1]).toEqual({
+      run: "r1",
+      time: "2026-11-20T03:00:00.1Z",
+      commit: "abc123",
+      manifest: "m1",
+      snapshots: [
+        { id: id("a"), shortId: "aaaaaaaa", kind: "database", sizeBytes: 1000 },
+        { id: id("b"), shortId: "bbbbbbbb", kind: "volumes", sizeBytes: 24 },
+      ],
+      sizeBytes: 1024,
+    });
+    // r2's size is unknown: no total rather than a wrong one.
+    expect(runs[0]?.sizeBytes).toBeUndefined();
+  });
+
+  it("finds the run --from names: latest, a run id, a snapshot id or unique prefix", () => {
+    const runs = groupRuns(snapshots);
+    expect(findRun(runs, "latest")?.run).toBe("r2");
+    expect(findRun(runs, "r1")?.run).toBe("r1");
+    expect(findRun(runs, "bbbbbbbb")?.run).toBe("r1");
+    expect(findRun(runs, id("c"))?.run).toBe("r2");
+    expect(findRun(runs, "bbbb")).toBeUndefined();
+    expect(findRun(runs, "eeeeeeee")).toBeUndefined();
+    expect(findRun([], "latest")).toBeUndefined();
+  });
+});

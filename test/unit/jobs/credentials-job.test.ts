@@ -1,0 +1,34 @@
+import { renderSite } from "../../../controller/desired/render";
+import { credentialsJobSpec, formatCredentials, READ_PASSWORD } from "../../../controller/jobs/credentials-job";
+import { cluster, site } from "../../fixtures/core/builders";
+
+const pma = { image: "simulium/phpmyadmin:1", domain: "db.acme.example.org", user: "client" };
+
+describe("credentials job", () => {
+  const rendered = renderSite(site({ access: { phpmyadmin: pma } }), cluster());
+  const job = credentialsJobSpec("acme", rendered);
+
+  it("runs in the phpMyAdmin image with its password secret only, on the site network, without volumes or environment", () => {
+    const secret = rendered.find((r) => r.kind === "secret" && r.logicalName === "pma-password");
+    expect(job?.user).toBe("client");
+    expect(job?.spec.shape.image).toBe("simulium/phpmyadmin:1");
+    expect(job?.spec.shape.secrets).toEqual([{ secretName: secret?.name, target: "pma-password" }]);
+    expect(job?.spec.shape.networks).toEqual(["acme_default"]);
+    expect(job?.spec.shape.mounts).toEqual([]);
+    expect(job?.spec.shape.env).toEqual({});
+    expect(job?.spec.shape.ports).toEqual([]);
+    expect(job?.spec.site).toBe("acme");
+  });
+
+  it("reads the mounted secret file", () => {
+    expect(READ_PASSWORD).toEqual(["cat", "/run/secrets/pma-password"]);
+  });
+
+  it("is undefined for a site without phpMyAdmin", () => {
+    expect(credentialsJobSpec("acme", renderSite(site(), cluster()))).toBeUndefined();
+  });
+
+  it("prints one field a line", () => {
+    expect(formatCredentials("acme_phpmyadmin", "client", "pw")).toBe("service:  acme_phpmyadmin\nuser:     client\npassword: pw\n");
+  });
+});
