@@ -8,7 +8,7 @@ import { renderPlanText } from "../plan/render";
 import { restrictPlan } from "../plan/restrict";
 import { isMutation } from "../plan/types";
 import { planRepo } from "../reconcile/pipeline";
-import { MassDeletionRefused } from "../reconcile/reconcile";
+import { MassDeletionRefused, siteHooks } from "../reconcile/reconcile";
 import { resolveStateDir, varnishSecretLookup } from "../routing/admin-secret";
 import { routeAfterApply } from "../routing/after-apply";
 import { creditFollowed, followRouting } from "../routing/follow";
@@ -50,10 +50,13 @@ export function register(program: Command): void {
       }
       const commit = await commitOf(opts.repo);
       const follower = followRouting(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log });
+      const auth = await loadRegistryAuth(ctx.cluster.registryAuth?.configFile);
       const result = await applyPlan(docker, plan, ctx.live, {
         instance: ctx.cluster.instance,
         commit,
-        auth: await loadRegistryAuth(ctx.cluster.registryAuth?.configFile),
+        auth,
+        // The same hooks as the daemon's: a deploy by hand migrates the database too.
+        hooks: siteHooks(docker, { ...ctx, plan }, { stateDir, commit, auth, log }),
         timeoutSeconds: opts.timeout ? Number(opts.timeout) : ctx.cluster.update.timeoutSeconds,
         log,
         retryFailed: opts.retryFailed === true,

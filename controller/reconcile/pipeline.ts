@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
 import { backupSecretValues, generatedPasswordFor } from "../backup/password";
+import { unprotectedSites } from "../backup/unprotected";
 import { renderDesired } from "../desired/render";
 import type { DesiredState } from "../desired/types";
 import { readLive } from "../live/read";
@@ -53,5 +54,7 @@ export async function planRepo(
   const live = await readLive(docker, cluster.instance);
   const sites = sealedLookup(desired, values);
   const backup = await backupSecretValues(cluster, stateDir, keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile)));
-  return { load, cluster, desired, live, plan: makePlan(desired, live, load.errors), sealedValue: (name) => sites(name) ?? backup(name) };
+  const plan = makePlan(desired, live, load.errors);
+  const warnings = [...plan.warnings, ...unprotectedSites(load.sites, cluster)];
+  return { load, cluster, desired, live, plan: { ...plan, warnings }, sealedValue: (name) => sites(name) ?? backup(name) };
 }

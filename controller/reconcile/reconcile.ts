@@ -1,9 +1,9 @@
 import type Docker from "dockerode";
 import { applyPlan, ApplyResult, secretValues } from "../apply/apply";
-import { loadRegistryAuth } from "../engine/registry-auth";
+import { AuthLookup, loadRegistryAuth } from "../engine/registry-auth";
 import { backupHooks } from "../backup/hook";
 import { loadAndSwapScript } from "../database/load-swap";
-import { deployHooks } from "../jobs/hooks";
+import { DeployHooks, deployHooks } from "../jobs/hooks";
 import type { Logger } from "../log";
 import { massDeletion } from "../plan/guard";
 import { restrictPlan } from "../plan/restrict";
@@ -48,6 +48,16 @@ export class MassDeletionRefused extends Error {
   }
 }
 
+/**
+ * The sites' deploy hooks (commands, and backups before a deploy) for one apply: the same for
+ * the daemon's reconciles and `simulium apply`, so a code update migrates its database
+ * whichever way it is deployed.
+ */
+export function siteHooks(docker: Docker, ctx: PlanContext, opts: { stateDir: string; commit: string; auth: AuthLookup; log: Logger }): DeployHooks {
+  const backups = backupHooks(docker, { cluster: ctx.cluster, sites: ctx.load.sites, desired: ctx.desired, stateDir: opts.stateDir, commit: opts.commit, auth: opts.auth, log: opts.log, loadSwapScript: loadAndSwapScript() });
+  return deployHooks(docker, ctx.load.sites, opts.auth, opts.log, backups);
+}
+
 /** One reconcile: plan the repository against the swarm and apply it. No prompt; the caller decided. */
 export async function reconcile(docker: Docker, repoDir: string, opts: ReconcileOptions): Promise<ReconcileOutcome> {
   const stateDir = resolveStateDir(opts.stateDir);
@@ -62,13 +72,7 @@ export async function reconcile(docker: Docker, repoDir: string, opts: Reconcile
     instance: ctx.cluster.instance,
     commit: opts.commit,
     auth,
-    hooks: deployHooks(
-      docker,
-      ctx.load.sites,
-      auth,
-      opts.log,
-      backupHooks(docker, { cluster: ctx.cluster, sites: ctx.load.sites, desired: ctx.desired, stateDir, commit: opts.commit, auth, log: opts.log, loadSwapScript: loadAndSwapScript() }),
-    ),
+    hooks: siteHooks(docker, ctx, { stateDir, commit: opts.commit, auth, log: opts.log }),
     timeoutSeconds: opts.timeoutSeconds ?? ctx.cluster.update.timeoutSeconds,
     log: opts.log,
     pollMs: opts.pollMs,

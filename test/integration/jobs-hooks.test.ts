@@ -1,4 +1,5 @@
 import { connectDocker } from "../../controller/engine/docker";
+import { cli } from "../support/cli";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { page, reconcileRepo, waitForPage } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
@@ -58,13 +59,24 @@ test("a changed web service runs postDeploy once, and a reconcile without change
   expect(await rows("post", "2")).toBe(1);
 });
 
+test("simulium apply (the CLI) runs the same hooks as the daemon's reconcile, once per change", async () => {
+  repo.write(`sites/${site}.yaml`, manifest("2b"));
+  await repo.commit("v2b, deployed by hand");
+  const applied = await cli("apply", "--repo", repo.dir, "--yes");
+  expect(applied.code).toBe(0);
+  await waitForPage(docker, `${site}_web`, /version: 2b/);
+  expect(await rows("post", "2b")).toBe(1);
+  expect((await cli("apply", "--repo", repo.dir, "--yes")).code).toBe(0);
+  expect(await rows("post", "2b")).toBe(1);
+});
+
 test("a failing preDeploy keeps the old version serving, fails the site with the exit code and output, and is not re-run", async () => {
   repo.write(`sites/${site}.yaml`, manifest("3", true));
   const out = await reconcileRepo(docker, repo.dir, await repo.commit("v3 with a failing migration"));
   const outcome = out.result.sites.find((s) => s.site === site);
   expect(outcome?.state).toBe("failed");
   expect(outcome?.error).toMatch(/preDeploy .* failed with exit code 4: migration refused/);
-  expect(await page(docker, `${site}_web`)).toMatch(/version: 2/);
+  expect(await page(docker, `${site}_web`)).toMatch(/version: 2b/);
   expect(await rows("pre", "3")).toBe(1);
   expect(await rows("post", "3")).toBe(0);
 
@@ -72,5 +84,5 @@ test("a failing preDeploy keeps the old version serving, fails the site with the
   const again = await reconcileRepo(docker, repo.dir, await repo.commit("retry by timer"));
   expect(again.result.sites.find((s) => s.site === site)).toMatchObject({ state: "failed", error: expect.stringMatching(/update held.*preDeploy .* failed with exit code 4/) });
   expect(await rows("pre", "3")).toBe(1);
-  expect(await page(docker, `${site}_web`)).toMatch(/version: 2/);
+  expect(await page(docker, `${site}_web`)).toMatch(/version: 2b/);
 });
