@@ -115,6 +115,12 @@ async function main(): Promise<void> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
+  // Figure 4 first: it is CPU alone, and after the engine figures dockerd is still tearing
+  // hundreds of containers down on the same two cores.
+  const planning = planSizes.map((n) => {
+    log(`planning ${n} synthetic sites`);
+    return planScale(n);
+  });
   const notes: string[] = [];
   const converge: SizeResult[] = [];
   let floor: number | null = null;
@@ -137,11 +143,6 @@ async function main(): Promise<void> {
     await proxy.close();
     rmSync(path.dirname(proxy.socketPath), { recursive: true, force: true });
   }
-  const planning = planSizes.map((n) => {
-    log(`planning ${n} synthetic sites`);
-    return planScale(n);
-  });
-
   const version = (await direct.version()) as { Version?: string; ApiVersion?: string };
   const results: BenchResults = {
     commit: git(["rev-parse", "HEAD"]) || "unknown",

@@ -15,6 +15,9 @@ import { generateHostKey } from "./host-key";
 import { generateSecret } from "./secret-value";
 import { serviceSpecToApi } from "./service-spec";
 
+/** How often apply reads the swarm while it waits for updated services to converge. */
+const CONVERGENCE_POLL_MS = 500;
+
 export interface ApplyOptions {
   readonly instance: string;
   readonly commit: string;
@@ -284,7 +287,9 @@ async function waitForConvergence(
       }
     }
     for (const id of gone) if (!live.tasks.some((t) => t.serviceId === id)) gone.delete(id);
-    if (pending.size > 0 || gone.size > 0) await sleep(opts.pollMs ?? 1000);
+    // Each poll is also when the routing follows the new tasks (onProgress): a new task waits
+    // for the VCL half a poll on average before it serves.
+    if (pending.size > 0 || gone.size > 0) await sleep(opts.pollMs ?? CONVERGENCE_POLL_MS);
   }
   for (const [name, w] of pending) {
     out.set(w.site, out.get(w.site) ?? `service ${name} did not converge within ${opts.timeoutSeconds}s`);

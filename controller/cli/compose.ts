@@ -3,8 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { generateSecret } from "../apply/secret-value";
 import { renderCompose, SEALED_PLACEHOLDER } from "../compose/render";
-import { loadRepo } from "../manifests/load";
-import { effectiveCluster } from "../reconcile/pipeline";
+import { loadSite } from "./site-lookup";
 
 interface ComposeOptions {
   repo: string;
@@ -28,13 +27,7 @@ export function register(program: Command): void {
     .action(async (siteName: string, opts: ComposeOptions) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError("--port must be a TCP port");
-      const load = await loadRepo(opts.repo);
-      const cluster = effectiveCluster(load, undefined);
-      const site = load.sites.find((s) => s.name === siteName);
-      if (!site) {
-        const why = load.invalidSites.includes(siteName) ? "is invalid (simulium validate shows why)" : `has no manifest in ${opts.repo}/sites`;
-        throw new Error(`site ${siteName} ${why}`);
-      }
+      const { site, cluster } = await loadSite(opts.repo, siteName);
       // Absolute: the compose file goes to stdout and may be saved anywhere.
       const secretsDir = path.resolve(opts.secretsDir ?? `${siteName}-secrets`);
       const out = renderCompose({ site, cluster, port, secretsDir });

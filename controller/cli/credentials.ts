@@ -5,8 +5,7 @@ import { connectDocker } from "../engine/docker";
 import { loadRegistryAuth } from "../engine/registry-auth";
 import { CREDENTIAL_KINDS, credentialsJobSpec, formatCredentials, READ_PASSWORD } from "../jobs/credentials-job";
 import { runJob } from "../jobs/run-job";
-import { loadRepo } from "../manifests/load";
-import { effectiveCluster } from "../reconcile/pipeline";
+import { loadSite } from "./site-lookup";
 
 interface CredentialsOptions {
   repo: string;
@@ -37,13 +36,7 @@ export function register(program: Command): void {
       }
       const timeout = Number(opts.timeout);
       if (!Number.isInteger(timeout) || timeout < 1) throw new InvalidArgumentError("--timeout must be whole seconds");
-      const load = await loadRepo(opts.repo);
-      const cluster = effectiveCluster(load, opts.instance);
-      const site = load.sites.find((s) => s.name === siteName);
-      if (!site) {
-        const why = load.invalidSites.includes(siteName) ? "is invalid (simulium validate shows why)" : `has no manifest in ${opts.repo}/sites`;
-        throw new Error(`site ${siteName} ${why}`);
-      }
+      const { site, cluster } = await loadSite(opts.repo, siteName, opts.instance);
       const job = credentialsJobSpec(site.name, renderSite(site, cluster));
       if (!job) throw new Error(`site ${siteName} has no phpMyAdmin: enable spec.access.phpmyadmin in ${site.file}`);
       const auth = await loadRegistryAuth(cluster.registryAuth?.configFile);

@@ -4,8 +4,7 @@ import { loadRegistryAuth } from "../engine/registry-auth";
 import { siteCronEntries } from "../jobs/cron-plan";
 import { runJob } from "../jobs/run-job";
 import { jobKind, siteWebSpec } from "../jobs/site-web";
-import { loadRepo } from "../manifests/load";
-import { effectiveCluster } from "../reconcile/pipeline";
+import { loadSite } from "./site-lookup";
 
 interface CronRunOptions {
   repo: string;
@@ -26,13 +25,7 @@ export function register(program: Command): void {
     .option("--repo <dir>", "manifests repository (a working tree)", ".")
     .option("--instance <name>", "controller instance (overrides simulium.yaml)")
     .action(async (siteName: string, name: string, opts: CronRunOptions) => {
-      const load = await loadRepo(opts.repo);
-      const cluster = effectiveCluster(load, opts.instance);
-      const site = load.sites.find((s) => s.name === siteName);
-      if (!site) {
-        const why = load.invalidSites.includes(siteName) ? "is invalid (simulium validate shows why)" : `has no manifest in ${opts.repo}/sites`;
-        throw new Error(`site ${siteName} ${why}`);
-      }
+      const { site, cluster } = await loadSite(opts.repo, siteName, opts.instance);
       const entries = siteCronEntries(site);
       const entry = entries.find((e) => e.name === name);
       if (!entry) {

@@ -4,8 +4,7 @@ import type { ServiceSpec } from "../desired/types";
 import { connectDocker } from "../engine/docker";
 import { loadRegistryAuth } from "../engine/registry-auth";
 import { runJob } from "../jobs/run-job";
-import { loadRepo } from "../manifests/load";
-import { effectiveCluster } from "../reconcile/pipeline";
+import { loadSite } from "./site-lookup";
 
 interface ExecOptions {
   repo: string;
@@ -29,13 +28,7 @@ export function register(program: Command): void {
     .action(async (siteName: string, command: string[], opts: ExecOptions) => {
       const timeout = Number(opts.timeout);
       if (!Number.isInteger(timeout) || timeout < 1) throw new InvalidArgumentError("--timeout must be whole seconds");
-      const load = await loadRepo(opts.repo);
-      const cluster = effectiveCluster(load, opts.instance);
-      const site = load.sites.find((s) => s.name === siteName);
-      if (!site) {
-        const why = load.invalidSites.includes(siteName) ? "is invalid (simulium validate shows why)" : `has no manifest in ${opts.repo}/sites`;
-        throw new Error(`site ${siteName} ${why}`);
-      }
+      const { site, cluster } = await loadSite(opts.repo, siteName, opts.instance);
       const web = renderSite(site, cluster).find((r): r is ServiceSpec => r.kind === "service" && r.role === "web");
       if (!web) throw new Error(`internal: site ${siteName} has no web service`);
       const auth = await loadRegistryAuth(cluster.registryAuth?.configFile);

@@ -20,6 +20,12 @@ export interface JobRequest {
   /** Called with output as it arrives (stdout and stderr together). */
   readonly onOutput?: (text: string) => void;
   readonly pollMs?: number;
+  /**
+   * Called with the task's container once it runs, before waiting for the end: how an import
+   * puts local files into a job (the spec must pin the job to this node, so the container is
+   * local). The job's command waits for them.
+   */
+  readonly whenRunning?: { readonly startSeconds: number; readonly act: (container: Docker.Container) => Promise<void> };
 }
 
 export interface JobResult {
@@ -56,6 +62,10 @@ export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult
     req.onOutput?.(text);
   });
   try {
+    if (req.whenRunning) {
+      const container = await waitForContainer(docker, id, req.whenRunning.startSeconds, req.pollMs ?? 500);
+      await req.whenRunning.act(docker.getContainer(container));
+    }
     const task = await waitForEnd(docker, id, req.timeoutSeconds, req.pollMs ?? 500);
     stop();
     // The followed stream can lag; the logs read after the end are the complete record.
@@ -67,6 +77,23 @@ export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult
   } finally {
     stop();
     await service.remove().catch(() => undefined);
+  }
+}
+
+async function waitForContainer(docker: Docker, id: string, timeoutSeconds: number, pollMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const task = ((await docker.listTasks({ filters: { service: [id] } })) as ApiTask[])[0];
+    const state = task?.Status?.State ?? "";
+    const container = task?.Status?.ContainerStatus?.ContainerID;
+    if (state === "running" && container) return container;
+    if (task && (BROKEN.has(state) || DONE.has(state))) {
+      throw new JobError(`the job's task ${state} before it could be given its inputs: ${task.Status?.Err ?? task.Status?.Message ?? "no reason given"}`);
+    }
+    if (Date.now() > deadline) {
+      throw new JobTimeoutError(`the job's task did not start within ${timeoutSeconds} s (${state || "not scheduled"}: ${task?.Status?.Err ?? task?.Status?.Message ?? "no reason given"})`);
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 

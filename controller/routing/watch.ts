@@ -19,7 +19,9 @@ export interface WatchOptions {
  * and onChange fires once after each reconnect since events may have been missed meanwhile.
  */
 export function watchRouting(docker: Docker, instance: string, onChange: () => void, opts: WatchOptions = {}): RoutingWatch {
-  const debounceMs = opts.debounceMs ?? 500;
+  // Short: a rolling update's container events come one task at a time, and each new task
+  // serves only once the VCL lists it.
+  const debounceMs = opts.debounceMs ?? 250;
   const reconnectMs = opts.reconnectMs ?? 1000;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,5 @@
-import { buildProgram } from "../../controller/cli/main";
 import { connectDocker } from "../../controller/engine/docker";
+import { cli } from "../support/cli";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance } from "../support/swarm";
@@ -17,24 +17,6 @@ afterAll(async () => {
   await removeInstance(docker, instance);
   repo.cleanup();
 });
-
-/** Runs the real CLI in-process, capturing stdout and the exit code it sets. */
-async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const write = jest.spyOn(process.stdout, "write").mockImplementation((c: string | Uint8Array) => {
-    chunks.push(String(c));
-    return true;
-  });
-  process.exitCode = 0;
-  try {
-    await buildProgram().exitOverride().parseAsync(["node", "simulium", "--log-level", "silent", ...args]);
-  } finally {
-    write.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out: chunks.join("") };
-}
 
 test("plan --detailed-exitcode says 2 while changes are pending and 0 once applied", async () => {
   const pending = await cli("plan", "--repo", repo.dir, "--detailed-exitcode");
