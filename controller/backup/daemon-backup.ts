@@ -7,9 +7,9 @@ import type { JobResult } from "../jobs/run-job";
 import type { Logger } from "../log";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { createBackupMetrics } from "./metrics";
-import { generatedPasswordFor } from "./password";
-import { backupUpdate, BackupRecord, readBackupRecord, updateBackupRecord } from "./record";
+import { BackupRecord, readBackupRecord, recordBackup, updateBackupRecord } from "./record";
 import { backupSite, BackupTarget, checkRepository } from "./run";
+import { backupTarget } from "./target";
 import { BACKUP_ENTRY, backupEntries, CHECK_ENTRY } from "./schedule";
 
 /** A site's backups in GET /status: the schedule's runs (history, skips) and the persistent record. */
@@ -45,11 +45,9 @@ export function startDaemonBackups(docker: Docker, registry: Registry, log: Logg
     const s = scope?.sites.get(site);
     if (!scope || !s) throw new Error(`site ${site} is no longer scheduled`);
     const { cluster } = scope;
-    const generated = generatedPasswordFor(cluster, stateDir);
-    const auth = (await loadRegistryAuth(cluster.registryAuth?.configFile))(cluster.backup?.image ?? "");
     // The rendered spec, not a fresh render: its secret names are the ones the swarm has.
     const rendered = scope.desired.resources.filter((r) => r.site === site);
-    return { site: s, cluster, rendered, ...(generated ? { generated } : {}), ...(auth ? { auth } : {}) };
+    return backupTarget(s, cluster, rendered, stateDir, await loadRegistryAuth(cluster.registryAuth?.configFile));
   };
   const scheduler = createCronScheduler({
     log,
@@ -66,13 +64,11 @@ export function startDaemonBackups(docker: Docker, registry: Registry, log: Logg
       const r = await backupSite(docker, target, { timeoutSeconds: entry.timeout, commit: scope?.commit }).catch((err: unknown) => {
         // A job that could not start or timed out is a failed backup too, for `simulium status`.
         const message = err instanceof Error ? err.message : String(err);
-        const previous = readBackupRecord(stateDir, instance, entry.site);
         const durationSeconds = (Date.now() - startedAt.getTime()) / 1000;
-        updateBackupRecord(stateDir, instance, entry.site, backupUpdate(previous, { startedAt: startedAt.toISOString(), ok: false, run: "", durationSeconds, exitCode: null, message, snapshots: [] }));
+        recordBackup(stateDir, instance, entry.site, { startedAt: startedAt.toISOString(), ok: false, run: "", durationSeconds, exitCode: null, message, snapshots: [] });
         throw err;
       });
-      const previous = readBackupRecord(stateDir, instance, entry.site);
-      updateBackupRecord(stateDir, instance, entry.site, backupUpdate(previous, { ...r, snapshots: r.snapshots.map((s) => s.shortId) }));
+      recordBackup(stateDir, instance, entry.site, r);
       log.info({ site: entry.site, run: r.run, ok: r.ok, exitCode: r.exitCode, durationSeconds: r.durationSeconds }, "audit: scheduled backup ran");
       return { exitCode: r.exitCode, output: r.message };
     },

@@ -7,8 +7,8 @@ import type { BackupHooks } from "../jobs/hooks";
 import type { Logger } from "../log";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { names } from "../desired/names";
-import { generatedPasswordFor } from "./password";
-import { backupUpdate, readBackupRecord, updateBackupRecord } from "./record";
+import { recordBackup } from "./record";
+import { backupTarget } from "./target";
 import { restoreSite } from "./restore";
 import { backupSite, BackupResult, BackupTarget } from "./run";
 
@@ -37,10 +37,7 @@ export function backupHooks(docker: Docker, ctx: BackupHookContext): BackupHooks
   const targetOf = (site: string): BackupTarget => {
     const s = ctx.sites.find((x) => x.name === site);
     if (!s) throw new Error(`internal: site ${site} is not in this apply`);
-    const generated = generatedPasswordFor(ctx.cluster, ctx.stateDir);
-    const auth = ctx.auth(config.image);
-    const rendered = ctx.desired.resources.filter((r) => r.site === site);
-    return { site: s, cluster: ctx.cluster, rendered, ...(generated ? { generated } : {}), ...(auth ? { auth } : {}) };
+    return backupTarget(s, ctx.cluster, ctx.desired.resources.filter((r) => r.site === site), ctx.stateDir, ctx.auth);
   };
   return {
     async backup(site) {
@@ -51,7 +48,7 @@ export function backupHooks(docker: Docker, ctx: BackupHookContext): BackupHooks
         // A job that could not start or timed out: the deploy stops like on any failed preDeploy.
         return engineMessage(err);
       }
-      updateBackupRecord(ctx.stateDir, ctx.cluster.instance, site, backupUpdate(readBackupRecord(ctx.stateDir, ctx.cluster.instance, site), { ...r, snapshots: r.snapshots.map((s) => s.shortId) }));
+      recordBackup(ctx.stateDir, ctx.cluster.instance, site, r);
       if (!r.ok) return r.message;
       madeBefore.set(site, r.run);
       return undefined;

@@ -1,6 +1,6 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { generateSecret } from "../apply/secret-value";
+import { ensureSecretFile } from "../apply/secret-value";
 import type { ResolvedCluster } from "../manifests/types";
 import { hashOfValue } from "../routing/admin-secret";
 import { UnsealError } from "../sealing/age";
@@ -21,15 +21,7 @@ export function resticPasswordPath(stateDir: string, instance: string): string {
 
 /** Creates the password file (CSPRNG, mode 0600) unless it exists; returns the hash of its value. */
 export function ensureResticPassword(stateDir: string, instance: string): GeneratedPasswordRef {
-  const file = resticPasswordPath(stateDir, instance);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  try {
-    writeFileSync(file, generateSecret(PASSWORD_LENGTH), { flag: "wx", mode: 0o600 });
-    chmodSync(file, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-  }
-  return { hash: hashOfValue(readFileSync(file)) };
+  return { hash: hashOfValue(ensureSecretFile(resticPasswordPath(stateDir, instance), PASSWORD_LENGTH)) };
 }
 
 /** The generated password's hash when the cluster uses one (backups enabled, password not sealed). */

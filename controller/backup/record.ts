@@ -48,6 +48,23 @@ export function backupUpdate(previous: BackupRecord, r: { startedAt: string; ok:
   };
 }
 
+/** A backup run's outcome, as the CLI, the schedule and the pre-deploy hook record it. */
+export interface BackupOutcome {
+  readonly startedAt: string;
+  readonly ok: boolean;
+  readonly run: string;
+  readonly durationSeconds: number;
+  readonly exitCode: number | null;
+  readonly message: string;
+  readonly snapshots: readonly { readonly shortId: string }[];
+}
+
+/** Writes a backup run into the site's record (a failed run keeps the last success). */
+export function recordBackup(stateDir: string, instance: string, site: string, r: BackupOutcome): BackupRecord {
+  const update = backupUpdate(readBackupRecord(stateDir, instance, site), { ...r, snapshots: r.snapshots.map((s) => s.shortId) });
+  return updateBackupRecord(stateDir, instance, site, update);
+}
+
 /** One line for `simulium status SITE`. Pure. */
 export function renderBackupRecord(site: string, r: BackupRecord): string {
   const backup = r.lastBackup

@@ -1,26 +1,31 @@
 import { renderSite } from "../desired/render";
-import { loadRegistryAuth } from "../engine/registry-auth";
+import type { ResourceSpec } from "../desired/types";
+import { AuthLookup, loadRegistryAuth } from "../engine/registry-auth";
+import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { loadRepo } from "../manifests/load";
+import { findSite } from "../reconcile/load-site";
 import { effectiveCluster } from "../reconcile/pipeline";
 import { resolveStateDir } from "../routing/admin-secret";
 import { backupConfigOf } from "./job";
 import { generatedPasswordFor } from "./password";
 import type { BackupTarget } from "./run";
 
-export class UnknownSiteError extends Error {}
+/**
+ * What a backup job of a site needs: the site, its rendered resources (their secret names are
+ * the versions the swarm has), the generated password's hash and the tools image's registry
+ * credentials. Throws when backups are off.
+ */
+export function backupTarget(site: ResolvedSite, cluster: ResolvedCluster, rendered: readonly ResourceSpec[], stateDir: string, auth: AuthLookup): BackupTarget {
+  const imageAuth = auth(backupConfigOf(cluster).image);
+  const generated = generatedPasswordFor(cluster, stateDir);
+  return { site, cluster, rendered, ...(generated ? { generated } : {}), ...(imageAuth ? { auth: imageAuth } : {}) };
+}
 
 /** A site of the manifests repository as the backup commands need it; throws when backups are off or the site is unknown. */
 export async function loadBackupTarget(opts: { repo: string; instance?: string; stateDir?: string }, siteName: string): Promise<BackupTarget> {
   const load = await loadRepo(opts.repo);
   const cluster = effectiveCluster(load, opts.instance);
   backupConfigOf(cluster);
-  const site = load.sites.find((s) => s.name === siteName);
-  if (!site) {
-    const why = load.invalidSites.includes(siteName) ? "is invalid (simulium validate shows why)" : `has no manifest in ${opts.repo}/sites`;
-    throw new UnknownSiteError(`site ${siteName} ${why}`);
-  }
-  const generated = generatedPasswordFor(cluster, resolveStateDir(opts.stateDir));
-  const image = cluster.backup?.image ?? "";
-  const auth = (await loadRegistryAuth(cluster.registryAuth?.configFile))(image);
-  return { site, cluster, rendered: renderSite(site, cluster), ...(generated ? { generated } : {}), ...(auth ? { auth } : {}) };
+  const site = findSite(load, siteName, opts.repo);
+  return backupTarget(site, cluster, renderSite(site, cluster), resolveStateDir(opts.stateDir), await loadRegistryAuth(cluster.registryAuth?.configFile));
 }

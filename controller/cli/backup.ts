@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { loadBackupTarget } from "../backup/target";
-import { backupUpdate, readBackupRecord, updateBackupRecord } from "../backup/record";
+import { recordBackup } from "../backup/record";
 import { backupSite } from "../backup/run";
 import { resolveStateDir } from "../routing/admin-secret";
 import { connectDocker } from "../engine/docker";
@@ -31,7 +31,7 @@ export function register(program: Command): void {
       });
       const stateDir = resolveStateDir(opts.stateDir);
       const instance = target.cluster.instance;
-      updateBackupRecord(stateDir, instance, siteName, backupUpdate(readBackupRecord(stateDir, instance, siteName), { ...result, snapshots: result.snapshots.map((s) => s.shortId) }));
+      recordBackup(stateDir, instance, siteName, result);
       log.info({ site: siteName, run: result.run, ok: result.ok, exitCode: result.exitCode, durationSeconds: result.durationSeconds }, "audit: backup ran");
       if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + "\n");
       else process.stdout.write(`${result.message}\n`);

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { generateSecret } from "../apply/secret-value";
 import { renderCompose, SEALED_PLACEHOLDER } from "../compose/render";
-import { loadSite } from "./site-lookup";
+import { loadSite } from "../reconcile/load-site";
 
 interface ComposeOptions {
   repo: string;

@@ -5,7 +5,7 @@ import { connectDocker } from "../engine/docker";
 import { loadRegistryAuth } from "../engine/registry-auth";
 import { CREDENTIAL_KINDS, credentialsJobSpec, formatCredentials, READ_PASSWORD } from "../jobs/credentials-job";
 import { runJob } from "../jobs/run-job";
-import { loadSite } from "./site-lookup";
+import { loadSite } from "../reconcile/load-site";
 
 interface CredentialsOptions {
   repo: string;

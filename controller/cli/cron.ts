@@ -4,7 +4,7 @@ import { loadRegistryAuth } from "../engine/registry-auth";
 import { siteCronEntries } from "../jobs/cron-plan";
 import { runJob } from "../jobs/run-job";
 import { jobKind, siteWebSpec } from "../jobs/site-web";
-import { loadSite } from "./site-lookup";
+import { loadSite } from "../reconcile/load-site";
 
 interface CronRunOptions {
   repo: string;

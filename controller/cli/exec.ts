@@ -4,7 +4,7 @@ import type { ServiceSpec } from "../desired/types";
 import { connectDocker } from "../engine/docker";
 import { loadRegistryAuth } from "../engine/registry-auth";
 import { runJob } from "../jobs/run-job";
-import { loadSite } from "./site-lookup";
+import { loadSite } from "../reconcile/load-site";
 
 interface ExecOptions {
   repo: string;

@@ -139,10 +139,7 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
   };
   const labels = { ...shared, [LABEL.role]: "varnish" };
-  const service: ServiceSpec = withHash(
-    { kind: "service", site: null, name: names.varnishService(cluster.instance), role: "varnish", shape, labels },
-    { shape, labels },
-  );
+  const service = withServiceHash({ kind: "service", site: null, name: names.varnishService(cluster.instance), role: "varnish", shape, labels });
   return [secretSpec, service];
 }
 

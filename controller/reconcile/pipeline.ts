@@ -44,16 +44,17 @@ export async function planRepo(
   opts: { instance?: string; stateDir?: string; sealingKeyFile?: string } = {},
 ): Promise<PlanContext> {
   // A sealed value that does not decrypt makes its site invalid here, like a broken manifest.
-  const { load, values } = await unsealSites(await loadRepo(repoDir), keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile)));
+  const decrypt = keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile));
+  const { load, values } = await unsealSites(await loadRepo(repoDir), decrypt);
   const cluster = effectiveCluster(load, opts.instance);
-  // Only the secret's hash enters the desired state; the value stays in the state directory.
-  const varnishSecret = cluster.varnish.image ? ensureVarnishSecret(resolveStateDir(opts.stateDir), cluster.instance) : undefined;
   const stateDir = resolveStateDir(opts.stateDir);
+  // Only the secret's hash enters the desired state; the value stays in the state directory.
+  const varnishSecret = cluster.varnish.image ? ensureVarnishSecret(stateDir, cluster.instance) : undefined;
   const resticPassword = generatedPasswordFor(cluster, stateDir);
   const desired = renderDesired({ sites: load.sites, cluster, invalidSites: load.invalidSites, varnishSecret, resticPassword });
   const live = await readLive(docker, cluster.instance);
   const sites = sealedLookup(desired, values);
-  const backup = await backupSecretValues(cluster, stateDir, keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile)));
+  const backup = await backupSecretValues(cluster, stateDir, decrypt);
   const plan = makePlan(desired, live, load.errors);
   const warnings = [...plan.warnings, ...unprotectedSites(load.sites, cluster)];
   return { load, cluster, desired, live, plan: { ...plan, warnings }, sealedValue: (name) => sites(name) ?? backup(name) };

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { generateSecret } from "../apply/secret-value";
+import { ensureSecretFile } from "../apply/secret-value";
 import { names, SECRET_HASH_LENGTH } from "../desired/names";
 
 /**
@@ -30,16 +30,7 @@ export function varnishSecretPath(stateDir: string, instance: string): string {
 
 /** Creates the secret file (CSPRNG, mode 0600) unless it exists; returns the hash of its value. */
 export function ensureVarnishSecret(stateDir: string, instance: string): VarnishSecretRef {
-  const file = varnishSecretPath(stateDir, instance);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  try {
-    // "wx": never overwrite a value another process (or an operator) just wrote.
-    writeFileSync(file, generateSecret(SECRET_LENGTH), { flag: "wx", mode: 0o600 });
-    chmodSync(file, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-  }
-  return { hash: hashOfValue(readVarnishSecret(stateDir, instance)) };
+  return { hash: hashOfValue(ensureSecretFile(varnishSecretPath(stateDir, instance), SECRET_LENGTH)) };
 }
 
 /** The exact bytes varnishd reads with -S (no trimming: a trailing newline is part of it). */

@@ -1,10 +1,11 @@
 import { canonicalJson } from "../../../controller/desired/hash";
+import { renderDesired } from "../../../controller/desired/render";
 import { LABEL } from "../../../controller/desired/labels";
 import { serviceJson } from "../../../controller/desired/service-json";
 import type { ServiceSpec } from "../../../controller/desired/types";
-import { desiredOf, site } from "../../fixtures/core/builders";
+import { cluster, desiredOf, site } from "../../fixtures/core/builders";
 
-const services = (d: ReturnType<typeof desiredOf>): ServiceSpec[] => d.resources.filter((r): r is ServiceSpec => r.kind === "service");
+const services = (d: { resources: readonly { kind: string }[] }): ServiceSpec[] => d.resources.filter((r): r is ServiceSpec => r.kind === "service");
 
 describe("serviceJson: the service writer the render hashes with", () => {
   const desired = desiredOf([
@@ -15,7 +16,15 @@ describe("serviceJson: the service writer the render hashes with", () => {
     site({ name: "sftp", access: { sftp: { image: "simulium/sftp:1", port: 2201, keys: ["ssh-ed25519 AAAA dev@a"], volume: "files" } } }),
   ]);
 
-  it.each(services(desired).map((s) => [s.name, s] as const))("writes %s exactly as canonicalJson does", (_name, s) => {
+  // Every kind of service the render hashes with the writer: the shared Varnish, and the
+  // access services (phpMyAdmin, SSH) too.
+  const shared = renderDesired({
+    sites: [site({ name: "tools", access: { phpmyadmin: { image: "simulium/phpmyadmin:1", domain: "db.tools.example.org", user: "admin" }, ssh: { image: "simulium/ssh:1", port: 2222, keys: ["ssh-ed25519 AAAA dev@a"] } } })],
+    cluster: cluster({ varnish: { image: "varnish:7.5", port: 8080, replicas: 2, cacheSize: "512M", vcl: {} } }),
+    varnishSecret: { hash: "0123456789" },
+  });
+
+  it.each([...services(desired), ...services(shared)].map((s) => [s.name, s] as const))("writes %s exactly as canonicalJson does", (_name, s) => {
     const { labels, shape } = s;
     expect(serviceJson(shape, labels)).toBe(canonicalJson({ labels, shape }));
   });
