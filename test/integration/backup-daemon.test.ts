@@ -1,16 +1,15 @@
-import { Command } from "commander";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { resticPasswordPath } from "../../controller/backup/password";
-import { register as registerBackups } from "../../controller/cli/backups";
-import { register as registerStatus } from "../../controller/cli/status";
 import { DaemonStatus, RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
 import { connectDocker } from "../../controller/engine/docker";
+import { httpGet } from "../harness";
+import { cli } from "../support/cli";
 import { clusterYaml, siteYaml } from "../support/manifests";
+import { writeFiles } from "../support/repo";
 import { execInService, removeInstance, testInstance, waitFor } from "../support/swarm";
 
 /**
@@ -36,43 +35,12 @@ const log = pino(
   }),
 );
 
-function write(files: Record<string, string>): void {
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), text);
-  }
-}
+const write = (files: Record<string, string>): void => writeFiles(dir, files);
 
-function get(port: number, urlPath: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: "127.0.0.1", port, path: urlPath }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve(Buffer.concat(chunks).toString()));
-      })
-      .on("error", reject);
-  });
-}
+/** The body of a GET to the daemon's HTTP endpoints. */
+const get = async (port: number, urlPath: string): Promise<string> => (await httpGet("127.0.0.1", port, urlPath)).body;
 
 const backupOf = async (d: RunningDaemon) => ((JSON.parse(await get(d.port, "/status")) as DaemonStatus).sites.find((s) => s.site === site)?.backup ?? null);
-
-/** Runs a CLI command in-process and returns what it printed on stdout. */
-async function cli(register: (p: Command) => void, args: string[]): Promise<string> {
-  let out = "";
-  const spy = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    const program = new Command().exitOverride();
-    register(program);
-    await program.parseAsync(["node", "simulium", ...args]);
-  } finally {
-    spy.mockRestore();
-  }
-  return out;
-}
 
 beforeAll(async () => {
   write({
@@ -117,11 +85,11 @@ test("backups run on the site's schedule and checks on the cluster's; both show 
   expect(metrics).toMatch(new RegExp(`simulium_backup_last_success_timestamp_seconds\\{site="${site}"\\} [1-9]`));
   expect(metrics).toMatch(new RegExp(`simulium_backup_check_ok\\{site="${site}"\\} 1`));
 
-  const line = await cli(registerStatus, ["status", site, "--repo", dir, "--state-dir", stateDir]);
+  const line = (await cli("status", site, "--repo", dir, "--state-dir", stateDir)).out;
   expect(line).toMatch(new RegExp(`${site}: last backup \\S+ ok \\(run \\S+\\); last check \\S+ ok`));
 
   // keep: 2, however many runs the schedule made by now.
-  const runs = JSON.parse(await cli(registerBackups, ["backups", site, "--repo", dir, "--state-dir", stateDir, "--json"])) as { run: string }[];
+  const runs = JSON.parse((await cli("backups", site, "--repo", dir, "--state-dir", stateDir, "--json")).out) as { run: string }[];
   expect(runs.length).toBeGreaterThanOrEqual(1);
   expect(runs.length).toBeLessThanOrEqual(2);
 });

@@ -5,6 +5,7 @@ import { listRuns } from "../../controller/backup/run";
 import { loadBackupTarget } from "../../controller/backup/target";
 import { connectDocker } from "../../controller/engine/docker";
 import { clusterYaml, siteYaml } from "../support/manifests";
+import { siteSql, whenDatabaseAnswers } from "../support/site-sql";
 import { page, reconcileRepo, waitForPage } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
 import { execInService, removeInstance, testInstance, waitFor } from "../support/swarm";
@@ -19,7 +20,7 @@ const site = `${instance}-h`;
 const stateDir = mkdtempSync(path.join(os.tmpdir(), "simulium-backup-hooks-"));
 let repo: TestRepo;
 
-const SQL = (q: string) => `mariadb -h "$DB_HOST" -u"$DB_USER" -p"$(cat "$DB_PASSWORD_FILE")" "$DB_NAME" -N -e ${JSON.stringify(q)}`;
+const SQL = siteSql;
 // The migration changes data and then fails: what restoreOnFailure must undo.
 const MIGRATION = `${SQL("INSERT INTO notes VALUES ('migrated to $SITE_VERSION')")}; echo migration broke; exit 5`;
 
@@ -40,10 +41,7 @@ beforeAll(async () => {
   repo = await createRepo({ "simulium.yaml": clusterYaml(instance, `  backup: {image: "simulium/backup:local"}\n`), [`sites/${site}.yaml`]: manifest("1") });
   const out = await reconcileRepo(docker, repo.dir, await repo.commit("v1"), { stateDir });
   expect(out.result.ok).toBe(true);
-  await waitFor(async () => {
-    const r = await execInService(docker, `${site}_web`, ["sh", "-c", SQL("CREATE TABLE IF NOT EXISTS notes (body VARCHAR(100)); INSERT INTO notes VALUES ('written by v1')")]).catch(() => undefined);
-    return r?.exitCode === 0 ? true : undefined;
-  }, "the database", 180_000, 2000);
+  await whenDatabaseAnswers(docker, site, "CREATE TABLE IF NOT EXISTS notes (body VARCHAR(100)); INSERT INTO notes VALUES ('written by v1')");
 });
 
 afterAll(async () => {

@@ -1,4 +1,3 @@
-import { Command } from "commander";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -7,12 +6,13 @@ import { RestoreRefusedError, restoreSite } from "../../controller/backup/restor
 import { backupSite, BackupResult, checkRepository, listRuns } from "../../controller/backup/run";
 import { loadBackupTarget } from "../../controller/backup/target";
 import { backupsVolumeName } from "../../controller/backup/names";
-import { registerCommands } from "../../controller/cli/commands";
 import { loadAndSwapScript } from "../../controller/database/load-swap";
 import { LABEL } from "../../controller/desired/labels";
 import type { ApiService } from "../../controller/engine/api-types";
 import { connectDocker } from "../../controller/engine/docker";
+import { cli } from "../support/cli";
 import { clusterYaml, siteYaml } from "../support/manifests";
+import { siteSql, whenDatabaseAnswers } from "../support/site-sql";
 import { quietLog, reconcileRepo } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
 import { execInService, removeInstance, testInstance, waitFor } from "../support/swarm";
@@ -28,7 +28,7 @@ const site = `${instance}-b`;
 const stateDir = mkdtempSync(path.join(os.tmpdir(), "simulium-backup-"));
 let repo: TestRepo;
 
-const SQL = (q: string) => `mariadb -h "$DB_HOST" -u"$DB_USER" -p"$(cat "$DB_PASSWORD_FILE")" "$DB_NAME" -N -e ${JSON.stringify(q)}`;
+const SQL = siteSql;
 const FILES = "/var/www/html/files";
 
 async function inWeb(script: string): Promise<string> {
@@ -50,10 +50,7 @@ beforeAll(async () => {
   });
   const out = await reconcileRepo(docker, repo.dir, await repo.commit("v1"), { stateDir });
   expect(out.result.ok).toBe(true);
-  await waitFor(async () => {
-    const r = await execInService(docker, `${site}_web`, ["sh", "-c", SQL("CREATE TABLE IF NOT EXISTS notes (id INT PRIMARY KEY, body TEXT)")]).catch(() => undefined);
-    return r?.exitCode === 0 ? true : undefined;
-  }, "the database", 180_000, 2000);
+  await whenDatabaseAnswers(docker, site, "CREATE TABLE IF NOT EXISTS notes (id INT PRIMARY KEY, body TEXT)");
 });
 
 afterAll(async () => {
@@ -126,30 +123,20 @@ test("a periodic check passes on a sound repository", async () => {
 });
 
 test("the CLI: backup prints its run and snapshots, restore of an unknown backup is refused without touching the site", async () => {
-  let out = "";
-  const spy = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
+  // restic's progress goes to stderr: kept out of the test output.
   const err = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
-  const exitCode = process.exitCode;
   try {
-    const program = new Command().exitOverride();
-    registerCommands(program);
-    await program.parseAsync(["node", "simulium", "backup", site, "--repo", repo.dir, "--state-dir", stateDir]);
-    expect(process.exitCode ?? 0).toBe(0);
-    expect(out).toMatch(/^backup \S+: [0-9a-f]{8}, [0-9a-f]{8}\n$/);
-    const restore = new Command().exitOverride();
-    registerCommands(restore);
-    await expect(restore.parseAsync(["node", "simulium", "restore", site, "--from", "deadbeef", "--repo", repo.dir, "--state-dir", stateDir])).rejects.toThrow(
+    const backedUp = await cli("backup", site, "--repo", repo.dir, "--state-dir", stateDir);
+    expect(backedUp.code).toBe(0);
+    expect(backedUp.out).toMatch(/^backup \S+: [0-9a-f]{8}, [0-9a-f]{8}\n$/);
+    await expect(cli("restore", site, "--from", "deadbeef", "--repo", repo.dir, "--state-dir", stateDir)).rejects.toThrow(
       `site ${site} has no backup run or snapshot "deadbeef" (or more than one matches): see simulium backups ${site}`,
     );
   } finally {
-    spy.mockRestore();
     err.mockRestore();
-    process.exitCode = exitCode;
   }
 });
+
 
 test("a corrupted pack is detected: the restore is refused and the site is left as it is", async () => {
   await inWeb(`${SQL("INSERT INTO notes VALUES (3, 'after the backup')")} && echo kept > ${FILES}/kept.txt`);

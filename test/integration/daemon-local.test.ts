@@ -1,13 +1,14 @@
 import Docker from "dockerode";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import http from "node:http";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
 import { connectDocker } from "../../controller/engine/docker";
 import { readLive } from "../../controller/live/read";
 import { startCountingProxy } from "../support/counting-proxy";
+import { httpGet } from "../harness";
 import { clusterYaml, siteYaml } from "../support/manifests";
+import { writeFiles } from "../support/repo";
 import { quietLog, waitForPage } from "../support/reconcile";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
 
@@ -30,31 +31,16 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: "127.0.0.1", port, path: urlPath }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      })
-      .on("error", reject);
-  });
-}
+/** A GET to the daemon's HTTP endpoints. */
+const get = (port: number, urlPath: string) => httpGet("127.0.0.1", port, urlPath);
 
-function writeManifests(dir: string, files: Record<string, string>): void {
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), text);
-  }
-}
 
 describe("directory mode", () => {
   const dir = path.join(root, "manifests");
   let daemon: RunningDaemon;
 
   beforeAll(async () => {
-    writeManifests(dir, { "simulium.yaml": clusterYaml(instance), [`sites/${site}.yaml`]: siteYaml(site, { version: "1" }) });
+    writeFiles(dir, { "simulium.yaml": clusterYaml(instance), [`sites/${site}.yaml`]: siteYaml(site, { version: "1" }) });
     daemon = await startDaemon({
       repo: dir,
       branch: "main",
@@ -81,7 +67,7 @@ describe("directory mode", () => {
 
   test("saving a manifest is applied without any other trigger", async () => {
     const t0 = Date.now();
-    writeManifests(dir, { [`sites/${site}.yaml`]: siteYaml(site, { version: "2" }) });
+    writeFiles(dir, { [`sites/${site}.yaml`]: siteYaml(site, { version: "2" }) });
     await waitForPage(docker, `${site}_web`, /version: 2/);
     // eslint-disable-next-line no-console
     console.log(`daemon: file save → converged in ${Date.now() - t0} ms`);
@@ -115,7 +101,7 @@ describe("directory mode", () => {
 
 test("an unreachable engine fails /readyz, is retried with backoff, and is recovered without a restart", async () => {
   const dir = path.join(root, "engine-manifests");
-  writeManifests(dir, { "simulium.yaml": clusterYaml(engineInstance), "sites/.gitkeep": "" });
+  writeFiles(dir, { "simulium.yaml": clusterYaml(engineInstance), "sites/.gitkeep": "" });
   // The proxy forwards to a socket that does not exist yet: every engine call fails like a stopped dockerd.
   const target = path.join(root, "engine.sock");
   const proxy = await startCountingProxy(target);

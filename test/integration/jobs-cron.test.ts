@@ -1,14 +1,14 @@
-import { Command } from "commander";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { register } from "../../controller/cli/cron";
 import { DaemonStatus, RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
 import { LABEL } from "../../controller/desired/labels";
 import type { ApiService } from "../../controller/engine/api-types";
 import { connectDocker } from "../../controller/engine/docker";
+import { httpGet } from "../harness";
+import { cli } from "../support/cli";
 import { clusterYaml, siteYaml } from "../support/manifests";
+import { writeFiles } from "../support/repo";
 import { quietLog } from "../support/reconcile";
 import { execInService, removeInstance, testInstance, waitFor } from "../support/swarm";
 
@@ -34,24 +34,10 @@ const cronYaml = [
   `    - {name: broken, schedule: "*/5 * * * * *", command: [sh, -c, "echo about to fail; exit 7"], timeout: 60}`,
 ].join("\n");
 
-function write(files: Record<string, string>): void {
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), text);
-  }
-}
+const write = (files: Record<string, string>): void => writeFiles(dir, files);
 
-function get(port: number, urlPath: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: "127.0.0.1", port, path: urlPath }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve(Buffer.concat(chunks).toString()));
-      })
-      .on("error", reject);
-  });
-}
+/** The body of a GET to the daemon's HTTP endpoints. */
+const get = async (port: number, urlPath: string): Promise<string> => (await httpGet("127.0.0.1", port, urlPath)).body;
 
 const httpStatus = async (d: RunningDaemon): Promise<DaemonStatus> => JSON.parse(await get(d.port, "/status")) as DaemonStatus;
 const cronOf = async (d: RunningDaemon, name: string) => (await httpStatus(d)).sites.find((s) => s.site === site)?.cron.find((c) => c.name === name);
@@ -117,26 +103,12 @@ test("a failing command shows as failed with its exit code and output", async ()
 });
 
 test("simulium cron run runs one entry now and exits with its exit code", async () => {
-  let out = "";
-  const spy = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  const before = process.exitCode;
-  try {
-    const program = new Command().exitOverride();
-    register(program);
-    await program.parseAsync(["node", "simulium", "cron", "run", site, "broken", "--repo", dir]);
-    expect(process.exitCode).toBe(7);
-    expect(out).toBe("about to fail\n");
-    const unknown = new Command().exitOverride();
-    register(unknown);
-    await expect(unknown.parseAsync(["node", "simulium", "cron", "run", site, "nope", "--repo", dir])).rejects.toThrow(`site ${site} has no cron entry nope (entries: tick, slow, broken)`);
-  } finally {
-    spy.mockRestore();
-    process.exitCode = before;
-  }
+  const ran = await cli("cron", "run", site, "broken", "--repo", dir);
+  expect(ran.code).toBe(7);
+  expect(ran.out).toBe("about to fail\n");
+  await expect(cli("cron", "run", site, "nope", "--repo", dir)).rejects.toThrow(`site ${site} has no cron entry nope (entries: tick, slow, broken)`);
 });
+
 
 test("entries removed from the manifest stop, and no job service is left behind", async () => {
   const d = daemon as RunningDaemon;

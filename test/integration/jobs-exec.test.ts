@@ -1,11 +1,10 @@
-import { Command } from "commander";
-import { register } from "../../controller/cli/exec";
 import { LABEL } from "../../controller/desired/labels";
 import type { ServiceSpec } from "../../controller/desired/types";
 import { connectDocker } from "../../controller/engine/docker";
 import type { ApiService } from "../../controller/engine/api-types";
 import { runJob } from "../../controller/jobs/run-job";
 import { readLive } from "../../controller/live/read";
+import { cli } from "../support/cli";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { reconcileRepo } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
@@ -66,21 +65,9 @@ test("a running job is not part of the desired state: a reconcile leaves it alon
 });
 
 test("simulium exec streams the output and exits with the command's code", async () => {
-  let out = "";
-  const spy = jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  const before = process.exitCode;
-  try {
-    const program = new Command().exitOverride();
-    register(program);
-    await program.parseAsync(["node", "simulium", "exec", site, "--repo", repo.dir, "--", "sh", "-c", "echo from-cli; exit 5"]);
-    expect(process.exitCode).toBe(5);
-  } finally {
-    spy.mockRestore();
-    process.exitCode = before;
-  }
-  expect(out).toBe("from-cli\n");
+  const ran = await cli("exec", site, "--repo", repo.dir, "--", "sh", "-c", "echo from-cli; exit 5");
+  expect(ran.code).toBe(5);
+  expect(ran.out).toBe("from-cli\n");
   expect(await jobServices()).toEqual([]);
 });
+

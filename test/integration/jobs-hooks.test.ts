@@ -1,9 +1,10 @@
 import { connectDocker } from "../../controller/engine/docker";
 import { cli } from "../support/cli";
 import { clusterYaml, siteYaml } from "../support/manifests";
+import { siteSql, whenDatabaseAnswers } from "../support/site-sql";
 import { page, reconcileRepo, waitForPage } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
-import { execInService, removeInstance, testInstance, waitFor } from "../support/swarm";
+import { execInService, removeInstance, testInstance } from "../support/swarm";
 
 /**
  * Deploy hooks on the real engine: postDeploy runs once per change of the web service (not
@@ -14,7 +15,7 @@ const instance = testInstance("hook");
 const site = `${instance}-h`;
 let repo: TestRepo;
 
-const SQL = (q: string) => `mariadb -h "$DB_HOST" -u"$DB_USER" -p"$(cat "$DB_PASSWORD_FILE")" "$DB_NAME" -N -e ${JSON.stringify(q)}`;
+const SQL = siteSql;
 // The hook sees the new spec's environment: the version it records is the one being deployed.
 const RECORD = (phase: string) => SQL(`CREATE TABLE IF NOT EXISTS deploys (phase VARCHAR(20), version VARCHAR(20)); INSERT INTO deploys VALUES ('${phase}', '$SITE_VERSION')`);
 
@@ -36,10 +37,7 @@ beforeAll(async () => {
   const out = await reconcileRepo(docker, repo.dir, await repo.commit("v1"));
   expect(out.result.ok).toBe(true);
   // The first deploy creates the service: no hook ran, and the database must be up for the next ones.
-  await waitFor(async () => {
-    const r = await execInService(docker, `${site}_web`, ["sh", "-c", SQL("CREATE TABLE IF NOT EXISTS deploys (phase VARCHAR(20), version VARCHAR(20))")]).catch(() => undefined);
-    return r?.exitCode === 0 ? true : undefined;
-  }, "the database", 180_000, 2000);
+  await whenDatabaseAnswers(docker, site, "CREATE TABLE IF NOT EXISTS deploys (phase VARCHAR(20), version VARCHAR(20))");
 });
 
 afterAll(async () => {

@@ -3,6 +3,14 @@ import os from "node:os";
 import path from "node:path";
 import { simpleGit } from "simple-git";
 
+/** Writes files (paths relative to `dir`, folders made as needed): a manifests tree for a test. */
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+}
+
 /** A manifests repository in a temporary git work tree, edited and committed by tests. */
 export interface TestRepo {
   readonly dir: string;
@@ -22,8 +30,7 @@ export async function createRepo(files: Record<string, string>): Promise<TestRep
   const repo: TestRepo = {
     dir,
     write(file, text) {
-      mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-      writeFileSync(path.join(dir, file), text);
+      writeFiles(dir, { [file]: text });
     },
     remove(file) {
       rmSync(path.join(dir, file), { force: true });

@@ -1,22 +1,12 @@
 import { BackupsDisabledError, resticJobSpec } from "../../../controller/backup/job";
 import { renderSite } from "../../../controller/desired/render";
-import type { ResolvedBackupConfig } from "../../../controller/manifests/types";
-import { cluster, site } from "../../fixtures/core/builders";
-
-const backup = (over: Partial<ResolvedBackupConfig> = {}): ResolvedBackupConfig => ({
-  image: "simulium/backup:local",
-  repository: { volume: true },
-  password: { generated: true },
-  env: {},
-  checkSchedule: "30 4 * * 0",
-  ...over,
-});
+import { backupConfig, cluster, site } from "../../fixtures/core/builders";
 
 describe("the restic job of a site", () => {
   const acme = site();
 
   it("runs the tools image with the site's repository in the backups volume and the password as a file", () => {
-    const c = cluster({ backup: backup() });
+    const c = cluster({ backup: backupConfig() });
     const spec = resticJobSpec(acme, renderSite(acme, c), c, { hash: "0123456789" }, { volumesWritable: false });
     expect(spec.shape.image).toBe("simulium/backup:local");
     expect(spec.shape.env).toMatchObject({ RESTIC_REPOSITORY: "/restic/acme", RESTIC_PASSWORD_FILE: "/run/secrets/restic-password", RESTIC_ENV_NAMES: "" });
@@ -27,7 +17,7 @@ describe("the restic job of a site", () => {
   });
 
   it("uses a URL repository per site and passes sealed variables as secret files, by name only", () => {
-    const c = cluster({ backup: backup({ repository: { url: "sftp:backup@host:/srv/restic" }, password: { sealed: "AAAA" }, env: { B2_ACCOUNT_KEY: "BBBB" } }) });
+    const c = cluster({ backup: backupConfig({ repository: { url: "sftp:backup@host:/srv/restic" }, password: { sealed: "AAAA" }, env: { B2_ACCOUNT_KEY: "BBBB" } }) });
     const spec = resticJobSpec(acme, renderSite(acme, c), c, undefined, { volumesWritable: true, env: { EXTRA: "1" } });
     expect(spec.shape.env).toMatchObject({ RESTIC_REPOSITORY: "sftp:backup@host:/srv/restic/acme", RESTIC_ENV_NAMES: "B2_ACCOUNT_KEY", EXTRA: "1" });
     expect(spec.shape.mounts.some((m) => m.target === "/restic")).toBe(false);

@@ -5,20 +5,13 @@ import { backupSecretValues, ensureResticPassword, resticPasswordPath } from "..
 import { backupSecrets } from "../../../controller/backup/resources";
 import type { ResolvedBackupConfig } from "../../../controller/manifests/types";
 import { UnsealError } from "../../../controller/sealing/age";
-import { cluster } from "../../fixtures/core/builders";
+import { backupConfig, cluster } from "../../fixtures/core/builders";
 
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), "simulium-restic-pw-"))));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const config = (over: Partial<ResolvedBackupConfig> = {}): ResolvedBackupConfig => ({
-  image: "b",
-  repository: { volume: true },
-  password: { generated: true },
-  env: {},
-  checkSchedule: "30 4 * * 0",
-  ...over,
-});
+const config = (over: Partial<ResolvedBackupConfig> = {}): ResolvedBackupConfig => backupConfig({ image: "b", ...over });
 
 describe("the restic password", () => {
   it("is generated once (mode 0600) and never replaced; its hash names the secret", () => {

@@ -1,9 +1,8 @@
 import { backupEntries } from "../../../controller/backup/schedule";
 import { backupUpdate, renderBackupRecord } from "../../../controller/backup/record";
-import type { ResolvedBackupConfig } from "../../../controller/manifests/types";
-import { cluster, site } from "../../fixtures/core/builders";
+import { backupConfig, cluster, site } from "../../fixtures/core/builders";
 
-const config: ResolvedBackupConfig = { image: "b", repository: { volume: true }, password: { generated: true }, env: {}, checkSchedule: "30 4 * * 0" };
+const config = backupConfig({ image: "b" });
 
 describe("scheduled backups", () => {
   it("schedule a backup and a check per site with spec.backup, never overlapping", () => {
