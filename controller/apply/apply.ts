@@ -6,17 +6,12 @@ import type { ApiService, ApiServiceSpec } from "../engine/api-types";
 import type { AuthLookup, RegistryAuth } from "../engine/registry-auth";
 import { DeployHooks, isDeployChange } from "../jobs/hooks";
 import type { Logger } from "../log";
-import { fingerprintOfShape } from "../live/fingerprint";
-import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
 import type { Action, DeleteAction, Plan } from "../plan/types";
-import { evaluateService } from "./convergence";
 import { generateHostKey } from "./host-key";
+import { RolledBack, waitForConvergence } from "./wait-converged";
 import { generateSecret } from "./secret-value";
 import { serviceSpecToApi } from "./service-spec";
-
-/** How often apply reads the swarm while it waits for updated services to converge. */
-const CONVERGENCE_POLL_MS = 500;
 
 export interface ApplyOptions {
   readonly instance: string;
@@ -113,8 +108,7 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
     }
   }
 
-  const removedServices = plan.actions.filter((a) => a.op === "delete" && a.kind === "service").map((a) => (a as DeleteAction).id);
-  const waited = await waitForConvergence(docker, opts, watch, removedServices, failures);
+  const waited = await waitForConvergence(docker, opts, watch, failures);
   for (const [site, reason] of waited.failures) failures.set(site, reason);
   for (const r of waited.rolledBack) await recordRollback(docker, r, opts);
   for (const d of deployed) {
@@ -250,59 +244,6 @@ function lookups(ids: IdMaps) {
   return { networkId: get(ids.networks, "network"), secretId: get(ids.secrets, "secret") };
 }
 
-/**
- * Polls with two list calls per tick (services, tasks) until every touched service has
- * converged or failed, and the tasks of removed services are gone, or the timeout passes.
- */
-async function waitForConvergence(
-  docker: Docker,
-  opts: ApplyOptions,
-  watch: readonly { site: string | null; spec: ServiceSpec }[],
-  removed: readonly string[],
-  failures: ReadonlyMap<string | null, string>,
-): Promise<{ failures: Map<string | null, string>; rolledBack: RolledBack[] }> {
-  const out = new Map<string | null, string>();
-  const rolledBack: RolledBack[] = [];
-  const pending = new Map(watch.filter((w) => !failures.has(w.site)).map((w) => [w.spec.name, w]));
-  const gone = new Set(removed);
-  const deadline = Date.now() + opts.timeoutSeconds * 1000;
-  while ((pending.size > 0 || gone.size > 0) && Date.now() < deadline) {
-    const live = await readLive(docker, opts.instance);
-    await opts.onProgress?.(live);
-    for (const [name, w] of pending) {
-      const service = live.services.find((s) => s.name === name);
-      if (!service) {
-        out.set(w.site, `service ${name} disappeared while converging`);
-        pending.delete(name);
-        continue;
-      }
-      const verdict = evaluateService(service, live.tasks, { fingerprint: fingerprintOfShape(w.spec.shape), replicas: w.spec.shape.replicas });
-      if (verdict.state === "converged") pending.delete(name);
-      if (verdict.state === "failed") {
-        out.set(w.site, `service ${name}: ${verdict.reason}`);
-        pending.delete(name);
-        if (service.updateState !== null && service.updateState.startsWith("rollback_")) {
-          rolledBack.push({ site: w.site, name, specHash: w.spec.labels[LABEL.specHash] ?? "", reason: verdict.reason });
-        }
-      }
-    }
-    for (const id of gone) if (!live.tasks.some((t) => t.serviceId === id)) gone.delete(id);
-    // Each poll is also when the routing follows the new tasks (onProgress): a new task waits
-    // for the VCL half a poll on average before it serves.
-    if (pending.size > 0 || gone.size > 0) await sleep(opts.pollMs ?? CONVERGENCE_POLL_MS);
-  }
-  for (const [name, w] of pending) {
-    out.set(w.site, out.get(w.site) ?? `service ${name} did not converge within ${opts.timeoutSeconds}s`);
-  }
-  return { failures: out, rolledBack };
-}
-
-interface RolledBack {
-  readonly site: string | null;
-  readonly name: string;
-  readonly specHash: string;
-  readonly reason: string;
-}
 
 /** Docker label values are free text, but a status line is not a log: keep the reason short. */
 const MAX_REASON = 300;

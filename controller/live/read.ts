@@ -38,6 +38,30 @@ export async function readLive(docker: Docker, instance: string): Promise<LiveSt
   };
 }
 
+export interface WatchedState {
+  readonly services: readonly LiveService[];
+  readonly tasks: readonly LiveTask[];
+}
+
+/**
+ * The named services of this instance and their tasks only: what apply polls while it waits
+ * for an update, in two list calls whose size follows the services it changed, not the number
+ * of sites. Shapes and task addresses carry network IDs where a full read has names; the
+ * convergence rules read neither.
+ */
+export async function readWatched(docker: Docker, instance: string, serviceNames: readonly string[]): Promise<WatchedState> {
+  if (serviceNames.length === 0) return { services: [], tasks: [] };
+  const wanted = new Set(serviceNames);
+  // The engine's name filter matches prefixes: the exact names are picked here.
+  const listed = (await docker.listServices({ filters: { label: [`${LABEL.instance}=${instance}`], name: [...wanted] } })) as ApiService[];
+  const noNames = new Map<string, string>();
+  const services = listed
+    .filter((s) => s.Spec?.Labels?.[LABEL.instance] === instance && wanted.has(s.Spec?.Name ?? ""))
+    .map((s) => serviceFromApi(s, noNames));
+  const tasks = services.length ? ((await docker.listTasks({ filters: { service: services.map((s) => s.id) } })) as ApiTask[]) : [];
+  return { services, tasks: tasks.map((t) => taskFromApi(t, noNames)) };
+}
+
 const siteOf = (labels: Record<string, string> | null | undefined): string | null => labels?.[LABEL.site] ?? null;
 
 function networkFromApi(n: ApiNetwork): LiveNetwork {

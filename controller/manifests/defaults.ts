@@ -83,5 +83,6 @@ export const CLUSTER_DEFAULTS = {
     port: num(clusterSchema, ...specProps, "varnish", "properties", "port"),
     replicas: num(clusterSchema, ...specProps, "varnish", "properties", "replicas"),
     cacheSize: str(clusterSchema, ...specProps, "varnish", "properties", "cacheSize"),
+    optimiseVcl: bool(clusterSchema, ...specProps, "varnish", "properties", "optimiseVcl"),
   },
 } as const;

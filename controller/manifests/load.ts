@@ -2,6 +2,7 @@ import { accessClaims } from "./access-claims";
 import { clusterRules } from "./cluster-rules";
 import { crossSiteIssues, SiteClaims } from "./cross-site";
 import { Issue } from "./issue";
+import { LastResult } from "./last-result";
 import { CLUSTER_FILE, SITES_DIR, siteOfPath } from "./layout";
 import { parseManifest, ParsedManifest } from "./parse";
 import { readRepo, RepoFile } from "./read";
@@ -31,12 +32,15 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
   let clusterBroken = readErrors.some((e) => e.file === CLUSTER_FILE || e.file === SITES_DIR || e.file === ".");
 
   const clusterFile = files.find((f) => f.path === CLUSTER_FILE);
-  const cluster = clusterFile ? checkCluster(clusterFile) : { ok: true as const, value: undefined };
+  const cluster = clusterFile ? clusterChecks.get(clusterFile.path, clusterFile.text, () => checkCluster(clusterFile)) : { ok: true as const, value: undefined };
   if (!cluster.ok) {
     errors.push(...cluster.errors);
     clusterBroken = true;
   }
   const defaults: ClusterDefaults = (cluster.ok ? cluster.value?.spec?.defaults : undefined) ?? {};
+  // A site file is checked against the cluster's defaults: a change there checks every site again.
+  const against = `${clusterBroken ? "broken" : "ok"}\0${JSON.stringify(defaults)}\0`;
+  siteChecks.retain(new Set(files.map((f) => f.path)));
 
   const candidates: Array<{ site: ResolvedSite; claims: Claims }> = [];
   for (const file of files) {
@@ -46,7 +50,7 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
       errors.push({ file: file.path, line: 0, column: 0, path: "", message: `is not a manifest: expected ${CLUSTER_FILE} or ${SITES_DIR}/<site>.yaml` });
       continue;
     }
-    const checked = checkSite(file, name, defaults, clusterBroken);
+    const checked = siteChecks.get(file.path, against + file.text, () => checkSite(file, name, defaults, clusterBroken));
     if (checked.ok) {
       candidates.push(checked);
     } else {
@@ -81,6 +85,10 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
   };
 }
 
+// Both are pure functions of the file and what it is checked against: see last-result.ts.
+const clusterChecks = new LastResult<Checked<Cluster>>();
+const siteChecks = new LastResult<SiteChecked>();
+
 type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly ManifestError[] };
 
 function checkCluster(file: RepoFile): Checked<Cluster> {
@@ -111,8 +119,11 @@ function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clus
     const e = m.locate({ path: ["spec", "domains", i], message: "" });
     return { name: d, line: e.line, column: e.column };
   });
+  // Needed only when another site claims the same domain or port: parsed again then, so a
+  // remembered check does not keep the whole YAML document alive.
   const locate = (i: Issue): Omit<ManifestError, "file" | "site"> => {
-    const e = m.locate(i);
+    const again = parseManifest(file.path, file.text);
+    const e = again.ok ? again.manifest.locate(i) : { line: 0, column: 0, path: "", message: i.message };
     return { line: e.line, column: e.column, path: e.path, message: e.message };
   };
   const site = locateSealed(resolved.site, (path) => m.locate({ path, message: "" }));

@@ -35,6 +35,7 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
       port: spec.varnish?.port ?? d.varnish.port,
       replicas: spec.varnish?.replicas ?? d.varnish.replicas,
       cacheSize: spec.varnish?.cacheSize ?? d.varnish.cacheSize,
+      optimiseVcl: spec.varnish?.optimiseVcl ?? d.varnish.optimiseVcl,
       vcl: {
         ...(vcl.recv !== undefined ? { recv: vcl.recv } : {}),
         ...(vcl.backendResponse !== undefined ? { backendResponse: vcl.backendResponse } : {}),

@@ -161,6 +161,8 @@ export interface ResolvedCluster {
     readonly port: number;
     readonly replicas: number;
     readonly cacheSize: string;
+    /** Compile VCL with the image's -O2 -g (false: -O0 -g0, Varnish 7.0 or newer). */
+    readonly optimiseVcl: boolean;
     readonly vcl: { readonly recv?: string; readonly backendResponse?: string; readonly deliver?: string };
   };
 }

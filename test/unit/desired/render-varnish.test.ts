@@ -9,7 +9,7 @@ import { cluster, site } from "../../fixtures/core/builders";
 import { IDS, liveFromDesired, networkId } from "../../fixtures/core/live";
 import { find } from "./helpers";
 
-const withVarnish = cluster({ varnish: { image: "varnish:7.5", port: 8080, replicas: 2, cacheSize: "512M", vcl: {} } });
+const withVarnish = cluster({ varnish: { image: "varnish:7.5", port: 8080, replicas: 2, cacheSize: "512M", optimiseVcl: false, vcl: {} } });
 const render = (hash = "0123456789", c = withVarnish) => renderDesired({ sites: [site()], cluster: c, varnishSecret: { hash } });
 
 describe("render: the shared Varnish", () => {
@@ -35,6 +35,12 @@ describe("render: the shared Varnish", () => {
     });
     expect(v.labels).toMatchObject({ [LABEL.instance]: "sim", [LABEL.role]: "varnish" });
     expect(v.labels).not.toHaveProperty(LABEL.site);
+  });
+
+  it("compiles VCL without optimisation unless optimiseVcl asks for the image's flags", () => {
+    expect(find(render(), "service", "sim_varnish").shape.args).toEqual(["-p", "cli_limit=1m", "-p", "cc_command=%D -O0 -g0"]);
+    const optimised = cluster({ varnish: { ...withVarnish.varnish, optimiseVcl: true } });
+    expect(find(render("0123456789", optimised), "service", "sim_varnish").shape.args).toEqual(["-p", "cli_limit=1m"]);
   });
 
   it("mounts the admin secret, a value the controller provides, named by its hash", () => {

@@ -76,7 +76,7 @@ describe("resolution", () => {
       timeZone: "UTC",
       volumes: { driver: "local", options: {} },
       update: { monitorSeconds: 15, timeoutSeconds: 300 },
-      varnish: { port: 80, replicas: 1, cacheSize: "256M", vcl: {} },
+      varnish: { port: 80, replicas: 1, cacheSize: "256M", optimiseVcl: false, vcl: {} },
     });
   });
 

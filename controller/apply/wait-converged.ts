@@ -1,0 +1,99 @@
+import type Docker from "dockerode";
+import { LABEL } from "../desired/labels";
+import type { ServiceSpec } from "../desired/types";
+import { fingerprintOfShape } from "../live/fingerprint";
+import { readLive, readWatched, WatchedState } from "../live/read";
+import type { LiveState } from "../live/types";
+import { evaluateService } from "./convergence";
+
+/** The shortest pause between two reads while apply waits for updated services. */
+export const CONVERGENCE_POLL_MS = 250;
+
+export interface WaitOptions {
+  readonly instance: string;
+  readonly timeoutSeconds: number;
+  /** The shortest pause between reads; default CONVERGENCE_POLL_MS. */
+  readonly pollMs?: number;
+  /** Given the whole live state whenever a watched task changed (routing follows the tasks). */
+  readonly onProgress?: (live: LiveState) => Promise<void>;
+}
+
+export interface Watched {
+  readonly site: string | null;
+  readonly spec: ServiceSpec;
+}
+
+export interface RolledBack {
+  readonly site: string | null;
+  readonly name: string;
+  readonly specHash: string;
+  readonly reason: string;
+}
+
+/**
+ * Polls the services apply changed, and only those, until each has converged or failed, or
+ * the timeout passes. A tick is two list calls sized by the change, so a new task is seen
+ * within a quarter second however many sites run; the whole swarm is read for onProgress
+ * only when a watched task changed. Removed services are not waited for: what their tasks
+ * held (networks, volumes, secrets) is removed with retries while it is still in use.
+ */
+export async function waitForConvergence(
+  docker: Docker,
+  opts: WaitOptions,
+  watch: readonly Watched[],
+  failures: ReadonlyMap<string | null, string>,
+): Promise<{ failures: Map<string | null, string>; rolledBack: RolledBack[] }> {
+  const out = new Map<string | null, string>();
+  const rolledBack: RolledBack[] = [];
+  const pending = new Map(watch.filter((w) => !failures.has(w.site)).map((w) => [w.spec.name, w]));
+  const deadline = Date.now() + opts.timeoutSeconds * 1000;
+  let seen: string | null = null;
+  while (pending.size > 0 && Date.now() < deadline) {
+    let started = Date.now();
+    const state = await readWatched(docker, opts.instance, [...pending.keys()]);
+    const now = progressKey(state);
+    if (opts.onProgress && now !== seen) {
+      const live = await readLive(docker, opts.instance);
+      const reading = Date.now() - started;
+      await opts.onProgress(live);
+      started = Date.now() - reading;
+    }
+    seen = now;
+    for (const [name, w] of pending) {
+      const service = state.services.find((s) => s.name === name);
+      if (!service) {
+        out.set(w.site, `service ${name} disappeared while converging`);
+        pending.delete(name);
+        continue;
+      }
+      const verdict = evaluateService(service, state.tasks, { fingerprint: fingerprintOfShape(w.spec.shape), replicas: w.spec.shape.replicas });
+      if (verdict.state === "converged") pending.delete(name);
+      if (verdict.state === "failed") {
+        out.set(w.site, `service ${name}: ${verdict.reason}`);
+        pending.delete(name);
+        if (service.updateState !== null && service.updateState.startsWith("rollback_")) {
+          rolledBack.push({ site: w.site, name, specHash: w.spec.labels[LABEL.specHash] ?? "", reason: verdict.reason });
+        }
+      }
+    }
+    // At least as long as the reads took (not the routing's VCL load): on a starved engine,
+    // polling never takes more than half of its time.
+    if (pending.size > 0) await sleep(Math.max(opts.pollMs ?? CONVERGENCE_POLL_MS, Date.now() - started));
+  }
+  for (const [name, w] of pending) {
+    out.set(w.site, out.get(w.site) ?? `service ${name} did not converge within ${opts.timeoutSeconds}s`);
+  }
+  return { failures: out, rolledBack };
+}
+
+/**
+ * What the routing cares about in the watched services: their tasks' states and their update
+ * states. Equal keys mean nothing moved since the last tick. Pure.
+ */
+export function progressKey(state: WatchedState): string {
+  const services = state.services.map((s) => `${s.id}:${s.updateState ?? ""}`).sort();
+  const tasks = state.tasks.map((t) => `${t.id}:${t.state}:${t.desiredState}`).sort();
+  return `${services.join(",")}|${tasks.join(",")}`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
