@@ -1,4 +1,5 @@
 import { LABEL } from "../controller/desired/labels";
+import { withSpecHash } from "../controller/desired/service-hash";
 import type { DesiredState, ResourceSpec } from "../controller/desired/types";
 import type { RepoFile } from "../controller/manifests/read";
 import type { LiveNetwork, LiveObject, LiveSecret, LiveService, LiveState, LiveVolume } from "../controller/live/types";
@@ -18,7 +19,8 @@ export const siteNames = (prefix: string, count: number): string[] => Array.from
 
 /**
  * The live state the engine would report once `desired` has converged: every object in the
- * shape the live reader projects (shape = desired shape, labels = desired labels). Sites in
+ * shape the live reader projects (shape = desired shape, labels = desired labels and, for
+ * services, their spec hash). Sites in
  * `changed` run an older web env, as after a commit that changed them.
  */
 export function liveFromDesired(desired: DesiredState, changed: ReadonlySet<string> = new Set()): LiveState {
@@ -48,7 +50,8 @@ function liveObject(r: ResourceSpec, id: string, stale: boolean): LiveObject {
     case "secret":
       return { ...base, kind: "secret" };
     case "service": {
-      if (!(stale && r.role === "web")) return { ...base, kind: "service", version: 1, shape: r.shape, updateState: "completed", updateMessage: null };
+      // As apply leaves it: with the spec hash the plan gave it.
+      if (!(stale && r.role === "web")) return { ...base, labels: withSpecHash(r).labels, kind: "service", version: 1, shape: r.shape, updateState: "completed", updateMessage: null };
       const shape = { ...r.shape, env: { ...r.shape.env, SITE_VERSION: "previous" } };
       const labels = { ...r.labels, [LABEL.specHash]: "previous" };
       return { ...base, labels, kind: "service", version: 1, shape, updateState: "completed", updateMessage: null };

@@ -1,7 +1,6 @@
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { renderBackupResources } from "../backup/resources";
-import { hashOfJson, shortHash } from "./hash";
-import { serviceJson } from "./service-json";
+import { shortHash } from "./hash";
 import { LABEL } from "./labels";
 import { mailEnv } from "./mail-env";
 import { accessServices } from "./access-services";
@@ -62,7 +61,7 @@ export function renderSite(site: ResolvedSite, cluster: ResolvedCluster): Resour
   if (site.database) out.push(dbService(site, cluster, secretName(DB_PASSWORD), secretName(DB_ROOT_PASSWORD)));
   if (site.access?.sftp) out.push(sftpService(site, cluster, site.access.sftp, secretName(SSH_HOST_KEY)));
   const access = accessServices(site, cluster, { web, secretName, labels: (role) => baseLabels(cluster, site, role) });
-  out.push(...access.map(withServiceHash));
+  out.push(...access);
   return out;
 }
 
@@ -84,11 +83,6 @@ function dataLabels(cluster: ResolvedCluster, site: ResolvedSite, role: string):
 
 function withHash<T extends { labels: Labels }>(spec: T, hashOf: unknown): T {
   return { ...spec, labels: { ...spec.labels, [LABEL.specHash]: shortHash(hashOf) } };
-}
-
-/** withHash(spec, { shape, labels }), by the service writer (the same hash, a third of the time). */
-function withServiceHash(spec: ServiceSpec): ServiceSpec {
-  return { ...spec, labels: { ...spec.labels, [LABEL.specHash]: hashOfJson(serviceJson(spec.shape, spec.labels)) } };
 }
 
 function edgeNetwork(cluster: ResolvedCluster): NetworkSpec {
@@ -146,7 +140,7 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
   };
   const labels = { ...shared, [LABEL.role]: "varnish" };
-  const service = withServiceHash({ kind: "service", site: null, name: names.varnishService(cluster.instance), role: "varnish", shape, labels });
+  const service: ServiceSpec = { kind: "service", site: null, name: names.varnishService(cluster.instance), role: "varnish", shape, labels };
   return [secretSpec, service];
 }
 
@@ -268,7 +262,7 @@ function webService(site: ResolvedSite, cluster: ResolvedCluster, secrets: reado
     [LABEL.domains]: [...site.domains].join(","),
     ...routingLabels(site.routing),
   };
-  return withServiceHash({ kind: "service", site: site.name, name: names.service(site.name, "web"), role: "web", shape, labels });
+  return { kind: "service", site: site.name, name: names.service(site.name, "web"), role: "web", shape, labels };
 }
 
 /**
@@ -314,7 +308,7 @@ function dbService(site: ResolvedSite, cluster: ResolvedCluster, password: strin
     update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
   };
   const labels = baseLabels(cluster, site, "db");
-  return withServiceHash({ kind: "service", site: site.name, name: names.service(site.name, "db"), role: "db", shape, labels });
+  return { kind: "service", site: site.name, name: names.service(site.name, "db"), role: "db", shape, labels };
 }
 
 /** Where the SFTP image serves the volume: inside its chroot (harness/images/sftp). */
@@ -343,5 +337,5 @@ function sftpService(site: ResolvedSite, cluster: ResolvedCluster, sftp: NonNull
     update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
   };
   const labels = baseLabels(cluster, site, "sftp");
-  return withServiceHash({ kind: "service", site: site.name, name: names.service(site.name, "sftp"), role: "sftp", shape, labels });
+  return { kind: "service", site: site.name, name: names.service(site.name, "sftp"), role: "sftp", shape, labels };
 }

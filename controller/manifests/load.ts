@@ -119,16 +119,22 @@ function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clus
     const e = m.locate({ path: ["spec", "domains", i], message: "" });
     return { name: d, line: e.line, column: e.column };
   });
-  // Needed only when another site claims the same domain or port: parsed again then, so a
-  // remembered check does not keep the whole YAML document alive.
-  const locate = (i: Issue): Omit<ManifestError, "file" | "site"> => {
+  const site = locateSealed(resolved.site, (path) => m.locate({ path, message: "" }));
+  const claims = accessClaims(site, (path) => m.locate({ path, message: "" }));
+  return { ok: true, site, claims: { site: name, file: file.path, domains: [...domains, ...claims.domains], ports: claims.ports, locate: locateLater(file) } };
+}
+
+/**
+ * Needed only when another site claims the same domain or port: the file is parsed again
+ * then, so a remembered check does not keep its YAML document alive. Made outside checkSite,
+ * whose closures share one scope holding the document.
+ */
+function locateLater(file: RepoFile): Claims["locate"] {
+  return (i) => {
     const again = parseManifest(file.path, file.text);
     const e = again.ok ? again.manifest.locate(i) : { line: 0, column: 0, path: "", message: i.message };
     return { line: e.line, column: e.column, path: e.path, message: e.message };
   };
-  const site = locateSealed(resolved.site, (path) => m.locate({ path, message: "" }));
-  const claims = accessClaims(site, (path) => m.locate({ path, message: "" }));
-  return { ok: true, site, claims: { site: name, file: file.path, domains: [...domains, ...claims.domains], ports: claims.ports, locate } };
 }
 
 function withBrokenClusterNote(issue: Issue): Issue {

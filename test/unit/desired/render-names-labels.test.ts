@@ -1,4 +1,5 @@
 import { LABEL } from "../../../controller/desired/labels";
+import { withSpecHash } from "../../../controller/desired/service-hash";
 import { cluster, desiredOf, site } from "../../fixtures/core/builders";
 import { find } from "./helpers";
 
@@ -32,7 +33,9 @@ describe("render: object names and labels", () => {
         "simulium.label.team": "web",
         "simulium.label.tier": "gold",
       });
-      expect(r.labels[LABEL.specHash]).toMatch(/^[0-9a-f]{10,12}$/);
+      // Services get theirs from the plan, when they are created or updated.
+      const labels = r.kind === "service" ? withSpecHash(r).labels : r.labels;
+      expect(labels[LABEL.specHash]).toMatch(/^[0-9a-f]{10,12}$/);
     }
   });
 

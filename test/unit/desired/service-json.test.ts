@@ -1,6 +1,6 @@
 import { canonicalJson } from "../../../controller/desired/hash";
+import { serviceSpecHash } from "../../../controller/desired/service-hash";
 import { renderDesired } from "../../../controller/desired/render";
-import { LABEL } from "../../../controller/desired/labels";
 import { serviceJson } from "../../../controller/desired/service-json";
 import type { ServiceSpec } from "../../../controller/desired/types";
 import { cluster, desiredOf, site } from "../../fixtures/core/builders";
@@ -39,10 +39,10 @@ describe("serviceJson: the service writer the render hashes with", () => {
     expect(all.some((s) => s.shape.secrets.length > 0 && s.shape.mounts.length > 0)).toBe(true);
   });
 
-  it("is what the render's spec hash is made from: reordering env keys keeps the hash", () => {
+  it("is what a service's spec hash is made from: reordering env keys keeps the hash", () => {
     const a = desiredOf([site({ web: { ...site().web, env: { A: "1", B: "2" } } })]);
     const b = desiredOf([site({ web: { ...site().web, env: { B: "2", A: "1" } } })]);
-    const hash = (d: ReturnType<typeof desiredOf>) => services(d).map((s) => s.labels[LABEL.specHash]);
+    const hash = (d: ReturnType<typeof desiredOf>) => services(d).map((s) => serviceSpecHash(s));
     expect(hash(a)).toEqual(hash(b));
     expect(hash(a).every((h) => typeof h === "string" && h.length === 12)).toBe(true);
   });

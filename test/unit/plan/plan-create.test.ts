@@ -1,4 +1,6 @@
+import { LABEL } from "../../../controller/desired/labels";
 import { EMPTY_LIVE } from "../../../controller/live/types";
+import { withSpecHash } from "../../../controller/desired/service-hash";
 import { makePlan } from "../../../controller/plan/plan";
 import { bareSite, desiredOf, site } from "../../fixtures/core/builders";
 import { stateOf, summary } from "./helpers";
@@ -47,7 +49,12 @@ describe("plan: creating from nothing", () => {
   it("marks every declared site as changed, and carries the spec to apply", () => {
     expect(stateOf(plan, "acme")).toBe("changed");
     expect(stateOf(plan, "beta")).toBe("changed");
-    for (const a of plan.actions) if (a.op === "create") expect(desired.resources).toContainEqual(a.spec);
+    // Services as apply sends them: with the spec hash the plan adds.
+    const sent = desired.resources.map((r) => (r.kind === "service" ? withSpecHash(r) : r));
+    for (const a of plan.actions) if (a.op === "create") expect(sent).toContainEqual(a.spec);
+    const services = plan.actions.flatMap((a) => (a.op === "create" && a.kind === "service" ? [a.spec] : []));
+    expect(services.length).toBeGreaterThan(0);
+    for (const spec of services) expect(spec.labels[LABEL.specHash]).toMatch(/^[0-9a-f]{12}$/);
   });
 
   it("creates only the missing objects when some exist", () => {

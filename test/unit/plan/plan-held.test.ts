@@ -1,4 +1,5 @@
 import { LABEL } from "../../../controller/desired/labels";
+import { serviceSpecHash } from "../../../controller/desired/service-hash";
 import { makePlan } from "../../../controller/plan/plan";
 import { renderPlanText } from "../../../controller/plan/render";
 import type { UpdateAction } from "../../../controller/plan/types";
@@ -11,7 +12,8 @@ const BAD = "registry.example.com/drupal-civicrm:typo";
 describe("plan: an update Swarm rolled back is held", () => {
   const live = liveFromDesired(desiredOf([site()]));
   const wanted = desiredOf([site({ web: { image: BAD } })]);
-  const failedHash = wanted.resources.find((r) => r.name === "acme_web")?.labels[LABEL.specHash] ?? "";
+  const wantedWeb = wanted.resources.find((r) => r.name === "acme_web");
+  const failedHash = wantedWeb?.kind === "service" ? serviceSpecHash(wantedWeb) : "";
   const marked = (hash: string) =>
     editService(live, "acme_web", (s) => ({
       ...s,
