@@ -59,8 +59,9 @@ test("a non-existent image fails the site with Swarm's reason, rolled back, and 
   expect(failed?.error).toMatch(/No such image: simulium\/web:does-not-exist/);
   const web = (await readLive(docker, instance)).services.find((s) => s.name === `${good}_web`);
   // Swarm rolled back and keeps no record of it; simulium marks the failed spec on the service.
-  const attempted = out.ctx.desired.resources.find((r) => r.name === `${good}_web`);
-  expect(web?.labels["simulium.failed-spec-hash"]).toBe(attempted?.labels["simulium.spec-hash"]);
+  const attempted = out.ctx.plan.actions.find((a) => a.op === "update" && a.name === `${good}_web`);
+  expect(attempted?.op === "update" && attempted.spec.labels["simulium.spec-hash"]).toMatch(/^[0-9a-f]{12}$/);
+  expect(web?.labels["simulium.failed-spec-hash"]).toBe(attempted?.op === "update" ? attempted.spec.labels["simulium.spec-hash"] : "no update planned");
   expect(web?.labels["simulium.failed-reason"]).toMatch(/No such image: simulium\/web:does-not-exist/);
   expect(web?.shape.image).toBe("simulium/web:local");
   expect(await waitForPage(docker, `${good}_web`, /version: 2/)).toContain(`site: ${good}`);
