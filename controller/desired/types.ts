@@ -113,7 +113,10 @@ export interface ServiceSpec {
   readonly name: string;
   readonly role: "web" | "db" | "varnish" | "sftp" | "phpmyadmin" | "ssh";
   readonly shape: ServiceShape;
-  /** Service-level labels (may change without restarting tasks). */
+  /**
+   * Service-level labels (may change without restarting tasks). As rendered, without the
+   * spec hash: the plan adds it to the services it creates or updates (service-hash.ts).
+   */
   readonly labels: Labels;
 }
 

@@ -31,12 +31,12 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
   const warnings: Plan["warnings"][number][] = [];
   for (const spec of desired.resources) {
     const at = liveIndex[spec.kind].get(spec.name);
-    const found = at === undefined ? undefined : liveObjects[at];
-    if (found === undefined || at === undefined) {
+    if (at === undefined) {
       const sent = spec.kind === "service" ? withSpecHash(spec) : spec;
       forward.push({ op: "create", kind: spec.kind, site: spec.site, name: spec.name, spec: sent, changes: createSummary(spec) });
       continue;
     }
+    const found = liveObjects[at] as LiveObject;
     claimed[at] = 1;
     if (spec.kind === "service" && found.kind === "service") {
       if (sameService(spec, found)) continue;

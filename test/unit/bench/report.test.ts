@@ -46,6 +46,16 @@ describe("bench table", () => {
     expect(table).toContain("10 sites: exec: version 2 not served after 600 s");
   });
 
+  it("shows the no-op pass in milliseconds under a second, and how many times faster simulium was", () => {
+    expect(row("2.").split(/\s{2,}/)).toEqual(["10", "200 ms", "1.0 s", "5×", "5 (0 writes)", "5 (0 writes)"]);
+  });
+
+  it("gives no ratio when a pass failed or was skipped", () => {
+    const failed = { ...pass(0.2), ok: false };
+    const t = renderTable({ ...results, converge: [{ ...size, simulium: { ...size.simulium, noop: failed } }] });
+    expect(t.split("\n").find((l) => l.startsWith("10 ") && l.includes("FAILED") && l.includes("writes"))?.split(/\s{2,}/)[3]).toBe("-");
+  });
+
   it("shows figure 5 from the daemon's /proc figures", () => {
     expect(row("5.").split(/\s{2,}/)).toEqual(["10", "3.2 s", "3 × 5 s", "81 MB", "90 MB", "121 MB"]);
   });
