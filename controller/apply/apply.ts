@@ -9,9 +9,9 @@ import type { Logger } from "../log";
 import type { LiveState } from "../live/types";
 import type { Action, DeleteAction, Plan } from "../plan/types";
 import { generateHostKey } from "./host-key";
-import { RolledBack, waitForConvergence } from "./wait-converged";
 import { generateSecret } from "./secret-value";
 import { serviceSpecToApi } from "./service-spec";
+import { RolledBack, waitForConvergence } from "./wait-converged";
 
 export interface ApplyOptions {
   readonly instance: string;
@@ -243,7 +243,6 @@ function lookups(ids: IdMaps) {
   };
   return { networkId: get(ids.networks, "network"), secretId: get(ids.secrets, "secret") };
 }
-
 
 /** Docker label values are free text, but a status line is not a log: keep the reason short. */
 const MAX_REASON = 300;
