@@ -1,15 +1,9 @@
-import { execFile } from "node:child_process";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { renderVcl } from "../../controller/varnish/vcl";
+import { vclCompiler } from "../support/vcl-compiler";
 import type { VclInput, VclSite, VclTool } from "../../controller/varnish/vcl";
 
 // Every shape of phpMyAdmin routing goes through Varnish's own compiler (varnishd -C): an
 // unused backend or director, or a name declared twice, fails there and nowhere else.
-const run = promisify(execFile);
-const VARNISHD = process.env.VARNISHD ?? "/usr/sbin/varnishd";
 
 const site = (name: string, backends = [{ host: "10.0.1.5", port: 80 }]): VclSite => ({
   name,
@@ -32,28 +26,7 @@ const variants: Record<string, VclInput> = {
   },
 };
 
-let dir = "";
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "simulium-vclc-access-"));
-  // varnishd drops privileges to compile; the work directory must be reachable for it.
-  await chmod(dir, 0o755);
-});
-
-afterAll(async () => {
-  if (dir !== "") await rm(dir, { recursive: true, force: true });
-});
-
-async function compile(name: string, vcl: string): Promise<{ ok: boolean; stderr: string }> {
-  const file = join(dir, `${name}.vcl`);
-  await writeFile(file, vcl);
-  try {
-    await run(VARNISHD, ["-C", "-f", file, "-n", join(dir, `work-${name}`)], { maxBuffer: 64 * 1024 * 1024 });
-    return { ok: true, stderr: "" };
-  } catch (e) {
-    return { ok: false, stderr: ((e as { stderr?: string }).stderr ?? String(e)).slice(0, 4000) };
-  }
-}
+const compile = vclCompiler("simulium-vclc-access-");
 
 describe("VCL with phpMyAdmin routes compiles with varnishd -C", () => {
   it.each(Object.entries(variants))("%s", async (label, input) => {

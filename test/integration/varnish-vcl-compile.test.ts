@@ -1,15 +1,9 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile, chmod } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { renderVcl } from "../../controller/varnish/vcl";
+import { vclCompiler } from "../support/vcl-compiler";
 import type { VclInput, VclSite } from "../../controller/varnish/vcl";
 
 // Every shape the renderer produces goes through Varnish's own compiler (varnishd -C), which
 // catches what string assertions cannot: unused backends, bad syntax, wrong VCL types.
-const run = promisify(execFile);
-const VARNISHD = process.env.VARNISHD ?? "/usr/sbin/varnishd";
 
 const hc = { path: "/user/login", interval: 10, timeout: 5 };
 const site = (name: string, over: Partial<VclSite> = {}): VclSite => ({
@@ -52,29 +46,7 @@ const variants: Record<string, VclInput> = {
   },
 };
 
-let dir = "";
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "simulium-vclc-"));
-  // varnishd drops privileges to compile; the work directory must be reachable for it.
-  await chmod(dir, 0o755);
-});
-
-afterAll(async () => {
-  if (dir !== "") await rm(dir, { recursive: true, force: true });
-});
-
-async function compile(name: string, vcl: string): Promise<{ ok: boolean; stderr: string }> {
-  const file = join(dir, `${name}.vcl`);
-  await writeFile(file, vcl);
-  try {
-    await run(VARNISHD, ["-C", "-f", file, "-n", join(dir, `work-${name}`)], { maxBuffer: 64 * 1024 * 1024 });
-    return { ok: true, stderr: "" };
-  } catch (e) {
-    const stderr = (e as { stderr?: string }).stderr ?? String(e);
-    return { ok: false, stderr: stderr.slice(0, 4000) };
-  }
-}
+const compile = vclCompiler("simulium-vclc-");
 
 describe("rendered VCL compiles with varnishd -C", () => {
   it.each(Object.entries(variants))("%s", async (label, input) => {
