@@ -7,8 +7,8 @@ import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { connectVarnishAdmin, VarnishConnectionError, VclCompileError } from "../varnish/admin";
 import { loadVcl } from "../varnish/load";
 import { renderVcl, vclHash } from "../varnish/vcl";
-import { adminHost, adminRoute, AdminRoute } from "./admin-address";
-import { edgeSubnets, runningTasksOf, vclInputFrom } from "./vcl-input-from";
+import { adminHost, adminRoute, AdminRoute, subnetsOf } from "./admin-address";
+import { runningTasksOf, vclInputFrom } from "./vcl-input-from";
 
 export const VARNISH_ADMIN_PORT = 6082;
 const KEEP_VCLS = 3;
@@ -63,7 +63,8 @@ export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise
   const hash = vclHash(vcl);
   const tasks = runningTasksOf(names.varnishService(cluster.instance), live);
   if (tasks.length === 0) return { vclHash: hash, tasks: [], ok: true };
-  const route = await adminRoute(docker, names.edgeNetwork(cluster.instance), edgeSubnets(cluster, live));
+  const admin = names.adminNetwork(cluster.instance);
+  const route = await adminRoute(docker, admin, subnetsOf(admin, live));
   const results: TaskRouting[] = [];
   for (const task of tasks) results.push(await syncTask(task, route, vcl, opts));
   return { vclHash: hash, tasks: results, ok: results.every((r) => r.ok) };
