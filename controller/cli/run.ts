@@ -10,6 +10,7 @@ interface RunCliOptions {
   listen: string;
   stateDir: string;
   webhookSecretFile?: string;
+  apiTokenFile?: string;
   sshKeyFile?: string;
   knownHostsFile?: string;
   tokenFile?: string;
@@ -42,6 +43,7 @@ export function register(program: Command): void {
     .option("--listen <host:port>", "address of /healthz, /readyz, /status, /metrics and /hooks/git", "127.0.0.1:9090")
     .option("--state-dir <dir>", "where the clone of a git source is kept", "/var/lib/simulium")
     .option("--webhook-secret-file <file>", "enables POST /hooks/git, signed with this secret")
+    .option("--api-token-file <file>", "bearer token required by /status and /metrics (without it they answer 404)")
     .option("--ssh-key-file <file>", "SSH deploy key for the git remote")
     .option("--known-hosts-file <file>", "known_hosts for the git remote (else the first key seen is pinned)")
     .option("--token-file <file>", "HTTPS access token for the git remote")
@@ -67,6 +69,7 @@ export function register(program: Command): void {
         stateDir: path.resolve(opts.stateDir),
         listen: parseListen(opts.listen),
         webhookSecretFile: opts.webhookSecretFile,
+        apiTokenFile: opts.apiTokenFile,
         credentials: {
           sshKeyFile: opts.sshKeyFile,
           knownHostsFile: opts.knownHostsFile,

@@ -39,6 +39,8 @@ export interface DaemonOptions {
   readonly stateDir: string;
   readonly listen: ListenAddress;
   readonly webhookSecretFile?: string;
+  /** Bearer token for /status and /metrics (see server.ts); without it they answer 404. */
+  readonly apiTokenFile?: string;
   readonly credentials?: GitCredentials;
   readonly pollSeconds: number;
   /** Full reconcile even without a new commit: this is what reverts drift. */
@@ -294,6 +296,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     webhook: options.webhookSecretFile
       ? { secretFile: options.webhookSecretFile, onWebhook: (e) => void trigger.trigger(`webhook:${e.provider}`) }
       : undefined,
+    apiTokenFile: options.apiTokenFile,
     onError: (err) => log.error({ err: errorText(err) }, "http handler failed"),
   });
 
