@@ -34,7 +34,7 @@ const DEFAULT_SECRET_LENGTH = 32;
 /** Sites + cluster settings → every Swarm object this instance should own. Pure. */
 export function renderDesired(input: RenderInput): DesiredState {
   const { cluster } = input;
-  const resources: ResourceSpec[] = [edgeNetwork(cluster), adminNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret), ...renderBackupResources(cluster, input.resticPassword)];
+  const resources: ResourceSpec[] = [edgeNetwork(cluster), adminNetwork(cluster), toolsNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret), ...renderBackupResources(cluster, input.resticPassword)];
   for (const site of input.sites) {
     if (!site.suspend) resources.push(...renderSite(site, cluster));
   }
@@ -110,6 +110,20 @@ function adminNetwork(cluster: ResolvedCluster): NetworkSpec {
   return withHash({ kind: "network", site: null, name: names.adminNetwork(cluster.instance), ...spec, labels }, spec);
 }
 
+/**
+ * Where Varnish reaches the sites' phpMyAdmin: not the edge network, so no site's code can
+ * reach another site's database tool directly (only through Varnish, by its host name).
+ */
+function toolsNetwork(cluster: ResolvedCluster): NetworkSpec {
+  const labels = {
+    [LABEL.instance]: cluster.instance,
+    [LABEL.role]: "tools",
+    [LABEL.stackNamespace]: cluster.instance,
+  };
+  const spec = { driver: "overlay", attachable: false };
+  return withHash({ kind: "network", site: null, name: names.toolsNetwork(cluster.instance), ...spec, labels }, spec);
+}
+
 const VARNISH_SECRET = "varnish-secret";
 const VARNISH_HTTP_PORT = 80;
 /**
@@ -146,7 +160,7 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     mounts: [],
     secrets: [{ secretName: secretSpec.name, target: VARNISH_SECRET }],
     // The admin port stays unpublished: only the admin network (and the manager host) reach it.
-    networks: [names.adminNetwork(cluster.instance), names.edgeNetwork(cluster.instance)],
+    networks: [names.adminNetwork(cluster.instance), names.edgeNetwork(cluster.instance), names.toolsNetwork(cluster.instance)],
     memoryBytes: null,
     nanoCpus: null,
     endpointMode: cluster.endpointMode,

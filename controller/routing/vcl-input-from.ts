@@ -29,7 +29,7 @@ export function vclInputFrom(src: RoutingSources): VclInput {
     name: s.name,
     domains: [...s.domains],
     backends: backendsOf(names.service(s.name, "web"), s.web.port, mode, edge, live),
-    purgers: edgeAddressesOf(names.service(s.name, "web"), edge, live),
+    purgers: addressesOf(names.service(s.name, "web"), edge, live),
     healthcheck: { ...s.web.healthcheck },
     ...(s.routing !== undefined ? { routing: vclRoutingOf(s.routing) } : {}),
   }));
@@ -51,7 +51,7 @@ export function vclInputFrom(src: RoutingSources): VclInput {
       name,
       domains,
       backends: backendsOf(names.service(name, "web"), backend.port, mode, edge, live),
-      purgers: edgeAddressesOf(names.service(name, "web"), edge, live),
+      purgers: addressesOf(names.service(name, "web"), edge, live),
       healthcheck: { ...backend.healthcheck },
       ...(routing !== undefined ? { routing: vclRoutingOf(routing) } : {}),
     });
@@ -66,14 +66,14 @@ export function vclInputFrom(src: RoutingSources): VclInput {
  */
 function toolsOf(src: RoutingSources, claimed: Set<string>): VclTool[] {
   const { cluster, live } = src;
-  const edge = names.edgeNetwork(cluster.instance);
+  const tools = names.toolsNetwork(cluster.instance);
   const tool = (site: string, domain: string): VclTool => ({
     site,
     tool: "phpmyadmin",
     domain,
-    backends: backendsOf(names.service(site, "phpmyadmin"), PHPMYADMIN_PORT, cluster.endpointMode, edge, live),
+    backends: backendsOf(names.service(site, "phpmyadmin"), PHPMYADMIN_PORT, cluster.endpointMode, tools, live),
   });
-  const tools = src.sites.flatMap((s) => (s.access?.phpmyadmin ? [tool(s.name, s.access.phpmyadmin.domain)] : []));
+  const out = src.sites.flatMap((s) => (s.access?.phpmyadmin ? [tool(s.name, s.access.phpmyadmin.domain)] : []));
   const declared = new Set(src.sites.map((s) => s.name));
   for (const name of [...(src.invalidSites ?? [])].sort()) {
     if (declared.has(name)) continue;
@@ -81,9 +81,9 @@ function toolsOf(src: RoutingSources, claimed: Set<string>): VclTool[] {
     const domain = service?.labels[LABEL.domains];
     if (domain === undefined || domain === "" || claimed.has(domain)) continue;
     claimed.add(domain);
-    tools.push(tool(name, domain));
+    out.push(tool(name, domain));
   }
-  return tools;
+  return out;
 }
 
 /** Tasks that run now and are meant to keep running (a task being stopped is on its way out). */
@@ -93,14 +93,14 @@ export function runningTasksOf(service: string, live: LiveState): LiveTask[] {
   return live.tasks.filter((t) => t.serviceId === svc.id && t.state === "running" && t.desiredState === "running");
 }
 
-function backendsOf(service: string, port: number, mode: VclInput["mode"], edge: string, live: LiveState): VclBackend[] {
+function backendsOf(service: string, port: number, mode: VclInput["mode"], network: string, live: LiveState): VclBackend[] {
   if (mode === "vip") return runningTasksOf(service, live).length > 0 ? [{ host: service, port }] : [];
-  return edgeAddressesOf(service, edge, live).map((host) => ({ host, port }));
+  return addressesOf(service, network, live).map((host) => ({ host, port }));
 }
 
-/** The running tasks' IPv4 addresses on the edge network, in numeric order. */
-function edgeAddressesOf(service: string, edge: string, live: LiveState): string[] {
-  const hosts = new Set(runningTasksOf(service, live).map((t) => t.addresses[edge]).filter((a): a is string => a !== undefined && isIPv4(a)));
+/** The running tasks' IPv4 addresses on a network (edge: sites; tools: phpMyAdmin), in numeric order. */
+function addressesOf(service: string, network: string, live: LiveState): string[] {
+  const hosts = new Set(runningTasksOf(service, live).map((t) => t.addresses[network]).filter((a): a is string => a !== undefined && isIPv4(a)));
   return [...hosts].sort(compareIPv4);
 }
 

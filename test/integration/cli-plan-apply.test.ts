@@ -27,7 +27,9 @@ test("plan --detailed-exitcode says 2 while changes are pending and 0 once appli
   const json = JSON.parse((await cli("plan", "--repo", repo.dir, "--json")).out) as { actions: { op: string; kind: string; site: string | null; name: string }[]; errors: unknown[] };
   expect(json.errors).toEqual([]);
   expect(json.actions.map((a) => `${a.op} ${a.kind} ${a.name}`)).toEqual([
+    `create network ${instance}_admin`,
     `create network ${instance}_edge`,
+    `create network ${instance}_tools`,
     `create network ${site}_default`,
     `create volume ${site}_files`,
     `create service ${site}_web`,

@@ -15,14 +15,14 @@ const render = (hash = "0123456789", c = withVarnish) => renderDesired({ sites: 
 describe("render: the shared Varnish", () => {
   it("renders nothing for Varnish when simulium.yaml names no Varnish image", () => {
     const d = renderDesired({ sites: [site()], cluster: cluster() });
-    expect(d.resources.filter((r) => r.site === null).map((r) => r.name)).toEqual(["sim_edge", "sim_admin"]);
+    expect(d.resources.filter((r) => r.site === null).map((r) => r.name)).toEqual(["sim_edge", "sim_admin", "sim_tools"]);
   });
 
   it("refuses to render Varnish without its admin secret", () => {
     expect(() => renderDesired({ sites: [], cluster: withVarnish })).toThrow(/admin secret/);
   });
 
-  it("renders the service on the edge and admin networks, publishing its HTTP port in host mode", () => {
+  it("renders the service on the edge, admin and tools networks, publishing its HTTP port in host mode", () => {
     const v = find(render(), "service", "sim_varnish");
     expect(v.site).toBeNull();
     expect(v.shape).toMatchObject({
@@ -30,7 +30,7 @@ describe("render: the shared Varnish", () => {
       replicas: 2,
       // The image binds its admin port on its address on that network only.
       env: { VARNISH_SIZE: "512M", VARNISH_ADMIN_NETWORK: "sim_admin" },
-      networks: ["sim_admin", "sim_edge"],
+      networks: ["sim_admin", "sim_edge", "sim_tools"],
       ports: [{ target: 80, published: 8080, protocol: "tcp", mode: "host" }],
       update: { order: "stop-first" },
     });
@@ -53,7 +53,7 @@ describe("render: the shared Varnish", () => {
 
   it("survives the engine round trip", () => {
     const v = find(render(), "service", "sim_varnish");
-    expect(shapeFromApi(serviceSpecToApi(v, v.labels, IDS), new Map([[networkId("sim_edge"), "sim_edge"], [networkId("sim_admin"), "sim_admin"]]))).toEqual(v.shape);
+    expect(shapeFromApi(serviceSpecToApi(v, v.labels, IDS), new Map([[networkId("sim_edge"), "sim_edge"], [networkId("sim_admin"), "sim_admin"], [networkId("sim_tools"), "sim_tools"]]))).toEqual(v.shape);
     expect(makePlan(render(), liveFromDesired(render())).actions).toEqual([]);
   });
 

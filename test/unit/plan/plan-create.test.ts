@@ -24,6 +24,7 @@ describe("plan: creating from nothing", () => {
     expect(summary(plan).filter((s) => s.startsWith("create network"))).toEqual([
       "create network sim_admin",
       "create network sim_edge",
+      "create network sim_tools",
       "create network acme_default",
       "create network beta_default",
     ]);
@@ -64,6 +65,7 @@ describe("plan: creating from nothing", () => {
       networks: [
         { kind: "network", id: "n1", name: "sim_edge", site: null, labels: {}, driver: "overlay", attachable: true, subnets: [] },
         { kind: "network", id: "n2", name: "sim_admin", site: null, labels: {}, driver: "overlay", attachable: false, subnets: [] },
+        { kind: "network", id: "n3", name: "sim_tools", site: null, labels: {}, driver: "overlay", attachable: false, subnets: [] },
       ],
     });
     expect(summary(partial)).toEqual(["create network acme_default", "create service acme_web"]);
