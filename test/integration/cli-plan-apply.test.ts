@@ -54,3 +54,30 @@ test("plan exits 1 and names file, line and field when a manifest is invalid", a
   expect(r.out).toMatch(new RegExp(`error: sites/${site}\\.yaml:5:\\d+: spec\\.domains\\[0\\]`));
   expect(r.out).toContain(`site ${site}: manifest invalid, left as it runs`);
 });
+
+test("a health-check change alone shows in plan (exit 2) and is applied as a label update: no task restarts", async () => {
+  const web = `${site}_web`;
+  const probed = (p: string) => siteYaml(site).replace('    env: {SITE_VERSION: "1"}', `    healthcheck: {path: ${p}}\n    env: {SITE_VERSION: "1"}`);
+  repo.write(`sites/${site}.yaml`, probed("/"));
+  expect((await cli("apply", "--repo", repo.dir, "--yes")).code).toBe(0);
+  expect((await cli("plan", "--repo", repo.dir, "--detailed-exitcode")).code).toBe(0);
+  const running = async () =>
+    ((await docker.listTasks({ filters: JSON.stringify({ service: [web], "desired-state": ["running"] }) })) as { ID: string; Status?: { State?: string } }[])
+      .filter((t) => t.Status?.State === "running")
+      .map((t) => t.ID)
+      .sort();
+  const before = await running();
+  expect(before).toHaveLength(1);
+
+  repo.write(`sites/${site}.yaml`, probed("/healthz.php"));
+  const pending = await cli("plan", "--repo", repo.dir, "--detailed-exitcode");
+  expect(pending.code).toBe(2);
+  expect(pending.out).toContain(`~ service ${web} will be updated`);
+  expect(pending.out).toContain("~ routing.healthcheck.path: / → /healthz.php");
+
+  expect((await cli("apply", "--repo", repo.dir, "--yes")).code).toBe(0);
+  const labels = ((await docker.getService(web).inspect()) as { Spec: { Labels: Record<string, string> } }).Spec.Labels;
+  expect(labels["simulium.routing.healthcheck.path"]).toBe("/healthz.php");
+  expect(await running()).toEqual(before);
+  expect(await cli("plan", "--repo", repo.dir, "--detailed-exitcode")).toEqual({ code: 0, out: expect.stringContaining("No changes.") });
+});
