@@ -170,7 +170,10 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     // Two tasks cannot bind the same host port on one node: the old one stops first.
     update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
   };
-  const labels = { ...shared, [LABEL.role]: "varnish" };
+  // The operator's VCL snippets reach Varnish through the admin port, not the service: their
+  // hash as a label makes a snippet-only change a (label-only, no restart) update in the plan.
+  const snippets = Object.values(v.vcl).some((x) => x !== undefined && x.trim() !== "") ? { [`${LABEL.routingPrefix}snippets`]: shortHash(v.vcl) } : {};
+  const labels = { ...shared, [LABEL.role]: "varnish", ...snippets };
   const service: ServiceSpec = { kind: "service", site: null, name: names.varnishService(cluster.instance), role: "varnish", shape, labels };
   return [secretSpec, service];
 }

@@ -68,6 +68,20 @@ describe("render: the shared Varnish", () => {
     ]);
   });
 
+  it("plans a change of the operator's VCL snippets as a label update of the Varnish service", () => {
+    const withSnippet = (deliver: string) => cluster({ varnish: { ...withVarnish.varnish, vcl: { deliver } } });
+    expect(find(render(), "service", "sim_varnish").labels).not.toHaveProperty("simulium.routing.snippets");
+    const one = render("0123456789", withSnippet('set resp.http.X-A = "1";'));
+    const two = render("0123456789", withSnippet('set resp.http.X-A = "2";'));
+    const action = makePlan(two, liveFromDesired(one)).actions;
+    expect(action.map((a) => `${a.op} ${a.kind} ${a.name}`)).toEqual(["update service sim_varnish"]);
+    const [update] = action;
+    if (update?.op !== "update") throw new Error("no update");
+    expect(update.changes.map((c) => c.field)).toEqual(["routing.snippets"]);
+    expect(update.spec.shape).toEqual(find(one, "service", "sim_varnish").shape);
+    expect(makePlan(one, liveFromDesired(one)).actions).toEqual([]);
+  });
+
   it("removes Varnish when its image is dropped, keeping the secret reported", () => {
     const plan = makePlan(renderDesired({ sites: [site()], cluster: cluster() }), liveFromDesired(render()));
     expect(plan.actions.map((a) => `${a.op} ${a.kind} ${a.name}`)).toEqual(["delete service sim_varnish", "retain secret sim_varnish-secret-0123456789"]);
