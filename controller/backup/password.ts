@@ -3,8 +3,7 @@ import path from "node:path";
 import { ensureSecretFile } from "../apply/secret-value";
 import type { ResolvedCluster } from "../manifests/types";
 import { hashOfValue } from "../routing/admin-secret";
-import { UnsealError } from "../sealing/age";
-import type { Decrypt } from "../sealing/unseal-sites";
+import { RESTIC_PASSWORD_SETTING } from "../sealing/unseal-cluster";
 import { ENV_LOGICAL_PREFIX, PASSWORD_LOGICAL } from "./names";
 import { backupSecrets, GeneratedPasswordRef } from "./resources";
 
@@ -31,31 +30,24 @@ export function generatedPasswordFor(cluster: ResolvedCluster, stateDir: string)
 
 /**
  * Values of the backup secrets by Swarm secret name, for apply: the generated password read
- * from the state directory, sealed ones decrypted. Held in a closure so no plain object with
- * the values exists for a log line to print. A sealed value that does not decrypt is left out:
- * apply then fails on that one secret, with its name, rather than every site's reconcile.
+ * from the state directory, sealed ones as unsealCluster decrypted them (bound to the cluster
+ * scope; by setting name). Held in a closure so no plain object with the values exists for a
+ * log line to print. A sealed value that did not decrypt is left out: apply then fails on that
+ * one secret, with its name, rather than every site's reconcile.
  */
-export async function backupSecretValues(cluster: ResolvedCluster, stateDir: string, decrypt: Decrypt): Promise<(secretName: string) => Buffer | undefined> {
+export function backupSecretValues(cluster: ResolvedCluster, stateDir: string, clusterValues: ReadonlyMap<string, Buffer>): (secretName: string) => Buffer | undefined {
   const config = cluster.backup;
   if (!config) return () => undefined;
   const generated = generatedPasswordFor(cluster, stateDir);
   const byName = new Map<string, Buffer>();
   for (const s of backupSecrets(cluster.instance, config, generated)) {
-    if (s.logicalName === PASSWORD_LOGICAL) {
-      if ("generated" in config.password) byName.set(s.name, readFileSync(resticPasswordPath(stateDir, cluster.instance)));
-      else await decryptInto(byName, s.name, config.password.sealed, decrypt);
-    } else {
-      const ciphertext = config.env[s.logicalName.slice(ENV_LOGICAL_PREFIX.length)];
-      if (ciphertext !== undefined) await decryptInto(byName, s.name, ciphertext, decrypt);
-    }
+    const value =
+      s.logicalName === PASSWORD_LOGICAL
+        ? "generated" in config.password
+          ? readFileSync(resticPasswordPath(stateDir, cluster.instance))
+          : clusterValues.get(RESTIC_PASSWORD_SETTING)
+        : clusterValues.get(s.logicalName.slice(ENV_LOGICAL_PREFIX.length));
+    if (value !== undefined) byName.set(s.name, value);
   }
   return (secretName) => byName.get(secretName);
-}
-
-async function decryptInto(into: Map<string, Buffer>, name: string, ciphertext: string, decrypt: Decrypt): Promise<void> {
-  try {
-    into.set(name, await decrypt(ciphertext));
-  } catch (err) {
-    if (!(err instanceof UnsealError)) throw err;
-  }
 }

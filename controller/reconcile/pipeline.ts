@@ -1,10 +1,13 @@
 import type Docker from "dockerode";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { backupSecretValues, generatedPasswordFor } from "../backup/password";
 import { unprotectedSites } from "../backup/unprotected";
 import { renderDesired } from "../desired/render";
 import type { DesiredState } from "../desired/types";
 import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
+import { CLUSTER_FILE } from "../manifests/layout";
 import { loadRepo } from "../manifests/load";
 import type { LoadResult, ResolvedCluster } from "../manifests/types";
 import { makePlan } from "../plan/plan";
@@ -12,6 +15,7 @@ import { ensureVarnishSecret, resolveStateDir } from "../routing/admin-secret";
 import type { Plan } from "../plan/types";
 import { keyFileDecrypter, resolveSealingKeyFile } from "../sealing/key-file";
 import { sealedLookup } from "../sealing/lookup";
+import { clusterSealedValues, unsealCluster } from "../sealing/unseal-cluster";
 import { unsealSites } from "../sealing/unseal-sites";
 
 export interface PlanContext {
@@ -47,6 +51,8 @@ export async function planRepo(
   const decrypt = keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile));
   const { load, values } = await unsealSites(await loadRepo(repoDir), decrypt);
   const cluster = effectiveCluster(load, opts.instance);
+  // A sealed value of simulium.yaml not bound to the cluster stops everything, like any error there.
+  const clusterValues = await unsealCluster(cluster, decrypt, await readClusterText(repoDir, cluster));
   const stateDir = resolveStateDir(opts.stateDir);
   // Only the secret's hash enters the desired state; the value stays in the state directory.
   const varnishSecret = cluster.varnish.image ? ensureVarnishSecret(stateDir, cluster.instance) : undefined;
@@ -54,8 +60,14 @@ export async function planRepo(
   const desired = renderDesired({ sites: load.sites, cluster, invalidSites: load.invalidSites, varnishSecret, resticPassword });
   const live = await readLive(docker, cluster.instance);
   const sites = sealedLookup(desired, values);
-  const backup = await backupSecretValues(cluster, stateDir, decrypt);
+  const backup = backupSecretValues(cluster, stateDir, clusterValues);
   const plan = makePlan(desired, live, load.errors);
   const warnings = [...plan.warnings, ...unprotectedSites(load.sites, cluster)];
   return { load, cluster, desired, live, plan: { ...plan, warnings }, sealedValue: (name) => sites(name) ?? backup(name) };
+}
+
+/** simulium.yaml's text, to locate a refused sealed value; read only when it has some. */
+async function readClusterText(repoDir: string, cluster: ResolvedCluster): Promise<string | undefined> {
+  if (clusterSealedValues(cluster).length === 0) return undefined;
+  return readFile(path.join(repoDir, CLUSTER_FILE), "utf8").catch(() => undefined);
 }

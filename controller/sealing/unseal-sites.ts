@@ -18,9 +18,11 @@ export function sealedKey(site: string, secret: string): string {
 }
 
 /**
- * Decrypts the sealed secrets of every valid site. A value that does not decrypt makes its
- * site invalid (left as it runs, like a site with a broken manifest), located at its
- * `sealed` field; the other sites go on.
+ * Decrypts the sealed secrets of every valid site (spec.secrets, and the mail passwords,
+ * which resolve to secrets of the site). A value must be bound to the site and the secret's
+ * name (`simulium seal --site S --name N`); one bound elsewhere, to the cluster, or to nothing,
+ * or that does not decrypt, makes its site invalid (left as it runs, like a site with a
+ * broken manifest), located at its `sealed` field; the other sites go on.
  */
 export async function unsealSites(load: LoadResult, decrypt: Decrypt): Promise<Unsealed> {
   const values = new Map<string, Buffer>();

@@ -4,7 +4,6 @@ import path from "node:path";
 import { backupSecretValues, ensureResticPassword, resticPasswordPath } from "../../../controller/backup/password";
 import { backupSecrets } from "../../../controller/backup/resources";
 import type { ResolvedBackupConfig } from "../../../controller/manifests/types";
-import { UnsealError } from "../../../controller/sealing/age";
 import { backupConfig, cluster } from "../../fixtures/core/builders";
 
 let dir: string;
@@ -25,19 +24,20 @@ describe("the restic password", () => {
     expect(first.hash).not.toContain(value.slice(0, 10));
   });
 
-  it("is given to apply by secret name only: the generated file's value, or the decrypted sealed ones", async () => {
+  it("is given to apply by secret name only: the generated file's value, or the unsealed cluster values", () => {
     const generated = cluster({ backup: config() });
-    const lookup = await backupSecretValues(generated, dir, () => Promise.reject(new Error("no sealed value here")));
+    const lookup = backupSecretValues(generated, dir, new Map());
     const [secret] = backupSecrets("sim", config(), ensureResticPassword(dir, "sim"));
     expect(lookup(secret?.name ?? "")?.toString()).toBe(readFileSync(resticPasswordPath(dir, "sim"), "utf8"));
     expect(lookup("sim_other-0123456789")).toBeUndefined();
 
     const sealed = config({ password: { sealed: "PW" }, env: { AWS_ACCESS_KEY_ID: "KEY", BROKEN: "BAD" } });
-    const decrypt = async (c: string) => {
-      if (c === "BAD") throw new UnsealError("does not decrypt");
-      return Buffer.from(`plain-${c}`);
-    };
-    const values = await backupSecretValues(cluster({ backup: sealed }), dir, decrypt);
+    // As unsealCluster gives them: by setting name; BROKEN did not decrypt.
+    const unsealed = new Map([
+      ["restic-password", Buffer.from("plain-PW")],
+      ["AWS_ACCESS_KEY_ID", Buffer.from("plain-KEY")],
+    ]);
+    const values = backupSecretValues(cluster({ backup: sealed }), dir, unsealed);
     const names = backupSecrets("sim", sealed, undefined);
     expect(names.map((s) => [s.logicalName, values(s.name)?.toString()])).toEqual([
       ["restic-password", "plain-PW"],
@@ -47,8 +47,8 @@ describe("the restic password", () => {
     ]);
   });
 
-  it("is nothing while backups are off", async () => {
+  it("is nothing while backups are off", () => {
     writeFileSync(path.join(dir, "unrelated"), "x");
-    expect((await backupSecretValues(cluster(), dir, () => Promise.reject(new Error("unused"))))("anything")).toBeUndefined();
+    expect(backupSecretValues(cluster(), dir, new Map([["restic-password", Buffer.from("x")]]))("anything")).toBeUndefined();
   });
 });
