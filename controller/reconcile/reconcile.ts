@@ -8,6 +8,7 @@ import type { Logger } from "../log";
 import { massDeletion } from "../plan/guard";
 import { restrictPlan } from "../plan/restrict";
 import { isMutation } from "../plan/types";
+import { redactKnown, siteSecretValues } from "../jobs/redact-output";
 import { varnishSecretLookup, resolveStateDir } from "../routing/admin-secret";
 import { creditFollowed, followRouting } from "../routing/follow";
 import { routeAfterApply } from "../routing/after-apply";
@@ -55,7 +56,9 @@ export class MassDeletionRefused extends Error {
  */
 export function siteHooks(docker: Docker, ctx: PlanContext, opts: { stateDir: string; commit: string; auth: AuthLookup; log: Logger }): DeployHooks {
   const backups = backupHooks(docker, { cluster: ctx.cluster, sites: ctx.load.sites, desired: ctx.desired, stateDir: opts.stateDir, commit: opts.commit, auth: opts.auth, log: opts.log, loadSwapScript: loadAndSwapScript() });
-  return deployHooks(docker, ctx.load.sites, opts.auth, opts.log, backups);
+  // Hook output is stored (labels, /status, logs): the values the controller knows are taken out.
+  const known = siteSecretValues(ctx.desired, secretValues(ctx.sealedValue, varnishSecretLookup(opts.stateDir, ctx.cluster.instance)));
+  return deployHooks(docker, ctx.load.sites, opts.auth, opts.log, backups, (site, text) => redactKnown(text, known(site)));
 }
 
 /** One reconcile: plan the repository against the swarm and apply it. No prompt; the caller decided. */
