@@ -86,7 +86,7 @@ test("a sealed secret reaches the container as a file with the plain value, and 
   const log = pino({ level: "trace" }, sink);
   const out = await reconcileRepo(docker, repo.dir, await repo.commit("sealed"), { sealingKeyFile: keyFile, log });
   expect(out.result.ok).toBe(true);
-  expect(out.ctx.load.invalidSites).toEqual([foreign]);
+  expect(out.ctx.load.invalidSites).toEqual([foreign, thief, unbound]);
   expect((await execInService(docker, `${good}_web`, ["cat", "/run/secrets/smtp-password"])).output).toBe(PLAIN);
 
   expect(logs).toContain("audit: secret created");
