@@ -130,6 +130,7 @@ test("a commit that names a controller file as a token file and its own API gets
   await daemon?.idle();
   const error = daemon?.status().lastRun?.error ?? "";
   expect(error).toContain("simulium.yaml");
+  expect(error).toContain("--commit-status-token-file");
   // Deliveries are sent after the run: give any that would go out the time to arrive.
   await new Promise((r) => setTimeout(r, 1000));
   for (const r of received) {
