@@ -150,7 +150,7 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
   for (const [site, actions] of groups) {
     const later = actions.filter((a): a is DeleteAction => a.op === "delete" && a.kind !== "service");
     if (later.length === 0) continue;
-    await waitTasksGone(docker, removedServices.get(site) ?? [], opts);
+    await waitTasksGone(docker, opts.instance, removedServices.get(site) ?? [], opts);
     for (const action of later) {
       if (failures.has(site) && action.kind === "secret") continue;
       try {

@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import { LABEL } from "../desired/labels";
 import { engineMessage, engineStatus } from "../engine/docker";
 import type { ApiNetwork, ApiTask } from "../engine/api-types";
 import type { DeleteAction } from "../plan/types";
@@ -23,12 +24,14 @@ export async function removeService(docker: Docker, id: string): Promise<void> {
  * listed until the task detaches: the next plan would see it and the next apply fail on it.
  * Their tasks stop within their stop grace period, so this is bounded by it (and the timeout).
  */
-export async function waitTasksGone(docker: Docker, serviceIds: readonly string[], opts: RemovalOptions): Promise<void> {
+export async function waitTasksGone(docker: Docker, instance: string, serviceIds: readonly string[], opts: RemovalOptions): Promise<void> {
   if (serviceIds.length === 0) return;
+  const removed = new Set(serviceIds);
   const deadline = Date.now() + Math.min(opts.timeoutSeconds, 120) * 1000;
   while (Date.now() < deadline) {
-    const tasks = (await docker.listTasks({ filters: { service: [...serviceIds] } })) as ApiTask[];
-    if (tasks.length === 0) return;
+    // By the tasks' own instance label: the engine refuses a service filter naming a removed service.
+    const tasks = (await docker.listTasks({ filters: { label: [`${LABEL.instance}=${instance}`] } })) as ApiTask[];
+    if (!tasks.some((t) => removed.has(t.ServiceID ?? ""))) return;
     await sleep(opts.pollMs ?? 500);
   }
 }

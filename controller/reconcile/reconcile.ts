@@ -85,7 +85,9 @@ export async function reconcile(docker: Docker, repoDir: string, opts: Reconcile
   const loaded = await loadForPlan(repoDir, pipeline);
   const restrict = (ctx: PlanContext): PlanContext => ({ ...ctx, plan: restrictPlan(ctx.plan, opts.sites ?? []) });
   let ctx = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-only" }));
-  const lease = ctx.plan.actions.some(isMutation) ? await acquireLease(docker, ctx.cluster.instance, opts.lock ?? { what: "simulium" }) : undefined;
+  // A held update is not sent (unless retried), so it alone changes nothing.
+  const changes = ctx.plan.actions.some((a) => isMutation(a) && !(a.op === "update" && a.held && !opts.retryFailed));
+  const lease = changes ? await acquireLease(docker, ctx.cluster.instance, opts.lock ?? { what: "simulium" }) : undefined;
   try {
     // Under the lock, the swarm as it is now: another holder may just have changed it.
     if (lease) ctx = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-write" }));
