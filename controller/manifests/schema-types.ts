@@ -615,7 +615,7 @@ export interface Cluster {
        */
       repository?: string;
       /**
-       * The restic repository password, sealed. Without it the controller generates one once and keeps it in its state directory. Losing it loses every backup.
+       * The restic repository password, sealed for the cluster (simulium seal --cluster --name restic-password). Without it the controller generates one once and keeps it in its state directory. Losing it loses every backup.
        */
       password?: {
         /**
@@ -624,7 +624,7 @@ export interface Cluster {
         sealed: string;
       };
       /**
-       * Credentials restic reads from the environment for the repository (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, B2_ACCOUNT_KEY, ...), each sealed; the jobs get them as Swarm secrets.
+       * Credentials restic reads from the environment for the repository (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, B2_ACCOUNT_KEY, ...), each sealed for the cluster under its own name (simulium seal --cluster --name AWS_SECRET_ACCESS_KEY); the jobs get them as Swarm secrets.
        */
       env?: {
         [k: string]:

@@ -91,6 +91,7 @@ describe("sealing: sites with sealed secrets", () => {
       site: "acme",
     });
     expect(e.message).toMatch(/sealed secret "smtp-password" cannot be decrypted/);
+    expect(e.message).toContain("seal the value again with simulium seal --site acme --name smtp-password");
     expect(e.message).not.toContain(PLAIN);
     expect([...out.values.keys()]).toEqual(["beta/smtp-password"]);
     // Frozen, like any invalid site: the desired state leaves its objects as they run.
