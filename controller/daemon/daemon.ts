@@ -234,7 +234,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         lock: { what: "simulium daemon", waitSeconds: 30 },
       });
       instance = out.ctx.cluster.instance;
-      cron.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired);
+      cron.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired, out.ctx.secretValue);
       backups.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired, current.sha);
       // Backends follow the tasks: a replaced, rescheduled or scaled web task changes its IP,
       // and the next run (a no-op reconcile plus a routing sync) moves the VCL within seconds.

@@ -3,7 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
+import { Registry } from "prom-client";
 import { LABEL } from "../../controller/desired/labels";
+import { startDaemonCron } from "../../controller/jobs/daemon-cron";
+import { planRepo } from "../../controller/reconcile/pipeline";
 import { connectDocker } from "../../controller/engine/docker";
 import type { ApiService } from "../../controller/engine/api-types";
 import { generateKeyPair, seal } from "../../controller/sealing/age";
@@ -12,7 +15,7 @@ import { identityFileText } from "../../controller/sealing/seal-input";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { reconcileRepo } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
-import { removeInstance, testInstance } from "../support/swarm";
+import { removeInstance, testInstance, waitFor } from "../support/swarm";
 
 /**
  * A hook's output is stored in the site's status, the web service's failed-reason label and
@@ -40,6 +43,8 @@ const log = pino(
 
 function manifest(version: string, leakyHook: boolean): string {
   const lines = [`${siteYaml(site, { volumes: false, version })}  secrets:`, `    - {name: api-token, sealed: "${sealed}"}`];
+  // Run by the daemon's cron only (the test starts it below), never by a reconcile.
+  lines.push("  cron:", `    - {name: leak, schedule: "*/2 * * * * *", command: [sh, -c, "echo cron token $(cat /run/secrets/api-token); exit 1"], timeout: 60}`);
   if (leakyHook) lines.push("  hooks:", "    preDeploy:", `      - command: [sh, -c, "echo using token $(cat /run/secrets/api-token); exit 3"]`);
   return `${lines.join("\n")}\n`;
 }
@@ -78,4 +83,20 @@ test("a preDeploy hook that prints a sealed secret fails the site; status, label
 
   expect(logs).toContain("[redacted:api-token]");
   expect(logs).not.toContain(TOKEN);
+});
+
+test("a cron run that prints a sealed secret: its stored output (/status) and the log hold [redacted:api-token], never the value", async () => {
+  const ctx = await planRepo(docker, repo.dir, { sealingKeyFile: keyFile, stateDir: path.join(root, "state") });
+  const cron = startDaemonCron(docker, new Registry(), log);
+  try {
+    cron.update(ctx.load.sites, ctx.cluster, ctx.desired, ctx.secretValue);
+    const run = await waitFor(async () => cron.siteStatus(site).find((e) => e.name === "leak")?.runs[0], "a run of the leaky cron entry", 90_000, 500);
+    expect(run.result).toBe("failure");
+    expect(run.output).toContain("cron token [redacted:api-token]");
+    expect(JSON.stringify(cron.siteStatus(site))).not.toContain(TOKEN);
+    await waitFor(async () => (logs.includes("cron run failed") ? true : undefined), "the failed run's log line", 10_000, 200);
+    expect(logs).not.toContain(TOKEN);
+  } finally {
+    await cron.stop();
+  }
 });
