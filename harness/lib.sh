@@ -9,23 +9,46 @@ apt_updated=""
 
 has_command() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
 
-# ensure_packages pkg:command ... installs each Debian package whose command is missing, and
-# says which and why. Installing never starts a service: the harness starts the engine itself,
-# and a packaged varnishd (Debian's service listens on :6081) or anything else the tests only
-# need the binary of must not hold ports the swarm publishes.
-ensure_packages() {
-  local missing=() why=() spec pkg cmd
+# The packages of pkg:command pairs whose command is missing, each once; `why` says what for.
+missing_packages() {
+  local spec pkg cmd
+  missing=(); why=()
   for spec in "$@"; do
     pkg="${spec%%:*}"; cmd="${spec#*:}"
     has_command "$cmd" && continue
     why+=("$pkg (for $cmd)")
     case " ${missing[*]} " in *" $pkg "*) ;; *) missing+=("$pkg") ;; esac
   done
+}
+
+# ensure_packages pkg:command ... installs each Debian package whose command is missing, and
+# says which and why. Installing never starts a service: the harness starts the engine itself,
+# and a packaged varnishd (Debian's service listens on :6081) or anything else the tests only
+# need the binary of must not hold ports the swarm publishes.
+ensure_packages() {
+  local missing why spec
+  missing_packages "$@"
   [ "${#missing[@]}" -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (install them, or run as root so this script can)"
   command -v apt-get >/dev/null 2>&1 || die "missing packages: ${missing[*]} and no apt-get to install them"
+  # Test runs may start at once: one installs, the others wait and then find the commands.
+  local state="${SIMULIUM_HARNESS_STATE:-/var/lib/simulium-harness}" lock
+  mkdir -p "$state"
+  exec {lock}>"$state/packages.lock"
+  flock "$lock"
+  missing_packages "$@"
+  if [ "${#missing[@]}" -gt 0 ]; then install_packages; fi
+  exec {lock}>&-
+  for spec in "$@"; do
+    has_command "${spec#*:}" || die "installed ${spec%%:*}, but ${spec#*:} is still missing"
+  done
+}
+
+# apt-get install "${missing[@]}" (set by missing_packages), no questions, no services started.
+install_packages() {
   log "installing ${why[*]}"
-  local out policy=/usr/sbin/policy-rc.d own_policy=""
+  local out policy=/usr/sbin/policy-rc.d own_policy="" ok=1
+  local apt_opts=(-o DPkg::Lock::Timeout=300)
   out="$(mktemp /tmp/simulium-apt.XXXXXX)"
   if [ ! -e "$policy" ]; then
     # invoke-rc.d and deb-systemd-invoke ask this script; 101 = "do not start".
@@ -33,12 +56,11 @@ ensure_packages() {
     chmod 755 "$policy"
     own_policy=1
   fi
-  local ok=1
   if [ -z "$apt_updated" ]; then
-    apt-get update -qq < /dev/null > "$out" 2>&1 && apt_updated=1 || ok=""
+    apt-get "${apt_opts[@]}" update -qq < /dev/null > "$out" 2>&1 && apt_updated=1 || ok=""
   fi
   if [ -n "$ok" ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    DEBIAN_FRONTEND=noninteractive apt-get "${apt_opts[@]}" install -y -qq \
       -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
       "${missing[@]}" < /dev/null >> "$out" 2>&1 || ok=""
   fi
@@ -49,9 +71,6 @@ ensure_packages() {
     die "apt-get install ${missing[*]} failed"
   fi
   rm -f "$out"
-  for spec in "$@"; do
-    has_command "${spec#*:}" || die "installed ${spec%%:*}, but ${spec#*:} is still missing"
-  done
 }
 
 # Every package:command pair of harness/host-packages (comments and blank lines dropped).
