@@ -232,9 +232,10 @@ describe("the command scan (bash)", () => {
       "openssl is not run here",
       "EOF",
       "exec 9>\"$lock\"",
+      "exec {fd}>\"$lock\" && exec {fd}>&-",
       "trap 'rm -rf \"$out\"' EXIT",
     ].join("\n");
-    expect(names(text)).toEqual(["command", "echo", "log", "die", "local", "true", "cat", "exec", "trap"]);
+    expect(names(text)).toEqual(["command", "echo", "log", "die", "local", "true", "cat", "exec", "exec", "exec", "trap"]);
   });
 
   it("lists function definitions and commands computed at run time", () => {

@@ -257,8 +257,8 @@ export function shellCommands(text: string): ShellScan {
         advance();
         continue;
       }
-      // `2>&1`, `9>file`: a file descriptor, then its redirection.
-      if (/^\d+$/.test(word.raw) && (peek() === "<" || peek() === ">")) {
+      // `2>&1`, `9>file`, `{fd}>file`: a file descriptor, then its redirection.
+      if (/^(\d+|\{[A-Za-z_]\w*\})$/.test(word.raw) && (peek() === "<" || peek() === ">")) {
         redirection();
         continue;
       }
