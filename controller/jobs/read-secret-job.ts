@@ -42,7 +42,9 @@ export async function readSecretThroughJob(docker: Docker, req: SecretReadReques
   let readExit = -1;
   const result = await runJob(docker, {
     web: job,
-    command: [...WAIT_FOR_READ],
+    // Whatever the image's entrypoint does (start a server, say), the job only waits.
+    entrypoint: [...WAIT_FOR_READ],
+    command: [],
     kind: req.kind,
     timeoutSeconds: req.timeoutSeconds,
     noLogs: true,

@@ -13,6 +13,11 @@ export interface JobRequest {
   readonly web: ServiceSpec;
   /** Arguments to the web image's entrypoint, e.g. `["drush", "cron"]`. */
   readonly command: readonly string[];
+  /**
+   * Replaces the image's entrypoint (the command then runs as is): for jobs in images whose
+   * entrypoint starts a server (Varnish), where arguments would go to that server.
+   */
+  readonly entrypoint?: readonly string[];
   readonly timeoutSeconds: number;
   /** Middle of the service name, `<site>_<kind>-<random>`: "exec", a cron job's name. */
   readonly kind?: string;
@@ -58,7 +63,7 @@ const BROKEN = new Set(["rejected", "orphaned", "remove", "shutdown"]);
 export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult> {
   const site = req.web.site ?? "";
   const name = `${site}_${req.kind ?? "exec"}-${randomBytes(3).toString("hex")}`;
-  const base = jobServiceSpec(req.web, name, req.command, await idsOf(docker, req.web));
+  const base = jobServiceSpec(req.web, name, req.command, await idsOf(docker, req.web), req.entrypoint);
   const spec = req.noLogs ? { ...base, TaskTemplate: { ...base.TaskTemplate, LogDriver: { Name: "none" } } } : base;
   const created = (await (docker as unknown as WithAuth).createService(req.auth, spec)) as { id?: string; ID?: string };
   const id = created.id ?? created.ID ?? name;

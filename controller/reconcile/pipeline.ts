@@ -2,6 +2,7 @@ import type Docker from "dockerode";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { backupSecretValues } from "../backup/password";
+import { renderBackupResources } from "../backup/resources";
 import { unprotectedSites } from "../backup/unprotected";
 import { LABEL } from "../desired/labels";
 import { renderDesired } from "../desired/render";
@@ -10,6 +11,9 @@ import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
 import { CLUSTER_FILE } from "../manifests/layout";
 import { loadRepo } from "../manifests/load";
+import { effectiveCluster } from "../manifests/select";
+
+export { ClusterConfigError, effectiveCluster } from "../manifests/select";
 import type { LoadResult, ManifestError, ResolvedCluster } from "../manifests/types";
 import { makePlan } from "../plan/plan";
 import { freezeSites, UnsafeRotation, unsafeRotations } from "../plan/rotation-guard";
@@ -33,16 +37,6 @@ export interface PlanContext {
   readonly secretValue: (secretName: string) => Buffer | undefined;
   /** The Varnish admin secret's value, when Varnish is configured and it exists. */
   readonly varnishSecret: Buffer | undefined;
-}
-
-export class ClusterConfigError extends Error {}
-
-/** The instance a command works on: --instance, else simulium.yaml's, else the default. */
-export function effectiveCluster(load: LoadResult, instance: string | undefined): ResolvedCluster {
-  if (!load.cluster) {
-    throw new ClusterConfigError("simulium.yaml is invalid; nothing is planned or changed until it is fixed");
-  }
-  return instance ? { ...load.cluster, instance } : load.cluster;
 }
 
 export interface PipelineOptions {
@@ -106,7 +100,7 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
     cluster,
     invalidSites: loaded.load.invalidSites,
     ...(varnish ? { varnishSecret: { hash: renderHash(varnish) } } : {}),
-    ...(restic ? { resticPassword: { hash: renderHash(restic) } } : {}),
+    instanceResources: renderBackupResources(cluster, restic ? { hash: renderHash(restic) } : undefined),
   });
   // A site the plan refuses to change is left as it runs, like one with an invalid manifest.
   const rotations = unsafeRotations(rendered, live);
