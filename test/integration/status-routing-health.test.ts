@@ -4,7 +4,10 @@ import http from "node:http";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
+import { httpGet } from "../harness";
 import { cli } from "../support/cli";
+import { quietLog } from "../support/reconcile";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
@@ -18,6 +21,7 @@ const sick = `${instance}-sick`;
 let port = 0;
 let stateDir = "";
 let repo: TestRepo;
+let daemon: RunningDaemon | undefined;
 
 interface StatusJson {
   routingErrors?: string[];
@@ -70,6 +74,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await daemon?.stop();
   await removeInstance(docker, instance);
   repo?.cleanup();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
@@ -106,4 +111,40 @@ test("a site whose health path 404s is degraded, a healthy one converged; fixing
   }, "both sites converged with a healthy backend", 60_000, 1000);
   expect(healed.code).toBe(0);
   expect(await statusThroughVarnish(`${sick}.test`)).toBe(200);
+});
+
+test("the daemon's /status reads Varnish too: degraded while the path fails, converged once it is fixed", async () => {
+  repo.write(`sites/${sick}.yaml`, site(sick, "/no-such-page"));
+  daemon = await startDaemon({
+    repo: repo.dir,
+    branch: "main",
+    stateDir,
+    listen: { host: "127.0.0.1", port: 0 },
+    pollSeconds: 3600,
+    resyncSeconds: 3600,
+    log: quietLog,
+    docker,
+    convergePollMs: 500,
+    debounceMs: 200,
+  });
+  const port = daemon.port;
+  const sites = async () => {
+    const r = await httpGet("127.0.0.1", port, "/status");
+    return (JSON.parse(r.body) as { routing: { errors: string[] } | null; sites: StatusJson["sites"] });
+  };
+  const degraded = await waitFor(async () => {
+    const s = await sites();
+    return stateOf(s, sick)?.state === "degraded" ? s : undefined;
+  }, `/status to report ${sick} degraded`, 60_000, 1000);
+  expect(degraded.routing?.errors).toEqual([]);
+  expect(stateOf(degraded, sick)).toMatchObject({ lastError: "varnish reports every backend sick", routing: { healthy: 0, sick: 1 } });
+  expect(stateOf(degraded, good)).toMatchObject({ state: "converged", routing: { healthy: 1, sick: 0 } });
+  const metrics = await httpGet("127.0.0.1", port, "/metrics");
+  expect(metrics.body).toMatch(/simulium_sites\{state="degraded"\} 1/);
+
+  repo.write(`sites/${sick}.yaml`, site(sick, "/healthz.php"));
+  await waitFor(async () => {
+    const s = await sites();
+    return s.sites.every((x) => x.state === "converged") ? s : undefined;
+  }, "/status to report both sites converged", 60_000, 1000);
 });
