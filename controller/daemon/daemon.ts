@@ -224,6 +224,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         stateDir: options.stateDir,
         sealingKeyFile: options.sealingKeyFile,
         pollMs: options.convergePollMs,
+        // A `simulium apply` in progress finishes first; a stuck one is refused and retried with backoff.
+        lock: { what: "simulium daemon", waitSeconds: 30 },
       });
       instance = out.ctx.cluster.instance;
       cron.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired);

@@ -1,15 +1,17 @@
 import type Docker from "dockerode";
-import type { ServiceSpec } from "../desired/types";
 import type { AuthLookup } from "../engine/registry-auth";
 import type { Logger } from "../log";
 import type { ResolvedSite } from "../manifests/types";
 import type { ResolvedHook } from "../manifests/site-jobs";
-import type { Plan, UpdateAction } from "../plan/types";
+import type { DeployHooks, HookPhase } from "../apply/deploy-hooks";
+import { isDeployChange, Plan } from "../plan/types";
+
+export type { DeployHooks, HookPhase };
+export { isDeployChange };
 import { tailLines } from "./cron-plan";
 import { JobError, runJob } from "./run-job";
 import { jobKind } from "./site-web";
 
-export type HookPhase = "preDeploy" | "postDeploy";
 
 /** How a `backup: true` hook shows in a plan and in messages: what an operator would run. */
 const BACKUP_COMMAND = ["simulium", "backup"];
@@ -19,15 +21,6 @@ export interface PlannedHook {
   readonly site: string;
   readonly phase: HookPhase;
   readonly command: readonly string[];
-}
-
-/**
- * Hooks belong to a change of the web service's desired spec: an update whose spec hash
- * differs from the running one. A drift correction puts back the spec the hooks already ran
- * for, and a no-op reconcile has no update at all: neither runs a hook.
- */
-export function isDeployChange(a: Plan["actions"][number]): a is UpdateAction {
-  return a.op === "update" && a.kind === "service" && a.spec.role === "web" && !a.drift;
 }
 
 /** What `simulium plan` shows. Pure. */
@@ -44,18 +37,6 @@ export function plannedHooks(plan: Plan, sites: readonly ResolvedSite[]): Planne
 
 export function renderPlannedHooks(hooks: readonly PlannedHook[]): string {
   return hooks.map((h) => `  ${h.site}: will run ${h.phase}: ${h.command.join(" ")}\n`).join("");
-}
-
-/** The apply path's view of hooks: the failure message, or undefined when every hook passed. */
-export interface DeployHooks {
-  has(site: string, phase: HookPhase): boolean;
-  run(site: string, phase: HookPhase, web: ServiceSpec): Promise<string | undefined>;
-  /**
-   * After a failed postDeploy, for a site with `restoreOnFailure`: what was put back (web's
-   * previous spec, the database of the preDeploy backup) or why it could not be; undefined
-   * when the site did not ask for it.
-   */
-  recover?(site: string): Promise<string | undefined>;
 }
 
 /** Backups as hooks need them (backup/hook.ts); absent when simulium.yaml enables no backups. */

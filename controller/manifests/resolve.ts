@@ -4,10 +4,10 @@ import { Issue } from "./issue";
 import { resolveMail } from "./mail";
 import { resolveCivicrm, resolveHooks } from "./site-jobs";
 import { DATABASE_SECRETS } from "./swarm-names";
-import type { Cluster, ResolvedCluster, ResolvedSecret, ResolvedSite, Resources, RoutingOverrides, Site } from "./types";
+import type { Cluster, ClusterDefaults, ResolvedCluster, ResolvedSecret, ResolvedSite, Resources, RoutingOverrides, Site } from "./types";
 
 /** `spec.defaults` of simulium.yaml: what a site inherits where it says nothing. */
-export type ClusterDefaults = NonNullable<NonNullable<Cluster["spec"]>["defaults"]>;
+
 type ResourcesInput = { readonly memory?: string; readonly cpus?: number } | undefined;
 
 export type ResolveResult = { readonly ok: true; readonly site: ResolvedSite } | { readonly ok: false; readonly issues: readonly Issue[] };
