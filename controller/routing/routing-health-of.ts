@@ -14,8 +14,7 @@ export async function routingHealthOf(docker: Docker, cluster: ResolvedCluster, 
   try {
     secret = readVarnishSecret(stateDir, cluster.instance);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    return { sites: new Map(), errors: [`the Varnish admin secret cannot be read from the state directory ${stateDir} (${code})`] };
+    return { sites: new Map(), errors: [`the Varnish admin secret cannot be read: ${err instanceof Error ? err.message : String(err)}`] };
   }
   try {
     return await readRoutingHealth(docker, cluster, live, secret);
