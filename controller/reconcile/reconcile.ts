@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
-import { applyPlan, ApplyResult, secretValues } from "../apply/apply";
+import { applyPlan, ApplyResult } from "../apply/apply";
 import { AuthLookup, loadRegistryAuth } from "../engine/registry-auth";
+import { acquireLease, LeaseOptions } from "../engine/lease";
 import { backupHooks } from "../backup/hook";
 import { loadAndSwapScript } from "../database/load-swap";
 import { DeployHooks, deployHooks } from "../jobs/hooks";
@@ -8,11 +9,12 @@ import type { Logger } from "../log";
 import { massDeletion } from "../plan/guard";
 import { restrictPlan } from "../plan/restrict";
 import { isMutation } from "../plan/types";
-import { varnishSecretLookup, resolveStateDir } from "../routing/admin-secret";
+import { redactKnown, siteSecretValues } from "../jobs/redact-output";
+import { resolveStateDir } from "../state/store";
 import { creditFollowed, followRouting } from "../routing/follow";
 import { routeAfterApply } from "../routing/after-apply";
 import type { RoutingResult } from "../routing/sync";
-import { planRepo, PlanContext } from "./pipeline";
+import { loadForPlan, planLoaded, PlanContext, PipelineOptions } from "./pipeline";
 
 export interface ReconcileOptions {
   readonly instance?: string;
@@ -24,10 +26,19 @@ export interface ReconcileOptions {
   readonly retryFailed?: boolean;
   readonly timeoutSeconds?: number;
   readonly pollMs?: number;
-  /** Controller state (the Varnish admin secret); see routing/admin-secret.ts. */
+  /** The controller's state directory (state/store.ts). */
   readonly stateDir?: string;
   /** The age identity that decrypts sealed secrets (sealing/key-file.ts). */
   readonly sealingKeyFile?: string;
+  readonly acceptResticPasswordChange?: boolean;
+  readonly rotateVarnishSecret?: boolean;
+  /** Who takes the instance lock, and how long to wait for it (engine/lease.ts). Default: "simulium", no wait. */
+  readonly lock?: LeaseOptions;
+  /**
+   * Shown the plan before anything changes, and before the lock is taken; shown again if the
+   * plan made under the lock differs. false cancels. The CLI prints it and asks for confirmation.
+   */
+  readonly onPlan?: (ctx: PlanContext) => Promise<boolean>;
 }
 
 export interface ReconcileOutcome {
@@ -48,6 +59,26 @@ export class MassDeletionRefused extends Error {
   }
 }
 
+/** The mass-deletion guard, then the caller's look at the plan (the CLI's confirmation). */
+async function approve(ctx: PlanContext, opts: ReconcileOptions): Promise<void> {
+  const mass = massDeletion(ctx.plan, ctx.live);
+  if (mass && !opts.allowMassDelete) throw new MassDeletionRefused(mass.removing, mass.running);
+  if (opts.onPlan && !(await opts.onPlan(ctx))) throw new ApplyCancelled();
+}
+
+/** What a plan would do, to tell whether the plan made under the lock is the one approved. */
+function planKey(plan: PlanContext["plan"]): string {
+  // A controller secret not made yet is `…-new` in the read-only plan and gets its hash under the lock: the same action.
+  const name = (n: string): string => n.replace(/-(new|[0-9a-f]{10})$/, "");
+  return plan.actions.map((a) => `${a.op} ${a.kind} ${name(a.name)} ${a.changes.map((c) => `${c.op}${c.field}`).join(",")}`).join("\n");
+}
+
+export class ApplyCancelled extends Error {
+  constructor() {
+    super("apply cancelled: nothing was changed");
+  }
+}
+
 /**
  * The sites' deploy hooks (commands, and backups before a deploy) for one apply: the same for
  * the daemon's reconciles and `simulium apply`, so a code update migrates its database
@@ -55,38 +86,61 @@ export class MassDeletionRefused extends Error {
  */
 export function siteHooks(docker: Docker, ctx: PlanContext, opts: { stateDir: string; commit: string; auth: AuthLookup; log: Logger }): DeployHooks {
   const backups = backupHooks(docker, { cluster: ctx.cluster, sites: ctx.load.sites, desired: ctx.desired, stateDir: opts.stateDir, commit: opts.commit, auth: opts.auth, log: opts.log, loadSwapScript: loadAndSwapScript() });
-  return deployHooks(docker, ctx.load.sites, opts.auth, opts.log, backups);
+  // Hook output is stored (labels, /status, logs): the values the controller knows are taken out.
+  const known = siteSecretValues(ctx.desired, ctx.secretValue);
+  return deployHooks(docker, ctx.load.sites, opts.auth, opts.log, backups, (site, text) => redactKnown(text, known(site)));
 }
 
-/** One reconcile: plan the repository against the swarm and apply it. No prompt; the caller decided. */
+/**
+ * One reconcile: plan the repository against the swarm and apply it, then route. The one code
+ * path of `simulium apply` and the daemon. A plan that changes nothing takes no lock and
+ * writes nothing; one that does is made again under the instance lock (read-write: a
+ * controller secret not made yet is made then) and applied while the lock is held.
+ */
 export async function reconcile(docker: Docker, repoDir: string, opts: ReconcileOptions): Promise<ReconcileOutcome> {
   const stateDir = resolveStateDir(opts.stateDir);
-  const full = await planRepo(docker, repoDir, { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile });
-  const plan = restrictPlan(full.plan, opts.sites ?? []);
-  const ctx = { ...full, plan };
-  const mass = massDeletion(plan, ctx.live);
-  if (mass && !opts.allowMassDelete) throw new MassDeletionRefused(mass.removing, mass.running);
-  const follower = followRouting(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log: opts.log });
-  const auth = await loadRegistryAuth(ctx.cluster.registryAuth?.configFile);
-  const result = await applyPlan(docker, plan, ctx.live, {
-    instance: ctx.cluster.instance,
-    commit: opts.commit,
-    auth,
-    hooks: siteHooks(docker, ctx, { stateDir, commit: opts.commit, auth, log: opts.log }),
-    timeoutSeconds: opts.timeoutSeconds ?? ctx.cluster.update.timeoutSeconds,
-    log: opts.log,
-    pollMs: opts.pollMs,
-    retryFailed: opts.retryFailed,
-    secretValue: secretValues(ctx.sealedValue, varnishSecretLookup(stateDir, ctx.cluster.instance)),
-    ...(follower ? { onProgress: follower.onProgress } : {}),
-  });
-  const routing = await routeAfterApply(docker, {
-    cluster: ctx.cluster,
-    sites: ctx.load.sites,
-    invalidSites: ctx.load.invalidSites,
-    stateDir,
-    log: opts.log,
-    pollMs: opts.pollMs,
-  });
-  return { ctx, result, mutations: plan.actions.filter(isMutation).length, routing: creditFollowed(routing, follower) };
+  const pipeline: PipelineOptions = { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile, acceptResticPasswordChange: opts.acceptResticPasswordChange, rotateVarnishSecret: opts.rotateVarnishSecret };
+  const loaded = await loadForPlan(repoDir, pipeline);
+  const restrict = (ctx: PlanContext): PlanContext => ({ ...ctx, plan: restrictPlan(ctx.plan, opts.sites ?? []) });
+  let ctx = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-only" }));
+  // Shown (and confirmed) before the lock is taken: a prompt left open must not block the daemon.
+  await approve(ctx, opts);
+  // A held update is not sent (unless retried), so it alone changes nothing.
+  const changes = ctx.plan.actions.some((a) => isMutation(a) && !(a.op === "update" && a.held && !opts.retryFailed));
+  const lease = changes ? await acquireLease(docker, ctx.cluster.instance, { ...(opts.lock ?? { what: "simulium" }), onRenewError: (err) => opts.log.warn({ err: err.message }, "could not renew the instance lock") }) : undefined;
+  try {
+    if (lease) {
+      // Under the lock, the swarm as it is now: another holder may just have changed it.
+      const again = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-write" }));
+      if (planKey(again.plan) !== planKey(ctx.plan)) await approve(again, opts);
+      ctx = again;
+    }
+    const plan = ctx.plan;
+    const follower = followRouting(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log: opts.log });
+    const auth = await loadRegistryAuth(ctx.cluster.registryAuth?.configFile);
+    const result = await applyPlan(docker, plan, ctx.live, {
+      instance: ctx.cluster.instance,
+      commit: opts.commit,
+      auth,
+      hooks: siteHooks(docker, ctx, { stateDir, commit: opts.commit, auth, log: opts.log }),
+      timeoutSeconds: opts.timeoutSeconds ?? ctx.cluster.update.timeoutSeconds,
+      log: opts.log,
+      pollMs: opts.pollMs,
+      retryFailed: opts.retryFailed,
+      secretValue: ctx.secretValue,
+      ...(follower ? { onProgress: follower.onProgress } : {}),
+    });
+    const routing = await routeAfterApply(docker, {
+      cluster: ctx.cluster,
+      sites: ctx.load.sites,
+      invalidSites: ctx.load.invalidSites,
+      stateDir,
+      log: opts.log,
+      pollMs: opts.pollMs,
+    });
+    return { ctx, result, mutations: plan.actions.filter(isMutation).length, routing: creditFollowed(routing, follower) };
+  } finally {
+    // A lease that cannot be given back expires by itself (engine/lease.ts).
+    await lease?.release().catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not release the instance lock"));
+  }
 }

@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
 import os from "node:os";
+import { names } from "../desired/names";
 import { isIPv4 } from "node:net";
 import type { LiveState, LiveTask } from "../live/types";
 
@@ -22,6 +23,12 @@ export async function adminRoute(docker: Docker, admin: string, adminSubnets: re
     if (ip) containers.set(id, ip);
   }
   return { via: "gwbridge", containers };
+}
+
+/** The route to this instance's Varnish tasks, from where this process runs. */
+export function instanceAdminRoute(docker: Docker, instance: string, live: LiveState): Promise<AdminRoute> {
+  const admin = names.adminNetwork(instance);
+  return adminRoute(docker, admin, subnetsOf(admin, live));
 }
 
 export function adminHost(route: AdminRoute, task: LiveTask): string | undefined {

@@ -7,7 +7,7 @@ import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { connectVarnishAdmin, VarnishConnectionError, VclCompileError } from "../varnish/admin";
 import { loadVcl } from "../varnish/load";
 import { renderVcl, vclHash } from "../varnish/vcl";
-import { adminHost, adminRoute, AdminRoute, subnetsOf } from "./admin-address";
+import { adminHost, AdminRoute, instanceAdminRoute } from "./admin-address";
 import { runningTasksOf, vclInputFrom } from "./vcl-input-from";
 
 export const VARNISH_ADMIN_PORT = 6082;
@@ -63,8 +63,7 @@ export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise
   const hash = vclHash(vcl);
   const tasks = runningTasksOf(names.varnishService(cluster.instance), live);
   if (tasks.length === 0) return { vclHash: hash, tasks: [], ok: true };
-  const admin = names.adminNetwork(cluster.instance);
-  const route = await adminRoute(docker, admin, subnetsOf(admin, live));
+  const route = await instanceAdminRoute(docker, cluster.instance, live);
   const results: TaskRouting[] = [];
   for (const task of tasks) results.push(await syncTask(task, route, vcl, opts));
   return { vclHash: hash, tasks: results, ok: results.every((r) => r.ok) };

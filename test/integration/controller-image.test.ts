@@ -142,7 +142,14 @@ test("the stack file deploys the controller on a manager, with the socket, exter
     ]),
   );
   expect(svc.command).toEqual(
-    expect.arrayContaining(["git@git.example.org:ops/sites.git", "/run/secrets/simulium-deploy-key", "/run/secrets/simulium-webhook-secret", "--api-token-file", "/run/secrets/simulium-api-token"]),
+    expect.arrayContaining([
+      "git@git.example.org:ops/sites.git",
+      "/run/secrets/simulium-deploy-key",
+      "/run/secrets/simulium-webhook-secret",
+      "/run/secrets/simulium-known-hosts",
+      "--api-token-file",
+      "/run/secrets/simulium-api-token",
+    ]),
   );
   expect(svc.ports).toEqual([expect.objectContaining({ target: 9090, published: 9090, mode: "host" })]);
   // The sites' web tasks are all on <instance>_edge: the controller is not.
