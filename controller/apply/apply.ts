@@ -5,6 +5,7 @@ import { engineMessage, engineStatus } from "../engine/docker";
 import type { ApiService, ApiServiceSpec } from "../engine/api-types";
 import type { AuthLookup, RegistryAuth } from "../engine/registry-auth";
 import { DeployHooks, isDeployChange } from "../jobs/hooks";
+import { removeJobService } from "../jobs/remove";
 import type { Logger } from "../log";
 import type { LiveState } from "../live/types";
 import type { Action, DeleteAction, Plan } from "../plan/types";
@@ -172,7 +173,9 @@ interface IdMaps {
 async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyOptions): Promise<void> {
   const audit = { site: action.site, object: action.name, kind: action.kind, op: action.op, commit: opts.commit };
   if (action.op === "delete") {
-    await docker.getService(action.id).remove();
+    // A job left behind: its exited container holds volumes too, and its runner may remove it meanwhile.
+    if (action.reason === "job-finished" || action.reason === "job-expired") await removeJobService(docker, action.id);
+    else await docker.getService(action.id).remove();
     opts.log.info({ ...audit, reason: action.reason }, "audit: service removed");
     return;
   }

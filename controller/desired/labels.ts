@@ -24,6 +24,12 @@ export const LABEL = {
    * under a half-loaded database); after it, the hold is stale and the manifest wins again.
    */
   maintenance: "simulium.maintenance",
+  /**
+   * On a job service (role=job): when it is overdue, ISO time (creation + its timeout + a
+   * margin). Its runner removes it long before; past this, no runner is left (killed CLI or
+   * daemon) and the next reconcile removes it (controller/jobs/stale.ts).
+   */
+  jobDeadline: "simulium.job-deadline",
   userPrefix: "simulium.label.",
   stackNamespace: "com.docker.stack.namespace",
 } as const;

@@ -8,14 +8,15 @@ import { IdLookup, serviceSpecToApi } from "../apply/service-spec";
  * secrets, networks, resources, placement) with the command as arguments to the image's
  * entrypoint, run once as a Swarm replicated job and never restarted. Pure.
  */
-export function jobServiceSpec(web: ServiceSpec, name: string, command: readonly string[], ids: IdLookup): ApiServiceSpec {
+export function jobServiceSpec(web: ServiceSpec, name: string, command: readonly string[], ids: IdLookup, deadline: Date): ApiServiceSpec {
   const base = serviceSpecToApi(web, {}, ids);
   const labels = jobLabels(web);
   const { UpdateConfig: _u, RollbackConfig: _r, ...rest } = base;
   return {
     ...rest,
     Name: name,
-    Labels: labels,
+    // On the service only: the task's container needs no deadline.
+    Labels: { ...labels, [LABEL.jobDeadline]: deadline.toISOString() },
     TaskTemplate: {
       ...base.TaskTemplate,
       ContainerSpec: { ...base.TaskTemplate?.ContainerSpec, Args: [...command], Labels: labels },
@@ -25,6 +26,14 @@ export function jobServiceSpec(web: ServiceSpec, name: string, command: readonly
     // A job publishes nothing; dnsrr needs no virtual IP (and works without IPVS).
     EndpointSpec: { Mode: "dnsrr", Ports: [] },
   };
+}
+
+/** Past its timeout the runner has removed the job; this much later, no runner is left. */
+export const JOB_DEADLINE_MARGIN_SECONDS = 300;
+
+/** When a job that may run `seconds` (start and timeout together) is overdue. */
+export function jobDeadline(created: Date, seconds: number): Date {
+  return new Date(created.getTime() + (seconds + JOB_DEADLINE_MARGIN_SECONDS) * 1000);
 }
 
 /** The instance, site and role=job: owned by this instance, never part of its desired state. */

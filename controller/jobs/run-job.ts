@@ -5,8 +5,9 @@ import { LABEL } from "../desired/labels";
 import type { ServiceSpec } from "../desired/types";
 import type { ApiNetwork, ApiSecret, ApiServiceSpec, ApiTask } from "../engine/api-types";
 import type { RegistryAuth } from "../engine/registry-auth";
-import { jobServiceSpec } from "./job-spec";
+import { jobDeadline, jobServiceSpec } from "./job-spec";
 import { demuxLogs } from "./log-frames";
+import { removeJobService } from "./remove";
 
 export interface JobRequest {
   /** The site's web service as renderDesired makes it; the job runs in the same environment. */
@@ -45,23 +46,28 @@ const DONE = new Set(["complete", "failed"]);
 const BROKEN = new Set(["rejected", "orphaned", "remove", "shutdown"]);
 
 /**
- * Runs a command once as a Swarm replicated job and removes the job service afterwards,
- * whatever happens. The job service is labelled with the instance, so it is found and
- * cleaned like any of its objects, but with role=job, so no reconcile ever deletes it.
+ * Runs a command once as a Swarm replicated job and removes the job service and its
+ * container afterwards, whatever happens. The job service is labelled with the instance and
+ * role=job: no part of the desired state, so a reconcile leaves it alone while it runs, and
+ * with its deadline, so a reconcile removes it once it ended or is overdue and its runner is
+ * gone (a killed CLI or daemon).
  */
 export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult> {
   const site = req.web.site ?? "";
   const name = `${site}_${req.kind ?? "exec"}-${randomBytes(3).toString("hex")}`;
-  const spec = jobServiceSpec(req.web, name, req.command, await idsOf(docker, req.web));
+  const deadline = jobDeadline(new Date(), req.timeoutSeconds + (req.whenRunning?.startSeconds ?? 0));
+  const spec = jobServiceSpec(req.web, name, req.command, await idsOf(docker, req.web), deadline);
   const created = (await (docker as unknown as WithAuth).createService(req.auth, spec)) as { id?: string; ID?: string };
   const id = created.id ?? created.ID ?? name;
   const service = docker.getService(id);
   let streamed = "";
-  const stop = await follow(service, (text) => {
-    streamed += text;
-    req.onOutput?.(text);
-  });
+  let stop = (): void => undefined;
+  // Everything after the create: whatever fails (the log stream too), the job is removed.
   try {
+    stop = await follow(service, (text) => {
+      streamed += text;
+      req.onOutput?.(text);
+    });
     if (req.whenRunning) {
       const container = await waitForContainer(docker, id, req.whenRunning.startSeconds, req.pollMs ?? 500);
       await req.whenRunning.act(docker.getContainer(container));
@@ -76,7 +82,8 @@ export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult
     return { exitCode, output };
   } finally {
     stop();
-    await service.remove().catch(() => undefined);
+    // A job left behind (the removal failed) is removed by the next reconcile (jobs/stale.ts).
+    await removeJobService(docker, id).catch(() => undefined);
   }
 }
 

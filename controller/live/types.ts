@@ -52,6 +52,18 @@ export interface LiveTask {
   readonly addresses: Readonly<Record<string, string>>;
 }
 
+/**
+ * A one-off job service (role=job: exec, cron, backup, restore, import) and its tasks. Never
+ * part of the desired state; read only so a reconcile can remove the ones left behind.
+ */
+export interface LiveJob {
+  readonly id: string;
+  readonly name: string;
+  readonly site: string | null;
+  readonly labels: Labels;
+  readonly tasks: readonly { readonly state: string; readonly timestamp: string }[];
+}
+
 export type LiveObject = LiveNetwork | LiveVolume | LiveSecret | LiveService;
 
 export interface LiveState {
@@ -60,6 +72,8 @@ export interface LiveState {
   readonly secrets: readonly LiveSecret[];
   readonly services: readonly LiveService[];
   readonly tasks: readonly LiveTask[];
+  /** Job services of this instance, apart: nothing else in a plan sees them (see LiveJob). */
+  readonly jobs: readonly LiveJob[];
 }
 
-export const EMPTY_LIVE: LiveState = { networks: [], volumes: [], secrets: [], services: [], tasks: [] };
+export const EMPTY_LIVE: LiveState = { networks: [], volumes: [], secrets: [], services: [], tasks: [], jobs: [] };

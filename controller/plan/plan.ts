@@ -3,6 +3,7 @@ import { withSpecHash } from "../desired/service-hash";
 import type { DesiredState, Kind, ResourceSpec } from "../desired/types";
 import type { LiveObject, LiveService, LiveState } from "../live/types";
 import type { ManifestError } from "../manifests/types";
+import { staleJobs } from "../jobs/stale";
 import { diffService } from "./diff";
 import { activeHold } from "./maintenance";
 import { sameService } from "./same";
@@ -89,6 +90,8 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
     if (o.site !== null && frozen.has(o.site)) continue;
     backward.push(removal(o, o.site === null || declared.has(o.site), declaredSecrets, policyOf));
   }
+  // Job services left behind by a runner that died; they pin secrets, networks and volumes.
+  backward.push(...staleJobs(live.jobs, now));
 
   const actions = [...sortBy(forward, CREATE_ORDER), ...sortBy(backward, DELETE_ORDER)];
   return { instance: desired.instance, actions, sites: sitePlans(desired, liveObjects, actions), warnings, errors };

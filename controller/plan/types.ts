@@ -41,7 +41,8 @@ export interface UpdateAction extends ActionBase {
 export interface DeleteAction extends ActionBase {
   readonly op: "delete";
   readonly id: string;
-  readonly reason: "site-removed" | "no-longer-declared" | "superseded" | "deletion-policy";
+  /** job-finished / job-expired: a job service its runner left behind (controller/jobs/stale.ts). */
+  readonly reason: "site-removed" | "no-longer-declared" | "superseded" | "deletion-policy" | "job-finished" | "job-expired";
 }
 
 /** Kept on purpose (data of a removed site or a removed volume): shown, never changed. */

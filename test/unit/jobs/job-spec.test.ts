@@ -1,6 +1,6 @@
 import { renderSite } from "../../../controller/desired/render";
 import type { ServiceSpec } from "../../../controller/desired/types";
-import { jobServiceSpec } from "../../../controller/jobs/job-spec";
+import { jobDeadline, jobServiceSpec } from "../../../controller/jobs/job-spec";
 import { demuxLogs } from "../../../controller/jobs/log-frames";
 import { cluster, site } from "../../fixtures/core/builders";
 
@@ -8,7 +8,8 @@ const web = renderSite(site(), cluster()).find((r): r is ServiceSpec => r.kind =
 const ids = { networkId: (n: string) => `net:${n}`, secretId: (n: string) => `sec:${n}` };
 
 describe("jobs: the job service spec", () => {
-  const spec = jobServiceSpec(web, "acme_exec-abc123", ["drush", "cron"], ids);
+  const deadline = new Date("2026-01-01T10:00:00.000Z");
+  const spec = jobServiceSpec(web, "acme_exec-abc123", ["drush", "cron"], ids, deadline);
 
   it("runs the command once, never restarted, as a replicated job", () => {
     expect(spec.Name).toBe("acme_exec-abc123");
@@ -28,9 +29,14 @@ describe("jobs: the job service spec", () => {
     expect(spec.TaskTemplate?.Networks?.map((n) => n.Target)).toEqual(web.shape.networks.map((n) => `net:${n}`));
   });
 
-  it("is labelled the instance's, the site's, role job", () => {
-    expect(spec.Labels).toEqual({ "simulium.instance": cluster().instance, "simulium.site": "acme", "simulium.role": "job", "com.docker.stack.namespace": "acme" });
-    expect(spec.TaskTemplate?.ContainerSpec?.Labels).toEqual(spec.Labels);
+  it("is labelled the instance's, the site's, role job, and the service with its deadline", () => {
+    const task = { "simulium.instance": cluster().instance, "simulium.site": "acme", "simulium.role": "job", "com.docker.stack.namespace": "acme" };
+    expect(spec.Labels).toEqual({ ...task, "simulium.job-deadline": "2026-01-01T10:00:00.000Z" });
+    expect(spec.TaskTemplate?.ContainerSpec?.Labels).toEqual(task);
+  });
+
+  it("is overdue its run time plus a margin after its creation", () => {
+    expect(jobDeadline(new Date("2026-01-01T10:00:00Z"), 900).toISOString()).toBe("2026-01-01T10:20:00.000Z");
   });
 });
 
