@@ -217,8 +217,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         pollMs: options.convergePollMs,
       });
       instance = out.ctx.cluster.instance;
-      cron.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired);
-      backups.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired, current.sha);
+      cron.update(out.ctx.load, out.ctx.cluster);
+      backups.update(out.ctx.load, out.ctx.cluster, out.ctx.desired, current.sha);
       // Backends follow the tasks: a replaced, rescheduled or scaled web task changes its IP,
       // and the next run (a no-op reconcile plus a routing sync) moves the VCL within seconds.
       routingWatch ??= watchRouting(docker, instance, () => void trigger.trigger("tasks"), {

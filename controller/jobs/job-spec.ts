@@ -9,8 +9,22 @@ import { IdLookup, serviceSpecToApi } from "../apply/service-spec";
  * entrypoint, run once as a Swarm replicated job and never restarted. Pure.
  */
 export function jobServiceSpec(web: ServiceSpec, name: string, command: readonly string[], ids: IdLookup, deadline: Date): ApiServiceSpec {
-  const base = serviceSpecToApi(web, {}, ids);
-  const labels = jobLabels(web);
+  return asJob(serviceSpecToApi(web, {}, ids), jobLabels(web), name, command, deadline);
+}
+
+/**
+ * A job in a service's spec as the engine runs it now (its image, environment, mounts,
+ * secrets and networks, by ID): after a rolled-back or held update that is the version that
+ * serves, not the manifest's. Pure.
+ */
+export function runningJobSpec(running: ApiServiceSpec, name: string, command: readonly string[], deadline: Date): ApiServiceSpec {
+  const instance = running.Labels?.[LABEL.instance];
+  const site = running.Labels?.[LABEL.site];
+  if (instance === undefined || site === undefined) throw new Error(`internal: ${running.Name ?? "a service"} is not a site's service`);
+  return asJob(running, siteJobLabels(instance, site), name, command, deadline);
+}
+
+function asJob(base: ApiServiceSpec, labels: Record<string, string>, name: string, command: readonly string[], deadline: Date): ApiServiceSpec {
   const { UpdateConfig: _u, RollbackConfig: _r, ...rest } = base;
   return {
     ...rest,
@@ -40,5 +54,9 @@ export function jobDeadline(created: Date, seconds: number): Date {
 export function jobLabels(web: ServiceSpec): Record<string, string> {
   const instance = web.labels[LABEL.instance];
   if (web.site === null || instance === undefined) throw new Error(`internal: ${web.name} is not a site's web service`);
-  return { [LABEL.instance]: instance, [LABEL.site]: web.site, [LABEL.role]: JOB_ROLE, [LABEL.stackNamespace]: web.site };
+  return siteJobLabels(instance, web.site);
+}
+
+function siteJobLabels(instance: string, site: string): Record<string, string> {
+  return { [LABEL.instance]: instance, [LABEL.site]: site, [LABEL.role]: JOB_ROLE, [LABEL.stackNamespace]: site };
 }

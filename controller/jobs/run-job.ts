@@ -5,13 +5,22 @@ import { LABEL } from "../desired/labels";
 import type { ServiceSpec } from "../desired/types";
 import type { ApiNetwork, ApiSecret, ApiServiceSpec, ApiTask } from "../engine/api-types";
 import type { RegistryAuth } from "../engine/registry-auth";
-import { jobDeadline, jobServiceSpec } from "./job-spec";
+import { jobDeadline, jobServiceSpec, runningJobSpec } from "./job-spec";
 import { demuxLogs } from "./log-frames";
 import { removeJobService } from "./remove";
 
+/** A site's service as the engine runs it now (its inspected spec). */
+export interface RunningService {
+  readonly kind: "running";
+  readonly spec: ApiServiceSpec;
+}
+
 export interface JobRequest {
-  /** The site's web service as renderDesired makes it; the job runs in the same environment. */
-  readonly web: ServiceSpec;
+  /**
+   * The environment the job runs in: a site's service as renderDesired makes it (what the
+   * manifest says), or as it runs now (crons: the version that serves, after a rollback too).
+   */
+  readonly web: ServiceSpec | RunningService;
   /** Arguments to the web image's entrypoint, e.g. `["drush", "cron"]`. */
   readonly command: readonly string[];
   readonly timeoutSeconds: number;
@@ -53,10 +62,14 @@ const BROKEN = new Set(["rejected", "orphaned", "remove", "shutdown"]);
  * gone (a killed CLI or daemon).
  */
 export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult> {
-  const site = req.web.site ?? "";
+  const env = req.web;
+  const site = (env.kind === "running" ? env.spec.Labels?.[LABEL.site] : env.site) ?? "";
   const name = `${site}_${req.kind ?? "exec"}-${randomBytes(3).toString("hex")}`;
   const deadline = jobDeadline(new Date(), req.timeoutSeconds + (req.whenRunning?.startSeconds ?? 0));
-  const spec = jobServiceSpec(req.web, name, req.command, await idsOf(docker, req.web), deadline);
+  const spec =
+    env.kind === "running"
+      ? runningJobSpec(env.spec, name, req.command, deadline)
+      : jobServiceSpec(env, name, req.command, await idsOf(docker, env), deadline);
   const created = (await (docker as unknown as WithAuth).createService(req.auth, spec)) as { id?: string; ID?: string };
   const id = created.id ?? created.ID ?? name;
   const service = docker.getService(id);

@@ -1,6 +1,7 @@
 import { renderSite } from "../../../controller/desired/render";
 import type { ServiceSpec } from "../../../controller/desired/types";
-import { jobDeadline, jobServiceSpec } from "../../../controller/jobs/job-spec";
+import { serviceSpecToApi } from "../../../controller/apply/service-spec";
+import { jobDeadline, jobServiceSpec, runningJobSpec } from "../../../controller/jobs/job-spec";
 import { demuxLogs } from "../../../controller/jobs/log-frames";
 import { cluster, site } from "../../fixtures/core/builders";
 
@@ -37,6 +38,28 @@ describe("jobs: the job service spec", () => {
 
   it("is overdue its run time plus a margin after its creation", () => {
     expect(jobDeadline(new Date("2026-01-01T10:00:00Z"), 900).toISOString()).toBe("2026-01-01T10:20:00.000Z");
+  });
+});
+
+describe("jobs: a job in the service as it runs", () => {
+  // What the engine holds after Swarm rolled an update back: the previous image and env, by ID.
+  const running = serviceSpecToApi({ ...web, shape: { ...web.shape, image: "registry.example.com/drupal:old", env: { ...web.shape.env, V: "old" } } }, { ...web.labels, "simulium.maintenance": "x" }, ids);
+  const spec = runningJobSpec(running, "acme_cron-tick-abc123", ["drush", "cron"], new Date("2026-01-01T10:00:00Z"));
+
+  it("runs the running image, environment, mounts, secrets and networks", () => {
+    const c = spec.TaskTemplate?.ContainerSpec;
+    expect(c?.Image).toBe("registry.example.com/drupal:old");
+    expect(c?.Env).toContain("V=old");
+    expect(c?.Args).toEqual(["drush", "cron"]);
+    expect(c?.Mounts).toEqual(running.TaskTemplate?.ContainerSpec?.Mounts);
+    expect(c?.Secrets).toEqual(running.TaskTemplate?.ContainerSpec?.Secrets);
+    expect(spec.TaskTemplate?.Networks).toEqual(running.TaskTemplate?.Networks);
+  });
+
+  it("is a job of the service's site, without the service's own labels or update policy", () => {
+    expect(spec.Mode).toEqual({ ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } });
+    expect(spec.Labels).toEqual({ "simulium.instance": cluster().instance, "simulium.site": "acme", "simulium.role": "job", "com.docker.stack.namespace": "acme", "simulium.job-deadline": "2026-01-01T10:00:00.000Z" });
+    expect(spec.UpdateConfig).toBeUndefined();
   });
 });
 
