@@ -1,9 +1,5 @@
 import type Docker from "dockerode";
 import type { Registry } from "prom-client";
-import { LABEL } from "../desired/labels";
-import { names } from "../desired/names";
-import type { ApiService } from "../engine/api-types";
-import { engineStatus } from "../engine/docker";
 import { loadRegistryAuth } from "../engine/registry-auth";
 import type { Logger } from "../log";
 import type { LoadResult, ResolvedCluster, ResolvedSite } from "../manifests/types";
@@ -11,8 +7,8 @@ import { createCronScheduler, CronEntryStatus } from "./cron";
 import { createCronMetrics } from "./cron-metrics";
 import { cronEntries } from "./cron-plan";
 import { carryLastGood } from "./last-good";
-import { JobError, runJob } from "./run-job";
-import { jobKind } from "./site-web";
+import { runJob } from "./run-job";
+import { jobKind, runningWebSpec } from "./site-web";
 
 export interface DaemonCron {
   /** After each reconcile: the sites as loaded (valid and invalid) and the cluster in force. */
@@ -35,7 +31,7 @@ export function startDaemonCron(docker: Docker, registry: Registry, log: Logger)
     log,
     metrics: createCronMetrics(registry),
     run: async (entry) => {
-      const spec = await runningWeb(docker, instance, entry.site);
+      const spec = await runningWebSpec(docker, instance, entry.site);
       const auth = await loadRegistryAuth(registryAuthFile);
       const image = spec.TaskTemplate?.ContainerSpec?.Image ?? "";
       return runJob(docker, { web: { kind: "running", spec }, command: entry.command, timeoutSeconds: entry.timeout, kind: jobKind("cron", entry.name, entry.site), auth: auth(image) });
@@ -51,17 +47,4 @@ export function startDaemonCron(docker: Docker, registry: Registry, log: Logger)
     siteStatus: (site) => scheduler.siteStatus(site),
     stop: () => scheduler.stop(),
   };
-}
-
-/** The site's web service spec as the engine has it now; only this instance's. */
-async function runningWeb(docker: Docker, instance: string, site: string): Promise<NonNullable<ApiService["Spec"]>> {
-  const name = names.service(site, "web");
-  try {
-    const service = (await docker.getService(name).inspect()) as ApiService;
-    if (!service.Spec || service.Spec.Labels?.[LABEL.instance] !== instance) throw new JobError(`service ${name} is not instance ${instance}'s`);
-    return service.Spec;
-  } catch (err) {
-    if (engineStatus(err) === 404) throw new JobError(`service ${name} does not exist: the site is not applied`);
-    throw err;
-  }
 }
