@@ -249,6 +249,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         stateDir: options.stateDir,
         sealingKeyFile: options.sealingKeyFile,
         pollMs: options.convergePollMs,
+        // A `simulium apply` in progress finishes first; a stuck one is refused and retried with backoff.
+        lock: { what: "simulium daemon", waitSeconds: 30 },
       });
       instance = out.ctx.cluster.instance;
       loaded = varnishConfigured(out.ctx.cluster) ? { cluster: out.ctx.cluster, sites: out.ctx.load.sites, invalidSites: out.ctx.load.invalidSites } : undefined;

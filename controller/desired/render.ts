@@ -76,9 +76,13 @@ function baseLabels(cluster: ResolvedCluster, site: ResolvedSite, role: string):
   return labels;
 }
 
-/** Data-holding objects remember the policy they were created under. */
+/**
+ * Data-holding objects carry no deletion policy: a volume's labels cannot change after it is
+ * made, so a label would keep the policy of the day it was created. The policy in force is on
+ * the web service (updated with the manifest), read in the pass that removes the site.
+ */
 function dataLabels(cluster: ResolvedCluster, site: ResolvedSite, role: string): Record<string, string> {
-  return { ...baseLabels(cluster, site, role), [LABEL.deletionPolicy]: site.deletionPolicy };
+  return baseLabels(cluster, site, role);
 }
 
 function withHash<T extends { labels: Labels }>(spec: T, hashOf: unknown): T {

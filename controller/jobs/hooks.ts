@@ -22,12 +22,13 @@ export interface PlannedHook {
 }
 
 /**
- * Hooks belong to a change of the web service's desired spec: an update whose spec hash
- * differs from the running one. A drift correction puts back the spec the hooks already ran
- * for, and a no-op reconcile has no update at all: neither runs a hook.
+ * Hooks belong to a deploy: an update of the web service that changes what it runs (see
+ * UpdateAction.deploy). A drift correction puts back the spec the hooks already ran for, a
+ * change of domains or cache settings is a label, and a no-op reconcile has no update at all:
+ * none of them runs a hook.
  */
 export function isDeployChange(a: Plan["actions"][number]): a is UpdateAction {
-  return a.op === "update" && a.kind === "service" && a.spec.role === "web" && !a.drift;
+  return a.op === "update" && a.deploy;
 }
 
 /** What `simulium plan` shows. Pure. */

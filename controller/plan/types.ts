@@ -36,6 +36,12 @@ export interface UpdateAction extends ActionBase {
    */
   readonly held: boolean;
   readonly heldReason?: string;
+  /**
+   * The change reaches what the site runs (image, command, environment, secrets, mounts): a
+   * deploy, around which the site's hooks run. A change of labels (domains, cache settings),
+   * replicas or resources is not one.
+   */
+  readonly deploy: boolean;
 }
 
 export interface DeleteAction extends ActionBase {
@@ -45,6 +51,19 @@ export interface DeleteAction extends ActionBase {
   readonly reason: "site-removed" | "no-longer-declared" | "superseded" | "deletion-policy" | "job-finished" | "job-expired";
 }
 
+/**
+ * A postDeploy hook of an update that was applied but whose hook never ran (the controller
+ * stopped in between): the service carries LABEL.pendingHook until it has run.
+ */
+export interface HookAction extends ActionBase {
+  readonly op: "hook";
+  readonly kind: "service";
+  readonly site: string;
+  readonly phase: "postDeploy";
+  readonly spec: ServiceSpec;
+  readonly id: string;
+}
+
 /** Kept on purpose (data of a removed site or a removed volume): shown, never changed. */
 export interface RetainAction extends ActionBase {
   readonly op: "retain";
@@ -52,7 +71,7 @@ export interface RetainAction extends ActionBase {
   readonly reason: "site-removed" | "no-longer-declared";
 }
 
-export type Action = CreateAction | UpdateAction | DeleteAction | RetainAction;
+export type Action = CreateAction | UpdateAction | DeleteAction | RetainAction | HookAction;
 
 export type SiteState = "changed" | "unchanged" | "suspended" | "invalid" | "removed" | "retained";
 
