@@ -27,7 +27,7 @@ export const LABEL = {
   /**
    * On a job service (role=job): when it is overdue, ISO time (creation + its timeout + a
    * margin). Its runner removes it long before; past this, no runner is left (killed CLI or
-   * daemon) and the next reconcile removes it (controller/jobs/stale.ts).
+   * daemon) and the next reconcile removes it (controller/plan/stale-jobs.ts).
    */
   jobDeadline: "simulium.job-deadline",
   /**

@@ -1,5 +1,4 @@
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
-import { renderBackupResources } from "../backup/resources";
 import { shortHash } from "./hash";
 import { LABEL } from "./labels";
 import { mailEnv } from "./mail-env";
@@ -24,8 +23,11 @@ export interface RenderInput {
   readonly invalidSites?: readonly string[];
   /** Hash of the Varnish admin secret's value (routing/admin-secret.ts); needed when Varnish is configured. */
   readonly varnishSecret?: { readonly hash: string };
-  /** Hash of the generated restic password (backup/password.ts); needed when backups are on without a sealed password. */
-  readonly resticPassword?: { readonly hash: string };
+  /**
+   * The instance's objects that features contribute (backups: the restic secrets and volume),
+   * rendered by the feature itself: the core renders sites and knows no feature.
+   */
+  readonly instanceResources?: readonly ResourceSpec[];
 }
 
 const DB_PORT = "3306";
@@ -34,7 +36,7 @@ const DEFAULT_SECRET_LENGTH = 32;
 /** Sites + cluster settings → every Swarm object this instance should own. Pure. */
 export function renderDesired(input: RenderInput): DesiredState {
   const { cluster } = input;
-  const resources: ResourceSpec[] = [edgeNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret), ...renderBackupResources(cluster, input.resticPassword)];
+  const resources: ResourceSpec[] = [edgeNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret), ...(input.instanceResources ?? [])];
   for (const site of input.sites) {
     if (!site.suspend) resources.push(...renderSite(site, cluster));
   }

@@ -52,6 +52,7 @@ export interface ApiServiceSpec {
     Placement?: { Constraints?: string[] };
     Networks?: { Target?: string; Aliases?: string[] }[];
     ForceUpdate?: number;
+    LogDriver?: { Name: string; Options?: Record<string, string> };
   };
   Mode?: { Replicated?: { Replicas?: number }; Global?: Record<string, never>; ReplicatedJob?: Record<string, unknown> };
   UpdateConfig?: ApiUpdateConfig;

@@ -8,8 +8,8 @@ import { IdLookup, serviceSpecToApi } from "../apply/service-spec";
  * secrets, networks, resources, placement) with the command as arguments to the image's
  * entrypoint, run once as a Swarm replicated job and never restarted. Pure.
  */
-export function jobServiceSpec(web: ServiceSpec, name: string, command: readonly string[], ids: IdLookup, deadline: Date): ApiServiceSpec {
-  return asJob(serviceSpecToApi(web, {}, ids), jobLabels(web), name, command, deadline);
+export function jobServiceSpec(web: ServiceSpec, name: string, command: readonly string[], ids: IdLookup, deadline: Date, entrypoint?: readonly string[]): ApiServiceSpec {
+  return asJob(serviceSpecToApi(web, {}, ids), jobLabels(web), name, command, deadline, entrypoint);
 }
 
 /**
@@ -17,14 +17,14 @@ export function jobServiceSpec(web: ServiceSpec, name: string, command: readonly
  * secrets and networks, by ID): after a rolled-back or held update that is the version that
  * serves, not the manifest's. Pure.
  */
-export function runningJobSpec(running: ApiServiceSpec, name: string, command: readonly string[], deadline: Date): ApiServiceSpec {
+export function runningJobSpec(running: ApiServiceSpec, name: string, command: readonly string[], deadline: Date, entrypoint?: readonly string[]): ApiServiceSpec {
   const instance = running.Labels?.[LABEL.instance];
   const site = running.Labels?.[LABEL.site];
   if (instance === undefined || site === undefined) throw new Error(`internal: ${running.Name ?? "a service"} is not a site's service`);
-  return asJob(running, siteJobLabels(instance, site), name, command, deadline);
+  return asJob(running, siteJobLabels(instance, site), name, command, deadline, entrypoint);
 }
 
-function asJob(base: ApiServiceSpec, labels: Record<string, string>, name: string, command: readonly string[], deadline: Date): ApiServiceSpec {
+function asJob(base: ApiServiceSpec, labels: Record<string, string>, name: string, command: readonly string[], deadline: Date, entrypoint?: readonly string[]): ApiServiceSpec {
   const { UpdateConfig: _u, RollbackConfig: _r, ...rest } = base;
   return {
     ...rest,
@@ -33,7 +33,7 @@ function asJob(base: ApiServiceSpec, labels: Record<string, string>, name: strin
     Labels: { ...labels, [LABEL.jobDeadline]: deadline.toISOString() },
     TaskTemplate: {
       ...base.TaskTemplate,
-      ContainerSpec: { ...base.TaskTemplate?.ContainerSpec, Args: [...command], Labels: labels },
+      ContainerSpec: { ...base.TaskTemplate?.ContainerSpec, ...(entrypoint ? { Command: [...entrypoint] } : {}), Args: [...command], Labels: labels },
       RestartPolicy: { Condition: "none", MaxAttempts: 0 },
     },
     Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },

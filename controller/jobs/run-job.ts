@@ -7,7 +7,7 @@ import type { ApiNetwork, ApiSecret, ApiServiceSpec, ApiTask } from "../engine/a
 import type { RegistryAuth } from "../engine/registry-auth";
 import { jobDeadline, jobServiceSpec, runningJobSpec } from "./job-spec";
 import { demuxLogs } from "./log-frames";
-import { removeJobService } from "./remove";
+import { removeJobService } from "../apply/remove-job";
 
 /** A site's service as the engine runs it now (its inspected spec). */
 export interface RunningService {
@@ -23,6 +23,11 @@ export interface JobRequest {
   readonly web: ServiceSpec | RunningService;
   /** Arguments to the web image's entrypoint, e.g. `["drush", "cron"]`. */
   readonly command: readonly string[];
+  /**
+   * Replaces the image's entrypoint (the command then runs as is): for jobs in images whose
+   * entrypoint starts a server (Varnish), where arguments would go to that server.
+   */
+  readonly entrypoint?: readonly string[];
   readonly timeoutSeconds: number;
   /** Middle of the service name, `<site>_<kind>-<random>`: "exec", a cron job's name. */
   readonly kind?: string;
@@ -36,6 +41,12 @@ export interface JobRequest {
    * local). The job's command waits for them.
    */
   readonly whenRunning?: { readonly startSeconds: number; readonly act: (container: Docker.Container) => Promise<void> };
+  /**
+   * The job's output may hold a secret: its log driver is "none", so the engine keeps nothing
+   * (`docker service logs` would otherwise show it to anyone with engine access, and a log
+   * shipper would copy it). Its output is then not read; `whenRunning` reads what it needs.
+   */
+  readonly noLogs?: boolean;
 }
 
 export interface JobResult {
@@ -66,10 +77,11 @@ export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult
   const site = (env.kind === "running" ? env.spec.Labels?.[LABEL.site] : env.site) ?? "";
   const name = `${site}_${req.kind ?? "exec"}-${randomBytes(3).toString("hex")}`;
   const deadline = jobDeadline(new Date(), req.timeoutSeconds + (req.whenRunning?.startSeconds ?? 0));
-  const spec =
+  const base =
     env.kind === "running"
-      ? runningJobSpec(env.spec, name, req.command, deadline)
-      : jobServiceSpec(env, name, req.command, await idsOf(docker, env), deadline);
+      ? runningJobSpec(env.spec, name, req.command, deadline, req.entrypoint)
+      : jobServiceSpec(env, name, req.command, await idsOf(docker, env), deadline, req.entrypoint);
+  const spec = req.noLogs ? { ...base, TaskTemplate: { ...base.TaskTemplate, LogDriver: { Name: "none" } } } : base;
   const created = (await (docker as unknown as WithAuth).createService(req.auth, spec)) as { id?: string; ID?: string };
   const id = created.id ?? created.ID ?? name;
   const service = docker.getService(id);
@@ -77,10 +89,12 @@ export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult
   let stop = (): void => undefined;
   // Everything after the create: whatever fails (the log stream too), the job is removed.
   try {
-    stop = await follow(service, (text) => {
-      streamed += text;
-      req.onOutput?.(text);
-    });
+    if (!req.noLogs) {
+      stop = await follow(service, (text) => {
+        streamed += text;
+        req.onOutput?.(text);
+      });
+    }
     if (req.whenRunning) {
       const container = await waitForContainer(docker, id, req.whenRunning.startSeconds, req.pollMs ?? 500);
       await req.whenRunning.act(docker.getContainer(container));
@@ -88,14 +102,14 @@ export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult
     const task = await waitForEnd(docker, id, req.timeoutSeconds, req.pollMs ?? 500);
     stop();
     // The followed stream can lag; the logs read after the end are the complete record.
-    const output = demuxLogs((await service.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
+    const output = req.noLogs ? "" : demuxLogs((await service.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
     if (req.onOutput && output.startsWith(streamed) && output.length > streamed.length) req.onOutput(output.slice(streamed.length));
     const exitCode = task.Status?.ContainerStatus?.ExitCode;
     if (exitCode === undefined) throw new JobError(`job ${name} ended without an exit code: ${task.Status?.Err ?? task.Status?.State ?? "unknown"}`);
     return { exitCode, output };
   } finally {
     stop();
-    // A job left behind (the removal failed) is removed by the next reconcile (jobs/stale.ts).
+    // A job left behind (the removal failed) is removed by the next reconcile (plan/stale-jobs.ts).
     await removeJobService(docker, id).catch(() => undefined);
   }
 }

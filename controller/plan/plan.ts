@@ -3,10 +3,10 @@ import { withSpecHash } from "../desired/service-hash";
 import type { DesiredState, Kind, ResourceSpec, ServiceSpec } from "../desired/types";
 import type { LiveObject, LiveService, LiveState } from "../live/types";
 import type { ManifestError } from "../manifests/types";
-import { staleJobs } from "../jobs/stale";
 import { diffService } from "./diff";
 import { activeHold } from "./maintenance";
 import { sameService } from "./same";
+import { staleJobs } from "./stale-jobs";
 import type { Action, Change, DeleteAction, HookAction, Plan, RetainAction, SitePlan } from "./types";
 
 const CREATE_ORDER: readonly Kind[] = ["network", "secret", "volume", "service"];

@@ -47,7 +47,7 @@ export interface UpdateAction extends ActionBase {
 export interface DeleteAction extends ActionBase {
   readonly op: "delete";
   readonly id: string;
-  /** job-finished / job-expired: a job service its runner left behind (controller/jobs/stale.ts). */
+  /** job-finished / job-expired: a job service its runner left behind (controller/plan/stale-jobs.ts). */
   readonly reason: "site-removed" | "no-longer-declared" | "superseded" | "deletion-policy" | "job-finished" | "job-expired";
 }
 
@@ -91,3 +91,14 @@ export interface Plan {
 
 /** Actions that change something: `retain` is a report, not a change. */
 export const isMutation = (a: Action): boolean => a.op !== "retain";
+
+/**
+ * Hooks belong to a deploy: an update of the web service that changes what it runs (see
+ * UpdateAction.deploy). A drift correction puts back the spec the hooks already ran for, a
+ * change of domains or cache settings is a label, and a no-op reconcile has no update at all:
+ * none of them runs a hook.
+ */
+export function isDeployChange(a: Action): a is UpdateAction {
+  return a.op === "update" && a.deploy;
+}
+

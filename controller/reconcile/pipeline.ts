@@ -1,19 +1,27 @@
 import type Docker from "dockerode";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { backupSecretValues } from "../backup/password";
+import { renderBackupResources } from "../backup/resources";
 import { unprotectedSites } from "../backup/unprotected";
 import { LABEL } from "../desired/labels";
 import { renderDesired } from "../desired/render";
 import type { DesiredState } from "../desired/types";
 import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
+import { CLUSTER_FILE } from "../manifests/layout";
 import { loadRepo } from "../manifests/load";
+import { effectiveCluster } from "../manifests/select";
+
+export { ClusterConfigError, effectiveCluster } from "../manifests/select";
 import type { LoadResult, ManifestError, ResolvedCluster } from "../manifests/types";
 import { makePlan } from "../plan/plan";
 import { freezeSites, UnsafeRotation, unsafeRotations } from "../plan/rotation-guard";
 import type { Plan } from "../plan/types";
 import { keyFileDecrypter, resolveSealingKeyFile } from "../sealing/key-file";
 import { sealedLookup } from "../sealing/lookup";
-import { Decrypt, unsealSites } from "../sealing/unseal-sites";
+import { clusterSealedValues, unsealCluster } from "../sealing/unseal-cluster";
+import { unsealSites } from "../sealing/unseal-sites";
 import { ControllerSecret, controllerSecret, renderHash } from "../state/controller-secret";
 import { resolveStateDir, StateMode, StateStore } from "../state/store";
 
@@ -29,16 +37,6 @@ export interface PlanContext {
   readonly secretValue: (secretName: string) => Buffer | undefined;
   /** The Varnish admin secret's value, when Varnish is configured and it exists. */
   readonly varnishSecret: Buffer | undefined;
-}
-
-export class ClusterConfigError extends Error {}
-
-/** The instance a command works on: --instance, else simulium.yaml's, else the default. */
-export function effectiveCluster(load: LoadResult, instance: string | undefined): ResolvedCluster {
-  if (!load.cluster) {
-    throw new ClusterConfigError("simulium.yaml is invalid; nothing is planned or changed until it is fixed");
-  }
-  return instance ? { ...load.cluster, instance } : load.cluster;
 }
 
 export interface PipelineOptions {
@@ -59,14 +57,24 @@ export interface LoadedRepo {
   readonly load: LoadResult;
   readonly cluster: ResolvedCluster;
   readonly values: ReadonlyMap<string, Buffer>;
-  readonly decrypt: Decrypt;
+  /** simulium.yaml's sealed values (bound to the cluster scope), by setting name. */
+  readonly clusterValues: ReadonlyMap<string, Buffer>;
 }
 
 export async function loadForPlan(repoDir: string, opts: Pick<PipelineOptions, "instance" | "sealingKeyFile">): Promise<LoadedRepo> {
   // A sealed value that does not decrypt makes its site invalid here, like a broken manifest.
   const decrypt = keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile));
   const { load, values } = await unsealSites(await loadRepo(repoDir), decrypt);
-  return { load, cluster: effectiveCluster(load, opts.instance), values, decrypt };
+  const cluster = effectiveCluster(load, opts.instance);
+  // A sealed value of simulium.yaml not bound to the cluster stops everything, like any error there.
+  const clusterValues = await unsealCluster(cluster, decrypt, await readClusterText(repoDir, cluster));
+  return { load, cluster, values, clusterValues };
+}
+
+/** simulium.yaml's text, to locate a refused sealed value; read only when it has some. */
+async function readClusterText(repoDir: string, cluster: ResolvedCluster): Promise<string | undefined> {
+  if (clusterSealedValues(cluster).length === 0) return undefined;
+  return readFile(path.join(repoDir, CLUSTER_FILE), "utf8").catch(() => undefined);
 }
 
 /**
@@ -92,7 +100,7 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
     cluster,
     invalidSites: loaded.load.invalidSites,
     ...(varnish ? { varnishSecret: { hash: renderHash(varnish) } } : {}),
-    ...(restic ? { resticPassword: { hash: renderHash(restic) } } : {}),
+    instanceResources: renderBackupResources(cluster, restic ? { hash: renderHash(restic) } : undefined),
   });
   // A site the plan refuses to change is left as it runs, like one with an invalid manifest.
   const rotations = unsafeRotations(rendered, live);
@@ -100,7 +108,7 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
   const load = refuseSites(loaded.load, refused, rotations.map((r) => rotationError(loaded.load, r)));
   const desired = freezeSites(rendered, refused);
   const sites = sealedLookup(desired, values);
-  const backup = await backupSecretValues(cluster, known(restic), loaded.decrypt);
+  const backup = backupSecretValues(cluster, known(restic), loaded.clusterValues);
   const controller = controllerValues(desired, [varnish, restic]);
   const plan = makePlan(desired, live, load.errors);
   const warnings = [...plan.warnings, ...unprotectedSites(load.sites, cluster)];

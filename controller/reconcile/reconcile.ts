@@ -9,6 +9,7 @@ import type { Logger } from "../log";
 import { massDeletion } from "../plan/guard";
 import { restrictPlan } from "../plan/restrict";
 import { isMutation } from "../plan/types";
+import { redactKnown, siteSecretValues } from "../jobs/redact-output";
 import { resolveStateDir } from "../state/store";
 import { creditFollowed, followRouting } from "../routing/follow";
 import { routeAfterApply } from "../routing/after-apply";
@@ -70,7 +71,9 @@ export class ApplyCancelled extends Error {
  */
 export function siteHooks(docker: Docker, ctx: PlanContext, opts: { stateDir: string; commit: string; auth: AuthLookup; log: Logger }): DeployHooks {
   const backups = backupHooks(docker, { cluster: ctx.cluster, sites: ctx.load.sites, desired: ctx.desired, stateDir: opts.stateDir, commit: opts.commit, auth: opts.auth, log: opts.log, loadSwapScript: loadAndSwapScript() });
-  return deployHooks(docker, ctx.load.sites, opts.auth, opts.log, backups);
+  // Hook output is stored (labels, /status, logs): the values the controller knows are taken out.
+  const known = siteSecretValues(ctx.desired, ctx.secretValue);
+  return deployHooks(docker, ctx.load.sites, opts.auth, opts.log, backups, (site, text) => redactKnown(text, known(site)));
 }
 
 /**

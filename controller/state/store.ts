@@ -58,7 +58,7 @@ export class StateStore {
    * Writes the file only if it does not exist ("wx"), so a value another process (or an
    * operator) just wrote is never replaced. Returns the bytes that are in the file afterwards.
    */
-  createOnce(relative: string, value: string): Buffer {
+  createOnce(relative: string, value: string | Buffer): Buffer {
     const file = this.writable(relative);
     try {
       writeFileSync(file, value, { flag: "wx", mode: 0o600 });

@@ -4,7 +4,7 @@ import type { ServiceSpec } from "../../controller/desired/types";
 import type { ApiService, ApiServiceSpec } from "../../controller/engine/api-types";
 import { connectDocker } from "../../controller/engine/docker";
 import { jobServiceSpec } from "../../controller/jobs/job-spec";
-import { removeJobService, SERVICE_ID_LABEL } from "../../controller/jobs/remove";
+import { removeJobService, SERVICE_ID_LABEL } from "../../controller/apply/remove-job";
 import { runJob } from "../../controller/jobs/run-job";
 import { readLive } from "../../controller/live/read";
 import { cli } from "../support/cli";

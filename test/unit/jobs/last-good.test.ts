@@ -3,7 +3,7 @@ import pino from "pino";
 import { startDaemonCron } from "../../../controller/jobs/daemon-cron";
 import { carryLastGood } from "../../../controller/jobs/last-good";
 import { connectDocker } from "../../../controller/engine/docker";
-import { cluster, site } from "../../fixtures/core/builders";
+import { cluster, desiredOf, site } from "../../fixtures/core/builders";
 
 describe("jobs: a schedule follows each site's last good manifest", () => {
   it("a valid manifest gives its value, an invalid one keeps the last, a removed one is dropped", () => {
@@ -28,18 +28,19 @@ describe("jobs: a schedule follows each site's last good manifest", () => {
 
 describe("jobs: the daemon's cron across passes", () => {
   const ticking = site({ name: "acme", cron: [{ name: "tick", schedule: "0 3 * * *", command: ["drush", "cron"], timeout: 60, allowOverlap: false }] });
+  const desired = desiredOf([]);
   const names = (c: ReturnType<typeof startDaemonCron>) => c.siteStatus("acme").map((e) => `${e.name} ${e.schedule}`);
 
   it("keeps a site's crons while its manifest is invalid and drops them when it is removed", async () => {
     const cron = startDaemonCron(connectDocker(), new Registry(), pino({ level: "silent" }));
     try {
-      cron.update({ sites: [ticking], invalidSites: [] }, cluster());
+      cron.update({ sites: [ticking], invalidSites: [] }, cluster(), desired);
       expect(names(cron)).toEqual(["tick 0 3 * * *"]);
-      cron.update({ sites: [], invalidSites: ["acme"] }, cluster());
+      cron.update({ sites: [], invalidSites: ["acme"] }, cluster(), desired);
       expect(names(cron)).toEqual(["tick 0 3 * * *"]);
-      cron.update({ sites: [{ ...ticking, cron: [{ ...ticking.cron[0]!, schedule: "0 4 * * *" }] }], invalidSites: [] }, cluster());
+      cron.update({ sites: [{ ...ticking, cron: [{ ...ticking.cron[0]!, schedule: "0 4 * * *" }] }], invalidSites: [] }, cluster(), desired);
       expect(names(cron)).toEqual(["tick 0 4 * * *"]);
-      cron.update({ sites: [], invalidSites: [] }, cluster());
+      cron.update({ sites: [], invalidSites: [] }, cluster(), desired);
       expect(names(cron)).toEqual([]);
     } finally {
       await cron.stop();

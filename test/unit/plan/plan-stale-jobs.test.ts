@@ -1,5 +1,5 @@
 import { LABEL } from "../../../controller/desired/labels";
-import { FINISHED_GRACE_MS, staleJobs } from "../../../controller/jobs/stale";
+import { FINISHED_GRACE_MS, staleJobs } from "../../../controller/plan/stale-jobs";
 import type { LiveJob } from "../../../controller/live/types";
 import { makePlan } from "../../../controller/plan/plan";
 import { renderPlanText } from "../../../controller/plan/render";

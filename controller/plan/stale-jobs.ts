@@ -1,6 +1,6 @@
 import { LABEL } from "../desired/labels";
 import type { LiveJob } from "../live/types";
-import type { DeleteAction } from "../plan/types";
+import type { DeleteAction } from "./types";
 
 /** Task states after which a job's container does not run any more. */
 const ENDED = new Set(["complete", "failed", "rejected", "shutdown", "orphaned", "remove"]);
