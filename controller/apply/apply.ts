@@ -265,17 +265,6 @@ interface WithAuth {
   update(auth: RegistryAuth | undefined, spec: ApiServiceSpec & { version: number }): Promise<unknown>;
 }
 
-/** One lookup over several holders of values (sealed secrets, the Varnish admin secret). */
-export function secretValues(...lookups: ReadonlyArray<(name: string) => Buffer | undefined>): (name: string) => Buffer | undefined {
-  return (name) => {
-    for (const lookup of lookups) {
-      const value = lookup(name);
-      if (value !== undefined) return value;
-    }
-    return undefined;
-  };
-}
-
 function providedValue(name: string, opts: ApplyOptions): Buffer {
   const value = opts.secretValue?.(name);
   if (value === undefined) throw new SiteFailure(`the value of secret ${name} is not available to this controller (state directory changed?)`);
