@@ -23,6 +23,10 @@ export interface SiteOptions {
   readonly suspend?: boolean;
   readonly deletionPolicy?: "Retain" | "Delete";
   readonly replicas?: number;
+  /** More keys of `spec.web`, as YAML flow entries (`resources: {memory: 256M}`). */
+  readonly web?: readonly string[];
+  /** More keys of `spec`, as YAML lines indented by two (`  placement: {...}`). */
+  readonly spec?: readonly string[];
 }
 
 export function siteYaml(name: string, o: SiteOptions = {}): string {
@@ -39,10 +43,12 @@ export function siteYaml(name: string, o: SiteOptions = {}): string {
   if (o.image) lines.push(`    image: "${o.image}"`);
   if (o.replicas !== undefined) lines.push(`    replicas: ${o.replicas}`);
   lines.push(`    env: {SITE_VERSION: "${o.version ?? "1"}"}`);
+  for (const entry of o.web ?? []) lines.push(`    ${entry}`);
   if (o.database) lines.push("  database: {name: site, user: site}");
   if (o.volumes !== false) lines.push("  volumes:", "    - {name: files, mountPath: /var/www/html/files}");
   if (o.secretRotation !== undefined) {
     lines.push("  secrets:", `    - {name: api-key, generate: {length: 24, rotation: ${o.secretRotation}}}`);
   }
+  lines.push(...(o.spec ?? []));
   return lines.join("\n") + "\n";
 }
