@@ -1,7 +1,7 @@
 import { connectDocker } from "../../controller/engine/docker";
 import type { ApiTask } from "../../controller/engine/api-types";
 import { clusterYaml, siteYaml } from "../support/manifests";
-import { page, reconcileRepo } from "../support/reconcile";
+import { reconcileRepo } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance } from "../support/swarm";
 
