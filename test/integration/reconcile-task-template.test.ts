@@ -1,4 +1,5 @@
 import { connectDocker } from "../../controller/engine/docker";
+import { planRepo } from "../../controller/reconcile/pipeline";
 import type { ApiTask } from "../../controller/engine/api-types";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { reconcileRepo } from "../support/reconcile";
@@ -57,4 +58,19 @@ test("a resources-only update is reported converged only once tasks with the new
   expect(out.result.sites).toEqual([{ site, state: "converged", applied: 1 }]);
   const running = (await webTasks()).filter((t) => t.DesiredState === "running");
   expect(running.map((t) => ({ state: t.Status?.State, memory: t.Spec?.Resources?.Limits?.MemoryBytes }))).toEqual([{ state: "running", memory: 300 * 1024 * 1024 }]);
+});
+
+test("a resources-only update Swarm rolls back is reported failed and held: the next plan does not send it again", async () => {
+  // Apache with mod_php does not start in 6 MiB: the new task is OOM-killed, Swarm rolls back.
+  write({ web: ["resources: {memory: 6M}"] });
+  const out = await reconcileRepo(docker, repo.dir, await repo.commit("memory limit too small"));
+  const outcome = out.result.sites.find((s) => s.site === site);
+  expect(outcome?.state).toBe("failed");
+  expect(outcome?.error).toMatch(/exit code 137|non-zero exit \(137\)|rolled back/);
+  const { plan } = await planRepo(docker, repo.dir);
+  const update = plan.actions.find((a) => a.name === `${site}_web`);
+  expect(update).toMatchObject({ op: "update", held: true });
+  // The version that ran before serves on: the 300 MiB one.
+  const running = (await webTasks()).filter((t) => t.Status?.State === "running");
+  expect(running.map((t) => t.Spec?.Resources?.Limits?.MemoryBytes)).toEqual([300 * 1024 * 1024]);
 });
