@@ -29,9 +29,11 @@ const MAX_SECONDS = 60;
 let port = 0;
 let stateDir = "";
 let repo: TestRepo;
+/** The harness's web image, by its content tag; and the same image under this test's own tag. */
+const web = images().web;
+const retagged = `simulium/web:${instance}`;
 
-const writeSite = (version: string, image?: string) =>
-  repo.write(`sites/${site}.yaml`, siteYaml(site, { domains: [host], volumes: false, replicas: 1, version, ...(image ? { image } : {}) }));
+const writeSite = (version: string, image = web) => repo.write(`sites/${site}.yaml`, siteYaml(site, { domains: [host], volumes: false, replicas: 1, version, image }));
 
 async function webTasks(): Promise<ApiTask[]> {
   return (await docker.listTasks({ filters: { service: [`${site}_web`] } })) as ApiTask[];
@@ -55,8 +57,9 @@ async function underLoad(update: () => Promise<void>, version: string): Promise<
 }
 
 beforeAll(async () => {
-  // The contract under test lives in the web image: a stale local build would test the old one.
-  execFileSync("docker", ["run", "--rm", "--entrypoint", "test", "simulium/web:local", "-x", "/usr/local/bin/serve-after-term"]);
+  // The contract under test lives in the web image: a stale build would test the old one.
+  execFileSync("docker", ["run", "--rm", "--entrypoint", "test", web, "-x", "/usr/local/bin/serve-after-term"]);
+  execFileSync("docker", ["tag", web, retagged]);
   port = await freePort();
   stateDir = mkdtempSync(path.join(os.tmpdir(), "simulium-state-"));
   repo = await createRepo({ "simulium.yaml": clusterYaml(instance, `  varnish: {image: "simulium/varnish:local", port: ${port}}\n`) });
@@ -73,6 +76,7 @@ afterAll(async () => {
   await removeInstance(docker, instance);
   repo?.cleanup();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  execFileSync("docker", ["image", "rm", retagged], { stdio: "ignore" });
 });
 
 describe("zero non-200 answers while a single-replica site is updated", () => {
@@ -89,8 +93,8 @@ describe("zero non-200 answers while a single-replica site is updated", () => {
   });
 
   it("then on an image update", async () => {
-    // The same image under its content tag: another reference, so Swarm replaces the task.
-    const tagged = images().web;
+    // The same image under another tag: another reference, so Swarm replaces the task.
+    const tagged = retagged;
     const figures = await underLoad(async () => {
       writeSite("3", tagged);
       const out = await reconcileRepo(docker, repo.dir, await repo.commit("site v3, image by tag"), { stateDir });
