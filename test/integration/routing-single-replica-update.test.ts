@@ -19,6 +19,11 @@ jest.setTimeout(600_000);
  * starts the new task first and keeps the old one until the new one passes its health check;
  * apply moves the VCL to the new task; the old task, told to stop, keeps serving STOP_DELAY
  * seconds (the web image contract) while the VCL drops it.
+ *
+ * A real Drupal image's entrypoint works before Apache listens (settings, permissions, waiting
+ * for the database); the harness image starts Apache at once, so the site's command adds 3 s of
+ * such start-up. Without the health check Swarm calls the new task running at container start
+ * and stops the old one while the new one does not listen yet.
  */
 const docker = new Docker();
 const instance = testInstance("one");
@@ -33,7 +38,9 @@ let repo: TestRepo;
 const web = images().web;
 const retagged = `simulium/web:${instance}`;
 
-const writeSite = (version: string, image = web) => repo.write(`sites/${site}.yaml`, siteYaml(site, { domains: [host], volumes: false, replicas: 1, version, image }));
+const SLOW_START = 'command: ["sh", "-c", "sleep 3; exec /usr/local/bin/web-entrypoint"]';
+const writeSite = (version: string, image = web) =>
+  repo.write(`sites/${site}.yaml`, siteYaml(site, { domains: [host], volumes: false, replicas: 1, version, image, web: [SLOW_START] }));
 
 async function webTasks(): Promise<ApiTask[]> {
   return (await docker.listTasks({ filters: { service: [`${site}_web`] } })) as ApiTask[];
