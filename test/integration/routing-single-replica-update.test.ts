@@ -40,7 +40,7 @@ const retagged = `simulium/web:${instance}`;
 
 const SLOW_START = 'command: ["sh", "-c", "sleep 3; exec /usr/local/bin/web-entrypoint"]';
 const writeSite = (version: string, image = web) =>
-  repo.write(`sites/${site}.yaml`, siteYaml(site, { domains: [host], volumes: false, replicas: 1, version, image, web: [SLOW_START] }));
+  repo.write(`sites/${site}.yaml`, siteYaml(site, { domains: [host], volumes: false, replicas: 1, version, image, web: [SLOW_START], healthInterval: null }));
 
 async function webTasks(): Promise<ApiTask[]> {
   return (await docker.listTasks({ filters: { service: [`${site}_web`] } })) as ApiTask[];
