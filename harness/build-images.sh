@@ -151,7 +151,7 @@ main() {
     else
       if [ -z "${mirror:-}" ]; then
         [ "$(id -u)" = 0 ] || die "image $tag is missing and building it needs root"
-        ensure_packages debootstrap:debootstrap
+        ensure_host_packages
         mirror="$(debian_mirror)"
       fi
       log "building $tag from $suite packages ($mirror)"

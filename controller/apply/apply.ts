@@ -1,13 +1,14 @@
 import type Docker from "dockerode";
 import { LABEL } from "../desired/labels";
-import type { ServiceSpec } from "../desired/types";
+import type { Labels, ServiceSpec } from "../desired/types";
 import { engineMessage, engineStatus } from "../engine/docker";
+import { removeService, removeWhenFree, waitTasksGone } from "./removal";
 import type { ApiService, ApiServiceSpec } from "../engine/api-types";
 import type { AuthLookup, RegistryAuth } from "../engine/registry-auth";
-import { DeployHooks, isDeployChange } from "../jobs/hooks";
+import type { DeployHooks } from "./deploy-hooks";
 import type { Logger } from "../log";
 import type { LiveState } from "../live/types";
-import type { Action, DeleteAction, Plan } from "../plan/types";
+import { Action, DeleteAction, isDeployChange, Plan } from "../plan/types";
 import { generateHostKey } from "./host-key";
 import { generateSecret } from "./secret-value";
 import { serviceSpecToApi } from "./service-spec";
@@ -54,9 +55,11 @@ class SiteFailure extends Error {}
 
 /**
  * Executes a plan, one site at a time, then waits for what changed to converge. One site's
- * failure never stops the others. Removals that need the old tasks gone (superseded secrets,
- * networks, volumes) run only after the wait, and a site whose update failed keeps its old
- * secrets: the rolled-back tasks still use them.
+ * failure never stops the others, and a failure of the instance's shared objects fails only
+ * the sites whose specs use the object that failed (a held Varnish update fails no site).
+ * Removals that need the old tasks gone (superseded secrets, networks, volumes) run only after
+ * the wait and after the removed services' tasks are gone, and a site whose update failed
+ * keeps its old secrets: the rolled-back tasks still use them.
  */
 export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opts: ApplyOptions): Promise<ApplyResult> {
   const ids = {
@@ -66,18 +69,26 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
   const groups = groupBySite(plan.actions);
   const failures = new Map<string | null, string>();
   const applied = new Map<string | null, number>();
+  /** Shared objects whose create or update failed, by name, with why. */
+  const sharedFailed = new Map<string, string>();
   const watch: { site: string | null; spec: ServiceSpec }[] = [];
-  const deployed: { site: string; spec: ServiceSpec }[] = [];
+  const deployed: { site: string; spec: ServiceSpec; id?: string }[] = [];
+  const removedServices = new Map<string | null, string[]>();
   const bump = (site: string | null) => applied.set(site, (applied.get(site) ?? 0) + 1);
 
   // Shared objects first: every site's web service joins the edge network.
   for (const [site, actions] of groups) {
-    if (site !== null && failures.has(null)) {
-      failures.set(site, `shared objects failed: ${failures.get(null)}`);
-      continue;
-    }
     for (const action of actions) {
       if (action.op === "retain" || (action.op === "delete" && action.kind !== "service")) continue;
+      if (action.op === "hook") {
+        deployed.push({ site: action.site, spec: action.spec, id: action.id });
+        continue;
+      }
+      const needs = site === null ? undefined : failedDependency(action, sharedFailed);
+      if (needs) {
+        failures.set(site, `shared object ${needs.name} failed, and ${action.name} needs it: ${needs.reason}`);
+        break;
+      }
       if (action.op === "update" && action.held && !opts.retryFailed) {
         // The update is not sent: the version that serves stays, and the site stays failed.
         failures.set(site, `service ${action.name}: update held, it failed before (rolled back, or its preDeploy hook failed): ${action.heldReason ?? "no reason recorded"}`);
@@ -95,15 +106,21 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
             break;
           }
         }
-        await execute(docker, action, ids, opts);
+        // The postDeploy hook is owed from the moment the update is sent: marked in the same call.
+        const pending: Labels = deploy && opts.hooks?.has(deploy.site, "postDeploy") ? { [LABEL.pendingHook]: "postDeploy" } : {};
+        await execute(docker, action, ids, opts, pending);
         if (deploy) deployed.push(deploy);
         bump(site);
-        if (action.kind === "service" && action.op !== "delete") watch.push({ site, spec: action.spec as ServiceSpec });
+        if (action.op === "delete") removedServices.set(site, [...(removedServices.get(site) ?? []), action.id]);
+        else if (action.kind === "service") watch.push({ site, spec: action.spec as ServiceSpec });
       } catch (err) {
         const message = `${action.op} ${action.kind} ${action.name}: ${describeFailure(err, action, opts.instance)}`;
         failures.set(site, message);
+        if (site === null && action.op !== "delete") sharedFailed.set(action.name, message);
         opts.log.error({ site, object: action.name, kind: action.kind, op: action.op, commit: opts.commit, err: message }, "action failed");
-        break;
+        // A shared object failing does not stop the other shared objects (the edge network
+        // must not depend on the Varnish service), a site's does stop its own next steps.
+        if (site !== null) break;
       }
     }
   }
@@ -114,6 +131,8 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
   for (const d of deployed) {
     if (failures.has(d.site) || !opts.hooks?.has(d.site, "postDeploy")) continue;
     const failed = await opts.hooks.run(d.site, "postDeploy", d.spec).catch((err: unknown) => `postDeploy: ${engineMessage(err)}`);
+    // Ran (passed or failed): no longer owed. A failure is reported, not retried forever.
+    await clearPendingHook(docker, d.spec.name, opts);
     if (failed) {
       failures.set(d.site, failed);
       opts.log.error({ site: d.site, commit: opts.commit, err: failed }, "postDeploy hook failed");
@@ -123,15 +142,20 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
         // Web runs its previous spec again: held like a rolled-back update, so the next reconcile does not redeploy it.
         await recordRollback(docker, { site: d.site, name: d.spec.name, specHash: d.spec.labels[LABEL.specHash] ?? "", reason: failed }, opts);
       }
+    } else if (d.id !== undefined) {
+      bump(d.site);
     }
   }
 
   for (const [site, actions] of groups) {
     const later = actions.filter((a): a is DeleteAction => a.op === "delete" && a.kind !== "service");
+    if (later.length === 0) continue;
+    await waitTasksGone(docker, opts.instance, removedServices.get(site) ?? [], opts);
     for (const action of later) {
       if (failures.has(site) && action.kind === "secret") continue;
       try {
         await removeWhenFree(docker, action, opts);
+        opts.log.info({ site: action.site, object: action.name, kind: action.kind, op: "delete", reason: action.reason, commit: opts.commit }, `audit: ${action.kind} removed`);
         bump(site);
       } catch (err) {
         const message = `${action.op} ${action.kind} ${action.name}: ${engineMessage(err)}`;
@@ -158,6 +182,17 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
   return { sites, ok: failures.size === 0 };
 }
 
+/** The first failed shared object (network, secret) a site's service spec uses, if any. */
+function failedDependency(action: Action, failed: ReadonlyMap<string, string>): { name: string; reason: string } | undefined {
+  if (failed.size === 0 || (action.op !== "create" && action.op !== "update") || action.spec.kind !== "service") return undefined;
+  const shape = action.spec.shape;
+  for (const name of [...shape.networks, ...shape.secrets.map((s) => s.secretName)]) {
+    const reason = failed.get(name);
+    if (reason !== undefined) return { name, reason };
+  }
+  return undefined;
+}
+
 function groupBySite(actions: readonly Action[]): Map<string | null, Action[]> {
   const groups = new Map<string | null, Action[]>([[null, []]]);
   for (const a of actions) groups.set(a.site, [...(groups.get(a.site) ?? []), a]);
@@ -169,15 +204,15 @@ interface IdMaps {
   readonly secrets: Map<string, string>;
 }
 
-async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyOptions): Promise<void> {
+async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyOptions, extraLabels: Labels = {}): Promise<void> {
   const audit = { site: action.site, object: action.name, kind: action.kind, op: action.op, commit: opts.commit };
   if (action.op === "delete") {
-    await docker.getService(action.id).remove();
+    await removeService(docker, action.id);
     opts.log.info({ ...audit, reason: action.reason }, "audit: service removed");
     return;
   }
-  if (action.op === "retain") return;
-  const labels = { ...action.spec.labels, [LABEL.commit]: opts.commit };
+  if (action.op === "retain" || action.op === "hook") return;
+  const labels = { ...action.spec.labels, ...extraLabels, [LABEL.commit]: opts.commit };
   const spec = action.spec;
   if (action.op === "create") {
     switch (spec.kind) {
@@ -254,11 +289,7 @@ const MAX_REASON = 300;
  */
 async function recordRollback(docker: Docker, r: RolledBack, opts: ApplyOptions): Promise<void> {
   try {
-    const service = docker.getService(r.name);
-    const current = (await service.inspect()) as ApiService;
-    const spec = current.Spec ?? {};
-    const labels = { ...(spec.Labels ?? {}), [LABEL.failedSpec]: r.specHash, [LABEL.failedReason]: r.reason.slice(0, MAX_REASON) };
-    await service.update({ ...spec, Labels: labels, version: current.Version?.Index ?? 0 });
+    await updateLabels(docker, r.name, (labels) => ({ ...labels, [LABEL.failedSpec]: r.specHash, [LABEL.failedReason]: r.reason.slice(0, MAX_REASON) }));
     opts.log.info({ site: r.site, object: r.name, kind: "service", op: "update", commit: opts.commit, failedSpec: r.specHash }, "audit: rolled-back update recorded");
   } catch (err) {
     // Without the mark the next reconcile retries the update: noisy, not harmful.
@@ -266,23 +297,22 @@ async function recordRollback(docker: Docker, r: RolledBack, opts: ApplyOptions)
   }
 }
 
-/** Volumes and networks stay "in use" for a moment after their last task stops. */
-async function removeWhenFree(docker: Docker, action: DeleteAction, opts: ApplyOptions): Promise<void> {
-  const deadline = Date.now() + Math.min(opts.timeoutSeconds, 60) * 1000;
-  for (;;) {
-    try {
-      if (action.kind === "secret") await docker.getSecret(action.id).remove();
-      else if (action.kind === "volume") await docker.getVolume(action.id).remove();
-      else await docker.getNetwork(action.id).remove();
-      opts.log.info({ site: action.site, object: action.name, kind: action.kind, op: "delete", reason: action.reason, commit: opts.commit }, `audit: ${action.kind} removed`);
-      return;
-    } catch (err) {
-      if (engineStatus(err) === 404) return;
-      const inUse = /in use|active endpoints/i.test(engineMessage(err));
-      if (!inUse || Date.now() > deadline) throw err;
-      await sleep(opts.pollMs ?? 1000);
-    }
+/** The postDeploy hook ran: the service no longer owes it (LABEL.pendingHook). */
+async function clearPendingHook(docker: Docker, service: string, opts: ApplyOptions): Promise<void> {
+  try {
+    await updateLabels(docker, service, ({ [LABEL.pendingHook]: _done, ...rest }) => rest);
+  } catch (err) {
+    // Left set, the next reconcile runs the hook once more: better than never.
+    opts.log.warn({ object: service, err: engineMessage(err) }, "could not clear the pending postDeploy mark");
   }
+}
+
+/** A label-only service update: Swarm restarts no task for it. */
+async function updateLabels(docker: Docker, name: string, change: (labels: Record<string, string>) => Record<string, string>): Promise<void> {
+  const service = docker.getService(name);
+  const current = (await service.inspect()) as ApiService;
+  const spec = current.Spec ?? {};
+  await service.update({ ...spec, Labels: change({ ...(spec.Labels ?? {}) }), version: current.Version?.Index ?? 0 });
 }
 
 function describeFailure(err: unknown, action: Action, instance: string): string {
@@ -293,4 +323,3 @@ function describeFailure(err: unknown, action: Action, instance: string): string
   return engineMessage(err);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,61 +1,54 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { ensureSecretFile } from "../apply/secret-value";
 import type { ResolvedCluster } from "../manifests/types";
-import { hashOfValue } from "../routing/admin-secret";
-import { UnsealError } from "../sealing/age";
-import type { Decrypt } from "../sealing/unseal-sites";
+import { hashOfValue } from "../state/controller-secret";
+import { StateMissingError } from "../state/errors";
+import type { StateStore } from "../state/store";
+import { RESTIC_PASSWORD_SETTING } from "../sealing/unseal-cluster";
 import { ENV_LOGICAL_PREFIX, PASSWORD_LOGICAL } from "./names";
 import { backupSecrets, GeneratedPasswordRef } from "./resources";
 
-const PASSWORD_LENGTH = 43;
-
 /**
- * The generated restic password lives in the controller's state directory, like the Varnish
- * admin secret: Swarm secrets cannot be read back, and losing this value loses every backup,
- * so it is written once and never replaced by the controller.
+ * The generated restic password's hash for a backup job, read from the state directory and
+ * never made there: apply makes it (state/controller-secret.ts, fail-closed against the
+ * swarm); a job that runs before that, or with another state directory, is refused.
  */
-export function resticPasswordPath(stateDir: string, instance: string): string {
-  return path.join(stateDir, instance, PASSWORD_LOGICAL);
-}
-
-/** Creates the password file (CSPRNG, mode 0600) unless it exists; returns the hash of its value. */
-export function ensureResticPassword(stateDir: string, instance: string): GeneratedPasswordRef {
-  return { hash: hashOfValue(ensureSecretFile(resticPasswordPath(stateDir, instance), PASSWORD_LENGTH)) };
-}
-
-/** The generated password's hash when the cluster uses one (backups enabled, password not sealed). */
-export function generatedPasswordFor(cluster: ResolvedCluster, stateDir: string): GeneratedPasswordRef | undefined {
-  return cluster.backup && "generated" in cluster.backup.password ? ensureResticPassword(stateDir, cluster.instance) : undefined;
+export function generatedPasswordFor(cluster: ResolvedCluster, store: StateStore): GeneratedPasswordRef | undefined {
+  if (!cluster.backup || !("generated" in cluster.backup.password)) return undefined;
+  const value = store.read(PASSWORD_LOGICAL);
+  if (value === undefined) {
+    throw new StateMissingError(
+      `${store.path(PASSWORD_LOGICAL)} does not exist: the restic password is made by the first apply with backups on; ` +
+        "if the swarm already has backups, this is not the controller's state directory (--state-dir, SIMULIUM_STATE_DIR)",
+    );
+  }
+  return { hash: hashOfValue(value) };
 }
 
 /**
  * Values of the backup secrets by Swarm secret name, for apply: the generated password read
- * from the state directory, sealed ones decrypted. Held in a closure so no plain object with
- * the values exists for a log line to print. A sealed value that does not decrypt is left out:
- * apply then fails on that one secret, with its name, rather than every site's reconcile.
+ * from the state directory, sealed ones as unsealCluster decrypted them (bound to the cluster
+ * scope; by setting name). Held in a closure so no plain object with the values exists for a
+ * log line to print. A sealed value that did not decrypt is left out: apply then fails on that
+ * one secret, with its name, rather than every site's reconcile.
  */
-export async function backupSecretValues(cluster: ResolvedCluster, stateDir: string, decrypt: Decrypt): Promise<(secretName: string) => Buffer | undefined> {
+export function backupSecretValues(
+  cluster: ResolvedCluster,
+  generatedValue: Buffer | undefined,
+  clusterValues: ReadonlyMap<string, Buffer>,
+): (secretName: string) => Buffer | undefined {
   const config = cluster.backup;
   if (!config) return () => undefined;
-  const generated = generatedPasswordFor(cluster, stateDir);
+  // A generated password not made yet (read-only plan) has no value and no secret to name.
+  if ("generated" in config.password && generatedValue === undefined) return () => undefined;
+  const generated = generatedValue === undefined ? undefined : { hash: hashOfValue(generatedValue) };
   const byName = new Map<string, Buffer>();
   for (const s of backupSecrets(cluster.instance, config, generated)) {
-    if (s.logicalName === PASSWORD_LOGICAL) {
-      if ("generated" in config.password) byName.set(s.name, readFileSync(resticPasswordPath(stateDir, cluster.instance)));
-      else await decryptInto(byName, s.name, config.password.sealed, decrypt);
-    } else {
-      const ciphertext = config.env[s.logicalName.slice(ENV_LOGICAL_PREFIX.length)];
-      if (ciphertext !== undefined) await decryptInto(byName, s.name, ciphertext, decrypt);
-    }
+    const value =
+      s.logicalName === PASSWORD_LOGICAL
+        ? "sealed" in config.password
+          ? clusterValues.get(RESTIC_PASSWORD_SETTING)
+          : generatedValue
+        : clusterValues.get(s.logicalName.slice(ENV_LOGICAL_PREFIX.length));
+    if (value !== undefined) byName.set(s.name, value);
   }
   return (secretName) => byName.get(secretName);
-}
-
-async function decryptInto(into: Map<string, Buffer>, name: string, ciphertext: string, decrypt: Decrypt): Promise<void> {
-  try {
-    into.set(name, await decrypt(ciphertext));
-  } catch (err) {
-    if (!(err instanceof UnsealError)) throw err;
-  }
 }

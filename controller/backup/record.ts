@@ -1,5 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import path from "node:path";
+import { StateStore } from "../state/store";
 
 /** The last backup and check of a site, kept in the controller's state directory so the CLI, the daemon and a restarted daemon see the same. */
 export interface BackupRecord {
@@ -17,26 +16,23 @@ export interface BackupRecord {
   readonly lastCheck?: { readonly at: string; readonly ok: boolean; readonly message: string };
 }
 
-export function recordPath(stateDir: string, instance: string, site: string): string {
-  return path.join(stateDir, instance, "backups", `${site}.json`);
-}
+/** Where in the state directory (state/store.ts) a site's record lives. */
+const recordFile = (site: string): string => `backups/${site}.json`;
 
 export function readBackupRecord(stateDir: string, instance: string, site: string): BackupRecord {
+  const text = new StateStore(stateDir, instance, "read-only").read(recordFile(site));
+  if (text === undefined) return {};
   try {
-    return JSON.parse(readFileSync(recordPath(stateDir, instance, site), "utf8")) as BackupRecord;
+    return JSON.parse(text.toString("utf8")) as BackupRecord;
   } catch {
     return {};
   }
 }
 
-/** Merges the update into the site's record; written to a temporary file and renamed, so a reader never sees half of it. */
+/** Merges the update into the site's record; the store replaces the file whole, so a reader never sees half of it. */
 export function updateBackupRecord(stateDir: string, instance: string, site: string, update: Partial<BackupRecord>): BackupRecord {
-  const file = recordPath(stateDir, instance, site);
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const next = { ...readBackupRecord(stateDir, instance, site), ...update };
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(next, null, 2) + "\n", { mode: 0o600 });
-  renameSync(tmp, file);
+  new StateStore(stateDir, instance, "read-write").replace(recordFile(site), JSON.stringify(next, null, 2) + "\n");
   return next;
 }
 

@@ -3,9 +3,8 @@ import type { ResourceSpec } from "../desired/types";
 import { AuthLookup, loadRegistryAuth } from "../engine/registry-auth";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { loadRepo } from "../manifests/load";
-import { findSite } from "../reconcile/load-site";
-import { effectiveCluster } from "../reconcile/pipeline";
-import { resolveStateDir } from "../routing/admin-secret";
+import { effectiveCluster, findSite } from "../manifests/select";
+import { resolveStateDir, StateStore } from "../state/store";
 import { backupConfigOf } from "./job";
 import { generatedPasswordFor } from "./password";
 import type { BackupTarget } from "./run";
@@ -17,7 +16,7 @@ import type { BackupTarget } from "./run";
  */
 export function backupTarget(site: ResolvedSite, cluster: ResolvedCluster, rendered: readonly ResourceSpec[], stateDir: string, auth: AuthLookup): BackupTarget {
   const imageAuth = auth(backupConfigOf(cluster).image);
-  const generated = generatedPasswordFor(cluster, stateDir);
+  const generated = generatedPasswordFor(cluster, new StateStore(stateDir, cluster.instance, "read-only"));
   return { site, cluster, rendered, ...(generated ? { generated } : {}), ...(imageAuth ? { auth: imageAuth } : {}) };
 }
 

@@ -1,17 +1,10 @@
 import { Command } from "commander";
-import { applyPlan, ApplyResult, secretValues } from "../apply/apply";
+import type { ApplyResult } from "../apply/apply";
 import { connectDocker } from "../engine/docker";
-import { loadRegistryAuth } from "../engine/registry-auth";
 import { formatError } from "../manifests/format";
-import { massDeletion } from "../plan/guard";
 import { renderPlanText } from "../plan/render";
-import { restrictPlan } from "../plan/restrict";
 import { isMutation } from "../plan/types";
-import { planRepo } from "../reconcile/pipeline";
-import { MassDeletionRefused, siteHooks } from "../reconcile/reconcile";
-import { resolveStateDir, varnishSecretLookup } from "../routing/admin-secret";
-import { routeAfterApply } from "../routing/after-apply";
-import { creditFollowed, followRouting } from "../routing/follow";
+import { reconcile } from "../reconcile/reconcile";
 import type { RoutingResult } from "../routing/sync";
 import { commitOf } from "../source/commit";
 import { loggerFor } from "./context";
@@ -21,8 +14,10 @@ interface ApplyCliOptions extends RepoOptions, SiteSelection {
   yes?: boolean;
   retryFailed?: boolean;
   allowMassDelete?: boolean;
+  acceptResticPasswordChange?: boolean;
   json?: boolean;
   timeout?: string;
+  lockWait: string;
 }
 
 export function register(program: Command): void {
@@ -31,42 +26,39 @@ export function register(program: Command): void {
     .option("--yes", "do not ask for confirmation (required without a terminal)")
     .option("--retry-failed", "also retry updates Swarm already rolled back (held in the plan)")
     .option("--allow-mass-delete", "allow a plan that removes more than half of the running sites")
+    .option("--accept-restic-password-change", "the restic password in the state directory replaces the swarm's on purpose (see Backups)")
     .option("--timeout <seconds>", "how long to wait for services to converge")
+    .option("--lock-wait <seconds>", "how long to wait while another apply or the daemon holds the instance lock", "30")
     .option("--json", "print the per-site result as JSON")
     .action(async (opts: ApplyCliOptions, cmd: Command) => {
       const log = loggerFor(cmd);
       const docker = connectDocker();
-      const stateDir = resolveStateDir(opts.stateDir);
-      const ctx = await planRepo(docker, opts.repo, { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile });
-      const plan = restrictPlan(ctx.plan, opts.site);
-      for (const e of plan.errors) process.stderr.write(`error: ${formatError(e)} (this site is left as it runs)\n`);
-      if (!opts.json) process.stdout.write(renderPlanText(plan));
-      const mass = massDeletion(plan, ctx.live);
-      if (mass && !opts.allowMassDelete) {
-        throw new MassDeletionRefused(mass.removing, mass.running);
-      }
-      if (plan.actions.some(isMutation) && !opts.yes) {
-        if (!(await confirm())) throw new Error("apply cancelled");
-      }
       const commit = await commitOf(opts.repo);
-      const follower = followRouting(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log });
-      const auth = await loadRegistryAuth(ctx.cluster.registryAuth?.configFile);
-      const result = await applyPlan(docker, plan, ctx.live, {
-        instance: ctx.cluster.instance,
+      // The daemon's own reconcile, with the plan shown (and confirmed) before anything changes.
+      const out = await reconcile(docker, opts.repo, {
+        instance: opts.instance,
         commit,
-        auth,
-        // The same hooks as the daemon's: a deploy by hand migrates the database too.
-        hooks: siteHooks(docker, { ...ctx, plan }, { stateDir, commit, auth, log }),
-        timeoutSeconds: opts.timeout ? Number(opts.timeout) : ctx.cluster.update.timeoutSeconds,
         log,
+        sites: opts.site,
+        allowMassDelete: opts.allowMassDelete === true,
         retryFailed: opts.retryFailed === true,
-        secretValue: secretValues(ctx.sealedValue, varnishSecretLookup(stateDir, ctx.cluster.instance)),
-        ...(follower ? { onProgress: follower.onProgress } : {}),
+        acceptResticPasswordChange: opts.acceptResticPasswordChange === true,
+        timeoutSeconds: opts.timeout ? Number(opts.timeout) : undefined,
+        stateDir: opts.stateDir,
+        sealingKeyFile: opts.sealingKeyFile,
+        lock: {
+          what: "simulium apply",
+          waitSeconds: Number(opts.lockWait),
+          onWait: (held) => process.stderr.write(`waiting up to ${opts.lockWait} s: ${held.message}\n`),
+        },
+        onPlan: async ({ plan }) => {
+          for (const e of plan.errors) process.stderr.write(`error: ${formatError(e)} (this site is left as it runs)\n`);
+          if (!opts.json) process.stdout.write(renderPlanText(plan));
+          return !plan.actions.some(isMutation) || opts.yes === true || confirm();
+        },
       });
-      const after = await routeAfterApply(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log });
-      const routing = creditFollowed(after, follower);
-      printResult(result, routing, opts.json === true);
-      if (!result.ok || plan.errors.length > 0 || (routing !== null && !routing.ok)) process.exitCode = 1;
+      printResult(out.result, out.routing, opts.json === true);
+      if (!out.result.ok || out.ctx.plan.errors.length > 0 || (out.routing !== null && !out.routing.ok)) process.exitCode = 1;
     });
 }
 

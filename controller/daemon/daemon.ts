@@ -48,7 +48,14 @@ export interface DaemonOptions {
   readonly allowMassDelete?: boolean;
   /** The age identity that decrypts sealed secrets; see sealing/key-file.ts. */
   readonly sealingKeyFile?: string;
-  readonly notify?: { readonly webhooks: readonly { readonly url: string; readonly secretFile: string }[]; readonly suppressSeconds?: number };
+  /** Notification settings of the operator (flags); simulium.yaml may add webhook URLs only. */
+  readonly notify?: {
+    /** Signs every webhook, the flag's and simulium.yaml's. */
+    readonly secretFile?: string;
+    readonly urls?: readonly string[];
+    readonly suppressSeconds?: number;
+    readonly commitStatus?: NotificationsConfig["commitStatus"];
+  };
   readonly log: Logger;
   readonly docker?: Docker;
   /** How often convergence is polled during apply (tests shorten it). */
@@ -107,19 +114,27 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const metrics = createMetrics({ health: state.snapshot, staleAfterSeconds });
   // Notification targets come from the flags and from simulium.yaml (spec.notifications),
   // which a commit may change: the notifier is rebuilt whenever the combined config does.
+  // Files read and the commit status API are flags only: a commit must not pick a controller
+  // file and a server to send it to.
   const flagNotify = options.notify;
   let notifier: Notifier | undefined;
   let notifierKey = "";
   const configureNotifier = async (cluster: ResolvedCluster | undefined): Promise<void> => {
     const fromRepo = cluster?.notifications;
+    const secretFile = flagNotify?.secretFile;
+    const repoUrls = (fromRepo?.webhooks ?? []).map((w) => w.url);
+    const urls = [...(flagNotify?.urls ?? []), ...repoUrls];
     const config: NotificationsConfig = {
-      webhooks: [...(flagNotify?.webhooks ?? []), ...(fromRepo?.webhooks ?? [])],
-      ...(fromRepo?.commitStatus ? { commitStatus: fromRepo.commitStatus } : {}),
+      webhooks: secretFile ? urls.map((url) => ({ url, secretFile })) : [],
+      ...(flagNotify?.commitStatus ? { commitStatus: flagNotify.commitStatus } : {}),
       suppressSeconds: fromRepo?.suppressSeconds ?? flagNotify?.suppressSeconds ?? 3600,
     };
-    const key = canonicalJson(config);
+    const key = canonicalJson(config) + String(repoUrls.length);
     if (key === notifierKey) return;
     notifierKey = key;
+    if (repoUrls.length > 0 && !secretFile) {
+      log.error({ webhooks: repoUrls.length }, "simulium.yaml spec.notifications.webhooks are not sent: start simulium run with --notify-secret-file to sign them");
+    }
     if (config.webhooks.length === 0 && !config.commitStatus) {
       notifier = undefined;
       return;
@@ -215,9 +230,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         stateDir: options.stateDir,
         sealingKeyFile: options.sealingKeyFile,
         pollMs: options.convergePollMs,
+        // A `simulium apply` in progress finishes first; a stuck one is refused and retried with backoff.
+        lock: { what: "simulium daemon", waitSeconds: 30 },
       });
       instance = out.ctx.cluster.instance;
-      cron.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired);
+      cron.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired, out.ctx.secretValue);
       backups.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired, current.sha);
       // Backends follow the tasks: a replaced, rescheduled or scaled web task changes its IP,
       // and the next run (a no-op reconcile plus a routing sync) moves the VCL within seconds.

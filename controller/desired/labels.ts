@@ -24,6 +24,11 @@ export const LABEL = {
    * under a half-loaded database); after it, the hold is stale and the manifest wins again.
    */
   maintenance: "simulium.maintenance",
+  /**
+   * Set on a web service in the same update that deploys a spec with postDeploy hooks, and
+   * removed once they ran: a controller that stops in between runs them on its next reconcile.
+   */
+  pendingHook: "simulium.pending-hook",
   userPrefix: "simulium.label.",
   stackNamespace: "com.docker.stack.namespace",
 } as const;
@@ -33,4 +38,4 @@ export const JOB_ROLE = "job";
 
 /** Never a reason to update: the commit changes without the spec changing, and the spec
  * hash is derived from fields that are compared one by one. */
-export const VOLATILE_LABELS: ReadonlySet<string> = new Set([LABEL.commit, LABEL.specHash, LABEL.failedSpec, LABEL.failedReason, LABEL.maintenance]);
+export const VOLATILE_LABELS: ReadonlySet<string> = new Set([LABEL.commit, LABEL.specHash, LABEL.failedSpec, LABEL.failedReason, LABEL.maintenance, LABEL.pendingHook]);

@@ -1,5 +1,4 @@
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
-import { renderBackupResources } from "../backup/resources";
 import { shortHash } from "./hash";
 import { LABEL } from "./labels";
 import { mailEnv } from "./mail-env";
@@ -25,8 +24,11 @@ export interface RenderInput {
   readonly invalidSites?: readonly string[];
   /** Hash of the Varnish admin secret's value (routing/admin-secret.ts); needed when Varnish is configured. */
   readonly varnishSecret?: { readonly hash: string };
-  /** Hash of the generated restic password (backup/password.ts); needed when backups are on without a sealed password. */
-  readonly resticPassword?: { readonly hash: string };
+  /**
+   * The instance's objects that features contribute (backups: the restic secrets and volume),
+   * rendered by the feature itself: the core renders sites and knows no feature.
+   */
+  readonly instanceResources?: readonly ResourceSpec[];
 }
 
 const DB_PORT = "3306";
@@ -35,7 +37,7 @@ const DEFAULT_SECRET_LENGTH = 32;
 /** Sites + cluster settings → every Swarm object this instance should own. Pure. */
 export function renderDesired(input: RenderInput): DesiredState {
   const { cluster } = input;
-  const resources: ResourceSpec[] = [edgeNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret), ...renderBackupResources(cluster, input.resticPassword)];
+  const resources: ResourceSpec[] = [edgeNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret), ...(input.instanceResources ?? [])];
   for (const site of input.sites) {
     if (!site.suspend) resources.push(...renderSite(site, cluster));
   }
@@ -77,9 +79,13 @@ function baseLabels(cluster: ResolvedCluster, site: ResolvedSite, role: string):
   return labels;
 }
 
-/** Data-holding objects remember the policy they were created under. */
+/**
+ * Data-holding objects carry no deletion policy: a volume's labels cannot change after it is
+ * made, so a label would keep the policy of the day it was created. The policy in force is on
+ * the web service (updated with the manifest), read in the pass that removes the site.
+ */
 function dataLabels(cluster: ResolvedCluster, site: ResolvedSite, role: string): Record<string, string> {
-  return { ...baseLabels(cluster, site, role), [LABEL.deletionPolicy]: site.deletionPolicy };
+  return baseLabels(cluster, site, role);
 }
 
 function withHash<T extends { labels: Labels }>(spec: T, hashOf: unknown): T {

@@ -61,7 +61,7 @@ export interface ApiTaskTemplate {
   Placement?: { Constraints?: string[] } & Record<string, unknown>;
   Networks?: { Target?: string; Aliases?: string[] }[];
   ForceUpdate?: number;
-  LogDriver?: { Name?: string; Options?: Record<string, string> };
+  LogDriver?: { Name: string; Options?: Record<string, string> };
 }
 
 export interface ApiServiceSpec {

@@ -5,12 +5,9 @@ import type { ResourceSpec, ServiceSpec } from "../desired/types";
 export const CREDENTIAL_KINDS = ["phpmyadmin"] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
-/** What the job runs: the secret file as the service sees it, nothing else. */
-export const READ_PASSWORD = ["cat", `/run/secrets/${PMA_PASSWORD}`] as const;
-
 /**
- * The one-off job that reads phpMyAdmin's basic-auth password: the site's phpMyAdmin image with
- * that secret only, on the site's network only, no volumes. Built from the rendered service, so
+ * The one-off job that reads phpMyAdmin's basic-auth password (jobs/read-secret-job.ts): the
+ * site's phpMyAdmin image with that secret only, on the site's network only, no volumes. Built from the rendered service, so
  * the secret is the version the swarm has. Pure; undefined when the site has no phpMyAdmin.
  */
 export function credentialsJobSpec(site: string, rendered: readonly ResourceSpec[]): { readonly spec: ServiceSpec; readonly user: string } | undefined {

@@ -1,15 +1,17 @@
 import type Docker from "dockerode";
-import type { ServiceSpec } from "../desired/types";
 import type { AuthLookup } from "../engine/registry-auth";
 import type { Logger } from "../log";
 import type { ResolvedSite } from "../manifests/types";
 import type { ResolvedHook } from "../manifests/site-jobs";
-import type { Plan, UpdateAction } from "../plan/types";
+import type { DeployHooks, HookPhase } from "../apply/deploy-hooks";
+import { isDeployChange, Plan } from "../plan/types";
+
+export type { DeployHooks, HookPhase };
+export { isDeployChange };
 import { tailLines } from "./cron-plan";
 import { JobError, runJob } from "./run-job";
 import { jobKind } from "./site-web";
 
-export type HookPhase = "preDeploy" | "postDeploy";
 
 /** How a `backup: true` hook shows in a plan and in messages: what an operator would run. */
 const BACKUP_COMMAND = ["simulium", "backup"];
@@ -19,15 +21,6 @@ export interface PlannedHook {
   readonly site: string;
   readonly phase: HookPhase;
   readonly command: readonly string[];
-}
-
-/**
- * Hooks belong to a change of the web service's desired spec: an update whose spec hash
- * differs from the running one. A drift correction puts back the spec the hooks already ran
- * for, and a no-op reconcile has no update at all: neither runs a hook.
- */
-export function isDeployChange(a: Plan["actions"][number]): a is UpdateAction {
-  return a.op === "update" && a.kind === "service" && a.spec.role === "web" && !a.drift;
 }
 
 /** What `simulium plan` shows. Pure. */
@@ -46,18 +39,6 @@ export function renderPlannedHooks(hooks: readonly PlannedHook[]): string {
   return hooks.map((h) => `  ${h.site}: will run ${h.phase}: ${h.command.join(" ")}\n`).join("");
 }
 
-/** The apply path's view of hooks: the failure message, or undefined when every hook passed. */
-export interface DeployHooks {
-  has(site: string, phase: HookPhase): boolean;
-  run(site: string, phase: HookPhase, web: ServiceSpec): Promise<string | undefined>;
-  /**
-   * After a failed postDeploy, for a site with `restoreOnFailure`: what was put back (web's
-   * previous spec, the database of the preDeploy backup) or why it could not be; undefined
-   * when the site did not ask for it.
-   */
-  recover?(site: string): Promise<string | undefined>;
-}
-
 /** Backups as hooks need them (backup/hook.ts); absent when simulium.yaml enables no backups. */
 export interface BackupHooks {
   /** A backup of the site now, remembered as the one a recovery restores; the failure message, or undefined. */
@@ -74,10 +55,25 @@ export function hookFailure(phase: HookPhase, hook: { readonly command: readonly
   return `${what} failed with exit code ${outcome.exitCode}${tail ? `: ${tail}` : ""}`;
 }
 
-/** Runs each hook of the phase in turn as a Swarm job in the given (new) web spec; stops at the first failure. */
-export function deployHooks(docker: Docker, sites: readonly ResolvedSite[], auth: AuthLookup, log: Logger, backups?: BackupHooks): DeployHooks {
+/**
+ * Runs each hook of the phase in turn as a Swarm job in the given (new) web spec; stops at the
+ * first failure. Every message returned carries job output that goes into labels, /status,
+ * notifications and logs: `redact` takes the site's known secret values out of it first.
+ */
+export function deployHooks(
+  docker: Docker,
+  sites: readonly ResolvedSite[],
+  auth: AuthLookup,
+  log: Logger,
+  backups?: BackupHooks,
+  redact: (site: string, text: string) => string = (_site, text) => text,
+): DeployHooks {
   const of = (site: string, phase: HookPhase): readonly ResolvedHook[] => sites.find((s) => s.name === site)?.hooks?.[phase] ?? [];
-  return {
+  const redacted = async (site: string, message: Promise<string | undefined>): Promise<string | undefined> => {
+    const m = await message;
+    return m === undefined ? undefined : redact(site, m);
+  };
+  const hooks: DeployHooks = {
     has: (site, phase) => of(site, phase).length > 0,
     async recover(site) {
       if (!sites.find((s) => s.name === site)?.hooks?.restoreOnFailure) return undefined;
@@ -107,5 +103,10 @@ export function deployHooks(docker: Docker, sites: readonly ResolvedSite[], auth
       }
       return undefined;
     },
+  };
+  return {
+    has: hooks.has,
+    recover: (site) => redacted(site, hooks.recover?.(site) ?? Promise.resolve(undefined)),
+    run: (site, phase, web) => redacted(site, hooks.run(site, phase, web)),
   };
 }

@@ -1,4 +1,4 @@
-import type { ClusterDefaults } from "./resolve";
+import type { ClusterDefaults } from "./types";
 import type { Issue } from "./issue";
 import type { ResolvedAccess, Site } from "./types";
 

@@ -4,10 +4,10 @@ import { Issue } from "./issue";
 import { resolveMail } from "./mail";
 import { resolveCivicrm, resolveHooks } from "./site-jobs";
 import { DATABASE_SECRETS } from "./swarm-names";
-import type { Cluster, ResolvedCluster, ResolvedSecret, ResolvedSite, Resources, RoutingOverrides, Site } from "./types";
+import type { Cluster, ClusterDefaults, ResolvedCluster, ResolvedSecret, ResolvedSite, Resources, RoutingOverrides, Site } from "./types";
 
 /** `spec.defaults` of simulium.yaml: what a site inherits where it says nothing. */
-export type ClusterDefaults = NonNullable<NonNullable<Cluster["spec"]>["defaults"]>;
+
 type ResourcesInput = { readonly memory?: string; readonly cpus?: number } | undefined;
 
 export type ResolveResult = { readonly ok: true; readonly site: ResolvedSite } | { readonly ok: false; readonly issues: readonly Issue[] };
@@ -209,19 +209,5 @@ function resolveBackupConfig(b: BackupInput, image: string): NonNullable<Resolve
 type NotificationsInput = NonNullable<NonNullable<Cluster["spec"]>["notifications"]>;
 
 function resolveNotifications(n: NotificationsInput): NonNullable<ResolvedCluster["notifications"]> {
-  const cs = n.commitStatus;
-  return {
-    webhooks: (n.webhooks ?? []).map((w) => ({ url: w.url, secretFile: w.secretFile })),
-    ...(cs
-      ? {
-          commitStatus: {
-            api: cs.api,
-            tokenFile: cs.tokenFile,
-            ...(cs.repository ? { repository: cs.repository } : {}),
-            ...(cs.context ? { context: cs.context } : {}),
-          },
-        }
-      : {}),
-    suppressSeconds: n.suppressSeconds ?? 3600,
-  };
+  return { webhooks: (n.webhooks ?? []).map((w) => ({ url: w.url })), suppressSeconds: n.suppressSeconds ?? 3600 };
 }

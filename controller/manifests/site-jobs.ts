@@ -1,24 +1,9 @@
 import type { Issue } from "./issue";
-import type { Site } from "./types";
+import type { ResolvedCivicrm, ResolvedHook, ResolvedHooks, Site } from "./types";
+
+export type { ResolvedCivicrm, ResolvedHook, ResolvedHooks };
 
 /** `spec.civicrm` when enabled: which of its jobs the controller schedules by default. */
-export interface ResolvedCivicrm {
-  readonly scheduledJobs: boolean;
-  /** Only with a return-path mailbox (`spec.mail.returnPath`): without one there is nothing to fetch. */
-  readonly bounces: boolean;
-}
-
-/** A command run in the new web image, or (preDeploy only) a backup of the site with restic. */
-export type ResolvedHook = { readonly command: readonly string[]; readonly timeout: number } | { readonly backup: true };
-
-/** `spec.hooks`: commands run as Swarm jobs in the new web image around a change of the web service. */
-export interface ResolvedHooks {
-  readonly preDeploy: readonly ResolvedHook[];
-  readonly postDeploy: readonly ResolvedHook[];
-  /** On a postDeploy failure: web back to its previous spec, the database back from the preDeploy backup. */
-  readonly restoreOnFailure?: true;
-}
-
 const HOOK_TIMEOUT = 900;
 
 export function resolveCivicrm(spec: Site["spec"]): ResolvedCivicrm | undefined {

@@ -1,7 +1,27 @@
 import type { Cluster, Site } from "./schema-types";
-import type { ResolvedCivicrm, ResolvedHooks } from "./site-jobs";
 
 export type { Cluster, Site };
+
+/** `spec.defaults` of simulium.yaml as written. */
+export type ClusterDefaults = NonNullable<NonNullable<Cluster["spec"]>["defaults"]>;
+
+export interface ResolvedCivicrm {
+  readonly scheduledJobs: boolean;
+  /** Only with a return-path mailbox (`spec.mail.returnPath`): without one there is nothing to fetch. */
+  readonly bounces: boolean;
+}
+
+/** A command run in the new web image, or (preDeploy only) a backup of the site with restic. */
+export type ResolvedHook = { readonly command: readonly string[]; readonly timeout: number } | { readonly backup: true };
+
+/** `spec.hooks`: commands run as Swarm jobs in the new web image around a change of the web service. */
+export interface ResolvedHooks {
+  readonly preDeploy: readonly ResolvedHook[];
+  readonly postDeploy: readonly ResolvedHook[];
+  /** On a postDeploy failure: web back to its previous spec, the database back from the preDeploy backup. */
+  readonly restoreOnFailure?: true;
+}
+
 
 /** A problem in the manifests repository, located for an operator. */
 export interface ManifestError {
@@ -145,10 +165,9 @@ export interface ResolvedCluster {
   readonly timeZone: string;
   readonly volumes: { readonly driver: string; readonly options: Readonly<Record<string, string>> };
   readonly registryAuth?: { readonly configFile: string };
-  /** Daemon notifications (simulium run); file paths only, never their contents. */
+  /** Daemon notifications (simulium run): webhook URLs only; their secret and the commit status are flags. */
   readonly notifications?: {
-    readonly webhooks: readonly { readonly url: string; readonly secretFile: string }[];
-    readonly commitStatus?: { readonly api: string; readonly repository?: string; readonly tokenFile: string; readonly context?: string };
+    readonly webhooks: readonly { readonly url: string }[];
     readonly suppressSeconds: number;
   };
   /** The age recipient `simulium seal` encrypts to; the private key never is in the repository. */

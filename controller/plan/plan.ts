@@ -1,12 +1,12 @@
 import { LABEL } from "../desired/labels";
 import { withSpecHash } from "../desired/service-hash";
-import type { DesiredState, Kind, ResourceSpec } from "../desired/types";
+import type { DesiredState, Kind, ResourceSpec, ServiceSpec } from "../desired/types";
 import type { LiveObject, LiveService, LiveState } from "../live/types";
 import type { ManifestError } from "../manifests/types";
 import { diffService } from "./diff";
 import { activeHold } from "./maintenance";
 import { sameService } from "./same";
-import type { Action, Change, DeleteAction, Plan, RetainAction, SitePlan } from "./types";
+import type { Action, Change, DeleteAction, HookAction, Plan, RetainAction, SitePlan } from "./types";
 
 const CREATE_ORDER: readonly Kind[] = ["network", "secret", "volume", "service"];
 const DELETE_ORDER: readonly Kind[] = ["service", "secret", "volume", "network"];
@@ -39,13 +39,17 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
     const found = liveObjects[at] as LiveObject;
     claimed[at] = 1;
     if (spec.kind === "service" && found.kind === "service") {
-      if (sameService(spec, found)) continue;
+      if (sameService(spec, found)) {
+        forward.push(...pendingHook(spec, found));
+        continue;
+      }
       const hold = activeHold(found.labels, now);
       if (hold) {
         warnings.push({ site: spec.site, name: spec.name, message: `${hold.what} in progress until ${hold.until.toISOString()}: not reconciled until it ends` });
         continue;
       }
       const changes = diffService(spec, found);
+      if (changes.length === 0) forward.push(...pendingHook(spec, found));
       if (changes.length > 0) {
         // Only now hashed: see desired/service-hash.ts.
         const sent = withSpecHash(spec);
@@ -64,6 +68,7 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
           changes,
           drift,
           held,
+          deploy: !drift && spec.role === "web" && changes.some((c) => isRuntimeField(c.field)),
           ...(heldReason ? { heldReason } : {}),
         });
       }
@@ -109,8 +114,12 @@ function removal(
     const superseded = o.kind === "secret" && logical !== undefined && declaredSecrets.has(secretKey(o.site, logical));
     return superseded ? { ...base, op: "delete", reason: "superseded" } : { ...base, op: "retain", reason: "no-longer-declared" };
   }
-  // The site is gone. Its data goes only if the site last said so, explicitly.
-  const policy = (o.site !== null && policyOf.get(o.site)) || o.labels[LABEL.deletionPolicy];
+  // The site is gone. Its data goes only if the site said so, explicitly, in the manifest it
+  // was last applied with: the policy its services carry, read in the pass that removes them.
+  // Never the data object's own label (the policy of the day it was created, which a later
+  // manifest may have reversed), and never in a later pass: once the services are gone, what
+  // is left stays.
+  const policy = o.site !== null ? policyOf.get(o.site) : undefined;
   return policy === "Delete" ? { ...base, op: "delete", reason: "deletion-policy" } : { ...base, op: "retain", reason: "site-removed" };
 }
 
@@ -122,6 +131,17 @@ function deletionPolicies(services: readonly LiveService[]): Map<string, string>
     if (s.site !== null && p) out.set(s.site, p);
   }
   return out;
+}
+
+/** What a deploy changes in what the site runs (plan/diff.ts field names). */
+function isRuntimeField(field: string): boolean {
+  return field === "image" || field === "command" || field.startsWith("env.") || field.startsWith("secrets[") || field.startsWith("mounts[");
+}
+
+/** The postDeploy hook of an applied update that never ran (LABEL.pendingHook), as an action. */
+function pendingHook(spec: ServiceSpec, found: LiveService): HookAction[] {
+  if (spec.site === null || found.labels[LABEL.pendingHook] !== "postDeploy") return [];
+  return [{ op: "hook", kind: "service", site: spec.site, name: spec.name, phase: "postDeploy", spec, id: found.id, changes: [{ field: "postDeploy", op: "~", before: "pending", after: "run" }] }];
 }
 
 function sitePlans(desired: DesiredState, live: readonly LiveObject[], actions: readonly Action[]): SitePlan[] {
@@ -144,7 +164,7 @@ function sitePlans(desired: DesiredState, live: readonly LiveObject[], actions: 
     let state: SitePlan["state"];
     if (suspended.has(site)) state = "suspended";
     else if (frozen.has(site)) state = "invalid";
-    else if (declared.has(site)) state = ops.has("create") || ops.has("update") || ops.has("delete") ? "changed" : "unchanged";
+    else if (declared.has(site)) state = ops.has("create") || ops.has("update") || ops.has("delete") || ops.has("hook") ? "changed" : "unchanged";
     else state = ops.has("delete") ? "removed" : "retained";
     out.push({ site, state });
   }

@@ -1,11 +1,12 @@
 import type { Action, Change, Plan } from "./types";
 
-const SYMBOL: Record<Action["op"], string> = { create: "+", update: "~", delete: "-", retain: "=" };
+const SYMBOL: Record<Action["op"], string> = { create: "+", update: "~", delete: "-", retain: "=", hook: "!" };
 const VERB: Record<Action["op"], string> = {
   create: "will be created",
   update: "will be updated in place",
   delete: "will be removed",
   retain: "is kept (data is never deleted implicitly)",
+  hook: "runs its postDeploy hooks (owed by an update applied before the controller stopped)",
 };
 
 /** The plan for people, grouped by site, in the manner of `terraform plan`. */
@@ -52,9 +53,9 @@ function reasonText(a: Action): string {
 
 export function summaryLine(plan: Plan): string {
   const count = (op: Action["op"]) => plan.actions.filter((a) => a.op === op).length;
-  const [c, u, d, r] = [count("create"), count("update"), count("delete"), count("retain")];
-  if (c + u + d === 0) return `No changes. The swarm matches the manifests.${r ? ` ${r} object(s) retained.` : ""}`;
-  return `Plan: ${c} to create, ${u} to update, ${d} to remove, ${r} retained.`;
+  const [c, u, d, r, h] = [count("create"), count("update"), count("delete"), count("retain"), count("hook")];
+  if (c + u + d + h === 0) return `No changes. The swarm matches the manifests.${r ? ` ${r} object(s) retained.` : ""}`;
+  return `Plan: ${c} to create, ${u} to update, ${d} to remove, ${r} retained.${h ? ` ${h} pending hook(s) to run.` : ""}`;
 }
 
 /** The plan for machines: `{"actions": [...], "errors": [...]}`; specs stay out (they are inputs). */

@@ -36,12 +36,31 @@ export interface UpdateAction extends ActionBase {
    */
   readonly held: boolean;
   readonly heldReason?: string;
+  /**
+   * The change reaches what the site runs (image, command, environment, secrets, mounts): a
+   * deploy, around which the site's hooks run. A change of labels (domains, cache settings),
+   * replicas or resources is not one.
+   */
+  readonly deploy: boolean;
 }
 
 export interface DeleteAction extends ActionBase {
   readonly op: "delete";
   readonly id: string;
   readonly reason: "site-removed" | "no-longer-declared" | "superseded" | "deletion-policy";
+}
+
+/**
+ * A postDeploy hook of an update that was applied but whose hook never ran (the controller
+ * stopped in between): the service carries LABEL.pendingHook until it has run.
+ */
+export interface HookAction extends ActionBase {
+  readonly op: "hook";
+  readonly kind: "service";
+  readonly site: string;
+  readonly phase: "postDeploy";
+  readonly spec: ServiceSpec;
+  readonly id: string;
 }
 
 /** Kept on purpose (data of a removed site or a removed volume): shown, never changed. */
@@ -51,7 +70,7 @@ export interface RetainAction extends ActionBase {
   readonly reason: "site-removed" | "no-longer-declared";
 }
 
-export type Action = CreateAction | UpdateAction | DeleteAction | RetainAction;
+export type Action = CreateAction | UpdateAction | DeleteAction | RetainAction | HookAction;
 
 export type SiteState = "changed" | "unchanged" | "suspended" | "invalid" | "removed" | "retained";
 
@@ -71,3 +90,14 @@ export interface Plan {
 
 /** Actions that change something: `retain` is a report, not a change. */
 export const isMutation = (a: Action): boolean => a.op !== "retain";
+
+/**
+ * Hooks belong to a deploy: an update of the web service that changes what it runs (see
+ * UpdateAction.deploy). A drift correction puts back the spec the hooks already ran for, a
+ * change of domains or cache settings is a label, and a no-op reconcile has no update at all:
+ * none of them runs a hook.
+ */
+export function isDeployChange(a: Action): a is UpdateAction {
+  return a.op === "update" && a.deploy;
+}
+

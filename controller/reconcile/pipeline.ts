@@ -1,18 +1,29 @@
 import type Docker from "dockerode";
-import { backupSecretValues, generatedPasswordFor } from "../backup/password";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { backupSecretValues } from "../backup/password";
+import { renderBackupResources } from "../backup/resources";
 import { unprotectedSites } from "../backup/unprotected";
+import { LABEL } from "../desired/labels";
 import { renderDesired } from "../desired/render";
 import type { DesiredState } from "../desired/types";
 import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
+import { CLUSTER_FILE } from "../manifests/layout";
 import { loadRepo } from "../manifests/load";
-import type { LoadResult, ResolvedCluster } from "../manifests/types";
+import { effectiveCluster } from "../manifests/select";
+
+export { ClusterConfigError, effectiveCluster } from "../manifests/select";
+import type { LoadResult, ManifestError, ResolvedCluster } from "../manifests/types";
 import { makePlan } from "../plan/plan";
-import { ensureVarnishSecret, resolveStateDir } from "../routing/admin-secret";
+import { freezeSites, UnsafeRotation, unsafeRotations } from "../plan/rotation-guard";
 import type { Plan } from "../plan/types";
 import { keyFileDecrypter, resolveSealingKeyFile } from "../sealing/key-file";
 import { sealedLookup } from "../sealing/lookup";
+import { clusterSealedValues, unsealCluster } from "../sealing/unseal-cluster";
 import { unsealSites } from "../sealing/unseal-sites";
+import { ControllerSecret, controllerSecret, renderHash } from "../state/controller-secret";
+import { resolveStateDir, StateMode, StateStore } from "../state/store";
 
 export interface PlanContext {
   readonly load: LoadResult;
@@ -20,42 +31,135 @@ export interface PlanContext {
   readonly desired: DesiredState;
   readonly live: LiveState;
   readonly plan: Plan;
-  /** Plain values of the sealed secrets, by Swarm secret name: for apply only, never printed. */
-  readonly sealedValue: (secretName: string) => Buffer | undefined;
+  /** The controller's state directory for this instance, opened as the command may use it. */
+  readonly store: StateStore;
+  /** Plain values of the sealed secrets and the controller's secrets, by Swarm secret name: for apply only, never printed. */
+  readonly secretValue: (secretName: string) => Buffer | undefined;
+  /** The Varnish admin secret's value, when Varnish is configured and it exists. */
+  readonly varnishSecret: Buffer | undefined;
 }
 
-export class ClusterConfigError extends Error {}
+export interface PipelineOptions {
+  readonly instance?: string;
+  readonly stateDir?: string;
+  readonly sealingKeyFile?: string;
+  /**
+   * read-only (plan, status): nothing is written, a controller secret not made yet is shown as
+   * new. read-write (apply, the daemon): one not made yet (and not on the swarm) is generated.
+   */
+  readonly mode?: StateMode;
+  /** Accept a restic password in the state directory that differs from the swarm's (a rotation on purpose). */
+  readonly acceptResticPasswordChange?: boolean;
+}
 
-/** The instance a command works on: --instance, else simulium.yaml's, else the default. */
-export function effectiveCluster(load: LoadResult, instance: string | undefined): ResolvedCluster {
-  if (!load.cluster) {
-    throw new ClusterConfigError("simulium.yaml is invalid; nothing is planned or changed until it is fixed");
-  }
-  return instance ? { ...load.cluster, instance } : load.cluster;
+/** The manifests, read and unsealed, with the cluster in force: what a plan is made from. */
+export interface LoadedRepo {
+  readonly load: LoadResult;
+  readonly cluster: ResolvedCluster;
+  readonly values: ReadonlyMap<string, Buffer>;
+  /** simulium.yaml's sealed values (bound to the cluster scope), by setting name. */
+  readonly clusterValues: ReadonlyMap<string, Buffer>;
+}
+
+export async function loadForPlan(repoDir: string, opts: Pick<PipelineOptions, "instance" | "sealingKeyFile">): Promise<LoadedRepo> {
+  // A sealed value that does not decrypt makes its site invalid here, like a broken manifest.
+  const decrypt = keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile));
+  const { load, values } = await unsealSites(await loadRepo(repoDir), decrypt);
+  const cluster = effectiveCluster(load, opts.instance);
+  // A sealed value of simulium.yaml not bound to the cluster stops everything, like any error there.
+  const clusterValues = await unsealCluster(cluster, decrypt, await readClusterText(repoDir, cluster));
+  return { load, cluster, values, clusterValues };
+}
+
+/** simulium.yaml's text, to locate a refused sealed value; read only when it has some. */
+async function readClusterText(repoDir: string, cluster: ResolvedCluster): Promise<string | undefined> {
+  if (clusterSealedValues(cluster).length === 0) return undefined;
+  return readFile(path.join(repoDir, CLUSTER_FILE), "utf8").catch(() => undefined);
 }
 
 /**
  * manifests → desired, live → plan: the one path every command and the daemon take, so
  * `plan` shows exactly what `apply` and the daemon would do.
  */
-export async function planRepo(
-  docker: Docker,
-  repoDir: string,
-  opts: { instance?: string; stateDir?: string; sealingKeyFile?: string } = {},
-): Promise<PlanContext> {
-  // A sealed value that does not decrypt makes its site invalid here, like a broken manifest.
-  const decrypt = keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile));
-  const { load, values } = await unsealSites(await loadRepo(repoDir), decrypt);
-  const cluster = effectiveCluster(load, opts.instance);
-  const stateDir = resolveStateDir(opts.stateDir);
-  // Only the secret's hash enters the desired state; the value stays in the state directory.
-  const varnishSecret = cluster.varnish.image ? ensureVarnishSecret(stateDir, cluster.instance) : undefined;
-  const resticPassword = generatedPasswordFor(cluster, stateDir);
-  const desired = renderDesired({ sites: load.sites, cluster, invalidSites: load.invalidSites, varnishSecret, resticPassword });
+export async function planRepo(docker: Docker, repoDir: string, opts: PipelineOptions = {}): Promise<PlanContext> {
+  return planLoaded(docker, await loadForPlan(repoDir, opts), opts);
+}
+
+export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: PipelineOptions): Promise<PlanContext> {
+  const { cluster, values } = loaded;
   const live = await readLive(docker, cluster.instance);
+  const store = new StateStore(resolveStateDir(opts.stateDir), cluster.instance, opts.mode ?? "read-only");
+  // Read against the swarm: a state directory that lost a value the swarm uses stops here.
+  const varnish = cluster.varnish.image ? controllerSecret(store, "varnish-secret", live.secrets) : undefined;
+  const restic =
+    cluster.backup && "generated" in cluster.backup.password
+      ? controllerSecret(store, "restic-password", live.secrets, { acceptChange: opts.acceptResticPasswordChange })
+      : undefined;
+  const rendered = renderDesired({
+    sites: loaded.load.sites,
+    cluster,
+    invalidSites: loaded.load.invalidSites,
+    ...(varnish ? { varnishSecret: { hash: renderHash(varnish) } } : {}),
+    instanceResources: renderBackupResources(cluster, restic ? { hash: renderHash(restic) } : undefined),
+  });
+  // A site the plan refuses to change is left as it runs, like one with an invalid manifest.
+  const rotations = unsafeRotations(rendered, live);
+  const refused = new Set(rotations.map((r) => r.site));
+  const load = refuseSites(loaded.load, refused, rotations.map((r) => rotationError(loaded.load, r)));
+  const desired = freezeSites(rendered, refused);
   const sites = sealedLookup(desired, values);
-  const backup = await backupSecretValues(cluster, stateDir, decrypt);
+  const backup = backupSecretValues(cluster, known(restic), loaded.clusterValues);
+  const controller = controllerValues(desired, [varnish, restic]);
   const plan = makePlan(desired, live, load.errors);
   const warnings = [...plan.warnings, ...unprotectedSites(load.sites, cluster)];
-  return { load, cluster, desired, live, plan: { ...plan, warnings }, sealedValue: (name) => sites(name) ?? backup(name) };
+  return {
+    load,
+    cluster,
+    desired,
+    live,
+    store,
+    plan: { ...plan, warnings },
+    secretValue: (name) => sites(name) ?? backup(name) ?? controller(name),
+    varnishSecret: known(varnish),
+  };
+}
+
+const known = (s: ControllerSecret | undefined): Buffer | undefined => (s?.state === "known" ? s.value : undefined);
+
+/** The controller secrets' values by the Swarm secret name render gave each. */
+function controllerValues(desired: DesiredState, secrets: readonly (ControllerSecret | undefined)[]): (name: string) => Buffer | undefined {
+  const byHash = new Map<string, Buffer>();
+  for (const s of secrets) if (s?.state === "known") byHash.set(s.hash, s.value);
+  const byName = new Map<string, Buffer>();
+  for (const r of desired.resources) {
+    if (r.kind !== "secret" || r.site !== null || !("provided" in r.source)) continue;
+    const value = byHash.get(r.labels[LABEL.specHash] ?? "");
+    if (value !== undefined) byName.set(r.name, value);
+  }
+  return (name) => byName.get(name);
+}
+
+function refuseSites(load: LoadResult, sites: ReadonlySet<string>, errors: readonly ManifestError[]): LoadResult {
+  if (sites.size === 0) return load;
+  return {
+    ...load,
+    sites: load.sites.filter((s) => !sites.has(s.name)),
+    invalidSites: [...new Set([...load.invalidSites, ...sites])].sort(),
+    errors: [...load.errors, ...errors],
+  };
+}
+
+function rotationError(load: LoadResult, r: UnsafeRotation): ManifestError {
+  const file = load.sites.find((s) => s.name === r.site)?.file ?? `sites/${r.site}.yaml`;
+  return {
+    file,
+    line: 0,
+    column: 0,
+    path: `spec.secrets[${r.secret}]`,
+    site: r.site,
+    message:
+      `changes how ${r.secret} is made (${r.live} → ${r.desired}), but the database was initialised with the current value and ` +
+      "keeps it: the site would lose its database. Nothing of this site is changed. Rotating a database password is not " +
+      "supported yet: put the secret's generate settings (length, rotation) or sealed value back as they were",
+  };
 }

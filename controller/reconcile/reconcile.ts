@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
-import { applyPlan, ApplyResult, secretValues } from "../apply/apply";
+import { applyPlan, ApplyResult } from "../apply/apply";
 import { AuthLookup, loadRegistryAuth } from "../engine/registry-auth";
+import { acquireLease, LeaseOptions } from "../engine/lease";
 import { backupHooks } from "../backup/hook";
 import { loadAndSwapScript } from "../database/load-swap";
 import { DeployHooks, deployHooks } from "../jobs/hooks";
@@ -8,11 +9,12 @@ import type { Logger } from "../log";
 import { massDeletion } from "../plan/guard";
 import { restrictPlan } from "../plan/restrict";
 import { isMutation } from "../plan/types";
-import { varnishSecretLookup, resolveStateDir } from "../routing/admin-secret";
+import { redactKnown, siteSecretValues } from "../jobs/redact-output";
+import { resolveStateDir } from "../state/store";
 import { creditFollowed, followRouting } from "../routing/follow";
 import { routeAfterApply } from "../routing/after-apply";
 import type { RoutingResult } from "../routing/sync";
-import { planRepo, PlanContext } from "./pipeline";
+import { loadForPlan, planLoaded, PlanContext, PipelineOptions } from "./pipeline";
 
 export interface ReconcileOptions {
   readonly instance?: string;
@@ -24,10 +26,18 @@ export interface ReconcileOptions {
   readonly retryFailed?: boolean;
   readonly timeoutSeconds?: number;
   readonly pollMs?: number;
-  /** Controller state (the Varnish admin secret); see routing/admin-secret.ts. */
+  /** The controller's state directory (state/store.ts). */
   readonly stateDir?: string;
   /** The age identity that decrypts sealed secrets (sealing/key-file.ts). */
   readonly sealingKeyFile?: string;
+  readonly acceptResticPasswordChange?: boolean;
+  /** Who takes the instance lock, and how long to wait for it (engine/lease.ts). Default: "simulium", no wait. */
+  readonly lock?: LeaseOptions;
+  /**
+   * Shown the plan that will be applied (under the lock when it changes anything), before
+   * anything changes; false cancels. The CLI prints it here and asks for confirmation.
+   */
+  readonly onPlan?: (ctx: PlanContext) => Promise<boolean>;
 }
 
 export interface ReconcileOutcome {
@@ -48,6 +58,12 @@ export class MassDeletionRefused extends Error {
   }
 }
 
+export class ApplyCancelled extends Error {
+  constructor() {
+    super("apply cancelled: nothing was changed");
+  }
+}
+
 /**
  * The sites' deploy hooks (commands, and backups before a deploy) for one apply: the same for
  * the daemon's reconciles and `simulium apply`, so a code update migrates its database
@@ -55,38 +71,58 @@ export class MassDeletionRefused extends Error {
  */
 export function siteHooks(docker: Docker, ctx: PlanContext, opts: { stateDir: string; commit: string; auth: AuthLookup; log: Logger }): DeployHooks {
   const backups = backupHooks(docker, { cluster: ctx.cluster, sites: ctx.load.sites, desired: ctx.desired, stateDir: opts.stateDir, commit: opts.commit, auth: opts.auth, log: opts.log, loadSwapScript: loadAndSwapScript() });
-  return deployHooks(docker, ctx.load.sites, opts.auth, opts.log, backups);
+  // Hook output is stored (labels, /status, logs): the values the controller knows are taken out.
+  const known = siteSecretValues(ctx.desired, ctx.secretValue);
+  return deployHooks(docker, ctx.load.sites, opts.auth, opts.log, backups, (site, text) => redactKnown(text, known(site)));
 }
 
-/** One reconcile: plan the repository against the swarm and apply it. No prompt; the caller decided. */
+/**
+ * One reconcile: plan the repository against the swarm and apply it, then route. The one code
+ * path of `simulium apply` and the daemon. A plan that changes nothing takes no lock and
+ * writes nothing; one that does is made again under the instance lock (read-write: a
+ * controller secret not made yet is made then) and applied while the lock is held.
+ */
 export async function reconcile(docker: Docker, repoDir: string, opts: ReconcileOptions): Promise<ReconcileOutcome> {
   const stateDir = resolveStateDir(opts.stateDir);
-  const full = await planRepo(docker, repoDir, { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile });
-  const plan = restrictPlan(full.plan, opts.sites ?? []);
-  const ctx = { ...full, plan };
-  const mass = massDeletion(plan, ctx.live);
-  if (mass && !opts.allowMassDelete) throw new MassDeletionRefused(mass.removing, mass.running);
-  const follower = followRouting(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log: opts.log });
-  const auth = await loadRegistryAuth(ctx.cluster.registryAuth?.configFile);
-  const result = await applyPlan(docker, plan, ctx.live, {
-    instance: ctx.cluster.instance,
-    commit: opts.commit,
-    auth,
-    hooks: siteHooks(docker, ctx, { stateDir, commit: opts.commit, auth, log: opts.log }),
-    timeoutSeconds: opts.timeoutSeconds ?? ctx.cluster.update.timeoutSeconds,
-    log: opts.log,
-    pollMs: opts.pollMs,
-    retryFailed: opts.retryFailed,
-    secretValue: secretValues(ctx.sealedValue, varnishSecretLookup(stateDir, ctx.cluster.instance)),
-    ...(follower ? { onProgress: follower.onProgress } : {}),
-  });
-  const routing = await routeAfterApply(docker, {
-    cluster: ctx.cluster,
-    sites: ctx.load.sites,
-    invalidSites: ctx.load.invalidSites,
-    stateDir,
-    log: opts.log,
-    pollMs: opts.pollMs,
-  });
-  return { ctx, result, mutations: plan.actions.filter(isMutation).length, routing: creditFollowed(routing, follower) };
+  const pipeline: PipelineOptions = { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile, acceptResticPasswordChange: opts.acceptResticPasswordChange };
+  const loaded = await loadForPlan(repoDir, pipeline);
+  const restrict = (ctx: PlanContext): PlanContext => ({ ...ctx, plan: restrictPlan(ctx.plan, opts.sites ?? []) });
+  let ctx = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-only" }));
+  // A held update is not sent (unless retried), so it alone changes nothing.
+  const changes = ctx.plan.actions.some((a) => isMutation(a) && !(a.op === "update" && a.held && !opts.retryFailed));
+  const lease = changes ? await acquireLease(docker, ctx.cluster.instance, opts.lock ?? { what: "simulium" }) : undefined;
+  try {
+    // Under the lock, the swarm as it is now: another holder may just have changed it.
+    if (lease) ctx = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-write" }));
+    const mass = massDeletion(ctx.plan, ctx.live);
+    if (mass && !opts.allowMassDelete) throw new MassDeletionRefused(mass.removing, mass.running);
+    if (opts.onPlan && !(await opts.onPlan(ctx))) throw new ApplyCancelled();
+    const plan = ctx.plan;
+    const follower = followRouting(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log: opts.log });
+    const auth = await loadRegistryAuth(ctx.cluster.registryAuth?.configFile);
+    const result = await applyPlan(docker, plan, ctx.live, {
+      instance: ctx.cluster.instance,
+      commit: opts.commit,
+      auth,
+      hooks: siteHooks(docker, ctx, { stateDir, commit: opts.commit, auth, log: opts.log }),
+      timeoutSeconds: opts.timeoutSeconds ?? ctx.cluster.update.timeoutSeconds,
+      log: opts.log,
+      pollMs: opts.pollMs,
+      retryFailed: opts.retryFailed,
+      secretValue: ctx.secretValue,
+      ...(follower ? { onProgress: follower.onProgress } : {}),
+    });
+    const routing = await routeAfterApply(docker, {
+      cluster: ctx.cluster,
+      sites: ctx.load.sites,
+      invalidSites: ctx.load.invalidSites,
+      stateDir,
+      log: opts.log,
+      pollMs: opts.pollMs,
+    });
+    return { ctx, result, mutations: plan.actions.filter(isMutation).length, routing: creditFollowed(routing, follower) };
+  } finally {
+    // A lease that cannot be given back expires by itself (engine/lease.ts).
+    await lease?.release().catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not release the instance lock"));
+  }
 }

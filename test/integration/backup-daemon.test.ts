@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
-import { resticPasswordPath } from "../../controller/backup/password";
+import { StateStore } from "../../controller/state/store";
 import { DaemonStatus, RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
 import { connectDocker } from "../../controller/engine/docker";
 import { httpGet } from "../harness";
@@ -96,7 +96,7 @@ test("backups run on the site's schedule and checks on the cluster's; both show 
 
 test("no secret in /status, the metrics or the daemon's log", async () => {
   const d = daemon as RunningDaemon;
-  const resticPassword = readFileSync(resticPasswordPath(stateDir, instance), "utf8").trim();
+  const resticPassword = readFileSync(new StateStore(stateDir, instance, "read-only").path("restic-password"), "utf8").trim();
   const dbPassword = (await execInService(docker, `${site}_web`, ["cat", "/run/secrets/db-password"])).output.trim();
   expect(resticPassword.length).toBeGreaterThan(20);
   expect(dbPassword.length).toBeGreaterThan(20);

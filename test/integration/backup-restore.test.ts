@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { resticPasswordPath } from "../../controller/backup/password";
+import { StateStore } from "../../controller/state/store";
 import { RestoreRefusedError, restoreSite } from "../../controller/backup/restore";
 import { backupSite, BackupResult, checkRepository, listRuns } from "../../controller/backup/run";
 import { loadBackupTarget } from "../../controller/backup/target";
@@ -105,7 +105,7 @@ test("retention keeps the newest runs: keep 2, three backups, the oldest is gone
 });
 
 test("no secret in snapshot tags or job output", async () => {
-  const resticPassword = readFileSync(resticPasswordPath(stateDir, instance), "utf8").trim();
+  const resticPassword = readFileSync(new StateStore(stateDir, instance, "read-only").path("restic-password"), "utf8").trim();
   const dbPassword = (await inWeb("cat /run/secrets/db-password")).trim();
   const rootPassword = (await execInService(docker, `${site}_db`, ["cat", "/run/secrets/db-root-password"])).output.trim();
   expect(resticPassword.length).toBeGreaterThan(20);

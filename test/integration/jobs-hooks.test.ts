@@ -19,11 +19,11 @@ const SQL = siteSql;
 // The hook sees the new spec's environment: the version it records is the one being deployed.
 const RECORD = (phase: string) => SQL(`CREATE TABLE IF NOT EXISTS deploys (phase VARCHAR(20), version VARCHAR(20)); INSERT INTO deploys VALUES ('${phase}', '$SITE_VERSION')`);
 
-function manifest(version: string, preDeployFails = false): string {
+function manifest(version: string, preDeployFails = false, domains?: readonly string[]): string {
   const hooks = ["  hooks:"];
   if (preDeployFails) hooks.push("    preDeploy:", `      - command: [sh, -c, ${JSON.stringify(`${RECORD("pre")}; echo migration refused; exit 4`)}]`);
   hooks.push("    postDeploy:", `      - command: [sh, -c, ${JSON.stringify(RECORD("post"))}]`);
-  return siteYaml(site, { database: true, volumes: false, version }) + hooks.join("\n") + "\n";
+  return siteYaml(site, { database: true, volumes: false, version, ...(domains ? { domains } : {}) }) + hooks.join("\n") + "\n";
 }
 
 async function rows(phase: string, version: string): Promise<number> {
@@ -83,4 +83,30 @@ test("a failing preDeploy keeps the old version serving, fails the site with the
   expect(again.result.sites.find((s) => s.site === site)).toMatchObject({ state: "failed", error: expect.stringMatching(/update held.*preDeploy .* failed with exit code 4/) });
   expect(await rows("pre", "3")).toBe(1);
   expect(await page(docker, `${site}_web`)).toMatch(/version: 2b/);
+});
+
+test("a change of domains (a label) is no deploy: it runs no hook", async () => {
+  repo.write(`sites/${site}.yaml`, manifest("4"));
+  expect((await reconcileRepo(docker, repo.dir, await repo.commit("v4"))).result.sites.find((s) => s.site === site)).toMatchObject({ state: "converged" });
+  await waitForPage(docker, `${site}_web`, /version: 4/);
+  expect(await rows("post", "4")).toBe(1);
+  repo.write(`sites/${site}.yaml`, manifest("4", false, [`${site}.test`, `www.${site}.test`]));
+  const out = await reconcileRepo(docker, repo.dir, await repo.commit("a second domain"));
+  expect(out.ctx.plan.actions.find((a) => a.name === `${site}_web`)).toMatchObject({ op: "update", deploy: false });
+  expect(out.result.sites.find((s) => s.site === site)).toMatchObject({ state: "converged" });
+  expect(await rows("post", "4")).toBe(1);
+});
+
+test("a postDeploy owed when the controller stopped after the update runs on the next reconcile, once", async () => {
+  // What the update leaves on the service until its hook ran: a controller killed in between.
+  const service = docker.getService(`${site}_web`);
+  const current = (await service.inspect()) as { Version: { Index: number }; Spec: { Labels: Record<string, string> } };
+  await service.update({ ...current.Spec, Labels: { ...current.Spec.Labels, "simulium.pending-hook": "postDeploy" }, version: current.Version.Index });
+  const out = await reconcileRepo(docker, repo.dir, await repo.commit("controller restarted"));
+  expect(out.ctx.plan.actions.map((a) => `${a.op} ${a.name}`)).toEqual([`hook ${site}_web`]);
+  expect(await rows("post", "4")).toBe(2);
+  const labels = ((await service.inspect()) as { Spec: { Labels: Record<string, string> } }).Spec.Labels;
+  expect(labels["simulium.pending-hook"]).toBeUndefined();
+  expect((await reconcileRepo(docker, repo.dir, await repo.commit("again"))).mutations).toBe(0);
+  expect(await rows("post", "4")).toBe(2);
 });

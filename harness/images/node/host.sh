@@ -5,6 +5,7 @@
 #                           Node.js rebuilds the image)
 #   host.sh copy ROOT       copies it into ROOT
 set -euo pipefail
+# host-program: node (the host's node binary, symlinks resolved; run as "$node_bin" below)
 node_bin="$(readlink -f "$(command -v node)")"
 # npm's package directory, wherever the host's Node.js installed it (/usr/lib or /usr/local/lib).
 npm_dir="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")"

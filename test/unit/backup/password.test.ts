@@ -1,10 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { backupSecretValues, ensureResticPassword, resticPasswordPath } from "../../../controller/backup/password";
+import { backupSecretValues, generatedPasswordFor } from "../../../controller/backup/password";
+import { hashOfValue } from "../../../controller/state/controller-secret";
+import { StateMissingError } from "../../../controller/state/errors";
+import { StateStore } from "../../../controller/state/store";
 import { backupSecrets } from "../../../controller/backup/resources";
 import type { ResolvedBackupConfig } from "../../../controller/manifests/types";
-import { UnsealError } from "../../../controller/sealing/age";
 import { backupConfig, cluster } from "../../fixtures/core/builders";
 
 let dir: string;
@@ -14,30 +16,29 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const config = (over: Partial<ResolvedBackupConfig> = {}): ResolvedBackupConfig => backupConfig({ image: "b", ...over });
 
 describe("the restic password", () => {
-  it("is generated once (mode 0600) and never replaced; its hash names the secret", () => {
-    const first = ensureResticPassword(dir, "sim");
-    const file = resticPasswordPath(dir, "sim");
-    const value = readFileSync(file, "utf8");
-    expect(value.length).toBeGreaterThanOrEqual(40);
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(ensureResticPassword(dir, "sim")).toEqual(first);
-    expect(readFileSync(file, "utf8")).toBe(value);
-    expect(first.hash).not.toContain(value.slice(0, 10));
+  it("a backup job reads it from the state directory, never makes it", () => {
+    const on = cluster({ instance: "sim", backup: config() });
+    expect(() => generatedPasswordFor(on, new StateStore(dir, "sim", "read-only"))).toThrow(StateMissingError);
+    new StateStore(dir, "sim", "read-write").createOnce("restic-password", "the-password");
+    expect(generatedPasswordFor(on, new StateStore(dir, "sim", "read-only"))).toEqual({ hash: hashOfValue(Buffer.from("the-password")) });
+    expect(generatedPasswordFor(cluster({ instance: "sim" }), new StateStore(dir, "sim", "read-only"))).toBeUndefined();
   });
 
-  it("is given to apply by secret name only: the generated file's value, or the decrypted sealed ones", async () => {
+  it("is given to apply by secret name only: the generated file's value, or the unsealed cluster values", () => {
     const generated = cluster({ backup: config() });
-    const lookup = await backupSecretValues(generated, dir, () => Promise.reject(new Error("no sealed value here")));
-    const [secret] = backupSecrets("sim", config(), ensureResticPassword(dir, "sim"));
-    expect(lookup(secret?.name ?? "")?.toString()).toBe(readFileSync(resticPasswordPath(dir, "sim"), "utf8"));
+    const value = Buffer.from("generated-value");
+    const lookup = backupSecretValues(generated, value, new Map());
+    const [secret] = backupSecrets("sim", config(), { hash: hashOfValue(value) });
+    expect(lookup(secret?.name ?? "")?.toString()).toBe("generated-value");
     expect(lookup("sim_other-0123456789")).toBeUndefined();
 
     const sealed = config({ password: { sealed: "PW" }, env: { AWS_ACCESS_KEY_ID: "KEY", BROKEN: "BAD" } });
-    const decrypt = async (c: string) => {
-      if (c === "BAD") throw new UnsealError("does not decrypt");
-      return Buffer.from(`plain-${c}`);
-    };
-    const values = await backupSecretValues(cluster({ backup: sealed }), dir, decrypt);
+    // As unsealCluster gives them: by setting name; BROKEN did not decrypt.
+    const unsealed = new Map([
+      ["restic-password", Buffer.from("plain-PW")],
+      ["AWS_ACCESS_KEY_ID", Buffer.from("plain-KEY")],
+    ]);
+    const values = backupSecretValues(cluster({ backup: sealed }), undefined, unsealed);
     const names = backupSecrets("sim", sealed, undefined);
     expect(names.map((s) => [s.logicalName, values(s.name)?.toString()])).toEqual([
       ["restic-password", "plain-PW"],
@@ -47,8 +48,8 @@ describe("the restic password", () => {
     ]);
   });
 
-  it("is nothing while backups are off", async () => {
+  it("is nothing while backups are off", () => {
     writeFileSync(path.join(dir, "unrelated"), "x");
-    expect((await backupSecretValues(cluster(), dir, () => Promise.reject(new Error("unused"))))("anything")).toBeUndefined();
+    expect(backupSecretValues(cluster(), undefined, new Map([["restic-password", Buffer.from("x")]]))("anything")).toBeUndefined();
   });
 });

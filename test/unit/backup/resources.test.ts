@@ -43,7 +43,7 @@ describe("the cluster's backup objects", () => {
 
   it("keep the backups volume when simulium.yaml stops declaring it, or when every site goes", () => {
     const on = cluster({ backup: backupConfig() });
-    const live = liveFromDesired(renderDesired({ sites: [site()], cluster: on, resticPassword: { hash: "0123456789" } }));
+    const live = liveFromDesired(renderDesired({ sites: [site()], cluster: on, instanceResources: renderBackupResources(on, { hash: "0123456789" }) }));
     for (const plan of [makePlan(renderDesired({ sites: [site()], cluster: cluster() }), live), makePlan(renderDesired({ sites: [], cluster: cluster() }), live)]) {
       const volume = plan.actions.find((a) => a.name === backupsVolumeName("sim"));
       expect(volume).toMatchObject({ op: "retain" });

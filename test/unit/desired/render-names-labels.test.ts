@@ -67,11 +67,12 @@ describe("render: object names and labels", () => {
     expect(find(desired, "volume", "acme_db-data").labels[LABEL.role]).toBe("db-data");
   });
 
-  it("records the deletion policy on data objects and the web service, where a removed site's policy is read from", () => {
+  it("records the deletion policy on the web service only, where a removed site's policy is read from", () => {
     const d = desiredOf([site({ deletionPolicy: "Delete" })]);
     expect(find(d, "service", "acme_web").labels[LABEL.deletionPolicy]).toBe("Delete");
-    expect(find(d, "volume", "acme_files").labels[LABEL.deletionPolicy]).toBe("Delete");
-    for (const s of d.resources.filter((r) => r.kind === "secret")) expect(s.labels[LABEL.deletionPolicy]).toBe("Delete");
+    // Only the service carries it: a volume's labels are fixed at creation (plan/plan.ts removal()).
+    expect(find(d, "volume", "acme_files").labels[LABEL.deletionPolicy]).toBeUndefined();
+    for (const s of d.resources.filter((r) => r.kind === "secret")) expect(s.labels[LABEL.deletionPolicy]).toBeUndefined();
   });
 
   it("keeps task labels to the stable instance/site/role triple, so a label edit never restarts tasks", () => {

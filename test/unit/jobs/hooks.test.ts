@@ -20,6 +20,7 @@ const update = (over: Partial<UpdateAction> = {}): UpdateAction => ({
   changes: [],
   drift: false,
   held: false,
+  deploy: true,
   ...over,
 });
 const plan = (actions: Plan["actions"]): Plan => ({ instance: "default", actions, sites: [], warnings: [], errors: [] });
@@ -35,8 +36,9 @@ describe("deploy hooks in the plan", () => {
   });
 
   it("does not run for a drift correction, a held update, the database, or a plan without change", () => {
-    expect(isDeployChange(update({ drift: true }))).toBe(false);
-    expect(isDeployChange(update({ spec: db, name: db.name }))).toBe(false);
+    // makePlan computes deploy (test/unit/plan/deploy-change.test.ts); the hooks follow it.
+    expect(isDeployChange(update({ drift: true, deploy: false }))).toBe(false);
+    expect(isDeployChange(update({ spec: db, name: db.name, deploy: false }))).toBe(false);
     expect(plannedHooks(plan([update({ held: true })]), [acme])).toEqual([]);
     expect(plannedHooks(plan([]), [acme])).toEqual([]);
   });

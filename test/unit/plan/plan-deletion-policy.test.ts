@@ -33,10 +33,13 @@ describe("plan: deletion policy of a removed site", () => {
     expect(new Set(removedSiteData(makePlan(desiredOf([]), switchedDelete)))).toEqual(new Set(["delete:deletion-policy"]));
   });
 
-  it("with the services already gone, falls back to the policy each data object records", () => {
+  it("with the services already gone (a later pass), retains whatever the data objects' own labels say", () => {
+    // The policy decides once, in the pass that removes the services: a volume created under
+    // Delete whose site was switched to Retain before removal must never be deleted later.
     const live = liveFromDesired(desiredOf([site({ deletionPolicy: "Delete" })]));
-    const plan = makePlan(desiredOf([]), { ...live, services: [] });
-    expect(new Set(removedSiteData(plan))).toEqual(new Set(["delete:deletion-policy"]));
+    const labelled = { ...live, services: [], volumes: live.volumes.map((v) => ({ ...v, labels: { ...v.labels, [LABEL.deletionPolicy]: "Delete" } })) };
+    const plan = makePlan(desiredOf([]), labelled);
+    expect(new Set(removedSiteData(plan))).toEqual(new Set(["retain:site-removed"]));
   });
 
   it("never deletes data of a site that is still declared, whatever its policy", () => {

@@ -1,0 +1,71 @@
+import type Docker from "dockerode";
+import { LABEL } from "../desired/labels";
+import { engineMessage, engineStatus } from "../engine/docker";
+import type { ApiNetwork, ApiTask } from "../engine/api-types";
+import type { DeleteAction } from "../plan/types";
+
+export interface RemovalOptions {
+  readonly timeoutSeconds: number;
+  readonly pollMs?: number;
+}
+
+/** A service removed by this apply: "not found" means someone removed it first, which is done. */
+export async function removeService(docker: Docker, id: string): Promise<void> {
+  try {
+    await docker.getService(id).remove();
+  } catch (err) {
+    if (engineStatus(err) !== 404) throw err;
+  }
+}
+
+/**
+ * Waits until the removed services have no task left. A network, volume or secret a stopping
+ * task still holds is either refused ("in use") or, for an overlay network, accepted and kept
+ * listed until the task detaches: the next plan would see it and the next apply fail on it.
+ * Their tasks stop within their stop grace period, so this is bounded by it (and the timeout).
+ */
+export async function waitTasksGone(docker: Docker, instance: string, serviceIds: readonly string[], opts: RemovalOptions): Promise<void> {
+  if (serviceIds.length === 0) return;
+  const removed = new Set(serviceIds);
+  const deadline = Date.now() + Math.min(opts.timeoutSeconds, 120) * 1000;
+  while (Date.now() < deadline) {
+    // By the tasks' own instance label: the engine refuses a service filter naming a removed service.
+    const tasks = (await docker.listTasks({ filters: { label: [`${LABEL.instance}=${instance}`] } })) as ApiTask[];
+    if (!tasks.some((t) => removed.has(t.ServiceID ?? ""))) return;
+    await sleep(opts.pollMs ?? 500);
+  }
+}
+
+/**
+ * Removes a network, volume or secret once nothing uses it any more, and for a network waits
+ * until the engine no longer lists it, so the plan right after this apply is clean.
+ * "Not found" is done: the object is gone, which is what was asked.
+ */
+export async function removeWhenFree(docker: Docker, action: DeleteAction, opts: RemovalOptions): Promise<void> {
+  const deadline = Date.now() + Math.min(opts.timeoutSeconds, 60) * 1000;
+  for (;;) {
+    try {
+      if (action.kind === "secret") await docker.getSecret(action.id).remove();
+      else if (action.kind === "volume") await docker.getVolume(action.id).remove();
+      else await docker.getNetwork(action.id).remove();
+      break;
+    } catch (err) {
+      if (engineStatus(err) === 404) return;
+      const inUse = /in use|active endpoints/i.test(engineMessage(err));
+      if (!inUse || Date.now() > deadline) throw err;
+      await sleep(opts.pollMs ?? 1000);
+    }
+  }
+  if (action.kind === "network") await waitNetworkGone(docker, action, deadline, opts.pollMs ?? 500);
+}
+
+async function waitNetworkGone(docker: Docker, action: DeleteAction, deadline: number, pollMs: number): Promise<void> {
+  while (Date.now() < deadline) {
+    const listed = (await docker.listNetworks({ filters: { id: [action.id] } })) as ApiNetwork[];
+    if (!listed.some((n) => n.Id === action.id)) return;
+    await sleep(pollMs);
+  }
+  throw new Error(`network ${action.name} is still listed after its removal was accepted`);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,137 @@
+import type Docker from "dockerode";
+import os from "node:os";
+import { engineMessage, engineStatus } from "./docker";
+
+/**
+ * One lock per instance, held by whoever changes the swarm (`simulium apply`, the daemon's
+ * reconciles), so two of them never interleave their changes. It is a Swarm object, so every
+ * manager sees the same lock whichever node a CLI or the daemon runs on: a config named
+ * `<instance>_lock` whose labels say who holds it and until when. Creating it is atomic (names
+ * are unique); taking over an expired one and renewing are updates checked against the version
+ * read, so two takers cannot both win. A holder that dies leaves a lease that expires.
+ */
+export interface Lease {
+  readonly holder: string;
+  /** Gives it up (removes the config if it is still ours). */
+  release(): Promise<void>;
+}
+
+export class LeaseHeldError extends Error {
+  constructor(
+    readonly instance: string,
+    readonly holder: string,
+    readonly since: string,
+    readonly until: string,
+  ) {
+    super(`instance "${instance}" is being changed by ${holder} (since ${since}, lease until ${until}); nothing was changed, try again when it is done`);
+    this.name = "LeaseHeldError";
+  }
+}
+
+const L = { instance: "simulium.instance", role: "simulium.role", holder: "simulium.lease-holder", since: "simulium.lease-since", until: "simulium.lease-until" } as const;
+
+interface ConfigInfo {
+  ID: string;
+  Version?: { Index?: number };
+  Spec?: { Name?: string; Labels?: Record<string, string>; Data?: string };
+}
+
+export interface LeaseOptions {
+  /** What holds it, e.g. "simulium apply" or "daemon"; host and pid are added. */
+  readonly what: string;
+  /** Seconds a lease lasts without renewal. Default 90. */
+  readonly ttlSeconds?: number;
+  /** How long to wait for a held lease before giving up. Default 0: refuse at once. */
+  readonly waitSeconds?: number;
+  /** Called once when the lease is held by another and acquire starts waiting. */
+  readonly onWait?: (err: LeaseHeldError) => void;
+}
+
+export const leaseName = (instance: string): string => `${instance}_lock`;
+
+export async function acquireLease(docker: Docker, instance: string, opts: LeaseOptions): Promise<Lease> {
+  const holder = `${opts.what} on ${os.hostname()} (pid ${process.pid})`;
+  const ttl = opts.ttlSeconds ?? 90;
+  const deadline = Date.now() + (opts.waitSeconds ?? 0) * 1000;
+  let told = false;
+  for (;;) {
+    const id = await tryAcquire(docker, instance, holder, ttl);
+    if (typeof id === "string") return startRenewing(docker, instance, id, holder, ttl);
+    if (Date.now() >= deadline) throw id;
+    if (!told) opts.onWait?.(id);
+    told = true;
+    await sleep(1000);
+  }
+}
+
+/** The config's ID when acquired, else who holds it. */
+async function tryAcquire(docker: Docker, instance: string, holder: string, ttl: number): Promise<string | LeaseHeldError> {
+  const now = new Date();
+  const labels = leaseLabels(instance, holder, now, ttl);
+  try {
+    const created = (await docker.createConfig({ Name: leaseName(instance), Labels: labels, Data: Buffer.from("lock").toString("base64") })) as { id?: string; ID?: string };
+    return created.id ?? created.ID ?? leaseName(instance);
+  } catch (err) {
+    if (engineStatus(err) !== 409) throw err;
+  }
+  const current = await inspect(docker, leaseName(instance));
+  if (current === undefined) return tryAcquire(docker, instance, holder, ttl);
+  const held = current.Spec?.Labels ?? {};
+  const until = held[L.until] ?? "";
+  if (Date.parse(until) > now.getTime()) return new LeaseHeldError(instance, held[L.holder] ?? "unknown", held[L.since] ?? "?", until);
+  // Expired: take it over, unless someone else did since we read it.
+  try {
+    await update(docker, current, labels);
+    return current.ID;
+  } catch (err) {
+    if (engineStatus(err) === 404 || /update out of sequence/i.test(engineMessage(err))) return tryAcquire(docker, instance, holder, ttl);
+    throw err;
+  }
+}
+
+function startRenewing(docker: Docker, instance: string, id: string, holder: string, ttl: number): Lease {
+  let since = new Date();
+  const timer = setInterval(() => {
+    void (async () => {
+      const current = await inspect(docker, id);
+      if (current?.Spec?.Labels?.[L.holder] !== holder) return;
+      await update(docker, current, { ...leaseLabels(instance, holder, new Date(), ttl), [L.since]: since.toISOString() });
+    })().catch(() => undefined);
+  }, (ttl * 1000) / 3);
+  timer.unref();
+  return {
+    holder,
+    async release() {
+      clearInterval(timer);
+      since = new Date(0);
+      const current = await inspect(docker, id);
+      if (current?.Spec?.Labels?.[L.holder] !== holder) return;
+      await docker
+        .getConfig(id)
+        .remove()
+        .catch((err: unknown) => {
+          if (engineStatus(err) !== 404) throw err;
+        });
+    },
+  };
+}
+
+function leaseLabels(instance: string, holder: string, now: Date, ttl: number): Record<string, string> {
+  return { [L.instance]: instance, [L.role]: "lock", [L.holder]: holder, [L.since]: now.toISOString(), [L.until]: new Date(now.getTime() + ttl * 1000).toISOString() };
+}
+
+async function inspect(docker: Docker, idOrName: string): Promise<ConfigInfo | undefined> {
+  try {
+    return (await docker.getConfig(idOrName).inspect()) as ConfigInfo;
+  } catch (err) {
+    if (engineStatus(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Swarm allows only the labels of a config to change; the rest of the spec is sent as read. */
+async function update(docker: Docker, current: ConfigInfo, labels: Record<string, string>): Promise<void> {
+  await docker.getConfig(current.ID).update({ version: current.Version?.Index ?? 0, Name: current.Spec?.Name, Data: current.Spec?.Data, Labels: labels });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,94 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+
+/**
+ * The layering of controller/ (docs/architecture.md), checked on every test run: a folder
+ * imports only folders of lower layers (or the ones named beside it), and no file imports
+ * itself back through a cycle. The core (manifests → desired → live → plan → apply) imports
+ * no feature; features plug into the reconciler, which the CLI and the daemon share.
+ */
+export const LAYERS: readonly (readonly string[])[] = [
+  ["manifests", "engine", "varnish", "source", "log.ts"],
+  ["desired"],
+  ["live"],
+  ["plan"],
+  ["apply"],
+  ["state", "sealing"],
+  ["jobs", "database", "routing"],
+  ["backup", "siteimport", "compose", "sitegen"],
+  ["reconcile"],
+  ["daemon"],
+  ["cli"],
+];
+
+const root = path.resolve(__dirname, "../../../controller");
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? files(full) : name.endsWith(".ts") ? [full] : [];
+  });
+}
+
+const IMPORT = /^(?:import|export)\s[^;]*?from\s+["'](\.{1,2}\/[^"']+)["']/gm;
+
+function importsOf(file: string): string[] {
+  const src = readFileSync(file, "utf8");
+  return [...src.matchAll(IMPORT)].map((m) => path.resolve(path.dirname(file), m[1] as string) + ".ts");
+}
+
+/** The folder (or top-level file) under controller/ a file belongs to. */
+const unit = (file: string): string => path.relative(root, file).split(path.sep)[0] as string;
+const layerOf = (u: string): number => LAYERS.findIndex((l) => l.includes(u));
+
+function layeringViolations(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const wrong: string[] = [];
+  for (const [file, targets] of graph) {
+    for (const target of targets) {
+      const [from, to] = [unit(file), unit(target)];
+      if (from === to) continue;
+      if (layerOf(to) >= layerOf(from)) wrong.push(`${path.relative(root, file)} → ${path.relative(root, target)} (${from}: layer ${layerOf(from)}, ${to}: layer ${layerOf(to)})`);
+    }
+  }
+  return wrong;
+}
+
+describe("architecture: the layering of controller/", () => {
+  const all = files(root);
+  const graph = new Map(all.map((f) => [f, importsOf(f).filter((t) => t.startsWith(root))]));
+
+  it("every folder has a layer", () => {
+    expect([...new Set(all.map(unit))].filter((u) => layerOf(u) < 0)).toEqual([]);
+  });
+
+  it("no folder imports a higher layer or a neighbour of its own layer", () => {
+    expect(layeringViolations(graph)).toEqual([]);
+  });
+
+  it("no import cycle between files", () => {
+    const cycles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const visit = (f: string, trail: string[]): void => {
+      state.set(f, "open");
+      for (const t of graph.get(f) ?? []) {
+        if (state.get(t) === "open") cycles.push([...trail.slice(trail.indexOf(t)), t].map((x) => path.relative(root, x)).join(" → "));
+        else if (!state.has(t)) visit(t, [...trail, t]);
+      }
+      state.set(f, "done");
+    };
+    for (const f of all) if (!state.has(f)) visit(f, [f]);
+    expect(cycles).toEqual([]);
+  });
+
+  it("the checker reports an upward import and a same-layer one (it can fail)", () => {
+    const at = (p: string) => path.join(root, p);
+    const fake = new Map([
+      [at("desired/render.ts"), [at("backup/resources.ts"), at("manifests/types.ts")]],
+      [at("jobs/run.ts"), [at("routing/sync.ts")]],
+    ]);
+    expect(layeringViolations(fake)).toEqual([
+      "desired/render.ts → backup/resources.ts (desired: layer 1, backup: layer 7)",
+      "jobs/run.ts → routing/sync.ts (jobs: layer 6, routing: layer 6)",
+    ]);
+  });
+});
