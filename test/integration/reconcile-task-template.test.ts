@@ -71,6 +71,6 @@ test("a resources-only update Swarm rolls back is reported failed and held: the 
   const update = plan.actions.find((a) => a.name === `${site}_web`);
   expect(update).toMatchObject({ op: "update", held: true });
   // The version that ran before serves on: the 300 MiB one.
-  const running = (await webTasks()).filter((t) => t.Status?.State === "running");
+  const running = (await webTasks()).filter((t) => t.DesiredState === "running" && t.Status?.State === "running");
   expect(running.map((t) => t.Spec?.Resources?.Limits?.MemoryBytes)).toEqual([300 * 1024 * 1024]);
 });
