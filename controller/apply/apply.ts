@@ -131,8 +131,6 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
   for (const d of deployed) {
     if (failures.has(d.site) || !opts.hooks?.has(d.site, "postDeploy")) continue;
     const failed = await opts.hooks.run(d.site, "postDeploy", d.spec).catch((err: unknown) => `postDeploy: ${engineMessage(err)}`);
-    // Ran (passed or failed): no longer owed. A failure is reported, not retried forever.
-    await clearPendingHook(docker, d.spec.name, opts);
     if (failed) {
       failures.set(d.site, failed);
       opts.log.error({ site: d.site, commit: opts.commit, err: failed }, "postDeploy hook failed");
@@ -145,6 +143,10 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
     } else if (d.id !== undefined) {
       bump(d.site);
     }
+    // Ran (passed or failed): no longer owed. A failure is reported, not retried forever.
+    // After recover: a label update makes the deployed spec Swarm's PreviousSpec, which is
+    // what recover rolls web back to.
+    await clearPendingHook(docker, d.spec.name, opts);
   }
 
   for (const [site, actions] of groups) {

@@ -29,6 +29,20 @@ describe("credentials job", () => {
     expect(cmd[2]).toContain("touch /tmp/.simulium-secret-read");
   });
 
+  it("reads the database user's password in the web image, with that secret only", () => {
+    const withDb = renderSite(site({ access: { phpmyadmin: pma } }), cluster());
+    const db = credentialsJobSpec("acme", withDb, "database");
+    const secret = withDb.find((r) => r.kind === "secret" && r.logicalName === "db-password");
+    expect(db?.target).toBe("db-password");
+    expect(db?.service).toBe("acme_db");
+    expect(db?.spec.role).toBe("web");
+    expect(db?.spec.shape.secrets).toEqual([{ secretName: secret?.name, target: "db-password" }]);
+    expect(db?.spec.shape.env).toEqual({});
+    expect(db?.spec.shape.mounts).toEqual([]);
+    expect(db?.spec.shape.networks).toEqual(["acme_default"]);
+    expect(job?.service).toBe("acme_phpmyadmin");
+  });
+
   it("is undefined for a site without phpMyAdmin", () => {
     expect(credentialsJobSpec("acme", renderSite(site(), cluster()))).toBeUndefined();
   });
