@@ -5,6 +5,7 @@ import { mailEnv } from "./mail-env";
 import { accessServices } from "./access-services";
 import { DB_DATA_PATH, DB_PASSWORD, DB_ROOT_PASSWORD, names, PMA_PASSWORD, SECRET_HASH_LENGTH, SSH_HOST_KEY } from "./names";
 import { routingLabels } from "./routing-labels";
+import { varnishStateMount, varnishStateVolume } from "./varnish-state";
 import type {
   ContainerHealthcheck,
   DesiredState,
@@ -133,7 +134,8 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     args: ["-p", "cli_limit=1m", ...(v.optimiseVcl ? [] : FAST_VCL_COMPILE)],
     env: { VARNISH_SIZE: v.cacheSize },
     replicas: v.replicas,
-    mounts: [],
+    // The last active VCL, loaded at start when no controller is there to push one.
+    mounts: [varnishStateMount(cluster.instance)],
     secrets: [{ secretName: secretSpec.name, target: VARNISH_SECRET }],
     // The admin port stays unpublished: only the edge network (and the manager host) reach it.
     networks: [names.edgeNetwork(cluster.instance)],
@@ -148,7 +150,7 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
   };
   const labels = { ...shared, [LABEL.role]: "varnish" };
   const service: ServiceSpec = { kind: "service", site: null, name: names.varnishService(cluster.instance), role: "varnish", shape, labels };
-  return [secretSpec, service];
+  return [secretSpec, varnishStateVolume(cluster), service];
 }
 
 function siteNetwork(site: ResolvedSite, cluster: ResolvedCluster): NetworkSpec {
