@@ -30,6 +30,11 @@ describe("jobs: the job service spec", () => {
     expect(spec.TaskTemplate?.Networks?.map((n) => n.Target)).toEqual(web.shape.networks.map((n) => `net:${n}`));
   });
 
+  it("has no health check: a job serves nothing, and a failing check would kill a long job (drush updb, an import)", () => {
+    expect(web.shape.healthcheck).toBeDefined();
+    expect(spec.TaskTemplate?.ContainerSpec?.Healthcheck).toEqual({ Test: ["NONE"] });
+  });
+
   it("is labelled the instance's, the site's, role job, and the service with its deadline", () => {
     const task = { "simulium.instance": cluster().instance, "simulium.site": "acme", "simulium.role": "job", "com.docker.stack.namespace": "acme" };
     expect(spec.Labels).toEqual({ ...task, "simulium.job-deadline": "2026-01-01T10:00:00.000Z" });
