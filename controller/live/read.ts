@@ -1,9 +1,9 @@
 import type Docker from "dockerode";
 import { JOB_ROLE, LABEL } from "../desired/labels";
-import type { ApiNetwork, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
-import { fingerprintOfContainer } from "./fingerprint";
+import type { ApiNetwork, ApiNode, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
+import { templateFingerprint } from "./fingerprint";
 import { shapeFromApi } from "./normalize";
-import type { LiveNetwork, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
+import type { LiveJob, LiveNetwork, LiveNode, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
 
 /**
  * Everything this instance owns, in five list calls whatever the number of sites: each list
@@ -22,19 +22,22 @@ export async function readLive(docker: Docker, instance: string): Promise<LiveSt
   const liveNetworks = networks.filter((n) => owned(n.Labels)).map(networkFromApi);
   const networkNames = new Map(liveNetworks.map((n) => [n.id, n.name]));
   // One-off jobs (simulium exec, crons) are the instance's but no part of the desired state:
-  // read as ours, a reconcile would delete a running job.
-  const liveServices = services
-    .filter((s) => owned(s.Spec?.Labels) && s.Spec?.Labels?.[LABEL.role] !== JOB_ROLE)
-    .map((s) => serviceFromApi(s, networkNames));
-  const tasks = liveServices.length
-    ? ((await docker.listTasks({ filters: { service: liveServices.map((s) => s.id) } })) as ApiTask[])
-    : [];
+  // read as services, a reconcile would delete a running job. They are listed apart.
+  const isJob = (s: ApiService): boolean => s.Spec?.Labels?.[LABEL.role] === JOB_ROLE;
+  const ours = services.filter((s) => owned(s.Spec?.Labels));
+  const liveServices = ours.filter((s) => !isJob(s)).map((s) => serviceFromApi(s, networkNames));
+  const jobServices = ours.filter(isJob);
+  // One call for the tasks of both.
+  const ids = [...liveServices.map((s) => s.id), ...jobServices.map((s) => s.ID)];
+  const tasks = ids.length ? ((await docker.listTasks({ filters: { service: ids } })) as ApiTask[]) : [];
+  const jobIds = new Set(jobServices.map((s) => s.ID));
   return {
     networks: liveNetworks,
     volumes: (volumes.Volumes ?? []).filter((v) => owned(v.Labels)).map(volumeFromApi),
     secrets: secrets.filter((s) => owned(s.Spec?.Labels)).map(secretFromApi),
     services: liveServices,
-    tasks: tasks.map((t) => taskFromApi(t, networkNames)),
+    tasks: tasks.filter((t) => !jobIds.has(t.ServiceID ?? "")).map((t) => taskFromApi(t, networkNames)),
+    jobs: jobServices.map((s) => jobFromApi(s, tasks)),
   };
 }
 
@@ -60,6 +63,17 @@ export async function readWatched(docker: Docker, instance: string, serviceNames
     .map((s) => serviceFromApi(s, noNames));
   const tasks = services.length ? ((await docker.listTasks({ filters: { service: services.map((s) => s.id) } })) as ApiTask[]) : [];
   return { services, tasks: tasks.map((t) => taskFromApi(t, noNames)) };
+}
+
+function jobFromApi(s: ApiService, tasks: readonly ApiTask[]): LiveJob {
+  const labels = s.Spec?.Labels ?? {};
+  return {
+    id: s.ID,
+    name: s.Spec?.Name ?? "",
+    site: siteOf(labels),
+    labels,
+    tasks: tasks.filter((t) => t.ServiceID === s.ID).map((t) => ({ state: t.Status?.State ?? "unknown", timestamp: t.Status?.Timestamp ?? "" })),
+  };
 }
 
 const siteOf = (labels: Record<string, string> | null | undefined): string | null => labels?.[LABEL.site] ?? null;
@@ -101,6 +115,7 @@ export function serviceFromApi(s: ApiService, networkNames: ReadonlyMap<string, 
     shape: shapeFromApi(spec, networkNames),
     updateState: s.UpdateStatus?.State ?? null,
     updateMessage: s.UpdateStatus?.Message ?? null,
+    template: templateFingerprint(spec.TaskTemplate),
   };
 }
 
@@ -120,10 +135,26 @@ export function taskFromApi(t: ApiTask, networkNames: ReadonlyMap<string, string
     message: t.Status?.Message ?? "",
     error: t.Status?.Err ?? null,
     image: t.Spec?.ContainerSpec?.Image ?? "",
-    fingerprint: fingerprintOfContainer(t.Spec?.ContainerSpec),
+    ...templateFingerprint(t.Spec),
+    nodeId: t.NodeID ? t.NodeID : null,
     exitCode: t.Status?.ContainerStatus?.ExitCode ?? null,
     containerId: t.Status?.ContainerStatus?.ContainerID ?? null,
     timestamp: t.Status?.Timestamp ?? "",
     addresses,
   };
+}
+
+/** The swarm's nodes, as placement constraints see them: one list call, read only when needed. */
+export async function readNodes(docker: Docker): Promise<LiveNode[]> {
+  const nodes = (await docker.listNodes()) as ApiNode[];
+  return nodes.map((n) => ({
+    id: n.ID,
+    hostname: n.Description?.Hostname ?? "",
+    role: n.Spec?.Role ?? "",
+    ip: n.Status?.Addr ?? "",
+    os: n.Description?.Platform?.OS ?? "",
+    arch: n.Description?.Platform?.Architecture ?? "",
+    labels: n.Spec?.Labels ?? {},
+    engineLabels: n.Description?.Engine?.Labels ?? {},
+  }));
 }

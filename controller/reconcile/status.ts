@@ -1,6 +1,5 @@
 import { evaluateService } from "../apply/convergence";
 import { LABEL } from "../desired/labels";
-import { fingerprintOfShape } from "../live/fingerprint";
 import type { LiveState } from "../live/types";
 import type { Plan } from "../plan/types";
 import { degradedReason, type SiteRoutingHealth } from "../varnish/backend-health";
@@ -38,7 +37,7 @@ function statusOf(site: string, live: LiveState, plan: Plan | null): SiteStatus 
   let progressing = false;
   for (const s of services) {
     // Against its own current spec: is what Swarm was last told to run actually running?
-    const verdict = evaluateService(s, live.tasks, { fingerprint: fingerprintOfShape(s.shape), replicas: s.shape.replicas });
+    const verdict = evaluateService(s, live.tasks, { replicas: s.shape.replicas });
     running += verdict.running;
     desired += s.shape.replicas;
     if (verdict.state === "failed") failed = failed ?? `${s.name}: ${verdict.reason}`;

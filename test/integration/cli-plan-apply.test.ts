@@ -55,12 +55,24 @@ test("plan exits 1 and names file, line and field when a manifest is invalid", a
   expect(r.out).toContain(`site ${site}: manifest invalid, left as it runs`);
 });
 
-test("a health-check change alone shows in plan (exit 2) and is applied as a label update: no task restarts", async () => {
+test("a health-check change shows in plan (exit 2) as what Varnish will probe; a domain change is a label update that restarts no task", async () => {
   const web = `${site}_web`;
-  const probed = (p: string) => siteYaml(site).replace('    env: {SITE_VERSION: "1"}', `    healthcheck: {path: ${p}}\n    env: {SITE_VERSION: "1"}`);
-  repo.write(`sites/${site}.yaml`, probed("/"));
+  const manifest = (p: string, domains = [`${site}.test`]) =>
+    siteYaml(site, { domains }).replace('    env: {SITE_VERSION: "1"}', `    healthcheck: {path: ${p}}\n    env: {SITE_VERSION: "1"}`);
+  repo.write(`sites/${site}.yaml`, manifest("/"));
   expect((await cli("apply", "--repo", repo.dir, "--yes")).code).toBe(0);
   expect((await cli("plan", "--repo", repo.dir, "--detailed-exitcode")).code).toBe(0);
+
+  repo.write(`sites/${site}.yaml`, manifest("/healthz.php"));
+  const pending = await cli("plan", "--repo", repo.dir, "--detailed-exitcode");
+  expect(pending.code).toBe(2);
+  expect(pending.out).toContain(`~ service ${web} will be updated`);
+  expect(pending.out).toContain("~ routing.healthcheck.path: / → /healthz.php");
+  expect((await cli("apply", "--repo", repo.dir, "--yes")).code).toBe(0);
+  const labels = async () => ((await docker.getService(web).inspect()) as { Spec: { Labels: Record<string, string> } }).Spec.Labels;
+  expect((await labels())["simulium.routing.healthcheck.path"]).toBe("/healthz.php");
+  expect(await cli("plan", "--repo", repo.dir, "--detailed-exitcode")).toEqual({ code: 0, out: expect.stringContaining("No changes.") });
+
   const running = async () =>
     ((await docker.listTasks({ filters: JSON.stringify({ service: [web], "desired-state": ["running"] }) })) as { ID: string; Status?: { State?: string } }[])
       .filter((t) => t.Status?.State === "running")
@@ -68,16 +80,12 @@ test("a health-check change alone shows in plan (exit 2) and is applied as a lab
       .sort();
   const before = await running();
   expect(before).toHaveLength(1);
-
-  repo.write(`sites/${site}.yaml`, probed("/healthz.php"));
-  const pending = await cli("plan", "--repo", repo.dir, "--detailed-exitcode");
-  expect(pending.code).toBe(2);
-  expect(pending.out).toContain(`~ service ${web} will be updated`);
-  expect(pending.out).toContain("~ routing.healthcheck.path: / → /healthz.php");
-
+  repo.write(`sites/${site}.yaml`, manifest("/healthz.php", [`${site}.test`, `www.${site}.test`]));
+  const domain = await cli("plan", "--repo", repo.dir, "--detailed-exitcode");
+  expect(domain.code).toBe(2);
+  expect(domain.out).toContain(`+ domains[www.${site}.test]`);
   expect((await cli("apply", "--repo", repo.dir, "--yes")).code).toBe(0);
-  const labels = ((await docker.getService(web).inspect()) as { Spec: { Labels: Record<string, string> } }).Spec.Labels;
-  expect(labels["simulium.routing.healthcheck.path"]).toBe("/healthz.php");
+  expect((await labels())["simulium.domains"]).toBe(`${site}.test,www.${site}.test`);
   expect(await running()).toEqual(before);
-  expect(await cli("plan", "--repo", repo.dir, "--detailed-exitcode")).toEqual({ code: 0, out: expect.stringContaining("No changes.") });
+  expect((await cli("plan", "--repo", repo.dir, "--detailed-exitcode")).code).toBe(0);
 });
