@@ -58,7 +58,7 @@ test("plan exits 1 and names file, line and field when a manifest is invalid", a
 test("a health-check change shows in plan (exit 2) as what Varnish will probe; a domain change is a label update that restarts no task", async () => {
   const web = `${site}_web`;
   const manifest = (p: string, domains = [`${site}.test`]) =>
-    siteYaml(site, { domains }).replace('    env: {SITE_VERSION: "1"}', `    healthcheck: {path: ${p}}\n    env: {SITE_VERSION: "1"}`);
+    siteYaml(site, { domains, healthInterval: null, web: [`healthcheck: {path: ${p}, interval: 2, timeout: 2}`] });
   repo.write(`sites/${site}.yaml`, manifest("/"));
   expect((await cli("apply", "--repo", repo.dir, "--yes")).code).toBe(0);
   expect((await cli("plan", "--repo", repo.dir, "--detailed-exitcode")).code).toBe(0);

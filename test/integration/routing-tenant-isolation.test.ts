@@ -34,9 +34,9 @@ let dir = "";
 let repo: TestRepo;
 
 function alphaYaml(): string {
-  return siteYaml(alpha, { database: true }).replace(
+  return siteYaml(alpha, { database: true, healthInterval: null, web: ["port: 8080", "healthcheck: {path: /healthz.php, interval: 2, timeout: 1}"] }).replace(
     '    env: {SITE_VERSION: "1"}',
-    '    port: 8080\n    healthcheck: {path: /healthz.php, interval: 2, timeout: 1}\n    env: {SITE_VERSION: "1", WEB_PORT: "8080"}',
+    '    env: {SITE_VERSION: "1", WEB_PORT: "8080"}',
   );
 }
 
