@@ -2,6 +2,7 @@ import type Docker from "dockerode";
 import { LABEL } from "../desired/labels";
 import type { ApiService, ApiTask } from "../engine/api-types";
 import { maintenanceLabel } from "../plan/maintenance";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /**
  * A restore or an import takes a site's web service down while it replaces the database and
@@ -65,7 +66,7 @@ async function waitStopped(docker: Docker, id: string, service: string, opts: { 
     const tasks = (await docker.listTasks({ filters: { service: [id] } })) as ApiTask[];
     if (!tasks.some((t) => RUNNING.has(t.Status?.State ?? ""))) return;
     if (Date.now() > deadline) throw new MaintenanceError(`service ${service} still has running tasks after scaling to 0`);
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+    await sleep(opts.pollMs ?? 500);
   }
 }
 
@@ -76,7 +77,7 @@ async function waitRunning(docker: Docker, id: string, service: string, replicas
     const tasks = (await docker.listTasks({ filters: { service: [id], "desired-state": ["running"] } })) as ApiTask[];
     if (tasks.filter((t) => t.Status?.State === "running").length >= replicas) return;
     if (Date.now() > deadline) throw new MaintenanceError(`service ${service} was scaled back to ${replicas} but its tasks do not run after ${seconds} s: see docker service ps ${service}`);
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+    await sleep(opts.pollMs ?? 500);
   }
 }
 

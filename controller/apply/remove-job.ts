@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
 import { engineMessage, engineStatus } from "../engine/docker";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** Swarm's label on every task container: which service it belongs to. */
 export const SERVICE_ID_LABEL = "com.docker.swarm.service.id";
@@ -42,7 +43,7 @@ export async function removeJobService(docker: Docker, id: string, opts: RemoveJ
     if (Date.now() > deadline + GIVE_UP_MS) {
       throw new JobCleanupError(`job service ${id}: ${left.length} container(s) still there after removing it${error ? `: ${error}` : ""}`);
     }
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
+    await sleep(opts.pollMs ?? 250);
   }
 }
 

@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
 import os from "node:os";
 import { engineMessage, engineStatus } from "./docker";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /**
  * One lock per instance, held by whoever changes the swarm (`simulium apply`, the daemon's
@@ -169,4 +170,3 @@ async function update(docker: Docker, current: ConfigInfo, labels: Record<string
   await docker.getConfig(current.ID).update({ version: current.Version?.Index ?? 0, Name: current.Spec?.Name, Data: current.Spec?.Data, Labels: labels });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -8,6 +8,7 @@ import type { RegistryAuth } from "../engine/registry-auth";
 import { jobDeadline, jobServiceSpec, runningJobSpec } from "./job-spec";
 import { demuxLogs } from "./log-frames";
 import { removeJobService } from "../apply/remove-job";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** A site's service as the engine runs it now (its inspected spec). */
 export interface RunningService {
@@ -127,7 +128,7 @@ async function waitForContainer(docker: Docker, id: string, timeoutSeconds: numb
     if (Date.now() > deadline) {
       throw new JobTimeoutError(`the job's task did not start within ${timeoutSeconds} s (${state || "not scheduled"}: ${task?.Status?.Err ?? task?.Status?.Message ?? "no reason given"})`);
     }
-    await new Promise((r) => setTimeout(r, pollMs));
+    await sleep(pollMs);
   }
 }
 
@@ -143,7 +144,7 @@ async function waitForEnd(docker: Docker, id: string, timeoutSeconds: number, po
       const why = task?.Status?.Err ?? task?.Status?.Message ?? state;
       throw new JobTimeoutError(`job did not finish within ${timeoutSeconds} s (task ${state || "not scheduled"}${why && why !== state ? `: ${why}` : ""})`);
     }
-    await new Promise((r) => setTimeout(r, pollMs));
+    await sleep(pollMs);
   }
 }
 

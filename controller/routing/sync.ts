@@ -9,6 +9,7 @@ import { loadVcl } from "../varnish/load";
 import { renderVcl, vclHash } from "../varnish/vcl";
 import { adminHost, AdminRoute, instanceAdminRoute } from "./admin-address";
 import { runningTasksOf, vclInputFrom } from "./vcl-input-from";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export const VARNISH_ADMIN_PORT = 6082;
 const KEEP_VCLS = 3;
@@ -108,7 +109,7 @@ async function connectWithRetry(host: string, secret: Buffer, retryMs: number) {
     } catch (err) {
       const transient = err instanceof VarnishConnectionError && (err.problem === "refused" || err.problem === "closed");
       if (!transient || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
   }
 }
