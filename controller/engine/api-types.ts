@@ -8,6 +8,7 @@ export interface ApiMount {
   Source?: string;
   Target?: string;
   ReadOnly?: boolean;
+  VolumeOptions?: { Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
 }
 
 export interface ApiSecretRef {
@@ -87,6 +88,13 @@ export interface ApiTask {
     ContainerStatus?: { ContainerID?: string; ExitCode?: number };
   };
   NetworksAttachments?: { Network?: { ID?: string; Spec?: { Name?: string } }; Addresses?: string[] }[];
+}
+
+export interface ApiNode {
+  ID: string;
+  Spec?: { Role?: string; Availability?: string; Labels?: Record<string, string> | null };
+  Description?: { Hostname?: string; Platform?: { OS?: string; Architecture?: string }; Engine?: { Labels?: Record<string, string> | null } };
+  Status?: { State?: string };
 }
 
 export interface ApiNetwork {

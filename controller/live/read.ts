@@ -1,22 +1,26 @@
 import type Docker from "dockerode";
 import { JOB_ROLE, LABEL } from "../desired/labels";
-import type { ApiNetwork, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
+import type { SwarmNode } from "../desired/placement";
+import type { ApiNetwork, ApiNode, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
 import { fingerprintOfContainer } from "./fingerprint";
 import { shapeFromApi } from "./normalize";
 import type { LiveNetwork, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
 
 /**
- * Everything this instance owns, in five list calls whatever the number of sites: each list
- * is filtered by the instance label on the engine side, and tasks by our service IDs.
- * Objects without the label are never read as ours.
+ * Everything this instance owns, in six list calls whatever the number of sites: each list
+ * is filtered by the instance label on the engine side, and tasks by our service IDs; plus
+ * the swarm's nodes (placement, status). Objects without the label are never read as ours.
+ * Volumes are the engine's own: a node-local volume on another node is not listed here.
  */
 export async function readLive(docker: Docker, instance: string): Promise<LiveState> {
   const filters = { label: [`${LABEL.instance}=${instance}`] };
-  const [networks, volumes, secrets, services] = await Promise.all([
+  const [networks, volumes, secrets, services, nodes, here] = await Promise.all([
     docker.listNetworks({ filters }) as Promise<ApiNetwork[]>,
     docker.listVolumes({ filters }) as Promise<{ Volumes?: ApiVolume[] | null }>,
     docker.listSecrets({ filters }) as Promise<ApiSecret[]>,
     docker.listServices({ filters }) as Promise<ApiService[]>,
+    docker.listNodes() as Promise<ApiNode[]>,
+    localNodeId(docker),
   ]);
   const owned = (labels: Record<string, string> | null | undefined): boolean => labels?.[LABEL.instance] === instance;
   const liveNetworks = networks.filter((n) => owned(n.Labels)).map(networkFromApi);
@@ -35,6 +39,34 @@ export async function readLive(docker: Docker, instance: string): Promise<LiveSt
     secrets: secrets.filter((s) => owned(s.Spec?.Labels)).map(secretFromApi),
     services: liveServices,
     tasks: tasks.map((t) => taskFromApi(t, networkNames)),
+    nodes: nodes.map(nodeFromApi),
+    here,
+  };
+}
+
+/** An engine's node ID does not change while it stays in its swarm: asked once per client. */
+const nodeIds = new WeakMap<Docker, string | null>();
+
+async function localNodeId(docker: Docker): Promise<string | null> {
+  const known = nodeIds.get(docker);
+  if (known !== undefined) return known;
+  const info = (await docker.info()) as { Swarm?: { NodeID?: string } };
+  const id = info.Swarm?.NodeID || null;
+  nodeIds.set(docker, id);
+  return id;
+}
+
+export function nodeFromApi(n: ApiNode): SwarmNode {
+  return {
+    id: n.ID,
+    hostname: n.Description?.Hostname ?? "",
+    role: n.Spec?.Role === "manager" ? "manager" : "worker",
+    availability: n.Spec?.Availability ?? "active",
+    state: n.Status?.State ?? "unknown",
+    labels: n.Spec?.Labels ?? {},
+    engineLabels: n.Description?.Engine?.Labels ?? {},
+    os: n.Description?.Platform?.OS ?? "",
+    arch: n.Description?.Platform?.Architecture ?? "",
   };
 }
 
@@ -125,5 +157,6 @@ export function taskFromApi(t: ApiTask, networkNames: ReadonlyMap<string, string
     containerId: t.Status?.ContainerStatus?.ContainerID ?? null,
     timestamp: t.Status?.Timestamp ?? "",
     addresses,
+    ...(t.NodeID ? { node: t.NodeID } : {}),
   };
 }

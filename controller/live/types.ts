@@ -1,3 +1,4 @@
+import type { SwarmNode } from "../desired/placement";
 import type { Labels, ServiceShape } from "../desired/types";
 
 interface LiveBase {
@@ -50,6 +51,8 @@ export interface LiveTask {
   readonly timestamp: string;
   /** Addresses per network name (CIDR suffix stripped). */
   readonly addresses: Readonly<Record<string, string>>;
+  /** The node the task is (or was to be) on; absent before the scheduler assigned one. */
+  readonly node?: string;
 }
 
 export type LiveObject = LiveNetwork | LiveVolume | LiveSecret | LiveService;
@@ -60,6 +63,10 @@ export interface LiveState {
   readonly secrets: readonly LiveSecret[];
   readonly services: readonly LiveService[];
   readonly tasks: readonly LiveTask[];
+  /** The swarm's nodes (where sites are pinned, and whether they can run tasks); absent in tests that build a state by hand. */
+  readonly nodes?: readonly SwarmNode[];
+  /** The node ID of the engine this state was read through. */
+  readonly here?: string | null;
 }
 
 export const EMPTY_LIVE: LiveState = { networks: [], volumes: [], secrets: [], services: [], tasks: [] };

@@ -32,6 +32,8 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
   for (const spec of desired.resources) {
     const at = liveIndex[spec.kind].get(spec.name);
     if (at === undefined) {
+      // Made by its node's engine when the first task mounting it starts (desired/placement.ts).
+      if (spec.kind === "volume" && spec.onNode !== undefined) continue;
       const sent = spec.kind === "service" ? withSpecHash(spec) : spec;
       forward.push({ op: "create", kind: spec.kind, site: spec.site, name: spec.name, spec: sent, changes: createSummary(spec) });
       continue;

@@ -3,8 +3,10 @@ import { backupSecretValues } from "../backup/password";
 import { renderBackupResources } from "../backup/resources";
 import { unprotectedSites } from "../backup/unprotected";
 import { LABEL } from "../desired/labels";
+import { placeSites } from "../desired/placement";
 import { renderDesired } from "../desired/render";
 import type { DesiredState } from "../desired/types";
+import { livePins } from "../live/pins";
 import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
 import { loadRepo } from "../manifests/load";
@@ -81,9 +83,12 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
     cluster.backup && "generated" in cluster.backup.password
       ? controllerSecret(store, "restic-password", live.secrets, { acceptChange: opts.acceptResticPasswordChange })
       : undefined;
+  // Sites keep the node their data is on; a site without data services yet gets one now.
+  const placement = placeSites({ sites: loaded.load.sites, cluster, nodes: live.nodes ?? [], here: live.here ?? null, ...livePins(live) });
   const rendered = renderDesired({
     sites: loaded.load.sites,
     cluster,
+    pins: placement.pins,
     invalidSites: loaded.load.invalidSites,
     ...(varnish ? { varnishSecret: { hash: renderHash(varnish) } } : {}),
     instanceResources: renderBackupResources(cluster, restic ? { hash: renderHash(restic) } : undefined),
@@ -97,7 +102,8 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
   const backup = await backupSecretValues(cluster, known(restic), loaded.decrypt);
   const controller = controllerValues(desired, [varnish, restic]);
   const plan = makePlan(desired, live, load.errors);
-  const warnings = [...plan.warnings, ...unprotectedSites(load.sites, cluster)];
+  const unplaced = placement.unplaced.map((u) => ({ site: u.site, name: u.site, message: u.message }));
+  const warnings = [...plan.warnings, ...unplaced, ...unprotectedSites(load.sites, cluster)];
   return {
     load,
     cluster,
