@@ -25,25 +25,26 @@ const node = (hostname: string, o: Partial<SwarmNode> = {}): SwarmNode => ({
 
 const nodes = [node("node1", { role: "manager" }), node("node2"), node("node3", { labels: { zone: "b" } })];
 const none = new Map<string, string>();
+const noLoad = new Map<string, number>();
 
 describe("placement: choosing a site's node", () => {
   it("takes the node with the fewest pinned sites, ties to the lowest hostname", () => {
-    expect(chooseNode(nodes, none, [])).toBe("id-node1");
+    expect(chooseNode(nodes, noLoad, [])).toBe("id-node1");
     expect(chooseNode(nodes, new Map([["id-node1", 1]]), [])).toBe("id-node2");
     expect(chooseNode(nodes, new Map([["id-node1", 2], ["id-node2", 1], ["id-node3", 1]]), [])).toBe("id-node2");
   });
 
   it("never chooses a drained, paused or down node", () => {
     const unusable = [node("a", { availability: "drain" }), node("b", { availability: "pause" }), node("c", { state: "down" }), node("d")];
-    expect(chooseNode(unusable, none, [])).toBe("id-d");
-    expect(chooseNode(unusable.slice(0, 3), none, [])).toBeNull();
+    expect(chooseNode(unusable, noLoad, [])).toBe("id-d");
+    expect(chooseNode(unusable.slice(0, 3), noLoad, [])).toBeNull();
   });
 
   it("honours the site's placement constraints (role, hostname, node and engine labels)", () => {
-    expect(chooseNode(nodes, none, ["node.role==worker"])).toBe("id-node2");
-    expect(chooseNode(nodes, none, ["node.labels.zone==b"])).toBe("id-node3");
-    expect(chooseNode(nodes, none, ["node.hostname!=node1", "node.labels.zone!=b"])).toBe("id-node2");
-    expect(chooseNode(nodes, none, ["node.labels.zone==c"])).toBeNull();
+    expect(chooseNode(nodes, noLoad, ["node.role==worker"])).toBe("id-node2");
+    expect(chooseNode(nodes, noLoad, ["node.labels.zone==b"])).toBe("id-node3");
+    expect(chooseNode(nodes, noLoad, ["node.hostname!=node1", "node.labels.zone!=b"])).toBe("id-node2");
+    expect(chooseNode(nodes, noLoad, ["node.labels.zone==c"])).toBeNull();
     expect(satisfies(node("x", { engineLabels: { ssd: "yes" } }), "engine.labels.ssd == yes")).toBe(true);
     // Swarm compares names case-insensitively, labels exactly; an absent label never equals.
     expect(satisfies(node("x"), "node.role==WORKER")).toBe(true);
