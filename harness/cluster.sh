@@ -17,7 +17,7 @@
 #   - `unshare --uts` so each node has its own hostname (else all are named like the machine);
 #   - the host's FORWARD policy is DROP and bridged frames go through iptables: one
 #     DOCKER-USER rule accepts traffic from the bridge to the bridge, and nothing else.
-# No NAT: the nodes reach each other and the host, nothing beyond the bridge.
+# No NAT and no default route: the nodes reach each other and the host, nothing beyond the bridge.
 #
 # Images: the nodes pull nothing; `up` loads the local images the cluster tests use
 # (SIMULIUM_CLUSTER_IMAGES, default the mariadb and busybox roles) from the host's engine into
@@ -78,7 +78,11 @@ netns_up() {
   ip link set "$veth" master "$bridge" up
   ip -n "$ns" link set lo up
   ip -n "$ns" link set eth0 up
-  ip -n "$ns" route replace default via "$bridge_addr"
+  # No default route (ENGINE.md has one): nothing a node sends leaves the bridge. A node's
+  # engine tries to pull every image it starts a task of; without a route the name lookup
+  # fails at once, where a lookup via the bridge waited seconds on a resolver it cannot reach
+  # (and sent a packet it should not) before the task started from the loaded image.
+  ip -n "$ns" route del default 2>/dev/null || true
 }
 
 dockerd_up() {

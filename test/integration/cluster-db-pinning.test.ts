@@ -49,9 +49,13 @@ afterAll(async () => {
   repo?.cleanup();
 });
 
+/** The nodes' own volumes of this instance, once the removed services' containers let go of them. */
 async function removeVolumes(docker: Docker): Promise<void> {
-  const listed = (await docker.listVolumes({ filters: { label: [`${LABEL.instance}=${instance}`] } })) as { Volumes?: { Name: string }[] | null };
-  for (const v of listed.Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+  await waitFor(async () => {
+    const listed = (await docker.listVolumes({ filters: { label: [`${LABEL.instance}=${instance}`] } })) as { Volumes?: { Name: string }[] | null };
+    for (const v of listed.Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+    return (listed.Volumes ?? []).length === 0 ? true : undefined;
+  }, "the test's volumes to be removed", 60_000, 2000).catch(() => undefined);
 }
 
 const status = async () => {
