@@ -4,6 +4,7 @@ import { loadRegistryAuth } from "../engine/registry-auth";
 import { siteCronEntries } from "../jobs/cron-plan";
 import { runJob } from "../jobs/run-job";
 import { jobKind, siteWebSpec } from "../jobs/site-web";
+import { readSitePin } from "../live/read";
 import { loadSite } from "../reconcile/load-site";
 
 interface CronRunOptions {
@@ -32,9 +33,10 @@ export function register(program: Command): void {
         const known = entries.map((e) => e.name).join(", ") || "none";
         throw new Error(`site ${siteName} has no cron entry ${name} (entries: ${known})`);
       }
-      const web = siteWebSpec(site, cluster);
+      const docker = connectDocker();
+      const web = siteWebSpec(site, cluster, await readSitePin(docker, cluster.instance, site.name));
       const auth = await loadRegistryAuth(cluster.registryAuth?.configFile);
-      const result = await runJob(connectDocker(), {
+      const result = await runJob(docker, {
         web,
         command: entry.command,
         timeoutSeconds: entry.timeout,

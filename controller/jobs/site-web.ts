@@ -1,10 +1,14 @@
+import type { SitePin } from "../desired/placement";
 import { renderSite } from "../desired/render";
 import type { ServiceSpec } from "../desired/types";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 
-/** The site's web service as the reconcile renders it: the environment every job of the site runs in. */
-export function siteWebSpec(site: ResolvedSite, cluster: ResolvedCluster): ServiceSpec {
-  const web = renderSite(site, cluster).find((r): r is ServiceSpec => r.kind === "service" && r.role === "web");
+/**
+ * The site's web service as the reconcile renders it: the environment every job of the site
+ * runs in, on the node its data is pinned to (live/read.ts readSitePin) when it has one.
+ */
+export function siteWebSpec(site: ResolvedSite, cluster: ResolvedCluster, pin?: SitePin): ServiceSpec {
+  const web = renderSite(site, cluster, pin).find((r): r is ServiceSpec => r.kind === "service" && r.role === "web");
   if (!web) throw new Error(`internal: site ${site.name} has no web service`);
   return web;
 }

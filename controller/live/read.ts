@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import { JOB_ROLE, LABEL } from "../desired/labels";
-import type { SwarmNode } from "../desired/placement";
+import type { SitePin, SwarmNode } from "../desired/placement";
 import type { ApiNetwork, ApiNode, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
 import { fingerprintOfContainer } from "./fingerprint";
 import { shapeFromApi } from "./normalize";
@@ -42,6 +42,19 @@ export async function readLive(docker: Docker, instance: string): Promise<LiveSt
     nodes: nodes.map(nodeFromApi),
     here,
   };
+}
+
+/**
+ * Where one site's data is pinned (the `simulium.node` label of its services), for the
+ * commands that run a job of one site outside a reconcile (exec, cron run, backup, restore):
+ * a job that mounts the site's volumes must run where they are. One list call (and the
+ * engine's node ID once).
+ */
+export async function readSitePin(docker: Docker, instance: string, site: string): Promise<SitePin | undefined> {
+  const services = (await docker.listServices({ filters: { label: [`${LABEL.instance}=${instance}`, `${LABEL.site}=${site}`] } })) as ApiService[];
+  const node = services.map((s) => s.Spec?.Labels?.[LABEL.node]).find((n): n is string => typeof n === "string" && n !== "");
+  if (node === undefined) return undefined;
+  return { node, here: node === (await localNodeId(docker)) };
 }
 
 /** An engine's node ID does not change while it stays in its swarm: asked once per client. */

@@ -1,6 +1,9 @@
 import { LABEL } from "../../../controller/desired/labels";
 import { chooseNode, placeSites, satisfies, SitePin, SwarmNode } from "../../../controller/desired/placement";
-import { renderDesired } from "../../../controller/desired/render";
+import { renderDesired, renderSite } from "../../../controller/desired/render";
+import { jobServiceSpec } from "../../../controller/jobs/job-spec";
+import { siteWebSpec } from "../../../controller/jobs/site-web";
+import { toolsJobSpec } from "../../../controller/jobs/tools-job";
 import type { DesiredState } from "../../../controller/desired/types";
 import { livePins } from "../../../controller/live/pins";
 import type { LiveState } from "../../../controller/live/types";
@@ -173,5 +176,20 @@ describe("placement: plan and live read-back over passes", () => {
     const stopped = livePins({ ...legacy, tasks: [] });
     expect(stopped.pinned.has("old")).toBe(false);
     expect(stopped.unpinnable.has("old")).toBe(true);
+  });
+});
+
+describe("placement: jobs of a pinned site", () => {
+  const acme = site({ name: "acme" });
+  const pin = { node: "id-node3", here: false };
+
+  it("run where its volumes are: tools jobs (backup, restore, import) and web jobs (exec, cron)", () => {
+    const rendered = renderSite(acme, cluster(), pin);
+    const tools = toolsJobSpec(acme, rendered, { image: "tools:1", volumesWritable: true });
+    expect(tools.shape.constraints).toContain("node.id==id-node3");
+    const job = jobServiceSpec(siteWebSpec(acme, cluster(), pin), "acme_job", ["true"], IDS);
+    expect(job.TaskTemplate?.Placement?.Constraints).toContain("node.id==id-node3");
+    // A job that is the first to mount a volume on the node makes it as the site's.
+    expect(job.TaskTemplate?.ContainerSpec?.Mounts?.every((m) => m.VolumeOptions?.Labels?.[LABEL.site] === "acme")).toBe(true);
   });
 });
