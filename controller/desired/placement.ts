@@ -51,8 +51,11 @@ export interface PlacementInput {
 
 export interface Placement {
   readonly pins: ReadonlyMap<string, SitePin>;
-  /** Sites that need a node and found none: rendered unpinned this pass, with why. */
-  readonly unplaced: readonly { readonly site: string; readonly message: string }[];
+  /**
+   * Sites that need a node and found none (rendered unpinned this pass), and sites whose
+   * node no longer satisfies their constraints (their data services cannot start): with why.
+   */
+  readonly warnings: readonly { readonly site: string; readonly message: string }[];
 }
 
 /** Shared drivers (NFS through the local driver, or any other driver) need no pin. */
@@ -75,8 +78,8 @@ export function holdsData(site: ResolvedSite): boolean {
  */
 export function placeSites(input: PlacementInput): Placement {
   const pins = new Map<string, SitePin>();
-  const unplaced: { site: string; message: string }[] = [];
-  if (!nodeLocalVolumes(input.cluster) || input.nodes.length === 0) return { pins, unplaced };
+  const warnings: { site: string; message: string }[] = [];
+  if (!nodeLocalVolumes(input.cluster) || input.nodes.length === 0) return { pins, warnings };
   const load = new Map<string, number>();
   for (const node of input.pinned.values()) load.set(node, (load.get(node) ?? 0) + 1);
   const pin = (node: string): SitePin => ({ node, here: node === input.here });
@@ -85,18 +88,21 @@ export function placeSites(input: PlacementInput): Placement {
     const recorded = input.pinned.get(site.name);
     if (recorded !== undefined) {
       pins.set(site.name, pin(recorded));
+      const node = input.nodes.find((n) => n.id === recorded);
+      const unmet = node ? site.placement.constraints.filter((c) => !satisfies(node, c)) : [];
+      if (node && unmet.length > 0) warnings.push({ site: site.name, message: mismatchMessage(node, unmet) });
       continue;
     }
     if (input.unpinnable?.has(site.name)) continue;
     const node = chooseNode(input.nodes, load, site.placement.constraints);
     if (node === null) {
-      unplaced.push({ site: site.name, message: noNodeMessage(site.placement.constraints) });
+      warnings.push({ site: site.name, message: noNodeMessage(site.placement.constraints) });
       continue;
     }
     load.set(node, (load.get(node) ?? 0) + 1);
     pins.set(site.name, pin(node));
   }
-  return { pins, unplaced };
+  return { pins, warnings };
 }
 
 /**
@@ -144,6 +150,13 @@ function attribute(node: SwarmNode, key: string): string | undefined {
   if (key.startsWith("node.labels.")) return node.labels[key.slice("node.labels.".length)];
   if (key.startsWith("engine.labels.")) return node.engineLabels[key.slice("engine.labels.".length)];
   return undefined;
+}
+
+function mismatchMessage(node: SwarmNode, unmet: readonly string[]): string {
+  return (
+    `its data is on node ${node.hostname}, which does not satisfy spec.placement.constraints (${unmet.join(", ")}): ` +
+    "its data services cannot start there and are never moved implicitly; put the constraints back, or move the site's data"
+  );
 }
 
 function noNodeMessage(constraints: readonly string[]): string {

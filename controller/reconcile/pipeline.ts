@@ -102,8 +102,8 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
   const backup = await backupSecretValues(cluster, known(restic), loaded.decrypt);
   const controller = controllerValues(desired, [varnish, restic]);
   const plan = makePlan(desired, live, load.errors);
-  const unplaced = placement.unplaced.map((u) => ({ site: u.site, name: u.site, message: u.message }));
-  const warnings = [...plan.warnings, ...unplaced, ...unprotectedSites(load.sites, cluster)];
+  const placing = placement.warnings.map((w) => ({ site: w.site, name: w.site, message: w.message }));
+  const warnings = [...plan.warnings, ...placing, ...unprotectedSites(load.sites, cluster)];
   return {
     load,
     cluster,

@@ -75,6 +75,12 @@ describe("placement: choosing a site's node", () => {
     expect(pins.get("new")?.node).toBe("id-node3");
   });
 
+  it("keeps the pin but warns when the node no longer satisfies the site's constraints", () => {
+    const { pins, warnings } = placeSites({ sites: [site({ name: "acme", placement: { constraints: ["node.labels.zone==b"] } })], cluster: cluster(), nodes, pinned: new Map([["acme", "id-node2"]]), here: null });
+    expect(pins.get("acme")?.node).toBe("id-node2");
+    expect(warnings).toEqual([{ site: "acme", message: expect.stringMatching(/^its data is on node node2, which does not satisfy spec.placement.constraints \(node.labels.zone==b\)/) }]);
+  });
+
   it("gives no new node to a site whose data services run without a recorded pin", () => {
     const { pins } = placeSites({ sites: [site({ name: "legacy" })], cluster: cluster(), nodes, pinned: none, unpinnable: new Set(["legacy"]), here: null });
     expect(pins.size).toBe(0);
@@ -91,7 +97,7 @@ describe("placement: choosing a site's node", () => {
   it("says why a site that needs a node found none", () => {
     const placed = placeSites({ sites: [site({ name: "acme" })], cluster: cluster(), nodes: [node("m", { role: "manager" })], pinned: none, here: null });
     expect(placed.pins.size).toBe(0);
-    expect(placed.unplaced).toEqual([{ site: "acme", message: expect.stringMatching(/no ready, active node satisfies spec.placement.constraints \(node.role==worker\)/) }]);
+    expect(placed.warnings).toEqual([{ site: "acme", message: expect.stringMatching(/no ready, active node satisfies spec.placement.constraints \(node.role==worker\)/) }]);
   });
 });
 
