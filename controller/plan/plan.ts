@@ -175,11 +175,16 @@ function sitePlans(desired: DesiredState, live: readonly LiveObject[], actions: 
 
 function createSummary(spec: ResourceSpec): Change[] {
   switch (spec.kind) {
-    case "service":
+    case "service": {
+      // The node a new site's data is pinned to is chosen now: the plan says which.
+      const node = spec.labels[LABEL.node];
+      const pinned = node !== undefined && spec.shape.constraints.includes(`node.id==${node}`);
       return [
         { field: "image", op: "+", after: spec.shape.image },
         { field: "replicas", op: "+", after: String(spec.shape.replicas) },
+        ...(pinned ? [{ field: "node", op: "+" as const, after: node }] : []),
       ];
+    }
     case "volume":
       return [{ field: "driver", op: "+", after: spec.driver }];
     case "network":

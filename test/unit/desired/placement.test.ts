@@ -155,6 +155,9 @@ describe("placement: plan and live read-back over passes", () => {
   it("does not create a volume its node makes, and the second pass is empty", () => {
     const first = makePlan(desired, { networks: [], volumes: [], secrets: [], services: [], tasks: [] });
     expect(first.actions.filter((a) => a.kind === "volume")).toEqual([]);
+    // The plan says where the new site's data goes.
+    expect(first.actions.find((a) => a.name === "acme_db")?.changes).toContainEqual({ field: "node", op: "+", after: "id-node2" });
+    expect(first.actions.find((a) => a.name === "acme_phpmyadmin")?.changes.map((c) => c.field)).toEqual(["image", "replicas"]);
     expect(makePlan(desired, seen).actions).toEqual([]);
   });
 
