@@ -167,16 +167,19 @@ stop_dockerd() {
   rm -f "$pidfile"
 }
 
+# Mount points under the given directories (an engine's netns files, overlay layers, its data
+# root itself), deepest first.
+mounts_under() {
+  awk -v a="$1" -v b="$2" 'index($2, a) == 1 || index($2, b) == 1 { print $2 }' /proc/mounts | sort -r
+}
+
 cmd_down() {
-  local k
+  local k m
   need_root
   for k in $(existing_nodes); do
     stop_dockerd "$k"
     # Mounts the engine left (its exec root, overlay layers, netns of containers) go first.
-    if [ -d "$run_dir/node$k.exec" ] || [ -d "$data_dir/node$k" ]; then
-      grep -oE " ($run_dir/node$k\.exec|$data_dir/node$k)/[^ ]*" /proc/mounts | sort -r \
-        | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-    fi
+    for m in $(mounts_under "$run_dir/node$k.exec" "$data_dir/node$k"); do umount -l "$m" 2>/dev/null || true; done
     ip link del "$(node_veth "$k")" 2>/dev/null || true
     ip netns del "$(node_ns "$k")" 2>/dev/null || true
     rm -rf "$run_dir/node$k.exec" "$data_dir/node$k" "$(node_sock "$k")"
@@ -185,6 +188,8 @@ cmd_down() {
     iptables -D DOCKER-USER -i "$bridge" -o "$bridge" -j ACCEPT
   done
   ip link del "$bridge" 2>/dev/null || true
+  # Whatever a node whose namespace was already gone left mounted.
+  for m in $(mounts_under "$run_dir/" "$data_dir/"); do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$run_dir" "$data_dir"
   log "cluster removed"
 }
