@@ -3,7 +3,7 @@ import { LABEL } from "../../controller/desired/labels";
 import { planRepo } from "../../controller/reconcile/pipeline";
 import { siteStatuses } from "../../controller/reconcile/status";
 import { isMutation } from "../../controller/plan/types";
-import { clusterUp, execInTask, runningTask, setAvailability, tasksOf, TestCluster, volumesByNode } from "../support/cluster";
+import { clusterUp, execInTask, runningTask, setAvailability, stopNodeEngine, tasksOf, TestCluster, volumesByNode } from "../support/cluster";
 import { startCountingProxy } from "../support/counting-proxy";
 import { clusterYaml } from "../support/manifests";
 import { createRepo, TestRepo } from "../support/repo";
@@ -139,4 +139,30 @@ test("once the node is active again, the site converges with the row written bef
   }, "the site to converge", 60_000);
   expect(converged.lastError).toBeNull();
   expect((await status()).mutations).toEqual([]);
+});
+
+test("when the pinned node's engine dies the site is degraded, nothing starts elsewhere, and its restart brings the data back", async () => {
+  const node = cluster.byId(pinned);
+  await stopNodeEngine(node.index);
+  const degraded = await waitFor(async () => {
+    const { s } = await status();
+    return s?.state === "degraded" ? s : undefined;
+  }, "the site to be degraded", 90_000);
+  expect(degraded.lastError).toBe(`node ${node.hostname} unavailable (down)`);
+  // The manager reschedules tasks of a down node; the database's constraint keeps its task pending.
+  await new Promise((r) => setTimeout(r, 10_000));
+  const elsewhere = (await tasksOf(cluster, db)).filter((t) => t.Status?.State === "running" && t.NodeID !== pinned);
+  expect(elsewhere).toEqual([]);
+  const others = cluster.nodes.filter((n) => n.id !== pinned);
+  const volumes = await volumesByNode({ ...cluster, nodes: others }, `${siteName}_db-data`);
+  expect(Object.values(volumes).flat()).toEqual([]);
+
+  cluster = await clusterUp(3);
+  expect((await runningTask(cluster, db)).node.id).toBe(pinned);
+  const row = await waitFor(async () => {
+    const r = await execInTask(cluster, db, sql("SELECT v FROM t")).catch(() => undefined);
+    return r?.exitCode === 0 ? r.stdout.trim() : undefined;
+  }, "the row", 180_000, 2000);
+  expect(row).toBe("42");
+  await waitFor(async () => ((await status()).s?.state === "converged" ? true : undefined), "the site to converge", 90_000);
 });

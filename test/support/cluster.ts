@@ -1,6 +1,6 @@
 import Docker from "dockerode";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { execIn, ExecResult } from "../harness/exec";
 import { waitFor } from "./swarm";
@@ -65,6 +65,23 @@ export function clusterDown(): void {
 function runScript(args: string[]): void {
   const r = spawnSync("bash", [resolve(root, "harness/cluster.sh"), ...args], { cwd: root, stdio: ["ignore", "inherit", "inherit"], timeout: 600_000 });
   if (r.status !== 0) throw new Error(`harness/cluster.sh ${args.join(" ")} failed (exit ${r.status ?? r.signal})`);
+}
+
+/**
+ * Stops node K's engine as a crash of the machine would look to the swarm (SIGTERM, then wait
+ * for it to exit); `clusterUp` starts it again with its data.
+ */
+export async function stopNodeEngine(k: number): Promise<void> {
+  const pid = Number(readFileSync(`${CLUSTER_RUN_DIR}/node${k}.pid`, "utf8").trim());
+  process.kill(pid, "SIGTERM");
+  await waitFor(async () => {
+    try {
+      process.kill(pid, 0);
+      return undefined;
+    } catch {
+      return true;
+    }
+  }, `node${k}'s engine to exit`, 90_000, 500);
 }
 
 /** `docker node update --availability …` through the manager. */
