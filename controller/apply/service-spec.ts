@@ -1,5 +1,5 @@
-import type { ApiMount, ApiServiceSpec, ApiUpdateConfig } from "../engine/api-types";
-import type { ServiceSpec, UpdatePolicy } from "../desired/types";
+import type { ApiHealthcheck, ApiMount, ApiServiceSpec, ApiUpdateConfig } from "../engine/api-types";
+import type { ContainerHealthcheck, ServiceSpec, UpdatePolicy } from "../desired/types";
 import { DEFAULT_SECRET_MODE } from "../desired/names";
 
 
@@ -33,6 +33,8 @@ export function serviceSpecToApi(spec: ServiceSpec, labels: Readonly<Record<stri
           SecretID: ids.secretId(r.secretName),
           SecretName: r.secretName,
         })),
+        ...(s.healthcheck ? { Healthcheck: healthcheckToApi(s.healthcheck) } : {}),
+        ...(s.stopGracePeriodSeconds !== undefined ? { StopGracePeriod: s.stopGracePeriodSeconds * NS_PER_SECOND } : {}),
       },
       Resources: { Limits: limits },
       RestartPolicy: { Condition: "any", Delay: 5 * NS_PER_SECOND, MaxAttempts: 0 },
@@ -54,6 +56,16 @@ function volumeOptions(spec: ServiceSpec, source: string): Pick<ApiMount, "Volum
   const v = spec.volumes?.[source];
   if (!v) return {};
   return { VolumeOptions: { Labels: { ...v.labels }, DriverConfig: { Name: v.driver, Options: { ...v.options } } } };
+}
+
+function healthcheckToApi(h: ContainerHealthcheck): ApiHealthcheck {
+  return {
+    Test: [...h.test],
+    Interval: h.intervalSeconds * NS_PER_SECOND,
+    Timeout: h.timeoutSeconds * NS_PER_SECOND,
+    Retries: h.retries,
+    StartPeriod: h.startPeriodSeconds * NS_PER_SECOND,
+  };
 }
 
 function updateToApi(u: UpdatePolicy): ApiUpdateConfig {

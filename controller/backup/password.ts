@@ -2,8 +2,7 @@ import type { ResolvedCluster } from "../manifests/types";
 import { hashOfValue } from "../state/controller-secret";
 import { StateMissingError } from "../state/errors";
 import type { StateStore } from "../state/store";
-import { UnsealError } from "../sealing/age";
-import type { Decrypt } from "../sealing/unseal-sites";
+import { RESTIC_PASSWORD_SETTING } from "../sealing/unseal-cluster";
 import { ENV_LOGICAL_PREFIX, PASSWORD_LOGICAL } from "./names";
 import { backupSecrets, GeneratedPasswordRef } from "./resources";
 
@@ -26,11 +25,16 @@ export function generatedPasswordFor(cluster: ResolvedCluster, store: StateStore
 
 /**
  * Values of the backup secrets by Swarm secret name, for apply: the generated password read
- * from the state directory, sealed ones decrypted. Held in a closure so no plain object with
- * the values exists for a log line to print. A sealed value that does not decrypt is left out:
- * apply then fails on that one secret, with its name, rather than every site's reconcile.
+ * from the state directory, sealed ones as unsealCluster decrypted them (bound to the cluster
+ * scope; by setting name). Held in a closure so no plain object with the values exists for a
+ * log line to print. A sealed value that did not decrypt is left out: apply then fails on that
+ * one secret, with its name, rather than every site's reconcile.
  */
-export async function backupSecretValues(cluster: ResolvedCluster, generatedValue: Buffer | undefined, decrypt: Decrypt): Promise<(secretName: string) => Buffer | undefined> {
+export function backupSecretValues(
+  cluster: ResolvedCluster,
+  generatedValue: Buffer | undefined,
+  clusterValues: ReadonlyMap<string, Buffer>,
+): (secretName: string) => Buffer | undefined {
   const config = cluster.backup;
   if (!config) return () => undefined;
   // A generated password not made yet (read-only plan) has no value and no secret to name.
@@ -38,21 +42,13 @@ export async function backupSecretValues(cluster: ResolvedCluster, generatedValu
   const generated = generatedValue === undefined ? undefined : { hash: hashOfValue(generatedValue) };
   const byName = new Map<string, Buffer>();
   for (const s of backupSecrets(cluster.instance, config, generated)) {
-    if (s.logicalName === PASSWORD_LOGICAL) {
-      if ("sealed" in config.password) await decryptInto(byName, s.name, config.password.sealed, decrypt);
-      else if (generatedValue !== undefined) byName.set(s.name, generatedValue);
-    } else {
-      const ciphertext = config.env[s.logicalName.slice(ENV_LOGICAL_PREFIX.length)];
-      if (ciphertext !== undefined) await decryptInto(byName, s.name, ciphertext, decrypt);
-    }
+    const value =
+      s.logicalName === PASSWORD_LOGICAL
+        ? "sealed" in config.password
+          ? clusterValues.get(RESTIC_PASSWORD_SETTING)
+          : generatedValue
+        : clusterValues.get(s.logicalName.slice(ENV_LOGICAL_PREFIX.length));
+    if (value !== undefined) byName.set(s.name, value);
   }
   return (secretName) => byName.get(secretName);
-}
-
-async function decryptInto(into: Map<string, Buffer>, name: string, ciphertext: string, decrypt: Decrypt): Promise<void> {
-  try {
-    into.set(name, await decrypt(ciphertext));
-  } catch (err) {
-    if (!(err instanceof UnsealError)) throw err;
-  }
 }

@@ -1,10 +1,9 @@
 import { Command, InvalidArgumentError } from "commander";
 import { renderSite } from "../desired/render";
-import { names } from "../desired/names";
 import { connectDocker } from "../engine/docker";
 import { loadRegistryAuth } from "../engine/registry-auth";
-import { CREDENTIAL_KINDS, credentialsJobSpec, formatCredentials, READ_PASSWORD } from "../jobs/credentials-job";
-import { runJob } from "../jobs/run-job";
+import { CREDENTIAL_KINDS, CredentialKind, credentialsJobSpec, formatCredentials } from "../jobs/credentials-job";
+import { readSecretThroughJob } from "../jobs/read-secret-job";
 import { loadSite } from "../reconcile/load-site";
 
 interface CredentialsOptions {
@@ -17,15 +16,15 @@ interface CredentialsOptions {
 /**
  * `simulium credentials SITE phpmyadmin`: prints the user and the generated password an
  * operator hands to the site's client. The value is read from the Swarm secret by a one-off
- * job (the controller never keeps generated values) and shown here only, on this explicit
- * request; it is never logged.
+ * job (the controller never keeps generated values), through an exec stream of a job whose log
+ * driver is "none", and shown here only, on this explicit request; it is never logged.
  */
 export function register(program: Command): void {
   program
     .command("credentials")
-    .description("print the user and password of a site's access service (phpmyadmin), read from its Swarm secret")
+    .description("print the user and password of a site's phpMyAdmin basic auth or database user, read from its Swarm secret")
     .argument("<site>", "the site")
-    .argument("<service>", `which access service: ${CREDENTIAL_KINDS.join(", ")}`)
+    .argument("<service>", `whose credentials: ${CREDENTIAL_KINDS.join(", ")}`)
     .option("--repo <dir>", "manifests repository (a working tree)", ".")
     .option("--instance <name>", "controller instance (overrides simulium.yaml)")
     .option("--json", "print {service, user, password} as JSON")
@@ -37,20 +36,27 @@ export function register(program: Command): void {
       const timeout = Number(opts.timeout);
       if (!Number.isInteger(timeout) || timeout < 1) throw new InvalidArgumentError("--timeout must be whole seconds");
       const { site, cluster } = await loadSite(opts.repo, siteName, opts.instance);
-      const job = credentialsJobSpec(site.name, renderSite(site, cluster));
-      if (!job) throw new Error(`site ${siteName} has no phpMyAdmin: enable spec.access.phpmyadmin in ${site.file}`);
+      const credentialKind = kind as CredentialKind;
+      const job = credentialsJobSpec(site.name, renderSite(site, cluster), credentialKind);
+      if (!job) {
+        throw new Error(
+          credentialKind === "phpmyadmin"
+            ? `site ${siteName} has no phpMyAdmin: enable spec.access.phpmyadmin in ${site.file}`
+            : `site ${siteName} has no database: spec.database in ${site.file}`,
+        );
+      }
       const auth = await loadRegistryAuth(cluster.registryAuth?.configFile);
-      const result = await runJob(connectDocker(), {
-        web: job.spec,
-        command: [...READ_PASSWORD],
+      const imageAuth = auth(job.spec.shape.image);
+      // Read through an exec stream of a job without a log driver: the engine keeps no copy.
+      const value = await readSecretThroughJob(connectDocker(), {
+        job: job.spec,
+        target: job.target,
         kind: "credentials",
         timeoutSeconds: timeout,
-        auth: auth(job.spec.shape.image),
+        ...(imageAuth ? { auth: imageAuth } : {}),
       });
-      const service = names.service(site.name, "phpmyadmin");
-      // The job's output is the secret itself: on failure only the exit code is told.
-      if (result.exitCode !== 0) throw new Error(`reading the secret of ${service} failed (exit ${result.exitCode}); is the site applied?`);
-      const password = result.output.replace(/\r?\n$/, "");
+      const service = job.service;
+      const password = value.toString("utf8").replace(/\r?\n$/, "");
       process.stdout.write(opts.json ? `${JSON.stringify({ service, user: job.user, password })}\n` : formatCredentials(service, job.user, password));
     });
 }

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from "commander";
 import path from "node:path";
 import { startDaemon } from "../daemon/daemon";
 import { parseListen } from "../daemon/listen";
+import { NotificationsConfig, tokenTransportProblem } from "../daemon/notify";
 import { createLogger, LogFormat } from "../log";
 
 interface RunCliOptions {
@@ -23,6 +24,11 @@ interface RunCliOptions {
   notifyUrl: string[];
   notifySecretFile?: string;
   notifySuppressSeconds: number;
+  commitStatusApi?: string;
+  commitStatusTokenFile?: string;
+  commitStatusRepository?: string;
+  commitStatusContext?: string;
+  acceptNewHostKeys?: boolean;
   logFormat?: LogFormat;
   logLevel?: string;
 }
@@ -43,7 +49,8 @@ export function register(program: Command): void {
     .option("--state-dir <dir>", "where the clone of a git source is kept", "/var/lib/simulium")
     .option("--webhook-secret-file <file>", "enables POST /hooks/git, signed with this secret")
     .option("--ssh-key-file <file>", "SSH deploy key for the git remote")
-    .option("--known-hosts-file <file>", "known_hosts for the git remote (else the first key seen is pinned)")
+    .option("--known-hosts-file <file>", "known_hosts of the git remote's SSH host: an SSH remote whose key is not in it is refused")
+    .option("--accept-new-host-keys", "trust an SSH host key seen for the first time and pin it (into --known-hosts-file if given)")
     .option("--token-file <file>", "HTTPS access token for the git remote")
     .option("--git-username <name>", "user name sent with --token-file")
     .option("--poll-seconds <n>", "how often the branch is fetched", seconds(1, 3600), 60)
@@ -55,12 +62,16 @@ export function register(program: Command): void {
     .option("--notify-url <url...>", "POST signed JSON events (site failed/invalid/recovered, commit applied) here", [])
     .option("--notify-secret-file <file>", "HMAC secret for --notify-url")
     .option("--notify-suppress-seconds <n>", "repeat interval of an unchanged failure", seconds(0, 604800), 3600)
+    .option("--commit-status-api <url>", "post success/failure per applied commit to this Gitea/Forgejo/GitHub API root (https)")
+    .option("--commit-status-token-file <file>", "API token for --commit-status-api")
+    .option("--commit-status-repository <owner/name>", "repository of the commit statuses (default: from --repo)")
+    .option("--commit-status-context <name>", "name shown next to the status (default simulium/<instance>)")
     .action(async (opts: RunCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<RunCliOptions>();
       // A daemon's logs go to a shipper: JSON unless asked otherwise.
       const log = createLogger({ format: globals.logFormat ?? "json", level: globals.logLevel });
       if (opts.notifyUrl.length > 0 && !opts.notifySecretFile) throw new InvalidArgumentError("--notify-url needs --notify-secret-file");
-      const notifySecretFile = opts.notifySecretFile;
+      const commitStatus = commitStatusOptions(opts);
       const daemon = await startDaemon({
         repo: opts.repo,
         branch: opts.branch,
@@ -70,6 +81,7 @@ export function register(program: Command): void {
         credentials: {
           sshKeyFile: opts.sshKeyFile,
           knownHostsFile: opts.knownHostsFile,
+          acceptNewHostKeys: opts.acceptNewHostKeys,
           tokenFile: opts.tokenFile,
           username: opts.gitUsername,
         },
@@ -79,9 +91,12 @@ export function register(program: Command): void {
         instance: opts.instance,
         allowMassDelete: opts.allowMassDelete,
         sealingKeyFile: opts.sealingKeyFile,
-        notify: notifySecretFile
-          ? { webhooks: opts.notifyUrl.map((url) => ({ url, secretFile: notifySecretFile })), suppressSeconds: opts.notifySuppressSeconds }
-          : undefined,
+        notify: {
+          ...(opts.notifySecretFile ? { secretFile: opts.notifySecretFile } : {}),
+          urls: opts.notifyUrl,
+          suppressSeconds: opts.notifySuppressSeconds,
+          ...(commitStatus ? { commitStatus } : {}),
+        },
         log,
       });
       await new Promise<void>((resolve) => {
@@ -102,4 +117,27 @@ export function register(program: Command): void {
       // Idle keep-alive sockets (engine API, notification targets) must not hold a stopped daemon open.
       process.exit(process.exitCode ?? 0);
     });
+}
+
+/** The commit status target: the operator's flags only (see manifests/controller-only.ts). */
+function commitStatusOptions(opts: RunCliOptions): NotificationsConfig["commitStatus"] {
+  const { commitStatusApi: api, commitStatusTokenFile: tokenFile } = opts;
+  if (api === undefined && tokenFile === undefined) {
+    if (opts.commitStatusRepository !== undefined || opts.commitStatusContext !== undefined) {
+      throw new InvalidArgumentError("--commit-status-repository and --commit-status-context need --commit-status-api and --commit-status-token-file");
+    }
+    return undefined;
+  }
+  if (api === undefined || tokenFile === undefined) throw new InvalidArgumentError("--commit-status-api and --commit-status-token-file go together");
+  const transport = tokenTransportProblem(api);
+  if (transport) throw new InvalidArgumentError(`--commit-status-api ${transport}`);
+  if (opts.commitStatusRepository !== undefined && !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(opts.commitStatusRepository)) {
+    throw new InvalidArgumentError("--commit-status-repository must be owner/name");
+  }
+  return {
+    api: api.replace(/\/+$/, ""),
+    tokenFile,
+    ...(opts.commitStatusRepository ? { repository: opts.commitStatusRepository } : {}),
+    ...(opts.commitStatusContext ? { context: opts.commitStatusContext } : {}),
+  };
 }

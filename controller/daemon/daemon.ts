@@ -26,7 +26,9 @@ import { loadNotifier, NotificationEvent, NotificationsConfig, Notifier } from "
 import { commitStateFor } from "./notify-events";
 import { canonicalJson } from "../desired/hash";
 import type { ResolvedCluster } from "../manifests/types";
-import { invalidBySite, nextRecords, notificationEvents, SiteRecord, SiteRecords, stateCounts, tallyActions } from "./run-status";
+import { resolveStateDir } from "../routing/admin-secret";
+import { createRoutingHealthCache } from "./routing-health";
+import { invalidBySite, nextRecords, notificationEvents, recordsWithRouting, SiteRecord, SiteRecords, stateCounts, tallyActions } from "./run-status";
 import { startDaemonServer } from "./server";
 import { createTrigger } from "./single-flight";
 import { createDaemonState } from "./state";
@@ -48,7 +50,14 @@ export interface DaemonOptions {
   readonly allowMassDelete?: boolean;
   /** The age identity that decrypts sealed secrets; see sealing/key-file.ts. */
   readonly sealingKeyFile?: string;
-  readonly notify?: { readonly webhooks: readonly { readonly url: string; readonly secretFile: string }[]; readonly suppressSeconds?: number };
+  /** Notification settings of the operator (flags); simulium.yaml may add webhook URLs only. */
+  readonly notify?: {
+    /** Signs every webhook, the flag's and simulium.yaml's. */
+    readonly secretFile?: string;
+    readonly urls?: readonly string[];
+    readonly suppressSeconds?: number;
+    readonly commitStatus?: NotificationsConfig["commitStatus"];
+  };
   readonly log: Logger;
   readonly docker?: Docker;
   /** How often convergence is polled during apply (tests shorten it). */
@@ -65,6 +74,8 @@ export interface DaemonStatus {
   readonly sync: { readonly ok: boolean; readonly at: string | null; readonly error: string | null };
   readonly lastRun: { readonly reason: string; readonly commit: string; readonly ok: boolean; readonly at: string; readonly durationSeconds: number; readonly error: string | null } | null;
   readonly engineReachable: boolean | null;
+  /** When Varnish's backend health was last read, and the tasks that could not be asked. */
+  readonly routing: { readonly checkedAt: string | null; readonly errors: readonly string[] } | null;
   readonly sites: readonly (SiteRecord & { readonly cron: readonly CronEntryStatus[]; readonly backup: SiteBackupStatus | null })[];
 }
 
@@ -107,19 +118,27 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const metrics = createMetrics({ health: state.snapshot, staleAfterSeconds });
   // Notification targets come from the flags and from simulium.yaml (spec.notifications),
   // which a commit may change: the notifier is rebuilt whenever the combined config does.
+  // Files read and the commit status API are flags only: a commit must not pick a controller
+  // file and a server to send it to.
   const flagNotify = options.notify;
   let notifier: Notifier | undefined;
   let notifierKey = "";
   const configureNotifier = async (cluster: ResolvedCluster | undefined): Promise<void> => {
     const fromRepo = cluster?.notifications;
+    const secretFile = flagNotify?.secretFile;
+    const repoUrls = (fromRepo?.webhooks ?? []).map((w) => w.url);
+    const urls = [...(flagNotify?.urls ?? []), ...repoUrls];
     const config: NotificationsConfig = {
-      webhooks: [...(flagNotify?.webhooks ?? []), ...(fromRepo?.webhooks ?? [])],
-      ...(fromRepo?.commitStatus ? { commitStatus: fromRepo.commitStatus } : {}),
+      webhooks: secretFile ? urls.map((url) => ({ url, secretFile })) : [],
+      ...(flagNotify?.commitStatus ? { commitStatus: flagNotify.commitStatus } : {}),
       suppressSeconds: fromRepo?.suppressSeconds ?? flagNotify?.suppressSeconds ?? 3600,
     };
-    const key = canonicalJson(config);
+    const key = canonicalJson(config) + String(repoUrls.length);
     if (key === notifierKey) return;
     notifierKey = key;
+    if (repoUrls.length > 0 && !secretFile) {
+      log.error({ webhooks: repoUrls.length }, "simulium.yaml spec.notifications.webhooks are not sent: start simulium run with --notify-secret-file to sign them");
+    }
     if (config.webhooks.length === 0 && !config.commitStatus) {
       notifier = undefined;
       return;
@@ -148,6 +167,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const pendingNotifications = new Set<Promise<void>>();
   const cron = startDaemonCron(docker, metrics.registry, log.child({ component: "cron" }));
   const backups = startDaemonBackups(docker, metrics.registry, log.child({ component: "backup" }), options.stateDir);
+  // Sites as /status shows them: Swarm's view from the last run, Varnish's probes read since.
+  const shownRecords = (): SiteRecord[] => recordsWithRouting(records, routingHealth.current()?.sites);
+  const routingHealth = createRoutingHealthCache(docker, resolveStateDir(options.stateDir), log.child({ component: "routing" }), () =>
+    metrics.setSiteStates(stateCounts(shownRecords())),
+  );
 
   const send = (event: NotificationEvent): void => {
     if (!notifier) return;
@@ -219,7 +243,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         lock: { what: "simulium daemon", waitSeconds: 30 },
       });
       instance = out.ctx.cluster.instance;
-      cron.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired);
+      cron.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired, out.ctx.secretValue);
       backups.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired, current.sha);
       // Backends follow the tasks: a replaced, rescheduled or scaled web task changes its IP,
       // and the next run (a no-op reconcile plus a routing sync) moves the VCL within seconds.
@@ -243,7 +267,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       for (const e of notificationEvents(records, next, current, true)) send(e);
       for (const r of next.values()) if (r.state === "failed" || r.state === "invalid") clog.warn({ site: r.site, state: r.state, err: r.lastError }, "site not converged");
       records = next;
-      metrics.setSiteStates(stateCounts(records));
+      metrics.setSiteStates(stateCounts(shownRecords()));
+      await routingHealth.refresh(out.ctx.cluster, liveAfter);
       state.reconcileSucceeded();
       const durationSeconds = (performance.now() - started) / 1000;
       metrics.recordReconcile({ durationSeconds, ok: true });
@@ -284,14 +309,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     sync,
     lastRun,
     engineReachable: state.snapshot().engineReachable ?? null,
-    sites: [...records.values()].map((r) => ({ ...r, cron: cron.siteStatus(r.site), backup: backups.siteStatus(r.site) })),
+    routing: routingHealth.current() === null ? null : { checkedAt: routingHealth.checkedAt(), errors: routingHealth.current()?.errors ?? [] },
+    sites: shownRecords().map((r) => ({ ...r, cron: cron.siteStatus(r.site), backup: backups.siteStatus(r.site) })),
   });
 
   const server = await startDaemonServer({
     listen: options.listen,
     health: state.snapshot,
     staleAfterSeconds,
-    status,
+    status: async () => {
+      await routingHealth.fresh();
+      return status();
+    },
     registry: metrics.registry,
     webhook: options.webhookSecretFile
       ? { secretFile: options.webhookSecretFile, onWebhook: (e) => void trigger.trigger(`webhook:${e.provider}`) }

@@ -5,11 +5,14 @@ import { readSecretFile } from "./secret-file";
 
 export type { NotificationEvent, CommitState };
 
-/** `spec.notifications` of simulium.yaml, as the daemon receives it (paths, never secrets). */
+/**
+ * Where the daemon sends notifications. File paths (and the API the token goes to) come only
+ * from `simulium run` flags; simulium.yaml adds webhook URLs, never a file to read.
+ */
 export interface NotificationsConfig {
   readonly webhooks: readonly { readonly url: string; readonly secretFile: string }[];
   readonly commitStatus?: {
-    /** API root, e.g. https://gitea.example.org/api/v1 or https://api.github.com */
+    /** API root, e.g. https://gitea.example.org/api/v1 or https://api.github.com; https unless loopback. */
     readonly api: string;
     /** owner/name; derived from the source URL when left out. */
     readonly repository?: string;
@@ -44,8 +47,39 @@ export interface NotifierOptions {
   readonly attempts?: number;
 }
 
+/** The notification configuration cannot be used (a bad flag value): nothing is sent. */
+export class NotifyConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotifyConfigError";
+  }
+}
+
+/**
+ * Why a token must not be sent to `url`, or undefined. Plain http would hand it to anyone on
+ * the path; loopback http is allowed so tests (and a local forge proxy) can use it. Pure.
+ */
+export function tokenTransportProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `${JSON.stringify(url)} is not a URL`;
+  }
+  if (parsed.protocol === "https:") return undefined;
+  if (parsed.protocol === "http:" && isLoopback(parsed.hostname)) return undefined;
+  return `${parsed.origin} is not https: a token is sent only over https (plain http only to a loopback address)`;
+}
+
+function isLoopback(hostname: string): boolean {
+  // URL keeps IPv6 literals in brackets and normalises IPv4 to dotted decimal.
+  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
 /** Reads every secret file now, so a broken notification config fails at start-up. */
 export async function loadNotifier(config: NotificationsConfig, options: NotifierOptions): Promise<Notifier> {
+  const transport = config.commitStatus ? tokenTransportProblem(config.commitStatus.api) : undefined;
+  if (transport) throw new NotifyConfigError(`--commit-status-api ${transport}; no commit status is posted`);
   const webhooks = await Promise.all(config.webhooks.map(async (w) => ({ url: w.url, secret: await readSecretFile(w.secretFile) })));
   let commitStatus: CommitStatusTarget | undefined;
   if (config.commitStatus) {

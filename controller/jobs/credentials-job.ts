@@ -1,34 +1,44 @@
-import { names, PMA_PASSWORD } from "../desired/names";
+import { DB_PASSWORD, names, PMA_PASSWORD } from "../desired/names";
 import type { ResourceSpec, ServiceSpec } from "../desired/types";
 
-/** The access services whose credentials `simulium credentials` prints. */
-export const CREDENTIAL_KINDS = ["phpmyadmin"] as const;
+/** What `simulium credentials` prints: phpMyAdmin's basic auth, or the site's database user. */
+export const CREDENTIAL_KINDS = ["phpmyadmin", "database"] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
-/** What the job runs: the secret file as the service sees it, nothing else. */
-export const READ_PASSWORD = ["cat", `/run/secrets/${PMA_PASSWORD}`] as const;
+export interface CredentialsJob {
+  /** The job's service: one secret mounted, on the site's network only, no volumes or environment. */
+  readonly spec: ServiceSpec;
+  readonly user: string;
+  /** The secret's file name under /run/secrets. */
+  readonly target: string;
+  /** The service the credentials are for, as printed. */
+  readonly service: string;
+}
 
 /**
- * The one-off job that reads phpMyAdmin's basic-auth password: the site's phpMyAdmin image with
- * that secret only, on the site's network only, no volumes. Built from the rendered service, so
- * the secret is the version the swarm has. Pure; undefined when the site has no phpMyAdmin.
+ * The one-off job that reads a generated password (jobs/read-secret-job.ts): phpMyAdmin's
+ * basic-auth password in the phpMyAdmin image, or the database user's password in the web
+ * image, with that secret only. Built from the rendered service, so the secret is the version
+ * the swarm has. Pure; undefined when the site has no such service.
  */
-export function credentialsJobSpec(site: string, rendered: readonly ResourceSpec[]): { readonly spec: ServiceSpec; readonly user: string } | undefined {
-  const pma = rendered.find((r): r is ServiceSpec => r.kind === "service" && r.role === "phpmyadmin" && r.site === site);
-  const user = pma?.shape.env.PMA_AUTH_USER;
-  if (pma === undefined || user === undefined) return undefined;
+export function credentialsJobSpec(site: string, rendered: readonly ResourceSpec[], kind: CredentialKind = "phpmyadmin"): CredentialsJob | undefined {
+  const role = kind === "phpmyadmin" ? "phpmyadmin" : "web";
+  const from = rendered.find((r): r is ServiceSpec => r.kind === "service" && r.role === role && r.site === site);
+  const user = kind === "phpmyadmin" ? from?.shape.env.PMA_AUTH_USER : from?.shape.env.DB_USER;
+  const target = kind === "phpmyadmin" ? PMA_PASSWORD : DB_PASSWORD;
+  if (from === undefined || user === undefined || !from.shape.secrets.some((s) => s.target === target)) return undefined;
   const spec: ServiceSpec = {
-    ...pma,
+    ...from,
     shape: {
-      ...pma.shape,
+      ...from.shape,
       env: {},
       mounts: [],
-      secrets: pma.shape.secrets.filter((s) => s.target === PMA_PASSWORD),
+      secrets: from.shape.secrets.filter((s) => s.target === target),
       networks: [names.siteNetwork(site)],
       ports: [],
     },
   };
-  return { spec, user };
+  return { spec, user, target, service: names.service(site, kind === "phpmyadmin" ? "phpmyadmin" : "db") };
 }
 
 /** What `credentials` prints for people: one field a line. */

@@ -55,10 +55,25 @@ export function hookFailure(phase: HookPhase, hook: { readonly command: readonly
   return `${what} failed with exit code ${outcome.exitCode}${tail ? `: ${tail}` : ""}`;
 }
 
-/** Runs each hook of the phase in turn as a Swarm job in the given (new) web spec; stops at the first failure. */
-export function deployHooks(docker: Docker, sites: readonly ResolvedSite[], auth: AuthLookup, log: Logger, backups?: BackupHooks): DeployHooks {
+/**
+ * Runs each hook of the phase in turn as a Swarm job in the given (new) web spec; stops at the
+ * first failure. Every message returned carries job output that goes into labels, /status,
+ * notifications and logs: `redact` takes the site's known secret values out of it first.
+ */
+export function deployHooks(
+  docker: Docker,
+  sites: readonly ResolvedSite[],
+  auth: AuthLookup,
+  log: Logger,
+  backups?: BackupHooks,
+  redact: (site: string, text: string) => string = (_site, text) => text,
+): DeployHooks {
   const of = (site: string, phase: HookPhase): readonly ResolvedHook[] => sites.find((s) => s.name === site)?.hooks?.[phase] ?? [];
-  return {
+  const redacted = async (site: string, message: Promise<string | undefined>): Promise<string | undefined> => {
+    const m = await message;
+    return m === undefined ? undefined : redact(site, m);
+  };
+  const hooks: DeployHooks = {
     has: (site, phase) => of(site, phase).length > 0,
     async recover(site) {
       if (!sites.find((s) => s.name === site)?.hooks?.restoreOnFailure) return undefined;
@@ -88,5 +103,10 @@ export function deployHooks(docker: Docker, sites: readonly ResolvedSite[], auth
       }
       return undefined;
     },
+  };
+  return {
+    has: hooks.has,
+    recover: (site) => redacted(site, hooks.recover?.(site) ?? Promise.resolve(undefined)),
+    run: (site, phase, web) => redacted(site, hooks.run(site, phase, web)),
   };
 }

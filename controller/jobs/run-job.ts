@@ -13,6 +13,11 @@ export interface JobRequest {
   readonly web: ServiceSpec;
   /** Arguments to the web image's entrypoint, e.g. `["drush", "cron"]`. */
   readonly command: readonly string[];
+  /**
+   * Replaces the image's entrypoint (the command then runs as is): for jobs in images whose
+   * entrypoint starts a server (Varnish), where arguments would go to that server.
+   */
+  readonly entrypoint?: readonly string[];
   readonly timeoutSeconds: number;
   /** Middle of the service name, `<site>_<kind>-<random>`: "exec", a cron job's name. */
   readonly kind?: string;
@@ -26,6 +31,12 @@ export interface JobRequest {
    * local). The job's command waits for them.
    */
   readonly whenRunning?: { readonly startSeconds: number; readonly act: (container: Docker.Container) => Promise<void> };
+  /**
+   * The job's output may hold a secret: its log driver is "none", so the engine keeps nothing
+   * (`docker service logs` would otherwise show it to anyone with engine access, and a log
+   * shipper would copy it). Its output is then not read; `whenRunning` reads what it needs.
+   */
+  readonly noLogs?: boolean;
 }
 
 export interface JobResult {
@@ -52,15 +63,18 @@ const BROKEN = new Set(["rejected", "orphaned", "remove", "shutdown"]);
 export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult> {
   const site = req.web.site ?? "";
   const name = `${site}_${req.kind ?? "exec"}-${randomBytes(3).toString("hex")}`;
-  const spec = jobServiceSpec(req.web, name, req.command, await idsOf(docker, req.web));
+  const base = jobServiceSpec(req.web, name, req.command, await idsOf(docker, req.web), req.entrypoint);
+  const spec = req.noLogs ? { ...base, TaskTemplate: { ...base.TaskTemplate, LogDriver: { Name: "none" } } } : base;
   const created = (await (docker as unknown as WithAuth).createService(req.auth, spec)) as { id?: string; ID?: string };
   const id = created.id ?? created.ID ?? name;
   const service = docker.getService(id);
   let streamed = "";
-  const stop = await follow(service, (text) => {
-    streamed += text;
-    req.onOutput?.(text);
-  });
+  const stop = req.noLogs
+    ? () => undefined
+    : await follow(service, (text) => {
+        streamed += text;
+        req.onOutput?.(text);
+      });
   try {
     if (req.whenRunning) {
       const container = await waitForContainer(docker, id, req.whenRunning.startSeconds, req.pollMs ?? 500);
@@ -69,7 +83,7 @@ export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult
     const task = await waitForEnd(docker, id, req.timeoutSeconds, req.pollMs ?? 500);
     stop();
     // The followed stream can lag; the logs read after the end are the complete record.
-    const output = demuxLogs((await service.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
+    const output = req.noLogs ? "" : demuxLogs((await service.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
     if (req.onOutput && output.startsWith(streamed) && output.length > streamed.length) req.onOutput(output.slice(streamed.length));
     const exitCode = task.Status?.ContainerStatus?.ExitCode;
     if (exitCode === undefined) throw new JobError(`job ${name} ended without an exit code: ${task.Status?.Err ?? task.Status?.State ?? "unknown"}`);

@@ -32,7 +32,7 @@ export function livePins(live: LiveState): LivePins {
     const siteOf = new Map(dataServices.filter((s) => role === null || s.labels[LABEL.role] === role).map((s) => [s.id, s.site as string]));
     for (const t of live.tasks) {
       const site = siteOf.get(t.serviceId);
-      if (site !== undefined && t.state === "running" && t.node && !pinned.has(site)) pinned.set(site, t.node);
+      if (site !== undefined && t.state === "running" && t.nodeId !== null && !pinned.has(site)) pinned.set(site, t.nodeId);
     }
   }
   for (const s of dataServices) if (!pinned.has(s.site as string)) unpinnable.add(s.site as string);

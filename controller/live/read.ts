@@ -1,16 +1,17 @@
 import type Docker from "dockerode";
 import { JOB_ROLE, LABEL } from "../desired/labels";
-import type { SitePin, SwarmNode } from "../desired/placement";
+import type { SitePin } from "../desired/placement";
 import type { ApiNetwork, ApiNode, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
-import { fingerprintOfContainer } from "./fingerprint";
+import { templateFingerprint } from "./fingerprint";
 import { shapeFromApi } from "./normalize";
-import type { LiveNetwork, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
+import type { LiveJob, LiveNetwork, LiveNode, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
 
 /**
  * Everything this instance owns, in six list calls whatever the number of sites: each list
  * is filtered by the instance label on the engine side, and tasks by our service IDs; plus
- * the swarm's nodes (placement, status). Objects without the label are never read as ours.
- * Volumes are the engine's own: a node-local volume on another node is not listed here.
+ * the swarm's nodes (where sites' data is pinned, and whether those nodes can run it).
+ * Objects without the label are never read as ours. Volumes are the engine's own: a
+ * node-local volume on another node is not listed here.
  */
 export async function readLive(docker: Docker, instance: string): Promise<LiveState> {
   const filters = { label: [`${LABEL.instance}=${instance}`] };
@@ -19,27 +20,30 @@ export async function readLive(docker: Docker, instance: string): Promise<LiveSt
     docker.listVolumes({ filters }) as Promise<{ Volumes?: ApiVolume[] | null }>,
     docker.listSecrets({ filters }) as Promise<ApiSecret[]>,
     docker.listServices({ filters }) as Promise<ApiService[]>,
-    docker.listNodes() as Promise<ApiNode[]>,
+    readNodes(docker),
     localNodeId(docker),
   ]);
   const owned = (labels: Record<string, string> | null | undefined): boolean => labels?.[LABEL.instance] === instance;
   const liveNetworks = networks.filter((n) => owned(n.Labels)).map(networkFromApi);
   const networkNames = new Map(liveNetworks.map((n) => [n.id, n.name]));
   // One-off jobs (simulium exec, crons) are the instance's but no part of the desired state:
-  // read as ours, a reconcile would delete a running job.
-  const liveServices = services
-    .filter((s) => owned(s.Spec?.Labels) && s.Spec?.Labels?.[LABEL.role] !== JOB_ROLE)
-    .map((s) => serviceFromApi(s, networkNames));
-  const tasks = liveServices.length
-    ? ((await docker.listTasks({ filters: { service: liveServices.map((s) => s.id) } })) as ApiTask[])
-    : [];
+  // read as services, a reconcile would delete a running job. They are listed apart.
+  const isJob = (s: ApiService): boolean => s.Spec?.Labels?.[LABEL.role] === JOB_ROLE;
+  const ours = services.filter((s) => owned(s.Spec?.Labels));
+  const liveServices = ours.filter((s) => !isJob(s)).map((s) => serviceFromApi(s, networkNames));
+  const jobServices = ours.filter(isJob);
+  // One call for the tasks of both.
+  const ids = [...liveServices.map((s) => s.id), ...jobServices.map((s) => s.ID)];
+  const tasks = ids.length ? ((await docker.listTasks({ filters: { service: ids } })) as ApiTask[]) : [];
+  const jobIds = new Set(jobServices.map((s) => s.ID));
   return {
     networks: liveNetworks,
     volumes: (volumes.Volumes ?? []).filter((v) => owned(v.Labels)).map(volumeFromApi),
     secrets: secrets.filter((s) => owned(s.Spec?.Labels)).map(secretFromApi),
     services: liveServices,
-    tasks: tasks.map((t) => taskFromApi(t, networkNames)),
-    nodes: nodes.map(nodeFromApi),
+    tasks: tasks.filter((t) => !jobIds.has(t.ServiceID ?? "")).map((t) => taskFromApi(t, networkNames)),
+    jobs: jobServices.map((s) => jobFromApi(s, tasks)),
+    nodes,
     here,
   };
 }
@@ -69,20 +73,6 @@ async function localNodeId(docker: Docker): Promise<string | null> {
   return id;
 }
 
-export function nodeFromApi(n: ApiNode): SwarmNode {
-  return {
-    id: n.ID,
-    hostname: n.Description?.Hostname ?? "",
-    role: n.Spec?.Role === "manager" ? "manager" : "worker",
-    availability: n.Spec?.Availability ?? "active",
-    state: n.Status?.State ?? "unknown",
-    labels: n.Spec?.Labels ?? {},
-    engineLabels: n.Description?.Engine?.Labels ?? {},
-    os: n.Description?.Platform?.OS ?? "",
-    arch: n.Description?.Platform?.Architecture ?? "",
-  };
-}
-
 export interface WatchedState {
   readonly services: readonly LiveService[];
   readonly tasks: readonly LiveTask[];
@@ -105,6 +95,17 @@ export async function readWatched(docker: Docker, instance: string, serviceNames
     .map((s) => serviceFromApi(s, noNames));
   const tasks = services.length ? ((await docker.listTasks({ filters: { service: services.map((s) => s.id) } })) as ApiTask[]) : [];
   return { services, tasks: tasks.map((t) => taskFromApi(t, noNames)) };
+}
+
+function jobFromApi(s: ApiService, tasks: readonly ApiTask[]): LiveJob {
+  const labels = s.Spec?.Labels ?? {};
+  return {
+    id: s.ID,
+    name: s.Spec?.Name ?? "",
+    site: siteOf(labels),
+    labels,
+    tasks: tasks.filter((t) => t.ServiceID === s.ID).map((t) => ({ state: t.Status?.State ?? "unknown", timestamp: t.Status?.Timestamp ?? "" })),
+  };
 }
 
 const siteOf = (labels: Record<string, string> | null | undefined): string | null => labels?.[LABEL.site] ?? null;
@@ -146,6 +147,7 @@ export function serviceFromApi(s: ApiService, networkNames: ReadonlyMap<string, 
     shape: shapeFromApi(spec, networkNames),
     updateState: s.UpdateStatus?.State ?? null,
     updateMessage: s.UpdateStatus?.Message ?? null,
+    template: templateFingerprint(spec.TaskTemplate),
   };
 }
 
@@ -165,11 +167,28 @@ export function taskFromApi(t: ApiTask, networkNames: ReadonlyMap<string, string
     message: t.Status?.Message ?? "",
     error: t.Status?.Err ?? null,
     image: t.Spec?.ContainerSpec?.Image ?? "",
-    fingerprint: fingerprintOfContainer(t.Spec?.ContainerSpec),
+    ...templateFingerprint(t.Spec),
+    nodeId: t.NodeID ? t.NodeID : null,
     exitCode: t.Status?.ContainerStatus?.ExitCode ?? null,
     containerId: t.Status?.ContainerStatus?.ContainerID ?? null,
     timestamp: t.Status?.Timestamp ?? "",
     addresses,
-    ...(t.NodeID ? { node: t.NodeID } : {}),
   };
+}
+
+/** The swarm's nodes, as placement constraints see them: one list call, read only when needed. */
+export async function readNodes(docker: Docker): Promise<LiveNode[]> {
+  const nodes = (await docker.listNodes()) as ApiNode[];
+  return nodes.map((n) => ({
+    id: n.ID,
+    hostname: n.Description?.Hostname ?? "",
+    role: n.Spec?.Role ?? "",
+    ip: n.Status?.Addr ?? "",
+    os: n.Description?.Platform?.OS ?? "",
+    arch: n.Description?.Platform?.Architecture ?? "",
+    labels: n.Spec?.Labels ?? {},
+    engineLabels: n.Description?.Engine?.Labels ?? {},
+    availability: n.Spec?.Availability ?? "active",
+    state: n.Status?.State ?? "unknown",
+  }));
 }

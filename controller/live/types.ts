@@ -1,5 +1,5 @@
-import type { SwarmNode } from "../desired/placement";
 import type { Labels, ServiceShape } from "../desired/types";
+import type { TemplateFingerprint } from "./fingerprint";
 
 interface LiveBase {
   readonly id: string;
@@ -33,6 +33,8 @@ export interface LiveService extends LiveBase {
   /** Swarm's rolling-update state (`updating`, `completed`, `rollback_completed`, …), if any. */
   readonly updateState: string | null;
   readonly updateMessage: string | null;
+  /** Of the service's own task template: what its tasks must carry to be current (live/fingerprint.ts). */
+  readonly template: TemplateFingerprint;
 }
 
 export interface LiveTask {
@@ -44,15 +46,29 @@ export interface LiveTask {
   readonly message: string;
   readonly error: string | null;
   readonly image: string;
-  /** See live/fingerprint.ts: tells whether the task runs the current spec. */
+  /** Of the task's template without placement constraints (live/fingerprint.ts). */
   readonly fingerprint: string;
+  /** The placement constraints the task was made with, sorted. */
+  readonly constraints: readonly string[];
+  /** Where Swarm placed it; null while unassigned (pending). */
+  readonly nodeId: string | null;
   readonly exitCode: number | null;
   readonly containerId: string | null;
   readonly timestamp: string;
   /** Addresses per network name (CIDR suffix stripped). */
   readonly addresses: Readonly<Record<string, string>>;
-  /** The node the task is (or was to be) on; absent before the scheduler assigned one. */
-  readonly node?: string;
+}
+
+/**
+ * A one-off job service (role=job: exec, cron, backup, restore, import) and its tasks. Never
+ * part of the desired state; read only so a reconcile can remove the ones left behind.
+ */
+export interface LiveJob {
+  readonly id: string;
+  readonly name: string;
+  readonly site: string | null;
+  readonly labels: Labels;
+  readonly tasks: readonly { readonly state: string; readonly timestamp: string }[];
 }
 
 export type LiveObject = LiveNetwork | LiveVolume | LiveSecret | LiveService;
@@ -63,10 +79,28 @@ export interface LiveState {
   readonly secrets: readonly LiveSecret[];
   readonly services: readonly LiveService[];
   readonly tasks: readonly LiveTask[];
-  /** The swarm's nodes (where sites are pinned, and whether they can run tasks); absent in tests that build a state by hand. */
-  readonly nodes?: readonly SwarmNode[];
+  /** Job services of this instance, apart: nothing else in a plan sees them (see LiveJob). */
+  readonly jobs: readonly LiveJob[];
+  /** The swarm's nodes (where sites' data is pinned, and whether they can run tasks); absent in states built by hand. */
+  readonly nodes?: readonly LiveNode[];
   /** The node ID of the engine this state was read through. */
   readonly here?: string | null;
 }
 
-export const EMPTY_LIVE: LiveState = { networks: [], volumes: [], secrets: [], services: [], tasks: [] };
+export const EMPTY_LIVE: LiveState = { networks: [], volumes: [], secrets: [], services: [], tasks: [], jobs: [] };
+
+/** What placement constraints are matched against (swarmkit's constraint keys). */
+export interface LiveNode {
+  readonly id: string;
+  readonly hostname: string;
+  readonly role: string;
+  readonly ip: string;
+  readonly os: string;
+  readonly arch: string;
+  readonly labels: Labels;
+  readonly engineLabels: Labels;
+  /** `active`, `pause` or `drain`: only an active node takes new tasks. */
+  readonly availability: string;
+  /** `ready`, `down`, `disconnected`, `unknown`. */
+  readonly state: string;
+}

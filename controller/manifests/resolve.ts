@@ -209,19 +209,5 @@ function resolveBackupConfig(b: BackupInput, image: string): NonNullable<Resolve
 type NotificationsInput = NonNullable<NonNullable<Cluster["spec"]>["notifications"]>;
 
 function resolveNotifications(n: NotificationsInput): NonNullable<ResolvedCluster["notifications"]> {
-  const cs = n.commitStatus;
-  return {
-    webhooks: (n.webhooks ?? []).map((w) => ({ url: w.url, secretFile: w.secretFile })),
-    ...(cs
-      ? {
-          commitStatus: {
-            api: cs.api,
-            tokenFile: cs.tokenFile,
-            ...(cs.repository ? { repository: cs.repository } : {}),
-            ...(cs.context ? { context: cs.context } : {}),
-          },
-        }
-      : {}),
-    suppressSeconds: n.suppressSeconds ?? 3600,
-  };
+  return { webhooks: (n.webhooks ?? []).map((w) => ({ url: w.url })), suppressSeconds: n.suppressSeconds ?? 3600 };
 }

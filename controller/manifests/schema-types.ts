@@ -583,11 +583,11 @@ export interface Cluster {
       };
     };
     /**
-     * Outgoing notifications of the daemon (simulium run): signed JSON events to webhooks, and commit statuses on the forge. File paths are on the controller; their contents (secrets, tokens) never appear in git or logs.
+     * Outgoing notifications of the daemon (simulium run): signed JSON events to webhooks. The HMAC secret, and the commit status target with its token, are the controller's: simulium run flags (--notify-secret-file, --commit-status-api, --commit-status-token-file), never this file.
      */
     notifications?: {
       /**
-       * Receivers of site.failed, site.invalid, site.recovered and commit.applied events, signed with X-Hub-Signature-256.
+       * Receivers of site.failed, site.invalid, site.recovered and commit.applied events, signed with X-Hub-Signature-256 using the secret of simulium run --notify-secret-file.
        *
        * @maxItems 20
        */
@@ -596,32 +596,7 @@ export interface Cluster {
          * Where events are POSTed.
          */
         url: string;
-        /**
-         * Path, on the controller, of the HMAC secret.
-         */
-        secretFile: string;
       }[];
-      /**
-       * Post success/failure per applied commit to a Gitea/Forgejo/GitHub-compatible API.
-       */
-      commitStatus?: {
-        /**
-         * API root, e.g. https://gitea.example.org/api/v1 or https://api.github.com.
-         */
-        api: string;
-        /**
-         * owner/name; derived from the git URL when left out.
-         */
-        repository?: string;
-        /**
-         * Path, on the controller, of the API token.
-         */
-        tokenFile: string;
-        /**
-         * Name shown next to the status (default simulium/<instance>).
-         */
-        context?: string;
-      };
       /**
        * An unchanged failure is sent again at most this often.
        */
@@ -640,7 +615,7 @@ export interface Cluster {
        */
       repository?: string;
       /**
-       * The restic repository password, sealed. Without it the controller generates one once and keeps it in its state directory. Losing it loses every backup.
+       * The restic repository password, sealed for the cluster (simulium seal --cluster --name restic-password). Without it the controller generates one once and keeps it in its state directory. Losing it loses every backup.
        */
       password?: {
         /**
@@ -649,7 +624,7 @@ export interface Cluster {
         sealed: string;
       };
       /**
-       * Credentials restic reads from the environment for the repository (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, B2_ACCOUNT_KEY, ...), each sealed; the jobs get them as Swarm secrets.
+       * Credentials restic reads from the environment for the repository (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, B2_ACCOUNT_KEY, ...), each sealed for the cluster under its own name (simulium seal --cluster --name AWS_SECRET_ACCESS_KEY); the jobs get them as Swarm secrets.
        */
       env?: {
         [k: string]:

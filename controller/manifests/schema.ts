@@ -1,6 +1,7 @@
 import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
 import clusterSchema from "../../schemas/cluster.schema.json";
 import siteSchema from "../../schemas/site.schema.json";
+import { controllerOnlyField } from "./controller-only";
 import { Issue, PathSegment, quote } from "./issue";
 import type { Cluster, Site } from "./types";
 
@@ -44,6 +45,8 @@ function toIssue(raw: ErrorObject): Issue[] {
   switch (e.keyword) {
     case "additionalProperties": {
       const key = String(params.additionalProperty);
+      const controllerOnly = controllerOnlyField([...path, key]);
+      if (controllerOnly) return [{ path: [...path, key], at: "key", message: `${quote(key)} ${controllerOnly}` }];
       const known = Object.keys(schema.properties ?? {});
       const expected = known.length > 0 ? ` (expected one of: ${known.join(", ")})` : "";
       return [{ path: [...path, key], at: "key", message: `unknown field ${quote(key)}${expected}` }];

@@ -165,10 +165,9 @@ export interface ResolvedCluster {
   readonly timeZone: string;
   readonly volumes: { readonly driver: string; readonly options: Readonly<Record<string, string>> };
   readonly registryAuth?: { readonly configFile: string };
-  /** Daemon notifications (simulium run); file paths only, never their contents. */
+  /** Daemon notifications (simulium run): webhook URLs only; their secret and the commit status are flags. */
   readonly notifications?: {
-    readonly webhooks: readonly { readonly url: string; readonly secretFile: string }[];
-    readonly commitStatus?: { readonly api: string; readonly repository?: string; readonly tokenFile: string; readonly context?: string };
+    readonly webhooks: readonly { readonly url: string }[];
     readonly suppressSeconds: number;
   };
   /** The age recipient `simulium seal` encrypts to; the private key never is in the repository. */

@@ -1,25 +1,29 @@
 import type Docker from "dockerode";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { backupSecretValues } from "../backup/password";
 import { renderBackupResources } from "../backup/resources";
 import { unprotectedSites } from "../backup/unprotected";
 import { LABEL } from "../desired/labels";
-import { placeSites } from "../desired/placement";
 import { renderDesired } from "../desired/render";
 import type { DesiredState } from "../desired/types";
 import { livePins } from "../live/pins";
 import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
+import { CLUSTER_FILE } from "../manifests/layout";
 import { loadRepo } from "../manifests/load";
 import { effectiveCluster } from "../manifests/select";
 
 export { ClusterConfigError, effectiveCluster } from "../manifests/select";
 import type { LoadResult, ManifestError, ResolvedCluster } from "../manifests/types";
+import { placeSites } from "../plan/placement";
 import { makePlan } from "../plan/plan";
 import { freezeSites, UnsafeRotation, unsafeRotations } from "../plan/rotation-guard";
 import type { Plan } from "../plan/types";
 import { keyFileDecrypter, resolveSealingKeyFile } from "../sealing/key-file";
 import { sealedLookup } from "../sealing/lookup";
-import { Decrypt, unsealSites } from "../sealing/unseal-sites";
+import { clusterSealedValues, unsealCluster } from "../sealing/unseal-cluster";
+import { unsealSites } from "../sealing/unseal-sites";
 import { ControllerSecret, controllerSecret, renderHash } from "../state/controller-secret";
 import { resolveStateDir, StateMode, StateStore } from "../state/store";
 
@@ -48,6 +52,8 @@ export interface PipelineOptions {
   readonly mode?: StateMode;
   /** Accept a restic password in the state directory that differs from the swarm's (a rotation on purpose). */
   readonly acceptResticPasswordChange?: boolean;
+  /** Accept a Varnish admin secret in the state directory that differs from the swarm's (a rotation on purpose). */
+  readonly rotateVarnishSecret?: boolean;
 }
 
 /** The manifests, read and unsealed, with the cluster in force: what a plan is made from. */
@@ -55,14 +61,24 @@ export interface LoadedRepo {
   readonly load: LoadResult;
   readonly cluster: ResolvedCluster;
   readonly values: ReadonlyMap<string, Buffer>;
-  readonly decrypt: Decrypt;
+  /** simulium.yaml's sealed values (bound to the cluster scope), by setting name. */
+  readonly clusterValues: ReadonlyMap<string, Buffer>;
 }
 
 export async function loadForPlan(repoDir: string, opts: Pick<PipelineOptions, "instance" | "sealingKeyFile">): Promise<LoadedRepo> {
   // A sealed value that does not decrypt makes its site invalid here, like a broken manifest.
   const decrypt = keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile));
   const { load, values } = await unsealSites(await loadRepo(repoDir), decrypt);
-  return { load, cluster: effectiveCluster(load, opts.instance), values, decrypt };
+  const cluster = effectiveCluster(load, opts.instance);
+  // A sealed value of simulium.yaml not bound to the cluster stops everything, like any error there.
+  const clusterValues = await unsealCluster(cluster, decrypt, await readClusterText(repoDir, cluster));
+  return { load, cluster, values, clusterValues };
+}
+
+/** simulium.yaml's text, to locate a refused sealed value; read only when it has some. */
+async function readClusterText(repoDir: string, cluster: ResolvedCluster): Promise<string | undefined> {
+  if (clusterSealedValues(cluster).length === 0) return undefined;
+  return readFile(path.join(repoDir, CLUSTER_FILE), "utf8").catch(() => undefined);
 }
 
 /**
@@ -78,7 +94,7 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
   const live = await readLive(docker, cluster.instance);
   const store = new StateStore(resolveStateDir(opts.stateDir), cluster.instance, opts.mode ?? "read-only");
   // Read against the swarm: a state directory that lost a value the swarm uses stops here.
-  const varnish = cluster.varnish.image ? controllerSecret(store, "varnish-secret", live.secrets) : undefined;
+  const varnish = cluster.varnish.image ? controllerSecret(store, "varnish-secret", live.secrets, { acceptChange: opts.rotateVarnishSecret }) : undefined;
   const restic =
     cluster.backup && "generated" in cluster.backup.password
       ? controllerSecret(store, "restic-password", live.secrets, { acceptChange: opts.acceptResticPasswordChange })
@@ -99,7 +115,7 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
   const load = refuseSites(loaded.load, refused, rotations.map((r) => rotationError(loaded.load, r)));
   const desired = freezeSites(rendered, refused);
   const sites = sealedLookup(desired, values);
-  const backup = await backupSecretValues(cluster, known(restic), loaded.decrypt);
+  const backup = backupSecretValues(cluster, known(restic), loaded.clusterValues);
   const controller = controllerValues(desired, [varnish, restic]);
   const plan = makePlan(desired, live, load.errors);
   const placing = placement.warnings.map((w) => ({ site: w.site, name: w.site, message: w.message }));

@@ -9,6 +9,7 @@ import type { Logger } from "../log";
 import { massDeletion } from "../plan/guard";
 import { restrictPlan } from "../plan/restrict";
 import { isMutation } from "../plan/types";
+import { redactKnown, siteSecretValues } from "../jobs/redact-output";
 import { resolveStateDir } from "../state/store";
 import { creditFollowed, followRouting } from "../routing/follow";
 import { routeAfterApply } from "../routing/after-apply";
@@ -30,11 +31,12 @@ export interface ReconcileOptions {
   /** The age identity that decrypts sealed secrets (sealing/key-file.ts). */
   readonly sealingKeyFile?: string;
   readonly acceptResticPasswordChange?: boolean;
+  readonly rotateVarnishSecret?: boolean;
   /** Who takes the instance lock, and how long to wait for it (engine/lease.ts). Default: "simulium", no wait. */
   readonly lock?: LeaseOptions;
   /**
-   * Shown the plan that will be applied (under the lock when it changes anything), before
-   * anything changes; false cancels. The CLI prints it here and asks for confirmation.
+   * Shown the plan before anything changes, and before the lock is taken; shown again if the
+   * plan made under the lock differs. false cancels. The CLI prints it and asks for confirmation.
    */
   readonly onPlan?: (ctx: PlanContext) => Promise<boolean>;
 }
@@ -57,6 +59,20 @@ export class MassDeletionRefused extends Error {
   }
 }
 
+/** The mass-deletion guard, then the caller's look at the plan (the CLI's confirmation). */
+async function approve(ctx: PlanContext, opts: ReconcileOptions): Promise<void> {
+  const mass = massDeletion(ctx.plan, ctx.live);
+  if (mass && !opts.allowMassDelete) throw new MassDeletionRefused(mass.removing, mass.running);
+  if (opts.onPlan && !(await opts.onPlan(ctx))) throw new ApplyCancelled();
+}
+
+/** What a plan would do, to tell whether the plan made under the lock is the one approved. */
+function planKey(plan: PlanContext["plan"]): string {
+  // A controller secret not made yet is `…-new` in the read-only plan and gets its hash under the lock: the same action.
+  const name = (n: string): string => n.replace(/-(new|[0-9a-f]{10})$/, "");
+  return plan.actions.map((a) => `${a.op} ${a.kind} ${name(a.name)} ${a.changes.map((c) => `${c.op}${c.field}`).join(",")}`).join("\n");
+}
+
 export class ApplyCancelled extends Error {
   constructor() {
     super("apply cancelled: nothing was changed");
@@ -70,7 +86,9 @@ export class ApplyCancelled extends Error {
  */
 export function siteHooks(docker: Docker, ctx: PlanContext, opts: { stateDir: string; commit: string; auth: AuthLookup; log: Logger }): DeployHooks {
   const backups = backupHooks(docker, { cluster: ctx.cluster, sites: ctx.load.sites, desired: ctx.desired, stateDir: opts.stateDir, commit: opts.commit, auth: opts.auth, log: opts.log, loadSwapScript: loadAndSwapScript() });
-  return deployHooks(docker, ctx.load.sites, opts.auth, opts.log, backups);
+  // Hook output is stored (labels, /status, logs): the values the controller knows are taken out.
+  const known = siteSecretValues(ctx.desired, ctx.secretValue);
+  return deployHooks(docker, ctx.load.sites, opts.auth, opts.log, backups, (site, text) => redactKnown(text, known(site)));
 }
 
 /**
@@ -81,19 +99,22 @@ export function siteHooks(docker: Docker, ctx: PlanContext, opts: { stateDir: st
  */
 export async function reconcile(docker: Docker, repoDir: string, opts: ReconcileOptions): Promise<ReconcileOutcome> {
   const stateDir = resolveStateDir(opts.stateDir);
-  const pipeline: PipelineOptions = { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile, acceptResticPasswordChange: opts.acceptResticPasswordChange };
+  const pipeline: PipelineOptions = { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile, acceptResticPasswordChange: opts.acceptResticPasswordChange, rotateVarnishSecret: opts.rotateVarnishSecret };
   const loaded = await loadForPlan(repoDir, pipeline);
   const restrict = (ctx: PlanContext): PlanContext => ({ ...ctx, plan: restrictPlan(ctx.plan, opts.sites ?? []) });
   let ctx = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-only" }));
+  // Shown (and confirmed) before the lock is taken: a prompt left open must not block the daemon.
+  await approve(ctx, opts);
   // A held update is not sent (unless retried), so it alone changes nothing.
   const changes = ctx.plan.actions.some((a) => isMutation(a) && !(a.op === "update" && a.held && !opts.retryFailed));
-  const lease = changes ? await acquireLease(docker, ctx.cluster.instance, opts.lock ?? { what: "simulium" }) : undefined;
+  const lease = changes ? await acquireLease(docker, ctx.cluster.instance, { ...(opts.lock ?? { what: "simulium" }), onRenewError: (err) => opts.log.warn({ err: err.message }, "could not renew the instance lock") }) : undefined;
   try {
-    // Under the lock, the swarm as it is now: another holder may just have changed it.
-    if (lease) ctx = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-write" }));
-    const mass = massDeletion(ctx.plan, ctx.live);
-    if (mass && !opts.allowMassDelete) throw new MassDeletionRefused(mass.removing, mass.running);
-    if (opts.onPlan && !(await opts.onPlan(ctx))) throw new ApplyCancelled();
+    if (lease) {
+      // Under the lock, the swarm as it is now: another holder may just have changed it.
+      const again = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-write" }));
+      if (planKey(again.plan) !== planKey(ctx.plan)) await approve(again, opts);
+      ctx = again;
+    }
     const plan = ctx.plan;
     const follower = followRouting(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log: opts.log });
     const auth = await loadRegistryAuth(ctx.cluster.registryAuth?.configFile);

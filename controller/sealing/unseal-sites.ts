@@ -1,7 +1,7 @@
 import { formatPath } from "../manifests/issue";
 import type { LoadResult, ManifestError, ResolvedSite, SealedCiphertext } from "../manifests/types";
 import { UnsealError } from "./age";
-import { openEnvelope, scopeMismatch } from "./envelope";
+import { openEnvelope, scopeMismatch, sealCommand } from "./envelope";
 
 /** Decrypts one sealed value; throws UnsealError (whose message never holds the value). */
 export type Decrypt = (ciphertext: string) => Promise<Buffer>;
@@ -18,9 +18,11 @@ export function sealedKey(site: string, secret: string): string {
 }
 
 /**
- * Decrypts the sealed secrets of every valid site. A value that does not decrypt makes its
- * site invalid (left as it runs, like a site with a broken manifest), located at its
- * `sealed` field; the other sites go on.
+ * Decrypts the sealed secrets of every valid site (spec.secrets, and the mail passwords,
+ * which resolve to secrets of the site). A value must be bound to the site and the secret's
+ * name (`simulium seal --site S --name N`); one bound elsewhere, to the cluster, or to nothing,
+ * or that does not decrypt, makes its site invalid (left as it runs, like a site with a
+ * broken manifest), located at its `sealed` field; the other sites go on.
  */
 export async function unsealSites(load: LoadResult, decrypt: Decrypt): Promise<Unsealed> {
   const values = new Map<string, Buffer>();
@@ -64,7 +66,7 @@ async function unsealOne(sealed: SealedCiphertext, decrypt: Decrypt, here: { sit
     return value.length > 0 ? value : "decrypts to an empty value, which Swarm cannot store: seal a non-empty value";
   } catch (err) {
     if (!(err instanceof UnsealError)) throw err;
-    return `cannot be decrypted: ${err.message}; seal the value again with \`simulium seal\` (it uses simulium.yaml's spec.sealing.publicKey, which must match this controller's key)`;
+    return `cannot be decrypted: ${err.message}; seal the value again with ${sealCommand(here)} (it uses simulium.yaml's spec.sealing.publicKey, which must match this controller's key)`;
   }
 }
 

@@ -1,7 +1,7 @@
 import { redactSecrets } from "./redact";
 
 /** Why a remote could not be fetched; the caller keeps the last fetched commit in force. */
-export type UnreachableReason = "network" | "auth" | "not-found" | "branch-missing" | "timeout" | "unknown";
+export type UnreachableReason = "network" | "auth" | "host-key" | "not-found" | "branch-missing" | "timeout" | "unknown";
 
 /**
  * The remote could not be fetched. The working tree is left at the last fetched commit,
@@ -15,10 +15,15 @@ export class SourceUnreachableError extends Error {
     readonly reason: UnreachableReason,
     detail: string,
   ) {
-    super(`cannot fetch ${url} (${reason}): ${detail}`);
+    super(`cannot fetch ${url} (${reason}): ${detail}${reason === "host-key" ? HOST_KEY_HINT : ""}`);
     this.name = "SourceUnreachableError";
   }
 }
+
+const HOST_KEY_HINT =
+  "; the git server's SSH host key is not in the known_hosts file (or it changed): add the server's key to the file of " +
+  "simulium run --known-hosts-file (e.g. from ssh-keyscan, after checking its fingerprint with the forge), or pass " +
+  "--accept-new-host-keys to trust a key seen for the first time";
 
 /** The source is configured wrongly (bad URL, unreadable credentials file): fix the config. */
 export class SourceConfigError extends Error {
@@ -32,6 +37,8 @@ export class SourceConfigError extends Error {
 /** Git's stderr, classified so the operator is told what to fix. Pure. */
 export function classifyGitFailure(stderr: string): UnreachableReason {
   const s = stderr.toLowerCase();
+  // Before "could not read from remote repository", which ssh prints after it too.
+  if (/host key verification failed|remote host identification has changed|no .*host key is known/.test(s)) return "host-key";
   if (/couldn't find remote ref|could not find remote ref|remote ref .* not found/.test(s)) return "branch-missing";
   if (/authentication failed|permission denied|could not read username|could not read password|invalid username or password|http 401|http 403|returned error: 40[13]/.test(s)) {
     return "auth";

@@ -5,8 +5,14 @@
 export interface GitCredentials {
   /** Private SSH deploy key (read by ssh, never by simulium). */
   readonly sshKeyFile?: string;
-  /** known_hosts to trust; without it the first host key seen is accepted and pinned. */
+  /** known_hosts to trust (`--known-hosts-file`); without it ssh's own known_hosts files. */
   readonly knownHostsFile?: string;
+  /**
+   * Trust a host key seen for the first time and pin it (`--accept-new-host-keys`). Off by
+   * default: on first use a man in the middle would be trusted, and the repository it serves
+   * decides what runs on the swarm.
+   */
+  readonly acceptNewHostKeys?: boolean;
   /** File holding an HTTPS access token (GitHub/Gitea/Forgejo/GitLab personal or deploy token). */
   readonly tokenFile?: string;
   /** User name offered with the token; forges ignore it for tokens but git asks. */
@@ -21,7 +27,7 @@ export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-export function sshCommand(keyFile: string, knownHostsFile?: string): string {
+export function sshCommand(keyFile: string, hostKeys: { readonly knownHostsFile?: string; readonly acceptNewHostKeys?: boolean } = {}): string {
   const parts = [
     "ssh",
     "-i",
@@ -29,12 +35,12 @@ export function sshCommand(keyFile: string, knownHostsFile?: string): string {
     "-o",
     "IdentitiesOnly=yes",
     "-o",
-    "StrictHostKeyChecking=accept-new",
+    `StrictHostKeyChecking=${hostKeys.acceptNewHostKeys ? "accept-new" : "yes"}`,
     // A daemon has nobody to answer a passphrase or password prompt: fail instead of hanging.
     "-o",
     "BatchMode=yes",
   ];
-  if (knownHostsFile) parts.push("-o", shellQuote(`UserKnownHostsFile=${knownHostsFile}`));
+  if (hostKeys.knownHostsFile) parts.push("-o", shellQuote(`UserKnownHostsFile=${hostKeys.knownHostsFile}`));
   return parts.join(" ");
 }
 
@@ -57,7 +63,7 @@ export function askpassScript(tokenFile: string, username = "git"): string {
 export function gitEnv(credentials: GitCredentials, askpassPath?: string): Record<string, string> {
   // Never block on a terminal prompt; English messages so failures can be classified.
   const env: Record<string, string> = { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
-  if (credentials.sshKeyFile) env.GIT_SSH_COMMAND = sshCommand(credentials.sshKeyFile, credentials.knownHostsFile);
+  if (credentials.sshKeyFile) env.GIT_SSH_COMMAND = sshCommand(credentials.sshKeyFile, credentials);
   if (credentials.tokenFile && askpassPath) env.GIT_ASKPASS = askpassPath;
   return env;
 }

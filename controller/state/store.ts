@@ -35,11 +35,6 @@ export class StateStore {
     this.dir = path.join(stateDir, instance);
   }
 
-  /** A read-only view of the same directory, for the parts of a command that only look. */
-  readOnly(): StateStore {
-    return this.mode === "read-only" ? this : new StateStore(path.dirname(this.dir), this.instance, "read-only");
-  }
-
   path(relative: string): string {
     return path.join(this.dir, relative);
   }
@@ -58,7 +53,7 @@ export class StateStore {
    * Writes the file only if it does not exist ("wx"), so a value another process (or an
    * operator) just wrote is never replaced. Returns the bytes that are in the file afterwards.
    */
-  createOnce(relative: string, value: string): Buffer {
+  createOnce(relative: string, value: string | Buffer): Buffer {
     const file = this.writable(relative);
     try {
       writeFileSync(file, value, { flag: "wx", mode: 0o600 });

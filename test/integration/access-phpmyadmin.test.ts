@@ -142,6 +142,9 @@ test("phpMyAdmin answers through Varnish on its own domain only with the passwor
     return get(pmaDomain, { ...auth, Cookie: cookieHeader(jar) });
   };
   const dbPassword = (await execInService(docker, `${site}_web`, ["cat", "/run/secrets/db-password"])).output;
+  // `credentials SITE database` prints the same user and password (read by a job without logs).
+  const dbCreds = JSON.parse((await cli("credentials", site, "database", "--repo", repo.dir, "--json")).out) as { service: string; user: string; password: string };
+  expect(dbCreds).toEqual({ service: `${site}_db`, user: "site", password: dbPassword });
   // The database may still be initialising on the first tries.
   const signedIn = await waitFor(async () => {
     const home = await signIn("site", dbPassword);

@@ -7,6 +7,7 @@ import { resticScript } from "../../controller/backup/scripts";
 import { loadBackupTarget } from "../../controller/backup/target";
 import { connectDocker } from "../../controller/engine/docker";
 import { generateKeyPair, seal } from "../../controller/sealing/age";
+import { bindValue } from "../../controller/sealing/envelope";
 import { identityFileText } from "../../controller/sealing/seal-input";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { reconcileRepo } from "../support/reconcile";
@@ -34,8 +35,9 @@ beforeAll(async () => {
   const backup = [
     "  backup:",
     `    image: "simulium/backup:local"`,
-    `    password: {sealed: "${await seal(Buffer.from(PASSWORD), key.recipient)}"}`,
-    `    env: {SIMULIUM_PROBE: {sealed: "${await seal(Buffer.from(PROBE), key.recipient)}"}}`,
+    // Bound to the cluster scope (simulium seal --cluster --name ...): no site may use them.
+    `    password: {sealed: "${await seal(bindValue(Buffer.from(PASSWORD), { cluster: true, name: "restic-password" }), key.recipient)}"}`,
+    `    env: {SIMULIUM_PROBE: {sealed: "${await seal(bindValue(Buffer.from(PROBE), { cluster: true, name: "SIMULIUM_PROBE" }), key.recipient)}"}}`,
     "",
   ].join("\n");
   repo = await createRepo({

@@ -137,7 +137,7 @@ test("the stack file deploys the controller on a manager, with the socket, exter
       expect.objectContaining({ type: "volume", target: "/var/lib/simulium" }),
     ]),
   );
-  expect(svc.command).toEqual(expect.arrayContaining(["git@git.example.org:ops/sites.git", "/run/secrets/simulium-deploy-key", "/run/secrets/simulium-webhook-secret"]));
+  expect(svc.command).toEqual(expect.arrayContaining(["git@git.example.org:ops/sites.git", "/run/secrets/simulium-deploy-key", "/run/secrets/simulium-webhook-secret", "/run/secrets/simulium-known-hosts"]));
   expect(svc.ports).toEqual([expect.objectContaining({ target: 9090, published: 9090, mode: "host" })]);
   expect(rendered.networks.edge).toEqual({ name: "prod_edge", external: true });
   expect(Object.values(rendered.secrets).every((s) => s.external === true)).toBe(true);

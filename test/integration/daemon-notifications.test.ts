@@ -12,8 +12,9 @@ import { quietLog } from "../support/reconcile";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
 
 /**
- * Notifications configured in simulium.yaml (spec.notifications): signed events to a webhook
- * receiver and a commit status on a forge-like API, both a real HTTP server on loopback.
+ * Notifications: a webhook URL in simulium.yaml (spec.notifications), signed with the secret
+ * of the daemon's flag, and a commit status on a forge-like API set by flags; both a real HTTP
+ * server on loopback. Then a hostile commit that tries to choose a controller file and send it.
  */
 const docker = connectDocker();
 const instance = testInstance("dnt");
@@ -23,6 +24,8 @@ const bare = path.join(root, "forge.git");
 const work = path.join(root, "work");
 const hookSecret = "notify-test-secret";
 const token = "forge-token-not-for-logs";
+/** Stands for a controller file a commit must never have sent (the restic password, say). */
+const controllerSecret = "restic-password-of-the-controller";
 let daemon: RunningDaemon | undefined;
 
 interface Received {
@@ -53,12 +56,8 @@ beforeAll(async () => {
   const port = (receiver.address() as AddressInfo).port;
   writeFileSync(path.join(root, "hook-secret"), hookSecret);
   writeFileSync(path.join(root, "forge-token"), token);
-  const notifications = [
-    "  notifications:",
-    `    webhooks: [{url: "http://127.0.0.1:${port}/events", secretFile: "${path.join(root, "hook-secret")}"}]`,
-    `    commitStatus: {api: "http://127.0.0.1:${port}/api/v1", repository: "ops/sites", tokenFile: "${path.join(root, "forge-token")}"}`,
-    "",
-  ].join("\n");
+  writeFileSync(path.join(root, "restic-password"), controllerSecret);
+  const notifications = ["  notifications:", `    webhooks: [{url: "http://127.0.0.1:${port}/events"}]`, ""].join("\n");
   git(root, "init", "-q", "--bare", "-b", "main", bare);
   git(root, "clone", "-q", bare, work);
   mkdirSync(path.join(work, "sites"), { recursive: true });
@@ -74,6 +73,10 @@ beforeAll(async () => {
     listen: { host: "127.0.0.1", port: 0 },
     pollSeconds: 3600,
     resyncSeconds: 3600,
+    notify: {
+      secretFile: path.join(root, "hook-secret"),
+      commitStatus: { api: `http://127.0.0.1:${port}/api/v1`, repository: "ops/sites", tokenFile: path.join(root, "forge-token") },
+    },
     log: quietLog,
     docker,
     convergePollMs: 500,
@@ -110,4 +113,29 @@ test("a resync of the same commit posts no second status", async () => {
   daemon?.trigger("resync");
   await daemon?.idle();
   expect(received.filter((r) => r.path.includes("/statuses/")).length).toBe(before);
+});
+
+test("a commit that names a controller file as a token file and its own API gets simulium.yaml refused; the file is never sent", async () => {
+  const port = (receiver.address() as AddressInfo).port;
+  const hostile = [
+    "  notifications:",
+    `    webhooks: [{url: "http://127.0.0.1:${port}/events", secretFile: "${path.join(root, "restic-password")}"}]`,
+    `    commitStatus: {api: "http://127.0.0.1:${port}/exfil", repository: "ops/sites", tokenFile: "${path.join(root, "restic-password")}"}`,
+    "",
+  ].join("\n");
+  writeFileSync(path.join(work, "simulium.yaml"), clusterYaml(instance, hostile));
+  git(work, "commit", "-q", "-am", "notifications to my server");
+  git(work, "push", "-q", "origin", "HEAD:main");
+  daemon?.trigger("poll");
+  await daemon?.idle();
+  const error = daemon?.status().lastRun?.error ?? "";
+  expect(error).toContain("simulium.yaml");
+  expect(error).toContain("--commit-status-token-file");
+  // Deliveries are sent after the run: give any that would go out the time to arrive.
+  await new Promise((r) => setTimeout(r, 1000));
+  for (const r of received) {
+    expect(r.path.startsWith("/exfil")).toBe(false);
+    expect(JSON.stringify(r.headers)).not.toContain(controllerSecret);
+    expect(r.body).not.toContain(controllerSecret);
+  }
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { connectDocker } from "../../controller/engine/docker";
@@ -6,6 +6,7 @@ import { acquireLease, LeaseHeldError } from "../../controller/engine/lease";
 import { readLive } from "../../controller/live/read";
 import { planRepo } from "../../controller/reconcile/pipeline";
 import { StateMissingError } from "../../controller/state/errors";
+import { cli } from "../support/cli";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { reconcileRepo } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
@@ -55,6 +56,14 @@ test("an empty state directory: plan and apply fail closed, write nothing, rotat
     await expect(reconcileRepo(docker, repo.dir, "again", { stateDir: empty })).rejects.toThrow(StateMissingError);
     expect(readdirSync(empty)).toEqual([]);
     expect(await secretsOf()).toEqual(before);
+
+    // The way back: the value read from the swarm's secret (never from a log), checked, written.
+    const recovered = await cli("state", "recover", "--repo", repo.dir, "--state-dir", empty);
+    expect(recovered).toMatchObject({ code: 0, out: expect.stringMatching(/restic-password: recovered from \S+restic-password-[0-9a-f]{10} into /) });
+    expect(readFileSync(path.join(empty, instance, "restic-password"))).toEqual(readFileSync(path.join(stateDir, instance, "restic-password")));
+    expect(statSync(path.join(empty, instance, "restic-password")).mode & 0o777).toBe(0o600);
+    const after = await planRepo(docker, repo.dir, { stateDir: empty });
+    expect(after.plan.actions.filter((a) => a.op !== "retain")).toEqual([]);
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }

@@ -35,7 +35,7 @@ beforeAll(async () => {
     "    returnPath:",
     "      host: imap.example.net",
     "      user: bounce-user",
-    `      password: {sealed: "${await seal(Buffer.from(BOUNCE_PLAIN), key.recipient)}"}`,
+    `      password: {sealed: "${await seal(bindValue(Buffer.from(BOUNCE_PLAIN), { site, name: "bounce-password" }), key.recipient)}"}`,
     "      mailbox: return@site.example.org",
     "",
   ].join("\n");

@@ -7,7 +7,6 @@ import { StateMissingError } from "../../../controller/state/errors";
 import { StateStore } from "../../../controller/state/store";
 import { backupSecrets } from "../../../controller/backup/resources";
 import type { ResolvedBackupConfig } from "../../../controller/manifests/types";
-import { UnsealError } from "../../../controller/sealing/age";
 import { backupConfig, cluster } from "../../fixtures/core/builders";
 
 let dir: string;
@@ -25,20 +24,21 @@ describe("the restic password", () => {
     expect(generatedPasswordFor(cluster({ instance: "sim" }), new StateStore(dir, "sim", "read-only"))).toBeUndefined();
   });
 
-  it("is given to apply by secret name only: the generated file's value, or the decrypted sealed ones", async () => {
+  it("is given to apply by secret name only: the generated file's value, or the unsealed cluster values", () => {
     const generated = cluster({ backup: config() });
     const value = Buffer.from("generated-value");
-    const lookup = await backupSecretValues(generated, value, () => Promise.reject(new Error("no sealed value here")));
+    const lookup = backupSecretValues(generated, value, new Map());
     const [secret] = backupSecrets("sim", config(), { hash: hashOfValue(value) });
     expect(lookup(secret?.name ?? "")?.toString()).toBe("generated-value");
     expect(lookup("sim_other-0123456789")).toBeUndefined();
 
     const sealed = config({ password: { sealed: "PW" }, env: { AWS_ACCESS_KEY_ID: "KEY", BROKEN: "BAD" } });
-    const decrypt = async (c: string) => {
-      if (c === "BAD") throw new UnsealError("does not decrypt");
-      return Buffer.from(`plain-${c}`);
-    };
-    const values = await backupSecretValues(cluster({ backup: sealed }), undefined, decrypt);
+    // As unsealCluster gives them: by setting name; BROKEN did not decrypt.
+    const unsealed = new Map([
+      ["restic-password", Buffer.from("plain-PW")],
+      ["AWS_ACCESS_KEY_ID", Buffer.from("plain-KEY")],
+    ]);
+    const values = backupSecretValues(cluster({ backup: sealed }), undefined, unsealed);
     const names = backupSecrets("sim", sealed, undefined);
     expect(names.map((s) => [s.logicalName, values(s.name)?.toString()])).toEqual([
       ["restic-password", "plain-PW"],
@@ -48,8 +48,8 @@ describe("the restic password", () => {
     ]);
   });
 
-  it("is nothing while backups are off", async () => {
+  it("is nothing while backups are off", () => {
     writeFileSync(path.join(dir, "unrelated"), "x");
-    expect((await backupSecretValues(cluster(), undefined, () => Promise.reject(new Error("unused"))))("anything")).toBeUndefined();
+    expect(backupSecretValues(cluster(), undefined, new Map([["restic-password", Buffer.from("x")]]))("anything")).toBeUndefined();
   });
 });

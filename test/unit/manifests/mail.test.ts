@@ -1,3 +1,4 @@
+import { bindValue } from "../../../controller/sealing/envelope";
 import { unsealSites } from "../../../controller/sealing/unseal-sites";
 import { UnsealError } from "../../../controller/sealing/age";
 import { loadSite, siteYaml } from "./helpers";
@@ -70,7 +71,7 @@ describe("spec.mail", () => {
     const load = loadSite("acme", mailYaml(returnPath));
     const out = await unsealSites(load, async (c) => {
       if (c === BOUNCE_SEALED) throw new UnsealError("no identity matched");
-      return Buffer.from("plain");
+      return bindValue(Buffer.from("plain"), { site: "acme", name: "smtp-password" });
     });
     expect(out.load.invalidSites).toEqual(["acme"]);
     expect(out.load.errors.map((e) => [e.line, e.path])).toEqual([[18, "spec.mail.returnPath.password.sealed"]]);

@@ -32,7 +32,11 @@ async function decrypter() {
 }
 
 describe("sealing: values bound to a site", () => {
-  it("opens what it binds, and leaves an unbound value as it is", () => {
+  it("opens what it binds (a site's secret or a cluster setting), and leaves an unbound value as it is", () => {
+    expect(openEnvelope(bindValue(Buffer.from(PLAIN), { cluster: true, name: "restic-password" }))).toEqual({
+      value: Buffer.from(PLAIN),
+      scope: { cluster: true, name: "restic-password" },
+    });
     const bound = bindValue(Buffer.from(PLAIN), { site: "acme", name: "smtp-password" });
     expect(openEnvelope(bound)).toEqual({ value: Buffer.from(PLAIN), scope: { site: "acme", name: "smtp-password" } });
     expect(openEnvelope(Buffer.from(PLAIN))).toEqual({ value: Buffer.from(PLAIN) });
@@ -42,7 +46,9 @@ describe("sealing: values bound to a site", () => {
   });
 
   it("says where a misplaced value belongs and how to seal it for here", () => {
-    expect(scopeMismatch(undefined, { site: "acme", name: "smtp-password" })).toBeUndefined();
+    expect(scopeMismatch(undefined, { site: "acme", name: "smtp-password" })).toBe(
+      "is not bound to where it is used (it was sealed without --site or --cluster, so it could be pasted anywhere): seal the value again with simulium seal --site acme --name smtp-password",
+    );
     expect(scopeMismatch({ site: "acme", name: "smtp-password" }, { site: "acme", name: "smtp-password" })).toBeUndefined();
     expect(scopeMismatch({ site: "beta", name: "smtp-password" }, { site: "acme", name: "smtp-password" })).toBe(
       "was sealed for site beta's secret smtp-password, not for site acme's secret smtp-password: seal the value again with simulium seal --site acme --name smtp-password",

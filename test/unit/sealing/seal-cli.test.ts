@@ -44,25 +44,32 @@ describe("simulium seal", () => {
     await expect(seal(["--keygen", keyFile])).rejects.toThrow(/EEXIST/);
 
     writeFileSync(path.join(dir, "simulium.yaml"), `apiVersion: simulium/v1\nkind: Cluster\nspec:\n  sealing: {publicKey: ${recipient}}\n`);
-    const { out, err } = await seal(["--name", "smtp-password", "--repo", dir], "s3cret value\n");
-    const ciphertext = out.trim();
-    expect(err).toContain(`  - {name: smtp-password, sealed: "${ciphertext}"}`);
-    expect(out + err).not.toContain("s3cret");
-    expect((await unseal(ciphertext, await readIdentity(keyFile))).toString()).toBe("s3cret value");
-    expect(readFileSync(keyFile, "utf8")).toContain(`# public key: ${recipient}`);
-    expect(err).toMatch(/without --site the value is accepted in any site's manifest/);
+    // Unbound values are refused by the controller: seal never makes one.
+    await expect(seal(["--name", "smtp-password", "--repo", dir], "s3cret value\n")).rejects.toThrow(/--site SITE or --cluster/);
+    await expect(seal(["--site", "acme", "--cluster", "--name", "x", "--repo", dir], "v")).rejects.toThrow(/either --site or --cluster/);
 
     const bound = await seal(["--site", "acme", "--name", "smtp-password", "--repo", dir], "s3cret value\n");
-    expect(bound.err).not.toMatch(/without --site/);
-    expect(openEnvelope(await unseal(bound.out.trim(), await readIdentity(keyFile)))).toEqual({ value: Buffer.from("s3cret value"), scope: { site: "acme", name: "smtp-password" } });
+    const ciphertext = bound.out.trim();
+    expect(bound.err).toContain(`  - {name: smtp-password, sealed: "${ciphertext}"}`);
+    expect(bound.out + bound.err).not.toContain("s3cret");
+    expect(readFileSync(keyFile, "utf8")).toContain(`# public key: ${recipient}`);
+    expect(openEnvelope(await unseal(ciphertext, await readIdentity(keyFile)))).toEqual({ value: Buffer.from("s3cret value"), scope: { site: "acme", name: "smtp-password" } });
     await expect(seal(["--site", "Not A Site", "--name", "x", "--repo", dir], "v")).rejects.toThrow(/--site must be a site name/);
+
+    // Cluster settings: the restic password and the backup environment (upper-case names).
+    const restic = await seal(["--cluster", "--name", "restic-password", "--repo", dir], "r3stic\n");
+    expect(restic.err).toContain(`password: {sealed: "${restic.out.trim()}"}`);
+    expect(openEnvelope(await unseal(restic.out.trim(), await readIdentity(keyFile)))).toEqual({ value: Buffer.from("r3stic"), scope: { cluster: true, name: "restic-password" } });
+    const env = await seal(["--cluster", "--name", "AWS_SECRET_ACCESS_KEY", "--repo", dir], "k3y");
+    expect(env.err).toContain(`AWS_SECRET_ACCESS_KEY: {sealed: "${env.out.trim()}"}`);
+    await expect(seal(["--cluster", "--name", "bad name", "--repo", dir], "v")).rejects.toThrow(/--name with --cluster/);
   });
 
   it("refuses without a public key, a bad name or an empty value", async () => {
     writeFileSync(path.join(dir, "simulium.yaml"), "apiVersion: simulium/v1\nkind: Cluster\nspec: {}\n");
-    await expect(seal(["--name", "x", "--repo", dir], "v")).rejects.toThrow(/no spec.sealing.publicKey: make a key pair with simulium seal --keygen FILE/);
-    await expect(seal(["--name", "Bad_Name", "--repo", dir], "v")).rejects.toThrow(/--name must be a secret name/);
+    await expect(seal(["--site", "acme", "--name", "x", "--repo", dir], "v")).rejects.toThrow(/no spec.sealing.publicKey: make a key pair with simulium seal --keygen FILE/);
+    await expect(seal(["--site", "acme", "--name", "Bad_Name", "--repo", dir], "v")).rejects.toThrow(/--name must be a secret name/);
     writeFileSync(path.join(dir, "simulium.yaml"), "apiVersion: simulium/v1\nkind: Cluster\nspec: {sealing: {publicKey: age1yn37e34nsskfkfvs524cgalzhmmgcaw34dzhg9zu3f520mt0hcfqcud2eh}}\n");
-    await expect(seal(["--name", "x", "--repo", dir], "\n")).rejects.toThrow(/standard input is empty/);
+    await expect(seal(["--site", "acme", "--name", "x", "--repo", dir], "\n")).rejects.toThrow(/standard input is empty/);
   });
 });

@@ -5,6 +5,7 @@ import { renderDesired } from "../../../controller/desired/render";
 import type { SecretSpec } from "../../../controller/desired/types";
 import { loadFiles } from "../../../controller/manifests/load";
 import { generateKeyPair, seal, unseal, UnsealError } from "../../../controller/sealing/age";
+import { bindValue } from "../../../controller/sealing/envelope";
 import { keyFileDecrypter } from "../../../controller/sealing/key-file";
 import { sealedLookup } from "../../../controller/sealing/lookup";
 import { identityFileText } from "../../../controller/sealing/seal-input";
@@ -56,7 +57,7 @@ describe("sealing: age round trip", () => {
 describe("sealing: sites with sealed secrets", () => {
   it("decrypts a site's sealed secret into the lookup apply uses, keyed by its Swarm name", async () => {
     const key = await generateKeyPair();
-    const ciphertext = await seal(Buffer.from(PLAIN), key.recipient);
+    const ciphertext = await seal(bindValue(Buffer.from(PLAIN), { site: "acme", name: "smtp-password" }), key.recipient);
     const load = loadFiles([{ path: "sites/acme.yaml", text: siteWithSealed("acme", ciphertext) }]);
     expect(load.errors).toEqual([]);
     const out = await unsealSites(load, keyFileDecrypter(keyFile(key.identity, key.recipient)));
@@ -75,7 +76,7 @@ describe("sealing: sites with sealed secrets", () => {
     const foreign = await seal(Buffer.from(PLAIN), stranger.recipient);
     const load = loadFiles([
       { path: "sites/acme.yaml", text: siteWithSealed("acme", foreign) },
-      { path: "sites/beta.yaml", text: siteWithSealed("beta", await seal(Buffer.from("fine"), key.recipient)) },
+      { path: "sites/beta.yaml", text: siteWithSealed("beta", await seal(bindValue(Buffer.from("fine"), { site: "beta", name: "smtp-password" }), key.recipient)) },
     ]);
     const out = await unsealSites(load, keyFileDecrypter(keyFile(key.identity, key.recipient)));
     expect(out.load.sites.map((s) => s.name)).toEqual(["beta"]);
@@ -90,6 +91,7 @@ describe("sealing: sites with sealed secrets", () => {
       site: "acme",
     });
     expect(e.message).toMatch(/sealed secret "smtp-password" cannot be decrypted/);
+    expect(e.message).toContain("seal the value again with simulium seal --site acme --name smtp-password");
     expect(e.message).not.toContain(PLAIN);
     expect([...out.values.keys()]).toEqual(["beta/smtp-password"]);
     // Frozen, like any invalid site: the desired state leaves its objects as they run.

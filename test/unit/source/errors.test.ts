@@ -24,6 +24,8 @@ describe("classifyGitFailure", () => {
     ["fatal: couldn't find remote ref refs/heads/main", "branch-missing"],
     ["fatal: Authentication failed for 'https://h/r.git/'", "auth"],
     ["git@h: Permission denied (publickey).\nfatal: Could not read from remote repository.", "auth"],
+    ["No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\r\nHost key verification failed.\r\nfatal: Could not read from remote repository.", "host-key"],
+    ["@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@\nHost key verification failed.\nfatal: Could not read from remote repository.", "host-key"],
     ["fatal: '/tmp/x.git' does not appear to be a git repository", "not-found"],
     ["fatal: unable to access 'https://h/': Could not resolve host: h", "network"],
     ["ssh: connect to host h port 22: Connection refused", "network"],

@@ -6,12 +6,22 @@ describe("git credentials environment", () => {
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
   });
 
-  it("builds an ssh command that uses only the deploy key and pins host keys", () => {
-    const cmd = sshCommand("/etc/simulium/deploy_key", "/etc/simulium/known_hosts");
+  it("checks host keys strictly against the operator's known_hosts file", () => {
+    const cmd = sshCommand("/etc/simulium/deploy_key", { knownHostsFile: "/etc/simulium/known_hosts" });
     expect(cmd).toBe(
-      "ssh -i '/etc/simulium/deploy_key' -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o BatchMode=yes -o 'UserKnownHostsFile=/etc/simulium/known_hosts'",
+      "ssh -i '/etc/simulium/deploy_key' -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o BatchMode=yes -o 'UserKnownHostsFile=/etc/simulium/known_hosts'",
     );
+    expect(cmd).not.toContain("accept-new");
+  });
+
+  it("refuses unknown hosts without a known_hosts file too (ssh's own files), unless the operator opts in", () => {
+    expect(sshCommand("/k")).toContain("StrictHostKeyChecking=yes");
+    expect(sshCommand("/k")).not.toContain("accept-new");
     expect(sshCommand("/k")).not.toContain("UserKnownHostsFile");
+    expect(sshCommand("/k", { acceptNewHostKeys: true })).toContain("StrictHostKeyChecking=accept-new");
+    expect(sshCommand("/k", { knownHostsFile: "/kh", acceptNewHostKeys: true })).toContain("-o StrictHostKeyChecking=accept-new -o BatchMode=yes -o 'UserKnownHostsFile=/kh'");
+    expect(gitEnv({ sshKeyFile: "/k", knownHostsFile: "/kh" }).GIT_SSH_COMMAND).toContain("StrictHostKeyChecking=yes");
+    expect(gitEnv({ sshKeyFile: "/k", acceptNewHostKeys: true }).GIT_SSH_COMMAND).toContain("StrictHostKeyChecking=accept-new");
   });
 
   it("points GIT_ASKPASS at the helper only for token credentials, and never prompts", () => {
