@@ -25,6 +25,12 @@ export const LABEL = {
    */
   maintenance: "simulium.maintenance",
   /**
+   * On a job service (role=job): when it is overdue, ISO time (creation + its timeout + a
+   * margin). Its runner removes it long before; past this, no runner is left (killed CLI or
+   * daemon) and the next reconcile removes it (controller/plan/stale-jobs.ts).
+   */
+  jobDeadline: "simulium.job-deadline",
+  /**
    * Set on a web service in the same update that deploys a spec with postDeploy hooks, and
    * removed once they ran: a controller that stops in between runs them on its next reconcile.
    */

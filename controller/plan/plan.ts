@@ -6,6 +6,7 @@ import type { ManifestError } from "../manifests/types";
 import { diffService } from "./diff";
 import { activeHold } from "./maintenance";
 import { sameService } from "./same";
+import { staleJobs } from "./stale-jobs";
 import type { Action, Change, DeleteAction, HookAction, Plan, RetainAction, SitePlan } from "./types";
 
 const CREATE_ORDER: readonly Kind[] = ["network", "secret", "volume", "service"];
@@ -99,6 +100,8 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
     if (o.site !== null && frozen.has(o.site)) continue;
     backward.push(removal(o, o.site === null || declared.has(o.site), declaredSecrets, policyOf));
   }
+  // Job services left behind by a runner that died; they pin secrets, networks and volumes.
+  backward.push(...staleJobs(live.jobs, now));
 
   const actions = [...sortBy(forward, CREATE_ORDER), ...sortBy(backward, DELETE_ORDER)];
   return { instance: desired.instance, actions, sites: sitePlans(desired, liveObjects, actions), warnings, errors };

@@ -4,9 +4,8 @@ import type { LiveNode } from "../../../controller/live/types";
 import { chooseNode, placeSites } from "../../../controller/plan/placement";
 import { renderDesired, renderSite } from "../../../controller/desired/render";
 import { jobServiceSpec } from "../../../controller/jobs/job-spec";
-import { siteWebSpec } from "../../../controller/jobs/site-web";
 import { toolsJobSpec } from "../../../controller/jobs/tools-job";
-import type { DesiredState } from "../../../controller/desired/types";
+import type { DesiredState, ServiceSpec } from "../../../controller/desired/types";
 import { livePins } from "../../../controller/live/pins";
 import { EMPTY_LIVE, type LiveState } from "../../../controller/live/types";
 import { makePlan } from "../../../controller/plan/plan";
@@ -192,11 +191,14 @@ describe("placement: jobs of a pinned site", () => {
   const acme = site({ name: "acme" });
   const pin = { node: "id-node3", here: false };
 
-  it("run where its volumes are: tools jobs (backup, restore, import) and web jobs (exec, cron)", () => {
+  // Crons run in web as the engine has it (jobs/site-web.ts runningWebSpec): its constraint included.
+  it("run where its volumes are: tools jobs (backup, restore, import) and jobs in the rendered web (exec)", () => {
     const rendered = renderSite(acme, cluster(), pin);
     const tools = toolsJobSpec(acme, rendered, { image: "tools:1", volumesWritable: true });
     expect(tools.shape.constraints).toContain("node.id==id-node3");
-    const job = jobServiceSpec(siteWebSpec(acme, cluster(), pin), "acme_job", ["true"], IDS);
+    const web = rendered.find((r): r is ServiceSpec => r.kind === "service" && r.role === "web");
+    if (!web) throw new Error("no web");
+    const job = jobServiceSpec(web, "acme_job", ["true"], IDS, new Date());
     expect(job.TaskTemplate?.Placement?.Constraints).toContain("node.id==id-node3");
     // A job that is the first to mount a volume on the node makes it as the site's.
     expect(job.TaskTemplate?.ContainerSpec?.Mounts?.every((m) => m.VolumeOptions?.Labels?.[LABEL.site] === "acme")).toBe(true);

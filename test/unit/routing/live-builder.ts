@@ -36,5 +36,6 @@ export function live(services: readonly { name: string; labels?: Record<string, 
     secrets: [],
     services: services.map(svc),
     tasks: tasks.map(task),
+    jobs: [],
   };
 }
