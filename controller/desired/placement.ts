@@ -36,8 +36,8 @@ export function holdsData(site: ResolvedSite): boolean {
 
 /**
  * A site's rendered objects with its pin: every service that mounts a volume of the site runs
- * on the node (`node.id==…`, the volumes' options carried on the mounts so the node's engine
- * makes them right), the web service and those services carry the `simulium.node` label,
+ * on the node (`node.id==…`; on another node than the controller's, the volumes' options
+ * carried on the mounts so that node's engine makes them right), the web service and those services carry the `simulium.node` label,
  * secrets carry it too (they outlive the services when a site is removed and its data
  * retained), and volumes on another node than the controller's are marked as made there.
  */
@@ -66,6 +66,9 @@ function pinService(s: ServiceSpec, volumes: ReadonlyMap<string, VolumeSpec>, pi
     ...s,
     labels: labelled(s.labels),
     shape: { ...s.shape, constraints: [...s.shape.constraints.filter((c) => c !== constraint), constraint].sort() },
-    volumes: Object.fromEntries(mounted.map((v) => [v.name, { driver: v.driver, options: v.options, labels: v.labels }])),
+    // Only where the node's engine makes the volumes: options in the mounts change the task
+    // template (a restart), where a constraint its node satisfies alone leaves the task running,
+    // so a site adopted on the controller's node is pinned without a restart.
+    ...(pin.here ? {} : { volumes: Object.fromEntries(mounted.map((v) => [v.name, { driver: v.driver, options: v.options, labels: v.labels }])) }),
   };
 }

@@ -133,8 +133,11 @@ describe("placement: a pinned site's objects", () => {
     expect(mount?.VolumeOptions?.Labels).toMatchObject({ [LABEL.instance]: "sim", [LABEL.site]: "acme", [LABEL.node]: "id-node2" });
   });
 
-  it("makes volumes through the API when the node is the controller's own", () => {
-    expect(find(pinnedDesired({ node: "id-node1", here: true }), "volume", "acme_db-data").onNode).toBeUndefined();
+  it("makes volumes through the API when the node is the controller's own, and leaves the mounts as they were", () => {
+    const here = pinnedDesired({ node: "id-node1", here: true });
+    expect(find(here, "volume", "acme_db-data").onNode).toBeUndefined();
+    const mount = serviceSpecToApi(find(here, "service", "acme_db"), {}, IDS).TaskTemplate?.ContainerSpec?.Mounts?.[0];
+    expect(mount?.VolumeOptions).toBeUndefined();
   });
 
   it("records the pin on the secrets, which outlive the services of a removed site", () => {
