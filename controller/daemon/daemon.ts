@@ -44,6 +44,8 @@ export interface DaemonOptions {
   readonly stateDir: string;
   readonly listen: ListenAddress;
   readonly webhookSecretFile?: string;
+  /** Bearer token for /status and /metrics (see server.ts); without it they answer 404. */
+  readonly apiTokenFile?: string;
   readonly credentials?: GitCredentials;
   readonly pollSeconds: number;
   /** Full reconcile even without a new commit: this is what reverts drift. */
@@ -274,7 +276,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         sealingKeyFile: options.sealingKeyFile,
         pollMs: options.convergePollMs,
         // A `simulium apply` in progress finishes first; a stuck one is refused and retried with backoff.
-        lock: { what: "simulium daemon", waitSeconds: 30 },
+        // Longer than a lease lives: a predecessor killed mid-apply (its lease not released) is waited out, not failed on.
+        lock: { what: "simulium daemon", waitSeconds: 120, onWait: (held) => clog.warn({ err: held.message }, "waiting for the instance lock") },
       });
       instance = out.ctx.cluster.instance;
       loaded = varnishConfigured(out.ctx.cluster) ? { cluster: out.ctx.cluster, sites: out.ctx.load.sites, invalidSites: out.ctx.load.invalidSites } : undefined;
@@ -361,6 +364,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     webhook: options.webhookSecretFile
       ? { secretFile: options.webhookSecretFile, onWebhook: (e) => void trigger.trigger(`webhook:${e.provider}`) }
       : undefined,
+    apiTokenFile: options.apiTokenFile,
     onError: (err) => log.error({ err: errorText(err) }, "http handler failed"),
   });
 

@@ -5,7 +5,7 @@ import { mailEnv } from "./mail-env";
 import { accessServices } from "./access-services";
 import { DB_DATA_PATH, DB_PASSWORD, DB_ROOT_PASSWORD, names, PMA_PASSWORD, SECRET_HASH_LENGTH, SSH_HOST_KEY } from "./names";
 import { pinResources, SitePin } from "./placement";
-import { routingLabels } from "./routing-labels";
+import { backendLabels, routingLabels } from "./routing-labels";
 import { varnishStateMount, varnishStateVolume } from "./varnish-state";
 import type {
   ContainerHealthcheck,
@@ -41,7 +41,7 @@ const DEFAULT_SECRET_LENGTH = 32;
 /** Sites + cluster settings → every Swarm object this instance should own. Pure. */
 export function renderDesired(input: RenderInput): DesiredState {
   const { cluster } = input;
-  const resources: ResourceSpec[] = [edgeNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret), ...(input.instanceResources ?? [])];
+  const resources: ResourceSpec[] = [edgeNetwork(cluster), adminNetwork(cluster), toolsNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret), ...(input.instanceResources ?? [])];
   for (const site of input.sites) {
     if (!site.suspend) resources.push(...renderSite(site, cluster, input.pins?.get(site.name)));
   }
@@ -106,6 +106,35 @@ function edgeNetwork(cluster: ResolvedCluster): NetworkSpec {
   return withHash({ kind: "network", site: null, name: names.edgeNetwork(cluster.instance), ...spec, labels }, spec);
 }
 
+/**
+ * Varnish's admin port and the controller, apart from the tenants: no site service ever joins
+ * it (they are all on the edge network, which Varnish shares with them for HTTP only). Not
+ * attachable: only Swarm services (Varnish, the controller's stack) join it.
+ */
+function adminNetwork(cluster: ResolvedCluster): NetworkSpec {
+  const labels = {
+    [LABEL.instance]: cluster.instance,
+    [LABEL.role]: "admin",
+    [LABEL.stackNamespace]: cluster.instance,
+  };
+  const spec = { driver: "overlay", attachable: false };
+  return withHash({ kind: "network", site: null, name: names.adminNetwork(cluster.instance), ...spec, labels }, spec);
+}
+
+/**
+ * Where Varnish reaches the sites' phpMyAdmin: not the edge network, so no site's code can
+ * reach another site's database tool directly (only through Varnish, by its host name).
+ */
+function toolsNetwork(cluster: ResolvedCluster): NetworkSpec {
+  const labels = {
+    [LABEL.instance]: cluster.instance,
+    [LABEL.role]: "tools",
+    [LABEL.stackNamespace]: cluster.instance,
+  };
+  const spec = { driver: "overlay", attachable: false };
+  return withHash({ kind: "network", site: null, name: names.toolsNetwork(cluster.instance), ...spec, labels }, spec);
+}
+
 const VARNISH_SECRET = "varnish-secret";
 const VARNISH_HTTP_PORT = 80;
 /**
@@ -135,13 +164,15 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     image: v.image,
     // Long backend lists exceed the default 48 KB answer limit of the admin CLI.
     args: ["-p", "cli_limit=1m", ...(v.optimiseVcl ? [] : FAST_VCL_COMPILE)],
-    env: { VARNISH_SIZE: v.cacheSize },
+    // The entrypoint binds the admin port (-T) to the task's address on this network (and on
+    // docker_gwbridge, which only the host reaches), never on the edge network.
+    env: { VARNISH_SIZE: v.cacheSize, VARNISH_ADMIN_NETWORK: names.adminNetwork(cluster.instance) },
     replicas: v.replicas,
     // The last active VCL, loaded at start when no controller is there to push one.
     mounts: [varnishStateMount(cluster.instance)],
     secrets: [{ secretName: secretSpec.name, target: VARNISH_SECRET }],
-    // The admin port stays unpublished: only the edge network (and the manager host) reach it.
-    networks: [names.edgeNetwork(cluster.instance)],
+    // The admin port stays unpublished: only the admin network (and the manager host) reach it.
+    networks: [names.adminNetwork(cluster.instance), names.edgeNetwork(cluster.instance), names.toolsNetwork(cluster.instance)],
     memoryBytes: null,
     nanoCpus: null,
     endpointMode: cluster.endpointMode,
@@ -151,7 +182,10 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     // Two tasks cannot bind the same host port on one node: the old one stops first.
     update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
   };
-  const labels = { ...shared, [LABEL.role]: "varnish" };
+  // The operator's VCL snippets reach Varnish through the admin port, not the service: their
+  // hash as a label makes a snippet-only change a (label-only, no restart) update in the plan.
+  const snippets = Object.values(v.vcl).some((x) => x !== undefined && x.trim() !== "") ? { [`${LABEL.routingPrefix}snippets`]: shortHash(v.vcl) } : {};
+  const labels = { ...shared, [LABEL.role]: "varnish", ...snippets };
   const service: ServiceSpec = { kind: "service", site: null, name: names.varnishService(cluster.instance), role: "varnish", shape, labels };
   return [secretSpec, varnishStateVolume(cluster), service];
 }
@@ -275,6 +309,7 @@ function webService(site: ResolvedSite, cluster: ResolvedCluster, secrets: reado
     [LABEL.deletionPolicy]: site.deletionPolicy,
     [LABEL.domains]: [...site.domains].join(","),
     ...routingLabels(site.routing),
+    ...backendLabels({ port: site.web.port, healthcheck: site.web.healthcheck }),
   };
   return { kind: "service", site: site.name, name: names.service(site.name, "web"), role: "web", shape, labels };
 }

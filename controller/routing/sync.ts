@@ -7,8 +7,8 @@ import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { connectVarnishAdmin, VarnishConnectionError, VclCompileError } from "../varnish/admin";
 import { loadVcl } from "../varnish/load";
 import { renderVcl, vclHash } from "../varnish/vcl";
-import { adminHost, adminRoute, AdminRoute } from "./admin-address";
-import { edgeSubnets, runningTasksOf, vclInputFrom } from "./vcl-input-from";
+import { adminHost, AdminRoute, instanceAdminRoute } from "./admin-address";
+import { runningTasksOf, vclInputFrom } from "./vcl-input-from";
 
 export const VARNISH_ADMIN_PORT = 6082;
 const KEEP_VCLS = 3;
@@ -63,7 +63,7 @@ export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise
   const hash = vclHash(vcl);
   const tasks = runningTasksOf(names.varnishService(cluster.instance), live);
   if (tasks.length === 0) return { vclHash: hash, tasks: [], ok: true };
-  const route = await adminRoute(docker, names.edgeNetwork(cluster.instance), edgeSubnets(cluster, live));
+  const route = await instanceAdminRoute(docker, cluster.instance, live);
   const results: TaskRouting[] = [];
   for (const task of tasks) results.push(await syncTask(task, route, vcl, opts));
   return { vclHash: hash, tasks: results, ok: results.every((r) => r.ok) };
