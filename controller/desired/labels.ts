@@ -35,6 +35,12 @@ export const LABEL = {
    * removed once they ran: a controller that stops in between runs them on its next reconcile.
    */
   pendingHook: "simulium.pending-hook",
+  /**
+   * The node a site's data lives on (desired/placement.ts): on its web service, on every
+   * service that mounts its volumes, and on its secrets and volumes, which outlive the
+   * services when a removed site's data is retained.
+   */
+  node: "simulium.node",
   userPrefix: "simulium.label.",
   stackNamespace: "com.docker.stack.namespace",
 } as const;

@@ -4,6 +4,7 @@ import { LABEL } from "./labels";
 import { mailEnv } from "./mail-env";
 import { accessServices } from "./access-services";
 import { DB_DATA_PATH, DB_PASSWORD, DB_ROOT_PASSWORD, names, PMA_PASSWORD, SECRET_HASH_LENGTH, SSH_HOST_KEY } from "./names";
+import { pinResources, SitePin } from "./placement";
 import { backendLabels, routingLabels } from "./routing-labels";
 import { varnishStateMount, varnishStateVolume } from "./varnish-state";
 import type {
@@ -30,6 +31,8 @@ export interface RenderInput {
    * rendered by the feature itself: the core renders sites and knows no feature.
    */
   readonly instanceResources?: readonly ResourceSpec[];
+  /** The node each site's data is pinned to (desired/placement.ts); a site without one is not pinned. */
+  readonly pins?: ReadonlyMap<string, SitePin>;
 }
 
 const DB_PORT = "3306";
@@ -40,7 +43,7 @@ export function renderDesired(input: RenderInput): DesiredState {
   const { cluster } = input;
   const resources: ResourceSpec[] = [edgeNetwork(cluster), adminNetwork(cluster), toolsNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret), ...(input.instanceResources ?? [])];
   for (const site of input.sites) {
-    if (!site.suspend) resources.push(...renderSite(site, cluster));
+    if (!site.suspend) resources.push(...renderSite(site, cluster, input.pins?.get(site.name)));
   }
   const suspended = input.sites.filter((s) => s.suspend).map((s) => s.name);
   return {
@@ -52,7 +55,7 @@ export function renderDesired(input: RenderInput): DesiredState {
   };
 }
 
-export function renderSite(site: ResolvedSite, cluster: ResolvedCluster): ResourceSpec[] {
+export function renderSite(site: ResolvedSite, cluster: ResolvedCluster, pin?: SitePin): ResourceSpec[] {
   const secrets = siteSecrets(site, cluster);
   const secretName = (logical: string): string => {
     const found = secrets.find((s) => s.logicalName === logical);
@@ -66,7 +69,7 @@ export function renderSite(site: ResolvedSite, cluster: ResolvedCluster): Resour
   if (site.access?.sftp) out.push(sftpService(site, cluster, site.access.sftp, secretName(SSH_HOST_KEY)));
   const access = accessServices(site, cluster, { web, secretName, labels: (role) => baseLabels(cluster, site, role) });
   out.push(...access);
-  return out;
+  return pin ? pinResources(out, pin) : out;
 }
 
 function baseLabels(cluster: ResolvedCluster, site: ResolvedSite, role: string): Record<string, string> {

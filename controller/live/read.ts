@@ -1,22 +1,27 @@
 import type Docker from "dockerode";
 import { JOB_ROLE, LABEL } from "../desired/labels";
+import type { SitePin } from "../desired/placement";
 import type { ApiNetwork, ApiNode, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
 import { templateFingerprint } from "./fingerprint";
 import { shapeFromApi } from "./normalize";
 import type { LiveJob, LiveNetwork, LiveNode, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
 
 /**
- * Everything this instance owns, in five list calls whatever the number of sites: each list
- * is filtered by the instance label on the engine side, and tasks by our service IDs.
- * Objects without the label are never read as ours.
+ * Everything this instance owns, in six list calls whatever the number of sites: each list
+ * is filtered by the instance label on the engine side, and tasks by our service IDs; plus
+ * the swarm's nodes (where sites' data is pinned, and whether those nodes can run it).
+ * Objects without the label are never read as ours. Volumes are the engine's own: a
+ * node-local volume on another node is not listed here.
  */
 export async function readLive(docker: Docker, instance: string): Promise<LiveState> {
   const filters = { label: [`${LABEL.instance}=${instance}`] };
-  const [networks, volumes, secrets, services] = await Promise.all([
+  const [networks, volumes, secrets, services, nodes, here] = await Promise.all([
     docker.listNetworks({ filters }) as Promise<ApiNetwork[]>,
     docker.listVolumes({ filters }) as Promise<{ Volumes?: ApiVolume[] | null }>,
     docker.listSecrets({ filters }) as Promise<ApiSecret[]>,
     docker.listServices({ filters }) as Promise<ApiService[]>,
+    readNodes(docker),
+    localNodeId(docker),
   ]);
   const owned = (labels: Record<string, string> | null | undefined): boolean => labels?.[LABEL.instance] === instance;
   const liveNetworks = networks.filter((n) => owned(n.Labels)).map(networkFromApi);
@@ -38,7 +43,34 @@ export async function readLive(docker: Docker, instance: string): Promise<LiveSt
     services: liveServices,
     tasks: tasks.filter((t) => !jobIds.has(t.ServiceID ?? "")).map((t) => taskFromApi(t, networkNames)),
     jobs: jobServices.map((s) => jobFromApi(s, tasks)),
+    nodes,
+    here,
   };
+}
+
+/**
+ * Where one site's data is pinned (the `simulium.node` label of its services), for the
+ * commands that run a job of one site outside a reconcile (exec, cron run, backup, restore):
+ * a job that mounts the site's volumes must run where they are. One list call (and the
+ * engine's node ID once).
+ */
+export async function readSitePin(docker: Docker, instance: string, site: string): Promise<SitePin | undefined> {
+  const services = (await docker.listServices({ filters: { label: [`${LABEL.instance}=${instance}`, `${LABEL.site}=${site}`] } })) as ApiService[];
+  const node = services.map((s) => s.Spec?.Labels?.[LABEL.node]).find((n): n is string => typeof n === "string" && n !== "");
+  if (node === undefined) return undefined;
+  return { node, here: node === (await localNodeId(docker)) };
+}
+
+/** An engine's node ID does not change while it stays in its swarm: asked once per client. */
+const nodeIds = new WeakMap<Docker, string | null>();
+
+async function localNodeId(docker: Docker): Promise<string | null> {
+  const known = nodeIds.get(docker);
+  if (known !== undefined) return known;
+  const info = (await docker.info()) as { Swarm?: { NodeID?: string } };
+  const id = info.Swarm?.NodeID || null;
+  nodeIds.set(docker, id);
+  return id;
 }
 
 export interface WatchedState {
@@ -156,5 +188,7 @@ export async function readNodes(docker: Docker): Promise<LiveNode[]> {
     arch: n.Description?.Platform?.Architecture ?? "",
     labels: n.Spec?.Labels ?? {},
     engineLabels: n.Description?.Engine?.Labels ?? {},
+    availability: n.Spec?.Availability ?? "active",
+    state: n.Status?.State ?? "unknown",
   }));
 }

@@ -81,6 +81,10 @@ export interface LiveState {
   readonly tasks: readonly LiveTask[];
   /** Job services of this instance, apart: nothing else in a plan sees them (see LiveJob). */
   readonly jobs: readonly LiveJob[];
+  /** The swarm's nodes (where sites' data is pinned, and whether they can run tasks); absent in states built by hand. */
+  readonly nodes?: readonly LiveNode[];
+  /** The node ID of the engine this state was read through. */
+  readonly here?: string | null;
 }
 
 export const EMPTY_LIVE: LiveState = { networks: [], volumes: [], secrets: [], services: [], tasks: [], jobs: [] };
@@ -95,4 +99,8 @@ export interface LiveNode {
   readonly arch: string;
   readonly labels: Labels;
   readonly engineLabels: Labels;
+  /** `active`, `pause` or `drain`: only an active node takes new tasks. */
+  readonly availability: string;
+  /** `ready`, `down`, `disconnected`, `unknown`. */
+  readonly state: string;
 }

@@ -35,6 +35,8 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
   for (const spec of desired.resources) {
     const at = liveIndex[spec.kind].get(spec.name);
     if (at === undefined) {
+      // Made by its node's engine when the first task mounting it starts (desired/placement.ts).
+      if (spec.kind === "volume" && spec.onNode !== undefined) continue;
       const sent = spec.kind === "service" ? withSpecHash(spec) : spec;
       forward.push({ op: "create", kind: spec.kind, site: spec.site, name: spec.name, spec: sent, changes: createSummary(spec) });
       continue;
@@ -187,11 +189,16 @@ function sitePlans(desired: DesiredState, live: readonly LiveObject[], actions: 
 
 function createSummary(spec: ResourceSpec): Change[] {
   switch (spec.kind) {
-    case "service":
+    case "service": {
+      // The node a new site's data is pinned to is chosen now: the plan says which.
+      const node = spec.labels[LABEL.node];
+      const pinned = node !== undefined && spec.shape.constraints.includes(`node.id==${node}`);
       return [
         { field: "image", op: "+", after: spec.shape.image },
         { field: "replicas", op: "+", after: String(spec.shape.replicas) },
+        ...(pinned ? [{ field: "node", op: "+" as const, after: node }] : []),
       ];
+    }
     case "volume":
       return [{ field: "driver", op: "+", after: spec.driver }];
     case "network":
