@@ -81,7 +81,9 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
     for (const action of actions) {
       if (action.op === "retain" || (action.op === "delete" && action.kind !== "service")) continue;
       if (action.op === "hook") {
+        // Owed by an update a stopped controller sent: it runs once that update has converged.
         deployed.push({ site: action.site, spec: action.spec, id: action.id });
+        watch.push({ site: action.site, spec: action.spec });
         continue;
       }
       const needs = site === null ? undefined : failedDependency(action, sharedFailed);
@@ -107,9 +109,12 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
           }
         }
         // The postDeploy hook is owed from the moment the update is sent: marked in the same call.
-        const pending: Labels = deploy && opts.hooks?.has(deploy.site, "postDeploy") ? { [LABEL.pendingHook]: "postDeploy" } : {};
+        // An update of a service that still owes an earlier deploy's postDeploy keeps owing it.
+        const owed = action.op === "update" && action.owesPostDeploy && site !== null ? { site, spec: action.spec } : undefined;
+        const due = deploy ?? owed;
+        const pending: Labels = due && opts.hooks?.has(due.site, "postDeploy") ? { [LABEL.pendingHook]: "postDeploy" } : {};
         await execute(docker, action, ids, opts, pending);
-        if (deploy) deployed.push(deploy);
+        if (due) deployed.push(due);
         bump(site);
         if (action.op === "delete") removedServices.set(site, [...(removedServices.get(site) ?? []), action.id]);
         else if (action.kind === "service") watch.push({ site, spec: action.spec as ServiceSpec });
@@ -129,10 +134,13 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
   for (const [site, reason] of waited.failures) failures.set(site, reason);
   for (const r of waited.rolledBack) await recordRollback(docker, r, opts);
   for (const d of deployed) {
-    if (failures.has(d.site) || !opts.hooks?.has(d.site, "postDeploy")) continue;
+    if (failures.has(d.site)) continue;
+    if (!opts.hooks?.has(d.site, "postDeploy")) {
+      // Owed by an earlier manifest that had hooks this one no longer has: nothing to run.
+      if (d.id !== undefined) await clearPendingHook(docker, d.spec.name, opts);
+      continue;
+    }
     const failed = await opts.hooks.run(d.site, "postDeploy", d.spec).catch((err: unknown) => `postDeploy: ${engineMessage(err)}`);
-    // Ran (passed or failed): no longer owed. A failure is reported, not retried forever.
-    await clearPendingHook(docker, d.spec.name, opts);
     if (failed) {
       failures.set(d.site, failed);
       opts.log.error({ site: d.site, commit: opts.commit, err: failed }, "postDeploy hook failed");
@@ -145,6 +153,10 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
     } else if (d.id !== undefined) {
       bump(d.site);
     }
+    // Ran (passed or failed): no longer owed. A failure is reported, not retried forever.
+    // After recover: a label update makes the deployed spec Swarm's PreviousSpec, which is
+    // what recover rolls web back to.
+    await clearPendingHook(docker, d.spec.name, opts);
   }
 
   for (const [site, actions] of groups) {
@@ -251,17 +263,6 @@ async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyO
 interface WithAuth {
   createService(auth: RegistryAuth | undefined, spec: ApiServiceSpec): Promise<unknown>;
   update(auth: RegistryAuth | undefined, spec: ApiServiceSpec & { version: number }): Promise<unknown>;
-}
-
-/** One lookup over several holders of values (sealed secrets, the Varnish admin secret). */
-export function secretValues(...lookups: ReadonlyArray<(name: string) => Buffer | undefined>): (name: string) => Buffer | undefined {
-  return (name) => {
-    for (const lookup of lookups) {
-      const value = lookup(name);
-      if (value !== undefined) return value;
-    }
-    return undefined;
-  };
 }
 
 function providedValue(name: string, opts: ApplyOptions): Buffer {

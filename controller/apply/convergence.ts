@@ -1,8 +1,10 @@
-import type { LiveService, LiveTask } from "../live/types";
+import type { LiveNode, LiveService, LiveTask } from "../live/types";
+import { nodeSatisfies } from "./placement";
 
 export type Convergence =
   | { readonly state: "converged"; readonly running: number }
-  | { readonly state: "progressing"; readonly running: number }
+  /** `waiting`: why a task of the current spec does not run yet (pending on no node, starting, ...). */
+  | { readonly state: "progressing"; readonly running: number; readonly waiting?: string }
   | { readonly state: "failed"; readonly running: number; readonly reason: string };
 
 /** Failed attempts of the current spec, with none running, after which waiting is pointless. */
@@ -12,16 +14,26 @@ const ROLLED_BACK = new Set(["rollback_completed", "rollback_paused", "paused"])
 const FAILED_TASK = new Set(["failed", "rejected"]);
 
 /**
- * Where one service stands against the spec simulium last gave it. Pure, so the rules that
- * decide "converged" and "failed" are tested on plain data.
+ * Where one service stands against its own spec, the one Swarm holds: right after apply
+ * updated it, that is the spec apply sent (or, rolled back, the previous one, which the update
+ * state then says). Pure, so the rules that decide "converged" and "failed" are tested on
+ * plain data.
+ *
+ * A task counts when it runs the service's whole current task template (live/fingerprint.ts)
+ * and Swarm calls it running: a task whose container has a health check stays `starting`
+ * until the check passes, so health counts too. Without `nodes`, a task that differs only in
+ * placement constraints counts as kept in place by Swarm; right after an update, pass the
+ * nodes (see needsNodes) so that a task Swarm is about to move does not.
  */
 export function evaluateService(
   service: LiveService,
   tasks: readonly LiveTask[],
-  expected: { readonly fingerprint: string; readonly replicas: number },
+  expected: { readonly replicas: number },
+  nodes?: ReadonlyMap<string, LiveNode>,
 ): Convergence {
   const mine = tasks.filter((t) => t.serviceId === service.id);
-  const current = mine.filter((t) => t.fingerprint === expected.fingerprint);
+  const isCurrent = (t: LiveTask) => runsTemplate(service, t, nodes);
+  const current = mine.filter(isCurrent);
   const running = current.filter((t) => t.state === "running" && t.desiredState === "running").length;
   const lastError = latestError(current.length > 0 ? current : mine);
 
@@ -32,16 +44,46 @@ export function evaluateService(
     const why = [latestError(mine), service.updateMessage].filter((s): s is string => !!s).join("; ");
     return { state: "failed", running, reason: why || `update ${service.updateState.replace("_", " ")}` };
   }
-  if (service.updateState === "updating" || service.updateState === "rollback_started") {
-    return { state: "progressing", running };
-  }
-  const stale = mine.filter((t) => t.fingerprint !== expected.fingerprint && t.desiredState === "running").length;
+  const waiting = waitingFor(current);
+  const progressing = (): Convergence => ({ state: "progressing", running, ...(waiting ? { waiting } : {}) });
+  if (service.updateState === "updating" || service.updateState === "rollback_started") return progressing();
+  const stale = mine.filter((t) => !isCurrent(t) && t.desiredState === "running").length;
   if (running >= expected.replicas && stale === 0) return { state: "converged", running };
   const failedAttempts = current.filter((t) => FAILED_TASK.has(t.state)).length;
   if (running === 0 && expected.replicas > 0 && failedAttempts >= MAX_FAILED_ATTEMPTS) {
     return { state: "failed", running, reason: lastError ?? `${failedAttempts} tasks failed to start` };
   }
-  return { state: "progressing", running };
+  return progressing();
+}
+
+/**
+ * Whether judging the service needs the swarm's nodes: some task of it differs from its
+ * template only in placement constraints. Pure.
+ */
+export function needsNodes(service: LiveService, tasks: readonly LiveTask[]): boolean {
+  return tasks.some((t) => t.serviceId === service.id && t.fingerprint === service.template.fingerprint && !sameConstraints(t, service));
+}
+
+function runsTemplate(service: LiveService, t: LiveTask, nodes: ReadonlyMap<string, LiveNode> | undefined): boolean {
+  if (t.fingerprint !== service.template.fingerprint) return false;
+  if (sameConstraints(t, service)) return true;
+  if (nodes === undefined) return true;
+  const node = t.nodeId === null ? undefined : nodes.get(t.nodeId);
+  return node !== undefined && nodeSatisfies(service.template.constraints, node);
+}
+
+function sameConstraints(t: LiveTask, service: LiveService): boolean {
+  return t.constraints.join("\n") === service.template.constraints.join("\n");
+}
+
+/** The newest task of the current spec that should run and does not, as `state: why`. */
+function waitingFor(current: readonly LiveTask[]): string | null {
+  const t = current
+    .filter((x) => x.desiredState === "running" && x.state !== "running")
+    .sort((a, b) => b.timestamp.localeCompare(a.timestamp))[0];
+  if (!t) return null;
+  const why = t.error ?? (t.message && t.message !== t.state ? t.message : null);
+  return why ? `task ${t.state}: ${why}` : `task ${t.state}`;
 }
 
 function latestError(tasks: readonly LiveTask[]): string | null {

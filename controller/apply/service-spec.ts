@@ -1,5 +1,5 @@
-import type { ApiServiceSpec, ApiUpdateConfig } from "../engine/api-types";
-import type { ServiceSpec, UpdatePolicy } from "../desired/types";
+import type { ApiHealthcheck, ApiServiceSpec, ApiUpdateConfig } from "../engine/api-types";
+import type { ContainerHealthcheck, ServiceSpec, UpdatePolicy } from "../desired/types";
 import { DEFAULT_SECRET_MODE } from "../desired/names";
 
 
@@ -33,6 +33,8 @@ export function serviceSpecToApi(spec: ServiceSpec, labels: Readonly<Record<stri
           SecretID: ids.secretId(r.secretName),
           SecretName: r.secretName,
         })),
+        ...(s.healthcheck ? { Healthcheck: healthcheckToApi(s.healthcheck) } : {}),
+        ...(s.stopGracePeriodSeconds !== undefined ? { StopGracePeriod: s.stopGracePeriodSeconds * NS_PER_SECOND } : {}),
       },
       Resources: { Limits: limits },
       RestartPolicy: { Condition: "any", Delay: 5 * NS_PER_SECOND, MaxAttempts: 0 },
@@ -46,6 +48,16 @@ export function serviceSpecToApi(spec: ServiceSpec, labels: Readonly<Record<stri
       Mode: s.endpointMode,
       Ports: s.ports.map((p) => ({ Protocol: p.protocol, TargetPort: p.target, PublishedPort: p.published, PublishMode: p.mode })),
     },
+  };
+}
+
+function healthcheckToApi(h: ContainerHealthcheck): ApiHealthcheck {
+  return {
+    Test: [...h.test],
+    Interval: h.intervalSeconds * NS_PER_SECOND,
+    Timeout: h.timeoutSeconds * NS_PER_SECOND,
+    Retries: h.retries,
+    StartPeriod: h.startPeriodSeconds * NS_PER_SECOND,
   };
 }
 

@@ -1,10 +1,9 @@
 import type Docker from "dockerode";
 import { LABEL } from "../desired/labels";
 import type { ServiceSpec } from "../desired/types";
-import { fingerprintOfShape } from "../live/fingerprint";
-import { readLive, readWatched, WatchedState } from "../live/read";
-import type { LiveState } from "../live/types";
-import { evaluateService } from "./convergence";
+import { readLive, readNodes, readWatched, WatchedState } from "../live/read";
+import type { LiveNode, LiveState } from "../live/types";
+import { evaluateService, needsNodes } from "./convergence";
 
 /** The shortest pause between two reads while apply waits for updated services. */
 export const CONVERGENCE_POLL_MS = 250;
@@ -48,6 +47,10 @@ export async function waitForConvergence(
   const pending = new Map(watch.filter((w) => !failures.has(w.site)).map((w) => [w.spec.name, w]));
   const deadline = Date.now() + opts.timeoutSeconds * 1000;
   let seen: string | null = null;
+  // Read once, when a task differs from its template in placement only: nodes do not come
+  // and go during an apply often enough to be worth a list call per tick.
+  let nodes: ReadonlyMap<string, LiveNode> | undefined;
+  const waiting = new Map<string, string>();
   while (pending.size > 0 && Date.now() < deadline) {
     let started = Date.now();
     const state = await readWatched(docker, opts.instance, [...pending.keys()]);
@@ -66,8 +69,10 @@ export async function waitForConvergence(
         pending.delete(name);
         continue;
       }
-      const verdict = evaluateService(service, state.tasks, { fingerprint: fingerprintOfShape(w.spec.shape), replicas: w.spec.shape.replicas });
+      if (nodes === undefined && needsNodes(service, state.tasks)) nodes = new Map((await readNodes(docker)).map((n) => [n.id, n]));
+      const verdict = evaluateService(service, state.tasks, { replicas: w.spec.shape.replicas }, nodes);
       if (verdict.state === "converged") pending.delete(name);
+      if (verdict.state === "progressing" && verdict.waiting) waiting.set(name, verdict.waiting);
       if (verdict.state === "failed") {
         out.set(w.site, `service ${name}: ${verdict.reason}`);
         pending.delete(name);
@@ -81,7 +86,8 @@ export async function waitForConvergence(
     if (pending.size > 0) await sleep(Math.max(opts.pollMs ?? CONVERGENCE_POLL_MS, Date.now() - started));
   }
   for (const [name, w] of pending) {
-    out.set(w.site, out.get(w.site) ?? `service ${name} did not converge within ${opts.timeoutSeconds}s`);
+    const why = waiting.get(name);
+    out.set(w.site, out.get(w.site) ?? `service ${name} did not converge within ${opts.timeoutSeconds}s${why ? ` (${why})` : ""}`);
   }
   return { failures: out, rolledBack };
 }

@@ -1,4 +1,4 @@
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import type { ApplyResult } from "../apply/apply";
 import { connectDocker } from "../engine/docker";
 import { formatError } from "../manifests/format";
@@ -15,6 +15,7 @@ interface ApplyCliOptions extends RepoOptions, SiteSelection {
   retryFailed?: boolean;
   allowMassDelete?: boolean;
   acceptResticPasswordChange?: boolean;
+  rotateVarnishSecret?: boolean;
   json?: boolean;
   timeout?: string;
   lockWait: string;
@@ -28,11 +29,14 @@ export function register(program: Command): void {
     .option("--retry-failed", "also retry updates Swarm already rolled back (held in the plan)")
     .option("--allow-mass-delete", "allow a plan that removes more than half of the running sites")
     .option("--accept-restic-password-change", "the restic password in the state directory replaces the swarm's on purpose (see Backups)")
+    .option("--rotate-varnish-secret", "the Varnish admin secret in the state directory replaces the swarm's on purpose")
     .option("--timeout <seconds>", "how long to wait for services to converge")
     .option("--lock-wait <seconds>", "how long to wait while another apply or the daemon holds the instance lock", "30")
     .option("--json", "print the per-site result as JSON")
     .action(async (opts: ApplyCliOptions, cmd: Command) => {
       const log = loggerFor(cmd);
+      const lockWait = wholeSeconds("--lock-wait", opts.lockWait);
+      const timeout = opts.timeout === undefined ? undefined : wholeSeconds("--timeout", opts.timeout);
       const docker = connectDocker();
       const commit = await commitOf(opts.repo);
       // The daemon's own reconcile, with the plan shown (and confirmed) before anything changes.
@@ -44,12 +48,13 @@ export function register(program: Command): void {
         allowMassDelete: opts.allowMassDelete === true,
         retryFailed: opts.retryFailed === true,
         acceptResticPasswordChange: opts.acceptResticPasswordChange === true,
-        timeoutSeconds: opts.timeout ? Number(opts.timeout) : undefined,
+        rotateVarnishSecret: opts.rotateVarnishSecret === true,
+        timeoutSeconds: timeout,
         stateDir: opts.stateDir,
         sealingKeyFile: opts.sealingKeyFile,
         lock: {
           what: "simulium apply",
-          waitSeconds: Number(opts.lockWait),
+          waitSeconds: lockWait,
           onWait: (held) => process.stderr.write(`waiting up to ${opts.lockWait} s: ${held.message}\n`),
         },
         onPlan: async ({ plan }) => {
@@ -61,6 +66,13 @@ export function register(program: Command): void {
       printResult(out.result, out.routing, opts.json === true);
       if (!out.result.ok || out.ctx.plan.errors.length > 0 || (out.routing !== null && !out.routing.ok)) process.exitCode = 1;
     });
+}
+
+/** A whole number of seconds, or an error naming the option (`1m` must not mean "forever"). */
+function wholeSeconds(option: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${option} takes whole seconds, not "${value}"`);
+  return n;
 }
 
 function printResult(result: ApplyResult, routing: RoutingResult | null, json: boolean): void {

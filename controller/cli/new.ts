@@ -1,10 +1,9 @@
 import { Command } from "commander";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { loadFiles, loadRepo } from "../manifests/load";
-import { formatError } from "../manifests/format";
 import { readRepo } from "../manifests/read";
 import { renderNewSite } from "../sitegen/new-site";
+import { newSiteProblems } from "../sitegen/repo-check";
 
 interface NewOptions {
   domain: string[];
@@ -15,7 +14,7 @@ interface NewOptions {
 
 /**
  * `simulium new NAME --domain D`: writes sites/NAME.yaml, a complete commented manifest on
- * the cluster's defaults. Nothing is written unless the repository with it is valid.
+ * the cluster's defaults. Nothing is written if the repository would gain any error with it.
  */
 export function register(program: Command): void {
   program
@@ -34,16 +33,11 @@ export function register(program: Command): void {
       if (read.files.some((f) => f.path === file) || read.errors.some((e) => e.file === file)) {
         throw new Error(`${file} already exists in ${opts.repo}: edit it, or choose another name`);
       }
-      // Checked with the rest of the repository first: a domain another site serves, or no
-      // default image, is refused before anything is written.
-      const trial = loadFiles([...read.files, { path: file, text }], read.errors);
-      const own = trial.errors.filter((e) => e.file === file);
-      if (own.length > 0) throw new Error(`the new site would be invalid:\n${own.map(formatError).join("\n")}`);
+      // Checked with the rest of the repository first: a domain another site serves (in
+      // whichever file order), or no default image, is refused before anything is written.
+      const problems = newSiteProblems(read.files, read.errors, { path: file, text });
+      if (problems.length > 0) throw new Error(problems.join("\n"));
       await writeFile(path.join(opts.repo, file), text, { flag: "wx" });
-      const after = await loadRepo(opts.repo);
-      if (after.errors.length > 0 || !after.cluster) {
-        throw new Error(`wrote ${file}, but the repository is invalid:\n${after.errors.map(formatError).join("\n")}`);
-      }
       process.stdout.write(`wrote ${file}\n`);
     });
 }

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { readBackupRecord, renderBackupRecord } from "../backup/record";
 import { connectDocker } from "../engine/docker";
 import { resolveStateDir } from "../routing/admin-secret";
+import { routingHealthOf } from "../routing/routing-health-of";
 import { planRepo } from "../reconcile/pipeline";
 import { siteStatuses, SiteStatus } from "../reconcile/status";
 import { RepoOptions, withRepoOptions } from "./repo-options";
@@ -18,16 +19,21 @@ export function register(program: Command): void {
     .option("--json", "print JSON")
     .action(async (site: string | undefined, opts: StatusOptions) => {
       // The same plan `simulium plan` shows: it knows drift, suspended, invalid and pending sites.
-      const { cluster, live, plan } = await planRepo(connectDocker(), opts.repo, { instance: opts.instance, stateDir: opts.stateDir, sealingKeyFile: opts.sealingKeyFile });
-      const statuses = siteStatuses(live, plan).filter((s) => !site || s.site === site);
-      if (site && statuses.length === 0) throw new Error(`no site named "${site}" in the manifests or on the swarm`);
-      // Backups: the last run and check as the CLI or the daemon recorded them in the state directory.
+      const docker = connectDocker();
+      const { cluster, live, plan } = await planRepo(docker, opts.repo, { instance: opts.instance, stateDir: opts.stateDir, sealingKeyFile: opts.sealingKeyFile });
       const stateDir = resolveStateDir(opts.stateDir);
+      // Varnish's probes: a site Swarm runs fine may still answer 503 (its health path fails).
+      const routing = await routingHealthOf(docker, cluster, live, stateDir);
+      const statuses = siteStatuses(live, plan, routing?.sites).filter((s) => !site || s.site === site);
+      if (site && statuses.length === 0) throw new Error(`no site named "${site}" in the manifests or on the swarm`);
+      for (const e of routing?.errors ?? []) process.stderr.write(`warning: routing health unknown: ${e}\n`);
+      // Backups: the last run and check as the CLI or the daemon recorded them in the state directory.
       const backupOf = (s: SiteStatus) => (cluster.backup ? { backup: readBackupRecord(stateDir, cluster.instance, s.site) } : {});
       const withBackups = statuses.map((s) => ({ ...s, ...backupOf(s) }));
-      if (opts.json) process.stdout.write(JSON.stringify({ instance: cluster.instance, sites: withBackups }, null, 2) + "\n");
+      const routingErrors = routing === null ? {} : { routingErrors: routing.errors };
+      if (opts.json) process.stdout.write(JSON.stringify({ instance: cluster.instance, ...routingErrors, sites: withBackups }, null, 2) + "\n");
       else process.stdout.write(renderStatus(statuses) + (site ? withBackups.map((s) => (s.backup ? renderBackupRecord(s.site, s.backup) : "")).join("") : ""));
-      if (statuses.some((s) => s.state === "failed" || s.state === "invalid")) process.exitCode = 1;
+      if (statuses.some((s) => s.state === "failed" || s.state === "invalid" || s.state === "degraded")) process.exitCode = 1;
     });
 }
 

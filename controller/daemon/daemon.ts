@@ -26,7 +26,9 @@ import { loadNotifier, NotificationEvent, NotificationsConfig, Notifier } from "
 import { commitStateFor } from "./notify-events";
 import { canonicalJson } from "../desired/hash";
 import type { ResolvedCluster } from "../manifests/types";
-import { invalidBySite, nextRecords, notificationEvents, SiteRecord, SiteRecords, stateCounts, tallyActions } from "./run-status";
+import { resolveStateDir } from "../routing/admin-secret";
+import { createRoutingHealthCache } from "./routing-health";
+import { invalidBySite, nextRecords, notificationEvents, recordsWithRouting, SiteRecord, SiteRecords, stateCounts, tallyActions } from "./run-status";
 import { startDaemonServer } from "./server";
 import { createTrigger } from "./single-flight";
 import { createDaemonState } from "./state";
@@ -72,6 +74,8 @@ export interface DaemonStatus {
   readonly sync: { readonly ok: boolean; readonly at: string | null; readonly error: string | null };
   readonly lastRun: { readonly reason: string; readonly commit: string; readonly ok: boolean; readonly at: string; readonly durationSeconds: number; readonly error: string | null } | null;
   readonly engineReachable: boolean | null;
+  /** When Varnish's backend health was last read, and the tasks that could not be asked. */
+  readonly routing: { readonly checkedAt: string | null; readonly errors: readonly string[] } | null;
   readonly sites: readonly (SiteRecord & { readonly cron: readonly CronEntryStatus[]; readonly backup: SiteBackupStatus | null })[];
 }
 
@@ -163,6 +167,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const pendingNotifications = new Set<Promise<void>>();
   const cron = startDaemonCron(docker, metrics.registry, log.child({ component: "cron" }));
   const backups = startDaemonBackups(docker, metrics.registry, log.child({ component: "backup" }), options.stateDir);
+  // Sites as /status shows them: Swarm's view from the last run, Varnish's probes read since.
+  const shownRecords = (): SiteRecord[] => recordsWithRouting(records, routingHealth.current()?.sites);
+  const routingHealth = createRoutingHealthCache(docker, resolveStateDir(options.stateDir), log.child({ component: "routing" }), () =>
+    metrics.setSiteStates(stateCounts(shownRecords())),
+  );
 
   const send = (event: NotificationEvent): void => {
     if (!notifier) return;
@@ -258,7 +267,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       for (const e of notificationEvents(records, next, current, true)) send(e);
       for (const r of next.values()) if (r.state === "failed" || r.state === "invalid") clog.warn({ site: r.site, state: r.state, err: r.lastError }, "site not converged");
       records = next;
-      metrics.setSiteStates(stateCounts(records));
+      metrics.setSiteStates(stateCounts(shownRecords()));
+      await routingHealth.refresh(out.ctx.cluster, liveAfter);
       state.reconcileSucceeded();
       const durationSeconds = (performance.now() - started) / 1000;
       metrics.recordReconcile({ durationSeconds, ok: true });
@@ -299,14 +309,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     sync,
     lastRun,
     engineReachable: state.snapshot().engineReachable ?? null,
-    sites: [...records.values()].map((r) => ({ ...r, cron: cron.siteStatus(r.site), backup: backups.siteStatus(r.site) })),
+    routing: routingHealth.current() === null ? null : { checkedAt: routingHealth.checkedAt(), errors: routingHealth.current()?.errors ?? [] },
+    sites: shownRecords().map((r) => ({ ...r, cron: cron.siteStatus(r.site), backup: backups.siteStatus(r.site) })),
   });
 
   const server = await startDaemonServer({
     listen: options.listen,
     health: state.snapshot,
     staleAfterSeconds,
-    status,
+    status: async () => {
+      await routingHealth.fresh();
+      return status();
+    },
     registry: metrics.registry,
     webhook: options.webhookSecretFile
       ? { secretFile: options.webhookSecretFile, onWebhook: (e) => void trigger.trigger(`webhook:${e.provider}`) }

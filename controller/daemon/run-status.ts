@@ -1,7 +1,8 @@
 import type { SiteOutcome } from "../apply/apply";
 import type { ManifestError } from "../manifests/types";
 import type { Action } from "../plan/types";
-import type { SiteHealth, SiteStatus } from "../reconcile/status";
+import { withRoutingHealth, type SiteHealth, type SiteStatus } from "../reconcile/status";
+import type { SiteRoutingHealth } from "../varnish/backend-health";
 import type { Revision } from "../source/types";
 import type { NotificationEvent } from "./notify-events";
 
@@ -20,6 +21,8 @@ export interface SiteRecord {
   readonly lastReconcileAt: string;
   /** Set while the manifest is rejected: the commit that broke it, until a later one fixes it. */
   readonly invalid?: { readonly error: string; readonly commit: string; readonly author: string };
+  /** What Varnish last reported of the site's backends (/status only; runs record Swarm's view). */
+  readonly routing?: Omit<SiteRoutingHealth, "site">;
 }
 
 export type SiteRecords = ReadonlyMap<string, SiteRecord>;
@@ -64,6 +67,14 @@ export function nextRecords(prev: SiteRecords, run: RunObservation): Map<string,
   return next;
 }
 
+/**
+ * The records as /status shows them: each run records what Swarm says, and Varnish's probes,
+ * read much more often than runs happen, may turn a converged site degraded (or back).
+ */
+export function recordsWithRouting(records: SiteRecords, routing: ReadonlyMap<string, SiteRoutingHealth> | undefined): SiteRecord[] {
+  return [...records.values()].map((r) => withRoutingHealth(r, routing?.get(r.site)));
+}
+
 /** Manifest errors grouped by site; errors without a site (simulium.yaml) are not a site's. */
 export function invalidBySite(errors: readonly ManifestError[], format: (e: ManifestError) => string): Map<string, string> {
   const out = new Map<string, string>();
@@ -103,9 +114,9 @@ export function notificationEvents(prev: SiteRecords, next: SiteRecords, revisio
   return events;
 }
 
-export function stateCounts(records: SiteRecords): Record<string, number> {
+export function stateCounts(records: SiteRecords | readonly SiteRecord[]): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const r of records.values()) counts[r.state] = (counts[r.state] ?? 0) + 1;
+  for (const r of Array.isArray(records) ? records : [...records.values()]) counts[r.state] = (counts[r.state] ?? 0) + 1;
   return counts;
 }
 

@@ -5,7 +5,9 @@ import { mailEnv } from "./mail-env";
 import { accessServices } from "./access-services";
 import { DB_DATA_PATH, DB_PASSWORD, DB_ROOT_PASSWORD, names, PMA_PASSWORD, SECRET_HASH_LENGTH, SSH_HOST_KEY } from "./names";
 import { routingLabels } from "./routing-labels";
+import { varnishStateMount, varnishStateVolume } from "./varnish-state";
 import type {
+  ContainerHealthcheck,
   DesiredState,
   Labels,
   NetworkSpec,
@@ -132,7 +134,8 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     args: ["-p", "cli_limit=1m", ...(v.optimiseVcl ? [] : FAST_VCL_COMPILE)],
     env: { VARNISH_SIZE: v.cacheSize },
     replicas: v.replicas,
-    mounts: [],
+    // The last active VCL, loaded at start when no controller is there to push one.
+    mounts: [varnishStateMount(cluster.instance)],
     secrets: [{ secretName: secretSpec.name, target: VARNISH_SECRET }],
     // The admin port stays unpublished: only the edge network (and the manager host) reach it.
     networks: [names.edgeNetwork(cluster.instance)],
@@ -147,7 +150,7 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
   };
   const labels = { ...shared, [LABEL.role]: "varnish" };
   const service: ServiceSpec = { kind: "service", site: null, name: names.varnishService(cluster.instance), role: "varnish", shape, labels };
-  return [secretSpec, service];
+  return [secretSpec, varnishStateVolume(cluster), service];
 }
 
 function siteNetwork(site: ResolvedSite, cluster: ResolvedCluster): NetworkSpec {
@@ -261,6 +264,8 @@ function webService(site: ResolvedSite, cluster: ResolvedCluster, secrets: reado
       parallelism: 1,
       delaySeconds: webUpdateDelay(site.web.replicas),
     },
+    healthcheck: webHealthcheck(site),
+    stopGracePeriodSeconds: WEB_STOP_GRACE_SECONDS,
   };
   const labels = {
     ...baseLabels(cluster, site, "web"),
@@ -282,6 +287,59 @@ export function webUpdateDelay(replicas: number): number {
   return Math.ceil(ROUTING_SYNC_SECONDS / Math.max(1, replicas - 1));
 }
 const ROUTING_SYNC_SECONDS = 5;
+
+/**
+ * Seconds between the stop signal and SIGKILL for a web task. The image contract (README,
+ * "What the images receive") asks a web image to keep serving a few seconds after SIGTERM,
+ * until Varnish no longer routes to it, then finish its requests: this bounds both.
+ */
+export const WEB_STOP_GRACE_SECONDS = 30;
+
+/**
+ * The site's health-check path, interval and timeout (what Varnish probes) as the container's
+ * own check: Swarm then keeps a new task `starting`, and the old one serving, until the new
+ * one answers. Any answer below 500 passes: the check carries no Host (a domain change must
+ * not restart tasks), so Drupal's trusted_host_patterns may answer 400, which still proves
+ * Apache and PHP serve; Varnish's probe, with the site's Host, judges the site itself. Through
+ * curl, which Drupal images carry; an image without curl passes (gated on its container start
+ * only, as before) rather than never becoming healthy.
+ */
+function webHealthcheck(site: ResolvedSite): ContainerHealthcheck {
+  const hc = site.web.healthcheck;
+  // The path is validated to characters that need no quoting inside '…'.
+  const url = `http://127.0.0.1:${site.web.port}${hc.path}`;
+  return {
+    test: [
+      "CMD-SHELL",
+      `command -v curl >/dev/null 2>&1 || exit 0; code=$(curl -s -o /dev/null --max-time ${hc.timeout} -w '%{http_code}' '${url}') || exit 1; [ "$code" -ge 200 ] && [ "$code" -lt 500 ]`,
+    ],
+    intervalSeconds: hc.interval,
+    timeoutSeconds: hc.timeout + 1,
+    retries: 3,
+    startPeriodSeconds: WEB_START_PERIOD_SECONDS,
+  };
+}
+/** A site's first start (caches, a database still initialising) may take this long without counting as failed. */
+const WEB_START_PERIOD_SECONDS = 60;
+
+/**
+ * Ready means the site's user gets in over TCP with its password: the entrypoint's
+ * initialisation server listens on a socket only, so a database still being initialised (or
+ * recovering) is not ready. The password is read from the secret file inside the check, into
+ * MYSQL_PWD, never onto a command line. An image without a client passes.
+ */
+const DB_HEALTHCHECK: ContainerHealthcheck = {
+  test: [
+    "CMD-SHELL",
+    'c=$(command -v mariadb || command -v mysql) || exit 0; MYSQL_PWD="$(cat "$MARIADB_PASSWORD_FILE")" && export MYSQL_PWD && exec "$c" --protocol=tcp -h 127.0.0.1 -u "$MARIADB_USER" -e "SELECT 1" "$MARIADB_DATABASE" >/dev/null',
+  ],
+  intervalSeconds: 5,
+  timeoutSeconds: 10,
+  // About a minute of no answer before Swarm replaces a running server.
+  retries: 5,
+  // Crash recovery of a large database may take minutes; failures before it ends do not count.
+  startPeriodSeconds: 600,
+};
 
 function dbService(site: ResolvedSite, cluster: ResolvedCluster, password: string, rootPassword: string): ServiceSpec {
   const db = site.database;
@@ -312,6 +370,7 @@ function dbService(site: ResolvedSite, cluster: ResolvedCluster, password: strin
     taskLabels: taskLabels(cluster, site.name, "db"),
     // Two MariaDB servers on one data directory corrupt it: the old task stops first.
     update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
+    healthcheck: DB_HEALTHCHECK,
   };
   const labels = baseLabels(cluster, site, "db");
   return { kind: "service", site: site.name, name: names.service(site.name, "db"), role: "db", shape, labels };

@@ -1,5 +1,5 @@
 import { canonicalJson, quote } from "./hash";
-import type { Labels, PublishedPort, ServiceMount, ServiceSecretRef, ServiceShape, UpdatePolicy } from "./types";
+import type { ContainerHealthcheck, Labels, PublishedPort, ServiceMount, ServiceSecretRef, ServiceShape, UpdatePolicy } from "./types";
 
 /**
  * canonicalJson({ labels, shape }) of a service, written field by field. Services are most of
@@ -16,6 +16,7 @@ export function serviceJson(shape: ServiceShape, labels: Labels): string {
     `"constraints":${strings(shape.constraints)},` +
     `"endpointMode":${str(shape.endpointMode)},` +
     `"env":${record(shape.env)},` +
+    (shape.healthcheck === undefined ? "" : `"healthcheck":${healthcheck(shape.healthcheck)},`) +
     `"image":${str(shape.image)},` +
     `"memoryBytes":${num(shape.memoryBytes)},` +
     `"mounts":${list(shape.mounts, mount)},` +
@@ -24,13 +25,14 @@ export function serviceJson(shape: ServiceShape, labels: Labels): string {
     `"ports":${list(shape.ports, port)},` +
     `"replicas":${num(shape.replicas)},` +
     `"secrets":${list(shape.secrets, secret)},` +
+    (shape.stopGracePeriodSeconds === undefined ? "" : `"stopGracePeriodSeconds":${num(shape.stopGracePeriodSeconds)},`) +
     `"taskLabels":${record(shape.taskLabels)},` +
     `"update":${update(shape.update)}}}`
   );
 }
 
 /** Every field serviceJson writes; the compile-time check below fails when ServiceShape grows one. */
-const WRITTEN = ["args", "constraints", "endpointMode", "env", "image", "memoryBytes", "mounts", "nanoCpus", "networks", "ports", "replicas", "secrets", "taskLabels", "update"] as const;
+const WRITTEN = ["args", "constraints", "endpointMode", "env", "healthcheck", "image", "memoryBytes", "mounts", "nanoCpus", "networks", "ports", "replicas", "secrets", "stopGracePeriodSeconds", "taskLabels", "update"] as const;
 type Unwritten = Exclude<keyof ServiceShape, (typeof WRITTEN)[number]>;
 export const SERVICE_JSON_COMPLETE: [Unwritten] extends [never] ? true : Unwritten = true;
 
@@ -38,6 +40,8 @@ const mount = (m: ServiceMount): string => `{"readOnly":${m.readOnly},"source":$
 const secret = (s: ServiceSecretRef): string =>
   `{${s.mode === undefined ? "" : `"mode":${num(s.mode)},`}"secretName":${str(s.secretName)},"target":${str(s.target)}}`;
 const port = (p: PublishedPort): string => `{"mode":${str(p.mode)},"protocol":${str(p.protocol)},"published":${num(p.published)},"target":${num(p.target)}}`;
+const healthcheck = (h: ContainerHealthcheck): string =>
+  `{"intervalSeconds":${num(h.intervalSeconds)},"retries":${num(h.retries)},"startPeriodSeconds":${num(h.startPeriodSeconds)},"test":${strings(h.test)},"timeoutSeconds":${num(h.timeoutSeconds)}}`;
 const update = (u: UpdatePolicy): string =>
   `{"delaySeconds":${num(u.delaySeconds)},"failureAction":${str(u.failureAction)},"monitorSeconds":${num(u.monitorSeconds)},"order":${str(u.order)},"parallelism":${num(u.parallelism)}}`;
 

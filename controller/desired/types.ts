@@ -88,6 +88,21 @@ export interface UpdatePolicy {
   readonly delaySeconds: number;
 }
 
+/**
+ * A Docker health check on the service's containers. Swarm keeps a task `starting` until its
+ * check passes, so a start-first update keeps the old task until the new one is healthy, and
+ * apply counts a task as running only then. Durations in seconds.
+ */
+export interface ContainerHealthcheck {
+  /** `["CMD", program, ...args]` or `["CMD-SHELL", script]`, as the engine takes it. */
+  readonly test: readonly string[];
+  readonly intervalSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly retries: number;
+  /** Failures in this first stretch do not count (a database initialising its data directory). */
+  readonly startPeriodSeconds: number;
+}
+
 /** Everything about a service that simulium manages; anything else is the engine's business. */
 export interface ServiceShape {
   readonly image: string;
@@ -105,6 +120,10 @@ export interface ServiceShape {
   /** Labels inside the task template: only stable ones, since a change restarts every task. */
   readonly taskLabels: Labels;
   readonly update: UpdatePolicy;
+  /** Absent: the image's own HEALTHCHECK, if any, applies. */
+  readonly healthcheck?: ContainerHealthcheck;
+  /** Seconds between the stop signal and SIGKILL; absent: the engine's 10 s. */
+  readonly stopGracePeriodSeconds?: number;
 }
 
 export interface ServiceSpec {

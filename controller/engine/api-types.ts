@@ -24,6 +24,18 @@ export interface ApiContainerSpec {
   Env?: string[];
   Mounts?: ApiMount[];
   Secrets?: ApiSecretRef[];
+  Healthcheck?: ApiHealthcheck;
+  /** Nanoseconds between the stop signal and SIGKILL. */
+  StopGracePeriod?: number;
+}
+
+/** Durations in nanoseconds; Test is ["CMD", ...], ["CMD-SHELL", cmd] or ["NONE"]. */
+export interface ApiHealthcheck {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  Retries?: number;
+  StartPeriod?: number;
 }
 
 export interface ApiUpdateConfig {
@@ -42,18 +54,20 @@ export interface ApiPort {
   PublishMode?: string;
 }
 
+export interface ApiTaskTemplate {
+  ContainerSpec?: ApiContainerSpec;
+  Resources?: { Limits?: { NanoCPUs?: number; MemoryBytes?: number }; Reservations?: Record<string, unknown> };
+  RestartPolicy?: { Condition?: string; Delay?: number; MaxAttempts?: number; Window?: number };
+  Placement?: { Constraints?: string[] } & Record<string, unknown>;
+  Networks?: { Target?: string; Aliases?: string[] }[];
+  ForceUpdate?: number;
+  LogDriver?: { Name: string; Options?: Record<string, string> };
+}
+
 export interface ApiServiceSpec {
   Name?: string;
   Labels?: Record<string, string>;
-  TaskTemplate?: {
-    ContainerSpec?: ApiContainerSpec;
-    Resources?: { Limits?: { NanoCPUs?: number; MemoryBytes?: number }; Reservations?: Record<string, unknown> };
-    RestartPolicy?: { Condition?: string; Delay?: number; MaxAttempts?: number; Window?: number };
-    Placement?: { Constraints?: string[] };
-    Networks?: { Target?: string; Aliases?: string[] }[];
-    ForceUpdate?: number;
-    LogDriver?: { Name: string; Options?: Record<string, string> };
-  };
+  TaskTemplate?: ApiTaskTemplate;
   Mode?: { Replicated?: { Replicas?: number }; Global?: Record<string, never>; ReplicatedJob?: Record<string, unknown> };
   UpdateConfig?: ApiUpdateConfig;
   RollbackConfig?: ApiUpdateConfig;
@@ -79,7 +93,8 @@ export interface ApiTask {
   DesiredState?: string;
   CreatedAt?: string;
   UpdatedAt?: string;
-  Spec?: { ContainerSpec?: ApiContainerSpec; ForceUpdate?: number };
+  /** The service's task template as it was when Swarm made this task. */
+  Spec?: ApiTaskTemplate;
   Status?: {
     Timestamp?: string;
     State?: string;
@@ -110,4 +125,11 @@ export interface ApiSecret {
   ID: string;
   Version?: { Index?: number };
   Spec?: { Name?: string; Labels?: Record<string, string> };
+}
+
+export interface ApiNode {
+  ID: string;
+  Spec?: { Role?: string; Labels?: Record<string, string> };
+  Description?: { Hostname?: string; Platform?: { OS?: string; Architecture?: string }; Engine?: { Labels?: Record<string, string> } };
+  Status?: { Addr?: string };
 }

@@ -28,10 +28,11 @@ export class LeaseHeldError extends Error {
   }
 }
 
-const L = { instance: "simulium.instance", role: "simulium.role", holder: "simulium.lease-holder", since: "simulium.lease-since", until: "simulium.lease-until" } as const;
+const L = { instance: "simulium.instance", role: "simulium.role", holder: "simulium.lease-holder", since: "simulium.lease-since", until: "simulium.lease-until", ttl: "simulium.lease-ttl-seconds" } as const;
 
 interface ConfigInfo {
   ID: string;
+  UpdatedAt?: string;
   Version?: { Index?: number };
   Spec?: { Name?: string; Labels?: Record<string, string>; Data?: string };
 }
@@ -45,6 +46,8 @@ export interface LeaseOptions {
   readonly waitSeconds?: number;
   /** Called once when the lease is held by another and acquire starts waiting. */
   readonly onWait?: (err: LeaseHeldError) => void;
+  /** A renewal failed (the lease may expire while held): said, never thrown. */
+  readonly onRenewError?: (err: Error) => void;
 }
 
 export const leaseName = (instance: string): string => `${instance}_lock`;
@@ -52,11 +55,13 @@ export const leaseName = (instance: string): string => `${instance}_lock`;
 export async function acquireLease(docker: Docker, instance: string, opts: LeaseOptions): Promise<Lease> {
   const holder = `${opts.what} on ${os.hostname()} (pid ${process.pid})`;
   const ttl = opts.ttlSeconds ?? 90;
-  const deadline = Date.now() + (opts.waitSeconds ?? 0) * 1000;
+  const wait = opts.waitSeconds ?? 0;
+  if (!Number.isFinite(wait) || wait < 0) throw new RangeError(`a lock wait must be a number of seconds, not ${wait}`);
+  const deadline = Date.now() + wait * 1000;
   let told = false;
   for (;;) {
     const id = await tryAcquire(docker, instance, holder, ttl);
-    if (typeof id === "string") return startRenewing(docker, instance, id, holder, ttl);
+    if (typeof id === "string") return startRenewing(docker, instance, id, holder, ttl, opts.onRenewError);
     if (Date.now() >= deadline) throw id;
     if (!told) opts.onWait?.(id);
     told = true;
@@ -77,8 +82,12 @@ async function tryAcquire(docker: Docker, instance: string, holder: string, ttl:
   const current = await inspect(docker, leaseName(instance));
   if (current === undefined) return tryAcquire(docker, instance, holder, ttl);
   const held = current.Spec?.Labels ?? {};
-  const until = held[L.until] ?? "";
-  if (Date.parse(until) > now.getTime()) return new LeaseHeldError(instance, held[L.holder] ?? "unknown", held[L.since] ?? "?", until);
+  // Expiry by the managers' clock (when the lease was last written, by the engine's time), not
+  // by this host's or the holder's: a host whose clock is behind must not take a live lease.
+  const written = Date.parse(current.UpdatedAt ?? "");
+  const lasts = Number(held[L.ttl] ?? ttl) * 1000;
+  const engineNow = Date.parse(((await docker.info()) as { SystemTime?: string }).SystemTime ?? "");
+  if (!(written + lasts <= engineNow)) return new LeaseHeldError(instance, held[L.holder] ?? "unknown", held[L.since] ?? "?", held[L.until] ?? "?");
   // Expired: take it over, unless someone else did since we read it.
   try {
     await update(docker, current, labels);
@@ -89,21 +98,20 @@ async function tryAcquire(docker: Docker, instance: string, holder: string, ttl:
   }
 }
 
-function startRenewing(docker: Docker, instance: string, id: string, holder: string, ttl: number): Lease {
-  let since = new Date();
+function startRenewing(docker: Docker, instance: string, id: string, holder: string, ttl: number, onError?: (err: Error) => void): Lease {
+  const since = new Date();
   const timer = setInterval(() => {
     void (async () => {
       const current = await inspect(docker, id);
-      if (current?.Spec?.Labels?.[L.holder] !== holder) return;
+      if (current?.Spec?.Labels?.[L.holder] !== holder) throw new Error(`the instance lock is no longer held by ${holder}`);
       await update(docker, current, { ...leaseLabels(instance, holder, new Date(), ttl), [L.since]: since.toISOString() });
-    })().catch(() => undefined);
+    })().catch((err: unknown) => onError?.(err instanceof Error ? err : new Error(String(err))));
   }, (ttl * 1000) / 3);
   timer.unref();
   return {
     holder,
     async release() {
       clearInterval(timer);
-      since = new Date(0);
       const current = await inspect(docker, id);
       if (current?.Spec?.Labels?.[L.holder] !== holder) return;
       await docker
@@ -117,7 +125,8 @@ function startRenewing(docker: Docker, instance: string, id: string, holder: str
 }
 
 function leaseLabels(instance: string, holder: string, now: Date, ttl: number): Record<string, string> {
-  return { [L.instance]: instance, [L.role]: "lock", [L.holder]: holder, [L.since]: now.toISOString(), [L.until]: new Date(now.getTime() + ttl * 1000).toISOString() };
+  // `until` is for people reading the labels; expiry is decided from the config's UpdatedAt.
+  return { [L.instance]: instance, [L.role]: "lock", [L.holder]: holder, [L.since]: now.toISOString(), [L.until]: new Date(now.getTime() + ttl * 1000).toISOString(), [L.ttl]: String(ttl) };
 }
 
 async function inspect(docker: Docker, idOrName: string): Promise<ConfigInfo | undefined> {

@@ -18,7 +18,15 @@ export function jobServiceSpec(web: ServiceSpec, name: string, command: readonly
     Labels: labels,
     TaskTemplate: {
       ...base.TaskTemplate,
-      ContainerSpec: { ...base.TaskTemplate?.ContainerSpec, ...(entrypoint ? { Command: [...entrypoint] } : {}), Args: [...command], Labels: labels },
+      ContainerSpec: {
+        ...base.TaskTemplate?.ContainerSpec,
+        ...(entrypoint ? { Command: [...entrypoint] } : {}),
+        Args: [...command],
+        Labels: labels,
+        // A job serves nothing: the web service's check (or the image's own) would fail, and
+        // Swarm would kill a job that outlives the start period as unhealthy.
+        Healthcheck: { Test: ["NONE"] },
+      },
       RestartPolicy: { Condition: "none", MaxAttempts: 0 },
     },
     Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },

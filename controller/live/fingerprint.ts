@@ -1,48 +1,54 @@
 import { shortHash } from "../desired/hash";
-import type { ServiceShape } from "../desired/types";
-import type { ApiContainerSpec } from "../engine/api-types";
-import { parseEnv } from "./normalize";
+import type { ApiTaskTemplate } from "../engine/api-types";
 
 /**
- * What a task runs, reduced to what simulium sets on its container. A task whose fingerprint
- * equals the desired one runs the current spec; comparing images alone would call an
- * env-only update converged while the old tasks still run.
+ * What a task runs: the task template Swarm copied into it, minus its placement constraints.
+ * A service's own template (Spec.TaskTemplate) fingerprints the same way, so a task runs the
+ * service's current spec when the two are equal. Both come from the engine, in its own form
+ * (network IDs, its defaults), so nothing needs translating; and the whole template counts,
+ * not just the container: a resources-, network- or health-check-only update replaces every
+ * task, and the old ones must not pass for new.
+ *
+ * Placement constraints are kept apart because Swarm itself keeps a task whose node still
+ * satisfies new constraints (swarmkit's IsTaskDirty): such a task is current although its
+ * template says otherwise, which only the nodes can tell (see apply/placement.ts).
  */
-export function containerFingerprint(c: {
-  image: string;
-  env: Readonly<Record<string, string>>;
-  args: readonly string[] | null;
-  secrets: readonly string[];
-  mounts: readonly string[];
-}): string {
-  return shortHash({
-    // The full reference, digest included: simulium sets it verbatim, so tasks created from
-    // its spec carry exactly that string, and a digest-only change (img:tag@A → img:tag@B)
-    // must not count old tasks as current.
-    image: c.image,
-    env: c.env,
-    args: c.args && c.args.length > 0 ? c.args : null,
-    secrets: [...c.secrets].sort(),
-    mounts: [...c.mounts].sort(),
-  });
+export interface TemplateFingerprint {
+  readonly fingerprint: string;
+  /** Sorted placement constraints of the template. */
+  readonly constraints: readonly string[];
 }
 
-export function fingerprintOfShape(s: ServiceShape): string {
-  return containerFingerprint({
-    image: s.image,
-    env: s.env,
-    args: s.args,
-    secrets: s.secrets.map((r) => r.secretName),
-    mounts: s.mounts.map((m) => `${m.source}:${m.target}`),
-  });
+export function templateFingerprint(t: ApiTaskTemplate | undefined): TemplateFingerprint {
+  const template = t ?? {};
+  const { Constraints, ...placement } = template.Placement ?? {};
+  // Only what a task carries: the engine reports a service's derived `Runtime` but not a
+  // task's, and drops empty objects on one side and not the other.
+  const compared = {
+    ContainerSpec: template.ContainerSpec,
+    Resources: template.Resources,
+    RestartPolicy: template.RestartPolicy,
+    Placement: placement,
+    Networks: template.Networks,
+    ForceUpdate: template.ForceUpdate ?? 0,
+    LogDriver: template.LogDriver,
+  };
+  return { fingerprint: shortHash(prune(compared)), constraints: [...(Constraints ?? [])].sort() };
 }
 
-export function fingerprintOfContainer(c: ApiContainerSpec | undefined): string {
-  return containerFingerprint({
-    image: c?.Image ?? "",
-    env: parseEnv(c?.Env ?? []),
-    args: c?.Args ?? null,
-    secrets: (c?.Secrets ?? []).map((s) => s.SecretName ?? ""),
-    mounts: (c?.Mounts ?? []).map((m) => `${m.Source ?? ""}:${m.Target ?? ""}`),
-  });
+/** Empty objects and arrays, and undefined, removed at every depth: absent and empty are alike. */
+function prune(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(prune).filter((v) => v !== undefined);
+    return items.length > 0 ? items : undefined;
+  }
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const p = prune(v);
+      if (p !== undefined) out[k] = p;
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+  }
+  return value;
 }

@@ -1,6 +1,6 @@
-import type { ApiServiceSpec } from "../engine/api-types";
+import type { ApiContainerSpec, ApiServiceSpec } from "../engine/api-types";
 import { DEFAULT_SECRET_MODE } from "../desired/names";
-import type { PublishedPort, ServiceShape, UpdatePolicy } from "../desired/types";
+import type { ContainerHealthcheck, PublishedPort, ServiceShape, UpdatePolicy } from "../desired/types";
 
 const NS_PER_SECOND = 1e9;
 
@@ -34,6 +34,30 @@ export function shapeFromApi(spec: ApiServiceSpec, networkNames: ReadonlyMap<str
     constraints: [...(task.Placement?.Constraints ?? [])].sort(),
     taskLabels: { ...(container.Labels ?? {}) },
     update: updateFromApi(spec.UpdateConfig),
+    ...(container.Healthcheck?.Test && container.Healthcheck.Test.length > 0 ? { healthcheck: healthcheckFromApi(container.Healthcheck) } : {}),
+    ...stopGraceFromApi(container.StopGracePeriod),
+  };
+}
+
+/**
+ * The engine's own default (10 s), which `docker service inspect` shows for a service that set
+ * none, is the same as none: a desired shape never sets exactly that (desired/render.ts).
+ */
+const ENGINE_STOP_GRACE_SECONDS = 10;
+
+function stopGraceFromApi(ns: number | undefined): { stopGracePeriodSeconds?: number } {
+  if (ns === undefined) return {};
+  const seconds = Math.round(ns / NS_PER_SECOND);
+  return seconds === ENGINE_STOP_GRACE_SECONDS ? {} : { stopGracePeriodSeconds: seconds };
+}
+
+function healthcheckFromApi(h: NonNullable<ApiContainerSpec["Healthcheck"]>): ContainerHealthcheck {
+  return {
+    test: [...(h.Test ?? [])],
+    intervalSeconds: Math.round((h.Interval ?? 0) / NS_PER_SECOND),
+    timeoutSeconds: Math.round((h.Timeout ?? 0) / NS_PER_SECOND),
+    retries: h.Retries ?? 0,
+    startPeriodSeconds: Math.round((h.StartPeriod ?? 0) / NS_PER_SECOND),
   };
 }
 

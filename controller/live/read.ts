@@ -1,9 +1,9 @@
 import type Docker from "dockerode";
 import { JOB_ROLE, LABEL } from "../desired/labels";
-import type { ApiNetwork, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
-import { fingerprintOfContainer } from "./fingerprint";
+import type { ApiNetwork, ApiNode, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
+import { templateFingerprint } from "./fingerprint";
 import { shapeFromApi } from "./normalize";
-import type { LiveNetwork, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
+import type { LiveNetwork, LiveNode, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
 
 /**
  * Everything this instance owns, in five list calls whatever the number of sites: each list
@@ -101,6 +101,7 @@ export function serviceFromApi(s: ApiService, networkNames: ReadonlyMap<string, 
     shape: shapeFromApi(spec, networkNames),
     updateState: s.UpdateStatus?.State ?? null,
     updateMessage: s.UpdateStatus?.Message ?? null,
+    template: templateFingerprint(spec.TaskTemplate),
   };
 }
 
@@ -120,10 +121,26 @@ export function taskFromApi(t: ApiTask, networkNames: ReadonlyMap<string, string
     message: t.Status?.Message ?? "",
     error: t.Status?.Err ?? null,
     image: t.Spec?.ContainerSpec?.Image ?? "",
-    fingerprint: fingerprintOfContainer(t.Spec?.ContainerSpec),
+    ...templateFingerprint(t.Spec),
+    nodeId: t.NodeID ? t.NodeID : null,
     exitCode: t.Status?.ContainerStatus?.ExitCode ?? null,
     containerId: t.Status?.ContainerStatus?.ContainerID ?? null,
     timestamp: t.Status?.Timestamp ?? "",
     addresses,
   };
+}
+
+/** The swarm's nodes, as placement constraints see them: one list call, read only when needed. */
+export async function readNodes(docker: Docker): Promise<LiveNode[]> {
+  const nodes = (await docker.listNodes()) as ApiNode[];
+  return nodes.map((n) => ({
+    id: n.ID,
+    hostname: n.Description?.Hostname ?? "",
+    role: n.Spec?.Role ?? "",
+    ip: n.Status?.Addr ?? "",
+    os: n.Description?.Platform?.OS ?? "",
+    arch: n.Description?.Platform?.Architecture ?? "",
+    labels: n.Spec?.Labels ?? {},
+    engineLabels: n.Description?.Engine?.Labels ?? {},
+  }));
 }

@@ -1,4 +1,5 @@
 import type { Labels, ServiceShape } from "../desired/types";
+import type { TemplateFingerprint } from "./fingerprint";
 
 interface LiveBase {
   readonly id: string;
@@ -32,6 +33,8 @@ export interface LiveService extends LiveBase {
   /** Swarm's rolling-update state (`updating`, `completed`, `rollback_completed`, …), if any. */
   readonly updateState: string | null;
   readonly updateMessage: string | null;
+  /** Of the service's own task template: what its tasks must carry to be current (live/fingerprint.ts). */
+  readonly template: TemplateFingerprint;
 }
 
 export interface LiveTask {
@@ -43,8 +46,12 @@ export interface LiveTask {
   readonly message: string;
   readonly error: string | null;
   readonly image: string;
-  /** See live/fingerprint.ts: tells whether the task runs the current spec. */
+  /** Of the task's template without placement constraints (live/fingerprint.ts). */
   readonly fingerprint: string;
+  /** The placement constraints the task was made with, sorted. */
+  readonly constraints: readonly string[];
+  /** Where Swarm placed it; null while unassigned (pending). */
+  readonly nodeId: string | null;
   readonly exitCode: number | null;
   readonly containerId: string | null;
   readonly timestamp: string;
@@ -63,3 +70,15 @@ export interface LiveState {
 }
 
 export const EMPTY_LIVE: LiveState = { networks: [], volumes: [], secrets: [], services: [], tasks: [] };
+
+/** What placement constraints are matched against (swarmkit's constraint keys). */
+export interface LiveNode {
+  readonly id: string;
+  readonly hostname: string;
+  readonly role: string;
+  readonly ip: string;
+  readonly os: string;
+  readonly arch: string;
+  readonly labels: Labels;
+  readonly engineLabels: Labels;
+}

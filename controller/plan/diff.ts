@@ -77,6 +77,11 @@ export function flattenShape(s: ServiceShape): Flat {
   f.set("update.monitor", `${s.update.monitorSeconds}s`);
   f.set("update.parallelism", String(s.update.parallelism));
   f.set("update.delay", `${s.update.delaySeconds}s`);
+  if (s.healthcheck) {
+    const h = s.healthcheck;
+    f.set("healthcheck", `${h.test.join(" ")} (every ${h.intervalSeconds}s, timeout ${h.timeoutSeconds}s, ${h.retries} retries, start period ${h.startPeriodSeconds}s)`);
+  }
+  if (s.stopGracePeriodSeconds !== undefined) f.set("stopGracePeriod", `${s.stopGracePeriodSeconds}s`);
   return f;
 }
 

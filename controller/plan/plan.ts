@@ -9,7 +9,9 @@ import { sameService } from "./same";
 import type { Action, Change, DeleteAction, HookAction, Plan, RetainAction, SitePlan } from "./types";
 
 const CREATE_ORDER: readonly Kind[] = ["network", "secret", "volume", "service"];
-const DELETE_ORDER: readonly Kind[] = ["service", "secret", "volume", "network"];
+// Volumes before secrets: a database volume that cannot be removed (still in use) keeps its
+// password secret, so the site re-added later finds the password its data was made with.
+const DELETE_ORDER: readonly Kind[] = ["service", "volume", "secret", "network"];
 
 /**
  * Desired versus live → the ordered actions that converge them. Pure.
@@ -69,6 +71,7 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
           drift,
           held,
           deploy: !drift && spec.role === "web" && changes.some((c) => isRuntimeField(c.field)),
+          owesPostDeploy: found.labels[LABEL.pendingHook] === "postDeploy",
           ...(heldReason ? { heldReason } : {}),
         });
       }
@@ -84,7 +87,7 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
     }
   }
 
-  const policyOf = deletionPolicies(live.services);
+  const policyOf = deletionPolicies(live.services, now);
   const declaredSecrets = new Set<string>();
   for (const r of desired.resources) if (r.kind === "secret") declaredSecrets.add(secretKey(r.site, r.logicalName));
   const backward: (DeleteAction | RetainAction)[] = [];
@@ -123,12 +126,20 @@ function removal(
   return policy === "Delete" ? { ...base, op: "delete", reason: "deletion-policy" } : { ...base, op: "retain", reason: "site-removed" };
 }
 
-/** The policy each site was last applied with, from its services (whose labels follow the manifest). */
-function deletionPolicies(services: readonly LiveService[]): Map<string, string> {
+/**
+ * The policy each site was last applied with, from its services (whose labels follow the
+ * manifest). A service whose last update was held (rolled back, a failed preDeploy) or is under
+ * a maintenance hold may not carry the policy of the last commit (which may have said Retain
+ * in that very update): in doubt, its data is kept.
+ */
+function deletionPolicies(services: readonly LiveService[], now: number): Map<string, string> {
   const out = new Map<string, string>();
   for (const s of services) {
     const p = s.labels[LABEL.deletionPolicy];
-    if (s.site !== null && p) out.set(s.site, p);
+    if (s.site === null || !p) continue;
+    const uncertain = s.labels[LABEL.failedSpec] !== undefined || activeHold(s.labels, now) !== undefined;
+    if (uncertain || out.get(s.site) === "Retain") out.set(s.site, "Retain");
+    else out.set(s.site, p);
   }
   return out;
 }

@@ -42,6 +42,11 @@ export interface UpdateAction extends ActionBase {
    * replicas or resources is not one.
    */
   readonly deploy: boolean;
+  /**
+   * The live service still owes the postDeploy of an earlier deploy (LABEL.pendingHook): the
+   * update keeps the mark, and the hook runs once this update has converged.
+   */
+  readonly owesPostDeploy: boolean;
 }
 
 export interface DeleteAction extends ActionBase {

@@ -50,6 +50,8 @@ export interface PipelineOptions {
   readonly mode?: StateMode;
   /** Accept a restic password in the state directory that differs from the swarm's (a rotation on purpose). */
   readonly acceptResticPasswordChange?: boolean;
+  /** Accept a Varnish admin secret in the state directory that differs from the swarm's (a rotation on purpose). */
+  readonly rotateVarnishSecret?: boolean;
 }
 
 /** The manifests, read and unsealed, with the cluster in force: what a plan is made from. */
@@ -90,7 +92,7 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
   const live = await readLive(docker, cluster.instance);
   const store = new StateStore(resolveStateDir(opts.stateDir), cluster.instance, opts.mode ?? "read-only");
   // Read against the swarm: a state directory that lost a value the swarm uses stops here.
-  const varnish = cluster.varnish.image ? controllerSecret(store, "varnish-secret", live.secrets) : undefined;
+  const varnish = cluster.varnish.image ? controllerSecret(store, "varnish-secret", live.secrets, { acceptChange: opts.rotateVarnishSecret }) : undefined;
   const restic =
     cluster.backup && "generated" in cluster.backup.password
       ? controllerSecret(store, "restic-password", live.secrets, { acceptChange: opts.acceptResticPasswordChange })

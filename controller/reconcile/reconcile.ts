@@ -31,11 +31,12 @@ export interface ReconcileOptions {
   /** The age identity that decrypts sealed secrets (sealing/key-file.ts). */
   readonly sealingKeyFile?: string;
   readonly acceptResticPasswordChange?: boolean;
+  readonly rotateVarnishSecret?: boolean;
   /** Who takes the instance lock, and how long to wait for it (engine/lease.ts). Default: "simulium", no wait. */
   readonly lock?: LeaseOptions;
   /**
-   * Shown the plan that will be applied (under the lock when it changes anything), before
-   * anything changes; false cancels. The CLI prints it here and asks for confirmation.
+   * Shown the plan before anything changes, and before the lock is taken; shown again if the
+   * plan made under the lock differs. false cancels. The CLI prints it and asks for confirmation.
    */
   readonly onPlan?: (ctx: PlanContext) => Promise<boolean>;
 }
@@ -56,6 +57,20 @@ export class MassDeletionRefused extends Error {
         "if that is intended, apply with --allow-mass-delete",
     );
   }
+}
+
+/** The mass-deletion guard, then the caller's look at the plan (the CLI's confirmation). */
+async function approve(ctx: PlanContext, opts: ReconcileOptions): Promise<void> {
+  const mass = massDeletion(ctx.plan, ctx.live);
+  if (mass && !opts.allowMassDelete) throw new MassDeletionRefused(mass.removing, mass.running);
+  if (opts.onPlan && !(await opts.onPlan(ctx))) throw new ApplyCancelled();
+}
+
+/** What a plan would do, to tell whether the plan made under the lock is the one approved. */
+function planKey(plan: PlanContext["plan"]): string {
+  // A controller secret not made yet is `…-new` in the read-only plan and gets its hash under the lock: the same action.
+  const name = (n: string): string => n.replace(/-(new|[0-9a-f]{10})$/, "");
+  return plan.actions.map((a) => `${a.op} ${a.kind} ${name(a.name)} ${a.changes.map((c) => `${c.op}${c.field}`).join(",")}`).join("\n");
 }
 
 export class ApplyCancelled extends Error {
@@ -84,19 +99,22 @@ export function siteHooks(docker: Docker, ctx: PlanContext, opts: { stateDir: st
  */
 export async function reconcile(docker: Docker, repoDir: string, opts: ReconcileOptions): Promise<ReconcileOutcome> {
   const stateDir = resolveStateDir(opts.stateDir);
-  const pipeline: PipelineOptions = { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile, acceptResticPasswordChange: opts.acceptResticPasswordChange };
+  const pipeline: PipelineOptions = { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile, acceptResticPasswordChange: opts.acceptResticPasswordChange, rotateVarnishSecret: opts.rotateVarnishSecret };
   const loaded = await loadForPlan(repoDir, pipeline);
   const restrict = (ctx: PlanContext): PlanContext => ({ ...ctx, plan: restrictPlan(ctx.plan, opts.sites ?? []) });
   let ctx = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-only" }));
+  // Shown (and confirmed) before the lock is taken: a prompt left open must not block the daemon.
+  await approve(ctx, opts);
   // A held update is not sent (unless retried), so it alone changes nothing.
   const changes = ctx.plan.actions.some((a) => isMutation(a) && !(a.op === "update" && a.held && !opts.retryFailed));
-  const lease = changes ? await acquireLease(docker, ctx.cluster.instance, opts.lock ?? { what: "simulium" }) : undefined;
+  const lease = changes ? await acquireLease(docker, ctx.cluster.instance, { ...(opts.lock ?? { what: "simulium" }), onRenewError: (err) => opts.log.warn({ err: err.message }, "could not renew the instance lock") }) : undefined;
   try {
-    // Under the lock, the swarm as it is now: another holder may just have changed it.
-    if (lease) ctx = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-write" }));
-    const mass = massDeletion(ctx.plan, ctx.live);
-    if (mass && !opts.allowMassDelete) throw new MassDeletionRefused(mass.removing, mass.running);
-    if (opts.onPlan && !(await opts.onPlan(ctx))) throw new ApplyCancelled();
+    if (lease) {
+      // Under the lock, the swarm as it is now: another holder may just have changed it.
+      const again = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-write" }));
+      if (planKey(again.plan) !== planKey(ctx.plan)) await approve(again, opts);
+      ctx = again;
+    }
     const plan = ctx.plan;
     const follower = followRouting(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log: opts.log });
     const auth = await loadRegistryAuth(ctx.cluster.registryAuth?.configFile);

@@ -1,10 +1,10 @@
 import { evaluateService } from "../apply/convergence";
 import { LABEL } from "../desired/labels";
-import { fingerprintOfShape } from "../live/fingerprint";
 import type { LiveState } from "../live/types";
 import type { Plan } from "../plan/types";
+import { degradedReason, type SiteRoutingHealth } from "../varnish/backend-health";
 
-export type SiteHealth = "converged" | "progressing" | "failed" | "retained" | "drifted" | "suspended" | "invalid" | "pending";
+export type SiteHealth = "converged" | "degraded" | "progressing" | "failed" | "retained" | "drifted" | "suspended" | "invalid" | "pending";
 
 export interface SiteStatus {
   readonly site: string;
@@ -12,17 +12,21 @@ export interface SiteStatus {
   readonly commit: string | null;
   readonly tasks: { readonly running: number; readonly desired: number };
   readonly lastError: string | null;
+  /** What Varnish reported of the site's backends, when it could be asked and routes the site. */
+  readonly routing?: Omit<SiteRoutingHealth, "site">;
 }
 
 /**
  * Per-site status from the live swarm, and, when the manifests could be read, the plan
- * (which knows about drift, suspended and invalid sites, and sites not created yet). Pure.
+ * (which knows about drift, suspended and invalid sites, and sites not created yet), and, when
+ * Varnish could be asked, its backends' probe health: Swarm may run every task of a site whose
+ * health path fails, and Varnish then answers its visitors 503. Pure.
  */
-export function siteStatuses(live: LiveState, plan: Plan | null): SiteStatus[] {
+export function siteStatuses(live: LiveState, plan: Plan | null, routing?: ReadonlyMap<string, SiteRoutingHealth>): SiteStatus[] {
   const sites = new Set<string>();
   for (const o of [...live.services, ...live.volumes, ...live.secrets, ...live.networks]) if (o.site) sites.add(o.site);
   for (const s of plan?.sites ?? []) sites.add(s.site);
-  return [...sites].sort().map((site) => statusOf(site, live, plan));
+  return [...sites].sort().map((site) => withRoutingHealth(statusOf(site, live, plan), routing?.get(site)));
 }
 
 function statusOf(site: string, live: LiveState, plan: Plan | null): SiteStatus {
@@ -33,7 +37,7 @@ function statusOf(site: string, live: LiveState, plan: Plan | null): SiteStatus 
   let progressing = false;
   for (const s of services) {
     // Against its own current spec: is what Swarm was last told to run actually running?
-    const verdict = evaluateService(s, live.tasks, { fingerprint: fingerprintOfShape(s.shape), replicas: s.shape.replicas });
+    const verdict = evaluateService(s, live.tasks, { replicas: s.shape.replicas });
     running += verdict.running;
     desired += s.shape.replicas;
     if (verdict.state === "failed") failed = failed ?? `${s.name}: ${verdict.reason}`;
@@ -55,4 +59,19 @@ function statusOf(site: string, live: LiveState, plan: Plan | null): SiteStatus 
   else if (drifted) state = "drifted";
   else state = "converged";
   return { site, state, commit: web?.labels[LABEL.commit] ?? null, tasks: { running, desired }, lastError: failed };
+}
+
+/**
+ * A status (or the daemon's record of one) with Varnish's view of the site's backends. Only a site
+ * that otherwise looks fine turns degraded: failed or progressing already explain a 503.
+ */
+export function withRoutingHealth<T extends { readonly state: SiteHealth; readonly lastError: string | null }>(
+  status: T,
+  health: SiteRoutingHealth | undefined,
+): T & { readonly routing?: Omit<SiteRoutingHealth, "site"> } {
+  if (health === undefined) return status;
+  const { site: _site, ...routing } = health;
+  const reason = degradedReason(health);
+  const degrade = reason !== null && (status.state === "converged" || status.state === "drifted");
+  return { ...status, ...(degrade ? { state: "degraded" as const, lastError: reason } : {}), routing };
 }

@@ -30,9 +30,10 @@ export function hashOfValue(value: Buffer): string {
 
 /**
  * The value of a controller secret, fail-closed against the swarm:
- * - the file exists: its value (replacing the Varnish secret's file rotates that secret, which
- *   is harmless; a restic password that differs from the one the swarm's backups use is
- *   refused unless `acceptChange`, since the old backups would stay encrypted with the old one);
+ * - the file exists: its value; a value that differs from the swarm's is refused unless
+ *   `acceptChange` (a second controller, or an old copy of the directory, would otherwise replace
+ *   the live secret, and the two would undo each other; an old restic password would leave every
+ *   backup encrypted with the other one);
  * - the file is missing and the swarm has the secret: refused (StateMissingError), since a new
  *   value would replace the live one. Nothing is written;
  * - the file is missing and so is the secret: generated (read-write), or reported as new.
@@ -49,13 +50,7 @@ export function controllerSecret(
   if (value !== undefined) {
     const hash = hashOfValue(value);
     const changed = current.length > 0 && !current.some((s) => s.labels[LABEL.specHash] === hash);
-    if (changed && name === "restic-password" && !opts.acceptChange) {
-      throw new StateMissingError(
-        `${file} holds a different restic password than the one the backups on the swarm use (${current.map((s) => s.name).join(", ")}); ` +
-          "nothing was changed. Put the old password back into that file, or, to rotate it on purpose, first add the new one to every " +
-          "site's repository (restic key add) and then apply with --accept-restic-password-change",
-      );
-    }
+    if (changed && !opts.acceptChange) throw new StateMissingError(mismatch(name, file, current.map((s) => s.name).join(", ")));
     return { state: "known", hash, value };
   }
   if (current.length > 0) {
@@ -70,6 +65,20 @@ export function controllerSecret(
   if (store.mode === "read-only") return { state: "new" };
   const made = store.createOnce(name, generateSecret(LENGTH[name]));
   return { state: "known", hash: hashOfValue(made), value: made };
+}
+
+function mismatch(name: ControllerSecretName, file: string, live: string): string {
+  if (name === "restic-password") {
+    return (
+      `${file} holds a different restic password than the one the backups on the swarm use (${live}); nothing was changed. ` +
+      "Put the old password back into that file, or, to rotate it on purpose, first add the new one to every site's repository " +
+      "(restic key add) and then apply with --accept-restic-password-change"
+    );
+  }
+  return (
+    `${file} holds a different Varnish admin secret than the swarm's (${live}): another controller's state directory, or an old copy; ` +
+    "nothing was changed. Use the controller's state directory, or, to rotate the secret on purpose, apply with --rotate-varnish-secret"
+  );
 }
 
 /** The hash render names the Swarm secret with. */

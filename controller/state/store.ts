@@ -35,11 +35,6 @@ export class StateStore {
     this.dir = path.join(stateDir, instance);
   }
 
-  /** A read-only view of the same directory, for the parts of a command that only look. */
-  readOnly(): StateStore {
-    return this.mode === "read-only" ? this : new StateStore(path.dirname(this.dir), this.instance, "read-only");
-  }
-
   path(relative: string): string {
     return path.join(this.dir, relative);
   }

@@ -1,15 +1,16 @@
-import { evaluateService } from "../../../controller/apply/convergence";
+import { evaluateService, needsNodes } from "../../../controller/apply/convergence";
+import { serviceSpecToApi } from "../../../controller/apply/service-spec";
 import type { ServiceShape } from "../../../controller/desired/types";
-import { fingerprintOfShape } from "../../../controller/live/fingerprint";
-import type { LiveService, LiveTask } from "../../../controller/live/types";
+import { serviceFromApi } from "../../../controller/live/read";
+import type { LiveNode, LiveService, LiveTask } from "../../../controller/live/types";
 import { desiredOf, site } from "../../fixtures/core/builders";
-import { liveFromDesired, task } from "../../fixtures/core/live";
+import { IDS, liveFromDesired, task } from "../../fixtures/core/live";
 
 const live = liveFromDesired(desiredOf([site()]), { tasks: false });
 const web = live.services.find((s) => s.name === "acme_web") as LiveService;
 const current: ServiceShape = web.shape;
 const previous: ServiceShape = { ...current, image: "registry.example.com/drupal-civicrm:10.2" };
-const expected = { fingerprint: fingerprintOfShape(current), replicas: 2 };
+const expected = { replicas: 2 };
 
 const svc = (updateState: string | null, updateMessage: string | null = null): LiveService => ({ ...web, updateState, updateMessage });
 const run = (shape: ServiceShape, slot: number) => task(web, shape, { slot });
@@ -98,5 +99,52 @@ describe("convergence: evaluateService", () => {
 
   it("is converged at zero replicas once every task is gone", () => {
     expect(evaluateService(svc(null), [], { ...expected, replicas: 0 })).toEqual({ state: "converged", running: 0 });
+  });
+
+  describe("updates of fields outside the container (the whole task template counts)", () => {
+    /** The service as Swarm holds it right after apply sent `shape`: its update not started (no update state). */
+    const updatedTo = (shape: ServiceShape, updateState: string | null = null): LiveService =>
+      serviceFromApi({ ID: web.id, Version: { Index: 9 }, Spec: serviceSpecToApi({ kind: "service", site: "acme", name: web.name, role: "web", shape, labels: web.labels }, web.labels, IDS), ...(updateState ? { UpdateStatus: { State: updateState } } : {}) }, new Map());
+    const node = (labels: Record<string, string> = {}): LiveNode => ({ id: "node-1", hostname: "n1", role: "manager", ip: "10.0.0.1", os: "linux", arch: "x86_64", labels, engineLabels: {} });
+
+    it.each<[string, Partial<ServiceShape>]>([
+      ["a memory limit", { memoryBytes: 256 * 1024 * 1024 }],
+      ["a CPU limit", { nanoCpus: current.nanoCpus === 250_000_000 ? 750_000_000 : 250_000_000 }],
+      ["a network", { networks: ["acme_default"] }],
+    ])("is progressing after an update of %s only, while the old tasks still run (Swarm has not started it yet)", (_what, edit) => {
+      const next = { ...current, ...edit };
+      expect(evaluateService(updatedTo(next), [run(current, 1), run(current, 2)], expected)).toEqual({ state: "progressing", running: 0 });
+      expect(evaluateService(updatedTo(next, "completed"), [run(next, 1), run(next, 2)], expected)).toEqual({ state: "converged", running: 2 });
+    });
+
+    it("is progressing after a constraints-only update while a task's node does not satisfy them (Swarm is about to move it)", () => {
+      const next = { ...current, constraints: ["node.labels.nope==1"] };
+      const tasks = [run(current, 1), run(current, 2)];
+      const nodes = new Map([["node-1", node()]]);
+      expect(needsNodes(updatedTo(next), tasks)).toBe(true);
+      expect(evaluateService(updatedTo(next), tasks, expected, nodes)).toEqual({ state: "progressing", running: 0 });
+    });
+
+    it("is converged after a constraints-only update the tasks' node satisfies (Swarm keeps them in place)", () => {
+      const next = { ...current, constraints: ["node.labels.disk==ssd"] };
+      const nodes = new Map([["node-1", node({ disk: "ssd" })]]);
+      expect(evaluateService(updatedTo(next), [run(current, 1), run(current, 2)], expected, nodes)).toEqual({ state: "converged", running: 2 });
+    });
+
+    it("says why the new task waits: no node satisfies the constraints", () => {
+      const next = { ...current, constraints: ["node.labels.nope==1"] };
+      const pending = task(web, next, { state: "pending", desiredState: "running", error: "no suitable node (scheduling constraints not satisfied on 1 node)", id: "p", slot: 1, nodeId: null });
+      const verdict = evaluateService(updatedTo(next, "updating"), [run(current, 1), run(current, 2), pending], expected, new Map([["node-1", node()]]));
+      expect(verdict).toEqual({ state: "progressing", running: 0, waiting: "task pending: no suitable node (scheduling constraints not satisfied on 1 node)" });
+    });
+
+    it("does not count a task still starting (Swarm holds a task with a health check there until it is healthy)", () => {
+      const starting = task(web, current, { state: "starting", desiredState: "running", slot: 2, id: "s" });
+      expect(evaluateService(svc("completed"), [run(current, 1), starting], expected)).toEqual({ state: "progressing", running: 1, waiting: "task starting" });
+    });
+
+    it("needs no nodes when every task carries the service's constraints", () => {
+      expect(needsNodes(web, [run(current, 1)])).toBe(false);
+    });
   });
 });

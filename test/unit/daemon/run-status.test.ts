@@ -1,4 +1,5 @@
-import { invalidBySite, nextRecords, notificationEvents, SiteRecords, stateCounts, tallyActions } from "../../../controller/daemon/run-status";
+import { invalidBySite, nextRecords, notificationEvents, recordsWithRouting, SiteRecords, stateCounts, tallyActions } from "../../../controller/daemon/run-status";
+import { siteRoutingHealth } from "../../../controller/varnish/backend-health";
 import type { ManifestError } from "../../../controller/manifests/types";
 import type { Action } from "../../../controller/plan/types";
 import type { SiteStatus } from "../../../controller/reconcile/status";
@@ -87,6 +88,25 @@ describe("notificationEvents", () => {
 test("stateCounts groups sites by state", () => {
   const r = nextRecords(none, { revision: rev("c"), statuses: [status("a", "converged"), status("b", "converged"), status("c", "progressing")], outcomes: [], invalid: new Map(), at });
   expect(stateCounts(r)).toEqual({ converged: 2, progressing: 1 });
+});
+
+test("/status turns a converged site degraded while Varnish reports all its backends sick, and back", () => {
+  const r = nextRecords(none, { revision: rev("c"), statuses: [status("a", "converged"), status("b", "converged"), status("c", "progressing")], outcomes: [], invalid: new Map(), at });
+  const sick = (name: string) => ({ vcl: "v", name, type: "backend", adminHealth: "probe", health: "sick" as const });
+  const healthy = (name: string) => ({ vcl: "v", name, type: "backend", adminHealth: "probe", health: "healthy" as const });
+  const routing = siteRoutingHealth([{ task: "t", backends: [sick("b_a_0"), healthy("b_b_0"), sick("b_c_0")] }]);
+  const shown = recordsWithRouting(r, routing);
+  expect(shown.map((x) => [x.site, x.state, x.lastError])).toEqual([
+    ["a", "degraded", "varnish reports every backend sick"],
+    ["b", "converged", null],
+    ["c", "progressing", null],
+  ]);
+  expect(shown[0]?.routing).toEqual({ healthy: 0, sick: 1, tasks: 1, sickTasks: 1 });
+  expect(stateCounts(shown)).toEqual({ degraded: 1, converged: 1, progressing: 1 });
+  // The record itself stays Swarm's view: the next read of Varnish decides again.
+  expect(r.get("a")?.state).toBe("converged");
+  expect(recordsWithRouting(r, siteRoutingHealth([{ task: "t", backends: [healthy("b_a_0")] }]))[0]?.state).toBe("converged");
+  expect(recordsWithRouting(r, undefined).map((x) => x.state)).toEqual(["converged", "converged", "progressing"]);
 });
 
 test("invalidBySite joins a site's errors and skips simulium.yaml's", () => {

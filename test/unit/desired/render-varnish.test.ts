@@ -67,8 +67,22 @@ describe("render: the shared Varnish", () => {
     ]);
   });
 
-  it("removes Varnish when its image is dropped, keeping the secret reported", () => {
+  it("removes Varnish when its image is dropped, keeping the secret and the VCL volume reported", () => {
     const plan = makePlan(renderDesired({ sites: [site()], cluster: cluster() }), liveFromDesired(render()));
-    expect(plan.actions.map((a) => `${a.op} ${a.kind} ${a.name}`)).toEqual(["delete service sim_varnish", "retain secret sim_varnish-secret-0123456789"]);
+    expect(plan.actions.map((a) => `${a.op} ${a.kind} ${a.name}`)).toEqual([
+      "delete service sim_varnish",
+      "retain secret sim_varnish-secret-0123456789",
+      "retain volume sim_varnish-state",
+    ]);
+  });
+
+  it("keeps the last VCL in a volume the image loads at start, so a restarted Varnish routes with no controller", () => {
+    const d = render();
+    const volume = find(d, "volume", "sim_varnish-state");
+    expect(volume.site).toBeNull();
+    expect(volume.labels).toMatchObject({ [LABEL.instance]: "sim", [LABEL.role]: "varnish-state", [LABEL.deletionPolicy]: "Retain" });
+    expect(find(d, "service", "sim_varnish").shape.mounts).toEqual([{ source: "sim_varnish-state", target: "/var/lib/simulium-vcl", readOnly: false }]);
+    const created = makePlan(d, EMPTY_LIVE).actions.map((a) => `${a.op} ${a.kind} ${a.name}`);
+    expect(created.indexOf("create volume sim_varnish-state")).toBeLessThan(created.indexOf("create service sim_varnish"));
   });
 });

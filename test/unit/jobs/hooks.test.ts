@@ -21,6 +21,7 @@ const update = (over: Partial<UpdateAction> = {}): UpdateAction => ({
   drift: false,
   held: false,
   deploy: true,
+  owesPostDeploy: false,
   ...over,
 });
 const plan = (actions: Plan["actions"]): Plan => ({ instance: "default", actions, sites: [], warnings: [], errors: [] });

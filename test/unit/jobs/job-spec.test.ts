@@ -28,6 +28,11 @@ describe("jobs: the job service spec", () => {
     expect(spec.TaskTemplate?.Networks?.map((n) => n.Target)).toEqual(web.shape.networks.map((n) => `net:${n}`));
   });
 
+  it("has no health check: a job serves nothing, and a failing check would kill a long job (drush updb, an import)", () => {
+    expect(web.shape.healthcheck).toBeDefined();
+    expect(spec.TaskTemplate?.ContainerSpec?.Healthcheck).toEqual({ Test: ["NONE"] });
+  });
+
   it("is labelled the instance's, the site's, role job", () => {
     expect(spec.Labels).toEqual({ "simulium.instance": cluster().instance, "simulium.site": "acme", "simulium.role": "job", "com.docker.stack.namespace": "acme" });
     expect(spec.TaskTemplate?.ContainerSpec?.Labels).toEqual(spec.Labels);

@@ -12,14 +12,15 @@ describe("plan: deletion policy of a removed site", () => {
     expect(new Set(removedSiteData(plan))).toEqual(new Set(["retain:site-removed"]));
   });
 
-  it("Delete on the web service deletes volumes and secrets, after the services", () => {
+  it("Delete on the web service deletes volumes, then secrets, after the services", () => {
     const plan = makePlan(desiredOf([]), liveFromDesired(desiredOf([site({ deletionPolicy: "Delete" })])));
     expect(removedSiteData(plan)).toHaveLength(6);
     expect(new Set(removedSiteData(plan))).toEqual(new Set(["delete:deletion-policy"]));
     const kinds = plan.actions.map((a) => a.kind);
-    expect(kinds.lastIndexOf("service")).toBeLessThan(kinds.indexOf("secret"));
-    expect(kinds.lastIndexOf("secret")).toBeLessThan(kinds.indexOf("volume"));
-    expect(kinds.lastIndexOf("volume")).toBeLessThan(kinds.indexOf("network"));
+    // Volumes before secrets: a volume that cannot go keeps the password its data was made with.
+    expect(kinds.lastIndexOf("service")).toBeLessThan(kinds.indexOf("volume"));
+    expect(kinds.lastIndexOf("volume")).toBeLessThan(kinds.indexOf("secret"));
+    expect(kinds.lastIndexOf("secret")).toBeLessThan(kinds.indexOf("network"));
   });
 
   it("the web service's current policy wins over the one volumes were created with", () => {
@@ -61,5 +62,14 @@ describe("plan: deletion policy of a removed site", () => {
       }),
     };
     expect(makePlan(desiredOf([]), unlabeled).actions.filter((a) => a.kind === "volume").every((a) => a.op === "retain")).toBe(true);
+  });
+
+  it("a web service whose last update was held (rolled back, failed preDeploy) or is under a hold keeps its data: Retain may have been in that update", () => {
+    const live = liveFromDesired(desiredOf([site({ deletionPolicy: "Delete" })]));
+    const held = editService(live, "acme_web", (s) => ({ ...s, labels: { ...s.labels, [LABEL.failedSpec]: "0123456789ab" } }));
+    expect(new Set(removedSiteData(makePlan(desiredOf([]), held)))).toEqual(new Set(["retain:site-removed"]));
+    const until = new Date(Date.now() + 600_000).toISOString();
+    const onHold = editService(live, "acme_web", (s) => ({ ...s, labels: { ...s.labels, [LABEL.maintenance]: `restore until ${until}` } }));
+    expect(new Set(removedSiteData(makePlan(desiredOf([]), onHold)))).toEqual(new Set(["retain:site-removed"]));
   });
 });

@@ -42,4 +42,12 @@ describe("plan: which web updates are deploys (and run hooks)", () => {
     expect(plan.actions.map((a) => `${a.op} ${a.name}`)).toEqual(["hook acme_web"]);
     expect(plan.sites.find((s) => s.site === "acme")?.state).toBe("changed");
   });
+
+  it("an update of a service that still owes a postDeploy keeps owing it (a domain change, a drift correction)", () => {
+    const owed = editService(live, "acme_web", (s) => ({ ...s, labels: { ...s.labels, [LABEL.pendingHook]: "postDeploy" } }));
+    expect(webUpdate(makePlan(desiredOf([site({ domains: ["acme.example.org"] })]), owed))).toMatchObject({ deploy: false, owesPostDeploy: true });
+    const drifted = editService(owed, "acme_web", (s) => ({ ...s, shape: { ...s.shape, replicas: 5 } }));
+    expect(webUpdate(makePlan(desiredOf([site()]), drifted))).toMatchObject({ drift: true, owesPostDeploy: true });
+    expect(webUpdate(makePlan(desiredOf([site({ domains: ["acme.example.org"] })]), live))?.owesPostDeploy).toBe(false);
+  });
 });

@@ -16,9 +16,13 @@ describe("plan: database passwords are never rotated under a running database", 
     expect(found[0]?.live).toMatch(/^acme_db-password-[0-9a-f]{10}$/);
   });
 
+  it("refuses a new password for data whose secret is gone (a half-finished removal, a secret removed by hand)", () => {
+    const gone = { ...live, secrets: live.secrets.filter((s) => !/db-(root-)?password/.test(s.name)) };
+    expect(unsafeRotations(desiredOf([withDbSecret(32)]), gone).map((r) => r.secret).sort()).toEqual(["db-password", "db-root-password"]);
+  });
+
   it("accepts the same password, a first creation, and a rotation before any data exists", () => {
     expect(unsafeRotations(desiredOf([withDbSecret(32)]), live)).toEqual([]);
-    expect(unsafeRotations(desiredOf([withDbSecret(32, 1)]), { ...live, secrets: [] })).toEqual([]);
     expect(unsafeRotations(desiredOf([withDbSecret(32, 1)]), { ...live, volumes: live.volumes.filter((v) => v.name !== "acme_db-data") })).toEqual([]);
   });
 

@@ -23,10 +23,10 @@ describe("plan: a site removed from the repository", () => {
     for (const a of kept) expect(a).toMatchObject({ reason: "site-removed" });
   });
 
-  it("removes services before secrets, volumes and networks", () => {
+  it("removes services before volumes, secrets and networks", () => {
     expect(summary(plan).filter((s) => s.startsWith("delete"))).toEqual(["delete service acme_db", "delete service acme_web", "delete network acme_default"]);
     const deletes = plan.actions.filter((a) => a.op !== "create" && a.op !== "update").map((a) => a.kind);
-    expect(deletes).toEqual([...deletes].sort((x, y) => ["service", "secret", "volume", "network"].indexOf(x) - ["service", "secret", "volume", "network"].indexOf(y)));
+    expect(deletes).toEqual([...deletes].sort((x, y) => ["service", "volume", "secret", "network"].indexOf(x) - ["service", "volume", "secret", "network"].indexOf(y)));
   });
 
   it("marks the site removed, leaves the other site unchanged and never touches its objects", () => {

@@ -3,6 +3,7 @@ import type { LiveState } from "../../../controller/live/types";
 import { EMPTY_LIVE } from "../../../controller/live/types";
 import { makePlan } from "../../../controller/plan/plan";
 import { siteStatuses, type SiteStatus } from "../../../controller/reconcile/status";
+import { siteRoutingHealth } from "../../../controller/varnish/backend-health";
 import { desiredOf, site } from "../../fixtures/core/builders";
 import { editService, editShape, liveFromDesired, task } from "../../fixtures/core/live";
 
@@ -79,5 +80,34 @@ describe("status: one health per site", () => {
   it("lists every site from live and plan, sorted, and never the shared objects", () => {
     const plan = makePlan(desiredOf([site({ name: "acme" }), site({ name: "zed" }), site({ name: "beta", suspend: true })]), live);
     expect(siteStatuses(live, plan).map((s) => `${s.site}:${s.state}`)).toEqual(["acme:converged", "beta:suspended", "zed:pending"]);
+  });
+
+  describe("with Varnish's view of the backends", () => {
+    const backends = (health: "healthy" | "sick") => [
+      { vcl: "s_1", name: "b_acme_0", type: "backend", adminHealth: "probe", health },
+      { vcl: "s_1", name: "b_acme_1", type: "backend", adminHealth: "probe", health },
+    ];
+
+    it("is degraded, not converged, when Varnish reports every backend of the site sick", () => {
+      const routing = siteRoutingHealth([{ task: "v1", backends: backends("sick") }]);
+      const s = statusOf(siteStatuses(live, makePlan(desired, live), routing), "acme");
+      expect(s.state).toBe("degraded");
+      expect(s.lastError).toBe("varnish reports every backend sick");
+      expect(s.routing).toEqual({ healthy: 0, sick: 2, tasks: 1, sickTasks: 1 });
+    });
+
+    it("stays converged with a healthy backend, and says what Varnish reported", () => {
+      const routing = siteRoutingHealth([{ task: "v1", backends: backends("healthy") }]);
+      const s = statusOf(siteStatuses(live, makePlan(desired, live), routing), "acme");
+      expect(s.state).toBe("converged");
+      expect(s.lastError).toBeNull();
+      expect(s.routing).toEqual({ healthy: 2, sick: 0, tasks: 1, sickTasks: 0 });
+    });
+
+    it("keeps a worse state (failed, progressing) as it is: those already explain the 503", () => {
+      const routing = siteRoutingHealth([{ task: "v1", backends: backends("sick") }]);
+      const starting: LiveState = { ...live, tasks: live.tasks.slice(1) };
+      expect(statusOf(siteStatuses(starting, null, routing), "acme").state).toBe("progressing");
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { register } from "../../../controller/cli/new";
@@ -85,6 +85,37 @@ describe("simulium new", () => {
     await run(["first", "--domain", "shared.org"]);
     await expect(run(["second", "--domain", "shared.org"])).rejects.toThrow(/the new site would be invalid:\nsites\/second.yaml:\d+:\d+: spec.domains\[0\]: "shared.org" is already served by site "first"/);
     expect((await loadRepo(dir)).sites.map((s) => s.name)).toEqual(["first"]);
+  });
+
+  it("refuses a domain another site serves whatever the names' order, and leaves that site valid", async () => {
+    // "alpha" sorts before "shop": written, it would keep the domain and turn shop invalid.
+    expect(await run(["shop", "--domain", "shop.example.org"])).toBe("wrote sites/shop.yaml\n");
+    const shop = readFileSync(path.join(dir, "sites/shop.yaml"), "utf8");
+    await expect(run(["alpha", "--domain", "www.alpha.org", "--domain", "shop.example.org"])).rejects.toThrow(
+      /the new site would make sites\/shop.yaml invalid:\nsites\/shop.yaml:\d+:\d+: spec.domains\[0\]: "shop.example.org" is already served by site "alpha"/,
+    );
+    expect(existsSync(path.join(dir, "sites/alpha.yaml"))).toBe(false);
+    expect(readFileSync(path.join(dir, "sites/shop.yaml"), "utf8")).toBe(shop);
+    const after = await loadRepo(dir);
+    expect(after.errors).toEqual([]);
+    expect(after.sites.map((s) => s.name)).toEqual(["shop"]);
+    // And the other order: the later name is the new one's own error.
+    await expect(run(["zulu", "--domain", "shop.example.org"])).rejects.toThrow(/the new site would be invalid:\nsites\/zulu.yaml:\d+:\d+: spec.domains\[0\]: "shop.example.org" is already served by site "shop"/);
+    expect(existsSync(path.join(dir, "sites/zulu.yaml"))).toBe(false);
+    // A domain nobody serves is still fine for a name that sorts first.
+    expect(await run(["alpha", "--domain", "alpha.org"])).toBe("wrote sites/alpha.yaml\n");
+    expect((await loadRepo(dir)).errors).toEqual([]);
+  });
+
+  it("still writes a valid new site into a repository that already has an invalid one", async () => {
+    writeFileSync(path.join(dir, "sites/broken.yaml"), "apiVersion: simulium/v1\nkind: Site\nmetadata: {name: broken}\nspec: {domains: [broken.org], web: {replicas: -1}}\n");
+    expect(await run(["acme", "--domain", "acme.org"])).toBe("wrote sites/acme.yaml\n");
+  });
+
+  it("refuses while simulium.yaml is invalid, writing nothing", async () => {
+    writeFileSync(path.join(dir, "simulium.yaml"), "apiVersion: simulium/v1\nkind: Cluster\nspec: {nope: 1}\n");
+    await expect(run(["acme", "--domain", "acme.org"])).rejects.toThrow(/simulium.yaml is invalid; fix it first:\nsimulium.yaml:3/);
+    expect(existsSync(path.join(dir, "sites/acme.yaml"))).toBe(false);
   });
 
   it("needs a web image when the cluster has no default", async () => {

@@ -51,14 +51,15 @@ describe("state: controller secrets", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it("never rotates the restic password implicitly; the Varnish secret rotates when its file is replaced", () => {
+  it("never rotates implicitly: a file that differs from the swarm's secret (another controller, an old copy) is refused unless asked", () => {
     mkdirSync(path.join(dir, "demo"), { recursive: true });
     writeFileSync(path.join(dir, "demo", "restic-password"), "another value");
     writeFileSync(path.join(dir, "demo", "varnish-secret"), "another value");
     expect(() => controllerSecret(rw(), "restic-password", [liveSecret("restic-password", "0123456789")])).toThrow(/--accept-restic-password-change/);
+    expect(() => controllerSecret(ro(), "varnish-secret", [liveSecret("varnish-secret", "0123456789")])).toThrow(/--rotate-varnish-secret/);
     const accepted = controllerSecret(rw(), "restic-password", [liveSecret("restic-password", "0123456789")], { acceptChange: true });
     expect(accepted).toMatchObject({ state: "known", hash: hashOfValue(Buffer.from("another value")) });
-    expect(controllerSecret(rw(), "varnish-secret", [liveSecret("varnish-secret", "0123456789")])).toMatchObject({ state: "known" });
+    expect(controllerSecret(rw(), "varnish-secret", [liveSecret("varnish-secret", "0123456789")], { acceptChange: true })).toMatchObject({ state: "known" });
   });
 
   it("keeps instances apart, and ignores site secrets of the same name", () => {

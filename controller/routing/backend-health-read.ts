@@ -1,0 +1,48 @@
+import type Docker from "dockerode";
+import { names } from "../desired/names";
+import type { LiveState } from "../live/types";
+import type { ResolvedCluster } from "../manifests/types";
+import { connectVarnishAdmin } from "../varnish/admin";
+import { siteRoutingHealth, type SiteRoutingHealth, type TaskBackends } from "../varnish/backend-health";
+import { adminHost, adminRoute } from "./admin-address";
+import { VARNISH_ADMIN_PORT } from "./sync";
+import { edgeSubnets, runningTasksOf } from "./vcl-input-from";
+
+export interface RoutingHealthRead {
+  /** Per site, from the Varnish tasks that answered; empty when none did. */
+  readonly sites: ReadonlyMap<string, SiteRoutingHealth>;
+  /** Tasks that could not be asked, one line each: status still reports the others. */
+  readonly errors: readonly string[];
+}
+
+/**
+ * Asks every running Varnish task of the instance for its backends' probe health. Read-only
+ * (`backend.list`), short timeouts: a status request must not hang on one unreachable task.
+ */
+export async function readRoutingHealth(docker: Docker, cluster: ResolvedCluster, live: LiveState, secret: Buffer): Promise<RoutingHealthRead> {
+  const tasks = runningTasksOf(names.varnishService(cluster.instance), live);
+  if (tasks.length === 0) return { sites: new Map(), errors: [] };
+  const route = await adminRoute(docker, names.edgeNetwork(cluster.instance), edgeSubnets(cluster, live));
+  const answers: TaskBackends[] = [];
+  const errors: string[] = [];
+  await Promise.all(
+    tasks.map(async (task) => {
+      const host = adminHost(route, task);
+      if (host === undefined) {
+        errors.push(`Varnish task ${task.id}: no admin address (via ${route.via})`);
+        return;
+      }
+      try {
+        const admin = await connectVarnishAdmin({ host, port: VARNISH_ADMIN_PORT, secret, connectTimeoutMs: 2000, commandTimeoutMs: 5000 });
+        try {
+          answers.push({ task: task.id, backends: await admin.backendList() });
+        } finally {
+          admin.close();
+        }
+      } catch (err) {
+        errors.push(`Varnish task ${task.id}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }),
+  );
+  return { sites: siteRoutingHealth(answers), errors: errors.sort() };
+}

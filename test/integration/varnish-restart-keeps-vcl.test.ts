@@ -1,0 +1,125 @@
+import Docker from "dockerode";
+import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { execIn, taskContainerId } from "../harness/exec";
+import { cli } from "../support/cli";
+import { clusterYaml, siteYaml } from "../support/manifests";
+import { createRepo, TestRepo } from "../support/repo";
+import { removeInstance, testInstance, waitFor } from "../support/swarm";
+
+// A Varnish task that starts while no controller runs (crash, node reboot, rescheduling) routes
+// with the last VCL the controller made active: the image keeps it in <instance>_varnish-state.
+// The controller is this test process: between the kills below it is simply never called.
+const docker = new Docker();
+const instance = testInstance("vk");
+const site = `${instance}-a`;
+const varnish = `${instance}_varnish`;
+const kept = "/var/lib/simulium-vcl/active.vcl";
+let port = 0;
+let stateDir = "";
+let repo: TestRepo;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+}
+
+function get(host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port, path: "/", headers: { Host: host }, timeout: 10_000 }, (res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => (body += c.toString("utf8")));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+  });
+}
+
+async function apply(): Promise<void> {
+  const r = await cli("apply", "--repo", repo.dir, "--state-dir", stateDir, "--yes");
+  expect(r.code).toBe(0);
+}
+
+/** The answer through Varnish once a Varnish task listens again (connection errors while it starts). */
+function answer(host: string, wanted: (r: { status: number; body: string }) => boolean, what: string) {
+  return waitFor(async () => {
+    const r = await get(host).catch(() => undefined);
+    return r !== undefined && wanted(r) ? r : undefined;
+  }, what, 120_000, 500);
+}
+
+/** Kills the running Varnish task's container (as a crash would) and waits for Swarm's new task. */
+async function killVarnish(): Promise<string> {
+  const before = await taskContainerId(docker, varnish);
+  await docker.getContainer(before).kill();
+  return waitFor(async () => {
+    const now = await taskContainerId(docker, varnish).catch(() => undefined);
+    return now !== undefined && now !== before ? now : undefined;
+  }, "Swarm to start a new Varnish task", 120_000, 500);
+}
+
+async function keptVcl(container: string): Promise<string> {
+  const r = await execIn(docker, container, ["cat", kept]);
+  return r.exitCode === 0 ? r.stdout : "";
+}
+
+async function activeVcl(container: string): Promise<string> {
+  const r = await execIn(docker, container, ["varnishadm", "vcl.list"]);
+  return /^active\s+\S+\s+\S+\s+\S+\s+(\S+)/m.exec(r.stdout)?.[1] ?? "";
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  stateDir = mkdtempSync(path.join(os.tmpdir(), "simulium-state-"));
+  repo = await createRepo({
+    "simulium.yaml": clusterYaml(instance, `  varnish: {image: "simulium/varnish:local", port: ${port}}\n`),
+    [`sites/${site}.yaml`]: siteYaml(site, { volumes: false }),
+  });
+  await repo.commit("one site behind Varnish");
+});
+
+afterAll(async () => {
+  await removeInstance(docker, instance);
+  repo?.cleanup();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+test("a Varnish task restarted without the controller routes with the last VCL, twice, and a broken kept VCL falls back", async () => {
+  await apply();
+  await answer(`${site}.test`, (r) => r.status === 200 && r.body.includes(`site: ${site}`), `${site} through Varnish`);
+  const first = await taskContainerId(docker, varnish);
+  // The image keeps the active VCL within its poll interval (1 s).
+  await waitFor(async () => (await keptVcl(first)).includes(`"${site}.test"`) || undefined, "the active VCL to be kept", 30_000, 500);
+
+  // Crash: no apply, no routing sync. The new task starts with the kept VCL ("boot").
+  const second = await killVarnish();
+  await answer(`${site}.test`, (r) => r.status === 200 && r.body.includes(`site: ${site}`), `${site} through the restarted Varnish`);
+  expect(await activeVcl(second)).toBe("boot");
+
+  // The controller comes back and loads its VCL; a second crash still routes.
+  await apply();
+  await waitFor(async () => ((await activeVcl(second)) !== "boot" ? true : undefined), "the controller's VCL to be active", 30_000, 500);
+  const third = await killVarnish();
+  await answer(`${site}.test`, (r) => r.status === 200 && r.body.includes(`site: ${site}`), `${site} after a second restart`);
+  expect(await activeVcl(third)).toBe("boot");
+
+  // A kept VCL that does not compile never stops Varnish: it starts on the placeholder, and the
+  // controller's next apply routes again and replaces the kept file.
+  expect((await execIn(docker, third, ["sh", "-c", `echo 'vcl 4.1; this is not VCL' > ${kept}`])).exitCode).toBe(0);
+  const fourth = await killVarnish();
+  const placeholder = await answer(`${site}.test`, (r) => r.status === 503, "the placeholder's 503");
+  expect(placeholder.body).toContain("no configuration loaded yet");
+  await apply();
+  await answer(`${site}.test`, (r) => r.status === 200 && r.body.includes(`site: ${site}`), `${site} after the controller's apply`);
+  await waitFor(async () => (await keptVcl(fourth)).includes(`"${site}.test"`) || undefined, "the new VCL to be kept", 30_000, 500);
+});
