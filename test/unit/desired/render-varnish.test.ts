@@ -71,8 +71,8 @@ describe("render: the shared Varnish", () => {
     const plan = makePlan(renderDesired({ sites: [site()], cluster: cluster() }), liveFromDesired(render()));
     expect(plan.actions.map((a) => `${a.op} ${a.kind} ${a.name}`)).toEqual([
       "delete service sim_varnish",
-      "retain secret sim_varnish-secret-0123456789",
       "retain volume sim_varnish-state",
+      "retain secret sim_varnish-secret-0123456789",
     ]);
   });
 
