@@ -43,24 +43,45 @@ export function register(program: Command): void {
         ...(opts.tail !== undefined ? { tail: parseTail(opts.tail) } : {}),
       };
       const print = (l: LogLine) => process.stdout.write(opts.json ? formatJson(l) : formatLine(l));
-      const docker = connectDocker();
-      const { sources } = await logSources(docker, req);
-      if (sources.length === 0) {
-        const jobs = req.service === "cron" || req.service === "backup";
-        if (!jobs && !opts.follow) throw new Error(`site ${site} has no ${req.service === "all" ? "" : `${req.service} `}service on instance ${req.instance} (not applied yet, or removed)`);
-        if (jobs) process.stderr.write(`no ${req.service} job of ${site} is running now; a finished job's logs are gone with its service (its outcome is in simulium status and the daemon's log)\n`);
-      }
-      if (!opts.follow) {
-        for (const l of await readSiteLogs(docker, req)) print(l);
-        return;
-      }
-      const stop = new AbortController();
-      const onSigint = () => stop.abort();
-      process.once("SIGINT", onSigint);
-      try {
-        await followSiteLogs(docker, req, { signal: stop.signal, onLine: print });
-      } finally {
-        process.removeListener("SIGINT", onSigint);
-      }
+      endQuietlyWhenPipeCloses();
+      await show(site, req, opts, print);
     });
+}
+
+let pipeGuarded = false;
+
+/**
+ * `simulium logs acme | head`: the reader went away; end quietly, as other Unix tools do. The
+ * write error comes after the last write returned, so the listener stays for the process.
+ */
+function endQuietlyWhenPipeCloses(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(0);
+  });
+}
+
+/** The lines, printed; with --follow until Ctrl-C. */
+async function show(site: string, req: LogsRequest, opts: LogsOptions, print: (l: LogLine) => void): Promise<void> {
+  const docker = connectDocker();
+  const { sources } = await logSources(docker, req);
+  if (sources.length === 0) {
+    const jobs = req.service === "cron" || req.service === "backup";
+    if (!jobs && !opts.follow) throw new Error(`site ${site} has no ${req.service === "all" ? "" : `${req.service} `}service on instance ${req.instance} (not applied yet, or removed)`);
+    if (jobs) process.stderr.write(`no ${req.service} job of ${site} is running now; a finished job's logs are gone with its service (its outcome is in simulium status and the daemon's log)\n`);
+  }
+  if (!opts.follow) {
+    for (const l of await readSiteLogs(docker, req)) print(l);
+    return;
+  }
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once("SIGINT", onSigint);
+  try {
+    await followSiteLogs(docker, req, { signal: stop.signal, onLine: print });
+  } finally {
+    process.removeListener("SIGINT", onSigint);
+  }
 }
