@@ -24,6 +24,7 @@ interface ApplyCliOptions extends RepoOptions, SiteSelection {
 export function register(program: Command): void {
   withRepoOptions(program.command("apply"), { siteSelection: true })
     .description("converge the swarm to the manifests: plan, execute, wait for every site")
+    .addHelpText("after", "\nExample:\n  $ simulium apply --repo ~/sites --site acme --yes\n")
     .option("--yes", "do not ask for confirmation (required without a terminal)")
     .option("--retry-failed", "also retry updates Swarm already rolled back (held in the plan)")
     .option("--allow-mass-delete", "allow a plan that removes more than half of the running sites")

@@ -17,6 +17,7 @@ interface BackupCliOptions extends RepoOptions {
 export function register(program: Command): void {
   withRepoOptions(program.command("backup"))
     .description("back up a site now (database dump and volumes into its restic repository), then apply its retention")
+    .addHelpText("after", "\nExample:\n  $ simulium backup acme --repo ~/sites --state-dir /var/lib/simulium\n")
     .argument("<site>", "the site")
     .option("--timeout <seconds>", "stop the job after this long", "3600")
     .option("--json", "print the result as JSON")

@@ -13,6 +13,7 @@ interface BackupsCliOptions extends RepoOptions {
 export function register(program: Command): void {
   withRepoOptions(program.command("backups"))
     .description("list a site's backups: time, commit, size and the snapshot ids of each run")
+    .addHelpText("after", "\nExample:\n  $ simulium backups acme --repo ~/sites --json\n")
     .argument("<site>", "the site")
     .option("--json", "print the runs as JSON")
     .action(async (siteName: string, opts: BackupsCliOptions) => {

@@ -5,9 +5,11 @@ import * as backups from "./backups";
 import * as compose from "./compose";
 import * as credentials from "./credentials";
 import * as cron from "./cron";
+import * as drushAliases from "./drush-aliases";
 import * as exec from "./exec";
 import * as history from "./history";
 import * as importSite from "./import";
+import * as logs from "./logs";
 import * as newSite from "./new";
 import * as plan from "./plan";
 import * as restore from "./restore";
@@ -21,7 +23,7 @@ import * as validate from "./validate";
  * Every command lives in its own file and exports `register(program)`; this list is the
  * one place that wires them in.
  */
-const modules: Array<{ register: (program: Command) => void }> = [plan, apply, status, validate, run, history, seal, exec, newSite, compose, cron, backup, backups, restore, credentials, importSite, state];
+const modules: Array<{ register: (program: Command) => void }> = [plan, apply, status, validate, run, history, seal, exec, newSite, compose, cron, backup, backups, restore, credentials, importSite, state, logs, drushAliases];
 
 export function registerCommands(program: Command): void {
   for (const m of modules) m.register(program);

@@ -20,6 +20,7 @@ export function register(program: Command): void {
   program
     .command("compose")
     .description("print a docker-compose file that runs a site locally (web + db), with development secrets")
+    .addHelpText("after", "\nExample:\n  $ simulium compose acme --repo ~/sites > acme.yml && docker-compose -f acme.yml up -d\n")
     .argument("<site>", "the site")
     .option("--repo <dir>", "manifests repository", ".")
     .option("--port <port>", "loopback port of the web service", "8080")

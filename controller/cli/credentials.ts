@@ -23,6 +23,7 @@ export function register(program: Command): void {
   program
     .command("credentials")
     .description("print the user and password of a site's phpMyAdmin basic auth or database user, read from its Swarm secret")
+    .addHelpText("after", "\nExample:\n  $ simulium credentials acme phpmyadmin --repo ~/sites\n")
     .argument("<site>", "the site")
     .argument("<service>", `whose credentials: ${CREDENTIAL_KINDS.join(", ")}`)
     .option("--repo <dir>", "manifests repository (a working tree)", ".")

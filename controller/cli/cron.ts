@@ -16,10 +16,11 @@ interface CronRunOptions {
  * timeout, the CiviCRM defaults by their names), exiting with the command's exit code.
  */
 export function register(program: Command): void {
-  const cron = program.command("cron").description("scheduled commands of the sites");
+  const cron = program.command("cron").description("scheduled commands of the sites").addHelpText("after", "\nExample:\n  $ simulium cron run acme drupal --repo ~/sites\n");
   cron
     .command("run")
     .description("run one cron entry of a site now, as a Swarm job; exits with its exit code")
+    .addHelpText("after", "\nExample:\n  $ simulium cron run acme civicrm-jobs --repo ~/sites\n")
     .argument("<site>", "the site")
     .argument("<name>", "the entry's name (spec.cron[].name, or civicrm-jobs / civicrm-bounces)")
     .option("--repo <dir>", "manifests repository (a working tree)", ".")

@@ -21,6 +21,7 @@ export function register(program: Command): void {
   program
     .command("exec")
     .description("run a one-off command in a site's web environment as a Swarm job (simulium exec SITE -- CMD ARGS...)")
+    .addHelpText("after", "\nExample:\n  $ simulium exec acme --repo ~/sites -- drush cr\n")
     .argument("<site>", "the site")
     .argument("<command...>", "the command and its arguments (after --)")
     .option("--repo <dir>", "manifests repository (a working tree)", ".")

@@ -29,6 +29,7 @@ export function register(program: Command): void {
   program
     .command("history")
     .description("the commits that changed a site's manifest, and which one the swarm runs")
+    .addHelpText("after", "\nExample:\n  $ simulium history acme --repo ~/sites --limit 10\n")
     .argument("<site>", "site name")
     .option("--repo <dir>", "manifests repository (a git work tree)", ".")
     .option("--limit <n>", "at most this many commits", (v: string) => positive(v), 50)

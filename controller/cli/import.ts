@@ -33,6 +33,7 @@ export function register(program: Command): void {
   program
     .command("import")
     .description("load an existing site's database dump and files into an applied site (run on the node the site runs on)")
+    .addHelpText("after", "\nExample:\n  $ simulium import acme --db acme.sql.gz --files files.tar.gz --repo ~/sites\n")
     .argument("<site>", "the site (its manifest applied)")
     .option("--db <dump>", "database dump: .sql or .sql.gz (mariadb-dump/mysqldump of one database)")
     .option("--files <dir-or-tar>", "files: a directory, or a .tar/.tar.gz whose members are relative to the volume root")

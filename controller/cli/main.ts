@@ -22,7 +22,8 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .addOption(new Option("--log-format <format>", "log output format").choices(["json", "pretty"]))
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)")
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addHelpText("after", "\nExample:\n  $ simulium validate --repo ~/sites && simulium plan --repo ~/sites\n  $ simulium apply --repo ~/sites --yes\n  $ simulium <command> --help   # each command with an example\n");
   registerCommands(program);
   return program;
 }

@@ -20,6 +20,7 @@ export function register(program: Command): void {
   program
     .command("new")
     .description("write sites/NAME.yaml: a complete, commented site manifest (database, files, cron, backup)")
+    .addHelpText("after", "\nExample:\n  $ simulium new acme --domain acme.org --domain www.acme.org --civicrm --repo ~/sites\n")
     .argument("<name>", "the site name")
     .option("--domain <domain...>", "a domain of the site (repeatable)", [])
     .option("--civicrm", "also schedule CiviCRM's jobs")

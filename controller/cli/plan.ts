@@ -16,6 +16,7 @@ interface PlanOptions extends RepoOptions, SiteSelection {
 export function register(program: Command): void {
   withRepoOptions(program.command("plan"), { siteSelection: true })
     .description("show what apply would change, grouped by site (nothing is changed)")
+    .addHelpText("after", "\nExample:\n  $ simulium plan --repo ~/sites --site acme --detailed-exitcode\n")
     .option("--json", "print the plan as JSON")
     .option("--detailed-exitcode", "exit 0 when there is nothing to do, 2 when changes are pending, 1 on error")
     .action(async (opts: PlanOptions) => {

@@ -21,6 +21,7 @@ interface RestoreCliOptions extends RepoOptions {
 export function register(program: Command): void {
   withRepoOptions(program.command("restore"))
     .description("restore a site's database and volumes from a backup run (verified first; web is scaled to 0 meanwhile)")
+    .addHelpText("after", "\nExample:\n  $ simulium restore acme --from latest --repo ~/sites --state-dir /var/lib/simulium\n")
     .argument("<site>", "the site")
     .requiredOption("--from <snapshot>", "latest, a run id, or a snapshot id from simulium backups")
     .option("--timeout <seconds>", "stop each job after this long", "3600")

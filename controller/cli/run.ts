@@ -44,6 +44,7 @@ export function register(program: Command): void {
   program
     .command("run")
     .description("the GitOps daemon: keep the swarm converged to a git branch (or a directory), reconcile on push, revert drift")
+    .addHelpText("after", "\nExample:\n  $ simulium run --repo git@git.example.org:ops/sites.git --branch main --ssh-key-file /etc/simulium/deploy_key --known-hosts-file /etc/simulium/known_hosts\n  $ simulium run --repo ~/sites   # a local directory: apply on every save\n")
     .requiredOption("--repo <url|dir>", "git URL (ssh://, https://, file://, git@host:path) or a local manifests directory")
     .option("--branch <name>", "branch to follow (git sources)", "main")
     .option("--listen <host:port>", "address of /healthz, /readyz, /status, /metrics and /hooks/git", "127.0.0.1:9090")

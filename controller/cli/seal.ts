@@ -30,6 +30,7 @@ export function register(program: Command): void {
   program
     .command("seal")
     .description("encrypt a secret value (read from standard input) for one site's secret or one cluster setting, with the cluster's public key")
+    .addHelpText("after", "\nExample:\n  $ printf %s \"$SMTP_PASSWORD\" | simulium seal --site acme --name smtp-password --repo ~/sites\n")
     .option("--name <secret>", "the secret's name in spec.secrets (spec.mail: smtp-password, bounce-password); with --cluster: restic-password or a spec.backup.env variable")
     .option("--site <site>", "bind the value to this site: the controller refuses it in any other place")
     .option("--cluster", "bind the value to a setting of simulium.yaml (spec.backup.password, spec.backup.env): no site can use it")

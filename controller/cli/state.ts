@@ -25,10 +25,11 @@ interface StateOptions {
  * written only where no file is: nothing is ever replaced.
  */
 export function register(program: Command): void {
-  const state = program.command("state").description("the controller's state directory");
+  const state = program.command("state").description("the controller's state directory").addHelpText("after", "\nExample:\n  $ simulium state recover --repo ~/sites --state-dir /var/lib/simulium\n");
   state
     .command("recover")
     .description("read the controller's secrets (Varnish admin secret, generated restic password) back from the swarm into a state directory that lost them")
+    .addHelpText("after", "\nExample:\n  $ simulium state recover --repo ~/sites --state-dir /var/lib/simulium\n")
     .option("--repo <dir>", "manifests repository (a working tree)", ".")
     .option("--instance <name>", "controller instance (overrides simulium.yaml)")
     .option("--state-dir <dir>", "the state directory to restore; default $SIMULIUM_STATE_DIR or /var/lib/simulium")

@@ -14,6 +14,7 @@ interface StatusOptions extends RepoOptions {
 export function register(program: Command): void {
   withRepoOptions(program.command("status"))
     .description("per site: applied commit, state, tasks running/desired, last error")
+    .addHelpText("after", "\nExample:\n  $ simulium status acme --repo ~/sites\n")
     .argument("[site]", "only this site")
     .option("--json", "print JSON")
     .action(async (site: string | undefined, opts: StatusOptions) => {

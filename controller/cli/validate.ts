@@ -11,6 +11,7 @@ export function register(program: Command): void {
   program
     .command("validate")
     .description("check the manifests repository (sites/*.yaml and simulium.yaml); exit 1 on any problem")
+    .addHelpText("after", "\nExample:\n  $ simulium validate --repo ~/sites --json\n")
     .option("--repo <dir>", "manifests repository", ".")
     .option("--json", 'print {"valid", "sites", "errors"} as JSON')
     .action(async (opts: { repo: string; json?: boolean }) => {

@@ -14,7 +14,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["plan"],
   ["apply"],
   ["state", "sealing"],
-  ["jobs", "database", "routing"],
+  ["jobs", "database", "routing", "logs"],
   ["backup", "siteimport", "compose", "sitegen"],
   ["reconcile"],
   ["daemon"],
