@@ -22,6 +22,7 @@ module.exports = {
       transformIgnorePatterns,
       testEnvironment: "node",
       globalSetup: "<rootDir>/test/harness/global-setup.ts",
+      globalTeardown: "<rootDir>/test/harness/global-teardown.ts",
       setupFilesAfterEnv: ["<rootDir>/test/support/integration-timeout.ts"],
     },
   ],

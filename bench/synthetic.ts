@@ -38,7 +38,7 @@ export function liveFromDesired(desired: DesiredState, changed: ReadonlySet<stri
     else if (o.kind === "secret") live.secrets.push(o);
     else live.services.push(o);
   });
-  return { ...live, tasks: [] };
+  return { ...live, tasks: [], jobs: [] };
 }
 
 function liveObject(r: ResourceSpec, id: string, stale: boolean): LiveObject {

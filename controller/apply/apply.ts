@@ -6,6 +6,7 @@ import { removeService, removeWhenFree, waitTasksGone } from "./removal";
 import type { ApiService, ApiServiceSpec } from "../engine/api-types";
 import type { AuthLookup, RegistryAuth } from "../engine/registry-auth";
 import type { DeployHooks } from "./deploy-hooks";
+import { removeJobService } from "./remove-job";
 import type { Logger } from "../log";
 import type { LiveState } from "../live/types";
 import { Action, DeleteAction, isDeployChange, Plan } from "../plan/types";
@@ -219,7 +220,9 @@ interface IdMaps {
 async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyOptions, extraLabels: Labels = {}): Promise<void> {
   const audit = { site: action.site, object: action.name, kind: action.kind, op: action.op, commit: opts.commit };
   if (action.op === "delete") {
-    await removeService(docker, action.id);
+    // A job left behind: its exited container holds volumes too, and its runner may remove it meanwhile.
+    if (action.reason === "job-finished" || action.reason === "job-expired") await removeJobService(docker, action.id);
+    else await removeService(docker, action.id);
     opts.log.info({ ...audit, reason: action.reason }, "audit: service removed");
     return;
   }

@@ -1,5 +1,5 @@
 import type { LiveNode, LiveService, LiveTask } from "../live/types";
-import { nodeSatisfies } from "./placement";
+import { nodeSatisfies } from "../live/constraints";
 
 export type Convergence =
   | { readonly state: "converged"; readonly running: number }

@@ -2,6 +2,7 @@ import type Docker from "dockerode";
 import { LABEL } from "../desired/labels";
 import type { ApiService, ApiTask } from "../engine/api-types";
 import { maintenanceLabel } from "../plan/maintenance";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /**
  * A restore or an import takes a site's web service down while it replaces the database and
@@ -17,7 +18,10 @@ const RUNNING = new Set(["new", "pending", "assigned", "accepted", "preparing", 
 export interface Maintenance {
   /** The replica count to put back. */
   readonly replicas: number;
-  /** Scales back and ends the hold. */
+  /**
+   * Scales back, ends the hold, and waits until that many tasks run again: their addresses
+   * are new, and only then can routing be re-synced to them (routing/after-apply.ts).
+   */
   leave(): Promise<void>;
 }
 
@@ -31,7 +35,7 @@ export async function enterMaintenance(
   service: string,
   what: string,
   seconds: number,
-  opts: { readonly pollMs?: number; readonly stopTimeoutSeconds?: number } = {},
+  opts: { readonly pollMs?: number; readonly stopTimeoutSeconds?: number; readonly startTimeoutSeconds?: number } = {},
 ): Promise<Maintenance> {
   const current = await inspect(docker, service);
   const replicas = current.Spec?.Mode?.Replicated?.Replicas;
@@ -44,6 +48,7 @@ export async function enterMaintenance(
       const now = await inspect(docker, service);
       const { [LABEL.maintenance]: _hold, ...labels } = now.Spec?.Labels ?? {};
       await update(docker, now, replicas, labels);
+      await waitRunning(docker, current.ID ?? service, service, replicas, opts);
     },
   };
   try {
@@ -61,7 +66,18 @@ async function waitStopped(docker: Docker, id: string, service: string, opts: { 
     const tasks = (await docker.listTasks({ filters: { service: [id] } })) as ApiTask[];
     if (!tasks.some((t) => RUNNING.has(t.Status?.State ?? ""))) return;
     if (Date.now() > deadline) throw new MaintenanceError(`service ${service} still has running tasks after scaling to 0`);
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
+    await sleep(opts.pollMs ?? 500);
+  }
+}
+
+async function waitRunning(docker: Docker, id: string, service: string, replicas: number, opts: { readonly pollMs?: number; readonly startTimeoutSeconds?: number }): Promise<void> {
+  const seconds = opts.startTimeoutSeconds ?? 180;
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const tasks = (await docker.listTasks({ filters: { service: [id], "desired-state": ["running"] } })) as ApiTask[];
+    if (tasks.filter((t) => t.Status?.State === "running").length >= replicas) return;
+    if (Date.now() > deadline) throw new MaintenanceError(`service ${service} was scaled back to ${replicas} but its tasks do not run after ${seconds} s: see docker service ps ${service}`);
+    await sleep(opts.pollMs ?? 500);
   }
 }
 

@@ -3,6 +3,7 @@ import { LABEL } from "../desired/labels";
 import { engineMessage, engineStatus } from "../engine/docker";
 import type { ApiNetwork, ApiTask } from "../engine/api-types";
 import type { DeleteAction } from "../plan/types";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export interface RemovalOptions {
   readonly timeoutSeconds: number;
@@ -68,4 +69,3 @@ async function waitNetworkGone(docker: Docker, action: DeleteAction, deadline: n
   throw new Error(`network ${action.name} is still listed after its removal was accepted`);
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,4 +1,4 @@
-import type { ApiHealthcheck, ApiServiceSpec, ApiUpdateConfig } from "../engine/api-types";
+import type { ApiHealthcheck, ApiMount, ApiServiceSpec, ApiUpdateConfig } from "../engine/api-types";
 import type { ContainerHealthcheck, ServiceSpec, UpdatePolicy } from "../desired/types";
 import { DEFAULT_SECRET_MODE } from "../desired/names";
 
@@ -27,7 +27,7 @@ export function serviceSpecToApi(spec: ServiceSpec, labels: Readonly<Record<stri
         Env: Object.entries(s.env)
           .sort(([a], [b]) => a.localeCompare(b))
           .map(([k, v]) => `${k}=${v}`),
-        Mounts: s.mounts.map((m) => ({ Type: "volume", Source: m.source, Target: m.target, ReadOnly: m.readOnly })),
+        Mounts: s.mounts.map((m) => ({ Type: "volume", Source: m.source, Target: m.target, ReadOnly: m.readOnly, ...volumeOptions(spec, m.source) })),
         Secrets: s.secrets.map((r) => ({
           File: { Name: r.target, UID: "0", GID: "0", Mode: r.mode ?? DEFAULT_SECRET_MODE },
           SecretID: ids.secretId(r.secretName),
@@ -49,6 +49,13 @@ export function serviceSpecToApi(spec: ServiceSpec, labels: Readonly<Record<stri
       Ports: s.ports.map((p) => ({ Protocol: p.protocol, TargetPort: p.target, PublishedPort: p.published, PublishMode: p.mode })),
     },
   };
+}
+
+/** How the node's engine makes the volume if it has none of that name (a pinned site's, desired/placement.ts). */
+function volumeOptions(spec: ServiceSpec, source: string): Pick<ApiMount, "VolumeOptions"> {
+  const v = spec.volumes?.[source];
+  if (!v) return {};
+  return { VolumeOptions: { Labels: { ...v.labels }, DriverConfig: { Name: v.driver, Options: { ...v.options } } } };
 }
 
 function healthcheckToApi(h: ContainerHealthcheck): ApiHealthcheck {

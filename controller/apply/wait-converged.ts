@@ -4,6 +4,7 @@ import type { ServiceSpec } from "../desired/types";
 import { readLive, readNodes, readWatched, WatchedState } from "../live/read";
 import type { LiveNode, LiveState } from "../live/types";
 import { evaluateService, needsNodes } from "./convergence";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** The shortest pause between two reads while apply waits for updated services. */
 export const CONVERGENCE_POLL_MS = 250;
@@ -102,4 +103,3 @@ export function progressKey(state: WatchedState): string {
   return `${services.join(",")}|${tasks.join(",")}`;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,11 +1,12 @@
 import type Docker from "dockerode";
 import type { Registry } from "prom-client";
-import type { DesiredState } from "../desired/types";
+import type { DesiredState, ResourceSpec } from "../desired/types";
 import { loadRegistryAuth } from "../engine/registry-auth";
 import { createCronScheduler, CronEntryStatus } from "../jobs/cron";
 import type { JobResult } from "../jobs/run-job";
 import type { Logger } from "../log";
-import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
+import { carryLastGood } from "../jobs/last-good";
+import type { LoadResult, ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { createBackupMetrics } from "./metrics";
 import { BackupRecord, readBackupRecord, recordBackup, updateBackupRecord } from "./record";
 import { backupSite, BackupTarget, checkRepository } from "./run";
@@ -21,22 +22,29 @@ export interface SiteBackupStatus {
 }
 
 export interface DaemonBackups {
-  /** After each reconcile: the sites, the cluster and the desired state just applied, and its commit. */
-  update(sites: readonly ResolvedSite[], cluster: ResolvedCluster, desired: DesiredState, commit: string): void;
+  /** After each reconcile: the sites as loaded (valid and invalid), the cluster and the desired state just applied, and its commit. */
+  update(load: Pick<LoadResult, "sites" | "invalidSites">, cluster: ResolvedCluster, desired: DesiredState, commit: string): void;
   siteStatus(site: string): SiteBackupStatus | null;
   stop(): Promise<void>;
 }
 
+/** A site as it was last applied from a valid manifest: resolved, and its rendered objects (the secret names the swarm has). */
+interface AppliedSite {
+  readonly site: ResolvedSite;
+  readonly rendered: readonly ResourceSpec[];
+}
+
 interface Scope {
-  readonly sites: ReadonlyMap<string, ResolvedSite>;
+  /** Per site, its last good state: an invalid manifest keeps the schedule it was applied with. */
+  readonly sites: ReadonlyMap<string, AppliedSite>;
   readonly cluster: ResolvedCluster;
-  readonly desired: DesiredState;
   readonly commit: string;
 }
 
 /**
  * Scheduled backups and checks on the daemon's cron machinery (createCronScheduler: no
- * overlap, history, skips), each run a restic job in the spec of the last reconcile; every
+ * overlap, history, skips), each run a restic job in the site's last good spec (an invalid
+ * manifest keeps the backups it was applied with); every
  * result also goes to the state directory's record, which `simulium status` reads.
  */
 export function startDaemonBackups(docker: Docker, registry: Registry, log: Logger, stateDir: string): DaemonBackups {
@@ -46,8 +54,7 @@ export function startDaemonBackups(docker: Docker, registry: Registry, log: Logg
     if (!scope || !s) throw new Error(`site ${site} is no longer scheduled`);
     const { cluster } = scope;
     // The rendered spec, not a fresh render: its secret names are the ones the swarm has.
-    const rendered = scope.desired.resources.filter((r) => r.site === site);
-    return backupTarget(s, cluster, rendered, stateDir, await loadRegistryAuth(cluster.registryAuth?.configFile));
+    return backupTarget(s.site, cluster, s.rendered, stateDir, await loadRegistryAuth(cluster.registryAuth?.configFile));
   };
   const scheduler = createCronScheduler({
     log,
@@ -74,12 +81,14 @@ export function startDaemonBackups(docker: Docker, registry: Registry, log: Logg
     },
   });
   return {
-    update(sites, cluster, desired, commit) {
-      scope = { sites: new Map(sites.map((s) => [s.name, s])), cluster, desired, commit };
-      scheduler.replan(backupEntries(sites, cluster), cluster.timeZone);
+    update(load, cluster, desired, commit) {
+      const applied = new Map(load.sites.map((s) => [s.name, { site: s, rendered: desired.resources.filter((r) => r.site === s.name) }]));
+      const sites = carryLastGood(scope?.sites ?? new Map<string, AppliedSite>(), applied, load.invalidSites);
+      scope = { sites, cluster, commit };
+      scheduler.replan(backupEntries([...sites.values()].map((s) => s.site), cluster), cluster.timeZone);
     },
     siteStatus(site) {
-      const s = scope?.sites.get(site);
+      const s = scope?.sites.get(site)?.site;
       if (!scope?.cluster.backup || !s?.backup) return null;
       const entries = scheduler.siteStatus(site);
       return {

@@ -6,6 +6,9 @@ import { BackupTarget, DEFAULT_TIMEOUT, JobOptions, listRuns, runResticJob } fro
 import { enterMaintenance } from "../apply/maintenance";
 import { restoreScript, verifyScript } from "./scripts";
 import { BackupRun, findRun } from "./snapshots";
+import type { AfterApplyOptions } from "../routing/after-apply";
+import { routeAfterMove } from "../routing/after-move";
+import type { RoutingResult } from "../routing/sync";
 
 /** Past the restore job's own timeout, the maintenance hold ends anyway. */
 const HOLD_MARGIN_SECONDS = 300;
@@ -24,11 +27,18 @@ export interface RestoreOptions extends JobOptions {
   readonly log?: Logger;
   /** Only the database snapshot (restoreOnFailure: the files of a deploy are in the image). */
   readonly databaseOnly?: boolean;
+  /**
+   * Re-sync routing once web runs again (its new tasks have new addresses): every sites'
+   * manifests, as `simulium apply` renders the VCL. Left out where an apply follows anyway.
+   */
+  readonly routing?: AfterApplyOptions;
 }
 
 export interface RestoreResult {
   readonly run: BackupRun;
   readonly output: string;
+  /** The routing sync after web came back; null without Varnish, undefined when not asked. */
+  readonly routing?: RoutingResult | null;
 }
 
 /**
@@ -36,7 +46,8 @@ export interface RestoreResult {
  * snapshots into scratch space, which authenticates every blob); a run that fails is refused
  * before the site is touched. Then web is scaled to 0, the dump loaded (staging schema,
  * swapped in when complete) and the volumes copied back with rsync --delete, and web is
- * scaled back to its replicas, also when the restore fails.
+ * scaled back to its replicas, also when the restore fails; once they run, routing is
+ * re-synced to their new addresses (opts.routing), so the site answers when this returns.
  */
 export async function restoreSite(docker: Docker, target: BackupTarget, opts: RestoreOptions): Promise<RestoreResult> {
   const site = target.site.name;
@@ -61,6 +72,7 @@ export async function restoreSite(docker: Docker, target: BackupTarget, opts: Re
   // Held for the job's timeout and a margin: past that, reconciles may scale the site back.
   const maintenance = await enterMaintenance(docker, web, "restore", (opts.timeoutSeconds ?? DEFAULT_TIMEOUT) + HOLD_MARGIN_SECONDS, { pollMs: opts.pollMs });
   let output = "";
+  let routing: RoutingResult | null | undefined;
   try {
     const env = {
       RESTORE_DB_SNAPSHOT: dump?.id ?? "",
@@ -72,8 +84,13 @@ export async function restoreSite(docker: Docker, target: BackupTarget, opts: Re
     if (r.exitCode !== 0) throw new RestoreFailedError(`restoring backup run ${run.run} of ${site} failed: ${failureMessage("restore", r.exitCode, r.output)}`);
   } finally {
     // Always: a failed restore must not leave the site down on top of it.
-    await maintenance.leave();
-    opts.log?.info({ site, replicas: maintenance.replicas }, "web scaled back after the restore");
+    try {
+      await maintenance.leave();
+      opts.log?.info({ site, replicas: maintenance.replicas }, "web scaled back after the restore");
+    } finally {
+      if (opts.routing) routing = await routeAfterMove(docker, opts.routing);
+    }
   }
-  return { run, output };
+  return { run, output, ...(routing !== undefined ? { routing } : {}) };
 }
+

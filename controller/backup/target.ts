@@ -1,4 +1,7 @@
+import type Docker from "dockerode";
 import { renderSite } from "../desired/render";
+import { connectDocker } from "../engine/docker";
+import { readSitePin } from "../live/read";
 import type { ResourceSpec } from "../desired/types";
 import { AuthLookup, loadRegistryAuth } from "../engine/registry-auth";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
@@ -21,10 +24,12 @@ export function backupTarget(site: ResolvedSite, cluster: ResolvedCluster, rende
 }
 
 /** A site of the manifests repository as the backup commands need it; throws when backups are off or the site is unknown. */
-export async function loadBackupTarget(opts: { repo: string; instance?: string; stateDir?: string }, siteName: string): Promise<BackupTarget> {
+export async function loadBackupTarget(opts: { repo: string; instance?: string; stateDir?: string }, siteName: string, docker: Docker = connectDocker()): Promise<BackupTarget> {
   const load = await loadRepo(opts.repo);
   const cluster = effectiveCluster(load, opts.instance);
   backupConfigOf(cluster);
   const site = findSite(load, siteName, opts.repo);
-  return backupTarget(site, cluster, renderSite(site, cluster), resolveStateDir(opts.stateDir), await loadRegistryAuth(cluster.registryAuth?.configFile));
+  // The backup or restore job mounts the site's volumes: it runs where they are.
+  const rendered = renderSite(site, cluster, await readSitePin(docker, cluster.instance, site.name));
+  return backupTarget(site, cluster, rendered, resolveStateDir(opts.stateDir), await loadRegistryAuth(cluster.registryAuth?.configFile));
 }

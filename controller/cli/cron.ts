@@ -3,7 +3,7 @@ import { connectDocker } from "../engine/docker";
 import { loadRegistryAuth } from "../engine/registry-auth";
 import { siteCronEntries } from "../jobs/cron-plan";
 import { runJob } from "../jobs/run-job";
-import { jobKind, siteWebSpec } from "../jobs/site-web";
+import { jobKind, runningWebSpec } from "../jobs/site-web";
 import { loadSite } from "../reconcile/load-site";
 
 interface CronRunOptions {
@@ -33,14 +33,16 @@ export function register(program: Command): void {
         const known = entries.map((e) => e.name).join(", ") || "none";
         throw new Error(`site ${siteName} has no cron entry ${name} (entries: ${known})`);
       }
-      const web = siteWebSpec(site, cluster);
+      const docker = connectDocker();
+      // As the daemon does: in web as it runs (after a rolled-back update, the version that serves).
+      const spec = await runningWebSpec(docker, cluster.instance, site.name);
       const auth = await loadRegistryAuth(cluster.registryAuth?.configFile);
-      const result = await runJob(connectDocker(), {
-        web,
+      const result = await runJob(docker, {
+        web: { kind: "running", spec },
         command: entry.command,
         timeoutSeconds: entry.timeout,
         kind: jobKind("cron", entry.name, site.name),
-        auth: auth(web.shape.image),
+        auth: auth(spec.TaskTemplate?.ContainerSpec?.Image ?? ""),
         onOutput: (text) => process.stdout.write(text),
       });
       process.exitCode = result.exitCode;

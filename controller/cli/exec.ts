@@ -4,6 +4,7 @@ import type { ServiceSpec } from "../desired/types";
 import { connectDocker } from "../engine/docker";
 import { loadRegistryAuth } from "../engine/registry-auth";
 import { runJob } from "../jobs/run-job";
+import { readSitePin } from "../live/read";
 import { loadSite } from "../reconcile/load-site";
 
 interface ExecOptions {
@@ -30,10 +31,13 @@ export function register(program: Command): void {
       const timeout = Number(opts.timeout);
       if (!Number.isInteger(timeout) || timeout < 1) throw new InvalidArgumentError("--timeout must be whole seconds");
       const { site, cluster } = await loadSite(opts.repo, siteName, opts.instance);
-      const web = renderSite(site, cluster).find((r): r is ServiceSpec => r.kind === "service" && r.role === "web");
+      const docker = connectDocker();
+      // On the node the site's data is pinned to: the job mounts its volumes.
+      const pin = await readSitePin(docker, cluster.instance, site.name);
+      const web = renderSite(site, cluster, pin).find((r): r is ServiceSpec => r.kind === "service" && r.role === "web");
       if (!web) throw new Error(`internal: site ${siteName} has no web service`);
       const auth = await loadRegistryAuth(cluster.registryAuth?.configFile);
-      const result = await runJob(connectDocker(), {
+      const result = await runJob(docker, {
         web,
         command,
         timeoutSeconds: timeout,

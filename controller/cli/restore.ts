@@ -3,7 +3,9 @@ import { restoreSite } from "../backup/restore";
 import { loadBackupTarget } from "../backup/target";
 import { loadAndSwapScript } from "../database/load-swap";
 import { connectDocker } from "../engine/docker";
+import { routingLine } from "../routing/after-move";
 import { loggerFor } from "./context";
+import { repoRouting } from "./move-routing";
 import { RepoOptions, withRepoOptions } from "./repo-options";
 
 interface RestoreCliOptions extends RepoOptions {
@@ -13,7 +15,8 @@ interface RestoreCliOptions extends RepoOptions {
 
 /**
  * `simulium restore SITE --from SNAPSHOT|latest`: verifies the backup first and refuses one
- * that fails without touching the site; then web down, database and volumes back, web up.
+ * that fails without touching the site; then web down, database and volumes back, web up,
+ * and routing re-synced to web's new tasks before it returns.
  */
 export function register(program: Command): void {
   withRepoOptions(program.command("restore"))
@@ -31,8 +34,11 @@ export function register(program: Command): void {
         timeoutSeconds: Number(opts.timeout),
         log,
         onOutput: (text) => process.stderr.write(text),
+        routing: await repoRouting(opts, log),
       });
       log.info({ site: siteName, run: result.run.run }, "audit: site restored from backup");
       process.stdout.write(`${siteName} restored from backup run ${result.run.run} (${result.run.snapshots.map((s) => `${s.kind}=${s.shortId}`).join(" ")})\n`);
+      process.stdout.write(`${routingLine(result.routing ?? null)}\n`);
+      if (result.routing && !result.routing.ok) process.exitCode = 1;
     });
 }

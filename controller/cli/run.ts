@@ -11,6 +11,7 @@ interface RunCliOptions {
   listen: string;
   stateDir: string;
   webhookSecretFile?: string;
+  apiTokenFile?: string;
   sshKeyFile?: string;
   knownHostsFile?: string;
   tokenFile?: string;
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     .option("--listen <host:port>", "address of /healthz, /readyz, /status, /metrics and /hooks/git", "127.0.0.1:9090")
     .option("--state-dir <dir>", "where the clone of a git source is kept", "/var/lib/simulium")
     .option("--webhook-secret-file <file>", "enables POST /hooks/git, signed with this secret")
+    .option("--api-token-file <file>", "bearer token required by /status and /metrics (without it they answer 404)")
     .option("--ssh-key-file <file>", "SSH deploy key for the git remote")
     .option("--known-hosts-file <file>", "known_hosts of the git remote's SSH host: an SSH remote whose key is not in it is refused")
     .option("--accept-new-host-keys", "trust an SSH host key seen for the first time and pin it (into --known-hosts-file if given)")
@@ -79,6 +81,7 @@ export function register(program: Command): void {
         stateDir: path.resolve(opts.stateDir),
         listen: parseListen(opts.listen),
         webhookSecretFile: opts.webhookSecretFile,
+        apiTokenFile: opts.apiTokenFile,
         credentials: {
           sshKeyFile: opts.sshKeyFile,
           knownHostsFile: opts.knownHostsFile,

@@ -1,3 +1,4 @@
+import { setTimeout } from "node:timers/promises";
 /**
  * Exponential backoff with jitter for retrying a failed fetch or reconcile. The schedule is
  * pure (randomness is passed in); the runner takes its sleep function so tests need no clock.
@@ -49,6 +50,6 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
   }
 }
 
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+async function defaultSleep(ms: number): Promise<void> {
+  await setTimeout(ms);
 }

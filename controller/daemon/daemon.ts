@@ -13,6 +13,9 @@ import { makePlan } from "../plan/plan";
 import { ClusterConfigError } from "../reconcile/pipeline";
 import { reconcile } from "../reconcile/reconcile";
 import { siteStatuses } from "../reconcile/status";
+import type { AfterApplyOptions } from "../routing/after-apply";
+import { readVarnishSecret } from "../routing/admin-secret";
+import { syncRoutingNow } from "../routing/sync";
 import { RoutingWatch, watchRouting } from "../routing/watch";
 import { openDirectorySource } from "../source/directory";
 import { SourceUnreachableError } from "../source/errors";
@@ -41,6 +44,8 @@ export interface DaemonOptions {
   readonly stateDir: string;
   readonly listen: ListenAddress;
   readonly webhookSecretFile?: string;
+  /** Bearer token for /status and /metrics (see server.ts); without it they answer 404. */
+  readonly apiTokenFile?: string;
   readonly credentials?: GitCredentials;
   readonly pollSeconds: number;
   /** Full reconcile even without a new commit: this is what reverts drift. */
@@ -73,6 +78,11 @@ export interface DaemonStatus {
   readonly commit: Revision | null;
   readonly sync: { readonly ok: boolean; readonly at: string | null; readonly error: string | null };
   readonly lastRun: { readonly reason: string; readonly commit: string; readonly ok: boolean; readonly at: string; readonly durationSeconds: number; readonly error: string | null } | null;
+  /**
+   * The last routing-only sync: what a task event (a web task replaced, rescheduled, scaled)
+   * causes instead of a reconcile. The VCL from the live tasks and the last loaded manifests.
+   */
+  readonly lastRouting: { readonly reason: string; readonly at: string; readonly ok: boolean; readonly vclHash: string | null; readonly varnishTasks: number; readonly error: string | null } | null;
   readonly engineReachable: boolean | null;
   /** When Varnish's backend health was last read, and the tasks that could not be asked. */
   readonly routing: { readonly checkedAt: string | null; readonly errors: readonly string[] } | null;
@@ -160,6 +170,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let sync: DaemonStatus["sync"] = { ok: false, at: null, error: null };
   let lastRun: DaemonStatus["lastRun"] = null;
   let lastRunOk = false;
+  let lastRouting: DaemonStatus["lastRouting"] = null;
+  /** What the last reconcile loaded: the manifests a routing-only sync renders from. */
+  let loaded: Pick<AfterApplyOptions, "cluster" | "sites" | "invalidSites"> | undefined;
   let failures = 0;
   let retryTimer: NodeJS.Timeout | undefined;
   let routingWatch: RoutingWatch | undefined;
@@ -214,15 +227,38 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
   };
 
+  /**
+   * Task events move routing only: no fetch, no reconcile (a busy site's events would
+   * otherwise cost a git fetch and a full pass each). The VCL follows the live tasks.
+   */
+  const syncRoutingOnly = async (reason: string): Promise<void> => {
+    if (!loaded) return;
+    const at = new Date().toISOString();
+    try {
+      const r = await syncRoutingNow(docker, { ...loaded, secret: readVarnishSecret(options.stateDir, loaded.cluster.instance), log });
+      lastRouting = { reason, at, ok: r.ok, vclHash: r.vclHash, varnishTasks: r.tasks.length, error: r.error ?? r.tasks.find((t) => !t.ok)?.error ?? null };
+    } catch (err) {
+      lastRouting = { reason, at, ok: false, vclHash: null, varnishTasks: 0, error: errorText(err) };
+      throw err;
+    }
+  };
+
   const run = async (reason: string): Promise<void> => {
+    const reasons = reason.split(", ");
+    const others = reasons.filter((r) => r !== TASKS);
+    const tasksMoved = others.length < reasons.length;
+    if (others.length === 0 && lastRunOk) return syncRoutingOnly(reason);
     const started = performance.now();
     const synced = await syncSource();
     const current = synced.revision;
     if (!current) throw new Error("no commit has been fetched yet: nothing to converge to");
     revision = current;
     // A poll that found nothing new is not a reconcile; resync, webhooks and file events are.
-    const onlyPolls = reason.split(", ").every((r) => r === "poll");
-    if (onlyPolls && !synced.changed && lastRunOk) return;
+    const onlyPolls = others.every((r) => r === "poll");
+    if (onlyPolls && !synced.changed && lastRunOk) {
+      if (tasksMoved) await syncRoutingOnly(TASKS);
+      return;
+    }
     const clog = log.child({ commit: current.sha, author: current.author });
     try {
       await docker.ping().catch((err: unknown) => {
@@ -240,14 +276,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         sealingKeyFile: options.sealingKeyFile,
         pollMs: options.convergePollMs,
         // A `simulium apply` in progress finishes first; a stuck one is refused and retried with backoff.
-        lock: { what: "simulium daemon", waitSeconds: 30 },
+        // Longer than a lease lives: a predecessor killed mid-apply (its lease not released) is waited out, not failed on.
+        lock: { what: "simulium daemon", waitSeconds: 120, onWait: (held) => clog.warn({ err: held.message }, "waiting for the instance lock") },
       });
       instance = out.ctx.cluster.instance;
-      cron.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired, out.ctx.secretValue);
-      backups.update(out.ctx.load.sites, out.ctx.cluster, out.ctx.desired, current.sha);
+      loaded = varnishConfigured(out.ctx.cluster) ? { cluster: out.ctx.cluster, sites: out.ctx.load.sites, invalidSites: out.ctx.load.invalidSites } : undefined;
+      cron.update(out.ctx.load, out.ctx.cluster, out.ctx.desired, out.ctx.secretValue);
+      backups.update(out.ctx.load, out.ctx.cluster, out.ctx.desired, current.sha);
       // Backends follow the tasks: a replaced, rescheduled or scaled web task changes its IP,
-      // and the next run (a no-op reconcile plus a routing sync) moves the VCL within seconds.
-      routingWatch ??= watchRouting(docker, instance, () => void trigger.trigger("tasks"), {
+      // and a routing-only sync (syncRoutingOnly) moves the VCL within seconds.
+      routingWatch ??= watchRouting(docker, instance, () => void trigger.trigger(TASKS), {
         onError: (err) => log.warn({ err: err.message }, "docker events stream failed; reconnecting"),
       });
       const tally = tallyActions(out.ctx.plan.actions);
@@ -308,6 +346,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     commit: revision,
     sync,
     lastRun,
+    lastRouting,
     engineReachable: state.snapshot().engineReachable ?? null,
     routing: routingHealth.current() === null ? null : { checkedAt: routingHealth.checkedAt(), errors: routingHealth.current()?.errors ?? [] },
     sites: shownRecords().map((r) => ({ ...r, cron: cron.siteStatus(r.site), backup: backups.siteStatus(r.site) })),
@@ -325,6 +364,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     webhook: options.webhookSecretFile
       ? { secretFile: options.webhookSecretFile, onWebhook: (e) => void trigger.trigger(`webhook:${e.provider}`) }
       : undefined,
+    apiTokenFile: options.apiTokenFile,
     onError: (err) => log.error({ err: errorText(err) }, "http handler failed"),
   });
 
@@ -361,6 +401,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       log.info("simulium daemon stopped");
     },
   };
+}
+
+/** The trigger reason of the routing watch (task containers started or stopped). */
+const TASKS = "tasks";
+
+function varnishConfigured(cluster: ResolvedCluster): boolean {
+  return cluster.varnish.image !== undefined;
 }
 
 /** "simulium.yaml is invalid" alone does not say what to fix: the operator needs the located errors. */

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import http, { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
@@ -26,6 +27,12 @@ export interface DaemonServerOptions {
     /** Called after the signature was verified; the server has already answered 202. */
     readonly onWebhook: (event: WebhookEvent) => void;
   };
+  /**
+   * File holding the bearer token that /status and /metrics require (they name every site, its
+   * errors and its hook output). Without it those endpoints answer 404: nothing but /healthz,
+   * /readyz and the signed webhook is ever served unauthenticated.
+   */
+  readonly apiTokenFile?: string;
   /** Internal failures (a status callback that threw); the client only sees a 500. */
   readonly onError?: (error: unknown) => void;
   readonly now?: () => number;
@@ -42,6 +49,7 @@ export const MAX_WEBHOOK_BODY = 1024 * 1024;
 export async function startDaemonServer(options: DaemonServerOptions): Promise<DaemonServer> {
   // Read once at start: a missing secret must stop the daemon, not fail every delivery later.
   const secret = options.webhook ? await readSecretFile(options.webhook.secretFile) : undefined;
+  const apiToken = options.apiTokenFile !== undefined ? digest(await readSecretFile(options.apiTokenFile)) : undefined;
   const now = options.now ?? Date.now;
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -61,6 +69,13 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
     if (req.method !== route && !(route === "GET" && req.method === "HEAD")) {
       res.setHeader("Allow", route === "GET" ? "GET, HEAD" : route);
       return sendJson(res, 405, { error: "method not allowed" });
+    }
+    if (!OPEN_PATHS.has(path ?? "")) {
+      if (apiToken === undefined) return sendJson(res, 404, { error: `${path} needs the daemon to run with --api-token-file` });
+      if (!bearerMatches(req.headers.authorization, apiToken)) {
+        res.setHeader("WWW-Authenticate", 'Bearer realm="simulium"');
+        return sendJson(res, 401, { error: "a valid bearer token is required (Authorization: Bearer <token>)" });
+      }
     }
     switch (path) {
       case "/healthz":
@@ -120,6 +135,19 @@ const ROUTES: Readonly<Record<string, "GET" | "POST">> = {
   "/metrics": "GET",
   "/hooks/git": "POST",
 };
+
+/** Liveness and readiness say nothing about the sites; the webhook carries its own signature. */
+const OPEN_PATHS: ReadonlySet<string> = new Set(["/healthz", "/readyz", "/hooks/git"]);
+
+/** Fixed-length digests, so the comparison takes the same time whatever the guess's length. */
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value, "utf8").digest();
+}
+
+function bearerMatches(header: string | undefined, token: Buffer): boolean {
+  const m = /^Bearer +(\S+) *$/i.exec(header ?? "");
+  return m?.[1] !== undefined && timingSafeEqual(digest(m[1]), token);
+}
 
 function sendJson(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body, null, 2) + "\n";

@@ -46,8 +46,9 @@ function phpmyadminService(site: ResolvedSite, cluster: ResolvedCluster, pma: Ph
     mounts: [],
     // Only the basic-auth password: the client signs in to the database with the site's user.
     secrets: [{ secretName: ctx.secretName(PMA_PASSWORD), target: PMA_PASSWORD }],
-    // The site network reaches its database; the edge network is where Varnish reaches it.
-    networks: [names.siteNetwork(site.name), names.edgeNetwork(cluster.instance)].sort(),
+    // The site network reaches its database; Varnish reaches it on the tools network, which no
+    // site's web tasks join (they are on the edge network): no site reaches another's tool.
+    networks: [names.siteNetwork(site.name), names.toolsNetwork(cluster.instance)].sort(),
     memoryBytes: null,
     nanoCpus: null,
     endpointMode: cluster.endpointMode,

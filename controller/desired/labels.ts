@@ -25,10 +25,22 @@ export const LABEL = {
    */
   maintenance: "simulium.maintenance",
   /**
+   * On a job service (role=job): when it is overdue, ISO time (creation + its timeout + a
+   * margin). Its runner removes it long before; past this, no runner is left (killed CLI or
+   * daemon) and the next reconcile removes it (controller/plan/stale-jobs.ts).
+   */
+  jobDeadline: "simulium.job-deadline",
+  /**
    * Set on a web service in the same update that deploys a spec with postDeploy hooks, and
    * removed once they ran: a controller that stops in between runs them on its next reconcile.
    */
   pendingHook: "simulium.pending-hook",
+  /**
+   * The node a site's data lives on (desired/placement.ts): on its web service, on every
+   * service that mounts its volumes, and on its secrets and volumes, which outlive the
+   * services when a removed site's data is retained.
+   */
+  node: "simulium.node",
   userPrefix: "simulium.label.",
   stackNamespace: "com.docker.stack.namespace",
 } as const;

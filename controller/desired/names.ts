@@ -10,6 +10,10 @@ export const MAX_OBJECT_NAME = 63;
 export const names = {
   siteNetwork: (site: string) => `${site}_default`,
   edgeNetwork: (instance: string) => `${instance}_edge`,
+  /** Varnish's admin port and the controller: a network no site ever joins. */
+  adminNetwork: (instance: string) => `${instance}_admin`,
+  /** Varnish and the sites' admin tools (phpMyAdmin): no site's web or database joins it. */
+  toolsNetwork: (instance: string) => `${instance}_tools`,
   service: (site: string, role: "web" | "db" | "sftp" | "phpmyadmin" | "ssh") => `${site}_${role}`,
   varnishService: (instance: string) => `${instance}_varnish`,
   volume: (site: string, volume: string) => `${site}_${volume}`,

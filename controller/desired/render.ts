@@ -4,7 +4,8 @@ import { LABEL } from "./labels";
 import { mailEnv } from "./mail-env";
 import { accessServices } from "./access-services";
 import { DB_DATA_PATH, DB_PASSWORD, DB_ROOT_PASSWORD, names, PMA_PASSWORD, SECRET_HASH_LENGTH, SSH_HOST_KEY } from "./names";
-import { routingLabels } from "./routing-labels";
+import { pinResources, SitePin } from "./placement";
+import { backendLabels, routingLabels } from "./routing-labels";
 import { varnishStateMount, varnishStateVolume } from "./varnish-state";
 import type {
   ContainerHealthcheck,
@@ -30,6 +31,8 @@ export interface RenderInput {
    * rendered by the feature itself: the core renders sites and knows no feature.
    */
   readonly instanceResources?: readonly ResourceSpec[];
+  /** The node each site's data is pinned to (desired/placement.ts); a site without one is not pinned. */
+  readonly pins?: ReadonlyMap<string, SitePin>;
 }
 
 const DB_PORT = "3306";
@@ -38,9 +41,9 @@ const DEFAULT_SECRET_LENGTH = 32;
 /** Sites + cluster settings → every Swarm object this instance should own. Pure. */
 export function renderDesired(input: RenderInput): DesiredState {
   const { cluster } = input;
-  const resources: ResourceSpec[] = [edgeNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret), ...(input.instanceResources ?? [])];
+  const resources: ResourceSpec[] = [edgeNetwork(cluster), adminNetwork(cluster), toolsNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret), ...(input.instanceResources ?? [])];
   for (const site of input.sites) {
-    if (!site.suspend) resources.push(...renderSite(site, cluster));
+    if (!site.suspend) resources.push(...renderSite(site, cluster, input.pins?.get(site.name)));
   }
   const suspended = input.sites.filter((s) => s.suspend).map((s) => s.name);
   return {
@@ -52,7 +55,7 @@ export function renderDesired(input: RenderInput): DesiredState {
   };
 }
 
-export function renderSite(site: ResolvedSite, cluster: ResolvedCluster): ResourceSpec[] {
+export function renderSite(site: ResolvedSite, cluster: ResolvedCluster, pin?: SitePin): ResourceSpec[] {
   const secrets = siteSecrets(site, cluster);
   const secretName = (logical: string): string => {
     const found = secrets.find((s) => s.logicalName === logical);
@@ -66,7 +69,7 @@ export function renderSite(site: ResolvedSite, cluster: ResolvedCluster): Resour
   if (site.access?.sftp) out.push(sftpService(site, cluster, site.access.sftp, secretName(SSH_HOST_KEY)));
   const access = accessServices(site, cluster, { web, secretName, labels: (role) => baseLabels(cluster, site, role) });
   out.push(...access);
-  return out;
+  return pin ? pinResources(out, pin) : out;
 }
 
 function baseLabels(cluster: ResolvedCluster, site: ResolvedSite, role: string): Record<string, string> {
@@ -103,6 +106,35 @@ function edgeNetwork(cluster: ResolvedCluster): NetworkSpec {
   return withHash({ kind: "network", site: null, name: names.edgeNetwork(cluster.instance), ...spec, labels }, spec);
 }
 
+/**
+ * Varnish's admin port and the controller, apart from the tenants: no site service ever joins
+ * it (they are all on the edge network, which Varnish shares with them for HTTP only). Not
+ * attachable: only Swarm services (Varnish, the controller's stack) join it.
+ */
+function adminNetwork(cluster: ResolvedCluster): NetworkSpec {
+  const labels = {
+    [LABEL.instance]: cluster.instance,
+    [LABEL.role]: "admin",
+    [LABEL.stackNamespace]: cluster.instance,
+  };
+  const spec = { driver: "overlay", attachable: false };
+  return withHash({ kind: "network", site: null, name: names.adminNetwork(cluster.instance), ...spec, labels }, spec);
+}
+
+/**
+ * Where Varnish reaches the sites' phpMyAdmin: not the edge network, so no site's code can
+ * reach another site's database tool directly (only through Varnish, by its host name).
+ */
+function toolsNetwork(cluster: ResolvedCluster): NetworkSpec {
+  const labels = {
+    [LABEL.instance]: cluster.instance,
+    [LABEL.role]: "tools",
+    [LABEL.stackNamespace]: cluster.instance,
+  };
+  const spec = { driver: "overlay", attachable: false };
+  return withHash({ kind: "network", site: null, name: names.toolsNetwork(cluster.instance), ...spec, labels }, spec);
+}
+
 const VARNISH_SECRET = "varnish-secret";
 const VARNISH_HTTP_PORT = 80;
 /**
@@ -132,13 +164,15 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     image: v.image,
     // Long backend lists exceed the default 48 KB answer limit of the admin CLI.
     args: ["-p", "cli_limit=1m", ...(v.optimiseVcl ? [] : FAST_VCL_COMPILE)],
-    env: { VARNISH_SIZE: v.cacheSize },
+    // The entrypoint binds the admin port (-T) to the task's address on this network (and on
+    // docker_gwbridge, which only the host reaches), never on the edge network.
+    env: { VARNISH_SIZE: v.cacheSize, VARNISH_ADMIN_NETWORK: names.adminNetwork(cluster.instance) },
     replicas: v.replicas,
     // The last active VCL, loaded at start when no controller is there to push one.
     mounts: [varnishStateMount(cluster.instance)],
     secrets: [{ secretName: secretSpec.name, target: VARNISH_SECRET }],
-    // The admin port stays unpublished: only the edge network (and the manager host) reach it.
-    networks: [names.edgeNetwork(cluster.instance)],
+    // The admin port stays unpublished: only the admin network (and the manager host) reach it.
+    networks: [names.adminNetwork(cluster.instance), names.edgeNetwork(cluster.instance), names.toolsNetwork(cluster.instance)],
     memoryBytes: null,
     nanoCpus: null,
     endpointMode: cluster.endpointMode,
@@ -148,7 +182,10 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     // Two tasks cannot bind the same host port on one node: the old one stops first.
     update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
   };
-  const labels = { ...shared, [LABEL.role]: "varnish" };
+  // The operator's VCL snippets reach Varnish through the admin port, not the service: their
+  // hash as a label makes a snippet-only change a (label-only, no restart) update in the plan.
+  const snippets = Object.values(v.vcl).some((x) => x !== undefined && x.trim() !== "") ? { [`${LABEL.routingPrefix}snippets`]: shortHash(v.vcl) } : {};
+  const labels = { ...shared, [LABEL.role]: "varnish", ...snippets };
   const service: ServiceSpec = { kind: "service", site: null, name: names.varnishService(cluster.instance), role: "varnish", shape, labels };
   return [secretSpec, varnishStateVolume(cluster), service];
 }
@@ -272,6 +309,7 @@ function webService(site: ResolvedSite, cluster: ResolvedCluster, secrets: reado
     [LABEL.deletionPolicy]: site.deletionPolicy,
     [LABEL.domains]: [...site.domains].join(","),
     ...routingLabels(site.routing),
+    ...backendLabels({ port: site.web.port, healthcheck: site.web.healthcheck }),
   };
   return { kind: "service", site: site.name, name: names.service(site.name, "web"), role: "web", shape, labels };
 }

@@ -27,6 +27,12 @@ export interface VolumeSpec {
   readonly driver: string;
   readonly options: Readonly<Record<string, string>>;
   readonly labels: Labels;
+  /**
+   * Made by this node's engine when the first task mounting it starts (from the mount's
+   * volume options), not through the API: the controller's engine is another node, where it
+   * would be the wrong volume. Not listed through the API either, so never planned.
+   */
+  readonly onNode?: string;
 }
 
 /**
@@ -137,6 +143,12 @@ export interface ServiceSpec {
    * spec hash: the plan adds it to the services it creates or updates (service-hash.ts).
    */
   readonly labels: Labels;
+  /**
+   * How the node's engine makes each mounted volume that does not exist there yet (driver,
+   * options, labels), by volume name: set on pinned services (desired/placement.ts). Not part
+   * of the shape: it changes nothing a running task uses.
+   */
+  readonly volumes?: Readonly<Record<string, { readonly driver: string; readonly options: Readonly<Record<string, string>>; readonly labels: Labels }>>;
 }
 
 export type ResourceSpec = NetworkSpec | VolumeSpec | SecretSpec | ServiceSpec;

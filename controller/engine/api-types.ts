@@ -8,6 +8,7 @@ export interface ApiMount {
   Source?: string;
   Target?: string;
   ReadOnly?: boolean;
+  VolumeOptions?: { Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
 }
 
 export interface ApiSecretRef {
@@ -129,7 +130,7 @@ export interface ApiSecret {
 
 export interface ApiNode {
   ID: string;
-  Spec?: { Role?: string; Labels?: Record<string, string> };
+  Spec?: { Role?: string; Availability?: string; Labels?: Record<string, string> };
   Description?: { Hostname?: string; Platform?: { OS?: string; Architecture?: string }; Engine?: { Labels?: Record<string, string> } };
-  Status?: { Addr?: string };
+  Status?: { Addr?: string; State?: string };
 }

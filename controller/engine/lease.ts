@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
 import os from "node:os";
 import { engineMessage, engineStatus } from "./docker";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /**
  * One lock per instance, held by whoever changes the swarm (`simulium apply`, the daemon's
@@ -28,7 +29,16 @@ export class LeaseHeldError extends Error {
   }
 }
 
-const L = { instance: "simulium.instance", role: "simulium.role", holder: "simulium.lease-holder", since: "simulium.lease-since", until: "simulium.lease-until", ttl: "simulium.lease-ttl-seconds" } as const;
+const L = {
+  instance: "simulium.instance",
+  role: "simulium.role",
+  holder: "simulium.lease-holder",
+  since: "simulium.lease-since",
+  until: "simulium.lease-until",
+  ttl: "simulium.lease-ttl-seconds",
+  host: "simulium.lease-host",
+  pid: "simulium.lease-pid",
+} as const;
 
 interface ConfigInfo {
   ID: string;
@@ -87,7 +97,8 @@ async function tryAcquire(docker: Docker, instance: string, holder: string, ttl:
   const written = Date.parse(current.UpdatedAt ?? "");
   const lasts = Number(held[L.ttl] ?? ttl) * 1000;
   const engineNow = Date.parse(((await docker.info()) as { SystemTime?: string }).SystemTime ?? "");
-  if (!(written + lasts <= engineNow)) return new LeaseHeldError(instance, held[L.holder] ?? "unknown", held[L.since] ?? "?", held[L.until] ?? "?");
+  const expired = written + lasts <= engineNow;
+  if (!expired && !deadOnThisHost(held)) return new LeaseHeldError(instance, held[L.holder] ?? "unknown", held[L.since] ?? "?", held[L.until] ?? "?");
   // Expired: take it over, unless someone else did since we read it.
   try {
     await update(docker, current, labels);
@@ -95,6 +106,22 @@ async function tryAcquire(docker: Docker, instance: string, holder: string, ttl:
   } catch (err) {
     if (engineStatus(err) === 404 || /update out of sequence/i.test(engineMessage(err))) return tryAcquire(docker, instance, holder, ttl);
     throw err;
+  }
+}
+
+/**
+ * A holder on this very host whose process is gone (killed, Ctrl-C before it released) holds
+ * nothing: its lease is taken at once instead of after its time-to-live. Another host's holder,
+ * or one in another container (another host name), is judged by expiry alone.
+ */
+function deadOnThisHost(held: Record<string, string>): boolean {
+  const pid = Number(held[L.pid]);
+  if (held[L.host] !== os.hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
   }
 }
 
@@ -126,7 +153,7 @@ function startRenewing(docker: Docker, instance: string, id: string, holder: str
 
 function leaseLabels(instance: string, holder: string, now: Date, ttl: number): Record<string, string> {
   // `until` is for people reading the labels; expiry is decided from the config's UpdatedAt.
-  return { [L.instance]: instance, [L.role]: "lock", [L.holder]: holder, [L.since]: now.toISOString(), [L.until]: new Date(now.getTime() + ttl * 1000).toISOString(), [L.ttl]: String(ttl) };
+  return { [L.instance]: instance, [L.role]: "lock", [L.holder]: holder, [L.since]: now.toISOString(), [L.until]: new Date(now.getTime() + ttl * 1000).toISOString(), [L.ttl]: String(ttl), [L.host]: os.hostname(), [L.pid]: String(process.pid) };
 }
 
 async function inspect(docker: Docker, idOrName: string): Promise<ConfigInfo | undefined> {
@@ -143,4 +170,3 @@ async function update(docker: Docker, current: ConfigInfo, labels: Record<string
   await docker.getConfig(current.ID).update({ version: current.Version?.Index ?? 0, Name: current.Spec?.Name, Data: current.Spec?.Data, Labels: labels });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

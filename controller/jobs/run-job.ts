@@ -5,12 +5,23 @@ import { LABEL } from "../desired/labels";
 import type { ServiceSpec } from "../desired/types";
 import type { ApiNetwork, ApiSecret, ApiServiceSpec, ApiTask } from "../engine/api-types";
 import type { RegistryAuth } from "../engine/registry-auth";
-import { jobServiceSpec } from "./job-spec";
+import { jobDeadline, jobServiceSpec, runningJobSpec } from "./job-spec";
 import { demuxLogs } from "./log-frames";
+import { removeJobService } from "../apply/remove-job";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** A site's service as the engine runs it now (its inspected spec). */
+export interface RunningService {
+  readonly kind: "running";
+  readonly spec: ApiServiceSpec;
+}
 
 export interface JobRequest {
-  /** The site's web service as renderDesired makes it; the job runs in the same environment. */
-  readonly web: ServiceSpec;
+  /**
+   * The environment the job runs in: a site's service as renderDesired makes it (what the
+   * manifest says), or as it runs now (crons: the version that serves, after a rollback too).
+   */
+  readonly web: ServiceSpec | RunningService;
   /** Arguments to the web image's entrypoint, e.g. `["drush", "cron"]`. */
   readonly command: readonly string[];
   /**
@@ -56,26 +67,35 @@ const DONE = new Set(["complete", "failed"]);
 const BROKEN = new Set(["rejected", "orphaned", "remove", "shutdown"]);
 
 /**
- * Runs a command once as a Swarm replicated job and removes the job service afterwards,
- * whatever happens. The job service is labelled with the instance, so it is found and
- * cleaned like any of its objects, but with role=job, so no reconcile ever deletes it.
+ * Runs a command once as a Swarm replicated job and removes the job service and its
+ * container afterwards, whatever happens. The job service is labelled with the instance and
+ * role=job: no part of the desired state, so a reconcile leaves it alone while it runs, and
+ * with its deadline, so a reconcile removes it once it ended or is overdue and its runner is
+ * gone (a killed CLI or daemon).
  */
 export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult> {
-  const site = req.web.site ?? "";
+  const env = req.web;
+  const site = (env.kind === "running" ? env.spec.Labels?.[LABEL.site] : env.site) ?? "";
   const name = `${site}_${req.kind ?? "exec"}-${randomBytes(3).toString("hex")}`;
-  const base = jobServiceSpec(req.web, name, req.command, await idsOf(docker, req.web), req.entrypoint);
+  const deadline = jobDeadline(new Date(), req.timeoutSeconds + (req.whenRunning?.startSeconds ?? 0));
+  const base =
+    env.kind === "running"
+      ? runningJobSpec(env.spec, name, req.command, deadline, req.entrypoint)
+      : jobServiceSpec(env, name, req.command, await idsOf(docker, env), deadline, req.entrypoint);
   const spec = req.noLogs ? { ...base, TaskTemplate: { ...base.TaskTemplate, LogDriver: { Name: "none" } } } : base;
   const created = (await (docker as unknown as WithAuth).createService(req.auth, spec)) as { id?: string; ID?: string };
   const id = created.id ?? created.ID ?? name;
   const service = docker.getService(id);
   let streamed = "";
-  const stop = req.noLogs
-    ? () => undefined
-    : await follow(service, (text) => {
+  let stop = (): void => undefined;
+  // Everything after the create: whatever fails (the log stream too), the job is removed.
+  try {
+    if (!req.noLogs) {
+      stop = await follow(service, (text) => {
         streamed += text;
         req.onOutput?.(text);
       });
-  try {
+    }
     if (req.whenRunning) {
       const container = await waitForContainer(docker, id, req.whenRunning.startSeconds, req.pollMs ?? 500);
       await req.whenRunning.act(docker.getContainer(container));
@@ -90,7 +110,8 @@ export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult
     return { exitCode, output };
   } finally {
     stop();
-    await service.remove().catch(() => undefined);
+    // A job left behind (the removal failed) is removed by the next reconcile (plan/stale-jobs.ts).
+    await removeJobService(docker, id).catch(() => undefined);
   }
 }
 
@@ -107,7 +128,7 @@ async function waitForContainer(docker: Docker, id: string, timeoutSeconds: numb
     if (Date.now() > deadline) {
       throw new JobTimeoutError(`the job's task did not start within ${timeoutSeconds} s (${state || "not scheduled"}: ${task?.Status?.Err ?? task?.Status?.Message ?? "no reason given"})`);
     }
-    await new Promise((r) => setTimeout(r, pollMs));
+    await sleep(pollMs);
   }
 }
 
@@ -123,7 +144,7 @@ async function waitForEnd(docker: Docker, id: string, timeoutSeconds: number, po
       const why = task?.Status?.Err ?? task?.Status?.Message ?? state;
       throw new JobTimeoutError(`job did not finish within ${timeoutSeconds} s (task ${state || "not scheduled"}${why && why !== state ? `: ${why}` : ""})`);
     }
-    await new Promise((r) => setTimeout(r, pollMs));
+    await sleep(pollMs);
   }
 }
 

@@ -11,7 +11,7 @@ import type { ApiTaskTemplate } from "../engine/api-types";
  *
  * Placement constraints are kept apart because Swarm itself keeps a task whose node still
  * satisfies new constraints (swarmkit's IsTaskDirty): such a task is current although its
- * template says otherwise, which only the nodes can tell (see apply/placement.ts).
+ * template says otherwise, which only the nodes can tell (see live/constraints.ts).
  */
 export interface TemplateFingerprint {
   readonly fingerprint: string;

@@ -1,41 +1,76 @@
 import type Docker from "dockerode";
 import { JOB_ROLE, LABEL } from "../desired/labels";
+import type { SitePin } from "../desired/placement";
 import type { ApiNetwork, ApiNode, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
 import { templateFingerprint } from "./fingerprint";
 import { shapeFromApi } from "./normalize";
-import type { LiveNetwork, LiveNode, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
+import type { LiveJob, LiveNetwork, LiveNode, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
 
 /**
- * Everything this instance owns, in five list calls whatever the number of sites: each list
- * is filtered by the instance label on the engine side, and tasks by our service IDs.
- * Objects without the label are never read as ours.
+ * Everything this instance owns, in six list calls whatever the number of sites: each list
+ * is filtered by the instance label on the engine side, and tasks by our service IDs; plus
+ * the swarm's nodes (where sites' data is pinned, and whether those nodes can run it).
+ * Objects without the label are never read as ours. Volumes are the engine's own: a
+ * node-local volume on another node is not listed here.
  */
 export async function readLive(docker: Docker, instance: string): Promise<LiveState> {
   const filters = { label: [`${LABEL.instance}=${instance}`] };
-  const [networks, volumes, secrets, services] = await Promise.all([
+  const [networks, volumes, secrets, services, nodes, here] = await Promise.all([
     docker.listNetworks({ filters }) as Promise<ApiNetwork[]>,
     docker.listVolumes({ filters }) as Promise<{ Volumes?: ApiVolume[] | null }>,
     docker.listSecrets({ filters }) as Promise<ApiSecret[]>,
     docker.listServices({ filters }) as Promise<ApiService[]>,
+    readNodes(docker),
+    localNodeId(docker),
   ]);
   const owned = (labels: Record<string, string> | null | undefined): boolean => labels?.[LABEL.instance] === instance;
   const liveNetworks = networks.filter((n) => owned(n.Labels)).map(networkFromApi);
   const networkNames = new Map(liveNetworks.map((n) => [n.id, n.name]));
   // One-off jobs (simulium exec, crons) are the instance's but no part of the desired state:
-  // read as ours, a reconcile would delete a running job.
-  const liveServices = services
-    .filter((s) => owned(s.Spec?.Labels) && s.Spec?.Labels?.[LABEL.role] !== JOB_ROLE)
-    .map((s) => serviceFromApi(s, networkNames));
-  const tasks = liveServices.length
-    ? ((await docker.listTasks({ filters: { service: liveServices.map((s) => s.id) } })) as ApiTask[])
-    : [];
+  // read as services, a reconcile would delete a running job. They are listed apart.
+  const isJob = (s: ApiService): boolean => s.Spec?.Labels?.[LABEL.role] === JOB_ROLE;
+  const ours = services.filter((s) => owned(s.Spec?.Labels));
+  const liveServices = ours.filter((s) => !isJob(s)).map((s) => serviceFromApi(s, networkNames));
+  const jobServices = ours.filter(isJob);
+  // One call for the tasks of both.
+  const ids = [...liveServices.map((s) => s.id), ...jobServices.map((s) => s.ID)];
+  const tasks = ids.length ? ((await docker.listTasks({ filters: { service: ids } })) as ApiTask[]) : [];
+  const jobIds = new Set(jobServices.map((s) => s.ID));
   return {
     networks: liveNetworks,
     volumes: (volumes.Volumes ?? []).filter((v) => owned(v.Labels)).map(volumeFromApi),
     secrets: secrets.filter((s) => owned(s.Spec?.Labels)).map(secretFromApi),
     services: liveServices,
-    tasks: tasks.map((t) => taskFromApi(t, networkNames)),
+    tasks: tasks.filter((t) => !jobIds.has(t.ServiceID ?? "")).map((t) => taskFromApi(t, networkNames)),
+    jobs: jobServices.map((s) => jobFromApi(s, tasks)),
+    nodes,
+    here,
   };
+}
+
+/**
+ * Where one site's data is pinned (the `simulium.node` label of its services), for the
+ * commands that run a job of one site outside a reconcile (exec, cron run, backup, restore):
+ * a job that mounts the site's volumes must run where they are. One list call (and the
+ * engine's node ID once).
+ */
+export async function readSitePin(docker: Docker, instance: string, site: string): Promise<SitePin | undefined> {
+  const services = (await docker.listServices({ filters: { label: [`${LABEL.instance}=${instance}`, `${LABEL.site}=${site}`] } })) as ApiService[];
+  const node = services.map((s) => s.Spec?.Labels?.[LABEL.node]).find((n): n is string => typeof n === "string" && n !== "");
+  if (node === undefined) return undefined;
+  return { node, here: node === (await localNodeId(docker)) };
+}
+
+/** An engine's node ID does not change while it stays in its swarm: asked once per client. */
+const nodeIds = new WeakMap<Docker, string | null>();
+
+async function localNodeId(docker: Docker): Promise<string | null> {
+  const known = nodeIds.get(docker);
+  if (known !== undefined) return known;
+  const info = (await docker.info()) as { Swarm?: { NodeID?: string } };
+  const id = info.Swarm?.NodeID || null;
+  nodeIds.set(docker, id);
+  return id;
 }
 
 export interface WatchedState {
@@ -60,6 +95,17 @@ export async function readWatched(docker: Docker, instance: string, serviceNames
     .map((s) => serviceFromApi(s, noNames));
   const tasks = services.length ? ((await docker.listTasks({ filters: { service: services.map((s) => s.id) } })) as ApiTask[]) : [];
   return { services, tasks: tasks.map((t) => taskFromApi(t, noNames)) };
+}
+
+function jobFromApi(s: ApiService, tasks: readonly ApiTask[]): LiveJob {
+  const labels = s.Spec?.Labels ?? {};
+  return {
+    id: s.ID,
+    name: s.Spec?.Name ?? "",
+    site: siteOf(labels),
+    labels,
+    tasks: tasks.filter((t) => t.ServiceID === s.ID).map((t) => ({ state: t.Status?.State ?? "unknown", timestamp: t.Status?.Timestamp ?? "" })),
+  };
 }
 
 const siteOf = (labels: Record<string, string> | null | undefined): string | null => labels?.[LABEL.site] ?? null;
@@ -142,5 +188,7 @@ export async function readNodes(docker: Docker): Promise<LiveNode[]> {
     arch: n.Description?.Platform?.Architecture ?? "",
     labels: n.Spec?.Labels ?? {},
     engineLabels: n.Description?.Engine?.Labels ?? {},
+    availability: n.Spec?.Availability ?? "active",
+    state: n.Status?.State ?? "unknown",
   }));
 }

@@ -59,6 +59,18 @@ export interface LiveTask {
   readonly addresses: Readonly<Record<string, string>>;
 }
 
+/**
+ * A one-off job service (role=job: exec, cron, backup, restore, import) and its tasks. Never
+ * part of the desired state; read only so a reconcile can remove the ones left behind.
+ */
+export interface LiveJob {
+  readonly id: string;
+  readonly name: string;
+  readonly site: string | null;
+  readonly labels: Labels;
+  readonly tasks: readonly { readonly state: string; readonly timestamp: string }[];
+}
+
 export type LiveObject = LiveNetwork | LiveVolume | LiveSecret | LiveService;
 
 export interface LiveState {
@@ -67,9 +79,15 @@ export interface LiveState {
   readonly secrets: readonly LiveSecret[];
   readonly services: readonly LiveService[];
   readonly tasks: readonly LiveTask[];
+  /** Job services of this instance, apart: nothing else in a plan sees them (see LiveJob). */
+  readonly jobs: readonly LiveJob[];
+  /** The swarm's nodes (where sites' data is pinned, and whether they can run tasks); absent in states built by hand. */
+  readonly nodes?: readonly LiveNode[];
+  /** The node ID of the engine this state was read through. */
+  readonly here?: string | null;
 }
 
-export const EMPTY_LIVE: LiveState = { networks: [], volumes: [], secrets: [], services: [], tasks: [] };
+export const EMPTY_LIVE: LiveState = { networks: [], volumes: [], secrets: [], services: [], tasks: [], jobs: [] };
 
 /** What placement constraints are matched against (swarmkit's constraint keys). */
 export interface LiveNode {
@@ -81,4 +99,8 @@ export interface LiveNode {
   readonly arch: string;
   readonly labels: Labels;
   readonly engineLabels: Labels;
+  /** `active`, `pause` or `drain`: only an active node takes new tasks. */
+  readonly availability: string;
+  /** `ready`, `down`, `disconnected`, `unknown`. */
+  readonly state: string;
 }

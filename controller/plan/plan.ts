@@ -6,6 +6,7 @@ import type { ManifestError } from "../manifests/types";
 import { diffService } from "./diff";
 import { activeHold } from "./maintenance";
 import { sameService } from "./same";
+import { staleJobs } from "./stale-jobs";
 import type { Action, Change, DeleteAction, HookAction, Plan, RetainAction, SitePlan } from "./types";
 
 const CREATE_ORDER: readonly Kind[] = ["network", "secret", "volume", "service"];
@@ -34,6 +35,8 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
   for (const spec of desired.resources) {
     const at = liveIndex[spec.kind].get(spec.name);
     if (at === undefined) {
+      // Made by its node's engine when the first task mounting it starts (desired/placement.ts).
+      if (spec.kind === "volume" && spec.onNode !== undefined) continue;
       const sent = spec.kind === "service" ? withSpecHash(spec) : spec;
       forward.push({ op: "create", kind: spec.kind, site: spec.site, name: spec.name, spec: sent, changes: createSummary(spec) });
       continue;
@@ -97,6 +100,8 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
     if (o.site !== null && frozen.has(o.site)) continue;
     backward.push(removal(o, o.site === null || declared.has(o.site), declaredSecrets, policyOf));
   }
+  // Job services left behind by a runner that died; they pin secrets, networks and volumes.
+  backward.push(...staleJobs(live.jobs, now));
 
   const actions = [...sortBy(forward, CREATE_ORDER), ...sortBy(backward, DELETE_ORDER)];
   return { instance: desired.instance, actions, sites: sitePlans(desired, liveObjects, actions), warnings, errors };
@@ -184,11 +189,16 @@ function sitePlans(desired: DesiredState, live: readonly LiveObject[], actions: 
 
 function createSummary(spec: ResourceSpec): Change[] {
   switch (spec.kind) {
-    case "service":
+    case "service": {
+      // The node a new site's data is pinned to is chosen now: the plan says which.
+      const node = spec.labels[LABEL.node];
+      const pinned = node !== undefined && spec.shape.constraints.includes(`node.id==${node}`);
       return [
         { field: "image", op: "+", after: spec.shape.image },
         { field: "replicas", op: "+", after: String(spec.shape.replicas) },
+        ...(pinned ? [{ field: "node", op: "+" as const, after: node }] : []),
       ];
+    }
     case "volume":
       return [{ field: "driver", op: "+", after: spec.driver }];
     case "network":

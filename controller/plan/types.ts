@@ -52,7 +52,8 @@ export interface UpdateAction extends ActionBase {
 export interface DeleteAction extends ActionBase {
   readonly op: "delete";
   readonly id: string;
-  readonly reason: "site-removed" | "no-longer-declared" | "superseded" | "deletion-policy";
+  /** job-finished / job-expired: a job service its runner left behind (controller/plan/stale-jobs.ts). */
+  readonly reason: "site-removed" | "no-longer-declared" | "superseded" | "deletion-policy" | "job-finished" | "job-expired";
 }
 
 /**

@@ -7,6 +7,7 @@ import { unprotectedSites } from "../backup/unprotected";
 import { LABEL } from "../desired/labels";
 import { renderDesired } from "../desired/render";
 import type { DesiredState } from "../desired/types";
+import { livePins } from "../live/pins";
 import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
 import { CLUSTER_FILE } from "../manifests/layout";
@@ -15,6 +16,7 @@ import { effectiveCluster } from "../manifests/select";
 
 export { ClusterConfigError, effectiveCluster } from "../manifests/select";
 import type { LoadResult, ManifestError, ResolvedCluster } from "../manifests/types";
+import { placeSites } from "../plan/placement";
 import { makePlan } from "../plan/plan";
 import { freezeSites, UnsafeRotation, unsafeRotations } from "../plan/rotation-guard";
 import type { Plan } from "../plan/types";
@@ -97,9 +99,12 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
     cluster.backup && "generated" in cluster.backup.password
       ? controllerSecret(store, "restic-password", live.secrets, { acceptChange: opts.acceptResticPasswordChange })
       : undefined;
+  // Sites keep the node their data is on; a site without data services yet gets one now.
+  const placement = placeSites({ sites: loaded.load.sites, cluster, nodes: live.nodes ?? [], here: live.here ?? null, ...livePins(live) });
   const rendered = renderDesired({
     sites: loaded.load.sites,
     cluster,
+    pins: placement.pins,
     invalidSites: loaded.load.invalidSites,
     ...(varnish ? { varnishSecret: { hash: renderHash(varnish) } } : {}),
     instanceResources: renderBackupResources(cluster, restic ? { hash: renderHash(restic) } : undefined),
@@ -113,7 +118,8 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
   const backup = backupSecretValues(cluster, known(restic), loaded.clusterValues);
   const controller = controllerValues(desired, [varnish, restic]);
   const plan = makePlan(desired, live, load.errors);
-  const warnings = [...plan.warnings, ...unprotectedSites(load.sites, cluster)];
+  const placing = placement.warnings.map((w) => ({ site: w.site, name: w.site, message: w.message }));
+  const warnings = [...plan.warnings, ...placing, ...unprotectedSites(load.sites, cluster)];
   return {
     load,
     cluster,

@@ -1,6 +1,8 @@
 import { evaluateService } from "../apply/convergence";
 import { LABEL } from "../desired/labels";
+import { livePins } from "../live/pins";
 import type { LiveState } from "../live/types";
+import { unavailable } from "../plan/placement";
 import type { Plan } from "../plan/types";
 import { degradedReason, type SiteRoutingHealth } from "../varnish/backend-health";
 
@@ -26,10 +28,22 @@ export function siteStatuses(live: LiveState, plan: Plan | null, routing?: Reado
   const sites = new Set<string>();
   for (const o of [...live.services, ...live.volumes, ...live.secrets, ...live.networks]) if (o.site) sites.add(o.site);
   for (const s of plan?.sites ?? []) sites.add(s.site);
-  return [...sites].sort().map((site) => withRoutingHealth(statusOf(site, live, plan), routing?.get(site)));
+  const pinned = livePins(live).pinned;
+  return [...sites].sort().map((site) => withRoutingHealth(statusOf(site, live, plan, pinnedNodeDown(pinned.get(site), live)), routing?.get(site)));
 }
 
-function statusOf(site: string, live: LiveState, plan: Plan | null): SiteStatus {
+/**
+ * Why the node a site's data is pinned to cannot run its tasks, or null: its data services
+ * wait there (never started empty elsewhere), so the site is degraded until the node is back.
+ */
+function pinnedNodeDown(node: string | undefined, live: LiveState): string | null {
+  if (node === undefined || live.nodes === undefined) return null;
+  const found = live.nodes.find((n) => n.id === node);
+  const why = unavailable(found);
+  return why === null ? null : `node ${found?.hostname || node} unavailable (${why})`;
+}
+
+function statusOf(site: string, live: LiveState, plan: Plan | null, nodeDown: string | null): SiteStatus {
   const services = live.services.filter((s) => s.site === site);
   let running = 0;
   let desired = 0;
@@ -54,11 +68,12 @@ function statusOf(site: string, live: LiveState, plan: Plan | null): SiteStatus 
   if (planned === "suspended") state = "suspended";
   else if (planned === "invalid") state = "invalid";
   else if (services.length === 0) state = planned === "changed" ? "pending" : "retained";
+  else if (nodeDown) state = "degraded";
   else if (failed) state = "failed";
   else if (progressing) state = "progressing";
   else if (drifted) state = "drifted";
   else state = "converged";
-  return { site, state, commit: web?.labels[LABEL.commit] ?? null, tasks: { running, desired }, lastError: failed };
+  return { site, state, commit: web?.labels[LABEL.commit] ?? null, tasks: { running, desired }, lastError: nodeDown ?? failed };
 }
 
 /**

@@ -1,17 +1,21 @@
 import type Docker from "dockerode";
 import os from "node:os";
-import type { LiveTask } from "../live/types";
+import { names } from "../desired/names";
+import { isIPv4 } from "node:net";
+import type { LiveState, LiveTask } from "../live/types";
 
 /** How this process reaches a Varnish task's admin port. */
-export type AdminRoute = { readonly via: "edge"; readonly network: string } | { readonly via: "gwbridge"; readonly containers: ReadonlyMap<string, string> };
+export type AdminRoute = { readonly via: "admin"; readonly network: string } | { readonly via: "gwbridge"; readonly containers: ReadonlyMap<string, string> };
 
 /**
- * In production the controller is a Swarm service on the edge network and reaches tasks by
- * their edge IP. A CLI on a manager host is not on that overlay, but the host reaches every
- * local container on docker_gwbridge.
+ * Varnish's admin port listens only on the instance's admin network (which no site joins) and
+ * on docker_gwbridge (which only the host reaches: containers do not talk to each other on
+ * it). In production the controller is a Swarm service on the admin network and reaches tasks
+ * by their admin IP; a CLI on a manager host is on no overlay, and reaches the local tasks on
+ * docker_gwbridge.
  */
-export async function adminRoute(docker: Docker, edge: string, edgeSubnets: readonly string[]): Promise<AdminRoute> {
-  if (localAddresses().some((ip) => edgeSubnets.some((cidr) => inCidr(ip, cidr)))) return { via: "edge", network: edge };
+export async function adminRoute(docker: Docker, admin: string, adminSubnets: readonly string[]): Promise<AdminRoute> {
+  if (localAddresses().some((ip) => adminSubnets.some((cidr) => inCidr(ip, cidr)))) return { via: "admin", network: admin };
   const info = (await docker.getNetwork("docker_gwbridge").inspect()) as { Containers?: Record<string, { IPv4Address?: string }> | null };
   const containers = new Map<string, string>();
   for (const [id, c] of Object.entries(info.Containers ?? {})) {
@@ -21,9 +25,21 @@ export async function adminRoute(docker: Docker, edge: string, edgeSubnets: read
   return { via: "gwbridge", containers };
 }
 
+/** The route to this instance's Varnish tasks, from where this process runs. */
+export function instanceAdminRoute(docker: Docker, instance: string, live: LiveState): Promise<AdminRoute> {
+  const admin = names.adminNetwork(instance);
+  return adminRoute(docker, admin, subnetsOf(admin, live));
+}
+
 export function adminHost(route: AdminRoute, task: LiveTask): string | undefined {
-  if (route.via === "edge") return task.addresses[route.network];
+  if (route.via === "admin") return task.addresses[route.network];
   return task.containerId === null ? undefined : route.containers.get(task.containerId);
+}
+
+/** IPv4 subnets of one of this instance's networks, from the live state. */
+export function subnetsOf(network: string, live: LiveState): string[] {
+  const net = live.networks.find((n) => n.name === network);
+  return (net?.subnets ?? []).filter((s) => isIPv4(s.split("/")[0] ?? ""));
 }
 
 export function inCidr(ip: string, cidr: string): boolean {

@@ -5,6 +5,7 @@ import type { LiveState } from "../live/types";
 import { readVarnishSecret } from "./admin-secret";
 import { RoutingOptions, RoutingResult, syncRouting } from "./sync";
 import { runningTasksOf } from "./vcl-input-from";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export interface AfterApplyOptions extends Pick<RoutingOptions, "cluster" | "sites" | "invalidSites" | "log"> {
   readonly stateDir: string;
@@ -38,6 +39,6 @@ async function waitForVarnish(docker: Docker, opts: AfterApplyOptions): Promise<
     const want = live.services.find((s) => s.name === service)?.shape.replicas ?? 0;
     // Whatever runs by the deadline gets the VCL; a missing task is reported by apply.
     if (runningTasksOf(service, live).length >= want || Date.now() > deadline) return live;
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
+    await sleep(opts.pollMs ?? 1000);
   }
 }

@@ -4,9 +4,9 @@ import type { LiveState } from "../live/types";
 import type { ResolvedCluster } from "../manifests/types";
 import { connectVarnishAdmin } from "../varnish/admin";
 import { siteRoutingHealth, type SiteRoutingHealth, type TaskBackends } from "../varnish/backend-health";
-import { adminHost, adminRoute } from "./admin-address";
+import { adminHost, instanceAdminRoute } from "./admin-address";
 import { VARNISH_ADMIN_PORT } from "./sync";
-import { edgeSubnets, runningTasksOf } from "./vcl-input-from";
+import { runningTasksOf } from "./vcl-input-from";
 
 export interface RoutingHealthRead {
   /** Per site, from the Varnish tasks that answered; empty when none did. */
@@ -22,7 +22,7 @@ export interface RoutingHealthRead {
 export async function readRoutingHealth(docker: Docker, cluster: ResolvedCluster, live: LiveState, secret: Buffer): Promise<RoutingHealthRead> {
   const tasks = runningTasksOf(names.varnishService(cluster.instance), live);
   if (tasks.length === 0) return { sites: new Map(), errors: [] };
-  const route = await adminRoute(docker, names.edgeNetwork(cluster.instance), edgeSubnets(cluster, live));
+  const route = await instanceAdminRoute(docker, cluster.instance, live);
   const answers: TaskBackends[] = [];
   const errors: string[] = [];
   await Promise.all(

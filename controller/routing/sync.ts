@@ -7,8 +7,9 @@ import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { connectVarnishAdmin, VarnishConnectionError, VclCompileError } from "../varnish/admin";
 import { loadVcl } from "../varnish/load";
 import { renderVcl, vclHash } from "../varnish/vcl";
-import { adminHost, adminRoute, AdminRoute } from "./admin-address";
-import { edgeSubnets, runningTasksOf, vclInputFrom } from "./vcl-input-from";
+import { adminHost, AdminRoute, instanceAdminRoute } from "./admin-address";
+import { runningTasksOf, vclInputFrom } from "./vcl-input-from";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export const VARNISH_ADMIN_PORT = 6082;
 const KEEP_VCLS = 3;
@@ -63,7 +64,7 @@ export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise
   const hash = vclHash(vcl);
   const tasks = runningTasksOf(names.varnishService(cluster.instance), live);
   if (tasks.length === 0) return { vclHash: hash, tasks: [], ok: true };
-  const route = await adminRoute(docker, names.edgeNetwork(cluster.instance), edgeSubnets(cluster, live));
+  const route = await instanceAdminRoute(docker, cluster.instance, live);
   const results: TaskRouting[] = [];
   for (const task of tasks) results.push(await syncTask(task, route, vcl, opts));
   return { vclHash: hash, tasks: results, ok: results.every((r) => r.ok) };
@@ -108,7 +109,7 @@ async function connectWithRetry(host: string, secret: Buffer, retryMs: number) {
     } catch (err) {
       const transient = err instanceof VarnishConnectionError && (err.problem === "refused" || err.problem === "closed");
       if (!transient || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
   }
 }

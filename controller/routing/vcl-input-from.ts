@@ -1,9 +1,8 @@
 import { isIPv4 } from "node:net";
 import { LABEL } from "../desired/labels";
 import { names } from "../desired/names";
-import { routingFromLabels } from "../desired/routing-labels";
+import { backendFromLabels, routingFromLabels } from "../desired/routing-labels";
 import type { LiveState, LiveTask } from "../live/types";
-import { SITE_DEFAULTS } from "../manifests/defaults";
 import type { ResolvedCluster, ResolvedSite, RoutingOverrides } from "../manifests/types";
 import type { VclBackend, VclInput, VclRouting, VclSite, VclSnippets, VclTool } from "../varnish/vcl-input";
 import { PHPMYADMIN_PORT } from "../desired/access-services";
@@ -30,6 +29,7 @@ export function vclInputFrom(src: RoutingSources): VclInput {
     name: s.name,
     domains: [...s.domains],
     backends: backendsOf(names.service(s.name, "web"), s.web.port, mode, edge, live),
+    purgers: addressesOf(names.service(s.name, "web"), edge, live),
     healthcheck: { ...s.web.healthcheck },
     ...(s.routing !== undefined ? { routing: vclRoutingOf(s.routing) } : {}),
   }));
@@ -43,18 +43,21 @@ export function vclInputFrom(src: RoutingSources): VclInput {
     const domains = lastDomains(name, live).filter((d) => !claimed.has(d));
     if (domains.length === 0) continue;
     domains.forEach((d) => claimed.add(d));
-    // A site that must not be cached stays uncached while its manifest is broken.
+    // Routed as last applied: the same port and probe (a default would turn a site on another
+    // port or probed elsewhere sick), and a site that must not be cached stays uncached.
     const routing = routingFromLabels(webLabels(name, live));
+    const backend = backendFromLabels(webLabels(name, live));
     sites.push({
       name,
       domains,
-      backends: backendsOf(names.service(name, "web"), SITE_DEFAULTS.web.port, mode, edge, live),
-      healthcheck: { ...SITE_DEFAULTS.healthcheck },
+      backends: backendsOf(names.service(name, "web"), backend.port, mode, edge, live),
+      purgers: addressesOf(names.service(name, "web"), edge, live),
+      healthcheck: { ...backend.healthcheck },
       ...(routing !== undefined ? { routing: vclRoutingOf(routing) } : {}),
     });
   }
   const tools = toolsOf(src, claimed);
-  return { sites, mode, purgeAcl: edgeSubnets(cluster, live), snippets: snippetsOf(cluster), ...(tools.length > 0 ? { tools } : {}) };
+  return { sites, mode, snippets: snippetsOf(cluster), ...(tools.length > 0 ? { tools } : {}) };
 }
 
 /**
@@ -63,14 +66,14 @@ export function vclInputFrom(src: RoutingSources): VclInput {
  */
 function toolsOf(src: RoutingSources, claimed: Set<string>): VclTool[] {
   const { cluster, live } = src;
-  const edge = names.edgeNetwork(cluster.instance);
+  const tools = names.toolsNetwork(cluster.instance);
   const tool = (site: string, domain: string): VclTool => ({
     site,
     tool: "phpmyadmin",
     domain,
-    backends: backendsOf(names.service(site, "phpmyadmin"), PHPMYADMIN_PORT, cluster.endpointMode, edge, live),
+    backends: backendsOf(names.service(site, "phpmyadmin"), PHPMYADMIN_PORT, cluster.endpointMode, tools, live),
   });
-  const tools = src.sites.flatMap((s) => (s.access?.phpmyadmin ? [tool(s.name, s.access.phpmyadmin.domain)] : []));
+  const out = src.sites.flatMap((s) => (s.access?.phpmyadmin ? [tool(s.name, s.access.phpmyadmin.domain)] : []));
   const declared = new Set(src.sites.map((s) => s.name));
   for (const name of [...(src.invalidSites ?? [])].sort()) {
     if (declared.has(name)) continue;
@@ -78,15 +81,9 @@ function toolsOf(src: RoutingSources, claimed: Set<string>): VclTool[] {
     const domain = service?.labels[LABEL.domains];
     if (domain === undefined || domain === "" || claimed.has(domain)) continue;
     claimed.add(domain);
-    tools.push(tool(name, domain));
+    out.push(tool(name, domain));
   }
-  return tools;
-}
-
-/** IPv4 subnets of the edge network: who may PURGE and BAN. */
-export function edgeSubnets(cluster: ResolvedCluster, live: LiveState): string[] {
-  const net = live.networks.find((n) => n.name === names.edgeNetwork(cluster.instance));
-  return (net?.subnets ?? []).filter((s) => isIPv4(s.split("/")[0] ?? ""));
+  return out;
 }
 
 /** Tasks that run now and are meant to keep running (a task being stopped is on its way out). */
@@ -96,11 +93,15 @@ export function runningTasksOf(service: string, live: LiveState): LiveTask[] {
   return live.tasks.filter((t) => t.serviceId === svc.id && t.state === "running" && t.desiredState === "running");
 }
 
-function backendsOf(service: string, port: number, mode: VclInput["mode"], edge: string, live: LiveState): VclBackend[] {
-  const tasks = runningTasksOf(service, live);
-  if (mode === "vip") return tasks.length > 0 ? [{ host: service, port }] : [];
-  const hosts = new Set(tasks.map((t) => t.addresses[edge]).filter((a): a is string => a !== undefined && isIPv4(a)));
-  return [...hosts].sort(compareIPv4).map((host) => ({ host, port }));
+function backendsOf(service: string, port: number, mode: VclInput["mode"], network: string, live: LiveState): VclBackend[] {
+  if (mode === "vip") return runningTasksOf(service, live).length > 0 ? [{ host: service, port }] : [];
+  return addressesOf(service, network, live).map((host) => ({ host, port }));
+}
+
+/** The running tasks' IPv4 addresses on a network (edge: sites; tools: phpMyAdmin), in numeric order. */
+function addressesOf(service: string, network: string, live: LiveState): string[] {
+  const hosts = new Set(runningTasksOf(service, live).map((t) => t.addresses[network]).filter((a): a is string => a !== undefined && isIPv4(a)));
+  return [...hosts].sort(compareIPv4);
 }
 
 function webLabels(site: string, live: LiveState): Readonly<Record<string, string>> {

@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { LABEL } from "../desired/labels";
+import { JOB_ROLE, LABEL } from "../desired/labels";
 
 export interface RoutingWatch {
   stop(): void;
@@ -14,9 +14,11 @@ export interface WatchOptions {
 }
 
 /**
- * Calls onChange (debounced) whenever a container of this instance starts, stops or dies:
- * task IPs change then, so the VCL's backends must follow. The stream is reopened on error,
- * and onChange fires once after each reconnect since events may have been missed meanwhile.
+ * Calls onChange (debounced) whenever a task container of this instance's services (web,
+ * db, varnish, …) starts, stops or dies: task IPs change then, so the VCL's backends must
+ * follow. Job containers (exec, crons, backups) are ignored: they route nothing, and a busy
+ * cron would otherwise cause a routing sync per run. The stream is reopened on error, and
+ * onChange fires once after each reconnect since events may have been missed meanwhile.
  */
 export function watchRouting(docker: Docker, instance: string, onChange: () => void, opts: WatchOptions = {}): RoutingWatch {
   // Short: a rolling update's container events come one task at a time, and each new task
@@ -38,6 +40,7 @@ export function watchRouting(docker: Docker, instance: string, onChange: () => v
 
   const open = async (): Promise<void> => {
     try {
+      // The engine's filters cannot negate (role != job): jobs are told apart in movesRouting.
       stream = await docker.getEvents({
         filters: { type: ["container"], event: ["start", "die", "stop"], label: [`${LABEL.instance}=${instance}`] },
       });
@@ -51,7 +54,7 @@ export function watchRouting(docker: Docker, instance: string, onChange: () => v
       buffered += chunk.toString("utf8");
       const lines = buffered.split("\n");
       buffered = lines.pop() ?? "";
-      if (lines.some((l) => l.trim() !== "")) trigger();
+      if (lines.some(movesRouting)) trigger();
     });
     const current = stream;
     // error and end can both fire for one failure: reconnect once.
@@ -75,6 +78,23 @@ export function watchRouting(docker: Docker, instance: string, onChange: () => v
       if (stream) destroy(stream);
     },
   };
+}
+
+/**
+ * One line of the event stream: an event of a service's task container (its container carries
+ * the task labels, simulium.role among them), not of a job's. Pure.
+ */
+export function movesRouting(line: string): boolean {
+  if (line.trim() === "") return false;
+  let event: { Actor?: { Attributes?: Record<string, string> } };
+  try {
+    event = JSON.parse(line) as typeof event;
+  } catch {
+    // Not an event we can read: a sync too many is harmless, a missed one is not.
+    return true;
+  }
+  const role = event.Actor?.Attributes?.[LABEL.role];
+  return role !== undefined && role !== JOB_ROLE;
 }
 
 function destroy(stream: NodeJS.ReadableStream): void {

@@ -9,6 +9,9 @@ import { engineMessage, engineStatus } from "../engine/docker";
 import type { RegistryAuth } from "../engine/registry-auth";
 import type { JobResult } from "../jobs/run-job";
 import type { Logger } from "../log";
+import type { AfterApplyOptions } from "../routing/after-apply";
+import { routeAfterMove } from "../routing/after-move";
+import type { RoutingResult } from "../routing/sync";
 import { ImportError, ImportFailedError } from "./errors";
 import type { DumpInput, FilesInput } from "./inputs";
 import { IMPORT_EXIT, importJobScript, UPLOAD } from "./job-script";
@@ -28,15 +31,23 @@ export interface ImportOptions {
   readonly log: Logger;
   readonly onOutput?: (text: string) => void;
   readonly pollMs?: number;
+  /** Re-sync routing once web runs again (new tasks, new addresses): every site's manifests. */
+  readonly routing?: AfterApplyOptions;
+}
+
+export interface ImportResult extends JobResult {
+  /** The routing sync after web came back; null without Varnish, undefined when not asked. */
+  readonly routing?: RoutingResult | null;
 }
 
 /**
  * Imports a dump and/or files into an applied site from this node: checks the site runs here,
  * scales its web service to 0 (Drupal never sees a half-swapped database or half-moved files),
- * runs the import job with the inputs uploaded into it, and scales web back, always.
+ * runs the import job with the inputs uploaded into it, and scales web back, always; once web
+ * runs again, routing is re-synced to its new tasks (opts.routing).
  * Throws ImportError when refused (nothing changed) and ImportFailedError when the job failed.
  */
-export async function importSite(docker: Docker, plan: ImportPlan, inputs: ImportInputs, opts: ImportOptions): Promise<JobResult> {
+export async function importSite(docker: Docker, plan: ImportPlan, inputs: ImportInputs, opts: ImportOptions): Promise<ImportResult> {
   const swarm = await siteOnSwarm(docker, plan);
   const problem = placementProblem(plan, swarm);
   if (problem) throw new ImportError(problem);
@@ -67,17 +78,21 @@ export async function importSite(docker: Docker, plan: ImportPlan, inputs: Impor
     failure = err;
   }
   opts.log.info({ site: plan.site.name, web, replicas }, "scaling web back");
+  let routing: RoutingResult | null | undefined;
   try {
     await maintenance.leave();
   } catch (err) {
     const outcome = failure instanceof Error ? `the import failed (${failure.message})` : result?.exitCode === 0 ? "the import succeeded" : "the import failed";
     throw new ImportFailedError(`${outcome}, but ${web} could not be scaled back to ${replicas}: ${engineMessage(err)}; simulium apply --site ${plan.site.name} puts it back`, 1);
+  } finally {
+    // Web's new tasks have new addresses: whatever the outcome, Varnish must list them.
+    if (opts.routing) routing = await routeAfterMove(docker, opts.routing);
   }
   if (failure !== undefined || result === undefined) throw failure;
   if (result.exitCode !== IMPORT_EXIT.swapped) {
     throw new ImportFailedError(`the import of ${plan.site.name} failed (exit ${result.exitCode}): ${lastMessage(result.output)}`, result.exitCode);
   }
-  return result;
+  return { ...result, ...(routing !== undefined ? { routing } : {}) };
 }
 
 /** The job's last `import:` or `load-swap:` line: the one that says the state left. */

@@ -13,8 +13,6 @@ export interface VclInput {
    * `vip`: one backend per site naming its service (`<site>_web`), resolved once by Varnish.
    */
   readonly mode: "dnsrr" | "vip";
-  /** IPv4 CIDRs (or addresses) allowed to PURGE and BAN: the swarm networks. Empty: nobody. */
-  readonly purgeAcl: readonly string[];
   /** Operator VCL appended inside the matching subroutine; see varnish-readme.md. */
   readonly snippets?: VclSnippets;
   /** Sites' admin tools (phpMyAdmin), each on a host name of its own. */
@@ -82,6 +80,12 @@ export interface VclSite {
   readonly backends: readonly VclBackend[];
   readonly healthcheck: VclHealthcheck;
   readonly routing?: VclRouting;
+  /**
+   * IPv4 addresses allowed to PURGE and BAN this site's objects: its own running tasks' edge
+   * addresses (in both modes: a task connects from its own address, never from a VIP). Empty
+   * or absent: nobody, since one site must never invalidate another's cache.
+   */
+  readonly purgers?: readonly string[];
 }
 
 /** Input that would produce invalid or injected VCL. `field` locates it, e.g. `sites[acme].domains[1]`. */
@@ -111,14 +115,13 @@ const DOMAIN = new RegExp(`^(?:${DNS_LABEL}\\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])
 const HOST_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?";
 const HOST_NAME = new RegExp(`^${HOST_LABEL}(?:\\.${HOST_LABEL})*$`);
 // Same character set as the manifest schema; `%` only as a complete escape so nothing decodes to `"`.
-const HEALTH_PATH = /^\/(?:[A-Za-z0-9._~/?=&-]|%[0-9A-Fa-f]{2}){0,200}$/;
+export const HEALTH_PATH = /^\/(?:[A-Za-z0-9._~/?=&-]|%[0-9A-Fa-f]{2}){0,200}$/;
 export const PASS_PATH = /^\/[A-Za-z0-9._~/-]{0,200}$/;
 const MAX_SECONDS = 31_536_000;
 
 /** Throws VclInputError on the first problem; returns nothing so callers keep their own data. */
 export function validateVclInput(input: VclInput): void {
   if (input.mode !== "dnsrr" && input.mode !== "vip") throw new VclInputError("mode", `must be "dnsrr" or "vip"`);
-  input.purgeAcl.forEach((cidr, i) => validateCidr(cidr, `purgeAcl[${i}]`));
   const seenNames = new Set<string>();
   const owner = new Map<string, string>();
   input.sites.forEach((site, i) => {
@@ -157,6 +160,9 @@ function validateSite(site: VclSite, mode: VclInput["mode"]): void {
   const at = `sites[${site.name}]`;
   site.domains.forEach((d, i) => validateDomain(d, `${at}.domains[${i}]`));
   validateBackends(site.backends, mode, `${at}.backends`);
+  (site.purgers ?? []).forEach((ip, i) => {
+    if (typeof ip !== "string" || !isIPv4(ip)) throw new VclInputError(`${at}.purgers[${i}]`, `${quote(ip)} is not an IPv4 address`);
+  });
   const hc = site.healthcheck;
   if (typeof hc.path !== "string" || !HEALTH_PATH.test(hc.path)) {
     throw new VclInputError(`${at}.healthcheck.path`, `${quote(hc.path)} is not a plain URL path`);
@@ -201,25 +207,6 @@ function checkSeconds(v: number, field: string, min: number): void {
   if (!Number.isInteger(v) || v < min || v > MAX_SECONDS) {
     throw new VclInputError(field, `${String(v)} is not a whole number of seconds between ${min} and ${MAX_SECONDS}`);
   }
-}
-
-function validateCidr(cidr: string, field: string): void {
-  const m = typeof cidr === "string" ? /^([0-9.]+)(?:\/(\d{1,2}))?$/.exec(cidr) : null;
-  const addr = m?.[1];
-  const bits = m?.[2] === undefined ? 32 : Number(m[2]);
-  if (m === null || addr === undefined || !isIPv4(addr) || bits > 32) {
-    throw new VclInputError(field, `${quote(cidr)} is not an IPv4 CIDR`);
-  }
-  const value = addr.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
-  const hostBits = 2 ** (32 - bits);
-  if (value % hostBits !== 0) {
-    throw new VclInputError(field, `${cidr} has host bits set; did you mean ${maskedAddress(value, hostBits)}/${bits}?`);
-  }
-}
-
-function maskedAddress(value: number, hostBits: number): string {
-  const v = value - (value % hostBits);
-  return [24, 16, 8, 0].map((s) => Math.floor(v / 2 ** s) % 256).join(".");
 }
 
 /**

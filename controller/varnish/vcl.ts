@@ -14,16 +14,15 @@ export { VclInputError } from "./vcl-input";
 export function renderVcl(input: VclInput): string {
   validateVclInput(input);
   const sites = [...input.sites].sort((a, b) => cmp(a.name, b.name)).map(normalise);
-  const acl = [...new Set(input.purgeAcl)].sort(cmp);
   const snippets = input.snippets ?? {};
   const tools = [...(input.tools ?? [])].sort((a, b) => cmp(a.site, b.site) || cmp(a.domain, b.domain)).map(normaliseTool);
   return [
     header(),
     ...sites.flatMap(backendDecls),
     ...tools.flatMap(toolBackendDecls),
-    aclDecl(acl),
+    ...sites.map(purgersAcl),
     vclInit(sites, tools),
-    vclRecv(sites, tools, acl.length > 0, snippets.recv),
+    vclRecv(sites, tools, snippets.recv),
     VCL_HASH,
     vclBackendResponse(sites, snippets.backendResponse),
     vclDeliver(snippets.deliver),
@@ -48,6 +47,8 @@ interface SiteView {
   readonly backends: readonly VclBackend[];
   readonly healthcheck: VclSite["healthcheck"];
   readonly routing: VclRouting;
+  /** Sorted, unique: the addresses of the site's own tasks. */
+  readonly purgers: readonly string[];
 }
 
 function normalise(site: VclSite): SiteView {
@@ -59,6 +60,7 @@ function normalise(site: VclSite): SiteView {
     backends: [...unique.values()].sort(compareBackends),
     healthcheck: site.healthcheck,
     routing: site.routing ?? {},
+    purgers: [...new Set(site.purgers ?? [])].sort((a, b) => cmp(sortKey(a), sortKey(b))),
   };
 }
 
@@ -135,13 +137,10 @@ function toolBackendDecls(tool: ToolView): string[] {
   );
 }
 
-function aclDecl(acl: readonly string[]): string {
-  if (acl.length === 0) return "";
-  const entries = acl.map((c) => {
-    const [addr, bits] = c.split("/");
-    return bits === undefined ? `  "${addr}";` : `  "${addr}"/${bits};`;
-  });
-  return `acl simulium_purge {\n${entries.join("\n")}\n}\n`;
+/** The site's own tasks: the only clients that may invalidate its objects. */
+function purgersAcl(site: SiteView): string {
+  if (site.purgers.length === 0) return "";
+  return `acl ${purgersId(site)} {\n${site.purgers.map((ip) => `  "${ip}";`).join("\n")}\n}\n`;
 }
 
 function vclInit(sites: readonly SiteView[], tools: readonly ToolView[]): string {
@@ -157,10 +156,7 @@ function vclInit(sites: readonly SiteView[], tools: readonly ToolView[]): string
   return `sub vcl_init {\n${lines.join("\n")}${lines.length > 0 ? "\n" : ""}}\n`;
 }
 
-function vclRecv(sites: readonly SiteView[], tools: readonly ToolView[], hasAcl: boolean, snippet: string | undefined): string {
-  const purgeCond = hasAcl
-    ? `(req.method == "PURGE" || req.method == "BAN") && client.ip !~ simulium_purge`
-    : `req.method == "PURGE" || req.method == "BAN"`;
+function vclRecv(sites: readonly SiteView[], tools: readonly ToolView[], snippet: string | undefined): string {
   return `sub vcl_recv {
   # Route on the bare, lower-case host name: "Example.org:8080" is "example.org".
   if (req.http.host) {
@@ -170,24 +166,29 @@ function vclRecv(sites: readonly SiteView[], tools: readonly ToolView[], hasAcl:
   if (!req.http.X-Forwarded-Proto) {
     set req.http.X-Forwarded-Proto = "http";
   }
-  # Invalidation is for the sites themselves (Drupal's purge module) on the swarm networks.
-  if (${purgeCond}) {
-    return (synth(405));
-  }
-
 ${routingChain(sites, tools)}
 
+  # Only a site's own tasks get here with PURGE or BAN (checked in its branch above), and the
+  # host is one of that site's domains: a site invalidates its own objects, never another's.
   if (req.method == "PURGE") {
     return (purge);
   }
   if (req.method == "BAN") {
-    # Lurker-friendly bans (obj.* only) scoped to the requesting site's host. Cache-Tags is a
-    # space-separated tag list (Drupal purge): any of them matches.
+    # Lurker-friendly bans (obj.* only) scoped to the requesting site's host. Caller text is
+    # never a regular expression: tags are whole words of a safe alphabet (their dots made
+    # literal), a URL ban matches one URL exactly; anything else is refused with 400.
     if (req.http.Cache-Tags) {
+      if (req.http.Cache-Tags !~ "${CACHE_TAGS}") {
+        return (synth(400, "Cache-Tags: tags are [A-Za-z0-9:_.-] separated by spaces"));
+      }
+      # Cache-Tags is a space-separated tag list (Drupal purge): any of them matches.
       ban("obj.http.X-Simulium-Host == " + req.http.host + " && obj.http.Cache-Tags ~ (^|\\s)(" +
-        regsuball(regsuball(req.http.Cache-Tags, "^\\s+|\\s+$", ""), "\\s+", "|") + ")(\\s|$)");
+        regsuball(regsuball(regsuball(req.http.Cache-Tags, "^\\s+|\\s+$", ""), "\\.", "[.]"), "\\s+", "|") + ")(\\s|$)");
     } else {
-      ban("obj.http.X-Simulium-Host == " + req.http.host + " && obj.http.X-Simulium-Url ~ " + req.url);
+      if (req.url !~ "${BAN_URL}") {
+        return (synth(400, "BAN: the URL has characters a ban cannot match"));
+      }
+      ban("obj.http.X-Simulium-Host == " + req.http.host + " && obj.http.X-Simulium-Url == " + req.url);
     }
     return (synth(200, "Banned"));
   }
@@ -226,7 +227,7 @@ function routingChain(sites: readonly SiteView[], tools: readonly ToolView[]): s
         s.backends.length === 0
           ? `    # No running task: nothing to route to.\n    return (synth(503));`
           : `    set req.http.X-Simulium-Site = "${s.name}";\n    set req.backend_hint = d_${s.id}.backend();`;
-      return `(${cond}) {\n${body}\n  }`;
+      return `(${cond}) {\n${purgeGuard(s)}${body}\n  }`;
     });
   // A tool passes at once: nothing of it is cached, and no snippet or cache rule below applies.
   const toolBranches = tools.map((t) => {
@@ -234,12 +235,25 @@ function routingChain(sites: readonly SiteView[], tools: readonly ToolView[]): s
       t.backends.length === 0
         ? `    # No running task: nothing to route to.\n    return (synth(503));`
         : `    set req.backend_hint = pmad_${t.id}.backend();\n    return (pass);`;
-    return `(req.http.host == "${t.domain}") {\n${body}\n  }`;
+    return `(req.http.host == "${t.domain}") {\n${INVALIDATION_REFUSED}${body}\n  }`;
   });
   const branches = [...siteBranches, ...toolBranches];
   const notFound = `    return (synth(404));`;
   if (branches.length === 0) return `  # No site is configured.\n${notFound}`;
   return `  if ${branches.join(" elsif ")} else {\n${notFound}\n  }`;
+}
+
+const INVALIDATION = `req.method == "PURGE" || req.method == "BAN"`;
+const INVALIDATION_REFUSED = `    if (${INVALIDATION}) {\n      return (synth(405));\n    }\n`;
+
+/** PURGE and BAN for a site's host: from its own tasks only, 405 from anyone else. */
+function purgeGuard(site: SiteView): string {
+  if (site.purgers.length === 0) return INVALIDATION_REFUSED;
+  return `    if ((${INVALIDATION}) && client.ip !~ ${purgersId(site)}) {\n      return (synth(405));\n    }\n`;
+}
+
+function purgersId(site: SiteView): string {
+  return `purgers_${site.id}`;
 }
 
 function sitePassRules(sites: readonly SiteView[]): string {
@@ -355,6 +369,10 @@ const DRUPAL_PASS_PATHS =
   "^(/[a-z]{2}(-[a-z]{2,4})?)?/(admin|user|civicrm|batch|cron\\.php|update\\.php|install\\.php|core/install\\.php|core/authorize\\.php|core/rebuild\\.php)([/?]|$)";
 // Drupal 7 without clean URLs: /?q=admin/…
 const DRUPAL7_PASS_QUERY = "[?&]q=(admin|user|civicrm|batch)([/&]|$)";
+// Drupal purge's tags (`node:1 node_list config:system.site`); at most 8 KB of header anyway.
+const CACHE_TAGS = "^\\s*[A-Za-z0-9:_.-]+(\\s+[A-Za-z0-9:_.-]+)*\\s*$";
+// An origin-form URL without quotes, backslashes or spaces: one token of the ban expression.
+const BAN_URL = "^/[A-Za-z0-9._~/?=&%+:,;@!$*()-]*$";
 const STATIC_ASSET = "(?i)\\.(css|js|mjs|map|png|gif|jpe?g|webp|avif|svg|ico|bmp|woff2?|ttf|otf|eot)(\\?.*)?$";
 // Private files (/system/files) are access-checked by Drupal, so they are never shared.
 const STATIC_RESPONSE = `beresp.status == 200 && bereq.url ~ "${STATIC_ASSET}" && bereq.url !~ "^/system/files/"`;

@@ -9,20 +9,20 @@ const site = (name: string, backends = [{ host: "10.0.1.5", port: 80 }]): VclSit
   name,
   domains: [`${name}.example.org`],
   backends,
+  purgers: backends.map((b) => b.host).filter((h) => /^[0-9.]+$/.test(h)),
   healthcheck: { path: "/user/login", interval: 10, timeout: 5 },
 });
 const pma = (name: string, backends = [{ host: "10.0.1.9", port: 80 }]): VclTool => ({ site: name, tool: "phpmyadmin", domain: `db.${name}.example.org`, backends });
 
 const variants: Record<string, VclInput> = {
-  "a site and its phpMyAdmin": { sites: [site("acme")], tools: [pma("acme")], mode: "dnsrr", purgeAcl: ["10.0.1.0/24"] },
-  "a phpMyAdmin without running tasks": { sites: [site("acme")], tools: [pma("acme", [])], mode: "dnsrr", purgeAcl: [] },
-  "only phpMyAdmin routes (the sites have no tasks)": { sites: [site("a", []), site("b", [])], tools: [pma("a"), pma("b")], mode: "dnsrr", purgeAcl: [] },
-  "vip mode": { sites: [site("acme", [{ host: "localhost", port: 8080 }])], tools: [pma("acme", [{ host: "localhost", port: 8081 }])], mode: "vip", purgeAcl: [] },
+  "a site and its phpMyAdmin": { sites: [site("acme")], tools: [pma("acme")], mode: "dnsrr" },
+  "a phpMyAdmin without running tasks": { sites: [site("acme")], tools: [pma("acme", [])], mode: "dnsrr" },
+  "only phpMyAdmin routes (the sites have no tasks)": { sites: [site("a", []), site("b", [])], tools: [pma("a"), pma("b")], mode: "dnsrr" },
+  "vip mode": { sites: [site("acme", [{ host: "localhost", port: 8080 }])], tools: [pma("acme", [{ host: "localhost", port: 8081 }])], mode: "vip" },
   "look-alike site names": {
     sites: [site("a"), site("a-b0"), site("a-0")],
     tools: [pma("a", [{ host: "10.0.1.9", port: 80 }, { host: "10.0.1.10", port: 80 }]), pma("a-b0"), pma("a-0")],
     mode: "dnsrr",
-    purgeAcl: [],
   },
 };
 

@@ -11,6 +11,7 @@ import { cli } from "../support/cli";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { writeFiles } from "../support/repo";
 import { execInService, removeInstance, testInstance, waitFor } from "../support/swarm";
+import { writeApiToken } from "../support/api-token";
 
 /**
  * The daemon's scheduled backups and checks on the real engine: runs on the site's schedule,
@@ -21,6 +22,7 @@ const docker = connectDocker();
 const instance = testInstance("bkd");
 const site = `${instance}-d`;
 const root = mkdtempSync(path.join(os.tmpdir(), "simulium-backup-daemon-"));
+const api = writeApiToken(root);
 const dir = path.join(root, "manifests");
 const stateDir = path.join(root, "state");
 let daemon: RunningDaemon | undefined;
@@ -38,7 +40,7 @@ const log = pino(
 const write = (files: Record<string, string>): void => writeFiles(dir, files);
 
 /** The body of a GET to the daemon's HTTP endpoints. */
-const get = async (port: number, urlPath: string): Promise<string> => (await httpGet("127.0.0.1", port, urlPath)).body;
+const get = async (port: number, urlPath: string): Promise<string> => (await httpGet("127.0.0.1", port, urlPath, api.headers)).body;
 
 const backupOf = async (d: RunningDaemon) => ((JSON.parse(await get(d.port, "/status")) as DaemonStatus).sites.find((s) => s.site === site)?.backup ?? null);
 
@@ -52,6 +54,7 @@ beforeAll(async () => {
     branch: "main",
     stateDir,
     listen: { host: "127.0.0.1", port: 0 },
+    apiTokenFile: api.file,
     pollSeconds: 3600,
     resyncSeconds: 3600,
     log,

@@ -104,14 +104,17 @@ test("run: the container syncs a mounted repository through the socket as non-ro
   mkdirSync(path.join(repo, "sites"));
   const port = await freePort();
   const socketGid = statSync(socket).gid;
+  const token = "controller-image-api-token-5e6f";
+  // Readable by the container's non-root user; the stack file mounts a Swarm secret instead.
+  writeFileSync(path.join(root, "api-token"), `${token}\n`, { mode: 0o644 });
   run("docker", [
     "run", "-d", "--name", container, "--label", `simulium.instance=${instance}`,
     "--user", `simulium:${socketGid}`,
-    "-v", `${socket}:${socket}`, "-v", `${repo}:/repo:ro`,
+    "-v", `${socket}:${socket}`, "-v", `${repo}:/repo:ro`, "-v", `${path.join(root, "api-token")}:/run/secrets/api-token:ro`,
     "-p", `127.0.0.1:${port}:9090`,
     // The image's 15 s interval is for production; the test wants the verdict sooner.
     "--health-interval", "2s", "--health-start-period", "2s",
-    tag, "run", "--repo", "/repo", "--listen", "0.0.0.0:9090", "--log-format", "json",
+    tag, "run", "--repo", "/repo", "--listen", "0.0.0.0:9090", "--log-format", "json", "--api-token-file", "/run/secrets/api-token",
   ]);
   const started = Date.now();
   await waitFor(async () => (await httpGet("127.0.0.1", port, "/healthz").catch(() => undefined))?.status === 200, "/healthz to answer 200", 60_000, 500);
@@ -120,11 +123,12 @@ test("run: the container syncs a mounted repository through the socket as non-ro
   await waitFor(async () => run("docker", ["inspect", "-f", "{{.State.Health.Status}}", container]).trim() === "healthy", "the HEALTHCHECK to report healthy", 60_000, 1000);
   process.stderr.write(`[controller-image] healthy ${((Date.now() - started) / 1000).toFixed(1)} s after start\n`);
   expect(run("docker", ["exec", container, "id", "-u"]).trim()).toBe("10001");
-  const metrics = await httpGet("127.0.0.1", port, "/metrics");
+  expect((await httpGet("127.0.0.1", port, "/metrics")).status).toBe(401);
+  const metrics = await httpGet("127.0.0.1", port, "/metrics", { Authorization: `Bearer ${token}` });
   expect(metrics.status).toBe(200);
 });
 
-test("the stack file deploys the controller on a manager, with the socket, external secrets and the edge network", () => {
+test("the stack file deploys the controller on a manager, with the socket, external secrets and the admin network (never the edge)", () => {
   const env = { ...process.env, SIMULIUM_INSTANCE: "prod", SIMULIUM_REPO: "git@git.example.org:ops/sites.git", DOCKER_GID: "998" };
   const rendered = parse(run("docker", ["stack", "config", "-c", "sites.example/simulium-stack.yml"], env)) as StackConfig;
   const svc = rendered.services.controller;
@@ -137,9 +141,21 @@ test("the stack file deploys the controller on a manager, with the socket, exter
       expect.objectContaining({ type: "volume", target: "/var/lib/simulium" }),
     ]),
   );
-  expect(svc.command).toEqual(expect.arrayContaining(["git@git.example.org:ops/sites.git", "/run/secrets/simulium-deploy-key", "/run/secrets/simulium-webhook-secret", "/run/secrets/simulium-known-hosts"]));
+  expect(svc.command).toEqual(
+    expect.arrayContaining([
+      "git@git.example.org:ops/sites.git",
+      "/run/secrets/simulium-deploy-key",
+      "/run/secrets/simulium-webhook-secret",
+      "/run/secrets/simulium-known-hosts",
+      "--api-token-file",
+      "/run/secrets/simulium-api-token",
+    ]),
+  );
   expect(svc.ports).toEqual([expect.objectContaining({ target: 9090, published: 9090, mode: "host" })]);
-  expect(rendered.networks.edge).toEqual({ name: "prod_edge", external: true });
+  // The sites' web tasks are all on <instance>_edge: the controller is not.
+  expect(rendered.networks).toEqual({ admin: { name: "prod_admin", external: true } });
+  expect(Object.keys(svc.networks)).toEqual(["admin"]);
+  expect(rendered.secrets).toHaveProperty("simulium-api-token");
   expect(Object.values(rendered.secrets).every((s) => s.external === true)).toBe(true);
   // Longer than the default update timeout (300 s), so SIGTERM lets an apply finish.
   expect(seconds(svc.stop_grace_period)).toBeGreaterThan(300);
@@ -156,6 +172,7 @@ interface StackConfig {
       stop_grace_period: string;
       ports: unknown[];
       volumes: unknown[];
+      networks: Record<string, unknown>;
       deploy: { replicas: number; placement: { constraints: string[] } };
     };
   };

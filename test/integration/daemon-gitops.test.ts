@@ -10,6 +10,7 @@ import { clusterYaml, siteYaml } from "../support/manifests";
 import { freePort, httpGet } from "../harness/http";
 import { page, quietLog } from "../support/reconcile";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
+import { writeApiToken } from "../support/api-token";
 
 /**
  * The daemon end to end: a bare "forge" repo over file://, pushes announced by a signed
@@ -19,6 +20,7 @@ const docker = connectDocker();
 const instance = testInstance("dmn");
 const site = `${instance}-shop`;
 const root = mkdtempSync(path.join(os.tmpdir(), "simulium-daemon-gitops-"));
+const api = writeApiToken(root);
 const bare = path.join(root, "forge.git");
 const work = path.join(root, "work");
 const secret = "daemon-test-webhook-secret";
@@ -85,7 +87,7 @@ interface StatusBody {
 }
 
 async function status(): Promise<StatusBody> {
-  const r = await request("GET", "/status");
+  const r = await request("GET", "/status", undefined, api.headers);
   expect(r.status).toBe(200);
   return JSON.parse(r.body) as StatusBody;
 }
@@ -121,6 +123,7 @@ beforeAll(async () => {
     stateDir: path.join(root, "state"),
     listen: { host: "127.0.0.1", port: 0 },
     webhookSecretFile: secretFile,
+    apiTokenFile: api.file,
     // Only the webhook may trigger runs here, so each step is caused by the push under test.
     pollSeconds: 3600,
     resyncSeconds: 3600,
@@ -170,7 +173,7 @@ test("push v1, v2, then revert v2: the site follows each commit after a signed w
 });
 
 test("/metrics counts the runs and the actions applied", async () => {
-  const r = await request("GET", "/metrics");
+  const r = await request("GET", "/metrics", undefined, api.headers);
   expect(r.status).toBe(200);
   const runs = /^simulium_reconcile_runs_total (\d+)/m.exec(r.body);
   // The start-up run and one per push (three), none failed.

@@ -16,6 +16,10 @@ const dir = mkdtempSync(path.join(os.tmpdir(), "simulium-daemon-http-"));
 const secret = "webhook-secret-0123456789";
 const secretFile = path.join(dir, "webhook-secret");
 writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
+const token = "daemon-api-token-9f8e7d6c5b4a";
+const tokenFile = path.join(dir, "daemon-api-token");
+writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+const authorized = { Authorization: `Bearer ${token}` };
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -53,6 +57,7 @@ describe("daemon HTTP server", () => {
       status: () => ({ commit: "abc123", sites: [{ name: "acme", state: "ready" }] }),
       registry: metrics.registry,
       webhook: { secretFile, onWebhook: (e) => hooks.push(e) },
+      apiTokenFile: tokenFile,
       now: () => now,
     });
     port = server.address.port;
@@ -97,7 +102,7 @@ describe("daemon HTTP server", () => {
   });
 
   it("GET /status returns the provider's JSON", async () => {
-    const r = await request(port, "GET", "/status");
+    const r = await request(port, "GET", "/status", undefined, authorized);
     expect(r.status).toBe(200);
     expect(r.headers["content-type"]).toMatch(/^application\/json/);
     expect(JSON.parse(r.body)).toEqual({ commit: "abc123", sites: [{ name: "acme", state: "ready" }] });
@@ -106,13 +111,29 @@ describe("daemon HTTP server", () => {
   it("GET /metrics returns the Prometheus text of the daemon's registry", async () => {
     metrics.recordReconcile({ durationSeconds: 3, ok: true });
     metrics.setSiteStates({ ready: 1 });
-    const r = await request(port, "GET", "/metrics");
+    const r = await request(port, "GET", "/metrics", undefined, authorized);
     expect(r.status).toBe(200);
     expect(r.headers["content-type"]).toMatch(/^text\/plain/);
     expect(r.body).toContain("simulium_reconcile_runs_total 1");
     expect(r.body).toContain('simulium_sites{state="ready"} 1');
     expect(r.body).toContain("simulium_sync_stale 0");
     expect(r.body).toContain("simulium_process_resident_memory_bytes");
+  });
+
+  it("answers /status and /metrics only with the bearer token, /healthz and /readyz without", async () => {
+    for (const p of ["/status", "/metrics"]) {
+      const attempts: Record<string, string>[] = [{}, { Authorization: "Bearer wrong-token" }, { Authorization: `Basic ${token}` }, { Authorization: `Bearer ${token}x` }, { Authorization: "Bearer " }];
+      for (const headers of attempts) {
+        const r = await request(port, "GET", p, undefined, headers);
+        expect(r.status).toBe(401);
+        expect(r.headers["www-authenticate"]).toMatch(/^Bearer/);
+        expect(r.body).not.toContain("acme");
+        expect(r.body).not.toContain("simulium_");
+      }
+      expect((await request(port, "GET", p, undefined, { Authorization: `bearer ${token}` })).status).toBe(200);
+    }
+    expect((await request(port, "GET", "/healthz")).status).toBe(200);
+    expect([200, 503]).toContain((await request(port, "GET", "/readyz")).status);
   });
 
   it("answers 404 for unknown paths and 405 for wrong methods", async () => {
@@ -184,6 +205,12 @@ describe("daemon HTTP server", () => {
     });
     try {
       expect((await request(bare.address.port, "POST", "/hooks/git", Buffer.from("{}"), { "X-Gitlab-Token": secret })).status).toBe(404);
+      // Nor is the status ever open because no token was given.
+      for (const p of ["/status", "/metrics"]) {
+        const r = await request(bare.address.port, "GET", p, undefined, authorized);
+        expect(r.status).toBe(404);
+        expect(JSON.parse(r.body).error).toContain("--api-token-file");
+      }
     } finally {
       await bare.close();
     }
@@ -201,6 +228,8 @@ describe("daemon HTTP server", () => {
     const empty = path.join(dir, "empty");
     writeFileSync(empty, "\n");
     await expect(startDaemonServer({ ...base, webhook: { secretFile: empty, onWebhook: () => undefined } })).rejects.toThrow(/is empty/);
+    await expect(startDaemonServer({ ...base, apiTokenFile: path.join(dir, "absent") })).rejects.toBeInstanceOf(SecretFileError);
+    await expect(startDaemonServer({ ...base, apiTokenFile: empty })).rejects.toThrow(/is empty/);
   });
 
   it("answers 500 without details when the status provider fails, and reports the error", async () => {
@@ -212,9 +241,10 @@ describe("daemon HTTP server", () => {
       status: () => Promise.reject(new Error("engine list failed: secret-ish detail")),
       registry: createMetrics({ health: () => ({}), staleAfterSeconds: 60, processMetrics: false }).registry,
       onError: (e) => errors.push(e),
+      apiTokenFile: tokenFile,
     });
     try {
-      const r = await request(failing.address.port, "GET", "/status");
+      const r = await request(failing.address.port, "GET", "/status", undefined, authorized);
       expect(r.status).toBe(500);
       expect(r.body).not.toContain("secret-ish");
       expect(errors).toHaveLength(1);

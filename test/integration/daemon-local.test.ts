@@ -11,6 +11,7 @@ import { clusterYaml, siteYaml } from "../support/manifests";
 import { writeFiles } from "../support/repo";
 import { quietLog, waitForPage } from "../support/reconcile";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
+import { writeApiToken } from "../support/api-token";
 
 /**
  * The daemon on a plain directory (the local loop): a saved file is applied without any
@@ -22,6 +23,7 @@ const instance = testInstance("dml");
 const engineInstance = testInstance("dme");
 const site = `${instance}-blog`;
 const root = mkdtempSync(path.join(os.tmpdir(), "simulium-daemon-local-"));
+const api = writeApiToken(root);
 const daemons: RunningDaemon[] = [];
 
 afterAll(async () => {
@@ -32,7 +34,7 @@ afterAll(async () => {
 });
 
 /** A GET to the daemon's HTTP endpoints. */
-const get = (port: number, urlPath: string) => httpGet("127.0.0.1", port, urlPath);
+const get = (port: number, urlPath: string) => httpGet("127.0.0.1", port, urlPath, api.headers);
 
 
 describe("directory mode", () => {
@@ -46,6 +48,7 @@ describe("directory mode", () => {
       branch: "main",
       stateDir: path.join(root, "state-dir-mode"),
       listen: { host: "127.0.0.1", port: 0 },
+      apiTokenFile: api.file,
       pollSeconds: 3600,
       resyncSeconds: 3,
       log: quietLog,
@@ -111,6 +114,7 @@ test("an unreachable engine fails /readyz, is retried with backoff, and is recov
       branch: "main",
       stateDir: path.join(root, "state-engine"),
       listen: { host: "127.0.0.1", port: 0 },
+      apiTokenFile: api.file,
       pollSeconds: 3600,
       resyncSeconds: 3600,
       log: quietLog,

@@ -87,7 +87,7 @@ test("a gzip dump and a files archive are imported and served by the site's web 
 
   const r = await importCli("--db", dump, "--files", files);
   expect(r.code).toBe(0);
-  expect(r.out).toBe(`${site} imported: database site swapped in (the tables it replaced are in site__previous); files of volume files replaced\n`);
+  expect(r.out).toBe(`${site} imported: database site swapped in (the tables it replaced are in site__previous); files of volume files replaced\nrouting: no Varnish configured\n`);
 
   const text = await waitFor(() => probe().catch(() => undefined), "probe.php to answer after web is back", 120_000, 1000);
   expect(text).toBe("row: Moved in: first article\nrow: Moved in: second article\nowner: 33\n");

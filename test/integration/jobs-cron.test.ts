@@ -11,6 +11,7 @@ import { clusterYaml, siteYaml } from "../support/manifests";
 import { writeFiles } from "../support/repo";
 import { quietLog } from "../support/reconcile";
 import { execInService, removeInstance, testInstance, waitFor } from "../support/swarm";
+import { writeApiToken } from "../support/api-token";
 
 /**
  * The daemon's cron on the real engine: each tick is a Swarm job in the site's web image,
@@ -21,6 +22,7 @@ const docker = connectDocker();
 const instance = testInstance("cron");
 const site = `${instance}-c`;
 const root = mkdtempSync(path.join(os.tmpdir(), "simulium-cron-"));
+const api = writeApiToken(root);
 const dir = path.join(root, "manifests");
 let daemon: RunningDaemon | undefined;
 
@@ -37,7 +39,7 @@ const cronYaml = [
 const write = (files: Record<string, string>): void => writeFiles(dir, files);
 
 /** The body of a GET to the daemon's HTTP endpoints. */
-const get = async (port: number, urlPath: string): Promise<string> => (await httpGet("127.0.0.1", port, urlPath)).body;
+const get = async (port: number, urlPath: string): Promise<string> => (await httpGet("127.0.0.1", port, urlPath, api.headers)).body;
 
 const httpStatus = async (d: RunningDaemon): Promise<DaemonStatus> => JSON.parse(await get(d.port, "/status")) as DaemonStatus;
 const cronOf = async (d: RunningDaemon, name: string) => (await httpStatus(d)).sites.find((s) => s.site === site)?.cron.find((c) => c.name === name);
@@ -51,6 +53,7 @@ beforeAll(async () => {
     branch: "main",
     stateDir: path.join(root, "state"),
     listen: { host: "127.0.0.1", port: 0 },
+    apiTokenFile: api.file,
     pollSeconds: 3600,
     resyncSeconds: 3600,
     log: quietLog,

@@ -89,7 +89,7 @@ test("a cron run that prints a sealed secret: its stored output (/status) and th
   const ctx = await planRepo(docker, repo.dir, { sealingKeyFile: keyFile, stateDir: path.join(root, "state") });
   const cron = startDaemonCron(docker, new Registry(), log);
   try {
-    cron.update(ctx.load.sites, ctx.cluster, ctx.desired, ctx.secretValue);
+    cron.update(ctx.load, ctx.cluster, ctx.desired, ctx.secretValue);
     const run = await waitFor(async () => cron.siteStatus(site).find((e) => e.name === "leak")?.runs[0], "a run of the leaky cron entry", 90_000, 500);
     expect(run.result).toBe("failure");
     expect(run.output).toContain("cron token [redacted:api-token]");

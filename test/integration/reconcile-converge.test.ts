@@ -59,12 +59,14 @@ test("a second apply makes no mutating Docker API call, and ten reconciles make 
     const out = await reconcileRepo(counted, repo.dir, "unchanged");
     expect(out.mutations).toBe(0);
     expect(proxy.mutating()).toEqual([]);
-    // Reading is a constant number of list calls (networks, volumes, secrets, services, tasks).
-    expect(proxy.requests.length).toBe(5);
+    // Reading is a constant number of list calls (networks, volumes, secrets, services, tasks,
+    // nodes), plus the engine's own node ID once per client (GET /info).
+    expect(proxy.requests.length).toBe(7);
     for (let i = 0; i < 10; i++) {
       const again = await reconcileRepo(counted, repo.dir, `tick-${i}`);
       expect(again.mutations).toBe(0);
     }
+    expect(proxy.requests.length).toBe(7 + 10 * 6);
     expect(proxy.mutating()).toEqual([]);
     expect(await serviceVersions()).toEqual(before);
   } finally {

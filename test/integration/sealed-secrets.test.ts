@@ -60,10 +60,12 @@ test("the plan shows a sealed secret without its value, and a foreign one invali
   const json = JSON.stringify(planToJson(ctx.plan));
   expect(text).toContain("+ value: (sealed in the manifest)");
   expect(ctx.load.invalidSites).toEqual([foreign, thief, unbound]);
+  // The line of the `sealed:` field in the manifest as written (siteYaml's layout may grow).
+  const line = (site: string) => withSealed(site, "X").split("\n").findIndex((l) => l.includes("sealed:")) + 1;
   expect(ctx.plan.errors.map((e) => [e.file, e.line, e.path])).toEqual([
-    [`sites/${foreign}.yaml`, 9, "spec.secrets[0].sealed"],
-    [`sites/${thief}.yaml`, 9, "spec.secrets[0].sealed"],
-    [`sites/${unbound}.yaml`, 9, "spec.secrets[0].sealed"],
+    [`sites/${foreign}.yaml`, line(foreign), "spec.secrets[0].sealed"],
+    [`sites/${thief}.yaml`, line(thief), "spec.secrets[0].sealed"],
+    [`sites/${unbound}.yaml`, line(unbound), "spec.secrets[0].sealed"],
   ]);
   expect(ctx.plan.errors[1]?.message).toContain("was sealed for the cluster setting restic-password");
   expect(ctx.plan.errors[1]?.message).toContain(`simulium seal --site ${thief} --name smtp-password`);

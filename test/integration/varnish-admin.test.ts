@@ -55,8 +55,11 @@ function get(host: string, path = "/", headers: Record<string, string> = {}, met
 }
 
 const hc = { path: "/health", interval: 1, timeout: 1 };
-const acme = (port = backendPort): VclSite => ({ name: "acme", domains: ["acme.test", "www.acme.test"], backends: [{ host: "127.0.0.1", port }], healthcheck: hc });
-const vclFor = (sites: VclSite[], extra: Partial<VclInput> = {}): string => renderVcl({ sites, mode: "dnsrr", purgeAcl: ["127.0.0.0/8"], ...extra });
+// This test's HTTP client (127.0.0.1) stands for acme's own task: the only one acme lets purge.
+const acme = (port = backendPort): VclSite => ({ name: "acme", domains: ["acme.test", "www.acme.test"], backends: [{ host: "127.0.0.1", port }], healthcheck: hc, purgers: ["127.0.0.1"] });
+// Another site on the same backend, whose tasks are elsewhere: the client is not one of them.
+const beta = (): VclSite => ({ name: "beta", domains: ["beta.test"], backends: [{ host: "127.0.0.1", port: backendPort }], healthcheck: hc, purgers: ["10.9.9.9"] });
+const vclFor = (sites: VclSite[], extra: Partial<VclInput> = {}): string => renderVcl({ sites, mode: "dnsrr", ...extra });
 
 async function activeName(a: VarnishAdmin): Promise<string | undefined> {
   return (await a.vclList()).find((v) => v.status === "active")?.name;
@@ -70,6 +73,7 @@ beforeAll(async () => {
     res.setHeader("Content-Type", "text/plain");
     res.setHeader("Cache-Control", "public, max-age=60");
     if (req.url === "/tagged") res.setHeader("Cache-Tags", "node:1 node_list");
+    if (req.url === "/dotted") res.setHeader("Cache-Tags", "config:systemXsite");
     res.end(`hello from acme ${req.url ?? ""}`);
   });
   await new Promise<void>((res) => backend?.listen(0, "127.0.0.1", res));
@@ -191,7 +195,7 @@ describe("Varnish admin client against a real varnishd", () => {
     expect((await get("acme.test", "/cached", {}, "PURGE")).status).toBe(200);
     expect((await get("acme.test", "/cached")).headers["x-cache"]).toBe("MISS");
 
-    await loadVcl(a, vclFor([acme()], { purgeAcl: ["10.0.0.0/8"] }));
+    await loadVcl(a, vclFor([{ ...acme(), purgers: ["10.0.0.9"] }]));
     expect((await get("acme.test", "/cached", {}, "PURGE")).status).toBe(405);
   });
 
@@ -216,6 +220,39 @@ describe("Varnish admin client against a real varnishd", () => {
     // The tag must match whole: "node" is not "node_list" or "node:1".
     expect((await get("acme.test", "/", { "Cache-Tags": "node" }, "BAN")).status).toBe(200);
     expect((await get("acme.test", "/tagged")).headers["x-cache"]).toBe("HIT");
+  });
+
+  it("refuses PURGE and BAN of another site's objects from a client that is not one of its tasks", async () => {
+    const a = await admin();
+    await loadVcl(a, vclFor([acme(), beta()]));
+    await get("beta.test", "/b");
+    expect((await get("beta.test", "/b")).headers["x-cache"]).toBe("HIT");
+    expect((await get("beta.test", "/b", {}, "PURGE")).status).toBe(405);
+    expect((await get("beta.test", "/b", {}, "BAN")).status).toBe(405);
+    expect((await get("beta.test", "/", { "Cache-Tags": "node_list" }, "BAN")).status).toBe(405);
+    expect((await get("beta.test", "/b")).headers["x-cache"]).toBe("HIT");
+    // The same client purges its own site's objects.
+    await get("acme.test", "/own");
+    expect((await get("acme.test", "/own", {}, "PURGE")).status).toBe(200);
+    expect((await get("acme.test", "/own")).headers["x-cache"]).toBe("MISS");
+    expect((await get("beta.test", "/b")).headers["x-cache"]).toBe("HIT");
+  });
+
+  it("never evaluates the caller's URL or tags as a regular expression", async () => {
+    const a = await admin();
+    await loadVcl(a, vclFor([acme()]));
+    for (const path of ["/page-1", "/page-2", "/dotted"]) await get("acme.test", path);
+    const cached = async (path: string) => (await get("acme.test", path)).headers["x-cache"];
+    expect(await cached("/page-1")).toBe("HIT");
+    // A URL ban matches that one URL: "/page-.*" is a URL no object has.
+    expect((await get("acme.test", "/page-.*", {}, "BAN")).status).toBe(200);
+    expect([await cached("/page-1"), await cached("/page-2")]).toEqual(["HIT", "HIT"]);
+    expect((await get("acme.test", "/page-1", {}, "BAN")).status).toBe(200);
+    expect([await cached("/page-1"), await cached("/page-2")]).toEqual(["MISS", "HIT"]);
+    // A tag with regex syntax is refused, and a dot in a tag is a dot.
+    expect((await get("acme.test", "/", { "Cache-Tags": "node_list|.*" }, "BAN")).status).toBe(400);
+    expect((await get("acme.test", "/", { "Cache-Tags": "config:system.site" }, "BAN")).status).toBe(200);
+    expect([await cached("/page-2"), await cached("/dotted")]).toEqual(["HIT", "HIT"]);
   });
 
   it("answers 503 without internals for a site with no backend or only dead ones", async () => {

@@ -18,26 +18,28 @@ const site = (name: string, over: Partial<VclSite> = {}): VclSite => ({
 });
 
 const variants: Record<string, VclInput> = {
-  "no site at all": { sites: [], mode: "dnsrr", purgeAcl: [] },
-  "one site, dnsrr": { sites: [site("acme")], mode: "dnsrr", purgeAcl: ["10.0.1.0/24"] },
-  "a site with zero backends": { sites: [site("idle", { backends: [] })], mode: "dnsrr", purgeAcl: ["10.0.1.0/24"] },
-  "only sites with zero backends and no ACL": { sites: [site("a", { backends: [] }), site("b", { backends: [] })], mode: "dnsrr", purgeAcl: [] },
-  "a site without domains": { sites: [site("hidden", { domains: [] }), site("acme")], mode: "dnsrr", purgeAcl: [] },
+  "no site at all": { sites: [], mode: "dnsrr" },
+  "one site, dnsrr": { sites: [site("acme", { purgers: ["10.0.1.5", "10.0.1.6"] })], mode: "dnsrr" },
+  "sites each with their own purgers, one with none": {
+    sites: [site("a", { purgers: ["10.0.1.5"] }), site("a-b", { purgers: ["10.0.1.6", "10.0.1.7"] }), site("c")],
+    mode: "dnsrr",
+  },
+  "a site with zero backends": { sites: [site("idle", { backends: [] })], mode: "dnsrr" },
+  "only sites with zero backends and no ACL": { sites: [site("a", { backends: [] }), site("b", { backends: [] })], mode: "dnsrr" },
+  "a site without domains": { sites: [site("hidden", { domains: [] }), site("acme")], mode: "dnsrr" },
   "vip mode (service name that resolves here)": {
-    sites: [site("acme", { backends: [{ host: "localhost", port: 8080 }] }), site("idle", { backends: [] })],
+    sites: [site("acme", { backends: [{ host: "localhost", port: 8080 }], purgers: ["10.0.1.5"] }), site("idle", { backends: [] })],
     mode: "vip",
-    purgeAcl: ["10.0.0.0/8"],
   },
   "every override, every snippet, many sites": {
     sites: [
       site("shop-one", { routing: { passPaths: ["/cart", "/a.b/c/"], ttl: 300, staticTtl: 600, grace: 0, firstByteTimeout: 900 } }),
-      site("live", { routing: { cache: false } }),
+      site("live", { routing: { cache: false }, purgers: ["10.0.1.5", "10.0.2.1"] }),
       site("idle", { backends: [], routing: { cache: false, passPaths: ["/x"] } }),
       site("plain", { healthcheck: { path: "/health?full=1&x=%2F", interval: 1, timeout: 1 } }),
       ...Array.from({ length: 30 }, (_, i) => site(`bulk-${i}`, { backends: [{ host: `10.0.2.${i + 1}`, port: 80 }] })),
     ],
     mode: "dnsrr",
-    purgeAcl: ["10.0.1.0/24", "10.0.2.0/24", "127.0.0.1"],
     snippets: {
       recv: 'if (req.url ~ "^/healthz$") {\n  return (synth(200, "OK"));\n}',
       backendResponse: 'if (bereq.url ~ "^/feed") {\n  set beresp.ttl = 60s;\n}',

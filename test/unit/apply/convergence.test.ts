@@ -105,7 +105,7 @@ describe("convergence: evaluateService", () => {
     /** The service as Swarm holds it right after apply sent `shape`: its update not started (no update state). */
     const updatedTo = (shape: ServiceShape, updateState: string | null = null): LiveService =>
       serviceFromApi({ ID: web.id, Version: { Index: 9 }, Spec: serviceSpecToApi({ kind: "service", site: "acme", name: web.name, role: "web", shape, labels: web.labels }, web.labels, IDS), ...(updateState ? { UpdateStatus: { State: updateState } } : {}) }, new Map());
-    const node = (labels: Record<string, string> = {}): LiveNode => ({ id: "node-1", hostname: "n1", role: "manager", ip: "10.0.0.1", os: "linux", arch: "x86_64", labels, engineLabels: {} });
+    const node = (labels: Record<string, string> = {}): LiveNode => ({ id: "node-1", hostname: "n1", role: "manager", ip: "10.0.0.1", os: "linux", arch: "x86_64", labels, engineLabels: {}, availability: "active", state: "ready" });
 
     it.each<[string, Partial<ServiceShape>]>([
       ["a memory limit", { memoryBytes: 256 * 1024 * 1024 }],

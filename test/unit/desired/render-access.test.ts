@@ -12,10 +12,10 @@ describe("render: spec.access.phpmyadmin", () => {
   const service = find(desired, "service", "acme_phpmyadmin");
   const password = secretByLogical(desired, "acme", "pma-password");
 
-  it("joins the site network (its database) and the edge network (Varnish), publishing nothing", () => {
+  it("joins the site network (its database) and the tools network (Varnish), never the edge, publishing nothing", () => {
     expect(service.role).toBe("phpmyadmin");
     expect(service.shape.image).toBe("simulium/phpmyadmin:1");
-    expect(service.shape.networks).toEqual(["acme_default", "sim_edge"]);
+    expect(service.shape.networks).toEqual(["acme_default", "sim_tools"]);
     expect(service.shape.ports).toEqual([]);
     expect(service.shape.mounts).toEqual([]);
   });

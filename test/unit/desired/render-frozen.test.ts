@@ -20,7 +20,7 @@ describe("render: suspended and invalid sites are frozen", () => {
 
   it("still renders the shared edge network with no sites at all", () => {
     const d = desiredOf([]);
-    expect(d.resources.map((r) => r.name)).toEqual(["sim_edge"]);
+    expect(d.resources.map((r) => r.name)).toEqual(["sim_edge", "sim_admin", "sim_tools"]);
     expect(d.instance).toBe("sim");
   });
 });

@@ -47,7 +47,7 @@ describe("render: the SSH host key of a site's SFTP and SSH servers", () => {
   });
 
   it("shows in a plan without any value", () => {
-    const plan = makePlan(desired, { networks: [], secrets: [], volumes: [], services: [], tasks: [] });
+    const plan = makePlan(desired, { networks: [], secrets: [], volumes: [], services: [], tasks: [], jobs: [] });
     const created = plan.actions.find((a) => a.kind === "secret" && a.name === keys[0]!.name);
     expect(created?.changes).toEqual([{ field: "value", op: "+", after: "(generated SSH host key)" }]);
   });

@@ -1,14 +1,20 @@
+import { LABEL } from "../../../controller/desired/labels";
 import { cluster, desiredOf, site } from "../../fixtures/core/builders";
 import { find, ofKind } from "./helpers";
 
 describe("render: networks, volumes, placement and endpoint mode", () => {
   const desired = desiredOf([site({ name: "acme" }), site({ name: "beta" })]);
 
-  it("renders one edge network, shared by every site's web service", () => {
-    const edges = ofKind(desired, "network").filter((n) => n.site === null);
-    expect(edges.map((n) => n.name)).toEqual(["sim_edge"]);
-    expect(edges[0]).toMatchObject({ driver: "overlay", attachable: true });
+  it("renders one edge network, shared by every site's web service, and an admin network no site joins", () => {
+    const shared = ofKind(desired, "network").filter((n) => n.site === null);
+    expect(shared.map((n) => n.name)).toEqual(["sim_edge", "sim_admin", "sim_tools"]);
+    expect(shared[0]).toMatchObject({ driver: "overlay", attachable: true });
+    expect(shared[1]).toMatchObject({ driver: "overlay", attachable: false, labels: { [LABEL.role]: "admin" } });
     for (const s of ["acme", "beta"]) expect(find(desired, "service", `${s}_web`).shape.networks).toContain("sim_edge");
+    const services = ofKind(desired, "service");
+    expect(services.length).toBeGreaterThan(2);
+    for (const s of services) expect(s.shape.networks).not.toContain("sim_admin");
+    expect(shared[2]).toMatchObject({ driver: "overlay", attachable: false, labels: { [LABEL.role]: "tools" } });
   });
 
   it("attaches web to its site network and the edge network", () => {
@@ -52,7 +58,7 @@ describe("render: networks, volumes, placement and endpoint mode", () => {
   it("renders no database, db volume or db secrets for a site without a database", () => {
     const d = desiredOf([site({ database: undefined, secrets: [] })]);
     expect(d.resources.map((r) => `${r.kind}/${r.name}`).sort()).toEqual(
-      ["network/acme_default", "network/sim_edge", "service/acme_web", "volume/acme_files", "volume/acme_private"].sort(),
+      ["network/acme_default", "network/sim_admin", "network/sim_edge", "network/sim_tools", "service/acme_web", "volume/acme_files", "volume/acme_private"].sort(),
     );
     expect(find(d, "service", "acme_web").shape.env).not.toHaveProperty("DB_HOST");
   });

@@ -15,21 +15,22 @@ const render = (hash = "0123456789", c = withVarnish) => renderDesired({ sites: 
 describe("render: the shared Varnish", () => {
   it("renders nothing for Varnish when simulium.yaml names no Varnish image", () => {
     const d = renderDesired({ sites: [site()], cluster: cluster() });
-    expect(d.resources.filter((r) => r.site === null).map((r) => r.name)).toEqual(["sim_edge"]);
+    expect(d.resources.filter((r) => r.site === null).map((r) => r.name)).toEqual(["sim_edge", "sim_admin", "sim_tools"]);
   });
 
   it("refuses to render Varnish without its admin secret", () => {
     expect(() => renderDesired({ sites: [], cluster: withVarnish })).toThrow(/admin secret/);
   });
 
-  it("renders the service on the edge network only, publishing its port in host mode", () => {
+  it("renders the service on the edge, admin and tools networks, publishing its HTTP port in host mode", () => {
     const v = find(render(), "service", "sim_varnish");
     expect(v.site).toBeNull();
     expect(v.shape).toMatchObject({
       image: "varnish:7.5",
       replicas: 2,
-      env: { VARNISH_SIZE: "512M" },
-      networks: ["sim_edge"],
+      // The image binds its admin port on its address on that network only.
+      env: { VARNISH_SIZE: "512M", VARNISH_ADMIN_NETWORK: "sim_admin" },
+      networks: ["sim_admin", "sim_edge", "sim_tools"],
       ports: [{ target: 80, published: 8080, protocol: "tcp", mode: "host" }],
       update: { order: "stop-first" },
     });
@@ -52,7 +53,7 @@ describe("render: the shared Varnish", () => {
 
   it("survives the engine round trip", () => {
     const v = find(render(), "service", "sim_varnish");
-    expect(shapeFromApi(serviceSpecToApi(v, v.labels, IDS), new Map([[networkId("sim_edge"), "sim_edge"]]))).toEqual(v.shape);
+    expect(shapeFromApi(serviceSpecToApi(v, v.labels, IDS), new Map([[networkId("sim_edge"), "sim_edge"], [networkId("sim_admin"), "sim_admin"], [networkId("sim_tools"), "sim_tools"]]))).toEqual(v.shape);
     expect(makePlan(render(), liveFromDesired(render())).actions).toEqual([]);
   });
 
@@ -65,6 +66,20 @@ describe("render: the shared Varnish", () => {
       "update service sim_varnish",
       "delete secret sim_varnish-secret-0123456789",
     ]);
+  });
+
+  it("plans a change of the operator's VCL snippets as a label update of the Varnish service", () => {
+    const withSnippet = (deliver: string) => cluster({ varnish: { ...withVarnish.varnish, vcl: { deliver } } });
+    expect(find(render(), "service", "sim_varnish").labels).not.toHaveProperty("simulium.routing.snippets");
+    const one = render("0123456789", withSnippet('set resp.http.X-A = "1";'));
+    const two = render("0123456789", withSnippet('set resp.http.X-A = "2";'));
+    const action = makePlan(two, liveFromDesired(one)).actions;
+    expect(action.map((a) => `${a.op} ${a.kind} ${a.name}`)).toEqual(["update service sim_varnish"]);
+    const [update] = action;
+    if (update?.op !== "update") throw new Error("no update");
+    expect(update.changes.map((c) => c.field)).toEqual(["routing.snippets"]);
+    expect(update.spec.shape).toEqual(find(one, "service", "sim_varnish").shape);
+    expect(makePlan(one, liveFromDesired(one)).actions).toEqual([]);
   });
 
   it("removes Varnish when its image is dropped, keeping the secret and the VCL volume reported", () => {

@@ -28,6 +28,8 @@ const ALWAYS_PRESENT: Record<string, string> = {
   gzip: "gzip",
   flock: "util-linux",
   setsid: "util-linux",
+  unshare: "util-linux",
+  nsenter: "util-linux",
   umount: "mount",
   "dpkg-deb": "dpkg",
   "apt-get": "apt",

@@ -22,7 +22,9 @@ describe("plan: creating from nothing", () => {
 
   it("orders each kind by site then name, so the plan reads the same every time", () => {
     expect(summary(plan).filter((s) => s.startsWith("create network"))).toEqual([
+      "create network sim_admin",
       "create network sim_edge",
+      "create network sim_tools",
       "create network acme_default",
       "create network beta_default",
     ]);
@@ -60,7 +62,11 @@ describe("plan: creating from nothing", () => {
   it("creates only the missing objects when some exist", () => {
     const partial = makePlan(desiredOf([bareSite("acme")]), {
       ...EMPTY_LIVE,
-      networks: [{ kind: "network", id: "n1", name: "sim_edge", site: null, labels: {}, driver: "overlay", attachable: true, subnets: [] }],
+      networks: [
+        { kind: "network", id: "n1", name: "sim_edge", site: null, labels: {}, driver: "overlay", attachable: true, subnets: [] },
+        { kind: "network", id: "n2", name: "sim_admin", site: null, labels: {}, driver: "overlay", attachable: false, subnets: [] },
+        { kind: "network", id: "n3", name: "sim_tools", site: null, labels: {}, driver: "overlay", attachable: false, subnets: [] },
+      ],
     });
     expect(summary(partial)).toEqual(["create network acme_default", "create service acme_web"]);
   });

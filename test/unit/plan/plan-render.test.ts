@@ -48,7 +48,8 @@ describe("plan rendering for people", () => {
     const t = renderPlanText(makePlan(desiredOf([site({ name: "p", suspend: true })], { invalidSites: ["bad"] }), EMPTY_LIVE));
     expect(t).toContain("site p: suspended (spec.suspend: true), left as it runs");
     expect(t).toContain("site bad: manifest invalid, left as it runs");
-    expect(t).toContain("(instance sim)\n  + network sim_edge will be created\n      + driver: overlay");
+    expect(t).toContain("(instance sim)\n  + network sim_admin will be created\n      + driver: overlay");
+    expect(t).toContain("  + network sim_edge will be created\n      + driver: overlay");
   });
 
   it("says so when nothing changes", () => {

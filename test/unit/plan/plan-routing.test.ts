@@ -57,6 +57,19 @@ describe("plan: routing changes (domains, spec.routing)", () => {
     expect(action.drift).toBe(true);
     expect(action.changes).toEqual([{ field: "routing.firstByteTimeout", op: "~", before: "5", after: "600" }]);
   });
+
+  it("shows a change of the probe or the port as the routing Varnish will use, beside the container health check", () => {
+    const probed = desiredOf([site({ domains: ["a.org", "b.org"], web: { healthcheck: { path: "/healthz.php", interval: 10, timeout: 5 } } })]);
+    const action = only(makePlan(probed, live)) as UpdateAction;
+    expect(action).toMatchObject({ op: "update", name: "acme_web", drift: false });
+    expect(action.changes.map((c) => c.field)).toEqual(["healthcheck", "routing.healthcheck.path"]);
+    expect(action.changes[1]).toEqual({ field: "routing.healthcheck.path", op: "~", before: "/user/login", after: "/healthz.php" });
+    expect(renderPlanText(makePlan(probed, live))).toContain("~ routing.healthcheck.path: /user/login → /healthz.php");
+
+    const moved = desiredOf([site({ domains: ["a.org", "b.org"], web: { port: 8080 } })]);
+    expect(only(makePlan(moved, live)).changes).toContainEqual({ field: "routing.port", op: "~", before: "80", after: "8080" });
+  });
+
 });
 
 describe("diffList", () => {

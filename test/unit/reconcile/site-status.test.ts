@@ -3,8 +3,10 @@ import type { LiveState } from "../../../controller/live/types";
 import { EMPTY_LIVE } from "../../../controller/live/types";
 import { makePlan } from "../../../controller/plan/plan";
 import { siteStatuses, type SiteStatus } from "../../../controller/reconcile/status";
+import { renderDesired } from "../../../controller/desired/render";
+import type { LiveNode } from "../../../controller/live/types";
 import { siteRoutingHealth } from "../../../controller/varnish/backend-health";
-import { desiredOf, site } from "../../fixtures/core/builders";
+import { cluster, desiredOf, site } from "../../fixtures/core/builders";
 import { editService, editShape, liveFromDesired, task } from "../../fixtures/core/live";
 
 const statusOf = (statuses: SiteStatus[], name: string): SiteStatus => {
@@ -109,5 +111,28 @@ describe("status: one health per site", () => {
       const starting: LiveState = { ...live, tasks: live.tasks.slice(1) };
       expect(statusOf(siteStatuses(starting, null, routing), "acme").state).toBe("progressing");
     });
+  });
+});
+
+describe("status: a site whose data node cannot run it", () => {
+  const pins = new Map([["acme", { node: "n2", here: false }]]);
+  const desired = renderDesired({ sites: [site({ name: "acme" })], cluster: cluster(), pins });
+  const live = liveFromDesired(desired);
+  const node = (availability: string, state = "ready"): LiveNode => ({ id: "n2", hostname: "node2", role: "worker", ip: "10.78.0.12", availability, state, labels: {}, engineLabels: {}, os: "linux", arch: "x86_64" });
+  const db = live.services.find((s) => s.name === "acme_db")!;
+  // Drained: Swarm shut the database task down and keeps its replacement pending.
+  const pending = { ...live, tasks: live.tasks.filter((t) => t.serviceId !== db.id) };
+
+  it("is degraded, naming the node, while it is drained or down", () => {
+    for (const [n, why] of [[node("drain"), "drained"], [node("active", "down"), "down"], [node("pause"), "pause"]] as const) {
+      const s = statusOf(siteStatuses({ ...pending, nodes: [n] }, makePlan(desired, pending)), "acme");
+      expect(s.state).toBe("degraded");
+      expect(s.lastError).toBe(`node node2 unavailable (${why})`);
+    }
+    expect(statusOf(siteStatuses({ ...pending, nodes: [] }, null), "acme").lastError).toBe("node n2 unavailable (not in the swarm)");
+  });
+
+  it("is converged again once the node is active and the tasks run", () => {
+    expect(statusOf(siteStatuses({ ...live, nodes: [node("active")] }, makePlan(desired, live)), "acme")).toMatchObject({ state: "converged", lastError: null });
   });
 });

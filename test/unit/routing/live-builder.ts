@@ -1,7 +1,10 @@
 import { LABEL } from "../../../controller/desired/labels";
 import type { LiveService, LiveState, LiveTask } from "../../../controller/live/types";
 
-/** Just enough live state for routing: services by name, tasks with edge addresses. Plain data. */
+/**
+ * Just enough live state for routing: services by name, tasks with an address on the network
+ * Varnish reaches them on (the tools network for phpMyAdmin, the edge network for the rest). Plain data.
+ */
 export interface TaskDraft {
   readonly service: string;
   readonly ip?: string;
@@ -28,7 +31,7 @@ export function live(services: readonly { name: string; labels?: Record<string, 
     exitCode: null,
     containerId: t.containerId ?? `ctr-${i}`,
     timestamp: "",
-    addresses: t.ip ? { sim_edge: t.ip, [`${t.service.split("_")[0]}_default`]: "10.0.50.9" } : {},
+    addresses: t.ip ? { [t.service.endsWith("_phpmyadmin") ? "sim_tools" : "sim_edge"]: t.ip, [`${t.service.split("_")[0]}_default`]: "10.0.50.9" } : {},
   });
   return {
     networks: [{ kind: "network", id: "net-edge", name: "sim_edge", site: null, labels: { [LABEL.instance]: "sim" }, driver: "overlay", attachable: true, subnets: edgeSubnets }],
@@ -36,5 +39,6 @@ export function live(services: readonly { name: string; labels?: Record<string, 
     secrets: [],
     services: services.map(svc),
     tasks: tasks.map(task),
+    jobs: [],
   };
 }

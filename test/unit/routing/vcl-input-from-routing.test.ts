@@ -1,6 +1,7 @@
 import { LABEL } from "../../../controller/desired/labels";
 import { renderDesired } from "../../../controller/desired/render";
-import { routingFromLabels, routingLabels } from "../../../controller/desired/routing-labels";
+import { backendFromLabels, backendLabels, routingFromLabels, routingLabels } from "../../../controller/desired/routing-labels";
+import { SITE_DEFAULTS } from "../../../controller/manifests/defaults";
 import { vclInputFrom } from "../../../controller/routing/vcl-input-from";
 import { renderVcl } from "../../../controller/varnish/vcl";
 import { VclInputError } from "../../../controller/varnish/vcl-input";
@@ -44,6 +45,40 @@ describe("routing: spec.routing into the VCL input", () => {
     });
     expect(input.sites[0]).toMatchObject({ name: "gone", domains: ["gone.org"], routing: { cache: false, grace: 0 } });
     expect(renderVcl(input)).toContain('if (req.http.X-Simulium-Site == "gone") {\n    return (pass);');
+  });
+
+  it("keeps an invalid site's last applied port and probe, never the defaults", () => {
+    const site = bareSite("gone", { domains: ["gone.org"], web: { port: 8080, healthcheck: { path: "/healthz.php", interval: 3, timeout: 2 } } });
+    const web = renderDesired({ sites: [site], cluster: cluster() }).resources.find((r) => r.kind === "service" && r.name === "gone_web");
+    if (web?.kind !== "service") throw new Error("no web service rendered");
+    const running = live([{ name: "gone_web", labels: { ...web.labels } }], [{ service: "gone_web", ip: "10.0.9.4" }]);
+    const asValid = vclInputFrom({ cluster: cluster(), sites: [site], live: running }).sites[0];
+    const asInvalid = vclInputFrom({ cluster: cluster(), sites: [], invalidSites: ["gone"], live: running }).sites[0];
+    expect(asInvalid).toEqual(asValid);
+    expect(asInvalid).toMatchObject({ backends: [{ host: "10.0.9.4", port: 8080 }], healthcheck: { path: "/healthz.php", interval: 3, timeout: 2 } });
+  });
+});
+
+describe("port and probe labels (web service)", () => {
+  const b = { port: 8080, healthcheck: { path: "/healthz.php?db=1", interval: 7, timeout: 3 } };
+
+  it("records all four fields, and reads them back as they were", () => {
+    expect(backendLabels(b)).toEqual({
+      "simulium.routing.port": "8080",
+      "simulium.routing.healthcheck.path": "/healthz.php?db=1",
+      "simulium.routing.healthcheck.interval": "7",
+      "simulium.routing.healthcheck.timeout": "3",
+    });
+    expect(backendFromLabels(backendLabels(b))).toEqual(b);
+    // Overrides and these labels share a prefix without mixing.
+    expect(routingFromLabels(backendLabels(b))).toBeUndefined();
+  });
+
+  it("falls back to the default per field for a missing or hand-edited label, never to VCL text", () => {
+    const edited = { ...backendLabels(b), "simulium.routing.port": "99999", "simulium.routing.healthcheck.path": '/x"; }' };
+    const d = SITE_DEFAULTS;
+    expect(backendFromLabels(edited)).toEqual({ port: d.web.port, healthcheck: { path: d.healthcheck.path, interval: 7, timeout: 3 } });
+    expect(backendFromLabels({})).toEqual({ port: d.web.port, healthcheck: d.healthcheck });
   });
 });
 

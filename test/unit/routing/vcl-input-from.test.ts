@@ -20,8 +20,8 @@ describe("routing: VCL input from manifests and live tasks", () => {
     const input = vclInputFrom({ cluster: cluster(), sites: [acme, beta], live: state });
     expect(input.mode).toBe("dnsrr");
     expect(input.sites).toEqual([
-      { name: "acme", domains: ["acme.org", "www.acme.org"], backends: [{ host: "10.0.9.3", port: 8080 }, { host: "10.0.9.12", port: 8080 }], healthcheck: { path: "/health", interval: 7, timeout: 3 } },
-      { name: "beta", domains: ["beta.org"], backends: [{ host: "10.0.9.7", port: 80 }], healthcheck: beta.web.healthcheck },
+      { name: "acme", domains: ["acme.org", "www.acme.org"], backends: [{ host: "10.0.9.3", port: 8080 }, { host: "10.0.9.12", port: 8080 }], purgers: ["10.0.9.3", "10.0.9.12"], healthcheck: { path: "/health", interval: 7, timeout: 3 } },
+      { name: "beta", domains: ["beta.org"], backends: [{ host: "10.0.9.7", port: 80 }], purgers: ["10.0.9.7"], healthcheck: beta.web.healthcheck },
     ]);
     expect(() => renderVcl(input)).not.toThrow();
   });
@@ -50,9 +50,26 @@ describe("routing: VCL input from manifests and live tasks", () => {
     expect(input.sites.map((s) => s.backends)).toEqual([[{ host: "acme_web", port: 8080 }], []]);
   });
 
-  it("allows PURGE from the edge network's IPv4 subnets only", () => {
-    const state = live([], [], ["10.0.9.0/24", "fd00::/64"]);
-    expect(vclInputFrom({ cluster: cluster(), sites: [], live: state }).purgeAcl).toEqual(["10.0.9.0/24"]);
+  it("lets each site purge only from its own running tasks' edge addresses, in both endpoint modes", () => {
+    const state = live(
+      [{ name: "acme_web" }, { name: "beta_web" }, { name: "gone_web", labels: { [LABEL.domains]: "gone.org" } }],
+      [
+        { service: "acme_web", ip: "10.0.9.12" },
+        { service: "acme_web", ip: "10.0.9.3" },
+        { service: "acme_web", ip: "10.0.9.4", desiredState: "shutdown" },
+        { service: "beta_web", ip: "10.0.9.7" },
+        { service: "gone_web", ip: "10.0.9.20" },
+      ],
+    );
+    for (const endpointMode of ["dnsrr", "vip"] as const) {
+      const input = vclInputFrom({ cluster: cluster({ endpointMode }), sites: [acme, beta], invalidSites: ["gone"], live: state });
+      expect(input.sites.map((s) => [s.name, s.purgers])).toEqual([
+        ["acme", ["10.0.9.3", "10.0.9.12"]],
+        ["beta", ["10.0.9.7"]],
+        ["gone", ["10.0.9.20"]],
+      ]);
+    }
+    expect(vclInputFrom({ cluster: cluster(), sites: [acme], live: live([], []) }).sites[0]?.purgers).toEqual([]);
   });
 
   it("passes the operator's snippets through, omitting unset ones", () => {

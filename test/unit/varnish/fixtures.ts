@@ -13,7 +13,7 @@ export function site(name: string, overrides: Partial<VclSite> = {}): VclSite {
 }
 
 export function input(sites: VclSite[], overrides: Partial<VclInput> = {}): VclInput {
-  return { sites, mode: "dnsrr", purgeAcl: ["10.0.1.0/24"], ...overrides };
+  return { sites, mode: "dnsrr", ...overrides };
 }
 
 /** The body of one VCL subroutine, for asserting what is inside it. */

@@ -15,6 +15,9 @@ describe("VCL: a site's phpMyAdmin on its own domain", () => {
 
   it("routes the domain to its own director and passes at once: never cached, no snippet or cache rule applies", () => {
     expect(sub(vcl, "vcl_recv")).toContain(`(req.http.host == "db.acme.example.org") {
+    if (req.method == "PURGE" || req.method == "BAN") {
+      return (synth(405));
+    }
     set req.backend_hint = pmad_acme.backend();
     return (pass);
   }`);
@@ -31,6 +34,9 @@ describe("VCL: a site's phpMyAdmin on its own domain", () => {
 
   it("keeps the site's web domain on the website", () => {
     expect(sub(vcl, "vcl_recv")).toContain(`(req.http.host == "acme.example.org") {
+    if (req.method == "PURGE" || req.method == "BAN") {
+      return (synth(405));
+    }
     set req.http.X-Simulium-Site = "acme";
     set req.backend_hint = d_acme.backend();
   }`);
@@ -39,6 +45,9 @@ describe("VCL: a site's phpMyAdmin on its own domain", () => {
   it("answers 503 while no task runs", () => {
     const none = renderVcl(input([site("acme")], { tools: [pma("acme", { backends: [] })] }));
     expect(sub(none, "vcl_recv")).toContain(`(req.http.host == "db.acme.example.org") {
+    if (req.method == "PURGE" || req.method == "BAN") {
+      return (synth(405));
+    }
     # No running task: nothing to route to.
     return (synth(503));
   }`);

@@ -1,4 +1,4 @@
-import { nodeSatisfies } from "../../../controller/apply/placement";
+import { nodeSatisfies } from "../../../controller/live/constraints";
 import type { LiveNode } from "../../../controller/live/types";
 
 const node: LiveNode = {
@@ -10,6 +10,8 @@ const node: LiveNode = {
   arch: "x86_64",
   labels: { storage: "SSD", Zone: "a" },
   engineLabels: { kernel: "6" },
+  availability: "active",
+  state: "ready",
 };
 
 describe("placement: does a node satisfy constraints, as Swarm decides?", () => {

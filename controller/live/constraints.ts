@@ -1,12 +1,13 @@
 import { isIP } from "node:net";
-import type { LiveNode } from "../live/types";
+import type { LiveNode } from "./types";
 
 /**
  * Whether a node satisfies placement constraints, as Swarm decides it (swarmkit's
  * constraint.NodeMatches): `key==value` / `key!=value`, keys and values compared without
  * case except label names, a missing label read as "", an unknown key never satisfied. Swarm
  * keeps a task in place after a constraints-only update when its node still satisfies them;
- * convergence needs the same answer to tell a kept task from one not replaced yet. Pure.
+ * convergence needs the same answer to tell a kept task from one not replaced yet, and
+ * choosing the node a site's data is pinned to (plan/placement.ts) the same rules. Pure.
  */
 export function nodeSatisfies(constraints: readonly string[], node: LiveNode): boolean {
   return constraints.every((c) => satisfies(c, node));

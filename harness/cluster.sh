@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# A multi-node Docker Swarm on this one machine, for the tests that need several nodes:
+#
+#   harness/cluster.sh up [N]     N nodes (default 3); reuses a cluster that already runs
+#   harness/cluster.sh down       stops it and removes everything it made
+#   harness/cluster.sh status     one line per node (hostname, address, socket)
+#
+# Node K is a dockerd in its own network namespace (simulium-nodeK) and UTS namespace
+# (hostname nodeK), reached by the tests on unix:///run/simulium-cluster/nodeK.sock and on the
+# network at 10.78.0.(10+K) over the host bridge smcl0 (10.78.0.1/24). Node 1 is the manager
+# (swarm init); the others join it as workers. The host's own engine (/var/run/docker.sock),
+# its swarm and its data are never touched: every node has its own --data-root, --exec-root,
+# socket and pid file. How this was made to work: /work/shared/ENGINE.md ("Several nodes on
+# one machine"), in short:
+#   - `nsenter --net`, not `ip netns exec` (which remounts /sys, hiding the cgroup mounts:
+#     dockerd fails with "Devices cgroup isn't mounted");
+#   - `unshare --uts` so each node has its own hostname (else all are named like the machine);
+#   - the host's FORWARD policy is DROP and bridged frames go through iptables: one
+#     DOCKER-USER rule accepts traffic from the bridge to the bridge, and nothing else.
+# No NAT and no default route: the nodes reach each other and the host, nothing beyond the bridge.
+#
+# Images: the nodes pull nothing; `up` loads the local images the cluster tests use
+# (SIMULIUM_CLUSTER_IMAGES, default the mariadb and busybox roles) from the host's engine into
+# every node (docker save | docker load), skipping a node that already has the same image ID.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+run_dir=/run/simulium-cluster
+data_dir=/var/lib/simulium-cluster
+bridge=smcl0
+subnet_prefix=10.78.0
+bridge_addr="$subnet_prefix.1"
+images="${SIMULIUM_CLUSTER_IMAGES:-simulium/mariadb:local simulium/busybox:local}"
+
+node_ip() { echo "$subnet_prefix.$((10 + $1))"; }
+node_ns() { echo "simulium-node$1"; }
+node_sock() { echo "$run_dir/node$1.sock"; }
+node_pidfile() { echo "$run_dir/node$1.pid"; }
+# Host end of node K's veth pair (interface names are limited to 15 characters).
+node_veth() { echo "smcl0-n$1"; }
+ndocker() { local k="$1"; shift; timeout 60 docker -H "unix://$(node_sock "$k")" "$@"; }
+node_answers() { [ -S "$(node_sock "$1")" ] && timeout 10 docker -H "unix://$(node_sock "$1")" info >/dev/null 2>&1; }
+
+# The node numbers that exist now (by their namespace), ascending.
+existing_nodes() {
+  ip netns list 2>/dev/null | sed -n 's/^simulium-node\([0-9][0-9]*\).*/\1/p' | sort -n
+}
+
+usage() { die "usage: harness/cluster.sh up [N] | down | status"; }
+
+need_root() { [ "$(id -u)" = 0 ] || die "the test cluster needs root (network namespaces, a bridge, iptables)"; }
+
+bridge_up() {
+  if ! ip link show "$bridge" >/dev/null 2>&1; then
+    ip link add "$bridge" type bridge
+    ip addr add "$bridge_addr/24" dev "$bridge"
+  fi
+  ip link set "$bridge" up
+  # The host engine makes DOCKER-USER; without it the cluster would be the first to touch
+  # the host's FORWARD chain, which this script must not own.
+  iptables -S DOCKER-USER >/dev/null 2>&1 || die "no DOCKER-USER chain: start the host engine first (harness/engine.sh)"
+  iptables -C DOCKER-USER -i "$bridge" -o "$bridge" -j ACCEPT 2>/dev/null \
+    || iptables -I DOCKER-USER -i "$bridge" -o "$bridge" -j ACCEPT
+}
+
+netns_up() {
+  local k="$1" ns veth
+  ns="$(node_ns "$k")"; veth="$(node_veth "$k")"
+  ip netns list | grep -qx "$ns\( .*\)\?" || ip netns add "$ns"
+  if ! ip link show "$veth" >/dev/null 2>&1; then
+    ip link add "$veth" type veth peer name "$veth-p"
+    ip link set "$veth-p" netns "$ns"
+    ip -n "$ns" link set "$veth-p" name eth0
+    ip -n "$ns" addr add "$(node_ip "$k")/24" dev eth0
+  fi
+  ip link set "$veth" master "$bridge" up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" link set eth0 up
+  # No default route (ENGINE.md has one): nothing a node sends leaves the bridge. A node's
+  # engine tries to pull every image it starts a task of; without a route the name lookup
+  # fails at once, where a lookup via the bridge waited seconds on a resolver it cannot reach
+  # (and sent a packet it should not) before the task started from the loaded image.
+  ip -n "$ns" route del default 2>/dev/null || true
+}
+
+dockerd_up() {
+  local k="$1"
+  node_answers "$k" && return 0
+  mkdir -p "$run_dir" "$data_dir/node$k"
+  log "starting node$k ($(node_ip "$k"), log: $run_dir/node$k.log)"
+  # setsid: the node must outlive this script. The hostname is set in the new UTS namespace
+  # only; nsenter then runs dockerd in the node's network namespace with the host's /sys.
+  setsid unshare --uts sh -c "hostname node$k && exec nsenter --net=/var/run/netns/$(node_ns "$k") \
+    dockerd --data-root '$data_dir/node$k' --exec-root '$run_dir/node$k.exec' \
+      -H 'unix://$(node_sock "$k")' --pidfile '$(node_pidfile "$k")'" \
+    >>"$run_dir/node$k.log" 2>&1 < /dev/null &
+  for _ in $(seq 1 60); do node_answers "$k" && return 0; sleep 1; done
+  die "node$k did not answer within 60 s; see $run_dir/node$k.log"
+}
+
+swarm_up() {
+  local n="$1" k state token
+  state="$(ndocker 1 info --format '{{.Swarm.LocalNodeState}}')"
+  if [ "$state" != active ]; then
+    log "node1: swarm init"
+    ndocker 1 swarm init --advertise-addr "$(node_ip 1)" >/dev/null
+  fi
+  token="$(ndocker 1 swarm join-token -q worker)"
+  for k in $(seq 2 "$n"); do
+    state="$(ndocker "$k" info --format '{{.Swarm.LocalNodeState}}')"
+    [ "$state" = active ] && continue
+    log "node$k: swarm join"
+    ndocker "$k" swarm join --advertise-addr "$(node_ip "$k")" --token "$token" "$(node_ip 1):2377" >/dev/null
+  done
+  # Every node ready as the manager sees it, before a test schedules on it.
+  for _ in $(seq 1 60); do
+    [ "$(ndocker 1 node ls --format '{{.Status}}' | grep -c '^Ready$')" -ge "$n" ] && return 0
+    sleep 1
+  done
+  die "not all $n nodes are ready after 60 s: $(ndocker 1 node ls 2>&1)"
+}
+
+images_up() {
+  local n="$1" img id k
+  for img in $images; do
+    id="$(docker image inspect --format '{{.Id}}' "$img" 2>/dev/null)" || die "no image $img on the host engine: run harness/build-images.sh"
+    for k in $(seq 1 "$n"); do
+      [ "$(ndocker "$k" image inspect --format '{{.Id}}' "$img" 2>/dev/null || true)" = "$id" ] && continue
+      log "node$k: loading $img"
+      docker save "$img" | docker -H "unix://$(node_sock "$k")" load >/dev/null
+    done
+  done
+}
+
+cmd_up() {
+  local n="${1:-3}" k have
+  [[ "$n" =~ ^[1-9]$ ]] || die "the number of nodes must be 1 to 9, not '$n'"
+  need_root
+  have="$(existing_nodes | tail -n 1)"
+  if [ -n "$have" ] && [ "$have" -gt "$n" ]; then
+    die "a cluster of $have nodes runs; run harness/cluster.sh down first"
+  fi
+  bridge_up
+  for k in $(seq 1 "$n"); do netns_up "$k"; dockerd_up "$k"; done
+  swarm_up "$n"
+  images_up "$n"
+  log "cluster ready: $n nodes, manager unix://$(node_sock 1)"
+}
+
+# SIGTERM, then wait for the engine to exit (running tasks delay it); SIGKILL after 60 s.
+stop_dockerd() {
+  local k="$1" pid pidfile
+  pidfile="$(node_pidfile "$k")"
+  [ -f "$pidfile" ] || return 0
+  pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "node$k (pid $pid) did not stop within 60 s: killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 1
+    fi
+  fi
+  rm -f "$pidfile"
+}
+
+# Mount points under the given directories (an engine's netns files, overlay layers, its data
+# root itself), deepest first.
+mounts_under() {
+  awk -v a="$1" -v b="$2" 'index($2, a) == 1 || index($2, b) == 1 { print $2 }' /proc/mounts | sort -r
+}
+
+cmd_down() {
+  local k m
+  need_root
+  for k in $(existing_nodes); do
+    stop_dockerd "$k"
+    # Mounts the engine left (its exec root, overlay layers, netns of containers) go first.
+    for m in $(mounts_under "$run_dir/node$k.exec" "$data_dir/node$k"); do umount -l "$m" 2>/dev/null || true; done
+    ip link del "$(node_veth "$k")" 2>/dev/null || true
+    ip netns del "$(node_ns "$k")" 2>/dev/null || true
+    rm -rf "$run_dir/node$k.exec" "$data_dir/node$k" "$(node_sock "$k")"
+  done
+  while iptables -C DOCKER-USER -i "$bridge" -o "$bridge" -j ACCEPT 2>/dev/null; do
+    iptables -D DOCKER-USER -i "$bridge" -o "$bridge" -j ACCEPT
+  done
+  ip link del "$bridge" 2>/dev/null || true
+  # Whatever a node whose namespace was already gone left mounted.
+  for m in $(mounts_under "$run_dir/" "$data_dir/"); do umount -l "$m" 2>/dev/null || true; done
+  rm -rf "$run_dir" "$data_dir"
+  log "cluster removed"
+}
+
+cmd_status() {
+  local k
+  for k in $(existing_nodes); do
+    if node_answers "$k"; then
+      printf 'node%s %s unix://%s %s\n' "$k" "$(node_ip "$k")" "$(node_sock "$k")" \
+        "$(ndocker "$k" info --format '{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}}')"
+    else
+      printf 'node%s %s not answering\n' "$k" "$(node_ip "$k")"
+    fi
+  done
+}
+
+case "${1:-}" in
+  up) shift; cmd_up "$@" ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  *) usage ;;
+esac

@@ -1,0 +1,168 @@
+import Docker from "dockerode";
+import { LABEL } from "../../controller/desired/labels";
+import { planRepo } from "../../controller/reconcile/pipeline";
+import { siteStatuses } from "../../controller/reconcile/status";
+import { isMutation } from "../../controller/plan/types";
+import { clusterUp, execInTask, runningTask, setAvailability, stopNodeEngine, tasksOf, TestCluster, volumesByNode } from "../support/cluster";
+import { startCountingProxy } from "../support/counting-proxy";
+import { clusterYaml } from "../support/manifests";
+import { createRepo, TestRepo } from "../support/repo";
+import { reconcileRepo } from "../support/reconcile";
+import { removeInstance, testInstance, waitFor } from "../support/swarm";
+
+/**
+ * A site's database on a real 3-node swarm (harness/cluster.sh): pinned to one node from its
+ * first deploy, its volume made by that node's engine; draining the node leaves the database
+ * waiting there (never started empty elsewhere) and the site degraded; making it active again
+ * brings the same data back.
+ */
+
+const instance = testInstance("pin");
+const siteName = `${instance}-shop`;
+const db = `${siteName}_db`;
+let cluster: TestCluster;
+let repo: TestRepo;
+
+// Busybox as the web image keeps the images loaded into the nodes small; the row is written
+// and read with the MariaDB client of the database's own container.
+const siteYaml = `apiVersion: simulium/v1
+kind: Site
+metadata: {name: ${siteName}}
+spec:
+  domains: [${siteName}.test]
+  web: {image: "simulium/busybox:local", command: [sleep, "1000000"], replicas: 1}
+  database: {name: shop, user: shop}
+  placement: {constraints: ["node.role==worker"]}
+`;
+const sql = (query: string): string[] => ["sh", "-c", `mariadb -uroot -p"$(cat /run/secrets/db-root-password)" shop -N -e ${JSON.stringify(query)}`];
+
+beforeAll(async () => {
+  cluster = await clusterUp(3);
+  repo = await createRepo({ "simulium.yaml": clusterYaml(instance), [`sites/${siteName}.yaml`]: siteYaml });
+});
+
+afterAll(async () => {
+  // Whatever happened, the nodes take tasks again for the next file.
+  for (const n of cluster?.nodes ?? []) await setAvailability(cluster, n.id, "active").catch(() => undefined);
+  if (cluster) await removeInstance(cluster.manager, instance);
+  if (cluster) for (const n of cluster.nodes) await removeVolumes(n.docker);
+  repo?.cleanup();
+});
+
+/** The nodes' own volumes of this instance, once the removed services' containers let go of them. */
+async function removeVolumes(docker: Docker): Promise<void> {
+  await waitFor(async () => {
+    const listed = (await docker.listVolumes({ filters: { label: [`${LABEL.instance}=${instance}`] } })) as { Volumes?: { Name: string }[] | null };
+    for (const v of listed.Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
+    return (listed.Volumes ?? []).length === 0 ? true : undefined;
+  }, "the test's volumes to be removed", 60_000, 2000).catch(() => undefined);
+}
+
+const status = async () => {
+  const ctx = await planRepo(cluster.manager, repo.dir);
+  const s = siteStatuses(ctx.live, ctx.plan).find((x) => x.site === siteName);
+  return { s, mutations: ctx.plan.actions.filter(isMutation) };
+};
+
+let pinned: string;
+
+test("the database is pinned to a worker from its first deploy, its volume made by that node's engine", async () => {
+  const out = await reconcileRepo(cluster.manager, repo.dir, await repo.commit("add the shop"));
+  expect(out.result.ok).toBe(true);
+  const service = (await cluster.manager.getService(db).inspect()) as { Spec: { Labels: Record<string, string>; TaskTemplate: { Placement?: { Constraints?: string[] } } } };
+  pinned = service.Spec.Labels[LABEL.node] as string;
+  const node = cluster.byId(pinned);
+  expect(node.hostname).not.toBe("node1");
+  expect(service.Spec.TaskTemplate.Placement?.Constraints).toContain(`node.id==${pinned}`);
+  expect((await runningTask(cluster, db)).node.id).toBe(pinned);
+  // Only the pinned node has the data volume: the manager made none.
+  const volumes = await volumesByNode(cluster, `${siteName}_db-data`);
+  expect(volumes).toEqual({ node1: [], node2: [], node3: [], [node.hostname]: [`${siteName}_db-data`] });
+
+  await waitFor(async () => ((await execInTask(cluster, db, sql("SELECT 1"))).exitCode === 0 ? true : undefined), "MariaDB to answer", 180_000, 2000);
+  const write = await execInTask(cluster, db, sql("CREATE TABLE t (v INT); INSERT INTO t VALUES (42)"));
+  expect(write.stderr).toBe("");
+  expect(write.exitCode).toBe(0);
+});
+
+test("a second apply makes no mutating engine call and the plan is empty", async () => {
+  const proxy = await startCountingProxy(cluster.managerSocket);
+  try {
+    const counted = new Docker({ socketPath: proxy.socketPath });
+    const again = await reconcileRepo(counted, repo.dir, "again");
+    expect(again.mutations).toBe(0);
+    expect(proxy.mutating()).toEqual([]);
+  } finally {
+    await proxy.close();
+  }
+  const { s, mutations } = await status();
+  expect(mutations).toEqual([]);
+  expect(s?.state).toBe("converged");
+});
+
+test("draining the pinned node leaves the site degraded, its database waiting there, nothing started elsewhere", async () => {
+  const node = cluster.byId(pinned);
+  await setAvailability(cluster, pinned, "drain");
+  const degraded = await waitFor(async () => {
+    const { s } = await status();
+    return s?.state === "degraded" ? s : undefined;
+  }, "the site to be degraded", 60_000);
+  expect(degraded.lastError).toBe(`node ${node.hostname} unavailable (drained)`);
+
+  // A reconcile while drained changes nothing (the constraint already says where).
+  const during = await reconcileRepo(cluster.manager, repo.dir, "while-drained");
+  expect(during.mutations).toBe(0);
+  expect((await status()).mutations).toEqual([]);
+
+  // Swarm stops the task on the drained node and keeps its replacement pending: give it time
+  // to misbehave, then check no database task runs and no node but the pinned one has the volume.
+  await waitFor(async () => ((await tasksOf(cluster, db)).every((t) => t.Status?.State !== "running") ? true : undefined), "the database task to stop", 60_000);
+  await new Promise((r) => setTimeout(r, 10_000));
+  const tasks = await tasksOf(cluster, db);
+  expect(tasks.filter((t) => t.Status?.State === "running")).toEqual([]);
+  expect(tasks.filter((t) => t.DesiredState === "running").every((t) => t.Status?.State === "pending")).toBe(true);
+  const volumes = await volumesByNode(cluster, `${siteName}_db-data`);
+  expect(volumes).toEqual({ node1: [], node2: [], node3: [], [node.hostname]: [`${siteName}_db-data`] });
+});
+
+test("once the node is active again, the site converges with the row written before", async () => {
+  await setAvailability(cluster, pinned, "active");
+  expect((await runningTask(cluster, db)).node.id).toBe(pinned);
+  const row = await waitFor(async () => {
+    const r = await execInTask(cluster, db, sql("SELECT v FROM t")).catch(() => undefined);
+    return r?.exitCode === 0 ? r.stdout.trim() : undefined;
+  }, "the row", 180_000, 2000);
+  expect(row).toBe("42");
+  const converged = await waitFor(async () => {
+    const { s } = await status();
+    return s?.state === "converged" ? s : undefined;
+  }, "the site to converge", 60_000);
+  expect(converged.lastError).toBeNull();
+  expect((await status()).mutations).toEqual([]);
+});
+
+test("when the pinned node's engine dies the site is degraded, nothing starts elsewhere, and its restart brings the data back", async () => {
+  const node = cluster.byId(pinned);
+  await stopNodeEngine(node.index);
+  const degraded = await waitFor(async () => {
+    const { s } = await status();
+    return s?.state === "degraded" ? s : undefined;
+  }, "the site to be degraded", 90_000);
+  expect(degraded.lastError).toBe(`node ${node.hostname} unavailable (down)`);
+  // The manager reschedules tasks of a down node; the database's constraint keeps its task pending.
+  await new Promise((r) => setTimeout(r, 10_000));
+  const elsewhere = (await tasksOf(cluster, db)).filter((t) => t.Status?.State === "running" && t.NodeID !== pinned);
+  expect(elsewhere).toEqual([]);
+  const others = cluster.nodes.filter((n) => n.id !== pinned);
+  const volumes = await volumesByNode({ ...cluster, nodes: others }, `${siteName}_db-data`);
+  expect(Object.values(volumes).flat()).toEqual([]);
+
+  cluster = await clusterUp(3);
+  expect((await runningTask(cluster, db)).node.id).toBe(pinned);
+  const row = await waitFor(async () => {
+    const r = await execInTask(cluster, db, sql("SELECT v FROM t")).catch(() => undefined);
+    return r?.exitCode === 0 ? r.stdout.trim() : undefined;
+  }, "the row", 180_000, 2000);
+  expect(row).toBe("42");
+  await waitFor(async () => ((await status()).s?.state === "converged" ? true : undefined), "the site to converge", 90_000);
+});
