@@ -33,6 +33,7 @@ export function register(program: Command): void {
     .option("--json", "one JSON object per line: {time, service, task, stream, line}")
     .option("--repo <dir>", "manifests repository (a working tree): names the instance", ".")
     .option("--instance <name>", "controller instance (overrides simulium.yaml)")
+    .addHelpText("after", "\nCrons and backups run as job services that are removed when they end, and their logs with them:\na finished job's outcome is in simulium status, the daemon's log and its notifications.")
     .addHelpText("after", "\nExample:\n  $ simulium logs acme --service web --since 1h --tail 50\n  $ simulium logs acme --follow --json | jq -r 'select(.stream == \"stderr\") | .line'\n")
     .action(async (site: string, opts: LogsOptions) => {
       const req: LogsRequest = {

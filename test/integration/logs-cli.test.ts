@@ -169,6 +169,27 @@ test("--follow: the backlog, then new lines as they come, until Ctrl-C (SIGINT) 
   expect(got.map((x) => x.time)).toEqual([...got.map((x) => x.time)].sort());
 });
 
+test("--follow --service cron: a job that starts while following is followed from its first line", async () => {
+  const chunks: string[] = [];
+  const write = jest.spyOn(process.stdout, "write").mockImplementation((c: string | Uint8Array) => {
+    chunks.push(String(c));
+    return true;
+  });
+  let following: Promise<unknown> | undefined;
+  let job: Promise<{ exitCode: number }> | undefined;
+  try {
+    following = buildProgram().exitOverride().parseAsync(["node", "simulium", "--log-level", "silent", "logs", site, "--repo", repo.dir, "--service", "cron", "--follow"]);
+    job = runJob(docker, { web, command: ["sh", "-c", "echo first-of-the-job; sleep 2; echo second-of-the-job; sleep 5"], timeoutSeconds: 120, kind: jobKind("cron", "civicrm", site) });
+    await waitFor(async () => chunks.join("").includes("second-of-the-job"), "the job's lines while following", 60_000, 200);
+  } finally {
+    process.emit("SIGINT");
+    await following;
+    write.mockRestore();
+  }
+  expect((await job)?.exitCode).toBe(0);
+  expect(chunks.join("")).toMatch(/^\S+ cron-civicrm-[0-9a-f]{6}\.\w+ first-of-the-job\n\S+ cron-civicrm-[0-9a-f]{6}\.\w+ second-of-the-job\n$/);
+});
+
 test("bad options are refused before anything is read", async () => {
   await expect(cli("logs", site, "--repo", repo.dir, "--since", "yesterday")).rejects.toThrow("--since must be a duration");
   await expect(cli("logs", site, "--repo", repo.dir, "--service", "varnish")).rejects.toThrow("--service must be one of web, db, cron, backup, all");
