@@ -11,6 +11,7 @@ import { quietLog } from "../support/reconcile";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
+import { writeApiToken } from "../support/api-token";
 
 // `simulium status` asks Varnish: a site whose health path fails is served 503 by Varnish
 // however well Swarm runs it, so it is `degraded`, not `converged`.
@@ -52,7 +53,7 @@ function statusThroughVarnish(host: string): Promise<number> {
 
 /** The web image answers 404 on this path: Varnish's probe fails every second. */
 function site(name: string, healthPath: string): string {
-  return siteYaml(name, { volumes: false }).replace("  web:\n", `  web:\n    healthcheck: {path: ${healthPath}, interval: 1, timeout: 1}\n`);
+  return siteYaml(name, { volumes: false, healthInterval: null, web: [`healthcheck: {path: ${healthPath}, interval: 1, timeout: 1}`] });
 }
 
 async function status(): Promise<{ code: number; json: StatusJson }> {
@@ -115,6 +116,8 @@ test("a site whose health path 404s is degraded, a healthy one converged; fixing
 
 test("the daemon's /status reads Varnish too: degraded while the path fails, converged once it is fixed", async () => {
   repo.write(`sites/${sick}.yaml`, site(sick, "/no-such-page"));
+  // /status and /metrics answer only with the daemon's bearer token.
+  const api = writeApiToken(stateDir);
   daemon = await startDaemon({
     repo: repo.dir,
     branch: "main",
@@ -126,10 +129,11 @@ test("the daemon's /status reads Varnish too: degraded while the path fails, con
     docker,
     convergePollMs: 500,
     debounceMs: 200,
+    apiTokenFile: api.file,
   });
   const port = daemon.port;
   const sites = async () => {
-    const r = await httpGet("127.0.0.1", port, "/status");
+    const r = await httpGet("127.0.0.1", port, "/status", api.headers);
     return (JSON.parse(r.body) as { routing: { errors: string[] } | null; sites: StatusJson["sites"] });
   };
   const degraded = await waitFor(async () => {
@@ -139,7 +143,7 @@ test("the daemon's /status reads Varnish too: degraded while the path fails, con
   expect(degraded.routing?.errors).toEqual([]);
   expect(stateOf(degraded, sick)).toMatchObject({ lastError: "varnish reports every backend sick", routing: { healthy: 0, sick: 1 } });
   expect(stateOf(degraded, good)).toMatchObject({ state: "converged", routing: { healthy: 1, sick: 0 } });
-  const metrics = await httpGet("127.0.0.1", port, "/metrics");
+  const metrics = await httpGet("127.0.0.1", port, "/metrics", api.headers);
   expect(metrics.body).toMatch(/simulium_sites\{state="degraded"\} 1/);
 
   repo.write(`sites/${sick}.yaml`, site(sick, "/healthz.php"));
