@@ -5,7 +5,7 @@ import type { ResolvedMail } from "../manifests/types";
 const SECRETS_DIR = "/run/secrets";
 
 /**
- * The environment contract for image authors (README "Mail"): where the SMTP relay and the
+ * The environment contract for image authors (docs/operations.md, "Mail settings"): where the SMTP relay and the
  * bounce mailbox are, passwords only as file paths. Pure.
  */
 export function mailEnv(mail: ResolvedMail | undefined): Record<string, string> {

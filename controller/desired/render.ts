@@ -327,7 +327,7 @@ export function webUpdateDelay(replicas: number): number {
 const ROUTING_SYNC_SECONDS = 5;
 
 /**
- * Seconds between the stop signal and SIGKILL for a web task. The image contract (README,
+ * Seconds between the stop signal and SIGKILL for a web task. The image contract (docs/images.md,
  * "What the images receive") asks a web image to keep serving a few seconds after SIGTERM,
  * until Varnish no longer routes to it, then finish its requests: this bounds both.
  */

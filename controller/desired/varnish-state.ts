@@ -7,7 +7,7 @@ import type { ServiceMount, VolumeSpec } from "./types";
  * Where a Varnish task keeps the last VCL the controller made active, so that a task started
  * while no controller runs (a crash, a node reboot, a rescheduled task) routes as before instead
  * of answering 503 to everything. The image's side of the contract: it saves the active VCL
- * under this path when it changes and loads it at start if it compiles (README, "What the
+ * under this path when it changes and loads it at start if it compiles (docs/images.md, "What the
  * images receive"). A named volume rather than a Swarm config: a config is immutable, so a new
  * VCL would mean a new config and a service update, which restarts Varnish and empties its
  * cache on every site's every deploy.

@@ -62,7 +62,7 @@ function renderFile(site: ResolvedSite, port: number, opts: DrushAliasOptions): 
       root: opts.root,
       uri: `${opts.scheme}://${site.domains[0] ?? "default"}`,
       // Drush has no port key: ssh's own options carry it. Host keys are checked (the site's
-      // key never changes, see the README's Host keys), and passwords are never tried.
+      // key never changes, see docs/operations.md, Host keys), and passwords are never tried.
       ssh: { options: `-p ${port} -o StrictHostKeyChecking=yes -o PasswordAuthentication=no` },
     },
   };

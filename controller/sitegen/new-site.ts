@@ -40,7 +40,7 @@ export function renderNewSite(input: NewSiteInput): string {
   checkNewSite(input);
   const minute = spread(input.name, 60);
   const lines = [
-    `# Site ${input.name}, made by \`simulium new\`. Every field: README.md, "Manifest reference".`,
+    `# Site ${input.name}, made by \`simulium new\`. Every field: docs/manifest.md in the simulium repository.`,
     "apiVersion: simulium/v1",
     "kind: Site",
     "metadata:",
