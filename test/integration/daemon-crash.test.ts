@@ -106,7 +106,8 @@ test.each([
   // Instance-wide services (Varnish) belong to no site; everything else is exactly the sites'.
   expect(services.filter((n) => n.startsWith(`${instance}-`)).sort()).toEqual(siteServices.sort());
   expect(services.filter((n) => !n.startsWith(`${instance}-`)).every((n) => n.startsWith(`${instance}_`))).toBe(true);
-  expect(await names(instance, "networks")).toEqual([`${instance}_edge`, ...sites.map((s) => `${s.name}_default`)].sort());
+  const shared = [`${instance}_admin`, `${instance}_edge`, `${instance}_tools`];
+  expect(await names(instance, "networks")).toEqual([...shared, ...sites.map((s) => `${s.name}_default`)].sort());
   expect(await names(instance, "volumes")).toEqual(sites.flatMap((s) => (s.database ? [`${s.name}_db-data`, `${s.name}_files`] : [`${s.name}_files`])).sort());
 
   // One secret per logical name and site: a second one would be a duplicate left by the kill.
