@@ -53,8 +53,12 @@ async function apply(): Promise<void> {
 /** The answer through Varnish once a Varnish task listens again (connection errors while it starts). */
 function answer(host: string, wanted: (r: { status: number; body: string }) => boolean, what: string) {
   return waitFor(async () => {
-    const r = await get(host).catch(() => undefined);
-    return r !== undefined && wanted(r) ? r : undefined;
+    // Thrown, not returned: a timeout then says what the last answer was.
+    const r = await get(host).catch((err: unknown) => {
+      throw new Error(`no answer: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    if (!wanted(r)) throw new Error(`answered ${r.status}: ${r.body.slice(0, 120)}`);
+    return r;
   }, what, 120_000, 500);
 }
 
