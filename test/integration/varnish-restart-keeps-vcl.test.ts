@@ -57,7 +57,7 @@ function answer(host: string, wanted: (r: { status: number; body: string }) => b
     const r = await get(host).catch((err: unknown) => {
       throw new Error(`no answer: ${err instanceof Error ? err.message : String(err)}`);
     });
-    if (!wanted(r)) throw new Error(`answered ${r.status}: ${r.body.slice(0, 120)}`);
+    if (!wanted(r)) throw new Error(`answered ${r.status}: ${/<title>([^<]*)<\/title>/.exec(r.body)?.[1] ?? r.body.slice(0, 120)} ${/<p>([^<]*)<\/p>/.exec(r.body)?.[1] ?? ""}`);
     return r;
   }, what, 120_000, 500);
 }
