@@ -1,7 +1,5 @@
 import Docker from "dockerode";
 import { mkdtempSync, rmSync } from "node:fs";
-import http from "node:http";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { execIn, taskContainerId } from "../harness/exec";
@@ -9,6 +7,7 @@ import { cli } from "../support/cli";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
+import { freePort, httpGet } from "../harness";
 
 // A Varnish task that starts while no controller runs (crash, node reboot, rescheduling) routes
 // with the last VCL the controller made active: the image keeps it in <instance>_varnish-state.
@@ -22,27 +21,8 @@ let port = 0;
 let stateDir = "";
 let repo: TestRepo;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
 function get(host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: "/", headers: { Host: host }, timeout: 10_000 }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString("utf8")));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-  });
+  return httpGet("127.0.0.1", port, "/", { Host: host }, 10_000);
 }
 
 async function apply(): Promise<void> {
@@ -77,6 +57,9 @@ async function keptVcl(container: string): Promise<string> {
   return r.exitCode === 0 ? r.stdout : "";
 }
 
+/** A kept VCL that routes the site: its domain and a backend for it. */
+const routes = (vcl: string): boolean => vcl.includes(`"${site}.test"`) && /^backend b_/m.test(vcl);
+
 async function activeVcl(container: string): Promise<string> {
   const r = await execIn(docker, container, ["varnishadm", "vcl.list"]);
   return /^active\s+\S+\s+\S+\s+\S+\s+(\S+)/m.exec(r.stdout)?.[1] ?? "";
@@ -104,8 +87,9 @@ test("a Varnish task restarted without the controller routes with the last VCL, 
   await apply();
   await answer(`${site}.test`, (r) => r.status === 200 && r.body.includes(`site: ${site}`), `${site} through Varnish`);
   const first = await taskContainerId(docker, varnish);
-  // The image keeps the active VCL within its poll interval (1 s).
-  await waitFor(async () => (await keptVcl(first)).includes(`"${site}.test"`) || undefined, "the active VCL to be kept", 30_000, 500);
+  // The image keeps the active VCL within its poll interval (1 s). The one that routes: an
+  // earlier VCL of this apply (the site declared, its task not yet running) names the domain too.
+  await waitFor(async () => routes(await keptVcl(first)) || undefined, "the active VCL to be kept", 30_000, 500);
 
   // Crash: no apply, no routing sync. The new task starts with the kept VCL ("boot").
   const second = await killVarnish();
