@@ -1,6 +1,4 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import http from "node:http";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { DaemonStatus, RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
@@ -11,6 +9,7 @@ import { clusterYaml, siteYaml } from "../support/manifests";
 import { quietLog } from "../support/reconcile";
 import { writeFiles } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
+import { freePort, httpGet } from "../harness";
 
 /**
  * The daemon with jobs around: job containers' events cost no reconcile (a web task's do,
@@ -29,26 +28,8 @@ let daemon: RunningDaemon;
 const CRON = `  cron:\n    - {name: ver, schedule: "*/3 * * * * *", command: [sh, -c, "echo version $SITE_VERSION"], timeout: 60}\n`;
 const manifest = (o: { version?: string; image?: string } = {}) => siteYaml(site, { volumes: false, replicas: 1, ...o }) + CRON;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
 function varnishStatus(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: "/", headers: { Host: domain }, timeout: 10_000 }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-  });
+  return httpGet("127.0.0.1", port, "/", { Host: domain }, 10_000).then((r) => r.status);
 }
 
 const status = (): DaemonStatus => daemon.status();

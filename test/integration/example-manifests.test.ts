@@ -1,13 +1,12 @@
 import Docker from "dockerode";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import http from "node:http";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { loadRepo } from "../../controller/manifests/load";
 import { cli } from "../support/cli";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
+import { freePort, httpGet } from "../harness";
 
 // sites.example is what `npm run demo` applies: on the harness's images every example site must
 // answer through Varnish and every example cron must succeed. Each site is renamed into this
@@ -21,27 +20,8 @@ let port = 0;
 let stateDir = "";
 let repo: TestRepo;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
 function get(host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: "/", headers: { Host: host }, timeout: 10_000 }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString("utf8")));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-  });
+  return httpGet("127.0.0.1", port, "/", { Host: host }, 10_000);
 }
 
 function exampleFile(file: string): string {

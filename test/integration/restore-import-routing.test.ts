@@ -1,6 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { ApiTask } from "../../controller/engine/api-types";
@@ -11,6 +9,7 @@ import { reconcileRepo, waitForPage } from "../support/reconcile";
 import { whenDatabaseAnswers } from "../support/site-sql";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
+import { freePort, httpGet } from "../harness";
 
 /**
  * restore and import scale web to 0 and back: its new task has a new address. Both commands
@@ -26,27 +25,9 @@ const stateDir = mkdtempSync(path.join(os.tmpdir(), "simulium-moved-"));
 let port = 0;
 let repo: TestRepo;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
 /** A request through Varnish on loopback, for the site's domain. */
 function status(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: "/", headers: { Host: domain }, timeout: 10_000 }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-  });
+  return httpGet("127.0.0.1", port, "/", { Host: domain }, 10_000).then((r) => r.status);
 }
 
 const webTaskIds = async (): Promise<string[]> =>

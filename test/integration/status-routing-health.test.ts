@@ -1,11 +1,9 @@
 import Docker from "dockerode";
 import { mkdtempSync, rmSync } from "node:fs";
-import http from "node:http";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
-import { httpGet } from "../harness";
+import { freePort, httpGet } from "../harness";
 import { cli } from "../support/cli";
 import { quietLog } from "../support/reconcile";
 import { clusterYaml, siteYaml } from "../support/manifests";
@@ -29,26 +27,8 @@ interface StatusJson {
   sites: { site: string; state: string; lastError: string | null; routing?: { healthy: number; sick: number; tasks: number; sickTasks: number } }[];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
 function statusThroughVarnish(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: "/", headers: { Host: host }, timeout: 10_000 }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
-  });
+  return httpGet("127.0.0.1", port, "/", { Host: host }, 10_000).then((r) => r.status);
 }
 
 /** The web image answers 404 on this path: Varnish's probe fails every second. */
