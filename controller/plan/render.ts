@@ -1,3 +1,4 @@
+import { compareSlots, describeSlot, SyncSlot } from "./sync";
 import type { Action, Change, Plan } from "./types";
 
 const SYMBOL: Record<Action["op"], string> = { create: "+", update: "~", delete: "-", retain: "=", hook: "!" };
@@ -9,7 +10,10 @@ const VERB: Record<Action["op"], string> = {
   hook: "runs its postDeploy hooks (owed by an update applied before the controller stopped)",
 };
 
-/** The plan for people, grouped by site, in the manner of `terraform plan`. */
+/**
+ * The plan for people, grouped by site, in the manner of `terraform plan`; within a site, each
+ * phase and wave (plan/sync.ts) heads the actions apply runs in it.
+ */
 export function renderPlanText(plan: Plan): string {
   const lines: string[] = [];
   const groups = new Map<string, Action[]>();
@@ -24,7 +28,10 @@ export function renderPlanText(plan: Plan): string {
   for (const [group, actions] of groups) {
     if (lines.length > 0) lines.push("");
     lines.push(group.startsWith("(") ? group : `site ${group}`);
+    let slot: SyncSlot | undefined;
     for (const a of actions) {
+      if (!slot || compareSlots(slot, a) !== 0) lines.push(`  [${describeSlot(a)}]`);
+      slot = a;
       const why =
         a.op === "update" && a.held
           ? ` (held: Swarm rolled this spec back${a.heldReason ? `: ${a.heldReason}` : ""}; retried by apply --retry-failed or a changed manifest)`
@@ -68,6 +75,8 @@ export function planToJson(plan: Plan): object {
       site: a.site,
       name: a.name,
       changes: a.changes,
+      phase: a.phase,
+      wave: a.wave,
       ...(a.op === "update" ? { drift: a.drift, held: a.held } : {}),
       ...(a.op === "delete" || a.op === "retain" ? { reason: a.reason } : {}),
     })),

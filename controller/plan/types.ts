@@ -1,5 +1,6 @@
 import type { Kind, ResourceSpec, ServiceSpec } from "../desired/types";
 import type { ManifestError } from "../manifests/types";
+import type { SyncSlot } from "./sync";
 
 /** One field that differs: `+` added, `-` removed, `~` changed. Never carries a secret value. */
 export interface Change {
@@ -9,7 +10,8 @@ export interface Change {
   readonly after?: string;
 }
 
-interface ActionBase {
+/** `phase` and `wave` (plan/sync.ts): when apply runs the action. */
+interface ActionBase extends SyncSlot {
   readonly kind: Kind;
   /** null for the instance's shared objects. */
   readonly site: string | null;
@@ -64,7 +66,7 @@ export interface HookAction extends ActionBase {
   readonly op: "hook";
   readonly kind: "service";
   readonly site: string;
-  readonly phase: "postDeploy";
+  readonly hook: "postDeploy";
   readonly spec: ServiceSpec;
   readonly id: string;
 }
@@ -77,6 +79,9 @@ export interface RetainAction extends ActionBase {
 }
 
 export type Action = CreateAction | UpdateAction | DeleteAction | RetainAction | HookAction;
+
+/** An action before plan/sync.ts has given it its place. */
+export type Unplaced<T extends Action = Action> = T extends Action ? Omit<T, "phase" | "wave"> : never;
 
 export type SiteState = "changed" | "unchanged" | "suspended" | "invalid" | "removed" | "retained";
 
