@@ -106,7 +106,7 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
     }
     const site = action.site;
     if (action.phase === "PostSync" || stopped(site)) continue;
-    if (action.op === "retain" || action.op === "hook") continue;
+    if (action.op === "retain" || action.op === "hook" || action.op === "hold") continue;
     const needs = site === null ? undefined : failedDependency(action, sharedFailed);
     if (needs) {
       failures.set(site, `shared object ${needs.name} failed, and ${action.name} needs it: ${needs.reason}`);
@@ -235,7 +235,7 @@ async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyO
     opts.log.info({ ...audit, reason: action.reason }, "audit: service removed");
     return;
   }
-  if (action.op === "retain" || action.op === "hook") return;
+  if (action.op === "retain" || action.op === "hook" || action.op === "hold") return;
   const labels = { ...action.spec.labels, ...extraLabels, [LABEL.commit]: opts.commit };
   const spec = action.spec;
   if (action.op === "create") {

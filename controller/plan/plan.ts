@@ -45,6 +45,7 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
       }
       const hold = activeHold(found.labels, now);
       if (hold) {
+        forward.push({ op: "hold", kind: "service", site: spec.site, name: spec.name, spec, id: found.id, what: hold.what, until: hold.until.toISOString(), changes: diffService(spec, found) });
         warnings.push({ site: spec.site, name: spec.name, message: `${hold.what} in progress until ${hold.until.toISOString()}: not reconciled until it ends` });
         continue;
       }
@@ -222,6 +223,7 @@ const secretKey = (site: string | null, logical: string): string => `${site ?? "
 
 /** An action with its place in the deploy (plan/sync.ts). */
 function place<T extends Unplaced>(a: T): T & { phase: Action["phase"]; wave: number } {
-  const role = a.op === "create" || a.op === "update" || a.op === "hook" ? (a.spec.kind === "service" ? a.spec.role : undefined) : undefined;
+  const role = a.op === "create" || a.op === "update" || a.op === "hook" || a.op === "hold" ? (a.spec.kind === "service" ? a.spec.role : undefined) : undefined;
   return { ...a, ...syncSlot({ op: a.op, kind: a.kind, ...(role ? { role } : {}) }) };
 }
+

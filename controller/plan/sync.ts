@@ -31,13 +31,13 @@ export const WAVES: Readonly<Record<SyncPhase, readonly string[]>> = {
 
 /** What an action needs to be placed: its op, kind and, for a service, its role. */
 export interface Placeable {
-  readonly op: "create" | "update" | "delete" | "retain" | "hook";
+  readonly op: "create" | "update" | "delete" | "retain" | "hook" | "hold";
   readonly kind: Kind;
   readonly role?: string;
 }
 
 /**
- * Where an action runs. Removals run in reverse of creation (a secret or network in use
+ * Where an action runs (a held service: where its update would have run). Removals run in reverse of creation (a secret or network in use
  * cannot be removed before the services that use it), volumes before secrets: a database volume
  * that cannot be removed (still in use) keeps its password secret, so the site re-added later
  * finds the password its data was made with. A retained object is shown where its removal

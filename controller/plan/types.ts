@@ -78,7 +78,22 @@ export interface RetainAction extends ActionBase {
   readonly reason: "site-removed" | "no-longer-declared";
 }
 
-export type Action = CreateAction | UpdateAction | DeleteAction | RetainAction | HookAction;
+/**
+ * A service under a maintenance hold (LABEL.maintenance: a restore or an import has it scaled
+ * to 0 while it replaces the data): its changes wait until the hold ends. Shown, never sent.
+ */
+export interface HoldAction extends ActionBase {
+  readonly op: "hold";
+  readonly kind: "service";
+  /** The spec that waits (desired, not sent). */
+  readonly spec: ServiceSpec;
+  readonly id: string;
+  /** What holds it ("restore", "import") and until when (ISO 8601). */
+  readonly what: string;
+  readonly until: string;
+}
+
+export type Action = CreateAction | UpdateAction | DeleteAction | RetainAction | HookAction | HoldAction;
 
 /** An action before plan/sync.ts has given it its place. */
 export type Unplaced<T extends Action = Action> = T extends Action ? Omit<T, "phase" | "wave"> : never;
@@ -99,8 +114,8 @@ export interface Plan {
   readonly errors: readonly ManifestError[];
 }
 
-/** Actions that change something: `retain` is a report, not a change. */
-export const isMutation = (a: Action): boolean => a.op !== "retain";
+/** Actions that change something: `retain` and `hold` are reports, not changes. */
+export const isMutation = (a: Action): boolean => a.op !== "retain" && a.op !== "hold";
 
 /**
  * Hooks belong to a deploy: an update of the web service that changes what it runs (see
