@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { readLive } from "../../controller/live/read";
 import { loadRepo } from "../../controller/manifests/load";
-import type { ReconcileOutcome } from "../../controller/reconcile/reconcile";
+import type { Reconciled } from "../../controller/features";
 import { readVarnishSecret } from "../../controller/routing/admin-secret";
 import { syncRoutingNow } from "../../controller/routing/sync";
 import { clusterYaml, siteYaml } from "../support/manifests";
@@ -63,7 +63,7 @@ function cluster(recvSnippet?: string): string {
   return clusterYaml(instance, `  varnish: {image: "simulium/varnish:local", port: ${port}${vcl}}\n`);
 }
 
-async function apply(commitMessage: string): Promise<ReconcileOutcome> {
+async function apply(commitMessage: string): Promise<Reconciled> {
   const commit = await repo.commit(commitMessage);
   const out = await reconcileRepo(docker, repo.dir, commit, { stateDir });
   expect(out.result.ok).toBe(true);

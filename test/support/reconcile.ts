@@ -1,11 +1,12 @@
 import type Docker from "dockerode";
 import pino from "pino";
-import { reconcile, ReconcileOptions, ReconcileOutcome } from "../../controller/reconcile/reconcile";
+import { FeatureOptions, reconcile, Reconciled } from "../../controller/features";
+import type { ReconcileOptions } from "../../controller/reconcile/reconcile";
 import { execInService, waitFor } from "./swarm";
 
 export const quietLog = pino({ level: process.env.SIMULIUM_TEST_LOG ?? "silent" });
 
-export function reconcileRepo(docker: Docker, dir: string, commit: string, extra: Partial<ReconcileOptions> = {}): Promise<ReconcileOutcome> {
+export function reconcileRepo(docker: Docker, dir: string, commit: string, extra: Partial<ReconcileOptions & FeatureOptions> = {}): Promise<Reconciled> {
   return reconcile(docker, dir, { commit, log: quietLog, pollMs: 500, ...extra });
 }
 
