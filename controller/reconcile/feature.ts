@@ -20,6 +20,11 @@ export interface Feature {
   readonly name: string;
   /** Instance objects the feature needs, rendered into the desired state with the sites'. */
   desired?(input: DesiredInput): DesiredContribution;
+  /**
+   * An instance-wide refusal, before anything changes (pure): the error thrown, e.g. a restic
+   * password that would make every backup unreadable. undefined lets the plan go on.
+   */
+  refuse?(desired: DesiredState, live: LiveState): Error | undefined;
   /** What the plan should tell the operator (pure). */
   warnings?(load: LoadResult, cluster: ResolvedCluster): Plan["warnings"];
   /** What runs around a deploy (preDeploy, postDeploy): one feature at most provides them. */

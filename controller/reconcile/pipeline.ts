@@ -103,6 +103,10 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, features: r
     ...(varnish ? { varnishSecret: { hash: renderHash(varnish) } } : {}),
     instanceResources: contributed.flatMap((c) => c.resources),
   });
+  for (const f of features) {
+    const refused = f.refuse?.(rendered, live);
+    if (refused) throw refused;
+  }
   // A site the plan refuses to change is left as it runs, like one with an invalid manifest.
   const rotations = unsafeRotations(rendered, live);
   const refused = new Set(rotations.map((r) => r.site));
