@@ -33,6 +33,10 @@ import { resolveStateDir } from "../routing/admin-secret";
 import { createRoutingHealthCache } from "./routing-health";
 import { invalidBySite, nextRecords, notificationEvents, recordsWithRouting, SiteRecord, SiteRecords, stateCounts, tallyActions } from "./run-status";
 import { startDaemonServer } from "./server";
+import { dashboardView } from "./dashboard-view";
+import type { DashboardView } from "./dashboard-render";
+import { appendHistory, runEvents, SiteHistories, stateEvent } from "./site-events";
+import { describeCommit } from "../source/commit";
 import { createTrigger } from "./single-flight";
 import { createDaemonState } from "./state";
 
@@ -65,6 +69,11 @@ export interface DaemonOptions {
   };
   readonly log: Logger;
   readonly docker?: Docker;
+  /**
+   * The forge's page of a commit, `{sha}` standing for the full sha (e.g.
+   * https://git.example.org/acme/sites/commit/{sha}): the dashboard links each running commit.
+   */
+  readonly forgeCommitUrl?: string;
   /** How often convergence is polled during apply (tests shorten it). */
   readonly convergePollMs?: number;
   /** Directory mode: quiet time after the last file event before a reconcile. */
@@ -165,6 +174,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let statusPosted = "";
 
   let records: SiteRecords = new Map();
+  // For the dashboard: each site's recent history, its domains, and the commits it may run.
+  let histories: SiteHistories = new Map();
+  let shownStates = new Map<string, string>();
+  const domains = new Map<string, readonly string[]>();
+  const commits = new Map<string, Revision>();
+  const unknownCommits = new Set<string>();
   let instance: string | null = options.instance ?? null;
   let revision: Revision | null = null;
   let sync: DaemonStatus["sync"] = { ok: false, at: null, error: null };
@@ -182,9 +197,23 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const backups = startDaemonBackups(docker, metrics.registry, log.child({ component: "backup" }), options.stateDir);
   // Sites as /status shows them: Swarm's view from the last run, Varnish's probes read since.
   const shownRecords = (): SiteRecord[] => recordsWithRouting(records, routingHealth.current()?.sites);
-  const routingHealth = createRoutingHealthCache(docker, resolveStateDir(options.stateDir), log.child({ component: "routing" }), () =>
-    metrics.setSiteStates(stateCounts(shownRecords())),
-  );
+  /** Varnish's probes change a site's state between runs: the site's history says so too. */
+  const noteShownStates = (): void => {
+    const at = Date.now();
+    const added = new Map<string, ReturnType<typeof stateEvent>[]>();
+    const next = new Map<string, string>();
+    for (const r of shownRecords()) {
+      next.set(r.site, r.state);
+      const before = shownStates.get(r.site);
+      if (before !== undefined && before !== r.state) added.set(r.site, [stateEvent(before, r.state, r.lastError, at)]);
+    }
+    shownStates = next;
+    if (added.size > 0) histories = appendHistory(histories, added);
+  };
+  const routingHealth = createRoutingHealthCache(docker, resolveStateDir(options.stateDir), log.child({ component: "routing" }), () => {
+    metrics.setSiteStates(stateCounts(shownRecords()));
+    noteShownStates();
+  });
 
   const send = (event: NotificationEvent): void => {
     if (!notifier) return;
@@ -303,8 +332,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       });
       await configureNotifier(out.ctx.cluster);
       for (const e of notificationEvents(records, next, current, true)) send(e);
+      histories = appendHistory(histories, runEvents(records, next, out.result.sites, current, Date.now()));
+      commits.set(current.sha, current);
+      domains.clear();
+      for (const s of out.ctx.load.sites) domains.set(s.name, s.domains);
       for (const r of next.values()) if (r.state === "failed" || r.state === "invalid") clog.warn({ site: r.site, state: r.state, err: r.lastError }, "site not converged");
       records = next;
+      // The run's own state changes are in the history already: start the probes' comparison here.
+      shownStates = new Map(shownRecords().map((r) => [r.site, r.state]));
       metrics.setSiteStates(stateCounts(shownRecords()));
       await routingHealth.refresh(out.ctx.cluster, liveAfter);
       state.reconcileSucceeded();
@@ -352,6 +387,30 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     sites: shownRecords().map((r) => ({ ...r, cron: cron.siteStatus(r.site), backup: backups.siteStatus(r.site) })),
   });
 
+  const dashboard = async (): Promise<DashboardView> => {
+    await routingHealth.fresh();
+    const s = status();
+    // Sites that still run an older commit: ask git once per sha.
+    for (const r of s.sites) {
+      const sha = r.appliedCommit;
+      if (sha === null || commits.has(sha) || unknownCommits.has(sha)) continue;
+      const known = await describeCommit(source.dir, sha);
+      if (known) commits.set(sha, known);
+      else unknownCommits.add(sha);
+    }
+    return dashboardView({
+      instance: s.instance,
+      now: Date.now(),
+      commit: s.commit,
+      lastRun: s.lastRun,
+      sites: s.sites,
+      domains,
+      commits,
+      forgeCommitUrl: options.forgeCommitUrl,
+      histories,
+    });
+  };
+
   const server = await startDaemonServer({
     listen: options.listen,
     health: state.snapshot,
@@ -365,6 +424,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ? { secretFile: options.webhookSecretFile, onWebhook: (e) => void trigger.trigger(`webhook:${e.provider}`) }
       : undefined,
     apiTokenFile: options.apiTokenFile,
+    dashboard,
     onError: (err) => log.error({ err: errorText(err) }, "http handler failed"),
   });
 
@@ -378,7 +438,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         onError: (err) => log.error({ err: errorText(err) }, "watching the manifests directory failed"),
       })
     : undefined;
-  log.info({ repo: redactUrlUserinfo(options.repo), mode: directory ? "directory" : "git", listen: server.address }, "simulium daemon started");
+  log.info({ repo: redactUrlUserinfo(options.repo), mode: directory ? "directory" : "git", listen: server.address, ...(options.apiTokenFile ? { dashboard: `http://${urlHost(server.address.host)}:${server.address.port}/dashboard` } : {}) }, "simulium daemon started");
   trigger.trigger("start");
 
   return {
@@ -419,4 +479,8 @@ async function withManifestErrors(err: ClusterConfigError, dir: string): Promise
 
 function errorText(err: unknown): string {
   return redactUrlUserinfo(err instanceof Error ? err.message : String(err));
+}
+
+function urlHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
 }
