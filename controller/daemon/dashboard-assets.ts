@@ -65,6 +65,7 @@ form.login input { width: 100%; padding: .4rem; font: inherit; }
 /* A phone: each site becomes a card of labelled lines. */
 @media (max-width: 700px) {
   table.fleet thead { position: absolute; left: -9999px; }
+  table.fleet caption { display: block; }
   table.fleet, table.fleet tbody, table.fleet tr, table.fleet th, table.fleet td { display: block; width: 100%; }
   table.fleet tr { border: 1px solid var(--line); border-radius: .4rem; margin: 0 0 .75rem; padding: .25rem .5rem; }
   table.fleet th, table.fleet td { border: 0; padding: .15rem 0; }
