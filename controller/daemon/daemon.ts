@@ -37,6 +37,8 @@ import { dashboardView } from "./dashboard-view";
 import type { DashboardView } from "./dashboard-render";
 import { appendHistory, runEvents, SiteHistories, stateEvent } from "./site-events";
 import { describeCommit } from "../source/commit";
+import { startUptimeMonitor } from "./uptime-monitor";
+import { jobStep, JobWatch } from "./uptime";
 import { createTrigger } from "./single-flight";
 import { createDaemonState } from "./state";
 
@@ -74,6 +76,10 @@ export interface DaemonOptions {
    * https://git.example.org/acme/sites/commit/{sha}): the dashboard links each running commit.
    */
   readonly forgeCommitUrl?: string;
+  /** Where the uptime probes reach Varnish's published port (default 127.0.0.1). */
+  readonly probeHost?: string;
+  /** How often cron and backup results are checked for a failure to notify (tests shorten it). */
+  readonly jobWatchMs?: number;
   /** How often convergence is polled during apply (tests shorten it). */
   readonly convergePollMs?: number;
   /** Directory mode: quiet time after the last file event before a reconcile. */
@@ -210,6 +216,46 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     shownStates = next;
     if (added.size > 0) histories = appendHistory(histories, added);
   };
+  const alert = (site: string, text: string, ok: boolean, error: string | null): void => {
+    histories = appendHistory(histories, new Map([[site, [{ kind: "alert" as const, at: new Date().toISOString(), text, ok, error }]]]));
+  };
+  const uptime = startUptimeMonitor({
+    registry: metrics.registry,
+    log: log.child({ component: "uptime" }),
+    onTransition: (site, t, url) => {
+      if (t.kind === "down") {
+        log.warn({ site, url, err: t.detail, failures: t.failures }, "site down");
+        alert(site, "down", false, t.detail);
+        send({ type: "uptime.down", site, url, message: t.detail, failures: t.failures });
+      } else {
+        log.info({ site, url, downSince: t.downSince }, "site recovered");
+        alert(site, "recovered", true, null);
+        send({ type: "uptime.recovered", site, url, downSince: t.downSince });
+      }
+    },
+  });
+  // Cron and backup results: a failure after success notifies once, the next success once.
+  let jobWatches = new Map<string, JobWatch>();
+  const watchJobs = (): void => {
+    const next = new Map<string, JobWatch>();
+    for (const site of records.keys()) {
+      const backup = backups.siteStatus(site)?.backup;
+      const jobs = [...cron.siteStatus(site).map((c) => ({ job: `cron:${c.name}`, runs: c.runs })), ...(backup ? [{ job: "backup", runs: backup.runs }] : [])];
+      for (const j of jobs) {
+        const key = `${site}\n${j.job}`;
+        const step = jobStep(jobWatches.get(key), j.runs[0]);
+        next.set(key, step.watch);
+        if (step.transition?.kind === "failed") {
+          alert(site, `${j.job} failed`, false, step.transition.message);
+          send({ type: "job.failed", site, job: j.job, message: step.transition.message });
+        } else if (step.transition?.kind === "recovered") {
+          alert(site, `${j.job} ok again`, true, null);
+          send({ type: "job.recovered", site, job: j.job });
+        }
+      }
+    }
+    jobWatches = next;
+  };
   const routingHealth = createRoutingHealthCache(docker, resolveStateDir(options.stateDir), log.child({ component: "routing" }), () => {
     metrics.setSiteStates(stateCounts(shownRecords()));
     noteShownStates();
@@ -312,6 +358,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       loaded = varnishConfigured(out.ctx.cluster) ? { cluster: out.ctx.cluster, sites: out.ctx.load.sites, invalidSites: out.ctx.load.invalidSites } : undefined;
       cron.update(out.ctx.load, out.ctx.cluster, out.ctx.desired, out.ctx.secretValue);
       backups.update(out.ctx.load, out.ctx.cluster, out.ctx.desired, current.sha);
+      uptime.update(
+        out.ctx.load.sites.map((s) => ({ site: s.name, domains: s.domains, uptime: s.uptime })),
+        varnishConfigured(out.ctx.cluster) ? { host: options.probeHost ?? "127.0.0.1", port: out.ctx.cluster.varnish.port } : undefined,
+      );
       // Backends follow the tasks: a replaced, rescheduled or scaled web task changes its IP,
       // and a routing-only sync (syncRoutingOnly) moves the VCL within seconds.
       routingWatch ??= watchRouting(docker, instance, () => void trigger.trigger(TASKS), {
@@ -408,6 +458,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       commits,
       forgeCommitUrl: options.forgeCommitUrl,
       histories,
+      uptime: uptime.current(),
     });
   };
 
@@ -431,6 +482,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const timers = [
     setInterval(() => trigger.trigger("poll"), options.pollSeconds * 1000),
     setInterval(() => trigger.trigger("resync"), options.resyncSeconds * 1000),
+    setInterval(watchJobs, options.jobWatchMs ?? 5000),
   ];
   const closeWatch = dirSource
     ? await dirSource.watch(() => void trigger.trigger("file"), {
@@ -454,6 +506,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await closeWatch?.();
       routingWatch?.stop();
       await trigger.stop();
+      uptime.stop();
       await cron.stop();
       await backups.stop();
       await Promise.allSettled([...pendingNotifications]);

@@ -286,6 +286,7 @@ function historyRow(e: SiteEvent, now: string): string {
     return `<tr><td>${timeCell(e.at, now)}</td><td>${what}</td><td>${detail}</td></tr>`;
   }
   const detail = e.error ? `<pre class="error">${escapeHtml(e.error)}</pre>` : "";
+  if (e.kind === "alert") return `<tr><td>${timeCell(e.at, now)}</td><td><span class="${e.ok ? "ok" : "bad"}">${escapeHtml(e.text)}</span></td><td>${detail}</td></tr>`;
   return `<tr><td>${timeCell(e.at, now)}</td><td>${escapeHtml(e.from)} → ${stateBadge(e.to)}</td><td>${detail}</td></tr>`;
 }
 

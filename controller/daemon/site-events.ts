@@ -17,7 +17,9 @@ export type SiteEvent =
       readonly ok: boolean;
       readonly error: string | null;
     }
-  | { readonly kind: "state"; readonly at: string; readonly from: string; readonly to: string; readonly error: string | null };
+  | { readonly kind: "state"; readonly at: string; readonly from: string; readonly to: string; readonly error: string | null }
+  /** An uptime or job alert that was notified (site down/recovered, cron or backup failed/recovered). */
+  | { readonly kind: "alert"; readonly at: string; readonly text: string; readonly ok: boolean; readonly error: string | null };
 
 export type SiteHistories = ReadonlyMap<string, readonly SiteEvent[]>;
 
