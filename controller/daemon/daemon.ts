@@ -37,7 +37,7 @@ import { dashboardView } from "./dashboard-view";
 import type { DashboardView } from "./dashboard-render";
 import { appendHistory, runEvents, SiteHistories, stateEvent } from "./site-events";
 import { describeCommit } from "../source/commit";
-import { startUptimeMonitor } from "./uptime-monitor";
+import { SiteUptime, startUptimeMonitor } from "./uptime-monitor";
 import { jobStep, JobWatch } from "./uptime";
 import { createTrigger } from "./single-flight";
 import { createDaemonState } from "./state";
@@ -101,7 +101,7 @@ export interface DaemonStatus {
   readonly engineReachable: boolean | null;
   /** When Varnish's backend health was last read, and the tasks that could not be asked. */
   readonly routing: { readonly checkedAt: string | null; readonly errors: readonly string[] } | null;
-  readonly sites: readonly (SiteRecord & { readonly cron: readonly CronEntryStatus[]; readonly backup: SiteBackupStatus | null })[];
+  readonly sites: readonly (SiteRecord & { readonly cron: readonly CronEntryStatus[]; readonly backup: SiteBackupStatus | null; readonly uptime: SiteUptime | null })[];
 }
 
 export interface RunningDaemon {
@@ -434,7 +434,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     lastRouting,
     engineReachable: state.snapshot().engineReachable ?? null,
     routing: routingHealth.current() === null ? null : { checkedAt: routingHealth.checkedAt(), errors: routingHealth.current()?.errors ?? [] },
-    sites: shownRecords().map((r) => ({ ...r, cron: cron.siteStatus(r.site), backup: backups.siteStatus(r.site) })),
+    sites: shownRecords().map((r) => ({ ...r, cron: cron.siteStatus(r.site), backup: backups.siteStatus(r.site), uptime: uptime.current().get(r.site) ?? null })),
   });
 
   const dashboard = async (): Promise<DashboardView> => {

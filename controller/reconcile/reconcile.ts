@@ -39,6 +39,8 @@ export interface ReconcileOptions {
    * plan made under the lock differs. false cancels. The CLI prints it and asks for confirmation.
    */
   readonly onPlan?: (ctx: PlanContext) => Promise<boolean>;
+  /** Sites done of the sites changed, while apply waits for convergence. */
+  readonly onConverging?: (done: number, total: number) => void;
 }
 
 export interface ReconcileOutcome {
@@ -129,6 +131,7 @@ export async function reconcile(docker: Docker, repoDir: string, opts: Reconcile
       retryFailed: opts.retryFailed,
       secretValue: ctx.secretValue,
       ...(follower ? { onProgress: follower.onProgress } : {}),
+      ...(opts.onConverging ? { onConverging: opts.onConverging } : {}),
     });
     const routing = await routeAfterApply(docker, {
       cluster: ctx.cluster,
