@@ -32,7 +32,8 @@ fi
 log "simulium apply --repo $repo --yes"
 node "$cli" apply --repo "$repo" --yes
 log "simulium status --repo $repo"
-node "$cli" status --repo "$repo" || true
+status_rc=0
+node "$cli" status --repo "$repo" || status_rc=$?
 
 # The daemon, for the dashboard: watches $repo (directory mode), serves /dashboard behind a
 # token kept in .harness/demo/ (gitignored). A daemon of an earlier demo run is replaced.
@@ -57,3 +58,5 @@ for f in "$repo"/sites/*.yaml; do
 done
 log "dashboard: http://$listen/dashboard  (sign in with the token in $demo_dir/api-token;"
 log "  daemon log: $demo_dir/daemon.log; stop it: kill \$(cat $demo_dir/daemon.pid))"
+# A site that did not converge still fails the demo, after the URLs to look at it.
+exit "$status_rc"

@@ -106,10 +106,18 @@ export function progressKey(state: WatchedState): string {
   return `${services.join(",")}|${tasks.join(",")}`;
 }
 
-/** Sites, not services: an operator counts sites ("converging 37/100 sites"). */
 function reportConverging(opts: WaitOptions, watch: readonly Watched[], pending: ReadonlyMap<string, Watched>): void {
   if (!opts.onConverging) return;
+  const c = convergingCount(watch, [...pending.values()]);
+  opts.onConverging(c.done, c.total);
+}
+
+/**
+ * Sites, not services: an operator counts sites ("converging 37/100 sites"); a site is done
+ * when none of its changed services is still pending (the instance's shared objects count as one). Pure.
+ */
+export function convergingCount(watch: readonly Watched[], pending: readonly Watched[]): { done: number; total: number } {
   const sites = new Set(watch.map((w) => w.site ?? ""));
-  const busy = new Set([...pending.values()].map((w) => w.site ?? ""));
-  opts.onConverging(sites.size - busy.size, sites.size);
+  const busy = new Set(pending.map((w) => w.site ?? ""));
+  return { done: sites.size - busy.size, total: sites.size };
 }

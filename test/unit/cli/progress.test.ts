@@ -1,5 +1,6 @@
 import { prettyOptions } from "../../../controller/log";
 import { convergingText, progressLine } from "../../../controller/cli/progress";
+import { convergingCount, Watched } from "../../../controller/apply/wait-converged";
 
 function fakeStream(tty: boolean): { stream: NodeJS.WriteStream; written: string[] } {
   const written: string[] = [];
@@ -37,5 +38,17 @@ describe("CLI output for people", () => {
     expect(prettyOptions({}, false).colorize).toBe(false);
     // An empty NO_COLOR does not count (no-color.org).
     expect(prettyOptions({ NO_COLOR: "" }, true).colorize).toBe(true);
+  });
+});
+
+describe("convergence progress counts sites", () => {
+  // Only the fields the count reads; a Watched's spec is irrelevant to it.
+  const w = (site: string | null, name: string): Watched => ({ site, spec: { name } as Watched["spec"] });
+
+  it("a site is done when none of its changed services is pending; the shared objects count as one", () => {
+    const watch = [w("a", "a_web"), w("a", "a_db"), w("b", "b_web"), w(null, "i_varnish")];
+    expect(convergingCount(watch, watch)).toEqual({ done: 0, total: 3 });
+    expect(convergingCount(watch, [w("a", "a_db"), w(null, "i_varnish")])).toEqual({ done: 1, total: 3 });
+    expect(convergingCount(watch, [])).toEqual({ done: 3, total: 3 });
   });
 });
