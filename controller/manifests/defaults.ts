@@ -79,6 +79,10 @@ export const CLUSTER_DEFAULTS = {
     repository: str(clusterSchema, ...specProps, "backup", "properties", "repository"),
     checkSchedule: str(clusterSchema, ...specProps, "backup", "properties", "check", "properties", "schedule"),
   },
+  environments: {
+    max: num(clusterSchema, ...specProps, "environments", "properties", "max"),
+    maxPerSite: num(clusterSchema, ...specProps, "environments", "properties", "maxPerSite"),
+  },
   varnish: {
     port: num(clusterSchema, ...specProps, "varnish", "properties", "port"),
     replicas: num(clusterSchema, ...specProps, "varnish", "properties", "replicas"),

@@ -88,6 +88,18 @@ export interface ResolvedSite {
   readonly civicrm?: ResolvedCivicrm;
   /** `spec.hooks`, absent when the site declares none. */
   readonly hooks?: ResolvedHooks;
+  /** Set on an environment of a site (`spec.environments`), absent on the site itself (production). */
+  readonly environment?: ResolvedEnvironmentOf;
+}
+
+/** What makes a resolved site an environment of another (manifests/environments.ts). */
+export interface ResolvedEnvironmentOf {
+  /** The production site it is an environment of. */
+  readonly of: string;
+  /** The environment's name (`staging`); the site's name is `<of>--<name>`. */
+  readonly name: string;
+  /** Index in the parent's `spec.environments`, to locate its problems. */
+  readonly index: number;
 }
 
 /** `spec.backup`: when backups run and which runs restic's `forget` keeps. */
@@ -175,6 +187,8 @@ export interface ResolvedCluster {
   /** Backups (spec.backup), when enabled. */
   readonly backup?: ResolvedBackupConfig;
   readonly update: { readonly monitorSeconds: number; readonly timeoutSeconds: number };
+  /** Limits on the sites' environments (`spec.environments`). */
+  readonly environments: { readonly max: number; readonly maxPerSite: number };
   readonly varnish: {
     readonly image?: string;
     readonly port: number;

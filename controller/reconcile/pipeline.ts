@@ -9,6 +9,7 @@ import { renderDesired } from "../desired/render";
 import type { DesiredState } from "../desired/types";
 import { livePins } from "../live/pins";
 import { readLive } from "../live/read";
+import { environmentsOfInvalid } from "../manifests/environments";
 import type { LiveState } from "../live/types";
 import { CLUSTER_FILE } from "../manifests/layout";
 import { loadRepo } from "../manifests/load";
@@ -89,9 +90,10 @@ export async function planRepo(docker: Docker, repoDir: string, opts: PipelineOp
   return planLoaded(docker, await loadForPlan(repoDir, opts), opts);
 }
 
-export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: PipelineOptions): Promise<PlanContext> {
-  const { cluster, values } = loaded;
+export async function planLoaded(docker: Docker, given: LoadedRepo, opts: PipelineOptions): Promise<PlanContext> {
+  const { cluster, values } = given;
   const live = await readLive(docker, cluster.instance);
+  const loaded = withEnvironmentsOfInvalid(given, live);
   const store = new StateStore(resolveStateDir(opts.stateDir), cluster.instance, opts.mode ?? "read-only");
   // Read against the swarm: a state directory that lost a value the swarm uses stops here.
   const varnish = cluster.varnish.image ? controllerSecret(store, "varnish-secret", live.secrets, { acceptChange: opts.rotateVarnishSecret }) : undefined;
@@ -130,6 +132,14 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
     secretValue: (name) => sites(name) ?? backup(name) ?? controller(name),
     varnishSecret: known(varnish),
   };
+}
+
+/** Environments of a site whose manifest is invalid are left as they run with it (manifests/environments.ts). */
+function withEnvironmentsOfInvalid(loaded: LoadedRepo, live: LiveState): LoadedRepo {
+  const liveSites = [...live.services, ...live.volumes, ...live.secrets, ...live.networks].flatMap((o) => (o.site ? [o.site] : []));
+  const frozen = environmentsOfInvalid(loaded.load.invalidSites, loaded.load.sites.map((s) => s.name), new Set(liveSites));
+  if (frozen.length === 0) return loaded;
+  return { ...loaded, load: { ...loaded.load, invalidSites: [...loaded.load.invalidSites, ...frozen].sort() } };
 }
 
 const known = (s: ControllerSecret | undefined): Buffer | undefined => (s?.state === "known" ? s.value : undefined);
