@@ -22,7 +22,7 @@ export const MAX_ENVIRONMENT_SITE_NAME = 40;
 /** The environment variable an environment's web service gets instead of an SMTP relay (docs/manifest.md). */
 export const MAIL_SINK_ENV = "SIMULIUM_MAIL_SINK";
 
-type EnvironmentInput = NonNullable<Site["spec"]["environments"]>[number];
+export type EnvironmentInput = NonNullable<Site["spec"]["environments"]>[number];
 
 export function environmentSiteName(site: string, env: string): string {
   return `${site}${ENVIRONMENT_SEPARATOR}${env}`;
@@ -56,13 +56,14 @@ export function deriveEnvironments(manifest: Site, parent: ResolvedSite): Derive
     else seen.set(env.name, index);
     if (env.name === PRODUCTION) issues.push({ path: [...at, "name"], message: `${quote(PRODUCTION)} names the site itself (simulium sync --from ${PRODUCTION}): choose another name` });
     issues.push(...imageIssue(env.web?.image, [...at, "web", "image"]));
-    const site = derive(parent, env, index);
+    const site = deriveEnvironmentSite(parent, env, index);
     issues.push(...nameLengths(site, [...at, "name"]));
     return issues.length > 0 ? { ok: false, index, name, issues } : { ok: true, index, site };
   });
 }
 
-function derive(parent: ResolvedSite, env: EnvironmentInput, index: number): ResolvedSite {
+/** One environment of `parent` as a site of its own; `preview` marks a pull request's. */
+export function deriveEnvironmentSite(parent: ResolvedSite, env: EnvironmentInput, index: number, preview?: { readonly number: number; readonly headSha: string }): ResolvedSite {
   const crons = env.crons ?? false;
   const w = env.web ?? {};
   const {
@@ -92,7 +93,7 @@ function derive(parent: ResolvedSite, env: EnvironmentInput, index: number): Res
     // Bounce processing reads a mailbox the environment does not have (no spec.mail).
     ...(civicrm ? { civicrm: { scheduledJobs: crons && civicrm.scheduledJobs, bounces: false } } : {}),
     ...(ownHooks ? { hooks: ownHooks } : {}),
-    environment: { of: parent.name, name: env.name, index },
+    environment: { of: parent.name, name: env.name, index, ...(preview ? { preview } : {}) },
   };
 }
 
@@ -117,7 +118,7 @@ function environmentHooks(hooks: NonNullable<ResolvedSite["hooks"]>): ResolvedSi
   return preDeploy.length + postDeploy.length > 0 ? { preDeploy, postDeploy } : undefined;
 }
 
-function nameLengths(site: ResolvedSite, at: readonly PathSegment[]): Issue[] {
+export function nameLengths(site: ResolvedSite, at: readonly PathSegment[]): Issue[] {
   if (site.name.length > MAX_ENVIRONMENT_SITE_NAME) {
     return [
       {

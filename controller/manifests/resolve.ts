@@ -30,6 +30,9 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
       monitorSeconds: spec.update?.monitorSeconds ?? d.update.monitorSeconds,
       timeoutSeconds: spec.update?.timeoutSeconds ?? d.update.timeoutSeconds,
     },
+    ...(spec.previews
+      ? { previews: { domain: spec.previews.domain, max: spec.previews.max ?? d.previews.max, ttlHours: spec.previews.ttlHours ?? d.previews.ttlHours } }
+      : {}),
     environments: {
       max: spec.environments?.max ?? d.environments.max,
       maxPerSite: spec.environments?.maxPerSite ?? d.environments.maxPerSite,

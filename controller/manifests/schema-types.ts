@@ -699,6 +699,23 @@ export interface Cluster {
        */
       maxPerSite?: number;
     };
+    /**
+     * Preview environments of pull requests (simulium run --pull-requests): a site whose manifest a pull request changes is deployed at the pull request's head as <site>--pr<number>, seeded from the site's latest backup, and removed with all its data when the pull request is closed or merged.
+     */
+    previews?: {
+      /**
+       * The domain pattern of a preview, with {site} and {number}, e.g. {site}-pr{number}.preview.example.org.
+       */
+      domain: string;
+      /**
+       * Most preview environments at once; a pull request past it waits (its commit status says so) until another closes.
+       */
+      max?: number;
+      /**
+       * Hours after the last push to a pull request before its previews are removed anyway.
+       */
+      ttlHours?: number;
+    };
   };
 }
 export interface DefaultResources {

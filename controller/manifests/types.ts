@@ -98,8 +98,10 @@ export interface ResolvedEnvironmentOf {
   readonly of: string;
   /** The environment's name (`staging`); the site's name is `<of>--<name>`. */
   readonly name: string;
-  /** Index in the parent's `spec.environments`, to locate its problems. */
+  /** Index in the parent's `spec.environments`, to locate its problems; -1 for a preview. */
   readonly index: number;
+  /** Set on a pull request's preview: its number (the environment is named `pr<number>`). */
+  readonly preview?: { readonly number: number; readonly headSha: string };
 }
 
 /** `spec.backup`: when backups run and which runs restic's `forget` keeps. */
@@ -187,6 +189,8 @@ export interface ResolvedCluster {
   /** Backups (spec.backup), when enabled. */
   readonly backup?: ResolvedBackupConfig;
   readonly update: { readonly monitorSeconds: number; readonly timeoutSeconds: number };
+  /** Pull-request previews (`spec.previews`), when configured. */
+  readonly previews?: { readonly domain: string; readonly max: number; readonly ttlHours: number };
   /** Limits on the sites' environments (`spec.environments`). */
   readonly environments: { readonly max: number; readonly maxPerSite: number };
   readonly varnish: {
