@@ -10,6 +10,7 @@ import type { DesiredState } from "../desired/types";
 import { livePins } from "../live/pins";
 import { readLive } from "../live/read";
 import { environmentsOfInvalid } from "../manifests/environments";
+import { livePreviewNames, PREVIEWS_FILE, PreviewStateError, readPreviewState, withPreviewSites } from "./previews-state";
 import type { LiveState } from "../live/types";
 import { CLUSTER_FILE } from "../manifests/layout";
 import { loadRepo } from "../manifests/load";
@@ -93,8 +94,8 @@ export async function planRepo(docker: Docker, repoDir: string, opts: PipelineOp
 export async function planLoaded(docker: Docker, given: LoadedRepo, opts: PipelineOptions): Promise<PlanContext> {
   const { cluster, values } = given;
   const live = await readLive(docker, cluster.instance);
-  const loaded = withEnvironmentsOfInvalid(given, live);
   const store = new StateStore(resolveStateDir(opts.stateDir), cluster.instance, opts.mode ?? "read-only");
+  const loaded = withPreviews(withEnvironmentsOfInvalid(given, live), store, live);
   // Read against the swarm: a state directory that lost a value the swarm uses stops here.
   const varnish = cluster.varnish.image ? controllerSecret(store, "varnish-secret", live.secrets, { acceptChange: opts.rotateVarnishSecret }) : undefined;
   const restic =
@@ -134,10 +135,28 @@ export async function planLoaded(docker: Docker, given: LoadedRepo, opts: Pipeli
   };
 }
 
+/**
+ * The pull-request previews of the state directory join the sites (reconcile/previews-state.ts).
+ * A state file that cannot be read freezes every live preview: never removed on a doubt.
+ */
+function withPreviews(loaded: LoadedRepo, store: StateStore, live: LiveState): LoadedRepo {
+  try {
+    return { ...loaded, load: withPreviewSites(loaded.load, readPreviewState(store), loaded.cluster.previews, new Date()) };
+  } catch (err) {
+    if (!(err instanceof PreviewStateError)) throw err;
+    const frozen = livePreviewNames(liveSiteNames(live));
+    const error = { file: PREVIEWS_FILE, line: 0, column: 0, path: "", message: `${err.message}: previews are left as they run until it is fixed` };
+    return { ...loaded, load: { ...loaded.load, invalidSites: [...new Set([...loaded.load.invalidSites, ...frozen])].sort(), errors: [...loaded.load.errors, error] } };
+  }
+}
+
+function liveSiteNames(live: LiveState): string[] {
+  return [...live.services, ...live.volumes, ...live.secrets, ...live.networks].flatMap((o) => (o.site ? [o.site] : []));
+}
+
 /** Environments of a site whose manifest is invalid are left as they run with it (manifests/environments.ts). */
 function withEnvironmentsOfInvalid(loaded: LoadedRepo, live: LiveState): LoadedRepo {
-  const liveSites = [...live.services, ...live.volumes, ...live.secrets, ...live.networks].flatMap((o) => (o.site ? [o.site] : []));
-  const frozen = environmentsOfInvalid(loaded.load.invalidSites, loaded.load.sites.map((s) => s.name), new Set(liveSites));
+  const frozen = environmentsOfInvalid(loaded.load.invalidSites, loaded.load.sites.map((s) => s.name), new Set(liveSiteNames(live)));
   if (frozen.length === 0) return loaded;
   return { ...loaded, load: { ...loaded.load, invalidSites: [...loaded.load.invalidSites, ...frozen].sort() } };
 }
