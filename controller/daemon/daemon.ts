@@ -33,6 +33,7 @@ import { resolveStateDir } from "../routing/admin-secret";
 import { createRoutingHealthCache } from "./routing-health";
 import { invalidBySite, nextRecords, notificationEvents, recordsWithRouting, SiteRecord, SiteRecords, stateCounts, tallyActions } from "./run-status";
 import { startDaemonServer } from "./server";
+import { createPreviewLoop } from "./preview-loop";
 import { createTrigger } from "./single-flight";
 import { createDaemonState } from "./state";
 
@@ -121,8 +122,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const docker = options.docker ?? connectDocker();
   const directory = await isLocalDirectory(options.repo);
   const dirSource = directory ? openDirectorySource(options.repo) : undefined;
-  const source: Source =
-    dirSource ?? (await openGitSource({ stateDir: options.stateDir, url: options.repo, branch: options.branch, credentials: options.credentials }));
+  const gitSource = dirSource ? undefined : await openGitSource({ stateDir: options.stateDir, url: options.repo, branch: options.branch, credentials: options.credentials });
+  const source: Source | undefined = dirSource ?? gitSource;
+  if (!source) throw new Error("internal: neither a directory nor a git source");
   const staleAfterSeconds = options.staleAfterSeconds ?? 3 * options.pollSeconds;
   const state = createDaemonState();
   const metrics = createMetrics({ health: state.snapshot, staleAfterSeconds });
@@ -302,6 +304,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         at: Date.now(),
       });
       await configureNotifier(out.ctx.cluster);
+      await previews?.afterReconcile(out.ctx, current.sha);
       for (const e of notificationEvents(records, next, current, true)) send(e);
       for (const r of next.values()) if (r.state === "failed" || r.state === "invalid") clog.warn({ site: r.site, state: r.state, err: r.lastError }, "site not converged");
       records = next;
@@ -325,6 +328,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       throw err;
     }
   };
+
+  // Pull-request previews need a forge's refs: a git source only.
+  const previews = gitSource
+    ? createPreviewLoop({
+        docker,
+        source: gitSource,
+        stateDir: options.stateDir,
+        ...(options.sealingKeyFile ? { sealingKeyFile: options.sealingKeyFile } : {}),
+        log: log.child({ component: "previews" }),
+        setStatus: (sha, state, description, extra) => notifier?.setCommitStatus(sha, state, description, extra) ?? Promise.resolve(undefined),
+        trigger: (reason) => void trigger.trigger(reason),
+      })
+    : undefined;
 
   const trigger = createTrigger(run, {
     onError: (err, reason) => {
@@ -362,7 +378,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     },
     registry: metrics.registry,
     webhook: options.webhookSecretFile
-      ? { secretFile: options.webhookSecretFile, onWebhook: (e) => void trigger.trigger(`webhook:${e.provider}`) }
+      ? {
+          secretFile: options.webhookSecretFile,
+          onWebhook: (e) => {
+            // A pull request's event previews its head; the branch the daemon follows did not move.
+            if (previews?.onWebhook(e.provider, e.event, e.body)) return;
+            void trigger.trigger(`webhook:${e.provider}`);
+          },
+        }
       : undefined,
     apiTokenFile: options.apiTokenFile,
     onError: (err) => log.error({ err: errorText(err) }, "http handler failed"),

@@ -67,6 +67,7 @@ export function previewTransition(state: PreviewState, event: PullRequestEvent, 
     sites: planned.sites.map((s) => s.name),
     openedAt: had?.openedAt ?? at,
     updatedAt: at,
+    ...(had?.seeded ? { seeded: had.seeded.filter((n) => planned.sites.some((s) => s.name === n)) } : {}),
   };
   const next: PreviewState = { records: [...others.records, record], sites: [...others.sites, ...planned.sites] };
   const waiting = !admitted(next.records, input.config.max).admitted.some((r) => r.number === number);

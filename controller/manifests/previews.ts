@@ -23,6 +23,8 @@ export interface PreviewRecord {
   /** ISO times: when the preview was first asked for, and last updated (a push). */
   readonly openedAt: string;
   readonly updatedAt: string;
+  /** Previews already loaded from their site's latest backup (once: a push keeps the preview's data). */
+  readonly seeded?: readonly string[];
 }
 
 export function previewEnvironmentName(number: number): string {
