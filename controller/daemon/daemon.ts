@@ -145,7 +145,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ...(flagNotify?.commitStatus ? { commitStatus: flagNotify.commitStatus } : {}),
       suppressSeconds: fromRepo?.suppressSeconds ?? flagNotify?.suppressSeconds ?? 3600,
     };
-    const key = canonicalJson(config) + String(repoUrls.length);
+    // The instance names the commit status context: a notifier made before the first load
+    // (instance unknown, "default") is made again once simulium.yaml names it.
+    const key = `${canonicalJson(config)}${repoUrls.length}\0${cluster?.instance ?? options.instance ?? "default"}`;
     if (key === notifierKey) return;
     notifierKey = key;
     if (repoUrls.length > 0 && !secretFile) {

@@ -166,7 +166,9 @@ afterAll(async () => {
 test("opened: the preview runs at the head, seeded with production's row and file, its URL in a commit status, the plan posted", async () => {
   const head = pushPullRequest("2");
   expect(await pullRequestHook("opened", head)).toBe(202);
-  const ready = await waitFor(async () => statuses(head).find((s) => s.context === `simulium/${instance}/preview/${site}` && s.state === "success"), "the preview's status", 300_000, 1000);
+  const ready = await waitFor(async () => statuses(head).find((s) => s.context === `simulium/${instance}/preview/${site}` && s.state === "success"), "the preview's status", 300_000, 1000).catch((err: Error) => {
+    throw new Error(`${err.message}; statuses received: ${JSON.stringify(received.map((r) => [r.path, r.body]))}`);
+  });
   expect(ready.target_url).toBe(`http://${site}-pr42.preview.test/`);
   expect(await webEnv(preview)).toContain("SITE_VERSION=2");
   const rows = await waitFor(() => inWeb(preview, siteSql("SELECT id, body FROM notes ORDER BY id")).catch(() => undefined), "the seeded preview to serve", 120_000, 2000);
