@@ -10,7 +10,8 @@ source harness/lib.sh
 repo="${SIMULIUM_DEMO_REPO:-sites.example}"
 cli=dist/controller/cli/main.js
 
-command -v node >/dev/null 2>&1 || die "node is not installed (simulium needs Node 20 or later)"
+command -v node >/dev/null 2>&1 || die "node is not installed (the harness needs Node 20 or later to fetch Node 22 LTS)"
+use_node_lts
 if [ ! -d node_modules ]; then
   log "installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund
