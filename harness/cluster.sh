@@ -35,7 +35,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 
-run_dir=/run/simulium-cluster
+# Overridable so a checkout's tests keep their cluster while another checkout's test run removes
+# the default one (test/support/cluster.ts reads the same variable).
+run_dir="${SIMULIUM_CLUSTER_RUN_DIR:-/run/simulium-cluster}"
 data_dir=/var/lib/simulium-cluster
 bridge=smcl0
 subnet_prefix=10.78.0
@@ -54,9 +56,12 @@ node_veth() { echo "smcl0-n$1"; }
 ndocker() { local k="$1"; shift; timeout 60 docker -H "unix://$(node_sock "$k")" "$@"; }
 node_answers() { [ -S "$(node_sock "$1")" ] && timeout 10 docker -H "unix://$(node_sock "$1")" info >/dev/null 2>&1; }
 
-# The node numbers that exist now (by their namespace), ascending.
+# The node numbers that exist now (by their namespace or their engine's pid file), ascending.
 existing_nodes() {
-  ip netns list 2>/dev/null | sed -n 's/^simulium-node\([0-9][0-9]*\).*/\1/p' | sort -n
+  {
+    ip netns list 2>/dev/null | sed -n 's/^simulium-node\([0-9][0-9]*\).*/\1/p'
+    { ls "$run_dir" 2>/dev/null || true; } | sed -n 's/^node\([0-9][0-9]*\)\.pid$/\1/p'
+  } | sort -nu
 }
 
 usage() { die "usage: harness/cluster.sh up [N] | down | status | registry stop|start"; }
@@ -153,8 +158,16 @@ registry_answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "h
 
 # The registry, its htpasswd user and the client config holding that user's credentials.
 registry_start() {
-  local password
-  registry_answers && return 0
+  local password orphan cfg
+  if [ -f "$registry_dir/pid" ] && kill -0 "$(cat "$registry_dir/pid")" 2>/dev/null && registry_answers; then return 0; fi
+  # One whose files were removed under it (a `down` of an older cluster.sh) holds the port.
+  for orphan in $(pgrep -f '^docker-registry serve /.*/registry/config\.yml$' || true); do
+    cfg="$(tr '\0' ' ' <"/proc/$orphan/cmdline" 2>/dev/null | awk '{print $3}')"
+    [ -n "$cfg" ] && [ ! -e "$cfg" ] || continue
+    log "stopping a registry left without its files (pid $orphan)"
+    kill -TERM "$orphan"
+    sleep 1
+  done
   mkdir -p "$registry_dir/data" "$registry_dir/docker-config"
   chmod 0700 "$registry_dir"
   if [ ! -s "$registry_dir/htpasswd" ]; then

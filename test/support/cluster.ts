@@ -13,7 +13,8 @@ import { waitFor } from "./swarm";
  */
 
 const root = resolve(__dirname, "../..");
-export const CLUSTER_RUN_DIR = "/run/simulium-cluster";
+/** harness/cluster.sh's run directory (SIMULIUM_CLUSTER_RUN_DIR there too). */
+export const CLUSTER_RUN_DIR = process.env.SIMULIUM_CLUSTER_RUN_DIR ?? "/run/simulium-cluster";
 
 export interface ClusterNode {
   /** 1-based: node K is `nodeK`, at 10.78.0.(10+K). */
