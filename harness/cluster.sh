@@ -23,8 +23,8 @@
 # the mariadb and busybox roles) from the host's engine into every node (docker save | docker
 # load), skipping a node that already has the same image ID. It also starts a real registry
 # (Debian's docker-registry, the CNCF distribution registry) on the bridge at 10.78.0.1:5000
-# with htpasswd basic auth, and pushes the busybox role there as
-# 10.78.0.1:5000/simulium/busybox:local, so the registry tests pull through it: the user name
+# with htpasswd basic auth, and pushes the busybox and varnish roles there as
+# 10.78.0.1:5000/simulium/<role>:local, so the registry tests pull through it: the user name
 # and password are in $run_dir/registry/docker-config/config.json (what `docker login` writes,
 # and what a cluster's registryAuth.configFile names). Plain HTTP: every node's engine lists
 # the registry as insecure (--insecure-registry), the host's engine does not know it (node 1
@@ -45,7 +45,8 @@ bridge_addr="$subnet_prefix.1"
 images="${SIMULIUM_CLUSTER_IMAGES:-simulium/mariadb:local simulium/busybox:local}"
 registry_addr="$bridge_addr:5000"
 registry_dir="$run_dir/registry"
-registry_images="simulium/busybox:local"
+# Pushed to the registry (loaded into node 1 first, which pushes): the nodes pull them from there.
+registry_images="${SIMULIUM_CLUSTER_REGISTRY_IMAGES:-simulium/busybox:local simulium/varnish:local}"
 
 node_ip() { echo "$subnet_prefix.$((10 + $1))"; }
 node_ns() { echo "simulium-node$1"; }
@@ -208,8 +209,13 @@ registry_stop() {
 
 # Node 1 pushes (the host's engine does not trust the plain-HTTP registry), as the test user.
 registry_push() {
-  local img
+  local img id
   for img in $registry_images; do
+    id="$(docker image inspect --format '{{.Id}}' "$img" 2>/dev/null)" || die "no image $img on the host engine: run harness/build-images.sh"
+    if [ "$(ndocker 1 image inspect --format '{{.Id}}' "$img" 2>/dev/null || true)" != "$id" ]; then
+      log "node1: loading $img (to push it)"
+      docker save "$img" | docker -H "unix://$(node_sock 1)" load >/dev/null
+    fi
     ndocker 1 tag "$img" "$registry_addr/$img"
     DOCKER_CONFIG="$registry_dir/docker-config" ndocker 1 push "$registry_addr/$img" >/dev/null
   done

@@ -75,7 +75,7 @@ const BROKEN = new Set(["rejected", "orphaned", "remove", "shutdown"]);
  */
 export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult> {
   const env = req.web;
-  const site = (env.kind === "running" ? env.spec.Labels?.[LABEL.site] : env.site) ?? "";
+  const site = (env.kind === "running" ? env.spec.Labels?.[LABEL.site] ?? env.spec.Labels?.[LABEL.instance] : env.site) ?? "";
   const name = `${site}_${req.kind ?? "exec"}-${randomBytes(3).toString("hex")}`;
   const deadline = jobDeadline(new Date(), req.timeoutSeconds + (req.whenRunning?.startSeconds ?? 0));
   const base =
