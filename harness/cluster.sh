@@ -61,7 +61,7 @@ node_answers() { [ -S "$(node_sock "$1")" ] && timeout 10 docker -H "unix://$(no
 existing_nodes() {
   {
     ip netns list 2>/dev/null | sed -n 's/^simulium-node\([0-9][0-9]*\).*/\1/p'
-    { ls "$run_dir" 2>/dev/null || true; } | sed -n 's/^node\([0-9][0-9]*\)\.pid$/\1/p'
+    for f in "$run_dir"/node*.pid; do [ -e "$f" ] && basename "$f"; done | sed -n 's/^node\([0-9][0-9]*\)\.pid$/\1/p'
   } | sort -nu
 }
 

@@ -1,3 +1,4 @@
+import type { ImageResolution } from "../engine/distribution";
 import { parseImageRef } from "../manifests/image-ref";
 import type { ResolveDigests } from "../manifests/types";
 import type { DesiredState, ServiceSpec } from "./types";
@@ -10,8 +11,7 @@ import type { DesiredState, ServiceSpec } from "./types";
  * (engine/distribution.ts); this module decides which images need one and writes them in. Pure.
  */
 
-/** What the registry said of one image: its digest, or why there is none. */
-export type ImageResolution = { readonly digest: string } | { readonly error: string };
+export type { ImageResolution };
 
 /** A site whose image could not be resolved: left as it runs (plan/rotation-guard.ts freezeSites). */
 export interface UnresolvedImage {

@@ -1,7 +1,9 @@
 import type Docker from "dockerode";
-import type { ImageResolution } from "../desired/image-digests";
 import { engineMessage } from "./docker";
 import type { AuthLookup } from "./registry-auth";
+
+/** What the registry said of one image: its digest, or why there is none. */
+export type ImageResolution = { readonly digest: string } | { readonly error: string };
 
 /** How many registry look-ups run at once: a plan of many sites shares few images. */
 const PARALLEL = 4;

@@ -20,10 +20,8 @@ export function jobServiceSpec(web: ServiceSpec, name: string, command: readonly
 export function runningJobSpec(running: ApiServiceSpec, name: string, command: readonly string[], deadline: Date, entrypoint?: readonly string[]): ApiServiceSpec {
   const instance = running.Labels?.[LABEL.instance];
   const site = running.Labels?.[LABEL.site];
-  if (instance === undefined) throw new Error(`internal: ${running.Name ?? "a service"} is not this instance's service`);
-  // An instance service's job (the routing relay, routing/relay.ts) belongs to no site.
-  const labels = site !== undefined ? siteJobLabels(instance, site) : { [LABEL.instance]: instance, [LABEL.role]: JOB_ROLE, [LABEL.stackNamespace]: instance };
-  return asJob(running, labels, name, command, deadline, entrypoint);
+  if (instance === undefined || site === undefined) throw new Error(`internal: ${running.Name ?? "a service"} is not a site's service`);
+  return asJob(running, siteJobLabels(instance, site), name, command, deadline, entrypoint);
 }
 
 function asJob(base: ApiServiceSpec, labels: Record<string, string>, name: string, command: readonly string[], deadline: Date, entrypoint?: readonly string[]): ApiServiceSpec {

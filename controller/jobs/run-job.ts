@@ -6,7 +6,7 @@ import type { ServiceSpec } from "../desired/types";
 import type { ApiNetwork, ApiSecret, ApiServiceSpec, ApiTask } from "../engine/api-types";
 import type { RegistryAuth } from "../engine/registry-auth";
 import { jobDeadline, jobServiceSpec, runningJobSpec } from "./job-spec";
-import { demuxLogs } from "./log-frames";
+import { demuxLogs } from "../engine/log-frames";
 import { removeJobService } from "../apply/remove-job";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -75,7 +75,7 @@ const BROKEN = new Set(["rejected", "orphaned", "remove", "shutdown"]);
  */
 export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult> {
   const env = req.web;
-  const site = (env.kind === "running" ? env.spec.Labels?.[LABEL.site] ?? env.spec.Labels?.[LABEL.instance] : env.site) ?? "";
+  const site = (env.kind === "running" ? env.spec.Labels?.[LABEL.site] : env.site) ?? "";
   const name = `${site}_${req.kind ?? "exec"}-${randomBytes(3).toString("hex")}`;
   const deadline = jobDeadline(new Date(), req.timeoutSeconds + (req.whenRunning?.startSeconds ?? 0));
   const base =

@@ -1,7 +1,10 @@
 import type Docker from "dockerode";
-import { LABEL } from "../desired/labels";
-import type { ApiServiceSpec } from "../engine/api-types";
-import { runJob } from "../jobs/run-job";
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { removeJobService } from "../apply/remove-job";
+import { JOB_ROLE, LABEL as LABEL } from "../desired/labels";
+import type { ApiServiceSpec, ApiTask } from "../engine/api-types";
+import { demuxLogs } from "../engine/log-frames";
 import type { LiveTask } from "../live/types";
 import type { Logger } from "../log";
 import { encodeHeredoc } from "../varnish/admin-protocol";
@@ -116,7 +119,7 @@ export function relaySource(varnish: ApiServiceSpec, adminNetworkId: string, nod
 /** Pushes `vcl` to the given tasks (by their admin-network address) through one relay job. */
 export async function relayVcl(
   docker: Docker,
-  opts: { varnishService: string; adminNetworkId: string; tasks: readonly RelayedTask[]; vcl: string; keep: number; log: Logger; timeoutSeconds?: number },
+  opts: { varnishService: string; adminNetworkId: string; tasks: readonly RelayedTask[]; vcl: string; keep: number; log: Logger; timeoutSeconds?: number; pollMs?: number },
 ): Promise<RelayOutcome[]> {
   if (opts.tasks.length === 0) return [];
   try {
@@ -124,18 +127,63 @@ export async function relayVcl(
     // The engine's own node when a target runs there (it answers, so it is up), else a target's.
     const here = ((await docker.info()) as { Swarm?: { NodeID?: string } }).Swarm?.NodeID;
     const node = opts.tasks.find((t) => t.nodeId !== null && t.nodeId === here)?.nodeId ?? opts.tasks[0]?.nodeId ?? null;
-    const { output } = await runJob(docker, {
-      web: { kind: "running", spec: relaySource(varnish, opts.adminNetworkId, node) },
-      kind: "routing-relay",
-      entrypoint: ["sh", "-c", RELAY_SCRIPT, "relay"],
-      command: [String(opts.keep), vclHash(opts.vcl).slice(0, 12), heredocArgument(opts.vcl), ...opts.tasks.map((t) => t.ip)],
-      timeoutSeconds: opts.timeoutSeconds ?? 60,
-    });
+    const timeout = opts.timeoutSeconds ?? 60;
+    const args = [String(opts.keep), vclHash(opts.vcl).slice(0, 12), heredocArgument(opts.vcl), ...opts.tasks.map((t) => t.ip)];
+    const spec = relayJobSpec(relaySource(varnish, opts.adminNetworkId, node), `${opts.varnishService}-relay-${randomBytes(3).toString("hex")}`, args, jobDeadline(new Date(), timeout));
+    const output = await runOnce(docker, spec, timeout, opts.pollMs ?? 250);
     return parseRelayOutput(output, opts.tasks);
   } catch (err) {
     const error = `via the relay job: ${err instanceof Error ? err.message : String(err)}`;
     opts.log.error({ err: error }, "routing not updated on Varnish tasks this process cannot reach");
     return opts.tasks.map((t) => ({ task: t.task, ip: t.ip, ok: false, error }));
+  }
+}
+
+/**
+ * The relay as a one-shot Swarm job: the script as the command, labelled as the instance's job
+ * with its deadline (a relay left behind by a killed CLI is removed by the next reconcile,
+ * plan/stale-jobs.ts). Pure.
+ */
+export function relayJobSpec(source: ApiServiceSpec, name: string, args: readonly string[], deadline: Date): ApiServiceSpec {
+  const { UpdateConfig: _u, RollbackConfig: _r, ...rest } = source;
+  const labels = { ...source.Labels, [LABEL.role]: JOB_ROLE };
+  return {
+    ...rest,
+    Name: name,
+    Labels: { ...labels, [LABEL.jobDeadline]: deadline.toISOString() },
+    TaskTemplate: {
+      ...source.TaskTemplate,
+      ContainerSpec: { ...source.TaskTemplate?.ContainerSpec, Command: ["sh", "-c", RELAY_SCRIPT, "relay"], Args: [...args], Labels: labels, Healthcheck: { Test: ["NONE"] } },
+      RestartPolicy: { Condition: "none", MaxAttempts: 0 },
+    },
+    Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },
+    EndpointSpec: { Mode: "dnsrr", Ports: [] },
+  };
+}
+
+/** Past its deadline a job is anyone's to remove; the relay's is its timeout plus a margin. */
+function jobDeadline(created: Date, seconds: number): Date {
+  return new Date(created.getTime() + (seconds + 300) * 1000);
+}
+
+/** Creates the job, waits for its end, returns its output; the job is removed whatever happens. */
+async function runOnce(docker: Docker, spec: ApiServiceSpec, timeoutSeconds: number, pollMs: number): Promise<string> {
+  // No credentials: the job runs where the image is (relaySource's placement).
+  const created = (await (docker as unknown as WithAuth).createService(undefined, spec)) as { id?: string; ID?: string };
+  const id = created.id ?? created.ID ?? spec.Name ?? "";
+  try {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const task = ((await docker.listTasks({ filters: { service: [id] } })) as ApiTask[])[0];
+      const state = task?.Status?.State ?? "";
+      if (state === "complete" || state === "failed") break;
+      if (["rejected", "orphaned", "remove", "shutdown"].includes(state)) throw new Error(`relay job task ${state}: ${task?.Status?.Err ?? task?.Status?.Message ?? "no reason given"}`);
+      if (Date.now() > deadline) throw new Error(`relay job did not finish within ${timeoutSeconds} s (task ${state || "not scheduled"}: ${task?.Status?.Err ?? task?.Status?.Message ?? ""})`);
+      await sleep(pollMs);
+    }
+    return demuxLogs((await docker.getService(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
+  } finally {
+    await removeJobService(docker, id).catch(() => undefined);
   }
 }
 
@@ -149,4 +197,9 @@ export function relayTargets(tasks: readonly LiveTask[], adminNetwork: string): 
     else unaddressed.push(t);
   }
   return { relayed, unaddressed };
+}
+
+/** dockerode sends the registry credentials as a first argument its typings lose (as apply/apply.ts). */
+interface WithAuth {
+  createService(auth: undefined, spec: ApiServiceSpec): Promise<unknown>;
 }
