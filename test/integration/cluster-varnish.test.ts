@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { ReconcileOutcome } from "../../controller/reconcile/reconcile";
 import { httpGet } from "../harness/http";
-import { CLUSTER_RUN_DIR, clusterUp, stopNodeEngine, tasksOf, TestCluster } from "../support/cluster";
+import { CLUSTER_RUN_DIR, clusterUp, setAvailability, stopNodeEngine, tasksOf, TestCluster } from "../support/cluster";
 import { clusterYaml } from "../support/manifests";
 import { createRepo, TestRepo } from "../support/repo";
 import { reconcileRepo } from "../support/reconcile";
@@ -14,7 +14,8 @@ import { removeInstance, testInstance, waitFor } from "../support/swarm";
  * host-mode port land one per node, and every routing change reaches every task. The test
  * process runs off the swarm's nodes (like a CLI pointed at a remote manager): it reaches no
  * Varnish admin port itself, so the VCL goes through the relay job on the admin network
- * (routing/relay.ts). A node holding a Varnish task dies: the others keep routing.
+ * (routing/relay.ts). Draining the node of one of a site's two web tasks under traffic gives
+ * no 5xx; a node holding a Varnish task dies: the others keep routing.
  */
 
 const REGISTRY = "10.78.0.1:5000";
@@ -39,7 +40,7 @@ spec:
   domains: [${domains.join(", ")}]
   web:
     image: "simulium/busybox:local"
-    command: [sh, -c, "mkdir -p /www && echo page-of-${siteName} > /www/index.html && exec httpd -f -p 80 -h /www"]
+    command: [sh, -c, "mkdir -p /www && echo page-of-${siteName} > /www/index.html && httpd -f -p 80 -h /www & trap 'kill $!; exit 0' TERM; wait"]
     replicas: 2
   placement: {constraints: ["node.role==worker"]}
 `;
@@ -103,6 +104,43 @@ test("a routing change reaches every node; the same VCL again is sent nowhere", 
     [true, false],
     [true, false],
   ]);
+});
+
+test("draining the node of one of the site's two web tasks under a request loop through Varnish: zero 5xx", async () => {
+  const webTasks = (await tasksOf(cluster, `${siteName}_web`)).filter((t) => t.Status?.State === "running" && t.DesiredState === "running");
+  expect(webTasks).toHaveLength(2);
+  const drained = webTasks[0]?.NodeID as string;
+  const statuses = new Map<number, number>();
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      // A retry after a refused or timed-out connect (vcl_backend_error) may take seconds: no 3 s cut here.
+      const r = await httpGet(nodeIp(1), PORT, "/", { Host: `b.${siteName}.test` }, 20_000).catch(() => ({ status: 0 }));
+      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    }
+  })();
+  try {
+    const t0 = Date.now();
+    await setAvailability(cluster, drained, "drain");
+    // Swarm stops the task there and starts its replacement on the other worker.
+    await waitFor(async () => {
+      const running = (await tasksOf(cluster, `${siteName}_web`)).filter((t) => t.Status?.State === "running" && t.DesiredState === "running");
+      return running.length === 2 && running.every((t) => t.NodeID !== drained) ? true : undefined;
+    }, "both web tasks off the drained node", 90_000);
+    process.stdout.write(`[cluster-varnish] drain → replacement running: ${Date.now() - t0} ms\n`);
+    // What the daemon does on the task events: route to the new task (here an apply from the CLI).
+    const out = await reconcileRepo(cluster.manager, repo.dir, "after the drain", { stateDir });
+    expect(out.routing?.ok).toBe(true);
+    process.stdout.write(`[cluster-varnish] drain → rerouted: ${Date.now() - t0} ms\n`);
+    await new Promise((r) => setTimeout(r, 3_000));
+  } finally {
+    stop = true;
+    await loop;
+    await setAvailability(cluster, drained, "active");
+  }
+  const total = [...statuses.values()].reduce((a, b) => a + b, 0);
+  expect(total).toBeGreaterThan(20);
+  expect(Object.fromEntries(statuses)).toEqual({ 200: total });
 });
 
 test("a node holding a Varnish task dies: the other nodes keep routing, with no failed request", async () => {
