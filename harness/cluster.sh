@@ -105,9 +105,10 @@ netns_up() {
 dockerd_up() {
   local k="$1"
   if node_answers "$k"; then
-    ndocker "$k" info --format '{{json .RegistryConfig.IndexConfigs}}' | grep -qF "\"$registry_addr\"" \
-      || die "node$k runs without --insecure-registry $registry_addr (an older cluster.sh made it): run harness/cluster.sh down first"
-    return 0
+    ndocker "$k" info --format '{{json .RegistryConfig.IndexConfigs}}' | grep -qF "\"$registry_addr\"" && return 0
+    # Started by an older cluster.sh: restarted with the flag, its data root and swarm state kept.
+    log "node$k runs without --insecure-registry $registry_addr: restarting it"
+    stop_dockerd "$k"
   fi
   mkdir -p "$run_dir" "$data_dir/node$k"
   log "starting node$k ($(node_ip "$k"), log: $run_dir/node$k.log)"
