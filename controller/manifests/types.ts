@@ -88,6 +88,18 @@ export interface ResolvedSite {
   readonly civicrm?: ResolvedCivicrm;
   /** `spec.hooks`, absent when the site declares none. */
   readonly hooks?: ResolvedHooks;
+  /** `spec.uptime` with its defaults: the daemon's probes of the site's domains through Varnish. */
+  readonly uptime: ResolvedUptime;
+}
+
+export interface ResolvedUptime {
+  readonly enabled: boolean;
+  /** Seconds between probes, and a probe's time limit. */
+  readonly interval: number;
+  readonly timeout: number;
+  /** Consecutive failed probes before the site counts as down. */
+  readonly failures: number;
+  readonly path: string;
 }
 
 /** `spec.backup`: when backups run and which runs restic's `forget` keeps. */

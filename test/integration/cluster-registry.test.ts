@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { planRepo } from "../../controller/reconcile/pipeline";
+import { planRepo } from "../../controller/features";
 import { renderPlanText } from "../../controller/plan/render";
 import { isMutation } from "../../controller/plan/types";
 import { clusterUp, nodeSocket, tasksOf, TestCluster, CLUSTER_RUN_DIR } from "../support/cluster";

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { ReconcileOutcome } from "../../controller/reconcile/reconcile";
+import type { Reconciled } from "../../controller/features";
 import { httpGet } from "../harness/http";
 import { CLUSTER_RUN_DIR, clusterUp, setAvailability, stopNodeEngine, tasksOf, TestCluster } from "../support/cluster";
 import { clusterYaml } from "../support/manifests";
@@ -47,7 +47,7 @@ spec:
 
 const page = (k: number, host: string) => httpGet(nodeIp(k), PORT, "/", { Host: host }, 3000).catch((err: Error) => ({ status: 0, body: err.message, headers: {} }));
 
-async function apply(message: string): Promise<ReconcileOutcome> {
+async function apply(message: string): Promise<Reconciled> {
   const out = await reconcileRepo(cluster.manager, repo.dir, await repo.commit(message), { stateDir });
   expect(out.result.ok).toBe(true);
   return out;
