@@ -34,7 +34,13 @@ rc=0
 for ip in "$@"; do
   adm() { varnishadm -t 10 -T "$ip:${ADMIN_PORT}" -S ${SECRET} "$@" 2>&1; }
   one() { tr '\\n' ' ' | sed 's/  */ /g; s/ $//'; }
-  if ! list="$(adm vcl.list)"; then echo "simulium-relay $ip error $(printf '%s' "$list" | one)"; rc=1; continue; fi
+  # A task just reported running may not listen yet (as connectWithRetry in sync.ts): 15 s.
+  tries=0
+  until list="$(adm vcl.list)"; do
+    tries=$((tries + 1)); [ "$tries" -ge 30 ] && break
+    sleep 0.5
+  done
+  if [ "$tries" -ge 30 ]; then echo "simulium-relay $ip error $(printf '%s' "$list" | one)"; rc=1; continue; fi
   active="$(printf '%s\\n' "$list" | awk '$1 == "active" { print $NF }')"
   case "$active" in s_$hash|s_\${hash}_*) echo "simulium-relay $ip ok $active unchanged"; continue ;; esac
   name="$(printf '%s\\n' "$list" | awk -v h="s_$hash" '$1 == "available" && ($NF == h || index($NF, h "_") == 1) { n = $NF } END { print n }')"
