@@ -23,6 +23,7 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
     timeZone: spec.timeZone ?? d.timeZone,
     volumes: { driver: spec.volumes?.driver ?? d.volumeDriver, options: definedValues(spec.volumes?.options) },
     ...(spec.registryAuth ? { registryAuth: { configFile: spec.registryAuth.configFile } } : {}),
+    images: { resolveDigests: spec.images?.resolveDigests ?? d.resolveDigests },
     ...(spec.sealing ? { sealing: { publicKey: spec.sealing.publicKey } } : {}),
     ...(spec.notifications ? { notifications: resolveNotifications(spec.notifications) } : {}),
     ...(spec.backup?.image !== undefined ? { backup: resolveBackupConfig(spec.backup, spec.backup.image) } : {}),

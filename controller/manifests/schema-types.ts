@@ -568,6 +568,15 @@ export interface Cluster {
       configFile: string;
     };
     /**
+     * How service images are named to Swarm.
+     */
+    images?: {
+      /**
+       * Resolve each image tag to its digest at every plan (as `docker stack deploy --resolve-image always`), so every node runs the same bytes and a tag pushed again is a change: `registry` (the default) for images that name a registry host (`host[:port]/path:tag`), `always` also for Docker Hub names (`drupal:10`), `never` sends tags as written. An image that cannot be resolved (registry down, credentials refused, no such tag) leaves its site as it runs, with the error.
+       */
+      resolveDigests?: "registry" | "always" | "never";
+    };
+    /**
      * Rolling update behaviour of web services.
      */
     update?: {

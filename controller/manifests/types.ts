@@ -185,12 +185,16 @@ export interface RoutingOverrides {
 }
 
 /** simulium.yaml with every default applied. */
+export type ResolveDigests = "registry" | "always" | "never";
+
 export interface ResolvedCluster {
   readonly instance: string;
   readonly endpointMode: "vip" | "dnsrr";
   readonly timeZone: string;
   readonly volumes: { readonly driver: string; readonly options: Readonly<Record<string, string>> };
   readonly registryAuth?: { readonly configFile: string };
+  /** Which image tags the plan resolves to their digest (plan/image-digests.ts). */
+  readonly images: { readonly resolveDigests: ResolveDigests };
   /** Daemon notifications (simulium run): webhook URLs only; their secret and the commit status are flags. */
   readonly notifications?: {
     readonly webhooks: readonly { readonly url: string }[];

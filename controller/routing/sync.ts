@@ -8,6 +8,7 @@ import { connectVarnishAdmin, VarnishConnectionError, VclCompileError } from "..
 import { loadVcl } from "../varnish/load";
 import { renderVcl, vclHash } from "../varnish/vcl";
 import { adminHost, AdminRoute, instanceAdminRoute } from "./admin-address";
+import { relayTargets, relayVcl } from "./relay";
 import { runningTasksOf, vclInputFrom } from "./vcl-input-from";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -66,7 +67,12 @@ export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise
   if (tasks.length === 0) return { vclHash: hash, tasks: [], ok: true };
   const route = await instanceAdminRoute(docker, cluster.instance, live);
   const results: TaskRouting[] = [];
-  for (const task of tasks) results.push(await syncTask(task, route, vcl, opts));
+  const unreachable: LiveTask[] = [];
+  for (const task of tasks) {
+    if (adminHost(route, task) === undefined) unreachable.push(task);
+    else results.push(await syncTask(task, route, vcl, opts));
+  }
+  results.push(...(await relayed(docker, unreachable, vcl, opts)));
   return { vclHash: hash, tasks: results, ok: results.every((r) => r.ok) };
 }
 
@@ -98,6 +104,30 @@ async function syncTask(task: LiveTask, route: AdminRoute, vcl: string, opts: Ro
     const compileError = err instanceof VclCompileError ? { line: err.line, column: err.column } : undefined;
     return { task: task.id, endpoint, ok: false, error, ...(compileError ? { compileError } : {}) };
   }
+}
+
+/** Tasks on other nodes (or all, off the swarm's nodes): through one relay job on the admin network. */
+async function relayed(docker: Docker, tasks: readonly LiveTask[], vcl: string, opts: RoutingOptions): Promise<TaskRouting[]> {
+  if (tasks.length === 0) return [];
+  const admin = names.adminNetwork(opts.cluster.instance);
+  const { relayed: targets, unaddressed } = relayTargets(tasks, admin);
+  const network = opts.live.networks.find((n) => n.name === admin);
+  const out: TaskRouting[] = unaddressed.map((t) => {
+    const error = `no admin address for Varnish task ${t.id} (not on ${admin})`;
+    opts.log.error({ task: t.id, err: error }, "routing not updated");
+    return { task: t.id, endpoint: null, ok: false, error };
+  });
+  if (targets.length === 0) return out;
+  if (network === undefined) return [...out, ...targets.map((t) => ({ task: t.task, endpoint: null, ok: false, error: `the admin network ${admin} does not exist` }))];
+  const outcomes = await relayVcl(docker, { varnishService: names.varnishService(opts.cluster.instance), adminNetworkId: network.id, tasks: targets, vcl, keep: KEEP_VCLS, log: opts.log });
+  for (const o of outcomes) {
+    if (o.ok && o.changed) opts.log.info({ task: o.task, vcl: o.vclName, via: "relay" }, "routing: VCL loaded");
+    if (!o.ok) opts.log.error({ task: o.task, err: o.error }, "routing not updated on this Varnish task");
+  }
+  return [
+    ...out,
+    ...outcomes.map((o): TaskRouting => ({ task: o.task, endpoint: `${o.ip}:${VARNISH_ADMIN_PORT} (relay)`, ok: o.ok, ...(o.changed !== undefined ? { changed: o.changed } : {}), ...(o.vclName ? { vclName: o.vclName } : {}), ...(o.error ? { error: o.error } : {}) })),
+  ];
 }
 
 /** A task reported running may not listen on its admin port for a moment yet. */
