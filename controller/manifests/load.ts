@@ -40,7 +40,9 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
   }
   const defaults: ClusterDefaults = (cluster.ok ? cluster.value?.spec?.defaults : undefined) ?? {};
   // A site file is checked against the cluster's defaults: a change there checks every site again.
-  const against = `${clusterBroken ? "broken" : "ok"}\0${JSON.stringify(defaults)}\0`;
+  // A site without spec.tls.mode gets acme once the cluster names an ACME directory.
+  const acmeConfigured = cluster.ok && cluster.value?.spec?.tls?.acme !== undefined;
+  const against = `${clusterBroken ? "broken" : "ok"}\0${JSON.stringify(defaults)}\0${acmeConfigured}\0`;
   siteChecks.retain(new Set(files.map((f) => f.path)));
 
   const candidates: Array<{ site: ResolvedSite; claims: Claims }> = [];
@@ -51,7 +53,7 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
       errors.push({ file: file.path, line: 0, column: 0, path: "", message: `is not a manifest: expected ${CLUSTER_FILE} or ${SITES_DIR}/<site>.yaml` });
       continue;
     }
-    const checked = siteChecks.get(file.path, against + file.text, () => checkSite(file, name, defaults, clusterBroken));
+    const checked = siteChecks.get(file.path, against + file.text, () => checkSite(file, name, defaults, clusterBroken, acmeConfigured));
     if (checked.ok) {
       candidates.push(checked);
     } else {
@@ -61,7 +63,11 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
   }
 
   const reservedPorts = new Map<number, string>();
-  if (!clusterBroken) reservedPorts.set(resolveCluster(cluster.ok ? cluster.value : undefined).varnish.port, "Varnish (simulium.yaml spec.varnish.port)");
+  if (!clusterBroken) {
+    const resolved = resolveCluster(cluster.ok ? cluster.value : undefined);
+    reservedPorts.set(resolved.varnish.port, "Varnish (simulium.yaml spec.varnish.port)");
+    if (resolved.tls !== undefined) reservedPorts.set(resolved.tls.port, "the TLS terminator (simulium.yaml spec.tls.port)");
+  }
   const rejected = crossSiteIssues(
     candidates.map((c) => c.claims),
     reservedPorts,
@@ -106,14 +112,14 @@ type SiteChecked =
   | { readonly ok: true; readonly site: ResolvedSite; readonly claims: Claims }
   | { readonly ok: false; readonly errors: readonly ManifestError[] };
 
-function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clusterBroken: boolean): SiteChecked {
+function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clusterBroken: boolean, acmeConfigured: boolean): SiteChecked {
   const parsed = parseManifest(file.path, file.text);
   if (!parsed.ok) return { ok: false, errors: cap(file.path, parsed.errors) };
   const m = parsed.manifest;
   const schema = checkSiteSchema(m.value);
   if (!schema.ok) return { ok: false, errors: locateAll(m, schema.issues) };
   const rules = siteRules(schema.value, name);
-  const resolved = resolveSite(schema.value, file.path, defaults);
+  const resolved = resolveSite(schema.value, file.path, defaults, acmeConfigured);
   const issues = [...rules, ...(resolved.ok ? [] : resolved.issues.map((i) => (clusterBroken ? withBrokenClusterNote(i) : i)))];
   if (issues.length > 0 || !resolved.ok) return { ok: false, errors: locateAll(m, issues) };
   const domains = resolved.site.domains.map((d, i) => {

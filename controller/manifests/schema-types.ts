@@ -138,6 +138,7 @@ export interface Site {
     routing?: Routing;
     mail?: Mail;
     access?: Access;
+    tls?: Tls;
   };
 }
 /**
@@ -452,6 +453,29 @@ export interface Ssh {
    */
   image?: string;
 }
+/**
+ * HTTPS for the site's domains: a certificate from the cluster's ACME directory (spec.tls.acme of simulium.yaml), served by the TLS terminator in front of Varnish. See docs/tls.md.
+ */
+export interface Tls {
+  /**
+   * acme: one certificate for the site's domains from the cluster's ACME directory, renewed automatically. none: plain http only. Default: acme when simulium.yaml configures spec.tls.acme, else none.
+   */
+  mode?: "acme" | "none";
+  /**
+   * Answer plain http with a 301 to https once the site's certificate is served (ACME challenges excepted). Default: true when TLS is on.
+   */
+  redirect?: boolean;
+  /**
+   * Send Strict-Transport-Security on https answers. Off unless present.
+   */
+  hsts?: {
+    /**
+     * Seconds browsers remember to use https only.
+     */
+    maxAge?: number;
+    includeSubDomains?: boolean;
+  };
+}
 
 /**
  * Cluster-wide settings and defaults: simulium.yaml at the root of the manifests repository. Every field is optional.
@@ -641,6 +665,44 @@ export interface Cluster {
          * Cron expression of the periodic `restic check` of every site repository.
          */
         schedule?: string;
+      };
+    };
+    /**
+     * HTTPS: the TLS terminator (hitch) in front of Varnish, and where certificates come from. See docs/tls.md.
+     */
+    tls?: {
+      /**
+       * The TLS terminator image (hitch; the harness builds simulium/tls:local).
+       */
+      image: string;
+      /**
+       * Published HTTPS port (host mode, beside Varnish's).
+       */
+      port?: number;
+      /**
+       * Terminator tasks; default: Varnish's replicas.
+       */
+      replicas?: number;
+      /**
+       * The ACME directory sites with spec.tls.mode acme (the default once this is set) get their certificates from, by HTTP-01 answered by Varnish.
+       */
+      acme?: {
+        /**
+         * The directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory (staging: https://acme-staging-v02.api.letsencrypt.org/directory).
+         */
+        directory: string;
+        /**
+         * The account's contact address.
+         */
+        email: string;
+        /**
+         * A PEM file on the controller's host with the CA that signs the directory's own HTTPS certificate (a private CA or a test CA such as Pebble). Default: the system's CAs.
+         */
+        caFile?: string;
+        /**
+         * Renew when this fraction of the certificate's lifetime is left (one third: at two thirds of the lifetime), with up to 5% of the lifetime of random jitter earlier.
+         */
+        renewBeforeFraction?: number;
       };
     };
   };

@@ -88,6 +88,29 @@ export interface ResolvedSite {
   readonly civicrm?: ResolvedCivicrm;
   /** `spec.hooks`, absent when the site declares none. */
   readonly hooks?: ResolvedHooks;
+  /** HTTPS by ACME (`spec.tls`, or the cluster's default); absent when the site is plain http. */
+  readonly tls?: ResolvedSiteTls;
+}
+
+/** `spec.tls` of a site whose certificate comes from the cluster's ACME directory. */
+export interface ResolvedSiteTls {
+  readonly mode: "acme";
+  /** 301 from http to https once the certificate is served. */
+  readonly redirect: boolean;
+  readonly hsts?: { readonly maxAge: number; readonly includeSubDomains: boolean };
+}
+
+/** simulium.yaml `spec.tls`: the terminator in front of Varnish and the ACME directory. */
+export interface ResolvedClusterTls {
+  readonly image: string;
+  readonly port: number;
+  readonly replicas: number;
+  readonly acme?: {
+    readonly directory: string;
+    readonly email: string;
+    readonly caFile?: string;
+    readonly renewBeforeFraction: number;
+  };
 }
 
 /** `spec.backup`: when backups run and which runs restic's `forget` keeps. */
@@ -175,6 +198,8 @@ export interface ResolvedCluster {
   /** Backups (spec.backup), when enabled. */
   readonly backup?: ResolvedBackupConfig;
   readonly update: { readonly monitorSeconds: number; readonly timeoutSeconds: number };
+  /** HTTPS (spec.tls), when simulium.yaml names a terminator image. */
+  readonly tls?: ResolvedClusterTls;
   readonly varnish: {
     readonly image?: string;
     readonly port: number;
