@@ -15,7 +15,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["apply"],
   ["state", "sealing"],
   ["jobs", "database", "routing", "logs"],
-  ["backup", "siteimport", "compose", "sitegen"],
+  ["backup", "siteimport", "compose", "sitegen", "tls"],
   ["reconcile"],
   ["daemon"],
   ["cli"],
