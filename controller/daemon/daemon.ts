@@ -16,6 +16,7 @@ import { siteStatuses } from "../reconcile/status";
 import type { AfterApplyOptions } from "../routing/after-apply";
 import { readVarnishSecret } from "../routing/admin-secret";
 import { syncRoutingNow } from "../routing/sync";
+import { thumbprintOf } from "../routing/after-apply";
 import { RoutingWatch, watchRouting } from "../routing/watch";
 import { openDirectorySource } from "../source/directory";
 import { SourceUnreachableError } from "../source/errors";
@@ -235,7 +236,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (!loaded) return;
     const at = new Date().toISOString();
     try {
-      const r = await syncRoutingNow(docker, { ...loaded, secret: readVarnishSecret(options.stateDir, loaded.cluster.instance), log });
+      const r = await syncRoutingNow(docker, { ...loaded, secret: readVarnishSecret(options.stateDir, loaded.cluster.instance), ...thumbprintOf(options.stateDir, loaded.cluster), log });
       lastRouting = { reason, at, ok: r.ok, vclHash: r.vclHash, varnishTasks: r.tasks.length, error: r.error ?? r.tasks.find((t) => !t.ok)?.error ?? null };
     } catch (err) {
       lastRouting = { reason, at, ok: false, vclHash: null, varnishTasks: 0, error: errorText(err) };

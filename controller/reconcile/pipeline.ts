@@ -26,6 +26,8 @@ import { clusterSealedValues, unsealCluster } from "../sealing/unseal-cluster";
 import { unsealSites } from "../sealing/unseal-sites";
 import { ControllerSecret, controllerSecret, renderHash } from "../state/controller-secret";
 import { resolveStateDir, StateMode, StateStore } from "../state/store";
+import { KnownCerts, knownCerts } from "../tls/certs";
+import { renderTlsResources, TLS_CERT_ROLE, TLS_SITE_LABEL } from "../tls/render";
 
 export interface PlanContext {
   readonly load: LoadResult;
@@ -99,6 +101,7 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
     cluster.backup && "generated" in cluster.backup.password
       ? controllerSecret(store, "restic-password", live.secrets, { acceptChange: opts.acceptResticPasswordChange })
       : undefined;
+  const tls = knownCerts(cluster, loaded.load, store, new Date());
   // Sites keep the node their data is on; a site without data services yet gets one now.
   const placement = placeSites({ sites: loaded.load.sites, cluster, nodes: live.nodes ?? [], here: live.here ?? null, ...livePins(live) });
   const rendered = renderDesired({
@@ -107,7 +110,7 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
     pins: placement.pins,
     invalidSites: loaded.load.invalidSites,
     ...(varnish ? { varnishSecret: { hash: renderHash(varnish) } } : {}),
-    instanceResources: renderBackupResources(cluster, restic ? { hash: renderHash(restic) } : undefined),
+    instanceResources: [...renderBackupResources(cluster, restic ? { hash: renderHash(restic) } : undefined), ...renderTlsResources(cluster, tls.certs)],
   });
   // A site the plan refuses to change is left as it runs, like one with an invalid manifest.
   const rotations = unsafeRotations(rendered, live);
@@ -119,7 +122,7 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
   const controller = controllerValues(desired, [varnish, restic]);
   const plan = makePlan(desired, live, load.errors);
   const placing = placement.warnings.map((w) => ({ site: w.site, name: w.site, message: w.message }));
-  const warnings = [...plan.warnings, ...placing, ...unprotectedSites(load.sites, cluster)];
+  const warnings = [...plan.warnings, ...placing, ...unprotectedSites(load.sites, cluster), ...tls.warnings];
   return {
     load,
     cluster,
@@ -127,9 +130,16 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
     live,
     store,
     plan: { ...plan, warnings },
-    secretValue: (name) => sites(name) ?? backup(name) ?? controller(name),
+    secretValue: (name) => sites(name) ?? backup(name) ?? controller(name) ?? certValue(desired, tls.certs, name),
     varnishSecret: known(varnish),
   };
+}
+
+/** A certificate secret's bundle, by the name render gave it. */
+function certValue(desired: DesiredState, certs: KnownCerts["certs"], name: string): Buffer | undefined {
+  const spec = desired.resources.find((r) => r.kind === "secret" && r.name === name && r.labels[LABEL.role] === TLS_CERT_ROLE);
+  const site = spec?.labels[TLS_SITE_LABEL];
+  return certs.find((c) => c.site === site)?.pem;
 }
 
 const known = (s: ControllerSecret | undefined): Buffer | undefined => (s?.state === "known" ? s.value : undefined);

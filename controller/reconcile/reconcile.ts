@@ -10,7 +10,9 @@ import { massDeletion } from "../plan/guard";
 import { restrictPlan } from "../plan/restrict";
 import { isMutation } from "../plan/types";
 import { redactKnown, siteSecretValues } from "../jobs/redact-output";
-import { resolveStateDir } from "../state/store";
+import { resolveStateDir, StateStore } from "../state/store";
+import { accountKey } from "../state/tls-store";
+import { renewCertificates, SiteTlsOutcome, sitesDue } from "../tls/renew";
 import { creditFollowed, followRouting } from "../routing/follow";
 import { routeAfterApply } from "../routing/after-apply";
 import type { RoutingResult } from "../routing/sync";
@@ -48,6 +50,8 @@ export interface ReconcileOutcome {
   readonly mutations: number;
   /** The VCL pushed to Varnish after the apply; null when no Varnish is configured. */
   readonly routing: RoutingResult | null;
+  /** Certificates ordered in this reconcile (tls/renew.ts), per site; empty when none was due. */
+  readonly tls: readonly SiteTlsOutcome[];
 }
 
 export class MassDeletionRefused extends Error {
@@ -91,6 +95,14 @@ export function siteHooks(docker: Docker, ctx: PlanContext, opts: { stateDir: st
   return deployHooks(docker, ctx.load.sites, opts.auth, opts.log, backups, (site, text) => redactKnown(text, known(site)));
 }
 
+/** The account first, then the VCL that answers its challenges, then the orders. */
+async function orderDue(docker: Docker, ctx: PlanContext, stateDir: string, opts: ReconcileOptions): Promise<SiteTlsOutcome[]> {
+  const store = new StateStore(stateDir, ctx.cluster.instance, "read-write");
+  accountKey(store);
+  await routeAfterApply(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log: opts.log, pollMs: opts.pollMs });
+  return renewCertificates({ cluster: ctx.cluster, sites: ctx.load.sites, store, log: opts.log });
+}
+
 /**
  * One reconcile: plan the repository against the swarm and apply it, then route. The one code
  * path of `simulium apply` and the daemon. A plan that changes nothing takes no lock and
@@ -98,6 +110,14 @@ export function siteHooks(docker: Docker, ctx: PlanContext, opts: { stateDir: st
  * controller secret not made yet is made then) and applied while the lock is held.
  */
 export async function reconcile(docker: Docker, repoDir: string, opts: ReconcileOptions): Promise<ReconcileOutcome> {
+  const first = await reconcileOnce(docker, repoDir, opts);
+  if (!first.tls.some((t) => t.issued !== undefined)) return first;
+  // A new certificate is a new secret and a rolling update of the terminator: the same loop once more.
+  const second = await reconcileOnce(docker, repoDir, opts);
+  return { ...second, mutations: first.mutations + second.mutations, tls: [...first.tls, ...second.tls] };
+}
+
+async function reconcileOnce(docker: Docker, repoDir: string, opts: ReconcileOptions): Promise<ReconcileOutcome> {
   const stateDir = resolveStateDir(opts.stateDir);
   const pipeline: PipelineOptions = { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile, acceptResticPasswordChange: opts.acceptResticPasswordChange, rotateVarnishSecret: opts.rotateVarnishSecret };
   const loaded = await loadForPlan(repoDir, pipeline);
@@ -107,7 +127,7 @@ export async function reconcile(docker: Docker, repoDir: string, opts: Reconcile
   await approve(ctx, opts);
   // A held update is not sent (unless retried), so it alone changes nothing.
   const changes = ctx.plan.actions.some((a) => isMutation(a) && !(a.op === "update" && a.held && !opts.retryFailed));
-  const lease = changes ? await acquireLease(docker, ctx.cluster.instance, { ...(opts.lock ?? { what: "simulium" }), onRenewError: (err) => opts.log.warn({ err: err.message }, "could not renew the instance lock") }) : undefined;
+  let lease = changes ? await acquireLease(docker, ctx.cluster.instance, { ...(opts.lock ?? { what: "simulium" }), onRenewError: (err) => opts.log.warn({ err: err.message }, "could not renew the instance lock") }) : undefined;
   try {
     if (lease) {
       // Under the lock, the swarm as it is now: another holder may just have changed it.
@@ -138,7 +158,18 @@ export async function reconcile(docker: Docker, repoDir: string, opts: Reconcile
       log: opts.log,
       pollMs: opts.pollMs,
     });
-    return { ctx, result, mutations: plan.actions.filter(isMutation).length, routing: creditFollowed(routing, follower) };
+    // ACME after routing: the sites' domains route to Varnish, which answers the challenges.
+    const store = new StateStore(stateDir, ctx.cluster.instance, "read-only");
+    let tls: SiteTlsOutcome[] = [];
+    if (sitesDue(ctx.cluster, ctx.load.sites, store, new Date()).length > 0) {
+      // Only the holder of the instance lock orders: never two ACME clients for one instance.
+      lease = lease ?? (await acquireLease(docker, ctx.cluster.instance, { ...(opts.lock ?? { what: "simulium" }) }).catch((err: unknown) => {
+        opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, "tls: the instance lock is held elsewhere; certificates are left to its holder");
+        return undefined;
+      }));
+      if (lease) tls = await orderDue(docker, ctx, stateDir, opts);
+    }
+    return { ctx, result, mutations: plan.actions.filter(isMutation).length, routing: creditFollowed(routing, follower), tls };
   } finally {
     // A lease that cannot be given back expires by itself (engine/lease.ts).
     await lease?.release().catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not release the instance lock"));

@@ -25,6 +25,8 @@ export interface CertRecord {
   readonly failing: Readonly<Record<string, DomainFailure>>;
   /** No order for this site before this time (Retry-After, rate limits, failed orders). */
   readonly nextAttemptAt?: string;
+  /** Failed orders in a row (the backoff's exponent); cleared by an issued certificate. */
+  readonly orderFailures?: number;
   readonly lastError?: string;
 }
 

@@ -6,6 +6,8 @@ import type { ResolvedCluster } from "../manifests/types";
 
 const HTTPS_PORT = 443;
 export const TLS_CERT_ROLE = "tls-cert";
+/** On a certificate secret: the site it is for (not LABEL.site, see below). */
+export const TLS_SITE_LABEL = "simulium.tls-site";
 
 /** A site's certificate bundle (key + chain, PEM) that passed checkBundle (pem.ts). */
 export interface SiteCert {
@@ -41,7 +43,7 @@ export function renderTlsResources(cluster: ResolvedCluster, certs: readonly Sit
       logicalName: `tls-${c.site}`,
       source: { provided: true },
       // Not LABEL.site: the certificate belongs to the shared terminator, created before and removed after it changes.
-      labels: { ...shared, [LABEL.role]: TLS_CERT_ROLE, [LABEL.secret]: `tls-${c.site}`, [`${LABEL.routingPrefix}tls-site`]: c.site, [LABEL.specHash]: hash },
+      labels: { ...shared, [LABEL.role]: TLS_CERT_ROLE, [LABEL.secret]: `tls-${c.site}`, [TLS_SITE_LABEL]: c.site, [LABEL.specHash]: hash },
     };
   });
   if (secrets.length === 0) return [network];
