@@ -43,7 +43,7 @@ export function renderTlsResources(cluster: ResolvedCluster, certs: readonly Sit
       logicalName: `tls-${c.site}`,
       source: { provided: true },
       // Not LABEL.site: the certificate belongs to the shared terminator, created before and removed after it changes.
-      labels: { ...shared, [LABEL.role]: TLS_CERT_ROLE, [LABEL.secret]: `tls-${c.site}`, [TLS_SITE_LABEL]: c.site, [LABEL.specHash]: hash },
+      labels: { ...shared, [LABEL.role]: TLS_CERT_ROLE, [LABEL.secret]: `tls-${c.site}`, [TLS_SITE_LABEL]: c.site, [LABEL.derived]: "true", [LABEL.specHash]: hash },
     };
   });
   if (secrets.length === 0) return [network];
@@ -59,7 +59,9 @@ export function renderTlsResources(cluster: ResolvedCluster, certs: readonly Sit
         `--frontend=[*]:${HTTPS_PORT}`,
         `--backend=[${names.varnishService(cluster.instance)}]:${VARNISH_PROXY_PORT}`,
         // Varnish tasks come and go (dnsrr): its name is looked up again every few seconds.
-        "--backend-refresh=5",
+        // The short option: hitch 1.7.2 lists --backend-refresh but does not parse it.
+        "-R",
+        "5",
         "--write-proxy-v2=on",
         "--alpn-protos=http/1.1",
         "--tls-protos=TLSv1.2 TLSv1.3",
