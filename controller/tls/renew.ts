@@ -1,7 +1,7 @@
 import type { Logger } from "../log";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { StateStore } from "../state/store";
-import { accountKey, CertRecord, readCertRecord, writeCert, writeCertRecord } from "../state/tls-store";
+import { accountKey, CertRecord, readCertPem, readCertRecord, writeCert, writeCertRecord } from "../state/tls-store";
 import { AcmeDirectory, OrderOutcome, orderCertificate } from "./acme";
 import { BadPemError, checkBundle } from "./pem";
 import { backoffSeconds, decideOrder, parseRetryAfter, renewalTime, withFailures } from "./schedule";
@@ -32,7 +32,13 @@ export interface RenewOptions {
 /** Sites whose certificate is due now (new, renewal, changed names, a domain back from its backoff). Read-only. */
 export function sitesDue(cluster: ResolvedCluster, sites: readonly ResolvedSite[], store: StateStore, now: Date): ResolvedSite[] {
   if (cluster.tls?.acme === undefined) return [];
-  return sites.filter((s) => s.tls?.mode === "acme" && !s.suspend && decideOrder(readCertRecord(store, s.name), s.domains, now).order);
+  return sites.filter((s) => s.tls?.mode === "acme" && !s.suspend && decideOrder(recordOf(store, s.name), s.domains, now).order);
+}
+
+/** The record, as if nothing were issued when its certificate file is gone (lost, or removed by an operator to force an order). */
+function recordOf(store: StateStore, site: string): CertRecord {
+  const record = readCertRecord(store, site);
+  return readCertPem(store, site) === undefined ? { ...record, domains: [], notAfter: "", notBefore: "", renewAt: "" } : record;
 }
 
 /**
@@ -63,7 +69,7 @@ type SiteContext = RenewOptions & {
 
 async function renewSite(site: ResolvedSite, ctx: SiteContext): Promise<SiteTlsOutcome> {
   const { store, log } = ctx;
-  let record = readCertRecord(store, site.name);
+  let record = recordOf(store, site.name);
   const failedDomains: Record<string, string> = {};
   // Each failed try sets at least one name aside: at most one order per name, plus one.
   for (let i = 0; i <= site.domains.length; i++) {

@@ -88,6 +88,15 @@ describe("renewCertificates", () => {
     expect(readCertRecord(store, "s").orderFailures).toBe(1);
   });
 
+  it("orders again when the certificate file is lost, though its record says it is valid", async () => {
+    const ca = fakeCa(new Set());
+    await renewCertificates({ cluster, sites: [site(["www.test"])], store, log, order: ca.order });
+    rmSync(path.join(dir, "t", "tls", "s.pem"));
+    await renewCertificates({ cluster, sites: [site(["www.test"])], store, log, order: ca.order });
+    expect(ca.orders).toEqual([["www.test"], ["www.test"]]);
+    expect(readCertPem(store, "s")?.toString()).toContain("BEGIN CERTIFICATE");
+  });
+
   it("keeps the account key in the state directory, made once", async () => {
     const ca = fakeCa(new Set());
     await renewCertificates({ cluster, sites: [site(["www.test"])], store, log, order: ca.order });
