@@ -28,6 +28,7 @@ import type { ListenAddress } from "./listen";
 import { createMetrics } from "./metrics";
 import { loadNotifier, NotificationEvent, NotificationsConfig, Notifier } from "./notify";
 import { commitStateFor } from "./notify-events";
+import { createTlsWatch } from "./tls-watch";
 import { canonicalJson } from "../desired/hash";
 import type { ResolvedCluster } from "../manifests/types";
 import { resolveStateDir } from "../routing/admin-secret";
@@ -43,6 +44,8 @@ export interface DaemonOptions {
   readonly branch: string;
   /** Holds the clone of a git source. */
   readonly stateDir: string;
+  /** Where the served certificates are measured (the TLS terminator's host); default 127.0.0.1. */
+  readonly tlsProbeHost?: string;
   readonly listen: ListenAddress;
   readonly webhookSecretFile?: string;
   /** Bearer token for /status and /metrics (see server.ts); without it they answer 404. */
@@ -181,6 +184,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const pendingNotifications = new Set<Promise<void>>();
   const cron = startDaemonCron(docker, metrics.registry, log.child({ component: "cron" }));
   const backups = startDaemonBackups(docker, metrics.registry, log.child({ component: "backup" }), options.stateDir);
+  const tlsWatch = createTlsWatch(metrics.registry, { stateDir: resolveStateDir(options.stateDir), log: log.child({ component: "tls" }), ...(options.tlsProbeHost !== undefined ? { probeHost: options.tlsProbeHost } : {}) });
   // Sites as /status shows them: Swarm's view from the last run, Varnish's probes read since.
   const shownRecords = (): SiteRecord[] => recordsWithRouting(records, routingHealth.current()?.sites);
   const routingHealth = createRoutingHealthCache(docker, resolveStateDir(options.stateDir), log.child({ component: "routing" }), () =>
@@ -308,6 +312,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       records = next;
       metrics.setSiteStates(stateCounts(shownRecords()));
       await routingHealth.refresh(out.ctx.cluster, liveAfter);
+      for (const e of await tlsWatch.update(out.ctx.cluster, out.ctx.load.sites, out.tls)) send(e);
       state.reconcileSucceeded();
       const durationSeconds = (performance.now() - started) / 1000;
       metrics.recordReconcile({ durationSeconds, ok: true });

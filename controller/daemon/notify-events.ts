@@ -6,6 +6,10 @@ export type NotificationEvent =
   | { readonly type: "site.failed"; readonly site: string; readonly commit: string; readonly message: string }
   | { readonly type: "site.invalid"; readonly site: string; readonly commit: string; readonly message: string }
   | { readonly type: "site.recovered"; readonly site: string; readonly commit: string }
+  /** The served certificate of a domain has fewer than `days` (14, then 7) days left. */
+  | { readonly type: "tls.expiring"; readonly site: string; readonly domain: string; readonly days: number; readonly notAfter: string }
+  /** An order for the site failed, or some of its names did not validate. */
+  | { readonly type: "tls.renewal-failed"; readonly site: string; readonly message: string }
   | {
       readonly type: "commit.applied";
       readonly commit: string;
@@ -35,14 +39,16 @@ export interface DedupeDecision {
  *   site is suppressed until `suppressMs` has passed, then sent again as a reminder;
  *   a new commit with the same failure is still the same failure;
  * - a recovery is sent once: repeats without a failure in between are dropped;
- * - commit.applied is sent once per commit (periodic resyncs of the same commit are silent).
+ * - commit.applied is sent once per commit (periodic resyncs of the same commit are silent);
+ * - tls.expiring is sent once per threshold (14, then 7 days) and certificate, per domain;
+ *   tls.renewal-failed is repeated like a site failure.
  */
 export function decide(state: DedupeState, event: NotificationEvent, now: number, suppressMs: number): DedupeDecision {
-  const key = event.type === "commit.applied" ? "commit" : `site:${event.site}`;
+  const key = event.type === "commit.applied" ? "commit" : event.type === "tls.expiring" ? `tls:${event.site}:${event.domain}` : event.type === "tls.renewal-failed" ? `tls:${event.site}` : `site:${event.site}`;
   const fingerprint = fingerprintOf(event);
   const last = state.get(key);
   const repeat = last !== undefined && last.fingerprint === fingerprint;
-  const timeBound = event.type === "site.failed" || event.type === "site.invalid";
+  const timeBound = event.type === "site.failed" || event.type === "site.invalid" || event.type === "tls.renewal-failed";
   if (repeat && (!timeBound || now - last.at < suppressMs)) return { send: false, state };
   const next = new Map(state);
   next.set(key, { fingerprint, at: now });
@@ -58,6 +64,11 @@ function fingerprintOf(e: NotificationEvent): string {
       return e.type;
     case "commit.applied":
       return e.commit;
+    case "tls.expiring":
+      // Once per threshold of each certificate: 14 days, then 7, then again for the next one.
+      return `${e.type}\n${e.days}\n${e.notAfter}`;
+    case "tls.renewal-failed":
+      return `${e.type}\n${e.message}`;
   }
 }
 

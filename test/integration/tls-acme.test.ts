@@ -12,6 +12,7 @@ import { reconcileRepo } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
 import { readAcmeThumbprint } from "../../controller/state/tls-store";
+import { probeServed } from "../../controller/tls/probe";
 
 jest.setTimeout(600_000);
 
@@ -124,6 +125,13 @@ describe("HTTPS by ACME against Pebble", () => {
     const root = await pebble.root();
     expect((await httpsGet(hostA, root)).headers["strict-transport-security"]).toBe("max-age=600");
     expect((await httpsGet(hostB, root)).headers["strict-transport-security"]).toBeUndefined();
+  });
+
+  it("measures the served certificate's expiry by a live handshake, and a name the terminator has no certificate for", async () => {
+    const root = await pebble.root();
+    const served = await probeServed("127.0.0.1", httpsPort, hostA);
+    expect(served).toEqual({ domain: hostA, notAfter: new Date((await httpsGet(hostA, root)).cert.validTo) });
+    expect(await probeServed("127.0.0.1", httpsPort, badA)).toEqual({ domain: badA, error: `the served certificate does not cover ${badA}` });
   });
 
   it("a second apply orders nothing and changes nothing", async () => {
