@@ -12,12 +12,13 @@ export interface KnownCerts {
 
 /**
  * The certificates the terminator serves: every site with TLS whose stored bundle passes
- * checkBundle, and sites with an invalid manifest keep theirs (left as they run, like the rest
- * of them). A bundle that does not pass is never rendered; a plan warning says why.
+ * checkBundle (suspended ones included), and sites with an invalid manifest keep theirs (left
+ * as they run, like the rest of them). A bundle that does not pass is never rendered; a plan warning says why.
  */
 export function knownCerts(cluster: ResolvedCluster, load: LoadResult, store: StateStore, now: Date): KnownCerts {
   if (cluster.tls === undefined) return { certs: [], warnings: [] };
-  const names = [...load.sites.filter((s) => s.tls !== undefined && !s.suspend).map((s) => s.name), ...load.invalidSites];
+  // Suspended sites too: their objects stay as they run, and so does their HTTPS.
+  const names = [...load.sites.filter((s) => s.tls !== undefined).map((s) => s.name), ...load.invalidSites];
   const certs: SiteCert[] = [];
   const warnings: { site: string; name: string; message: string }[] = [];
   for (const site of names) {

@@ -65,9 +65,12 @@ describe("knownCerts", () => {
       store.replace("tls/a.pem", good);
       store.replace("tls/b.pem", good.replace(/-----BEGIN CERTIFICATE-----[\s\S]*$/, ""));
       const site = (name: string) => ({ name, suspend: false, tls: { mode: "acme" } });
-      const load = { sites: [site("a"), site("b"), { name: "c", suspend: false }], invalidSites: [], errors: [] } as unknown as LoadResult;
+      store.replace("tls/d.pem", good);
+      store.replace("tls/e.pem", good);
+      // d is suspended (kept as it runs), e's manifest is invalid (kept as it runs), c has no TLS.
+      const load = { sites: [site("a"), site("b"), { name: "c", suspend: false }, { ...site("d"), suspend: true }], invalidSites: ["e"], errors: [] } as unknown as LoadResult;
       const known = knownCerts(cluster, load, store, new Date());
-      expect(known.certs.map((c) => c.site)).toEqual(["a"]);
+      expect(known.certs.map((c) => c.site)).toEqual(["a", "d", "e"]);
       expect(known.warnings).toEqual([{ site: "b", name: "b", message: expect.stringMatching(/^certificate of site b: no certificate: not rolled out/) }]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
