@@ -75,6 +75,13 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
   const civicrm = resolveCivicrm(s);
   const hooks = resolveHooks(s);
   const tls = resolveSiteTls(s.tls, acmeConfigured);
+  if (s.tls?.certificate !== undefined && s.tls.mode !== undefined && s.tls.mode !== "certificate") {
+    issues.push({ path: ["spec", "tls", "certificate"], message: `is set but spec.tls.mode is ${s.tls.mode}: remove it, or set mode: certificate` });
+  }
+  if (s.tls?.mode === "certificate" && s.tls.certificate === undefined) {
+    issues.push({ path: ["spec", "tls", "mode"], message: "is certificate but spec.tls.certificate is missing: give {chain, key: {sealed}}" });
+  }
+  if (issues.length > 0) return { ok: false, issues };
   const resolved: ResolvedSite = {
     name: site.metadata.name,
     file,
@@ -133,16 +140,19 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
   return { ok: true, site: resolved };
 }
 
-/** acme unless the site says none, once the cluster names an ACME directory; plain http otherwise. */
+/** The site's own certificate when it gives one; else acme unless it says none, once the cluster names an ACME directory; plain http otherwise. */
 function resolveSiteTls(t: Site["spec"]["tls"], acmeConfigured: boolean): ResolvedSiteTls | undefined {
-  const mode = t?.mode ?? (acmeConfigured ? "acme" : "none");
+  const mode = t?.mode ?? (t?.certificate !== undefined ? "certificate" : acmeConfigured ? "acme" : "none");
   if (mode === "none") return undefined;
   const hsts = t?.hsts;
-  return {
-    mode,
+  const base = {
     redirect: t?.redirect ?? true,
     ...(hsts !== undefined ? { hsts: { maxAge: hsts.maxAge ?? 31_536_000, includeSubDomains: hsts.includeSubDomains ?? false } } : {}),
   };
+  if (mode === "acme") return { mode, ...base };
+  const c = t?.certificate;
+  if (c === undefined) return undefined;
+  return { mode, ...base, certificate: { chain: c.chain, key: { ciphertext: c.key.sealed, index: -1, path: ["spec", "tls", "certificate", "key", "sealed"], line: 0, column: 0 } } };
 }
 
 /**

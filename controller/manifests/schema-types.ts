@@ -458,9 +458,9 @@ export interface Ssh {
  */
 export interface Tls {
   /**
-   * acme: one certificate for the site's domains from the cluster's ACME directory, renewed automatically. none: plain http only. Default: acme when simulium.yaml configures spec.tls.acme, else none.
+   * acme: one certificate for the site's domains from the cluster's ACME directory, renewed automatically. certificate: the certificate given in spec.tls.certificate (bring your own; renewing it is yours). none: plain http only. Default: certificate when spec.tls.certificate is set, else acme when simulium.yaml configures spec.tls.acme, else none.
    */
-  mode?: "acme" | "none";
+  mode?: "acme" | "certificate" | "none";
   /**
    * Answer plain http with a 301 to https once the site's certificate is served (ACME challenges excepted). Default: true when TLS is on.
    */
@@ -474,6 +474,16 @@ export interface Tls {
      */
     maxAge?: number;
     includeSubDomains?: boolean;
+  };
+  /**
+   * A certificate of your own: the chain in clear (it is public), the private key sealed (`simulium seal --site <site> --name tls-key`).
+   */
+  certificate?: {
+    /**
+     * PEM: the leaf certificate first, then the intermediates.
+     */
+    chain: string;
+    key: SealedValue;
   };
 }
 

@@ -92,13 +92,17 @@ export interface ResolvedSite {
   readonly tls?: ResolvedSiteTls;
 }
 
-/** `spec.tls` of a site whose certificate comes from the cluster's ACME directory. */
-export interface ResolvedSiteTls {
-  readonly mode: "acme";
+/** `spec.tls` of a site with HTTPS: a certificate from the cluster's ACME directory, or its own. */
+export type ResolvedSiteTls = ResolvedSiteTlsBase & ({ readonly mode: "acme" } | { readonly mode: "certificate"; readonly certificate: { readonly chain: string; readonly key: SealedCiphertext } });
+
+interface ResolvedSiteTlsBase {
   /** 301 from http to https once the certificate is served. */
   readonly redirect: boolean;
   readonly hsts?: { readonly maxAge: number; readonly includeSubDomains: boolean };
 }
+
+/** The name a site's own TLS key is sealed under: `simulium seal --site S --name tls-key`. */
+export const TLS_KEY_SEAL_NAME = "tls-key";
 
 /** simulium.yaml `spec.tls`: the terminator in front of Varnish and the ACME directory. */
 export interface ResolvedClusterTls {

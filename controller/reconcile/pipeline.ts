@@ -102,7 +102,7 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
     cluster.backup && "generated" in cluster.backup.password
       ? controllerSecret(store, "restic-password", live.secrets, { acceptChange: opts.acceptResticPasswordChange })
       : undefined;
-  const tls = knownCerts(cluster, loaded.load, store, new Date());
+  const tls = knownCerts(cluster, loaded.load, store, new Date(), values);
   // Sites keep the node their data is on; a site without data services yet gets one now.
   const placement = placeSites({ sites: loaded.load.sites, cluster, nodes: live.nodes ?? [], here: live.here ?? null, ...livePins(live) });
   const rendered = renderDesired({
