@@ -95,6 +95,7 @@ afterAll(async () => {
 
 describe("HTTPS by ACME against Pebble", () => {
   it("issues a certificate per site in one apply and serves it through hitch and Varnish", async () => {
+    const started = Date.now();
     const out = await reconcileRepo(docker, repo.dir, await repo.commit("two sites with TLS"), { stateDir });
     expect(out.result.ok).toBe(true);
     const bySite = Object.fromEntries(out.tls.map((t) => [t.site, t]));
@@ -110,6 +111,7 @@ describe("HTTPS by ACME against Pebble", () => {
       expect(r.body).toContain(site);
       expect(r.cert.subjectAltName).toBe(`DNS:${host}`);
     }
+    console.log(`two new sites, commit to both served over https with their certificates: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     // The domain that failed is not in the certificate, and its failure is remembered with a backoff.
     const record = JSON.parse(readFileSync(path.join(stateDir, instance, "tls", `${a}.json`), "utf8")) as { failing: Record<string, { nextAttemptAt: string }> };
     expect(Date.parse(record.failing[badA]?.nextAttemptAt ?? "")).toBeGreaterThan(Date.now());
