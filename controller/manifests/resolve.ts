@@ -240,7 +240,7 @@ function resolveClusterTls(t: ClusterTlsInput, varnishReplicas: number): Resolve
     port: t.port ?? 443,
     replicas: t.replicas ?? varnishReplicas,
     ...(a !== undefined
-      ? { acme: { directory: a.directory, email: a.email, ...(a.caFile !== undefined ? { caFile: a.caFile } : {}), renewBeforeFraction: a.renewBeforeFraction ?? 1 / 3 } }
+      ? { acme: { directory: a.directory, email: a.email, ...(a.caFile !== undefined ? { caFile: a.caFile } : {}), renewBeforeFraction: a.renewBeforeFraction ?? 1 / 3, checkDns: a.checkDns ?? true, expectAddresses: [...(a.expectAddresses ?? [])] } }
       : {}),
   };
 }

@@ -713,6 +713,16 @@ export interface Cluster {
          * Renew when this fraction of the certificate's lifetime is left (one third: at two thirds of the lifetime), with up to 5% of the lifetime of random jitter earlier.
          */
         renewBeforeFraction?: number;
+        /**
+         * Before ordering, look each name up from the controller: a name that does not resolve (or resolves to none of expectAddresses) is set aside with its backoff and reported, without spending an order on it. false: no look-up (tests, split-horizon DNS).
+         */
+        checkDns?: boolean;
+        /**
+         * The public addresses of the nodes that run Varnish: with checkDns, a name must resolve to at least one of them. Default: any address.
+         *
+         * @maxItems 50
+         */
+        expectAddresses?: string[];
       };
     };
   };

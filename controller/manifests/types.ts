@@ -114,6 +114,9 @@ export interface ResolvedClusterTls {
     readonly email: string;
     readonly caFile?: string;
     readonly renewBeforeFraction: number;
+    /** Look names up before ordering; with addresses, they must resolve to one of them. */
+    readonly checkDns: boolean;
+    readonly expectAddresses: readonly string[];
   };
 }
 

@@ -3,6 +3,7 @@ import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { StateStore } from "../state/store";
 import { accountKey, CertRecord, readCertPem, readCertRecord, writeCert, writeCertRecord } from "../state/tls-store";
 import { AcmeDirectory, OrderOutcome, orderCertificate } from "./acme";
+import { Resolve, systemResolve, unresolvedNames } from "./dns-check";
 import { BadPemError, checkBundle } from "./pem";
 import { backoffSeconds, decideOrder, parseRetryAfter, renewalTime, withFailures } from "./schedule";
 
@@ -25,6 +26,8 @@ export interface RenewOptions {
   readonly log: Logger;
   readonly now?: () => Date;
   readonly random?: () => number;
+  /** Name look-ups before ordering (spec.tls.acme.checkDns); tests give their own. */
+  readonly resolve?: Resolve;
   /** The ACME edge; tests of the decisions give their own. */
   readonly order?: (dir: AcmeDirectory, key: Buffer, domains: readonly string[]) => Promise<OrderOutcome>;
 }
@@ -75,6 +78,16 @@ async function renewSite(site: ResolvedSite, ctx: SiteContext): Promise<SiteTlsO
   for (let i = 0; i <= site.domains.length; i++) {
     const decision = decideOrder(record, site.domains, ctx.now());
     if (!decision.order) break;
+    if (ctx.acme.checkDns) {
+      const unresolved = await unresolvedNames(decision.domains, ctx.acme.expectAddresses, ctx.resolve ?? systemResolve);
+      if (unresolved.size > 0) {
+        for (const [d, e] of unresolved) failedDomains[d] = e;
+        log.warn({ site: site.name, failed: Object.fromEntries(unresolved) }, "tls: names that do not point at the cluster are set aside, not ordered");
+        record = withFailures(record, unresolved, ctx.now());
+        writeCertRecord(store, site.name, record);
+        continue;
+      }
+    }
     log.info({ site: site.name, domains: decision.domains, reason: decision.reason }, "tls: ordering a certificate");
     const outcome = await ctx.order(ctx.acme, ctx.key, decision.domains);
     if (outcome.ok) {

@@ -21,7 +21,7 @@ const indent = (pem: string) => pem.trim().split("\n").map((l) => `        ${l}`
 
 const cluster = {
   path: "simulium.yaml",
-  text: "apiVersion: simulium/v1\nkind: Cluster\nspec:\n  instance: t\n  varnish: {image: v}\n  tls:\n    image: h\n    acme: {directory: https://ca.test/dir, email: a@b.c}\n",
+  text: "apiVersion: simulium/v1\nkind: Cluster\nspec:\n  instance: t\n  varnish: {image: v}\n  tls:\n    image: h\n    acme: {directory: https://ca.test/dir, email: a@b.c, checkDns: false}\n",
 };
 const site = (sealed: string, certChain = chain) => ({
   path: "sites/own.yaml",

@@ -14,7 +14,7 @@ const log = pino({ level: "silent" });
 const cluster = resolveCluster({
   apiVersion: "simulium/v1",
   kind: "Cluster",
-  spec: { instance: "t", varnish: { image: "v" }, tls: { image: "h", acme: { directory: "https://ca.test/dir", email: "ops@example.org" } } },
+  spec: { instance: "t", varnish: { image: "v" }, tls: { image: "h", acme: { directory: "https://ca.test/dir", email: "ops@example.org", checkDns: false } } },
 });
 const site = (domains: string[]): ResolvedSite =>
   ({ name: "s", domains, suspend: false, tls: { mode: "acme", redirect: true } }) as unknown as ResolvedSite;
@@ -95,6 +95,28 @@ describe("renewCertificates", () => {
     await renewCertificates({ cluster, sites: [site(["www.test"])], store, log, order: ca.order });
     expect(ca.orders).toEqual([["www.test"], ["www.test"]]);
     expect(readCertPem(store, "s")?.toString()).toContain("BEGIN CERTIFICATE");
+  });
+
+  it("looks names up first: one that does not point at the cluster is set aside without an order", async () => {
+    const checked = resolveCluster({
+      apiVersion: "simulium/v1",
+      kind: "Cluster",
+      spec: { instance: "t", varnish: { image: "v" }, tls: { image: "h", acme: { directory: "https://ca.test/dir", email: "ops@example.org", expectAddresses: ["203.0.113.7"] } } },
+    });
+    const dns: Record<string, string[]> = { "www.test": ["203.0.113.7"], "elsewhere.test": ["198.51.100.1"] };
+    const resolve = async (d: string) => {
+      const a = dns[d];
+      if (a === undefined) throw Object.assign(new Error("not found"), { code: "ENOTFOUND" });
+      return a;
+    };
+    const ca = fakeCa(new Set());
+    const out = await renewCertificates({ cluster: checked, sites: [site(["www.test", "elsewhere.test", "gone.test"])], store, log, order: ca.order, resolve });
+    expect(ca.orders).toEqual([["www.test"]]);
+    expect(out[0]?.failedDomains).toEqual({
+      "elsewhere.test": "resolves to 198.51.100.1, none of spec.tls.acme.expectAddresses",
+      "gone.test": "does not resolve from the controller (ENOTFOUND); point its DNS at the cluster",
+    });
+    expect(Object.keys(readCertRecord(store, "s").failing).sort()).toEqual(["elsewhere.test", "gone.test"]);
   });
 
   it("keeps the account key in the state directory, made once", async () => {
