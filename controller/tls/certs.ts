@@ -4,7 +4,9 @@ import { sealedKey } from "../sealing/unseal-sites";
 import type { StateStore } from "../state/store";
 import { readCertPem } from "../state/tls-store";
 import { BadPemError, checkBundle } from "./pem";
-import type { SiteCert } from "./render";
+import { LABEL } from "../desired/labels";
+import type { ResourceSpec } from "../desired/types";
+import { SiteCert, TLS_CERT_ROLE, TLS_SITE_LABEL } from "./render";
 
 export interface KnownCerts {
   readonly certs: readonly SiteCert[];
@@ -40,4 +42,16 @@ export function knownCerts(cluster: ResolvedCluster, load: LoadResult, store: St
     }
   }
   return { certs, warnings };
+}
+
+/** A certificate secret's bundle, by the Swarm name render gave it (apply asks for it by name). */
+export function certValueLookup(resources: readonly ResourceSpec[], certs: KnownCerts["certs"]): (secretName: string) => Buffer | undefined {
+  const bySite = new Map(certs.map((c) => [c.site, c.pem]));
+  const byName = new Map<string, Buffer>();
+  for (const r of resources) {
+    const site = r.kind === "secret" && r.labels[LABEL.role] === TLS_CERT_ROLE ? r.labels[TLS_SITE_LABEL] : undefined;
+    const pem = site === undefined ? undefined : bySite.get(site);
+    if (pem !== undefined) byName.set(r.name, pem);
+  }
+  return (name) => byName.get(name);
 }
