@@ -10,6 +10,12 @@ export type NotificationEvent =
   | { readonly type: "tls.expiring"; readonly site: string; readonly domain: string; readonly days: number; readonly notAfter: string }
   /** An order for the site failed, or some of its names did not validate. */
   | { readonly type: "tls.renewal-failed"; readonly site: string; readonly message: string }
+  /** The uptime probes through Varnish failed `failures` times in a row (daemon/uptime.ts). */
+  | { readonly type: "uptime.down"; readonly site: string; readonly url: string; readonly message: string; readonly failures: number }
+  | { readonly type: "uptime.recovered"; readonly site: string; readonly url: string; readonly downSince: string | null }
+  /** A cron entry (`cron:<name>`) or the scheduled backup (`backup`) failed after succeeding, or recovered. */
+  | { readonly type: "job.failed"; readonly site: string; readonly job: string; readonly message: string }
+  | { readonly type: "job.recovered"; readonly site: string; readonly job: string }
   | {
       readonly type: "commit.applied";
       readonly commit: string;
@@ -40,11 +46,13 @@ export interface DedupeDecision {
  *   a new commit with the same failure is still the same failure;
  * - a recovery is sent once: repeats without a failure in between are dropped;
  * - commit.applied is sent once per commit (periodic resyncs of the same commit are silent);
+ * - uptime and job alerts come from transitions already (daemon/uptime.ts): each kind is sent
+ *   once per change of its own subject (a site's availability, a job), apart from the site's state;
  * - tls.expiring is sent once per threshold (14, then 7 days) and certificate, per domain;
  *   tls.renewal-failed is repeated like a site failure.
  */
 export function decide(state: DedupeState, event: NotificationEvent, now: number, suppressMs: number): DedupeDecision {
-  const key = event.type === "commit.applied" ? "commit" : event.type === "tls.expiring" ? `tls:${event.site}:${event.domain}` : event.type === "tls.renewal-failed" ? `tls:${event.site}` : `site:${event.site}`;
+  const key = subjectOf(event);
   const fingerprint = fingerprintOf(event);
   const last = state.get(key);
   const repeat = last !== undefined && last.fingerprint === fingerprint;
@@ -55,8 +63,32 @@ export function decide(state: DedupeState, event: NotificationEvent, now: number
   return { send: true, state: next };
 }
 
+function subjectOf(e: NotificationEvent): string {
+  switch (e.type) {
+    case "commit.applied":
+      return "commit";
+    case "uptime.down":
+    case "uptime.recovered":
+      return `uptime:${e.site}`;
+    case "job.failed":
+    case "job.recovered":
+      return `job:${e.site}\n${e.job}`;
+    case "tls.expiring":
+      return `tls:${e.site}\n${e.domain}`;
+    case "tls.renewal-failed":
+      return `tls:${e.site}`;
+    default:
+      return `site:${e.site}`;
+  }
+}
+
 function fingerprintOf(e: NotificationEvent): string {
   switch (e.type) {
+    case "uptime.down":
+    case "uptime.recovered":
+    case "job.failed":
+    case "job.recovered":
+      return e.type;
     case "site.failed":
     case "site.invalid":
       return `${e.type}\n${e.message}`;

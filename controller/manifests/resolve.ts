@@ -130,6 +130,13 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
         }
       : {}),
     placement: { constraints: [...(s.placement?.constraints ?? [])] },
+    uptime: {
+      enabled: s.uptime?.enabled ?? d.uptime.enabled,
+      interval: s.uptime?.interval ?? d.uptime.interval,
+      timeout: s.uptime?.timeout ?? d.uptime.timeout,
+      failures: s.uptime?.failures ?? d.uptime.failures,
+      path: s.uptime?.path ?? d.uptime.path,
+    },
     ...(routing !== undefined ? { routing } : {}),
     ...(mail !== undefined ? { mail: mail.mail } : {}),
     ...(access.access !== undefined ? { access: access.access } : {}),

@@ -136,6 +136,31 @@ export interface Site {
     backup?: Backup;
     placement?: Placement;
     routing?: Routing;
+    /**
+     * Uptime checks: the daemon requests each of the site's domains through Varnish on an interval, records up/down and latency (simulium_site_up, simulium_site_probe_seconds) and notifies once when the site goes down and once when it recovers.
+     */
+    uptime?: {
+      /**
+       * Probe this site (false: no probe, no alert).
+       */
+      enabled?: boolean;
+      /**
+       * Seconds between two probes of the site.
+       */
+      interval?: number;
+      /**
+       * Seconds a probe may take before it counts as a failure.
+       */
+      timeout?: number;
+      /**
+       * Consecutive failed probes before the site is reported down (one notification per transition).
+       */
+      failures?: number;
+      /**
+       * Path requested on each domain; an answer below 500 counts as up.
+       */
+      path?: string;
+    };
     mail?: Mail;
     access?: Access;
     tls?: Tls;

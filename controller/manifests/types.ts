@@ -90,6 +90,18 @@ export interface ResolvedSite {
   readonly hooks?: ResolvedHooks;
   /** HTTPS by ACME (`spec.tls`, or the cluster's default); absent when the site is plain http. */
   readonly tls?: ResolvedSiteTls;
+  /** `spec.uptime` with its defaults: the daemon's probes of the site's domains through Varnish. */
+  readonly uptime: ResolvedUptime;
+}
+
+export interface ResolvedUptime {
+  readonly enabled: boolean;
+  /** Seconds between probes, and a probe's time limit. */
+  readonly interval: number;
+  readonly timeout: number;
+  /** Consecutive failed probes before the site counts as down. */
+  readonly failures: number;
+  readonly path: string;
 }
 
 /** `spec.tls` of a site with HTTPS: a certificate from the cluster's ACME directory, or its own. */
