@@ -41,6 +41,7 @@ import { appendHistory, runEvents, SiteHistories, stateEvent } from "./site-even
 import { describeCommit } from "../source/commit";
 import { SiteUptime, startUptimeMonitor } from "./uptime-monitor";
 import { jobStep, JobWatch } from "./uptime";
+import { createPreviewLoop } from "./preview-loop";
 import { createTrigger } from "./single-flight";
 import { createDaemonState } from "./state";
 
@@ -140,8 +141,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const docker = options.docker ?? connectDocker();
   const directory = await isLocalDirectory(options.repo);
   const dirSource = directory ? openDirectorySource(options.repo) : undefined;
-  const source: Source =
-    dirSource ?? (await openGitSource({ stateDir: options.stateDir, url: options.repo, branch: options.branch, credentials: options.credentials }));
+  const gitSource = dirSource ? undefined : await openGitSource({ stateDir: options.stateDir, url: options.repo, branch: options.branch, credentials: options.credentials });
+  const source: Source | undefined = dirSource ?? gitSource;
+  if (!source) throw new Error("internal: neither a directory nor a git source");
   const staleAfterSeconds = options.staleAfterSeconds ?? 3 * options.pollSeconds;
   const state = createDaemonState();
   const metrics = createMetrics({ health: state.snapshot, staleAfterSeconds });
@@ -162,7 +164,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ...(flagNotify?.commitStatus ? { commitStatus: flagNotify.commitStatus } : {}),
       suppressSeconds: fromRepo?.suppressSeconds ?? flagNotify?.suppressSeconds ?? 3600,
     };
-    const key = canonicalJson(config) + String(repoUrls.length);
+    // The instance names the commit status context: a notifier made before the first load
+    // (instance unknown, "default") is made again once simulium.yaml names it.
+    const key = `${canonicalJson(config)}${repoUrls.length}\0${cluster?.instance ?? options.instance ?? "default"}`;
     if (key === notifierKey) return;
     notifierKey = key;
     if (repoUrls.length > 0 && !secretFile) {
@@ -386,6 +390,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         at: Date.now(),
       });
       await configureNotifier(out.ctx.cluster);
+      await previews?.afterReconcile(out.ctx, current.sha);
       for (const e of notificationEvents(records, next, current, true)) send(e);
       histories = appendHistory(histories, runEvents(records, next, out.result.sites, current, Date.now()));
       commits.set(current.sha, current);
@@ -416,6 +421,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       throw err;
     }
   };
+
+  // Pull-request previews need a forge's refs: a git source only.
+  const previews = gitSource
+    ? createPreviewLoop({
+        docker,
+        source: gitSource,
+        stateDir: options.stateDir,
+        ...(options.sealingKeyFile ? { sealingKeyFile: options.sealingKeyFile } : {}),
+        log: log.child({ component: "previews" }),
+        setStatus: (sha, state, description, extra) => notifier?.setCommitStatus(sha, state, description, extra) ?? Promise.resolve(undefined),
+        trigger: (reason) => void trigger.trigger(reason),
+      })
+    : undefined;
 
   const trigger = createTrigger(run, {
     onError: (err, reason) => {
@@ -478,7 +496,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     },
     registry: metrics.registry,
     webhook: options.webhookSecretFile
-      ? { secretFile: options.webhookSecretFile, onWebhook: (e) => void trigger.trigger(`webhook:${e.provider}`) }
+      ? {
+          secretFile: options.webhookSecretFile,
+          onWebhook: (e) => {
+            // A pull request's event previews its head; the branch the daemon follows did not move.
+            if (previews?.onWebhook(e.provider, e.event, e.body)) return;
+            void trigger.trigger(`webhook:${e.provider}`);
+          },
+        }
       : undefined,
     apiTokenFile: options.apiTokenFile,
     dashboard,

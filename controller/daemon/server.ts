@@ -15,6 +15,8 @@ export type StatusProvider = () => unknown | Promise<unknown>;
 export interface WebhookEvent {
   readonly provider: WebhookProvider;
   readonly event?: string;
+  /** The verified body: a pull-request event is read from it (daemon/preview-loop.ts). */
+  readonly body: Buffer;
 }
 
 export interface DaemonServerOptions {
@@ -113,7 +115,7 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
     const verdict = verifyWebhook(req.headers, body, secret);
     if (!verdict.ok) return sendJson(res, 401, { error: `webhook rejected: ${verdict.reason}` });
     sendJson(res, 202, { accepted: true, provider: verdict.provider });
-    options.webhook.onWebhook(verdict.event === undefined ? { provider: verdict.provider } : { provider: verdict.provider, event: verdict.event });
+    options.webhook.onWebhook(verdict.event === undefined ? { provider: verdict.provider, body } : { provider: verdict.provider, event: verdict.event, body });
   }
 
   await new Promise<void>((resolve, reject) => {

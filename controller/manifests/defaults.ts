@@ -86,6 +86,14 @@ export const CLUSTER_DEFAULTS = {
     repository: str(clusterSchema, ...specProps, "backup", "properties", "repository"),
     checkSchedule: str(clusterSchema, ...specProps, "backup", "properties", "check", "properties", "schedule"),
   },
+  previews: {
+    max: num(clusterSchema, ...specProps, "previews", "properties", "max"),
+    ttlHours: num(clusterSchema, ...specProps, "previews", "properties", "ttlHours"),
+  },
+  environments: {
+    max: num(clusterSchema, ...specProps, "environments", "properties", "max"),
+    maxPerSite: num(clusterSchema, ...specProps, "environments", "properties", "maxPerSite"),
+  },
   varnish: {
     port: num(clusterSchema, ...specProps, "varnish", "properties", "port"),
     replicas: num(clusterSchema, ...specProps, "varnish", "properties", "replicas"),

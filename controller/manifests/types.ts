@@ -92,6 +92,8 @@ export interface ResolvedSite {
   readonly tls?: ResolvedSiteTls;
   /** `spec.uptime` with its defaults: the daemon's probes of the site's domains through Varnish. */
   readonly uptime: ResolvedUptime;
+  /** Set on an environment of a site (`spec.environments`), absent on the site itself (production). */
+  readonly environment?: ResolvedEnvironmentOf;
 }
 
 export interface ResolvedUptime {
@@ -130,6 +132,18 @@ export interface ResolvedClusterTls {
     readonly checkDns: boolean;
     readonly expectAddresses: readonly string[];
   };
+}
+
+/** What makes a resolved site an environment of another (manifests/environments.ts). */
+export interface ResolvedEnvironmentOf {
+  /** The production site it is an environment of. */
+  readonly of: string;
+  /** The environment's name (`staging`); the site's name is `<of>--<name>`. */
+  readonly name: string;
+  /** Index in the parent's `spec.environments`, to locate its problems; -1 for a preview. */
+  readonly index: number;
+  /** Set on a pull request's preview: its number (the environment is named `pr<number>`). */
+  readonly preview?: { readonly number: number; readonly headSha: string };
 }
 
 /** `spec.backup`: when backups run and which runs restic's `forget` keeps. */
@@ -219,6 +233,10 @@ export interface ResolvedCluster {
   readonly update: { readonly monitorSeconds: number; readonly timeoutSeconds: number };
   /** HTTPS (spec.tls), when simulium.yaml names a terminator image. */
   readonly tls?: ResolvedClusterTls;
+  /** Pull-request previews (`spec.previews`), when configured. */
+  readonly previews?: { readonly domain: string; readonly max: number; readonly ttlHours: number };
+  /** Limits on the sites' environments (`spec.environments`). */
+  readonly environments: { readonly max: number; readonly maxPerSite: number };
   readonly varnish: {
     readonly image?: string;
     readonly port: number;

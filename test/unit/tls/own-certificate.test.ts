@@ -90,3 +90,22 @@ describe("a certificate of the site's own", () => {
     expect(known.warnings[0]?.message).toBe("certificate of site own: the private key does not belong to the certificate: not rolled out (spec.tls.certificate)");
   });
 });
+
+describe("environments of a site with HTTPS", () => {
+  const withEnv = (tls: string) => ({
+    path: "sites/own.yaml",
+    text: ["apiVersion: simulium/v1", "kind: Site", "metadata: {name: own}", "spec:", "  domains: [own.example.org]", "  web: {image: registry.example.com/drupal:10.3}", tls, "  environments: [{name: staging, domains: [staging.own.example.org]}]", ""].join("\n"),
+  });
+
+  it("get ACME for their own domains, like production", () => {
+    const r = loadFiles([cluster, withEnv("  tls: {hsts: {maxAge: 60}}")]);
+    expect(r.errors).toEqual([]);
+    expect(r.sites.map((s) => [s.name, s.tls?.mode])).toEqual([["own", "acme"], ["own--staging", "acme"]]);
+  });
+
+  it("never get production's own certificate (its sealed key, other domains)", () => {
+    const r = loadFiles([cluster, withEnv(`  tls:\n    certificate:\n      chain: |\n${indent(chain)}\n      key: {sealed: "YWdlLWVuY3J5cHRpb24ub3JnL3YxCnNtdHA="}`)]);
+    expect(r.errors).toEqual([]);
+    expect(r.sites.map((s) => [s.name, s.tls?.mode])).toEqual([["own", "certificate"], ["own--staging", undefined]]);
+  });
+});
