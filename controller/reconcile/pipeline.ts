@@ -98,7 +98,7 @@ export async function planLoaded(docker: Docker, given: LoadedRepo, features: re
   const loaded = withPreviews(withEnvironmentsOfInvalid(given, live), store, live);
   // Read against the swarm: a state directory that lost a value the swarm uses stops here.
   const varnish = cluster.varnish.image ? controllerSecret(store, "varnish-secret", live.secrets, { acceptChange: opts.rotateVarnishSecret }) : undefined;
-  const contributed = features.flatMap((f) => (f.desired ? [f.desired({ cluster, live, store, clusterValues: loaded.clusterValues })] : []));
+  const contributed = features.flatMap((f) => (f.desired ? [f.desired({ cluster, live, store, clusterValues: loaded.clusterValues, load: loaded.load, siteValues: values })] : []));
   // Sites keep the node their data is on; a site without data services yet gets one now.
   const placement = placeSites({ sites: loaded.load.sites, cluster, nodes: live.nodes ?? [], here: live.here ?? null, ...livePins(live) });
   const tagged = renderDesired({
@@ -131,7 +131,7 @@ export async function planLoaded(docker: Docker, given: LoadedRepo, features: re
   };
   const plan = makePlan(desired, live, load.errors);
   const placing = placement.warnings.map((w) => ({ site: w.site, name: w.site, message: w.message }));
-  const warnings = [...plan.warnings, ...placing, ...features.flatMap((f) => f.warnings?.(load, cluster) ?? [])];
+  const warnings = [...plan.warnings, ...placing, ...features.flatMap((f) => f.warnings?.(load, cluster) ?? []), ...contributed.flatMap((c) => c.warnings ?? [])];
   return {
     load,
     cluster,

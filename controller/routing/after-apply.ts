@@ -3,6 +3,7 @@ import { names } from "../desired/names";
 import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
 import { readVarnishSecret } from "./admin-secret";
+import { readAcmeThumbprint } from "../state/tls-store";
 import { RoutingOptions, RoutingResult, syncRouting } from "./sync";
 import { runningTasksOf } from "./vcl-input-from";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -27,8 +28,16 @@ export async function routeAfterApply(docker: Docker, opts: AfterApplyOptions): 
     invalidSites: opts.invalidSites,
     live,
     secret: readVarnishSecret(opts.stateDir, opts.cluster.instance),
+    ...thumbprintOf(opts.stateDir, opts.cluster),
     log: opts.log,
   });
+}
+
+/** The ACME account's thumbprint for the VCL, when the cluster has TLS and an account exists. */
+export function thumbprintOf(stateDir: string, cluster: AfterApplyOptions["cluster"]): { acmeThumbprint?: string } {
+  if (cluster.tls?.acme === undefined) return {};
+  const t = readAcmeThumbprint(stateDir, cluster.instance);
+  return t !== undefined ? { acmeThumbprint: t } : {};
 }
 
 async function waitForVarnish(docker: Docker, opts: AfterApplyOptions): Promise<LiveState> {

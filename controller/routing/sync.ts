@@ -23,6 +23,8 @@ export interface RoutingOptions {
   /** The admin secret's exact bytes. */
   readonly secret: Buffer;
   readonly log: Logger;
+  /** The ACME account's thumbprint (state/tls-store.ts readAcmeThumbprint): Varnish answers HTTP-01 with it. */
+  readonly acmeThumbprint?: string;
   /** How long to retry a Varnish that does not listen yet (just started). Default 15 s. */
   readonly connectRetryMs?: number;
 }
@@ -56,7 +58,7 @@ export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise
   const { cluster, live, log } = opts;
   let vcl: string;
   try {
-    vcl = renderVcl(vclInputFrom({ cluster, sites: opts.sites, invalidSites: opts.invalidSites, live }));
+    vcl = renderVcl(vclInputFrom({ cluster, sites: opts.sites, invalidSites: opts.invalidSites, live, ...(opts.acmeThumbprint !== undefined ? { acmeThumbprint: opts.acmeThumbprint } : {}) }));
   } catch (err) {
     const error = `VCL not rendered: ${(err as Error).message}`;
     log.error({ err: error }, "routing not updated");

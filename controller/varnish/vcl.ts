@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { ROUTING_DEFAULTS, validateVclInput } from "./vcl-input";
 import type { VclBackend, VclInput, VclRouting, VclSite, VclTool } from "./vcl-input";
 import { errorPage } from "./vcl-pages";
+import { tlsDeliver, tlsRecv, tlsSynth } from "./vcl-tls";
 
 export type { VclBackend, VclHealthcheck, VclInput, VclRouting, VclSite, VclSnippets, VclTool } from "./vcl-input";
 export { VclInputError } from "./vcl-input";
@@ -22,11 +23,11 @@ export function renderVcl(input: VclInput): string {
     ...tools.flatMap(toolBackendDecls),
     ...sites.map(purgersAcl),
     vclInit(sites, tools),
-    vclRecv(sites, tools, snippets.recv),
+    vclRecv(sites, tools, snippets.recv, tlsRecv(input.tls, sites)),
     VCL_HASH,
     vclBackendResponse(sites, snippets.backendResponse),
-    vclDeliver(snippets.deliver),
-    VCL_SYNTH,
+    vclDeliver(snippets.deliver, tlsDeliver(input.tls, sites)),
+    vclSynth(tlsSynth(input.tls)),
     VCL_BACKEND_ERROR,
   ]
     .filter((block) => block !== "")
@@ -49,6 +50,7 @@ interface SiteView {
   readonly routing: VclRouting;
   /** Sorted, unique: the addresses of the site's own tasks. */
   readonly purgers: readonly string[];
+  readonly tls?: VclSite["tls"];
 }
 
 function normalise(site: VclSite): SiteView {
@@ -61,6 +63,7 @@ function normalise(site: VclSite): SiteView {
     healthcheck: site.healthcheck,
     routing: site.routing ?? {},
     purgers: [...new Set(site.purgers ?? [])].sort((a, b) => cmp(sortKey(a), sortKey(b))),
+    ...(site.tls !== undefined ? { tls: site.tls } : {}),
   };
 }
 
@@ -156,13 +159,13 @@ function vclInit(sites: readonly SiteView[], tools: readonly ToolView[]): string
   return `sub vcl_init {\n${lines.join("\n")}${lines.length > 0 ? "\n" : ""}}\n`;
 }
 
-function vclRecv(sites: readonly SiteView[], tools: readonly ToolView[], snippet: string | undefined): string {
+function vclRecv(sites: readonly SiteView[], tools: readonly ToolView[], snippet: string | undefined, tls: string): string {
   return `sub vcl_recv {
   # Route on the bare, lower-case host name: "Example.org:8080" is "example.org".
   if (req.http.host) {
     set req.http.host = regsub(std.tolower(req.http.host), ":[0-9]+$", "");
   }
-  # A TLS terminator in front says https; anything that reached us directly is plain http.
+${tls}  # A TLS terminator in front says https; anything that reached us directly is plain http.
   if (!req.http.X-Forwarded-Proto) {
     set req.http.X-Forwarded-Proto = "http";
   }
@@ -296,9 +299,9 @@ ${overrides.length > 0 ? `${overrides.join("\n")}\n` : ""}${snippetBlock("backen
 `;
 }
 
-function vclDeliver(snippet: string | undefined): string {
+function vclDeliver(snippet: string | undefined, tls: string): string {
   return `sub vcl_deliver {
-  unset resp.http.X-Simulium-Host;
+${tls}  unset resp.http.X-Simulium-Host;
   unset resp.http.X-Simulium-Url;
   unset resp.http.Cache-Tags;
   if (obj.hits > 0) {
@@ -322,6 +325,10 @@ const VCL_HASH = `sub vcl_hash {
   # Falls through to the built-in hash on URL and host.
 }
 `;
+
+function vclSynth(tls: string): string {
+  return VCL_SYNTH.replace("sub vcl_synth {\n", `sub vcl_synth {\n${tls}`);
+}
 
 const VCL_SYNTH = `sub vcl_synth {
   if (resp.status == 404 || resp.status == 405 || resp.status == 503) {
