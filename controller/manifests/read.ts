@@ -1,12 +1,7 @@
 import { constants } from "node:fs";
 import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
-import {
-  CLUSTER_FILE,
-  classifySiteEntry,
-  MAX_FILE_BYTES,
-  SITES_DIR,
-} from "./layout";
+import { CLUSTER_FILE, classifySiteEntry, MAX_FILE_BYTES, SITES_DIR } from "./layout";
 import type { ManifestError } from "./types";
 
 /** A manifest file's text, with its path relative to the repository root. */
@@ -34,15 +29,7 @@ export async function readRepo(dir: string): Promise<RepoRead> {
     root = await realpath(dir);
     if (!(await stat(root)).isDirectory()) throw new Error("not a directory");
   } catch {
-    return {
-      files,
-      errors: [
-        wholeFile(
-          ".",
-          `the repository directory ${JSON.stringify(dir)} does not exist or is not a directory`,
-        ),
-      ],
-    };
+    return { files, errors: [wholeFile(".", `the repository directory ${JSON.stringify(dir)} does not exist or is not a directory`)] };
   }
 
   const cluster = await readSafely(root, CLUSTER_FILE, { optional: true });
@@ -56,39 +43,23 @@ export async function readRepo(dir: string): Promise<RepoRead> {
   }
   const entries = await readdir(sitesDir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const candidates: {
-    path: string;
-    name: string;
-    site: string;
-    regular: boolean;
-  }[] = [];
+  const candidates: { path: string; name: string; site: string; regular: boolean }[] = [];
   for (const entry of entries) {
     const path = `${SITES_DIR}/${entry.name}`;
     const kind = classifySiteEntry(entry.name, entry.isDirectory());
     if (kind.kind === "ignored") continue;
-    if (kind.kind === "error")
-      errors.push(wholeFile(path, kind.message, kind.site));
-    else
-      candidates.push({
-        path,
-        name: entry.name,
-        site: kind.site,
-        regular: entry.isFile(),
-      });
+    if (kind.kind === "error") errors.push(wholeFile(path, kind.message, kind.site));
+    else candidates.push({ path, name: entry.name, site: kind.site, regular: entry.isFile() });
   }
   // A few files at a time: each read is several file-system calls, and one after the other
   // they made reading 100 sites' manifests wait on the thread pool 700 times in a row.
   const reads = await inBatches(candidates, READ_CONCURRENCY, (c) =>
-    c.regular
-      ? readListedFile(root, sitesDir, c.name, c.path)
-      : readSafely(root, c.path, { optional: false }),
+    c.regular ? readListedFile(root, sitesDir, c.name, c.path) : readSafely(root, c.path, { optional: false }),
   );
   candidates.forEach((c, i) => {
     const read = reads[i];
-    if (read !== undefined && "text" in read)
-      files.push({ path: c.path, text: read.text });
-    else
-      errors.push(wholeFile(c.path, read?.error ?? "cannot be read", c.site));
+    if (read !== undefined && "text" in read) files.push({ path: c.path, text: read.text });
+    else errors.push(wholeFile(c.path, read?.error ?? "cannot be read", c.site));
   });
   return { files, errors };
 }
@@ -96,30 +67,19 @@ export async function readRepo(dir: string): Promise<RepoRead> {
 const READ_CONCURRENCY = 16;
 
 /** `fn` over `items`, at most `limit` at once; results in the order of `items`. */
-async function inBatches<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
+async function inBatches<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
-    for (let i = next++; i < items.length; i = next++)
-      out[i] = await fn(items[i] as T);
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T);
   };
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, worker),
-  );
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }
 
 type ReadOutcome = { readonly text: string } | { readonly error?: string };
 
-async function readSafely(
-  root: string,
-  path: string,
-  opts: { optional: boolean },
-): Promise<ReadOutcome> {
+async function readSafely(root: string, path: string, opts: { optional: boolean }): Promise<ReadOutcome> {
   const abs = join(root, path);
   try {
     await lstat(abs);
@@ -132,27 +92,17 @@ async function readSafely(
   } catch {
     return { error: "is a symbolic link to a file that does not exist" };
   }
-  if (!inside(root, real))
-    return {
-      error: "is a symbolic link that resolves outside the repository: refused",
-    };
+  if (!inside(root, real)) return { error: "is a symbolic link that resolves outside the repository: refused" };
   return readContained(real);
 }
 
 /**
- * A directory entry that was a regular file (not a link) in the resolved sites/ directory is
- * inside the repository: it is opened directly, three calls instead of six. Anything that
- * changed under it since the listing (now a link: O_NOFOLLOW refuses it) takes the full path.
+ * An entry listed as a regular file (not a link) in the resolved sites/ directory is inside
+ * the repository: it is opened directly, three calls instead of seven. One that changed since
+ * the listing (now a link: O_NOFOLLOW refuses it) takes the full path above.
  */
-async function readListedFile(
-  root: string,
-  sitesDir: string,
-  name: string,
-  path: string,
-): Promise<ReadOutcome> {
-  const outcome = await readContained(join(sitesDir, name)).catch(
-    () => undefined,
-  );
+async function readListedFile(root: string, sitesDir: string, name: string, path: string): Promise<ReadOutcome> {
+  const outcome = await readContained(join(sitesDir, name)).catch(() => undefined);
   return outcome ?? readSafely(root, path, { optional: false });
 }
 
@@ -161,10 +111,7 @@ async function readListedFile(
  * handle, so a FIFO or device (which would block or never end) is refused without a read.
  */
 async function readContained(real: string): Promise<ReadOutcome> {
-  const handle = await open(
-    real,
-    constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
-  );
+  const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const info = await handle.stat();
     if (info.isDirectory()) return { error: "is a directory, not a file" };
@@ -175,29 +122,16 @@ async function readContained(real: string): Promise<ReadOutcome> {
     let buf = Buffer.allocUnsafe(info.size + 1);
     let total = 0;
     for (;;) {
-      if (total === buf.length)
-        buf = Buffer.concat([
-          buf,
-          Buffer.allocUnsafe(
-            Math.min(buf.length, MAX_FILE_BYTES + 1 - buf.length),
-          ),
-        ]);
-      const { bytesRead } = await handle.read(
-        buf,
-        total,
-        buf.length - total,
-        null,
-      );
-      if (bytesRead === 0) break;
+      if (total === buf.length) buf = Buffer.concat([buf, Buffer.allocUnsafe(Math.min(buf.length, MAX_FILE_BYTES + 1 - buf.length))]);
+      const wanted = buf.length - total;
+      const { bytesRead } = await handle.read(buf, total, wanted, null);
       total += bytesRead;
       if (total > MAX_FILE_BYTES) return { error: TOO_BIG };
+      // A regular file reads short only at its end: no second call to learn that it ended.
+      if (bytesRead < wanted) break;
     }
     try {
-      return {
-        text: new TextDecoder("utf-8", { fatal: true }).decode(
-          buf.subarray(0, total),
-        ),
-      };
+      return { text: new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(0, total)) };
     } catch {
       return { error: "is not valid UTF-8 text" };
     }
@@ -206,48 +140,25 @@ async function readContained(real: string): Promise<ReadOutcome> {
   }
 }
 
-async function containedDirectory(
-  root: string,
-  path: string,
-): Promise<string | { error: string }> {
-  const missing = {
-    error:
-      "the repository has no sites/ directory (is --repo the manifests repository?)",
-  };
+async function containedDirectory(root: string, path: string): Promise<string | { error: string }> {
+  const missing = { error: "the repository has no sites/ directory (is --repo the manifests repository?)" };
   let real: string;
   try {
     real = await realpath(join(root, path));
   } catch {
     return missing;
   }
-  if (!inside(root, real))
-    return {
-      error: "is a symbolic link that resolves outside the repository: refused",
-    };
-  if (!(await stat(real)).isDirectory())
-    return { error: "must be a directory" };
+  if (!inside(root, real)) return { error: "is a symbolic link that resolves outside the repository: refused" };
+  if (!(await stat(real)).isDirectory()) return { error: "must be a directory" };
   return real;
 }
 
 function inside(root: string, real: string): boolean {
-  return (
-    real === root || real.startsWith(root.endsWith(sep) ? root : root + sep)
-  );
+  return real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
 const TOO_BIG = `is larger than the ${MAX_FILE_BYTES / 1024} KiB limit for a manifest: refused`;
 
-function wholeFile(
-  file: string,
-  message: string,
-  site?: string,
-): ManifestError {
-  return {
-    file,
-    line: 0,
-    column: 0,
-    path: "",
-    message,
-    ...(site ? { site } : {}),
-  };
+function wholeFile(file: string, message: string, site?: string): ManifestError {
+  return { file, line: 0, column: 0, path: "", message, ...(site ? { site } : {}) };
 }
