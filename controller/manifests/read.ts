@@ -98,7 +98,7 @@ async function readSafely(root: string, path: string, opts: { optional: boolean 
 
 /**
  * An entry listed as a regular file (not a link) in the resolved sites/ directory is inside
- * the repository: it is opened directly, three calls instead of seven. One that changed since
+ * the repository: it is opened directly, four calls instead of seven. One that changed since
  * the listing (now a link: O_NOFOLLOW refuses it) takes the full path above.
  */
 async function readListedFile(root: string, sitesDir: string, name: string, path: string): Promise<ReadOutcome> {
