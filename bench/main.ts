@@ -15,6 +15,7 @@ import { startCountingProxy } from "../test/support/counting-proxy";
 import { removeInstance } from "../test/support/swarm";
 import { Contender, Env, simuliumContender, stackDeployContender } from "./contenders";
 import type { PlanScaleResult } from "./plan-scale-types";
+import { growthCaption, growthRows, growthSvg } from "./growth";
 import { BenchResults, ContenderResult, renderTable, SizeResult } from "./report";
 import type { DaemonRss, ServePass } from "./serve-types";
 import { DOCKER_CLI, floorSeconds, run } from "./swarm";
@@ -168,8 +169,9 @@ async function main(): Promise<void> {
   const file = path.join(ROOT, "bench", "results", "latest.json");
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(path.join(path.dirname(file), "growth.svg"), growthSvg(growthRows(results), growthCaption(results)));
   process.stdout.write(renderTable(results) + "\n");
-  log(`wrote ${path.relative(ROOT, file)}`);
+  log(`wrote ${path.relative(ROOT, file)} and growth.svg beside it`);
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,5 @@
 import type { Pass } from "./contenders";
+import { growthRows, growthTable } from "./growth";
 import type { PlanScaleResult } from "./plan-scale-types";
 import type { DaemonRss, ServePass } from "./serve-types";
 
@@ -86,6 +87,9 @@ export function renderTable(r: BenchResults): string {
   out.push("5. Daemon (simulium run, child process) memory with N sites (web + MariaDB each), idle resyncs every few seconds");
   out.push(pad([["sites", "ready after", "idle resyncs", "RSS at rest", "RSS idle max", "peak RSS (VmHWM)"], ...r.converge.map((c) => rssRow(c.sites, c.simulium.rss))]));
   for (const c of r.converge) if (c.simulium.rss?.error) out.push(`  ${c.sites} sites: ${c.simulium.rss.error}`);
+  out.push("");
+  out.push("6. Growth: each figure against the number of sites (chart: bench/results/growth.svg)");
+  out.push(pad(growthTable(growthRows(r))));
   out.push("");
   out.push(`load average (1, 5, 15 min): start ${loads(r.loadAverage.start)}, end ${loads(r.loadAverage.end)}; ${r.converge.map((c) => `after ${c.sites} sites ${loads(c.loadAverage)}`).join("; ")}`);
   out.push(`wall time: ${(r.wallSeconds / 60).toFixed(1)} min`);

@@ -9,9 +9,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source harness/lib.sh
 use_node_lts
 
-bash harness/engine.sh
-bash harness/build-images.sh >/dev/null
 out="$(mktemp -d /tmp/simulium-bench-build.XXXXXX)"
 trap 'rm -rf "$out"' EXIT
+# `bench.sh chart` (npm run bench:chart): only the growth chart, from bench/results/latest.json.
+if [ "${1:-}" = chart ]; then
+  npx tsc -p bench/tsconfig.json --outDir "$out"
+  node "$out/bench/chart.js"
+  exit 0
+fi
+bash harness/engine.sh
+bash harness/build-images.sh >/dev/null
 npx tsc -p bench/tsconfig.json --outDir "$out"
 NODE_PATH="$PWD/node_modules" node "$out/bench/main.js"
