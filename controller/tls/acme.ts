@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
-import * as acme from "acme-client";
+import type * as Acme from "acme-client";
+
+/**
+ * Loaded on the first order, not at start: acme-client and its x509, forge and axios
+ * dependencies were ~0.2 s of CPU in every `simulium` process, which orders no certificate.
+ */
+const loadAcme = (): Promise<typeof Acme> => import("acme-client");
 
 /**
  * The ACME edge (RFC 8555) through acme-client: one order for a site's names, validated by
@@ -22,12 +28,13 @@ export type OrderOutcome =
   /** The order itself failed (rate limit, CA down, account): retried after a backoff or the CA's Retry-After. */
   | { readonly ok: false; readonly error: string; readonly retryAfter?: string };
 
-const clients = new Map<string, acme.Client>();
+const clients = new Map<string, Acme.Client>();
 
 export async function orderCertificate(dir: AcmeDirectory, accountKey: Buffer, domains: readonly string[]): Promise<OrderOutcome> {
-  configureHttp(dir);
+  const acme = await loadAcme();
+  configureHttp(acme, dir);
   try {
-    const client = await account(dir, accountKey);
+    const client = await account(acme, dir, accountKey);
     const order = await client.createOrder({ identifiers: domains.map((value) => ({ type: "dns", value })) });
     const failed = new Map<string, string>();
     for (const authz of await client.getAuthorizations(order)) {
@@ -58,7 +65,7 @@ export async function orderCertificate(dir: AcmeDirectory, accountKey: Buffer, d
 }
 
 /** One registered account per directory and key for the life of the process. */
-async function account(dir: AcmeDirectory, accountKey: Buffer): Promise<acme.Client> {
+async function account(acme: typeof Acme, dir: AcmeDirectory, accountKey: Buffer): Promise<Acme.Client> {
   const id = `${dir.directory}\0${accountKey.toString("base64")}`;
   const known = clients.get(id);
   if (known !== undefined) return known;
@@ -69,7 +76,7 @@ async function account(dir: AcmeDirectory, accountKey: Buffer): Promise<acme.Cli
   return client;
 }
 
-function configureHttp(dir: AcmeDirectory): void {
+function configureHttp(acme: typeof Acme, dir: AcmeDirectory): void {
   const settings = acme.axios.defaults as { acmeSettings?: { retryMaxAttempts: number }; httpsAgent?: Agent };
   // A 429 or 503 is recorded with its Retry-After and tried again on a later pass, not waited for here.
   if (settings.acmeSettings) settings.acmeSettings.retryMaxAttempts = 0;
