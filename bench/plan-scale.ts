@@ -7,6 +7,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
+// The CLI's whole module graph, as `simulium plan` loads it: startup is that process's.
+import "../controller/cli/main";
 import { renderDesired } from "../controller/desired/render";
 import { loadFiles } from "../controller/manifests/load";
 import { readRepo } from "../controller/manifests/read";
