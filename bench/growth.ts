@@ -125,7 +125,7 @@ const PANEL_W = 440;
 const PANEL_H = 250;
 const MARGIN = { left: 75, top: 40, between: 80, right: 25 };
 const W = 2 * (MARGIN.left + PANEL_W) + MARGIN.right;
-const H = 2 * (PANEL_H + MARGIN.between) + MARGIN.top - 20;
+const H = 2 * (PANEL_H + MARGIN.between) + MARGIN.top;
 
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 const fixed = (n: number): string => n.toFixed(1);
@@ -186,7 +186,7 @@ function panelSvg(panel: Panel, ox: number, oy: number, xs: { min: number; max: 
 }
 
 /** Figure 6 as a standalone SVG document: four panels, sites on a log axis, values on log axes. */
-export function growthSvg(rows: readonly GrowthRow[], caption: string): string {
+export function growthSvg(rows: readonly GrowthRow[], caption: readonly string[]): string {
   const panels = growthPanels(rows);
   const sites = rows.map((g) => g.sites).filter((n) => n > 0);
   const xs = decades(sites.length > 0 ? sites : [10, 1000]);
@@ -196,13 +196,16 @@ export function growthSvg(rows: readonly GrowthRow[], caption: string): string {
     "<style>.frame{fill:#fff;stroke:#888}.grid{stroke:#ddd}.title{font-weight:bold;font-size:13px}.xtick{text-anchor:middle;fill:#444}.ytick{text-anchor:end;fill:#444}.none{text-anchor:middle;fill:#888}.caption{fill:#444}.value{font-size:10px}.end{text-anchor:end}</style>",
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     ...body,
-    `<text x="${MARGIN.left}" y="${H - 12}" class="caption">${esc(caption)}</text>`,
+    ...caption.map((line, i) => `<text x="${MARGIN.left}" y="${H - 10 - (caption.length - 1 - i) * 15}" class="caption">${esc(line)}</text>`),
     "</svg>",
     "",
   ].join("\n");
 }
 
-/** The caption: where the figures come from, so a chart is never read without its conditions. */
-export function growthCaption(r: BenchResults): string {
-  return `sites (log scale) → value (log scale). bench/results/latest.json, commit ${r.commit.slice(0, 7)}, ${r.date.slice(0, 10)}, ${r.cores} cores; engine figures at ${r.sizes.join(", ")} sites, planning at ${r.planSizes.join(", ")}.`;
+/** The caption's lines: where the figures come from, so a chart is never read without its conditions. */
+export function growthCaption(r: BenchResults): string[] {
+  return [
+    `Sites (log scale) against each figure (log scale), from bench/results/latest.json: commit ${r.commit.slice(0, 7)}, ${r.date.slice(0, 10)}, ${r.cores} cores.`,
+    `Engine figures at ${r.sizes.join(", ")} sites, planning at ${r.planSizes.join(", ")}${r.notes.some((n) => n.startsWith("planning")) ? " (re-measured later: see the notes there)" : ""}.`,
+  ];
 }

@@ -89,10 +89,11 @@ describe("figure 6, the growth", () => {
   });
 
   it("renders an SVG document with a line per series, points in log position, and the caption escaped", () => {
-    const svg = growthSvg(rows, "commit <abc> & co");
+    const svg = growthSvg(rows, ["commit <abc> & co", "second line"]);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
-    expect(svg).toContain("commit &lt;abc&gt; &amp; co");
+    expect(svg).toContain("commit &lt;abc&gt; &amp; co</text>");
+    expect(svg).toContain(">second line</text>");
     // No-op (both), plan (wall and CPU), change (both), RSS: 7 series, one polyline each.
     expect(svg.match(/<polyline /g)).toHaveLength(7);
     // Sites 10 → 1,000 span the x axis (two decades, 440 px): 100 sites is half-way.
@@ -109,7 +110,7 @@ describe("figure 6, the growth", () => {
   });
 
   it("says so in a panel with nothing measured, rather than drawing an empty axis", () => {
-    const svg = growthSvg(growthRows({ ...results, planning: [] }), "c");
+    const svg = growthSvg(growthRows({ ...results, planning: [] }), ["c"]);
     expect(svg).toContain(">not measured</text>");
   });
 });
