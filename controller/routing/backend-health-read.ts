@@ -4,6 +4,9 @@ import type { LiveState } from "../live/types";
 import type { ResolvedCluster } from "../manifests/types";
 import { connectVarnishAdmin } from "../varnish/admin";
 import { siteRoutingHealth, type SiteRoutingHealth, type TaskBackends } from "../varnish/backend-health";
+import type { BackendListEntry } from "../varnish/admin-protocol";
+import { labelTargets } from "../varnish/load-split";
+import type { VarnishAdmin } from "../varnish/admin";
 import { adminHost, instanceAdminRoute } from "./admin-address";
 import { VARNISH_ADMIN_PORT } from "./sync";
 import { runningTasksOf } from "./vcl-input-from";
@@ -35,7 +38,7 @@ export async function readRoutingHealth(docker: Docker, cluster: ResolvedCluster
       try {
         const admin = await connectVarnishAdmin({ host, port: VARNISH_ADMIN_PORT, secret, connectTimeoutMs: 2000, commandTimeoutMs: 5000 });
         try {
-          answers.push({ task: task.id, backends: await admin.backendList() });
+          answers.push({ task: task.id, backends: await routedBackends(admin) });
         } finally {
           admin.close();
         }
@@ -45,4 +48,15 @@ export async function readRoutingHealth(docker: Docker, cluster: ResolvedCluster
     }),
   );
   return { sites: siteRoutingHealth(answers), errors: errors.sort() };
+}
+
+/**
+ * The backends requests are routed to: those of the active VCL and of every configuration a
+ * label points at (each site's VCL). Older configurations still loaded for rollback or cooling
+ * down are not what serves, and a stale backend of theirs must not count.
+ */
+export async function routedBackends(admin: VarnishAdmin): Promise<BackendListEntry[]> {
+  const list = await admin.vclList();
+  const serving = new Set([...labelTargets(list).values(), ...list.filter((v) => v.status === "active").map((v) => v.name)]);
+  return (await admin.backendList("*.*")).filter((b) => serving.has(b.vcl));
 }

@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import type { LiveState } from "../live/types";
-import { renderVcl, vclHash } from "../varnish/vcl";
+import { renderSplitVcl, splitHash } from "../varnish/vcl-split";
 import { readVarnishSecret } from "./admin-secret";
 import { RoutingOptions, RoutingResult, syncRouting } from "./sync";
 import { vclInputFrom } from "./vcl-input-from";
@@ -33,7 +33,7 @@ export function followRouting(docker: Docker, opts: FollowOptions): RoutingFollo
   const onProgress = async (live: LiveState): Promise<void> => {
     let hash: string;
     try {
-      hash = vclHash(renderVcl(vclInputFrom({ cluster, sites, invalidSites, live })));
+      hash = splitHash(renderSplitVcl(vclInputFrom({ cluster, sites, invalidSites, live })));
     } catch {
       return; // Reported, with the field at fault, by the sync after apply.
     }

@@ -5,8 +5,9 @@ import type { LiveState, LiveTask } from "../live/types";
 import type { Logger } from "../log";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { connectVarnishAdmin, VarnishConnectionError, VclCompileError } from "../varnish/admin";
-import { loadVcl } from "../varnish/load";
-import { renderVcl, vclHash } from "../varnish/vcl";
+import { loadSplitVcl } from "../varnish/load-split";
+import { renderSplitVcl, splitHash } from "../varnish/vcl-split";
+import type { SplitVcl } from "../varnish/vcl-split";
 import { adminHost, AdminRoute, instanceAdminRoute } from "./admin-address";
 import { runningTasksOf, vclInputFrom } from "./vcl-input-from";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -32,13 +33,16 @@ export interface TaskRouting {
   readonly ok: boolean;
   /** False when the task already ran this VCL: nothing was sent. */
   readonly changed?: boolean;
+  /** The active top-level VCL. */
   readonly vclName?: string;
+  /** Labels (`l_<site>`, `t_<site>`) whose site VCL was compiled and moved: only those sites' parts changed. */
+  readonly relabelled?: readonly string[];
   readonly error?: string;
   readonly compileError?: { readonly line?: number; readonly column?: number };
 }
 
 export interface RoutingResult {
-  /** sha256 of the rendered VCL; null when it could not be rendered. */
+  /** splitHash of the rendered configuration (top-level VCL and every site's); null when it could not be rendered. */
   readonly vclHash: string | null;
   readonly tasks: readonly TaskRouting[];
   /** The VCL could not be rendered at all (no task was touched). */
@@ -47,21 +51,22 @@ export interface RoutingResult {
 }
 
 /**
- * Renders the VCL from manifests + live tasks and makes it active on every running Varnish
- * task. Never throws for one task's problem: a VCL that does not compile leaves the running
- * one active and is reported per task.
+ * Renders the VCL (one per site and a top-level one, vcl-split.ts) from manifests + live tasks
+ * and makes it active on every running Varnish task; only sites whose VCL changed are compiled.
+ * Never throws for one task's problem: a site VCL that does not compile leaves that site on its
+ * running VCL and is reported per task.
  */
 export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise<RoutingResult> {
   const { cluster, live, log } = opts;
-  let vcl: string;
+  let vcl: SplitVcl;
   try {
-    vcl = renderVcl(vclInputFrom({ cluster, sites: opts.sites, invalidSites: opts.invalidSites, live }));
+    vcl = renderSplitVcl(vclInputFrom({ cluster, sites: opts.sites, invalidSites: opts.invalidSites, live }));
   } catch (err) {
     const error = `VCL not rendered: ${(err as Error).message}`;
     log.error({ err: error }, "routing not updated");
     return { vclHash: null, tasks: [], error, ok: false };
   }
-  const hash = vclHash(vcl);
+  const hash = splitHash(vcl);
   const tasks = runningTasksOf(names.varnishService(cluster.instance), live);
   if (tasks.length === 0) return { vclHash: hash, tasks: [], ok: true };
   const route = await instanceAdminRoute(docker, cluster.instance, live);
@@ -75,7 +80,7 @@ export async function syncRoutingNow(docker: Docker, opts: Omit<RoutingOptions, 
   return syncRouting(docker, { ...opts, live: await readLive(docker, opts.cluster.instance) });
 }
 
-async function syncTask(task: LiveTask, route: AdminRoute, vcl: string, opts: RoutingOptions): Promise<TaskRouting> {
+async function syncTask(task: LiveTask, route: AdminRoute, vcl: SplitVcl, opts: RoutingOptions): Promise<TaskRouting> {
   const host = adminHost(route, task);
   if (host === undefined) {
     const error = `no admin address for Varnish task ${task.id} (via ${route.via})`;
@@ -86,9 +91,16 @@ async function syncTask(task: LiveTask, route: AdminRoute, vcl: string, opts: Ro
   try {
     const admin = await connectWithRetry(host, opts.secret, opts.connectRetryMs ?? 15_000);
     try {
-      const r = await loadVcl(admin, vcl, { keep: KEEP_VCLS });
-      if (r.changed) opts.log.info({ task: task.id, vcl: r.name, discarded: r.discarded }, "routing: VCL loaded");
-      return { task: task.id, endpoint, ok: true, changed: r.changed, vclName: r.name };
+      const r = await loadSplitVcl(admin, vcl, { keep: KEEP_VCLS });
+      if (r.changed) opts.log.info({ task: task.id, vcl: r.name, sites: r.relabelled, discarded: r.discarded }, "routing: VCL loaded");
+      const done = { task: task.id, endpoint, changed: r.changed, vclName: r.name, relabelled: r.relabelled };
+      const first = r.failed[0];
+      if (first === undefined) return { ...done, ok: true };
+      const error = r.failed
+        .map((f) => `site ${f.site} (${f.label}): ${f.error.message}\n${f.lastGood ? "it keeps routing with its last VCL" : "it answers 503 until its VCL compiles"}`)
+        .join("\n");
+      opts.log.error({ task: task.id, endpoint, err: error }, "routing not updated for some sites on this Varnish task");
+      return { ...done, ok: false, error, compileError: { line: first.error.line, column: first.error.column } };
     } finally {
       admin.close();
     }

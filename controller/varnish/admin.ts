@@ -25,6 +25,8 @@ export interface VarnishAdmin {
   /** Compiles and loads a VCL under `name`; throws VclCompileError when VCC rejects it. */
   vclInline(name: string, vcl: string): Promise<void>;
   vclUse(name: string): Promise<void>;
+  /** Points `label` at the loaded configuration `name` (creating the label); atomic for requests. */
+  vclLabel(label: string, name: string): Promise<void>;
   vclList(): Promise<VclListEntry[]>;
   vclDiscard(name: string): Promise<void>;
   /** Backends of the active VCL (or of those matching `pattern`, e.g. `*.*`), with probe health. */
@@ -93,6 +95,9 @@ export async function connectVarnishAdmin(opts: VarnishAdminOptions): Promise<Va
     },
     async vclUse(name) {
       await run("vcl.use", encodeCommand("vcl.use", name));
+    },
+    async vclLabel(label, name) {
+      await run("vcl.label", encodeCommand("vcl.label", label, name));
     },
     async vclList() {
       return parsed("vcl.list", endpoint, parseVclList, await run("vcl.list", encodeCommand("vcl.list", "-j")));

@@ -156,9 +156,11 @@ function vclInit(sites: readonly SiteView[], tools: readonly ToolView[]): string
   return `sub vcl_init {\n${lines.join("\n")}${lines.length > 0 ? "\n" : ""}}\n`;
 }
 
-function vclRecv(sites: readonly SiteView[], tools: readonly ToolView[], snippet: string | undefined): string {
-  return `sub vcl_recv {
-  # Route on the bare, lower-case host name: "Example.org:8080" is "example.org".
+/**
+ * The start of every vcl_recv, the top-level one included: the host routed on and the scheme
+ * hashed on. Idempotent, so a site's VCL reached through the top-level one repeats it harmlessly.
+ */
+export const RECV_PROLOGUE = `  # Route on the bare, lower-case host name: "Example.org:8080" is "example.org".
   if (req.http.host) {
     set req.http.host = regsub(std.tolower(req.http.host), ":[0-9]+$", "");
   }
@@ -166,7 +168,11 @@ function vclRecv(sites: readonly SiteView[], tools: readonly ToolView[], snippet
   if (!req.http.X-Forwarded-Proto) {
     set req.http.X-Forwarded-Proto = "http";
   }
-${routingChain(sites, tools)}
+`;
+
+function vclRecv(sites: readonly SiteView[], tools: readonly ToolView[], snippet: string | undefined): string {
+  return `sub vcl_recv {
+${RECV_PROLOGUE}${routingChain(sites, tools)}
 
   # Only a site's own tasks get here with PURGE or BAN (checked in its branch above), and the
   # host is one of that site's domains: a site invalidates its own objects, never another's.
@@ -323,7 +329,8 @@ const VCL_HASH = `sub vcl_hash {
 }
 `;
 
-const VCL_SYNTH = `sub vcl_synth {
+/** The 404, 405 and 503 pages: in every site's VCL and in the top-level one. */
+export const VCL_SYNTH = `sub vcl_synth {
   if (resp.status == 404 || resp.status == 405 || resp.status == 503) {
     set resp.http.Content-Type = "text/html; charset=utf-8";
     set resp.http.Cache-Control = "no-store";

@@ -1,0 +1,150 @@
+import { createServer } from "node:http";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { routedBackends } from "../../controller/routing/backend-health-read";
+import type { VarnishAdmin } from "../../controller/varnish/admin";
+import { siteRoutingHealth } from "../../controller/varnish/backend-health";
+import { loadSplitVcl } from "../../controller/varnish/load-split";
+import { renderVcl } from "../../controller/varnish/vcl";
+import type { VclInput, VclSite } from "../../controller/varnish/vcl";
+import { renderSplitVcl } from "../../controller/varnish/vcl-split";
+import type { SplitVcl } from "../../controller/varnish/vcl-split";
+import { startLocalVarnish } from "../support/varnishd";
+import type { LocalVarnish } from "../support/varnishd";
+
+// One VCL per site under a label, a top-level VCL handing each Host to its label, on a real
+// varnishd: a change to one site compiles that site's VCL alone while the others keep serving.
+const SITES = 20;
+let varnish: LocalVarnish;
+let admin: VarnishAdmin;
+const backends: Server[] = [];
+const ports: number[] = [];
+
+async function listen(tag: string): Promise<number> {
+  const srv = createServer((req, res) => {
+    res.setHeader("Content-Type", "text/plain");
+    res.setHeader("Cache-Control", "no-store");
+    res.end(`${tag} ${req.headers.host ?? ""}`);
+  });
+  await new Promise<void>((res) => srv.listen(0, "127.0.0.1", res));
+  backends.push(srv);
+  return (srv.address() as AddressInfo).port;
+}
+
+const site = (i: number, port: number): VclSite => ({
+  name: `s-${i}`,
+  domains: [`s-${i}.test`, `www.s-${i}.test`],
+  backends: [{ host: "127.0.0.1", port }],
+  healthcheck: { path: "/health", interval: 1, timeout: 1 },
+  purgers: ["127.0.0.1"],
+});
+const sitesOn = (moved: Record<number, number> = {}, count = SITES): VclSite[] =>
+  Array.from({ length: count }, (_, i) => site(i, moved[i] ?? ports[i % 2] ?? 0));
+const split = (sites: VclSite[]): SplitVcl => renderSplitVcl({ sites, mode: "dnsrr" } satisfies VclInput);
+
+async function loadedNames(): Promise<string[]> {
+  return (await admin.vclList()).filter((v) => v.status !== "discarded").map((v) => v.name);
+}
+
+beforeAll(async () => {
+  for (const tag of ["A", "B", "C"]) ports.push(await listen(tag));
+  varnish = await startLocalVarnish(renderVcl({ sites: [], mode: "dnsrr" }));
+  admin = await varnish.admin();
+}, 60_000);
+
+afterAll(async () => {
+  await varnish?.stop();
+  for (const b of backends) await new Promise<void>((res) => b.close(() => res()));
+});
+
+describe("split VCL on a real varnishd", () => {
+  it("loads every site under its own label and routes each host; an unknown host gets the 404 page", async () => {
+    const r = await loadSplitVcl(admin, split(sitesOn()));
+    expect(r.failed).toEqual([]);
+    expect([...r.relabelled].sort()).toEqual(Array.from({ length: SITES }, (_, i) => `l_s_${i}`).sort());
+    expect((await varnish.get("s-3.test")).body).toBe("B s-3.test");
+    expect((await varnish.get("WWW.S-4.test:8080")).body).toBe("A www.s-4.test");
+    const unknown = await varnish.get("nobody.test");
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toContain("No site is configured for this host");
+    expect((await admin.vclList()).filter((v) => v.target !== undefined)).toHaveLength(SITES);
+  }, 120_000);
+
+  it("a second pass with the same input sends nothing", async () => {
+    const r = await loadSplitVcl(admin, split(sitesOn()));
+    expect(r).toMatchObject({ changed: false, relabelled: [], failed: [] });
+  });
+
+  it("moving one site's backend compiles only that site's VCL, keeps the top-level VCL, and the others never fail meanwhile", async () => {
+    const topBefore = (await admin.vclList()).find((v) => v.status === "active")?.name;
+    const failures: string[] = [];
+    let requests = 0;
+    let stop = false;
+    // Traffic for every other site while the change is loaded.
+    const traffic = (async () => {
+      for (let i = 0; !stop; i = (i + 1) % SITES) {
+        if (i === 7) continue;
+        const r = await varnish.get(`s-${i}.test`).catch((e: unknown) => ({ status: 0, body: String(e) }));
+        requests++;
+        if (r.status !== 200 || r.body !== `${i % 2 === 0 ? "A" : "B"} s-${i}.test`) failures.push(`s-${i}: ${r.status} ${r.body.slice(0, 80)}`);
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    const r = await loadSplitVcl(admin, split(sitesOn({ 7: ports[2] ?? 0 })));
+    const seconds = (Date.now() - started) / 1000;
+    await new Promise((res) => setTimeout(res, 200));
+    stop = true;
+    await traffic;
+    expect(r.relabelled).toEqual(["l_s_7"]);
+    expect(r.name).toBe(topBefore);
+    expect(failures).toEqual([]);
+    expect(requests).toBeGreaterThan(10);
+    expect((await varnish.get("s-7.test")).body).toBe("C s-7.test");
+    // The replaced VCL of s-7 is discarded at once: one site VCL per label stays loaded.
+    expect((await loadedNames()).filter((n) => n.startsWith("u_"))).toHaveLength(SITES);
+    process.stderr.write(`[split-routing] one site's change live in ${seconds.toFixed(3)} s with ${SITES} sites\n`);
+  }, 120_000);
+
+  it("a site VCL that does not compile keeps that site on its last good VCL; a new site without one answers 503; the others go ahead", async () => {
+    const good = split([...sitesOn({ 7: ports[2] ?? 0, 8: ports[2] ?? 0 }), site(SITES, ports[0] ?? 0)]);
+    const broken = (label: string) => (u: SplitVcl["units"][number]) => (u.label === label ? { ...u, vcl: u.vcl.replace("return (pass);", "return (bogus);") } : u);
+    const input: SplitVcl = { ...good, units: good.units.map(broken("l_s_7")).map(broken(`l_s_${SITES}`)) };
+    const r = await loadSplitVcl(admin, input);
+    expect(r.failed.map((f) => [f.label, f.lastGood])).toEqual([
+      ["l_s_20", false],
+      ["l_s_7", true],
+    ]);
+    expect(r.failed[0]?.error.line).toBeGreaterThan(0);
+    expect(r.relabelled).toEqual(["l_s_8"]);
+    expect((await varnish.get("s-7.test")).body).toBe("C s-7.test");
+    expect((await varnish.get("s-8.test")).body).toBe("C s-8.test");
+    const fresh = await varnish.get(`s-${SITES}.test`);
+    expect(fresh.status).toBe(503);
+    expect(fresh.body).toContain("temporarily unavailable");
+    // Fixed: the new site routes, s-7 takes its new VCL.
+    const fixed = await loadSplitVcl(admin, good);
+    expect(fixed.failed).toEqual([]);
+    expect((await varnish.get(`s-${SITES}.test`)).body).toBe(`A s-${SITES}.test`);
+  }, 120_000);
+
+  it("removing sites discards their labels and VCLs; what stays loaded does not grow with the number of changes", async () => {
+    for (const port of [ports[0], ports[1], ports[0]]) await loadSplitVcl(admin, split(sitesOn({ 7: port ?? 0 })));
+    const r = await loadSplitVcl(admin, split(sitesOn({}, SITES - 2)));
+    expect(r.notDiscarded).toEqual([]);
+    const names = await loadedNames();
+    expect(names.filter((n) => n.startsWith("l_"))).toHaveLength(SITES - 2);
+    expect(names).not.toContain(`l_s_${SITES - 1}`);
+    expect(names.filter((n) => n.startsWith("u_"))).toHaveLength(SITES - 2);
+    // The active top-level VCL, "boot" and at most 2 older top-level VCLs for rollback.
+    expect(names.filter((n) => n.startsWith("s_")).length).toBeLessThanOrEqual(3);
+    expect((await varnish.get(`s-${SITES - 1}.test`)).status).toBe(404);
+    expect((await varnish.get("s-0.test")).body).toBe("A s-0.test");
+  }, 120_000);
+
+  it("routing health reads the backends of every site's labelled VCL", async () => {
+    const health = siteRoutingHealth([{ task: "t", backends: await routedBackends(admin) }]);
+    expect([...health.keys()]).toHaveLength(SITES - 2);
+    expect(health.get("s-3")).toMatchObject({ tasks: 1, healthy: 1, sick: 0 });
+  });
+});
