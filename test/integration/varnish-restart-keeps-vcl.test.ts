@@ -17,6 +17,7 @@ const instance = testInstance("vk");
 const site = `${instance}-a`;
 const varnish = `${instance}_varnish`;
 const kept = "/var/lib/simulium-vcl/active.vcl";
+const keptLabels = "/var/lib/simulium-vcl/labels";
 let port = 0;
 let stateDir = "";
 let repo: TestRepo;
@@ -57,8 +58,15 @@ async function keptVcl(container: string): Promise<string> {
   return r.exitCode === 0 ? r.stdout : "";
 }
 
-/** A kept VCL that routes the site: its domain and a backend for it. */
-const routes = (vcl: string): boolean => vcl.includes(`"${site}.test"`) && /^backend b_/m.test(vcl);
+/** The kept VCL of the site's label (one VCL per site, vcl-split.ts). */
+async function keptSiteVcl(container: string): Promise<string> {
+  const r = await execIn(docker, container, ["cat", `${keptLabels}/l_${site.replace(/-/g, "_")}.vcl`]);
+  return r.exitCode === 0 ? r.stdout : "";
+}
+
+/** Kept routing for the site: the top-level VCL hands its domain to its label, whose VCL has a backend for it. */
+const routes = async (container: string): Promise<boolean> =>
+  (await keptVcl(container)).includes(`"${site}.test"`) && /^backend b_/m.test(await keptSiteVcl(container));
 
 async function activeVcl(container: string): Promise<string> {
   const r = await execIn(docker, container, ["varnishadm", "vcl.list"]);
@@ -89,19 +97,21 @@ test("a Varnish task restarted without the controller routes with the last VCL, 
   const first = await taskContainerId(docker, varnish);
   // The image keeps the active VCL within its poll interval (1 s). The one that routes: an
   // earlier VCL of this apply (the site declared, its task not yet running) names the domain too.
-  await waitFor(async () => routes(await keptVcl(first)) || undefined, "the active VCL to be kept", 30_000, 500);
+  await waitFor(async () => (await routes(first)) || undefined, "the active VCL to be kept", 30_000, 500);
+  const controllers = await activeVcl(first);
 
-  // Crash: no apply, no routing sync. The new task starts with the kept VCL ("boot").
+  // Crash: no apply, no routing sync. The new task starts with the kept VCLs, under the names
+  // the controller gave them (so its next sync finds nothing to change), not the placeholder.
   const second = await killVarnish();
   await answer(`${site}.test`, (r) => r.status === 200 && r.body.includes(`site: ${site}`), `${site} through the restarted Varnish`);
-  expect(await activeVcl(second)).toBe("boot");
+  expect(await activeVcl(second)).toBe(controllers);
+  expect(controllers).toMatch(/^s_[0-9a-f]{12}/);
 
-  // The controller comes back and loads its VCL; a second crash still routes.
+  // The controller comes back (nothing to load: the routing is the kept one); a second crash still routes.
   await apply();
-  await waitFor(async () => ((await activeVcl(second)) !== "boot" ? true : undefined), "the controller's VCL to be active", 30_000, 500);
   const third = await killVarnish();
   await answer(`${site}.test`, (r) => r.status === 200 && r.body.includes(`site: ${site}`), `${site} after a second restart`);
-  expect(await activeVcl(third)).toBe("boot");
+  expect(await activeVcl(third)).toBe(controllers);
 
   // A kept VCL that does not compile never stops Varnish: it starts on the placeholder, and the
   // controller's next apply routes again and replaces the kept file.
