@@ -2,6 +2,7 @@ import type Docker from "dockerode";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { backupSecretValues } from "../backup/password";
+import { resticPasswordChange } from "../backup/password-change";
 import { renderBackupResources } from "../backup/resources";
 import { unprotectedSites } from "../backup/unprotected";
 import { LABEL } from "../desired/labels";
@@ -109,6 +110,9 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
     ...(varnish ? { varnishSecret: { hash: renderHash(varnish) } } : {}),
     instanceResources: renderBackupResources(cluster, restic ? { hash: renderHash(restic) } : undefined),
   });
+  // Backups written with the live password stay readable: a new one is refused instance-wide.
+  const passwordChange = resticPasswordChange(rendered, live);
+  if (passwordChange && !opts.acceptResticPasswordChange) throw passwordChange;
   // A site the plan refuses to change is left as it runs, like one with an invalid manifest.
   const rotations = unsafeRotations(rendered, live);
   const refused = new Set(rotations.map((r) => r.site));

@@ -28,9 +28,15 @@ const keyFile = path.join(root, "key.txt");
 const PASSWORD = "sealed restic password 7f3a";
 const PROBE = "probe credential 91c2";
 let repo: TestRepo;
+let recipient: string;
+let clusterText: string;
+
+const resticSecrets = async (): Promise<string[]> =>
+  (await docker.listSecrets({ filters: { label: [`simulium.instance=${instance}`, "simulium.secret=restic-password"] } })).map((s) => s.Spec?.Name ?? "").sort();
 
 beforeAll(async () => {
   const key = await generateKeyPair();
+  recipient = key.recipient;
   writeFileSync(keyFile, identityFileText(key.identity, key.recipient, new Date()), { mode: 0o600 });
   const backup = [
     "  backup:",
@@ -40,8 +46,9 @@ beforeAll(async () => {
     `    env: {SIMULIUM_PROBE: {sealed: "${await seal(bindValue(Buffer.from(PROBE), { cluster: true, name: "SIMULIUM_PROBE" }), key.recipient)}"}}`,
     "",
   ].join("\n");
+  clusterText = clusterYaml(instance, `  sealing: {publicKey: ${key.recipient}}\n${backup}`);
   repo = await createRepo({
-    "simulium.yaml": clusterYaml(instance, `  sealing: {publicKey: ${key.recipient}}\n${backup}`),
+    "simulium.yaml": clusterText,
     [`sites/${site}.yaml`]: siteYaml(site, { database: false }),
   });
   const out = await reconcileRepo(docker, repo.dir, await repo.commit("v1"), { stateDir, sealingKeyFile: keyFile });
@@ -72,4 +79,21 @@ printf 'password=%s\\n' "$(sha256sum < "$RESTIC_PASSWORD_FILE" | cut -c1-64)"
   expect(probe.output).toContain(`password=${sha(PASSWORD)}`);
   expect(probe.output).not.toContain(PROBE);
   expect(JSON.stringify(target)).not.toContain(PASSWORD);
+});
+
+test("another sealed password is refused before anything changes; the backups stay readable; accepted on purpose", async () => {
+  const before = await resticSecrets();
+  expect(before).toHaveLength(1);
+  const other = await seal(bindValue(Buffer.from("another password"), { cluster: true, name: "restic-password" }), recipient);
+  repo.write("simulium.yaml", clusterText.replace(/password: \{sealed: "[^"]+"\}/, `password: {sealed: "${other}"}`));
+  const commit = await repo.commit("another restic password");
+  await expect(reconcileRepo(docker, repo.dir, commit, { stateDir, sealingKeyFile: keyFile })).rejects.toThrow(
+    /backup\.password would replace the restic password .*--accept-restic-password-change/,
+  );
+  // The refused commit changed nothing: the backups' password secret is the one they were written with.
+  expect(await resticSecrets()).toEqual(before);
+
+  const out = await reconcileRepo(docker, repo.dir, commit, { stateDir, sealingKeyFile: keyFile, acceptResticPasswordChange: true });
+  expect(out.result.ok).toBe(true);
+  expect(await resticSecrets()).not.toEqual(before);
 });
