@@ -10,7 +10,7 @@ import { connectVarnishAdmin } from "../../controller/varnish/admin";
 import type { VarnishAdmin } from "../../controller/varnish/admin";
 
 // A real varnishd on loopback with its own work directory and secret, compiling VCL the way
-// the controller's Varnish service does (-O0 -g0, controller/desired/render.ts).
+// the controller's Varnish service does (-O0 -g0, cli_limit 1m: controller/desired/render.ts).
 const VARNISHD = process.env.VARNISHD ?? "/usr/sbin/varnishd";
 const SECRET = "simulium-test-secret-7a1e0b\n";
 
@@ -56,7 +56,7 @@ export async function startLocalVarnish(bootVcl: string, extraArgs: readonly str
   let output = "";
   const sessions: VarnishAdmin[] = [];
   const args = ["-F", "-a", `127.0.0.1:${httpPort}`, "-T", `127.0.0.1:${adminPort}`, "-S", join(dir, "secret"), "-n", join(dir, "work")];
-  const child: ChildProcess = spawn(VARNISHD, [...args, "-f", join(dir, "boot.vcl"), "-s", "malloc,64m", "-p", "cc_command=%D -O0 -g0", ...extraArgs], {
+  const child: ChildProcess = spawn(VARNISHD, [...args, "-f", join(dir, "boot.vcl"), "-s", "malloc,64m", "-p", "cc_command=%D -O0 -g0", "-p", "cli_limit=1m", ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
