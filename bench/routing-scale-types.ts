@@ -2,7 +2,7 @@
 export interface RoutingScaleResult {
   readonly sites: number;
   /** The whole configuration in one VCL (before #20). */
-  readonly whole: { readonly initialSeconds: number; readonly loadSeconds: number; readonly liveSeconds: number };
+  readonly whole: { readonly initialSeconds: number; readonly loadSeconds: number; readonly liveSeconds: number; readonly varnishRssMb: number | null };
   /** One VCL per site under a label and a top-level VCL. */
   readonly split: {
     readonly initialSeconds: number;
@@ -12,5 +12,7 @@ export interface RoutingScaleResult {
     readonly addSiteSeconds: number;
     /** Site VCLs compiled for the task move (1 expected). */
     readonly compiledOnMove: number;
+    /** varnishd's resident memory (manager + child) with every site's VCL loaded. */
+    readonly varnishRssMb: number | null;
   };
 }

@@ -5,6 +5,7 @@
  * sites' backends are a handful of loopback listeners. Prints one JSON line (RoutingScaleResult).
  *   node routing-scale.js <sites>
  */
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -42,6 +43,18 @@ function input(n: number, ports: readonly number[], moved?: number): VclInput {
   return { sites, mode: "dnsrr" };
 }
 
+/** Resident memory of varnishd, manager and child (where every loaded VCL lives), in MB. */
+function varnishRssMb(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  const rss = (p: string): number => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1] ?? 0);
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter((c) => c !== "");
+    return [String(pid), ...children].reduce((sum, p) => sum + rss(p), 0) / 1024;
+  } catch {
+    return null;
+  }
+}
+
 /** From the start of the load until Varnish answers for the moved site from its new listener. */
 async function timeToLive(varnish: LocalVarnish, host: string, tag: string, load: () => Promise<unknown>): Promise<{ loadSeconds: number; liveSeconds: number }> {
   const start = process.hrtime.bigint();
@@ -67,35 +80,49 @@ async function main(): Promise<void> {
 
   // Before: one VCL with every site, recompiled whole on every change.
   let varnish = await startLocalVarnish(renderVcl({ sites: [], mode: "dnsrr" }));
-  let admin = await varnish.admin();
-  let t = process.hrtime.bigint();
-  await loadVcl(admin, renderVcl(input(n, ports)));
-  const wholeInitialSeconds = seconds(t);
-  const whole = await timeToLive(varnish, host, tag, () => loadVcl(admin, renderVcl(input(n, ports, moved))));
-  await varnish.stop();
+  let wholeInitialSeconds: number;
+  let whole: { loadSeconds: number; liveSeconds: number };
+  let wholeRssMb: number | null;
+  try {
+    const admin = await varnish.admin();
+    const t = process.hrtime.bigint();
+    await loadVcl(admin, renderVcl(input(n, ports)));
+    wholeInitialSeconds = seconds(t);
+    whole = await timeToLive(varnish, host, tag, () => loadVcl(admin, renderVcl(input(n, ports, moved))));
+    wholeRssMb = varnishRssMb(varnish.pid);
+  } finally {
+    await varnish.stop();
+  }
 
   // Now: one VCL per site under a label, the top-level VCL untouched by a task move.
   varnish = await startLocalVarnish(renderVcl({ sites: [], mode: "dnsrr" }));
-  admin = await varnish.admin();
-  t = process.hrtime.bigint();
-  await loadSplitVcl(admin, renderSplitVcl(input(n, ports)));
-  const splitInitialSeconds = seconds(t);
+  let splitInitialSeconds: number;
+  let split: { loadSeconds: number; liveSeconds: number };
   let relabelled: readonly string[] = [];
-  const split = await timeToLive(varnish, host, tag, async () => {
-    relabelled = (await loadSplitVcl(admin, renderSplitVcl(input(n, ports, moved)))).relabelled;
-  });
-  // A new site: its VCL and the top-level VCL (which gains its domains) are compiled.
-  const added = input(n + 1, ports, moved);
-  const addStart = process.hrtime.bigint();
-  await loadSplitVcl(admin, renderSplitVcl(added));
-  const splitAddSiteSeconds = seconds(addStart);
-  await varnish.stop();
-  for (const s of servers) s.close();
+  let splitAddSiteSeconds: number;
+  let splitRssMb: number | null;
+  try {
+    const admin = await varnish.admin();
+    const t = process.hrtime.bigint();
+    await loadSplitVcl(admin, renderSplitVcl(input(n, ports)));
+    splitInitialSeconds = seconds(t);
+    split = await timeToLive(varnish, host, tag, async () => {
+      relabelled = (await loadSplitVcl(admin, renderSplitVcl(input(n, ports, moved)))).relabelled;
+    });
+    // A new site: its VCL and the top-level VCL (which gains its domains) are compiled.
+    const addStart = process.hrtime.bigint();
+    await loadSplitVcl(admin, renderSplitVcl(input(n + 1, ports, moved)));
+    splitAddSiteSeconds = seconds(addStart);
+    splitRssMb = varnishRssMb(varnish.pid);
+  } finally {
+    await varnish.stop();
+    for (const s of servers) s.close();
+  }
 
   const result: RoutingScaleResult = {
     sites: n,
-    whole: { initialSeconds: wholeInitialSeconds, ...whole },
-    split: { initialSeconds: splitInitialSeconds, ...split, addSiteSeconds: splitAddSiteSeconds, compiledOnMove: relabelled.length },
+    whole: { initialSeconds: wholeInitialSeconds, ...whole, varnishRssMb: wholeRssMb },
+    split: { initialSeconds: splitInitialSeconds, ...split, addSiteSeconds: splitAddSiteSeconds, compiledOnMove: relabelled.length, varnishRssMb: splitRssMb },
   };
   process.stdout.write(JSON.stringify(result) + "\n");
 }

@@ -17,6 +17,8 @@ const SECRET = "simulium-test-secret-7a1e0b\n";
 export interface LocalVarnish {
   readonly httpPort: number;
   readonly adminPort: number;
+  /** The manager process; the child (which holds the loaded VCLs) is its child. */
+  readonly pid: number | undefined;
   /** A new authenticated admin session; closed by stop(). */
   admin(): Promise<VarnishAdmin>;
   get(host: string, path?: string): Promise<{ status: number; body: string }>;
@@ -90,5 +92,5 @@ export async function startLocalVarnish(bootVcl: string, extraArgs: readonly str
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  return { httpPort, adminPort, admin, get: (host, path) => httpGetLoopback(httpPort, host, path), log: () => output, stop };
+  return { httpPort, adminPort, pid: child.pid, admin, get: (host, path) => httpGetLoopback(httpPort, host, path), log: () => output, stop };
 }
