@@ -8,6 +8,8 @@ import { connectVarnishAdmin, VarnishConnectionError, VclCompileError } from "..
 import { loadSplitVcl } from "../varnish/load-split";
 import { renderSplitVcl, splitHash } from "../varnish/vcl-split";
 import type { SplitVcl } from "../varnish/vcl-split";
+import { renderVcl } from "../varnish/vcl";
+import type { VclInput } from "../varnish/vcl";
 import { adminHost, AdminRoute, instanceAdminRoute } from "./admin-address";
 import { runningTasksOf, vclInputFrom } from "./vcl-input-from";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -59,8 +61,10 @@ export interface RoutingResult {
 export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise<RoutingResult> {
   const { cluster, live, log } = opts;
   let vcl: SplitVcl;
+  let input: VclInput;
   try {
-    vcl = renderSplitVcl(vclInputFrom({ cluster, sites: opts.sites, invalidSites: opts.invalidSites, live }));
+    input = vclInputFrom({ cluster, sites: opts.sites, invalidSites: opts.invalidSites, live });
+    vcl = renderSplitVcl(input);
   } catch (err) {
     const error = `VCL not rendered: ${(err as Error).message}`;
     log.error({ err: error }, "routing not updated");
@@ -71,7 +75,8 @@ export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise
   if (tasks.length === 0) return { vclHash: hash, tasks: [], ok: true };
   const route = await instanceAdminRoute(docker, cluster.instance, live);
   const results: TaskRouting[] = [];
-  for (const task of tasks) results.push(await syncTask(task, route, vcl, opts));
+  const whole = () => renderVcl(input);
+  for (const task of tasks) results.push(await syncTask(task, route, vcl, whole, opts));
   return { vclHash: hash, tasks: results, ok: results.every((r) => r.ok) };
 }
 
@@ -80,7 +85,7 @@ export async function syncRoutingNow(docker: Docker, opts: Omit<RoutingOptions, 
   return syncRouting(docker, { ...opts, live: await readLive(docker, opts.cluster.instance) });
 }
 
-async function syncTask(task: LiveTask, route: AdminRoute, vcl: SplitVcl, opts: RoutingOptions): Promise<TaskRouting> {
+async function syncTask(task: LiveTask, route: AdminRoute, vcl: SplitVcl, whole: () => string, opts: RoutingOptions): Promise<TaskRouting> {
   const host = adminHost(route, task);
   if (host === undefined) {
     const error = `no admin address for Varnish task ${task.id} (via ${route.via})`;
@@ -91,7 +96,7 @@ async function syncTask(task: LiveTask, route: AdminRoute, vcl: SplitVcl, opts: 
   try {
     const admin = await connectWithRetry(host, opts.secret, opts.connectRetryMs ?? 15_000);
     try {
-      const r = await loadSplitVcl(admin, vcl, { keep: KEEP_VCLS });
+      const r = await loadSplitVcl(admin, vcl, { keep: KEEP_VCLS, whole });
       if (r.changed) opts.log.info({ task: task.id, vcl: r.name, sites: r.relabelled, discarded: r.discarded }, "routing: VCL loaded");
       const done = { task: task.id, endpoint, changed: r.changed, vclName: r.name, relabelled: r.relabelled };
       const first = r.failed[0];

@@ -9,6 +9,13 @@ import type { SplitVcl } from "./vcl-split";
 export interface LoadSplitOptions {
   /** How many top-level configurations (`s_*`) stay loaded for rollback. Default 3. */
   readonly keep?: number;
+  /**
+   * The whole configuration in one VCL (renderVcl of the same input). A Varnish without any
+   * site label of ours (a new task, or one upgraded from the single VCL) compiles one VCL per
+   * site, a quarter of a second each: it is made active first, one compile, so every site is
+   * served while the sites' VCLs are compiled, and discarded once the top-level VCL is active.
+   */
+  readonly whole?: () => string;
 }
 
 export interface UnitFailure {
@@ -47,6 +54,10 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
   const relabelled: string[] = [];
   const failed: UnitFailure[] = [];
   const unavailable = new Set<string>();
+  const keep = opts.keep ?? 3;
+  const fresh = ![...targets.keys()].some(isOurLabel);
+  // A compile error here is thrown like the top-level VCL's: nothing of the sites was touched.
+  const bootstrap = fresh && opts.whole !== undefined && split.units.length > 1 ? await loadVcl(admin, opts.whole(), { keep }) : undefined;
   for (const unit of split.units) {
     const hash12 = vclHash(unit.vcl).slice(0, 12);
     const current = targets.get(unit.label);
@@ -67,11 +78,11 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
       if (current === undefined) unavailable.add(unit.label);
     }
   }
-  const top = await loadVcl(admin, renderTopVcl(split.routes, unavailable), { keep: opts.keep ?? 3 });
+  const top = await loadVcl(admin, renderTopVcl(split.routes, unavailable), { keep });
 
   const wanted = new Set(split.units.map((u) => u.label));
-  const discarded = [...top.discarded];
-  const notDiscarded = [...top.notDiscarded];
+  const discarded = [...(bootstrap?.discarded ?? []), ...top.discarded];
+  const notDiscarded = [...(bootstrap?.notDiscarded ?? []), ...top.notDiscarded];
   const discard = async (name: string): Promise<boolean> => {
     try {
       await admin.vclDiscard(name);
@@ -83,6 +94,8 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
       return false;
     }
   };
+  // The single VCL served only until the sites' VCLs were ready; it holds every site's backends and probes.
+  if (bootstrap?.changed === true && bootstrap.name !== top.name) await discard(bootstrap.name);
   let after = await admin.vclList();
   const gone = [...labelTargets(after).keys()].filter((label) => !wanted.has(label) && isOurLabel(label));
   if (gone.length > 0) {

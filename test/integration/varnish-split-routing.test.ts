@@ -8,6 +8,7 @@ import { loadSplitVcl } from "../../controller/varnish/load-split";
 import { renderVcl } from "../../controller/varnish/vcl";
 import type { VclInput, VclSite } from "../../controller/varnish/vcl";
 import { renderSplitVcl } from "../../controller/varnish/vcl-split";
+import { hashOfName } from "../../controller/varnish/load";
 import type { SplitVcl } from "../../controller/varnish/vcl-split";
 import { startLocalVarnish } from "../support/varnishd";
 import type { LocalVarnish } from "../support/varnishd";
@@ -147,4 +148,40 @@ describe("split VCL on a real varnishd", () => {
     expect([...health.keys()]).toHaveLength(SITES - 2);
     expect(health.get("s-3")).toMatchObject({ tasks: 1, healthy: 1, sick: 0 });
   });
+
+  it("a Varnish with no site VCL yet serves every site from the single VCL while the sites' VCLs compile, then drops it", async () => {
+    const fresh = await startLocalVarnish(renderVcl({ sites: [], mode: "dnsrr" }));
+    try {
+      const a = await fresh.admin();
+      const input: VclInput = { sites: sitesOn(), mode: "dnsrr" };
+      const started = Date.now();
+      let doneAt = 0;
+      const loading = loadSplitVcl(a, renderSplitVcl(input), { whole: () => renderVcl(input) }).finally(() => (doneAt = Date.now()));
+      // Served long before the load returns: 20 site VCLs take seconds, the single VCL one compile.
+      let servedAt = 0;
+      while (servedAt === 0 && doneAt === 0) {
+        const r = await fresh.get("s-5.test").catch(() => ({ status: 0, body: "" }));
+        if (r.body === "B s-5.test") servedAt = Date.now();
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      const r = await loading;
+      expect(servedAt).toBeGreaterThan(0);
+      expect(servedAt - started).toBeLessThan((doneAt - started) / 2);
+      expect(r.failed).toEqual([]);
+      expect(r.relabelled).toHaveLength(SITES);
+      expect((await fresh.get("s-5.test")).body).toBe("B s-5.test");
+      // Only the top-level VCL and "boot" remain of the s_*/boot kind: the single VCL is discarded.
+      const left = (await a.vclList()).filter((v) => v.status !== "discarded" && v.target === undefined && (hashOfName(v.name) !== undefined || v.name === "boot"));
+      expect(left.map((v) => v.name).sort()).toEqual(["boot", r.name].sort());
+      // Later changes never load it again: the Varnish has site labels now.
+      const again = await loadSplitVcl(a, renderSplitVcl({ sites: sitesOn({ 5: ports[2] ?? 0 }), mode: "dnsrr" }), {
+        whole: () => {
+          throw new Error("the single VCL is rendered only for a Varnish without site labels");
+        },
+      });
+      expect(again.relabelled).toEqual(["l_s_5"]);
+    } finally {
+      await fresh.stop();
+    }
+  }, 120_000);
 });
