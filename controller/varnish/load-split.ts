@@ -12,11 +12,14 @@ export interface LoadSplitOptions {
   /**
    * The whole configuration in one VCL (renderVcl of the same input). A Varnish without any
    * site label of ours (a new task, or one upgraded from the single VCL) compiles one VCL per
-   * site, a quarter of a second each: it is made active first, one compile, so every site is
+   * site, a quarter of a second each: from 8 sites on, this is made active first (one compile), so every site is
    * served while the sites' VCLs are compiled, and discarded once the top-level VCL is active.
    */
   readonly whole?: () => string;
 }
+
+/** Below this, compiling the sites' VCLs takes about as long as the single VCL would: no detour. */
+const BOOTSTRAP_MIN_UNITS = 8;
 
 export interface UnitFailure {
   readonly label: string;
@@ -57,7 +60,7 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
   const keep = opts.keep ?? 3;
   const fresh = ![...targets.keys()].some(isOurLabel);
   // A compile error here is thrown like the top-level VCL's: nothing of the sites was touched.
-  const bootstrap = fresh && opts.whole !== undefined && split.units.length > 1 ? await loadVcl(admin, opts.whole(), { keep }) : undefined;
+  const bootstrap = fresh && opts.whole !== undefined && split.units.length >= BOOTSTRAP_MIN_UNITS ? await loadVcl(admin, opts.whole(), { keep }) : undefined;
   for (const unit of split.units) {
     const hash12 = vclHash(unit.vcl).slice(0, 12);
     const current = targets.get(unit.label);
