@@ -12,7 +12,7 @@ import { loadFiles } from "../controller/manifests/load";
 import { readLive } from "../controller/live/read";
 import { makePlan } from "../controller/plan/plan";
 import { isMutation } from "../controller/plan/types";
-import { reconcile } from "../controller/reconcile/reconcile";
+import { reconcile } from "../controller/features";
 import { freePort } from "../test/harness/http";
 import type { CountingProxy } from "../test/support/counting-proxy";
 import { composeFiles, composeText } from "./compose";

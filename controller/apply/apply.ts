@@ -9,6 +9,7 @@ import type { DeployHooks } from "./deploy-hooks";
 import { removeJobService } from "./remove-job";
 import type { Logger } from "../log";
 import type { LiveState } from "../live/types";
+import { compareSlots, HOOK_SLOT, inSyncOrder } from "../plan/sync";
 import { Action, DeleteAction, isDeployChange, Plan } from "../plan/types";
 import { generateHostKey } from "./host-key";
 import { generateSecret } from "./secret-value";
@@ -55,8 +56,8 @@ export interface ApplyResult {
 class SiteFailure extends Error {}
 
 /**
- * Executes a plan, one site at a time, then waits for what changed to converge. One site's
- * failure never stops the others, and a failure of the instance's shared objects fails only
+ * Executes a plan in its order (plan/sync.ts: phases, then waves, across all sites), then waits
+ * for what changed to converge. One site's failure never stops the others, and a failure of the instance's shared objects fails only
  * the sites whose specs use the object that failed (a held Varnish update fails no site).
  * Removals that need the old tasks gone (superseded secrets, networks, volumes) run only after
  * the wait and after the removed services' tasks are gone, and a site whose update failed
@@ -67,7 +68,8 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
     networks: new Map(live.networks.map((n) => [n.name, n.id])),
     secrets: new Map(live.secrets.map((s) => [s.name, s.id])),
   };
-  const groups = groupBySite(plan.actions);
+  // The order is the plan's data (plan/sync.ts): phases, then waves, across all sites.
+  const ordered = inSyncOrder(plan.actions);
   const failures = new Map<string | null, string>();
   const applied = new Map<string | null, number>();
   /** Shared objects whose create or update failed, by name, with why. */
@@ -76,59 +78,71 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
   const deployed: { site: string; spec: ServiceSpec; id?: string }[] = [];
   const removedServices = new Map<string | null, string[]>();
   const bump = (site: string | null) => applied.set(site, (applied.get(site) ?? 0) + 1);
+  // A site whose step failed skips its later steps; the shared objects' failures stop nothing
+  // (the edge network must not depend on the Varnish service).
+  const stopped = (site: string | null) => site !== null && failures.has(site);
 
-  // Shared objects first: every site's web service joins the edge network.
-  for (const [site, actions] of groups) {
-    for (const action of actions) {
-      if (action.op === "retain" || (action.op === "delete" && action.kind !== "service")) continue;
-      if (action.op === "hook") {
-        // Owed by an update a stopped controller sent: it runs once that update has converged.
-        deployed.push({ site: action.site, spec: action.spec, id: action.id });
-        watch.push({ site: action.site, spec: action.spec });
-        continue;
-      }
-      const needs = site === null ? undefined : failedDependency(action, sharedFailed);
-      if (needs) {
-        failures.set(site, `shared object ${needs.name} failed, and ${action.name} needs it: ${needs.reason}`);
-        break;
-      }
-      if (action.op === "update" && action.held && !opts.retryFailed) {
-        // The update is not sent: the version that serves stays, and the site stays failed.
-        failures.set(site, `service ${action.name}: update held, it failed before (rolled back, or its preDeploy hook failed): ${action.heldReason ?? "no reason recorded"}`);
-        break;
-      }
-      try {
-        const deploy = opts.hooks && site !== null && isDeployChange(action) ? { site, spec: action.spec } : undefined;
-        if (deploy && opts.hooks?.has(deploy.site, "preDeploy")) {
-          const failed = await opts.hooks.run(deploy.site, "preDeploy", deploy.spec);
-          if (failed) {
-            // Held like a rolled-back update: the next reconcile neither updates nor re-runs the hook until the manifest changes.
-            failures.set(site, failed);
-            opts.log.error({ site, object: action.name, commit: opts.commit, err: failed }, "preDeploy hook failed: the running version stays");
-            await recordRollback(docker, { site, name: action.name, specHash: deploy.spec.labels[LABEL.specHash] ?? "", reason: failed }, opts);
-            break;
-          }
-        }
-        // The postDeploy hook is owed from the moment the update is sent: marked in the same call.
-        // An update of a service that still owes an earlier deploy's postDeploy keeps owing it.
-        const owed = action.op === "update" && action.owesPostDeploy && site !== null ? { site, spec: action.spec } : undefined;
-        const due = deploy ?? owed;
-        const pending: Labels = due && opts.hooks?.has(due.site, "postDeploy") ? { [LABEL.pendingHook]: "postDeploy" } : {};
-        await execute(docker, action, ids, opts, pending);
-        if (due) deployed.push(due);
-        bump(site);
-        if (action.op === "delete") removedServices.set(site, [...(removedServices.get(site) ?? []), action.id]);
-        else if (action.kind === "service") watch.push({ site, spec: action.spec as ServiceSpec });
-      } catch (err) {
-        const message = `${action.op} ${action.kind} ${action.name}: ${describeFailure(err, action, opts.instance)}`;
-        failures.set(site, message);
-        if (site === null && action.op !== "delete") sharedFailed.set(action.name, message);
-        opts.log.error({ site, object: action.name, kind: action.kind, op: action.op, commit: opts.commit, err: message }, "action failed");
-        // A shared object failing does not stop the other shared objects (the edge network
-        // must not depend on the Varnish service), a site's does stop its own next steps.
-        if (site !== null) break;
-      }
+  /** PreSync's last wave: the preDeploy hooks of every deploy, once the objects its job needs exist. */
+  const preDeploy = async (): Promise<void> => {
+    for (const action of ordered) {
+      const site = action.site;
+      if (!opts.hooks || site === null || !isDeployChange(action) || stopped(site) || !opts.hooks.has(site, "preDeploy")) continue;
+      // Left to the update's own step, which reports them.
+      if ((action.held && !opts.retryFailed) || failedDependency(action, sharedFailed)) continue;
+      const failed = await opts.hooks.run(site, "preDeploy", action.spec).catch((err: unknown) => `preDeploy: ${engineMessage(err)}`);
+      if (!failed) continue;
+      // Held like a rolled-back update: the next reconcile neither updates nor re-runs the hook until the manifest changes.
+      failures.set(site, failed);
+      opts.log.error({ site, object: action.name, commit: opts.commit, err: failed }, "preDeploy hook failed: the running version stays");
+      await recordRollback(docker, { site, name: action.name, specHash: action.spec.labels[LABEL.specHash] ?? "", reason: failed }, opts);
     }
+  };
+
+  let preDeployed = false;
+  for (const action of ordered) {
+    if (!preDeployed && compareSlots(action, HOOK_SLOT.preDeploy) > 0) {
+      await preDeploy();
+      preDeployed = true;
+    }
+    const site = action.site;
+    if (action.phase === "PostSync" || stopped(site)) continue;
+    if (action.op === "retain" || action.op === "hook" || action.op === "hold") continue;
+    const needs = site === null ? undefined : failedDependency(action, sharedFailed);
+    if (needs) {
+      failures.set(site, `shared object ${needs.name} failed, and ${action.name} needs it: ${needs.reason}`);
+      continue;
+    }
+    if (action.op === "update" && action.held && !opts.retryFailed) {
+      // The update is not sent: the version that serves stays, and the site stays failed.
+      failures.set(site, `service ${action.name}: update held, it failed before (rolled back, or its preDeploy hook failed): ${action.heldReason ?? "no reason recorded"}`);
+      continue;
+    }
+    try {
+      const deploy = opts.hooks && site !== null && isDeployChange(action) ? { site, spec: action.spec } : undefined;
+      // The postDeploy hook is owed from the moment the update is sent: marked in the same call.
+      // An update of a service that still owes an earlier deploy's postDeploy keeps owing it.
+      const owed = action.op === "update" && action.owesPostDeploy && site !== null ? { site, spec: action.spec } : undefined;
+      const due = deploy ?? owed;
+      const pending: Labels = due && opts.hooks?.has(due.site, "postDeploy") ? { [LABEL.pendingHook]: "postDeploy" } : {};
+      await execute(docker, action, ids, opts, pending);
+      if (due) deployed.push(due);
+      bump(site);
+      if (action.op === "delete") removedServices.set(site, [...(removedServices.get(site) ?? []), action.id]);
+      else if (action.kind === "service") watch.push({ site, spec: action.spec as ServiceSpec });
+    } catch (err) {
+      const message = `${action.op} ${action.kind} ${action.name}: ${describeFailure(err, action, opts.instance)}`;
+      failures.set(site, message);
+      if (site === null && action.op !== "delete") sharedFailed.set(action.name, message);
+      opts.log.error({ site, object: action.name, kind: action.kind, op: action.op, commit: opts.commit, err: message }, "action failed");
+    }
+  }
+  if (!preDeployed) await preDeploy();
+
+  // PostSync, wave 0: postDeploy hooks owed by an update a stopped controller sent run once that update has converged.
+  for (const action of ordered) {
+    if (action.op !== "hook" || stopped(action.site)) continue;
+    deployed.push({ site: action.site, spec: action.spec, id: action.id });
+    watch.push({ site: action.site, spec: action.spec });
   }
 
   const waited = await waitForConvergence(docker, opts, watch, failures);
@@ -160,21 +174,22 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
     await clearPendingHook(docker, d.spec.name, opts);
   }
 
-  for (const [site, actions] of groups) {
-    const later = actions.filter((a): a is DeleteAction => a.op === "delete" && a.kind !== "service");
-    if (later.length === 0) continue;
-    await waitTasksGone(docker, opts.instance, removedServices.get(site) ?? [], opts);
-    for (const action of later) {
-      if (failures.has(site) && action.kind === "secret") continue;
-      try {
-        await removeWhenFree(docker, action, opts);
-        opts.log.info({ site: action.site, object: action.name, kind: action.kind, op: "delete", reason: action.reason, commit: opts.commit }, `audit: ${action.kind} removed`);
-        bump(site);
-      } catch (err) {
-        const message = `${action.op} ${action.kind} ${action.name}: ${engineMessage(err)}`;
-        failures.set(site, failures.get(site) ?? message);
-        opts.log.error({ site, object: action.name, kind: action.kind, op: "delete", commit: opts.commit, err: message }, "action failed");
-      }
+  // PostSync, waves 1–3: what the removed services used, once their tasks are gone.
+  const later = ordered.filter((a): a is DeleteAction => a.phase === "PostSync" && a.op === "delete");
+  const freeing = new Set(later.map((a) => a.site));
+  await waitTasksGone(docker, opts.instance, [...freeing].flatMap((site) => removedServices.get(site) ?? []), opts);
+  for (const action of later) {
+    const site = action.site;
+    // A site whose update failed keeps its old secrets: the rolled-back tasks still use them.
+    if (failures.has(site) && action.kind === "secret") continue;
+    try {
+      await removeWhenFree(docker, action, opts);
+      opts.log.info({ site: action.site, object: action.name, kind: action.kind, op: "delete", reason: action.reason, commit: opts.commit }, `audit: ${action.kind} removed`);
+      bump(site);
+    } catch (err) {
+      const message = `${action.op} ${action.kind} ${action.name}: ${engineMessage(err)}`;
+      failures.set(site, failures.get(site) ?? message);
+      opts.log.error({ site, object: action.name, kind: action.kind, op: "delete", commit: opts.commit, err: message }, "action failed");
     }
   }
 
@@ -206,12 +221,6 @@ function failedDependency(action: Action, failed: ReadonlyMap<string, string>): 
   return undefined;
 }
 
-function groupBySite(actions: readonly Action[]): Map<string | null, Action[]> {
-  const groups = new Map<string | null, Action[]>([[null, []]]);
-  for (const a of actions) groups.set(a.site, [...(groups.get(a.site) ?? []), a]);
-  return groups;
-}
-
 interface IdMaps {
   readonly networks: Map<string, string>;
   readonly secrets: Map<string, string>;
@@ -226,7 +235,7 @@ async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyO
     opts.log.info({ ...audit, reason: action.reason }, "audit: service removed");
     return;
   }
-  if (action.op === "retain" || action.op === "hook") return;
+  if (action.op === "retain" || action.op === "hook" || action.op === "hold") return;
   const labels = { ...action.spec.labels, ...extraLabels, [LABEL.commit]: opts.commit };
   const spec = action.spec;
   if (action.op === "create") {

@@ -4,7 +4,7 @@ import { connectDocker } from "../engine/docker";
 import { formatError } from "../manifests/format";
 import { renderPlanText } from "../plan/render";
 import { isMutation } from "../plan/types";
-import { reconcile } from "../reconcile/reconcile";
+import { reconcile } from "../features";
 import type { RoutingResult } from "../routing/sync";
 import { commitOf } from "../source/commit";
 import { loggerFor } from "./context";

@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { connectDocker } from "../engine/docker";
 import { formatError } from "../manifests/format";
 import { plannedHooks, renderPlannedHooks } from "../jobs/hooks";
-import { planRepo } from "../reconcile/pipeline";
+import { planRepo } from "../features";
 import { isMutation } from "../plan/types";
 import { planToJson, renderPlanText } from "../plan/render";
 import { restrictPlan } from "../plan/restrict";

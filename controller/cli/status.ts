@@ -3,7 +3,7 @@ import { readBackupRecord, renderBackupRecord } from "../backup/record";
 import { connectDocker } from "../engine/docker";
 import { resolveStateDir } from "../routing/admin-secret";
 import { routingHealthOf } from "../routing/routing-health-of";
-import { planRepo } from "../reconcile/pipeline";
+import { planRepo } from "../features";
 import { siteStatuses, SiteStatus } from "../reconcile/status";
 import { RepoOptions, withRepoOptions } from "./repo-options";
 

@@ -11,7 +11,7 @@ import { loadRepo } from "../manifests/load";
 import { readLive } from "../live/read";
 import { makePlan } from "../plan/plan";
 import { ClusterConfigError } from "../reconcile/pipeline";
-import { reconcile } from "../reconcile/reconcile";
+import { reconcile } from "../features";
 import { siteStatuses } from "../reconcile/status";
 import type { AfterApplyOptions } from "../routing/after-apply";
 import { readVarnishSecret } from "../routing/admin-secret";

@@ -1,6 +1,6 @@
 import type { SiteOutcome } from "../apply/apply";
 import type { ManifestError } from "../manifests/types";
-import type { Action } from "../plan/types";
+import { Action, isMutation } from "../plan/types";
 import { withRoutingHealth, type SiteHealth, type SiteStatus } from "../reconcile/status";
 import type { SiteRoutingHealth } from "../varnish/backend-health";
 import type { Revision } from "../source/types";
@@ -132,7 +132,7 @@ export function tallyActions(actions: readonly Action[]): ActionTally {
   const byKindOp = new Map<string, { kind: string; op: string; count: number }>();
   let driftCorrections = 0;
   for (const a of actions) {
-    if (a.op === "retain") continue;
+    if (!isMutation(a)) continue;
     const key = `${a.kind}\n${a.op}`;
     const cur = byKindOp.get(key) ?? { kind: a.kind, op: a.op, count: 0 };
     byKindOp.set(key, { ...cur, count: cur.count + 1 });

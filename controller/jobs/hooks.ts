@@ -4,6 +4,7 @@ import type { Logger } from "../log";
 import type { ResolvedSite } from "../manifests/types";
 import type { ResolvedHook } from "../manifests/site-jobs";
 import type { DeployHooks, HookPhase } from "../apply/deploy-hooks";
+import { describeSlot, HOOK_SLOT } from "../plan/sync";
 import { isDeployChange, Plan } from "../plan/types";
 
 export type { DeployHooks, HookPhase };
@@ -36,7 +37,7 @@ export function plannedHooks(plan: Plan, sites: readonly ResolvedSite[]): Planne
 }
 
 export function renderPlannedHooks(hooks: readonly PlannedHook[]): string {
-  return hooks.map((h) => `  ${h.site}: will run ${h.phase}: ${h.command.join(" ")}\n`).join("");
+  return hooks.map((h) => `  ${h.site}: will run ${h.phase}: ${h.command.join(" ")}  [${describeSlot(HOOK_SLOT[h.phase])}]\n`).join("");
 }
 
 /** Backups as hooks need them (backup/hook.ts); absent when simulium.yaml enables no backups. */

@@ -7,17 +7,12 @@ import { diffService } from "./diff";
 import { activeHold } from "./maintenance";
 import { sameService } from "./same";
 import { staleJobs } from "./stale-jobs";
-import type { Action, Change, DeleteAction, HookAction, Plan, RetainAction, SitePlan } from "./types";
-
-const CREATE_ORDER: readonly Kind[] = ["network", "secret", "volume", "service"];
-// Volumes before secrets: a database volume that cannot be removed (still in use) keeps its
-// password secret, so the site re-added later finds the password its data was made with.
-const DELETE_ORDER: readonly Kind[] = ["service", "volume", "secret", "network"];
+import { inSyncOrder, syncSlot } from "./sync";
+import type { Action, Change, DeleteAction, HookAction, Plan, RetainAction, SitePlan, Unplaced } from "./types";
 
 /**
- * Desired versus live → the ordered actions that converge them. Pure.
- * Order: networks, then secrets and volumes, then services; removals after, in reverse
- * (a secret or network in use cannot be removed before the services that use it).
+ * Desired versus live → the actions that converge them, each with its phase and wave, in the
+ * order apply runs them (plan/sync.ts). Pure.
  */
 export function makePlan(desired: DesiredState, live: LiveState, errors: readonly ManifestError[] = [], now: number = Date.now()): Plan {
   // Indexed by kind, then name: names are unique per kind, and plain name keys avoid
@@ -30,7 +25,7 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
   const frozen = new Set(desired.frozenSites);
   const declared = new Set(desired.sites);
 
-  const forward: Action[] = [];
+  const forward: Unplaced[] = [];
   const warnings: Plan["warnings"][number][] = [];
   for (const spec of desired.resources) {
     const at = liveIndex[spec.kind].get(spec.name);
@@ -50,6 +45,7 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
       }
       const hold = activeHold(found.labels, now);
       if (hold) {
+        forward.push({ op: "hold", kind: "service", site: spec.site, name: spec.name, spec, id: found.id, what: hold.what, until: hold.until.toISOString(), changes: diffService(spec, found) });
         warnings.push({ site: spec.site, name: spec.name, message: `${hold.what} in progress until ${hold.until.toISOString()}: not reconciled until it ends` });
         continue;
       }
@@ -93,7 +89,7 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
   const policyOf = deletionPolicies(live.services, now);
   const declaredSecrets = new Set<string>();
   for (const r of desired.resources) if (r.kind === "secret") declaredSecrets.add(secretKey(r.site, r.logicalName));
-  const backward: (DeleteAction | RetainAction)[] = [];
+  const backward: Unplaced<DeleteAction | RetainAction>[] = [];
   for (let i = 0; i < liveObjects.length; i++) {
     const o = liveObjects[i] as LiveObject;
     if (claimed[i] === 1) continue;
@@ -103,7 +99,7 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
   // Job services left behind by a runner that died; they pin secrets, networks and volumes.
   backward.push(...staleJobs(live.jobs, now));
 
-  const actions = [...sortBy(forward, CREATE_ORDER), ...sortBy(backward, DELETE_ORDER)];
+  const actions = inSyncOrder([...forward, ...backward].map(place));
   return { instance: desired.instance, actions, sites: sitePlans(desired, liveObjects, actions), warnings, errors };
 }
 
@@ -112,7 +108,7 @@ function removal(
   siteDeclared: boolean,
   declaredSecrets: ReadonlySet<string>,
   policyOf: ReadonlyMap<string, string>,
-): DeleteAction | RetainAction {
+): Unplaced<DeleteAction | RetainAction> {
   const base = { kind: o.kind, site: o.site, name: o.name, id: o.id, changes: [] as Change[] };
   const isData = o.kind === "volume" || o.kind === "secret";
   if (!isData) return { ...base, op: "delete", reason: siteDeclared ? "no-longer-declared" : "site-removed" };
@@ -155,9 +151,9 @@ function isRuntimeField(field: string): boolean {
 }
 
 /** The postDeploy hook of an applied update that never ran (LABEL.pendingHook), as an action. */
-function pendingHook(spec: ServiceSpec, found: LiveService): HookAction[] {
+function pendingHook(spec: ServiceSpec, found: LiveService): Unplaced<HookAction>[] {
   if (spec.site === null || found.labels[LABEL.pendingHook] !== "postDeploy") return [];
-  return [{ op: "hook", kind: "service", site: spec.site, name: spec.name, phase: "postDeploy", spec, id: found.id, changes: [{ field: "postDeploy", op: "~", before: "pending", after: "run" }] }];
+  return [{ op: "hook", kind: "service", site: spec.site, name: spec.name, hook: "postDeploy", spec, id: found.id, changes: [{ field: "postDeploy", op: "~", before: "pending", after: "run" }] }];
 }
 
 function sitePlans(desired: DesiredState, live: readonly LiveObject[], actions: readonly Action[]): SitePlan[] {
@@ -225,11 +221,9 @@ function allLive(live: LiveState): LiveObject[] {
 
 const secretKey = (site: string | null, logical: string): string => `${site ?? ""}/${logical}`;
 
-function sortBy<T extends Action>(actions: T[], order: readonly Kind[]): T[] {
-  return [...actions].sort(
-    (a, b) =>
-      order.indexOf(a.kind) - order.indexOf(b.kind) ||
-      (a.site ?? "").localeCompare(b.site ?? "") ||
-      a.name.localeCompare(b.name),
-  );
+/** An action with its place in the deploy (plan/sync.ts). */
+function place<T extends Unplaced>(a: T): T & { phase: Action["phase"]; wave: number } {
+  const role = a.op === "create" || a.op === "update" || a.op === "hook" || a.op === "hold" ? (a.spec.kind === "service" ? a.spec.role : undefined) : undefined;
+  return { ...a, ...syncSlot({ op: a.op, kind: a.kind, ...(role ? { role } : {}) }) };
 }
+

@@ -1,15 +1,20 @@
+import { compareSlots, describeSlot, SyncSlot } from "./sync";
 import type { Action, Change, Plan } from "./types";
 
-const SYMBOL: Record<Action["op"], string> = { create: "+", update: "~", delete: "-", retain: "=", hook: "!" };
+const SYMBOL: Record<Action["op"], string> = { create: "+", update: "~", delete: "-", retain: "=", hook: "!", hold: "#" };
 const VERB: Record<Action["op"], string> = {
   create: "will be created",
   update: "will be updated in place",
   delete: "will be removed",
   retain: "is kept (data is never deleted implicitly)",
   hook: "runs its postDeploy hooks (owed by an update applied before the controller stopped)",
+  hold: "is held: not changed until the hold ends",
 };
 
-/** The plan for people, grouped by site, in the manner of `terraform plan`. */
+/**
+ * The plan for people, grouped by site, in the manner of `terraform plan`; within a site, each
+ * phase and wave (plan/sync.ts) heads the actions apply runs in it.
+ */
 export function renderPlanText(plan: Plan): string {
   const lines: string[] = [];
   const groups = new Map<string, Action[]>();
@@ -24,7 +29,10 @@ export function renderPlanText(plan: Plan): string {
   for (const [group, actions] of groups) {
     if (lines.length > 0) lines.push("");
     lines.push(group.startsWith("(") ? group : `site ${group}`);
+    let slot: SyncSlot | undefined;
     for (const a of actions) {
+      if (!slot || compareSlots(slot, a) !== 0) lines.push(`  [${describeSlot(a)}]`);
+      slot = a;
       const why =
         a.op === "update" && a.held
           ? ` (held: Swarm rolled this spec back${a.heldReason ? `: ${a.heldReason}` : ""}; retried by apply --retry-failed or a changed manifest)`
@@ -48,14 +56,16 @@ export function renderChange(c: Change): string {
 
 function reasonText(a: Action): string {
   if (a.op === "delete" || a.op === "retain") return ` (${a.reason.replace(/-/g, " ")})`;
+  if (a.op === "hold") return ` (${a.what} in progress until ${a.until})`;
   return "";
 }
 
 export function summaryLine(plan: Plan): string {
   const count = (op: Action["op"]) => plan.actions.filter((a) => a.op === op).length;
-  const [c, u, d, r, h] = [count("create"), count("update"), count("delete"), count("retain"), count("hook")];
-  if (c + u + d + h === 0) return `No changes. The swarm matches the manifests.${r ? ` ${r} object(s) retained.` : ""}`;
-  return `Plan: ${c} to create, ${u} to update, ${d} to remove, ${r} retained.${h ? ` ${h} pending hook(s) to run.` : ""}`;
+  const [c, u, d, r, h, held] = [count("create"), count("update"), count("delete"), count("retain"), count("hook"), count("hold")];
+  const holds = held ? ` ${held} service(s) held.` : "";
+  if (c + u + d + h === 0) return `No changes. The swarm matches the manifests.${r ? ` ${r} object(s) retained.` : ""}${holds}`;
+  return `Plan: ${c} to create, ${u} to update, ${d} to remove, ${r} retained.${h ? ` ${h} pending hook(s) to run.` : ""}${holds}`;
 }
 
 /** The plan for machines: `{"actions": [...], "errors": [...]}`; specs stay out (they are inputs). */
@@ -68,8 +78,11 @@ export function planToJson(plan: Plan): object {
       site: a.site,
       name: a.name,
       changes: a.changes,
+      phase: a.phase,
+      wave: a.wave,
       ...(a.op === "update" ? { drift: a.drift, held: a.held } : {}),
       ...(a.op === "delete" || a.op === "retain" ? { reason: a.reason } : {}),
+      ...(a.op === "hold" ? { what: a.what, until: a.until } : {}),
     })),
     sites: plan.sites,
     warnings: plan.warnings,

@@ -1,6 +1,6 @@
 import { LABEL } from "../desired/labels";
 import type { LiveJob } from "../live/types";
-import type { DeleteAction } from "./types";
+import type { DeleteAction, Unplaced } from "./types";
 
 /** Task states after which a job's container does not run any more. */
 const ENDED = new Set(["complete", "failed", "rejected", "shutdown", "orphaned", "remove"]);
@@ -17,8 +17,8 @@ export const FINISHED_GRACE_MS = 60_000;
  * removes its job at its timeout). Both were left by a runner that died: a killed CLI or
  * daemon. A job still running before its deadline is never touched. Pure.
  */
-export function staleJobs(jobs: readonly LiveJob[], now: number): DeleteAction[] {
-  const out: DeleteAction[] = [];
+export function staleJobs(jobs: readonly LiveJob[], now: number): Unplaced<DeleteAction>[] {
+  const out: Unplaced<DeleteAction>[] = [];
   for (const job of jobs) {
     const reason = staleness(job, now);
     if (reason) out.push({ op: "delete", kind: "service", site: job.site, name: job.name, id: job.id, reason, changes: [] });

@@ -1,5 +1,6 @@
 import type { Kind, ResourceSpec, ServiceSpec } from "../desired/types";
 import type { ManifestError } from "../manifests/types";
+import type { SyncSlot } from "./sync";
 
 /** One field that differs: `+` added, `-` removed, `~` changed. Never carries a secret value. */
 export interface Change {
@@ -9,7 +10,8 @@ export interface Change {
   readonly after?: string;
 }
 
-interface ActionBase {
+/** `phase` and `wave` (plan/sync.ts): when apply runs the action. */
+interface ActionBase extends SyncSlot {
   readonly kind: Kind;
   /** null for the instance's shared objects. */
   readonly site: string | null;
@@ -64,7 +66,7 @@ export interface HookAction extends ActionBase {
   readonly op: "hook";
   readonly kind: "service";
   readonly site: string;
-  readonly phase: "postDeploy";
+  readonly hook: "postDeploy";
   readonly spec: ServiceSpec;
   readonly id: string;
 }
@@ -76,7 +78,25 @@ export interface RetainAction extends ActionBase {
   readonly reason: "site-removed" | "no-longer-declared";
 }
 
-export type Action = CreateAction | UpdateAction | DeleteAction | RetainAction | HookAction;
+/**
+ * A service under a maintenance hold (LABEL.maintenance: a restore or an import has it scaled
+ * to 0 while it replaces the data): its changes wait until the hold ends. Shown, never sent.
+ */
+export interface HoldAction extends ActionBase {
+  readonly op: "hold";
+  readonly kind: "service";
+  /** The spec that waits (desired, not sent). */
+  readonly spec: ServiceSpec;
+  readonly id: string;
+  /** What holds it ("restore", "import") and until when (ISO 8601). */
+  readonly what: string;
+  readonly until: string;
+}
+
+export type Action = CreateAction | UpdateAction | DeleteAction | RetainAction | HookAction | HoldAction;
+
+/** An action before plan/sync.ts has given it its place. */
+export type Unplaced<T extends Action = Action> = T extends Action ? Omit<T, "phase" | "wave"> : never;
 
 export type SiteState = "changed" | "unchanged" | "suspended" | "invalid" | "removed" | "retained";
 
@@ -94,8 +114,8 @@ export interface Plan {
   readonly errors: readonly ManifestError[];
 }
 
-/** Actions that change something: `retain` is a report, not a change. */
-export const isMutation = (a: Action): boolean => a.op !== "retain";
+/** Actions that change something: `retain` and `hold` are reports, not changes. */
+export const isMutation = (a: Action): boolean => a.op !== "retain" && a.op !== "hold";
 
 /**
  * Hooks belong to a deploy: an update of the web service that changes what it runs (see

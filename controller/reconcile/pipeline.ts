@@ -1,10 +1,6 @@
 import type Docker from "dockerode";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { backupSecretValues } from "../backup/password";
-import { resticPasswordChange } from "../backup/password-change";
-import { renderBackupResources } from "../backup/resources";
-import { unprotectedSites } from "../backup/unprotected";
 import { LABEL } from "../desired/labels";
 import { renderDesired } from "../desired/render";
 import type { DesiredState } from "../desired/types";
@@ -27,6 +23,7 @@ import { clusterSealedValues, unsealCluster } from "../sealing/unseal-cluster";
 import { unsealSites } from "../sealing/unseal-sites";
 import { ControllerSecret, controllerSecret, renderHash } from "../state/controller-secret";
 import { resolveStateDir, StateMode, StateStore } from "../state/store";
+import type { Feature } from "./feature";
 
 export interface PlanContext {
   readonly load: LoadResult;
@@ -51,8 +48,6 @@ export interface PipelineOptions {
    * new. read-write (apply, the daemon): one not made yet (and not on the swarm) is generated.
    */
   readonly mode?: StateMode;
-  /** Accept a restic password in the state directory that differs from the swarm's (a rotation on purpose). */
-  readonly acceptResticPasswordChange?: boolean;
   /** Accept a Varnish admin secret in the state directory that differs from the swarm's (a rotation on purpose). */
   readonly rotateVarnishSecret?: boolean;
 }
@@ -84,22 +79,20 @@ async function readClusterText(repoDir: string, cluster: ResolvedCluster): Promi
 
 /**
  * manifests → desired, live → plan: the one path every command and the daemon take, so
- * `plan` shows exactly what `apply` and the daemon would do.
+ * `plan` shows exactly what `apply` and the daemon would do. `features` add their objects and
+ * warnings (reconcile/feature.ts); controller/features.ts has the list the CLI and daemon use.
  */
-export async function planRepo(docker: Docker, repoDir: string, opts: PipelineOptions = {}): Promise<PlanContext> {
-  return planLoaded(docker, await loadForPlan(repoDir, opts), opts);
+export async function planRepoWith(docker: Docker, repoDir: string, features: readonly Feature[], opts: PipelineOptions = {}): Promise<PlanContext> {
+  return planLoaded(docker, await loadForPlan(repoDir, opts), features, opts);
 }
 
-export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: PipelineOptions): Promise<PlanContext> {
+export async function planLoaded(docker: Docker, loaded: LoadedRepo, features: readonly Feature[], opts: PipelineOptions): Promise<PlanContext> {
   const { cluster, values } = loaded;
   const live = await readLive(docker, cluster.instance);
   const store = new StateStore(resolveStateDir(opts.stateDir), cluster.instance, opts.mode ?? "read-only");
   // Read against the swarm: a state directory that lost a value the swarm uses stops here.
   const varnish = cluster.varnish.image ? controllerSecret(store, "varnish-secret", live.secrets, { acceptChange: opts.rotateVarnishSecret }) : undefined;
-  const restic =
-    cluster.backup && "generated" in cluster.backup.password
-      ? controllerSecret(store, "restic-password", live.secrets, { acceptChange: opts.acceptResticPasswordChange })
-      : undefined;
+  const contributed = features.flatMap((f) => (f.desired ? [f.desired({ cluster, live, store, clusterValues: loaded.clusterValues })] : []));
   // Sites keep the node their data is on; a site without data services yet gets one now.
   const placement = placeSites({ sites: loaded.load.sites, cluster, nodes: live.nodes ?? [], here: live.here ?? null, ...livePins(live) });
   const rendered = renderDesired({
@@ -108,22 +101,29 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
     pins: placement.pins,
     invalidSites: loaded.load.invalidSites,
     ...(varnish ? { varnishSecret: { hash: renderHash(varnish) } } : {}),
-    instanceResources: renderBackupResources(cluster, restic ? { hash: renderHash(restic) } : undefined),
+    instanceResources: contributed.flatMap((c) => c.resources),
   });
-  // Backups written with the live password stay readable: a new one is refused instance-wide.
-  const passwordChange = resticPasswordChange(rendered, live);
-  if (passwordChange && !opts.acceptResticPasswordChange) throw passwordChange;
+  for (const f of features) {
+    const refused = f.refuse?.(rendered, live);
+    if (refused) throw refused;
+  }
   // A site the plan refuses to change is left as it runs, like one with an invalid manifest.
   const rotations = unsafeRotations(rendered, live);
   const refused = new Set(rotations.map((r) => r.site));
   const load = refuseSites(loaded.load, refused, rotations.map((r) => rotationError(loaded.load, r)));
   const desired = freezeSites(rendered, refused);
   const sites = sealedLookup(desired, values);
-  const backup = backupSecretValues(cluster, known(restic), loaded.clusterValues);
-  const controller = controllerValues(desired, [varnish, restic]);
+  const controller = controllerValues(desired, [varnish, ...contributed.flatMap((c) => c.controllerSecrets ?? [])]);
+  const featureValue = (name: string): Buffer | undefined => {
+    for (const c of contributed) {
+      const value = c.secretValue?.(name);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  };
   const plan = makePlan(desired, live, load.errors);
   const placing = placement.warnings.map((w) => ({ site: w.site, name: w.site, message: w.message }));
-  const warnings = [...plan.warnings, ...placing, ...unprotectedSites(load.sites, cluster)];
+  const warnings = [...plan.warnings, ...placing, ...features.flatMap((f) => f.warnings?.(load, cluster) ?? [])];
   return {
     load,
     cluster,
@@ -131,7 +131,7 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, opts: Pipel
     live,
     store,
     plan: { ...plan, warnings },
-    secretValue: (name) => sites(name) ?? backup(name) ?? controller(name),
+    secretValue: (name) => sites(name) ?? featureValue(name) ?? controller(name),
     varnishSecret: known(varnish),
   };
 }

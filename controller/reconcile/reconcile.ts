@@ -1,19 +1,14 @@
 import type Docker from "dockerode";
 import { applyPlan, ApplyResult } from "../apply/apply";
-import { AuthLookup, loadRegistryAuth } from "../engine/registry-auth";
+import type { LiveState } from "../live/types";
+import { loadRegistryAuth } from "../engine/registry-auth";
 import { acquireLease, LeaseOptions } from "../engine/lease";
-import { backupHooks } from "../backup/hook";
-import { loadAndSwapScript } from "../database/load-swap";
-import { DeployHooks, deployHooks } from "../jobs/hooks";
 import type { Logger } from "../log";
 import { massDeletion } from "../plan/guard";
 import { restrictPlan } from "../plan/restrict";
 import { isMutation } from "../plan/types";
-import { redactKnown, siteSecretValues } from "../jobs/redact-output";
 import { resolveStateDir } from "../state/store";
-import { creditFollowed, followRouting } from "../routing/follow";
-import { routeAfterApply } from "../routing/after-apply";
-import type { RoutingResult } from "../routing/sync";
+import type { Feature, StepContext } from "./feature";
 import { loadForPlan, planLoaded, PlanContext, PipelineOptions } from "./pipeline";
 
 export interface ReconcileOptions {
@@ -30,7 +25,6 @@ export interface ReconcileOptions {
   readonly stateDir?: string;
   /** The age identity that decrypts sealed secrets (sealing/key-file.ts). */
   readonly sealingKeyFile?: string;
-  readonly acceptResticPasswordChange?: boolean;
   readonly rotateVarnishSecret?: boolean;
   /** Who takes the instance lock, and how long to wait for it (engine/lease.ts). Default: "simulium", no wait. */
   readonly lock?: LeaseOptions;
@@ -46,8 +40,6 @@ export interface ReconcileOutcome {
   readonly result: ApplyResult;
   /** Actions that changed something (0 on a no-op reconcile). */
   readonly mutations: number;
-  /** The VCL pushed to Varnish after the apply; null when no Varnish is configured. */
-  readonly routing: RoutingResult | null;
 }
 
 export class MassDeletionRefused extends Error {
@@ -80,29 +72,18 @@ export class ApplyCancelled extends Error {
 }
 
 /**
- * The sites' deploy hooks (commands, and backups before a deploy) for one apply: the same for
- * the daemon's reconciles and `simulium apply`, so a code update migrates its database
- * whichever way it is deployed.
- */
-export function siteHooks(docker: Docker, ctx: PlanContext, opts: { stateDir: string; commit: string; auth: AuthLookup; log: Logger }): DeployHooks {
-  const backups = backupHooks(docker, { cluster: ctx.cluster, sites: ctx.load.sites, desired: ctx.desired, stateDir: opts.stateDir, commit: opts.commit, auth: opts.auth, log: opts.log, loadSwapScript: loadAndSwapScript() });
-  // Hook output is stored (labels, /status, logs): the values the controller knows are taken out.
-  const known = siteSecretValues(ctx.desired, ctx.secretValue);
-  return deployHooks(docker, ctx.load.sites, opts.auth, opts.log, backups, (site, text) => redactKnown(text, known(site)));
-}
-
-/**
- * One reconcile: plan the repository against the swarm and apply it, then route. The one code
- * path of `simulium apply` and the daemon. A plan that changes nothing takes no lock and
- * writes nothing; one that does is made again under the instance lock (read-write: a
+ * One reconcile: plan the repository against the swarm and apply it, then the features' steps
+ * after it (routing). The one code path of `simulium apply` and the daemon (both through
+ * controller/features.ts, which names the features). A plan that changes nothing takes no lock
+ * and writes nothing; one that does is made again under the instance lock (read-write: a
  * controller secret not made yet is made then) and applied while the lock is held.
  */
-export async function reconcile(docker: Docker, repoDir: string, opts: ReconcileOptions): Promise<ReconcileOutcome> {
+export async function reconcileWith(docker: Docker, repoDir: string, features: readonly Feature[], opts: ReconcileOptions): Promise<ReconcileOutcome> {
   const stateDir = resolveStateDir(opts.stateDir);
-  const pipeline: PipelineOptions = { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile, acceptResticPasswordChange: opts.acceptResticPasswordChange, rotateVarnishSecret: opts.rotateVarnishSecret };
+  const pipeline: PipelineOptions = { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile, rotateVarnishSecret: opts.rotateVarnishSecret };
   const loaded = await loadForPlan(repoDir, pipeline);
   const restrict = (ctx: PlanContext): PlanContext => ({ ...ctx, plan: restrictPlan(ctx.plan, opts.sites ?? []) });
-  let ctx = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-only" }));
+  let ctx = restrict(await planLoaded(docker, loaded, features, { ...pipeline, mode: "read-only" }));
   // Shown (and confirmed) before the lock is taken: a prompt left open must not block the daemon.
   await approve(ctx, opts);
   // A held update is not sent (unless retried), so it alone changes nothing.
@@ -111,36 +92,35 @@ export async function reconcile(docker: Docker, repoDir: string, opts: Reconcile
   try {
     if (lease) {
       // Under the lock, the swarm as it is now: another holder may just have changed it.
-      const again = restrict(await planLoaded(docker, loaded, { ...pipeline, mode: "read-write" }));
+      const again = restrict(await planLoaded(docker, loaded, features, { ...pipeline, mode: "read-write" }));
       if (planKey(again.plan) !== planKey(ctx.plan)) await approve(again, opts);
       ctx = again;
     }
     const plan = ctx.plan;
-    const follower = followRouting(docker, { cluster: ctx.cluster, sites: ctx.load.sites, invalidSites: ctx.load.invalidSites, stateDir, log: opts.log });
     const auth = await loadRegistryAuth(ctx.cluster.registryAuth?.configFile);
+    const step: StepContext = { load: ctx.load, cluster: ctx.cluster, desired: ctx.desired, secretValue: ctx.secretValue, stateDir, commit: opts.commit, auth, log: opts.log, pollMs: opts.pollMs };
+    const followers = features.flatMap((f) => f.follow?.(docker, step) ?? []);
+    const hooks = features.find((f) => f.deployHooks)?.deployHooks?.(docker, step);
     const result = await applyPlan(docker, plan, ctx.live, {
       instance: ctx.cluster.instance,
       commit: opts.commit,
       auth,
-      hooks: siteHooks(docker, ctx, { stateDir, commit: opts.commit, auth, log: opts.log }),
+      ...(hooks ? { hooks } : {}),
       timeoutSeconds: opts.timeoutSeconds ?? ctx.cluster.update.timeoutSeconds,
       log: opts.log,
       pollMs: opts.pollMs,
       retryFailed: opts.retryFailed,
       secretValue: ctx.secretValue,
-      ...(follower ? { onProgress: follower.onProgress } : {}),
+      ...(followers.length > 0 ? { onProgress: (live: LiveState) => followAll(followers, live) } : {}),
     });
-    const routing = await routeAfterApply(docker, {
-      cluster: ctx.cluster,
-      sites: ctx.load.sites,
-      invalidSites: ctx.load.invalidSites,
-      stateDir,
-      log: opts.log,
-      pollMs: opts.pollMs,
-    });
-    return { ctx, result, mutations: plan.actions.filter(isMutation).length, routing: creditFollowed(routing, follower) };
+    for (const f of features) await f.afterApply?.(docker, step);
+    return { ctx, result, mutations: plan.actions.filter(isMutation).length };
   } finally {
     // A lease that cannot be given back expires by itself (engine/lease.ts).
     await lease?.release().catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not release the instance lock"));
   }
+}
+
+async function followAll(followers: readonly ((live: LiveState) => Promise<void>)[], live: LiveState): Promise<void> {
+  for (const f of followers) await f(live);
 }

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { connectDocker } from "../../controller/engine/docker";
 import { isMutation } from "../../controller/plan/types";
-import { planRepo } from "../../controller/reconcile/pipeline";
+import { planRepo } from "../../controller/features";
 import { freePort, httpGet } from "../harness";
 import { cli } from "../support/cli";
 import { clusterYaml, siteYaml } from "../support/manifests";

@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { connectDocker } from "../../controller/engine/docker";
 import { isMutation } from "../../controller/plan/types";
-import { planRepo } from "../../controller/reconcile/pipeline";
+import { planRepo } from "../../controller/features";
 import { freePort } from "../harness";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { reconcileRepo } from "../support/reconcile";

@@ -1,6 +1,6 @@
 import Docker from "dockerode";
 import { LABEL } from "../../controller/desired/labels";
-import { planRepo } from "../../controller/reconcile/pipeline";
+import { planRepo } from "../../controller/features";
 import { siteStatuses } from "../../controller/reconcile/status";
 import { isMutation } from "../../controller/plan/types";
 import { clusterUp, execInTask, runningTask, setAvailability, stopNodeEngine, tasksOf, TestCluster, volumesByNode } from "../support/cluster";

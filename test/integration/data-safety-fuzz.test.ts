@@ -1,7 +1,7 @@
 import Docker from "dockerode";
 import { connectDocker } from "../../controller/engine/docker";
 import { readLive } from "../../controller/live/read";
-import { planRepo } from "../../controller/reconcile/pipeline";
+import { planRepo } from "../../controller/features";
 import { startCountingProxy } from "../support/counting-proxy";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { reconcileRepo } from "../support/reconcile";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { connectDocker } from "../../controller/engine/docker";
 import { acquireLease, LeaseHeldError } from "../../controller/engine/lease";
 import { readLive } from "../../controller/live/read";
-import { planRepo } from "../../controller/reconcile/pipeline";
+import { planRepo } from "../../controller/features";
 import { StateMissingError } from "../../controller/state/errors";
 import { cli } from "../support/cli";
 import { clusterYaml, siteYaml } from "../support/manifests";

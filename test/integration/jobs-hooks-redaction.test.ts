@@ -6,7 +6,7 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import { LABEL } from "../../controller/desired/labels";
 import { startDaemonCron } from "../../controller/jobs/daemon-cron";
-import { planRepo } from "../../controller/reconcile/pipeline";
+import { planRepo } from "../../controller/features";
 import { connectDocker } from "../../controller/engine/docker";
 import type { ApiService } from "../../controller/engine/api-types";
 import { generateKeyPair, seal } from "../../controller/sealing/age";

@@ -1,5 +1,5 @@
 import { connectDocker } from "../../controller/engine/docker";
-import { planRepo } from "../../controller/reconcile/pipeline";
+import { planRepo } from "../../controller/features";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { page, reconcileRepo } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";

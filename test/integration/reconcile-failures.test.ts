@@ -2,7 +2,7 @@ import Docker from "dockerode";
 import { connectDocker } from "../../controller/engine/docker";
 import { renderPlanText } from "../../controller/plan/render";
 import { readLive } from "../../controller/live/read";
-import { planRepo } from "../../controller/reconcile/pipeline";
+import { planRepo } from "../../controller/features";
 import { siteStatuses } from "../../controller/reconcile/status";
 import { startCountingProxy } from "../support/counting-proxy";
 import { clusterYaml, siteYaml } from "../support/manifests";

@@ -1,6 +1,6 @@
 import { connectDocker } from "../../controller/engine/docker";
 import { readLive } from "../../controller/live/read";
-import { planRepo } from "../../controller/reconcile/pipeline";
+import { planRepo } from "../../controller/features";
 import { MassDeletionRefused } from "../../controller/reconcile/reconcile";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { reconcileRepo, waitForPage } from "../support/reconcile";

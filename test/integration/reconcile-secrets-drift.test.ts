@@ -1,6 +1,6 @@
 import { connectDocker } from "../../controller/engine/docker";
 import { readLive } from "../../controller/live/read";
-import { planRepo } from "../../controller/reconcile/pipeline";
+import { planRepo } from "../../controller/features";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { reconcileRepo } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";

@@ -1,5 +1,5 @@
 import { connectDocker } from "../../controller/engine/docker";
-import { planRepo } from "../../controller/reconcile/pipeline";
+import { planRepo } from "../../controller/features";
 import type { ApiTask } from "../../controller/engine/api-types";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { reconcileRepo } from "../support/reconcile";

@@ -3,14 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { loadRepo } from "../../controller/manifests/load";
-import { readVarnishSecret } from "../../controller/routing/admin-secret";
 import { createTrigger } from "../../controller/daemon/single-flight";
-import { syncRoutingNow } from "../../controller/routing/sync";
 import { watchRouting } from "../../controller/routing/watch";
 import { freePort } from "../harness/http";
 import { clusterYaml, siteYaml } from "../support/manifests";
-import { quietLog, reconcileRepo } from "../support/reconcile";
+import { reconcileRepo, syncLikeTheDaemon as syncDaemonStyle } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
 
@@ -88,17 +85,7 @@ const fiveXx = (t: Tally): number => Object.entries(t.byStatus).filter(([s]) => 
 
 const writeSite = (version: string) => repo.write(`sites/${site}.yaml`, siteYaml(site, { domains: [host], volumes: false, replicas: 2, version }));
 
-async function syncLikeTheDaemon() {
-  const loaded = await loadRepo(repo.dir);
-  if (!loaded.cluster) throw new Error("cluster invalid");
-  return syncRoutingNow(docker, {
-    cluster: loaded.cluster,
-    sites: loaded.sites,
-    invalidSites: loaded.invalidSites,
-    secret: readVarnishSecret(stateDir, instance),
-    log: quietLog,
-  });
-}
+const syncLikeTheDaemon = () => syncDaemonStyle(docker, repo.dir, stateDir, instance);
 
 /**
  * What `simulium run` does between reconciles: a routing sync on every burst of container

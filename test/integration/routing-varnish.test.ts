@@ -5,12 +5,9 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { readLive } from "../../controller/live/read";
-import { loadRepo } from "../../controller/manifests/load";
-import type { ReconcileOutcome } from "../../controller/reconcile/reconcile";
-import { readVarnishSecret } from "../../controller/routing/admin-secret";
-import { syncRoutingNow } from "../../controller/routing/sync";
+import type { Reconciled } from "../../controller/features";
 import { clusterYaml, siteYaml } from "../support/manifests";
-import { quietLog, reconcileRepo } from "../support/reconcile";
+import { reconcileRepo, syncLikeTheDaemon as syncDaemonStyle } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
 
@@ -63,24 +60,14 @@ function cluster(recvSnippet?: string): string {
   return clusterYaml(instance, `  varnish: {image: "simulium/varnish:local", port: ${port}${vcl}}\n`);
 }
 
-async function apply(commitMessage: string): Promise<ReconcileOutcome> {
+async function apply(commitMessage: string): Promise<Reconciled> {
   const commit = await repo.commit(commitMessage);
   const out = await reconcileRepo(docker, repo.dir, commit, { stateDir });
   expect(out.result.ok).toBe(true);
   return out;
 }
 
-async function syncLikeTheDaemon() {
-  const load = await loadRepo(repo.dir);
-  if (!load.cluster) throw new Error("cluster invalid");
-  return syncRoutingNow(docker, {
-    cluster: load.cluster,
-    sites: load.sites,
-    invalidSites: load.invalidSites,
-    secret: readVarnishSecret(stateDir, instance),
-    log: quietLog,
-  });
-}
+const syncLikeTheDaemon = () => syncDaemonStyle(docker, repo.dir, stateDir, instance);
 
 beforeAll(async () => {
   port = await freePort();

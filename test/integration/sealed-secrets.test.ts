@@ -6,7 +6,7 @@ import pino from "pino";
 import { connectDocker } from "../../controller/engine/docker";
 import type { ApiSecret, ApiService } from "../../controller/engine/api-types";
 import { planToJson, renderPlanText } from "../../controller/plan/render";
-import { planRepo } from "../../controller/reconcile/pipeline";
+import { planRepo } from "../../controller/features";
 import { generateKeyPair, seal } from "../../controller/sealing/age";
 import { bindValue } from "../../controller/sealing/envelope";
 import { identityFileText } from "../../controller/sealing/seal-input";

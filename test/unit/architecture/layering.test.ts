@@ -4,8 +4,9 @@ import path from "node:path";
 /**
  * The layering of controller/ (docs/architecture.md), checked on every test run: a folder
  * imports only folders of lower layers (or the ones named beside it), and no file imports
- * itself back through a cycle. The core (manifests → desired → live → plan → apply) imports
- * no feature; features plug into the reconciler, which the CLI and the daemon share.
+ * itself back through a cycle. The core (manifests → desired → live → plan → apply, and the
+ * reconcile loop) imports no feature: features implement reconcile/feature.ts, and
+ * features.ts hands the list to the reconciler the CLI and the daemon share.
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ["manifests", "engine", "varnish", "source", "log.ts"],
@@ -14,12 +15,17 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["plan"],
   ["apply"],
   ["state", "sealing"],
+  ["reconcile"],
   ["jobs", "database", "routing", "logs"],
   ["backup", "siteimport", "compose", "sitegen"],
-  ["reconcile"],
+  ["features.ts"],
   ["daemon"],
   ["cli"],
 ];
+
+/** The core, which no feature may be imported into, and the feature folders. */
+export const CORE: readonly string[] = ["manifests", "engine", "varnish", "source", "log.ts", "desired", "live", "plan", "apply", "state", "sealing", "reconcile"];
+export const FEATURES: readonly string[] = ["jobs", "database", "routing", "logs", "backup", "siteimport", "compose", "sitegen"];
 
 const root = path.resolve(__dirname, "../../../controller");
 
@@ -53,6 +59,16 @@ function layeringViolations(graph: ReadonlyMap<string, readonly string[]>): stri
   return wrong;
 }
 
+/** Imports from a core file into a feature folder. */
+function coreImportsOfFeatures(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const wrong: string[] = [];
+  for (const [file, targets] of graph) {
+    if (!CORE.includes(unit(file))) continue;
+    for (const t of targets) if (FEATURES.includes(unit(t))) wrong.push(`${path.relative(root, file)} → ${path.relative(root, t)}`);
+  }
+  return wrong;
+}
+
 describe("architecture: the layering of controller/", () => {
   const all = files(root);
   const graph = new Map(all.map((f) => [f, importsOf(f).filter((t) => t.startsWith(root))]));
@@ -63,6 +79,13 @@ describe("architecture: the layering of controller/", () => {
 
   it("no folder imports a higher layer or a neighbour of its own layer", () => {
     expect(layeringViolations(graph)).toEqual([]);
+  });
+
+  it("the core imports no feature folder (features plug in through reconcile/feature.ts)", () => {
+    expect(coreImportsOfFeatures(graph)).toEqual([]);
+    // Every folder is either core, a feature, or a front end that wires them (features.ts, daemon, cli).
+    const wiring = ["features.ts", "daemon", "cli"];
+    expect([...new Set(all.map(unit))].filter((u) => !CORE.includes(u) && !FEATURES.includes(u) && !wiring.includes(u))).toEqual([]);
   });
 
   it("no import cycle between files", () => {
@@ -87,8 +110,10 @@ describe("architecture: the layering of controller/", () => {
       [at("jobs/run.ts"), [at("routing/sync.ts")]],
     ]);
     expect(layeringViolations(fake)).toEqual([
-      "desired/render.ts → backup/resources.ts (desired: layer 1, backup: layer 7)",
-      "jobs/run.ts → routing/sync.ts (jobs: layer 6, routing: layer 6)",
+      "desired/render.ts → backup/resources.ts (desired: layer 1, backup: layer 8)",
+      "jobs/run.ts → routing/sync.ts (jobs: layer 7, routing: layer 7)",
     ]);
+    const reconcileIntoRouting = new Map([[at("reconcile/reconcile.ts"), [at("routing/after-apply.ts"), at("plan/types.ts")]]]);
+    expect(coreImportsOfFeatures(reconcileIntoRouting)).toEqual(["reconcile/reconcile.ts → routing/after-apply.ts"]);
   });
 });

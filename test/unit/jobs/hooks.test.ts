@@ -22,6 +22,8 @@ const update = (over: Partial<UpdateAction> = {}): UpdateAction => ({
   held: false,
   deploy: true,
   owesPostDeploy: false,
+  phase: "Sync",
+  wave: 1,
   ...over,
 });
 const plan = (actions: Plan["actions"]): Plan => ({ instance: "default", actions, sites: [], warnings: [], errors: [] });
@@ -33,7 +35,7 @@ describe("deploy hooks in the plan", () => {
       { site: "acme", phase: "preDeploy", command: ["drush", "updb", "-y"] },
       { site: "acme", phase: "postDeploy", command: ["drush", "cr"] },
     ]);
-    expect(renderPlannedHooks(hooks)).toBe("  acme: will run preDeploy: drush updb -y\n  acme: will run postDeploy: drush cr\n");
+    expect(renderPlannedHooks(hooks)).toBe("  acme: will run preDeploy: drush updb -y  [PreSync, wave 2: preDeploy hooks]\n  acme: will run postDeploy: drush cr  [PostSync, wave 0: postDeploy hooks]\n");
   });
 
   it("does not run for a drift correction, a held update, the database, or a plan without change", () => {
@@ -60,6 +62,6 @@ describe("a backup as a preDeploy hook", () => {
 
   it("shows in the plan in its place", () => {
     if (!withBackup) throw new Error("fixture does not load");
-    expect(renderPlannedHooks(plannedHooks(plan([update()]), [withBackup]))).toBe("  acme: will run preDeploy: simulium backup\n  acme: will run preDeploy: drush updb -y\n");
+    expect(renderPlannedHooks(plannedHooks(plan([update()]), [withBackup]))).toBe("  acme: will run preDeploy: simulium backup  [PreSync, wave 2: preDeploy hooks]\n  acme: will run preDeploy: drush updb -y  [PreSync, wave 2: preDeploy hooks]\n");
   });
 });

@@ -9,18 +9,23 @@ describe("plan: creating from nothing", () => {
   const desired = desiredOf([site({ name: "beta" }), site({ name: "acme" })]);
   const plan = makePlan(desired, EMPTY_LIVE);
 
-  it("creates everything, networks first, then secrets, volumes and services last", () => {
+  it("creates everything in sync order: networks and secrets, volumes, databases, web and the other services", () => {
     expect(plan.actions.every((a) => a.op === "create")).toBe(true);
     expect(plan.actions).toHaveLength(desired.resources.length);
-    const kinds = plan.actions.map((a) => a.kind);
-    const firstOf = (k: string) => kinds.indexOf(k as never);
-    const lastOf = (k: string) => kinds.lastIndexOf(k as never);
-    expect(lastOf("network")).toBeLessThan(firstOf("secret"));
-    expect(lastOf("secret")).toBeLessThan(firstOf("volume"));
-    expect(lastOf("volume")).toBeLessThan(firstOf("service"));
+    const slots = plan.actions.map((a) => `${a.phase} ${a.wave} ${a.kind}${a.op === "create" && a.spec.kind === "service" ? `/${a.spec.role}` : ""}`);
+    expect([...new Set(slots)]).toEqual([
+      "PreSync 0 network",
+      "PreSync 0 secret",
+      "PreSync 1 volume",
+      "Sync 0 service/db",
+      "Sync 1 service/web",
+    ]);
+    // The same order apply runs them in, phase by phase, wave by wave.
+    const rank = plan.actions.map((a) => ["PreSync", "Sync", "PostSync"].indexOf(a.phase) * 100 + a.wave);
+    expect(rank).toEqual([...rank].sort((a, b) => a - b));
   });
 
-  it("orders each kind by site then name, so the plan reads the same every time", () => {
+  it("orders each wave by site then name, so the plan reads the same every time", () => {
     expect(summary(plan).filter((s) => s.startsWith("create network"))).toEqual([
       "create network sim_admin",
       "create network sim_edge",
@@ -30,8 +35,8 @@ describe("plan: creating from nothing", () => {
     ]);
     expect(summary(plan).filter((s) => s.startsWith("create service"))).toEqual([
       "create service acme_db",
-      "create service acme_web",
       "create service beta_db",
+      "create service acme_web",
       "create service beta_web",
     ]);
   });

@@ -1,6 +1,8 @@
 import { LABEL } from "../../../controller/desired/labels";
 import { activeHold, maintenanceLabel } from "../../../controller/plan/maintenance";
 import { makePlan } from "../../../controller/plan/plan";
+import { planToJson, renderPlanText, summaryLine } from "../../../controller/plan/render";
+import { isMutation } from "../../../controller/plan/types";
 import { desiredOf, site } from "../../fixtures/core/builders";
 import { editService, liveFromDesired } from "../../fixtures/core/live";
 
@@ -16,9 +18,18 @@ describe("plan: a web service held by a restore or an import", () => {
       labels: { ...s.labels, [LABEL.maintenance]: `restore until ${until}` },
     }));
 
-  it("is left alone while the hold is in force, with a warning saying why", () => {
+  it("is left alone while the hold is in force: a hold action in the plan (not a change) and a warning saying why", () => {
     const plan = makePlan(desired, restoring("2026-11-25T14:30:00.000Z"), [], NOW);
-    expect(plan.actions).toEqual([]);
+    expect(plan.actions).toHaveLength(1);
+    expect(plan.actions[0]).toMatchObject({ op: "hold", kind: "service", site: "acme", name: "acme_web", what: "restore", until: "2026-11-25T14:30:00.000Z", phase: "Sync", wave: 1 });
+    // The changes that wait for the hold to end.
+    expect(plan.actions[0]?.changes).toEqual([{ field: "replicas", op: "~", before: "0", after: "2" }]);
+    expect(plan.actions.some(isMutation)).toBe(false);
+    expect(plan.sites).toEqual([{ site: "acme", state: "unchanged" }]);
+    const text = renderPlanText(plan);
+    expect(text).toContain("site acme\n  [Sync, wave 1: web and other services]\n  # service acme_web is held: not changed until the hold ends (restore in progress until 2026-11-25T14:30:00.000Z)\n      ~ replicas: 0 → 2\n");
+    expect(summaryLine(plan)).toBe("No changes. The swarm matches the manifests. 1 service(s) held.");
+    expect(planToJson(plan)).toMatchObject({ actions: [{ op: "hold", what: "restore", until: "2026-11-25T14:30:00.000Z", phase: "Sync", wave: 1 }] });
     expect(plan.warnings).toEqual([{ site: "acme", name: "acme_web", message: "restore in progress until 2026-11-25T14:30:00.000Z: not reconciled until it ends" }]);
   });
 

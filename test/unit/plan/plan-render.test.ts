@@ -18,8 +18,9 @@ describe("plan rendering for people", () => {
     for (const s of ["acme", "beta"]) {
       const heading = lines.indexOf(`site ${s}`);
       expect(heading).toBeGreaterThanOrEqual(0);
-      expect(lines[heading + 1]).toBe(`  ~ service ${s}_web will be updated in place`);
-      expect(lines[heading + 2]).toBe(`      ~ image: ${IMAGE_A} → ${IMAGE_B}`);
+      expect(lines[heading + 1]).toBe("  [Sync, wave 1: web and other services]");
+      expect(lines[heading + 2]).toBe(`  ~ service ${s}_web will be updated in place`);
+      expect(lines[heading + 3]).toBe(`      ~ image: ${IMAGE_A} → ${IMAGE_B}`);
     }
   });
 
@@ -48,8 +49,23 @@ describe("plan rendering for people", () => {
     const t = renderPlanText(makePlan(desiredOf([site({ name: "p", suspend: true })], { invalidSites: ["bad"] }), EMPTY_LIVE));
     expect(t).toContain("site p: suspended (spec.suspend: true), left as it runs");
     expect(t).toContain("site bad: manifest invalid, left as it runs");
-    expect(t).toContain("(instance sim)\n  + network sim_admin will be created\n      + driver: overlay");
+    expect(t).toContain("(instance sim)\n  [PreSync, wave 0: networks and secrets]\n  + network sim_admin will be created\n      + driver: overlay");
     expect(t).toContain("  + network sim_edge will be created\n      + driver: overlay");
+  });
+
+  it("heads each phase and wave of a site once, in the order apply runs them", () => {
+    const heads = text.split("\n").filter((l) => l.startsWith("site ") || l.startsWith("  ["));
+    expect(heads).toEqual([
+      "site acme",
+      "  [Sync, wave 1: web and other services]",
+      "site beta",
+      "  [Sync, wave 1: web and other services]",
+      "site gone",
+      "  [Sync, wave 3: services removed]",
+      "  [PostSync, wave 1: volumes removed or kept]",
+      "  [PostSync, wave 2: secrets removed or kept]",
+      "  [PostSync, wave 3: networks removed]",
+    ]);
   });
 
   it("says so when nothing changes", () => {
@@ -90,10 +106,12 @@ describe("plan rendering for machines", () => {
       site: "acme",
       name: "acme_web",
       changes: [{ field: "image", op: "~", before: IMAGE_A, after: IMAGE_B }],
+      phase: "Sync",
+      wave: 1,
       drift: false,
       held: false,
     });
-    expect(actions).toContainEqual({ op: "delete", kind: "service", site: "gone", name: "gone_web", changes: [], reason: "site-removed" });
+    expect(actions).toContainEqual({ op: "delete", kind: "service", site: "gone", name: "gone_web", changes: [], phase: "Sync", wave: 3, reason: "site-removed" });
     expect(json.errors).toEqual([{ file: "sites/bad.yaml", line: 4, column: 3, path: "spec.web.image", message: "required" }]);
     expect(json.sites).toContainEqual({ site: "bad", state: "invalid" });
     expect(json.instance).toBe("sim");

@@ -50,6 +50,6 @@ describe("plan: a site removed from the repository", () => {
   it("removes a shared object of this instance that is no longer rendered", () => {
     const stale = { ...live, networks: [...live.networks, { ...live.networks[0]!, id: "n-old", name: "sim_old-edge" }] };
     const p = makePlan(desiredOf([site({ name: "acme" }), site({ name: "beta" })]), stale);
-    expect(p.actions).toEqual([{ op: "delete", kind: "network", site: null, name: "sim_old-edge", id: "n-old", changes: [], reason: "no-longer-declared" }]);
+    expect(p.actions).toEqual([{ op: "delete", kind: "network", site: null, name: "sim_old-edge", id: "n-old", changes: [], reason: "no-longer-declared", phase: "PostSync", wave: 3 }]);
   });
 });

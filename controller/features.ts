@@ -1,0 +1,51 @@
+import type Docker from "dockerode";
+import { backupFeature } from "./backup/feature";
+import { backupHooks } from "./backup/hook";
+import { loadAndSwapScript } from "./database/load-swap";
+import { hooksFeature } from "./jobs/feature";
+import type { Feature } from "./reconcile/feature";
+import { PipelineOptions, PlanContext, planRepoWith } from "./reconcile/pipeline";
+import { reconcileWith, ReconcileOptions, ReconcileOutcome } from "./reconcile/reconcile";
+import { routingFeature } from "./routing/feature";
+import type { RoutingResult } from "./routing/sync";
+
+/**
+ * The features every reconcile runs with, the one list the CLI and the daemon share. The core
+ * (reconcile/, and below it manifests, desired, plan, apply) imports none of them; a new
+ * feature implements reconcile/feature.ts in its own folder and is added here.
+ */
+export interface FeatureOptions {
+  /** Accept a restic password in the state directory that differs from the swarm's (a rotation on purpose). */
+  readonly acceptResticPasswordChange?: boolean;
+}
+
+export interface Features {
+  readonly all: readonly Feature[];
+  /** What routing did after the apply. */
+  routing(): RoutingResult | null;
+}
+
+export function standardFeatures(opts: FeatureOptions = {}): Features {
+  const routing = routingFeature();
+  const hooks = hooksFeature((docker, step) =>
+    backupHooks(docker, { cluster: step.cluster, sites: step.load.sites, desired: step.desired, stateDir: step.stateDir, commit: step.commit, auth: step.auth, log: step.log, loadSwapScript: loadAndSwapScript() }),
+  );
+  return { all: [backupFeature({ acceptPasswordChange: opts.acceptResticPasswordChange }), hooks, routing], routing: () => routing.result() };
+}
+
+export interface Reconciled extends ReconcileOutcome {
+  /** The VCL pushed to Varnish after the apply; null when no Varnish is configured. */
+  readonly routing: RoutingResult | null;
+}
+
+/** reconcile/reconcile.ts's loop with the standard features. */
+export async function reconcile(docker: Docker, repoDir: string, opts: ReconcileOptions & FeatureOptions): Promise<Reconciled> {
+  const features = standardFeatures(opts);
+  const out = await reconcileWith(docker, repoDir, features.all, opts);
+  return { ...out, routing: features.routing() };
+}
+
+/** The plan the reconcile would apply (`simulium plan`, `status`). */
+export function planRepo(docker: Docker, repoDir: string, opts: PipelineOptions & FeatureOptions = {}): Promise<PlanContext> {
+  return planRepoWith(docker, repoDir, standardFeatures(opts).all, opts);
+}

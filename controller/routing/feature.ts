@@ -1,0 +1,38 @@
+import type { Feature } from "../reconcile/feature";
+import { routeAfterApply } from "./after-apply";
+import { creditFollowed, followRouting, RoutingFollower } from "./follow";
+import type { RoutingResult } from "./sync";
+
+export interface RoutingFeature extends Feature {
+  /** What the sync after the last apply did; null when no Varnish is configured (or before an apply). */
+  result(): RoutingResult | null;
+}
+
+/**
+ * Routing in a reconcile: the VCL follows the tasks while apply waits (routing/follow.ts), and
+ * after apply it is loaded for the new state (routing/after-apply.ts). One per reconcile: it
+ * keeps what the follower loaded to credit the final sync with it.
+ */
+export function routingFeature(): RoutingFeature {
+  let follower: RoutingFollower | null = null;
+  let result: RoutingResult | null = null;
+  return {
+    name: "routing",
+    follow(docker, step) {
+      follower = followRouting(docker, { cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites, stateDir: step.stateDir, log: step.log });
+      return follower?.onProgress;
+    },
+    async afterApply(docker, step) {
+      const routed = await routeAfterApply(docker, {
+        cluster: step.cluster,
+        sites: step.load.sites,
+        invalidSites: step.load.invalidSites,
+        stateDir: step.stateDir,
+        log: step.log,
+        pollMs: step.pollMs,
+      });
+      result = creditFollowed(routed, follower);
+    },
+    result: () => result,
+  };
+}
