@@ -3,25 +3,27 @@ import type { VarnishAdmin } from "./admin";
 import type { VclListEntry } from "./admin-protocol";
 import { hashOfName, loadVcl } from "./load";
 import { vclHash } from "./vcl";
-import { isOurLabel, renderTopVcl } from "./vcl-split";
-import type { SplitVcl } from "./vcl-split";
+import { renderVcl } from "./vcl";
+import { heldLabel, inputOf, isOurLabel, renderTopVcl } from "./vcl-split";
+import type { RoutingUnit, SplitVcl } from "./vcl-split";
 
 export interface LoadSplitOptions {
   /** How many top-level configurations (`s_*`) stay loaded for rollback. Default 3. */
   readonly keep?: number;
   /**
    * The whole configuration in one VCL (renderVcl of the same input). A Varnish without any
-   * site label of ours (a new task, or one upgraded from the single VCL) compiles one VCL per
-   * site, a quarter of a second each: from 8 sites on, this is made active first (one compile), so every site is
+   * label of ours (a new task, or one upgraded from the single VCL) compiles one VCL per
+   * group, a quarter of a second each or more: from 8 groups on, this is made active first (one compile), so every site is
    * served while the sites' VCLs are compiled, and discarded once the top-level VCL is active.
    */
   readonly whole?: () => string;
 }
 
-/** Below this, compiling the sites' VCLs takes about as long as the single VCL would: no detour. */
+/** Below this, compiling the groups' VCLs takes about as long as the single VCL would: no detour. */
 const BOOTSTRAP_MIN_UNITS = 8;
 
 export interface UnitFailure {
+  /** The group's label. */
   readonly label: string;
   readonly site: string;
   /** The site keeps routing with its last VCL that compiled (false: it never had one here, so it answers 503). */
@@ -34,7 +36,7 @@ export interface LoadSplitResult {
   readonly changed: boolean;
   /** The active top-level configuration, `s_<hash12>`. */
   readonly name: string;
-  /** Labels whose site VCL was compiled (or an already loaded one reused) and relabelled. */
+  /** Group labels whose VCL was compiled (or an already loaded one reused) and relabelled. */
   readonly relabelled: readonly string[];
   readonly failed: readonly UnitFailure[];
   readonly discarded: readonly string[];
@@ -43,11 +45,13 @@ export interface LoadSplitResult {
 }
 
 /**
- * Makes a split configuration active on one varnishd: each site whose VCL changed is compiled
- * and its label moved (other sites are not touched, and a relabel is atomic for requests), then
- * the top-level VCL, only if it changed. A site VCL that does not compile leaves that site on its
- * last good VCL; the others go ahead. Old site VCLs and the labels of removed sites are discarded
- * so memory does not grow with every change.
+ * Makes a split configuration active on one varnishd: each group whose VCL changed is compiled
+ * and its label moved (other groups are not touched, and a relabel is atomic for requests), then
+ * the top-level VCL, only if it changed. A group VCL that does not compile is retried without the
+ * sites whose own part does not compile (each compiled alone to find them): the others of the
+ * group go ahead, and such a site stays on its last good group VCL under a label of its own
+ * (heldLabel), or answers 503 if it never had one here. Old group VCLs and the labels of removed
+ * groups are discarded so memory does not grow with every change.
  */
 export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: LoadSplitOptions = {}): Promise<LoadSplitResult> {
   const before = await admin.vclList();
@@ -56,34 +60,78 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
   const present = new Set(before.filter((v) => v.status !== "discarded" && v.target === undefined).map((v) => v.name));
   const relabelled: string[] = [];
   const failed: UnitFailure[] = [];
-  const unavailable = new Set<string>();
+  const held = new Map<string, string | null>();
   const keep = opts.keep ?? 3;
   const fresh = ![...targets.keys()].some(isOurLabel);
   // A compile error here is thrown like the top-level VCL's: nothing of the sites was touched.
   const bootstrap = fresh && opts.whole !== undefined && split.units.length >= BOOTSTRAP_MIN_UNITS ? await loadVcl(admin, opts.whole(), { keep }) : undefined;
-  for (const unit of split.units) {
-    const hash12 = vclHash(unit.vcl).slice(0, 12);
-    const current = targets.get(unit.label);
-    if (current !== undefined && unitHashOfName(current) === hash12) continue;
+
+  /** Loads a VCL under its content name (reusing one already loaded); throws VclCompileError. */
+  const load = async (vcl: string): Promise<string> => {
+    const hash12 = vclHash(vcl).slice(0, 12);
+    let name = `u_${hash12}`;
+    if (present.has(name)) return name;
+    for (let n = 2; taken.has(name); n++) name = `u_${hash12}_${n}`;
+    await admin.vclInline(name, vcl);
+    taken.add(name);
+    present.add(name);
+    return name;
+  };
+  const compiles = async (vcl: string): Promise<VclCompileError | undefined> => {
     try {
-      let name = `u_${hash12}`;
-      if (!present.has(name)) {
-        for (let n = 2; taken.has(name); n++) name = `u_${hash12}_${n}`;
-        await admin.vclInline(name, unit.vcl);
-        taken.add(name);
-        present.add(name);
-      }
-      await admin.vclLabel(unit.label, name);
-      relabelled.push(unit.label);
+      await load(vcl);
+      return undefined;
     } catch (e) {
       if (!(e instanceof VclCompileError)) throw e;
-      failed.push({ label: unit.label, site: unit.site, lastGood: current !== undefined, error: e });
-      if (current === undefined) unavailable.add(unit.label);
+      return e;
+    }
+  };
+  /** A site of the group left out: held on the last good VCL it was routed with here, if any. */
+  const hold = async (unit: RoutingUnit, site: string, error: VclCompileError, current: string | undefined): Promise<void> => {
+    const label = heldLabel(site);
+    const lastGood = targets.has(label) ? label : current;
+    if (lastGood === current && current !== undefined) await admin.vclLabel(label, current);
+    held.set(site, lastGood === undefined ? null : label);
+    failed.push({ label: unit.label, site, lastGood: lastGood !== undefined, error });
+  };
+
+  for (const unit of split.units) {
+    const current = targets.get(unit.label);
+    if (current !== undefined && unitHashOfName(current) === vclHash(unit.vcl).slice(0, 12)) continue;
+    const error = await compiles(unit.vcl);
+    if (error === undefined) {
+      await admin.vclLabel(unit.label, await load(unit.vcl));
+      relabelled.push(unit.label);
+      continue;
+    }
+    // Which sites' parts do not compile alone (a snippet is shared, so it fails each of them).
+    const bad: { site: string; error: VclCompileError }[] = [];
+    if (unit.sites.length > 1) {
+      for (const site of unit.sites) {
+        const e = await compiles(renderVcl(inputOf(unit.input, new Set([site]))));
+        if (e !== undefined) bad.push({ site, error: e });
+      }
+    }
+    const good = unit.sites.filter((s) => !bad.some((b) => b.site === s));
+    const rest = bad.length > 0 && good.length > 0 ? renderVcl(inputOf(unit.input, new Set(good))) : undefined;
+    if (rest !== undefined && (await compiles(rest)) === undefined) {
+      for (const b of bad) await hold(unit, b.site, b.error, current);
+      await admin.vclLabel(unit.label, await load(rest));
+      relabelled.push(unit.label);
+    } else if (current === undefined) {
+      // Never compiled here and no site to blame alone: the whole group answers 503.
+      for (const site of unit.sites) {
+        held.set(site, null);
+        failed.push({ label: unit.label, site, lastGood: false, error: bad.find((b) => b.site === site)?.error ?? error });
+      }
+    } else {
+      // The group stays on its last good VCL, every site of it.
+      for (const site of unit.sites) failed.push({ label: unit.label, site, lastGood: true, error: bad.find((b) => b.site === site)?.error ?? error });
     }
   }
-  const top = await loadVcl(admin, renderTopVcl(split.routes, unavailable), { keep });
+  const top = await loadVcl(admin, renderTopVcl(split.routes, held), { keep });
 
-  const wanted = new Set(split.units.map((u) => u.label));
+  const wanted = new Set([...split.units.map((u) => u.label), ...[...held.values()].flatMap((l) => (l === null ? [] : [l]))]);
   const discarded = [...(bootstrap?.discarded ?? []), ...top.discarded];
   const notDiscarded = [...(bootstrap?.notDiscarded ?? []), ...top.notDiscarded];
   const discard = async (name: string): Promise<boolean> => {
@@ -97,17 +145,18 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
       return false;
     }
   };
-  // The single VCL served only until the sites' VCLs were ready; it holds every site's backends and probes.
+  // The single VCL served only until the groups' VCLs were ready; it holds every site's backends and probes.
   if (bootstrap?.changed === true && bootstrap.name !== top.name) await discard(bootstrap.name);
   let after = await admin.vclList();
   const gone = [...labelTargets(after).keys()].filter((label) => !wanted.has(label) && isOurLabel(label));
   if (gone.length > 0) {
-    // Older top-level VCLs kept for rollback still name a removed site's label, and Varnish
-    // keeps a named label (and its VCL) loaded: they go first, or the site would stay in memory.
+    // Older top-level VCLs kept for rollback still name a removed group's label, and Varnish
+    // keeps a named label (and its VCL) loaded: they go first, or the group would stay in memory.
     for (const v of after) if (v.status === "available" && v.target === undefined && hashOfName(v.name) !== undefined) await discard(v.name);
     for (const label of gone) await discard(label);
     after = await admin.vclList();
   }
+  // Unlabelled group VCLs: replaced ones, and those compiled only to find a failing site.
   const kept = labelTargets(after);
   const labelled = new Set(kept.values());
   for (const v of after) {
