@@ -29,6 +29,8 @@ export interface VarnishAdmin {
   vclLabel(label: string, name: string): Promise<void>;
   vclList(): Promise<VclListEntry[]>;
   vclDiscard(name: string): Promise<void>;
+  /** The source of a loaded configuration (its main file). */
+  vclShow(name: string): Promise<string>;
   /** Backends of the active VCL (or of those matching `pattern`, e.g. `*.*`), with probe health. */
   backendList(pattern?: string): Promise<BackendListEntry[]>;
   close(): void;
@@ -104,6 +106,9 @@ export async function connectVarnishAdmin(opts: VarnishAdminOptions): Promise<Va
     },
     async vclDiscard(name) {
       await run("vcl.discard", encodeCommand("vcl.discard", name));
+    },
+    async vclShow(name) {
+      return run("vcl.show", encodeCommand("vcl.show", name));
     },
     async backendList(pattern) {
       const args = pattern === undefined ? ["-j", "-p"] : ["-j", "-p", pattern];

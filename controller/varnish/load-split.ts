@@ -4,6 +4,7 @@ import type { VclListEntry } from "./admin-protocol";
 import { hashOfName, loadVcl } from "./load";
 import { vclHash } from "./vcl";
 import { renderVcl } from "./vcl";
+import type { VclInput } from "./vcl";
 import { heldLabel, inputOf, isOurLabel, renderTopVcl } from "./vcl-split";
 import type { RoutingUnit, SplitVcl } from "./vcl-split";
 
@@ -17,6 +18,12 @@ export interface LoadSplitOptions {
    * served while the sites' VCLs are compiled, and discarded once the top-level VCL is active.
    */
   readonly whole?: () => string;
+  /**
+   * Renders part of a group (renderVcl). Validation lets nothing known to fail through, so a
+   * part that does not compile is a Varnish that refuses what this one rendered: tests make
+   * one site's part fail here as such a Varnish would.
+   */
+  readonly render?: (input: VclInput) => string;
 }
 
 /** Below this, compiling the groups' VCLs takes about as long as the single VCL would: no detour. */
@@ -62,6 +69,7 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
   const failed: UnitFailure[] = [];
   const held = new Map<string, string | null>();
   const keep = opts.keep ?? 3;
+  const render = opts.render ?? renderVcl;
   const fresh = ![...targets.keys()].some(isOurLabel);
   // A compile error here is thrown like the top-level VCL's: nothing of the sites was touched.
   const bootstrap = fresh && opts.whole !== undefined && split.units.length >= BOOTSTRAP_MIN_UNITS ? await loadVcl(admin, opts.whole(), { keep }) : undefined;
@@ -86,13 +94,20 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
       return e;
     }
   };
-  /** A site of the group left out: held on the last good VCL it was routed with here, if any. */
+  /**
+   * A site of the group left out: held on the last good VCL it was routed with here: its held
+   * label of an earlier pass, or the group's current VCL if that routes it (a site new to the
+   * group is not in it: 503, not the old VCL's 404).
+   */
   const hold = async (unit: RoutingUnit, site: string, error: VclCompileError, current: string | undefined): Promise<void> => {
     const label = heldLabel(site);
-    const lastGood = targets.has(label) ? label : current;
-    if (lastGood === current && current !== undefined) await admin.vclLabel(label, current);
-    held.set(site, lastGood === undefined ? null : label);
-    failed.push({ label: unit.label, site, lastGood: lastGood !== undefined, error });
+    let lastGood = targets.has(label);
+    if (!lastGood && current !== undefined && routesSite(await admin.vclShow(current), unit.input, site)) {
+      await admin.vclLabel(label, current);
+      lastGood = true;
+    }
+    held.set(site, lastGood ? label : null);
+    failed.push({ label: unit.label, site, lastGood, error });
   };
 
   for (const unit of split.units) {
@@ -108,12 +123,12 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
     const bad: { site: string; error: VclCompileError }[] = [];
     if (unit.sites.length > 1) {
       for (const site of unit.sites) {
-        const e = await compiles(renderVcl(inputOf(unit.input, new Set([site]))));
+        const e = await compiles(render(inputOf(unit.input, new Set([site]))));
         if (e !== undefined) bad.push({ site, error: e });
       }
     }
     const good = unit.sites.filter((s) => !bad.some((b) => b.site === s));
-    const rest = bad.length > 0 && good.length > 0 ? renderVcl(inputOf(unit.input, new Set(good))) : undefined;
+    const rest = bad.length > 0 && good.length > 0 ? render(inputOf(unit.input, new Set(good))) : undefined;
     if (rest !== undefined && (await compiles(rest)) === undefined) {
       for (const b of bad) await hold(unit, b.site, b.error, current);
       await admin.vclLabel(unit.label, await load(rest));
@@ -170,6 +185,12 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
     discarded,
     notDiscarded,
   };
+}
+
+/** Whether a group VCL's source routes one of the site's domains (renderVcl's routing chain compares the Host with each). */
+function routesSite(source: string, input: VclInput, site: string): boolean {
+  const domains = [...(input.sites.find((s) => s.name === site)?.domains ?? []), ...(input.tools ?? []).filter((t) => t.site === site).map((t) => t.domain)];
+  return domains.some((d) => source.includes(`req.http.host == "${d}"`));
 }
 
 /** label → configuration it points at, for the labels of vcl.list. */

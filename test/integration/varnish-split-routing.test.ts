@@ -7,15 +7,22 @@ import { siteRoutingHealth } from "../../controller/varnish/backend-health";
 import { loadSplitVcl } from "../../controller/varnish/load-split";
 import { renderVcl } from "../../controller/varnish/vcl";
 import type { VclInput, VclSite } from "../../controller/varnish/vcl";
-import { renderSplitVcl } from "../../controller/varnish/vcl-split";
+import { groupLabel, groupOf, heldLabel, renderSplitVcl } from "../../controller/varnish/vcl-split";
 import { hashOfName } from "../../controller/varnish/load";
+import { labelTargets as labelTargetsOf } from "../../controller/varnish/load-split";
 import type { SplitVcl } from "../../controller/varnish/vcl-split";
 import { startLocalVarnish } from "../support/varnishd";
 import type { LocalVarnish } from "../support/varnishd";
 
-// One VCL per site under a label, a top-level VCL handing each Host to its label, on a real
-// varnishd: a change to one site compiles that site's VCL alone while the others keep serving.
+// Sites sharded into group VCLs under labels, a top-level VCL handing each Host to its group's
+// label, on a real varnishd: a change to one site compiles its group's VCL alone while every
+// site keeps serving.
 const SITES = 20;
+/** 20 sites: two groups (vcl-split.ts groupCount). */
+const GROUPS = 2;
+const labelOf = (i: number): string => groupLabel(groupOf(`s-${i}`, GROUPS), GROUPS);
+/** Another site of s-7's group. */
+const peerOf7 = Array.from({ length: SITES }, (_, i) => i).find((i) => i !== 7 && labelOf(i) === labelOf(7)) ?? -1;
 let varnish: LocalVarnish;
 let admin: VarnishAdmin;
 const backends: Server[] = [];
@@ -59,16 +66,16 @@ afterAll(async () => {
 });
 
 describe("split VCL on a real varnishd", () => {
-  it("loads every site under its own label and routes each host; an unknown host gets the 404 page", async () => {
+  it("loads every group under its own label and routes each host; an unknown host gets the 404 page", async () => {
     const r = await loadSplitVcl(admin, split(sitesOn()));
     expect(r.failed).toEqual([]);
-    expect([...r.relabelled].sort()).toEqual(Array.from({ length: SITES }, (_, i) => `l_s_${i}`).sort());
+    expect([...r.relabelled].sort()).toEqual([groupLabel(0, GROUPS), groupLabel(1, GROUPS)]);
     expect((await varnish.get("s-3.test")).body).toBe("B s-3.test");
     expect((await varnish.get("WWW.S-4.test:8080")).body).toBe("A www.s-4.test");
     const unknown = await varnish.get("nobody.test");
     expect(unknown.status).toBe(404);
     expect(unknown.body).toContain("No site is configured for this host");
-    expect((await admin.vclList()).filter((v) => v.target !== undefined)).toHaveLength(SITES);
+    expect((await admin.vclList()).filter((v) => v.target !== undefined)).toHaveLength(GROUPS);
   }, 120_000);
 
   it("a second pass with the same input sends nothing", async () => {
@@ -76,7 +83,7 @@ describe("split VCL on a real varnishd", () => {
     expect(r).toMatchObject({ changed: false, relabelled: [], failed: [] });
   });
 
-  it("moving one site's backend compiles only that site's VCL, keeps the top-level VCL, and the others never fail meanwhile", async () => {
+  it("moving one site's backend compiles only its group's VCL, keeps the top-level VCL, and the others never fail meanwhile", async () => {
     const topBefore = (await admin.vclList()).find((v) => v.status === "active")?.name;
     const failures: string[] = [];
     let requests = 0;
@@ -97,67 +104,75 @@ describe("split VCL on a real varnishd", () => {
     await new Promise((res) => setTimeout(res, 200));
     stop = true;
     await traffic;
-    expect(r.relabelled).toEqual(["l_s_7"]);
+    expect(r.relabelled).toEqual([labelOf(7)]);
     expect(r.name).toBe(topBefore);
     expect(failures).toEqual([]);
     expect(requests).toBeGreaterThan(10);
     expect((await varnish.get("s-7.test")).body).toBe("C s-7.test");
-    // The replaced VCL of s-7 is discarded at once: one site VCL per label stays loaded.
-    expect((await loadedNames()).filter((n) => n.startsWith("u_"))).toHaveLength(SITES);
+    // The replaced VCL of s-7's group is discarded at once: one VCL per group label stays loaded.
+    expect((await loadedNames()).filter((n) => n.startsWith("u_"))).toHaveLength(GROUPS);
     process.stderr.write(`[split-routing] one site's change live in ${seconds.toFixed(3)} s with ${SITES} sites\n`);
   }, 120_000);
 
-  it("a site VCL that does not compile keeps that site on its last good VCL; a new site without one answers 503; the others go ahead", async () => {
-    const good = split([...sitesOn({ 7: ports[2] ?? 0, 8: ports[2] ?? 0 }), site(SITES, ports[0] ?? 0)]);
-    const broken = (label: string) => (u: SplitVcl["units"][number]) => (u.label === label ? { ...u, vcl: u.vcl.replace("return (pass);", "return (bogus);") } : u);
-    const input: SplitVcl = { ...good, units: good.units.map(broken("l_s_7")).map(broken(`l_s_${SITES}`)) };
-    const r = await loadSplitVcl(admin, input);
-    expect(r.failed.map((f) => [f.label, f.lastGood])).toEqual([
-      ["l_s_20", false],
-      ["l_s_7", true],
-    ]);
-    expect(r.failed[0]?.error.line).toBeGreaterThan(0);
-    expect(r.relabelled).toEqual(["l_s_8"]);
-    expect((await varnish.get("s-7.test")).body).toBe("C s-7.test");
-    expect((await varnish.get("s-8.test")).body).toBe("C s-8.test");
-    const fresh = await varnish.get(`s-${SITES}.test`);
-    expect(fresh.status).toBe(503);
-    expect(fresh.body).toContain("temporarily unavailable");
-    // Fixed: the new site routes, s-7 takes its new VCL.
+  it("a site whose part does not compile stays on its last good VCL, a new one answers 503, the rest of its group goes ahead; twice; then fixed", async () => {
+    // s-7 is on C since the move above; its new part would put it on A.
+    const moved = { 7: ports[0] ?? 0, 8: ports[2] ?? 0, [peerOf7]: ports[2] ?? 0 };
+    const good = split([...sitesOn(moved), site(SITES, ports[0] ?? 0)]);
+    // What a Varnish refusing s-7's and s-20's new parts would see: any VCL with them fails.
+    const refused = [`s-7.test`, `s-${SITES}.test`];
+    const breaks = (vcl: string) => (refused.some((d) => vcl.includes(`"${d}"`)) ? vcl.replace("return (pass);", "return (bogus);") : vcl);
+    const render = (i: VclInput) => breaks(renderVcl(i));
+    const input: SplitVcl = { ...good, units: good.units.map((u) => ({ ...u, vcl: breaks(u.vcl) })) };
+    // Twice: the second pass finds s-7 held and its group without it, and must keep it held.
+    for (let pass = 0; pass < 2; pass++) {
+      const r = await loadSplitVcl(admin, input, { render });
+      expect(r.failed.map((f) => `${f.site} ${f.lastGood ? "last good" : "503"}`).sort()).toEqual([`s-${SITES} 503`, "s-7 last good"]);
+      expect(r.failed[0]?.error.line).toBeGreaterThan(0);
+      // s-7 on its last good VCL (C), held under a label of its own; its group's others moved.
+      expect((await varnish.get("s-7.test")).body).toBe("C s-7.test");
+      expect((await varnish.get(`s-${peerOf7}.test`)).body).toBe(`C s-${peerOf7}.test`);
+      expect((await varnish.get("s-8.test")).body).toBe("C s-8.test");
+      const fresh = await varnish.get(`s-${SITES}.test`);
+      expect(fresh.status).toBe(503);
+      expect(fresh.body).toContain("temporarily unavailable");
+      expect(labelTargetsOf(await admin.vclList()).get(heldLabel("s-7"))).toMatch(/^u_/);
+    }
+    // Fixed: the new site routes, s-7 takes its new part, the held label is gone.
     const fixed = await loadSplitVcl(admin, good);
     expect(fixed.failed).toEqual([]);
     expect((await varnish.get(`s-${SITES}.test`)).body).toBe(`A s-${SITES}.test`);
-  }, 120_000);
+    expect((await varnish.get("s-7.test")).body).toBe("A s-7.test");
+    expect(await loadedNames()).not.toContain(heldLabel("s-7"));
+  }, 180_000);
 
   it("removing sites discards their labels and VCLs; what stays loaded does not grow with the number of changes", async () => {
     for (const port of [ports[0], ports[1], ports[0]]) await loadSplitVcl(admin, split(sitesOn({ 7: port ?? 0 })));
     const r = await loadSplitVcl(admin, split(sitesOn({}, SITES - 2)));
     expect(r.notDiscarded).toEqual([]);
     const names = await loadedNames();
-    expect(names.filter((n) => n.startsWith("l_"))).toHaveLength(SITES - 2);
-    expect(names).not.toContain(`l_s_${SITES - 1}`);
-    expect(names.filter((n) => n.startsWith("u_"))).toHaveLength(SITES - 2);
+    expect(names.filter((n) => n.startsWith("l_"))).toEqual([groupLabel(0, GROUPS), groupLabel(1, GROUPS)]);
+    expect(names.filter((n) => n.startsWith("u_"))).toHaveLength(GROUPS);
     // The active top-level VCL, "boot" and at most 2 older top-level VCLs for rollback.
     expect(names.filter((n) => n.startsWith("s_")).length).toBeLessThanOrEqual(3);
     expect((await varnish.get(`s-${SITES - 1}.test`)).status).toBe(404);
     expect((await varnish.get("s-0.test")).body).toBe("A s-0.test");
   }, 120_000);
 
-  it("routing health reads the backends of every site's labelled VCL", async () => {
+  it("routing health reads the backends of every group's labelled VCL", async () => {
     const health = siteRoutingHealth([{ task: "t", backends: await routedBackends(admin) }]);
     expect([...health.keys()]).toHaveLength(SITES - 2);
     expect(health.get("s-3")).toMatchObject({ tasks: 1, healthy: 1, sick: 0 });
   });
 
-  it("a Varnish with no site VCL yet serves every site from the single VCL while the sites' VCLs compile, then drops it", async () => {
+  it("a Varnish with no group VCL yet serves every site from the single VCL while the groups' VCLs compile (100 sites, 8 groups), then drops it", async () => {
     const fresh = await startLocalVarnish(renderVcl({ sites: [], mode: "dnsrr" }));
     try {
       const a = await fresh.admin();
-      const input: VclInput = { sites: sitesOn(), mode: "dnsrr" };
+      const input: VclInput = { sites: sitesOn({}, 100), mode: "dnsrr" };
       const started = Date.now();
       let doneAt = 0;
       const loading = loadSplitVcl(a, renderSplitVcl(input), { whole: () => renderVcl(input) }).finally(() => (doneAt = Date.now()));
-      // Served long before the load returns: 20 site VCLs take seconds, the single VCL one compile.
+      // Served long before the load returns: 8 group VCLs take seconds, the single VCL one compile.
       let servedAt = 0;
       while (servedAt === 0 && doneAt === 0) {
         const r = await fresh.get("s-5.test").catch(() => ({ status: 0, body: "" }));
@@ -168,18 +183,18 @@ describe("split VCL on a real varnishd", () => {
       expect(servedAt).toBeGreaterThan(0);
       expect(servedAt - started).toBeLessThan((doneAt - started) / 2);
       expect(r.failed).toEqual([]);
-      expect(r.relabelled).toHaveLength(SITES);
+      expect(r.relabelled).toHaveLength(8);
       expect((await fresh.get("s-5.test")).body).toBe("B s-5.test");
       // Only the top-level VCL and "boot" remain of the s_*/boot kind: the single VCL is discarded.
       const left = (await a.vclList()).filter((v) => v.status !== "discarded" && v.target === undefined && (hashOfName(v.name) !== undefined || v.name === "boot"));
       expect(left.map((v) => v.name).sort()).toEqual(["boot", r.name].sort());
       // Later changes never load it again: the Varnish has site labels now.
-      const again = await loadSplitVcl(a, renderSplitVcl({ sites: sitesOn({ 5: ports[2] ?? 0 }), mode: "dnsrr" }), {
+      const again = await loadSplitVcl(a, renderSplitVcl({ sites: sitesOn({ 5: ports[2] ?? 0 }, 100), mode: "dnsrr" }), {
         whole: () => {
           throw new Error("the single VCL is rendered only for a Varnish without site labels");
         },
       });
-      expect(again.relabelled).toEqual(["l_s_5"]);
+      expect(again.relabelled).toEqual([groupLabel(groupOf("s-5", 8), 8)]);
     } finally {
       await fresh.stop();
     }
