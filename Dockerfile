@@ -1,8 +1,8 @@
 # simulium's controller image. Multi-stage: `build` compiles TypeScript with every dependency,
 # `deps` installs production dependencies only, the final stage holds those and dist/.
 #
-# BASE must provide Node.js 20 and npm; on a registry-less machine it is the harness image
-# simulium/node:local (bash harness/build-images.sh node), elsewhere e.g. node:20-bookworm-slim
+# BASE must provide Node.js 22 (LTS) and npm; on a registry-less machine it is the harness image
+# simulium/node:local (bash harness/build-images.sh node), elsewhere e.g. node:22-bookworm-slim
 # plus git and openssh-client (the daemon clones over ssh/https).
 #
 # Offline builds: npm reads its cache from .npm-cache/ in the build context when that directory

@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=lib.sh
 source harness/lib.sh
+use_node_lts
 
 bash harness/engine.sh
 bash harness/build-images.sh >/dev/null

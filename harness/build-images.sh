@@ -131,7 +131,7 @@ build_role() {
 }
 
 main() {
-  local roles=("$@") role hash tag started built=() skipped=()
+  local roles=("$@") role hash tag started built=() skipped=() n=0
   [ "${#roles[@]}" -gt 0 ] || mapfile -t roles < <(all_roles)
   for role in "${roles[@]}"; do
     [ -d "$recipes/$role" ] || die "unknown role '$role' (known: $(all_roles | tr '\n' ' '))"
@@ -144,6 +144,7 @@ main() {
   flock 9
 
   for role in "${roles[@]}"; do
+    n=$((n + 1))
     hash="$(recipe_hash "$role")"
     tag="simulium/$role:$hash"
     if image_exists "$tag"; then
@@ -154,7 +155,7 @@ main() {
         ensure_host_packages
         mirror="$(debian_mirror)"
       fi
-      log "building $tag from $suite packages ($mirror)"
+      log "[$n/${#roles[@]}] building $tag from $suite packages ($mirror)"
       started=$SECONDS
       build_role "$role" "$tag"
       log "built $tag in $((SECONDS - started)) s ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"

@@ -98,3 +98,40 @@ debian_mirror() {
   [ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list"
   printf '%s\n' "$uri"
 }
+
+# Node.js for the tests, the demo, the benchmarks and the controller image: a maintained LTS
+# (package.json `engines`). The host's node when it is one; otherwise (Debian 12 machines often
+# carry Node 20, end-of-life since April 2026) the official binary, fetched once from the npm
+# registry's node-linux-<arch> package (npm checks it against the registry's integrity hash) into
+# the harness state directory, and put first on PATH for this script and what it runs.
+NODE_LTS_VERSION=22.23.5
+NODE_LTS_MAJOR=22
+use_node_lts() {
+  local major state dir arch lock tmp
+  major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  [ "$major" -ge "$NODE_LTS_MAJOR" ] && return 0
+  state="${SIMULIUM_HARNESS_STATE:-/var/lib/simulium-harness}"
+  dir="$state/node-v$NODE_LTS_VERSION"
+  if [ ! -x "$dir/bin/node" ]; then
+    case "$(uname -m)" in
+      x86_64) arch=x64 ;;
+      aarch64) arch=arm64 ;;
+      *) die "no Node.js $NODE_LTS_MAJOR package for $(uname -m): install Node.js $NODE_LTS_MAJOR or later" ;;
+    esac
+    mkdir -p "$state"
+    exec {lock}>"$state/node.lock"
+    flock "$lock"
+    if [ ! -x "$dir/bin/node" ]; then
+      log "fetching Node.js $NODE_LTS_VERSION (the host has $(node --version 2>/dev/null || echo none)) from the npm registry"
+      tmp="$(mktemp -d)"
+      (cd "$tmp" && npm pack --silent "node-linux-$arch@$NODE_LTS_VERSION" >/dev/null) || { rm -rf "$tmp"; die "could not fetch node-linux-$arch@$NODE_LTS_VERSION from the npm registry"; }
+      tar -xzf "$tmp"/node-linux-*.tgz -C "$tmp"
+      # host-program: node (the fetched binary, tried before it is kept)
+      "$tmp/package/bin/node" --version >/dev/null || { rm -rf "$tmp"; die "the fetched Node.js does not run on this machine"; }
+      mkdir -p "$dir.tmp/bin" && mv "$tmp/package/bin/node" "$dir.tmp/bin/node" && mv "$dir.tmp" "$dir"
+      rm -rf "$tmp"
+    fi
+    exec {lock}>&-
+  fi
+  export PATH="$dir/bin:$PATH"
+}

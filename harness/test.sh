@@ -7,6 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source harness/lib.sh
 
 step() { log "== $* =="; }
+use_node_lts
 
 if [ ! -d node_modules ]; then
   step "npm dependencies"

@@ -32,6 +32,8 @@ export interface ApplyOptions {
   readonly secretValue?: (name: string) => Buffer | undefined;
   /** Called with every live state read while waiting for convergence (routing follows the tasks). */
   readonly onProgress?: (live: LiveState) => Promise<void>;
+  /** Sites done of the sites changed, while waiting for convergence (the CLI's progress line). */
+  readonly onConverging?: (done: number, total: number) => void;
   /** The sites' preDeploy/postDeploy commands, run around a change of their web service. */
   readonly hooks?: DeployHooks;
 }

@@ -16,6 +16,8 @@ export interface WaitOptions {
   readonly pollMs?: number;
   /** Given the whole live state whenever a watched task changed (routing follows the tasks). */
   readonly onProgress?: (live: LiveState) => Promise<void>;
+  /** After each read: how many of the changed sites are done (converged or failed), of how many. */
+  readonly onConverging?: (done: number, total: number) => void;
 }
 
 export interface Watched {
@@ -84,6 +86,7 @@ export async function waitForConvergence(
     }
     // At least as long as the reads took (not the routing's VCL load): on a starved engine,
     // polling never takes more than half of its time.
+    reportConverging(opts, watch, pending);
     if (pending.size > 0) await sleep(Math.max(opts.pollMs ?? CONVERGENCE_POLL_MS, Date.now() - started));
   }
   for (const [name, w] of pending) {
@@ -103,3 +106,18 @@ export function progressKey(state: WatchedState): string {
   return `${services.join(",")}|${tasks.join(",")}`;
 }
 
+function reportConverging(opts: WaitOptions, watch: readonly Watched[], pending: ReadonlyMap<string, Watched>): void {
+  if (!opts.onConverging) return;
+  const c = convergingCount(watch, [...pending.values()]);
+  opts.onConverging(c.done, c.total);
+}
+
+/**
+ * Sites, not services: an operator counts sites ("converging 37/100 sites"); a site is done
+ * when none of its changed services is still pending (the instance's shared objects count as one). Pure.
+ */
+export function convergingCount(watch: readonly Watched[], pending: readonly Watched[]): { done: number; total: number } {
+  const sites = new Set(watch.map((w) => w.site ?? ""));
+  const busy = new Set(pending.map((w) => w.site ?? ""));
+  return { done: sites.size - busy.size, total: sites.size };
+}

@@ -32,6 +32,8 @@ export interface RestoreOptions extends JobOptions {
    * manifests, as `simulium apply` renders the VCL. Left out where an apply follows anyway.
    */
   readonly routing?: AfterApplyOptions;
+  /** Run once the data is loaded, while web is still held at 0 (a sync's sanitisation): a throw fails the restore. */
+  readonly afterLoad?: () => Promise<void>;
 }
 
 export interface RestoreResult {
@@ -82,6 +84,7 @@ export async function restoreSite(docker: Docker, target: BackupTarget, opts: Re
     const r = await runResticJob(docker, target, "restore", restoreScript(), [], { ...opts, env, volumesWritable: true });
     output = r.output;
     if (r.exitCode !== 0) throw new RestoreFailedError(`restoring backup run ${run.run} of ${site} failed: ${failureMessage("restore", r.exitCode, r.output)}`);
+    if (opts.afterLoad) await opts.afterLoad();
   } finally {
     // Always: a failed restore must not leave the site down on top of it.
     try {

@@ -6,7 +6,8 @@ import type { RegistryAuth } from "../engine/registry-auth";
 import { runJob, JobResult } from "../jobs/run-job";
 import { jobKind } from "../jobs/site-web";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
-import { resticJobSpec } from "./job";
+import { backupConfigOf, resticJobSpec } from "./job";
+import { siteRepository } from "./names";
 import { BackupOperation, failureMessage } from "./outcome";
 import type { GeneratedPasswordRef } from "./resources";
 import { backupScript, checkScript, keepFlags, listScript } from "./scripts";
@@ -20,6 +21,11 @@ export interface BackupTarget {
   readonly rendered: readonly ResourceSpec[];
   readonly generated?: GeneratedPasswordRef;
   readonly auth?: RegistryAuth;
+  /**
+   * Another site whose repository (and snapshots, tagged with its name) the jobs read: a sync
+   * loads one environment's backup into another. Never set for a backup (backup/sync.ts).
+   */
+  readonly repositoryOf?: string;
 }
 
 export interface JobOptions {
@@ -52,7 +58,9 @@ const DEFAULT_KEEP = 7;
 
 /** Runs the restic tools job with a generated script; volumes are read-only unless it restores. */
 export async function runResticJob(docker: Docker, target: BackupTarget, op: BackupOperation, script: string, args: readonly string[], opts: JobOptions & { env?: Record<string, string>; volumesWritable?: boolean } = {}): Promise<JobResult> {
-  const spec = resticJobSpec(target.site, target.rendered, target.cluster, target.generated, { volumesWritable: opts.volumesWritable === true, env: opts.env });
+  // The other site's repository, and its name for the scripts' snapshot filters (`site:<name>`).
+  const other: Record<string, string> = target.repositoryOf !== undefined ? { RESTIC_REPOSITORY: siteRepository(backupConfigOf(target.cluster), target.repositoryOf), SIMULIUM_SITE: target.repositoryOf } : {};
+  const spec = resticJobSpec(target.site, target.rendered, target.cluster, target.generated, { volumesWritable: opts.volumesWritable === true, env: { ...other, ...opts.env } });
   return runJob(docker, {
     web: spec,
     command: ["sh", "-c", script, op, ...args],
@@ -70,6 +78,8 @@ export async function runResticJob(docker: Docker, target: BackupTarget, op: Bac
  * start or timed out throws JobError, like every job).
  */
 export async function backupSite(docker: Docker, target: BackupTarget, opts: JobOptions & { commit?: string; now?: () => Date } = {}): Promise<BackupResult> {
+  // It would store this site's data in the other's repository, under the other's name.
+  if (target.repositoryOf !== undefined) throw new Error(`internal: a backup of ${target.site.name} into the repository of ${target.repositoryOf}`);
   const now = opts.now ?? (() => new Date());
   const started = now();
   const run = runId(started, randomBytes(3).toString("hex"));

@@ -1,3 +1,4 @@
+import { progressLine } from "./progress";
 import { Command, InvalidArgumentError } from "commander";
 import type { ApplyResult } from "../apply/apply";
 import { connectDocker } from "../engine/docker";
@@ -40,6 +41,7 @@ export function register(program: Command): void {
       const docker = connectDocker();
       const commit = await commitOf(opts.repo);
       // The daemon's own reconcile, with the plan shown (and confirmed) before anything changes.
+      const progress = progressLine();
       const out = await reconcile(docker, opts.repo, {
         instance: opts.instance,
         commit,
@@ -62,7 +64,8 @@ export function register(program: Command): void {
           if (!opts.json) process.stdout.write(renderPlanText(plan));
           return !plan.actions.some(isMutation) || opts.yes === true || confirm();
         },
-      });
+        onConverging: (done, total) => progress.update(done, total),
+      }).finally(() => progress.done());
       printResult(out.result, out.routing, opts.json === true);
       if (!out.result.ok || out.ctx.plan.errors.length > 0 || (out.routing !== null && !out.routing.ok)) process.exitCode = 1;
     });

@@ -17,13 +17,14 @@ import * as run from "./run";
 import * as seal from "./seal";
 import * as state from "./state";
 import * as status from "./status";
+import * as sync from "./sync";
 import * as validate from "./validate";
 
 /**
  * Every command lives in its own file and exports `register(program)`; this list is the
  * one place that wires them in.
  */
-const modules: Array<{ register: (program: Command) => void }> = [plan, apply, status, validate, run, history, seal, exec, newSite, compose, cron, backup, backups, restore, credentials, importSite, state, logs, drushAliases];
+const modules: Array<{ register: (program: Command) => void }> = [plan, apply, status, validate, run, history, seal, exec, newSite, compose, cron, backup, backups, restore, sync, credentials, importSite, state, logs, drushAliases];
 
 export function registerCommands(program: Command): void {
   for (const m of modules) m.register(program);

@@ -12,6 +12,7 @@ interface RunCliOptions {
   stateDir: string;
   webhookSecretFile?: string;
   apiTokenFile?: string;
+  forgeCommitUrl?: string;
   sshKeyFile?: string;
   knownHostsFile?: string;
   tokenFile?: string;
@@ -50,7 +51,8 @@ export function register(program: Command): void {
     .option("--listen <host:port>", "address of /healthz, /readyz, /status, /metrics and /hooks/git", "127.0.0.1:9090")
     .option("--state-dir <dir>", "where the clone of a git source is kept", "/var/lib/simulium")
     .option("--webhook-secret-file <file>", "enables POST /hooks/git, signed with this secret")
-    .option("--api-token-file <file>", "bearer token required by /status and /metrics (without it they answer 404)")
+    .option("--api-token-file <file>", "bearer token required by /status, /metrics and the /dashboard (without it they answer 404)")
+    .option("--forge-commit-url <url>", "the forge's page of a commit, {sha} standing for the sha (dashboard links), e.g. https://git.example.org/acme/sites/commit/{sha}", forgeUrl)
     .option("--ssh-key-file <file>", "SSH deploy key for the git remote")
     .option("--known-hosts-file <file>", "known_hosts of the git remote's SSH host: an SSH remote whose key is not in it is refused")
     .option("--accept-new-host-keys", "trust an SSH host key seen for the first time and pin it (into --known-hosts-file if given)")
@@ -82,6 +84,7 @@ export function register(program: Command): void {
         listen: parseListen(opts.listen),
         webhookSecretFile: opts.webhookSecretFile,
         apiTokenFile: opts.apiTokenFile,
+        ...(opts.forgeCommitUrl ? { forgeCommitUrl: opts.forgeCommitUrl } : {}),
         credentials: {
           sshKeyFile: opts.sshKeyFile,
           knownHostsFile: opts.knownHostsFile,
@@ -144,4 +147,11 @@ function commitStatusOptions(opts: RunCliOptions): NotificationsConfig["commitSt
     ...(opts.commitStatusRepository ? { repository: opts.commitStatusRepository } : {}),
     ...(opts.commitStatusContext ? { context: opts.commitStatusContext } : {}),
   };
+}
+
+function forgeUrl(value: string): string {
+  if (!/^https?:\/\/[^\s]+$/i.test(value) || !value.includes("{sha}")) {
+    throw new InvalidArgumentError(`"${value}" is not an http(s) URL containing {sha}`);
+  }
+  return value;
 }

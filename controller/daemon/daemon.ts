@@ -33,6 +33,13 @@ import { resolveStateDir } from "../routing/admin-secret";
 import { createRoutingHealthCache } from "./routing-health";
 import { invalidBySite, nextRecords, notificationEvents, recordsWithRouting, SiteRecord, SiteRecords, stateCounts, tallyActions } from "./run-status";
 import { startDaemonServer } from "./server";
+import { dashboardView } from "./dashboard-view";
+import type { DashboardView } from "./dashboard-render";
+import { appendHistory, runEvents, SiteHistories, stateEvent } from "./site-events";
+import { describeCommit } from "../source/commit";
+import { SiteUptime, startUptimeMonitor } from "./uptime-monitor";
+import { jobStep, JobWatch } from "./uptime";
+import { createPreviewLoop } from "./preview-loop";
 import { createTrigger } from "./single-flight";
 import { createDaemonState } from "./state";
 
@@ -65,6 +72,15 @@ export interface DaemonOptions {
   };
   readonly log: Logger;
   readonly docker?: Docker;
+  /**
+   * The forge's page of a commit, `{sha}` standing for the full sha (e.g.
+   * https://git.example.org/acme/sites/commit/{sha}): the dashboard links each running commit.
+   */
+  readonly forgeCommitUrl?: string;
+  /** Where the uptime probes reach Varnish's published port (default 127.0.0.1). */
+  readonly probeHost?: string;
+  /** How often cron and backup results are checked for a failure to notify (tests shorten it). */
+  readonly jobWatchMs?: number;
   /** How often convergence is polled during apply (tests shorten it). */
   readonly convergePollMs?: number;
   /** Directory mode: quiet time after the last file event before a reconcile. */
@@ -86,7 +102,7 @@ export interface DaemonStatus {
   readonly engineReachable: boolean | null;
   /** When Varnish's backend health was last read, and the tasks that could not be asked. */
   readonly routing: { readonly checkedAt: string | null; readonly errors: readonly string[] } | null;
-  readonly sites: readonly (SiteRecord & { readonly cron: readonly CronEntryStatus[]; readonly backup: SiteBackupStatus | null })[];
+  readonly sites: readonly (SiteRecord & { readonly cron: readonly CronEntryStatus[]; readonly backup: SiteBackupStatus | null; readonly uptime: SiteUptime | null })[];
 }
 
 export interface RunningDaemon {
@@ -121,8 +137,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const docker = options.docker ?? connectDocker();
   const directory = await isLocalDirectory(options.repo);
   const dirSource = directory ? openDirectorySource(options.repo) : undefined;
-  const source: Source =
-    dirSource ?? (await openGitSource({ stateDir: options.stateDir, url: options.repo, branch: options.branch, credentials: options.credentials }));
+  const gitSource = dirSource ? undefined : await openGitSource({ stateDir: options.stateDir, url: options.repo, branch: options.branch, credentials: options.credentials });
+  const source: Source | undefined = dirSource ?? gitSource;
+  if (!source) throw new Error("internal: neither a directory nor a git source");
   const staleAfterSeconds = options.staleAfterSeconds ?? 3 * options.pollSeconds;
   const state = createDaemonState();
   const metrics = createMetrics({ health: state.snapshot, staleAfterSeconds });
@@ -143,7 +160,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ...(flagNotify?.commitStatus ? { commitStatus: flagNotify.commitStatus } : {}),
       suppressSeconds: fromRepo?.suppressSeconds ?? flagNotify?.suppressSeconds ?? 3600,
     };
-    const key = canonicalJson(config) + String(repoUrls.length);
+    // The instance names the commit status context: a notifier made before the first load
+    // (instance unknown, "default") is made again once simulium.yaml names it.
+    const key = `${canonicalJson(config)}${repoUrls.length}\0${cluster?.instance ?? options.instance ?? "default"}`;
     if (key === notifierKey) return;
     notifierKey = key;
     if (repoUrls.length > 0 && !secretFile) {
@@ -165,6 +184,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let statusPosted = "";
 
   let records: SiteRecords = new Map();
+  // For the dashboard: each site's recent history, its domains, and the commits it may run.
+  let histories: SiteHistories = new Map();
+  let shownStates = new Map<string, string>();
+  const domains = new Map<string, readonly string[]>();
+  const commits = new Map<string, Revision>();
+  const unknownCommits = new Set<string>();
   let instance: string | null = options.instance ?? null;
   let revision: Revision | null = null;
   let sync: DaemonStatus["sync"] = { ok: false, at: null, error: null };
@@ -182,9 +207,63 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const backups = startDaemonBackups(docker, metrics.registry, log.child({ component: "backup" }), options.stateDir);
   // Sites as /status shows them: Swarm's view from the last run, Varnish's probes read since.
   const shownRecords = (): SiteRecord[] => recordsWithRouting(records, routingHealth.current()?.sites);
-  const routingHealth = createRoutingHealthCache(docker, resolveStateDir(options.stateDir), log.child({ component: "routing" }), () =>
-    metrics.setSiteStates(stateCounts(shownRecords())),
-  );
+  /** Varnish's probes change a site's state between runs: the site's history says so too. */
+  const noteShownStates = (): void => {
+    const at = Date.now();
+    const added = new Map<string, ReturnType<typeof stateEvent>[]>();
+    const next = new Map<string, string>();
+    for (const r of shownRecords()) {
+      next.set(r.site, r.state);
+      const before = shownStates.get(r.site);
+      if (before !== undefined && before !== r.state) added.set(r.site, [stateEvent(before, r.state, r.lastError, at)]);
+    }
+    shownStates = next;
+    if (added.size > 0) histories = appendHistory(histories, added);
+  };
+  const alert = (site: string, text: string, ok: boolean, error: string | null): void => {
+    histories = appendHistory(histories, new Map([[site, [{ kind: "alert" as const, at: new Date().toISOString(), text, ok, error }]]]));
+  };
+  const uptime = startUptimeMonitor({
+    registry: metrics.registry,
+    log: log.child({ component: "uptime" }),
+    onTransition: (site, t, url) => {
+      if (t.kind === "down") {
+        log.warn({ site, url, err: t.detail, failures: t.failures }, "site down");
+        alert(site, "down", false, t.detail);
+        send({ type: "uptime.down", site, url, message: t.detail, failures: t.failures });
+      } else {
+        log.info({ site, url, downSince: t.downSince }, "site recovered");
+        alert(site, "recovered", true, null);
+        send({ type: "uptime.recovered", site, url, downSince: t.downSince });
+      }
+    },
+  });
+  // Cron and backup results: a failure after success notifies once, the next success once.
+  let jobWatches = new Map<string, JobWatch>();
+  const watchJobs = (): void => {
+    const next = new Map<string, JobWatch>();
+    for (const site of records.keys()) {
+      const backup = backups.siteStatus(site)?.backup;
+      const jobs = [...cron.siteStatus(site).map((c) => ({ job: `cron:${c.name}`, runs: c.runs })), ...(backup ? [{ job: "backup", runs: backup.runs }] : [])];
+      for (const j of jobs) {
+        const key = `${site}\n${j.job}`;
+        const step = jobStep(jobWatches.get(key), j.runs[0]);
+        next.set(key, step.watch);
+        if (step.transition?.kind === "failed") {
+          alert(site, `${j.job} failed`, false, step.transition.message);
+          send({ type: "job.failed", site, job: j.job, message: step.transition.message });
+        } else if (step.transition?.kind === "recovered") {
+          alert(site, `${j.job} ok again`, true, null);
+          send({ type: "job.recovered", site, job: j.job });
+        }
+      }
+    }
+    jobWatches = next;
+  };
+  const routingHealth = createRoutingHealthCache(docker, resolveStateDir(options.stateDir), log.child({ component: "routing" }), () => {
+    metrics.setSiteStates(stateCounts(shownRecords()));
+    noteShownStates();
+  });
 
   const send = (event: NotificationEvent): void => {
     if (!notifier) return;
@@ -283,6 +362,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       loaded = varnishConfigured(out.ctx.cluster) ? { cluster: out.ctx.cluster, sites: out.ctx.load.sites, invalidSites: out.ctx.load.invalidSites } : undefined;
       cron.update(out.ctx.load, out.ctx.cluster, out.ctx.desired, out.ctx.secretValue);
       backups.update(out.ctx.load, out.ctx.cluster, out.ctx.desired, current.sha);
+      uptime.update(
+        out.ctx.load.sites.map((s) => ({ site: s.name, domains: s.domains, uptime: s.uptime })),
+        varnishConfigured(out.ctx.cluster) ? { host: options.probeHost ?? "127.0.0.1", port: out.ctx.cluster.varnish.port } : undefined,
+      );
       // Backends follow the tasks: a replaced, rescheduled or scaled web task changes its IP,
       // and a routing-only sync (syncRoutingOnly) moves the VCL within seconds.
       routingWatch ??= watchRouting(docker, instance, () => void trigger.trigger(TASKS), {
@@ -302,9 +385,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         at: Date.now(),
       });
       await configureNotifier(out.ctx.cluster);
+      await previews?.afterReconcile(out.ctx, current.sha);
       for (const e of notificationEvents(records, next, current, true)) send(e);
+      histories = appendHistory(histories, runEvents(records, next, out.result.sites, current, Date.now()));
+      commits.set(current.sha, current);
+      domains.clear();
+      for (const s of out.ctx.load.sites) domains.set(s.name, s.domains);
       for (const r of next.values()) if (r.state === "failed" || r.state === "invalid") clog.warn({ site: r.site, state: r.state, err: r.lastError }, "site not converged");
       records = next;
+      // The run's own state changes are in the history already: start the probes' comparison here.
+      shownStates = new Map(shownRecords().map((r) => [r.site, r.state]));
       metrics.setSiteStates(stateCounts(shownRecords()));
       await routingHealth.refresh(out.ctx.cluster, liveAfter);
       state.reconcileSucceeded();
@@ -325,6 +415,19 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       throw err;
     }
   };
+
+  // Pull-request previews need a forge's refs: a git source only.
+  const previews = gitSource
+    ? createPreviewLoop({
+        docker,
+        source: gitSource,
+        stateDir: options.stateDir,
+        ...(options.sealingKeyFile ? { sealingKeyFile: options.sealingKeyFile } : {}),
+        log: log.child({ component: "previews" }),
+        setStatus: (sha, state, description, extra) => notifier?.setCommitStatus(sha, state, description, extra) ?? Promise.resolve(undefined),
+        trigger: (reason) => void trigger.trigger(reason),
+      })
+    : undefined;
 
   const trigger = createTrigger(run, {
     onError: (err, reason) => {
@@ -349,8 +452,33 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     lastRouting,
     engineReachable: state.snapshot().engineReachable ?? null,
     routing: routingHealth.current() === null ? null : { checkedAt: routingHealth.checkedAt(), errors: routingHealth.current()?.errors ?? [] },
-    sites: shownRecords().map((r) => ({ ...r, cron: cron.siteStatus(r.site), backup: backups.siteStatus(r.site) })),
+    sites: shownRecords().map((r) => ({ ...r, cron: cron.siteStatus(r.site), backup: backups.siteStatus(r.site), uptime: uptime.current().get(r.site) ?? null })),
   });
+
+  const dashboard = async (): Promise<DashboardView> => {
+    await routingHealth.fresh();
+    const s = status();
+    // Sites that still run an older commit: ask git once per sha.
+    for (const r of s.sites) {
+      const sha = r.appliedCommit;
+      if (sha === null || commits.has(sha) || unknownCommits.has(sha)) continue;
+      const known = await describeCommit(source.dir, sha);
+      if (known) commits.set(sha, known);
+      else unknownCommits.add(sha);
+    }
+    return dashboardView({
+      instance: s.instance,
+      now: Date.now(),
+      commit: s.commit,
+      lastRun: s.lastRun,
+      sites: s.sites,
+      domains,
+      commits,
+      forgeCommitUrl: options.forgeCommitUrl,
+      histories,
+      uptime: uptime.current(),
+    });
+  };
 
   const server = await startDaemonServer({
     listen: options.listen,
@@ -362,15 +490,24 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     },
     registry: metrics.registry,
     webhook: options.webhookSecretFile
-      ? { secretFile: options.webhookSecretFile, onWebhook: (e) => void trigger.trigger(`webhook:${e.provider}`) }
+      ? {
+          secretFile: options.webhookSecretFile,
+          onWebhook: (e) => {
+            // A pull request's event previews its head; the branch the daemon follows did not move.
+            if (previews?.onWebhook(e.provider, e.event, e.body)) return;
+            void trigger.trigger(`webhook:${e.provider}`);
+          },
+        }
       : undefined,
     apiTokenFile: options.apiTokenFile,
+    dashboard,
     onError: (err) => log.error({ err: errorText(err) }, "http handler failed"),
   });
 
   const timers = [
     setInterval(() => trigger.trigger("poll"), options.pollSeconds * 1000),
     setInterval(() => trigger.trigger("resync"), options.resyncSeconds * 1000),
+    setInterval(watchJobs, options.jobWatchMs ?? 5000),
   ];
   const closeWatch = dirSource
     ? await dirSource.watch(() => void trigger.trigger("file"), {
@@ -378,7 +515,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         onError: (err) => log.error({ err: errorText(err) }, "watching the manifests directory failed"),
       })
     : undefined;
-  log.info({ repo: redactUrlUserinfo(options.repo), mode: directory ? "directory" : "git", listen: server.address }, "simulium daemon started");
+  log.info({ repo: redactUrlUserinfo(options.repo), mode: directory ? "directory" : "git", listen: server.address, ...(options.apiTokenFile ? { dashboard: `http://${urlHost(server.address.host)}:${server.address.port}/dashboard` } : {}) }, "simulium daemon started");
   trigger.trigger("start");
 
   return {
@@ -394,6 +531,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await closeWatch?.();
       routingWatch?.stop();
       await trigger.stop();
+      uptime.stop();
       await cron.stop();
       await backups.stop();
       await Promise.allSettled([...pendingNotifications]);
@@ -419,4 +557,8 @@ async function withManifestErrors(err: ClusterConfigError, dir: string): Promise
 
 function errorText(err: unknown): string {
   return redactUrlUserinfo(err instanceof Error ? err.message : String(err));
+}
+
+function urlHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
 }

@@ -6,6 +6,12 @@ export type NotificationEvent =
   | { readonly type: "site.failed"; readonly site: string; readonly commit: string; readonly message: string }
   | { readonly type: "site.invalid"; readonly site: string; readonly commit: string; readonly message: string }
   | { readonly type: "site.recovered"; readonly site: string; readonly commit: string }
+  /** The uptime probes through Varnish failed `failures` times in a row (daemon/uptime.ts). */
+  | { readonly type: "uptime.down"; readonly site: string; readonly url: string; readonly message: string; readonly failures: number }
+  | { readonly type: "uptime.recovered"; readonly site: string; readonly url: string; readonly downSince: string | null }
+  /** A cron entry (`cron:<name>`) or the scheduled backup (`backup`) failed after succeeding, or recovered. */
+  | { readonly type: "job.failed"; readonly site: string; readonly job: string; readonly message: string }
+  | { readonly type: "job.recovered"; readonly site: string; readonly job: string }
   | {
       readonly type: "commit.applied";
       readonly commit: string;
@@ -35,10 +41,12 @@ export interface DedupeDecision {
  *   site is suppressed until `suppressMs` has passed, then sent again as a reminder;
  *   a new commit with the same failure is still the same failure;
  * - a recovery is sent once: repeats without a failure in between are dropped;
- * - commit.applied is sent once per commit (periodic resyncs of the same commit are silent).
+ * - commit.applied is sent once per commit (periodic resyncs of the same commit are silent);
+ * - uptime and job alerts come from transitions already (daemon/uptime.ts): each kind is sent
+ *   once per change of its own subject (a site's availability, a job), apart from the site's state.
  */
 export function decide(state: DedupeState, event: NotificationEvent, now: number, suppressMs: number): DedupeDecision {
-  const key = event.type === "commit.applied" ? "commit" : `site:${event.site}`;
+  const key = subjectOf(event);
   const fingerprint = fingerprintOf(event);
   const last = state.get(key);
   const repeat = last !== undefined && last.fingerprint === fingerprint;
@@ -49,8 +57,28 @@ export function decide(state: DedupeState, event: NotificationEvent, now: number
   return { send: true, state: next };
 }
 
+function subjectOf(e: NotificationEvent): string {
+  switch (e.type) {
+    case "commit.applied":
+      return "commit";
+    case "uptime.down":
+    case "uptime.recovered":
+      return `uptime:${e.site}`;
+    case "job.failed":
+    case "job.recovered":
+      return `job:${e.site}\n${e.job}`;
+    default:
+      return `site:${e.site}`;
+  }
+}
+
 function fingerprintOf(e: NotificationEvent): string {
   switch (e.type) {
+    case "uptime.down":
+    case "uptime.recovered":
+    case "job.failed":
+    case "job.recovered":
+      return e.type;
     case "site.failed":
     case "site.invalid":
       return `${e.type}\n${e.message}`;

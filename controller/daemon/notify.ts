@@ -35,7 +35,14 @@ export interface Notifier {
   /** Sends unless suppressed (see notify-events.ts); an empty list means suppressed or nothing configured. */
   notify(event: NotificationEvent): Promise<Delivery[]>;
   /** Sets the commit status on the forge, if configured (e.g. "pending" when a reconcile starts). */
-  setCommitStatus(sha: string, state: CommitState, description: string): Promise<Delivery | undefined>;
+  setCommitStatus(sha: string, state: CommitState, description: string, extra?: CommitStatusExtra): Promise<Delivery | undefined>;
+}
+
+/** A status of its own beside the reconcile's (a preview's: `simulium/<instance>/preview/<site>`), with a link. */
+export interface CommitStatusExtra {
+  /** Appended to the configured context: `<context>/<suffix>`. */
+  readonly contextSuffix?: string;
+  readonly targetUrl?: string;
 }
 
 export interface NotifierOptions {
@@ -112,11 +119,12 @@ export function createNotifier(
   const post = (url: string, body: string, headers: Record<string, string>): Promise<Delivery> =>
     deliver(url, body, headers, options.timeoutMs ?? 10_000, options.attempts ?? 3);
 
-  const setCommitStatus = async (sha: string, state: CommitState, description: string): Promise<Delivery | undefined> => {
+  const setCommitStatus = async (sha: string, state: CommitState, description: string, extra: CommitStatusExtra = {}): Promise<Delivery | undefined> => {
     const cs = targets.commitStatus;
     // A directory source has no commit a forge knows about.
     if (!cs || !/^[0-9a-f]{40,64}$/.test(sha)) return undefined;
-    const body = JSON.stringify({ state, context: cs.context, description: description.slice(0, 140) });
+    const context = extra.contextSuffix !== undefined ? `${cs.context}/${extra.contextSuffix}` : cs.context;
+    const body = JSON.stringify({ state, context, description: description.slice(0, 140), ...(extra.targetUrl !== undefined ? { target_url: extra.targetUrl } : {}) });
     return post(`${cs.api}/repos/${cs.repository}/statuses/${sha}`, body, { Authorization: `token ${cs.token}` });
   };
 

@@ -3,6 +3,8 @@ import http, { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import { verifyWebhook, WebhookProvider } from "../source/webhook";
+import { createDashboardRoutes } from "./dashboard-http";
+import type { DashboardView } from "./dashboard-render";
 import type { ListenAddress } from "./listen";
 import { readSecretFile } from "./secret-file";
 import { HealthSnapshot, readiness } from "./state";
@@ -13,6 +15,8 @@ export type StatusProvider = () => unknown | Promise<unknown>;
 export interface WebhookEvent {
   readonly provider: WebhookProvider;
   readonly event?: string;
+  /** The verified body: a pull-request event is read from it (daemon/preview-loop.ts). */
+  readonly body: Buffer;
 }
 
 export interface DaemonServerOptions {
@@ -33,6 +37,8 @@ export interface DaemonServerOptions {
    * /readyz and the signed webhook is ever served unauthenticated.
    */
   readonly apiTokenFile?: string;
+  /** The dashboard's data (/dashboard, behind the same token, see dashboard-http.ts); without it no page is served. */
+  readonly dashboard?: () => Promise<DashboardView>;
   /** Internal failures (a status callback that threw); the client only sees a 500. */
   readonly onError?: (error: unknown) => void;
   readonly now?: () => number;
@@ -51,6 +57,7 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
   const secret = options.webhook ? await readSecretFile(options.webhook.secretFile) : undefined;
   const apiToken = options.apiTokenFile !== undefined ? digest(await readSecretFile(options.apiTokenFile)) : undefined;
   const now = options.now ?? Date.now;
+  const dashboard = options.dashboard ? createDashboardRoutes({ tokenDigest: apiToken, view: options.dashboard, now }) : undefined;
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       options.onError?.(err);
@@ -64,6 +71,7 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0];
+    if (dashboard && (await dashboard.handle(req, res, path ?? "/"))) return;
     const route = ROUTES[path ?? ""];
     if (!route) return sendJson(res, 404, { error: "not found" });
     if (req.method !== route && !(route === "GET" && req.method === "HEAD")) {
@@ -107,7 +115,7 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
     const verdict = verifyWebhook(req.headers, body, secret);
     if (!verdict.ok) return sendJson(res, 401, { error: `webhook rejected: ${verdict.reason}` });
     sendJson(res, 202, { accepted: true, provider: verdict.provider });
-    options.webhook.onWebhook(verdict.event === undefined ? { provider: verdict.provider } : { provider: verdict.provider, event: verdict.event });
+    options.webhook.onWebhook(verdict.event === undefined ? { provider: verdict.provider, body } : { provider: verdict.provider, event: verdict.event, body });
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -8,6 +8,8 @@ export interface SiteClaims {
   readonly domains: readonly { readonly name: string; readonly line: number; readonly column: number; readonly path?: readonly PathSegment[] }[];
   /** Host ports the site publishes (SFTP, SSH), with the field that sets each. */
   readonly ports?: readonly { readonly port: number; readonly path: readonly PathSegment[] }[];
+  /** Where the name is set, when not `metadata.name` (an environment's: `spec.environments[i].name`). */
+  readonly namePath?: readonly PathSegment[];
 }
 
 /**
@@ -26,7 +28,7 @@ export function crossSiteIssues<T extends SiteClaims>(sites: readonly T[], reser
   for (const s of ordered) {
     const issues: Issue[] = [];
     const sameName = names.get(s.site);
-    if (sameName) issues.push({ path: ["metadata", "name"], message: `site ${quote(s.site)} is already defined in ${sameName.file}` });
+    if (sameName) issues.push({ path: s.namePath ?? ["metadata", "name"], message: `site ${quote(s.site)} is already defined in ${sameName.file}` });
     s.domains.forEach((d, i) => {
       const owner = owners.get(d.name);
       if (owner) {

@@ -59,6 +59,13 @@ export const SITE_DEFAULTS = {
     timeout: num(siteSchema, "$defs", "cron", "properties", "timeout"),
     allowOverlap: bool(siteSchema, "$defs", "cron", "properties", "allowOverlap"),
   },
+  uptime: {
+    enabled: bool(siteSchema, ...specProps, "uptime", "properties", "enabled"),
+    interval: num(siteSchema, ...specProps, "uptime", "properties", "interval"),
+    timeout: num(siteSchema, ...specProps, "uptime", "properties", "timeout"),
+    failures: num(siteSchema, ...specProps, "uptime", "properties", "failures"),
+    path: str(siteSchema, ...specProps, "uptime", "properties", "path"),
+  },
   backupKeep: num(siteSchema, "$defs", "backup", "properties", "keep"),
   mail: {
     port: num(siteSchema, "$defs", "mail", "properties", "port"),
@@ -78,6 +85,14 @@ export const CLUSTER_DEFAULTS = {
   backup: {
     repository: str(clusterSchema, ...specProps, "backup", "properties", "repository"),
     checkSchedule: str(clusterSchema, ...specProps, "backup", "properties", "check", "properties", "schedule"),
+  },
+  previews: {
+    max: num(clusterSchema, ...specProps, "previews", "properties", "max"),
+    ttlHours: num(clusterSchema, ...specProps, "previews", "properties", "ttlHours"),
+  },
+  environments: {
+    max: num(clusterSchema, ...specProps, "environments", "properties", "max"),
+    maxPerSite: num(clusterSchema, ...specProps, "environments", "properties", "maxPerSite"),
   },
   varnish: {
     port: num(clusterSchema, ...specProps, "varnish", "properties", "port"),

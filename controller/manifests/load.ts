@@ -1,7 +1,8 @@
 import { accessClaims } from "./access-claims";
 import { clusterRules } from "./cluster-rules";
 import { crossSiteIssues, SiteClaims } from "./cross-site";
-import { Issue } from "./issue";
+import { deriveEnvironments } from "./environments";
+import { Issue, quote } from "./issue";
 import { LastResult } from "./last-result";
 import { CLUSTER_FILE, SITES_DIR, siteOfPath } from "./layout";
 import { parseManifest, ParsedManifest } from "./parse";
@@ -54,6 +55,13 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
     const checked = siteChecks.get(file.path, against + file.text, () => checkSite(file, name, defaults, clusterBroken));
     if (checked.ok) {
       candidates.push(checked);
+      for (const env of checked.environments) {
+        if (env.ok) candidates.push(env);
+        else {
+          errors.push(...env.errors.map((e) => ({ ...e, site: env.name })));
+          invalid.add(env.name);
+        }
+      }
     } else {
       errors.push(...checked.errors.map((e) => ({ ...e, site: name })));
       invalid.add(name);
@@ -62,12 +70,21 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
 
   const reservedPorts = new Map<number, string>();
   if (!clusterBroken) reservedPorts.set(resolveCluster(cluster.ok ? cluster.value : undefined).varnish.port, "Varnish (simulium.yaml spec.varnish.port)");
+  const limits = clusterBroken ? undefined : resolveCluster(cluster.ok ? cluster.value : undefined).environments;
+  const overLimit = limits ? environmentsOverLimit(candidates.map((c) => c.site), limits) : new Map<ResolvedSite, Issue>();
+  // An environment refused by a limit claims no domain.
   const rejected = crossSiteIssues(
-    candidates.map((c) => c.claims),
+    candidates.filter((c) => !overLimit.has(c.site)).map((c) => c.claims),
     reservedPorts,
   );
   const sites: ResolvedSite[] = [];
   for (const c of candidates) {
+    const limit = overLimit.get(c.site);
+    if (limit) {
+      errors.push({ file: c.site.file, ...c.claims.locate(limit), site: c.site.name });
+      invalid.add(c.site.name);
+      continue;
+    }
     const issues = rejected.get(c.claims);
     if (!issues) {
       sites.push(c.site);
@@ -102,8 +119,9 @@ function checkCluster(file: RepoFile): Checked<Cluster> {
 }
 
 type Claims = SiteClaims & { readonly locate: (i: Issue) => Omit<ManifestError, "file" | "site"> };
+type Candidate = { readonly ok: true; readonly site: ResolvedSite; readonly claims: Claims };
 type SiteChecked =
-  | { readonly ok: true; readonly site: ResolvedSite; readonly claims: Claims }
+  | (Candidate & { readonly environments: readonly (Candidate | { readonly ok: false; readonly name: string; readonly errors: readonly ManifestError[] })[] })
   | { readonly ok: false; readonly errors: readonly ManifestError[] };
 
 function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clusterBroken: boolean): SiteChecked {
@@ -122,7 +140,46 @@ function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clus
   });
   const site = locateSealed(resolved.site, (path) => m.locate({ path, message: "" }));
   const claims = accessClaims(site, (path) => m.locate({ path, message: "" }));
-  return { ok: true, site, claims: { site: name, file: file.path, domains: [...domains, ...claims.domains], ports: claims.ports, locate: locateLater(file) } };
+  const environments = deriveEnvironments(schema.value, site).map((env) => {
+    if (!env.ok) return { ok: false as const, name: env.name, errors: locateAll(m, env.issues) };
+    const at = ["spec", "environments", env.index];
+    const envDomains = env.site.domains.map((d, i) => {
+      const path = [...at, "domains", i];
+      const e = m.locate({ path, message: "" });
+      return { name: d, line: e.line, column: e.column, path };
+    });
+    return { ok: true as const, site: env.site, claims: { site: env.site.name, file: file.path, domains: envDomains, namePath: [...at, "name"], locate: locateLater(file) } };
+  });
+  return {
+    ok: true,
+    site,
+    claims: { site: name, file: file.path, domains: [...domains, ...claims.domains], ports: claims.ports, locate: locateLater(file) },
+    environments,
+  };
+}
+
+/**
+ * simulium.yaml's limits on environments: past `maxPerSite` of one site, or `max` of the
+ * instance (counted in file order, so one more environment in a pull request is what is
+ * refused, never one already running), an environment is refused; its site is not.
+ */
+function environmentsOverLimit(sites: readonly ResolvedSite[], limits: { readonly max: number; readonly maxPerSite: number }): Map<ResolvedSite, Issue> {
+  const out = new Map<ResolvedSite, Issue>();
+  const perSite = new Map<string, number>();
+  let total = 0;
+  for (const s of [...sites].sort((a, b) => compare(a.file, b.file))) {
+    if (!s.environment) continue;
+    const path = ["spec", "environments", s.environment.index, "name"];
+    const own = (perSite.get(s.environment.of) ?? 0) + 1;
+    perSite.set(s.environment.of, own);
+    if (own > limits.maxPerSite) {
+      out.set(s, { path, message: `site ${quote(s.environment.of)} would have ${own} environments, over the limit of ${limits.maxPerSite} (simulium.yaml spec.environments.maxPerSite)` });
+      continue;
+    }
+    total += 1;
+    if (total > limits.max) out.set(s, { path, message: `this would be environment number ${total} of the instance, over the limit of ${limits.max} (simulium.yaml spec.environments.max)` });
+  }
+  return out;
 }
 
 /**

@@ -30,6 +30,13 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
       monitorSeconds: spec.update?.monitorSeconds ?? d.update.monitorSeconds,
       timeoutSeconds: spec.update?.timeoutSeconds ?? d.update.timeoutSeconds,
     },
+    ...(spec.previews
+      ? { previews: { domain: spec.previews.domain, max: spec.previews.max ?? d.previews.max, ttlHours: spec.previews.ttlHours ?? d.previews.ttlHours } }
+      : {}),
+    environments: {
+      max: spec.environments?.max ?? d.environments.max,
+      maxPerSite: spec.environments?.maxPerSite ?? d.environments.maxPerSite,
+    },
     varnish: {
       ...(spec.varnish?.image !== undefined ? { image: spec.varnish.image } : {}),
       port: spec.varnish?.port ?? d.varnish.port,
@@ -121,6 +128,13 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
         }
       : {}),
     placement: { constraints: [...(s.placement?.constraints ?? [])] },
+    uptime: {
+      enabled: s.uptime?.enabled ?? d.uptime.enabled,
+      interval: s.uptime?.interval ?? d.uptime.interval,
+      timeout: s.uptime?.timeout ?? d.uptime.timeout,
+      failures: s.uptime?.failures ?? d.uptime.failures,
+      path: s.uptime?.path ?? d.uptime.path,
+    },
     ...(routing !== undefined ? { routing } : {}),
     ...(mail !== undefined ? { mail: mail.mail } : {}),
     ...(access.access !== undefined ? { access: access.access } : {}),
@@ -158,7 +172,7 @@ export function cpusToNano(cpus: number): number {
   return Math.round(cpus * 1e9);
 }
 
-function resources(own: ResourcesInput, fallback: ResourcesInput): Resources {
+export function resources(own: ResourcesInput, fallback: ResourcesInput): Resources {
   const memory = own?.memory ?? fallback?.memory;
   const cpus = own?.cpus ?? fallback?.cpus;
   return {
@@ -186,7 +200,7 @@ function secrets(site: Site): ResolvedSite["secrets"] {
   return [...declared, ...automatic];
 }
 
-function definedValues(record: Readonly<Record<string, string | undefined>> | undefined): Record<string, string> {
+export function definedValues(record: Readonly<Record<string, string | undefined>> | undefined): Record<string, string> {
   // fromEntries defines own properties: a key named __proto__ stays a plain key.
   return Object.fromEntries(Object.entries(record ?? {}).filter((e): e is [string, string] => e[1] !== undefined));
 }

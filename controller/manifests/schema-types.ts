@@ -136,8 +136,39 @@ export interface Site {
     backup?: Backup;
     placement?: Placement;
     routing?: Routing;
+    /**
+     * Uptime checks: the daemon requests each of the site's domains through Varnish on an interval, records up/down and latency (simulium_site_up, simulium_site_probe_seconds) and notifies once when the site goes down and once when it recovers.
+     */
+    uptime?: {
+      /**
+       * Probe this site (false: no probe, no alert).
+       */
+      enabled?: boolean;
+      /**
+       * Seconds between two probes of the site.
+       */
+      interval?: number;
+      /**
+       * Seconds a probe may take before it counts as a failure.
+       */
+      timeout?: number;
+      /**
+       * Consecutive failed probes before the site is reported down (one notification per transition).
+       */
+      failures?: number;
+      /**
+       * Path requested on each domain; an answer below 500 counts as up.
+       */
+      path?: string;
+    };
     mail?: Mail;
     access?: Access;
+    /**
+     * Other environments of this site (staging, dev): each is a full, isolated copy of the site's objects named <site>--<env>, with its own domains, database, volumes and generated secrets; crons off and mail to a sink unless it says otherwise.
+     *
+     * @maxItems 10
+     */
+    environments?: Environment[];
   };
 }
 /**
@@ -452,6 +483,43 @@ export interface Ssh {
    */
   image?: string;
 }
+/**
+ * An environment of the site.
+ */
+export interface Environment {
+  /**
+   * Environment name: lower-case letters and digits, starting with a letter, at most 16 characters (not 'prod', the site itself). Its objects are named <site>--<name>.
+   */
+  name: string;
+  /**
+   * Host names routed to this environment; none may belong to another site or environment.
+   *
+   * @minItems 1
+   * @maxItems 20
+   */
+  domains: Domain[];
+  /**
+   * Overrides of the site's spec.web for this environment.
+   */
+  web?: {
+    image?: Image;
+    replicas?: number;
+    env?: Env;
+    resources?: Resources;
+  };
+  /**
+   * Run the site's cron jobs (and CiviCRM's scheduled jobs) in this environment. Off by default: a copy must not act on real contacts.
+   */
+  crons?: boolean;
+  /**
+   * Outgoing mail of the environment: 'sink' (the only value) gives the web service no SMTP relay and SIMULIUM_MAIL_SINK=1.
+   */
+  mail?: "sink";
+  /**
+   * What happens to the environment's data when it is removed from the manifest (as the site's own deletionPolicy).
+   */
+  deletionPolicy?: "Retain" | "Delete";
+}
 
 /**
  * Cluster-wide settings and defaults: simulium.yaml at the root of the manifests repository. Every field is optional.
@@ -642,6 +710,36 @@ export interface Cluster {
          */
         schedule?: string;
       };
+    };
+    /**
+     * Limits on site environments (spec.environments of the sites) and pull-request previews.
+     */
+    environments?: {
+      /**
+       * Most environments across every site of the instance; an environment past it is refused (its site's other environments and the site itself are not).
+       */
+      max?: number;
+      /**
+       * Most environments of one site.
+       */
+      maxPerSite?: number;
+    };
+    /**
+     * Preview environments of pull requests (simulium run --pull-requests): a site whose manifest a pull request changes is deployed at the pull request's head as <site>--pr<number>, seeded from the site's latest backup, and removed with all its data when the pull request is closed or merged.
+     */
+    previews?: {
+      /**
+       * The domain pattern of a preview, with {site} and {number}, e.g. {site}-pr{number}.preview.example.org.
+       */
+      domain: string;
+      /**
+       * Most preview environments at once; a pull request past it waits (its commit status says so) until another closes.
+       */
+      max?: number;
+      /**
+       * Hours after the last push to a pull request before its previews are removed anyway.
+       */
+      ttlHours?: number;
     };
   };
 }

@@ -88,6 +88,32 @@ export interface ResolvedSite {
   readonly civicrm?: ResolvedCivicrm;
   /** `spec.hooks`, absent when the site declares none. */
   readonly hooks?: ResolvedHooks;
+  /** `spec.uptime` with its defaults: the daemon's probes of the site's domains through Varnish. */
+  readonly uptime: ResolvedUptime;
+  /** Set on an environment of a site (`spec.environments`), absent on the site itself (production). */
+  readonly environment?: ResolvedEnvironmentOf;
+}
+
+export interface ResolvedUptime {
+  readonly enabled: boolean;
+  /** Seconds between probes, and a probe's time limit. */
+  readonly interval: number;
+  readonly timeout: number;
+  /** Consecutive failed probes before the site counts as down. */
+  readonly failures: number;
+  readonly path: string;
+}
+
+/** What makes a resolved site an environment of another (manifests/environments.ts). */
+export interface ResolvedEnvironmentOf {
+  /** The production site it is an environment of. */
+  readonly of: string;
+  /** The environment's name (`staging`); the site's name is `<of>--<name>`. */
+  readonly name: string;
+  /** Index in the parent's `spec.environments`, to locate its problems; -1 for a preview. */
+  readonly index: number;
+  /** Set on a pull request's preview: its number (the environment is named `pr<number>`). */
+  readonly preview?: { readonly number: number; readonly headSha: string };
 }
 
 /** `spec.backup`: when backups run and which runs restic's `forget` keeps. */
@@ -175,6 +201,10 @@ export interface ResolvedCluster {
   /** Backups (spec.backup), when enabled. */
   readonly backup?: ResolvedBackupConfig;
   readonly update: { readonly monitorSeconds: number; readonly timeoutSeconds: number };
+  /** Pull-request previews (`spec.previews`), when configured. */
+  readonly previews?: { readonly domain: string; readonly max: number; readonly ttlHours: number };
+  /** Limits on the sites' environments (`spec.environments`). */
+  readonly environments: { readonly max: number; readonly maxPerSite: number };
   readonly varnish: {
     readonly image?: string;
     readonly port: number;

@@ -6,6 +6,8 @@ import { renderDesired } from "../desired/render";
 import type { DesiredState } from "../desired/types";
 import { livePins } from "../live/pins";
 import { readLive } from "../live/read";
+import { environmentsOfInvalid } from "../manifests/environments";
+import { livePreviewNames, PREVIEWS_FILE, PreviewStateError, readPreviewState, withPreviewSites } from "./previews-state";
 import type { LiveState } from "../live/types";
 import { CLUSTER_FILE } from "../manifests/layout";
 import { loadRepo } from "../manifests/load";
@@ -86,10 +88,11 @@ export async function planRepoWith(docker: Docker, repoDir: string, features: re
   return planLoaded(docker, await loadForPlan(repoDir, opts), features, opts);
 }
 
-export async function planLoaded(docker: Docker, loaded: LoadedRepo, features: readonly Feature[], opts: PipelineOptions): Promise<PlanContext> {
-  const { cluster, values } = loaded;
+export async function planLoaded(docker: Docker, given: LoadedRepo, features: readonly Feature[], opts: PipelineOptions): Promise<PlanContext> {
+  const { cluster, values } = given;
   const live = await readLive(docker, cluster.instance);
   const store = new StateStore(resolveStateDir(opts.stateDir), cluster.instance, opts.mode ?? "read-only");
+  const loaded = withPreviews(withEnvironmentsOfInvalid(given, live), store, live);
   // Read against the swarm: a state directory that lost a value the swarm uses stops here.
   const varnish = cluster.varnish.image ? controllerSecret(store, "varnish-secret", live.secrets, { acceptChange: opts.rotateVarnishSecret }) : undefined;
   const contributed = features.flatMap((f) => (f.desired ? [f.desired({ cluster, live, store, clusterValues: loaded.clusterValues })] : []));
@@ -134,6 +137,32 @@ export async function planLoaded(docker: Docker, loaded: LoadedRepo, features: r
     secretValue: (name) => sites(name) ?? featureValue(name) ?? controller(name),
     varnishSecret: known(varnish),
   };
+}
+
+/**
+ * The pull-request previews of the state directory join the sites (reconcile/previews-state.ts).
+ * A state file that cannot be read freezes every live preview: never removed on a doubt.
+ */
+function withPreviews(loaded: LoadedRepo, store: StateStore, live: LiveState): LoadedRepo {
+  try {
+    return { ...loaded, load: withPreviewSites(loaded.load, readPreviewState(store), loaded.cluster.previews, new Date()) };
+  } catch (err) {
+    if (!(err instanceof PreviewStateError)) throw err;
+    const frozen = livePreviewNames(liveSiteNames(live));
+    const error = { file: PREVIEWS_FILE, line: 0, column: 0, path: "", message: `${err.message}: previews are left as they run until it is fixed` };
+    return { ...loaded, load: { ...loaded.load, invalidSites: [...new Set([...loaded.load.invalidSites, ...frozen])].sort(), errors: [...loaded.load.errors, error] } };
+  }
+}
+
+function liveSiteNames(live: LiveState): string[] {
+  return [...live.services, ...live.volumes, ...live.secrets, ...live.networks].flatMap((o) => (o.site ? [o.site] : []));
+}
+
+/** Environments of a site whose manifest is invalid are left as they run with it (manifests/environments.ts). */
+function withEnvironmentsOfInvalid(loaded: LoadedRepo, live: LiveState): LoadedRepo {
+  const frozen = environmentsOfInvalid(loaded.load.invalidSites, loaded.load.sites.map((s) => s.name), new Set(liveSiteNames(live)));
+  if (frozen.length === 0) return loaded;
+  return { ...loaded, load: { ...loaded.load, invalidSites: [...loaded.load.invalidSites, ...frozen].sort() } };
 }
 
 const known = (s: ControllerSecret | undefined): Buffer | undefined => (s?.state === "known" ? s.value : undefined);

@@ -33,6 +33,8 @@ export interface ReconcileOptions {
    * plan made under the lock differs. false cancels. The CLI prints it and asks for confirmation.
    */
   readonly onPlan?: (ctx: PlanContext) => Promise<boolean>;
+  /** Sites done of the sites changed, while apply waits for convergence. */
+  readonly onConverging?: (done: number, total: number) => void;
 }
 
 export interface ReconcileOutcome {
@@ -112,6 +114,7 @@ export async function reconcileWith(docker: Docker, repoDir: string, features: r
       retryFailed: opts.retryFailed,
       secretValue: ctx.secretValue,
       ...(followers.length > 0 ? { onProgress: (live: LiveState) => followAll(followers, live) } : {}),
+      ...(opts.onConverging ? { onConverging: opts.onConverging } : {}),
     });
     for (const f of features) await f.afterApply?.(docker, step);
     return { ctx, result, mutations: plan.actions.filter(isMutation).length };

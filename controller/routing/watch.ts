@@ -42,7 +42,10 @@ export function watchRouting(docker: Docker, instance: string, onChange: () => v
     try {
       // The engine's filters cannot negate (role != job): jobs are told apart in movesRouting.
       stream = await docker.getEvents({
-        filters: { type: ["container"], event: ["start", "die", "stop"], label: [`${LABEL.instance}=${instance}`] },
+        // health_status too: a container with a healthcheck starts before its task runs (Swarm
+        // says "starting" until the check passes), so the sync on "start" leaves it out of the
+        // VCL and, without the health event, nothing would put it back in until the next resync.
+        filters: { type: ["container"], event: ["start", "die", "stop", "health_status"], label: [`${LABEL.instance}=${instance}`] },
       });
     } catch (err) {
       return retry(err);

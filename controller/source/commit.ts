@@ -1,5 +1,7 @@
 import { simpleGit } from "simple-git";
 import path from "node:path";
+import { LOG_FORMAT, parseLog } from "./git-log";
+import type { Revision } from "./types";
 
 /**
  * The commit a working directory holds, for the `simulium.commit` label: the HEAD sha when
@@ -15,5 +17,16 @@ export async function commitOf(dir: string): Promise<string> {
     return (await git.revparse(["HEAD"])).trim();
   } catch {
     return "local";
+  }
+}
+
+/** Author, date and subject of a commit of the repository at `dir`; undefined when git does not know it. */
+export async function describeCommit(dir: string, sha: string): Promise<Revision | undefined> {
+  if (!/^[0-9a-f]{7,64}$/.test(sha)) return undefined;
+  try {
+    const out = await simpleGit(path.resolve(dir)).raw(["log", "-1", `--format=${LOG_FORMAT}`, sha, "--"]);
+    return parseLog(out)[0];
+  } catch {
+    return undefined;
   }
 }

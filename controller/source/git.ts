@@ -25,7 +25,16 @@ export interface GitSource extends Source {
   readonly branch: string;
   /** Commits that touched one file (following renames), newest first. */
   history(file: string, limit?: number): Promise<Revision[]>;
+  /**
+   * The manifests (simulium.yaml, sites/*) at a commit, by path. `fetch` is the forge's ref
+   * of a pull request (`refs/pull/42/head`, `refs/merge-requests/7/head`), fetched first when
+   * the commit is not here yet; the commit must be what it points to or contains.
+   */
+  manifestsAt(sha: string, fetch?: string): Promise<Map<string, string>>;
 }
+
+/** A forge's ref of a pull request's head: only these are ever fetched for a preview. */
+const PULL_REF = /^refs\/(pull|merge-requests)\/[0-9]{1,9}\/head$/;
 
 /**
  * Prepares (or reopens) simulium's own clone in `stateDir`. No network here: the first
@@ -116,6 +125,27 @@ class GitRepoSource implements GitSource {
       if ((await this.headSha()) === undefined) return [];
       const out = await this.git.raw(["log", "--follow", `--max-count=${limit}`, `--format=${LOG_FORMAT}`, "HEAD", "--", file]);
       return parseLog(out);
+    });
+  }
+
+  manifestsAt(sha: string, fetch?: string): Promise<Map<string, string>> {
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) return Promise.reject(new SourceConfigError(`not a commit id: ${sha}`));
+    if (fetch !== undefined && !PULL_REF.test(fetch)) return Promise.reject(new SourceConfigError(`not a pull request ref: ${fetch}`));
+    return this.exclusive(async () => {
+      const present = async () => (await this.git.raw(["cat-file", "-t", sha]).catch(() => "")).trim() === "commit";
+      if (!(await present()) && fetch !== undefined) {
+        try {
+          await this.git.raw(["fetch", "--no-tags", "origin", `+${fetch}:refs/simulium/${fetch.slice("refs/".length)}`]);
+        } catch (err) {
+          const text = errorText(err);
+          throw new SourceUnreachableError(this.url, classifyGitFailure(text), gitFailureDetail(text));
+        }
+      }
+      if (!(await present())) throw new SourceConfigError(`commit ${sha} is not in ${this.url}${fetch ? ` (fetched ${fetch})` : ""}`);
+      const listed = await this.git.raw(["ls-tree", "-r", "--name-only", sha, "--", "simulium.yaml", "sites"]);
+      const files = new Map<string, string>();
+      for (const file of listed.split("\n").filter((f) => f !== "")) files.set(file, await this.git.raw(["show", `${sha}:${file}`]));
+      return files;
     });
   }
 

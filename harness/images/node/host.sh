@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Brings the HOST's Node.js runtime (node + npm) into the rootfs: no registry is reachable for a
+# Brings the host's Node.js LTS (node + npm; harness/lib.sh use_node_lts) into the rootfs: no registry is reachable for a
 # node base image and Debian's own nodejs is too old (18). Called by build-images.sh:
 #   host.sh fingerprint     prints what would be copied (joins the recipe hash, so a new host
 #                           Node.js rebuilds the image)
 #   host.sh copy ROOT       copies it into ROOT
 set -euo pipefail
+# shellcheck source=../../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
+# The maintained LTS the tests run on (the host's, or the one the harness fetched).
+use_node_lts
 # host-program: node (the host's node binary, symlinks resolved; run as "$node_bin" below)
 node_bin="$(readlink -f "$(command -v node)")"
 # npm's package directory, wherever the host's Node.js installed it (/usr/lib or /usr/local/lib).

@@ -34,7 +34,7 @@ const ALWAYS_PRESENT: Record<string, string> = {
   "dpkg-deb": "dpkg",
   "apt-get": "apt",
   ...Object.fromEntries(
-    "cat chmod chroot cp cut dirname echo head id install ln mkdir mkfifo mktemp mv printf pwd readlink rm seq sha256sum sleep sort stat tail timeout tr true false".split(" ").map((p) => [p, "coreutils"]),
+    "cat chmod chroot cp cut dirname echo head id install ln mkdir mkfifo mktemp mv printf pwd readlink rm seq sha256sum sleep sort stat tail timeout tr true false uname".split(" ").map((p) => [p, "coreutils"]),
   ),
 };
 const BUILTINS = new Set(
@@ -74,6 +74,7 @@ function hostPrograms(): { uses: Use[]; unresolved: string[] } {
   const unresolved: string[] = [];
   const spawned = scanSpawns(sources);
   for (const s of spawned.spawns) uses.push({ program: s.program, where: `${s.file}:${s.line}` });
+  for (const b of browserLaunches(sources)) uses.push(b);
   for (const u of spawned.unresolved) unresolved.push(`${u.file}:${u.line}: ${u.program}`);
   const scans = scripts.map((s) => ({ file: s, scan: shellCommands(s.text) }));
   const functions = new Set(scans.flatMap((s) => s.scan.functions));
@@ -92,6 +93,23 @@ function hostPrograms(): { uses: Use[]; unresolved: string[] } {
   }
   // The project's own npm binaries (node_modules/.bin) are not host programs.
   return { uses: uses.filter((u) => !u.program.startsWith("node_modules/")), unresolved };
+}
+
+/**
+ * puppeteer-core starts the browser it is given (`executablePath`), not through child_process:
+ * the path is a string literal or a const of the same file.
+ */
+function browserLaunches(files: readonly SourceFile[]): Use[] {
+  const out: Use[] = [];
+  for (const f of files) {
+    if (!/from "puppeteer-core"/.test(f.text)) continue;
+    for (const m of f.text.matchAll(/executablePath:\s*(?:"([^"]+)"|([A-Za-z_]\w*))/g)) {
+      const program = m[1] ?? new RegExp(`const ${m[2] ?? ""}\\s*=\\s*"([^"]+)"`).exec(f.text)?.[1];
+      const line = f.text.slice(0, m.index).split("\n").length;
+      out.push({ program: program ?? `unresolved ${m[2] ?? ""}`, where: `${f.path}:${line}` });
+    }
+  }
+  return out;
 }
 
 const entries = parseHostPackages(readFileSync(join(root, "harness", "host-packages"), "utf8"));
@@ -126,6 +144,7 @@ describe("harness/host-packages covers every host program that is run", () => {
     expect(at("sftp")).toContain("test/integration/access-sftp.test.ts");
     expect(at("docker-compose")).toContain("test/integration/compose-local.test.ts");
     expect(at("git")).toEqual(expect.arrayContaining(["test/support/repo.ts", "controller/source/git.ts"]));
+    expect(at("chromium")).toContain("test/integration/dashboard-browser.test.ts");
     expect(at("dockerd")).toEqual(expect.arrayContaining(["harness/engine.sh", "test/integration/daemon-engine-restart.test.ts"]));
   });
 

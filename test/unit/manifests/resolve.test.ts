@@ -22,8 +22,15 @@ describe("resolution", () => {
         secrets: [],
         cron: [],
         placement: { constraints: [] },
+        uptime: { enabled: true, interval: 60, timeout: 10, failures: 3, path: "/" },
       },
     });
+  });
+
+  it("takes a site's uptime settings over the defaults", () => {
+    const site: Site = { ...minimal, spec: { ...minimal.spec, uptime: { interval: 5, failures: 1, path: "/user/login" } } };
+    const r = resolveSite(site, "sites/acme.yaml", { web: { image: "i" } });
+    expect(r.ok && r.site.uptime).toEqual({ enabled: true, interval: 5, timeout: 10, failures: 1, path: "/user/login" });
   });
 
   it("prefers the site, then simulium.yaml defaults, then schema defaults", () => {
@@ -76,6 +83,7 @@ describe("resolution", () => {
       timeZone: "UTC",
       volumes: { driver: "local", options: {} },
       update: { monitorSeconds: 15, timeoutSeconds: 300 },
+      environments: { max: 20, maxPerSite: 3 },
       varnish: { port: 80, replicas: 1, cacheSize: "256M", optimiseVcl: false, vcl: {} },
     });
   });

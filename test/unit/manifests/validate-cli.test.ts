@@ -59,7 +59,7 @@ describe("simulium validate", () => {
 
   it("validates the example repository shipped with simulium", async () => {
     const { out, code } = await validate(["--repo", join(root, "sites.example"), "--json"]);
-    expect(JSON.parse(out)).toEqual({ valid: true, sites: ["brasserie", "festival", "solidarity"], errors: [] });
+    expect(JSON.parse(out)).toEqual({ valid: true, sites: ["brasserie", "brasserie--staging", "festival", "solidarity"], errors: [] });
     expect(code).toBe(0);
   });
 
