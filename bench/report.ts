@@ -88,7 +88,7 @@ export function renderTable(r: BenchResults): string {
   out.push("");
   if (r.routing !== undefined && r.routing.length > 0) {
     out.push("6. One site's task move until Varnish serves it, N sites (real varnishd on loopback, -O0; target ≤ 0.3 s at 1,000 sites)");
-    out.push(pad([["sites", "one VCL: move live", "per-site VCLs: move live", "site VCLs compiled", "add a site", "one VCL: first load", "per-site VCLs: first load", "varnishd RSS: one VCL", "per-site VCLs"], ...r.routing.map(routingRow)]));
+    out.push(pad([["sites", "one VCL: move live", "group VCLs: move live", "group VCLs compiled", "add a site", "one VCL: first load", "group VCLs: first load", "varnishd RSS: one VCL", "group VCLs"], ...r.routing.map(routingRow)]));
     out.push("");
   }
   out.push("5. Daemon (simulium run, child process) memory with N sites (web + MariaDB each), idle resyncs every few seconds");

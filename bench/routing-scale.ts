@@ -1,6 +1,6 @@
 /**
  * Figure 7, run as its own process: how long one site's task move takes to be live in Varnish
- * with N sites, the whole configuration in one VCL (before #20) against one VCL per site under a
+ * with N sites, the whole configuration in one VCL (before #20) against sites sharded into group VCLs (about 16 sites each), each under a
  * label (now). A real varnishd on loopback, compiling as the Varnish service does (-O0 -g0); the
  * sites' backends are a handful of loopback listeners. Prints one JSON line (RoutingScaleResult).
  *   node routing-scale.js <sites>
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     await varnish.stop();
   }
 
-  // Now: one VCL per site under a label, the top-level VCL untouched by a task move.
+  // Now: group VCLs under labels (vcl-split.ts), the top-level VCL untouched by a task move.
   varnish = await startLocalVarnish(renderVcl({ sites: [], mode: "dnsrr" }));
   let splitInitialSeconds: number;
   let split: { loadSeconds: number; liveSeconds: number };
