@@ -37,7 +37,7 @@ export interface TaskRouting {
   readonly changed?: boolean;
   /** The active top-level VCL. */
   readonly vclName?: string;
-  /** Labels (`l_<site>`, `t_<site>`) whose site VCL was compiled and moved: only those sites' parts changed. */
+  /** Group labels (`l_g<groups>_<n>`) whose VCL was compiled and moved: only those groups' sites changed. */
   readonly relabelled?: readonly string[];
   readonly error?: string;
   readonly compileError?: { readonly line?: number; readonly column?: number };
@@ -53,7 +53,7 @@ export interface RoutingResult {
 }
 
 /**
- * Renders the VCL (one per site and a top-level one, vcl-split.ts) from manifests + live tasks
+ * Renders the VCL (one per group of sites and a top-level one, vcl-split.ts) from manifests + live tasks
  * and makes it active on every running Varnish task; only sites whose VCL changed are compiled.
  * Never throws for one task's problem: a site VCL that does not compile leaves that site on its
  * running VCL and is reported per task.
@@ -97,7 +97,7 @@ async function syncTask(task: LiveTask, route: AdminRoute, vcl: SplitVcl, whole:
     const admin = await connectWithRetry(host, opts.secret, opts.connectRetryMs ?? 15_000);
     try {
       const r = await loadSplitVcl(admin, vcl, { keep: KEEP_VCLS, whole });
-      if (r.changed) opts.log.info({ task: task.id, vcl: r.name, sites: r.relabelled, discarded: r.discarded }, "routing: VCL loaded");
+      if (r.changed) opts.log.info({ task: task.id, vcl: r.name, groups: r.relabelled, discarded: r.discarded }, "routing: VCL loaded");
       const done = { task: task.id, endpoint, changed: r.changed, vclName: r.name, relabelled: r.relabelled };
       const first = r.failed[0];
       if (first === undefined) return { ...done, ok: true };

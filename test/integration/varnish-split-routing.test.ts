@@ -136,6 +136,9 @@ describe("split VCL on a real varnishd", () => {
       expect(fresh.status).toBe(503);
       expect(fresh.body).toContain("temporarily unavailable");
       expect(labelTargetsOf(await admin.vclList()).get(heldLabel("s-7"))).toMatch(/^u_/);
+      // Routing health counts s-7's backend in the VCL it is held on, not its group's other sites' old ones there.
+      const health = siteRoutingHealth([{ task: "t", backends: await routedBackends(admin) }]);
+      for (const i of [7, peerOf7, 8]) expect(health.get(`s-${i}`)).toMatchObject({ tasks: 1, healthy: 1, sick: 0 });
     }
     // Fixed: the new site routes, s-7 takes its new part, the held label is gone.
     const fixed = await loadSplitVcl(admin, good);
