@@ -2,8 +2,15 @@
 export interface PlanScaleResult {
   readonly sites: number;
   readonly changedSites: number;
+  /** Process start to the first line of the measurement: node's startup and the imports. */
+  readonly startupMs: number;
+  /** Reading the manifest files from disk (readRepo). */
+  readonly readMs: number;
+  /** Parse + validate + resolve (loadFiles), files already in memory. */
   readonly loadMs: number;
   readonly renderMs: number;
+  /** Building the synthetic live state, which stands in for reading the swarm. */
+  readonly liveMs: number;
   readonly diffMs: number;
   /**
    * Render + diff again in the same process, over the same input: what the daemon pays on
@@ -12,6 +19,13 @@ export interface PlanScaleResult {
   readonly warmRenderMs: number;
   readonly warmDiffMs: number;
   readonly actions: number;
+  /**
+   * `simulium plan` in a fresh process, end to end: startup + read + load + render + live + diff
+   * (the issue's ≤ 1.5 s target).
+   */
+  readonly coldPlanMs: number;
+  /** CPU time (user + system) of each phase: steadier than wall time on a shared, loaded machine. */
+  readonly cpuMs: { readonly startup: number; readonly read: number; readonly load: number; readonly render: number; readonly liveAndDiff: number; readonly coldPlan: number };
   readonly peakRssMb: number;
   readonly peakHeapUsedMb: number;
 }

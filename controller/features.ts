@@ -8,6 +8,8 @@ import { PipelineOptions, PlanContext, planRepoWith } from "./reconcile/pipeline
 import { reconcileWith, ReconcileOptions, ReconcileOutcome } from "./reconcile/reconcile";
 import { routingFeature } from "./routing/feature";
 import type { RoutingResult } from "./routing/sync";
+import { tlsFeature } from "./tls/feature";
+import type { SiteTlsOutcome } from "./tls/renew";
 
 /**
  * The features every reconcile runs with, the one list the CLI and the daemon share. The core
@@ -23,6 +25,8 @@ export interface Features {
   readonly all: readonly Feature[];
   /** What routing did after the apply. */
   routing(): RoutingResult | null;
+  /** The certificates ordered in this reconcile (HTTPS). */
+  tls(): readonly SiteTlsOutcome[];
 }
 
 export function standardFeatures(opts: FeatureOptions = {}): Features {
@@ -30,19 +34,23 @@ export function standardFeatures(opts: FeatureOptions = {}): Features {
   const hooks = hooksFeature((docker, step) =>
     backupHooks(docker, { cluster: step.cluster, sites: step.load.sites, desired: step.desired, stateDir: step.stateDir, commit: step.commit, auth: step.auth, log: step.log, loadSwapScript: loadAndSwapScript() }),
   );
-  return { all: [backupFeature({ acceptPasswordChange: opts.acceptResticPasswordChange }), hooks, routing], routing: () => routing.result() };
+  const tls = tlsFeature();
+  // tls after routing: its orders need the VCL of the new state (the sites' domains routed).
+  return { all: [backupFeature({ acceptPasswordChange: opts.acceptResticPasswordChange }), hooks, routing, tls], routing: () => routing.result(), tls: () => tls.result() };
 }
 
 export interface Reconciled extends ReconcileOutcome {
   /** The VCL pushed to Varnish after the apply; null when no Varnish is configured. */
   readonly routing: RoutingResult | null;
+  /** Certificates ordered in this reconcile, per site; empty when none was due. */
+  readonly tls: readonly SiteTlsOutcome[];
 }
 
 /** reconcile/reconcile.ts's loop with the standard features. */
 export async function reconcile(docker: Docker, repoDir: string, opts: ReconcileOptions & FeatureOptions): Promise<Reconciled> {
   const features = standardFeatures(opts);
   const out = await reconcileWith(docker, repoDir, features.all, opts);
-  return { ...out, routing: features.routing() };
+  return { ...out, routing: features.routing(), tls: features.tls() };
 }
 
 /** The plan the reconcile would apply (`simulium plan`, `status`). */

@@ -19,20 +19,34 @@
 #     DOCKER-USER rule accepts traffic from the bridge to the bridge, and nothing else.
 # No NAT and no default route: the nodes reach each other and the host, nothing beyond the bridge.
 #
-# Images: the nodes pull nothing; `up` loads the local images the cluster tests use
-# (SIMULIUM_CLUSTER_IMAGES, default the mariadb and busybox roles) from the host's engine into
-# every node (docker save | docker load), skipping a node that already has the same image ID.
+# Images: `up` loads the local images the cluster tests use (SIMULIUM_CLUSTER_IMAGES, default
+# the mariadb and busybox roles) from the host's engine into every node (docker save | docker
+# load), skipping a node that already has the same image ID. It also starts a real registry
+# (Debian's docker-registry, the CNCF distribution registry) on the bridge at 10.78.0.1:5000
+# with htpasswd basic auth, and pushes the busybox and varnish roles there as
+# 10.78.0.1:5000/simulium/<role>:local, so the registry tests pull through it: the user name
+# and password are in $run_dir/registry/docker-config/config.json (what `docker login` writes,
+# and what a cluster's registryAuth.configFile names). Plain HTTP: every node's engine lists
+# the registry as insecure (--insecure-registry), the host's engine does not know it (node 1
+# pushes). `harness/cluster.sh registry stop|start` stops and starts it (a test of a registry
+# that is down).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 
-run_dir=/run/simulium-cluster
+# Overridable so a checkout's tests keep their cluster while another checkout's test run removes
+# the default one (test/support/cluster.ts reads the same variable).
+run_dir="${SIMULIUM_CLUSTER_RUN_DIR:-/run/simulium-cluster}"
 data_dir=/var/lib/simulium-cluster
 bridge=smcl0
 subnet_prefix=10.78.0
 bridge_addr="$subnet_prefix.1"
 images="${SIMULIUM_CLUSTER_IMAGES:-simulium/mariadb:local simulium/busybox:local}"
+registry_addr="$bridge_addr:5000"
+registry_dir="$run_dir/registry"
+# Pushed to the registry (loaded into node 1 first, which pushes): the nodes pull them from there.
+registry_images="${SIMULIUM_CLUSTER_REGISTRY_IMAGES:-simulium/busybox:local simulium/varnish:local}"
 
 node_ip() { echo "$subnet_prefix.$((10 + $1))"; }
 node_ns() { echo "simulium-node$1"; }
@@ -43,12 +57,15 @@ node_veth() { echo "smcl0-n$1"; }
 ndocker() { local k="$1"; shift; timeout 60 docker -H "unix://$(node_sock "$k")" "$@"; }
 node_answers() { [ -S "$(node_sock "$1")" ] && timeout 10 docker -H "unix://$(node_sock "$1")" info >/dev/null 2>&1; }
 
-# The node numbers that exist now (by their namespace), ascending.
+# The node numbers that exist now (by their namespace or their engine's pid file), ascending.
 existing_nodes() {
-  ip netns list 2>/dev/null | sed -n 's/^simulium-node\([0-9][0-9]*\).*/\1/p' | sort -n
+  {
+    ip netns list 2>/dev/null | sed -n 's/^simulium-node\([0-9][0-9]*\).*/\1/p'
+    for f in "$run_dir"/node*.pid; do [ -e "$f" ] && basename "$f"; done | sed -n 's/^node\([0-9][0-9]*\)\.pid$/\1/p'
+  } | sort -nu
 }
 
-usage() { die "usage: harness/cluster.sh up [N] | down | status"; }
+usage() { die "usage: harness/cluster.sh up [N] | down | status | registry stop|start"; }
 
 need_root() { [ "$(id -u)" = 0 ] || die "the test cluster needs root (network namespaces, a bridge, iptables)"; }
 
@@ -87,13 +104,18 @@ netns_up() {
 
 dockerd_up() {
   local k="$1"
-  node_answers "$k" && return 0
+  if node_answers "$k"; then
+    ndocker "$k" info --format '{{json .RegistryConfig.IndexConfigs}}' | grep -qF "\"$registry_addr\"" && return 0
+    # Started by an older cluster.sh: restarted with the flag, its data root and swarm state kept.
+    log "node$k runs without --insecure-registry $registry_addr: restarting it"
+    stop_dockerd "$k"
+  fi
   mkdir -p "$run_dir" "$data_dir/node$k"
   log "starting node$k ($(node_ip "$k"), log: $run_dir/node$k.log)"
   # setsid: the node must outlive this script. The hostname is set in the new UTS namespace
   # only; nsenter then runs dockerd in the node's network namespace with the host's /sys.
   setsid unshare --uts sh -c "hostname node$k && exec nsenter --net=/var/run/netns/$(node_ns "$k") \
-    dockerd --data-root '$data_dir/node$k' --exec-root '$run_dir/node$k.exec' \
+    dockerd --data-root '$data_dir/node$k' --exec-root '$run_dir/node$k.exec' --insecure-registry '$registry_addr' \
       -H 'unix://$(node_sock "$k")' --pidfile '$(node_pidfile "$k")'" \
     >>"$run_dir/node$k.log" 2>&1 < /dev/null &
   for _ in $(seq 1 60); do node_answers "$k" && return 0; sleep 1; done
@@ -134,6 +156,72 @@ images_up() {
   done
 }
 
+registry_answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$registry_addr/v2/" || true)" = 401 ]; }
+
+# The registry, its htpasswd user and the client config holding that user's credentials.
+registry_start() {
+  local password orphan cfg
+  if [ -f "$registry_dir/pid" ] && kill -0 "$(cat "$registry_dir/pid")" 2>/dev/null && registry_answers; then return 0; fi
+  # One whose files were removed under it (a `down` of an older cluster.sh) holds the port.
+  for orphan in $(pgrep -f '^docker-registry serve /.*/registry/config\.yml$' || true); do
+    cfg="$(tr '\0' ' ' <"/proc/$orphan/cmdline" 2>/dev/null | awk '{print $3}')"
+    [ -n "$cfg" ] && [ ! -e "$cfg" ] || continue
+    log "stopping a registry left without its files (pid $orphan)"
+    kill -TERM "$orphan"
+    sleep 1
+  done
+  mkdir -p "$registry_dir/data" "$registry_dir/docker-config"
+  chmod 0700 "$registry_dir"
+  if [ ! -s "$registry_dir/htpasswd" ]; then
+    password="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+    htpasswd -Bbn simulium "$password" >"$registry_dir/htpasswd"
+    printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$registry_addr" "$(printf 'simulium:%s' "$password" | base64 -w0)" \
+      >"$registry_dir/docker-config/config.json"
+    chmod 0600 "$registry_dir/htpasswd" "$registry_dir/docker-config/config.json"
+  fi
+  cat >"$registry_dir/config.yml" <<YAML
+version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: $registry_dir/data}
+http:
+  addr: $registry_addr
+auth:
+  htpasswd: {realm: simulium-test, path: $registry_dir/htpasswd}
+YAML
+  log "starting the registry at $registry_addr (log: $registry_dir/registry.log)"
+  setsid docker-registry serve "$registry_dir/config.yml" >>"$registry_dir/registry.log" 2>&1 </dev/null &
+  echo $! >"$registry_dir/pid"
+  for _ in $(seq 1 30); do registry_answers && return 0; sleep 0.5; done
+  die "the registry did not answer within 15 s; see $registry_dir/registry.log"
+}
+
+registry_stop() {
+  local pid
+  [ -f "$registry_dir/pid" ] || return 0
+  pid="$(cat "$registry_dir/pid")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$registry_dir/pid"
+}
+
+# Node 1 pushes (the host's engine does not trust the plain-HTTP registry), as the test user.
+registry_push() {
+  local img id
+  for img in $registry_images; do
+    id="$(docker image inspect --format '{{.Id}}' "$img" 2>/dev/null)" || die "no image $img on the host engine: run harness/build-images.sh"
+    if [ "$(ndocker 1 image inspect --format '{{.Id}}' "$img" 2>/dev/null || true)" != "$id" ]; then
+      log "node1: loading $img (to push it)"
+      docker save "$img" | docker -H "unix://$(node_sock 1)" load >/dev/null
+    fi
+    ndocker 1 tag "$img" "$registry_addr/$img"
+    DOCKER_CONFIG="$registry_dir/docker-config" ndocker 1 push "$registry_addr/$img" >/dev/null
+  done
+}
+
 cmd_up() {
   local n="${1:-3}" k have
   [[ "$n" =~ ^[1-9]$ ]] || die "the number of nodes must be 1 to 9, not '$n'"
@@ -146,6 +234,8 @@ cmd_up() {
   for k in $(seq 1 "$n"); do netns_up "$k"; dockerd_up "$k"; done
   swarm_up "$n"
   images_up "$n"
+  registry_start
+  registry_push
   log "cluster ready: $n nodes, manager unix://$(node_sock 1)"
 }
 
@@ -176,6 +266,7 @@ mounts_under() {
 cmd_down() {
   local k m
   need_root
+  registry_stop
   for k in $(existing_nodes); do
     stop_dockerd "$k"
     # Mounts the engine left (its exec root, overlay layers, netns of containers) go first.
@@ -210,5 +301,11 @@ case "${1:-}" in
   up) shift; cmd_up "$@" ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  registry)
+    case "${2:-}" in
+      stop) registry_stop ;;
+      start) registry_start ;;
+      *) usage ;;
+    esac ;;
   *) usage ;;
 esac

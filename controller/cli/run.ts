@@ -10,6 +10,7 @@ interface RunCliOptions {
   branch: string;
   listen: string;
   stateDir: string;
+  tlsProbeHost?: string;
   webhookSecretFile?: string;
   apiTokenFile?: string;
   forgeCommitUrl?: string;
@@ -50,6 +51,7 @@ export function register(program: Command): void {
     .option("--branch <name>", "branch to follow (git sources)", "main")
     .option("--listen <host:port>", "address of /healthz, /readyz, /status, /metrics and /hooks/git", "127.0.0.1:9090")
     .option("--state-dir <dir>", "where the clone of a git source is kept", "/var/lib/simulium")
+    .option("--tls-probe-host <host>", "where the served certificates are measured (a node running the TLS terminator)", "127.0.0.1")
     .option("--webhook-secret-file <file>", "enables POST /hooks/git, signed with this secret")
     .option("--api-token-file <file>", "bearer token required by /status, /metrics and the /dashboard (without it they answer 404)")
     .option("--forge-commit-url <url>", "the forge's page of a commit, {sha} standing for the sha (dashboard links), e.g. https://git.example.org/acme/sites/commit/{sha}", forgeUrl)
@@ -81,6 +83,7 @@ export function register(program: Command): void {
         repo: opts.repo,
         branch: opts.branch,
         stateDir: path.resolve(opts.stateDir),
+        ...(opts.tlsProbeHost !== undefined ? { tlsProbeHost: opts.tlsProbeHost } : {}),
         listen: parseListen(opts.listen),
         webhookSecretFile: opts.webhookSecretFile,
         apiTokenFile: opts.apiTokenFile,

@@ -1,3 +1,4 @@
+import { TLS_KEY_SEAL_NAME } from "../manifests/types";
 import { Command, InvalidArgumentError } from "commander";
 import { writeFile } from "node:fs/promises";
 import { loadRepo } from "../manifests/load";
@@ -48,7 +49,7 @@ export function register(program: Command): void {
       if (value.length === 0) throw new Error(`standard input is empty: pipe the value in, e.g. printf %s "$VALUE" | ${sealCommand(scope)}`);
       const ciphertext = await seal(bindValue(value, scope), publicKey);
       process.stdout.write(`${ciphertext}\n`);
-      process.stderr.write("site" in scope ? `add to spec.secrets of site ${scope.site}:\n${secretEntryYaml(scope.name, ciphertext)}\n` : clusterHint(scope.name, ciphertext));
+      process.stderr.write("site" in scope ? siteHint(scope.site, scope.name, ciphertext) : clusterHint(scope.name, ciphertext));
     });
 }
 
@@ -69,6 +70,12 @@ function scopeOf(opts: SealOptions): SealScope {
     throw new InvalidArgumentError("--name must be a secret name: lower-case letters, digits and '-', starting with a letter, at most 30 characters");
   }
   return { site: opts.site, name: opts.name };
+}
+
+function siteHint(site: string, name: string, ciphertext: string): string {
+  // The key of a site's own certificate goes to spec.tls, never to spec.secrets (which the web service gets).
+  if (name === TLS_KEY_SEAL_NAME) return `add to spec.tls.certificate of site ${site}:\n  key: {sealed: "${ciphertext}"}\n`;
+  return `add to spec.secrets of site ${site}:\n${secretEntryYaml(name, ciphertext)}\n`;
 }
 
 function clusterHint(name: string, ciphertext: string): string {

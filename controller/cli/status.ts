@@ -6,6 +6,9 @@ import { routingHealthOf } from "../routing/routing-health-of";
 import { planRepo } from "../features";
 import { siteStatuses, SiteStatus } from "../reconcile/status";
 import { RepoOptions, withRepoOptions } from "./repo-options";
+import { StateStore } from "../state/store";
+import { readCertRecord } from "../state/tls-store";
+import { summarizeTls, tlsCell, TlsSummary } from "../tls/summary";
 
 interface StatusOptions extends RepoOptions {
   json?: boolean;
@@ -20,7 +23,8 @@ export function register(program: Command): void {
     .action(async (site: string | undefined, opts: StatusOptions) => {
       // The same plan `simulium plan` shows: it knows drift, suspended, invalid and pending sites.
       const docker = connectDocker();
-      const { cluster, live, plan } = await planRepo(docker, opts.repo, { instance: opts.instance, stateDir: opts.stateDir, sealingKeyFile: opts.sealingKeyFile });
+      const planned = await planRepo(docker, opts.repo, { instance: opts.instance, stateDir: opts.stateDir, sealingKeyFile: opts.sealingKeyFile });
+      const { cluster, live, plan } = planned;
       const stateDir = resolveStateDir(opts.stateDir);
       // Varnish's probes: a site Swarm runs fine may still answer 503 (its health path fails).
       const routing = await routingHealthOf(docker, cluster, live, stateDir);
@@ -29,18 +33,23 @@ export function register(program: Command): void {
       for (const e of routing?.errors ?? []) process.stderr.write(`warning: routing health unknown: ${e}\n`);
       // Backups: the last run and check as the CLI or the daemon recorded them in the state directory.
       const backupOf = (s: SiteStatus) => (cluster.backup ? { backup: readBackupRecord(stateDir, cluster.instance, s.site) } : {});
-      const withBackups = statuses.map((s) => ({ ...s, ...backupOf(s) }));
+      // HTTPS: the certificate the controller holds for each site with ACME, from its record.
+      const store = new StateStore(stateDir, cluster.instance, "read-only");
+      const acmeSites = new Set(planned.load.sites.filter((s) => s.tls?.mode === "acme").map((s) => s.name));
+      const tlsOf = (s: SiteStatus) => (cluster.tls?.acme !== undefined && acmeSites.has(s.site) ? { tls: summarizeTls(readCertRecord(store, s.site), new Date()) } : {});
+      const withBackups = statuses.map((s) => ({ ...s, ...backupOf(s), ...tlsOf(s) }));
       const routingErrors = routing === null ? {} : { routingErrors: routing.errors };
       if (opts.json) process.stdout.write(JSON.stringify({ instance: cluster.instance, ...routingErrors, sites: withBackups }, null, 2) + "\n");
-      else process.stdout.write(renderStatus(statuses) + (site ? withBackups.map((s) => (s.backup ? renderBackupRecord(s.site, s.backup) : "")).join("") : ""));
+      else process.stdout.write(renderStatus(withBackups, cluster.tls?.acme !== undefined) + (site ? withBackups.map((s) => (s.backup ? renderBackupRecord(s.site, s.backup) : "")).join("") : ""));
       if (statuses.some((s) => s.state === "failed" || s.state === "invalid" || s.state === "degraded")) process.exitCode = 1;
     });
 }
 
-function renderStatus(statuses: readonly SiteStatus[]): string {
-  const rows = [["SITE", "STATE", "TASKS", "COMMIT", "LAST ERROR"]];
+function renderStatus(statuses: readonly (SiteStatus & { readonly tls?: TlsSummary })[], tls: boolean): string {
+  const rows = [["SITE", "STATE", "TASKS", "COMMIT", ...(tls ? ["TLS"] : []), "LAST ERROR"]];
   for (const s of statuses) {
-    rows.push([s.site, s.state, `${s.tasks.running}/${s.tasks.desired}`, (s.commit ?? "-").slice(0, 12), s.lastError ?? ""]);
+    const cell = tls ? [s.tls !== undefined ? tlsCell(s.tls) : "-"] : [];
+    rows.push([s.site, s.state, `${s.tasks.running}/${s.tasks.desired}`, (s.commit ?? "-").slice(0, 12), ...cell, s.lastError ?? ""]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd()).join("\n") + "\n";

@@ -16,6 +16,7 @@ import { siteStatuses } from "../reconcile/status";
 import type { AfterApplyOptions } from "../routing/after-apply";
 import { readVarnishSecret } from "../routing/admin-secret";
 import { syncRoutingNow } from "../routing/sync";
+import { thumbprintOf } from "../routing/after-apply";
 import { RoutingWatch, watchRouting } from "../routing/watch";
 import { openDirectorySource } from "../source/directory";
 import { SourceUnreachableError } from "../source/errors";
@@ -27,6 +28,7 @@ import type { ListenAddress } from "./listen";
 import { createMetrics } from "./metrics";
 import { loadNotifier, NotificationEvent, NotificationsConfig, Notifier } from "./notify";
 import { commitStateFor } from "./notify-events";
+import { createTlsWatch } from "./tls-watch";
 import { canonicalJson } from "../desired/hash";
 import type { ResolvedCluster } from "../manifests/types";
 import { resolveStateDir } from "../routing/admin-secret";
@@ -49,6 +51,8 @@ export interface DaemonOptions {
   readonly branch: string;
   /** Holds the clone of a git source. */
   readonly stateDir: string;
+  /** Where the served certificates are measured (the TLS terminator's host); default 127.0.0.1. */
+  readonly tlsProbeHost?: string;
   readonly listen: ListenAddress;
   readonly webhookSecretFile?: string;
   /** Bearer token for /status and /metrics (see server.ts); without it they answer 404. */
@@ -205,6 +209,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const pendingNotifications = new Set<Promise<void>>();
   const cron = startDaemonCron(docker, metrics.registry, log.child({ component: "cron" }));
   const backups = startDaemonBackups(docker, metrics.registry, log.child({ component: "backup" }), options.stateDir);
+  const tlsWatch = createTlsWatch(metrics.registry, { stateDir: resolveStateDir(options.stateDir), log: log.child({ component: "tls" }), ...(options.tlsProbeHost !== undefined ? { probeHost: options.tlsProbeHost } : {}) });
   // Sites as /status shows them: Swarm's view from the last run, Varnish's probes read since.
   const shownRecords = (): SiteRecord[] => recordsWithRouting(records, routingHealth.current()?.sites);
   /** Varnish's probes change a site's state between runs: the site's history says so too. */
@@ -314,7 +319,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (!loaded) return;
     const at = new Date().toISOString();
     try {
-      const r = await syncRoutingNow(docker, { ...loaded, secret: readVarnishSecret(options.stateDir, loaded.cluster.instance), log });
+      const r = await syncRoutingNow(docker, { ...loaded, secret: readVarnishSecret(options.stateDir, loaded.cluster.instance), ...thumbprintOf(options.stateDir, loaded.cluster), log });
       lastRouting = { reason, at, ok: r.ok, vclHash: r.vclHash, varnishTasks: r.tasks.length, error: r.error ?? r.tasks.find((t) => !t.ok)?.error ?? null };
     } catch (err) {
       lastRouting = { reason, at, ok: false, vclHash: null, varnishTasks: 0, error: errorText(err) };
@@ -397,6 +402,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       shownStates = new Map(shownRecords().map((r) => [r.site, r.state]));
       metrics.setSiteStates(stateCounts(shownRecords()));
       await routingHealth.refresh(out.ctx.cluster, liveAfter);
+      for (const e of await tlsWatch.update(out.ctx.cluster, out.ctx.load.sites, out.tls)) send(e);
       state.reconcileSucceeded();
       const durationSeconds = (performance.now() - started) / 1000;
       metrics.recordReconcile({ durationSeconds, ok: true });

@@ -6,6 +6,10 @@ export type NotificationEvent =
   | { readonly type: "site.failed"; readonly site: string; readonly commit: string; readonly message: string }
   | { readonly type: "site.invalid"; readonly site: string; readonly commit: string; readonly message: string }
   | { readonly type: "site.recovered"; readonly site: string; readonly commit: string }
+  /** The served certificate of a domain has fewer than `days` (14, then 7) days left. */
+  | { readonly type: "tls.expiring"; readonly site: string; readonly domain: string; readonly days: number; readonly notAfter: string }
+  /** An order for the site failed, or some of its names did not validate. */
+  | { readonly type: "tls.renewal-failed"; readonly site: string; readonly message: string }
   /** The uptime probes through Varnish failed `failures` times in a row (daemon/uptime.ts). */
   | { readonly type: "uptime.down"; readonly site: string; readonly url: string; readonly message: string; readonly failures: number }
   | { readonly type: "uptime.recovered"; readonly site: string; readonly url: string; readonly downSince: string | null }
@@ -43,14 +47,16 @@ export interface DedupeDecision {
  * - a recovery is sent once: repeats without a failure in between are dropped;
  * - commit.applied is sent once per commit (periodic resyncs of the same commit are silent);
  * - uptime and job alerts come from transitions already (daemon/uptime.ts): each kind is sent
- *   once per change of its own subject (a site's availability, a job), apart from the site's state.
+ *   once per change of its own subject (a site's availability, a job), apart from the site's state;
+ * - tls.expiring is sent once per threshold (14, then 7 days) and certificate, per domain;
+ *   tls.renewal-failed is repeated like a site failure.
  */
 export function decide(state: DedupeState, event: NotificationEvent, now: number, suppressMs: number): DedupeDecision {
   const key = subjectOf(event);
   const fingerprint = fingerprintOf(event);
   const last = state.get(key);
   const repeat = last !== undefined && last.fingerprint === fingerprint;
-  const timeBound = event.type === "site.failed" || event.type === "site.invalid";
+  const timeBound = event.type === "site.failed" || event.type === "site.invalid" || event.type === "tls.renewal-failed";
   if (repeat && (!timeBound || now - last.at < suppressMs)) return { send: false, state };
   const next = new Map(state);
   next.set(key, { fingerprint, at: now });
@@ -67,6 +73,10 @@ function subjectOf(e: NotificationEvent): string {
     case "job.failed":
     case "job.recovered":
       return `job:${e.site}\n${e.job}`;
+    case "tls.expiring":
+      return `tls:${e.site}\n${e.domain}`;
+    case "tls.renewal-failed":
+      return `tls:${e.site}`;
     default:
       return `site:${e.site}`;
   }
@@ -86,6 +96,11 @@ function fingerprintOf(e: NotificationEvent): string {
       return e.type;
     case "commit.applied":
       return e.commit;
+    case "tls.expiring":
+      // Once per threshold of each certificate: 14 days, then 7, then again for the next one.
+      return `${e.type}\n${e.days}\n${e.notAfter}`;
+    case "tls.renewal-failed":
+      return `${e.type}\n${e.message}`;
   }
 }
 

@@ -41,6 +41,11 @@ export const LABEL = {
    * services when a removed site's data is retained.
    */
   node: "simulium.node",
+  /**
+   * "true" on a secret that only copies what the controller keeps elsewhere (a certificate from
+   * the state directory): no data, so removed once no longer declared, like a superseded one.
+   */
+  derived: "simulium.derived",
   userPrefix: "simulium.label.",
   stackNamespace: "com.docker.stack.namespace",
 } as const;

@@ -16,12 +16,23 @@ export const names = {
   toolsNetwork: (instance: string) => `${instance}_tools`,
   service: (site: string, role: "web" | "db" | "sftp" | "phpmyadmin" | "ssh") => `${site}_${role}`,
   varnishService: (instance: string) => `${instance}_varnish`,
+  /** The TLS terminator (hitch) in front of Varnish. */
+  tlsService: (instance: string) => `${instance}_tls`,
+  /** The TLS terminator and Varnish's PROXY listener: no site joins it, so none can forge a visitor's address. */
+  tlsNetwork: (instance: string) => `${instance}_tls`,
+  /** A site's certificate (key + chain, PEM) for the TLS terminator, named by its content. */
+  tlsCertSecret: (site: string, hash: string) => `${site}_tls-${hash}`,
+  /** Its file in the terminator's tasks. */
+  tlsCertTarget: (site: string) => `${site}.pem`,
   volume: (site: string, volume: string) => `${site}_${volume}`,
   dbVolume: (site: string) => `${site}_db-data`,
   secret: (site: string, secret: string, hash: string) => `${site}_${secret}-${hash}`,
   /** Longest a secret name can render to, for validation before any hash exists. */
   secretLength: (site: string, secret: string) => site.length + 1 + secret.length + 1 + SECRET_HASH_LENGTH,
 } as const;
+
+/** Varnish's PROXY listener for the TLS terminator, bound on the TLS network only (the image's VARNISH_PROXY_*). */
+export const VARNISH_PROXY_PORT = 8443;
 
 export const DB_VOLUME = "db-data";
 export const DB_PASSWORD = "db-password";

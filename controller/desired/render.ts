@@ -3,7 +3,7 @@ import { shortHash } from "./hash";
 import { LABEL } from "./labels";
 import { mailEnv } from "./mail-env";
 import { accessServices } from "./access-services";
-import { DB_DATA_PATH, DB_PASSWORD, DB_ROOT_PASSWORD, names, PMA_PASSWORD, SECRET_HASH_LENGTH, SSH_HOST_KEY } from "./names";
+import { DB_DATA_PATH, DB_PASSWORD, DB_ROOT_PASSWORD, names, PMA_PASSWORD, SECRET_HASH_LENGTH, SSH_HOST_KEY, VARNISH_PROXY_PORT } from "./names";
 import { pinResources, SitePin } from "./placement";
 import { backendLabels, routingLabels } from "./routing-labels";
 import { varnishStateMount, varnishStateVolume } from "./varnish-state";
@@ -166,13 +166,13 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     args: ["-p", "cli_limit=1m", ...(v.optimiseVcl ? [] : FAST_VCL_COMPILE)],
     // The entrypoint binds the admin port (-T) to the task's address on this network (and on
     // docker_gwbridge, which only the host reaches), never on the edge network.
-    env: { VARNISH_SIZE: v.cacheSize, VARNISH_ADMIN_NETWORK: names.adminNetwork(cluster.instance) },
+    env: { VARNISH_SIZE: v.cacheSize, VARNISH_ADMIN_NETWORK: names.adminNetwork(cluster.instance), ...proxyListener(cluster) },
     replicas: v.replicas,
     // The last active VCL, loaded at start when no controller is there to push one.
     mounts: [varnishStateMount(cluster.instance)],
     secrets: [{ secretName: secretSpec.name, target: VARNISH_SECRET }],
     // The admin port stays unpublished: only the admin network (and the manager host) reach it.
-    networks: [names.adminNetwork(cluster.instance), names.edgeNetwork(cluster.instance), names.toolsNetwork(cluster.instance)],
+    networks: [names.adminNetwork(cluster.instance), names.edgeNetwork(cluster.instance), names.toolsNetwork(cluster.instance), ...(cluster.tls ? [names.tlsNetwork(cluster.instance)] : [])],
     memoryBytes: null,
     nanoCpus: null,
     endpointMode: cluster.endpointMode,
@@ -188,6 +188,16 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
   const labels = { ...shared, [LABEL.role]: "varnish", ...snippets };
   const service: ServiceSpec = { kind: "service", site: null, name: names.varnishService(cluster.instance), role: "varnish", shape, labels };
   return [secretSpec, varnishStateVolume(cluster), service];
+}
+
+/**
+ * With a TLS terminator (tls/render.ts): a PROXY v2 listener named "tls" that the image binds
+ * only on this task's address on the TLS network, which no site joins, so no tenant can claim
+ * a visitor's address or https.
+ */
+function proxyListener(cluster: ResolvedCluster): Record<string, string> {
+  if (cluster.tls === undefined) return {};
+  return { VARNISH_PROXY_NETWORK: names.tlsNetwork(cluster.instance), VARNISH_PROXY_PORT: String(VARNISH_PROXY_PORT) };
 }
 
 function siteNetwork(site: ResolvedSite, cluster: ResolvedCluster): NetworkSpec {

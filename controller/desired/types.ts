@@ -136,7 +136,7 @@ export interface ServiceSpec {
   readonly kind: "service";
   readonly site: string | null;
   readonly name: string;
-  readonly role: "web" | "db" | "varnish" | "sftp" | "phpmyadmin" | "ssh";
+  readonly role: "web" | "db" | "varnish" | "sftp" | "phpmyadmin" | "ssh" | "tls";
   readonly shape: ServiceShape;
   /**
    * Service-level labels (may change without restarting tasks). As rendered, without the

@@ -6,7 +6,7 @@ import type { ServiceSpec } from "../desired/types";
 import type { ApiNetwork, ApiSecret, ApiServiceSpec, ApiTask } from "../engine/api-types";
 import type { RegistryAuth } from "../engine/registry-auth";
 import { jobDeadline, jobServiceSpec, runningJobSpec } from "./job-spec";
-import { demuxLogs } from "./log-frames";
+import { demuxLogs } from "../engine/log-frames";
 import { removeJobService } from "../apply/remove-job";
 import { setTimeout as sleep } from "node:timers/promises";
 

@@ -1,5 +1,6 @@
 import clusterSchema from "../../schemas/cluster.schema.json";
 import siteSchema from "../../schemas/site.schema.json";
+import type { ResolveDigests } from "./types";
 
 /**
  * Schema defaults, read from the schemas themselves so they have one source of truth.
@@ -78,6 +79,7 @@ export const CLUSTER_DEFAULTS = {
   endpointMode: str(clusterSchema, ...specProps, "endpointMode") as "vip" | "dnsrr",
   timeZone: str(clusterSchema, ...specProps, "timeZone"),
   volumeDriver: str(clusterSchema, ...specProps, "volumes", "properties", "driver"),
+  resolveDigests: str(clusterSchema, ...specProps, "images", "properties", "resolveDigests") as ResolveDigests,
   update: {
     monitorSeconds: num(clusterSchema, ...specProps, "update", "properties", "monitorSeconds"),
     timeoutSeconds: num(clusterSchema, ...specProps, "update", "properties", "timeoutSeconds"),

@@ -72,6 +72,7 @@ export function deriveEnvironmentSite(parent: ResolvedSite, env: EnvironmentInpu
     backup: _backup,
     civicrm,
     hooks,
+    tls,
     ...rest
   } = parent;
   const ownHooks = hooks ? environmentHooks(hooks) : undefined;
@@ -93,6 +94,9 @@ export function deriveEnvironmentSite(parent: ResolvedSite, env: EnvironmentInpu
     // Bounce processing reads a mailbox the environment does not have (no spec.mail).
     ...(civicrm ? { civicrm: { scheduledJobs: crons && civicrm.scheduledJobs, bounces: false } } : {}),
     ...(ownHooks ? { hooks: ownHooks } : {}),
+    // ACME for its own domains like production; never production's own certificate (its sealed
+    // key is production's, and it does not cover the environment's domains).
+    ...(tls?.mode === "acme" ? { tls } : {}),
     environment: { of: parent.name, name: env.name, index, ...(preview ? { preview } : {}) },
   };
 }

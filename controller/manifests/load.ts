@@ -41,7 +41,9 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
   }
   const defaults: ClusterDefaults = (cluster.ok ? cluster.value?.spec?.defaults : undefined) ?? {};
   // A site file is checked against the cluster's defaults: a change there checks every site again.
-  const against = `${clusterBroken ? "broken" : "ok"}\0${JSON.stringify(defaults)}\0`;
+  // A site without spec.tls.mode gets acme once the cluster names an ACME directory.
+  const acmeConfigured = cluster.ok && cluster.value?.spec?.tls?.acme !== undefined;
+  const against = `${clusterBroken ? "broken" : "ok"}\0${JSON.stringify(defaults)}\0${acmeConfigured}\0`;
   siteChecks.retain(new Set(files.map((f) => f.path)));
 
   const candidates: Array<{ site: ResolvedSite; claims: Claims }> = [];
@@ -52,7 +54,7 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
       errors.push({ file: file.path, line: 0, column: 0, path: "", message: `is not a manifest: expected ${CLUSTER_FILE} or ${SITES_DIR}/<site>.yaml` });
       continue;
     }
-    const checked = siteChecks.get(file.path, against + file.text, () => checkSite(file, name, defaults, clusterBroken));
+    const checked = siteChecks.get(file.path, against + file.text, () => checkSite(file, name, defaults, clusterBroken, acmeConfigured));
     if (checked.ok) {
       candidates.push(checked);
       for (const env of checked.environments) {
@@ -69,7 +71,11 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
   }
 
   const reservedPorts = new Map<number, string>();
-  if (!clusterBroken) reservedPorts.set(resolveCluster(cluster.ok ? cluster.value : undefined).varnish.port, "Varnish (simulium.yaml spec.varnish.port)");
+  if (!clusterBroken) {
+    const resolved = resolveCluster(cluster.ok ? cluster.value : undefined);
+    reservedPorts.set(resolved.varnish.port, "Varnish (simulium.yaml spec.varnish.port)");
+    if (resolved.tls !== undefined) reservedPorts.set(resolved.tls.port, "the TLS terminator (simulium.yaml spec.tls.port)");
+  }
   const limits = clusterBroken ? undefined : resolveCluster(cluster.ok ? cluster.value : undefined).environments;
   const overLimit = limits ? environmentsOverLimit(candidates.map((c) => c.site), limits) : new Map<ResolvedSite, Issue>();
   // An environment refused by a limit claims no domain.
@@ -124,14 +130,14 @@ type SiteChecked =
   | (Candidate & { readonly environments: readonly (Candidate | { readonly ok: false; readonly name: string; readonly errors: readonly ManifestError[] })[] })
   | { readonly ok: false; readonly errors: readonly ManifestError[] };
 
-function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clusterBroken: boolean): SiteChecked {
+function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clusterBroken: boolean, acmeConfigured: boolean): SiteChecked {
   const parsed = parseManifest(file.path, file.text);
   if (!parsed.ok) return { ok: false, errors: cap(file.path, parsed.errors) };
   const m = parsed.manifest;
   const schema = checkSiteSchema(m.value);
   if (!schema.ok) return { ok: false, errors: locateAll(m, schema.issues) };
   const rules = siteRules(schema.value, name);
-  const resolved = resolveSite(schema.value, file.path, defaults);
+  const resolved = resolveSite(schema.value, file.path, defaults, acmeConfigured);
   const issues = [...rules, ...(resolved.ok ? [] : resolved.issues.map((i) => (clusterBroken ? withBrokenClusterNote(i) : i)))];
   if (issues.length > 0 || !resolved.ok) return { ok: false, errors: locateAll(m, issues) };
   const domains = resolved.site.domains.map((d, i) => {

@@ -1,5 +1,6 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Document, Node as YamlNode } from "yaml";
 import { formatPath, Issue, PathSegment } from "./issue";
+import { fastParse } from "./fast-parse";
 import type { ManifestError } from "./types";
 
 /** A manifest parsed to plain data, with the means to point back into its source. */
@@ -21,6 +22,48 @@ const MAX_DEPTH = 32;
  * duplicate keys, absurd nesting.
  */
 export function parseManifest(file: string, text: string): ParseResult {
+  const fast = fastParse(text, MAX_DEPTH);
+  if (!fast) return parseReference(file, text);
+  // The reference Document is built only when something must be located that the events
+  // cannot place exactly (a key, an absent field, a block scalar): an invalid file, mostly.
+  let reference: ParsedManifest | undefined;
+  const referenceLocate = (issue: Issue): ManifestError => {
+    if (!reference) {
+      const again = parseReference(file, text);
+      // Unreachable while the differential test holds: both parsers accept the same files.
+      if (!again.ok) return { file, line: 0, column: 0, path: formatPath(issue.path), message: issue.message };
+      reference = again.manifest;
+    }
+    return reference.locate(issue);
+  };
+  return {
+    ok: true,
+    manifest: {
+      file,
+      value: fast.value,
+      locate: (issue) => {
+        const offset = issue.at === "key" ? undefined : fast.scalarOffset(issue.path);
+        if (offset === undefined) return referenceLocate(issue);
+        const { line, column } = linePos(text, offset);
+        return { file, line, column, path: formatPath(issue.path), message: issue.message };
+      },
+    },
+  };
+}
+
+/** 1-based line and column of `offset`, as yaml's LineCounter gives them. */
+function linePos(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
+}
+
+/** The reference parser (`yaml`): its Document knows where every node is. */
+export function parseReference(file: string, text: string): ParseResult {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number, message: string, path = ""): ManifestError => {

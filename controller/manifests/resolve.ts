@@ -4,7 +4,7 @@ import { Issue } from "./issue";
 import { resolveMail } from "./mail";
 import { resolveCivicrm, resolveHooks } from "./site-jobs";
 import { DATABASE_SECRETS } from "./swarm-names";
-import type { Cluster, ClusterDefaults, ResolvedCluster, ResolvedSecret, ResolvedSite, Resources, RoutingOverrides, Site } from "./types";
+import type { Cluster, ClusterDefaults, ResolvedCluster, ResolvedClusterTls, ResolvedSecret, ResolvedSite, ResolvedSiteTls, Resources, RoutingOverrides, Site } from "./types";
 
 /** `spec.defaults` of simulium.yaml: what a site inherits where it says nothing. */
 
@@ -23,9 +23,11 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
     timeZone: spec.timeZone ?? d.timeZone,
     volumes: { driver: spec.volumes?.driver ?? d.volumeDriver, options: definedValues(spec.volumes?.options) },
     ...(spec.registryAuth ? { registryAuth: { configFile: spec.registryAuth.configFile } } : {}),
+    images: { resolveDigests: spec.images?.resolveDigests ?? d.resolveDigests },
     ...(spec.sealing ? { sealing: { publicKey: spec.sealing.publicKey } } : {}),
     ...(spec.notifications ? { notifications: resolveNotifications(spec.notifications) } : {}),
     ...(spec.backup?.image !== undefined ? { backup: resolveBackupConfig(spec.backup, spec.backup.image) } : {}),
+    ...(spec.tls !== undefined ? { tls: resolveClusterTls(spec.tls, spec.varnish?.replicas ?? d.varnish.replicas) } : {}),
     update: {
       monitorSeconds: spec.update?.monitorSeconds ?? d.update.monitorSeconds,
       timeoutSeconds: spec.update?.timeoutSeconds ?? d.update.timeoutSeconds,
@@ -57,7 +59,7 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
  * `spec.defaults`, else the schema default. Pure. Fails only when a required value has no
  * source at all (an image).
  */
-export function resolveSite(site: Site, file: string, defaults: ClusterDefaults = {}): ResolveResult {
+export function resolveSite(site: Site, file: string, defaults: ClusterDefaults = {}, acmeConfigured = false): ResolveResult {
   const s = site.spec;
   const d = SITE_DEFAULTS;
   const issues: Issue[] = [];
@@ -80,6 +82,14 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
   const mail = s.mail !== undefined ? resolveMail(s.mail) : undefined;
   const civicrm = resolveCivicrm(s);
   const hooks = resolveHooks(s);
+  const tls = resolveSiteTls(s.tls, acmeConfigured);
+  if (s.tls?.certificate !== undefined && s.tls.mode !== undefined && s.tls.mode !== "certificate") {
+    issues.push({ path: ["spec", "tls", "certificate"], message: `is set but spec.tls.mode is ${s.tls.mode}: remove it, or set mode: certificate` });
+  }
+  if (s.tls?.mode === "certificate" && s.tls.certificate === undefined) {
+    issues.push({ path: ["spec", "tls", "mode"], message: "is certificate but spec.tls.certificate is missing: give {chain, key: {sealed}}" });
+  }
+  if (issues.length > 0) return { ok: false, issues };
   const resolved: ResolvedSite = {
     name: site.metadata.name,
     file,
@@ -140,8 +150,24 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
     ...(access.access !== undefined ? { access: access.access } : {}),
     ...(civicrm !== undefined ? { civicrm } : {}),
     ...(hooks !== undefined ? { hooks } : {}),
+    ...(tls !== undefined ? { tls } : {}),
   };
   return { ok: true, site: resolved };
+}
+
+/** The site's own certificate when it gives one; else acme unless it says none, once the cluster names an ACME directory; plain http otherwise. */
+function resolveSiteTls(t: Site["spec"]["tls"], acmeConfigured: boolean): ResolvedSiteTls | undefined {
+  const mode = t?.mode ?? (t?.certificate !== undefined ? "certificate" : acmeConfigured ? "acme" : "none");
+  if (mode === "none") return undefined;
+  const hsts = t?.hsts;
+  const base = {
+    redirect: t?.redirect ?? true,
+    ...(hsts !== undefined ? { hsts: { maxAge: hsts.maxAge ?? 31_536_000, includeSubDomains: hsts.includeSubDomains ?? false } } : {}),
+  };
+  if (mode === "acme") return { mode, ...base };
+  const c = t?.certificate;
+  if (c === undefined) return undefined;
+  return { mode, ...base, certificate: { chain: c.chain, key: { ciphertext: c.key.sealed, index: -1, path: ["spec", "tls", "certificate", "key", "sealed"], line: 0, column: 0 } } };
 }
 
 /**
@@ -217,6 +243,20 @@ function resolveBackupConfig(b: BackupInput, image: string): NonNullable<Resolve
     password: b.password ? { sealed: b.password.sealed } : { generated: true },
     env,
     checkSchedule: b.check?.schedule ?? CLUSTER_DEFAULTS.backup.checkSchedule,
+  };
+}
+
+type ClusterTlsInput = NonNullable<NonNullable<Cluster["spec"]>["tls"]>;
+
+function resolveClusterTls(t: ClusterTlsInput, varnishReplicas: number): ResolvedClusterTls {
+  const a = t.acme;
+  return {
+    image: t.image,
+    port: t.port ?? 443,
+    replicas: t.replicas ?? varnishReplicas,
+    ...(a !== undefined
+      ? { acme: { directory: a.directory, email: a.email, ...(a.caFile !== undefined ? { caFile: a.caFile } : {}), renewBeforeFraction: a.renewBeforeFraction ?? 1 / 3, checkDns: a.checkDns ?? true, expectAddresses: [...(a.expectAddresses ?? [])] } }
+      : {}),
   };
 }
 

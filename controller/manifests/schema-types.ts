@@ -169,6 +169,7 @@ export interface Site {
      * @maxItems 10
      */
     environments?: Environment[];
+    tls?: Tls;
   };
 }
 /**
@@ -520,6 +521,39 @@ export interface Environment {
    */
   deletionPolicy?: "Retain" | "Delete";
 }
+/**
+ * HTTPS for the site's domains: a certificate from the cluster's ACME directory (spec.tls.acme of simulium.yaml), served by the TLS terminator in front of Varnish. See docs/tls.md.
+ */
+export interface Tls {
+  /**
+   * acme: one certificate for the site's domains from the cluster's ACME directory, renewed automatically. certificate: the certificate given in spec.tls.certificate (bring your own; renewing it is yours). none: plain http only. Default: certificate when spec.tls.certificate is set, else acme when simulium.yaml configures spec.tls.acme, else none.
+   */
+  mode?: "acme" | "certificate" | "none";
+  /**
+   * Answer plain http with a 301 to https once the site's certificate is served (ACME challenges excepted). Default: true when TLS is on.
+   */
+  redirect?: boolean;
+  /**
+   * Send Strict-Transport-Security on https answers. Off unless present.
+   */
+  hsts?: {
+    /**
+     * Seconds browsers remember to use https only.
+     */
+    maxAge?: number;
+    includeSubDomains?: boolean;
+  };
+  /**
+   * A certificate of your own: the chain in clear (it is public), the private key sealed (`simulium seal --site <site> --name tls-key`).
+   */
+  certificate?: {
+    /**
+     * PEM: the leaf certificate first, then the intermediates.
+     */
+    chain: string;
+    key: SealedValue;
+  };
+}
 
 /**
  * Cluster-wide settings and defaults: simulium.yaml at the root of the manifests repository. Every field is optional.
@@ -566,6 +600,15 @@ export interface Cluster {
        * Path, on the controller, of a Docker config.json holding the registry credentials.
        */
       configFile: string;
+    };
+    /**
+     * How service images are named to Swarm.
+     */
+    images?: {
+      /**
+       * Resolve each image tag to its digest at every plan (as `docker stack deploy --resolve-image always`), so every node runs the same bytes and a tag pushed again is a change: `registry` (the default) for images that name a registry host (`host[:port]/path:tag`), `always` also for Docker Hub names (`drupal:10`), `never` sends tags as written. An image that cannot be resolved (registry down, credentials refused, no such tag) leaves its site as it runs, with the error.
+       */
+      resolveDigests?: "registry" | "always" | "never";
     };
     /**
      * Rolling update behaviour of web services.
@@ -740,6 +783,54 @@ export interface Cluster {
        * Hours after the last push to a pull request before its previews are removed anyway.
        */
       ttlHours?: number;
+    };
+    /**
+     * HTTPS: the TLS terminator (hitch) in front of Varnish, and where certificates come from. See docs/tls.md.
+     */
+    tls?: {
+      /**
+       * The TLS terminator image (hitch; the harness builds simulium/tls:local).
+       */
+      image: string;
+      /**
+       * Published HTTPS port (host mode, beside Varnish's).
+       */
+      port?: number;
+      /**
+       * Terminator tasks; default: Varnish's replicas.
+       */
+      replicas?: number;
+      /**
+       * The ACME directory sites with spec.tls.mode acme (the default once this is set) get their certificates from, by HTTP-01 answered by Varnish.
+       */
+      acme?: {
+        /**
+         * The directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory (staging: https://acme-staging-v02.api.letsencrypt.org/directory).
+         */
+        directory: string;
+        /**
+         * The account's contact address.
+         */
+        email: string;
+        /**
+         * A PEM file on the controller's host with the CA that signs the directory's own HTTPS certificate (a private CA or a test CA such as Pebble). Default: the system's CAs.
+         */
+        caFile?: string;
+        /**
+         * Renew when this fraction of the certificate's lifetime is left (one third: at two thirds of the lifetime), with up to 5% of the lifetime of random jitter earlier.
+         */
+        renewBeforeFraction?: number;
+        /**
+         * Before ordering, look each name up from the controller: a name that does not resolve (or resolves to none of expectAddresses) is set aside with its backoff and reported, without spending an order on it. false: no look-up (tests, split-horizon DNS).
+         */
+        checkDns?: boolean;
+        /**
+         * The public addresses of the nodes that run Varnish: with checkDns, a name must resolve to at least one of them. Default: any address.
+         *
+         * @maxItems 50
+         */
+        expectAddresses?: string[];
+      };
     };
   };
 }

@@ -6,6 +6,7 @@ import type { ResolvedSite } from "./types";
  * (only the controller holds the key), and its failure must still point at file:line.
  */
 export function locateSealed(site: ResolvedSite, locate: (path: readonly PathSegment[]) => { line: number; column: number }): ResolvedSite {
+  site = locateTlsKey(site, locate);
   if (!site.secrets.some((s) => "sealed" in s)) return site;
   return {
     ...site,
@@ -15,4 +16,12 @@ export function locateSealed(site: ResolvedSite, locate: (path: readonly PathSeg
       return { ...s, sealed: { ...s.sealed, line: at.line, column: at.column } };
     }),
   };
+}
+
+function locateTlsKey(site: ResolvedSite, locate: (path: readonly PathSegment[]) => { line: number; column: number }): ResolvedSite {
+  const tls = site.tls;
+  if (tls?.mode !== "certificate") return site;
+  const key = tls.certificate.key;
+  const at = locate(key.path ?? ["spec", "tls", "certificate", "key", "sealed"]);
+  return { ...site, tls: { ...tls, certificate: { ...tls.certificate, key: { ...key, line: at.line, column: at.column } } } };
 }

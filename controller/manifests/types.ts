@@ -88,6 +88,8 @@ export interface ResolvedSite {
   readonly civicrm?: ResolvedCivicrm;
   /** `spec.hooks`, absent when the site declares none. */
   readonly hooks?: ResolvedHooks;
+  /** HTTPS by ACME (`spec.tls`, or the cluster's default); absent when the site is plain http. */
+  readonly tls?: ResolvedSiteTls;
   /** `spec.uptime` with its defaults: the daemon's probes of the site's domains through Varnish. */
   readonly uptime: ResolvedUptime;
   /** Set on an environment of a site (`spec.environments`), absent on the site itself (production). */
@@ -102,6 +104,34 @@ export interface ResolvedUptime {
   /** Consecutive failed probes before the site counts as down. */
   readonly failures: number;
   readonly path: string;
+}
+
+/** `spec.tls` of a site with HTTPS: a certificate from the cluster's ACME directory, or its own. */
+export type ResolvedSiteTls = ResolvedSiteTlsBase & ({ readonly mode: "acme" } | { readonly mode: "certificate"; readonly certificate: { readonly chain: string; readonly key: SealedCiphertext } });
+
+interface ResolvedSiteTlsBase {
+  /** 301 from http to https once the certificate is served. */
+  readonly redirect: boolean;
+  readonly hsts?: { readonly maxAge: number; readonly includeSubDomains: boolean };
+}
+
+/** The name a site's own TLS key is sealed under: `simulium seal --site S --name tls-key`. */
+export const TLS_KEY_SEAL_NAME = "tls-key";
+
+/** simulium.yaml `spec.tls`: the terminator in front of Varnish and the ACME directory. */
+export interface ResolvedClusterTls {
+  readonly image: string;
+  readonly port: number;
+  readonly replicas: number;
+  readonly acme?: {
+    readonly directory: string;
+    readonly email: string;
+    readonly caFile?: string;
+    readonly renewBeforeFraction: number;
+    /** Look names up before ordering; with addresses, they must resolve to one of them. */
+    readonly checkDns: boolean;
+    readonly expectAddresses: readonly string[];
+  };
 }
 
 /** What makes a resolved site an environment of another (manifests/environments.ts). */
@@ -185,12 +215,16 @@ export interface RoutingOverrides {
 }
 
 /** simulium.yaml with every default applied. */
+export type ResolveDigests = "registry" | "always" | "never";
+
 export interface ResolvedCluster {
   readonly instance: string;
   readonly endpointMode: "vip" | "dnsrr";
   readonly timeZone: string;
   readonly volumes: { readonly driver: string; readonly options: Readonly<Record<string, string>> };
   readonly registryAuth?: { readonly configFile: string };
+  /** Which image tags the plan resolves to their digest (plan/image-digests.ts). */
+  readonly images: { readonly resolveDigests: ResolveDigests };
   /** Daemon notifications (simulium run): webhook URLs only; their secret and the commit status are flags. */
   readonly notifications?: {
     readonly webhooks: readonly { readonly url: string }[];
@@ -201,6 +235,8 @@ export interface ResolvedCluster {
   /** Backups (spec.backup), when enabled. */
   readonly backup?: ResolvedBackupConfig;
   readonly update: { readonly monitorSeconds: number; readonly timeoutSeconds: number };
+  /** HTTPS (spec.tls), when simulium.yaml names a terminator image. */
+  readonly tls?: ResolvedClusterTls;
   /** Pull-request previews (`spec.previews`), when configured. */
   readonly previews?: { readonly domain: string; readonly max: number; readonly ttlHours: number };
   /** Limits on the sites' environments (`spec.environments`). */

@@ -115,7 +115,7 @@ function removal(
   if (siteDeclared) {
     // A newer version of the same secret replaces this one: the old value is no longer data.
     const logical = o.labels[LABEL.secret];
-    const superseded = o.kind === "secret" && logical !== undefined && declaredSecrets.has(secretKey(o.site, logical));
+    const superseded = o.kind === "secret" && ((logical !== undefined && declaredSecrets.has(secretKey(o.site, logical))) || o.labels[LABEL.derived] === "true");
     return superseded ? { ...base, op: "delete", reason: "superseded" } : { ...base, op: "retain", reason: "no-longer-declared" };
   }
   // The site is gone. Its data goes only if the site said so, explicitly, in the manifest it

@@ -51,6 +51,9 @@ export function renderPlanText(plan: Plan): string {
 export function renderChange(c: Change): string {
   if (c.op === "+") return `+ ${c.field}${c.after !== undefined ? `: ${c.after}` : ""}`;
   if (c.op === "-") return `- ${c.field}${c.before !== undefined ? ` (was ${c.before})` : ""}`;
+  // The same tag pushed again: the new digest alone says what changed.
+  const at = c.field === "image" && c.after !== undefined ? c.after.indexOf("@") : -1;
+  if (at > 0 && c.before?.startsWith(c.after?.slice(0, at + 1) ?? "")) return `~ image: ${c.before} → ${c.after?.slice(at + 1)}`;
   return `~ ${c.field}: ${c.before} → ${c.after}`;
 }
 

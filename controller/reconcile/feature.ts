@@ -33,6 +33,16 @@ export interface Feature {
   follow?(docker: Docker, step: StepContext): ((live: LiveState) => Promise<void>) | undefined;
   /** A step after apply (routing: the VCL for the new tasks). */
   afterApply?(docker: Docker, step: StepContext): Promise<void>;
+  /**
+   * A step after the others that needs the instance lock (HTTPS: ordering certificates): the
+   * lock is taken for it when the plan changed nothing and `wants` (read-only) says there is
+   * work. `again: true` when it changed what the desired state renders from: the reconcile then
+   * runs once more.
+   */
+  readonly locked?: {
+    wants(step: StepContext): boolean;
+    run(docker: Docker, step: StepContext): Promise<{ readonly again: boolean }>;
+  };
 }
 
 export interface DesiredInput {
@@ -42,6 +52,10 @@ export interface DesiredInput {
   readonly store: StateStore;
   /** simulium.yaml's sealed values (bound to the cluster scope), by setting name. */
   readonly clusterValues: ReadonlyMap<string, Buffer>;
+  /** The manifests as loaded and unsealed. */
+  readonly load: LoadResult;
+  /** The sites' sealed values, by `site/name` (sealing/unseal-sites.ts). */
+  readonly siteValues: ReadonlyMap<string, Buffer>;
 }
 
 export interface DesiredContribution {
@@ -50,6 +64,8 @@ export interface DesiredContribution {
   readonly secretValue?: (secretName: string) => Buffer | undefined;
   /** The controller secrets (state/controller-secret.ts) the resources are rendered from. */
   readonly controllerSecrets?: readonly (ControllerSecret | undefined)[];
+  /** What the plan should tell the operator about these objects (a certificate refused before rollout). */
+  readonly warnings?: Plan["warnings"];
 }
 
 /** What one apply's steps see. */

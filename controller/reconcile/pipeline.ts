@@ -2,7 +2,10 @@ import type Docker from "dockerode";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { LABEL } from "../desired/labels";
+import { imagesToResolve, pinImageDigests, UnresolvedImage, unresolvedMessage } from "../desired/image-digests";
 import { renderDesired } from "../desired/render";
+import { resolveImageDigests } from "../engine/distribution";
+import { loadRegistryAuth } from "../engine/registry-auth";
 import type { DesiredState } from "../desired/types";
 import { livePins } from "../live/pins";
 import { readLive } from "../live/read";
@@ -95,10 +98,10 @@ export async function planLoaded(docker: Docker, given: LoadedRepo, features: re
   const loaded = withPreviews(withEnvironmentsOfInvalid(given, live), store, live);
   // Read against the swarm: a state directory that lost a value the swarm uses stops here.
   const varnish = cluster.varnish.image ? controllerSecret(store, "varnish-secret", live.secrets, { acceptChange: opts.rotateVarnishSecret }) : undefined;
-  const contributed = features.flatMap((f) => (f.desired ? [f.desired({ cluster, live, store, clusterValues: loaded.clusterValues })] : []));
+  const contributed = features.flatMap((f) => (f.desired ? [f.desired({ cluster, live, store, clusterValues: loaded.clusterValues, load: loaded.load, siteValues: values })] : []));
   // Sites keep the node their data is on; a site without data services yet gets one now.
   const placement = placeSites({ sites: loaded.load.sites, cluster, nodes: live.nodes ?? [], here: live.here ?? null, ...livePins(live) });
-  const rendered = renderDesired({
+  const tagged = renderDesired({
     sites: loaded.load.sites,
     cluster,
     pins: placement.pins,
@@ -107,13 +110,15 @@ export async function planLoaded(docker: Docker, given: LoadedRepo, features: re
     instanceResources: contributed.flatMap((c) => c.resources),
   });
   for (const f of features) {
-    const refused = f.refuse?.(rendered, live);
+    const refused = f.refuse?.(tagged, live);
     if (refused) throw refused;
   }
+  const { desired: rendered, unresolved } = await pinDigests(docker, tagged, cluster);
   // A site the plan refuses to change is left as it runs, like one with an invalid manifest.
   const rotations = unsafeRotations(rendered, live);
-  const refused = new Set(rotations.map((r) => r.site));
-  const load = refuseSites(loaded.load, refused, rotations.map((r) => rotationError(loaded.load, r)));
+  const refused = new Set([...rotations.map((r) => r.site), ...unresolved.map((u) => u.site)]);
+  const errors = [...rotations.map((r) => rotationError(loaded.load, r)), ...unresolvedErrors(loaded.load, unresolved)];
+  const load = refuseSites(loaded.load, refused, errors);
   const desired = freezeSites(rendered, refused);
   const sites = sealedLookup(desired, values);
   const controller = controllerValues(desired, [varnish, ...contributed.flatMap((c) => c.controllerSecrets ?? [])]);
@@ -126,7 +131,7 @@ export async function planLoaded(docker: Docker, given: LoadedRepo, features: re
   };
   const plan = makePlan(desired, live, load.errors);
   const placing = placement.warnings.map((w) => ({ site: w.site, name: w.site, message: w.message }));
-  const warnings = [...plan.warnings, ...placing, ...features.flatMap((f) => f.warnings?.(load, cluster) ?? [])];
+  const warnings = [...plan.warnings, ...placing, ...features.flatMap((f) => f.warnings?.(load, cluster) ?? []), ...contributed.flatMap((c) => c.warnings ?? [])];
   return {
     load,
     cluster,
@@ -188,6 +193,25 @@ function refuseSites(load: LoadResult, sites: ReadonlySet<string>, errors: reado
     invalidSites: [...new Set([...load.invalidSites, ...sites])].sort(),
     errors: [...load.errors, ...errors],
   };
+}
+
+/** Tags to digests (desired/image-digests.ts), looked up through the engine with the registry credentials. */
+async function pinDigests(docker: Docker, desired: DesiredState, cluster: ResolvedCluster): Promise<{ desired: DesiredState; unresolved: UnresolvedImage[] }> {
+  const images = imagesToResolve(desired, cluster.images.resolveDigests);
+  if (images.length === 0) return { desired, unresolved: [] };
+  const auth = await loadRegistryAuth(cluster.registryAuth?.configFile);
+  return pinImageDigests(desired, await resolveImageDigests(docker, images, auth));
+}
+
+/** One error per site (its first unresolved image): the site is left as it runs until the registry answers. */
+function unresolvedErrors(load: LoadResult, unresolved: readonly UnresolvedImage[]): ManifestError[] {
+  const seen = new Set<string>();
+  return unresolved.flatMap((u) => {
+    if (seen.has(u.site)) return [];
+    seen.add(u.site);
+    const file = load.sites.find((s) => s.name === u.site)?.file ?? `sites/${u.site}.yaml`;
+    return [{ file, line: 0, column: 0, path: u.field, site: u.site, message: unresolvedMessage(u) }];
+  });
 }
 
 function rotationError(load: LoadResult, r: UnsafeRotation): ManifestError {

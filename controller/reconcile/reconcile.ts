@@ -81,6 +81,14 @@ export class ApplyCancelled extends Error {
  * controller secret not made yet is made then) and applied while the lock is held.
  */
 export async function reconcileWith(docker: Docker, repoDir: string, features: readonly Feature[], opts: ReconcileOptions): Promise<ReconcileOutcome> {
+  const first = await reconcileOnce(docker, repoDir, features, opts);
+  if (!first.again) return first.outcome;
+  // A locked step changed what the desired state renders from (a new certificate): once more.
+  const second = await reconcileOnce(docker, repoDir, features, opts);
+  return { ...second.outcome, mutations: first.outcome.mutations + second.outcome.mutations };
+}
+
+async function reconcileOnce(docker: Docker, repoDir: string, features: readonly Feature[], opts: ReconcileOptions): Promise<{ outcome: ReconcileOutcome; again: boolean }> {
   const stateDir = resolveStateDir(opts.stateDir);
   const pipeline: PipelineOptions = { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile, rotateVarnishSecret: opts.rotateVarnishSecret };
   const loaded = await loadForPlan(repoDir, pipeline);
@@ -90,7 +98,7 @@ export async function reconcileWith(docker: Docker, repoDir: string, features: r
   await approve(ctx, opts);
   // A held update is not sent (unless retried), so it alone changes nothing.
   const changes = ctx.plan.actions.some((a) => isMutation(a) && !(a.op === "update" && a.held && !opts.retryFailed));
-  const lease = changes ? await acquireLease(docker, ctx.cluster.instance, { ...(opts.lock ?? { what: "simulium" }), onRenewError: (err) => opts.log.warn({ err: err.message }, "could not renew the instance lock") }) : undefined;
+  let lease = changes ? await acquireLease(docker, ctx.cluster.instance, { ...(opts.lock ?? { what: "simulium" }), onRenewError: (err) => opts.log.warn({ err: err.message }, "could not renew the instance lock") }) : undefined;
   try {
     if (lease) {
       // Under the lock, the swarm as it is now: another holder may just have changed it.
@@ -117,7 +125,17 @@ export async function reconcileWith(docker: Docker, repoDir: string, features: r
       ...(opts.onConverging ? { onConverging: opts.onConverging } : {}),
     });
     for (const f of features) await f.afterApply?.(docker, step);
-    return { ctx, result, mutations: plan.actions.filter(isMutation).length };
+    let again = false;
+    const locked = features.filter((f) => f.locked?.wants(step));
+    if (locked.length > 0) {
+      // Taken for these steps when the plan changed nothing; held elsewhere, they are left to its holder.
+      lease ??= await acquireLease(docker, ctx.cluster.instance, opts.lock ?? { what: "simulium" }).catch((err: unknown) => {
+        opts.log.warn({ err: err instanceof Error ? err.message : String(err), steps: locked.map((f) => f.name) }, "the instance lock is held elsewhere; steps that need it are left to its holder");
+        return undefined;
+      });
+      if (lease) for (const f of locked) if ((await f.locked?.run(docker, step))?.again) again = true;
+    }
+    return { outcome: { ctx, result, mutations: plan.actions.filter(isMutation).length }, again };
   } finally {
     // A lease that cannot be given back expires by itself (engine/lease.ts).
     await lease?.release().catch((err: unknown) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not release the instance lock"));

@@ -4,7 +4,10 @@ import { names } from "../desired/names";
 import { isIPv4 } from "node:net";
 import type { LiveState, LiveTask } from "../live/types";
 
-/** How this process reaches a Varnish task's admin port. */
+/**
+ * How this process reaches a Varnish task's admin port. A task it cannot reach (on another
+ * node) gets its VCL through the relay job (routing/relay.ts).
+ */
 export type AdminRoute = { readonly via: "admin"; readonly network: string } | { readonly via: "gwbridge"; readonly containers: ReadonlyMap<string, string> };
 
 /**
@@ -15,7 +18,13 @@ export type AdminRoute = { readonly via: "admin"; readonly network: string } | {
  * docker_gwbridge.
  */
 export async function adminRoute(docker: Docker, admin: string, adminSubnets: readonly string[]): Promise<AdminRoute> {
-  if (localAddresses().some((ip) => adminSubnets.some((cidr) => inCidr(ip, cidr)))) return { via: "admin", network: admin };
+  const local = localAddresses();
+  if (local.some((ip) => adminSubnets.some((cidr) => inCidr(ip, cidr)))) return { via: "admin", network: admin };
+  // docker_gwbridge is reached from the engine's own host only: elsewhere (DOCKER_HOST naming
+  // a remote manager) its addresses are another machine's, or this one's own gwbridge.
+  const engine = (await docker.info()) as { Swarm?: { NodeAddr?: string } };
+  const nodeAddr = engine.Swarm?.NodeAddr ?? "";
+  if (nodeAddr !== "" && !local.includes(nodeAddr) && !nodeAddr.startsWith("127.")) return { via: "gwbridge", containers: new Map() };
   const info = (await docker.getNetwork("docker_gwbridge").inspect()) as { Containers?: Record<string, { IPv4Address?: string }> | null };
   const containers = new Map<string, string>();
   for (const [id, c] of Object.entries(info.Containers ?? {})) {

@@ -3,6 +3,7 @@ import { names } from "../desired/names";
 import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
 import { readVarnishSecret } from "./admin-secret";
+import { readAcmeThumbprint } from "../state/tls-store";
 import { RoutingOptions, RoutingResult, syncRouting } from "./sync";
 import { runningTasksOf } from "./vcl-input-from";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -27,8 +28,16 @@ export async function routeAfterApply(docker: Docker, opts: AfterApplyOptions): 
     invalidSites: opts.invalidSites,
     live,
     secret: readVarnishSecret(opts.stateDir, opts.cluster.instance),
+    ...thumbprintOf(opts.stateDir, opts.cluster),
     log: opts.log,
   });
+}
+
+/** The ACME account's thumbprint for the VCL, when the cluster has TLS and an account exists. */
+export function thumbprintOf(stateDir: string, cluster: AfterApplyOptions["cluster"]): { acmeThumbprint?: string } {
+  if (cluster.tls?.acme === undefined) return {};
+  const t = readAcmeThumbprint(stateDir, cluster.instance);
+  return t !== undefined ? { acmeThumbprint: t } : {};
 }
 
 async function waitForVarnish(docker: Docker, opts: AfterApplyOptions): Promise<LiveState> {
@@ -36,9 +45,20 @@ async function waitForVarnish(docker: Docker, opts: AfterApplyOptions): Promise<
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   for (;;) {
     const live = await readLive(docker, opts.cluster.instance);
-    const want = live.services.find((s) => s.name === service)?.shape.replicas ?? 0;
     // Whatever runs by the deadline gets the VCL; a missing task is reported by apply.
-    if (runningTasksOf(service, live).length >= want || Date.now() > deadline) return live;
+    if (varnishSettled(service, live) || Date.now() > deadline) return live;
     await sleep(opts.pollMs ?? 1000);
   }
+}
+
+/**
+ * Every Varnish replica runs, or is one Swarm cannot place (no node left for its host-mode
+ * port: a node drained or down). Waiting for that one would hold every apply's routing for the
+ * whole timeout while a node is away. Pure.
+ */
+export function varnishSettled(service: string, live: LiveState): boolean {
+  const svc = live.services.find((s) => s.name === service);
+  const want = svc?.shape.replicas ?? 0;
+  const unplaceable = svc === undefined ? 0 : live.tasks.filter((t) => t.serviceId === svc.id && t.desiredState === "running" && t.state === "pending" && /no suitable node/.test(`${t.error ?? ""} ${t.message}`)).length;
+  return runningTasksOf(service, live).length + unplaceable >= want;
 }

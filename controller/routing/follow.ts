@@ -2,6 +2,7 @@ import type Docker from "dockerode";
 import type { LiveState } from "../live/types";
 import { renderSplitVcl, splitHash } from "../varnish/vcl-split";
 import { readVarnishSecret } from "./admin-secret";
+import { thumbprintOf } from "./after-apply";
 import { RoutingOptions, RoutingResult, syncRouting } from "./sync";
 import { vclInputFrom } from "./vcl-input-from";
 
@@ -28,19 +29,20 @@ export function followRouting(docker: Docker, opts: FollowOptions): RoutingFollo
   if (opts.cluster.varnish.image === undefined) return null;
   const { cluster, sites, invalidSites, log } = opts;
   const secret = readVarnishSecret(opts.stateDir, cluster.instance);
+  const acme = thumbprintOf(opts.stateDir, cluster);
   const loaded = new Set<string>();
   let last: string | null = null;
   const onProgress = async (live: LiveState): Promise<void> => {
     let hash: string;
     try {
-      hash = splitHash(renderSplitVcl(vclInputFrom({ cluster, sites, invalidSites, live })));
+      hash = splitHash(renderSplitVcl(vclInputFrom({ cluster, sites, invalidSites, live, ...acme })));
     } catch {
       return; // Reported, with the field at fault, by the sync after apply.
     }
     if (hash === last) return;
     try {
       // No waiting for a Varnish that does not listen yet: the next state retries.
-      const result = await syncRouting(docker, { cluster, sites, invalidSites, live, secret, log, connectRetryMs: 0 });
+      const result = await syncRouting(docker, { cluster, sites, invalidSites, live, secret, log, connectRetryMs: 0, ...acme });
       // No Varnish task yet (created by this apply): nothing was loaded, try again next time.
       if (result.ok && result.tasks.length > 0) {
         last = hash;

@@ -11,6 +11,7 @@ import type { SplitVcl } from "../varnish/vcl-split";
 import { renderVcl } from "../varnish/vcl";
 import type { VclInput } from "../varnish/vcl";
 import { adminHost, AdminRoute, instanceAdminRoute } from "./admin-address";
+import { relayTargets, relayVcl } from "./relay";
 import { runningTasksOf, vclInputFrom } from "./vcl-input-from";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -25,6 +26,8 @@ export interface RoutingOptions {
   /** The admin secret's exact bytes. */
   readonly secret: Buffer;
   readonly log: Logger;
+  /** The ACME account's thumbprint (state/tls-store.ts readAcmeThumbprint): Varnish answers HTTP-01 with it. */
+  readonly acmeThumbprint?: string;
   /** How long to retry a Varnish that does not listen yet (just started). Default 15 s. */
   readonly connectRetryMs?: number;
 }
@@ -63,7 +66,7 @@ export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise
   let vcl: SplitVcl;
   let input: VclInput;
   try {
-    input = vclInputFrom({ cluster, sites: opts.sites, invalidSites: opts.invalidSites, live });
+    input = vclInputFrom({ cluster, sites: opts.sites, invalidSites: opts.invalidSites, live, ...(opts.acmeThumbprint !== undefined ? { acmeThumbprint: opts.acmeThumbprint } : {}) });
     vcl = renderSplitVcl(input);
   } catch (err) {
     const error = `VCL not rendered: ${(err as Error).message}`;
@@ -76,7 +79,14 @@ export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise
   const route = await instanceAdminRoute(docker, cluster.instance, live);
   const results: TaskRouting[] = [];
   const whole = () => renderVcl(input);
-  for (const task of tasks) results.push(await syncTask(task, route, vcl, whole, opts));
+  const unreachable: LiveTask[] = [];
+  for (const task of tasks) {
+    if (adminHost(route, task) === undefined) unreachable.push(task);
+    else results.push(await syncTask(task, route, vcl, whole, opts));
+  }
+  // A task the controller reaches only through a relay job (another node) gets the whole
+  // configuration as one VCL: the relay loads one VCL, and one compile there is the short way.
+  if (unreachable.length > 0) results.push(...(await relayed(docker, unreachable, whole(), opts)));
   return { vclHash: hash, tasks: results, ok: results.every((r) => r.ok) };
 }
 
@@ -115,6 +125,30 @@ async function syncTask(task: LiveTask, route: AdminRoute, vcl: SplitVcl, whole:
     const compileError = err instanceof VclCompileError ? { line: err.line, column: err.column } : undefined;
     return { task: task.id, endpoint, ok: false, error, ...(compileError ? { compileError } : {}) };
   }
+}
+
+/** Tasks on other nodes (or all, off the swarm's nodes): through one relay job on the admin network. */
+async function relayed(docker: Docker, tasks: readonly LiveTask[], vcl: string, opts: RoutingOptions): Promise<TaskRouting[]> {
+  if (tasks.length === 0) return [];
+  const admin = names.adminNetwork(opts.cluster.instance);
+  const { relayed: targets, unaddressed } = relayTargets(tasks, admin);
+  const network = opts.live.networks.find((n) => n.name === admin);
+  const out: TaskRouting[] = unaddressed.map((t) => {
+    const error = `no admin address for Varnish task ${t.id} (not on ${admin})`;
+    opts.log.error({ task: t.id, err: error }, "routing not updated");
+    return { task: t.id, endpoint: null, ok: false, error };
+  });
+  if (targets.length === 0) return out;
+  if (network === undefined) return [...out, ...targets.map((t) => ({ task: t.task, endpoint: null, ok: false, error: `the admin network ${admin} does not exist` }))];
+  const outcomes = await relayVcl(docker, { varnishService: names.varnishService(opts.cluster.instance), adminNetworkId: network.id, tasks: targets, vcl, keep: KEEP_VCLS, log: opts.log });
+  for (const o of outcomes) {
+    if (o.ok && o.changed) opts.log.info({ task: o.task, vcl: o.vclName, via: "relay" }, "routing: VCL loaded");
+    if (!o.ok) opts.log.error({ task: o.task, err: o.error }, "routing not updated on this Varnish task");
+  }
+  return [
+    ...out,
+    ...outcomes.map((o): TaskRouting => ({ task: o.task, endpoint: `${o.ip}:${VARNISH_ADMIN_PORT} (relay)`, ok: o.ok, ...(o.changed !== undefined ? { changed: o.changed } : {}), ...(o.vclName ? { vclName: o.vclName } : {}), ...(o.error ? { error: o.error } : {}) })),
+  ];
 }
 
 /** A task reported running may not listen on its admin port for a moment yet. */

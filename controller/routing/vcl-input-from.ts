@@ -4,6 +4,7 @@ import { names } from "../desired/names";
 import { backendFromLabels, routingFromLabels } from "../desired/routing-labels";
 import type { LiveState, LiveTask } from "../live/types";
 import type { ResolvedCluster, ResolvedSite, RoutingOverrides } from "../manifests/types";
+import type { VclSiteTls } from "../varnish/vcl-tls";
 import type { VclBackend, VclInput, VclRouting, VclSite, VclSnippets, VclTool } from "../varnish/vcl-input";
 import { PHPMYADMIN_PORT } from "../desired/access-services";
 
@@ -14,6 +15,8 @@ export interface RoutingSources {
   /** Sites whose manifest is invalid: they keep the domains their web service was last applied with. */
   readonly invalidSites?: readonly string[];
   readonly live: LiveState;
+  /** The ACME account's thumbprint (state/acme-account.ts), when one exists. */
+  readonly acmeThumbprint?: string;
 }
 
 /**
@@ -32,6 +35,7 @@ export function vclInputFrom(src: RoutingSources): VclInput {
     purgers: addressesOf(names.service(s.name, "web"), edge, live),
     healthcheck: { ...s.web.healthcheck },
     ...(s.routing !== undefined ? { routing: vclRoutingOf(s.routing) } : {}),
+    ...(s.tls !== undefined && cluster.tls !== undefined ? { tls: siteTls(s, live, cluster.instance) } : {}),
   }));
   // Valid manifests' hosts first, phpMyAdmin's included: an invalid site never takes one.
   const claimed = new Set([...sites.flatMap((s) => s.domains), ...src.sites.flatMap((s) => (s.access?.phpmyadmin ? [s.access.phpmyadmin.domain] : []))]);
@@ -57,7 +61,16 @@ export function vclInputFrom(src: RoutingSources): VclInput {
     });
   }
   const tools = toolsOf(src, claimed);
-  return { sites, mode, snippets: snippetsOf(cluster), ...(tools.length > 0 ? { tools } : {}) };
+  const tls = cluster.tls === undefined ? {} : { tls: src.acmeThumbprint !== undefined ? { acmeThumbprint: src.acmeThumbprint } : {} };
+  return { sites, mode, snippets: snippetsOf(cluster), ...(tools.length > 0 ? { tools } : {}), ...tls };
+}
+
+/** Redirects to https only once the terminator serves the site's certificate: before, https would not answer. */
+function siteTls(s: ResolvedSite, live: LiveState, instance: string): VclSiteTls {
+  const tls = s.tls ?? { mode: "acme", redirect: false };
+  const terminator = live.services.find((x) => x.name === names.tlsService(instance));
+  const served = terminator?.shape.secrets.some((x) => x.target === names.tlsCertTarget(s.name)) ?? false;
+  return { acme: tls.mode === "acme", redirect: tls.redirect && served, ...(tls.hsts !== undefined ? { hsts: { ...tls.hsts } } : {}) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { formatPath } from "../manifests/issue";
+import { TLS_KEY_SEAL_NAME } from "../manifests/types";
 import type { LoadResult, ManifestError, ResolvedSite, SealedCiphertext } from "../manifests/types";
 import { UnsealError } from "./age";
 import { openEnvelope, scopeMismatch, sealCommand } from "./envelope";
@@ -36,6 +37,13 @@ export async function unsealSites(load: LoadResult, decrypt: Decrypt): Promise<U
       const result = await unsealOne(secret.sealed, decrypt, { site: site.name, name: secret.name });
       if (typeof result === "string") siteErrors.push(located(site, secret.sealed, secret.name, result));
       else siteValues.push([sealedKey(site.name, secret.name), result]);
+    }
+    // A certificate of the site's own: its key, bound to the name tls-key (never a web secret).
+    if (site.tls?.mode === "certificate") {
+      const key = site.tls.certificate.key;
+      const result = await unsealOne(key, decrypt, { site: site.name, name: TLS_KEY_SEAL_NAME });
+      if (typeof result === "string") siteErrors.push(located(site, key, TLS_KEY_SEAL_NAME, result));
+      else siteValues.push([sealedKey(site.name, TLS_KEY_SEAL_NAME), result]);
     }
     if (siteErrors.length > 0) {
       errors.push(...siteErrors);

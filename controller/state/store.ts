@@ -9,6 +9,7 @@ import { ReadOnlyStateError } from "./errors";
  *   <dir>/<instance>/varnish-secret       the Varnish admin secret (controller-secret.ts)
  *   <dir>/<instance>/restic-password      the generated restic password (controller-secret.ts)
  *   <dir>/<instance>/backups/<site>.json  last backup and check of each site (backup-records.ts)
+ *   <dir>/<instance>/tls/                 the ACME account key, each site's certificate and its record (tls-store.ts)
  *   <dir>/repo/                           the daemon's clone of a git source (source/git.ts)
  *
  * Folders are 0700 and files 0600: the secrets are the keys to every Varnish and every backup.

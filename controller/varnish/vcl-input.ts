@@ -1,4 +1,5 @@
 import { isIPv4 } from "node:net";
+import type { VclSiteTls, VclTlsInput } from "./vcl-tls";
 
 /**
  * The plain data the VCL is rendered from. Manifests are validated upstream, but everything
@@ -17,6 +18,8 @@ export interface VclInput {
   readonly snippets?: VclSnippets;
   /** Sites' admin tools (phpMyAdmin), each on a host name of its own. */
   readonly tools?: readonly VclTool[];
+  /** HTTPS (vcl-tls.ts): present when the cluster has a TLS terminator. */
+  readonly tls?: VclTlsInput;
 }
 
 /**
@@ -86,6 +89,8 @@ export interface VclSite {
    * or absent: nobody, since one site must never invalidate another's cache.
    */
   readonly purgers?: readonly string[];
+  /** HTTPS of the site (vcl-tls.ts); absent: plain http only. */
+  readonly tls?: VclSiteTls;
 }
 
 /** Input that would produce invalid or injected VCL. `field` locates it, e.g. `sites[acme].domains[1]`. */

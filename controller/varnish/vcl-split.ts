@@ -97,7 +97,13 @@ export function renderSplitVcl(input: VclInput): SplitVcl {
 
 /** A group's sites alone: its VCL never depends on another group, so another group's change leaves it as it is. */
 function groupInput(input: VclInput, sites: readonly VclSite[], tools: readonly VclTool[]): VclInput {
-  return { sites, mode: input.mode, ...(tools.length > 0 ? { tools } : {}), ...(input.snippets !== undefined ? { snippets: input.snippets } : {}) };
+  return {
+    sites,
+    mode: input.mode,
+    ...(tools.length > 0 ? { tools } : {}),
+    ...(input.snippets !== undefined ? { snippets: input.snippets } : {}),
+    ...(input.tls !== undefined ? { tls: input.tls } : {}),
+  };
 }
 
 /** The part of a group's input for some of its sites only (load-split: leaving out a site whose part does not compile). */

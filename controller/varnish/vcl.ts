@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { ROUTING_DEFAULTS, validateVclInput } from "./vcl-input";
 import type { VclBackend, VclInput, VclRouting, VclSite, VclTool } from "./vcl-input";
 import { errorPage } from "./vcl-pages";
+import { tlsDeliver, tlsRecv, tlsSynth } from "./vcl-tls";
 
 export type { VclBackend, VclHealthcheck, VclInput, VclRouting, VclSite, VclSnippets, VclTool } from "./vcl-input";
 export { VclInputError } from "./vcl-input";
@@ -22,11 +23,11 @@ export function renderVcl(input: VclInput): string {
     ...tools.flatMap(toolBackendDecls),
     ...sites.map(purgersAcl),
     vclInit(sites, tools),
-    vclRecv(sites, tools, snippets.recv),
+    vclRecv(sites, tools, snippets.recv, tlsRecv(input.tls, sites)),
     VCL_HASH,
     vclBackendResponse(sites, snippets.backendResponse),
-    vclDeliver(snippets.deliver),
-    VCL_SYNTH,
+    vclDeliver(snippets.deliver, tlsDeliver(input.tls, sites)),
+    vclSynth(tlsSynth(input.tls)),
     VCL_BACKEND_ERROR,
   ]
     .filter((block) => block !== "")
@@ -49,6 +50,7 @@ interface SiteView {
   readonly routing: VclRouting;
   /** Sorted, unique: the addresses of the site's own tasks. */
   readonly purgers: readonly string[];
+  readonly tls?: VclSite["tls"];
 }
 
 function normalise(site: VclSite): SiteView {
@@ -61,6 +63,7 @@ function normalise(site: VclSite): SiteView {
     healthcheck: site.healthcheck,
     routing: site.routing ?? {},
     purgers: [...new Set(site.purgers ?? [])].sort((a, b) => cmp(sortKey(a), sortKey(b))),
+    ...(site.tls !== undefined ? { tls: site.tls } : {}),
   };
 }
 
@@ -156,23 +159,29 @@ function vclInit(sites: readonly SiteView[], tools: readonly ToolView[]): string
   return `sub vcl_init {\n${lines.join("\n")}${lines.length > 0 ? "\n" : ""}}\n`;
 }
 
-/**
- * The start of every vcl_recv, the top-level one included: the host routed on and the scheme
- * hashed on. Idempotent, so a site's VCL reached through the top-level one repeats it harmlessly.
- */
-export const RECV_PROLOGUE = `  # Route on the bare, lower-case host name: "Example.org:8080" is "example.org".
+/** The start of every vcl_recv, the top-level one included: the host routed on. Idempotent. */
+const RECV_HOST = `  # Route on the bare, lower-case host name: "Example.org:8080" is "example.org".
   if (req.http.host) {
     set req.http.host = regsub(std.tolower(req.http.host), ":[0-9]+$", "");
   }
-  # A TLS terminator in front says https; anything that reached us directly is plain http.
+`;
+
+const RECV_PROTO = `  # A TLS terminator in front says https; anything that reached us directly is plain http.
   if (!req.http.X-Forwarded-Proto) {
     set req.http.X-Forwarded-Proto = "http";
   }
 `;
 
-function vclRecv(sites: readonly SiteView[], tools: readonly ToolView[], snippet: string | undefined): string {
+/**
+ * The top-level VCL's vcl_recv start (vcl-split.ts): the host routed on and the scheme hashed on.
+ * A group's VCL reached through it repeats both harmlessly, and sets the scheme from its TLS
+ * listener first when the cluster has one (vcl-tls.ts).
+ */
+export const RECV_PROLOGUE = `${RECV_HOST}${RECV_PROTO}`;
+
+function vclRecv(sites: readonly SiteView[], tools: readonly ToolView[], snippet: string | undefined, tls: string): string {
   return `sub vcl_recv {
-${RECV_PROLOGUE}${routingChain(sites, tools)}
+${RECV_HOST}${tls}${RECV_PROTO}${routingChain(sites, tools)}
 
   # Only a site's own tasks get here with PURGE or BAN (checked in its branch above), and the
   # host is one of that site's domains: a site invalidates its own objects, never another's.
@@ -302,9 +311,9 @@ ${overrides.length > 0 ? `${overrides.join("\n")}\n` : ""}${snippetBlock("backen
 `;
 }
 
-function vclDeliver(snippet: string | undefined): string {
+function vclDeliver(snippet: string | undefined, tls: string): string {
   return `sub vcl_deliver {
-  unset resp.http.X-Simulium-Host;
+${tls}  unset resp.http.X-Simulium-Host;
   unset resp.http.X-Simulium-Url;
   unset resp.http.Cache-Tags;
   if (obj.hits > 0) {
@@ -329,7 +338,11 @@ const VCL_HASH = `sub vcl_hash {
 }
 `;
 
-/** The 404, 405 and 503 pages: in every site's VCL and in the top-level one. */
+function vclSynth(tls: string): string {
+  return VCL_SYNTH.replace("sub vcl_synth {\n", `sub vcl_synth {\n${tls}`);
+}
+
+/** The 404, 405 and 503 pages: in every group's VCL and in the top-level one. */
 export const VCL_SYNTH = `sub vcl_synth {
   if (resp.status == 404 || resp.status == 405 || resp.status == 503) {
     set resp.http.Content-Type = "text/html; charset=utf-8";

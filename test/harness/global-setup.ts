@@ -15,6 +15,9 @@ export default function globalSetup(): void {
     run("harness/engine.sh");
     run("harness/build-images.sh");
   }
+  // This run's mark: the global teardown removes the multi-node cluster only if one of this
+  // run's files used it (test/support/cluster.ts), never one another run (another checkout) uses.
+  process.env.SIMULIUM_TEST_RUN_ID ??= `${process.pid}-${Date.now()}`;
   const map = images();
   process.stderr.write(`[harness] images from ${imagesFile()}: ${Object.values(map).join(" ")}\n`);
 }

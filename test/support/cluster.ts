@@ -1,6 +1,6 @@
 import Docker from "dockerode";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { execIn, ExecResult } from "../harness/exec";
 import { waitFor } from "./swarm";
@@ -13,7 +13,8 @@ import { waitFor } from "./swarm";
  */
 
 const root = resolve(__dirname, "../..");
-export const CLUSTER_RUN_DIR = "/run/simulium-cluster";
+/** harness/cluster.sh's run directory (SIMULIUM_CLUSTER_RUN_DIR there too). */
+export const CLUSTER_RUN_DIR = process.env.SIMULIUM_CLUSTER_RUN_DIR ?? "/run/simulium-cluster";
 
 export interface ClusterNode {
   /** 1-based: node K is `nodeK`, at 10.78.0.(10+K). */
@@ -34,9 +35,18 @@ export interface TestCluster {
 
 export const nodeSocket = (k: number): string => `${CLUSTER_RUN_DIR}/node${k}.sock`;
 
+/** The mark a test file of this jest run leaves in the cluster's run directory (global-setup.ts sets the id). */
+const runMark = (): string => `${CLUSTER_RUN_DIR}/used-by-${process.env.SIMULIUM_TEST_RUN_ID ?? "unknown"}`;
+
+/** Whether a test file of this jest run brought up or reused the cluster. */
+export function clusterUsedByThisRun(): boolean {
+  return existsSync(runMark());
+}
+
 /** harness/cluster.sh up N (idempotent), then a client per node. */
 export async function clusterUp(n = 3): Promise<TestCluster> {
   runScript(["up", String(n)]);
+  writeFileSync(runMark(), "");
   const manager = new Docker({ socketPath: nodeSocket(1) });
   const listed = (await manager.listNodes()) as { ID: string; Description?: { Hostname?: string } }[];
   const nodes = Array.from({ length: n }, (_, i): ClusterNode => {

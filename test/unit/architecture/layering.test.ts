@@ -17,7 +17,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["state", "sealing"],
   ["reconcile"],
   ["jobs", "database", "routing", "logs"],
-  ["backup", "siteimport", "compose", "sitegen"],
+  ["backup", "siteimport", "compose", "sitegen", "tls"],
   ["features.ts"],
   ["daemon"],
   ["cli"],
@@ -25,7 +25,7 @@ export const LAYERS: readonly (readonly string[])[] = [
 
 /** The core, which no feature may be imported into, and the feature folders. */
 export const CORE: readonly string[] = ["manifests", "engine", "varnish", "source", "log.ts", "desired", "live", "plan", "apply", "state", "sealing", "reconcile"];
-export const FEATURES: readonly string[] = ["jobs", "database", "routing", "logs", "backup", "siteimport", "compose", "sitegen"];
+export const FEATURES: readonly string[] = ["jobs", "database", "routing", "logs", "backup", "siteimport", "compose", "sitegen", "tls"];
 
 const root = path.resolve(__dirname, "../../../controller");
 

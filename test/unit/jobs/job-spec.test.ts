@@ -2,7 +2,7 @@ import { renderSite } from "../../../controller/desired/render";
 import type { ServiceSpec } from "../../../controller/desired/types";
 import { serviceSpecToApi } from "../../../controller/apply/service-spec";
 import { jobDeadline, jobServiceSpec, runningJobSpec } from "../../../controller/jobs/job-spec";
-import { demuxLogs } from "../../../controller/jobs/log-frames";
+import { demuxLogs } from "../../../controller/engine/log-frames";
 import { cluster, site } from "../../fixtures/core/builders";
 
 const web = renderSite(site(), cluster()).find((r): r is ServiceSpec => r.kind === "service" && r.role === "web")!;

@@ -80,6 +80,7 @@ describe("resolution", () => {
     expect(resolveCluster(undefined)).toEqual({
       instance: "simulium",
       endpointMode: "vip",
+      images: { resolveDigests: "registry" },
       timeZone: "UTC",
       volumes: { driver: "local", options: {} },
       update: { monitorSeconds: 15, timeoutSeconds: 300 },

@@ -1,0 +1,211 @@
+import type Docker from "dockerode";
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { removeJobService } from "../apply/remove-job";
+import { JOB_ROLE, LABEL as LABEL } from "../desired/labels";
+import type { ApiServiceSpec, ApiTask } from "../engine/api-types";
+import { demuxLogs } from "../engine/log-frames";
+import type { LiveTask } from "../live/types";
+import type { Logger } from "../log";
+import { encodeHeredoc } from "../varnish/admin-protocol";
+import { vclHash } from "../varnish/vcl";
+
+/**
+ * The VCL push for Varnish tasks this process cannot reach: a CLI on a manager reaches only
+ * the tasks of its own node (on docker_gwbridge), a process off the swarm's nodes none. The
+ * push then runs as a short Swarm job in the Varnish image (which has varnishadm), attached to
+ * the instance's admin network only, where every Varnish task's admin port listens, on every
+ * node. It uses the admin secret the Varnish service mounts (never an argument or a label) and
+ * does what varnish/load.ts does over the admin protocol: a VCL already active is left alone,
+ * a new one is loaded as `s_<hash12>` and made active, simulium's older ones beyond `keep`
+ * are discarded. One job for all unreachable tasks: a second or two, not one per node.
+ */
+
+const SECRET = "/run/secrets/varnish-secret";
+const ADMIN_PORT = 6082;
+
+/**
+ * Arguments: keep, hash12, VCL, then the admin addresses. One line per address on stdout:
+ * `simulium-relay <ip> ok <name> changed|unchanged` or `simulium-relay <ip> error <message>`.
+ */
+export const RELAY_SCRIPT = `
+keep="$1"; hash="$2"; vcl="$3"; shift 3
+rc=0
+for ip in "$@"; do
+  adm() { varnishadm -t 10 -T "$ip:${ADMIN_PORT}" -S ${SECRET} "$@" 2>&1; }
+  one() { tr '\\n' ' ' | sed 's/  */ /g; s/ $//'; }
+  # A task just reported running may not listen yet (as connectWithRetry in sync.ts): 15 s.
+  tries=0
+  until list="$(adm vcl.list)"; do
+    tries=$((tries + 1)); [ "$tries" -ge 30 ] && break
+    sleep 0.5
+  done
+  if [ "$tries" -ge 30 ]; then echo "simulium-relay $ip error $(printf '%s' "$list" | one)"; rc=1; continue; fi
+  active="$(printf '%s\\n' "$list" | awk '$1 == "active" { print $NF }')"
+  case "$active" in s_$hash|s_\${hash}_*) echo "simulium-relay $ip ok $active unchanged"; continue ;; esac
+  name="$(printf '%s\\n' "$list" | awk -v h="s_$hash" '$1 == "available" && ($NF == h || index($NF, h "_") == 1) { n = $NF } END { print n }')"
+  if [ -z "$name" ]; then
+    name="s_$hash"; n=2
+    while printf '%s\\n' "$list" | awk -v x="$name" '$NF == x { f = 1 } END { exit !f }'; do name="s_\${hash}_$n"; n=$((n + 1)); done
+    if ! out="$(adm vcl.inline "$name" "$vcl")"; then echo "simulium-relay $ip error $(printf '%s' "$out" | one)"; rc=1; continue; fi
+  fi
+  if ! out="$(adm vcl.use "$name")"; then echo "simulium-relay $ip error $(printf '%s' "$out" | one)"; rc=1; continue; fi
+  # simulium's configurations in load order; all but the last $keep and the active one go.
+  adm vcl.list | awk -v keep="$keep" '$NF ~ /^s_[0-9a-f]{12}(_[0-9]+)?$/ && $1 != "discarded" { s[++c] = $1; v[c] = $NF }
+    END { for (i = 1; i <= c - keep; i++) if (s[i] == "available") print v[i] }' |
+    while read -r old; do adm vcl.discard "$old" >/dev/null || true; done
+  echo "simulium-relay $ip ok $name changed"
+done
+exit $rc
+`;
+
+export interface RelayedTask {
+  readonly task: string;
+  readonly ip: string;
+  readonly nodeId: string | null;
+}
+
+export interface RelayOutcome {
+  readonly task: string;
+  readonly ip: string;
+  readonly ok: boolean;
+  readonly changed?: boolean;
+  readonly vclName?: string;
+  readonly error?: string;
+}
+
+/** The job's output → one outcome per task; a task the job said nothing of failed. Pure. */
+export function parseRelayOutput(output: string, tasks: readonly RelayedTask[]): RelayOutcome[] {
+  const said = new Map<string, string>();
+  for (const line of output.split("\n")) {
+    const m = /^simulium-relay (\S+) (.*)$/.exec(line.trim());
+    if (m) said.set(m[1] as string, m[2] as string);
+  }
+  return tasks.map((t) => {
+    const text = said.get(t.ip);
+    const ok = text === undefined ? undefined : /^ok (\S+) (changed|unchanged)$/.exec(text);
+    if (ok) return { task: t.task, ip: t.ip, ok: true, vclName: ok[1], changed: ok[2] === "changed" };
+    const error = text?.startsWith("error ") ? text.slice("error ".length) : `the relay job did not report this task: ${lastLines(output)}`;
+    return { task: t.task, ip: t.ip, ok: false, error: `via the relay job: ${error}` };
+  });
+}
+
+/**
+ * varnishadm joins its arguments with spaces, unquoted: the VCL goes as the CLI's here-document
+ * (`<< MARKER\n…\nMARKER`, varnish/admin-protocol.ts), which the CLI takes as one argument. Pure.
+ */
+export function heredocArgument(vcl: string): string {
+  return encodeHeredoc("vcl.inline", ["x"], vcl).slice("vcl.inline x ".length, -1);
+}
+
+const lastLines = (text: string): string => text.trim().split("\n").slice(-3).join(" | ") || "(no output)";
+
+/**
+ * The relay job's environment: the Varnish service as it runs (its image, its admin secret),
+ * on the admin network only (no site's network, no published port, no state volume). Pure.
+ */
+export function relaySource(varnish: ApiServiceSpec, adminNetworkId: string, nodeId: string | null): ApiServiceSpec {
+  const template = varnish.TaskTemplate ?? {};
+  const { Mounts: _mounts, ...container } = template.ContainerSpec ?? {};
+  const instance = varnish.Labels?.[LABEL.instance];
+  if (instance === undefined) throw new Error(`internal: ${varnish.Name ?? "the Varnish service"} has no instance label`);
+  return {
+    ...varnish,
+    Labels: { [LABEL.instance]: instance },
+    TaskTemplate: {
+      ...template,
+      ContainerSpec: { ...container, Env: [] },
+      Networks: (template.Networks ?? []).filter((n) => n.Target === adminNetworkId),
+      // Where a Varnish task runs, the image is there: no pull (and no registry credentials) needed.
+      Placement: nodeId !== null ? { Constraints: [`node.id==${nodeId}`] } : {},
+    },
+  };
+}
+
+/** Pushes `vcl` to the given tasks (by their admin-network address) through one relay job. */
+export async function relayVcl(
+  docker: Docker,
+  opts: { varnishService: string; adminNetworkId: string; tasks: readonly RelayedTask[]; vcl: string; keep: number; log: Logger; timeoutSeconds?: number; pollMs?: number },
+): Promise<RelayOutcome[]> {
+  if (opts.tasks.length === 0) return [];
+  try {
+    const varnish = ((await docker.getService(opts.varnishService).inspect()) as { Spec: ApiServiceSpec }).Spec;
+    // The engine's own node when a target runs there (it answers, so it is up), else a target's.
+    const here = ((await docker.info()) as { Swarm?: { NodeID?: string } }).Swarm?.NodeID;
+    const node = opts.tasks.find((t) => t.nodeId !== null && t.nodeId === here)?.nodeId ?? opts.tasks[0]?.nodeId ?? null;
+    const timeout = opts.timeoutSeconds ?? 60;
+    const args = [String(opts.keep), vclHash(opts.vcl).slice(0, 12), heredocArgument(opts.vcl), ...opts.tasks.map((t) => t.ip)];
+    const spec = relayJobSpec(relaySource(varnish, opts.adminNetworkId, node), `${opts.varnishService}-relay-${randomBytes(3).toString("hex")}`, args, jobDeadline(new Date(), timeout));
+    const output = await runOnce(docker, spec, timeout, opts.pollMs ?? 250);
+    return parseRelayOutput(output, opts.tasks);
+  } catch (err) {
+    const error = `via the relay job: ${err instanceof Error ? err.message : String(err)}`;
+    opts.log.error({ err: error }, "routing not updated on Varnish tasks this process cannot reach");
+    return opts.tasks.map((t) => ({ task: t.task, ip: t.ip, ok: false, error }));
+  }
+}
+
+/**
+ * The relay as a one-shot Swarm job: the script as the command, labelled as the instance's job
+ * with its deadline (a relay left behind by a killed CLI is removed by the next reconcile,
+ * plan/stale-jobs.ts). Pure.
+ */
+export function relayJobSpec(source: ApiServiceSpec, name: string, args: readonly string[], deadline: Date): ApiServiceSpec {
+  const { UpdateConfig: _u, RollbackConfig: _r, ...rest } = source;
+  const labels = { ...source.Labels, [LABEL.role]: JOB_ROLE };
+  return {
+    ...rest,
+    Name: name,
+    Labels: { ...labels, [LABEL.jobDeadline]: deadline.toISOString() },
+    TaskTemplate: {
+      ...source.TaskTemplate,
+      ContainerSpec: { ...source.TaskTemplate?.ContainerSpec, Command: ["sh", "-c", RELAY_SCRIPT, "relay"], Args: [...args], Labels: labels, Healthcheck: { Test: ["NONE"] } },
+      RestartPolicy: { Condition: "none", MaxAttempts: 0 },
+    },
+    Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },
+    EndpointSpec: { Mode: "dnsrr", Ports: [] },
+  };
+}
+
+/** Past its deadline a job is anyone's to remove; the relay's is its timeout plus a margin. */
+function jobDeadline(created: Date, seconds: number): Date {
+  return new Date(created.getTime() + (seconds + 300) * 1000);
+}
+
+/** Creates the job, waits for its end, returns its output; the job is removed whatever happens. */
+async function runOnce(docker: Docker, spec: ApiServiceSpec, timeoutSeconds: number, pollMs: number): Promise<string> {
+  // No credentials: the job runs where the image is (relaySource's placement).
+  const created = (await (docker as unknown as WithAuth).createService(undefined, spec)) as { id?: string; ID?: string };
+  const id = created.id ?? created.ID ?? spec.Name ?? "";
+  try {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const task = ((await docker.listTasks({ filters: { service: [id] } })) as ApiTask[])[0];
+      const state = task?.Status?.State ?? "";
+      if (state === "complete" || state === "failed") break;
+      if (["rejected", "orphaned", "remove", "shutdown"].includes(state)) throw new Error(`relay job task ${state}: ${task?.Status?.Err ?? task?.Status?.Message ?? "no reason given"}`);
+      if (Date.now() > deadline) throw new Error(`relay job did not finish within ${timeoutSeconds} s (task ${state || "not scheduled"}: ${task?.Status?.Err ?? task?.Status?.Message ?? ""})`);
+      await sleep(pollMs);
+    }
+    return demuxLogs((await docker.getService(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
+  } finally {
+    await removeJobService(docker, id).catch(() => undefined);
+  }
+}
+
+/** The tasks of `tasks` to relay: those with an address on the admin network. */
+export function relayTargets(tasks: readonly LiveTask[], adminNetwork: string): { relayed: RelayedTask[]; unaddressed: LiveTask[] } {
+  const relayed: RelayedTask[] = [];
+  const unaddressed: LiveTask[] = [];
+  for (const t of tasks) {
+    const ip = t.addresses[adminNetwork];
+    if (ip) relayed.push({ task: t.id, ip, nodeId: t.nodeId });
+    else unaddressed.push(t);
+  }
+  return { relayed, unaddressed };
+}
+
+/** dockerode sends the registry credentials as a first argument its typings lose (as apply/apply.ts). */
+interface WithAuth {
+  createService(auth: undefined, spec: ApiServiceSpec): Promise<unknown>;
+}

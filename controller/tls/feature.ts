@@ -1,0 +1,43 @@
+import type { Feature } from "../reconcile/feature";
+import { routeAfterApply } from "../routing/after-apply";
+import { StateStore } from "../state/store";
+import { accountKey } from "../state/tls-store";
+import { certValueLookup, knownCerts } from "./certs";
+import { renderTlsResources } from "./render";
+import { renewCertificates, SiteTlsOutcome, sitesDue } from "./renew";
+
+export interface TlsFeature extends Feature {
+  /** What the orders of this reconcile did, per site (both passes); empty when none was due. */
+  result(): readonly SiteTlsOutcome[];
+}
+
+/**
+ * HTTPS in a reconcile (docs/tls.md): the terminator and the certificates it serves are
+ * rendered from the state directory (and the sites' own certificates); after apply and
+ * routing, the controller holding the instance lock orders what is due, and a new certificate
+ * makes the reconcile run once more to roll it out. One per reconcile.
+ */
+export function tlsFeature(): TlsFeature {
+  const outcomes: SiteTlsOutcome[] = [];
+  return {
+    name: "tls",
+    desired({ cluster, load, store, siteValues }) {
+      const known = knownCerts(cluster, load, store, new Date(), siteValues);
+      const resources = renderTlsResources(cluster, known.certs);
+      return { resources, secretValue: certValueLookup(resources, known.certs), warnings: known.warnings };
+    },
+    locked: {
+      wants: (step) => sitesDue(step.cluster, step.load.sites, new StateStore(step.stateDir, step.cluster.instance, "read-only"), new Date()).length > 0,
+      async run(docker, step) {
+        const store = new StateStore(step.stateDir, step.cluster.instance, "read-write");
+        // The account first, then the VCL that answers its challenges (its thumbprint), then the orders.
+        accountKey(store);
+        await routeAfterApply(docker, { cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites, stateDir: step.stateDir, log: step.log, pollMs: step.pollMs });
+        const done = await renewCertificates({ cluster: step.cluster, sites: step.load.sites, store, log: step.log });
+        outcomes.push(...done);
+        return { again: done.some((o) => o.issued !== undefined) };
+      },
+    },
+    result: () => outcomes,
+  };
+}

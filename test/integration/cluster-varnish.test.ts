@@ -1,0 +1,168 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Reconciled } from "../../controller/features";
+import { httpGet } from "../harness/http";
+import { CLUSTER_RUN_DIR, clusterUp, setAvailability, stopNodeEngine, tasksOf, TestCluster } from "../support/cluster";
+import { clusterYaml } from "../support/manifests";
+import { createRepo, TestRepo } from "../support/repo";
+import { reconcileRepo } from "../support/reconcile";
+import { removeInstance, testInstance, waitFor } from "../support/swarm";
+
+/**
+ * Varnish on every node of the 3-node swarm (harness/cluster.sh): three replicas with a
+ * host-mode port land one per node, and every routing change reaches every task. The test
+ * process runs off the swarm's nodes (like a CLI pointed at a remote manager): it reaches no
+ * Varnish admin port itself, so the VCL goes through the relay job on the admin network
+ * (routing/relay.ts). Draining the node of one of a site's two web tasks under traffic gives
+ * no 5xx; a node holding a Varnish task dies: the others keep routing.
+ */
+
+const REGISTRY = "10.78.0.1:5000";
+const PORT = 18080;
+const instance = testInstance("hav");
+const siteName = `${instance}-www`;
+const nodeIp = (k: number): string => `10.78.0.${10 + k}`;
+let cluster: TestCluster;
+let repo: TestRepo;
+let stateDir: string;
+
+const clusterFile = clusterYaml(
+  instance,
+  `  registryAuth: {configFile: "${CLUSTER_RUN_DIR}/registry/docker-config/config.json"}
+  varnish: {image: "${REGISTRY}/simulium/varnish:local", port: ${PORT}, replicas: 3}
+`,
+);
+const siteYaml = (domains: string[]): string => `apiVersion: simulium/v1
+kind: Site
+metadata: {name: ${siteName}}
+spec:
+  domains: [${domains.join(", ")}]
+  web:
+    image: "simulium/busybox:local"
+    command: [sh, -c, "mkdir -p /www && echo page-of-${siteName} > /www/index.html && httpd -f -p 80 -h /www & trap 'kill $!; exit 0' TERM; wait"]
+    replicas: 2
+  placement: {constraints: ["node.role==worker"]}
+`;
+
+const page = (k: number, host: string) => httpGet(nodeIp(k), PORT, "/", { Host: host }, 3000).catch((err: Error) => ({ status: 0, body: err.message, headers: {} }));
+
+async function apply(message: string): Promise<Reconciled> {
+  const out = await reconcileRepo(cluster.manager, repo.dir, await repo.commit(message), { stateDir });
+  expect(out.result.ok).toBe(true);
+  return out;
+}
+
+/** Every listed node's Varnish answers the site's page for `host`. */
+function servedOn(nodes: number[], host: string): Promise<boolean> {
+  return waitFor(async () => {
+    const answers = await Promise.all(nodes.map((k) => page(k, host)));
+    return answers.every((r) => r.status === 200 && r.body.trim() === `page-of-${siteName}`) ? true : undefined;
+  }, `${host} served by the Varnish of node ${nodes.join(", ")}`, 60_000, 500);
+}
+
+beforeAll(async () => {
+  cluster = await clusterUp(3);
+  stateDir = mkdtempSync(path.join(os.tmpdir(), "simulium-state-"));
+  repo = await createRepo({ "simulium.yaml": clusterFile, [`sites/${siteName}.yaml`]: siteYaml([`a.${siteName}.test`]) });
+});
+
+afterAll(async () => {
+  if (cluster) await removeInstance(cluster.manager, instance);
+  repo?.cleanup();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+test("three Varnish tasks land one per node; the routing of the first apply reaches all three through the relay", async () => {
+  const out = await apply("add the site");
+  const varnishTasks = await waitFor(async () => {
+    const running = (await tasksOf(cluster, `${instance}_varnish`)).filter((t) => t.Status?.State === "running");
+    return running.length === 3 ? running : undefined;
+  }, "three running Varnish tasks", 120_000);
+  expect(new Set(varnishTasks.map((t) => t.NodeID)).size).toBe(3);
+  // The tasks may start after the apply's push; a routing pass once they all run reaches every one.
+  const routed = out.routing?.tasks.length === 3 ? out : await apply("again, all tasks running");
+  expect(routed.routing?.tasks.filter((t) => !t.ok).map((t) => t.error)).toEqual([]);
+  expect(routed.routing?.ok).toBe(true);
+  expect(routed.routing?.tasks.map((t) => t.endpoint?.endsWith("(relay)"))).toEqual([true, true, true]);
+  await servedOn([1, 2, 3], `a.${siteName}.test`);
+});
+
+test("a routing change reaches every node; the same VCL again is sent nowhere", async () => {
+  repo.write(`sites/${siteName}.yaml`, siteYaml([`a.${siteName}.test`, `b.${siteName}.test`]));
+  const started = Date.now();
+  const out = await apply("second domain");
+  expect(out.routing?.ok).toBe(true);
+  expect(out.routing?.tasks.filter((t) => t.changed)).toHaveLength(3);
+  await servedOn([1, 2, 3], `b.${siteName}.test`);
+  process.stdout.write(`[cluster-varnish] apply → new domain served on 3 nodes: ${Date.now() - started} ms\n`);
+
+  const again = await apply("nothing new");
+  expect(again.mutations).toBe(0);
+  expect(again.routing?.tasks.map((t) => [t.ok, t.changed])).toEqual([
+    [true, false],
+    [true, false],
+    [true, false],
+  ]);
+});
+
+test("draining the node of one of the site's two web tasks under a request loop through Varnish: zero 5xx", async () => {
+  const webTasks = (await tasksOf(cluster, `${siteName}_web`)).filter((t) => t.Status?.State === "running" && t.DesiredState === "running");
+  expect(webTasks).toHaveLength(2);
+  const drained = webTasks[0]?.NodeID as string;
+  const statuses = new Map<number, number>();
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      // A retry after a refused or timed-out connect (vcl_backend_error) may take seconds: no 3 s cut here.
+      const r = await httpGet(nodeIp(1), PORT, "/", { Host: `b.${siteName}.test` }, 20_000).catch(() => ({ status: 0 }));
+      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    }
+  })();
+  try {
+    const t0 = Date.now();
+    await setAvailability(cluster, drained, "drain");
+    // Swarm stops the task there and starts its replacement on the other worker.
+    await waitFor(async () => {
+      const running = (await tasksOf(cluster, `${siteName}_web`)).filter((t) => t.Status?.State === "running" && t.DesiredState === "running");
+      return running.length === 2 && running.every((t) => t.NodeID !== drained) ? true : undefined;
+    }, "both web tasks off the drained node", 90_000);
+    process.stdout.write(`[cluster-varnish] drain → replacement running: ${Date.now() - t0} ms\n`);
+    // What the daemon does on the task events: route to the new task (here an apply from the CLI).
+    const out = await reconcileRepo(cluster.manager, repo.dir, "after the drain", { stateDir });
+    expect(out.routing?.ok).toBe(true);
+    process.stdout.write(`[cluster-varnish] drain → rerouted: ${Date.now() - t0} ms\n`);
+    await new Promise((r) => setTimeout(r, 3_000));
+  } finally {
+    stop = true;
+    await loop;
+    await setAvailability(cluster, drained, "active");
+  }
+  const total = [...statuses.values()].reduce((a, b) => a + b, 0);
+  expect(total).toBeGreaterThan(20);
+  expect(Object.fromEntries(statuses)).toEqual({ 200: total });
+});
+
+test("a node holding a Varnish task dies: the other nodes keep routing, with no failed request", async () => {
+  const failures: string[] = [];
+  let requests = 0;
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      for (const k of [1, 2]) {
+        const r = await page(k, `b.${siteName}.test`);
+        requests++;
+        if (r.status !== 200) failures.push(`node${k}: ${r.status} ${r.body.slice(0, 80)}`);
+      }
+    }
+  })();
+  await stopNodeEngine(3);
+  // A few seconds of traffic after the node's death, while the manager notices it.
+  await new Promise((r) => setTimeout(r, 8_000));
+  stop = true;
+  await loop;
+  expect(requests).toBeGreaterThan(20);
+  expect(failures).toEqual([]);
+  cluster = await clusterUp(3);
+  await servedOn([1, 2, 3], `b.${siteName}.test`);
+});

@@ -1,0 +1,156 @@
+import Docker from "dockerode";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
+import { X509Certificate } from "node:crypto";
+import type { TLSSocket } from "node:tls";
+import os from "node:os";
+import path from "node:path";
+import { freePort, httpGet } from "../harness/http";
+import { clusterYaml, siteYaml } from "../support/manifests";
+import { startPebble, Pebble } from "../support/pebble";
+import { reconcileRepo } from "../support/reconcile";
+import { createRepo, TestRepo } from "../support/repo";
+import { removeInstance, testInstance, waitFor } from "../support/swarm";
+import { readAcmeThumbprint } from "../../controller/state/tls-store";
+import { probeServed } from "../../controller/tls/probe";
+
+jest.setTimeout(600_000);
+
+/**
+ * HTTPS end to end against a real ACME CA (Pebble on loopback): the controller orders one
+ * certificate per site by HTTP-01 answered by Varnish, hitch serves it with PROXY v2 to
+ * Varnish, plain http redirects, a name that does not validate is set aside without costing
+ * the site's others, and removing a site removes its certificate secret.
+ */
+const docker = new Docker();
+const instance = testInstance("tls");
+const [a, b] = [`${instance}-a`, `${instance}-b`];
+const hostA = `www.${a}.test`;
+const badA = `bad.${a}.test`;
+const hostB = `www.${b}.test`;
+let httpPort = 0;
+let httpsPort = 0;
+let stateDir = "";
+let repo: TestRepo;
+let pebble: Pebble;
+
+interface HttpsAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+  readonly cert: X509Certificate;
+}
+
+/** GET https://<host>/ through hitch on loopback, trusting only Pebble's root, with SNI and Host for the domain. */
+function httpsGet(host: string, root: string, urlPath = "/"): Promise<HttpsAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: "127.0.0.1", port: httpsPort, path: urlPath, servername: host, headers: { Host: host }, ca: root, agent: false, timeout: 5000 }, (res) => {
+      const cert = new X509Certificate((res.socket as TLSSocket).getPeerCertificate().raw);
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), cert }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`https ${host} timed out`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+const cluster = (): string =>
+  clusterYaml(
+    instance,
+    `  varnish: {image: "simulium/varnish:local", port: ${httpPort}}
+  tls:
+    image: "simulium/tls:local"
+    port: ${httpsPort}
+    acme: {directory: "${pebble.directory}", email: "ops@example.org", caFile: "${pebble.listenerCaFile}", checkDns: false}
+`,
+  );
+
+async function certSecrets(): Promise<string[]> {
+  const secrets = await docker.listSecrets({ filters: { label: [`simulium.instance=${instance}`, "simulium.role=tls-cert"] } });
+  return secrets.map((s) => s.Spec?.Name ?? "").sort();
+}
+
+beforeAll(async () => {
+  httpPort = await freePort();
+  httpsPort = await freePort();
+  pebble = await startPebble(httpPort);
+  // bad.<a>.test is never made to resolve: its validation fails, alone.
+  for (const h of [hostA, hostB]) await pebble.resolve(h);
+  stateDir = mkdtempSync(path.join(os.tmpdir(), "simulium-state-"));
+  repo = await createRepo({
+    "simulium.yaml": cluster(),
+    [`sites/${a}.yaml`]: siteYaml(a, { domains: [hostA, badA], volumes: false, replicas: 1, spec: ["  tls: {hsts: {maxAge: 600}}"] }),
+    [`sites/${b}.yaml`]: siteYaml(b, { domains: [hostB], volumes: false, replicas: 1 }),
+  });
+});
+
+afterAll(async () => {
+  await removeInstance(docker, instance);
+  await pebble?.stop();
+  repo?.cleanup();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("HTTPS by ACME against Pebble", () => {
+  it("issues a certificate per site in one apply and serves it through hitch and Varnish", async () => {
+    const started = Date.now();
+    const out = await reconcileRepo(docker, repo.dir, await repo.commit("two sites with TLS"), { stateDir });
+    expect(out.result.ok).toBe(true);
+    const bySite = Object.fromEntries(out.tls.map((t) => [t.site, t]));
+    expect(bySite[a]?.issued).toEqual([hostA]);
+    expect(Object.keys(bySite[a]?.failedDomains ?? {})).toEqual([badA]);
+    expect(bySite[b]?.issued).toEqual([hostB]);
+    expect(await certSecrets()).toEqual([expect.stringMatching(new RegExp(`^${a}_tls-[0-9a-f]{10}$`)), expect.stringMatching(new RegExp(`^${b}_tls-[0-9a-f]{10}$`))]);
+
+    const root = await pebble.root();
+    for (const [site, host] of [[a, hostA], [b, hostB]] as const) {
+      const r = await waitFor(() => httpsGet(host, root).catch(() => undefined), `https://${host} through hitch`, 60_000, 500);
+      expect(r.status).toBe(200);
+      expect(r.body).toContain(site);
+      expect(r.cert.subjectAltName).toBe(`DNS:${host}`);
+    }
+    console.log(`two new sites, commit to both served over https with their certificates: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // The domain that failed is not in the certificate, and its failure is remembered with a backoff.
+    const record = JSON.parse(readFileSync(path.join(stateDir, instance, "tls", `${a}.json`), "utf8")) as { failing: Record<string, { nextAttemptAt: string }> };
+    expect(Date.parse(record.failing[badA]?.nextAttemptAt ?? "")).toBeGreaterThan(Date.now());
+  });
+
+  it("redirects plain http to https, answers challenges on http, and sends HSTS where asked", async () => {
+    const plain = await httpGet("127.0.0.1", httpPort, "/node/1?x=1", { Host: hostA });
+    expect(plain.status).toBe(301);
+    expect(plain.headers.location).toBe(`https://${hostA}/node/1?x=1`);
+    const challenge = await httpGet("127.0.0.1", httpPort, "/.well-known/acme-challenge/tok-en_1", { Host: hostA });
+    expect(challenge.status).toBe(200);
+    expect(challenge.body).toBe(`tok-en_1.${readAcmeThumbprint(stateDir, instance)}`);
+    const root = await pebble.root();
+    expect((await httpsGet(hostA, root)).headers["strict-transport-security"]).toBe("max-age=600");
+    expect((await httpsGet(hostB, root)).headers["strict-transport-security"]).toBeUndefined();
+  });
+
+  it("measures the served certificate's expiry by a live handshake, and a name the terminator has no certificate for", async () => {
+    const root = await pebble.root();
+    const served = await probeServed("127.0.0.1", httpsPort, hostA);
+    expect(served).toEqual({ domain: hostA, notAfter: new Date((await httpsGet(hostA, root)).cert.validTo) });
+    expect(await probeServed("127.0.0.1", httpsPort, badA)).toEqual({ domain: badA, error: `the served certificate does not cover ${badA}` });
+  });
+
+  it("a second apply orders nothing and changes nothing", async () => {
+    const out = await reconcileRepo(docker, repo.dir, await repo.commit("again"), { stateDir });
+    expect(out.result.ok).toBe(true);
+    expect(out.tls).toEqual([]);
+    expect(out.mutations).toBe(0);
+  });
+
+  it("removing a site removes its certificate secret and keeps serving the other", async () => {
+    repo.remove(`sites/${b}.yaml`);
+    const out = await reconcileRepo(docker, repo.dir, await repo.commit(`remove ${b}`), { stateDir });
+    expect(out.result.ok).toBe(true);
+    await waitFor(async () => !(await certSecrets()).some((n) => n.startsWith(`${b}_tls-`)), `${b}'s certificate secret to be removed`, 60_000, 500);
+    expect(await certSecrets()).toEqual([expect.stringMatching(new RegExp(`^${a}_tls-`))]);
+    const root = await pebble.root();
+    const r = await waitFor(() => httpsGet(hostA, root).catch(() => undefined), `https://${hostA} after the terminator's update`, 60_000, 500);
+    expect(r.status).toBe(200);
+  });
+});

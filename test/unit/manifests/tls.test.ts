@@ -1,0 +1,41 @@
+import { loadFiles } from "../../../controller/manifests/load";
+import { onlyError, siteYaml } from "./helpers";
+
+const cluster = (tls: string) => ({ path: "simulium.yaml", text: `apiVersion: simulium/v1\nkind: Cluster\nspec:\n  instance: t\n  varnish: {image: v}\n${tls}` });
+const ACME = "  tls:\n    image: simulium/tls:local\n    acme: {directory: https://acme-staging-v02.api.letsencrypt.org/directory, email: ops@example.org}\n";
+const site = (tls = "") => ({ path: "sites/acme.yaml", text: siteYaml() + tls });
+
+describe("spec.tls", () => {
+  it("is acme by default once simulium.yaml names an ACME directory: redirect on, HSTS off", () => {
+    const r = loadFiles([cluster(ACME), site()]);
+    expect(r.errors).toEqual([]);
+    expect(r.sites[0]?.tls).toEqual({ mode: "acme", redirect: true });
+    expect(r.cluster?.tls).toEqual({ image: "simulium/tls:local", port: 443, replicas: 1, acme: { directory: "https://acme-staging-v02.api.letsencrypt.org/directory", email: "ops@example.org", renewBeforeFraction: 1 / 3, checkDns: true, expectAddresses: [] } });
+  });
+
+  it("is plain http without an ACME directory, and when the site says none", () => {
+    expect(loadFiles([cluster("  tls: {image: h}\n"), site()]).sites[0]?.tls).toBeUndefined();
+    expect(loadFiles([cluster(ACME), site("  tls: {mode: none}\n")]).sites[0]?.tls).toBeUndefined();
+  });
+
+  it("takes redirect and HSTS as written, HSTS's max-age defaulting to a year", () => {
+    expect(loadFiles([cluster(ACME), site("  tls: {redirect: false, hsts: {includeSubDomains: true}}\n")]).sites[0]?.tls).toEqual({
+      mode: "acme",
+      redirect: false,
+      hsts: { maxAge: 31_536_000, includeSubDomains: true },
+    });
+  });
+
+  it("refuses an unknown mode at its line and field", () => {
+    expect(onlyError(loadFiles([cluster(ACME), site("  tls: {mode: letsencrypt}\n")]))).toMatchObject({ file: "sites/acme.yaml", line: 10, path: "spec.tls.mode" });
+  });
+
+  it("refuses an ACME directory that is not https", () => {
+    expect(onlyError(loadFiles([cluster("  tls:\n    image: h\n    acme: {directory: http://ca.test/dir, email: a@b.c}\n")]))).toMatchObject({ file: "simulium.yaml", path: "spec.tls.acme.directory" });
+  });
+
+  it("checks every site again when the ACME directory is added (the default mode changes)", () => {
+    expect(loadFiles([cluster(""), site()]).sites[0]?.tls).toBeUndefined();
+    expect(loadFiles([cluster(ACME), site()]).sites[0]?.tls?.mode).toBe("acme");
+  });
+});
