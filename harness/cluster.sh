@@ -61,7 +61,9 @@ node_answers() { [ -S "$(node_sock "$1")" ] && timeout 10 docker -H "unix://$(no
 existing_nodes() {
   {
     ip netns list 2>/dev/null | sed -n 's/^simulium-node\([0-9][0-9]*\).*/\1/p'
-    for f in "$run_dir"/node*.pid; do [ -e "$f" ] && basename "$f"; done | sed -n 's/^node\([0-9][0-9]*\)\.pid$/\1/p'
+    # `if`, not `[ -e ] &&`: with no pid file the loop must not end on a failed test, which
+    # pipefail would turn into a failing function (and `up` would exit silently under set -e).
+    for f in "$run_dir"/node*.pid; do if [ -e "$f" ]; then basename "$f"; fi; done | sed -n 's/^node\([0-9][0-9]*\)\.pid$/\1/p'
   } | sort -nu
 }
 
@@ -70,10 +72,9 @@ usage() { die "usage: harness/cluster.sh up [N] | down | status | registry stop|
 need_root() { [ "$(id -u)" = 0 ] || die "the test cluster needs root (network namespaces, a bridge, iptables)"; }
 
 bridge_up() {
-  if ! ip link show "$bridge" >/dev/null 2>&1; then
-    ip link add "$bridge" type bridge
-    ip addr add "$bridge_addr/24" dev "$bridge"
-  fi
+  ip link show "$bridge" >/dev/null 2>&1 || ip link add "$bridge" type bridge
+  # Also on a bridge an interrupted run left without its address (the registry binds to it).
+  ip -o addr show dev "$bridge" | grep -qF " $bridge_addr/24 " || ip addr add "$bridge_addr/24" dev "$bridge"
   ip link set "$bridge" up
   # The host engine makes DOCKER-USER; without it the cluster would be the first to touch
   # the host's FORWARD chain, which this script must not own.
