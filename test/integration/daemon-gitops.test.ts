@@ -1,14 +1,14 @@
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
+import { RunningDaemon } from "../../controller/daemon/daemon";
+import { startTestDaemon, testGit } from "../support/daemon";
 import { connectDocker } from "../../controller/engine/docker";
 import { signatureHeader } from "../../controller/source/webhook";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { freePort, httpGet } from "../harness/http";
-import { page, quietLog } from "../support/reconcile";
+import { page } from "../support/reconcile";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
 import { writeApiToken } from "../support/api-token";
 
@@ -28,13 +28,7 @@ const secretFile = path.join(root, "webhook-secret");
 let daemon: RunningDaemon | undefined;
 let varnishPort = 0;
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", ["-c", "user.name=Grace Operator", "-c", "user.email=grace@example.org", "-c", "commit.gpgsign=false", ...args], {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1", HOME: root },
-  }).trim();
-}
+const git = testGit(root);
 
 function commitAndPush(file: string, text: string, message: string): string {
   mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
@@ -117,19 +111,13 @@ beforeAll(async () => {
   varnishPort = await freePort();
   writeFileSync(path.join(work, "simulium.yaml"), clusterYaml(instance, `  varnish: {image: "simulium/varnish:local", port: ${varnishPort}}\n`));
   commitAndPush("sites/.gitkeep", "", "cluster settings, no site yet");
-  daemon = await startDaemon({
+  // Only the webhook triggers runs here (the test daemon never polls): each step is caused by the push under test.
+  daemon = await startTestDaemon({
     repo: `file://${bare}`,
-    branch: "main",
     stateDir: path.join(root, "state"),
-    listen: { host: "127.0.0.1", port: 0 },
     webhookSecretFile: secretFile,
     apiTokenFile: api.file,
-    // Only the webhook may trigger runs here, so each step is caused by the push under test.
-    pollSeconds: 3600,
-    resyncSeconds: 3600,
-    log: quietLog,
     docker,
-    convergePollMs: 500,
   });
   await daemon.idle();
 });

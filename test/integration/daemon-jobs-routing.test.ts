@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DaemonStatus, RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
+import { DaemonStatus, RunningDaemon } from "../../controller/daemon/daemon";
+import { startTestDaemon } from "../support/daemon";
 import type { ApiService } from "../../controller/engine/api-types";
 import { connectDocker } from "../../controller/engine/docker";
 import { cli } from "../support/cli";
 import { clusterYaml, siteYaml } from "../support/manifests";
-import { quietLog } from "../support/reconcile";
 import { writeFiles } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
 import { freePort, httpGet } from "../harness";
@@ -46,16 +46,10 @@ async function runAfter(since: string): Promise<NonNullable<DaemonStatus["lastRu
 beforeAll(async () => {
   port = await freePort();
   writeFiles(dir, { "simulium.yaml": clusterYaml(instance, `  varnish: {image: "simulium/varnish:local", port: ${port}}\n`), [`sites/${site}.yaml`]: manifest() });
-  daemon = await startDaemon({
+  daemon = await startTestDaemon({
     repo: dir,
-    branch: "main",
     stateDir: path.join(root, "state"),
-    listen: { host: "127.0.0.1", port: 0 },
-    pollSeconds: 3600,
-    resyncSeconds: 3600,
-    log: quietLog,
     docker,
-    convergePollMs: 500,
     debounceMs: 200,
   });
   await waitFor(async () => (status().lastRun?.ok ? true : undefined), "the first reconcile", 300_000, 500);

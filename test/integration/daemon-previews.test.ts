@@ -1,18 +1,17 @@
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { backupSite } from "../../controller/backup/run";
 import { loadBackupTarget } from "../../controller/backup/target";
-import { RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
+import { RunningDaemon } from "../../controller/daemon/daemon";
+import { startTestDaemon, testGit } from "../support/daemon";
 import { LABEL } from "../../controller/desired/labels";
 import type { ApiService } from "../../controller/engine/api-types";
 import { connectDocker } from "../../controller/engine/docker";
 import { signatureHeader } from "../../controller/source/webhook";
 import { freePort } from "../harness/http";
 import { clusterYaml, siteYaml } from "../support/manifests";
-import { quietLog } from "../support/reconcile";
 import { siteSql, whenDatabaseAnswers } from "../support/site-sql";
 import { execInService, removeInstance, testInstance, waitFor } from "../support/swarm";
 
@@ -40,13 +39,7 @@ let receiver: http.Server;
 let daemon: RunningDaemon | undefined;
 let prodBefore: Record<string, number>;
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", ["-c", "user.name=Grace Operator", "-c", "user.email=grace@example.org", "-c", "commit.gpgsign=false", ...args], {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1", HOME: root },
-  }).trim();
-}
+const git = testGit(root);
 
 const siteFile = (version: string) => siteYaml(site, { database: true, version }) + `  backup: {schedule: "0 3 * * *", keep: 2}\n`;
 
@@ -133,18 +126,12 @@ beforeAll(async () => {
   git(work, "add", "-A");
   git(work, "commit", "-q", "-m", "production");
   git(work, "push", "-q", "origin", "HEAD:main");
-  daemon = await startDaemon({
+  daemon = await startTestDaemon({
     repo: `file://${bare}`,
-    branch: "main",
     stateDir,
-    listen: { host: "127.0.0.1", port: 0 },
     webhookSecretFile: secretFile,
-    pollSeconds: 3600,
-    resyncSeconds: 3600,
     notify: { commitStatus: { api: `http://127.0.0.1:${port}/api/v1`, repository: "ops/sites", tokenFile: path.join(root, "forge-token") } },
-    log: quietLog,
     docker,
-    convergePollMs: 500,
   });
   await daemon.idle();
   await whenDatabaseAnswers(docker, site, "CREATE TABLE IF NOT EXISTS notes (id INT PRIMARY KEY, body TEXT)");

@@ -3,11 +3,11 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import puppeteer, { Browser, Page } from "puppeteer-core";
-import { RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
+import { RunningDaemon } from "../../controller/daemon/daemon";
+import { startTestDaemon } from "../support/daemon";
 import { freePort } from "../harness";
 import { writeApiToken } from "../support/api-token";
 import { clusterYaml, siteYaml } from "../support/manifests";
-import { quietLog } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance } from "../support/swarm";
 
@@ -55,16 +55,10 @@ beforeAll(async () => {
   await repo.commit("two sites, one <b>probed</b> on a missing path");
   const api = writeApiToken(stateDir);
   token = (api.headers.Authorization ?? "").replace(/^Bearer /, "");
-  daemon = await startDaemon({
+  daemon = await startTestDaemon({
     repo: repo.dir,
-    branch: "main",
     stateDir,
-    listen: { host: "127.0.0.1", port: 0 },
-    pollSeconds: 3600,
-    resyncSeconds: 3600,
-    log: quietLog,
     docker,
-    convergePollMs: 500,
     debounceMs: 200,
     apiTokenFile: api.file,
   });

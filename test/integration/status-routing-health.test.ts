@@ -2,10 +2,10 @@ import Docker from "dockerode";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
+import { RunningDaemon } from "../../controller/daemon/daemon";
+import { startTestDaemon } from "../support/daemon";
 import { freePort, httpGet } from "../harness";
 import { cli } from "../support/cli";
-import { quietLog } from "../support/reconcile";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
@@ -98,16 +98,10 @@ test("the daemon's /status reads Varnish too: degraded while the path fails, con
   repo.write(`sites/${sick}.yaml`, site(sick, "/no-such-page"));
   // /status and /metrics answer only with the daemon's bearer token.
   const api = writeApiToken(stateDir);
-  daemon = await startDaemon({
+  daemon = await startTestDaemon({
     repo: repo.dir,
-    branch: "main",
     stateDir,
-    listen: { host: "127.0.0.1", port: 0 },
-    pollSeconds: 3600,
-    resyncSeconds: 3600,
-    log: quietLog,
     docker,
-    convergePollMs: 500,
     debounceMs: 200,
     apiTokenFile: api.file,
   });

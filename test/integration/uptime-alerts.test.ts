@@ -4,10 +4,10 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { RunningDaemon, startDaemon } from "../../controller/daemon/daemon";
+import { RunningDaemon } from "../../controller/daemon/daemon";
+import { startTestDaemon } from "../support/daemon";
 import { freePort } from "../harness";
 import { clusterYaml, siteYaml } from "../support/manifests";
-import { quietLog } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
 
@@ -48,16 +48,10 @@ beforeAll(async () => {
     [`sites/${site}.yaml`]: siteYaml(site, { volumes: false, spec: ["  uptime: {interval: 1, timeout: 2, failures: 2, path: /healthz.php}"] }),
   });
   await repo.commit("a shop probed every second");
-  daemon = await startDaemon({
+  daemon = await startTestDaemon({
     repo: repo.dir,
-    branch: "main",
     stateDir,
-    listen: { host: "127.0.0.1", port: 0 },
-    pollSeconds: 3600,
-    resyncSeconds: 3600,
-    log: quietLog,
     docker,
-    convergePollMs: 500,
     debounceMs: 200,
     jobWatchMs: 500,
     notify: { secretFile: path.join(stateDir, "notify-secret"), urls: [`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`], suppressSeconds: 3600 },
