@@ -95,7 +95,8 @@ function renderRouting(r: RoutingResult): string {
   if (r.error) return `\nrouting: not updated: ${r.error}\n`;
   const lines = [`\nrouting: VCL ${r.vclHash?.slice(0, 12)} on ${r.tasks.length} Varnish task(s)`];
   for (const t of r.tasks) {
-    const state = t.ok ? (t.changed ? `loaded ${t.vclName}` : "unchanged") : `FAILED, previous VCL still active: ${t.error}`;
+    const sites = t.relabelled === undefined || t.relabelled.length === 0 ? "" : ` (${t.relabelled.length} group VCL(s) compiled)`;
+    const state = t.ok ? (t.changed ? `loaded ${t.vclName}${sites}` : "unchanged") : `FAILED, previous VCL still active: ${t.error}`;
     lines.push(`  ${t.task.slice(0, 12)} ${state}`);
   }
   return lines.join("\n") + "\n";
