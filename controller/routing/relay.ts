@@ -5,6 +5,7 @@ import { removeJobService } from "../apply/remove-job";
 import { JOB_ROLE, LABEL as LABEL } from "../desired/labels";
 import type { ApiServiceSpec, ApiTask } from "../engine/api-types";
 import { demuxLogs } from "../engine/log-frames";
+import { createService } from "../engine/services";
 import type { LiveTask } from "../live/types";
 import type { Logger } from "../log";
 import { encodeHeredoc } from "../varnish/admin-protocol";
@@ -175,8 +176,7 @@ function jobDeadline(created: Date, seconds: number): Date {
 /** Creates the job, waits for its end, returns its output; the job is removed whatever happens. */
 async function runOnce(docker: Docker, spec: ApiServiceSpec, timeoutSeconds: number, pollMs: number): Promise<string> {
   // No credentials: the job runs where the image is (relaySource's placement).
-  const created = (await (docker as unknown as WithAuth).createService(undefined, spec)) as { id?: string; ID?: string };
-  const id = created.id ?? created.ID ?? spec.Name ?? "";
+  const id = (await createService(docker, undefined, spec)) ?? spec.Name ?? "";
   try {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
@@ -187,7 +187,7 @@ async function runOnce(docker: Docker, spec: ApiServiceSpec, timeoutSeconds: num
       if (Date.now() > deadline) throw new Error(`relay job did not finish within ${timeoutSeconds} s (task ${state || "not scheduled"}: ${task?.Status?.Err ?? task?.Status?.Message ?? ""})`);
       await sleep(pollMs);
     }
-    return demuxLogs((await docker.getService(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
+    return demuxLogs(await docker.getService(id).logs({ stdout: true, stderr: true, follow: false }));
   } finally {
     await removeJobService(docker, id).catch(() => undefined);
   }
@@ -203,9 +203,4 @@ export function relayTargets(tasks: readonly LiveTask[], adminNetwork: string): 
     else unaddressed.push(t);
   }
   return { relayed, unaddressed };
-}
-
-/** dockerode sends the registry credentials as a first argument its typings lose (as apply/apply.ts). */
-interface WithAuth {
-  createService(auth: undefined, spec: ApiServiceSpec): Promise<unknown>;
 }
