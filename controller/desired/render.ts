@@ -124,14 +124,9 @@ function withHash<T extends { labels: Labels }>(spec: T, hashOf: unknown): T {
   return { ...spec, labels: { ...spec.labels, [LABEL.specHash]: shortHash(hashOf) } };
 }
 
+/** The network Varnish and every site's web share, for HTTP. */
 function edgeNetwork(cluster: ResolvedCluster): NetworkSpec {
-  const labels = {
-    [LABEL.instance]: cluster.instance,
-    [LABEL.role]: "edge",
-    [LABEL.stackNamespace]: cluster.instance,
-  };
-  const spec = { driver: "overlay", attachable: true };
-  return withHash({ kind: "network", site: null, name: names.edgeNetwork(cluster.instance), ...spec, labels }, spec);
+  return instanceNetwork(cluster, "edge", names.edgeNetwork(cluster.instance), true);
 }
 
 /**
@@ -140,13 +135,7 @@ function edgeNetwork(cluster: ResolvedCluster): NetworkSpec {
  * attachable: only Swarm services (Varnish, the controller's stack) join it.
  */
 function adminNetwork(cluster: ResolvedCluster): NetworkSpec {
-  const labels = {
-    [LABEL.instance]: cluster.instance,
-    [LABEL.role]: "admin",
-    [LABEL.stackNamespace]: cluster.instance,
-  };
-  const spec = { driver: "overlay", attachable: false };
-  return withHash({ kind: "network", site: null, name: names.adminNetwork(cluster.instance), ...spec, labels }, spec);
+  return instanceNetwork(cluster, "admin", names.adminNetwork(cluster.instance), false);
 }
 
 /**
@@ -154,13 +143,17 @@ function adminNetwork(cluster: ResolvedCluster): NetworkSpec {
  * reach another site's database tool directly (only through Varnish, by its host name).
  */
 function toolsNetwork(cluster: ResolvedCluster): NetworkSpec {
+  return instanceNetwork(cluster, "tools", names.toolsNetwork(cluster.instance), false);
+}
+
+function instanceNetwork(cluster: ResolvedCluster, role: string, name: string, attachable: boolean): NetworkSpec {
   const labels = {
     [LABEL.instance]: cluster.instance,
-    [LABEL.role]: "tools",
+    [LABEL.role]: role,
     [LABEL.stackNamespace]: cluster.instance,
   };
-  const spec = { driver: "overlay", attachable: false };
-  return withHash({ kind: "network", site: null, name: names.toolsNetwork(cluster.instance), ...spec, labels }, spec);
+  const spec = { driver: "overlay", attachable };
+  return withHash({ kind: "network", site: null, name, ...spec, labels }, spec);
 }
 
 const VARNISH_SECRET = "varnish-secret";

@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { jobDeadline, jobFromService } from "../apply/job-service";
 import { removeJobService } from "../apply/remove-job";
 import { JOB_ROLE, LABEL as LABEL } from "../desired/labels";
 import type { ApiServiceSpec, ApiTask } from "../engine/api-types";
@@ -152,25 +153,7 @@ export async function relayVcl(
  * plan/stale-jobs.ts). Pure.
  */
 export function relayJobSpec(source: ApiServiceSpec, name: string, args: readonly string[], deadline: Date): ApiServiceSpec {
-  const { UpdateConfig: _u, RollbackConfig: _r, ...rest } = source;
-  const labels = { ...source.Labels, [LABEL.role]: JOB_ROLE };
-  return {
-    ...rest,
-    Name: name,
-    Labels: { ...labels, [LABEL.jobDeadline]: deadline.toISOString() },
-    TaskTemplate: {
-      ...source.TaskTemplate,
-      ContainerSpec: { ...source.TaskTemplate?.ContainerSpec, Command: ["sh", "-c", RELAY_SCRIPT, "relay"], Args: [...args], Labels: labels, Healthcheck: { Test: ["NONE"] } },
-      RestartPolicy: { Condition: "none", MaxAttempts: 0 },
-    },
-    Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },
-    EndpointSpec: { Mode: "dnsrr", Ports: [] },
-  };
-}
-
-/** Past its deadline a job is anyone's to remove; the relay's is its timeout plus a margin. */
-function jobDeadline(created: Date, seconds: number): Date {
-  return new Date(created.getTime() + (seconds + 300) * 1000);
+  return jobFromService(source, { ...source.Labels, [LABEL.role]: JOB_ROLE }, name, args, deadline, ["sh", "-c", RELAY_SCRIPT, "relay"]);
 }
 
 /** Creates the job, waits for its end, returns its output; the job is removed whatever happens. */
