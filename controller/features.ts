@@ -1,9 +1,14 @@
 import type Docker from "dockerode";
+import { accessFeature } from "./access/feature";
 import { backupFeature } from "./backup/feature";
 import { backupHooks } from "./backup/hook";
 import { loadAndSwapScript } from "./database/load-swap";
 import { hooksFeature } from "./jobs/feature";
-import type { Feature } from "./reconcile/feature";
+import { Feature, siteParts } from "./reconcile/feature";
+import { renderSite } from "./desired/render";
+import type { SitePin } from "./desired/placement";
+import type { ResourceSpec } from "./desired/types";
+import type { ResolvedCluster, ResolvedSite } from "./manifests/types";
 import { PipelineOptions, PlanContext, planRepoWith } from "./reconcile/pipeline";
 import { reconcileWith, ReconcileOptions, ReconcileOutcome } from "./reconcile/reconcile";
 import { routingFeature } from "./routing/feature";
@@ -36,7 +41,12 @@ export function standardFeatures(opts: FeatureOptions = {}): Features {
   );
   const tls = tlsFeature();
   // tls after routing: its orders need the VCL of the new state (the sites' domains routed).
-  return { all: [backupFeature({ acceptPasswordChange: opts.acceptResticPasswordChange }), hooks, routing, tls], routing: () => routing.result(), tls: () => tls.result() };
+  return { all: [accessFeature(), backupFeature({ acceptPasswordChange: opts.acceptResticPasswordChange }), hooks, routing, tls], routing: () => routing.result(), tls: () => tls.result() };
+}
+
+/** One site's objects as a reconcile renders them, the features' parts with them (`simulium credentials` reads phpMyAdmin's). */
+export function renderSiteWithFeatures(site: ResolvedSite, cluster: ResolvedCluster, pin?: SitePin): ResourceSpec[] {
+  return renderSite(site, cluster, pin, siteParts(standardFeatures().all));
 }
 
 export interface Reconciled extends ReconcileOutcome {
