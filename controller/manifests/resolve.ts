@@ -94,7 +94,9 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
   }
   for (const [i, w] of (s.tls?.wildcards ?? []).entries()) {
     // A wildcard of a zone the site has no domain in would be a certificate for someone else's names.
-    if (!s.domains.some((d) => covers(w, d))) issues.push({ path: ["spec", "tls", "wildcards", i], message: `${w} covers none of spec.domains: a wildcard must cover at least one of the site's own domains` });
+    if (!s.domains.some((d) => covers(w, d) || d === w.slice(2))) {
+      issues.push({ path: ["spec", "tls", "wildcards", i], message: `${w} is for none of spec.domains: a wildcard must cover one of the site's domains, or be one label under one` });
+    }
   }
   if (s.tls?.mode === "certificate" && s.tls.certificate === undefined) {
     issues.push({ path: ["spec", "tls", "mode"], message: "is certificate but spec.tls.certificate is missing: give {chain, key: {sealed}}" });

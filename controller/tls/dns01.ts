@@ -58,7 +58,8 @@ export function runDnsHook(hook: DnsHook, action: DnsAction, domain: string, val
   return new Promise((resolve, reject) => {
     execFile(hook.command, args, { env: { ...process.env, ...env }, timeout: hook.timeoutSeconds * 1000, killSignal: "SIGKILL", maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err === null) return resolve();
-      const output = `${stderr}${stdout}`.trim();
+      // The reason is on stderr when the hook writes one; its stdout (API answers) only otherwise.
+      const output = (stderr.trim() !== "" ? stderr : stdout).trim();
       const tail = output.length > OUTPUT_TAIL ? `…${output.slice(-OUTPUT_TAIL)}` : output;
       const how = err.killed ? `killed after ${hook.timeoutSeconds} s` : typeof err.code === "number" ? `exit ${err.code}` : err.message;
       reject(new DnsHookError(action, domain, tail === "" ? how : `${how}: ${tail}`));

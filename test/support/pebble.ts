@@ -21,10 +21,19 @@ export interface Pebble {
   root(): Promise<string>;
   /** Makes `host` resolve to 127.0.0.1. */
   resolve(host: string): Promise<void>;
+  /** The challenge test server's management API (POST /set-txt, /clear-txt): what a DNS hook in a test calls. */
+  readonly dnsManagement: string;
+  /** Its DNS server (host:port), where Pebble looks DNS-01 records up. */
+  readonly dnsServer: string;
   stop(): Promise<void>;
 }
 
-export async function startPebble(httpPort: number, env: Readonly<Record<string, string>> = {}): Promise<Pebble> {
+export interface PebbleOptions {
+  /** External account binding required, with these key ids and HMAC keys (base64url). */
+  readonly eabKeys?: Readonly<Record<string, string>>;
+}
+
+export async function startPebble(httpPort: number, env: Readonly<Record<string, string>> = {}, opts: PebbleOptions = {}): Promise<Pebble> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "simulium-pebble-"));
   const [acmePort, mgmtPort, dnsPort, ctsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const listenerCaFile = path.join(dir, "listener.pem");
@@ -42,7 +51,8 @@ export async function startPebble(httpPort: number, env: Readonly<Record<string,
         httpPort,
         tlsPort: await freePort(),
         ocspResponderURL: "",
-        externalAccountBindingRequired: false,
+        externalAccountBindingRequired: opts.eabKeys !== undefined,
+        ...(opts.eabKeys !== undefined ? { externalAccountMACKeys: opts.eabKeys } : {}),
       },
     }),
   );
@@ -83,6 +93,8 @@ export async function startPebble(httpPort: number, env: Readonly<Record<string,
     directory,
     listenerCaFile,
     root: () => get(`https://127.0.0.1:${mgmtPort}/roots/0`),
+    dnsManagement: `http://127.0.0.1:${ctsPort}`,
+    dnsServer: `127.0.0.1:${dnsPort}`,
     resolve: (host) =>
       new Promise((resolve, reject) => {
         const req = httpRequest({ host: "127.0.0.1", port: ctsPort, path: "/add-a", method: "POST", agent: false }, (res) => {
