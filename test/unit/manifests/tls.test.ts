@@ -15,7 +15,9 @@ describe("spec.tls", () => {
 
   it("is plain http without an ACME directory, and when the site says none", () => {
     expect(loadFiles([cluster("  tls: {image: h}\n"), site()]).sites[0]?.tls).toBeUndefined();
-    expect(loadFiles([cluster(ACME), site("  tls: {mode: none}\n")]).sites[0]?.tls).toBeUndefined();
+    const none = loadFiles([cluster(ACME), site("  tls: {mode: none}\n")]);
+    expect(none.errors).toEqual([]);
+    expect(none.sites[0]?.tls).toBeUndefined();
   });
 
   it("takes redirect and HSTS as written, HSTS's max-age defaulting to a year", () => {
