@@ -56,6 +56,7 @@ export function hookInvocation(action: DnsAction, domain: string, value: string)
 export function runDnsHook(hook: DnsHook, action: DnsAction, domain: string, value: string): Promise<void> {
   const { args, env } = hookInvocation(action, domain, value);
   return new Promise((resolve, reject) => {
+    // host-program: sh (the operator's --acme-dns-hook; the tests' hooks are sh scripts calling curl)
     execFile(hook.command, args, { env: { ...process.env, ...env }, timeout: hook.timeoutSeconds * 1000, killSignal: "SIGKILL", maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err === null) return resolve();
       // The reason is on stderr when the hook writes one; its stdout (API answers) only otherwise.
