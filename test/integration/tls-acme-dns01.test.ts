@@ -1,12 +1,12 @@
 import { X509Certificate } from "node:crypto";
 import { Resolver } from "node:dns/promises";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { Writable } from "node:stream";
 import { freePort } from "../harness/http";
-import { startPebble, Pebble } from "../support/pebble";
+import { startPebble, Pebble, writeDnsHook } from "../support/pebble";
 import { resolveCluster, resolveSite } from "../../controller/manifests/resolve";
 import type { ResolvedCluster, ResolvedSite } from "../../controller/manifests/types";
 import { StateStore } from "../../controller/state/store";
@@ -28,22 +28,8 @@ let pebble: Pebble;
 let hookLog = "";
 const HOOK_FAILS_FOR = "broken.dns01.test";
 
-function writeHook(dnsManagement: string): string {
-  const file = path.join(work, "dns-hook.sh");
-  writeFileSync(
-    file,
-    `#!/bin/sh
-set -eu
-echo "$1 $2 $3 $SIMULIUM_DNS_ACTION $SIMULIUM_DNS_DOMAIN $SIMULIUM_DNS_RECORD $SIMULIUM_DNS_VALUE" >> ${JSON.stringify(hookLog)}
-if [ "$2" = "${HOOK_FAILS_FOR}" ]; then echo "provider says: zone not found" >&2; exit 3; fi
-case "$1" in
-  present) curl -fsS -X POST -d "{\\"host\\":\\"$SIMULIUM_DNS_RECORD.\\",\\"value\\":\\"$SIMULIUM_DNS_VALUE\\"}" ${dnsManagement}/set-txt ;;
-  cleanup) curl -fsS -X POST -d "{\\"host\\":\\"$SIMULIUM_DNS_RECORD.\\"}" ${dnsManagement}/clear-txt ;;
-esac
-`,
-  );
-  chmodSync(file, 0o755);
-  return file;
+function writeHook(p: Pebble): string {
+  return writeDnsHook(p, path.join(work, "dns-hook.sh"), { log: hookLog, failFor: HOOK_FAILS_FOR });
 }
 
 function clusterFor(p: Pebble): ResolvedCluster {
@@ -87,7 +73,7 @@ afterAll(async () => {
 
 describe("DNS-01 through the operator's hook, against Pebble", () => {
   it("issues a wildcard and its apex through the hook, waits for propagation, and removes the records", async () => {
-    const hook: DnsHook = { command: writeHook(pebble.dnsManagement), propagationSeconds: 1, timeoutSeconds: 30 };
+    const hook: DnsHook = { command: writeHook(pebble), propagationSeconds: 1, timeoutSeconds: 30 };
     const stateDir = mkdtempSync(path.join(work, "state-"));
     const store = new StateStore(stateDir, "dns01", "read-write");
     // The names resolve nowhere (checkDns is on): DNS-01 names are not looked up, nothing is set aside.
@@ -123,7 +109,7 @@ describe("DNS-01 through the operator's hook, against Pebble", () => {
 
   it("a name the hook cannot publish fails alone; the site's other names are issued in the same pass", async () => {
     writeFileSync(hookLog, "");
-    const hook: DnsHook = { command: writeHook(pebble.dnsManagement), propagationSeconds: 0, timeoutSeconds: 30 };
+    const hook: DnsHook = { command: writeHook(pebble), propagationSeconds: 0, timeoutSeconds: 30 };
     const store = new StateStore(mkdtempSync(path.join(work, "state-")), "dns01", "read-write");
     const s = site("mixed", ["www.mixed-dns01.test", HOOK_FAILS_FOR], { challenge: "dns-01" });
     const out = await renewCertificates({ cluster: clusterFor(pebble), sites: [s], store, log: pino({ level: "silent" }), controller: { dnsHook: hook } });
@@ -160,7 +146,7 @@ describe("external account binding, against a Pebble that requires it", () => {
   const order = async (controller: AcmeControllerOptions, name: string) => {
     const store = new StateStore(mkdtempSync(path.join(work, "state-")), "eab", "read-write");
     const captured = capturedLog();
-    const hook: DnsHook = { command: writeHook(eabPebble.dnsManagement), propagationSeconds: 0, timeoutSeconds: 30 };
+    const hook: DnsHook = { command: writeHook(eabPebble), propagationSeconds: 0, timeoutSeconds: 30 };
     const s = site(name, [`www.${name}.test`], { challenge: "dns-01" });
     const out = await renewCertificates({ cluster: clusterFor(eabPebble), sites: [s], store, log: captured.log, controller: { dnsHook: hook, ...controller } });
     return { out, store, logText: captured.text() };

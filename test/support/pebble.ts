@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { request as httpRequest } from "node:http";
 import os from "node:os";
@@ -26,6 +26,29 @@ export interface Pebble {
   /** Its DNS server (host:port), where Pebble looks DNS-01 records up. */
   readonly dnsServer: string;
   stop(): Promise<void>;
+}
+
+/**
+ * A DNS-01 hook as an operator writes one (docs/tls.md), written to `file`: it sets and clears
+ * TXT records in the challenge test server's DNS through its API, as a real hook would through
+ * a DNS provider's. Every call is appended to `log` (argv, then the environment); `failFor`
+ * names a domain whose `present` fails like a provider that does not host the zone.
+ */
+export function writeDnsHook(pebble: Pick<Pebble, "dnsManagement">, file: string, opts: { readonly log: string; readonly failFor?: string }): string {
+  writeFileSync(
+    file,
+    `#!/bin/sh
+set -eu
+echo "$1 $2 $3 $SIMULIUM_DNS_ACTION $SIMULIUM_DNS_DOMAIN $SIMULIUM_DNS_RECORD $SIMULIUM_DNS_VALUE" >> ${JSON.stringify(opts.log)}
+if [ "$2" = "${opts.failFor ?? ""}" ]; then echo "provider says: zone not found" >&2; exit 3; fi
+case "$1" in
+  present) curl -fsS -X POST -d "{\\"host\\":\\"$SIMULIUM_DNS_RECORD.\\",\\"value\\":\\"$SIMULIUM_DNS_VALUE\\"}" ${pebble.dnsManagement}/set-txt ;;
+  cleanup) curl -fsS -X POST -d "{\\"host\\":\\"$SIMULIUM_DNS_RECORD.\\"}" ${pebble.dnsManagement}/clear-txt ;;
+esac
+`,
+  );
+  chmodSync(file, 0o755);
+  return file;
 }
 
 export interface PebbleOptions {
