@@ -69,4 +69,12 @@ describe("spec.tls", () => {
     expect(onlyError(loadFiles([cluster(ACME), site("  tls: {mode: none, challenge: dns-01}\n")]))).toMatchObject({ path: "spec.tls.challenge", message: expect.stringContaining("ACME certificates only") });
     expect(onlyError(loadFiles([cluster(""), site('  tls: {wildcards: ["*.acme.example.org"]}\n')]))).toMatchObject({ path: "spec.tls.wildcards", message: expect.stringContaining("plain http") });
   });
+
+  it("refuses a DNS hook or an external account key in simulium.yaml, naming the controller flags that set them", () => {
+    const acme = (extra: string) => `  tls:\n    image: h\n    acme:\n      directory: https://ca.test/dir\n      email: a@b.c\n${extra}`;
+    const hook = onlyError(loadFiles([cluster(acme("      dns01: {command: /bin/sh}\n"))]));
+    expect(hook).toMatchObject({ file: "simulium.yaml", line: 11, path: "spec.tls.acme.dns01", message: expect.stringContaining("--acme-dns-hook FILE") });
+    const eab = onlyError(loadFiles([cluster(acme("      externalAccountBinding: {kid: k, hmacKeyFile: /var/lib/simulium/default/restic-password}\n"))]));
+    expect(eab).toMatchObject({ path: "spec.tls.acme.externalAccountBinding", message: expect.stringContaining("--acme-eab-hmac-key-file FILE") });
+  });
 });
