@@ -14,7 +14,7 @@ import { reconcileWith, ReconcileOptions, ReconcileOutcome } from "./reconcile/r
 import { routingFeature } from "./routing/feature";
 import type { RoutingResult } from "./routing/sync";
 import { tlsFeature } from "./tls/feature";
-import type { SiteTlsOutcome } from "./tls/renew";
+import type { AcmeControllerOptions, SiteTlsOutcome } from "./tls/renew";
 
 /**
  * The features every reconcile runs with, the one list the CLI and the daemon share. The core
@@ -24,6 +24,8 @@ import type { SiteTlsOutcome } from "./tls/renew";
 export interface FeatureOptions {
   /** Accept a restic password in the state directory that differs from the swarm's (a rotation on purpose). */
   readonly acceptResticPasswordChange?: boolean;
+  /** The operator's ACME settings (DNS-01 hook, external account binding): flags, never the manifests. */
+  readonly acme?: AcmeControllerOptions;
 }
 
 export interface Features {
@@ -39,7 +41,7 @@ export function standardFeatures(opts: FeatureOptions = {}): Features {
   const hooks = hooksFeature((docker, step) =>
     backupHooks(docker, { cluster: step.cluster, sites: step.load.sites, desired: step.desired, stateDir: step.stateDir, commit: step.commit, auth: step.auth, log: step.log, loadSwapScript: loadAndSwapScript() }),
   );
-  const tls = tlsFeature();
+  const tls = tlsFeature(opts.acme);
   // tls after routing: its orders need the VCL of the new state (the sites' domains routed).
   return { all: [accessFeature(), backupFeature({ acceptPasswordChange: opts.acceptResticPasswordChange }), hooks, routing, tls], routing: () => routing.result(), tls: () => tls.result() };
 }

@@ -4,8 +4,9 @@ import { startDaemon } from "../daemon/daemon";
 import { parseListen } from "../daemon/listen";
 import { NotificationsConfig, tokenTransportProblem } from "../daemon/notify";
 import { createLogger, LogFormat } from "../log";
+import { acmeControllerOptions, AcmeCliOptions, withAcmeOptions } from "./acme-options";
 
-interface RunCliOptions {
+interface RunCliOptions extends AcmeCliOptions {
   repo: string;
   branch: string;
   listen: string;
@@ -43,8 +44,7 @@ const seconds = (min: number, max: number) => (value: string): number => {
 };
 
 export function register(program: Command): void {
-  program
-    .command("run")
+  withAcmeOptions(program.command("run"))
     .description("the GitOps daemon: keep the swarm converged to a git branch (or a directory), reconcile on push, revert drift")
     .addHelpText("after", "\nExample:\n  $ simulium run --repo git@git.example.org:ops/sites.git --branch main --ssh-key-file /etc/simulium/deploy_key --known-hosts-file /etc/simulium/known_hosts\n  $ simulium run --repo ~/sites   # a local directory: apply on every save\n")
     .requiredOption("--repo <url|dir>", "git URL (ssh://, https://, file://, git@host:path) or a local manifests directory")
@@ -79,6 +79,7 @@ export function register(program: Command): void {
       const log = createLogger({ format: globals.logFormat ?? "json", level: globals.logLevel });
       if (opts.notifyUrl.length > 0 && !opts.notifySecretFile) throw new InvalidArgumentError("--notify-url needs --notify-secret-file");
       const commitStatus = commitStatusOptions(opts);
+      const acme = acmeControllerOptions(opts);
       const daemon = await startDaemon({
         repo: opts.repo,
         branch: opts.branch,
@@ -101,6 +102,7 @@ export function register(program: Command): void {
         instance: opts.instance,
         allowMassDelete: opts.allowMassDelete,
         sealingKeyFile: opts.sealingKeyFile,
+        acme,
         notify: {
           ...(opts.notifySecretFile ? { secretFile: opts.notifySecretFile } : {}),
           urls: opts.notifyUrl,
