@@ -11,15 +11,18 @@ import { PreviewState, readPreviewState, writePreviewState } from "../reconcile/
 import { StateStore } from "../state/store";
 import type { GitSource } from "../source/git";
 import { parsePullRequestEvent, PullRequestEvent } from "../source/pull-request";
+import type { PullRequestComments } from "./forge-comments";
 import type { CommitStatusExtra } from "./notify";
-import { previewStatus, previewTransition, pullRef, seedPreview } from "./previews";
+import { CommentPreview, PlanCommentInput, planCommentMarker, renderPlanComment } from "./pr-comment";
+import { commentPreviews, previewStatus, previewTransition, pullRef, seedPreview } from "./previews";
 
 /**
  * The daemon's loop for pull requests: a verified `pull_request` / `merge_request` webhook
  * changes the preview state and asks for a reconcile (which deploys or removes the previews);
  * after each reconcile, new previews are seeded from their site's latest backup and their
  * commit status names their URL. The plan of the head against the live swarm is posted as a
- * commit status of its own (`<context>/plan`).
+ * commit status of its own (`<context>/plan`) and, with a forge API for comments, as one
+ * comment on the pull request edited in place on every push (pr-comment.ts).
  */
 export interface PreviewLoopOptions {
   readonly docker: Docker;
@@ -29,6 +32,8 @@ export interface PreviewLoopOptions {
   readonly log: Logger;
   /** Posts a commit status on the forge (notify.ts); undefined when none is configured. */
   readonly setStatus?: (sha: string, state: "pending" | "success" | "failure" | "error", description: string, extra?: CommitStatusExtra) => Promise<unknown>;
+  /** Puts the plan comment on the pull request (forge-comments.ts); undefined when not configured. */
+  readonly comments?: PullRequestComments;
   /** Asks the daemon for a reconcile. */
   readonly trigger: (reason: string) => void;
   readonly now?: () => Date;
@@ -48,6 +53,8 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
   let chain: Promise<unknown> = Promise.resolve();
   let last: { ctx: PlanContext; commit: string } | undefined;
   const posted = new Set<string>();
+  // The last comment of each open pull request: the reconcile's outcome (a preview ready) edits it.
+  const commented = new Map<number, { readonly pr: PullRequestEvent; readonly input: PlanCommentInput }>();
   // Events and post-reconcile work take turns: both read and write previews.json.
   const serial = (fn: () => Promise<void>): Promise<void> => {
     const next = chain
@@ -102,13 +109,31 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
           })
           .catch(() => undefined);
     }
-    if (headFiles) await postPlan(event.headSha, headFiles);
+    const { previews, notes } = commentPreviews(t.outcome, before, event);
+    if (headFiles) await postPlan(event, headFiles, previews, notes);
+    else {
+      const last = commented.get(event.number);
+      commented.delete(event.number);
+      if (last && previews.length > 0) await comment(last.pr, { ...last.input, previews, notes: [], at: now().toISOString() });
+    }
     if (t.outcome.action !== "none") opts.trigger(`preview:${event.number}`);
   };
 
-  /** The head's plan against the live swarm, as Atlantis shows Terraform's: a summary in a commit status. */
-  const postPlan = async (sha: string, files: ReadonlyMap<string, string>): Promise<void> => {
-    if (!opts.setStatus) return;
+  const comment = async (pr: PullRequestEvent, input: PlanCommentInput): Promise<void> => {
+    if (!opts.comments) return;
+    if (pr.state === "open") commented.set(pr.number, { pr, input });
+    const r = await opts.comments.upsert(pr, planCommentMarker(input.instance), renderPlanComment(input));
+    if (r.ok) opts.log.info({ number: pr.number, comment: r.id, action: r.action }, "pull request plan comment");
+    else opts.log.warn({ number: pr.number, err: r.error }, "pull request plan comment not posted");
+  };
+
+  /**
+   * The head's plan against the live swarm, as Atlantis shows Terraform's: a summary in a
+   * commit status, and all of it in the pull request's comment.
+   */
+  const postPlan = async (pr: PullRequestEvent, files: ReadonlyMap<string, string>, previews: readonly CommentPreview[], notes: readonly string[]): Promise<void> => {
+    if (!opts.setStatus && !opts.comments) return;
+    const sha = pr.headSha;
     const dir = await mkdtemp(path.join(os.tmpdir(), "simulium-pr-"));
     try {
       for (const [file, text] of files) {
@@ -126,12 +151,16 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
           ? `${errors} manifest error(s): ${ctx.load.errors[0]?.file}:${ctx.load.errors[0]?.line}: ${ctx.load.errors[0]?.message}`
           : summaryLine(ctx.plan);
       await opts
-        .setStatus(sha, errors > 0 ? "failure" : "success", description, {
+        .setStatus?.(sha, errors > 0 ? "failure" : "success", description, {
           contextSuffix: "plan",
         })
         .catch(() => undefined);
+      await comment(pr, { instance: ctx.cluster.instance, headSha: sha, plan: ctx.plan, errors: ctx.load.errors, previews, notes, secrets: secretValues(ctx), at: now().toISOString() });
     } catch (err) {
-      await opts.setStatus(sha, "error", `no plan: ${err instanceof Error ? err.message : String(err)}`, { contextSuffix: "plan" }).catch(() => undefined);
+      const failure = `no plan: ${err instanceof Error ? err.message : String(err)}`;
+      await opts.setStatus?.(sha, "error", failure, { contextSuffix: "plan" }).catch(() => undefined);
+      const instance = last?.ctx.cluster.instance;
+      if (instance !== undefined) await comment(pr, { instance, headSha: sha, errors: [], failure, previews, notes, at: now().toISOString() });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -182,11 +211,33 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
         const key = `${site.name}@${record.headSha}`;
         if (!posted.has(key)) {
           posted.add(key);
-          await status(record.headSha, previewStatus(site, "ready"));
+          const ready = previewStatus(site, "ready");
+          await status(record.headSha, ready);
+          await markReady(record.number, record.headSha, site.environment?.of ?? site.name, ready.targetUrl);
         }
       }
       records.push({ ...record, seeded: [...seeded].sort() });
     }
     if (changed) writePreviewState(store, { ...state, records });
   }
+
+  /** A preview runs: its line in the pull request's comment says so (the comment of that head only). */
+  async function markReady(number: number, headSha: string, site: string, url: string | undefined): Promise<void> {
+    const c = commented.get(number);
+    if (!c || c.input.headSha !== headSha) return;
+    const previews = c.input.previews.map((p) => (p.site === site ? { ...p, state: "ready" as const, ...(url ? { url } : {}) } : p));
+    await comment(c.pr, { ...c.input, previews, at: now().toISOString() });
+  }
+}
+
+/** The values of every secret the plan's context holds: cut out of a comment if they ever reach it. */
+function secretValues(ctx: PlanContext): string[] {
+  const out: string[] = [];
+  for (const r of ctx.desired.resources) {
+    if (r.kind !== "secret") continue;
+    const v = ctx.secretValue(r.name);
+    if (v) out.push(v.toString("utf8"));
+  }
+  if (ctx.varnishSecret) out.push(ctx.varnishSecret.toString("utf8"));
+  return out;
 }

@@ -7,10 +7,12 @@ import type { AuthLookup } from "../engine/registry-auth";
 import { readSitePin } from "../live/read";
 import { loadFiles } from "../manifests/load";
 import { admitted, changedSites, PreviewConfig, PreviewRecord, previewSites } from "../manifests/previews";
+import { splitEnvironmentName } from "../manifests/environments";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import type { Logger } from "../log";
 import { PreviewState } from "../reconcile/previews-state";
 import type { PullRequestEvent } from "../source/pull-request";
+import type { CommentPreview } from "./pr-comment";
 
 /**
  * The daemon's side of pull-request previews: an event changes the preview state (pure
@@ -73,6 +75,32 @@ export function previewTransition(state: PreviewState, event: PullRequestEvent, 
   const waiting = !admitted(next.records, input.config.max).admitted.some((r) => r.number === number);
   const action = waiting ? "waiting" : had ? "updated" : "deployed";
   return { state: next, outcome: { number, action, sites: planned.sites, problems: waiting ? [...problems, `waiting: ${input.config.max} previews at most (simulium.yaml spec.previews.max)`] : problems } };
+}
+
+/**
+ * The previews' lines of the pull request's comment after an event, and the problems that
+ * are no one site's. Pure.
+ */
+export function commentPreviews(outcome: PreviewOutcome, before: PreviewState, event: Pick<PullRequestEvent, "number" | "state">): { readonly previews: CommentPreview[]; readonly notes: string[] } {
+  if (event.state === "closed") {
+    const had = before.records.find((r) => r.number === event.number);
+    const sites = (had?.sites ?? []).map((name) => splitEnvironmentName(name)?.site ?? name);
+    return { previews: sites.map((site) => ({ site, state: "removed" })), notes: [] };
+  }
+  const waiting = outcome.action === "waiting" ? outcome.problems.find((p) => p.startsWith("waiting: ")) : undefined;
+  const previews: CommentPreview[] = outcome.sites.map((s) => {
+    const url = previewStatus(s, "ready").targetUrl;
+    const site = s.environment?.of ?? s.name;
+    return waiting !== undefined ? { site, state: "waiting", detail: waiting.slice("waiting: ".length) } : { site, state: "deploying", ...(url ? { url } : {}) };
+  });
+  const notes: string[] = [];
+  for (const p of outcome.problems) {
+    if (p === waiting) continue;
+    const m = /^([a-z0-9][a-z0-9-]*): (.+)$/s.exec(p);
+    if (m?.[1] !== undefined && m[2] !== undefined) previews.push({ site: m[1], state: "refused", detail: m[2] });
+    else notes.push(p);
+  }
+  return { previews, notes };
 }
 
 /** The forge's ref of a pull request's head, fetched to read its manifests. */
