@@ -525,7 +525,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
 
   const timers = [
-    setInterval(() => trigger.trigger("poll"), options.pollSeconds * 1000),
+    setInterval(() => {
+      trigger.trigger("poll");
+      // Branch previews (spec.previews.branches) on the same interval: the forge sends no webhook for them.
+      void previews?.pollBranches();
+    }, options.pollSeconds * 1000),
     setInterval(() => trigger.trigger("resync"), options.resyncSeconds * 1000),
     setInterval(watchJobs, options.jobWatchMs ?? 5000),
   ];

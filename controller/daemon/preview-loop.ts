@@ -10,11 +10,12 @@ import type { PlanContext } from "../reconcile/pipeline";
 import { PreviewState, readPreviewState, writePreviewState } from "../reconcile/previews-state";
 import { StateStore } from "../state/store";
 import type { GitSource } from "../source/git";
-import { parsePullRequestEvent, PullRequestEvent } from "../source/pull-request";
+import { parsePullRequestEvent } from "../source/pull-request";
+import { BRANCH_PROVIDER, branchActions, SeenBranches } from "./branch-previews";
 import type { PullRequestComments } from "./forge-comments";
 import type { CommitStatusExtra } from "./notify";
 import { CommentPreview, PlanCommentInput, planCommentMarker, renderPlanComment } from "./pr-comment";
-import { commentPreviews, previewStatus, previewTransition, pullRef, seedPreview } from "./previews";
+import { commentPreviews, PreviewEvent, previewStatus, previewTransition, pullRef, seedPreview } from "./previews";
 
 /**
  * The daemon's loop for pull requests: a verified `pull_request` / `merge_request` webhook
@@ -42,6 +43,11 @@ export interface PreviewLoopOptions {
 export interface PreviewLoop {
   /** A verified webhook: true when it was a pull-request event (handled here), false otherwise. */
   onWebhook(provider: string, event: string | undefined, body: Buffer): boolean;
+  /**
+   * Every poll: with simulium.yaml `spec.previews.branches`, lists the remote's branches and
+   * previews the new or moved ones like pull requests, removing those of deleted branches.
+   */
+  pollBranches(): Promise<void>;
   /** After every successful reconcile: seeds new previews and posts their statuses. */
   afterReconcile(ctx: PlanContext, deployedCommit: string): Promise<void>;
   /** Resolves when the events received so far are handled (tests). */
@@ -54,7 +60,8 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
   let last: { ctx: PlanContext; commit: string } | undefined;
   const posted = new Set<string>();
   // The last comment of each open pull request: the reconcile's outcome (a preview ready) edits it.
-  const commented = new Map<number, { readonly pr: PullRequestEvent; readonly input: PlanCommentInput }>();
+  const commented = new Map<number, { readonly pr: PreviewEvent; readonly input: PlanCommentInput }>();
+  let seenBranches: SeenBranches = new Map();
   // Events and post-reconcile work take turns: both read and write previews.json.
   const serial = (fn: () => Promise<void>): Promise<void> => {
     const next = chain
@@ -72,7 +79,7 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
       .catch(() => undefined);
   };
 
-  const handle = async (event: PullRequestEvent): Promise<void> => {
+  const handle = async (event: PreviewEvent): Promise<void> => {
     if (!last) {
       opts.log.warn({ number: event.number }, "pull request event before the first reconcile: ignored (the next push to it previews it)");
       return;
@@ -119,10 +126,11 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
     if (t.outcome.action !== "none") opts.trigger(`preview:${event.number}`);
   };
 
-  const comment = async (pr: PullRequestEvent, input: PlanCommentInput): Promise<void> => {
-    if (!opts.comments) return;
+  const comment = async (pr: PreviewEvent, input: PlanCommentInput): Promise<void> => {
+    // A polled branch has no pull request to comment on: its commit statuses say it all.
+    if (!opts.comments || pr.provider === BRANCH_PROVIDER) return;
     if (pr.state === "open") commented.set(pr.number, { pr, input });
-    const r = await opts.comments.upsert(pr, planCommentMarker(input.instance), renderPlanComment(input));
+    const r = await opts.comments.upsert({ provider: pr.provider, number: pr.number }, planCommentMarker(input.instance), renderPlanComment(input));
     if (r.ok) opts.log.info({ number: pr.number, comment: r.id, action: r.action }, "pull request plan comment");
     else opts.log.warn({ number: pr.number, err: r.error }, "pull request plan comment not posted");
   };
@@ -131,7 +139,7 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
    * The head's plan against the live swarm, as Atlantis shows Terraform's: a summary in a
    * commit status, and all of it in the pull request's comment.
    */
-  const postPlan = async (pr: PullRequestEvent, files: ReadonlyMap<string, string>, previews: readonly CommentPreview[], notes: readonly string[]): Promise<void> => {
+  const postPlan = async (pr: PreviewEvent, files: ReadonlyMap<string, string>, previews: readonly CommentPreview[], notes: readonly string[]): Promise<void> => {
     if (!opts.setStatus && !opts.comments) return;
     const sha = pr.headSha;
     const dir = await mkdtemp(path.join(os.tmpdir(), "simulium-pr-"));
@@ -176,12 +184,39 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
       void serial(() => handle(parsed.event));
       return true;
     },
+    pollBranches() {
+      return serial(pollBranches);
+    },
     afterReconcile(ctx, commit) {
       last = { ctx, commit };
       return serial(() => seedAndPost(ctx));
     },
     idle: () => chain.then(() => undefined),
   };
+
+  async function pollBranches(): Promise<void> {
+    if (!last) return;
+    const patterns = last.ctx.cluster.previews?.branches ?? [];
+    const store = new StateStore(opts.stateDir, last.ctx.cluster.instance, "read-write");
+    const state = readPreviewState(store);
+    const polled = state.records.some((r) => r.provider === BRANCH_PROVIDER);
+    if (patterns.length === 0 && !polled) return;
+    // No patterns (any more): every branch preview is closed, without asking the remote.
+    const remote = patterns.length > 0 ? await opts.source.remoteBranches() : new Map([[opts.source.branch, ""]]);
+    const r = branchActions({ patterns, followed: opts.source.branch, remote, seen: seenBranches, records: state.records });
+    const seen = new Map(r.seen);
+    for (const a of r.actions) {
+      const event: PreviewEvent = { provider: BRANCH_PROVIDER, number: a.number, state: a.kind, merged: false, headSha: a.sha, headRef: a.branch, baseRef: opts.source.branch };
+      try {
+        await handle(event);
+      } catch (err) {
+        // Looked at again on the next poll.
+        seen.delete(a.branch);
+        opts.log.warn({ branch: a.branch, err: err instanceof Error ? err.message : String(err) }, "branch preview failed");
+      }
+    }
+    seenBranches = seen;
+  }
 
   async function seedAndPost(ctx: PlanContext): Promise<void> {
     const store = new StateStore(opts.stateDir, ctx.cluster.instance, "read-write");

@@ -11,7 +11,8 @@ import { splitEnvironmentName } from "../manifests/environments";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import type { Logger } from "../log";
 import { PreviewState } from "../reconcile/previews-state";
-import type { PullRequestEvent } from "../source/pull-request";
+import type { PullRequestEvent, PullRequestProvider } from "../source/pull-request";
+import { BRANCH_PROVIDER } from "./branch-previews";
 import type { CommentPreview } from "./pr-comment";
 
 /**
@@ -20,6 +21,9 @@ import type { CommentPreview } from "./pr-comment";
  * (reconcile/previews-state.ts adds them to every plan); then each new preview is seeded from
  * its site's latest backup and its commit status says where it answers.
  */
+
+/** A pull request's event, or a polled branch's (branch-previews.ts: its number is the daemon's). */
+export type PreviewEvent = Omit<PullRequestEvent, "provider"> & { readonly provider: PullRequestProvider | typeof BRANCH_PROVIDER };
 
 export interface TransitionInput {
   readonly config: PreviewConfig | undefined;
@@ -41,8 +45,14 @@ export interface PreviewOutcome {
 }
 
 /** What a pull-request event does to the preview state. Pure. */
-export function previewTransition(state: PreviewState, event: PullRequestEvent, input: TransitionInput): { readonly state: PreviewState; readonly outcome: PreviewOutcome } {
+export function previewTransition(state: PreviewState, event: PreviewEvent, input: TransitionInput): { readonly state: PreviewState; readonly outcome: PreviewOutcome } {
   const number = event.number;
+  const owner = state.records.find((r) => r.number === number && (r.provider !== event.provider || (r.provider === BRANCH_PROVIDER && r.headRef !== event.headRef)));
+  // Polled branches and a forge's pull requests share the numbers: one never takes the other's preview.
+  if (owner) {
+    const what = owner.provider === BRANCH_PROVIDER ? `the branch ${owner.headRef}` : `${owner.provider} pull request ${owner.number}`;
+    return { state, outcome: { number, action: "none", sites: [], problems: [`preview number ${number} is ${what}'s: not changed`] } };
+  }
   const others: PreviewState = {
     records: state.records.filter((r) => r.number !== number),
     sites: state.sites.filter((s) => s.environment?.preview?.number !== number),
@@ -81,7 +91,7 @@ export function previewTransition(state: PreviewState, event: PullRequestEvent, 
  * The previews' lines of the pull request's comment after an event, and the problems that
  * are no one site's. Pure.
  */
-export function commentPreviews(outcome: PreviewOutcome, before: PreviewState, event: Pick<PullRequestEvent, "number" | "state">): { readonly previews: CommentPreview[]; readonly notes: string[] } {
+export function commentPreviews(outcome: PreviewOutcome, before: PreviewState, event: Pick<PreviewEvent, "number" | "state">): { readonly previews: CommentPreview[]; readonly notes: string[] } {
   if (event.state === "closed") {
     const had = before.records.find((r) => r.number === event.number);
     const sites = (had?.sites ?? []).map((name) => splitEnvironmentName(name)?.site ?? name);
@@ -104,7 +114,8 @@ export function commentPreviews(outcome: PreviewOutcome, before: PreviewState, e
 }
 
 /** The forge's ref of a pull request's head, fetched to read its manifests. */
-export function pullRef(event: Pick<PullRequestEvent, "provider" | "number">): string {
+export function pullRef(event: Pick<PreviewEvent, "provider" | "number"> & { readonly headRef?: string }): string {
+  if (event.provider === BRANCH_PROVIDER) return `refs/heads/${event.headRef ?? ""}`;
   return event.provider === "github" ? `refs/pull/${event.number}/head` : `refs/merge-requests/${event.number}/head`;
 }
 

@@ -40,6 +40,7 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
             ttlHours: spec.previews.ttlHours ?? d.previews.ttlHours,
             ...(spec.previews.resources ? { resources: resources(spec.previews.resources, undefined) } : {}),
             ...(spec.previews.replicas !== undefined ? { replicas: spec.previews.replicas } : {}),
+            ...(spec.previews.branches && spec.previews.branches.length > 0 ? { branches: [...spec.previews.branches] } : {}),
           },
         }
       : {}),

@@ -788,6 +788,14 @@ export interface Cluster {
        * Most web replicas of a preview (the site's own count when lower); unset: the site's.
        */
       replicas?: number;
+      /**
+       * Branches previewed without webhooks: every poll (simulium run --poll-seconds) the remote's branches are listed; a matching branch that changes a site's manifest gets a preview like a pull request's head, and a deleted one loses it.
+       *
+       * @maxItems 20
+       *
+       * Items: A branch name pattern: * stands for any characters but /, ** for any characters, e.g. preview/*.
+       */
+      branches?: string[];
     };
     /**
      * HTTPS: the TLS terminator (hitch) in front of Varnish, and where certificates come from. See docs/tls.md.

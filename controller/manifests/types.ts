@@ -246,6 +246,8 @@ export interface ResolvedCluster {
     readonly resources?: Resources;
     /** Most web replicas of a preview. */
     readonly replicas?: number;
+    /** Branch patterns previewed by polling (`spec.previews.branches`); absent: webhooks only. */
+    readonly branches?: readonly string[];
   };
   /** Limits on the sites' environments (`spec.environments`). */
   readonly environments: { readonly max: number; readonly maxPerSite: number };
