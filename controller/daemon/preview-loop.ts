@@ -117,11 +117,12 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
           .catch(() => undefined);
     }
     const { previews, notes } = commentPreviews(t.outcome, before, event);
-    if (headFiles) await postPlan(event, headFiles, previews, notes);
+    // Without spec.previews the comment is the plan alone: "previews are not configured" is no news there.
+    if (headFiles) await postPlan(event, headFiles, previews, ctx.cluster.previews ? notes : []);
     else {
-      const last = commented.get(event.number);
+      const shown = commented.get(event.number);
       commented.delete(event.number);
-      if (last && previews.length > 0) await comment(last.pr, { ...last.input, previews, notes: [], at: now().toISOString() });
+      if (shown && previews.length > 0) await comment(shown.pr, { ...shown.input, previews, notes: [], at: now().toISOString() });
     }
     if (t.outcome.action !== "none") opts.trigger(`preview:${event.number}`);
   };

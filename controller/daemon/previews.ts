@@ -91,9 +91,10 @@ export function previewTransition(state: PreviewState, event: PreviewEvent, inpu
  * The previews' lines of the pull request's comment after an event, and the problems that
  * are no one site's. Pure.
  */
-export function commentPreviews(outcome: PreviewOutcome, before: PreviewState, event: Pick<PreviewEvent, "number" | "state">): { readonly previews: CommentPreview[]; readonly notes: string[] } {
+export function commentPreviews(outcome: PreviewOutcome, before: PreviewState, event: Pick<PreviewEvent, "number" | "state" | "provider">): { readonly previews: CommentPreview[]; readonly notes: string[] } {
   if (event.state === "closed") {
-    const had = before.records.find((r) => r.number === event.number);
+    // Only what this event removed: a number another preview holds was refused (previewTransition).
+    const had = outcome.action === "removed" ? before.records.find((r) => r.number === event.number && r.provider === event.provider) : undefined;
     const sites = (had?.sites ?? []).map((name) => splitEnvironmentName(name)?.site ?? name);
     return { previews: sites.map((site) => ({ site, state: "removed" })), notes: [] };
   }

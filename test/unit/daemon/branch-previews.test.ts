@@ -1,5 +1,5 @@
 import { branchActions, BranchPollInput, globToRegExp, SeenBranches } from "../../../controller/daemon/branch-previews";
-import { previewTransition } from "../../../controller/daemon/previews";
+import { commentPreviews, previewTransition } from "../../../controller/daemon/previews";
 import { loadFiles } from "../../../controller/manifests/load";
 import type { PreviewRecord } from "../../../controller/manifests/previews";
 import { NO_PREVIEWS } from "../../../controller/reconcile/previews-state";
@@ -90,7 +90,10 @@ describe("a branch's preview and a pull request's never take each other's number
     const opened = previewTransition(branch.state, { ...pr, state: "open" }, { config, deployed, baseFiles: base, headFiles: head, now });
     expect(opened.state).toBe(branch.state);
     expect(opened.outcome).toMatchObject({ action: "none", problems: ["preview number 1 is the branch preview/theme's: not changed"] });
-    expect(previewTransition(branch.state, { ...pr, state: "closed" }, { config, deployed, baseFiles: base, now }).state).toBe(branch.state);
+    const closed = previewTransition(branch.state, { ...pr, state: "closed" }, { config, deployed, baseFiles: base, now });
+    expect(closed.state).toBe(branch.state);
+    // The pull request's comment does not claim the branch's preview was removed.
+    expect(commentPreviews(closed.outcome, branch.state, { ...pr, state: "closed" }).previews).toEqual([]);
     // Another branch with the same number (a stale decision) is refused the same way.
     const other = previewTransition(branch.state, { provider: "branch", number: 1, state: "closed", merged: false, headSha: sha("c"), headRef: "preview/other", baseRef: "main" }, { config, deployed, baseFiles: base, now });
     expect(other.state).toBe(branch.state);
