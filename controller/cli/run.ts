@@ -5,8 +5,9 @@ import { parseListen } from "../daemon/listen";
 import { NotificationsConfig, tokenTransportProblem } from "../daemon/notify";
 import { PullRequestCommentsConfig, repositoryPathFromUrl } from "../daemon/forge-comments";
 import { createLogger, LogFormat } from "../log";
+import { acmeControllerOptions, AcmeCliOptions, withAcmeOptions } from "./acme-options";
 
-interface RunCliOptions {
+interface RunCliOptions extends AcmeCliOptions {
   repo: string;
   branch: string;
   listen: string;
@@ -47,8 +48,7 @@ const seconds = (min: number, max: number) => (value: string): number => {
 };
 
 export function register(program: Command): void {
-  program
-    .command("run")
+  withAcmeOptions(program.command("run"))
     .description("the GitOps daemon: keep the swarm converged to a git branch (or a directory), reconcile on push, revert drift")
     .addHelpText("after", "\nExample:\n  $ simulium run --repo git@git.example.org:ops/sites.git --branch main --ssh-key-file /etc/simulium/deploy_key --known-hosts-file /etc/simulium/known_hosts\n  $ simulium run --repo ~/sites   # a local directory: apply on every save\n")
     .requiredOption("--repo <url|dir>", "git URL (ssh://, https://, file://, git@host:path) or a local manifests directory")
@@ -87,6 +87,7 @@ export function register(program: Command): void {
       if (opts.notifyUrl.length > 0 && !opts.notifySecretFile) throw new InvalidArgumentError("--notify-url needs --notify-secret-file");
       const commitStatus = commitStatusOptions(opts);
       const pullRequestComments = prCommentOptions(opts);
+      const acme = acmeControllerOptions(opts);
       const daemon = await startDaemon({
         repo: opts.repo,
         branch: opts.branch,
@@ -109,6 +110,7 @@ export function register(program: Command): void {
         instance: opts.instance,
         allowMassDelete: opts.allowMassDelete,
         sealingKeyFile: opts.sealingKeyFile,
+        acme,
         notify: {
           ...(opts.notifySecretFile ? { secretFile: opts.notifySecretFile } : {}),
           urls: opts.notifyUrl,

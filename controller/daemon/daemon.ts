@@ -29,6 +29,7 @@ import { createMetrics } from "./metrics";
 import { loadNotifier, NotificationEvent, NotificationsConfig, Notifier } from "./notify";
 import { commitStateFor } from "./notify-events";
 import { createTlsWatch } from "./tls-watch";
+import type { AcmeControllerOptions } from "../tls/renew";
 import { canonicalJson } from "../desired/hash";
 import type { ResolvedCluster } from "../manifests/types";
 import { resolveStateDir } from "../routing/admin-secret";
@@ -67,6 +68,8 @@ export interface DaemonOptions {
   readonly allowMassDelete?: boolean;
   /** The age identity that decrypts sealed secrets; see sealing/key-file.ts. */
   readonly sealingKeyFile?: string;
+  /** The operator's ACME settings: the DNS-01 hook, the external account binding (cli/acme-options.ts). */
+  readonly acme?: AcmeControllerOptions;
   /** Notification settings of the operator (flags); simulium.yaml may add webhook URLs only. */
   readonly notify?: {
     /** Signs every webhook, the flag's and simulium.yaml's. */
@@ -361,6 +364,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         // The Varnish admin secret lives beside the clone, in the state the daemon keeps.
         stateDir: options.stateDir,
         sealingKeyFile: options.sealingKeyFile,
+        ...(options.acme !== undefined ? { acme: options.acme } : {}),
         pollMs: options.convergePollMs,
         // A `simulium apply` in progress finishes first; a stuck one is refused and retried with backoff.
         // Longer than a lease lives: a predecessor killed mid-apply (its lease not released) is waited out, not failed on.

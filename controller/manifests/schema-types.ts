@@ -530,6 +530,16 @@ export interface Tls {
    */
   mode?: "acme" | "certificate" | "none";
   /**
+   * How the CA validates the site's names (mode acme). http-01: Varnish answers on port 80, so every name must point at the cluster. dns-01: a TXT record published by the operator's DNS hook (the controller's --acme-dns-hook), for names not reachable over http (an intranet, before a DNS cutover). Wildcards are always validated by dns-01. See docs/tls.md.
+   */
+  challenge?: "http-01" | "dns-01";
+  /**
+   * Wildcard names the certificate covers (mode acme), e.g. "*.example.org": it then holds the wildcard instead of the domains one label under it, and a new such domain is served without a new order. Validated by dns-01 (the controller's --acme-dns-hook). Varnish still routes spec.domains only.
+   *
+   * @maxItems 10
+   */
+  wildcards?: string[];
+  /**
    * Answer plain http with a 301 to https once the site's certificate is served (ACME challenges excepted). Default: true when TLS is on.
    */
   redirect?: boolean;
