@@ -122,7 +122,7 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
     else {
       const shown = commented.get(event.number);
       commented.delete(event.number);
-      if (shown && previews.length > 0) await comment(shown.pr, { ...shown.input, previews, notes: [], at: now().toISOString() });
+      if (shown && previews.length > 0) await comment({ ...shown.pr, state: "closed" }, { ...shown.input, previews, notes: [], at: now().toISOString() });
     }
     if (t.outcome.action !== "none") opts.trigger(`preview:${event.number}`);
   };
