@@ -230,6 +230,9 @@ test("closed: every object of the preview goes, its volumes and secrets too; pro
     180_000,
     1000,
   );
+  // The comment says so, still the one comment.
+  expect(comments).toHaveLength(1);
+  expect(comments[0]?.body).toContain(`- \`${site}\`: preview removed`);
   expect(await inWeb(site, siteSql("SELECT id FROM notes ORDER BY id"))).toBe("1\n");
   expect(await versions(site)).toEqual(prodBefore);
 }, 300_000);
