@@ -1,9 +1,9 @@
 import type { BenchResults } from "./report";
 
 /**
- * Figure 6, the growth: each figure against the number of sites, for simulium and the stack
+ * Figure 7, the growth: each figure against the number of sites, for simulium and the stack
  * deploy loop, as a table and as an SVG chart. Pure: results in, text out (no plotting
- * dependency; the chart is four log-log panels drawn by hand).
+ * dependency; the chart is five log-log panels drawn by hand).
  */
 
 /** One number of sites; a figure not measured at that size is null (never drawn as zero). */
@@ -19,6 +19,8 @@ export interface GrowthRow {
   readonly change: Pair;
   /** The daemon's RSS at rest (figure 5), MB; the loop runs no daemon. */
   readonly rssMb: number | null;
+  /** One site's task move until Varnish serves it (figure 6), seconds: group VCLs, and one VCL of every site (before). */
+  readonly routing: { readonly split: number | null; readonly whole: number | null };
 }
 
 export interface Pair {
@@ -28,10 +30,12 @@ export interface Pair {
 
 /** Every size measured by any figure, in increasing order. Failed or skipped passes are null. */
 export function growthRows(r: BenchResults): GrowthRow[] {
-  const sizes = [...new Set([...r.converge.map((c) => c.sites), ...r.planning.map((p) => p.sites)])].sort((a, b) => a - b);
+  const routing = r.routing ?? [];
+  const sizes = [...new Set([...r.converge.map((c) => c.sites), ...r.planning.map((p) => p.sites), ...routing.map((x) => x.sites)])].sort((a, b) => a - b);
   return sizes.map((sites) => {
     const c = r.converge.find((x) => x.sites === sites);
     const p = r.planning.find((x) => x.sites === sites);
+    const v = routing.find((x) => x.sites === sites);
     const ok = (pass: { ok: boolean; seconds: number } | null | undefined): number | null => (pass?.ok ? pass.seconds : null);
     return {
       sites,
@@ -40,6 +44,7 @@ export function growthRows(r: BenchResults): GrowthRow[] {
       planCpuSeconds: p ? p.cpuMs.coldPlan / 1000 : null,
       change: { simulium: ok(c?.simulium.serve), stackDeploy: ok(c?.stackDeploy.serve) },
       rssMb: c?.simulium.rss?.ok ? c.simulium.rss.rssAtRestMb : null,
+      routing: { split: v?.split.liveSeconds ?? null, whole: v?.whole.liveSeconds ?? null },
     };
   });
 }
@@ -49,7 +54,7 @@ const seconds = (s: number | null): string => (s === null ? "-" : s < 1 ? `${Mat
 /** The growth table (figure 6), in the bench's plain-text style: columns separated by two spaces. */
 export function growthTable(rows: readonly GrowthRow[]): string[][] {
   return [
-    ["sites", "no-op: simulium", "no-op: stack deploy", "cold plan (its CPU)", "change → served: simulium", "change → served: stack deploy", "daemon RSS at rest"],
+    ["sites", "no-op: simulium", "no-op: stack deploy", "cold plan (its CPU)", "change → served: simulium", "change → served: stack deploy", "task move → Varnish: group VCLs", "one VCL", "daemon RSS at rest"],
     ...rows.map((g) => [
       String(g.sites),
       seconds(g.noop.simulium),
@@ -57,6 +62,8 @@ export function growthTable(rows: readonly GrowthRow[]): string[][] {
       g.planSeconds === null ? "-" : `${seconds(g.planSeconds)} (${seconds(g.planCpuSeconds)})`,
       seconds(g.change.simulium),
       seconds(g.change.stackDeploy),
+      seconds(g.routing.split),
+      seconds(g.routing.whole),
       g.rssMb === null ? "-" : `${g.rssMb.toFixed(0)} MB`,
     ]),
   ];
@@ -87,7 +94,7 @@ const points = (rows: readonly GrowthRow[], y: (g: GrowthRow) => number | null):
     return v === null || !(v > 0) ? [] : [{ x: g.sites, y: v }];
   });
 
-/** The four panels of figure 6. A series with no point is left out (the loop has no plan, no daemon). */
+/** The five panels of figure 7. A series with no point is left out (the loop has no plan, no daemon). */
 export function growthPanels(rows: readonly GrowthRow[]): Panel[] {
   const series = (label: string, style: Omit<Series, "label" | "points">, y: (g: GrowthRow) => number | null): Series[] => {
     const p = points(rows, y);
@@ -107,6 +114,11 @@ export function growthPanels(rows: readonly GrowthRow[]): Panel[] {
       series: [...series("simulium, wall time", simulium, (g) => g.planSeconds), ...series("simulium, CPU time", { dashed: true, colour: "#6c9bd2" }, (g) => g.planCpuSeconds)],
     },
     { title: "One changed site until it serves", unit: "s", series: both((g) => g.change) },
+    {
+      title: "One task move until Varnish serves it",
+      unit: "s",
+      series: [...series("simulium, group VCLs", simulium, (g) => g.routing.split), ...series("one VCL of every site (before)", { dashed: true, colour: "#7a7a7a" }, (g) => g.routing.whole)],
+    },
     { title: "Daemon RSS at rest", unit: "MB", series: series("simulium", simulium, (g) => g.rssMb) },
   ];
 }
@@ -121,10 +133,11 @@ export function decades(values: readonly number[]): { min: number; max: number }
   return { min, max };
 }
 
-const PANEL_W = 440;
+const PANEL_W = 330;
 const PANEL_H = 250;
 const MARGIN = { left: 75, top: 40, between: 80, right: 25 };
-const W = 2 * (MARGIN.left + PANEL_W) + MARGIN.right;
+const COLUMNS = 3;
+const W = COLUMNS * (MARGIN.left + PANEL_W) + MARGIN.right;
 const H = 2 * (PANEL_H + MARGIN.between) + MARGIN.top;
 
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -185,12 +198,12 @@ function panelSvg(panel: Panel, ox: number, oy: number, xs: { min: number; max: 
   return out.join("\n");
 }
 
-/** Figure 6 as a standalone SVG document: four panels, sites on a log axis, values on log axes. */
+/** Figure 7 as a standalone SVG document: five panels, sites on a log axis, values on log axes. */
 export function growthSvg(rows: readonly GrowthRow[], caption: readonly string[]): string {
   const panels = growthPanels(rows);
   const sites = rows.map((g) => g.sites).filter((n) => n > 0);
   const xs = decades(sites.length > 0 ? sites : [10, 1000]);
-  const body = panels.map((p, i) => panelSvg(p, MARGIN.left + (i % 2) * (PANEL_W + MARGIN.left), MARGIN.top + Math.floor(i / 2) * (PANEL_H + MARGIN.between), xs));
+  const body = panels.map((p, i) => panelSvg(p, MARGIN.left + (i % COLUMNS) * (PANEL_W + MARGIN.left), MARGIN.top + Math.floor(i / COLUMNS) * (PANEL_H + MARGIN.between), xs));
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     "<style>.frame{fill:#fff;stroke:#888}.grid{stroke:#ddd}.title{font-weight:bold;font-size:13px}.xtick{text-anchor:middle;fill:#444}.ytick{text-anchor:end;fill:#444}.none{text-anchor:middle;fill:#888}.caption{fill:#444}.value{font-size:10px}.end{text-anchor:end}</style>",
@@ -206,6 +219,6 @@ export function growthSvg(rows: readonly GrowthRow[], caption: readonly string[]
 export function growthCaption(r: BenchResults): string[] {
   return [
     `Sites (log scale) against each figure (log scale), from bench/results/latest.json: commit ${r.commit.slice(0, 7)}, ${r.date.slice(0, 10)}, ${r.cores} cores.`,
-    `Engine figures at ${r.sizes.join(", ")} sites, planning at ${r.planSizes.join(", ")}${r.notes.some((n) => n.startsWith("planning")) ? " (re-measured later: see the notes there)" : ""}.`,
+    `Engine figures at ${r.sizes.join(", ")} sites, planning at ${r.planSizes.join(", ")}, routing at ${(r.routing ?? []).map((x) => x.sites).join(", ") || "none"}${r.notes.some((n) => /^(planning|figure [46] )/.test(n)) ? " (some re-measured later: see the notes there)" : ""}.`,
   ];
 }

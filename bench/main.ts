@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: simulium against a `docker stack deploy` loop on the real swarm, and
  * planning at scale without an engine, one changed site until it serves (figure 3) and the
- * daemon's memory (figure 5). Sizes: BENCH_SIZES (sites per engine run, default 10,50,100),
- * BENCH_PLAN_SIZES (synthetic sites), BENCH_TIMEOUT_S (per converge). Everything created
+ * daemon's memory (figure 5), one site's task move in Varnish at N sites (figure 6). Sizes:
+ * BENCH_SIZES (sites per engine run, default 10,50,100), BENCH_PLAN_SIZES (synthetic sites),
+ * BENCH_ROUTING_SIZES (sites in Varnish, default 100,1000), BENCH_TIMEOUT_S (per converge).
+ * BENCH_ONLY=routing|planning runs that figure alone and merges it into the last results. Everything created
  * carries a fresh instance label and is removed at the end, also on failure or Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
@@ -16,6 +18,7 @@ import { removeInstance } from "../test/support/swarm";
 import { Contender, Env, simuliumContender, stackDeployContender } from "./contenders";
 import type { PlanScaleResult } from "./plan-scale-types";
 import { growthCaption, growthRows, growthSvg } from "./growth";
+import type { RoutingScaleResult } from "./routing-scale-types";
 import { BenchResults, ContenderResult, renderTable, SizeResult } from "./report";
 import type { DaemonRss, ServePass } from "./serve-types";
 import { DOCKER_CLI, floorSeconds, run } from "./swarm";
@@ -25,6 +28,9 @@ const sizes = (name: string, fallback: string): number[] => {
   if (list.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`${name} must be a comma-separated list of site counts`);
   return list;
 };
+
+/** 10 and 100 too, for figure 7: the planning at the sizes the engine figures are measured at. */
+const PLAN_SIZES = "10,100,1000,10000";
 
 // bench.sh runs from the repository root; the compiled files live in a temporary directory.
 const ROOT = process.cwd();
@@ -59,6 +65,47 @@ function git(args: string[]): string {
   } catch {
     return "";
   }
+}
+
+function routingScale(sites: number): RoutingScaleResult {
+  const out = execFileSync(process.execPath, [path.join(__dirname, "routing-scale.js"), String(sites)], { encoding: "utf8", env: process.env, maxBuffer: 2 ** 20 });
+  return JSON.parse(out.trim().split("\n").pop() ?? "{}") as RoutingScaleResult;
+}
+
+/**
+ * BENCH_ONLY=routing|planning: that figure alone, merged into the existing results (the engine
+ * figures take 13 minutes and starve a shared machine); a note says when and on which commit.
+ */
+function focusedRun(only: string): void {
+  const file = path.join(ROOT, "bench", "results", "latest.json");
+  const previous = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+  const commit = git(["rev-parse", "HEAD"]);
+  const when = `${new Date().toISOString()} on commit ${commit.slice(0, 12)}${git(["status", "--porcelain"]) === "" ? "" : " (dirty tree)"}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`;
+  let results: BenchResults;
+  if (only === "routing") {
+    const routing = sizes("BENCH_ROUTING_SIZES", "100,1000").map((n) => {
+      log(`routing change with ${n} sites`);
+      return routingScale(n);
+    });
+    results = { ...previous, routing, notes: [...previous.notes.filter((n) => !n.startsWith("figure 6 ")), `figure 6 from a focused run (BENCH_ONLY=routing) at ${when}`] };
+  } else if (only === "planning") {
+    const planning = sizes("BENCH_PLAN_SIZES", PLAN_SIZES).map((n) => {
+      log(`planning ${n} synthetic sites`);
+      return planScale(n);
+    });
+    results = { ...previous, planning, planSizes: planning.map((p) => p.sites), notes: [...previous.notes.filter((n) => !n.startsWith("figure 4 ")), `figure 4 from a focused run (BENCH_ONLY=planning) at ${when}`] };
+  } else {
+    throw new Error(`BENCH_ONLY must be routing or planning, got ${only}`);
+  }
+  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  writeGrowthChart(file, results);
+  process.stdout.write(renderTable(results) + "\n");
+  log(`updated ${path.relative(ROOT, file)} and growth.svg beside it`);
+}
+
+/** Figure 7's chart, beside the results it is drawn from. */
+function writeGrowthChart(resultsFile: string, results: BenchResults): void {
+  writeFileSync(path.join(path.dirname(resultsFile), "growth.svg"), growthSvg(growthRows(results), growthCaption(results)));
 }
 
 function planScale(sites: number): PlanScaleResult {
@@ -100,9 +147,10 @@ async function measure(make: () => Contender, docker: Docker): Promise<Contender
 }
 
 async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY;
+  if (only !== undefined && only !== "") return focusedRun(only);
   const engineSizes = sizes("BENCH_SIZES", "10,50,100");
-  // 10 and 100 too, for figure 6: the planning at the sizes the engine figures are measured at.
-  const planSizes = sizes("BENCH_PLAN_SIZES", "10,100,1000,10000");
+  const planSizes = sizes("BENCH_PLAN_SIZES", PLAN_SIZES);
   const timeoutMs = Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000;
   const direct = new Docker();
   const proxy = await startCountingProxy();
@@ -122,6 +170,11 @@ async function main(): Promise<void> {
   const planning = planSizes.map((n) => {
     log(`planning ${n} synthetic sites`);
     return planScale(n);
+  });
+  // Figure 6: a varnishd on loopback, CPU alone too.
+  const routing = sizes("BENCH_ROUTING_SIZES", "100,1000").map((n) => {
+    log(`routing change with ${n} sites`);
+    return routingScale(n);
   });
   const notes: string[] = [];
   const converge: SizeResult[] = [];
@@ -159,6 +212,7 @@ async function main(): Promise<void> {
     floorSeconds: floor,
     converge,
     planning,
+    routing,
     loadAverage: { start: loadAtStart, end: os.loadavg() },
     wallSeconds: (Date.now() - startedAt) / 1000,
     notes: [
@@ -170,7 +224,7 @@ async function main(): Promise<void> {
   const file = path.join(ROOT, "bench", "results", "latest.json");
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
-  writeFileSync(path.join(path.dirname(file), "growth.svg"), growthSvg(growthRows(results), growthCaption(results)));
+  writeGrowthChart(file, results);
   process.stdout.write(renderTable(results) + "\n");
   log(`wrote ${path.relative(ROOT, file)} and growth.svg beside it`);
 }

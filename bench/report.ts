@@ -1,6 +1,7 @@
 import type { Pass } from "./contenders";
 import { growthRows, growthTable } from "./growth";
 import type { PlanScaleResult } from "./plan-scale-types";
+import type { RoutingScaleResult } from "./routing-scale-types";
 import type { DaemonRss, ServePass } from "./serve-types";
 
 export interface ContenderResult {
@@ -35,6 +36,8 @@ export interface BenchResults {
   readonly floorSeconds: number | null;
   readonly converge: readonly SizeResult[];
   readonly planning: readonly PlanScaleResult[];
+  /** Figure 6 (absent in results older than #20). */
+  readonly routing?: readonly RoutingScaleResult[];
   readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
   readonly wallSeconds: number;
   readonly notes: readonly string[];
@@ -84,11 +87,16 @@ export function renderTable(r: BenchResults): string {
     ]),
   );
   out.push("");
+  if (r.routing !== undefined && r.routing.length > 0) {
+    out.push("6. One site's task move until Varnish serves it, N sites (real varnishd on loopback, -O0; target ≤ 0.3 s at 1,000 sites)");
+    out.push(pad([["sites", "one VCL: move live", "group VCLs: move live", "group VCLs compiled", "add a site", "one VCL: first load", "group VCLs: first load", "varnishd RSS: one VCL", "group VCLs"], ...r.routing.map(routingRow)]));
+    out.push("");
+  }
   out.push("5. Daemon (simulium run, child process) memory with N sites (web + MariaDB each), idle resyncs every few seconds");
   out.push(pad([["sites", "ready after", "idle resyncs", "RSS at rest", "RSS idle max", "peak RSS (VmHWM)"], ...r.converge.map((c) => rssRow(c.sites, c.simulium.rss))]));
   for (const c of r.converge) if (c.simulium.rss?.error) out.push(`  ${c.sites} sites: ${c.simulium.rss.error}`);
   out.push("");
-  out.push("6. Growth: each figure against the number of sites (chart: bench/results/growth.svg)");
+  out.push("7. Growth: each figure against the number of sites (chart: bench/results/growth.svg)");
   out.push(pad(growthTable(growthRows(r))));
   out.push("");
   out.push(`load average (1, 5, 15 min): start ${loads(r.loadAverage.start)}, end ${loads(r.loadAverage.end)}; ${r.converge.map((c) => `after ${c.sites} sites ${loads(c.loadAverage)}`).join("; ")}`);
@@ -119,6 +127,11 @@ const served = (p: ServePass | null): string => (p === null ? "skipped" : p.ok ?
 const floorThen = (c: ContenderResult): string => (c.floorAtServeSeconds === null ? "-" : `${c.floorAtServeSeconds.toFixed(1)} s`);
 const loopDone = (p: ServePass | null): string => (p?.loopSeconds === undefined ? "-" : `${p.loopSeconds.toFixed(1)} s`);
 const place = (c: SizeResult): string => (c.stackDeploy.serve?.loopPosition === undefined ? "-" : `${c.stackDeploy.serve.loopPosition} of ${c.sites}`);
+
+function routingRow(x: RoutingScaleResult): string[] {
+  const sec = (n: number): string => (n < 1 ? `${Math.round(n * 1000)} ms` : `${n.toFixed(1)} s`);
+  return [String(x.sites), sec(x.whole.liveSeconds), sec(x.split.liveSeconds), String(x.split.compiledOnMove), sec(x.split.addSiteSeconds), sec(x.whole.initialSeconds), sec(x.split.initialSeconds), mb(x.whole.varnishRssMb), mb(x.split.varnishRssMb)];
+}
 
 function rssRow(sites: number, r: DaemonRss | null): string[] {
   if (r === null) return [String(sites), "skipped", "-", "-", "-", "-"];

@@ -1,15 +1,20 @@
 import type Docker from "dockerode";
+import { accessFeature } from "./access/feature";
 import { backupFeature } from "./backup/feature";
 import { backupHooks } from "./backup/hook";
 import { loadAndSwapScript } from "./database/load-swap";
 import { hooksFeature } from "./jobs/feature";
-import type { Feature } from "./reconcile/feature";
+import { Feature, siteParts } from "./reconcile/feature";
+import { renderSite } from "./desired/render";
+import type { SitePin } from "./desired/placement";
+import type { ResourceSpec } from "./desired/types";
+import type { ResolvedCluster, ResolvedSite } from "./manifests/types";
 import { PipelineOptions, PlanContext, planRepoWith } from "./reconcile/pipeline";
 import { reconcileWith, ReconcileOptions, ReconcileOutcome } from "./reconcile/reconcile";
 import { routingFeature } from "./routing/feature";
 import type { RoutingResult } from "./routing/sync";
 import { tlsFeature } from "./tls/feature";
-import type { SiteTlsOutcome } from "./tls/renew";
+import type { AcmeControllerOptions, SiteTlsOutcome } from "./tls/renew";
 
 /**
  * The features every reconcile runs with, the one list the CLI and the daemon share. The core
@@ -19,6 +24,8 @@ import type { SiteTlsOutcome } from "./tls/renew";
 export interface FeatureOptions {
   /** Accept a restic password in the state directory that differs from the swarm's (a rotation on purpose). */
   readonly acceptResticPasswordChange?: boolean;
+  /** The operator's ACME settings (DNS-01 hook, external account binding): flags, never the manifests. */
+  readonly acme?: AcmeControllerOptions;
 }
 
 export interface Features {
@@ -34,9 +41,14 @@ export function standardFeatures(opts: FeatureOptions = {}): Features {
   const hooks = hooksFeature((docker, step) =>
     backupHooks(docker, { cluster: step.cluster, sites: step.load.sites, desired: step.desired, stateDir: step.stateDir, commit: step.commit, auth: step.auth, log: step.log, loadSwapScript: loadAndSwapScript() }),
   );
-  const tls = tlsFeature();
+  const tls = tlsFeature(opts.acme);
   // tls after routing: its orders need the VCL of the new state (the sites' domains routed).
-  return { all: [backupFeature({ acceptPasswordChange: opts.acceptResticPasswordChange }), hooks, routing, tls], routing: () => routing.result(), tls: () => tls.result() };
+  return { all: [accessFeature(), backupFeature({ acceptPasswordChange: opts.acceptResticPasswordChange }), hooks, routing, tls], routing: () => routing.result(), tls: () => tls.result() };
+}
+
+/** One site's objects as a reconcile renders them, the features' parts with them (`simulium credentials` reads phpMyAdmin's). */
+export function renderSiteWithFeatures(site: ResolvedSite, cluster: ResolvedCluster, pin?: SitePin): ResourceSpec[] {
+  return renderSite(site, cluster, pin, siteParts(standardFeatures().all));
 }
 
 export interface Reconciled extends ReconcileOutcome {

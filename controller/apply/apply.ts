@@ -3,8 +3,9 @@ import { LABEL } from "../desired/labels";
 import type { Labels, ServiceSpec } from "../desired/types";
 import { engineMessage, engineStatus } from "../engine/docker";
 import { removeService, removeWhenFree, waitTasksGone } from "./removal";
-import type { ApiService, ApiServiceSpec } from "../engine/api-types";
-import type { AuthLookup, RegistryAuth } from "../engine/registry-auth";
+import type { ApiService } from "../engine/api-types";
+import type { AuthLookup } from "../engine/registry-auth";
+import { createService } from "../engine/services";
 import type { DeployHooks } from "./deploy-hooks";
 import { removeJobService } from "./remove-job";
 import type { Logger } from "../log";
@@ -258,25 +259,15 @@ async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyO
         break;
       }
       case "service":
-        await (docker as unknown as WithAuth).createService(opts.auth(spec.shape.image), serviceSpecToApi(spec, labels, lookups(ids)));
+        await createService(docker, opts.auth(spec.shape.image), serviceSpecToApi(spec, labels, lookups(ids)));
         break;
     }
     opts.log.info({ ...audit, changes: action.changes }, `audit: ${spec.kind} created`);
     return;
   }
   const apiSpec = serviceSpecToApi(action.spec, labels, lookups(ids));
-  const service = docker.getService(action.id) as unknown as WithAuth;
-  await service.update(opts.auth(action.spec.shape.image), { ...apiSpec, version: action.version });
+  await docker.getService(action.id).update(opts.auth(action.spec.shape.image), { ...apiSpec, version: action.version });
   opts.log.info({ ...audit, drift: action.drift, changes: action.changes }, "audit: service updated");
-}
-
-/**
- * dockerode's create/update take the registry credentials as a first argument (sent as
- * X-Registry-Auth), but its typings lose that overload; this is the shape it really has.
- */
-interface WithAuth {
-  createService(auth: RegistryAuth | undefined, spec: ApiServiceSpec): Promise<unknown>;
-  update(auth: RegistryAuth | undefined, spec: ApiServiceSpec & { version: number }): Promise<unknown>;
 }
 
 function providedValue(name: string, opts: ApplyOptions): Buffer {

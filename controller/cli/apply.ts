@@ -9,9 +9,10 @@ import { reconcile } from "../features";
 import type { RoutingResult } from "../routing/sync";
 import { commitOf } from "../source/commit";
 import { loggerFor } from "./context";
+import { acmeControllerOptions, AcmeCliOptions, withAcmeOptions } from "./acme-options";
 import { RepoOptions, SiteSelection, withRepoOptions } from "./repo-options";
 
-interface ApplyCliOptions extends RepoOptions, SiteSelection {
+interface ApplyCliOptions extends RepoOptions, SiteSelection, AcmeCliOptions {
   yes?: boolean;
   retryFailed?: boolean;
   allowMassDelete?: boolean;
@@ -23,7 +24,7 @@ interface ApplyCliOptions extends RepoOptions, SiteSelection {
 }
 
 export function register(program: Command): void {
-  withRepoOptions(program.command("apply"), { siteSelection: true })
+  withAcmeOptions(withRepoOptions(program.command("apply"), { siteSelection: true }))
     .description("converge the swarm to the manifests: plan, execute, wait for every site")
     .addHelpText("after", "\nExample:\n  $ simulium apply --repo ~/sites --site acme --yes\n")
     .option("--yes", "do not ask for confirmation (required without a terminal)")
@@ -38,6 +39,7 @@ export function register(program: Command): void {
       const log = loggerFor(cmd);
       const lockWait = wholeSeconds("--lock-wait", opts.lockWait);
       const timeout = opts.timeout === undefined ? undefined : wholeSeconds("--timeout", opts.timeout);
+      const acme = acmeControllerOptions(opts);
       const docker = connectDocker();
       const commit = await commitOf(opts.repo);
       // The daemon's own reconcile, with the plan shown (and confirmed) before anything changes.
@@ -50,6 +52,7 @@ export function register(program: Command): void {
         allowMassDelete: opts.allowMassDelete === true,
         retryFailed: opts.retryFailed === true,
         acceptResticPasswordChange: opts.acceptResticPasswordChange === true,
+        acme,
         rotateVarnishSecret: opts.rotateVarnishSecret === true,
         timeoutSeconds: timeout,
         stateDir: opts.stateDir,
@@ -95,7 +98,8 @@ function renderRouting(r: RoutingResult): string {
   if (r.error) return `\nrouting: not updated: ${r.error}\n`;
   const lines = [`\nrouting: VCL ${r.vclHash?.slice(0, 12)} on ${r.tasks.length} Varnish task(s)`];
   for (const t of r.tasks) {
-    const state = t.ok ? (t.changed ? `loaded ${t.vclName}` : "unchanged") : `FAILED, previous VCL still active: ${t.error}`;
+    const sites = t.relabelled === undefined || t.relabelled.length === 0 ? "" : ` (${t.relabelled.length} group VCL(s) compiled)`;
+    const state = t.ok ? (t.changed ? `loaded ${t.vclName}${sites}` : "unchanged") : `FAILED, previous VCL still active: ${t.error}`;
     lines.push(`  ${t.task.slice(0, 12)} ${state}`);
   }
   return lines.join("\n") + "\n";

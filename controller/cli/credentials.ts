@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { renderSite } from "../desired/render";
+import { renderSiteWithFeatures } from "../features";
 import { connectDocker } from "../engine/docker";
 import { loadRegistryAuth } from "../engine/registry-auth";
 import { CREDENTIAL_KINDS, CredentialKind, credentialsJobSpec, formatCredentials } from "../jobs/credentials-job";
@@ -38,7 +38,7 @@ export function register(program: Command): void {
       if (!Number.isInteger(timeout) || timeout < 1) throw new InvalidArgumentError("--timeout must be whole seconds");
       const { site, cluster } = await loadSite(opts.repo, siteName, opts.instance);
       const credentialKind = kind as CredentialKind;
-      const job = credentialsJobSpec(site.name, renderSite(site, cluster), credentialKind);
+      const job = credentialsJobSpec(site.name, renderSiteWithFeatures(site, cluster), credentialKind);
       if (!job) {
         throw new Error(
           credentialKind === "phpmyadmin"

@@ -3,9 +3,11 @@ import path from "node:path";
 import { startDaemon } from "../daemon/daemon";
 import { parseListen } from "../daemon/listen";
 import { NotificationsConfig, tokenTransportProblem } from "../daemon/notify";
+import { PullRequestCommentsConfig, repositoryPathFromUrl } from "../daemon/forge-comments";
 import { createLogger, LogFormat } from "../log";
+import { acmeControllerOptions, AcmeCliOptions, withAcmeOptions } from "./acme-options";
 
-interface RunCliOptions {
+interface RunCliOptions extends AcmeCliOptions {
   repo: string;
   branch: string;
   listen: string;
@@ -31,6 +33,9 @@ interface RunCliOptions {
   commitStatusTokenFile?: string;
   commitStatusRepository?: string;
   commitStatusContext?: string;
+  prCommentApi?: string;
+  prCommentTokenFile?: string;
+  prCommentRepository?: string;
   acceptNewHostKeys?: boolean;
   logFormat?: LogFormat;
   logLevel?: string;
@@ -43,8 +48,7 @@ const seconds = (min: number, max: number) => (value: string): number => {
 };
 
 export function register(program: Command): void {
-  program
-    .command("run")
+  withAcmeOptions(program.command("run"))
     .description("the GitOps daemon: keep the swarm converged to a git branch (or a directory), reconcile on push, revert drift")
     .addHelpText("after", "\nExample:\n  $ simulium run --repo git@git.example.org:ops/sites.git --branch main --ssh-key-file /etc/simulium/deploy_key --known-hosts-file /etc/simulium/known_hosts\n  $ simulium run --repo ~/sites   # a local directory: apply on every save\n")
     .requiredOption("--repo <url|dir>", "git URL (ssh://, https://, file://, git@host:path) or a local manifests directory")
@@ -73,12 +77,17 @@ export function register(program: Command): void {
     .option("--commit-status-token-file <file>", "API token for --commit-status-api")
     .option("--commit-status-repository <owner/name>", "repository of the commit statuses (default: from --repo)")
     .option("--commit-status-context <name>", "name shown next to the status (default simulium/<instance>)")
+    .option("--pr-comment-api <url>", "post the plan of each pull request as one comment, edited on every push, through this GitHub/Gitea/Forgejo or GitLab API root (https)")
+    .option("--pr-comment-token-file <file>", "API token for --pr-comment-api")
+    .option("--pr-comment-repository <path>", "owner/name (GitLab: the project's full path) of the pull requests (default: from --repo)")
     .action(async (opts: RunCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<RunCliOptions>();
       // A daemon's logs go to a shipper: JSON unless asked otherwise.
       const log = createLogger({ format: globals.logFormat ?? "json", level: globals.logLevel });
       if (opts.notifyUrl.length > 0 && !opts.notifySecretFile) throw new InvalidArgumentError("--notify-url needs --notify-secret-file");
       const commitStatus = commitStatusOptions(opts);
+      const pullRequestComments = prCommentOptions(opts);
+      const acme = acmeControllerOptions(opts);
       const daemon = await startDaemon({
         repo: opts.repo,
         branch: opts.branch,
@@ -101,11 +110,13 @@ export function register(program: Command): void {
         instance: opts.instance,
         allowMassDelete: opts.allowMassDelete,
         sealingKeyFile: opts.sealingKeyFile,
+        acme,
         notify: {
           ...(opts.notifySecretFile ? { secretFile: opts.notifySecretFile } : {}),
           urls: opts.notifyUrl,
           suppressSeconds: opts.notifySuppressSeconds,
           ...(commitStatus ? { commitStatus } : {}),
+          ...(pullRequestComments ? { pullRequestComments } : {}),
         },
         log,
       });
@@ -150,6 +161,22 @@ function commitStatusOptions(opts: RunCliOptions): NotificationsConfig["commitSt
     ...(opts.commitStatusRepository ? { repository: opts.commitStatusRepository } : {}),
     ...(opts.commitStatusContext ? { context: opts.commitStatusContext } : {}),
   };
+}
+
+/** The pull request comments' API: the operator's flags only, with the commit status's rules. */
+export function prCommentOptions(opts: Pick<RunCliOptions, "prCommentApi" | "prCommentTokenFile" | "prCommentRepository">): PullRequestCommentsConfig | undefined {
+  const { prCommentApi: api, prCommentTokenFile: tokenFile, prCommentRepository: repository } = opts;
+  if (api === undefined && tokenFile === undefined) {
+    if (repository !== undefined) throw new InvalidArgumentError("--pr-comment-repository needs --pr-comment-api and --pr-comment-token-file");
+    return undefined;
+  }
+  if (api === undefined || tokenFile === undefined) throw new InvalidArgumentError("--pr-comment-api and --pr-comment-token-file go together");
+  const transport = tokenTransportProblem(api);
+  if (transport) throw new InvalidArgumentError(`--pr-comment-api ${transport}`);
+  if (repository !== undefined && repositoryPathFromUrl(`https://forge/${repository}`) !== repository) {
+    throw new InvalidArgumentError("--pr-comment-repository must be owner/name or a GitLab group/…/project path");
+  }
+  return { api: api.replace(/\/+$/, ""), tokenFile, ...(repository !== undefined ? { repository } : {}) };
 }
 
 function forgeUrl(value: string): string {

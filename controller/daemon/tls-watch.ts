@@ -3,6 +3,7 @@ import type { Logger } from "../log";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { StateStore } from "../state/store";
 import { readCertRecord } from "../state/tls-store";
+import { servedHosts } from "../tls/names";
 import { probeServed, ServedCert } from "../tls/probe";
 import type { SiteTlsOutcome } from "../tls/renew";
 import { EXPIRY_WARNING_DAYS } from "../tls/summary";
@@ -46,7 +47,8 @@ export function createTlsWatch(registry: Registry, opts: { readonly stateDir: st
       const store = new StateStore(opts.stateDir, cluster.instance, "read-only");
       const probes: ServedName[] = [];
       for (const site of sites.filter((s) => s.tls?.mode === "acme")) {
-        for (const domain of readCertRecord(store, site.name).domains) {
+        // A wildcard is no host to ask for: the site's domains it covers are measured instead.
+        for (const domain of servedHosts(site.domains, readCertRecord(store, site.name).domains)) {
           const served = await probeServed(opts.probeHost ?? "127.0.0.1", cluster.tls.port, domain);
           if ("error" in served) opts.log.warn({ site: site.name, domain, err: served.error }, "tls: served certificate not measured");
           probes.push({ site: site.name, served });

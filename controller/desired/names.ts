@@ -38,6 +38,8 @@ export const DB_VOLUME = "db-data";
 export const DB_PASSWORD = "db-password";
 export const DB_ROOT_PASSWORD = "db-root-password";
 export const DB_DATA_PATH = "/var/lib/mysql";
+/** Where a site's database listens, on the site network. */
+export const DB_PORT = "3306";
 /**
  * phpMyAdmin's basic-auth password, generated like db-password. Short enough that
  * `<site>_pma-password-<hash>` fits Swarm's 64 characters for every valid site name.

@@ -2,8 +2,7 @@ import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { shortHash } from "./hash";
 import { LABEL } from "./labels";
 import { mailEnv } from "./mail-env";
-import { accessServices } from "./access-services";
-import { DB_DATA_PATH, DB_PASSWORD, DB_ROOT_PASSWORD, names, PMA_PASSWORD, SECRET_HASH_LENGTH, SSH_HOST_KEY, VARNISH_PROXY_PORT } from "./names";
+import { DB_DATA_PATH, DB_PASSWORD, DB_PORT, DB_ROOT_PASSWORD, names, PMA_PASSWORD, SECRET_HASH_LENGTH, SSH_HOST_KEY, VARNISH_PROXY_PORT } from "./names";
 import { pinResources, SitePin } from "./placement";
 import { backendLabels, routingLabels } from "./routing-labels";
 import { varnishStateMount, varnishStateVolume } from "./varnish-state";
@@ -33,17 +32,35 @@ export interface RenderInput {
   readonly instanceResources?: readonly ResourceSpec[];
   /** The node each site's data is pinned to (desired/placement.ts); a site without one is not pinned. */
   readonly pins?: ReadonlyMap<string, SitePin>;
+  /** The features' parts of every site (access: phpMyAdmin, SSH, SFTP), rendered with the site's own objects. */
+  readonly siteParts?: readonly SitePart[];
 }
 
-const DB_PORT = "3306";
-const DEFAULT_SECRET_LENGTH = 32;
+/**
+ * A feature's part of one site's objects (access: phpMyAdmin, SSH, SFTP and their secrets),
+ * rendered from the site and what the core rendered of it. Pure. Its objects are pinned and
+ * planned like the site's own.
+ */
+export type SitePart = (site: ResolvedSite, cluster: ResolvedCluster, ctx: SitePartContext) => readonly ResourceSpec[];
+
+/** What a site part sees of the site's rendering. */
+export interface SitePartContext {
+  /** The site's web service as rendered (SSH mirrors its environment, volumes and secrets). */
+  readonly web: ServiceSpec;
+  /** The site's secrets the core rendered: the manifest's and the database's. */
+  readonly secrets: readonly SecretSpec[];
+  /** The site's labels for a role (instance, site, role, stack, user labels). */
+  readonly labels: (role: string) => Labels;
+}
+
+export const DEFAULT_SECRET_LENGTH = 32;
 
 /** Sites + cluster settings → every Swarm object this instance should own. Pure. */
 export function renderDesired(input: RenderInput): DesiredState {
   const { cluster } = input;
   const resources: ResourceSpec[] = [edgeNetwork(cluster), adminNetwork(cluster), toolsNetwork(cluster), ...renderVarnish(cluster, input.varnishSecret), ...(input.instanceResources ?? [])];
   for (const site of input.sites) {
-    if (!site.suspend) resources.push(...renderSite(site, cluster, input.pins?.get(site.name)));
+    if (!site.suspend) resources.push(...renderSite(site, cluster, input.pins?.get(site.name), input.siteParts));
   }
   const suspended = input.sites.filter((s) => s.suspend).map((s) => s.name);
   return {
@@ -55,24 +72,35 @@ export function renderDesired(input: RenderInput): DesiredState {
   };
 }
 
-export function renderSite(site: ResolvedSite, cluster: ResolvedCluster, pin?: SitePin): ResourceSpec[] {
+/**
+ * One site's objects: its own, then the features' parts of it (none: the site's web, database,
+ * volumes and secrets only, which is what a job or an export needs of it).
+ */
+export function renderSite(site: ResolvedSite, cluster: ResolvedCluster, pin?: SitePin, parts: readonly SitePart[] = []): ResourceSpec[] {
   const secrets = siteSecrets(site, cluster);
   const secretName = (logical: string): string => {
     const found = secrets.find((s) => s.logicalName === logical);
     if (!found) throw new Error(`internal: secret ${logical} of ${site.name} not rendered`);
     return found.name;
   };
-  const out: ResourceSpec[] = [siteNetwork(site, cluster), ...secrets, ...siteVolumes(site, cluster)];
   const web = webService(site, cluster, secrets);
-  out.push(web);
-  if (site.database) out.push(dbService(site, cluster, secretName(DB_PASSWORD), secretName(DB_ROOT_PASSWORD)));
-  if (site.access?.sftp) out.push(sftpService(site, cluster, site.access.sftp, secretName(SSH_HOST_KEY)));
-  const access = accessServices(site, cluster, { web, secretName, labels: (role) => baseLabels(cluster, site, role) });
-  out.push(...access);
+  const ctx: SitePartContext = { web, secrets, labels: (role) => baseLabels(cluster, site, role) };
+  const contributed = parts.flatMap((part) => part(site, cluster, ctx));
+  // The parts' secrets stand with the site's (PreSync), their services after the site's.
+  const out: ResourceSpec[] = [
+    siteNetwork(site, cluster),
+    ...secrets,
+    ...contributed.filter((r) => r.kind === "secret"),
+    ...siteVolumes(site, cluster),
+    web,
+    ...(site.database ? [dbService(site, cluster, secretName(DB_PASSWORD), secretName(DB_ROOT_PASSWORD))] : []),
+    ...contributed.filter((r) => r.kind !== "secret"),
+  ];
   return pin ? pinResources(out, pin) : out;
 }
 
-function baseLabels(cluster: ResolvedCluster, site: ResolvedSite, role: string): Record<string, string> {
+/** A site object's labels for a role: instance, site, role, stack, the manifest's own labels. */
+export function baseLabels(cluster: ResolvedCluster, site: ResolvedSite, role: string): Record<string, string> {
   const labels: Record<string, string> = {
     [LABEL.instance]: cluster.instance,
     [LABEL.site]: site.name,
@@ -96,14 +124,9 @@ function withHash<T extends { labels: Labels }>(spec: T, hashOf: unknown): T {
   return { ...spec, labels: { ...spec.labels, [LABEL.specHash]: shortHash(hashOf) } };
 }
 
+/** The network Varnish and every site's web share, for HTTP. */
 function edgeNetwork(cluster: ResolvedCluster): NetworkSpec {
-  const labels = {
-    [LABEL.instance]: cluster.instance,
-    [LABEL.role]: "edge",
-    [LABEL.stackNamespace]: cluster.instance,
-  };
-  const spec = { driver: "overlay", attachable: true };
-  return withHash({ kind: "network", site: null, name: names.edgeNetwork(cluster.instance), ...spec, labels }, spec);
+  return instanceNetwork(cluster, "edge", names.edgeNetwork(cluster.instance), true);
 }
 
 /**
@@ -112,13 +135,7 @@ function edgeNetwork(cluster: ResolvedCluster): NetworkSpec {
  * attachable: only Swarm services (Varnish, the controller's stack) join it.
  */
 function adminNetwork(cluster: ResolvedCluster): NetworkSpec {
-  const labels = {
-    [LABEL.instance]: cluster.instance,
-    [LABEL.role]: "admin",
-    [LABEL.stackNamespace]: cluster.instance,
-  };
-  const spec = { driver: "overlay", attachable: false };
-  return withHash({ kind: "network", site: null, name: names.adminNetwork(cluster.instance), ...spec, labels }, spec);
+  return instanceNetwork(cluster, "admin", names.adminNetwork(cluster.instance), false);
 }
 
 /**
@@ -126,13 +143,17 @@ function adminNetwork(cluster: ResolvedCluster): NetworkSpec {
  * reach another site's database tool directly (only through Varnish, by its host name).
  */
 function toolsNetwork(cluster: ResolvedCluster): NetworkSpec {
+  return instanceNetwork(cluster, "tools", names.toolsNetwork(cluster.instance), false);
+}
+
+function instanceNetwork(cluster: ResolvedCluster, role: string, name: string, attachable: boolean): NetworkSpec {
   const labels = {
     [LABEL.instance]: cluster.instance,
-    [LABEL.role]: "tools",
+    [LABEL.role]: role,
     [LABEL.stackNamespace]: cluster.instance,
   };
-  const spec = { driver: "overlay", attachable: false };
-  return withHash({ kind: "network", site: null, name: names.toolsNetwork(cluster.instance), ...spec, labels }, spec);
+  const spec = { driver: "overlay", attachable };
+  return withHash({ kind: "network", site: null, name, ...spec, labels }, spec);
 }
 
 const VARNISH_SECRET = "varnish-secret";
@@ -226,36 +247,34 @@ function siteSecrets(site: ResolvedSite, cluster: ResolvedCluster): SecretSpec[]
       if (!declared.has(name)) declared.set(name, { name, generate: { length: DEFAULT_SECRET_LENGTH, rotation: 0 } });
     }
   }
-  if (site.access?.phpmyadmin && !declared.has(PMA_PASSWORD)) {
-    declared.set(PMA_PASSWORD, { name: PMA_PASSWORD, generate: { length: DEFAULT_SECRET_LENGTH, rotation: 0 } });
-  }
-  const rendered = [...declared.entries()].map(([logicalName, secret]): SecretSpec => {
-    // The name hashes how the value is made, never the value: a new length or a bumped
-    // rotation is a new secret (Swarm secrets are immutable); anything else keeps the old one.
-    // A sealed value is made by whoever sealed it: its ciphertext (public, in git) is what
-    // changes when it is re-sealed, so a new ciphertext rotates it like a bumped rotation.
-    const made = "sealed" in secret ? { sealed: secret.sealed.ciphertext } : { generate: secret.generate };
-    const hash = shortHash(made, SECRET_HASH_LENGTH);
-    const source: SecretSpec["source"] = "sealed" in secret ? { sealed: true } : { generate: { length: secret.generate.length } };
-    return {
-      kind: "secret",
-      site: site.name,
-      name: names.secret(site.name, logicalName, hash),
-      logicalName,
-      source,
-      labels: {
-        ...dataLabels(cluster, site, "secret"),
-        [LABEL.secret]: logicalName,
-        [LABEL.specHash]: hash,
-      },
-    };
-  });
-  if (site.access?.sftp || site.access?.ssh) rendered.push(hostKeySecret(site, cluster));
-  return rendered;
+  return [...declared.entries()].map(([logicalName, secret]) => siteSecret(site, cluster, logicalName, secret));
 }
 
-/** The site's SSH host key (SSH_HOST_KEY): one per site, shared by its SFTP and SSH servers. */
-function hostKeySecret(site: ResolvedSite, cluster: ResolvedCluster): SecretSpec {
+/** One of a site's secrets, declared or generated. */
+export function siteSecret(site: ResolvedSite, cluster: ResolvedCluster, logicalName: string, secret: ResolvedSite["secrets"][number]): SecretSpec {
+  // The name hashes how the value is made, never the value: a new length or a bumped
+  // rotation is a new secret (Swarm secrets are immutable); anything else keeps the old one.
+  // A sealed value is made by whoever sealed it: its ciphertext (public, in git) is what
+  // changes when it is re-sealed, so a new ciphertext rotates it like a bumped rotation.
+  const made = "sealed" in secret ? { sealed: secret.sealed.ciphertext } : { generate: secret.generate };
+  const hash = shortHash(made, SECRET_HASH_LENGTH);
+  const source: SecretSpec["source"] = "sealed" in secret ? { sealed: true } : { generate: { length: secret.generate.length } };
+  return {
+    kind: "secret",
+    site: site.name,
+    name: names.secret(site.name, logicalName, hash),
+    logicalName,
+    source,
+    labels: {
+      ...dataLabels(cluster, site, "secret"),
+      [LABEL.secret]: logicalName,
+      [LABEL.specHash]: hash,
+    },
+  };
+}
+
+/** A site's SSH host key (SSH_HOST_KEY): one per site, shared by its SFTP and SSH servers. */
+export function hostKeySecret(site: ResolvedSite, cluster: ResolvedCluster): SecretSpec {
   const hash = shortHash({ sshHostKey: "ecdsa-p256" }, SECRET_HASH_LENGTH);
   return {
     kind: "secret",
@@ -267,7 +286,8 @@ function hostKeySecret(site: ResolvedSite, cluster: ResolvedCluster): SecretSpec
   };
 }
 
-function taskLabels(cluster: ResolvedCluster, site: string, role: string): Labels {
+/** A service's task labels: what the live reader finds its tasks by. */
+export function taskLabels(cluster: ResolvedCluster, site: string, role: string): Labels {
   return { [LABEL.instance]: cluster.instance, [LABEL.site]: site, [LABEL.role]: role };
 }
 
@@ -422,33 +442,4 @@ function dbService(site: ResolvedSite, cluster: ResolvedCluster, password: strin
   };
   const labels = baseLabels(cluster, site, "db");
   return { kind: "service", site: site.name, name: names.service(site.name, "db"), role: "db", shape, labels };
-}
-
-/** Where the SFTP image serves the volume: inside its chroot (harness/images/sftp). */
-const SFTP_ROOT = "/srv/sftp/files";
-const SSH_PORT = 22;
-
-function sftpService(site: ResolvedSite, cluster: ResolvedCluster, sftp: NonNullable<NonNullable<ResolvedSite["access"]>["sftp"]>, hostKey: string): ServiceSpec {
-  const shape: ServiceShape = {
-    image: sftp.image,
-    args: null,
-    // Public keys are not secrets; the entrypoint writes them to a root-owned authorized_keys.
-    env: { SFTP_AUTHORIZED_KEYS: sftp.keys.join("\n") },
-    replicas: 1,
-    mounts: [{ source: names.volume(site.name, sftp.volume), target: SFTP_ROOT, readOnly: false }],
-    // Root-only: the server reads it; the chrooted user never could anyway.
-    secrets: [{ secretName: hostKey, target: SSH_HOST_KEY, mode: 0o400 }],
-    // The site's network only: no route to other sites or to Varnish.
-    networks: [names.siteNetwork(site.name)],
-    memoryBytes: null,
-    nanoCpus: null,
-    endpointMode: cluster.endpointMode,
-    ports: [{ target: SSH_PORT, published: sftp.port, protocol: "tcp", mode: "host" }],
-    constraints: [...site.placement.constraints].sort(),
-    taskLabels: taskLabels(cluster, site.name, "sftp"),
-    // A host port is bound by one task at a time: the old one stops first.
-    update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
-  };
-  const labels = baseLabels(cluster, site, "sftp");
-  return { kind: "service", site: site.name, name: names.service(site.name, "sftp"), role: "sftp", shape, labels };
 }

@@ -7,6 +7,7 @@ import type { ApiNetwork, ApiSecret, ApiServiceSpec, ApiTask } from "../engine/a
 import type { RegistryAuth } from "../engine/registry-auth";
 import { jobDeadline, jobServiceSpec, runningJobSpec } from "./job-spec";
 import { demuxLogs } from "../engine/log-frames";
+import { createService } from "../engine/services";
 import { removeJobService } from "../apply/remove-job";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -83,8 +84,7 @@ export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult
       ? runningJobSpec(env.spec, name, req.command, deadline, req.entrypoint)
       : jobServiceSpec(env, name, req.command, await idsOf(docker, env), deadline, req.entrypoint);
   const spec = req.noLogs ? { ...base, TaskTemplate: { ...base.TaskTemplate, LogDriver: { Name: "none" } } } : base;
-  const created = (await (docker as unknown as WithAuth).createService(req.auth, spec)) as { id?: string; ID?: string };
-  const id = created.id ?? created.ID ?? name;
+  const id = (await createService(docker, req.auth, spec)) ?? name;
   const service = docker.getService(id);
   let streamed = "";
   let stop = (): void => undefined;
@@ -103,7 +103,7 @@ export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult
     const task = await waitForEnd(docker, id, req.timeoutSeconds, req.pollMs ?? 500);
     stop();
     // The followed stream can lag; the logs read after the end are the complete record.
-    const output = req.noLogs ? "" : demuxLogs((await service.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
+    const output = req.noLogs ? "" : demuxLogs(await service.logs({ stdout: true, stderr: true, follow: false }));
     if (req.onOutput && output.startsWith(streamed) && output.length > streamed.length) req.onOutput(output.slice(streamed.length));
     const exitCode = task.Status?.ContainerStatus?.ExitCode;
     if (exitCode === undefined) throw new JobError(`job ${name} ended without an exit code: ${task.Status?.Err ?? task.Status?.State ?? "unknown"}`);
@@ -150,7 +150,7 @@ async function waitForEnd(docker: Docker, id: string, timeoutSeconds: number, po
 
 /** Streams the service's logs as they come; the returned function ends the stream. */
 async function follow(service: Docker.Service, onText: (text: string) => void): Promise<() => void> {
-  const stream = (await service.logs({ stdout: true, stderr: true, follow: true })) as unknown as NodeJS.ReadableStream & { destroy?: () => void };
+  const stream = await service.logs({ stdout: true, stderr: true, follow: true });
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       onText(chunk.toString("utf8"));
@@ -159,7 +159,10 @@ async function follow(service: Docker.Service, onText: (text: string) => void): 
   });
   (service.modem as { demuxStream: (s: NodeJS.ReadableStream, out: Writable, err: Writable) => void }).demuxStream(stream, sink, sink);
   stream.on("error", () => undefined);
-  return () => stream.destroy?.();
+  // The engine's answer (an HTTP response) is a Readable: destroying it closes the connection.
+  return () => {
+    if ("destroy" in stream && typeof stream.destroy === "function") stream.destroy();
+  };
 }
 
 /** The IDs of the networks and secrets the web service refers to, from objects this instance owns. */
@@ -178,9 +181,4 @@ async function idsOf(docker: Docker, web: ServiceSpec) {
     return found;
   };
   return { networkId: get(networkIds, "network"), secretId: get(secretIds, "secret") };
-}
-
-/** dockerode sends the registry credentials as a first argument its typings lose. */
-interface WithAuth {
-  createService(auth: RegistryAuth | undefined, spec: ApiServiceSpec): Promise<unknown>;
 }

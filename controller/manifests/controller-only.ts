@@ -14,6 +14,9 @@ const CONTROLLER_ONLY: readonly { readonly path: readonly PathSegment[]; readonl
   },
   { path: ["spec", "notifications", "webhooks", "*", "secretFile"], flags: "simulium run --notify-secret-file FILE (it signs every webhook)" },
   { path: ["spec", "notifications", "webhooks", "*", "tokenFile"], flags: "simulium run --notify-secret-file FILE (it signs every webhook)" },
+  // A command the controller would run, and a secret key file: the operator's (docs/tls.md).
+  { path: ["spec", "tls", "acme", "dns01"], flags: "simulium run/apply --acme-dns-hook FILE (--acme-dns-propagation-seconds N); a site asks for DNS-01 with its spec.tls.challenge or spec.tls.wildcards" },
+  { path: ["spec", "tls", "acme", "externalAccountBinding"], flags: "simulium run/apply --acme-eab-kid ID --acme-eab-hmac-key-file FILE" },
 ];
 
 /** Why an unknown field at `path` is refused, when it is one the controller's flags now set. */

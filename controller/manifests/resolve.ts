@@ -4,6 +4,7 @@ import { Issue } from "./issue";
 import { resolveMail } from "./mail";
 import { resolveCivicrm, resolveHooks } from "./site-jobs";
 import { DATABASE_SECRETS } from "./swarm-names";
+import { covers } from "./wildcard";
 import type { Cluster, ClusterDefaults, ResolvedCluster, ResolvedClusterTls, ResolvedSecret, ResolvedSite, ResolvedSiteTls, Resources, RoutingOverrides, Site } from "./types";
 
 /** `spec.defaults` of simulium.yaml: what a site inherits where it says nothing. */
@@ -33,7 +34,16 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
       timeoutSeconds: spec.update?.timeoutSeconds ?? d.update.timeoutSeconds,
     },
     ...(spec.previews
-      ? { previews: { domain: spec.previews.domain, max: spec.previews.max ?? d.previews.max, ttlHours: spec.previews.ttlHours ?? d.previews.ttlHours } }
+      ? {
+          previews: {
+            domain: spec.previews.domain,
+            max: spec.previews.max ?? d.previews.max,
+            ttlHours: spec.previews.ttlHours ?? d.previews.ttlHours,
+            ...(spec.previews.resources ? { resources: resources(spec.previews.resources, undefined) } : {}),
+            ...(spec.previews.replicas !== undefined ? { replicas: spec.previews.replicas } : {}),
+            ...(spec.previews.branches && spec.previews.branches.length > 0 ? { branches: [...spec.previews.branches] } : {}),
+          },
+        }
       : {}),
     environments: {
       max: spec.environments?.max ?? d.environments.max,
@@ -85,6 +95,17 @@ export function resolveSite(site: Site, file: string, defaults: ClusterDefaults 
   const tls = resolveSiteTls(s.tls, acmeConfigured);
   if (s.tls?.certificate !== undefined && s.tls.mode !== undefined && s.tls.mode !== "certificate") {
     issues.push({ path: ["spec", "tls", "certificate"], message: `is set but spec.tls.mode is ${s.tls.mode}: remove it, or set mode: certificate` });
+  }
+  for (const field of ["challenge", "wildcards"] as const) {
+    if (s.tls?.[field] !== undefined && tls?.mode !== "acme") {
+      issues.push({ path: ["spec", "tls", field], message: `applies to ACME certificates only, and this site's is ${tls?.mode ?? "none (plain http)"}: remove it` });
+    }
+  }
+  for (const [i, w] of (s.tls?.wildcards ?? []).entries()) {
+    // A wildcard of a zone the site has no domain in would be a certificate for someone else's names.
+    if (!s.domains.some((d) => covers(w, d) || d === w.slice(2))) {
+      issues.push({ path: ["spec", "tls", "wildcards", i], message: `${w} is for none of spec.domains: a wildcard must cover one of the site's domains, or be one label under one` });
+    }
   }
   if (s.tls?.mode === "certificate" && s.tls.certificate === undefined) {
     issues.push({ path: ["spec", "tls", "mode"], message: "is certificate but spec.tls.certificate is missing: give {chain, key: {sealed}}" });
@@ -164,7 +185,9 @@ function resolveSiteTls(t: Site["spec"]["tls"], acmeConfigured: boolean): Resolv
     redirect: t?.redirect ?? true,
     ...(hsts !== undefined ? { hsts: { maxAge: hsts.maxAge ?? 31_536_000, includeSubDomains: hsts.includeSubDomains ?? false } } : {}),
   };
-  if (mode === "acme") return { mode, ...base };
+  if (mode === "acme") {
+    return { mode, ...base, ...(t?.challenge !== undefined ? { challenge: t.challenge } : {}), ...(t?.wildcards !== undefined && t.wildcards.length > 0 ? { wildcards: [...t.wildcards].sort() } : {}) };
+  }
   const c = t?.certificate;
   if (c === undefined) return undefined;
   return { mode, ...base, certificate: { chain: c.chain, key: { ciphertext: c.key.sealed, index: -1, path: ["spec", "tls", "certificate", "key", "sealed"], line: 0, column: 0 } } };

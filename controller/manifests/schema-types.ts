@@ -530,6 +530,16 @@ export interface Tls {
    */
   mode?: "acme" | "certificate" | "none";
   /**
+   * How the CA validates the site's names (mode acme). http-01: Varnish answers on port 80, so every name must point at the cluster. dns-01: a TXT record published by the operator's DNS hook (the controller's --acme-dns-hook), for names not reachable over http (an intranet, before a DNS cutover). Wildcards are always validated by dns-01. See docs/tls.md.
+   */
+  challenge?: "http-01" | "dns-01";
+  /**
+   * Wildcard names the certificate covers (mode acme), e.g. "*.example.org": it then holds the wildcard instead of the domains one label under it, and a new such domain is served without a new order. Validated by dns-01 (the controller's --acme-dns-hook). Varnish still routes spec.domains only.
+   *
+   * @maxItems 10
+   */
+  wildcards?: string[];
+  /**
    * Answer plain http with a 301 to https once the site's certificate is served (ACME challenges excepted). Default: true when TLS is on.
    */
   redirect?: boolean;
@@ -783,6 +793,19 @@ export interface Cluster {
        * Hours after the last push to a pull request before its previews are removed anyway.
        */
       ttlHours?: number;
+      resources?: DefaultResources1;
+      /**
+       * Most web replicas of a preview (the site's own count when lower); unset: the site's.
+       */
+      replicas?: number;
+      /**
+       * Branches previewed without webhooks: every poll (simulium run --poll-seconds) the remote's branches are listed; a matching branch that changes a site's manifest gets a preview like a pull request's head, and a deleted one loses it.
+       *
+       * @maxItems 20
+       *
+       * Items: A branch name pattern: * stands for any characters but /, ** for any characters, e.g. preview/*.
+       */
+      branches?: string[];
     };
     /**
      * HTTPS: the TLS terminator (hitch) in front of Varnish, and where certificates come from. See docs/tls.md.
@@ -835,6 +858,13 @@ export interface Cluster {
   };
 }
 export interface DefaultResources {
+  memory?: string;
+  cpus?: number;
+}
+/**
+ * A cap on each task of a preview's services (web and database): a service's own limit above it, or none, becomes the cap; one below it is kept. A preview is for review, not for production's load.
+ */
+export interface DefaultResources1 {
   memory?: string;
   cpus?: number;
 }

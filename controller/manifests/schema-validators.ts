@@ -5,7 +5,7 @@ import type { ValidateFunction } from "ajv";
 import type { Cluster, Site } from "./types";
 "use strict";
 export const validateSite: ValidateFunction<Site> = validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://simulium.dev/schemas/site.schema.json","title":"Site","description":"One hosted Drupal (+ CiviCRM) site: sites/<name>.yaml in the manifests repository.","type":"object","additionalProperties":false,"required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"const":"simulium/v1","description":"Manifest format version."},"kind":{"const":"Site"},"metadata":{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,39}$","description":"Site name: lower-case letters, digits and '-', starting with a letter, at most 40 characters. Must equal the file name (sites/<name>.yaml). Prefixes every Swarm object of the site."},"labels":{"type":"object","description":"Free-form labels for selection and display (copied to every object as simulium.label.<key>).","maxProperties":32,"propertyNames":{"pattern":"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$","description":"A label key: lower-case letters, digits, '.', '_' and '-', at most 63 characters."},"additionalProperties":{"type":"string","pattern":"^[A-Za-z0-9._:/@ -]{0,128}$","description":"A label value: letters, digits, spaces and . _ : / @ -, at most 128 characters."}}}},"spec":{"type":"object","additionalProperties":false,"required":["domains","web"],"properties":{"suspend":{"type":"boolean","default":false,"description":"Pause reconciliation of this site (maintenance by hand). Its objects are left exactly as they run."},"deletionPolicy":{"enum":["Retain","Delete"],"default":"Retain","description":"What happens to volumes, database data and secrets when the manifest is removed. Retain (default) keeps them; Delete removes them, and only if the site was committed with Delete before its removal."},"domains":{"type":"array","minItems":1,"maxItems":100,"uniqueItems":true,"description":"Host names routed to this site by Varnish. Lower-case DNS names; each may belong to one site only.","items":{"$ref":"#/$defs/domain"}},"web":{"$ref":"#/$defs/web"},"database":{"$ref":"#/$defs/database"},"volumes":{"type":"array","maxItems":20,"description":"Persistent named volumes mounted into the web service (and the site's jobs).","items":{"$ref":"#/$defs/volume"}},"secrets":{"type":"array","maxItems":50,"description":"Secrets mounted at /run/secrets/<name> in the web service.","items":{"$ref":"#/$defs/secret"}},"cron":{"type":"array","maxItems":50,"description":"Scheduled commands run as Swarm jobs in the web image.","items":{"$ref":"#/$defs/cron"}},"civicrm":{"type":"object","additionalProperties":false,"description":"CiviCRM on this site: the controller schedules its jobs unless spec.cron already runs them.","properties":{"enabled":{"type":"boolean","default":false},"jobs":{"type":"object","additionalProperties":false,"properties":{"scheduled":{"type":"boolean","default":true,"description":"Run `cv api3 job.execute` every 15 minutes (entry name civicrm-jobs), unless a spec.cron entry runs that command."},"bounces":{"type":"boolean","default":true,"description":"Fetch bounces hourly (`cv api3 job.fetch_bounces`, entry name civicrm-bounces) when spec.mail.returnPath is set, unless a spec.cron entry runs that command."}}}}},"hooks":{"type":"object","additionalProperties":false,"description":"Commands run as Swarm jobs in the new web image around a change of the web service.","properties":{"preDeploy":{"type":"array","maxItems":10,"description":"Before the web service is updated; a failure stops the site's deploy (the old version keeps serving).","items":{"oneOf":[{"type":"object","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/$defs/command"},"timeout":{"$ref":"#/$defs/hookTimeout"}}},{"type":"object","additionalProperties":false,"required":["backup"],"properties":{"backup":{"const":true}}}]}},"postDeploy":{"type":"array","maxItems":10,"description":"After the new web tasks run; a failure marks the site failed.","items":{"type":"object","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/$defs/command"},"timeout":{"$ref":"#/$defs/hookTimeout"}}}},"restoreOnFailure":{"type":"boolean","default":false,"description":"When a postDeploy hook fails, restore the database of the backup a preDeploy `backup: true` made and roll the web service back to the previous image."}}},"backup":{"$ref":"#/$defs/backup"},"placement":{"$ref":"#/$defs/placement"},"routing":{"$ref":"#/$defs/routing"},"uptime":{"type":"object","additionalProperties":false,"description":"Uptime checks: the daemon requests each of the site's domains through Varnish on an interval, records up/down and latency (simulium_site_up, simulium_site_probe_seconds) and notifies once when the site goes down and once when it recovers.","properties":{"enabled":{"type":"boolean","default":true,"description":"Probe this site (false: no probe, no alert)."},"interval":{"type":"integer","minimum":1,"maximum":3600,"default":60,"description":"Seconds between two probes of the site."},"timeout":{"type":"integer","minimum":1,"maximum":60,"default":10,"description":"Seconds a probe may take before it counts as a failure."},"failures":{"type":"integer","minimum":1,"maximum":100,"default":3,"description":"Consecutive failed probes before the site is reported down (one notification per transition)."},"path":{"type":"string","pattern":"^/[^\\s]*$","maxLength":512,"default":"/","description":"Path requested on each domain; an answer below 500 counts as up."}}},"mail":{"$ref":"#/$defs/mail"},"access":{"$ref":"#/$defs/access"},"environments":{"type":"array","maxItems":10,"description":"Other environments of this site (staging, dev): each is a full, isolated copy of the site's objects named <site>--<env>, with its own domains, database, volumes and generated secrets; crons off and mail to a sink unless it says otherwise.","items":{"$ref":"#/$defs/environment"}},"tls":{"$ref":"#/$defs/tls"}}}},"$defs":{"name":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,29}$","description":"An object name inside a site: lower-case letters, digits and '-', at most 30 characters."},"domain":{"type":"string","maxLength":253,"pattern":"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$","description":"A lower-case DNS host name (no port, no trailing dot, no wildcard)."},"image":{"type":"string","minLength":1,"maxLength":255,"description":"A Docker image reference: [registry/]repository[:tag][@digest]."},"env":{"type":"object","maxProperties":100,"description":"Environment variables. Names are shell identifiers; values are plain strings (never secrets: use spec.secrets).","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]{0,127}$","description":"A variable name: letters, digits and '_', not starting with a digit."},"additionalProperties":{"type":"string","maxLength":4096}},"command":{"type":"array","minItems":1,"maxItems":64,"description":"An argument array, never a shell string.","items":{"type":"string","minLength":1,"maxLength":1024}},"resources":{"type":"object","additionalProperties":false,"description":"Limits per task.","properties":{"memory":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$","description":"Memory limit, e.g. 512M or 2G."},"cpus":{"type":"number","exclusiveMinimum":0,"maximum":64,"description":"CPU limit in cores, e.g. 0.5."}}},"placement":{"type":"object","additionalProperties":false,"description":"Swarm placement. On a multi-node swarm with local volumes, pin the site to a node here.","properties":{"constraints":{"type":"array","maxItems":10,"items":{"type":"string","pattern":"^[A-Za-z0-9_.-]+ *(==|!=) *[A-Za-z0-9_.:/-]+$"},"description":"Swarm constraint expressions, e.g. node.hostname==web-1 or node.labels.storage==ssd."}}},"healthcheck":{"type":"object","additionalProperties":false,"properties":{"path":{"type":"string","pattern":"^/[A-Za-z0-9._~/%?=&-]{0,200}$","default":"/","description":"HTTP path probed by Varnish (and the container healthcheck when the image has curl)."},"interval":{"type":"integer","minimum":1,"maximum":300,"default":10,"description":"Seconds between probes."},"timeout":{"type":"integer","minimum":1,"maximum":60,"default":5,"description":"Seconds before a probe fails."}}},"web":{"type":"object","additionalProperties":false,"description":"The web service: PHP + Drupal (+ CiviCRM).","properties":{"image":{"$ref":"#/$defs/image"},"replicas":{"type":"integer","minimum":0,"maximum":50,"default":1},"port":{"type":"integer","minimum":1,"maximum":65535,"default":80,"description":"Port the web container listens on."},"command":{"$ref":"#/$defs/command"},"env":{"$ref":"#/$defs/env"},"resources":{"$ref":"#/$defs/resources"},"healthcheck":{"$ref":"#/$defs/healthcheck"}}},"database":{"type":"object","additionalProperties":false,"description":"A MariaDB service private to the site. Omit for a site without a database.","properties":{"image":{"$ref":"#/$defs/image"},"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,31}$","default":"drupal","description":"Database (schema) name."},"user":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,31}$","default":"drupal","description":"Database user the web service connects as."},"resources":{"$ref":"#/$defs/resources"},"env":{"$ref":"#/$defs/env"}}},"volume":{"type":"object","additionalProperties":false,"required":["name","mountPath"],"properties":{"name":{"$ref":"#/$defs/name"},"mountPath":{"type":"string","pattern":"^(/[A-Za-z0-9._-]+)+$","description":"Absolute path inside the web container."},"readOnly":{"type":"boolean","default":false}}},"secret":{"type":"object","additionalProperties":false,"required":["name"],"description":"Exactly one of 'generate' or 'sealed'.","properties":{"name":{"$ref":"#/$defs/name"},"sealed":{"type":"string","maxLength":16384,"pattern":"^YWdlLWVuY3J5cHRpb24ub3JnL3Yx[A-Za-z0-9+/]*={0,2}$","description":"A value encrypted to the cluster's spec.sealing.publicKey with `simulium seal`: the base64 (one line, no armor) of a binary age message. Only the controller can decrypt it."},"generate":{"type":"object","additionalProperties":false,"description":"Create once with a cryptographically random value; never regenerated while it exists. Change 'rotation' to force a new value.","properties":{"length":{"type":"integer","minimum":16,"maximum":256,"default":32},"rotation":{"type":"integer","minimum":0,"default":0,"description":"Bump to rotate the generated value."}}}}},"hookTimeout":{"type":"integer","minimum":1,"maximum":86400,"default":900,"description":"Seconds before a hook is stopped and counted failed."},"cron":{"type":"object","additionalProperties":false,"required":["name","schedule","command"],"properties":{"name":{"$ref":"#/$defs/name"},"schedule":{"type":"string","maxLength":100,"description":"Cron expression (5 or 6 fields), in the cluster's time zone."},"command":{"$ref":"#/$defs/command"},"timeout":{"type":"integer","minimum":1,"maximum":86400,"default":900,"description":"Seconds before a run is stopped and counted failed."},"allowOverlap":{"type":"boolean","default":false,"description":"Start a run even while the previous one is still going."}}},"backup":{"type":"object","additionalProperties":false,"required":["schedule"],"properties":{"schedule":{"type":"string","maxLength":100,"description":"Cron expression for backups."},"keep":{"type":"integer","minimum":1,"maximum":1000,"default":7,"description":"Number of most recent backup runs kept (restic forget --keep-last)."},"keepDaily":{"type":"integer","minimum":1,"maximum":1000,"description":"Also keep the last run of each of this many days (restic forget --keep-daily)."},"keepWeekly":{"type":"integer","minimum":1,"maximum":1000,"description":"Also keep the last run of each of this many weeks (restic forget --keep-weekly)."},"keepMonthly":{"type":"integer","minimum":1,"maximum":1000,"description":"Also keep the last run of each of this many months (restic forget --keep-monthly)."}}},"routing":{"type":"object","additionalProperties":false,"description":"How Varnish routes and caches this site, over the Drupal/CiviCRM defaults. Every field is optional; a change reloads the VCL without restarting the site.","properties":{"cache":{"type":"boolean","default":true,"description":"false: never cache this site; every request goes to Drupal."},"passPaths":{"type":"array","maxItems":50,"uniqueItems":true,"description":"Extra path prefixes never cached, matched per path segment: /shop passes /shop and /shop/cart, not /shopping.","items":{"type":"string","pattern":"^/[A-Za-z0-9._~/-]{0,200}$","description":"An absolute path prefix: letters, digits and . _ ~ / - only."}},"ttl":{"type":"integer","minimum":0,"maximum":31536000,"description":"Seconds; replaces the TTL of pages Drupal made cacheable (never makes an uncacheable page cacheable). Default: Drupal's Cache-Control."},"staticTtl":{"type":"integer","minimum":0,"maximum":31536000,"default":86400,"description":"Seconds static assets (css, js, images, fonts) stay cached."},"grace":{"type":"integer","minimum":0,"maximum":31536000,"default":3600,"description":"Seconds an expired object may still be served while a fresh one is fetched or the site is down."},"firstByteTimeout":{"type":"integer","minimum":1,"maximum":3600,"default":120,"description":"Seconds Varnish waits for Drupal to start answering (long CiviCRM reports, imports) before a 503."}}},"mail":{"type":"object","additionalProperties":false,"required":["host","user","password","from"],"description":"Outgoing mail through an SMTP relay (and, for CiviCRM, the return-path mailbox that collects bounces). Handed to the web service as SMTP_* and BOUNCE_* environment variables, passwords as secret files.","properties":{"host":{"type":"string","maxLength":253,"pattern":"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","description":"Host name or IPv4 address of the server."},"port":{"type":"integer","minimum":1,"maximum":65535,"default":587,"description":"SMTP submission port: 587 (STARTTLS, default) or 465 (implicit TLS)."},"user":{"type":"string","minLength":1,"maxLength":256,"pattern":"^[^\\s]+$","description":"Login name (no white space)."},"password":{"$ref":"#/$defs/sealedValue"},"from":{"type":"string","maxLength":254,"pattern":"^[^\\s@<>\"]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$","description":"Default sender address (SMTP_FROM)."},"returnPath":{"type":"object","additionalProperties":false,"required":["host","user","password","mailbox"],"description":"CiviCRM's bounce processing: the IMAP mailbox that receives mail returned to the Return-Path address.","properties":{"host":{"type":"string","maxLength":253,"pattern":"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","description":"Host name or IPv4 address of the server."},"port":{"type":"integer","minimum":1,"maximum":65535,"default":993,"description":"IMAP port: 993 (implicit TLS, default) or 143 (STARTTLS)."},"user":{"type":"string","minLength":1,"maxLength":256,"pattern":"^[^\\s]+$","description":"Login name (no white space)."},"password":{"$ref":"#/$defs/sealedValue"},"mailbox":{"type":"string","maxLength":254,"pattern":"^[^\\s@<>\"]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$","description":"The return-path address (VERP prefix for CiviCRM), delivered into the mailbox above."}}}}},"sealedValue":{"type":"object","additionalProperties":false,"required":["sealed"],"description":"The password, encrypted with `simulium seal` (never in clear text). It reaches the web service as a Swarm secret file, never as an environment variable.","properties":{"sealed":{"type":"string","maxLength":16384,"pattern":"^YWdlLWVuY3J5cHRpb24ub3JnL3Yx[A-Za-z0-9+/]*={0,2}$","description":"A value encrypted to the cluster's spec.sealing.publicKey with `simulium seal`."}}},"access":{"type":"object","additionalProperties":false,"description":"Direct access for the site's developers and editors, beside the website itself.","properties":{"sftp":{"$ref":"#/$defs/sftp"},"phpmyadmin":{"$ref":"#/$defs/phpmyadmin"},"ssh":{"$ref":"#/$defs/ssh"}}},"sftp":{"type":"object","additionalProperties":false,"required":["port","keys"],"description":"An SFTP server (service <site>_sftp) into the site's files volume: key login as user 'site', no shell, no forwarding.","properties":{"enabled":{"type":"boolean","default":true,"description":"false: no SFTP server (the settings are kept)."},"port":{"type":"integer","minimum":1024,"maximum":65535,"description":"Port published on every node (host mode). Unique across sites and different from Varnish's port."},"keys":{"type":"array","minItems":1,"maxItems":50,"uniqueItems":true,"description":"OpenSSH public keys allowed to log in, one line each as in authorized_keys (no options).","items":{"type":"string","maxLength":4096,"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) AAAA[A-Za-z0-9+/]+={0,3}( [\\x21-\\x7e][\\x20-\\x7e]{0,199})?$","description":"`<type> <base64> [comment]`: ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa."}},"volume":{"$ref":"#/$defs/name","description":"Which of spec.volumes it serves; default the first."},"image":{"$ref":"#/$defs/image","description":"The SFTP server image (role sftp); default simulium.yaml spec.defaults.sftp.image."}}},"phpmyadmin":{"type":"object","additionalProperties":false,"required":["domain"],"description":"phpMyAdmin for the site's database (service <site>_phpmyadmin), reached through Varnish on its own domain, behind HTTP basic auth whose password is the generated secret phpmyadmin-password (`simulium credentials SITE phpmyadmin` prints it); the client then signs in with the site's database user.","properties":{"enabled":{"type":"boolean","default":true,"description":"false: no phpMyAdmin (the settings are kept)."},"domain":{"$ref":"#/$defs/domain","description":"Host name Varnish routes to phpMyAdmin; never cached. Not one of spec.domains, and claimed like them: no other site may use it."},"user":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,31}$","default":"admin","description":"User name of the HTTP basic auth in front of phpMyAdmin."},"image":{"$ref":"#/$defs/image","description":"The phpMyAdmin image (role phpmyadmin); default simulium.yaml spec.defaults.phpmyadmin.image."}}},"ssh":{"type":"object","additionalProperties":false,"required":["port","keys"],"description":"An SSH server (service <site>_ssh) for the site's developers: key login as user 'site' with a shell, the web service's volumes (same paths), environment and secrets (not the database root password), on the site's network.","properties":{"enabled":{"type":"boolean","default":true,"description":"false: no SSH server (the settings are kept)."},"port":{"type":"integer","minimum":1024,"maximum":65535,"description":"Port published on every node (host mode). Unique across sites and different from Varnish's port."},"keys":{"type":"array","minItems":1,"maxItems":50,"uniqueItems":true,"description":"OpenSSH public keys allowed to log in, one line each as in authorized_keys (no options).","items":{"type":"string","maxLength":4096,"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) AAAA[A-Za-z0-9+/]+={0,3}( [\\x21-\\x7e][\\x20-\\x7e]{0,199})?$","description":"`<type> <base64> [comment]`: ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa."}},"image":{"$ref":"#/$defs/image","description":"The SSH server image (role ssh); default simulium.yaml spec.defaults.ssh.image."}}},"environment":{"type":"object","additionalProperties":false,"required":["name","domains"],"description":"An environment of the site.","properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9]{0,15}$","description":"Environment name: lower-case letters and digits, starting with a letter, at most 16 characters (not 'prod', the site itself). Its objects are named <site>--<name>."},"domains":{"type":"array","minItems":1,"maxItems":20,"uniqueItems":true,"description":"Host names routed to this environment; none may belong to another site or environment.","items":{"$ref":"#/$defs/domain"}},"web":{"type":"object","additionalProperties":false,"description":"Overrides of the site's spec.web for this environment.","properties":{"image":{"$ref":"#/$defs/image"},"replicas":{"type":"integer","minimum":0,"maximum":50},"env":{"$ref":"#/$defs/env"},"resources":{"$ref":"#/$defs/resources"}}},"crons":{"type":"boolean","default":false,"description":"Run the site's cron jobs (and CiviCRM's scheduled jobs) in this environment. Off by default: a copy must not act on real contacts."},"mail":{"enum":["sink"],"default":"sink","description":"Outgoing mail of the environment: 'sink' (the only value) gives the web service no SMTP relay and SIMULIUM_MAIL_SINK=1."},"deletionPolicy":{"enum":["Retain","Delete"],"default":"Retain","description":"What happens to the environment's data when it is removed from the manifest (as the site's own deletionPolicy)."}}},"tls":{"type":"object","additionalProperties":false,"description":"HTTPS for the site's domains: a certificate from the cluster's ACME directory (spec.tls.acme of simulium.yaml), served by the TLS terminator in front of Varnish. See docs/tls.md.","properties":{"mode":{"type":"string","enum":["acme","certificate","none"],"description":"acme: one certificate for the site's domains from the cluster's ACME directory, renewed automatically. certificate: the certificate given in spec.tls.certificate (bring your own; renewing it is yours). none: plain http only. Default: certificate when spec.tls.certificate is set, else acme when simulium.yaml configures spec.tls.acme, else none."},"redirect":{"type":"boolean","description":"Answer plain http with a 301 to https once the site's certificate is served (ACME challenges excepted). Default: true when TLS is on."},"hsts":{"type":"object","additionalProperties":false,"description":"Send Strict-Transport-Security on https answers. Off unless present.","properties":{"maxAge":{"type":"integer","minimum":0,"maximum":63072000,"default":31536000,"description":"Seconds browsers remember to use https only."},"includeSubDomains":{"type":"boolean","default":false}}},"certificate":{"type":"object","additionalProperties":false,"required":["chain","key"],"description":"A certificate of your own: the chain in clear (it is public), the private key sealed (`simulium seal --site <site> --name tls-key`).","properties":{"chain":{"type":"string","minLength":1,"maxLength":65536,"pattern":"^\\s*-----BEGIN CERTIFICATE-----","description":"PEM: the leaf certificate first, then the intermediates."},"key":{"$ref":"#/$defs/sealedValue"}}}}}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://simulium.dev/schemas/site.schema.json","title":"Site","description":"One hosted Drupal (+ CiviCRM) site: sites/<name>.yaml in the manifests repository.","type":"object","additionalProperties":false,"required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"const":"simulium/v1","description":"Manifest format version."},"kind":{"const":"Site"},"metadata":{"type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,39}$","description":"Site name: lower-case letters, digits and '-', starting with a letter, at most 40 characters. Must equal the file name (sites/<name>.yaml). Prefixes every Swarm object of the site."},"labels":{"type":"object","description":"Free-form labels for selection and display (copied to every object as simulium.label.<key>).","maxProperties":32,"propertyNames":{"pattern":"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$","description":"A label key: lower-case letters, digits, '.', '_' and '-', at most 63 characters."},"additionalProperties":{"type":"string","pattern":"^[A-Za-z0-9._:/@ -]{0,128}$","description":"A label value: letters, digits, spaces and . _ : / @ -, at most 128 characters."}}}},"spec":{"type":"object","additionalProperties":false,"required":["domains","web"],"properties":{"suspend":{"type":"boolean","default":false,"description":"Pause reconciliation of this site (maintenance by hand). Its objects are left exactly as they run."},"deletionPolicy":{"enum":["Retain","Delete"],"default":"Retain","description":"What happens to volumes, database data and secrets when the manifest is removed. Retain (default) keeps them; Delete removes them, and only if the site was committed with Delete before its removal."},"domains":{"type":"array","minItems":1,"maxItems":100,"uniqueItems":true,"description":"Host names routed to this site by Varnish. Lower-case DNS names; each may belong to one site only.","items":{"$ref":"#/$defs/domain"}},"web":{"$ref":"#/$defs/web"},"database":{"$ref":"#/$defs/database"},"volumes":{"type":"array","maxItems":20,"description":"Persistent named volumes mounted into the web service (and the site's jobs).","items":{"$ref":"#/$defs/volume"}},"secrets":{"type":"array","maxItems":50,"description":"Secrets mounted at /run/secrets/<name> in the web service.","items":{"$ref":"#/$defs/secret"}},"cron":{"type":"array","maxItems":50,"description":"Scheduled commands run as Swarm jobs in the web image.","items":{"$ref":"#/$defs/cron"}},"civicrm":{"type":"object","additionalProperties":false,"description":"CiviCRM on this site: the controller schedules its jobs unless spec.cron already runs them.","properties":{"enabled":{"type":"boolean","default":false},"jobs":{"type":"object","additionalProperties":false,"properties":{"scheduled":{"type":"boolean","default":true,"description":"Run `cv api3 job.execute` every 15 minutes (entry name civicrm-jobs), unless a spec.cron entry runs that command."},"bounces":{"type":"boolean","default":true,"description":"Fetch bounces hourly (`cv api3 job.fetch_bounces`, entry name civicrm-bounces) when spec.mail.returnPath is set, unless a spec.cron entry runs that command."}}}}},"hooks":{"type":"object","additionalProperties":false,"description":"Commands run as Swarm jobs in the new web image around a change of the web service.","properties":{"preDeploy":{"type":"array","maxItems":10,"description":"Before the web service is updated; a failure stops the site's deploy (the old version keeps serving).","items":{"oneOf":[{"type":"object","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/$defs/command"},"timeout":{"$ref":"#/$defs/hookTimeout"}}},{"type":"object","additionalProperties":false,"required":["backup"],"properties":{"backup":{"const":true}}}]}},"postDeploy":{"type":"array","maxItems":10,"description":"After the new web tasks run; a failure marks the site failed.","items":{"type":"object","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/$defs/command"},"timeout":{"$ref":"#/$defs/hookTimeout"}}}},"restoreOnFailure":{"type":"boolean","default":false,"description":"When a postDeploy hook fails, restore the database of the backup a preDeploy `backup: true` made and roll the web service back to the previous image."}}},"backup":{"$ref":"#/$defs/backup"},"placement":{"$ref":"#/$defs/placement"},"routing":{"$ref":"#/$defs/routing"},"uptime":{"type":"object","additionalProperties":false,"description":"Uptime checks: the daemon requests each of the site's domains through Varnish on an interval, records up/down and latency (simulium_site_up, simulium_site_probe_seconds) and notifies once when the site goes down and once when it recovers.","properties":{"enabled":{"type":"boolean","default":true,"description":"Probe this site (false: no probe, no alert)."},"interval":{"type":"integer","minimum":1,"maximum":3600,"default":60,"description":"Seconds between two probes of the site."},"timeout":{"type":"integer","minimum":1,"maximum":60,"default":10,"description":"Seconds a probe may take before it counts as a failure."},"failures":{"type":"integer","minimum":1,"maximum":100,"default":3,"description":"Consecutive failed probes before the site is reported down (one notification per transition)."},"path":{"type":"string","pattern":"^/[^\\s]*$","maxLength":512,"default":"/","description":"Path requested on each domain; an answer below 500 counts as up."}}},"mail":{"$ref":"#/$defs/mail"},"access":{"$ref":"#/$defs/access"},"environments":{"type":"array","maxItems":10,"description":"Other environments of this site (staging, dev): each is a full, isolated copy of the site's objects named <site>--<env>, with its own domains, database, volumes and generated secrets; crons off and mail to a sink unless it says otherwise.","items":{"$ref":"#/$defs/environment"}},"tls":{"$ref":"#/$defs/tls"}}}},"$defs":{"name":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,29}$","description":"An object name inside a site: lower-case letters, digits and '-', at most 30 characters."},"domain":{"type":"string","maxLength":253,"pattern":"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$","description":"A lower-case DNS host name (no port, no trailing dot, no wildcard)."},"image":{"type":"string","minLength":1,"maxLength":255,"description":"A Docker image reference: [registry/]repository[:tag][@digest]."},"env":{"type":"object","maxProperties":100,"description":"Environment variables. Names are shell identifiers; values are plain strings (never secrets: use spec.secrets).","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]{0,127}$","description":"A variable name: letters, digits and '_', not starting with a digit."},"additionalProperties":{"type":"string","maxLength":4096}},"command":{"type":"array","minItems":1,"maxItems":64,"description":"An argument array, never a shell string.","items":{"type":"string","minLength":1,"maxLength":1024}},"resources":{"type":"object","additionalProperties":false,"description":"Limits per task.","properties":{"memory":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$","description":"Memory limit, e.g. 512M or 2G."},"cpus":{"type":"number","exclusiveMinimum":0,"maximum":64,"description":"CPU limit in cores, e.g. 0.5."}}},"placement":{"type":"object","additionalProperties":false,"description":"Swarm placement. On a multi-node swarm with local volumes, pin the site to a node here.","properties":{"constraints":{"type":"array","maxItems":10,"items":{"type":"string","pattern":"^[A-Za-z0-9_.-]+ *(==|!=) *[A-Za-z0-9_.:/-]+$"},"description":"Swarm constraint expressions, e.g. node.hostname==web-1 or node.labels.storage==ssd."}}},"healthcheck":{"type":"object","additionalProperties":false,"properties":{"path":{"type":"string","pattern":"^/[A-Za-z0-9._~/%?=&-]{0,200}$","default":"/","description":"HTTP path probed by Varnish (and the container healthcheck when the image has curl)."},"interval":{"type":"integer","minimum":1,"maximum":300,"default":10,"description":"Seconds between probes."},"timeout":{"type":"integer","minimum":1,"maximum":60,"default":5,"description":"Seconds before a probe fails."}}},"web":{"type":"object","additionalProperties":false,"description":"The web service: PHP + Drupal (+ CiviCRM).","properties":{"image":{"$ref":"#/$defs/image"},"replicas":{"type":"integer","minimum":0,"maximum":50,"default":1},"port":{"type":"integer","minimum":1,"maximum":65535,"default":80,"description":"Port the web container listens on."},"command":{"$ref":"#/$defs/command"},"env":{"$ref":"#/$defs/env"},"resources":{"$ref":"#/$defs/resources"},"healthcheck":{"$ref":"#/$defs/healthcheck"}}},"database":{"type":"object","additionalProperties":false,"description":"A MariaDB service private to the site. Omit for a site without a database.","properties":{"image":{"$ref":"#/$defs/image"},"name":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,31}$","default":"drupal","description":"Database (schema) name."},"user":{"type":"string","pattern":"^[a-z][a-z0-9_]{0,31}$","default":"drupal","description":"Database user the web service connects as."},"resources":{"$ref":"#/$defs/resources"},"env":{"$ref":"#/$defs/env"}}},"volume":{"type":"object","additionalProperties":false,"required":["name","mountPath"],"properties":{"name":{"$ref":"#/$defs/name"},"mountPath":{"type":"string","pattern":"^(/[A-Za-z0-9._-]+)+$","description":"Absolute path inside the web container."},"readOnly":{"type":"boolean","default":false}}},"secret":{"type":"object","additionalProperties":false,"required":["name"],"description":"Exactly one of 'generate' or 'sealed'.","properties":{"name":{"$ref":"#/$defs/name"},"sealed":{"type":"string","maxLength":16384,"pattern":"^YWdlLWVuY3J5cHRpb24ub3JnL3Yx[A-Za-z0-9+/]*={0,2}$","description":"A value encrypted to the cluster's spec.sealing.publicKey with `simulium seal`: the base64 (one line, no armor) of a binary age message. Only the controller can decrypt it."},"generate":{"type":"object","additionalProperties":false,"description":"Create once with a cryptographically random value; never regenerated while it exists. Change 'rotation' to force a new value.","properties":{"length":{"type":"integer","minimum":16,"maximum":256,"default":32},"rotation":{"type":"integer","minimum":0,"default":0,"description":"Bump to rotate the generated value."}}}}},"hookTimeout":{"type":"integer","minimum":1,"maximum":86400,"default":900,"description":"Seconds before a hook is stopped and counted failed."},"cron":{"type":"object","additionalProperties":false,"required":["name","schedule","command"],"properties":{"name":{"$ref":"#/$defs/name"},"schedule":{"type":"string","maxLength":100,"description":"Cron expression (5 or 6 fields), in the cluster's time zone."},"command":{"$ref":"#/$defs/command"},"timeout":{"type":"integer","minimum":1,"maximum":86400,"default":900,"description":"Seconds before a run is stopped and counted failed."},"allowOverlap":{"type":"boolean","default":false,"description":"Start a run even while the previous one is still going."}}},"backup":{"type":"object","additionalProperties":false,"required":["schedule"],"properties":{"schedule":{"type":"string","maxLength":100,"description":"Cron expression for backups."},"keep":{"type":"integer","minimum":1,"maximum":1000,"default":7,"description":"Number of most recent backup runs kept (restic forget --keep-last)."},"keepDaily":{"type":"integer","minimum":1,"maximum":1000,"description":"Also keep the last run of each of this many days (restic forget --keep-daily)."},"keepWeekly":{"type":"integer","minimum":1,"maximum":1000,"description":"Also keep the last run of each of this many weeks (restic forget --keep-weekly)."},"keepMonthly":{"type":"integer","minimum":1,"maximum":1000,"description":"Also keep the last run of each of this many months (restic forget --keep-monthly)."}}},"routing":{"type":"object","additionalProperties":false,"description":"How Varnish routes and caches this site, over the Drupal/CiviCRM defaults. Every field is optional; a change reloads the VCL without restarting the site.","properties":{"cache":{"type":"boolean","default":true,"description":"false: never cache this site; every request goes to Drupal."},"passPaths":{"type":"array","maxItems":50,"uniqueItems":true,"description":"Extra path prefixes never cached, matched per path segment: /shop passes /shop and /shop/cart, not /shopping.","items":{"type":"string","pattern":"^/[A-Za-z0-9._~/-]{0,200}$","description":"An absolute path prefix: letters, digits and . _ ~ / - only."}},"ttl":{"type":"integer","minimum":0,"maximum":31536000,"description":"Seconds; replaces the TTL of pages Drupal made cacheable (never makes an uncacheable page cacheable). Default: Drupal's Cache-Control."},"staticTtl":{"type":"integer","minimum":0,"maximum":31536000,"default":86400,"description":"Seconds static assets (css, js, images, fonts) stay cached."},"grace":{"type":"integer","minimum":0,"maximum":31536000,"default":3600,"description":"Seconds an expired object may still be served while a fresh one is fetched or the site is down."},"firstByteTimeout":{"type":"integer","minimum":1,"maximum":3600,"default":120,"description":"Seconds Varnish waits for Drupal to start answering (long CiviCRM reports, imports) before a 503."}}},"mail":{"type":"object","additionalProperties":false,"required":["host","user","password","from"],"description":"Outgoing mail through an SMTP relay (and, for CiviCRM, the return-path mailbox that collects bounces). Handed to the web service as SMTP_* and BOUNCE_* environment variables, passwords as secret files.","properties":{"host":{"type":"string","maxLength":253,"pattern":"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","description":"Host name or IPv4 address of the server."},"port":{"type":"integer","minimum":1,"maximum":65535,"default":587,"description":"SMTP submission port: 587 (STARTTLS, default) or 465 (implicit TLS)."},"user":{"type":"string","minLength":1,"maxLength":256,"pattern":"^[^\\s]+$","description":"Login name (no white space)."},"password":{"$ref":"#/$defs/sealedValue"},"from":{"type":"string","maxLength":254,"pattern":"^[^\\s@<>\"]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$","description":"Default sender address (SMTP_FROM)."},"returnPath":{"type":"object","additionalProperties":false,"required":["host","user","password","mailbox"],"description":"CiviCRM's bounce processing: the IMAP mailbox that receives mail returned to the Return-Path address.","properties":{"host":{"type":"string","maxLength":253,"pattern":"^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","description":"Host name or IPv4 address of the server."},"port":{"type":"integer","minimum":1,"maximum":65535,"default":993,"description":"IMAP port: 993 (implicit TLS, default) or 143 (STARTTLS)."},"user":{"type":"string","minLength":1,"maxLength":256,"pattern":"^[^\\s]+$","description":"Login name (no white space)."},"password":{"$ref":"#/$defs/sealedValue"},"mailbox":{"type":"string","maxLength":254,"pattern":"^[^\\s@<>\"]+@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$","description":"The return-path address (VERP prefix for CiviCRM), delivered into the mailbox above."}}}}},"sealedValue":{"type":"object","additionalProperties":false,"required":["sealed"],"description":"The password, encrypted with `simulium seal` (never in clear text). It reaches the web service as a Swarm secret file, never as an environment variable.","properties":{"sealed":{"type":"string","maxLength":16384,"pattern":"^YWdlLWVuY3J5cHRpb24ub3JnL3Yx[A-Za-z0-9+/]*={0,2}$","description":"A value encrypted to the cluster's spec.sealing.publicKey with `simulium seal`."}}},"access":{"type":"object","additionalProperties":false,"description":"Direct access for the site's developers and editors, beside the website itself.","properties":{"sftp":{"$ref":"#/$defs/sftp"},"phpmyadmin":{"$ref":"#/$defs/phpmyadmin"},"ssh":{"$ref":"#/$defs/ssh"}}},"sftp":{"type":"object","additionalProperties":false,"required":["port","keys"],"description":"An SFTP server (service <site>_sftp) into the site's files volume: key login as user 'site', no shell, no forwarding.","properties":{"enabled":{"type":"boolean","default":true,"description":"false: no SFTP server (the settings are kept)."},"port":{"type":"integer","minimum":1024,"maximum":65535,"description":"Port published on every node (host mode). Unique across sites and different from Varnish's port."},"keys":{"type":"array","minItems":1,"maxItems":50,"uniqueItems":true,"description":"OpenSSH public keys allowed to log in, one line each as in authorized_keys (no options).","items":{"type":"string","maxLength":4096,"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) AAAA[A-Za-z0-9+/]+={0,3}( [\\x21-\\x7e][\\x20-\\x7e]{0,199})?$","description":"`<type> <base64> [comment]`: ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa."}},"volume":{"$ref":"#/$defs/name","description":"Which of spec.volumes it serves; default the first."},"image":{"$ref":"#/$defs/image","description":"The SFTP server image (role sftp); default simulium.yaml spec.defaults.sftp.image."}}},"phpmyadmin":{"type":"object","additionalProperties":false,"required":["domain"],"description":"phpMyAdmin for the site's database (service <site>_phpmyadmin), reached through Varnish on its own domain, behind HTTP basic auth whose password is the generated secret phpmyadmin-password (`simulium credentials SITE phpmyadmin` prints it); the client then signs in with the site's database user.","properties":{"enabled":{"type":"boolean","default":true,"description":"false: no phpMyAdmin (the settings are kept)."},"domain":{"$ref":"#/$defs/domain","description":"Host name Varnish routes to phpMyAdmin; never cached. Not one of spec.domains, and claimed like them: no other site may use it."},"user":{"type":"string","pattern":"^[a-z][a-z0-9_-]{0,31}$","default":"admin","description":"User name of the HTTP basic auth in front of phpMyAdmin."},"image":{"$ref":"#/$defs/image","description":"The phpMyAdmin image (role phpmyadmin); default simulium.yaml spec.defaults.phpmyadmin.image."}}},"ssh":{"type":"object","additionalProperties":false,"required":["port","keys"],"description":"An SSH server (service <site>_ssh) for the site's developers: key login as user 'site' with a shell, the web service's volumes (same paths), environment and secrets (not the database root password), on the site's network.","properties":{"enabled":{"type":"boolean","default":true,"description":"false: no SSH server (the settings are kept)."},"port":{"type":"integer","minimum":1024,"maximum":65535,"description":"Port published on every node (host mode). Unique across sites and different from Varnish's port."},"keys":{"type":"array","minItems":1,"maxItems":50,"uniqueItems":true,"description":"OpenSSH public keys allowed to log in, one line each as in authorized_keys (no options).","items":{"type":"string","maxLength":4096,"pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) AAAA[A-Za-z0-9+/]+={0,3}( [\\x21-\\x7e][\\x20-\\x7e]{0,199})?$","description":"`<type> <base64> [comment]`: ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa."}},"image":{"$ref":"#/$defs/image","description":"The SSH server image (role ssh); default simulium.yaml spec.defaults.ssh.image."}}},"environment":{"type":"object","additionalProperties":false,"required":["name","domains"],"description":"An environment of the site.","properties":{"name":{"type":"string","pattern":"^[a-z][a-z0-9]{0,15}$","description":"Environment name: lower-case letters and digits, starting with a letter, at most 16 characters (not 'prod', the site itself). Its objects are named <site>--<name>."},"domains":{"type":"array","minItems":1,"maxItems":20,"uniqueItems":true,"description":"Host names routed to this environment; none may belong to another site or environment.","items":{"$ref":"#/$defs/domain"}},"web":{"type":"object","additionalProperties":false,"description":"Overrides of the site's spec.web for this environment.","properties":{"image":{"$ref":"#/$defs/image"},"replicas":{"type":"integer","minimum":0,"maximum":50},"env":{"$ref":"#/$defs/env"},"resources":{"$ref":"#/$defs/resources"}}},"crons":{"type":"boolean","default":false,"description":"Run the site's cron jobs (and CiviCRM's scheduled jobs) in this environment. Off by default: a copy must not act on real contacts."},"mail":{"enum":["sink"],"default":"sink","description":"Outgoing mail of the environment: 'sink' (the only value) gives the web service no SMTP relay and SIMULIUM_MAIL_SINK=1."},"deletionPolicy":{"enum":["Retain","Delete"],"default":"Retain","description":"What happens to the environment's data when it is removed from the manifest (as the site's own deletionPolicy)."}}},"tls":{"type":"object","additionalProperties":false,"description":"HTTPS for the site's domains: a certificate from the cluster's ACME directory (spec.tls.acme of simulium.yaml), served by the TLS terminator in front of Varnish. See docs/tls.md.","properties":{"mode":{"type":"string","enum":["acme","certificate","none"],"description":"acme: one certificate for the site's domains from the cluster's ACME directory, renewed automatically. certificate: the certificate given in spec.tls.certificate (bring your own; renewing it is yours). none: plain http only. Default: certificate when spec.tls.certificate is set, else acme when simulium.yaml configures spec.tls.acme, else none."},"challenge":{"type":"string","enum":["http-01","dns-01"],"default":"http-01","description":"How the CA validates the site's names (mode acme). http-01: Varnish answers on port 80, so every name must point at the cluster. dns-01: a TXT record published by the operator's DNS hook (the controller's --acme-dns-hook), for names not reachable over http (an intranet, before a DNS cutover). Wildcards are always validated by dns-01. See docs/tls.md."},"wildcards":{"type":"array","maxItems":10,"uniqueItems":true,"description":"Wildcard names the certificate covers (mode acme), e.g. \"*.example.org\": it then holds the wildcard instead of the domains one label under it, and a new such domain is served without a new order. Validated by dns-01 (the controller's --acme-dns-hook). Varnish still routes spec.domains only.","items":{"type":"string","maxLength":253,"pattern":"^\\*\\.([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"}},"redirect":{"type":"boolean","description":"Answer plain http with a 301 to https once the site's certificate is served (ACME challenges excepted). Default: true when TLS is on."},"hsts":{"type":"object","additionalProperties":false,"description":"Send Strict-Transport-Security on https answers. Off unless present.","properties":{"maxAge":{"type":"integer","minimum":0,"maximum":63072000,"default":31536000,"description":"Seconds browsers remember to use https only."},"includeSubDomains":{"type":"boolean","default":false}}},"certificate":{"type":"object","additionalProperties":false,"required":["chain","key"],"description":"A certificate of your own: the chain in clear (it is public), the private key sealed (`simulium seal --site <site> --name tls-key`).","properties":{"chain":{"type":"string","minLength":1,"maxLength":65536,"pattern":"^\\s*-----BEGIN CERTIFICATE-----","description":"PEM: the leaf certificate first, then the intermediates."},"key":{"$ref":"#/$defs/sealedValue"}}}}}}};
 const schema32 = {"type":"string","maxLength":253,"pattern":"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$","description":"A lower-case DNS host name (no port, no trailing dot, no wildcard)."};
 const schema35 = {"type":"array","minItems":1,"maxItems":64,"description":"An argument array, never a shell string.","items":{"type":"string","minLength":1,"maxLength":1024}};
 const schema51 = {"type":"integer","minimum":1,"maximum":86400,"default":900,"description":"Seconds before a hook is stopped and counted failed."};
@@ -3183,8 +3183,9 @@ return errors === 0;
 }
 validate41.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema74 = {"type":"object","additionalProperties":false,"description":"HTTPS for the site's domains: a certificate from the cluster's ACME directory (spec.tls.acme of simulium.yaml), served by the TLS terminator in front of Varnish. See docs/tls.md.","properties":{"mode":{"type":"string","enum":["acme","certificate","none"],"description":"acme: one certificate for the site's domains from the cluster's ACME directory, renewed automatically. certificate: the certificate given in spec.tls.certificate (bring your own; renewing it is yours). none: plain http only. Default: certificate when spec.tls.certificate is set, else acme when simulium.yaml configures spec.tls.acme, else none."},"redirect":{"type":"boolean","description":"Answer plain http with a 301 to https once the site's certificate is served (ACME challenges excepted). Default: true when TLS is on."},"hsts":{"type":"object","additionalProperties":false,"description":"Send Strict-Transport-Security on https answers. Off unless present.","properties":{"maxAge":{"type":"integer","minimum":0,"maximum":63072000,"default":31536000,"description":"Seconds browsers remember to use https only."},"includeSubDomains":{"type":"boolean","default":false}}},"certificate":{"type":"object","additionalProperties":false,"required":["chain","key"],"description":"A certificate of your own: the chain in clear (it is public), the private key sealed (`simulium seal --site <site> --name tls-key`).","properties":{"chain":{"type":"string","minLength":1,"maxLength":65536,"pattern":"^\\s*-----BEGIN CERTIFICATE-----","description":"PEM: the leaf certificate first, then the intermediates."},"key":{"$ref":"#/$defs/sealedValue"}}}}};
-const pattern40 = new RegExp("^\\s*-----BEGIN CERTIFICATE-----", "u");
+const schema74 = {"type":"object","additionalProperties":false,"description":"HTTPS for the site's domains: a certificate from the cluster's ACME directory (spec.tls.acme of simulium.yaml), served by the TLS terminator in front of Varnish. See docs/tls.md.","properties":{"mode":{"type":"string","enum":["acme","certificate","none"],"description":"acme: one certificate for the site's domains from the cluster's ACME directory, renewed automatically. certificate: the certificate given in spec.tls.certificate (bring your own; renewing it is yours). none: plain http only. Default: certificate when spec.tls.certificate is set, else acme when simulium.yaml configures spec.tls.acme, else none."},"challenge":{"type":"string","enum":["http-01","dns-01"],"default":"http-01","description":"How the CA validates the site's names (mode acme). http-01: Varnish answers on port 80, so every name must point at the cluster. dns-01: a TXT record published by the operator's DNS hook (the controller's --acme-dns-hook), for names not reachable over http (an intranet, before a DNS cutover). Wildcards are always validated by dns-01. See docs/tls.md."},"wildcards":{"type":"array","maxItems":10,"uniqueItems":true,"description":"Wildcard names the certificate covers (mode acme), e.g. \"*.example.org\": it then holds the wildcard instead of the domains one label under it, and a new such domain is served without a new order. Validated by dns-01 (the controller's --acme-dns-hook). Varnish still routes spec.domains only.","items":{"type":"string","maxLength":253,"pattern":"^\\*\\.([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"}},"redirect":{"type":"boolean","description":"Answer plain http with a 301 to https once the site's certificate is served (ACME challenges excepted). Default: true when TLS is on."},"hsts":{"type":"object","additionalProperties":false,"description":"Send Strict-Transport-Security on https answers. Off unless present.","properties":{"maxAge":{"type":"integer","minimum":0,"maximum":63072000,"default":31536000,"description":"Seconds browsers remember to use https only."},"includeSubDomains":{"type":"boolean","default":false}}},"certificate":{"type":"object","additionalProperties":false,"required":["chain","key"],"description":"A certificate of your own: the chain in clear (it is public), the private key sealed (`simulium seal --site <site> --name tls-key`).","properties":{"chain":{"type":"string","minLength":1,"maxLength":65536,"pattern":"^\\s*-----BEGIN CERTIFICATE-----","description":"PEM: the leaf certificate first, then the intermediates."},"key":{"$ref":"#/$defs/sealedValue"}}}}};
+const pattern40 = new RegExp("^\\*\\.([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", "u");
+const pattern41 = new RegExp("^\\s*-----BEGIN CERTIFICATE-----", "u");
 
 function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3198,7 +3199,7 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!((((key0 === "mode") || (key0 === "redirect")) || (key0 === "hsts")) || (key0 === "certificate"))){
+if(!((((((key0 === "mode") || (key0 === "challenge")) || (key0 === "wildcards")) || (key0 === "redirect")) || (key0 === "hsts")) || (key0 === "certificate"))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema74,data};
 if(vErrors === null){
 vErrors = [err0];
@@ -3232,10 +3233,10 @@ vErrors.push(err2);
 errors++;
 }
 }
-if(data.redirect !== undefined){
-let data1 = data.redirect;
-if(typeof data1 !== "boolean"){
-const err3 = {instancePath:instancePath+"/redirect",schemaPath:"#/properties/redirect/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema74.properties.redirect.type,parentSchema:schema74.properties.redirect,data:data1};
+if(data.challenge !== undefined){
+let data1 = data.challenge;
+if(typeof data1 !== "string"){
+const err3 = {instancePath:instancePath+"/challenge",schemaPath:"#/properties/challenge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema74.properties.challenge.type,parentSchema:schema74.properties.challenge,data:data1};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3244,13 +3245,8 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-if(data.hsts !== undefined){
-let data2 = data.hsts;
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-for(const key1 in data2){
-if(!((key1 === "maxAge") || (key1 === "includeSubDomains"))){
-const err4 = {instancePath:instancePath+"/hsts",schemaPath:"#/properties/hsts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema74.properties.hsts,data:data2};
+if(!((data1 === "http-01") || (data1 === "dns-01"))){
+const err4 = {instancePath:instancePath+"/challenge",schemaPath:"#/properties/challenge/enum",keyword:"enum",params:{allowedValues: schema74.properties.challenge.enum},message:"must be equal to one of the allowed values",schema:schema74.properties.challenge.enum,parentSchema:schema74.properties.challenge,data:data1};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3260,10 +3256,11 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data2.maxAge !== undefined){
-let data3 = data2.maxAge;
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err5 = {instancePath:instancePath+"/hsts/maxAge",schemaPath:"#/properties/hsts/properties/maxAge/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema74.properties.hsts.properties.maxAge.type,parentSchema:schema74.properties.hsts.properties.maxAge,data:data3};
+if(data.wildcards !== undefined){
+let data2 = data.wildcards;
+if(Array.isArray(data2)){
+if(data2.length > 10){
+const err5 = {instancePath:instancePath+"/wildcards",schemaPath:"#/properties/wildcards/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items",schema:10,parentSchema:schema74.properties.wildcards,data:data2};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3272,9 +3269,12 @@ vErrors.push(err5);
 }
 errors++;
 }
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 63072000 || isNaN(data3)){
-const err6 = {instancePath:instancePath+"/hsts/maxAge",schemaPath:"#/properties/hsts/properties/maxAge/maximum",keyword:"maximum",params:{comparison: "<=", limit: 63072000},message:"must be <= 63072000",schema:63072000,parentSchema:schema74.properties.hsts.properties.maxAge,data:data3};
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+if(typeof data3 === "string"){
+if(func2(data3) > 253){
+const err6 = {instancePath:instancePath+"/wildcards/" + i0,schemaPath:"#/properties/wildcards/items/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema74.properties.wildcards.items,data:data3};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3283,8 +3283,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(data3 < 0 || isNaN(data3)){
-const err7 = {instancePath:instancePath+"/hsts/maxAge",schemaPath:"#/properties/hsts/properties/maxAge/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema74.properties.hsts.properties.maxAge,data:data3};
+if(!pattern40.test(data3)){
+const err7 = {instancePath:instancePath+"/wildcards/" + i0,schemaPath:"#/properties/wildcards/items/pattern",keyword:"pattern",params:{pattern: "^\\*\\.([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^\\*\\.([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"+"\"",schema:"^\\*\\.([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$",parentSchema:schema74.properties.wildcards.items,data:data3};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3294,11 +3294,8 @@ vErrors.push(err7);
 errors++;
 }
 }
-}
-if(data2.includeSubDomains !== undefined){
-let data4 = data2.includeSubDomains;
-if(typeof data4 !== "boolean"){
-const err8 = {instancePath:instancePath+"/hsts/includeSubDomains",schemaPath:"#/properties/hsts/properties/includeSubDomains/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema74.properties.hsts.properties.includeSubDomains.type,parentSchema:schema74.properties.hsts.properties.includeSubDomains,data:data4};
+else {
+const err8 = {instancePath:instancePath+"/wildcards/" + i0,schemaPath:"#/properties/wildcards/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema74.properties.wildcards.items.type,parentSchema:schema74.properties.wildcards.items,data:data3};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3308,9 +3305,18 @@ vErrors.push(err8);
 errors++;
 }
 }
+let i1 = data2.length;
+let j0;
+if(i1 > 1){
+const indices0 = {};
+for(;i1--;){
+let item0 = data2[i1];
+if(typeof item0 !== "string"){
+continue;
 }
-else {
-const err9 = {instancePath:instancePath+"/hsts",schemaPath:"#/properties/hsts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema74.properties.hsts.type,parentSchema:schema74.properties.hsts,data:data2};
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err9 = {instancePath:instancePath+"/wildcards",schemaPath:"#/properties/wildcards/uniqueItems",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)",schema:true,parentSchema:schema74.properties.wildcards,data:data2};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3318,13 +3324,14 @@ else {
 vErrors.push(err9);
 }
 errors++;
+break;
+}
+indices0[item0] = i1;
 }
 }
-if(data.certificate !== undefined){
-let data5 = data.certificate;
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-if(data5.chain === undefined){
-const err10 = {instancePath:instancePath+"/certificate",schemaPath:"#/properties/certificate/required",keyword:"required",params:{missingProperty: "chain"},message:"must have required property '"+"chain"+"'",schema:schema74.properties.certificate.required,parentSchema:schema74.properties.certificate,data:data5};
+}
+else {
+const err10 = {instancePath:instancePath+"/wildcards",schemaPath:"#/properties/wildcards/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema74.properties.wildcards.type,parentSchema:schema74.properties.wildcards,data:data2};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3333,8 +3340,11 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(data5.key === undefined){
-const err11 = {instancePath:instancePath+"/certificate",schemaPath:"#/properties/certificate/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema74.properties.certificate.required,parentSchema:schema74.properties.certificate,data:data5};
+}
+if(data.redirect !== undefined){
+let data4 = data.redirect;
+if(typeof data4 !== "boolean"){
+const err11 = {instancePath:instancePath+"/redirect",schemaPath:"#/properties/redirect/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema74.properties.redirect.type,parentSchema:schema74.properties.redirect,data:data4};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3343,9 +3353,13 @@ vErrors.push(err11);
 }
 errors++;
 }
-for(const key2 in data5){
-if(!((key2 === "chain") || (key2 === "key"))){
-const err12 = {instancePath:instancePath+"/certificate",schemaPath:"#/properties/certificate/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema74.properties.certificate,data:data5};
+}
+if(data.hsts !== undefined){
+let data5 = data.hsts;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+for(const key1 in data5){
+if(!((key1 === "maxAge") || (key1 === "includeSubDomains"))){
+const err12 = {instancePath:instancePath+"/hsts",schemaPath:"#/properties/hsts/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema74.properties.hsts,data:data5};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3355,11 +3369,10 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data5.chain !== undefined){
-let data6 = data5.chain;
-if(typeof data6 === "string"){
-if(func2(data6) > 65536){
-const err13 = {instancePath:instancePath+"/certificate/chain",schemaPath:"#/properties/certificate/properties/chain/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters",schema:65536,parentSchema:schema74.properties.certificate.properties.chain,data:data6};
+if(data5.maxAge !== undefined){
+let data6 = data5.maxAge;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err13 = {instancePath:instancePath+"/hsts/maxAge",schemaPath:"#/properties/hsts/properties/maxAge/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema74.properties.hsts.properties.maxAge.type,parentSchema:schema74.properties.hsts.properties.maxAge,data:data6};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -3368,8 +3381,9 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(func2(data6) < 1){
-const err14 = {instancePath:instancePath+"/certificate/chain",schemaPath:"#/properties/certificate/properties/chain/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema74.properties.certificate.properties.chain,data:data6};
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 63072000 || isNaN(data6)){
+const err14 = {instancePath:instancePath+"/hsts/maxAge",schemaPath:"#/properties/hsts/properties/maxAge/maximum",keyword:"maximum",params:{comparison: "<=", limit: 63072000},message:"must be <= 63072000",schema:63072000,parentSchema:schema74.properties.hsts.properties.maxAge,data:data6};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -3378,8 +3392,8 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(!pattern40.test(data6)){
-const err15 = {instancePath:instancePath+"/certificate/chain",schemaPath:"#/properties/certificate/properties/chain/pattern",keyword:"pattern",params:{pattern: "^\\s*-----BEGIN CERTIFICATE-----"},message:"must match pattern \""+"^\\s*-----BEGIN CERTIFICATE-----"+"\"",schema:"^\\s*-----BEGIN CERTIFICATE-----",parentSchema:schema74.properties.certificate.properties.chain,data:data6};
+if(data6 < 0 || isNaN(data6)){
+const err15 = {instancePath:instancePath+"/hsts/maxAge",schemaPath:"#/properties/hsts/properties/maxAge/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema74.properties.hsts.properties.maxAge,data:data6};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -3389,8 +3403,11 @@ vErrors.push(err15);
 errors++;
 }
 }
-else {
-const err16 = {instancePath:instancePath+"/certificate/chain",schemaPath:"#/properties/certificate/properties/chain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema74.properties.certificate.properties.chain.type,parentSchema:schema74.properties.certificate.properties.chain,data:data6};
+}
+if(data5.includeSubDomains !== undefined){
+let data7 = data5.includeSubDomains;
+if(typeof data7 !== "boolean"){
+const err16 = {instancePath:instancePath+"/hsts/includeSubDomains",schemaPath:"#/properties/hsts/properties/includeSubDomains/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema74.properties.hsts.properties.includeSubDomains.type,parentSchema:schema74.properties.hsts.properties.includeSubDomains,data:data7};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -3400,11 +3417,9 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data5.key !== undefined){
-let data7 = data5.key;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.sealed === undefined){
-const err17 = {instancePath:instancePath+"/certificate/key",schemaPath:"#/$defs/sealedValue/required",keyword:"required",params:{missingProperty: "sealed"},message:"must have required property '"+"sealed"+"'",schema:schema58.required,parentSchema:schema58,data:data7};
+}
+else {
+const err17 = {instancePath:instancePath+"/hsts",schemaPath:"#/properties/hsts/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema74.properties.hsts.type,parentSchema:schema74.properties.hsts,data:data5};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -3413,9 +3428,12 @@ vErrors.push(err17);
 }
 errors++;
 }
-for(const key3 in data7){
-if(!(key3 === "sealed")){
-const err18 = {instancePath:instancePath+"/certificate/key",schemaPath:"#/$defs/sealedValue/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema58,data:data7};
+}
+if(data.certificate !== undefined){
+let data8 = data.certificate;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.chain === undefined){
+const err18 = {instancePath:instancePath+"/certificate",schemaPath:"#/properties/certificate/required",keyword:"required",params:{missingProperty: "chain"},message:"must have required property '"+"chain"+"'",schema:schema74.properties.certificate.required,parentSchema:schema74.properties.certificate,data:data8};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -3424,12 +3442,8 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-if(data7.sealed !== undefined){
-let data8 = data7.sealed;
-if(typeof data8 === "string"){
-if(func2(data8) > 16384){
-const err19 = {instancePath:instancePath+"/certificate/key/sealed",schemaPath:"#/$defs/sealedValue/properties/sealed/maxLength",keyword:"maxLength",params:{limit: 16384},message:"must NOT have more than 16384 characters",schema:16384,parentSchema:schema58.properties.sealed,data:data8};
+if(data8.key === undefined){
+const err19 = {instancePath:instancePath+"/certificate",schemaPath:"#/properties/certificate/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema74.properties.certificate.required,parentSchema:schema74.properties.certificate,data:data8};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -3438,8 +3452,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-if(!pattern18.test(data8)){
-const err20 = {instancePath:instancePath+"/certificate/key/sealed",schemaPath:"#/$defs/sealedValue/properties/sealed/pattern",keyword:"pattern",params:{pattern: "^YWdlLWVuY3J5cHRpb24ub3JnL3Yx[A-Za-z0-9+/]*={0,2}$"},message:"must match pattern \""+"^YWdlLWVuY3J5cHRpb24ub3JnL3Yx[A-Za-z0-9+/]*={0,2}$"+"\"",schema:"^YWdlLWVuY3J5cHRpb24ub3JnL3Yx[A-Za-z0-9+/]*={0,2}$",parentSchema:schema58.properties.sealed,data:data8};
+for(const key2 in data8){
+if(!((key2 === "chain") || (key2 === "key"))){
+const err20 = {instancePath:instancePath+"/certificate",schemaPath:"#/properties/certificate/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema74.properties.certificate,data:data8};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -3449,8 +3464,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-else {
-const err21 = {instancePath:instancePath+"/certificate/key/sealed",schemaPath:"#/$defs/sealedValue/properties/sealed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema58.properties.sealed.type,parentSchema:schema58.properties.sealed,data:data8};
+if(data8.chain !== undefined){
+let data9 = data8.chain;
+if(typeof data9 === "string"){
+if(func2(data9) > 65536){
+const err21 = {instancePath:instancePath+"/certificate/chain",schemaPath:"#/properties/certificate/properties/chain/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters",schema:65536,parentSchema:schema74.properties.certificate.properties.chain,data:data9};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -3459,10 +3477,8 @@ vErrors.push(err21);
 }
 errors++;
 }
-}
-}
-else {
-const err22 = {instancePath:instancePath+"/certificate/key",schemaPath:"#/$defs/sealedValue/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema58.type,parentSchema:schema58,data:data7};
+if(func2(data9) < 1){
+const err22 = {instancePath:instancePath+"/certificate/chain",schemaPath:"#/properties/certificate/properties/chain/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema74.properties.certificate.properties.chain,data:data9};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -3471,10 +3487,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-}
-else {
-const err23 = {instancePath:instancePath+"/certificate",schemaPath:"#/properties/certificate/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema74.properties.certificate.type,parentSchema:schema74.properties.certificate,data:data5};
+if(!pattern41.test(data9)){
+const err23 = {instancePath:instancePath+"/certificate/chain",schemaPath:"#/properties/certificate/properties/chain/pattern",keyword:"pattern",params:{pattern: "^\\s*-----BEGIN CERTIFICATE-----"},message:"must match pattern \""+"^\\s*-----BEGIN CERTIFICATE-----"+"\"",schema:"^\\s*-----BEGIN CERTIFICATE-----",parentSchema:schema74.properties.certificate.properties.chain,data:data9};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -3484,14 +3498,109 @@ vErrors.push(err23);
 errors++;
 }
 }
-}
 else {
-const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema74.type,parentSchema:schema74,data};
+const err24 = {instancePath:instancePath+"/certificate/chain",schemaPath:"#/properties/certificate/properties/chain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema74.properties.certificate.properties.chain.type,parentSchema:schema74.properties.certificate.properties.chain,data:data9};
 if(vErrors === null){
 vErrors = [err24];
 }
 else {
 vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data8.key !== undefined){
+let data10 = data8.key;
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+if(data10.sealed === undefined){
+const err25 = {instancePath:instancePath+"/certificate/key",schemaPath:"#/$defs/sealedValue/required",keyword:"required",params:{missingProperty: "sealed"},message:"must have required property '"+"sealed"+"'",schema:schema58.required,parentSchema:schema58,data:data10};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+for(const key3 in data10){
+if(!(key3 === "sealed")){
+const err26 = {instancePath:instancePath+"/certificate/key",schemaPath:"#/$defs/sealedValue/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema58,data:data10};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data10.sealed !== undefined){
+let data11 = data10.sealed;
+if(typeof data11 === "string"){
+if(func2(data11) > 16384){
+const err27 = {instancePath:instancePath+"/certificate/key/sealed",schemaPath:"#/$defs/sealedValue/properties/sealed/maxLength",keyword:"maxLength",params:{limit: 16384},message:"must NOT have more than 16384 characters",schema:16384,parentSchema:schema58.properties.sealed,data:data11};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if(!pattern18.test(data11)){
+const err28 = {instancePath:instancePath+"/certificate/key/sealed",schemaPath:"#/$defs/sealedValue/properties/sealed/pattern",keyword:"pattern",params:{pattern: "^YWdlLWVuY3J5cHRpb24ub3JnL3Yx[A-Za-z0-9+/]*={0,2}$"},message:"must match pattern \""+"^YWdlLWVuY3J5cHRpb24ub3JnL3Yx[A-Za-z0-9+/]*={0,2}$"+"\"",schema:"^YWdlLWVuY3J5cHRpb24ub3JnL3Yx[A-Za-z0-9+/]*={0,2}$",parentSchema:schema58.properties.sealed,data:data11};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/certificate/key/sealed",schemaPath:"#/$defs/sealedValue/properties/sealed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema58.properties.sealed.type,parentSchema:schema58.properties.sealed,data:data11};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+}
+else {
+const err30 = {instancePath:instancePath+"/certificate/key",schemaPath:"#/$defs/sealedValue/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema58.type,parentSchema:schema58,data:data10};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/certificate",schemaPath:"#/properties/certificate/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema74.properties.certificate.type,parentSchema:schema74.properties.certificate,data:data8};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+}
+else {
+const err32 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema74.type,parentSchema:schema74,data};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
 }
 errors++;
 }
@@ -5347,20 +5456,21 @@ return errors === 0;
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const validateCluster: ValidateFunction<Cluster> = validate45;
-const schema76 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://simulium.dev/schemas/cluster.schema.json","title":"Cluster","description":"Cluster-wide settings and defaults: simulium.yaml at the root of the manifests repository. Every field is optional.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"simulium/v1"},"kind":{"const":"Cluster"},"spec":{"type":"object","additionalProperties":false,"properties":{"instance":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,19}$","default":"simulium","description":"Name of this controller instance. Every object carries simulium.instance=<instance>; objects without it are never touched. Overridden by --instance."},"endpointMode":{"enum":["vip","dnsrr"],"default":"vip","description":"Swarm endpoint mode of the services: vip (virtual IP, production default) or dnsrr (DNS round robin; needed where the kernel has no IPVS)."},"timeZone":{"type":"string","pattern":"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$","default":"UTC","description":"IANA time zone for cron and backup schedules."},"volumes":{"type":"object","additionalProperties":false,"description":"Volume driver for every site volume. Local volumes pin a service to the node that holds them: on a multi-node swarm use a shared driver or a site placement constraint.","properties":{"driver":{"type":"string","pattern":"^[A-Za-z0-9._/:-]{1,128}$","default":"local"},"options":{"type":"object","maxProperties":32,"propertyNames":{"pattern":"^[A-Za-z0-9._-]{1,64}$"},"additionalProperties":{"type":"string","maxLength":1024}}}},"sealing":{"type":"object","additionalProperties":false,"required":["publicKey"],"description":"Sealed secrets: values in site manifests encrypted to this key; only the controller holds the private key.","properties":{"publicKey":{"type":"string","pattern":"^age1[02-9ac-hj-np-z]{58}$","description":"The cluster's age X25519 recipient (age1...), printed by `simulium seal --keygen` or `age-keygen`."}}},"registryAuth":{"type":"object","additionalProperties":false,"required":["configFile"],"description":"Credentials for private registries, sent with every service create and update (never logged).","properties":{"configFile":{"type":"string","minLength":1,"description":"Path, on the controller, of a Docker config.json holding the registry credentials."}}},"images":{"type":"object","additionalProperties":false,"description":"How service images are named to Swarm.","properties":{"resolveDigests":{"enum":["registry","always","never"],"default":"registry","description":"Resolve each image tag to its digest at every plan (as `docker stack deploy --resolve-image always`), so every node runs the same bytes and a tag pushed again is a change: `registry` (the default) for images that name a registry host (`host[:port]/path:tag`), `always` also for Docker Hub names (`drupal:10`), `never` sends tags as written. An image that cannot be resolved (registry down, credentials refused, no such tag) leaves its site as it runs, with the error."}}},"update":{"type":"object","additionalProperties":false,"description":"Rolling update behaviour of web services.","properties":{"monitorSeconds":{"type":"integer","minimum":1,"maximum":600,"default":15,"description":"Seconds Swarm watches a new task before the update counts as successful."},"timeoutSeconds":{"type":"integer","minimum":10,"maximum":3600,"default":300,"description":"Seconds apply waits for a service to converge."}}},"defaults":{"type":"object","additionalProperties":false,"description":"Values used where a site's manifest leaves a field out.","properties":{"web":{"type":"object","additionalProperties":false,"properties":{"image":{"type":"string","minLength":1,"maxLength":255},"replicas":{"type":"integer","minimum":0,"maximum":50},"port":{"type":"integer","minimum":1,"maximum":65535},"resources":{"$ref":"#/$defs/resources"}}},"database":{"type":"object","additionalProperties":false,"properties":{"image":{"type":"string","minLength":1,"maxLength":255},"resources":{"$ref":"#/$defs/resources"}}},"backup":{"type":"object","additionalProperties":false,"properties":{"schedule":{"type":"string","maxLength":100},"keep":{"type":"integer","minimum":1,"maximum":1000}}},"sftp":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.sftp.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The SFTP server image for sites that name none."}}},"phpmyadmin":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.phpmyadmin.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The phpMyAdmin image for sites that name none."}}},"ssh":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.ssh.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The SSH server image for sites that name none."}}}}},"varnish":{"type":"object","additionalProperties":false,"description":"The shared Varnish that routes every domain to its site.","properties":{"image":{"type":"string","minLength":1,"maxLength":255},"port":{"type":"integer","minimum":1,"maximum":65535,"default":80,"description":"Published HTTP port."},"replicas":{"type":"integer","minimum":1,"maximum":20,"default":1},"cacheSize":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$","default":"256M"},"optimiseVcl":{"type":"boolean","default":false,"description":"Compile VCL with the image's default compiler flags (-O2 -g). Off (the default), varnishd gets -p cc_command='%D -O0 -g0', which compiles several times faster on every task change and needs Varnish 7.0 or newer: set true for an older Varnish."},"vcl":{"type":"object","additionalProperties":false,"description":"Extra VCL appended to the generated subroutines.","properties":{"recv":{"type":"string","maxLength":65536},"backendResponse":{"type":"string","maxLength":65536},"deliver":{"type":"string","maxLength":65536}}}}},"notifications":{"type":"object","additionalProperties":false,"description":"Outgoing notifications of the daemon (simulium run): signed JSON events to webhooks. The HMAC secret, and the commit status target with its token, are the controller's: simulium run flags (--notify-secret-file, --commit-status-api, --commit-status-token-file), never this file.","properties":{"webhooks":{"type":"array","maxItems":20,"description":"Receivers of site.failed, site.invalid, site.recovered and commit.applied events, signed with X-Hub-Signature-256 using the secret of simulium run --notify-secret-file.","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","maxLength":2048,"description":"Where events are POSTed."}}}},"suppressSeconds":{"type":"integer","minimum":0,"maximum":604800,"default":3600,"description":"An unchanged failure is sent again at most this often."}}},"backup":{"type":"object","additionalProperties":false,"description":"Backups with restic: where each site's repository lives, its password and the tools image the backup, restore and check jobs run in. Backups are enabled when an image is set.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The tools image (restic, MariaDB client, rsync) the backup, restore and check jobs run in. No default: without it no backup runs."},"repository":{"type":"string","maxLength":1024,"pattern":"^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$","default":"volume","description":"`volume`: the named volume <instance>_backups on the cluster, one restic repository per site under it. Otherwise a restic repository URL base (sftp:user@host:/path, s3:https://host/bucket, rest:https://host/path, ...); each site's repository is <base>/<site>."},"password":{"type":"object","additionalProperties":false,"required":["sealed"],"properties":{"sealed":{"type":"string","minLength":1,"maxLength":65536,"description":"The value encrypted with `simulium seal` to spec.sealing.publicKey."}},"description":"The restic repository password, sealed for the cluster (simulium seal --cluster --name restic-password). Without it the controller generates one once and keeps it in its state directory. Losing it loses every backup."},"env":{"type":"object","maxProperties":16,"propertyNames":{"pattern":"^[A-Z][A-Z0-9_]{0,63}$"},"additionalProperties":{"type":"object","additionalProperties":false,"required":["sealed"],"properties":{"sealed":{"type":"string","minLength":1,"maxLength":65536,"description":"The value encrypted with `simulium seal` to spec.sealing.publicKey."}}},"description":"Credentials restic reads from the environment for the repository (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, B2_ACCOUNT_KEY, ...), each sealed for the cluster under its own name (simulium seal --cluster --name AWS_SECRET_ACCESS_KEY); the jobs get them as Swarm secrets."},"check":{"type":"object","additionalProperties":false,"properties":{"schedule":{"type":"string","maxLength":100,"default":"30 4 * * 0","description":"Cron expression of the periodic `restic check` of every site repository."}}}}},"environments":{"type":"object","additionalProperties":false,"description":"Limits on site environments (spec.environments of the sites) and pull-request previews.","properties":{"max":{"type":"integer","minimum":0,"maximum":1000,"default":20,"description":"Most environments across every site of the instance; an environment past it is refused (its site's other environments and the site itself are not)."},"maxPerSite":{"type":"integer","minimum":0,"maximum":10,"default":3,"description":"Most environments of one site."}}},"previews":{"type":"object","additionalProperties":false,"required":["domain"],"description":"Preview environments of pull requests (simulium run --pull-requests): a site whose manifest a pull request changes is deployed at the pull request's head as <site>--pr<number>, seeded from the site's latest backup, and removed with all its data when the pull request is closed or merged.","properties":{"domain":{"type":"string","pattern":"^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$","description":"The domain pattern of a preview, with {site} and {number}, e.g. {site}-pr{number}.preview.example.org."},"max":{"type":"integer","minimum":0,"maximum":100,"default":5,"description":"Most preview environments at once; a pull request past it waits (its commit status says so) until another closes."},"ttlHours":{"type":"integer","minimum":1,"maximum":8760,"default":168,"description":"Hours after the last push to a pull request before its previews are removed anyway."}}},"tls":{"type":"object","additionalProperties":false,"description":"HTTPS: the TLS terminator (hitch) in front of Varnish, and where certificates come from. See docs/tls.md.","required":["image"],"properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The TLS terminator image (hitch; the harness builds simulium/tls:local)."},"port":{"type":"integer","minimum":1,"maximum":65535,"default":443,"description":"Published HTTPS port (host mode, beside Varnish's)."},"replicas":{"type":"integer","minimum":1,"maximum":20,"description":"Terminator tasks; default: Varnish's replicas."},"acme":{"type":"object","additionalProperties":false,"required":["directory","email"],"description":"The ACME directory sites with spec.tls.mode acme (the default once this is set) get their certificates from, by HTTP-01 answered by Varnish.","properties":{"directory":{"type":"string","pattern":"^https://[^\\s]+$","maxLength":2048,"description":"The directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory (staging: https://acme-staging-v02.api.letsencrypt.org/directory)."},"email":{"type":"string","pattern":"^[^\\s@]+@[^\\s@]+$","maxLength":254,"description":"The account's contact address."},"caFile":{"type":"string","minLength":1,"maxLength":4096,"description":"A PEM file on the controller's host with the CA that signs the directory's own HTTPS certificate (a private CA or a test CA such as Pebble). Default: the system's CAs."},"renewBeforeFraction":{"type":"number","exclusiveMinimum":0,"maximum":0.9,"default":0.3333,"description":"Renew when this fraction of the certificate's lifetime is left (one third: at two thirds of the lifetime), with up to 5% of the lifetime of random jitter earlier."},"checkDns":{"type":"boolean","default":true,"description":"Before ordering, look each name up from the controller: a name that does not resolve (or resolves to none of expectAddresses) is set aside with its backoff and reported, without spending an order on it. false: no look-up (tests, split-horizon DNS)."},"expectAddresses":{"type":"array","maxItems":50,"uniqueItems":true,"items":{"type":"string","maxLength":45,"pattern":"^[0-9A-Fa-f:.]+$"},"description":"The public addresses of the nodes that run Varnish: with checkDns, a name must resolve to at least one of them. Default: any address."}}}}}}}},"$defs":{"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$"},"cpus":{"type":"number","exclusiveMinimum":0,"maximum":64}},"title":"DefaultResources"}}};
+const schema76 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://simulium.dev/schemas/cluster.schema.json","title":"Cluster","description":"Cluster-wide settings and defaults: simulium.yaml at the root of the manifests repository. Every field is optional.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"simulium/v1"},"kind":{"const":"Cluster"},"spec":{"type":"object","additionalProperties":false,"properties":{"instance":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,19}$","default":"simulium","description":"Name of this controller instance. Every object carries simulium.instance=<instance>; objects without it are never touched. Overridden by --instance."},"endpointMode":{"enum":["vip","dnsrr"],"default":"vip","description":"Swarm endpoint mode of the services: vip (virtual IP, production default) or dnsrr (DNS round robin; needed where the kernel has no IPVS)."},"timeZone":{"type":"string","pattern":"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$","default":"UTC","description":"IANA time zone for cron and backup schedules."},"volumes":{"type":"object","additionalProperties":false,"description":"Volume driver for every site volume. Local volumes pin a service to the node that holds them: on a multi-node swarm use a shared driver or a site placement constraint.","properties":{"driver":{"type":"string","pattern":"^[A-Za-z0-9._/:-]{1,128}$","default":"local"},"options":{"type":"object","maxProperties":32,"propertyNames":{"pattern":"^[A-Za-z0-9._-]{1,64}$"},"additionalProperties":{"type":"string","maxLength":1024}}}},"sealing":{"type":"object","additionalProperties":false,"required":["publicKey"],"description":"Sealed secrets: values in site manifests encrypted to this key; only the controller holds the private key.","properties":{"publicKey":{"type":"string","pattern":"^age1[02-9ac-hj-np-z]{58}$","description":"The cluster's age X25519 recipient (age1...), printed by `simulium seal --keygen` or `age-keygen`."}}},"registryAuth":{"type":"object","additionalProperties":false,"required":["configFile"],"description":"Credentials for private registries, sent with every service create and update (never logged).","properties":{"configFile":{"type":"string","minLength":1,"description":"Path, on the controller, of a Docker config.json holding the registry credentials."}}},"images":{"type":"object","additionalProperties":false,"description":"How service images are named to Swarm.","properties":{"resolveDigests":{"enum":["registry","always","never"],"default":"registry","description":"Resolve each image tag to its digest at every plan (as `docker stack deploy --resolve-image always`), so every node runs the same bytes and a tag pushed again is a change: `registry` (the default) for images that name a registry host (`host[:port]/path:tag`), `always` also for Docker Hub names (`drupal:10`), `never` sends tags as written. An image that cannot be resolved (registry down, credentials refused, no such tag) leaves its site as it runs, with the error."}}},"update":{"type":"object","additionalProperties":false,"description":"Rolling update behaviour of web services.","properties":{"monitorSeconds":{"type":"integer","minimum":1,"maximum":600,"default":15,"description":"Seconds Swarm watches a new task before the update counts as successful."},"timeoutSeconds":{"type":"integer","minimum":10,"maximum":3600,"default":300,"description":"Seconds apply waits for a service to converge."}}},"defaults":{"type":"object","additionalProperties":false,"description":"Values used where a site's manifest leaves a field out.","properties":{"web":{"type":"object","additionalProperties":false,"properties":{"image":{"type":"string","minLength":1,"maxLength":255},"replicas":{"type":"integer","minimum":0,"maximum":50},"port":{"type":"integer","minimum":1,"maximum":65535},"resources":{"$ref":"#/$defs/resources"}}},"database":{"type":"object","additionalProperties":false,"properties":{"image":{"type":"string","minLength":1,"maxLength":255},"resources":{"$ref":"#/$defs/resources"}}},"backup":{"type":"object","additionalProperties":false,"properties":{"schedule":{"type":"string","maxLength":100},"keep":{"type":"integer","minimum":1,"maximum":1000}}},"sftp":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.sftp.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The SFTP server image for sites that name none."}}},"phpmyadmin":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.phpmyadmin.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The phpMyAdmin image for sites that name none."}}},"ssh":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.ssh.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The SSH server image for sites that name none."}}}}},"varnish":{"type":"object","additionalProperties":false,"description":"The shared Varnish that routes every domain to its site.","properties":{"image":{"type":"string","minLength":1,"maxLength":255},"port":{"type":"integer","minimum":1,"maximum":65535,"default":80,"description":"Published HTTP port."},"replicas":{"type":"integer","minimum":1,"maximum":20,"default":1},"cacheSize":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$","default":"256M"},"optimiseVcl":{"type":"boolean","default":false,"description":"Compile VCL with the image's default compiler flags (-O2 -g). Off (the default), varnishd gets -p cc_command='%D -O0 -g0', which compiles several times faster on every task change and needs Varnish 7.0 or newer: set true for an older Varnish."},"vcl":{"type":"object","additionalProperties":false,"description":"Extra VCL appended to the generated subroutines.","properties":{"recv":{"type":"string","maxLength":65536},"backendResponse":{"type":"string","maxLength":65536},"deliver":{"type":"string","maxLength":65536}}}}},"notifications":{"type":"object","additionalProperties":false,"description":"Outgoing notifications of the daemon (simulium run): signed JSON events to webhooks. The HMAC secret, and the commit status target with its token, are the controller's: simulium run flags (--notify-secret-file, --commit-status-api, --commit-status-token-file), never this file.","properties":{"webhooks":{"type":"array","maxItems":20,"description":"Receivers of site.failed, site.invalid, site.recovered and commit.applied events, signed with X-Hub-Signature-256 using the secret of simulium run --notify-secret-file.","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","maxLength":2048,"description":"Where events are POSTed."}}}},"suppressSeconds":{"type":"integer","minimum":0,"maximum":604800,"default":3600,"description":"An unchanged failure is sent again at most this often."}}},"backup":{"type":"object","additionalProperties":false,"description":"Backups with restic: where each site's repository lives, its password and the tools image the backup, restore and check jobs run in. Backups are enabled when an image is set.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The tools image (restic, MariaDB client, rsync) the backup, restore and check jobs run in. No default: without it no backup runs."},"repository":{"type":"string","maxLength":1024,"pattern":"^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$","default":"volume","description":"`volume`: the named volume <instance>_backups on the cluster, one restic repository per site under it. Otherwise a restic repository URL base (sftp:user@host:/path, s3:https://host/bucket, rest:https://host/path, ...); each site's repository is <base>/<site>."},"password":{"type":"object","additionalProperties":false,"required":["sealed"],"properties":{"sealed":{"type":"string","minLength":1,"maxLength":65536,"description":"The value encrypted with `simulium seal` to spec.sealing.publicKey."}},"description":"The restic repository password, sealed for the cluster (simulium seal --cluster --name restic-password). Without it the controller generates one once and keeps it in its state directory. Losing it loses every backup."},"env":{"type":"object","maxProperties":16,"propertyNames":{"pattern":"^[A-Z][A-Z0-9_]{0,63}$"},"additionalProperties":{"type":"object","additionalProperties":false,"required":["sealed"],"properties":{"sealed":{"type":"string","minLength":1,"maxLength":65536,"description":"The value encrypted with `simulium seal` to spec.sealing.publicKey."}}},"description":"Credentials restic reads from the environment for the repository (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, B2_ACCOUNT_KEY, ...), each sealed for the cluster under its own name (simulium seal --cluster --name AWS_SECRET_ACCESS_KEY); the jobs get them as Swarm secrets."},"check":{"type":"object","additionalProperties":false,"properties":{"schedule":{"type":"string","maxLength":100,"default":"30 4 * * 0","description":"Cron expression of the periodic `restic check` of every site repository."}}}}},"environments":{"type":"object","additionalProperties":false,"description":"Limits on site environments (spec.environments of the sites) and pull-request previews.","properties":{"max":{"type":"integer","minimum":0,"maximum":1000,"default":20,"description":"Most environments across every site of the instance; an environment past it is refused (its site's other environments and the site itself are not)."},"maxPerSite":{"type":"integer","minimum":0,"maximum":10,"default":3,"description":"Most environments of one site."}}},"previews":{"type":"object","additionalProperties":false,"required":["domain"],"description":"Preview environments of pull requests (simulium run --pull-requests): a site whose manifest a pull request changes is deployed at the pull request's head as <site>--pr<number>, seeded from the site's latest backup, and removed with all its data when the pull request is closed or merged.","properties":{"domain":{"type":"string","pattern":"^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$","description":"The domain pattern of a preview, with {site} and {number}, e.g. {site}-pr{number}.preview.example.org."},"max":{"type":"integer","minimum":0,"maximum":100,"default":5,"description":"Most preview environments at once; a pull request past it waits (its commit status says so) until another closes."},"ttlHours":{"type":"integer","minimum":1,"maximum":8760,"default":168,"description":"Hours after the last push to a pull request before its previews are removed anyway."},"resources":{"$ref":"#/$defs/resources","description":"A cap on each task of a preview's services (web and database): a service's own limit above it, or none, becomes the cap; one below it is kept. A preview is for review, not for production's load."},"replicas":{"type":"integer","minimum":1,"maximum":20,"description":"Most web replicas of a preview (the site's own count when lower); unset: the site's."},"branches":{"type":"array","maxItems":20,"items":{"type":"string","pattern":"^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$","description":"A branch name pattern: * stands for any characters but /, ** for any characters, e.g. preview/*."},"description":"Branches previewed without webhooks: every poll (simulium run --poll-seconds) the remote's branches are listed; a matching branch that changes a site's manifest gets a preview like a pull request's head, and a deleted one loses it."}}},"tls":{"type":"object","additionalProperties":false,"description":"HTTPS: the TLS terminator (hitch) in front of Varnish, and where certificates come from. See docs/tls.md.","required":["image"],"properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The TLS terminator image (hitch; the harness builds simulium/tls:local)."},"port":{"type":"integer","minimum":1,"maximum":65535,"default":443,"description":"Published HTTPS port (host mode, beside Varnish's)."},"replicas":{"type":"integer","minimum":1,"maximum":20,"description":"Terminator tasks; default: Varnish's replicas."},"acme":{"type":"object","additionalProperties":false,"required":["directory","email"],"description":"The ACME directory sites with spec.tls.mode acme (the default once this is set) get their certificates from, by HTTP-01 answered by Varnish.","properties":{"directory":{"type":"string","pattern":"^https://[^\\s]+$","maxLength":2048,"description":"The directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory (staging: https://acme-staging-v02.api.letsencrypt.org/directory)."},"email":{"type":"string","pattern":"^[^\\s@]+@[^\\s@]+$","maxLength":254,"description":"The account's contact address."},"caFile":{"type":"string","minLength":1,"maxLength":4096,"description":"A PEM file on the controller's host with the CA that signs the directory's own HTTPS certificate (a private CA or a test CA such as Pebble). Default: the system's CAs."},"renewBeforeFraction":{"type":"number","exclusiveMinimum":0,"maximum":0.9,"default":0.3333,"description":"Renew when this fraction of the certificate's lifetime is left (one third: at two thirds of the lifetime), with up to 5% of the lifetime of random jitter earlier."},"checkDns":{"type":"boolean","default":true,"description":"Before ordering, look each name up from the controller: a name that does not resolve (or resolves to none of expectAddresses) is set aside with its backoff and reported, without spending an order on it. false: no look-up (tests, split-horizon DNS)."},"expectAddresses":{"type":"array","maxItems":50,"uniqueItems":true,"items":{"type":"string","maxLength":45,"pattern":"^[0-9A-Fa-f:.]+$"},"description":"The public addresses of the nodes that run Varnish: with checkDns, a name must resolve to at least one of them. Default: any address."}}}}}}}},"$defs":{"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$"},"cpus":{"type":"number","exclusiveMinimum":0,"maximum":64}},"title":"DefaultResources"}}};
 const schema77 = {"type":"object","additionalProperties":false,"properties":{"memory":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$"},"cpus":{"type":"number","exclusiveMinimum":0,"maximum":64}},"title":"DefaultResources"};
-const pattern42 = new RegExp("^[a-z][a-z0-9-]{0,19}$", "u");
-const pattern43 = new RegExp("^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$", "u");
-const pattern44 = new RegExp("^[A-Za-z0-9._/:-]{1,128}$", "u");
-const pattern45 = new RegExp("^[A-Za-z0-9._-]{1,64}$", "u");
-const pattern46 = new RegExp("^age1[02-9ac-hj-np-z]{58}$", "u");
-const pattern50 = new RegExp("^https?://[^\\s]+$", "u");
-const pattern51 = new RegExp("^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$", "u");
-const pattern52 = new RegExp("^[A-Z][A-Z0-9_]{0,63}$", "u");
-const pattern53 = new RegExp("^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$", "u");
-const pattern54 = new RegExp("^https://[^\\s]+$", "u");
-const pattern55 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
-const pattern56 = new RegExp("^[0-9A-Fa-f:.]+$", "u");
+const pattern43 = new RegExp("^[a-z][a-z0-9-]{0,19}$", "u");
+const pattern44 = new RegExp("^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$", "u");
+const pattern45 = new RegExp("^[A-Za-z0-9._/:-]{1,128}$", "u");
+const pattern46 = new RegExp("^[A-Za-z0-9._-]{1,64}$", "u");
+const pattern47 = new RegExp("^age1[02-9ac-hj-np-z]{58}$", "u");
+const pattern51 = new RegExp("^https?://[^\\s]+$", "u");
+const pattern52 = new RegExp("^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$", "u");
+const pattern53 = new RegExp("^[A-Z][A-Z0-9_]{0,63}$", "u");
+const pattern54 = new RegExp("^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$", "u");
+const pattern56 = new RegExp("^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$", "u");
+const pattern57 = new RegExp("^https://[^\\s]+$", "u");
+const pattern58 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
+const pattern59 = new RegExp("^[0-9A-Fa-f:.]+$", "u");
 
 function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://simulium.dev/schemas/cluster.schema.json" */;
@@ -5450,7 +5560,7 @@ errors++;
 if(data2.instance !== undefined){
 let data3 = data2.instance;
 if(typeof data3 === "string"){
-if(!pattern42.test(data3)){
+if(!pattern43.test(data3)){
 const err6 = {instancePath:instancePath+"/spec/instance",schemaPath:"#/properties/spec/properties/instance/pattern",keyword:"pattern",params:{pattern: "^[a-z][a-z0-9-]{0,19}$"},message:"must match pattern \""+"^[a-z][a-z0-9-]{0,19}$"+"\"",schema:"^[a-z][a-z0-9-]{0,19}$",parentSchema:schema76.properties.spec.properties.instance,data:data3};
 if(vErrors === null){
 vErrors = [err6];
@@ -5488,7 +5598,7 @@ errors++;
 if(data2.timeZone !== undefined){
 let data5 = data2.timeZone;
 if(typeof data5 === "string"){
-if(!pattern43.test(data5)){
+if(!pattern44.test(data5)){
 const err9 = {instancePath:instancePath+"/spec/timeZone",schemaPath:"#/properties/spec/properties/timeZone/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$"},message:"must match pattern \""+"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$"+"\"",schema:"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$",parentSchema:schema76.properties.spec.properties.timeZone,data:data5};
 if(vErrors === null){
 vErrors = [err9];
@@ -5528,7 +5638,7 @@ errors++;
 if(data6.driver !== undefined){
 let data7 = data6.driver;
 if(typeof data7 === "string"){
-if(!pattern44.test(data7)){
+if(!pattern45.test(data7)){
 const err12 = {instancePath:instancePath+"/spec/volumes/driver",schemaPath:"#/properties/spec/properties/volumes/properties/driver/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._/:-]{1,128}$"},message:"must match pattern \""+"^[A-Za-z0-9._/:-]{1,128}$"+"\"",schema:"^[A-Za-z0-9._/:-]{1,128}$",parentSchema:schema76.properties.spec.properties.volumes.properties.driver,data:data7};
 if(vErrors === null){
 vErrors = [err12];
@@ -5566,7 +5676,7 @@ errors++;
 for(const key3 in data8){
 const _errs19 = errors;
 if(typeof key3 === "string"){
-if(!pattern45.test(key3)){
+if(!pattern46.test(key3)){
 const err15 = {instancePath:instancePath+"/spec/volumes/options",schemaPath:"#/properties/spec/properties/volumes/properties/options/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9._-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9._-]{1,64}$"+"\"",schema:"^[A-Za-z0-9._-]{1,64}$",parentSchema:schema76.properties.spec.properties.volumes.properties.options.propertyNames,data:key3,propertyName:key3};
 if(vErrors === null){
 vErrors = [err15];
@@ -5666,7 +5776,7 @@ errors++;
 if(data10.publicKey !== undefined){
 let data11 = data10.publicKey;
 if(typeof data11 === "string"){
-if(!pattern46.test(data11)){
+if(!pattern47.test(data11)){
 const err23 = {instancePath:instancePath+"/spec/sealing/publicKey",schemaPath:"#/properties/spec/properties/sealing/properties/publicKey/pattern",keyword:"pattern",params:{pattern: "^age1[02-9ac-hj-np-z]{58}$"},message:"must match pattern \""+"^age1[02-9ac-hj-np-z]{58}$"+"\"",schema:"^age1[02-9ac-hj-np-z]{58}$",parentSchema:schema76.properties.spec.properties.sealing.properties.publicKey,data:data11};
 if(vErrors === null){
 vErrors = [err23];
@@ -6906,7 +7016,7 @@ vErrors.push(err122);
 }
 errors++;
 }
-if(!pattern50.test(data54)){
+if(!pattern51.test(data54)){
 const err123 = {instancePath:instancePath+"/spec/notifications/webhooks/" + i0+"/url",schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks.items.properties.url,data:data54};
 if(vErrors === null){
 vErrors = [err123];
@@ -7062,7 +7172,7 @@ vErrors.push(err135);
 }
 errors++;
 }
-if(!pattern51.test(data58)){
+if(!pattern52.test(data58)){
 const err136 = {instancePath:instancePath+"/spec/backup/repository",schemaPath:"#/properties/spec/properties/backup/properties/repository/pattern",keyword:"pattern",params:{pattern: "^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$"},message:"must match pattern \""+"^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$"+"\"",schema:"^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$",parentSchema:schema76.properties.spec.properties.backup.properties.repository,data:data58};
 if(vErrors === null){
 vErrors = [err136];
@@ -7172,7 +7282,7 @@ errors++;
 for(const key24 in data61){
 const _errs147 = errors;
 if(typeof key24 === "string"){
-if(!pattern52.test(key24)){
+if(!pattern53.test(key24)){
 const err145 = {instancePath:instancePath+"/spec/backup/env",schemaPath:"#/properties/spec/properties/backup/properties/env/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Z][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z][A-Z0-9_]{0,63}$",parentSchema:schema76.properties.spec.properties.backup.properties.env.propertyNames,data:key24,propertyName:key24};
 if(vErrors === null){
 vErrors = [err145];
@@ -7454,7 +7564,7 @@ vErrors.push(err167);
 errors++;
 }
 for(const key29 in data69){
-if(!(((key29 === "domain") || (key29 === "max")) || (key29 === "ttlHours"))){
+if(!((((((key29 === "domain") || (key29 === "max")) || (key29 === "ttlHours")) || (key29 === "resources")) || (key29 === "replicas")) || (key29 === "branches"))){
 const err168 = {instancePath:instancePath+"/spec/previews",schemaPath:"#/properties/spec/properties/previews/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.previews,data:data69};
 if(vErrors === null){
 vErrors = [err168];
@@ -7468,7 +7578,7 @@ errors++;
 if(data69.domain !== undefined){
 let data70 = data69.domain;
 if(typeof data70 === "string"){
-if(!pattern53.test(data70)){
+if(!pattern54.test(data70)){
 const err169 = {instancePath:instancePath+"/spec/previews/domain",schemaPath:"#/properties/spec/properties/previews/properties/domain/pattern",keyword:"pattern",params:{pattern: "^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$"},message:"must match pattern \""+"^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$"+"\"",schema:"^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$",parentSchema:schema76.properties.spec.properties.previews.properties.domain,data:data70};
 if(vErrors === null){
 vErrors = [err169];
@@ -7560,9 +7670,12 @@ errors++;
 }
 }
 }
-}
-else {
-const err177 = {instancePath:instancePath+"/spec/previews",schemaPath:"#/properties/spec/properties/previews/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.previews.type,parentSchema:schema76.properties.spec.properties.previews,data:data69};
+if(data69.resources !== undefined){
+let data73 = data69.resources;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+for(const key30 in data73){
+if(!((key30 === "memory") || (key30 === "cpus"))){
+const err177 = {instancePath:instancePath+"/spec/previews/resources",schemaPath:"#/$defs/resources/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema77,data:data73};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -7572,11 +7685,11 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data2.tls !== undefined){
-let data73 = data2.tls;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-if(data73.image === undefined){
-const err178 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/required",keyword:"required",params:{missingProperty: "image"},message:"must have required property '"+"image"+"'",schema:schema76.properties.spec.properties.tls.required,parentSchema:schema76.properties.spec.properties.tls,data:data73};
+if(data73.memory !== undefined){
+let data74 = data73.memory;
+if(typeof data74 === "string"){
+if(!pattern9.test(data74)){
+const err178 = {instancePath:instancePath+"/spec/previews/resources/memory",schemaPath:"#/$defs/resources/properties/memory/pattern",keyword:"pattern",params:{pattern: "^[1-9][0-9]{0,5}[KMG]$"},message:"must match pattern \""+"^[1-9][0-9]{0,5}[KMG]$"+"\"",schema:"^[1-9][0-9]{0,5}[KMG]$",parentSchema:schema77.properties.memory,data:data74};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -7585,9 +7698,9 @@ vErrors.push(err178);
 }
 errors++;
 }
-for(const key30 in data73){
-if(!((((key30 === "image") || (key30 === "port")) || (key30 === "replicas")) || (key30 === "acme"))){
-const err179 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.tls,data:data73};
+}
+else {
+const err179 = {instancePath:instancePath+"/spec/previews/resources/memory",schemaPath:"#/$defs/resources/properties/memory/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema77.properties.memory.type,parentSchema:schema77.properties.memory,data:data74};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -7597,11 +7710,11 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data73.image !== undefined){
-let data74 = data73.image;
-if(typeof data74 === "string"){
-if(func2(data74) > 255){
-const err180 = {instancePath:instancePath+"/spec/tls/image",schemaPath:"#/properties/spec/properties/tls/properties/image/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema76.properties.spec.properties.tls.properties.image,data:data74};
+if(data73.cpus !== undefined){
+let data75 = data73.cpus;
+if((typeof data75 == "number") && (isFinite(data75))){
+if(data75 > 64 || isNaN(data75)){
+const err180 = {instancePath:instancePath+"/spec/previews/resources/cpus",schemaPath:"#/$defs/resources/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64",schema:64,parentSchema:schema77.properties.cpus,data:data75};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -7610,8 +7723,8 @@ vErrors.push(err180);
 }
 errors++;
 }
-if(func2(data74) < 1){
-const err181 = {instancePath:instancePath+"/spec/tls/image",schemaPath:"#/properties/spec/properties/tls/properties/image/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.image,data:data74};
+if(data75 <= 0 || isNaN(data75)){
+const err181 = {instancePath:instancePath+"/spec/previews/resources/cpus",schemaPath:"#/$defs/resources/properties/cpus/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema77.properties.cpus,data:data75};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -7622,7 +7735,7 @@ errors++;
 }
 }
 else {
-const err182 = {instancePath:instancePath+"/spec/tls/image",schemaPath:"#/properties/spec/properties/tls/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.image.type,parentSchema:schema76.properties.spec.properties.tls.properties.image,data:data74};
+const err182 = {instancePath:instancePath+"/spec/previews/resources/cpus",schemaPath:"#/$defs/resources/properties/cpus/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema77.properties.cpus.type,parentSchema:schema77.properties.cpus,data:data75};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -7632,10 +7745,9 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data73.port !== undefined){
-let data75 = data73.port;
-if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
-const err183 = {instancePath:instancePath+"/spec/tls/port",schemaPath:"#/properties/spec/properties/tls/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.tls.properties.port.type,parentSchema:schema76.properties.spec.properties.tls.properties.port,data:data75};
+}
+else {
+const err183 = {instancePath:instancePath+"/spec/previews/resources",schemaPath:"#/$defs/resources/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema77.type,parentSchema:schema77,data:data73};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -7644,9 +7756,11 @@ vErrors.push(err183);
 }
 errors++;
 }
-if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 > 65535 || isNaN(data75)){
-const err184 = {instancePath:instancePath+"/spec/tls/port",schemaPath:"#/properties/spec/properties/tls/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema76.properties.spec.properties.tls.properties.port,data:data75};
+}
+if(data69.replicas !== undefined){
+let data76 = data69.replicas;
+if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
+const err184 = {instancePath:instancePath+"/spec/previews/replicas",schemaPath:"#/properties/spec/properties/previews/properties/replicas/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.previews.properties.replicas.type,parentSchema:schema76.properties.spec.properties.previews.properties.replicas,data:data76};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -7655,8 +7769,9 @@ vErrors.push(err184);
 }
 errors++;
 }
-if(data75 < 1 || isNaN(data75)){
-const err185 = {instancePath:instancePath+"/spec/tls/port",schemaPath:"#/properties/spec/properties/tls/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.port,data:data75};
+if((typeof data76 == "number") && (isFinite(data76))){
+if(data76 > 20 || isNaN(data76)){
+const err185 = {instancePath:instancePath+"/spec/previews/replicas",schemaPath:"#/properties/spec/properties/previews/properties/replicas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema76.properties.spec.properties.previews.properties.replicas,data:data76};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -7665,12 +7780,8 @@ vErrors.push(err185);
 }
 errors++;
 }
-}
-}
-if(data73.replicas !== undefined){
-let data76 = data73.replicas;
-if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
-const err186 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.tls.properties.replicas.type,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data76};
+if(data76 < 1 || isNaN(data76)){
+const err186 = {instancePath:instancePath+"/spec/previews/replicas",schemaPath:"#/properties/spec/properties/previews/properties/replicas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.previews.properties.replicas,data:data76};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -7679,9 +7790,13 @@ vErrors.push(err186);
 }
 errors++;
 }
-if((typeof data76 == "number") && (isFinite(data76))){
-if(data76 > 20 || isNaN(data76)){
-const err187 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data76};
+}
+}
+if(data69.branches !== undefined){
+let data77 = data69.branches;
+if(Array.isArray(data77)){
+if(data77.length > 20){
+const err187 = {instancePath:instancePath+"/spec/previews/branches",schemaPath:"#/properties/spec/properties/previews/properties/branches/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items",schema:20,parentSchema:schema76.properties.spec.properties.previews.properties.branches,data:data77};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -7690,8 +7805,12 @@ vErrors.push(err187);
 }
 errors++;
 }
-if(data76 < 1 || isNaN(data76)){
-const err188 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data76};
+const len1 = data77.length;
+for(let i1=0; i1<len1; i1++){
+let data78 = data77[i1];
+if(typeof data78 === "string"){
+if(!pattern56.test(data78)){
+const err188 = {instancePath:instancePath+"/spec/previews/branches/" + i1,schemaPath:"#/properties/spec/properties/previews/properties/branches/items/pattern",keyword:"pattern",params:{pattern: "^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$"},message:"must match pattern \""+"^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$"+"\"",schema:"^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$",parentSchema:schema76.properties.spec.properties.previews.properties.branches.items,data:data78};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -7701,12 +7820,8 @@ vErrors.push(err188);
 errors++;
 }
 }
-}
-if(data73.acme !== undefined){
-let data77 = data73.acme;
-if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
-if(data77.directory === undefined){
-const err189 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/required",keyword:"required",params:{missingProperty: "directory"},message:"must have required property '"+"directory"+"'",schema:schema76.properties.spec.properties.tls.properties.acme.required,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data77};
+else {
+const err189 = {instancePath:instancePath+"/spec/previews/branches/" + i1,schemaPath:"#/properties/spec/properties/previews/properties/branches/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.previews.properties.branches.items.type,parentSchema:schema76.properties.spec.properties.previews.properties.branches.items,data:data78};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -7715,8 +7830,10 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(data77.email === undefined){
-const err190 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'",schema:schema76.properties.spec.properties.tls.properties.acme.required,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data77};
+}
+}
+else {
+const err190 = {instancePath:instancePath+"/spec/previews/branches",schemaPath:"#/properties/spec/properties/previews/properties/branches/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema76.properties.spec.properties.previews.properties.branches.type,parentSchema:schema76.properties.spec.properties.previews.properties.branches,data:data77};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -7725,9 +7842,10 @@ vErrors.push(err190);
 }
 errors++;
 }
-for(const key31 in data77){
-if(!((((((key31 === "directory") || (key31 === "email")) || (key31 === "caFile")) || (key31 === "renewBeforeFraction")) || (key31 === "checkDns")) || (key31 === "expectAddresses"))){
-const err191 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data77};
+}
+}
+else {
+const err191 = {instancePath:instancePath+"/spec/previews",schemaPath:"#/properties/spec/properties/previews/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.previews.type,parentSchema:schema76.properties.spec.properties.previews,data:data69};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -7737,11 +7855,11 @@ vErrors.push(err191);
 errors++;
 }
 }
-if(data77.directory !== undefined){
-let data78 = data77.directory;
-if(typeof data78 === "string"){
-if(func2(data78) > 2048){
-const err192 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data78};
+if(data2.tls !== undefined){
+let data79 = data2.tls;
+if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
+if(data79.image === undefined){
+const err192 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/required",keyword:"required",params:{missingProperty: "image"},message:"must have required property '"+"image"+"'",schema:schema76.properties.spec.properties.tls.required,parentSchema:schema76.properties.spec.properties.tls,data:data79};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -7750,8 +7868,9 @@ vErrors.push(err192);
 }
 errors++;
 }
-if(!pattern54.test(data78)){
-const err193 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/pattern",keyword:"pattern",params:{pattern: "^https://[^\\s]+$"},message:"must match pattern \""+"^https://[^\\s]+$"+"\"",schema:"^https://[^\\s]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data78};
+for(const key31 in data79){
+if(!((((key31 === "image") || (key31 === "port")) || (key31 === "replicas")) || (key31 === "acme"))){
+const err193 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.tls,data:data79};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -7761,8 +7880,11 @@ vErrors.push(err193);
 errors++;
 }
 }
-else {
-const err194 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.directory.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data78};
+if(data79.image !== undefined){
+let data80 = data79.image;
+if(typeof data80 === "string"){
+if(func2(data80) > 255){
+const err194 = {instancePath:instancePath+"/spec/tls/image",schemaPath:"#/properties/spec/properties/tls/properties/image/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema76.properties.spec.properties.tls.properties.image,data:data80};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -7771,12 +7893,8 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-if(data77.email !== undefined){
-let data79 = data77.email;
-if(typeof data79 === "string"){
-if(func2(data79) > 254){
-const err195 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data79};
+if(func2(data80) < 1){
+const err195 = {instancePath:instancePath+"/spec/tls/image",schemaPath:"#/properties/spec/properties/tls/properties/image/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.image,data:data80};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -7785,8 +7903,9 @@ vErrors.push(err195);
 }
 errors++;
 }
-if(!pattern55.test(data79)){
-const err196 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/pattern",keyword:"pattern",params:{pattern: "^[^\\s@]+@[^\\s@]+$"},message:"must match pattern \""+"^[^\\s@]+@[^\\s@]+$"+"\"",schema:"^[^\\s@]+@[^\\s@]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data79};
+}
+else {
+const err196 = {instancePath:instancePath+"/spec/tls/image",schemaPath:"#/properties/spec/properties/tls/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.image.type,parentSchema:schema76.properties.spec.properties.tls.properties.image,data:data80};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -7796,8 +7915,10 @@ vErrors.push(err196);
 errors++;
 }
 }
-else {
-const err197 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.email.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data79};
+if(data79.port !== undefined){
+let data81 = data79.port;
+if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
+const err197 = {instancePath:instancePath+"/spec/tls/port",schemaPath:"#/properties/spec/properties/tls/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.tls.properties.port.type,parentSchema:schema76.properties.spec.properties.tls.properties.port,data:data81};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -7806,12 +7927,9 @@ vErrors.push(err197);
 }
 errors++;
 }
-}
-if(data77.caFile !== undefined){
-let data80 = data77.caFile;
-if(typeof data80 === "string"){
-if(func2(data80) > 4096){
-const err198 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data80};
+if((typeof data81 == "number") && (isFinite(data81))){
+if(data81 > 65535 || isNaN(data81)){
+const err198 = {instancePath:instancePath+"/spec/tls/port",schemaPath:"#/properties/spec/properties/tls/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema76.properties.spec.properties.tls.properties.port,data:data81};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -7820,8 +7938,8 @@ vErrors.push(err198);
 }
 errors++;
 }
-if(func2(data80) < 1){
-const err199 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data80};
+if(data81 < 1 || isNaN(data81)){
+const err199 = {instancePath:instancePath+"/spec/tls/port",schemaPath:"#/properties/spec/properties/tls/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.port,data:data81};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -7831,8 +7949,11 @@ vErrors.push(err199);
 errors++;
 }
 }
-else {
-const err200 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data80};
+}
+if(data79.replicas !== undefined){
+let data82 = data79.replicas;
+if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
+const err200 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.tls.properties.replicas.type,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data82};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -7841,12 +7962,9 @@ vErrors.push(err200);
 }
 errors++;
 }
-}
-if(data77.renewBeforeFraction !== undefined){
-let data81 = data77.renewBeforeFraction;
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 0.9 || isNaN(data81)){
-const err201 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/maximum",keyword:"maximum",params:{comparison: "<=", limit: 0.9},message:"must be <= 0.9",schema:0.9,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data81};
+if((typeof data82 == "number") && (isFinite(data82))){
+if(data82 > 20 || isNaN(data82)){
+const err201 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data82};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -7855,8 +7973,8 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(data81 <= 0 || isNaN(data81)){
-const err202 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data81};
+if(data82 < 1 || isNaN(data82)){
+const err202 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data82};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -7866,8 +7984,12 @@ vErrors.push(err202);
 errors++;
 }
 }
-else {
-const err203 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data81};
+}
+if(data79.acme !== undefined){
+let data83 = data79.acme;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.directory === undefined){
+const err203 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/required",keyword:"required",params:{missingProperty: "directory"},message:"must have required property '"+"directory"+"'",schema:schema76.properties.spec.properties.tls.properties.acme.required,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data83};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -7876,11 +7998,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-}
-if(data77.checkDns !== undefined){
-let data82 = data77.checkDns;
-if(typeof data82 !== "boolean"){
-const err204 = {instancePath:instancePath+"/spec/tls/acme/checkDns",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/checkDns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema76.properties.spec.properties.tls.properties.acme.properties.checkDns.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.checkDns,data:data82};
+if(data83.email === undefined){
+const err204 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'",schema:schema76.properties.spec.properties.tls.properties.acme.required,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data83};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -7889,12 +8008,9 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-if(data77.expectAddresses !== undefined){
-let data83 = data77.expectAddresses;
-if(Array.isArray(data83)){
-if(data83.length > 50){
-const err205 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items",schema:50,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data83};
+for(const key32 in data83){
+if(!((((((key32 === "directory") || (key32 === "email")) || (key32 === "caFile")) || (key32 === "renewBeforeFraction")) || (key32 === "checkDns")) || (key32 === "expectAddresses"))){
+const err205 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data83};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -7903,12 +8019,12 @@ vErrors.push(err205);
 }
 errors++;
 }
-const len1 = data83.length;
-for(let i1=0; i1<len1; i1++){
-let data84 = data83[i1];
+}
+if(data83.directory !== undefined){
+let data84 = data83.directory;
 if(typeof data84 === "string"){
-if(func2(data84) > 45){
-const err206 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i1,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data84};
+if(func2(data84) > 2048){
+const err206 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data84};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -7917,8 +8033,8 @@ vErrors.push(err206);
 }
 errors++;
 }
-if(!pattern56.test(data84)){
-const err207 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i1,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:.]+$"},message:"must match pattern \""+"^[0-9A-Fa-f:.]+$"+"\"",schema:"^[0-9A-Fa-f:.]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data84};
+if(!pattern57.test(data84)){
+const err207 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/pattern",keyword:"pattern",params:{pattern: "^https://[^\\s]+$"},message:"must match pattern \""+"^https://[^\\s]+$"+"\"",schema:"^https://[^\\s]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data84};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -7929,7 +8045,7 @@ errors++;
 }
 }
 else {
-const err208 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i1,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data84};
+const err208 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.directory.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data84};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -7939,18 +8055,11 @@ vErrors.push(err208);
 errors++;
 }
 }
-let i2 = data83.length;
-let j0;
-if(i2 > 1){
-const indices0 = {};
-for(;i2--;){
-let item0 = data83[i2];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err209 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/uniqueItems",keyword:"uniqueItems",params:{i: i2, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i2+" are identical)",schema:true,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data83};
+if(data83.email !== undefined){
+let data85 = data83.email;
+if(typeof data85 === "string"){
+if(func2(data85) > 254){
+const err209 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data85};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -7958,14 +8067,9 @@ else {
 vErrors.push(err209);
 }
 errors++;
-break;
 }
-indices0[item0] = i2;
-}
-}
-}
-else {
-const err210 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data83};
+if(!pattern58.test(data85)){
+const err210 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/pattern",keyword:"pattern",params:{pattern: "^[^\\s@]+@[^\\s@]+$"},message:"must match pattern \""+"^[^\\s@]+@[^\\s@]+$"+"\"",schema:"^[^\\s@]+@[^\\s@]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data85};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -7975,9 +8079,8 @@ vErrors.push(err210);
 errors++;
 }
 }
-}
 else {
-const err211 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.tls.properties.acme.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data77};
+const err211 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.email.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data85};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -7987,9 +8090,11 @@ vErrors.push(err211);
 errors++;
 }
 }
-}
-else {
-const err212 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.tls.type,parentSchema:schema76.properties.spec.properties.tls,data:data73};
+if(data83.caFile !== undefined){
+let data86 = data83.caFile;
+if(typeof data86 === "string"){
+if(func2(data86) > 4096){
+const err212 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data86};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -7998,10 +8103,8 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-}
-else {
-const err213 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.type,parentSchema:schema76.properties.spec,data:data2};
+if(func2(data86) < 1){
+const err213 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data86};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -8011,14 +8114,194 @@ vErrors.push(err213);
 errors++;
 }
 }
-}
 else {
-const err214 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.type,parentSchema:schema76,data};
+const err214 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data86};
 if(vErrors === null){
 vErrors = [err214];
 }
 else {
 vErrors.push(err214);
+}
+errors++;
+}
+}
+if(data83.renewBeforeFraction !== undefined){
+let data87 = data83.renewBeforeFraction;
+if((typeof data87 == "number") && (isFinite(data87))){
+if(data87 > 0.9 || isNaN(data87)){
+const err215 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/maximum",keyword:"maximum",params:{comparison: "<=", limit: 0.9},message:"must be <= 0.9",schema:0.9,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data87};
+if(vErrors === null){
+vErrors = [err215];
+}
+else {
+vErrors.push(err215);
+}
+errors++;
+}
+if(data87 <= 0 || isNaN(data87)){
+const err216 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data87};
+if(vErrors === null){
+vErrors = [err216];
+}
+else {
+vErrors.push(err216);
+}
+errors++;
+}
+}
+else {
+const err217 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data87};
+if(vErrors === null){
+vErrors = [err217];
+}
+else {
+vErrors.push(err217);
+}
+errors++;
+}
+}
+if(data83.checkDns !== undefined){
+let data88 = data83.checkDns;
+if(typeof data88 !== "boolean"){
+const err218 = {instancePath:instancePath+"/spec/tls/acme/checkDns",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/checkDns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema76.properties.spec.properties.tls.properties.acme.properties.checkDns.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.checkDns,data:data88};
+if(vErrors === null){
+vErrors = [err218];
+}
+else {
+vErrors.push(err218);
+}
+errors++;
+}
+}
+if(data83.expectAddresses !== undefined){
+let data89 = data83.expectAddresses;
+if(Array.isArray(data89)){
+if(data89.length > 50){
+const err219 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items",schema:50,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data89};
+if(vErrors === null){
+vErrors = [err219];
+}
+else {
+vErrors.push(err219);
+}
+errors++;
+}
+const len2 = data89.length;
+for(let i2=0; i2<len2; i2++){
+let data90 = data89[i2];
+if(typeof data90 === "string"){
+if(func2(data90) > 45){
+const err220 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i2,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data90};
+if(vErrors === null){
+vErrors = [err220];
+}
+else {
+vErrors.push(err220);
+}
+errors++;
+}
+if(!pattern59.test(data90)){
+const err221 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i2,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:.]+$"},message:"must match pattern \""+"^[0-9A-Fa-f:.]+$"+"\"",schema:"^[0-9A-Fa-f:.]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data90};
+if(vErrors === null){
+vErrors = [err221];
+}
+else {
+vErrors.push(err221);
+}
+errors++;
+}
+}
+else {
+const err222 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i2,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data90};
+if(vErrors === null){
+vErrors = [err222];
+}
+else {
+vErrors.push(err222);
+}
+errors++;
+}
+}
+let i3 = data89.length;
+let j0;
+if(i3 > 1){
+const indices0 = {};
+for(;i3--;){
+let item0 = data89[i3];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err223 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i3+" are identical)",schema:true,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data89};
+if(vErrors === null){
+vErrors = [err223];
+}
+else {
+vErrors.push(err223);
+}
+errors++;
+break;
+}
+indices0[item0] = i3;
+}
+}
+}
+else {
+const err224 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data89};
+if(vErrors === null){
+vErrors = [err224];
+}
+else {
+vErrors.push(err224);
+}
+errors++;
+}
+}
+}
+else {
+const err225 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.tls.properties.acme.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data83};
+if(vErrors === null){
+vErrors = [err225];
+}
+else {
+vErrors.push(err225);
+}
+errors++;
+}
+}
+}
+else {
+const err226 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.tls.type,parentSchema:schema76.properties.spec.properties.tls,data:data79};
+if(vErrors === null){
+vErrors = [err226];
+}
+else {
+vErrors.push(err226);
+}
+errors++;
+}
+}
+}
+else {
+const err227 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.type,parentSchema:schema76.properties.spec,data:data2};
+if(vErrors === null){
+vErrors = [err227];
+}
+else {
+vErrors.push(err227);
+}
+errors++;
+}
+}
+}
+else {
+const err228 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.type,parentSchema:schema76,data};
+if(vErrors === null){
+vErrors = [err228];
+}
+else {
+vErrors.push(err228);
 }
 errors++;
 }

@@ -107,7 +107,16 @@ export interface ResolvedUptime {
 }
 
 /** `spec.tls` of a site with HTTPS: a certificate from the cluster's ACME directory, or its own. */
-export type ResolvedSiteTls = ResolvedSiteTlsBase & ({ readonly mode: "acme" } | { readonly mode: "certificate"; readonly certificate: { readonly chain: string; readonly key: SealedCiphertext } });
+export type ResolvedSiteTls = ResolvedSiteTlsBase & (ResolvedAcmeTls | { readonly mode: "certificate"; readonly certificate: { readonly chain: string; readonly key: SealedCiphertext } });
+
+/** A certificate from the cluster's ACME directory. */
+export interface ResolvedAcmeTls {
+  readonly mode: "acme";
+  /** How names other than wildcards are validated; absent: http-01 (answered by Varnish). */
+  readonly challenge?: "http-01" | "dns-01";
+  /** `*.parent` names the certificate covers instead of the domains under them (always DNS-01). */
+  readonly wildcards?: readonly string[];
+}
 
 interface ResolvedSiteTlsBase {
   /** 301 from http to https once the certificate is served. */
@@ -238,7 +247,17 @@ export interface ResolvedCluster {
   /** HTTPS (spec.tls), when simulium.yaml names a terminator image. */
   readonly tls?: ResolvedClusterTls;
   /** Pull-request previews (`spec.previews`), when configured. */
-  readonly previews?: { readonly domain: string; readonly max: number; readonly ttlHours: number };
+  readonly previews?: {
+    readonly domain: string;
+    readonly max: number;
+    readonly ttlHours: number;
+    /** A cap on each task of a preview's web and database services (`spec.previews.resources`). */
+    readonly resources?: Resources;
+    /** Most web replicas of a preview. */
+    readonly replicas?: number;
+    /** Branch patterns previewed by polling (`spec.previews.branches`); absent: webhooks only. */
+    readonly branches?: readonly string[];
+  };
   /** Limits on the sites' environments (`spec.environments`). */
   readonly environments: { readonly max: number; readonly maxPerSite: number };
   readonly varnish: {

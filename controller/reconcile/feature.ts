@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
 import type { DeployHooks } from "../apply/deploy-hooks";
+import type { SitePart } from "../desired/render";
 import type { DesiredState, ResourceSpec } from "../desired/types";
 import type { AuthLookup } from "../engine/registry-auth";
 import type { LiveState } from "../live/types";
@@ -20,6 +21,8 @@ export interface Feature {
   readonly name: string;
   /** Instance objects the feature needs, rendered into the desired state with the sites'. */
   desired?(input: DesiredInput): DesiredContribution;
+  /** Its part of every site's objects (access: phpMyAdmin, SSH, SFTP), rendered with the site's own. Pure. */
+  readonly site?: SitePart;
   /**
    * An instance-wide refusal, before anything changes (pure): the error thrown, e.g. a restic
    * password that would make every backup unreadable. undefined lets the plan go on.
@@ -79,4 +82,9 @@ export interface StepContext {
   readonly auth: AuthLookup;
   readonly log: Logger;
   readonly pollMs?: number;
+}
+
+/** The features' parts of every site, in the features' order. */
+export function siteParts(features: readonly Feature[]): SitePart[] {
+  return features.flatMap((f) => (f.site ? [f.site] : []));
 }

@@ -28,7 +28,7 @@ import { clusterSealedValues, unsealCluster } from "../sealing/unseal-cluster";
 import { unsealSites } from "../sealing/unseal-sites";
 import { ControllerSecret, controllerSecret, renderHash } from "../state/controller-secret";
 import { resolveStateDir, StateMode, StateStore } from "../state/store";
-import type { Feature } from "./feature";
+import { Feature, siteParts } from "./feature";
 
 export interface PlanContext {
   readonly load: LoadResult;
@@ -108,6 +108,7 @@ export async function planLoaded(docker: Docker, given: LoadedRepo, features: re
     invalidSites: loaded.load.invalidSites,
     ...(varnish ? { varnishSecret: { hash: renderHash(varnish) } } : {}),
     instanceResources: contributed.flatMap((c) => c.resources),
+    siteParts: siteParts(features),
   });
   for (const f of features) {
     const refused = f.refuse?.(tagged, live);

@@ -3,7 +3,11 @@ import { names } from "../desired/names";
 import type { LiveState } from "../live/types";
 import type { ResolvedCluster } from "../manifests/types";
 import { connectVarnishAdmin } from "../varnish/admin";
-import { siteRoutingHealth, type SiteRoutingHealth, type TaskBackends } from "../varnish/backend-health";
+import { siteOfBackend, siteRoutingHealth, type SiteRoutingHealth, type TaskBackends } from "../varnish/backend-health";
+import type { BackendListEntry } from "../varnish/admin-protocol";
+import { labelTargets } from "../varnish/load-split";
+import { heldLabel } from "../varnish/vcl-split";
+import type { VarnishAdmin } from "../varnish/admin";
 import { adminHost, instanceAdminRoute } from "./admin-address";
 import { VARNISH_ADMIN_PORT } from "./sync";
 import { runningTasksOf } from "./vcl-input-from";
@@ -35,7 +39,7 @@ export async function readRoutingHealth(docker: Docker, cluster: ResolvedCluster
       try {
         const admin = await connectVarnishAdmin({ host, port: VARNISH_ADMIN_PORT, secret, connectTimeoutMs: 2000, commandTimeoutMs: 5000 });
         try {
-          answers.push({ task: task.id, backends: await admin.backendList() });
+          answers.push({ task: task.id, backends: await routedBackends(admin) });
         } finally {
           admin.close();
         }
@@ -45,4 +49,25 @@ export async function readRoutingHealth(docker: Docker, cluster: ResolvedCluster
     }),
   );
   return { sites: siteRoutingHealth(answers), errors: errors.sort() };
+}
+
+/**
+ * The backends requests are routed to: those of the active VCL and of every configuration a
+ * label points at (each group's VCL). Older configurations still loaded for rollback or cooling
+ * down are not what serves, and a stale backend of theirs must not count; nor do the other sites'
+ * backends in the old group VCL a held site (heldLabel) is kept on.
+ */
+export async function routedBackends(admin: VarnishAdmin): Promise<BackendListEntry[]> {
+  const list = await admin.vclList();
+  const held = new Map<string, Set<string>>();
+  const serving = new Set(list.filter((v) => v.status === "active").map((v) => v.name));
+  for (const [label, target] of labelTargets(list)) {
+    if (label.startsWith("l_h_")) held.set(target, (held.get(target) ?? new Set()).add(label));
+    else serving.add(target);
+  }
+  return (await admin.backendList("*.*")).filter((b) => {
+    if (serving.has(b.vcl)) return true;
+    const site = siteOfBackend(b.name);
+    return site !== undefined && (held.get(b.vcl)?.has(heldLabel(site)) ?? false);
+  });
 }

@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
 import type { LiveState } from "../live/types";
-import { renderVcl, vclHash } from "../varnish/vcl";
+import { renderSplitVcl, splitHash } from "../varnish/vcl-split";
 import { readVarnishSecret } from "./admin-secret";
 import { thumbprintOf } from "./after-apply";
 import { RoutingOptions, RoutingResult, syncRouting } from "./sync";
@@ -35,7 +35,7 @@ export function followRouting(docker: Docker, opts: FollowOptions): RoutingFollo
   const onProgress = async (live: LiveState): Promise<void> => {
     let hash: string;
     try {
-      hash = vclHash(renderVcl(vclInputFrom({ cluster, sites, invalidSites, live, ...acme })));
+      hash = splitHash(renderSplitVcl(vclInputFrom({ cluster, sites, invalidSites, live, ...acme })));
     } catch {
       return; // Reported, with the field at fault, by the sync after apply.
     }

@@ -1,10 +1,12 @@
 import type Docker from "dockerode";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { jobDeadline, jobFromService } from "../apply/job-service";
 import { removeJobService } from "../apply/remove-job";
 import { JOB_ROLE, LABEL as LABEL } from "../desired/labels";
 import type { ApiServiceSpec, ApiTask } from "../engine/api-types";
 import { demuxLogs } from "../engine/log-frames";
+import { createService } from "../engine/services";
 import type { LiveTask } from "../live/types";
 import type { Logger } from "../log";
 import { encodeHeredoc } from "../varnish/admin-protocol";
@@ -151,32 +153,13 @@ export async function relayVcl(
  * plan/stale-jobs.ts). Pure.
  */
 export function relayJobSpec(source: ApiServiceSpec, name: string, args: readonly string[], deadline: Date): ApiServiceSpec {
-  const { UpdateConfig: _u, RollbackConfig: _r, ...rest } = source;
-  const labels = { ...source.Labels, [LABEL.role]: JOB_ROLE };
-  return {
-    ...rest,
-    Name: name,
-    Labels: { ...labels, [LABEL.jobDeadline]: deadline.toISOString() },
-    TaskTemplate: {
-      ...source.TaskTemplate,
-      ContainerSpec: { ...source.TaskTemplate?.ContainerSpec, Command: ["sh", "-c", RELAY_SCRIPT, "relay"], Args: [...args], Labels: labels, Healthcheck: { Test: ["NONE"] } },
-      RestartPolicy: { Condition: "none", MaxAttempts: 0 },
-    },
-    Mode: { ReplicatedJob: { MaxConcurrent: 1, TotalCompletions: 1 } },
-    EndpointSpec: { Mode: "dnsrr", Ports: [] },
-  };
-}
-
-/** Past its deadline a job is anyone's to remove; the relay's is its timeout plus a margin. */
-function jobDeadline(created: Date, seconds: number): Date {
-  return new Date(created.getTime() + (seconds + 300) * 1000);
+  return jobFromService(source, { ...source.Labels, [LABEL.role]: JOB_ROLE }, name, args, deadline, ["sh", "-c", RELAY_SCRIPT, "relay"]);
 }
 
 /** Creates the job, waits for its end, returns its output; the job is removed whatever happens. */
 async function runOnce(docker: Docker, spec: ApiServiceSpec, timeoutSeconds: number, pollMs: number): Promise<string> {
   // No credentials: the job runs where the image is (relaySource's placement).
-  const created = (await (docker as unknown as WithAuth).createService(undefined, spec)) as { id?: string; ID?: string };
-  const id = created.id ?? created.ID ?? spec.Name ?? "";
+  const id = (await createService(docker, undefined, spec)) ?? spec.Name ?? "";
   try {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
@@ -187,7 +170,7 @@ async function runOnce(docker: Docker, spec: ApiServiceSpec, timeoutSeconds: num
       if (Date.now() > deadline) throw new Error(`relay job did not finish within ${timeoutSeconds} s (task ${state || "not scheduled"}: ${task?.Status?.Err ?? task?.Status?.Message ?? ""})`);
       await sleep(pollMs);
     }
-    return demuxLogs((await docker.getService(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
+    return demuxLogs(await docker.getService(id).logs({ stdout: true, stderr: true, follow: false }));
   } finally {
     await removeJobService(docker, id).catch(() => undefined);
   }
@@ -203,9 +186,4 @@ export function relayTargets(tasks: readonly LiveTask[], adminNetwork: string): 
     else unaddressed.push(t);
   }
   return { relayed, unaddressed };
-}
-
-/** dockerode sends the registry credentials as a first argument its typings lose (as apply/apply.ts). */
-interface WithAuth {
-  createService(auth: undefined, spec: ApiServiceSpec): Promise<unknown>;
 }

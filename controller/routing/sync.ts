@@ -5,8 +5,11 @@ import type { LiveState, LiveTask } from "../live/types";
 import type { Logger } from "../log";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { connectVarnishAdmin, VarnishConnectionError, VclCompileError } from "../varnish/admin";
-import { loadVcl } from "../varnish/load";
-import { renderVcl, vclHash } from "../varnish/vcl";
+import { loadSplitVcl } from "../varnish/load-split";
+import { renderSplitVcl, splitHash } from "../varnish/vcl-split";
+import type { SplitVcl } from "../varnish/vcl-split";
+import { renderVcl } from "../varnish/vcl";
+import type { VclInput } from "../varnish/vcl";
 import { adminHost, AdminRoute, instanceAdminRoute } from "./admin-address";
 import { relayTargets, relayVcl } from "./relay";
 import { runningTasksOf, vclInputFrom } from "./vcl-input-from";
@@ -35,13 +38,16 @@ export interface TaskRouting {
   readonly ok: boolean;
   /** False when the task already ran this VCL: nothing was sent. */
   readonly changed?: boolean;
+  /** The active top-level VCL. */
   readonly vclName?: string;
+  /** Group labels (`l_g<groups>_<n>`) whose VCL was compiled and moved: only those groups' sites changed. */
+  readonly relabelled?: readonly string[];
   readonly error?: string;
   readonly compileError?: { readonly line?: number; readonly column?: number };
 }
 
 export interface RoutingResult {
-  /** sha256 of the rendered VCL; null when it could not be rendered. */
+  /** splitHash of the rendered configuration (top-level VCL and every site's); null when it could not be rendered. */
   readonly vclHash: string | null;
   readonly tasks: readonly TaskRouting[];
   /** The VCL could not be rendered at all (no task was touched). */
@@ -50,31 +56,37 @@ export interface RoutingResult {
 }
 
 /**
- * Renders the VCL from manifests + live tasks and makes it active on every running Varnish
- * task. Never throws for one task's problem: a VCL that does not compile leaves the running
- * one active and is reported per task.
+ * Renders the VCL (one per group of sites and a top-level one, vcl-split.ts) from manifests + live tasks
+ * and makes it active on every running Varnish task; only sites whose VCL changed are compiled.
+ * Never throws for one task's problem: a site VCL that does not compile leaves that site on its
+ * running VCL and is reported per task.
  */
 export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise<RoutingResult> {
   const { cluster, live, log } = opts;
-  let vcl: string;
+  let vcl: SplitVcl;
+  let input: VclInput;
   try {
-    vcl = renderVcl(vclInputFrom({ cluster, sites: opts.sites, invalidSites: opts.invalidSites, live, ...(opts.acmeThumbprint !== undefined ? { acmeThumbprint: opts.acmeThumbprint } : {}) }));
+    input = vclInputFrom({ cluster, sites: opts.sites, invalidSites: opts.invalidSites, live, ...(opts.acmeThumbprint !== undefined ? { acmeThumbprint: opts.acmeThumbprint } : {}) });
+    vcl = renderSplitVcl(input);
   } catch (err) {
     const error = `VCL not rendered: ${(err as Error).message}`;
     log.error({ err: error }, "routing not updated");
     return { vclHash: null, tasks: [], error, ok: false };
   }
-  const hash = vclHash(vcl);
+  const hash = splitHash(vcl);
   const tasks = runningTasksOf(names.varnishService(cluster.instance), live);
   if (tasks.length === 0) return { vclHash: hash, tasks: [], ok: true };
   const route = await instanceAdminRoute(docker, cluster.instance, live);
   const results: TaskRouting[] = [];
+  const whole = () => renderVcl(input);
   const unreachable: LiveTask[] = [];
   for (const task of tasks) {
     if (adminHost(route, task) === undefined) unreachable.push(task);
-    else results.push(await syncTask(task, route, vcl, opts));
+    else results.push(await syncTask(task, route, vcl, whole, opts));
   }
-  results.push(...(await relayed(docker, unreachable, vcl, opts)));
+  // A task the controller reaches only through a relay job (another node) gets the whole
+  // configuration as one VCL: the relay loads one VCL, and one compile there is the short way.
+  if (unreachable.length > 0) results.push(...(await relayed(docker, unreachable, whole(), opts)));
   return { vclHash: hash, tasks: results, ok: results.every((r) => r.ok) };
 }
 
@@ -83,7 +95,7 @@ export async function syncRoutingNow(docker: Docker, opts: Omit<RoutingOptions, 
   return syncRouting(docker, { ...opts, live: await readLive(docker, opts.cluster.instance) });
 }
 
-async function syncTask(task: LiveTask, route: AdminRoute, vcl: string, opts: RoutingOptions): Promise<TaskRouting> {
+async function syncTask(task: LiveTask, route: AdminRoute, vcl: SplitVcl, whole: () => string, opts: RoutingOptions): Promise<TaskRouting> {
   const host = adminHost(route, task);
   if (host === undefined) {
     const error = `no admin address for Varnish task ${task.id} (via ${route.via})`;
@@ -94,9 +106,16 @@ async function syncTask(task: LiveTask, route: AdminRoute, vcl: string, opts: Ro
   try {
     const admin = await connectWithRetry(host, opts.secret, opts.connectRetryMs ?? 15_000);
     try {
-      const r = await loadVcl(admin, vcl, { keep: KEEP_VCLS });
-      if (r.changed) opts.log.info({ task: task.id, vcl: r.name, discarded: r.discarded }, "routing: VCL loaded");
-      return { task: task.id, endpoint, ok: true, changed: r.changed, vclName: r.name };
+      const r = await loadSplitVcl(admin, vcl, { keep: KEEP_VCLS, whole });
+      if (r.changed) opts.log.info({ task: task.id, vcl: r.name, groups: r.relabelled, discarded: r.discarded }, "routing: VCL loaded");
+      const done = { task: task.id, endpoint, changed: r.changed, vclName: r.name, relabelled: r.relabelled };
+      const first = r.failed[0];
+      if (first === undefined) return { ...done, ok: true };
+      const error = r.failed
+        .map((f) => `site ${f.site} (${f.label}): ${f.error.message}\n${f.lastGood ? "it keeps routing with its last VCL" : "it answers 503 until its VCL compiles"}`)
+        .join("\n");
+      opts.log.error({ task: task.id, endpoint, err: error }, "routing not updated for some sites on this Varnish task");
+      return { ...done, ok: false, error, compileError: { line: first.error.line, column: first.error.column } };
     } finally {
       admin.close();
     }

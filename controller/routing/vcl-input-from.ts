@@ -6,7 +6,7 @@ import type { LiveState, LiveTask } from "../live/types";
 import type { ResolvedCluster, ResolvedSite, RoutingOverrides } from "../manifests/types";
 import type { VclSiteTls } from "../varnish/vcl-tls";
 import type { VclBackend, VclInput, VclRouting, VclSite, VclSnippets, VclTool } from "../varnish/vcl-input";
-import { PHPMYADMIN_PORT } from "../desired/access-services";
+import { PHPMYADMIN_PORT } from "../access/ports";
 
 export interface RoutingSources {
   readonly cluster: ResolvedCluster;

@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
+import { setTimeout as sleep } from "node:timers/promises";
 import type * as Acme from "acme-client";
+import { DnsHook, runDnsHook } from "./dns01";
+import { Challenge, challengeOf } from "./names";
 
 /**
  * Loaded on the first order, not at start: acme-client and its x509, forge and axios
@@ -11,14 +14,38 @@ const loadAcme = (): Promise<typeof Acme> => import("acme-client");
 /**
  * The ACME edge (RFC 8555) through acme-client: one order for a site's names, validated by
  * HTTP-01, which Varnish answers from the account's thumbprint (varnish/vcl-tls.ts), so
- * nothing is handed over per challenge. Only the controller holding the instance lock calls
- * it (tls/renew.ts).
+ * nothing is handed over per challenge, or by DNS-01 through the operator's hook (dns01.ts).
+ * Only the controller holding the instance lock calls it (tls/renew.ts).
  */
 export interface AcmeDirectory {
   readonly directory: string;
   readonly email: string;
   /** PEM of the CA that signs the directory's own HTTPS certificate (a private or test CA). */
   readonly caFile?: string;
+  /** External account binding (ZeroSSL, Google): from the controller's flags, never the manifests. */
+  readonly eab?: ExternalAccount;
+}
+
+/** An external account binding: the CA's key id, and the file holding its HMAC key (base64url), read only when the account is registered. */
+export interface ExternalAccount {
+  readonly kid: string;
+  readonly hmacKeyFile: string;
+}
+
+/** How the names of one order are validated. */
+export interface OrderOptions {
+  /** The site's challenge for names that are not wildcards (a wildcard is always DNS-01). */
+  readonly challenge?: Challenge;
+  /** Needed when any name is validated by DNS-01. */
+  readonly dnsHook?: DnsHook;
+  /** A cleanup that failed (the record stays behind; the order is not affected). */
+  readonly onCleanupError?: (domain: string, error: string) => void;
+}
+
+export class ExternalAccountKeyError extends Error {
+  constructor(file: string, reason: string) {
+    super(`cannot read the external account binding's HMAC key from ${file}: ${reason}`);
+  }
 }
 
 export type OrderOutcome =
@@ -30,28 +57,13 @@ export type OrderOutcome =
 
 const clients = new Map<string, Acme.Client>();
 
-export async function orderCertificate(dir: AcmeDirectory, accountKey: Buffer, domains: readonly string[]): Promise<OrderOutcome> {
+export async function orderCertificate(dir: AcmeDirectory, accountKey: Buffer, domains: readonly string[], opts: OrderOptions = {}): Promise<OrderOutcome> {
   const acme = await loadAcme();
   configureHttp(acme, dir);
   try {
     const client = await account(acme, dir, accountKey);
     const order = await client.createOrder({ identifiers: domains.map((value) => ({ type: "dns", value })) });
-    const failed = new Map<string, string>();
-    for (const authz of await client.getAuthorizations(order)) {
-      if (authz.status === "valid") continue;
-      const domain = authz.identifier.value;
-      const challenge = authz.challenges.find((c) => c.type === "http-01");
-      if (challenge === undefined) {
-        failed.set(domain, "the CA offers no http-01 challenge for this name");
-        continue;
-      }
-      try {
-        await client.completeChallenge(challenge);
-        await client.waitForValidStatus(challenge);
-      } catch (err) {
-        failed.set(domain, errorText(err));
-      }
-    }
+    const failed = await validate(client, await client.getAuthorizations(order), opts);
     if (failed.size > 0) return { ok: false, failedDomains: failed };
     const key = await acme.crypto.createPrivateEcdsaKey("P-256");
     const [, csr] = await acme.crypto.createCsr({ commonName: domains[0], altNames: [...domains] }, key);
@@ -64,16 +76,92 @@ export async function orderCertificate(dir: AcmeDirectory, accountKey: Buffer, d
   }
 }
 
-/** One registered account per directory and key for the life of the process. */
+/**
+ * Answers every pending authorization; the names that did not validate, by the name ordered
+ * (`*.example.org` for a wildcard). DNS-01 records are all published first and waited for
+ * once, then every challenge is answered; the records are removed whatever happened.
+ */
+async function validate(client: Acme.Client, authorizations: readonly Acme.Authorization[], opts: OrderOptions): Promise<Map<string, string>> {
+  const failed = new Map<string, string>();
+  const answer: { name: string; challenge: Acme.Authorization["challenges"][number] }[] = [];
+  const published: { domain: string; value: string }[] = [];
+  const hook = opts.dnsHook;
+  try {
+    for (const authz of authorizations) {
+      if (authz.status === "valid") continue;
+      const domain = authz.identifier.value;
+      const name = authz.wildcard === true ? `*.${domain}` : domain;
+      const type = challengeOf(name, opts.challenge ?? "http-01");
+      const challenge = authz.challenges.find((c) => c.type === type);
+      if (challenge === undefined) {
+        failed.set(name, `the CA offers no ${type} challenge for this name`);
+        continue;
+      }
+      if (type === "dns-01") {
+        if (hook === undefined) {
+          failed.set(name, "DNS-01 needs the controller's DNS hook (--acme-dns-hook)");
+          continue;
+        }
+        const value = await client.getChallengeKeyAuthorization(challenge);
+        try {
+          await runDnsHook(hook, "present", domain, value);
+          published.push({ domain, value });
+        } catch (err) {
+          failed.set(name, errorText(err));
+          continue;
+        }
+      }
+      answer.push({ name, challenge });
+    }
+    // A name already failed kills the order: no point making the CA look at the others.
+    if (failed.size > 0) return failed;
+    if (published.length > 0 && hook !== undefined && hook.propagationSeconds > 0) await sleep(hook.propagationSeconds * 1000);
+    for (const { name, challenge } of answer) {
+      try {
+        await client.completeChallenge(challenge);
+        await client.waitForValidStatus(challenge);
+      } catch (err) {
+        failed.set(name, errorText(err));
+      }
+    }
+    return failed;
+  } finally {
+    for (const p of published) {
+      if (hook === undefined) break;
+      await runDnsHook(hook, "cleanup", p.domain, p.value).catch((err: unknown) => opts.onCleanupError?.(p.domain, errorText(err)));
+    }
+  }
+}
+
+/** One registered account per directory, key and external account for the life of the process. */
 async function account(acme: typeof Acme, dir: AcmeDirectory, accountKey: Buffer): Promise<Acme.Client> {
-  const id = `${dir.directory}\0${accountKey.toString("base64")}`;
+  const id = `${dir.directory}\0${accountKey.toString("base64")}\0${dir.eab?.kid ?? ""}`;
   const known = clients.get(id);
   if (known !== undefined) return known;
   // No long in-library backoff: a reconcile must not sleep minutes; the controller backs off between passes.
-  const client = new acme.Client({ directoryUrl: dir.directory, accountKey, backoffAttempts: 12, backoffMin: 1000, backoffMax: 5000 });
+  const client = new acme.Client({
+    directoryUrl: dir.directory,
+    accountKey,
+    backoffAttempts: 12,
+    backoffMin: 1000,
+    backoffMax: 5000,
+    ...(dir.eab !== undefined ? { externalAccountBinding: { kid: dir.eab.kid, hmacKey: readHmacKey(dir.eab.hmacKeyFile) } } : {}),
+  });
   await client.createAccount({ termsOfServiceAgreed: true, contact: [`mailto:${dir.email}`] });
   clients.set(id, client);
   return client;
+}
+
+/** The HMAC key, trimmed; the error names the file, never a byte of its content. */
+function readHmacKey(file: string): string {
+  let key: string;
+  try {
+    key = readFileSync(file, "utf8").trim();
+  } catch (err) {
+    throw new ExternalAccountKeyError(file, (err as NodeJS.ErrnoException).code ?? "unreadable");
+  }
+  if (!/^[A-Za-z0-9_=+/-]{16,}$/.test(key)) throw new ExternalAccountKeyError(file, "it is not a base64url key as the CA gives it (one line, at least 16 characters)");
+  return key;
 }
 
 function configureHttp(acme: typeof Acme, dir: AcmeDirectory): void {

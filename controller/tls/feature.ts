@@ -4,7 +4,7 @@ import { StateStore } from "../state/store";
 import { accountKey } from "../state/tls-store";
 import { certValueLookup, knownCerts } from "./certs";
 import { renderTlsResources } from "./render";
-import { renewCertificates, SiteTlsOutcome, sitesDue } from "./renew";
+import { AcmeControllerOptions, renewCertificates, SiteTlsOutcome, sitesDue } from "./renew";
 
 export interface TlsFeature extends Feature {
   /** What the orders of this reconcile did, per site (both passes); empty when none was due. */
@@ -17,7 +17,7 @@ export interface TlsFeature extends Feature {
  * routing, the controller holding the instance lock orders what is due, and a new certificate
  * makes the reconcile run once more to roll it out. One per reconcile.
  */
-export function tlsFeature(): TlsFeature {
+export function tlsFeature(controller: AcmeControllerOptions = {}): TlsFeature {
   const outcomes: SiteTlsOutcome[] = [];
   return {
     name: "tls",
@@ -33,7 +33,7 @@ export function tlsFeature(): TlsFeature {
         // The account first, then the VCL that answers its challenges (its thumbprint), then the orders.
         accountKey(store);
         await routeAfterApply(docker, { cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites, stateDir: step.stateDir, log: step.log, pollMs: step.pollMs });
-        const done = await renewCertificates({ cluster: step.cluster, sites: step.load.sites, store, log: step.log });
+        const done = await renewCertificates({ cluster: step.cluster, sites: step.load.sites, store, log: step.log, controller });
         outcomes.push(...done);
         return { again: done.some((o) => o.issued !== undefined) };
       },

@@ -2,8 +2,10 @@ import type { Logger } from "../log";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { StateStore } from "../state/store";
 import { accountKey, CertRecord, readCertPem, readCertRecord, writeCert, writeCertRecord } from "../state/tls-store";
-import { AcmeDirectory, OrderOutcome, orderCertificate } from "./acme";
+import { AcmeDirectory, ExternalAccount, OrderOptions, OrderOutcome, orderCertificate } from "./acme";
+import type { DnsHook } from "./dns01";
 import { Resolve, systemResolve, unresolvedNames } from "./dns-check";
+import { certificateNames, challengeOf } from "./names";
 import { BadPemError, checkBundle } from "./pem";
 import { backoffSeconds, decideOrder, parseRetryAfter, renewalTime, withFailures } from "./schedule";
 
@@ -28,14 +30,30 @@ export interface RenewOptions {
   readonly random?: () => number;
   /** Name look-ups before ordering (spec.tls.acme.checkDns); tests give their own. */
   readonly resolve?: Resolve;
+  /** What only the operator configures (the controller's flags): the DNS-01 hook, the external account. */
+  readonly controller?: AcmeControllerOptions;
   /** The ACME edge; tests of the decisions give their own. */
-  readonly order?: (dir: AcmeDirectory, key: Buffer, domains: readonly string[]) => Promise<OrderOutcome>;
+  readonly order?: (dir: AcmeDirectory, key: Buffer, domains: readonly string[], opts: OrderOptions) => Promise<OrderOutcome>;
+}
+
+/**
+ * The ACME settings that name a command or a secret file: `simulium run` and `simulium apply`
+ * flags (cli/acme-options.ts), never simulium.yaml, whose commits a tenant may propose (issue 15).
+ */
+export interface AcmeControllerOptions {
+  readonly dnsHook?: DnsHook;
+  readonly eab?: ExternalAccount;
+}
+
+/** The names a site's certificate is ordered for (its wildcards, and the domains they do not cover). */
+export function orderedNames(site: ResolvedSite): string[] {
+  return certificateNames(site.domains, site.tls?.mode === "acme" ? site.tls.wildcards : []);
 }
 
 /** Sites whose certificate is due now (new, renewal, changed names, a domain back from its backoff). Read-only. */
 export function sitesDue(cluster: ResolvedCluster, sites: readonly ResolvedSite[], store: StateStore, now: Date): ResolvedSite[] {
   if (cluster.tls?.acme === undefined) return [];
-  return sites.filter((s) => s.tls?.mode === "acme" && !s.suspend && decideOrder(recordOf(store, s.name), s.domains, now).order);
+  return sites.filter((s) => s.tls?.mode === "acme" && !s.suspend && decideOrder(recordOf(store, s.name), orderedNames(s), now).order);
 }
 
 /** The record, as if nothing were issued when its certificate file is gone (lost, or removed by an operator to force an order). */
@@ -58,13 +76,16 @@ export async function renewCertificates(opts: RenewOptions): Promise<SiteTlsOutc
   const due = sitesDue(opts.cluster, opts.sites, opts.store, now());
   if (due.length === 0) return [];
   const key = accountKey(opts.store);
+  const eab = opts.controller?.eab;
+  const dir: AcmeDirectory = { ...acme, ...(eab !== undefined ? { eab } : {}) };
   const out: SiteTlsOutcome[] = [];
-  for (const site of due) out.push(await renewSite(site, { ...opts, acme, key, now, order }));
+  for (const site of due) out.push(await renewSite(site, { ...opts, acme, dir, key, now, order }));
   return out;
 }
 
 type SiteContext = RenewOptions & {
   readonly acme: NonNullable<NonNullable<ResolvedCluster["tls"]>["acme"]>;
+  readonly dir: AcmeDirectory;
   readonly key: Buffer;
   readonly now: () => Date;
   readonly order: NonNullable<RenewOptions["order"]>;
@@ -74,12 +95,23 @@ async function renewSite(site: ResolvedSite, ctx: SiteContext): Promise<SiteTlsO
   const { store, log } = ctx;
   let record = recordOf(store, site.name);
   const failedDomains: Record<string, string> = {};
+  const names = orderedNames(site);
+  const challenge = site.tls?.mode === "acme" ? (site.tls.challenge ?? "http-01") : "http-01";
+  const dnsHook = ctx.controller?.dnsHook;
   // Each failed try sets at least one name aside: at most one order per name, plus one.
-  for (let i = 0; i <= site.domains.length; i++) {
-    const decision = decideOrder(record, site.domains, ctx.now());
+  for (let i = 0; i <= names.length; i++) {
+    const decision = decideOrder(record, names, ctx.now());
     if (!decision.order) break;
-    if (ctx.acme.checkDns) {
-      const unresolved = await unresolvedNames(decision.domains, ctx.acme.expectAddresses, ctx.resolve ?? systemResolve);
+    const byDns = decision.domains.filter((d) => challengeOf(d, challenge) === "dns-01");
+    if (byDns.length > 0 && dnsHook === undefined) {
+      // Not an order the CA could grant: waited out like a failed one, without spending one.
+      const error = `${byDns.join(", ")} need${byDns.length === 1 ? "s" : ""} DNS-01 (a wildcard, or spec.tls.challenge: dns-01), and the controller has no DNS hook: start it with --acme-dns-hook FILE (docs/tls.md)`;
+      return orderFailed(site, record, error, undefined, failedDomains, ctx);
+    }
+    // Only names validated over HTTP must point at the cluster; DNS-01 names may not (yet).
+    const byHttp = decision.domains.filter((d) => !byDns.includes(d));
+    if (ctx.acme.checkDns && byHttp.length > 0) {
+      const unresolved = await unresolvedNames(byHttp, ctx.acme.expectAddresses, ctx.resolve ?? systemResolve);
       if (unresolved.size > 0) {
         for (const [d, e] of unresolved) failedDomains[d] = e;
         log.warn({ site: site.name, failed: Object.fromEntries(unresolved) }, "tls: names that do not point at the cluster are set aside, not ordered");
@@ -89,7 +121,11 @@ async function renewSite(site: ResolvedSite, ctx: SiteContext): Promise<SiteTlsO
       }
     }
     log.info({ site: site.name, domains: decision.domains, reason: decision.reason }, "tls: ordering a certificate");
-    const outcome = await ctx.order(ctx.acme, ctx.key, decision.domains);
+    const outcome = await ctx.order(ctx.dir, ctx.key, decision.domains, {
+      challenge,
+      ...(dnsHook !== undefined ? { dnsHook } : {}),
+      onCleanupError: (domain, err) => log.warn({ site: site.name, domain, err }, "tls: the DNS hook did not remove a challenge record; remove it by hand"),
+    });
     if (outcome.ok) {
       try {
         const info = checkBundle(site.name, outcome.pem, ctx.now());

@@ -90,6 +90,8 @@ export interface VclListEntry {
   readonly temperature: string;
   /** Requests still running on it. */
   readonly busy: number;
+  /** For a label (`vcl.label`): the configuration it points at. */
+  readonly target?: string;
 }
 
 /** `vcl.list -j`, in Varnish's order (the order configurations were loaded). */
@@ -106,8 +108,15 @@ export function parseVclList(body: string): VclListEntry[] {
       state: str(o.state, "state"),
       temperature: str(o.temperature, "temperature"),
       busy: typeof o.busy === "number" ? o.busy : 0,
+      ...labelTarget(o.label),
     };
   });
+}
+
+function labelTarget(label: unknown): { target?: string } {
+  if (typeof label !== "object" || label === null || Array.isArray(label)) return {};
+  const name = (label as Record<string, unknown>).name;
+  return typeof name === "string" ? { target: name } : {};
 }
 
 export interface BackendListEntry {

@@ -25,8 +25,12 @@ export interface VarnishAdmin {
   /** Compiles and loads a VCL under `name`; throws VclCompileError when VCC rejects it. */
   vclInline(name: string, vcl: string): Promise<void>;
   vclUse(name: string): Promise<void>;
+  /** Points `label` at the loaded configuration `name` (creating the label); atomic for requests. */
+  vclLabel(label: string, name: string): Promise<void>;
   vclList(): Promise<VclListEntry[]>;
   vclDiscard(name: string): Promise<void>;
+  /** The source of a loaded configuration (its main file). */
+  vclShow(name: string): Promise<string>;
   /** Backends of the active VCL (or of those matching `pattern`, e.g. `*.*`), with probe health. */
   backendList(pattern?: string): Promise<BackendListEntry[]>;
   close(): void;
@@ -94,11 +98,17 @@ export async function connectVarnishAdmin(opts: VarnishAdminOptions): Promise<Va
     async vclUse(name) {
       await run("vcl.use", encodeCommand("vcl.use", name));
     },
+    async vclLabel(label, name) {
+      await run("vcl.label", encodeCommand("vcl.label", label, name));
+    },
     async vclList() {
       return parsed("vcl.list", endpoint, parseVclList, await run("vcl.list", encodeCommand("vcl.list", "-j")));
     },
     async vclDiscard(name) {
       await run("vcl.discard", encodeCommand("vcl.discard", name));
+    },
+    async vclShow(name) {
+      return run("vcl.show", encodeCommand("vcl.show", name));
     },
     async backendList(pattern) {
       const args = pattern === undefined ? ["-j", "-p"] : ["-j", "-p", pattern];

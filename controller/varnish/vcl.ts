@@ -159,17 +159,29 @@ function vclInit(sites: readonly SiteView[], tools: readonly ToolView[]): string
   return `sub vcl_init {\n${lines.join("\n")}${lines.length > 0 ? "\n" : ""}}\n`;
 }
 
-function vclRecv(sites: readonly SiteView[], tools: readonly ToolView[], snippet: string | undefined, tls: string): string {
-  return `sub vcl_recv {
-  # Route on the bare, lower-case host name: "Example.org:8080" is "example.org".
+/** The start of every vcl_recv, the top-level one included: the host routed on. Idempotent. */
+const RECV_HOST = `  # Route on the bare, lower-case host name: "Example.org:8080" is "example.org".
   if (req.http.host) {
     set req.http.host = regsub(std.tolower(req.http.host), ":[0-9]+$", "");
   }
-${tls}  # A TLS terminator in front says https; anything that reached us directly is plain http.
+`;
+
+const RECV_PROTO = `  # A TLS terminator in front says https; anything that reached us directly is plain http.
   if (!req.http.X-Forwarded-Proto) {
     set req.http.X-Forwarded-Proto = "http";
   }
-${routingChain(sites, tools)}
+`;
+
+/**
+ * The top-level VCL's vcl_recv start (vcl-split.ts): the host routed on and the scheme hashed on.
+ * A group's VCL reached through it repeats both harmlessly, and sets the scheme from its TLS
+ * listener first when the cluster has one (vcl-tls.ts).
+ */
+export const RECV_PROLOGUE = `${RECV_HOST}${RECV_PROTO}`;
+
+function vclRecv(sites: readonly SiteView[], tools: readonly ToolView[], snippet: string | undefined, tls: string): string {
+  return `sub vcl_recv {
+${RECV_HOST}${tls}${RECV_PROTO}${routingChain(sites, tools)}
 
   # Only a site's own tasks get here with PURGE or BAN (checked in its branch above), and the
   # host is one of that site's domains: a site invalidates its own objects, never another's.
@@ -330,7 +342,8 @@ function vclSynth(tls: string): string {
   return VCL_SYNTH.replace("sub vcl_synth {\n", `sub vcl_synth {\n${tls}`);
 }
 
-const VCL_SYNTH = `sub vcl_synth {
+/** The 404, 405 and 503 pages: in every group's VCL and in the top-level one. */
+export const VCL_SYNTH = `sub vcl_synth {
   if (resp.status == 404 || resp.status == 405 || resp.status == 503) {
     set resp.http.Content-Type = "text/html; charset=utf-8";
     set resp.http.Cache-Control = "no-store";

@@ -103,6 +103,21 @@ const liveObjects = () =>
   );
 const liveRows = () => sql("SELECT id, name FROM parent ORDER BY id", "site", "site");
 
+/**
+ * From the container's start: wait until the usual socket answers, then require it to keep
+ * answering for 4 s. The initialising server must not listen there: a client that reached it
+ * lost it a moment later, when the entrypoint stopped it (this file's setup failed so on CI).
+ * `ping` answers for a live server even when access is denied, so no password is needed.
+ */
+const SOCKET_WATCH = `
+for i in $(seq 1 1200); do mariadb-admin --socket=/run/mysqld/mysqld.sock -uroot ping >/dev/null 2>&1 && break; sleep 0.1; done
+for i in $(seq 1 40); do
+  mariadb-admin --socket=/run/mysqld/mysqld.sock -uroot ping >/dev/null 2>&1 || { echo "the socket stopped answering $i checks after its first answer"; exit 1; }
+  sleep 0.1
+done
+echo steady`;
+let socketWatch: { exitCode: number; stdout: string } = { exitCode: -1, stdout: "" };
+
 beforeAll(async () => {
   writeFileSync(path.join(dir, "root-password"), ROOT_PASSWORD + "\n");
   chmodSync(dir, 0o755);
@@ -115,6 +130,7 @@ beforeAll(async () => {
     HostConfig: { Binds: [`${dir}:/w:ro`], NetworkMode: net },
   });
   await container.start();
+  socketWatch = await execIn(docker, db, ["sh", "-c", SOCKET_WATCH]);
   await waitFor(() => sql("SELECT 1").then((r) => r === "1"), { what: "MariaDB to accept connections", timeout: 120_000 });
   await sql(`CREATE DATABASE origin; USE origin; ${ORIGIN.replace(/DELIMITER ;;[\s\S]*DELIMITER ;/, "")}`);
   // Trigger and function bodies need their own delimiter: through stdin, as a dump loads them.
@@ -130,6 +146,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await cleanupNamespace(docker, ns);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("the server's usual socket answers only once the server is there to stay", () => {
+  expect(socketWatch).toMatchObject({ exitCode: 0, stdout: expect.stringContaining("steady") });
 });
 
 test("a plain dump with a trigger, a view, a function and foreign keys is swapped in", async () => {

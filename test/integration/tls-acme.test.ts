@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePort, httpGet } from "../harness/http";
 import { clusterYaml, siteYaml } from "../support/manifests";
-import { startPebble, Pebble } from "../support/pebble";
+import { startPebble, Pebble, writeDnsHook } from "../support/pebble";
 import { reconcileRepo } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
@@ -152,5 +152,28 @@ describe("HTTPS by ACME against Pebble", () => {
     const root = await pebble.root();
     const r = await waitFor(() => httpsGet(hostA, root).catch(() => undefined), `https://${hostA} after the terminator's update`, 60_000, 500);
     expect(r.status).toBe(200);
+  });
+
+  it("a wildcard certificate by DNS-01 through the operator's hook is served through hitch for each domain under it", async () => {
+    const c = `${instance}-c`;
+    const [www, shop] = [`www.${c}.test`, `shop.${c}.test`];
+    const hookLog = path.join(stateDir, "dns-hook.log");
+    const hook = { command: writeDnsHook(pebble, path.join(stateDir, "dns-hook.sh"), { log: hookLog }), propagationSeconds: 0, timeoutSeconds: 30 };
+    // Neither name resolves in Pebble's DNS: only the TXT records the hook sets prove them.
+    repo.write(`sites/${c}.yaml`, siteYaml(c, { domains: [www, shop], volumes: false, replicas: 1, spec: [`  tls: {wildcards: ["*.${c}.test"]}`] }));
+    const out = await reconcileRepo(docker, repo.dir, await repo.commit(`add ${c} with a wildcard`), { stateDir, acme: { dnsHook: hook } });
+    expect(out.result.ok).toBe(true);
+    expect(out.tls).toEqual([{ site: c, issued: [`*.${c}.test`], failedDomains: {} }]);
+    expect(readFileSync(hookLog, "utf8")).toMatch(new RegExp(`^cleanup ${c}\\.test `, "m"));
+    const root = await pebble.root();
+    for (const host of [www, shop]) {
+      const r = await waitFor(() => httpsGet(host, root).catch(() => undefined), `https://${host} with the wildcard`, 60_000, 500);
+      expect(r.status).toBe(200);
+      expect(r.body).toContain(c);
+      expect(r.cert.subjectAltName).toBe(`DNS:*.${c}.test`);
+      expect(await probeServed("127.0.0.1", httpsPort, host)).toEqual({ domain: host, notAfter: new Date(r.cert.validTo) });
+    }
+    // The other site keeps its own certificate.
+    expect((await httpsGet(hostA, root)).cert.subjectAltName).toBe(`DNS:${hostA}`);
   });
 });

@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { request as httpRequest } from "node:http";
 import os from "node:os";
@@ -21,10 +21,42 @@ export interface Pebble {
   root(): Promise<string>;
   /** Makes `host` resolve to 127.0.0.1. */
   resolve(host: string): Promise<void>;
+  /** The challenge test server's management API (POST /set-txt, /clear-txt): what a DNS hook in a test calls. */
+  readonly dnsManagement: string;
+  /** Its DNS server (host:port), where Pebble looks DNS-01 records up. */
+  readonly dnsServer: string;
   stop(): Promise<void>;
 }
 
-export async function startPebble(httpPort: number, env: Readonly<Record<string, string>> = {}): Promise<Pebble> {
+/**
+ * A DNS-01 hook as an operator writes one (docs/tls.md), written to `file`: it sets and clears
+ * TXT records in the challenge test server's DNS through its API, as a real hook would through
+ * a DNS provider's. Every call is appended to `log` (argv, then the environment); `failFor`
+ * names a domain whose `present` fails like a provider that does not host the zone.
+ */
+export function writeDnsHook(pebble: Pick<Pebble, "dnsManagement">, file: string, opts: { readonly log: string; readonly failFor?: string }): string {
+  writeFileSync(
+    file,
+    `#!/bin/sh
+set -eu
+echo "$1 $2 $3 $SIMULIUM_DNS_ACTION $SIMULIUM_DNS_DOMAIN $SIMULIUM_DNS_RECORD $SIMULIUM_DNS_VALUE" >> ${JSON.stringify(opts.log)}
+if [ "$2" = "${opts.failFor ?? ""}" ]; then echo "provider says: zone not found" >&2; exit 3; fi
+case "$1" in
+  present) curl -fsS -X POST -d "{\\"host\\":\\"$SIMULIUM_DNS_RECORD.\\",\\"value\\":\\"$SIMULIUM_DNS_VALUE\\"}" ${pebble.dnsManagement}/set-txt ;;
+  cleanup) curl -fsS -X POST -d "{\\"host\\":\\"$SIMULIUM_DNS_RECORD.\\"}" ${pebble.dnsManagement}/clear-txt ;;
+esac
+`,
+  );
+  chmodSync(file, 0o755);
+  return file;
+}
+
+export interface PebbleOptions {
+  /** External account binding required, with these key ids and HMAC keys (base64url). */
+  readonly eabKeys?: Readonly<Record<string, string>>;
+}
+
+export async function startPebble(httpPort: number, env: Readonly<Record<string, string>> = {}, opts: PebbleOptions = {}): Promise<Pebble> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "simulium-pebble-"));
   const [acmePort, mgmtPort, dnsPort, ctsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const listenerCaFile = path.join(dir, "listener.pem");
@@ -42,7 +74,8 @@ export async function startPebble(httpPort: number, env: Readonly<Record<string,
         httpPort,
         tlsPort: await freePort(),
         ocspResponderURL: "",
-        externalAccountBindingRequired: false,
+        externalAccountBindingRequired: opts.eabKeys !== undefined,
+        ...(opts.eabKeys !== undefined ? { externalAccountMACKeys: opts.eabKeys } : {}),
       },
     }),
   );
@@ -83,6 +116,8 @@ export async function startPebble(httpPort: number, env: Readonly<Record<string,
     directory,
     listenerCaFile,
     root: () => get(`https://127.0.0.1:${mgmtPort}/roots/0`),
+    dnsManagement: `http://127.0.0.1:${ctsPort}`,
+    dnsServer: `127.0.0.1:${dnsPort}`,
     resolve: (host) =>
       new Promise((resolve, reject) => {
         const req = httpRequest({ host: "127.0.0.1", port: ctsPort, path: "/add-a", method: "POST", agent: false }, (res) => {

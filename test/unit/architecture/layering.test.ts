@@ -16,6 +16,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["apply"],
   ["state", "sealing"],
   ["reconcile"],
+  ["access"],
   ["jobs", "database", "routing", "logs"],
   ["backup", "siteimport", "compose", "sitegen", "tls"],
   ["features.ts"],
@@ -25,7 +26,7 @@ export const LAYERS: readonly (readonly string[])[] = [
 
 /** The core, which no feature may be imported into, and the feature folders. */
 export const CORE: readonly string[] = ["manifests", "engine", "varnish", "source", "log.ts", "desired", "live", "plan", "apply", "state", "sealing", "reconcile"];
-export const FEATURES: readonly string[] = ["jobs", "database", "routing", "logs", "backup", "siteimport", "compose", "sitegen", "tls"];
+export const FEATURES: readonly string[] = ["access", "jobs", "database", "routing", "logs", "backup", "siteimport", "compose", "sitegen", "tls"];
 
 const root = path.resolve(__dirname, "../../../controller");
 
@@ -69,6 +70,16 @@ function coreImportsOfFeatures(graph: ReadonlyMap<string, readonly string[]>): s
   return wrong;
 }
 
+/**
+ * Core files (outside manifests/, which owns the format) that read a site's access settings
+ * (`site.access`): rendering phpMyAdmin, SSH and SFTP is the access feature's (access/).
+ */
+function coreReadsOfAccess(sources: ReadonlyMap<string, string>): string[] {
+  return [...sources]
+    .filter(([file, src]) => CORE.includes(unit(file)) && unit(file) !== "manifests" && /\.access\b/.test(src))
+    .map(([file]) => path.relative(root, file));
+}
+
 describe("architecture: the layering of controller/", () => {
   const all = files(root);
   const graph = new Map(all.map((f) => [f, importsOf(f).filter((t) => t.startsWith(root))]));
@@ -86,6 +97,11 @@ describe("architecture: the layering of controller/", () => {
     // Every folder is either core, a feature, or a front end that wires them (features.ts, daemon, cli).
     const wiring = ["features.ts", "daemon", "cli"];
     expect([...new Set(all.map(unit))].filter((u) => !CORE.includes(u) && !FEATURES.includes(u) && !wiring.includes(u))).toEqual([]);
+  });
+
+  it("access services are the access feature's: no core file but the format reads a site's access settings", () => {
+    expect(coreReadsOfAccess(new Map(all.map((f) => [f, readFileSync(f, "utf8")])))).toEqual([]);
+    expect(all.some((f) => unit(f) === "access" && path.basename(f) === "feature.ts")).toBe(true);
   });
 
   it("no import cycle between files", () => {
@@ -110,10 +126,15 @@ describe("architecture: the layering of controller/", () => {
       [at("jobs/run.ts"), [at("routing/sync.ts")]],
     ]);
     expect(layeringViolations(fake)).toEqual([
-      "desired/render.ts → backup/resources.ts (desired: layer 1, backup: layer 8)",
-      "jobs/run.ts → routing/sync.ts (jobs: layer 7, routing: layer 7)",
+      "desired/render.ts → backup/resources.ts (desired: layer 1, backup: layer 9)",
+      "jobs/run.ts → routing/sync.ts (jobs: layer 8, routing: layer 8)",
     ]);
     const reconcileIntoRouting = new Map([[at("reconcile/reconcile.ts"), [at("routing/after-apply.ts"), at("plan/types.ts")]]]);
     expect(coreImportsOfFeatures(reconcileIntoRouting)).toEqual(["reconcile/reconcile.ts → routing/after-apply.ts"]);
+    const desiredIntoAccess = new Map([[at("desired/render.ts"), [at("access/render.ts")]]]);
+    expect(coreImportsOfFeatures(desiredIntoAccess)).toEqual(["desired/render.ts → access/render.ts"]);
+    // What desired/render.ts did before access became a feature.
+    const oldRender = new Map([[at("desired/render.ts"), "if (site.access?.sftp) out.push(sftpService(site, cluster));"], [at("manifests/access.ts"), "site.access"]]);
+    expect(coreReadsOfAccess(oldRender)).toEqual(["desired/render.ts"]);
   });
 });

@@ -1,6 +1,7 @@
 import { decades, growthPanels, growthRows, growthSvg, growthTable, yTicks } from "../../../bench/growth";
 import type { PlanScaleResult } from "../../../bench/plan-scale-types";
 import type { BenchResults, SizeResult } from "../../../bench/report";
+import type { RoutingScaleResult } from "../../../bench/routing-scale-types";
 import type { Pass } from "../../../bench/contenders";
 import type { DaemonRss, ServePass } from "../../../bench/serve-types";
 
@@ -31,6 +32,12 @@ const plan = (sites: number, coldPlanMs: number, cpu: number): PlanScaleResult =
   peakHeapUsedMb: 50,
 });
 
+const routing = (sites: number, split: number, whole: number): RoutingScaleResult => ({
+  sites,
+  whole: { initialSeconds: 1, loadSeconds: whole, liveSeconds: whole, varnishRssMb: 17 },
+  split: { initialSeconds: 5, loadSeconds: split, liveSeconds: split, addSiteSeconds: 1, compiledOnMove: 1, varnishRssMb: 17 },
+});
+
 const results: BenchResults = {
   commit: "0123456789abcdef",
   dirtyTree: false,
@@ -45,39 +52,53 @@ const results: BenchResults = {
   // The loop's no-op at 100 sites failed: it must be absent, not drawn as zero.
   converge: [size(10, 0.05, pass(0.8), 1.3, 112), size(100, 0.3, pass(11, false), 2.1, 132)],
   planning: [plan(100, 250, 200), plan(1000, 900, 700)],
+  routing: [routing(100, 0.58, 1.56), routing(1000, 0.41, 13.5)],
   loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
   wallSeconds: 600,
   notes: [],
 };
 
-describe("figure 6, the growth", () => {
+describe("figure 7, the growth", () => {
   const rows = growthRows(results);
 
   it("has one row per size measured by any figure, and leaves a figure not measured (or failed) empty", () => {
     expect(rows.map((r) => r.sites)).toEqual([10, 100, 1000]);
-    expect(rows[0]).toEqual({ sites: 10, noop: { simulium: 0.05, stackDeploy: 0.8 }, planSeconds: null, planCpuSeconds: null, change: { simulium: 1.3, stackDeploy: 3.9000000000000004 }, rssMb: 112 });
+    expect(rows[0]).toEqual({
+      sites: 10,
+      noop: { simulium: 0.05, stackDeploy: 0.8 },
+      planSeconds: null,
+      planCpuSeconds: null,
+      change: { simulium: 1.3, stackDeploy: 3.9000000000000004 },
+      rssMb: 112,
+      routing: { split: null, whole: null },
+    });
     expect(rows[1]?.noop).toEqual({ simulium: 0.3, stackDeploy: null });
-    expect(rows[2]).toMatchObject({ noop: { simulium: null, stackDeploy: null }, planSeconds: 0.9, planCpuSeconds: 0.7, rssMb: null });
+    expect(rows[1]?.routing).toEqual({ split: 0.58, whole: 1.56 });
+    expect(rows[2]).toMatchObject({ noop: { simulium: null, stackDeploy: null }, planSeconds: 0.9, planCpuSeconds: 0.7, rssMb: null, routing: { split: 0.41, whole: 13.5 } });
   });
 
   it("prints the table with - for what was not measured", () => {
     expect(growthTable(rows).map((r) => r.join(" | "))).toEqual([
-      "sites | no-op: simulium | no-op: stack deploy | cold plan (its CPU) | change → served: simulium | change → served: stack deploy | daemon RSS at rest",
-      "10 | 50 ms | 800 ms | - | 1.30 s | 3.90 s | 112 MB",
-      "100 | 300 ms | - | 250 ms (200 ms) | 2.10 s | 6.30 s | 132 MB",
-      "1000 | - | - | 900 ms (700 ms) | - | - | -",
+      "sites | no-op: simulium | no-op: stack deploy | cold plan (its CPU) | change → served: simulium | change → served: stack deploy | task move → Varnish: group VCLs | one VCL | daemon RSS at rest",
+      "10 | 50 ms | 800 ms | - | 1.30 s | 3.90 s | - | - | 112 MB",
+      "100 | 300 ms | - | 250 ms (200 ms) | 2.10 s | 6.30 s | 580 ms | 1.56 s | 132 MB",
+      "1000 | - | - | 900 ms (700 ms) | - | - | 410 ms | 13.50 s | -",
     ]);
   });
 
   it("draws each series only through its measured points", () => {
     const panels = growthPanels(rows);
-    expect(panels.map((p) => p.title)).toEqual(["No-op re-run", "Cold plan, fresh process (no engine)", "One changed site until it serves", "Daemon RSS at rest"]);
+    expect(panels.map((p) => p.title)).toEqual(["No-op re-run", "Cold plan, fresh process (no engine)", "One changed site until it serves", "One task move until Varnish serves it", "Daemon RSS at rest"]);
     const noop = panels[0]?.series ?? [];
     expect(noop.map((s) => [s.label, s.points])).toEqual([
       ["simulium", [{ x: 10, y: 0.05 }, { x: 100, y: 0.3 }]],
       ["docker stack deploy loop", [{ x: 10, y: 0.8 }]],
     ]);
-    expect(panels[3]?.series.map((s) => s.label)).toEqual(["simulium"]);
+    expect(panels[3]?.series.map((s) => [s.label, s.points.length])).toEqual([
+      ["simulium, group VCLs", 2],
+      ["one VCL of every site (before)", 2],
+    ]);
+    expect(panels[4]?.series.map((s) => s.label)).toEqual(["simulium"]);
   });
 
   it("puts the axes on whole decades around the values, with 2 and 5 between when they span little", () => {
@@ -94,13 +115,13 @@ describe("figure 6, the growth", () => {
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
     expect(svg).toContain("commit &lt;abc&gt; &amp; co</text>");
     expect(svg).toContain(">second line</text>");
-    // No-op (both), plan (wall and CPU), change (both), RSS: 7 series, one polyline each.
-    expect(svg.match(/<polyline /g)).toHaveLength(7);
-    // Sites 10 → 1,000 span the x axis (two decades, 440 px): 100 sites is half-way.
+    // No-op (both), plan (wall and CPU), change (both), task move (both), RSS: 9 series, one polyline each.
+    expect(svg.match(/<polyline /g)).toHaveLength(9);
+    // Sites 10 → 1,000 span the x axis (two decades, 330 px): 100 sites is half-way.
     const noop = /<polyline points="([^"]+)"[^>]*><title>simulium<\/title>/.exec(svg)?.[1]?.split(" ").map((p) => p.split(",").map(Number)) ?? [];
     expect(noop).toHaveLength(2);
     const [[x10, y10] = [], [x100, y100] = []] = noop;
-    expect((x100 ?? 0) - (x10 ?? 0)).toBeCloseTo(220, 0);
+    expect((x100 ?? 0) - (x10 ?? 0)).toBeCloseTo(165, 0);
     // 50 ms → 300 ms is up the panel (smaller y), log-scaled: the axis is 10 ms → 1 s (the
     // loop's 800 ms included), two decades in 250 px, and 300/50 is log10(6) of a decade.
     expect((y10 ?? 0) - (y100 ?? 0)).toBeCloseTo((Math.log10(6) / 2) * 250, 0);
@@ -110,7 +131,7 @@ describe("figure 6, the growth", () => {
   });
 
   it("says so in a panel with nothing measured, rather than drawing an empty axis", () => {
-    const svg = growthSvg(growthRows({ ...results, planning: [] }), ["c"]);
+    const svg = growthSvg(growthRows({ ...results, planning: [], routing: [] }), ["c"]);
     expect(svg).toContain(">not measured</text>");
   });
 });

@@ -1,4 +1,4 @@
-import { renderSite } from "../../../controller/desired/render";
+import { renderSiteWithFeatures as renderSite } from "../../../controller/features";
 import { credentialsJobSpec, formatCredentials } from "../../../controller/jobs/credentials-job";
 import { readCommand, WAIT_FOR_READ } from "../../../controller/jobs/read-secret-job";
 import { cluster, site } from "../../fixtures/core/builders";

@@ -1,3 +1,4 @@
+import { accessResources } from "../../../controller/access/render";
 import { LABEL } from "../../../controller/desired/labels";
 import type { SitePin } from "../../../controller/desired/placement";
 import type { LiveNode } from "../../../controller/live/types";
@@ -102,7 +103,7 @@ describe("placement: choosing a site's node", () => {
 
 const pinnedDesired = (pin: SitePin): DesiredState => {
   const acme = site({ name: "acme", access: { sftp: { image: "sftp:1", port: 2222, keys: ["ssh-ed25519 AAAA k"], volume: "files" }, phpmyadmin: { image: "pma:1", domain: "db.acme.example.org", user: "admin" } } });
-  return renderDesired({ sites: [acme, bareSite("lean", { database: site().database })], cluster: cluster(), pins: new Map([["acme", pin], ["lean", pin]]) });
+  return renderDesired({ sites: [acme, bareSite("lean", { database: site().database })], cluster: cluster(), pins: new Map([["acme", pin], ["lean", pin]]), siteParts: [accessResources] });
 };
 
 describe("placement: a pinned site's objects", () => {

@@ -6,7 +6,7 @@ import { resolveCluster } from "../../../controller/manifests/resolve";
 import type { ResolvedSite } from "../../../controller/manifests/types";
 import { StateStore } from "../../../controller/state/store";
 import { readCertPem, readCertRecord } from "../../../controller/state/tls-store";
-import type { AcmeDirectory, OrderOutcome } from "../../../controller/tls/acme";
+import type { AcmeDirectory, OrderOptions, OrderOutcome } from "../../../controller/tls/acme";
 import { renewCertificates } from "../../../controller/tls/renew";
 import { selfSignedBundle } from "./certs-fixture";
 
@@ -126,5 +126,65 @@ describe("renewCertificates", () => {
     expect(key).toContain("BEGIN PRIVATE KEY");
     await renewCertificates({ cluster, sites: [site(["www.test", "new.test"])], store, log, order: ca.order });
     expect(readFileSync(path.join(dir, "t", "tls", "account.key"), "utf8")).toBe(key);
+  });
+});
+
+describe("renewCertificates with DNS-01 and an external account", () => {
+  const hook = { command: "/usr/local/bin/dns-hook", propagationSeconds: 30, timeoutSeconds: 120 };
+  const dnsSite = (domains: string[], tls: Record<string, unknown>): ResolvedSite => ({ ...site(domains), tls: { mode: "acme", redirect: true, ...tls } }) as ResolvedSite;
+  const recordingCa = () => {
+    const calls: { dir: AcmeDirectory; domains: string[]; opts: OrderOptions }[] = [];
+    const order = async (dir: AcmeDirectory, _key: Buffer, domains: readonly string[], opts: OrderOptions): Promise<OrderOutcome> => {
+      calls.push({ dir, domains: [...domains], opts });
+      return { ok: true, pem: selfSignedBundle(domains) };
+    };
+    return { order, calls };
+  };
+  const nothingResolves = async (d: string): Promise<string[]> => {
+    throw Object.assign(new Error(`${d} not found`), { code: "ENOTFOUND" });
+  };
+  const checked = resolveCluster({
+    apiVersion: "simulium/v1",
+    kind: "Cluster",
+    spec: { instance: "t", varnish: { image: "v" }, tls: { image: "h", acme: { directory: "https://ca.test/dir", email: "ops@example.org" } } },
+  });
+
+  it("orders the wildcard instead of the domains under it, through the hook, without looking DNS-01 names up", async () => {
+    const ca = recordingCa();
+    const s = dnsSite(["example.test", "www.example.test", "shop.example.test"], { wildcards: ["*.example.test"] });
+    const out = await renewCertificates({ cluster: checked, sites: [s], store, log, order: ca.order, resolve: nothingResolves, controller: { dnsHook: hook } });
+    // The apex is HTTP-01 (the site's challenge) and does not resolve: set aside; the wildcard is ordered alone.
+    expect(ca.calls.map((c) => c.domains)).toEqual([["*.example.test"]]);
+    expect(ca.calls[0]?.opts).toMatchObject({ challenge: "http-01", dnsHook: hook });
+    expect(out).toEqual([{ site: "s", issued: ["*.example.test"], failedDomains: { "example.test": expect.stringContaining("does not resolve") } }]);
+    // A new domain under the wildcard needs no new order.
+    const more = dnsSite(["example.test", "www.example.test", "shop.example.test", "new.example.test"], { wildcards: ["*.example.test"] });
+    expect(await renewCertificates({ cluster: checked, sites: [more], store, log, order: ca.order, resolve: nothingResolves, controller: { dnsHook: hook } })).toEqual([]);
+  });
+
+  it("with challenge dns-01 looks no name up: they need not point at the cluster", async () => {
+    const ca = recordingCa();
+    const out = await renewCertificates({ cluster: checked, sites: [dnsSite(["intranet.test", "www.intranet.test"], { challenge: "dns-01" })], store, log, order: ca.order, resolve: nothingResolves, controller: { dnsHook: hook } });
+    expect(ca.calls.map((c) => [c.domains, c.opts.challenge])).toEqual([[["intranet.test", "www.intranet.test"], "dns-01"]]);
+    expect(out[0]?.issued).toEqual(["intranet.test", "www.intranet.test"]);
+  });
+
+  it("without a hook orders nothing, says which flag is missing, and waits before saying it again", async () => {
+    const ca = recordingCa();
+    const s = dnsSite(["www.example.test"], { wildcards: ["*.example.test"] });
+    const now = new Date();
+    const out = await renewCertificates({ cluster, sites: [s], store, log, order: ca.order, now: () => now });
+    expect(ca.calls).toEqual([]);
+    expect(out).toEqual([{ site: "s", failedDomains: {}, error: expect.stringContaining("*.example.test needs DNS-01") }]);
+    expect(out[0]?.error).toContain("--acme-dns-hook FILE");
+    expect(readCertRecord(store, "s")).toMatchObject({ orderFailures: 1, nextAttemptAt: new Date(now.getTime() + 300_000).toISOString() });
+    expect(await renewCertificates({ cluster, sites: [s], store, log, order: ca.order, now: () => new Date(now.getTime() + 60_000) })).toEqual([]);
+  });
+
+  it("hands the external account to the ACME edge with the cluster's directory", async () => {
+    const ca = recordingCa();
+    const eab = { kid: "kid-1", hmacKeyFile: "/etc/simulium/eab.key" };
+    await renewCertificates({ cluster, sites: [site(["www.test"])], store, log, order: ca.order, controller: { eab } });
+    expect(ca.calls[0]?.dir).toMatchObject({ directory: "https://ca.test/dir", email: "ops@example.org", eab });
   });
 });

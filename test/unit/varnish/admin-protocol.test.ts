@@ -86,6 +86,19 @@ describe("JSON answers", () => {
     ]);
   });
 
+  it("reads which configuration a label points at (vcl.list -j of Varnish 7.1)", () => {
+    const body = `[ 2, ["vcl.list", "-j"], 1796042221.773,
+  { "status": "available", "state": "auto", "temperature": "warm", "busy": 0, "name": "u_0123456789ab", "labels": 1 },
+  { "status": "active", "state": "auto", "temperature": "warm", "busy": 0, "name": "s_ba9876543210" },
+  { "status": "available", "state": "label", "temperature": "warm", "busy": 0, "name": "l_acme", "label": { "name": "u_0123456789ab" } }
+]`;
+    expect(parseVclList(body).map((v) => [v.name, v.target])).toEqual([
+      ["u_0123456789ab", undefined],
+      ["s_ba9876543210", undefined],
+      ["l_acme", "u_0123456789ab"],
+    ]);
+  });
+
   it("rejects a vcl.list entry with an unknown status", () => {
     expect(() => parseVclList('[2, ["vcl.list"], 1, {"status":"weird","state":"auto","temperature":"warm","name":"x"}]')).toThrow(
       /unknown status/,
