@@ -1,5 +1,5 @@
 /**
- * `npm run bench:chart`: figure 6's chart (bench/results/growth.svg) again from
+ * `npm run bench:chart`: figure 7's chart (bench/results/growth.svg) again from
  * bench/results/latest.json alone, without the engine: after the JSON was edited by hand
  * (a figure re-measured on its own) or the chart's drawing changed.
  */

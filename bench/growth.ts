@@ -51,7 +51,7 @@ export function growthRows(r: BenchResults): GrowthRow[] {
 
 const seconds = (s: number | null): string => (s === null ? "-" : s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(2)} s`);
 
-/** The growth table (figure 6), in the bench's plain-text style: columns separated by two spaces. */
+/** The growth table (figure 7), in the bench's plain-text style: columns separated by two spaces. */
 export function growthTable(rows: readonly GrowthRow[]): string[][] {
   return [
     ["sites", "no-op: simulium", "no-op: stack deploy", "cold plan (its CPU)", "change → served: simulium", "change → served: stack deploy", "task move → Varnish: group VCLs", "one VCL", "daemon RSS at rest"],
