@@ -19,6 +19,8 @@ export interface GrowthRow {
   readonly change: Pair;
   /** The daemon's RSS at rest (figure 5), MB; the loop runs no daemon. */
   readonly rssMb: number | null;
+  /** The same without an engine (figure 5b: its modules and two synthetic passes kept), MB. */
+  readonly restMb: number | null;
   /** One site's task move until Varnish serves it (figure 6), seconds: group VCLs, and one VCL of every site (before). */
   readonly routing: { readonly split: number | null; readonly whole: number | null };
 }
@@ -31,7 +33,8 @@ export interface Pair {
 /** Every size measured by any figure, in increasing order. Failed or skipped passes are null. */
 export function growthRows(r: BenchResults): GrowthRow[] {
   const routing = r.routing ?? [];
-  const sizes = [...new Set([...r.converge.map((c) => c.sites), ...r.planning.map((p) => p.sites), ...routing.map((x) => x.sites)])].sort((a, b) => a - b);
+  const rest = r.rest ?? [];
+  const sizes = [...new Set([...r.converge.map((c) => c.sites), ...r.planning.map((p) => p.sites), ...routing.map((x) => x.sites), ...rest.map((x) => x.sites)])].sort((a, b) => a - b);
   return sizes.map((sites) => {
     const c = r.converge.find((x) => x.sites === sites);
     const p = r.planning.find((x) => x.sites === sites);
@@ -44,6 +47,7 @@ export function growthRows(r: BenchResults): GrowthRow[] {
       planCpuSeconds: p ? p.cpuMs.coldPlan / 1000 : null,
       change: { simulium: ok(c?.simulium.serve), stackDeploy: ok(c?.stackDeploy.serve) },
       rssMb: c?.simulium.rss?.ok ? c.simulium.rss.rssAtRestMb : null,
+      restMb: rest.find((x) => x.sites === sites)?.atRestRssMb ?? null,
       routing: { split: v?.split.liveSeconds ?? null, whole: v?.whole.liveSeconds ?? null },
     };
   });
@@ -54,7 +58,7 @@ const seconds = (s: number | null): string => (s === null ? "-" : s < 1 ? `${Mat
 /** The growth table (figure 7), in the bench's plain-text style: columns separated by two spaces. */
 export function growthTable(rows: readonly GrowthRow[]): string[][] {
   return [
-    ["sites", "no-op: simulium", "no-op: stack deploy", "cold plan (its CPU)", "change → served: simulium", "change → served: stack deploy", "task move → Varnish: group VCLs", "one VCL", "daemon RSS at rest"],
+    ["sites", "no-op: simulium", "no-op: stack deploy", "cold plan (its CPU)", "change → served: simulium", "change → served: stack deploy", "task move → Varnish: group VCLs", "one VCL", "daemon RSS at rest", "without an engine"],
     ...rows.map((g) => [
       String(g.sites),
       seconds(g.noop.simulium),
@@ -65,6 +69,7 @@ export function growthTable(rows: readonly GrowthRow[]): string[][] {
       seconds(g.routing.split),
       seconds(g.routing.whole),
       g.rssMb === null ? "-" : `${g.rssMb.toFixed(0)} MB`,
+      g.restMb === null ? "-" : `${g.restMb.toFixed(0)} MB`,
     ]),
   ];
 }
@@ -119,7 +124,11 @@ export function growthPanels(rows: readonly GrowthRow[]): Panel[] {
       unit: "s",
       series: [...series("simulium, group VCLs", simulium, (g) => g.routing.split), ...series("one VCL of every site (before)", { dashed: true, colour: "#7a7a7a" }, (g) => g.routing.whole)],
     },
-    { title: "Daemon RSS at rest", unit: "MB", series: series("simulium", simulium, (g) => g.rssMb) },
+    {
+      title: "Daemon RSS at rest",
+      unit: "MB",
+      series: [...series("simulium", simulium, (g) => g.rssMb), ...series("without an engine (synthetic)", { dashed: true, colour: "#6c9bd2" }, (g) => g.restMb)],
+    },
   ];
 }
 

@@ -3,8 +3,9 @@
  * planning at scale without an engine, one changed site until it serves (figure 3) and the
  * daemon's memory (figure 5), one site's task move in Varnish at N sites (figure 6). Sizes:
  * BENCH_SIZES (sites per engine run, default 10,50,100), BENCH_PLAN_SIZES (synthetic sites),
- * BENCH_ROUTING_SIZES (sites in Varnish, default 100,1000), BENCH_TIMEOUT_S (per converge).
- * BENCH_ONLY=routing|planning runs that figure alone and merges it into the last results. Everything created
+ * BENCH_ROUTING_SIZES (sites in Varnish, default 100,1000), BENCH_REST_SIZES (the daemon's
+ * memory without an engine, default 10,100,1000), BENCH_TIMEOUT_S (per converge).
+ * BENCH_ONLY=routing|planning|rest runs that figure alone and merges it into the last results. Everything created
  * carries a fresh instance label and is removed at the end, also on failure or Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
@@ -18,6 +19,7 @@ import { removeInstance } from "../test/support/swarm";
 import { Contender, Env, simuliumContender, stackDeployContender } from "./contenders";
 import type { PlanScaleResult } from "./plan-scale-types";
 import { growthCaption, growthRows, growthSvg } from "./growth";
+import type { RestScaleResult } from "./rest-scale-types";
 import type { RoutingScaleResult } from "./routing-scale-types";
 import { BenchResults, ContenderResult, renderTable, SizeResult } from "./report";
 import type { DaemonRss, ServePass } from "./serve-types";
@@ -73,7 +75,7 @@ function routingScale(sites: number): RoutingScaleResult {
 }
 
 /**
- * BENCH_ONLY=routing|planning: that figure alone, merged into the existing results (the engine
+ * BENCH_ONLY=routing|planning|rest: that figure alone, merged into the existing results (the engine
  * figures take 13 minutes and starve a shared machine); a note says when and on which commit.
  */
 function focusedRun(only: string): void {
@@ -94,8 +96,14 @@ function focusedRun(only: string): void {
       return planScale(n);
     });
     results = { ...previous, planning, planSizes: planning.map((p) => p.sites), notes: [...previous.notes.filter((n) => !n.startsWith("figure 4 ")), `figure 4 from a focused run (BENCH_ONLY=planning) at ${when}`] };
+  } else if (only === "rest") {
+    const rest = sizes("BENCH_REST_SIZES", REST_SIZES).map((n) => {
+      log(`daemon at rest with ${n} synthetic sites`);
+      return restScale(n);
+    });
+    results = { ...previous, rest, notes: [...previous.notes.filter((n) => !n.startsWith("figure 5b ")), `figure 5b from a focused run (BENCH_ONLY=rest) at ${when}`] };
   } else {
-    throw new Error(`BENCH_ONLY must be routing or planning, got ${only}`);
+    throw new Error(`BENCH_ONLY must be routing, planning or rest, got ${only}`);
   }
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   writeGrowthChart(file, results);
@@ -107,6 +115,13 @@ function focusedRun(only: string): void {
 function writeGrowthChart(resultsFile: string, results: BenchResults): void {
   writeFileSync(path.join(path.dirname(resultsFile), "growth.svg"), growthSvg(growthRows(results), growthCaption(results)));
 }
+
+function restScale(sites: number): RestScaleResult {
+  const out = execFileSync(process.execPath, ["--expose-gc", path.join(__dirname, "rest-scale.js"), String(sites)], { encoding: "utf8", env: process.env, maxBuffer: 2 ** 20 });
+  return JSON.parse(out.trim().split("\n").pop() ?? "{}") as RestScaleResult;
+}
+
+const REST_SIZES = "10,100,1000";
 
 function planScale(sites: number): PlanScaleResult {
   const out = execFileSync(process.execPath, [path.join(__dirname, "plan-scale.js"), String(sites)], { encoding: "utf8", env: process.env, maxBuffer: 2 ** 20 });
@@ -171,6 +186,11 @@ async function main(): Promise<void> {
     log(`planning ${n} synthetic sites`);
     return planScale(n);
   });
+  // Figure 5b: the daemon's memory without an engine.
+  const rest = sizes("BENCH_REST_SIZES", REST_SIZES).map((n) => {
+    log(`daemon at rest with ${n} synthetic sites`);
+    return restScale(n);
+  });
   // Figure 6: a varnishd on loopback, CPU alone too.
   const routing = sizes("BENCH_ROUTING_SIZES", "100,1000").map((n) => {
     log(`routing change with ${n} sites`);
@@ -213,6 +233,7 @@ async function main(): Promise<void> {
     converge,
     planning,
     routing,
+    rest,
     loadAverage: { start: loadAtStart, end: os.loadavg() },
     wallSeconds: (Date.now() - startedAt) / 1000,
     notes: [

@@ -53,6 +53,7 @@ const results: BenchResults = {
   converge: [size(10, 0.05, pass(0.8), 1.3, 112), size(100, 0.3, pass(11, false), 2.1, 132)],
   planning: [plan(100, 250, 200), plan(1000, 900, 700)],
   routing: [routing(100, 0.58, 1.56), routing(1000, 0.41, 13.5)],
+  rest: [{ sites: 1000, modulesRssMb: 85, atRestRssMb: 130.4, heapUsedMb: 25, peakRssMb: 131, plannedActions: 10 }],
   loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
   wallSeconds: 600,
   notes: [],
@@ -70,19 +71,20 @@ describe("figure 7, the growth", () => {
       planCpuSeconds: null,
       change: { simulium: 1.3, stackDeploy: 3.9000000000000004 },
       rssMb: 112,
+      restMb: null,
       routing: { split: null, whole: null },
     });
     expect(rows[1]?.noop).toEqual({ simulium: 0.3, stackDeploy: null });
     expect(rows[1]?.routing).toEqual({ split: 0.58, whole: 1.56 });
-    expect(rows[2]).toMatchObject({ noop: { simulium: null, stackDeploy: null }, planSeconds: 0.9, planCpuSeconds: 0.7, rssMb: null, routing: { split: 0.41, whole: 13.5 } });
+    expect(rows[2]).toMatchObject({ noop: { simulium: null, stackDeploy: null }, planSeconds: 0.9, planCpuSeconds: 0.7, rssMb: null, restMb: 130.4, routing: { split: 0.41, whole: 13.5 } });
   });
 
   it("prints the table with - for what was not measured", () => {
     expect(growthTable(rows).map((r) => r.join(" | "))).toEqual([
-      "sites | no-op: simulium | no-op: stack deploy | cold plan (its CPU) | change → served: simulium | change → served: stack deploy | task move → Varnish: group VCLs | one VCL | daemon RSS at rest",
-      "10 | 50 ms | 800 ms | - | 1.30 s | 3.90 s | - | - | 112 MB",
-      "100 | 300 ms | - | 250 ms (200 ms) | 2.10 s | 6.30 s | 580 ms | 1.56 s | 132 MB",
-      "1000 | - | - | 900 ms (700 ms) | - | - | 410 ms | 13.50 s | -",
+      "sites | no-op: simulium | no-op: stack deploy | cold plan (its CPU) | change → served: simulium | change → served: stack deploy | task move → Varnish: group VCLs | one VCL | daemon RSS at rest | without an engine",
+      "10 | 50 ms | 800 ms | - | 1.30 s | 3.90 s | - | - | 112 MB | -",
+      "100 | 300 ms | - | 250 ms (200 ms) | 2.10 s | 6.30 s | 580 ms | 1.56 s | 132 MB | -",
+      "1000 | - | - | 900 ms (700 ms) | - | - | 410 ms | 13.50 s | - | 130 MB",
     ]);
   });
 
@@ -98,7 +100,10 @@ describe("figure 7, the growth", () => {
       ["simulium, group VCLs", 2],
       ["one VCL of every site (before)", 2],
     ]);
-    expect(panels[4]?.series.map((s) => s.label)).toEqual(["simulium"]);
+    expect(panels[4]?.series.map((s) => [s.label, s.points])).toEqual([
+      ["simulium", [{ x: 10, y: 112 }, { x: 100, y: 132 }]],
+      ["without an engine (synthetic)", [{ x: 1000, y: 130.4 }]],
+    ]);
   });
 
   it("puts the axes on whole decades around the values, with 2 and 5 between when they span little", () => {
@@ -115,8 +120,8 @@ describe("figure 7, the growth", () => {
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
     expect(svg).toContain("commit &lt;abc&gt; &amp; co</text>");
     expect(svg).toContain(">second line</text>");
-    // No-op (both), plan (wall and CPU), change (both), task move (both), RSS: 9 series, one polyline each.
-    expect(svg.match(/<polyline /g)).toHaveLength(9);
+    // No-op (both), plan (wall and CPU), change (both), task move (both), RSS (both): 10 series, one polyline each.
+    expect(svg.match(/<polyline /g)).toHaveLength(10);
     // Sites 10 → 1,000 span the x axis (two decades, 330 px): 100 sites is half-way.
     const noop = /<polyline points="([^"]+)"[^>]*><title>simulium<\/title>/.exec(svg)?.[1]?.split(" ").map((p) => p.split(",").map(Number)) ?? [];
     expect(noop).toHaveLength(2);
