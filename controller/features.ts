@@ -3,6 +3,8 @@ import { accessFeature } from "./access/feature";
 import { backupFeature } from "./backup/feature";
 import { backupHooks } from "./backup/hook";
 import { loadAndSwapScript } from "./database/load-swap";
+import { seedFeature } from "./backup/seed-feature";
+import type { SeedOutcome } from "./backup/seed";
 import { hooksFeature } from "./jobs/feature";
 import { Feature, siteParts } from "./reconcile/feature";
 import { renderSite } from "./desired/render";
@@ -34,6 +36,8 @@ export interface Features {
   routing(): RoutingResult | null;
   /** The certificates ordered in this reconcile (HTTPS). */
   tls(): readonly SiteTlsOutcome[];
+  /** The environments created and seeded in this reconcile (spec.environments[].seed). */
+  seeds(): readonly SeedOutcome[];
 }
 
 export function standardFeatures(opts: FeatureOptions = {}): Features {
@@ -42,8 +46,15 @@ export function standardFeatures(opts: FeatureOptions = {}): Features {
     backupHooks(docker, { cluster: step.cluster, sites: step.load.sites, desired: step.desired, stateDir: step.stateDir, commit: step.commit, auth: step.auth, log: step.log, loadSwapScript: loadAndSwapScript() }),
   );
   const tls = tlsFeature(opts.acme);
+  const seed = seedFeature(loadAndSwapScript);
+  // seed before routing: the restore restarts the environment's web, the VCL follows its new tasks.
   // tls after routing: its orders need the VCL of the new state (the sites' domains routed).
-  return { all: [accessFeature(), backupFeature({ acceptPasswordChange: opts.acceptResticPasswordChange }), hooks, routing, tls], routing: () => routing.result(), tls: () => tls.result() };
+  return {
+    all: [accessFeature(), backupFeature({ acceptPasswordChange: opts.acceptResticPasswordChange }), hooks, seed, routing, tls],
+    routing: () => routing.result(),
+    tls: () => tls.result(),
+    seeds: () => seed.result(),
+  };
 }
 
 /** One site's objects as a reconcile renders them, the features' parts with them (`simulium credentials` reads phpMyAdmin's). */
@@ -56,13 +67,15 @@ export interface Reconciled extends ReconcileOutcome {
   readonly routing: RoutingResult | null;
   /** Certificates ordered in this reconcile, per site; empty when none was due. */
   readonly tls: readonly SiteTlsOutcome[];
+  /** Environments created with `seed` in this reconcile, and what their seeding did. */
+  readonly seeds: readonly SeedOutcome[];
 }
 
 /** reconcile/reconcile.ts's loop with the standard features. */
 export async function reconcile(docker: Docker, repoDir: string, opts: ReconcileOptions & FeatureOptions): Promise<Reconciled> {
   const features = standardFeatures(opts);
   const out = await reconcileWith(docker, repoDir, features.all, opts);
-  return { ...out, routing: features.routing(), tls: features.tls() };
+  return { ...out, routing: features.routing(), tls: features.tls(), seeds: features.seeds() };
 }
 
 /** The plan the reconcile would apply (`simulium plan`, `status`). */

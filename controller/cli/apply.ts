@@ -7,6 +7,7 @@ import { renderPlanText } from "../plan/render";
 import { isMutation } from "../plan/types";
 import { reconcile } from "../features";
 import type { RoutingResult } from "../routing/sync";
+import type { SeedOutcome } from "../backup/seed";
 import { commitOf } from "../source/commit";
 import { loggerFor } from "./context";
 import { acmeControllerOptions, AcmeCliOptions, withAcmeOptions } from "./acme-options";
@@ -69,8 +70,8 @@ export function register(program: Command): void {
         },
         onConverging: (done, total) => progress.update(done, total),
       }).finally(() => progress.done());
-      printResult(out.result, out.routing, opts.json === true);
-      if (!out.result.ok || out.ctx.plan.errors.length > 0 || (out.routing !== null && !out.routing.ok)) process.exitCode = 1;
+      printResult(out.result, out.routing, out.seeds, opts.json === true);
+      if (!out.result.ok || out.ctx.plan.errors.length > 0 || (out.routing !== null && !out.routing.ok) || out.seeds.some((s) => s.state === "failed")) process.exitCode = 1;
     });
 }
 
@@ -81,9 +82,9 @@ function wholeSeconds(option: string, value: string): number {
   return n;
 }
 
-function printResult(result: ApplyResult, routing: RoutingResult | null, json: boolean): void {
+function printResult(result: ApplyResult, routing: RoutingResult | null, seeds: readonly SeedOutcome[], json: boolean): void {
   if (json) {
-    process.stdout.write(JSON.stringify({ ...result, routing }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ ...result, routing, seeds }, null, 2) + "\n");
     return;
   }
   process.stdout.write("\n");
@@ -91,6 +92,7 @@ function printResult(result: ApplyResult, routing: RoutingResult | null, json: b
     const name = s.site ?? "(shared)";
     process.stdout.write(`${name.padEnd(24)} ${s.state.padEnd(10)} ${s.applied} action(s)${s.error ? `  ${s.error}` : ""}\n`);
   }
+  for (const s of seeds) process.stdout.write(`${s.site.padEnd(24)} ${s.state === "failed" ? "SEED FAILED" : s.state}: ${s.message}\n`);
   if (routing) process.stdout.write(renderRouting(routing));
 }
 

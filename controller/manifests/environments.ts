@@ -56,6 +56,11 @@ export function deriveEnvironments(manifest: Site, parent: ResolvedSite): Derive
     else seen.set(env.name, index);
     if (env.name === PRODUCTION) issues.push({ path: [...at, "name"], message: `${quote(PRODUCTION)} names the site itself (simulium sync --from ${PRODUCTION}): choose another name` });
     issues.push(...imageIssue(env.web?.image, [...at, "web", "image"]));
+    const from = env.seed?.from ?? PRODUCTION;
+    if (env.seed && from === env.name) issues.push({ path: [...at, "seed", "from"], message: `an environment cannot be seeded from itself: ${quote(PRODUCTION)} or another environment of the site` });
+    else if (env.seed && from !== PRODUCTION && !list.some((e) => e.name === from)) {
+      issues.push({ path: [...at, "seed", "from"], message: `${quote(from)} is not an environment of this site (${[PRODUCTION, ...list.map((e) => e.name)].join(", ")})` });
+    }
     const site = deriveEnvironmentSite(parent, env, index);
     issues.push(...nameLengths(site, [...at, "name"]));
     return issues.length > 0 ? { ok: false, index, name, issues } : { ok: true, index, site };
@@ -97,7 +102,7 @@ export function deriveEnvironmentSite(parent: ResolvedSite, env: EnvironmentInpu
     // ACME for its own domains like production; never production's own certificate (its sealed
     // key is production's, and it does not cover the environment's domains).
     ...(tls?.mode === "acme" ? { tls } : {}),
-    environment: { of: parent.name, name: env.name, index, ...(preview ? { preview } : {}) },
+    environment: { of: parent.name, name: env.name, index, ...(preview ? { preview } : env.seed ? { seed: { from: env.seed.from ?? PRODUCTION, ...(env.seed.sanitise !== undefined ? { sanitise: env.seed.sanitise } : {}) } } : {}) },
   };
 }
 

@@ -520,6 +520,19 @@ export interface Environment {
    * What happens to the environment's data when it is removed from the manifest (as the site's own deletionPolicy).
    */
   deletionPolicy?: "Retain" | "Delete";
+  /**
+   * Load data into the environment once, when it is created (its database service and data volume are made by this apply): the latest backup of `from`, restored as `simulium restore` does, then the sanitisation command. Never again afterwards, and never from a state file: an environment whose objects exist is not seeded. Without a backup yet (or without backups configured) the environment starts empty and the apply says so.
+   */
+  seed?: {
+    /**
+     * Whose latest backup is loaded: 'prod' (the site itself, the default) or another environment of the site.
+     */
+    from?: string;
+    /**
+     * A shell command run in the environment's web image after the load, before it serves (`drush sql-sanitize -y`), as `simulium sync --sanitise`. Its failure fails the apply: the data is then not sanitised.
+     */
+    sanitise?: string;
+  };
 }
 /**
  * HTTPS for the site's domains: a certificate from the cluster's ACME directory (spec.tls.acme of simulium.yaml), served by the TLS terminator in front of Varnish. See docs/tls.md.

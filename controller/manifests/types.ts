@@ -164,6 +164,15 @@ export interface ResolvedEnvironmentOf {
   readonly index: number;
   /** Set on a pull request's preview: its number (the environment is named `pr<number>`). */
   readonly preview?: { readonly number: number; readonly headSha: string };
+  /** `seed`: loaded once, when the environment is created (backup/seed.ts); never on a preview. */
+  readonly seed?: ResolvedEnvironmentSeed;
+}
+
+export interface ResolvedEnvironmentSeed {
+  /** `prod` (the site itself) or another environment's name: whose latest backup is loaded. */
+  readonly from: string;
+  /** A shell command run in the environment's web image after the load. */
+  readonly sanitise?: string;
 }
 
 /** `spec.backup`: when backups run and which runs restic's `forget` keeps. */

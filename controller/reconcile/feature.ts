@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import type { ApplyResult } from "../apply/apply";
 import type { DeployHooks } from "../apply/deploy-hooks";
 import type { SitePart } from "../desired/render";
 import type { DesiredState, ResourceSpec } from "../desired/types";
@@ -34,8 +35,8 @@ export interface Feature {
   deployHooks?(docker: Docker, step: StepContext): DeployHooks;
   /** Called with every live state apply reads while it waits for convergence. */
   follow?(docker: Docker, step: StepContext): ((live: LiveState) => Promise<void>) | undefined;
-  /** A step after apply (routing: the VCL for the new tasks). */
-  afterApply?(docker: Docker, step: StepContext): Promise<void>;
+  /** A step after apply (routing: the VCL for the new tasks); `applied` says how each site's actions went. */
+  afterApply?(docker: Docker, step: StepContext, applied: ApplyResult): Promise<void>;
   /**
    * A step after the others that needs the instance lock (HTTPS: ordering certificates): the
    * lock is taken for it when the plan changed nothing and `wants` (read-only) says there is
@@ -76,6 +77,8 @@ export interface StepContext {
   readonly load: LoadResult;
   readonly cluster: ResolvedCluster;
   readonly desired: DesiredState;
+  /** The plan this apply runs (what it creates: an environment's seed, backup/seed.ts). */
+  readonly plan: Plan;
   readonly secretValue: (secretName: string) => Buffer | undefined;
   readonly stateDir: string;
   readonly commit: string;

@@ -108,7 +108,7 @@ async function reconcileOnce(docker: Docker, repoDir: string, features: readonly
     }
     const plan = ctx.plan;
     const auth = await loadRegistryAuth(ctx.cluster.registryAuth?.configFile);
-    const step: StepContext = { load: ctx.load, cluster: ctx.cluster, desired: ctx.desired, secretValue: ctx.secretValue, stateDir, commit: opts.commit, auth, log: opts.log, pollMs: opts.pollMs };
+    const step: StepContext = { load: ctx.load, cluster: ctx.cluster, desired: ctx.desired, plan, secretValue: ctx.secretValue, stateDir, commit: opts.commit, auth, log: opts.log, pollMs: opts.pollMs };
     const followers = features.flatMap((f) => f.follow?.(docker, step) ?? []);
     const hooks = features.find((f) => f.deployHooks)?.deployHooks?.(docker, step);
     const result = await applyPlan(docker, plan, ctx.live, {
@@ -124,7 +124,7 @@ async function reconcileOnce(docker: Docker, repoDir: string, features: readonly
       ...(followers.length > 0 ? { onProgress: (live: LiveState) => followAll(followers, live) } : {}),
       ...(opts.onConverging ? { onConverging: opts.onConverging } : {}),
     });
-    for (const f of features) await f.afterApply?.(docker, step);
+    for (const f of features) await f.afterApply?.(docker, step, result);
     let again = false;
     const locked = features.filter((f) => f.locked?.wants(step));
     if (locked.length > 0) {
