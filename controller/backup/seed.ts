@@ -11,6 +11,8 @@ import { environmentSiteName, PRODUCTION } from "../manifests/environments";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import type { Plan } from "../plan/types";
 import { RestoreRefusedError, restoreSite } from "./restore";
+import { BackupJobError } from "./run";
+import { EXIT } from "./scripts";
 import { SanitiseFailedError } from "./sync";
 import { backupTarget } from "./target";
 
@@ -106,7 +108,13 @@ export async function seedEnvironment(docker: Docker, decision: SeedDecision, cl
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // Only "nothing to load" leaves it empty by design; a load or sanitisation that failed is a failure.
-    if (err instanceof RestoreRefusedError && /has no backup:/.test(message)) return { ...base, state: "empty", message: `not seeded: ${from} has no backup yet: ${site.name} starts empty` };
+    if (nothingToLoad(err)) return { ...base, state: "empty", message: `not seeded: ${from} has no backup yet: ${site.name} starts empty` };
     return { ...base, state: "failed", message: `not seeded from ${from}'s backups: ${message}` };
   }
+}
+
+/** No backup run yet, or no repository at all (the source was never backed up): not a failure. A repository that cannot be opened otherwise (a wrong password) is one. */
+export function nothingToLoad(err: unknown): boolean {
+  if (err instanceof RestoreRefusedError) return /has no backup:/.test(err.message);
+  return err instanceof BackupJobError && err.op === "list" && err.exitCode === EXIT.repository && /Is there a repository at the following location/.test(err.message);
 }

@@ -1,5 +1,8 @@
 import type { ApplyResult } from "../../../controller/apply/apply";
-import { environmentsToSeed } from "../../../controller/backup/seed";
+import { RestoreRefusedError } from "../../../controller/backup/restore";
+import { BackupJobError } from "../../../controller/backup/run";
+import { EXIT } from "../../../controller/backup/scripts";
+import { environmentsToSeed, nothingToLoad } from "../../../controller/backup/seed";
 import { renderDesired } from "../../../controller/desired/render";
 import type { DesiredState } from "../../../controller/desired/types";
 import { EMPTY_LIVE } from "../../../controller/live/types";
@@ -105,5 +108,20 @@ describe("spec.environments[].seed in the manifest", () => {
     const r = load(["{name: staging, domains: [staging.acme.org], seed: {}}"]);
     expect(r.sites.find((s) => s.name === "acme--staging")?.environment?.seed).toEqual({ from: "prod" });
     expect(r.sites.find((s) => s.name === "acme")?.environment).toBeUndefined();
+  });
+});
+
+describe("a seed with nothing to load leaves the environment empty; anything else is a failure", () => {
+  it("no backup run yet, or a source never backed up (no repository), is nothing to load", () => {
+    expect(nothingToLoad(new RestoreRefusedError("site acme--staging has no backup: see simulium backups acme--staging"))).toBe(true);
+    const missing = "Fatal: unable to open config file: Stat: stat /backups/acme/config: no such file or directory\nIs there a repository at the following location?\n/backups/acme";
+    expect(nothingToLoad(new BackupJobError("list", EXIT.repository, `listing failed (exit ${EXIT.repository}):\n${missing}`))).toBe(true);
+  });
+
+  it("a repository that cannot be opened otherwise (wrong password), a refused run, a failed load are failures", () => {
+    expect(nothingToLoad(new BackupJobError("list", EXIT.repository, "Fatal: wrong password or no key found"))).toBe(false);
+    expect(nothingToLoad(new RestoreRefusedError("backup run r1 of acme has no database snapshot: it cannot restore the database"))).toBe(false);
+    expect(nothingToLoad(new BackupJobError("restore", 1, "Is there a repository at the following location?"))).toBe(false);
+    expect(nothingToLoad(new Error("boom"))).toBe(false);
   });
 });
