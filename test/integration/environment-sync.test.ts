@@ -119,3 +119,50 @@ test("a change in staging does not touch production, and a second pass changes n
   expect(again.mutations).toBe(0);
   expect(await prodVersions()).toEqual(prodBefore);
 }, 300_000);
+
+/**
+ * `seed:` on an environment added later: the apply that creates it loads production's latest
+ * backup (the sync above made one) and sanitises it; an environment seeded from one that was
+ * never backed up starts empty and the apply says so; the next apply creates nothing, so it
+ * seeds nothing (a row changed in the environment stays).
+ */
+const qa = `${site}--qa`;
+const dev = `${site}--dev`;
+const withSeeded =
+  withStaging +
+  `    - {name: qa, domains: [qa.${site}.test], seed: {sanitise: ${JSON.stringify(siteSql("UPDATE notes SET body = CONCAT(body, ' (qa)')"))}}}\n` +
+  `    - {name: dev, domains: [dev.${site}.test], seed: {from: staging}}\n`;
+
+async function apply() {
+  const err = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
+  try {
+    return await cli("apply", "--repo", repo.dir, "--state-dir", stateDir, "--yes");
+  } finally {
+    err.mockRestore();
+  }
+}
+
+test("an environment added with seed: the apply that creates it loads production's latest backup, sanitised; one seeded from an environment never backed up starts empty and says so", async () => {
+  repo.write(`sites/${site}.yaml`, withSeeded);
+  await repo.commit("qa and dev, seeded");
+  const r = await apply();
+  expect(r.out).toMatch(new RegExp(`${qa} +seeded: seeded from ${site}'s backup run \\S+, sanitised`));
+  expect(r.out).toMatch(new RegExp(`${dev} +empty: not seeded: ${staging} has no backup yet: ${dev} starts empty`));
+  expect(r.code).toBe(0);
+  const got = await waitFor(() => rows(qa).catch(() => undefined), "qa to serve after its seed", 120_000, 2000);
+  expect(got).toBe("1\tproduction row (qa)\n");
+  expect(await inWeb(qa, `cat ${FILES}/a.txt`)).toBe("production-file\n");
+  await whenDatabaseAnswers(docker, dev, "SELECT 1");
+  expect(await inWeb(dev, siteSql("SHOW TABLES"))).toBe("");
+  expect(await rows(site)).toBe("1\tproduction row\n");
+  expect(await prodVersions()).toEqual(prodBefore);
+}, 600_000);
+
+test("the next apply does not seed again: a row changed in the seeded environment stays", async () => {
+  await inWeb(qa, siteSql("UPDATE notes SET body = 'changed in qa'"));
+  await repo.commit("again");
+  const r = await apply();
+  expect(r.code).toBe(0);
+  expect(r.out).not.toMatch(/seeded|not seeded/);
+  expect(await rows(qa)).toBe("1\tchanged in qa\n");
+}, 300_000);
