@@ -15,11 +15,26 @@ export interface SiteCert {
   readonly pem: Buffer;
 }
 
+/** Where hitch's tasks read the certificates (a tmpfs volume per node, see below). */
+export const TLS_CERT_DIR = "/etc/hitch/certs";
+
+/**
+ * The per-node certificate directory: tmpfs, so the private keys are in memory only and gone
+ * when the last container using it on the node stops (the engine mounts a local volume once
+ * per node and shares it between the containers that use it: hitch's task and the delivery
+ * job, tls/deliver.ts). Unlabelled: it holds nothing to keep, and no plan manages it.
+ */
+export const TLS_CERT_VOLUME_OPTIONS = { driver: "local", options: { type: "tmpfs", device: "tmpfs", o: "size=16m,mode=0700" }, labels: {} } as const;
+
 /**
  * The TLS terminator's objects: its network with Varnish, one content-named secret per
- * site's certificate, and the hitch service mounting them. Pure. No certificate yet, no
- * service: hitch does not start without one. A changed certificate is a new secret and a
- * rolling update; the old secret goes once no task uses it (apply removes superseded ones).
+ * site's certificate, and the hitch service. Pure. No certificate yet, no service: hitch does
+ * not start without one. The service does not mount the certificate secrets: a changed set
+ * of mounted secrets is a service update, which restarts the tasks (https drops on the node
+ * meanwhile, since two tasks cannot publish one host port). Instead the controller copies the
+ * secrets into each running task's certificate directory and hitch reloads them on SIGHUP
+ * without dropping a connection (tls/deliver.ts; harness/images/tls's entrypoint). So a new
+ * certificate changes no service, and a superseded secret goes at once (no task mounts it).
  */
 export function renderTlsResources(cluster: ResolvedCluster, certs: readonly SiteCert[]): ResourceSpec[] {
   const tls = cluster.tls;
@@ -68,12 +83,11 @@ export function renderTlsResources(cluster: ResolvedCluster, certs: readonly Sit
         "--ocsp-dir=/tmp",
         "--user=_hitch",
         "--group=_hitch",
-        ...sorted.map((c) => `/run/secrets/${names.tlsCertTarget(c.site)}`),
       ],
       env: {},
       replicas: tls.replicas,
-      mounts: [],
-      secrets: secrets.map((s, i) => ({ secretName: s.name, target: names.tlsCertTarget(sorted[i]?.site ?? ""), mode: 0o400 })),
+      mounts: [{ source: names.tlsCertVolume(cluster.instance), target: TLS_CERT_DIR, readOnly: false }],
+      secrets: [],
       networks: [network.name],
       memoryBytes: null,
       nanoCpus: null,
@@ -81,9 +95,11 @@ export function renderTlsResources(cluster: ResolvedCluster, certs: readonly Sit
       ports: [{ target: HTTPS_PORT, published: tls.port, protocol: "tcp", mode: "host" }],
       constraints: [],
       taskLabels: { [LABEL.instance]: cluster.instance, [LABEL.role]: "tls" },
-      // Two tasks cannot bind the same host port on one node: the old one stops first.
+      // Two tasks cannot bind the same host port on one node: the old one stops first (an
+      // image change; certificates change no service, see above).
       update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
     },
+    volumes: { [names.tlsCertVolume(cluster.instance)]: { ...TLS_CERT_VOLUME_OPTIONS, options: { ...TLS_CERT_VOLUME_OPTIONS.options }, labels: {} } },
   };
   return [network, ...secrets, service];
 }
