@@ -70,8 +70,8 @@ export function renderTlsResources(cluster: ResolvedCluster, certs: readonly Sit
     labels: { ...shared, [LABEL.role]: "tls" },
     shape: {
       image: tls.image,
+      // The image's entrypoint (harness/images/tls) runs hitch on HITCH_FRONTEND with these options.
       args: [
-        `--frontend=[*]:${HTTPS_PORT}`,
         `--backend=[${names.varnishService(cluster.instance)}]:${VARNISH_PROXY_PORT}`,
         // Varnish tasks come and go (dnsrr): its name is looked up again every few seconds.
         // The short option: hitch 1.7.2 lists --backend-refresh but does not parse it.
@@ -84,7 +84,7 @@ export function renderTlsResources(cluster: ResolvedCluster, certs: readonly Sit
         "--user=_hitch",
         "--group=_hitch",
       ],
-      env: {},
+      env: { HITCH_FRONTEND: `[*]:${HTTPS_PORT}` },
       replicas: tls.replicas,
       mounts: [{ source: names.tlsCertVolume(cluster.instance), target: TLS_CERT_DIR, readOnly: false }],
       secrets: [],
@@ -95,6 +95,9 @@ export function renderTlsResources(cluster: ResolvedCluster, certs: readonly Sit
       ports: [{ target: HTTPS_PORT, published: tls.port, protocol: "tcp", mode: "host" }],
       constraints: [],
       taskLabels: { [LABEL.instance]: cluster.instance, [LABEL.role]: "tls" },
+      // A certificate rollover hands the port from one hitch to the next (SO_REUSEPORT): the
+      // connections still queued on the closing socket move to the new one instead of a reset.
+      sysctls: { "net.ipv4.tcp_migrate_req": "1" },
       // Two tasks cannot bind the same host port on one node: the old one stops first (an
       // image change; certificates change no service, see above).
       update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
