@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { LABEL } from "../desired/labels";
 import { names, SECRET_HASH_LENGTH, VARNISH_PROXY_PORT } from "../desired/names";
-import type { NetworkSpec, ResourceSpec, SecretSpec, ServiceSpec } from "../desired/types";
+import type { NetworkSpec, ResourceSpec, SecretSpec, ServiceSpec, VolumeSpec } from "../desired/types";
 import type { ResolvedCluster } from "../manifests/types";
 
 const HTTPS_PORT = 443;
@@ -22,9 +22,10 @@ export const TLS_CERT_DIR = "/etc/hitch/certs";
  * The per-node certificate directory: tmpfs, so the private keys are in memory only and gone
  * when the last container using it on the node stops (the engine mounts a local volume once
  * per node and shares it between the containers that use it: hitch's task and the delivery
- * job, tls/deliver.ts). Unlabelled: it holds nothing to keep, and no plan manages it.
+ * job, tls/deliver.ts). Made through the API on the controller's node, by each other node's
+ * engine from the mount's options.
  */
-export const TLS_CERT_VOLUME_OPTIONS = { driver: "local", options: { type: "tmpfs", device: "tmpfs", o: "size=16m,mode=0700" }, labels: {} } as const;
+const TLS_CERT_VOLUME_OPTIONS: Readonly<Record<string, string>> = { type: "tmpfs", device: "tmpfs", o: "size=16m,mode=0700" };
 
 /**
  * The TLS terminator's objects: its network with Varnish, one content-named secret per
@@ -62,6 +63,8 @@ export function renderTlsResources(cluster: ResolvedCluster, certs: readonly Sit
     };
   });
   if (secrets.length === 0) return [network];
+  const volumeLabels = { ...shared, [LABEL.role]: "tls" };
+  const volume: VolumeSpec = { kind: "volume", site: null, name: names.tlsCertVolume(cluster.instance), driver: "local", options: { ...TLS_CERT_VOLUME_OPTIONS }, labels: volumeLabels };
   const service: ServiceSpec = {
     kind: "service",
     site: null,
@@ -102,9 +105,9 @@ export function renderTlsResources(cluster: ResolvedCluster, certs: readonly Sit
       // image change; certificates change no service, see above).
       update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },
     },
-    volumes: { [names.tlsCertVolume(cluster.instance)]: { ...TLS_CERT_VOLUME_OPTIONS, options: { ...TLS_CERT_VOLUME_OPTIONS.options }, labels: {} } },
+    volumes: { [volume.name]: { driver: volume.driver, options: { ...volume.options }, labels: { ...volumeLabels } } },
   };
-  return [network, ...secrets, service];
+  return [network, volume, ...secrets, service];
 }
 
 function hashOf(value: Buffer | string): string {

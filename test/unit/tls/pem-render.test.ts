@@ -41,7 +41,7 @@ describe("renderTlsResources", () => {
 
   it("one content-named secret per site, and a host-mode hitch that speaks PROXY v2 to Varnish and mounts none of them", () => {
     const rs = renderTlsResources(cluster, [{ site: "b", pem: Buffer.from(selfSignedBundle(["b.test"])) }, { site: "a", pem: Buffer.from(good) }]);
-    expect(rs.map((r) => `${r.kind} ${r.name.replace(/[0-9a-f]{10}$/, "<hash>")}`)).toEqual(["network t_tls", "secret a_tls-<hash>", "secret b_tls-<hash>", "service t_tls"]);
+    expect(rs.map((r) => `${r.kind} ${r.name.replace(/[0-9a-f]{10}$/, "<hash>")}`)).toEqual(["network t_tls", "volume t_tls-certs", "secret a_tls-<hash>", "secret b_tls-<hash>", "service t_tls"]);
     const svc = rs.find((r) => r.kind === "service");
     if (svc?.kind !== "service") throw new Error("no service");
     expect(svc.shape.args).toEqual(expect.arrayContaining(["--write-proxy-v2=on", "--backend=[t_varnish]:8443"]));
@@ -51,7 +51,9 @@ describe("renderTlsResources", () => {
     // The certificates come through the node's tmpfs directory (tls/deliver.ts), never a mounted secret.
     expect(svc.shape.secrets).toEqual([]);
     expect(svc.shape.mounts).toEqual([{ source: "t_tls-certs", target: "/etc/hitch/certs", readOnly: false }]);
-    expect(svc.volumes?.["t_tls-certs"]).toEqual({ driver: "local", options: { type: "tmpfs", device: "tmpfs", o: "size=16m,mode=0700" }, labels: {} });
+    const tmpfs = { driver: "local", options: { type: "tmpfs", device: "tmpfs", o: "size=16m,mode=0700" } };
+    expect(svc.volumes?.["t_tls-certs"]).toEqual({ ...tmpfs, labels: { "simulium.instance": "t", "com.docker.stack.namespace": "t", "simulium.role": "tls" } });
+    expect(rs.find((r) => r.kind === "volume")).toEqual({ kind: "volume", site: null, name: "t_tls-certs", ...tmpfs, labels: svc.volumes?.["t_tls-certs"]?.labels });
     expect(svc.shape.sysctls).toEqual({ "net.ipv4.tcp_migrate_req": "1" });
   });
 
