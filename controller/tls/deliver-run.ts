@@ -23,20 +23,50 @@ export interface DeliveryOutcome {
   readonly nodes: Readonly<Record<string, string | null>>;
 }
 
+/** A certificate secret as the desired or live state names it. */
+interface CertSecret {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+const isCertSecret = (r: { readonly kind: string; readonly labels: Readonly<Record<string, string>> }): boolean => r.kind === "secret" && r.labels[LABEL.role] === TLS_CERT_ROLE;
+
+export interface DeliverOptions {
+  readonly cluster: ResolvedCluster;
+  readonly stateDir: string;
+  readonly log: Logger;
+  readonly pollMs?: number;
+  /** How long to wait for the terminator's tasks to run. Default 60 s. */
+  readonly timeoutMs?: number;
+}
+
 /**
  * After an apply: every running hitch task gets the certificates the desired state renders
  * (deliver.ts), unless the record says it has them; null when there is no terminator. The
  * record is a cache written after a job succeeded: a wrong or lost one costs a job, never a
  * missed delivery (a task it does not name, or another generation, is delivered to).
  */
-export async function deliverCertificates(
-  docker: Docker,
-  opts: { readonly cluster: ResolvedCluster; readonly desired: DesiredState; readonly stateDir: string; readonly log: Logger; readonly pollMs?: number; readonly timeoutMs?: number },
-): Promise<DeliveryOutcome | null> {
+export async function deliverCertificates(docker: Docker, opts: DeliverOptions & { readonly desired: DesiredState }): Promise<DeliveryOutcome | null> {
+  const service = names.tlsService(opts.cluster.instance);
+  if (!opts.desired.resources.some((r) => r.kind === "service" && r.name === service)) return null;
+  return deliver(docker, opts, opts.desired.resources.filter(isCertSecret));
+}
+
+/**
+ * Between reconciles (the daemon, when a task of the instance started): a new or restarted
+ * hitch task waits for its certificates; they are the live certificate secrets, which the
+ * last apply left as the desired state renders them.
+ */
+export async function deliverToNewTasks(docker: Docker, opts: DeliverOptions): Promise<DeliveryOutcome | null> {
+  if (opts.cluster.tls === undefined) return null;
+  const live = await readLive(docker, opts.cluster.instance);
+  if (!live.services.some((s) => s.name === names.tlsService(opts.cluster.instance))) return null;
+  return deliver(docker, opts, live.secrets.filter(isCertSecret));
+}
+
+async function deliver(docker: Docker, opts: DeliverOptions, certSecrets: readonly CertSecret[]): Promise<DeliveryOutcome | null> {
   const instance = opts.cluster.instance;
   const service = names.tlsService(instance);
-  if (!opts.desired.resources.some((r) => r.kind === "service" && r.name === service)) return null;
-  const certSecrets = opts.desired.resources.flatMap((r) => (r.kind === "secret" && r.labels[LABEL.role] === TLS_CERT_ROLE ? [r] : []));
   const generation = certGeneration(certSecrets.map((s) => s.name));
   const live = await waitForTerminator(docker, instance, service, opts);
   const svc = live.services.find((s) => s.name === service);
