@@ -166,3 +166,17 @@ describe("the TLS image's entrypoint", () => {
     expect(report.afterStop).toBe("error ECONNREFUSED");
   });
 });
+
+describe("the TLS image's entrypoint without HITCH_FRONTEND", () => {
+  it("runs hitch with the arguments as given (a service rendered before the delivery)", async () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), "simulium-hitch-plain-"));
+    try {
+      writeFileSync(path.join(d, "hitch"), `#!/bin/sh\necho "hitch $*"\n`);
+      chmodSync(path.join(d, "hitch"), 0o755);
+      const out = await promisify(execFile)(ENTRYPOINT, ["--frontend=[*]:443", "/run/secrets/a.pem"], { env: { PATH: process.env.PATH ?? "", HITCH: path.join(d, "hitch") } });
+      expect(out.stdout).toBe("hitch --frontend=[*]:443 /run/secrets/a.pem\n");
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
