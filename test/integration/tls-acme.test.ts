@@ -193,8 +193,8 @@ describe("HTTPS by ACME against Pebble", () => {
   });
 
   it("renews a certificate due by its short validity and rolls it out to the running hitch with no https request failing", async () => {
-    // A second Pebble whose certificates last 45 s: a new site's is due about 30 s after issuance.
-    shortPebble = await startPebble(httpPort, {}, { validitySeconds: 45 });
+    // A second Pebble whose certificates last 60 s: a new site's is due about 40 s after issuance.
+    shortPebble = await startPebble(httpPort, {}, { validitySeconds: 60 });
     const e = `${instance}-e`;
     const hostE = `www.${e}.test`;
     await shortPebble.resolve(hostE);
