@@ -35,6 +35,7 @@ export function serviceSpecToApi(spec: ServiceSpec, labels: Readonly<Record<stri
         })),
         ...(s.healthcheck ? { Healthcheck: healthcheckToApi(s.healthcheck) } : {}),
         ...(s.stopGracePeriodSeconds !== undefined ? { StopGracePeriod: s.stopGracePeriodSeconds * NS_PER_SECOND } : {}),
+        ...(s.sysctls !== undefined ? { Sysctls: { ...s.sysctls } } : {}),
       },
       Resources: { Limits: limits },
       RestartPolicy: { Condition: "any", Delay: 5 * NS_PER_SECOND, MaxAttempts: 0 },

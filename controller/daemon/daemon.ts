@@ -18,6 +18,7 @@ import { readVarnishSecret } from "../routing/admin-secret";
 import { syncRoutingNow } from "../routing/sync";
 import { thumbprintOf } from "../routing/after-apply";
 import { RoutingWatch, watchRouting } from "../routing/watch";
+import { deliverToNewTasks } from "../tls/deliver-run";
 import { openDirectorySource } from "../source/directory";
 import { SourceUnreachableError } from "../source/errors";
 import { GitCredentials, openGitSource } from "../source/git";
@@ -327,6 +328,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     try {
       const r = await syncRoutingNow(docker, { ...loaded, secret: readVarnishSecret(options.stateDir, loaded.cluster.instance), ...thumbprintOf(options.stateDir, loaded.cluster), log });
       lastRouting = { reason, at, ok: r.ok, vclHash: r.vclHash, varnishTasks: r.tasks.length, error: r.error ?? r.tasks.find((t) => !t.ok)?.error ?? null };
+      // A new or restarted TLS terminator task waits for its certificates (tls/deliver.ts).
+      await deliverToNewTasks(docker, { cluster: loaded.cluster, stateDir: options.stateDir, log, timeoutMs: 15_000 });
     } catch (err) {
       lastRouting = { reason, at, ok: false, vclHash: null, varnishTasks: 0, error: errorText(err) };
       throw err;

@@ -22,8 +22,10 @@ export const names = {
   tlsNetwork: (instance: string) => `${instance}_tls`,
   /** A site's certificate (key + chain, PEM) for the TLS terminator, named by its content. */
   tlsCertSecret: (site: string, hash: string) => `${site}_tls-${hash}`,
-  /** Its file in the terminator's tasks. */
+  /** Its file in the terminator's certificate directory. */
   tlsCertTarget: (site: string) => `${site}.pem`,
+  /** The terminator's certificate directory on each node (tmpfs, tls/render.ts). */
+  tlsCertVolume: (instance: string) => `${instance}_tls-certs`,
   volume: (site: string, volume: string) => `${site}_${volume}`,
   dbVolume: (site: string) => `${site}_db-data`,
   secret: (site: string, secret: string, hash: string) => `${site}_${secret}-${hash}`,

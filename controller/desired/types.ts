@@ -130,6 +130,8 @@ export interface ServiceShape {
   readonly healthcheck?: ContainerHealthcheck;
   /** Seconds between the stop signal and SIGKILL; absent: the engine's 10 s. */
   readonly stopGracePeriodSeconds?: number;
+  /** Namespaced kernel settings of the task (the TLS terminator's net.ipv4.tcp_migrate_req); absent: none. */
+  readonly sysctls?: Readonly<Record<string, string>>;
 }
 
 export interface ServiceSpec {

@@ -28,6 +28,7 @@ export interface ApiContainerSpec {
   Healthcheck?: ApiHealthcheck;
   /** Nanoseconds between the stop signal and SIGKILL. */
   StopGracePeriod?: number;
+  Sysctls?: Record<string, string>;
 }
 
 /** Durations in nanoseconds; Test is ["CMD", ...], ["CMD-SHELL", cmd] or ["NONE"]. */

@@ -36,6 +36,7 @@ export function shapeFromApi(spec: ApiServiceSpec, networkNames: ReadonlyMap<str
     update: updateFromApi(spec.UpdateConfig),
     ...(container.Healthcheck?.Test && container.Healthcheck.Test.length > 0 ? { healthcheck: healthcheckFromApi(container.Healthcheck) } : {}),
     ...stopGraceFromApi(container.StopGracePeriod),
+    ...(container.Sysctls && Object.keys(container.Sysctls).length > 0 ? { sysctls: { ...container.Sysctls } } : {}),
   };
 }
 

@@ -72,6 +72,7 @@ export function flattenShape(s: ServiceShape): Flat {
   for (const p of s.ports) f.set(`ports[${p.published}/${p.protocol}]`, `${p.target} (${p.mode})`);
   for (const c of s.constraints) f.set(`constraints[${c}]`, "set");
   for (const [k, v] of Object.entries(s.taskLabels)) f.set(`taskLabels.${k}`, v);
+  for (const [k, v] of Object.entries(s.sysctls ?? {})) f.set(`sysctls.${k}`, v);
   f.set("update.order", s.update.order);
   f.set("update.failureAction", s.update.failureAction);
   f.set("update.monitor", `${s.update.monitorSeconds}s`);

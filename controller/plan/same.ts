@@ -32,6 +32,7 @@ export function sameService(desired: Spec, live: Spec): boolean {
     sameItems(a.ports, b.ports, (x, y) => x.target === y.target && x.published === y.published && x.protocol === y.protocol && x.mode === y.mode) &&
     sameRecord(a.env, b.env) &&
     sameRecord(a.taskLabels, b.taskLabels) &&
+    sameRecord(a.sysctls ?? {}, b.sysctls ?? {}) &&
     sameRecord(desired.labels, live.labels, VOLATILE_LABELS)
   );
 }

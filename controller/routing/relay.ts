@@ -156,8 +156,8 @@ export function relayJobSpec(source: ApiServiceSpec, name: string, args: readonl
   return jobFromService(source, { ...source.Labels, [LABEL.role]: JOB_ROLE }, name, args, deadline, ["sh", "-c", RELAY_SCRIPT, "relay"]);
 }
 
-/** Creates the job, waits for its end, returns its output; the job is removed whatever happens. */
-async function runOnce(docker: Docker, spec: ApiServiceSpec, timeoutSeconds: number, pollMs: number): Promise<string> {
+/** Creates the job, waits for its end, returns its output; the job is removed whatever happens. Also tls/deliver-run.ts's. */
+export async function runOnce(docker: Docker, spec: ApiServiceSpec, timeoutSeconds: number, pollMs: number): Promise<string> {
   // No credentials: the job runs where the image is (relaySource's placement).
   const id = (await createService(docker, undefined, spec)) ?? spec.Name ?? "";
   try {
@@ -166,8 +166,8 @@ async function runOnce(docker: Docker, spec: ApiServiceSpec, timeoutSeconds: num
       const task = ((await docker.listTasks({ filters: { service: [id] } })) as ApiTask[])[0];
       const state = task?.Status?.State ?? "";
       if (state === "complete" || state === "failed") break;
-      if (["rejected", "orphaned", "remove", "shutdown"].includes(state)) throw new Error(`relay job task ${state}: ${task?.Status?.Err ?? task?.Status?.Message ?? "no reason given"}`);
-      if (Date.now() > deadline) throw new Error(`relay job did not finish within ${timeoutSeconds} s (task ${state || "not scheduled"}: ${task?.Status?.Err ?? task?.Status?.Message ?? ""})`);
+      if (["rejected", "orphaned", "remove", "shutdown"].includes(state)) throw new Error(`job ${spec.Name ?? id} task ${state}: ${task?.Status?.Err ?? task?.Status?.Message ?? "no reason given"}`);
+      if (Date.now() > deadline) throw new Error(`job ${spec.Name ?? id} did not finish within ${timeoutSeconds} s (task ${state || "not scheduled"}: ${task?.Status?.Err ?? task?.Status?.Message ?? ""})`);
       await sleep(pollMs);
     }
     return demuxLogs(await docker.getService(id).logs({ stdout: true, stderr: true, follow: false }));

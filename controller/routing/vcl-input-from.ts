@@ -65,11 +65,15 @@ export function vclInputFrom(src: RoutingSources): VclInput {
   return { sites, mode, snippets: snippetsOf(cluster), ...(tools.length > 0 ? { tools } : {}), ...tls };
 }
 
-/** Redirects to https only once the terminator serves the site's certificate: before, https would not answer. */
+/**
+ * Redirects to https only once the terminator runs and the site has a certificate (its secret,
+ * which the controller delivers to the terminator's tasks, tls/deliver.ts): before, https
+ * would not answer.
+ */
 function siteTls(s: ResolvedSite, live: LiveState, instance: string): VclSiteTls {
   const tls = s.tls ?? { mode: "acme", redirect: false };
-  const terminator = live.services.find((x) => x.name === names.tlsService(instance));
-  const served = terminator?.shape.secrets.some((x) => x.target === names.tlsCertTarget(s.name)) ?? false;
+  const terminator = live.services.some((x) => x.name === names.tlsService(instance));
+  const served = terminator && live.secrets.some((x) => x.name.startsWith(names.tlsCertSecret(s.name, "")));
   return { acme: tls.mode === "acme", redirect: tls.redirect && served, ...(tls.hsts !== undefined ? { hsts: { ...tls.hsts } } : {}) };
 }
 

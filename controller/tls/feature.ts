@@ -3,6 +3,7 @@ import { routeAfterApply } from "../routing/after-apply";
 import { StateStore } from "../state/store";
 import { accountKey } from "../state/tls-store";
 import { certValueLookup, knownCerts } from "./certs";
+import { deliverCertificates } from "./deliver-run";
 import { renderTlsResources } from "./render";
 import { AcmeControllerOptions, renewCertificates, SiteTlsOutcome, sitesDue } from "./renew";
 
@@ -14,8 +15,9 @@ export interface TlsFeature extends Feature {
 /**
  * HTTPS in a reconcile (docs/tls.md): the terminator and the certificates it serves are
  * rendered from the state directory (and the sites' own certificates); after apply and
- * routing, the controller holding the instance lock orders what is due, and a new certificate
- * makes the reconcile run once more to roll it out. One per reconcile.
+ * routing, the certificates are delivered to the terminator's running tasks, then the
+ * controller holding the instance lock orders what is due, and a new certificate makes the
+ * reconcile run once more to roll it out. One per reconcile.
  */
 export function tlsFeature(controller: AcmeControllerOptions = {}): TlsFeature {
   const outcomes: SiteTlsOutcome[] = [];
@@ -25,6 +27,10 @@ export function tlsFeature(controller: AcmeControllerOptions = {}): TlsFeature {
       const known = knownCerts(cluster, load, store, new Date(), siteValues);
       const resources = renderTlsResources(cluster, known.certs);
       return { resources, secretValue: certValueLookup(resources, known.certs), warnings: known.warnings };
+    },
+    // The certificates reach the running terminator tasks in place (deliver.ts): no restart.
+    async afterApply(docker, step) {
+      await deliverCertificates(docker, { cluster: step.cluster, desired: step.desired, stateDir: step.stateDir, log: step.log, pollMs: step.pollMs });
     },
     locked: {
       wants: (step) => sitesDue(step.cluster, step.load.sites, new StateStore(step.stateDir, step.cluster.instance, "read-only"), new Date()).length > 0,

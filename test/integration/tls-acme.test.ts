@@ -5,6 +5,7 @@ import { X509Certificate } from "node:crypto";
 import type { TLSSocket } from "node:tls";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { freePort, httpGet } from "../harness/http";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { startPebble, Pebble, writeDnsHook } from "../support/pebble";
@@ -20,19 +21,22 @@ jest.setTimeout(600_000);
  * HTTPS end to end against a real ACME CA (Pebble on loopback): the controller orders one
  * certificate per site by HTTP-01 answered by Varnish, hitch serves it with PROXY v2 to
  * Varnish, plain http redirects, a name that does not validate is set aside without costing
- * the site's others, and removing a site removes its certificate secret.
+ * the site's others, removing a site removes its certificate secret, and a renewal forced by
+ * a short validity reaches the running hitch with no https request failing and no restart.
  */
 const docker = new Docker();
 const instance = testInstance("tls");
-const [a, b] = [`${instance}-a`, `${instance}-b`];
+const [a, b, d] = [`${instance}-a`, `${instance}-b`, `${instance}-d`];
 const hostA = `www.${a}.test`;
 const badA = `bad.${a}.test`;
 const hostB = `www.${b}.test`;
+const hostD = `www.${d}.test`;
 let httpPort = 0;
 let httpsPort = 0;
 let stateDir = "";
 let repo: TestRepo;
 let pebble: Pebble;
+let shortPebble: Pebble | undefined;
 
 interface HttpsAnswer {
   readonly status: number;
@@ -42,9 +46,9 @@ interface HttpsAnswer {
 }
 
 /** GET https://<host>/ through hitch on loopback, trusting only Pebble's root, with SNI and Host for the domain. */
-function httpsGet(host: string, root: string, urlPath = "/"): Promise<HttpsAnswer> {
+function httpsGet(host: string, root: string | readonly string[], urlPath = "/"): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: "127.0.0.1", port: httpsPort, path: urlPath, servername: host, headers: { Host: host }, ca: root, agent: false, timeout: 5000 }, (res) => {
+    const req = httpsRequest({ host: "127.0.0.1", port: httpsPort, path: urlPath, servername: host, headers: { Host: host }, ca: typeof root === "string" ? root : [...root], agent: false, timeout: 5000 }, (res) => {
       const cert = new X509Certificate((res.socket as TLSSocket).getPeerCertificate().raw);
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
@@ -56,16 +60,22 @@ function httpsGet(host: string, root: string, urlPath = "/"): Promise<HttpsAnswe
   });
 }
 
-const cluster = (): string =>
+const cluster = (ca: Pebble = pebble): string =>
   clusterYaml(
     instance,
     `  varnish: {image: "simulium/varnish:local", port: ${httpPort}}
   tls:
     image: "simulium/tls:local"
     port: ${httpsPort}
-    acme: {directory: "${pebble.directory}", email: "ops@example.org", caFile: "${pebble.listenerCaFile}", checkDns: false}
+    acme: {directory: "${ca.directory}", email: "ops@example.org", caFile: "${ca.listenerCaFile}", checkDns: false}
 `,
   );
+
+/** The terminator's running tasks: the same ids before and after a certificate change means no task restarted. */
+async function terminatorTasks(): Promise<string[]> {
+  const tasks = await docker.listTasks({ filters: { service: [`${instance}_tls`], "desired-state": ["running"] } });
+  return tasks.map((t) => t.ID ?? "").sort();
+}
 
 async function certSecrets(): Promise<string[]> {
   const secrets = await docker.listSecrets({ filters: { label: [`simulium.instance=${instance}`, "simulium.role=tls-cert"] } });
@@ -77,41 +87,44 @@ beforeAll(async () => {
   httpsPort = await freePort();
   pebble = await startPebble(httpPort);
   // bad.<a>.test is never made to resolve: its validation fails, alone.
-  for (const h of [hostA, hostB]) await pebble.resolve(h);
+  for (const h of [hostA, hostB, hostD]) await pebble.resolve(h);
   stateDir = mkdtempSync(path.join(os.tmpdir(), "simulium-state-"));
   repo = await createRepo({
     "simulium.yaml": cluster(),
     [`sites/${a}.yaml`]: siteYaml(a, { domains: [hostA, badA], volumes: false, replicas: 1, spec: ["  tls: {hsts: {maxAge: 600}}"] }),
     [`sites/${b}.yaml`]: siteYaml(b, { domains: [hostB], volumes: false, replicas: 1 }),
+    [`sites/${d}.yaml`]: siteYaml(d, { domains: [hostD], volumes: false, replicas: 1 }),
   });
 });
 
 afterAll(async () => {
   await removeInstance(docker, instance);
+  await shortPebble?.stop();
   await pebble?.stop();
   repo?.cleanup();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
 describe("HTTPS by ACME against Pebble", () => {
-  it("issues a certificate per site in one apply and serves it through hitch and Varnish", async () => {
+  it("issues a certificate per site for three sites in one apply and serves them through hitch and Varnish", async () => {
     const started = Date.now();
-    const out = await reconcileRepo(docker, repo.dir, await repo.commit("two sites with TLS"), { stateDir });
+    const out = await reconcileRepo(docker, repo.dir, await repo.commit("three sites with TLS"), { stateDir });
     expect(out.result.ok).toBe(true);
     const bySite = Object.fromEntries(out.tls.map((t) => [t.site, t]));
     expect(bySite[a]?.issued).toEqual([hostA]);
     expect(Object.keys(bySite[a]?.failedDomains ?? {})).toEqual([badA]);
     expect(bySite[b]?.issued).toEqual([hostB]);
-    expect(await certSecrets()).toEqual([expect.stringMatching(new RegExp(`^${a}_tls-[0-9a-f]{10}$`)), expect.stringMatching(new RegExp(`^${b}_tls-[0-9a-f]{10}$`))]);
+    expect(bySite[d]?.issued).toEqual([hostD]);
+    expect(await certSecrets()).toEqual([a, b, d].map((s) => expect.stringMatching(new RegExp(`^${s}_tls-[0-9a-f]{10}$`))));
 
     const root = await pebble.root();
-    for (const [site, host] of [[a, hostA], [b, hostB]] as const) {
+    for (const [site, host] of [[a, hostA], [b, hostB], [d, hostD]] as const) {
       const r = await waitFor(() => httpsGet(host, root).catch(() => undefined), `https://${host} through hitch`, 60_000, 500);
       expect(r.status).toBe(200);
       expect(r.body).toContain(site);
       expect(r.cert.subjectAltName).toBe(`DNS:${host}`);
     }
-    console.log(`two new sites, commit to both served over https with their certificates: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`three new sites, commit to all served over https with their certificates: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     // The domain that failed is not in the certificate, and its failure is remembered with a backoff.
     const record = JSON.parse(readFileSync(path.join(stateDir, instance, "tls", `${a}.json`), "utf8")) as { failing: Record<string, { nextAttemptAt: string }> };
     expect(Date.parse(record.failing[badA]?.nextAttemptAt ?? "")).toBeGreaterThan(Date.now());
@@ -143,15 +156,17 @@ describe("HTTPS by ACME against Pebble", () => {
     expect(out.mutations).toBe(0);
   });
 
-  it("removing a site removes its certificate secret and keeps serving the other", async () => {
+  it("removing a site removes its certificate secret and its certificate from the running terminator, and keeps serving the others", async () => {
+    const tasks = await terminatorTasks();
     repo.remove(`sites/${b}.yaml`);
     const out = await reconcileRepo(docker, repo.dir, await repo.commit(`remove ${b}`), { stateDir });
     expect(out.result.ok).toBe(true);
-    await waitFor(async () => !(await certSecrets()).some((n) => n.startsWith(`${b}_tls-`)), `${b}'s certificate secret to be removed`, 60_000, 500);
-    expect(await certSecrets()).toEqual([expect.stringMatching(new RegExp(`^${a}_tls-`))]);
+    // Nothing mounts a certificate secret: it goes in the same apply.
+    expect((await certSecrets()).map((n) => n.replace(/[0-9a-f]{10}$/, ""))).toEqual([`${a}_tls-`, `${d}_tls-`]);
+    expect(await probeServed("127.0.0.1", httpsPort, hostB)).toEqual({ domain: hostB, error: `the served certificate does not cover ${hostB}` });
     const root = await pebble.root();
-    const r = await waitFor(() => httpsGet(hostA, root).catch(() => undefined), `https://${hostA} after the terminator's update`, 60_000, 500);
-    expect(r.status).toBe(200);
+    for (const host of [hostA, hostD]) expect((await httpsGet(host, root)).status).toBe(200);
+    expect(await terminatorTasks()).toEqual(tasks);
   });
 
   it("a wildcard certificate by DNS-01 through the operator's hook is served through hitch for each domain under it", async () => {
@@ -175,5 +190,63 @@ describe("HTTPS by ACME against Pebble", () => {
     }
     // The other site keeps its own certificate.
     expect((await httpsGet(hostA, root)).cert.subjectAltName).toBe(`DNS:${hostA}`);
+  });
+
+  it("renews a certificate due by its short validity and rolls it out to the running hitch with no https request failing", async () => {
+    // A second Pebble whose certificates last 60 s: a new site's is due about 40 s after issuance.
+    shortPebble = await startPebble(httpPort, {}, { validitySeconds: 60 });
+    const e = `${instance}-e`;
+    const hostE = `www.${e}.test`;
+    await shortPebble.resolve(hostE);
+    repo.write("simulium.yaml", cluster(shortPebble));
+    repo.write(`sites/${e}.yaml`, siteYaml(e, { domains: [hostE], volumes: false, replicas: 1 }));
+    const out = await reconcileRepo(docker, repo.dir, await repo.commit(`add ${e} from a CA of short-lived certificates`), { stateDir });
+    expect(out.result.ok).toBe(true);
+    // Only e is ordered (a's failing name may come due meanwhile: it is not e's business).
+    expect(out.tls.find((t) => t.site === e)).toEqual({ site: e, issued: [hostE], failedDomains: {} });
+    const root = await shortPebble.root();
+    const first = await waitFor(() => httpsGet(hostE, root).catch(() => undefined), `https://${hostE}`, 60_000, 250);
+    const tasks = await terminatorTasks();
+    const record = JSON.parse(readFileSync(path.join(stateDir, instance, "tls", `${e}.json`), "utf8")) as { renewAt: string };
+
+    // A bounded request loop over the renewal: one https request (a new connection each) every 50 ms.
+    const failed: string[] = [];
+    const serials = new Set<string>([first.cert.serialNumber]);
+    let served = 0;
+    let stop = false;
+    const loop = (async () => {
+      while (!stop) {
+        try {
+          const r = await httpsGet(hostE, root);
+          if (r.status === 200) served++;
+          else failed.push(`status ${r.status}`);
+          serials.add(r.cert.serialNumber);
+        } catch (err) {
+          failed.push(err instanceof Error ? err.message : String(err));
+        }
+        await sleep(50);
+      }
+    })();
+    try {
+      await sleep(Math.max(0, Date.parse(record.renewAt) - Date.now()) + 100);
+      const due = Date.now();
+      const renewed = await reconcileRepo(docker, repo.dir, await repo.commit("the renewal is due"), { stateDir });
+      expect(renewed.result.ok).toBe(true);
+      expect(renewed.tls.find((t) => t.site === e)).toEqual({ site: e, issued: [hostE], failedDomains: {} });
+      await waitFor(async () => (serials.size > 1 ? true : undefined), "the renewed certificate to be served", 30_000, 100);
+      console.log(`renewal due to the new certificate served: ${((Date.now() - due) / 1000).toFixed(1)} s`);
+      await sleep(1000);
+    } finally {
+      stop = true;
+      await loop;
+    }
+    console.log(`https requests during the renewal: ${served} answered, ${failed.length} failed`);
+    expect(failed).toEqual([]);
+    expect(serials.size).toBe(2);
+    expect(served).toBeGreaterThan(100);
+    // The certificate reached the tasks that ran: none was restarted.
+    expect(await terminatorTasks()).toEqual(tasks);
+    // The other sites are served on.
+    expect((await httpsGet(hostD, [await pebble.root(), root])).cert.subjectAltName).toBe(`DNS:${hostD}`);
   });
 });

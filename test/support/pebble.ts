@@ -54,6 +54,8 @@ esac
 export interface PebbleOptions {
   /** External account binding required, with these key ids and HMAC keys (base64url). */
   readonly eabKeys?: Readonly<Record<string, string>>;
+  /** How long the certificates it issues are valid (Pebble's certificateValidityPeriod); default Pebble's (5 years). */
+  readonly validitySeconds?: number;
 }
 
 export async function startPebble(httpPort: number, env: Readonly<Record<string, string>> = {}, opts: PebbleOptions = {}): Promise<Pebble> {
@@ -76,6 +78,7 @@ export async function startPebble(httpPort: number, env: Readonly<Record<string,
         ocspResponderURL: "",
         externalAccountBindingRequired: opts.eabKeys !== undefined,
         ...(opts.eabKeys !== undefined ? { externalAccountMACKeys: opts.eabKeys } : {}),
+        ...(opts.validitySeconds !== undefined ? { certificateValidityPeriod: opts.validitySeconds } : {}),
       },
     }),
   );

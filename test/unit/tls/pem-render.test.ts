@@ -39,21 +39,34 @@ describe("renderTlsResources", () => {
     expect(renderTlsResources(cluster, []).map((r) => `${r.kind} ${r.name}`)).toEqual(["network t_tls"]);
   });
 
-  it("one content-named secret per site, mounted into a host-mode hitch that speaks PROXY v2 to Varnish", () => {
+  it("one content-named secret per site, and a host-mode hitch that speaks PROXY v2 to Varnish and mounts none of them", () => {
     const rs = renderTlsResources(cluster, [{ site: "b", pem: Buffer.from(selfSignedBundle(["b.test"])) }, { site: "a", pem: Buffer.from(good) }]);
-    expect(rs.map((r) => `${r.kind} ${r.name.replace(/[0-9a-f]{10}$/, "<hash>")}`)).toEqual(["network t_tls", "secret a_tls-<hash>", "secret b_tls-<hash>", "service t_tls"]);
+    expect(rs.map((r) => `${r.kind} ${r.name.replace(/[0-9a-f]{10}$/, "<hash>")}`)).toEqual(["network t_tls", "volume t_tls-certs", "secret a_tls-<hash>", "secret b_tls-<hash>", "service t_tls"]);
     const svc = rs.find((r) => r.kind === "service");
     if (svc?.kind !== "service") throw new Error("no service");
-    expect(svc.shape.args).toEqual(expect.arrayContaining(["--write-proxy-v2=on", "--backend=[t_varnish]:8443", "/run/secrets/a.pem", "/run/secrets/b.pem"]));
+    expect(svc.shape.args).toEqual(expect.arrayContaining(["--write-proxy-v2=on", "--backend=[t_varnish]:8443"]));
+    expect(svc.shape.env).toEqual({ HITCH_FRONTEND: "[*]:443" });
     expect(svc.shape.ports).toEqual([{ target: 443, published: 8443, protocol: "tcp", mode: "host" }]);
     expect(svc.shape.networks).toEqual(["t_tls"]);
-    expect(svc.shape.secrets.map((s) => [s.target, s.mode])).toEqual([["a.pem", 0o400], ["b.pem", 0o400]]);
+    // The certificates come through the node's tmpfs directory (tls/deliver.ts), never a mounted secret.
+    expect(svc.shape.secrets).toEqual([]);
+    expect(svc.shape.mounts).toEqual([{ source: "t_tls-certs", target: "/etc/hitch/certs", readOnly: false }]);
+    const tmpfs = { driver: "local", options: { type: "tmpfs", device: "tmpfs", o: "size=16m,mode=0700" } };
+    expect(svc.volumes?.["t_tls-certs"]).toEqual({ ...tmpfs, labels: { "simulium.instance": "t", "com.docker.stack.namespace": "t", "simulium.role": "tls" } });
+    expect(rs.find((r) => r.kind === "volume")).toEqual({ kind: "volume", site: null, name: "t_tls-certs", ...tmpfs, labels: svc.volumes?.["t_tls-certs"]?.labels });
+    expect(svc.shape.sysctls).toEqual({ "net.ipv4.tcp_migrate_req": "1" });
   });
 
-  it("a renewed certificate is a new secret name (a rolling update), the same one is the same name", () => {
-    const name = (pem: string) => renderTlsResources(cluster, [{ site: "a", pem: Buffer.from(pem) }]).find((r) => r.kind === "secret")?.name;
+  it("a renewed certificate is a new secret name and leaves the terminator's service as it is (no task restart)", () => {
+    const render = (pems: readonly { site: string; pem: string }[]) => renderTlsResources(cluster, pems.map((p) => ({ site: p.site, pem: Buffer.from(p.pem) })));
+    const name = (pem: string) => render([{ site: "a", pem }]).find((r) => r.kind === "secret")?.name;
     expect(name(good)).toBe(name(good));
-    expect(name(selfSignedBundle(["www.a.test", "a.test"]))).not.toBe(name(good));
+    const renewed = selfSignedBundle(["www.a.test", "a.test"]);
+    expect(name(renewed)).not.toBe(name(good));
+    const service = (pems: readonly { site: string; pem: string }[]) => render(pems).find((r) => r.kind === "service");
+    expect(service([{ site: "a", pem: renewed }])).toEqual(service([{ site: "a", pem: good }]));
+    // A site added or removed does not change it either.
+    expect(service([{ site: "a", pem: good }, { site: "b", pem: selfSignedBundle(["b.test"]) }])).toEqual(service([{ site: "a", pem: good }]));
   });
 });
 
