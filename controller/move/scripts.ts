@@ -14,12 +14,18 @@ export const MOVE_PORT = 8730;
 /** The line each job prints last: `<marker> files=<n> sha256=<digest of the sorted list of the files' SHA-256>`. */
 export const MANIFEST_MARKER = "simulium-move-manifest";
 
-/** Every regular file under MOVE_ROOT, by path, with its SHA-256: one digest and a count. */
-const MANIFEST = `manifest() {
-  cd "${MOVE_ROOT}"
-  find . -type f -print0 | sort -z | xargs -0 -r sha256sum > /tmp/move.manifest
-  echo "${MANIFEST_MARKER} files=$(wc -l < /tmp/move.manifest | tr -d ' ') sha256=$(sha256sum < /tmp/move.manifest | cut -d' ' -f1)"
+/**
+ * A shell function `manifest`: every regular file under `root`, by path, with its SHA-256, as one
+ * digest and a count on the marker line (a large files volume would flood the job's log).
+ */
+export function manifestFunction(root: string): string {
+  return `manifest() {
+  cd "${root}"
+  find . -type f -print0 | sort -z | xargs -0 -r sha256sum > "\${TMPDIR:-/tmp}/move.manifest"
+  echo "${MANIFEST_MARKER} files=$(wc -l < "\${TMPDIR:-/tmp}/move.manifest" | tr -d ' ') sha256=$(sha256sum < "\${TMPDIR:-/tmp}/move.manifest" | cut -d' ' -f1)"
 }`;
+}
+const MANIFEST = manifestFunction(MOVE_ROOT);
 
 /**
  * The receiver: the daemon (authenticated by the move's one-off token, MOVE_TOKEN) until the
