@@ -207,7 +207,12 @@ async function copyData(docker: Docker, site: ResolvedSite, cluster: ResolvedClu
     command: ["sh", "-c", senderScript(), "move-send"],
     ...(c.opts.onOutput ? { onOutput: c.opts.onOutput } : {}),
   });
-  return Promise.all([sending, receiving]);
+  // Both ended before the move goes on (a failed sender tells the receiver, which then stops):
+  // no job of this move is left mounting the volumes when the hold ends.
+  const [sent, received] = await Promise.allSettled([sending, receiving]);
+  if (sent.status === "rejected") throw sent.reason;
+  if (received.status === "rejected") throw received.reason;
+  return [sent.value, received.value];
 }
 
 async function ensureRecord(docker: Docker, record: ReturnType<typeof moveRecord>): Promise<void> {

@@ -61,7 +61,7 @@ describe("plan: volumes a move left on the old node", () => {
     expect(gone.actions.filter((a) => a.op === "retain").map((a) => (a.op === "retain" ? a.node : ""))).toEqual(["id-node2", "id-node2", "id-node2"]);
   });
 
-  it("the record's name fits Swarm's limit for the longest site name and is one per old node", () => {
+  it("the record's name fits Swarm's limit for a 40-character site name and is one per old node", () => {
     const long = "a".repeat(40);
     expect(moveRecord("sim", long, "x".repeat(25), []).name.length).toBeLessThanOrEqual(MAX_SECRET_NAME);
     expect(moveRecord("sim", "acme", "id-node2", []).name).toBe(moveRecord("sim", "acme", "id-node2", ["other"]).name);
