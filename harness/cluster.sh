@@ -75,7 +75,7 @@ need_root() { [ "$(id -u)" = 0 ] || die "the test cluster needs root (network na
 bridge_up() {
   ip link show "$bridge" >/dev/null 2>&1 || ip link add "$bridge" type bridge
   # Also on a bridge an interrupted run left without its address (the registry binds to it).
-  ip -o addr show dev "$bridge" | grep -qF " $bridge_addr/24 " || ip addr add "$bridge_addr/24" dev "$bridge"
+  grep -qF " $bridge_addr/24 " <<<"$(ip -o addr show dev "$bridge")" || ip addr add "$bridge_addr/24" dev "$bridge"
   ip link set "$bridge" up
   # The host engine makes DOCKER-USER; without it the cluster would be the first to touch
   # the host's FORWARD chain, which this script must not own.
@@ -87,7 +87,7 @@ bridge_up() {
 netns_up() {
   local k="$1" ns veth
   ns="$(node_ns "$k")"; veth="$(node_veth "$k")"
-  ip netns list | grep -qx "$ns\( .*\)\?" || ip netns add "$ns"
+  grep -qx "$ns\( .*\)\?" <<<"$(ip netns list)" || ip netns add "$ns"
   if ! ip link show "$veth" >/dev/null 2>&1; then
     ip link add "$veth" type veth peer name "$veth-p"
     ip link set "$veth-p" netns "$ns"
@@ -107,7 +107,7 @@ netns_up() {
 dockerd_up() {
   local k="$1"
   if node_answers "$k"; then
-    ndocker "$k" info --format '{{json .RegistryConfig.IndexConfigs}}' | grep -qF "\"$registry_addr\"" && return 0
+    grep -qF "\"$registry_addr\"" <<<"$(ndocker "$k" info --format '{{json .RegistryConfig.IndexConfigs}}')" && return 0
     # Started by an older cluster.sh: restarted with the flag, its data root and swarm state kept.
     log "node$k runs without --insecure-registry $registry_addr: restarting it"
     stop_dockerd "$k"

@@ -3,6 +3,7 @@ import path from "node:path";
 import { startDaemon } from "../daemon/daemon";
 import { parseListen } from "../daemon/listen";
 import { NotificationsConfig, tokenTransportProblem } from "../daemon/notify";
+import { PullRequestCommentsConfig, repositoryPathFromUrl } from "../daemon/forge-comments";
 import { createLogger, LogFormat } from "../log";
 import { acmeControllerOptions, AcmeCliOptions, withAcmeOptions } from "./acme-options";
 
@@ -32,6 +33,9 @@ interface RunCliOptions extends AcmeCliOptions {
   commitStatusTokenFile?: string;
   commitStatusRepository?: string;
   commitStatusContext?: string;
+  prCommentApi?: string;
+  prCommentTokenFile?: string;
+  prCommentRepository?: string;
   acceptNewHostKeys?: boolean;
   logFormat?: LogFormat;
   logLevel?: string;
@@ -73,12 +77,16 @@ export function register(program: Command): void {
     .option("--commit-status-token-file <file>", "API token for --commit-status-api")
     .option("--commit-status-repository <owner/name>", "repository of the commit statuses (default: from --repo)")
     .option("--commit-status-context <name>", "name shown next to the status (default simulium/<instance>)")
+    .option("--pr-comment-api <url>", "post the plan of each pull request as one comment, edited on every push, through this GitHub/Gitea/Forgejo or GitLab API root (https)")
+    .option("--pr-comment-token-file <file>", "API token for --pr-comment-api")
+    .option("--pr-comment-repository <path>", "owner/name (GitLab: the project's full path) of the pull requests (default: from --repo)")
     .action(async (opts: RunCliOptions, cmd: Command) => {
       const globals = cmd.optsWithGlobals<RunCliOptions>();
       // A daemon's logs go to a shipper: JSON unless asked otherwise.
       const log = createLogger({ format: globals.logFormat ?? "json", level: globals.logLevel });
       if (opts.notifyUrl.length > 0 && !opts.notifySecretFile) throw new InvalidArgumentError("--notify-url needs --notify-secret-file");
       const commitStatus = commitStatusOptions(opts);
+      const pullRequestComments = prCommentOptions(opts);
       const acme = acmeControllerOptions(opts);
       const daemon = await startDaemon({
         repo: opts.repo,
@@ -108,6 +116,7 @@ export function register(program: Command): void {
           urls: opts.notifyUrl,
           suppressSeconds: opts.notifySuppressSeconds,
           ...(commitStatus ? { commitStatus } : {}),
+          ...(pullRequestComments ? { pullRequestComments } : {}),
         },
         log,
       });
@@ -152,6 +161,22 @@ function commitStatusOptions(opts: RunCliOptions): NotificationsConfig["commitSt
     ...(opts.commitStatusRepository ? { repository: opts.commitStatusRepository } : {}),
     ...(opts.commitStatusContext ? { context: opts.commitStatusContext } : {}),
   };
+}
+
+/** The pull request comments' API: the operator's flags only, with the commit status's rules. */
+export function prCommentOptions(opts: Pick<RunCliOptions, "prCommentApi" | "prCommentTokenFile" | "prCommentRepository">): PullRequestCommentsConfig | undefined {
+  const { prCommentApi: api, prCommentTokenFile: tokenFile, prCommentRepository: repository } = opts;
+  if (api === undefined && tokenFile === undefined) {
+    if (repository !== undefined) throw new InvalidArgumentError("--pr-comment-repository needs --pr-comment-api and --pr-comment-token-file");
+    return undefined;
+  }
+  if (api === undefined || tokenFile === undefined) throw new InvalidArgumentError("--pr-comment-api and --pr-comment-token-file go together");
+  const transport = tokenTransportProblem(api);
+  if (transport) throw new InvalidArgumentError(`--pr-comment-api ${transport}`);
+  if (repository !== undefined && repositoryPathFromUrl(`https://forge/${repository}`) !== repository) {
+    throw new InvalidArgumentError("--pr-comment-repository must be owner/name or a GitLab group/…/project path");
+  }
+  return { api: api.replace(/\/+$/, ""), tokenFile, ...(repository !== undefined ? { repository } : {}) };
 }
 
 function forgeUrl(value: string): string {

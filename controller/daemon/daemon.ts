@@ -43,6 +43,7 @@ import { describeCommit } from "../source/commit";
 import { SiteUptime, startUptimeMonitor } from "./uptime-monitor";
 import { jobStep, JobWatch } from "./uptime";
 import { createPreviewLoop } from "./preview-loop";
+import { loadPullRequestComments, PullRequestComments, PullRequestCommentsConfig } from "./forge-comments";
 import { createTrigger } from "./single-flight";
 import { createDaemonState } from "./state";
 
@@ -76,6 +77,8 @@ export interface DaemonOptions {
     readonly urls?: readonly string[];
     readonly suppressSeconds?: number;
     readonly commitStatus?: NotificationsConfig["commitStatus"];
+    /** The plan as a comment on each pull request (flags only, like the commit status). */
+    readonly pullRequestComments?: PullRequestCommentsConfig;
   };
   readonly log: Logger;
   readonly docker?: Docker;
@@ -426,6 +429,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
   };
 
+  let comments: PullRequestComments | undefined;
+  if (gitSource && flagNotify?.pullRequestComments) {
+    try {
+      comments = await loadPullRequestComments(flagNotify.pullRequestComments, { sourceUrl: options.repo });
+    } catch (err) {
+      // Like notifications: seen in the log, never a reason not to converge.
+      log.error({ err: errorText(err) }, "pull request comments are not configured correctly; none are posted");
+    }
+  }
+
   // Pull-request previews need a forge's refs: a git source only.
   const previews = gitSource
     ? createPreviewLoop({
@@ -435,6 +448,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         ...(options.sealingKeyFile ? { sealingKeyFile: options.sealingKeyFile } : {}),
         log: log.child({ component: "previews" }),
         setStatus: (sha, state, description, extra) => notifier?.setCommitStatus(sha, state, description, extra) ?? Promise.resolve(undefined),
+        ...(comments ? { comments } : {}),
         trigger: (reason) => void trigger.trigger(reason),
       })
     : undefined;
@@ -515,7 +529,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
 
   const timers = [
-    setInterval(() => trigger.trigger("poll"), options.pollSeconds * 1000),
+    setInterval(() => {
+      trigger.trigger("poll");
+      // Branch previews (spec.previews.branches) on the same interval: the forge sends no webhook for them.
+      void previews?.pollBranches();
+    }, options.pollSeconds * 1000),
     setInterval(() => trigger.trigger("resync"), options.resyncSeconds * 1000),
     setInterval(watchJobs, options.jobWatchMs ?? 5000),
   ];

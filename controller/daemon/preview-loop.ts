@@ -10,16 +10,20 @@ import type { PlanContext } from "../reconcile/pipeline";
 import { PreviewState, readPreviewState, writePreviewState } from "../reconcile/previews-state";
 import { StateStore } from "../state/store";
 import type { GitSource } from "../source/git";
-import { parsePullRequestEvent, PullRequestEvent } from "../source/pull-request";
+import { parsePullRequestEvent } from "../source/pull-request";
+import { BRANCH_PROVIDER, branchActions, SeenBranches } from "./branch-previews";
+import type { PullRequestComments } from "./forge-comments";
 import type { CommitStatusExtra } from "./notify";
-import { previewStatus, previewTransition, pullRef, seedPreview } from "./previews";
+import { CommentPreview, PlanCommentInput, planCommentMarker, renderPlanComment } from "./pr-comment";
+import { commentPreviews, PreviewEvent, previewStatus, previewTransition, pullRef, seedPreview } from "./previews";
 
 /**
  * The daemon's loop for pull requests: a verified `pull_request` / `merge_request` webhook
  * changes the preview state and asks for a reconcile (which deploys or removes the previews);
  * after each reconcile, new previews are seeded from their site's latest backup and their
  * commit status names their URL. The plan of the head against the live swarm is posted as a
- * commit status of its own (`<context>/plan`).
+ * commit status of its own (`<context>/plan`) and, with a forge API for comments, as one
+ * comment on the pull request edited in place on every push (pr-comment.ts).
  */
 export interface PreviewLoopOptions {
   readonly docker: Docker;
@@ -29,6 +33,8 @@ export interface PreviewLoopOptions {
   readonly log: Logger;
   /** Posts a commit status on the forge (notify.ts); undefined when none is configured. */
   readonly setStatus?: (sha: string, state: "pending" | "success" | "failure" | "error", description: string, extra?: CommitStatusExtra) => Promise<unknown>;
+  /** Puts the plan comment on the pull request (forge-comments.ts); undefined when not configured. */
+  readonly comments?: PullRequestComments;
   /** Asks the daemon for a reconcile. */
   readonly trigger: (reason: string) => void;
   readonly now?: () => Date;
@@ -37,6 +43,11 @@ export interface PreviewLoopOptions {
 export interface PreviewLoop {
   /** A verified webhook: true when it was a pull-request event (handled here), false otherwise. */
   onWebhook(provider: string, event: string | undefined, body: Buffer): boolean;
+  /**
+   * Every poll: with simulium.yaml `spec.previews.branches`, lists the remote's branches and
+   * previews the new or moved ones like pull requests, removing those of deleted branches.
+   */
+  pollBranches(): Promise<void>;
   /** After every successful reconcile: seeds new previews and posts their statuses. */
   afterReconcile(ctx: PlanContext, deployedCommit: string): Promise<void>;
   /** Resolves when the events received so far are handled (tests). */
@@ -48,6 +59,9 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
   let chain: Promise<unknown> = Promise.resolve();
   let last: { ctx: PlanContext; commit: string } | undefined;
   const posted = new Set<string>();
+  // The last comment of each open pull request: the reconcile's outcome (a preview ready) edits it.
+  const commented = new Map<number, { readonly pr: PreviewEvent; readonly input: PlanCommentInput }>();
+  let seenBranches: SeenBranches = new Map();
   // Events and post-reconcile work take turns: both read and write previews.json.
   const serial = (fn: () => Promise<void>): Promise<void> => {
     const next = chain
@@ -65,7 +79,7 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
       .catch(() => undefined);
   };
 
-  const handle = async (event: PullRequestEvent): Promise<void> => {
+  const handle = async (event: PreviewEvent): Promise<void> => {
     if (!last) {
       opts.log.warn({ number: event.number }, "pull request event before the first reconcile: ignored (the next push to it previews it)");
       return;
@@ -102,13 +116,33 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
           })
           .catch(() => undefined);
     }
-    if (headFiles) await postPlan(event.headSha, headFiles);
+    const { previews, notes } = commentPreviews(t.outcome, before, event);
+    // Without spec.previews the comment is the plan alone: "previews are not configured" is no news there.
+    if (headFiles) await postPlan(event, headFiles, previews, ctx.cluster.previews ? notes : []);
+    else {
+      const shown = commented.get(event.number);
+      commented.delete(event.number);
+      if (shown && previews.length > 0) await comment({ ...shown.pr, state: "closed" }, { ...shown.input, previews, notes: [], at: now().toISOString() });
+    }
     if (t.outcome.action !== "none") opts.trigger(`preview:${event.number}`);
   };
 
-  /** The head's plan against the live swarm, as Atlantis shows Terraform's: a summary in a commit status. */
-  const postPlan = async (sha: string, files: ReadonlyMap<string, string>): Promise<void> => {
-    if (!opts.setStatus) return;
+  const comment = async (pr: PreviewEvent, input: PlanCommentInput): Promise<void> => {
+    // A polled branch has no pull request to comment on: its commit statuses say it all.
+    if (!opts.comments || pr.provider === BRANCH_PROVIDER) return;
+    if (pr.state === "open") commented.set(pr.number, { pr, input });
+    const r = await opts.comments.upsert({ provider: pr.provider, number: pr.number }, planCommentMarker(input.instance), renderPlanComment(input));
+    if (r.ok) opts.log.info({ number: pr.number, comment: r.id, action: r.action }, "pull request plan comment");
+    else opts.log.warn({ number: pr.number, err: r.error }, "pull request plan comment not posted");
+  };
+
+  /**
+   * The head's plan against the live swarm, as Atlantis shows Terraform's: a summary in a
+   * commit status, and all of it in the pull request's comment.
+   */
+  const postPlan = async (pr: PreviewEvent, files: ReadonlyMap<string, string>, previews: readonly CommentPreview[], notes: readonly string[]): Promise<void> => {
+    if (!opts.setStatus && !opts.comments) return;
+    const sha = pr.headSha;
     const dir = await mkdtemp(path.join(os.tmpdir(), "simulium-pr-"));
     try {
       for (const [file, text] of files) {
@@ -126,12 +160,16 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
           ? `${errors} manifest error(s): ${ctx.load.errors[0]?.file}:${ctx.load.errors[0]?.line}: ${ctx.load.errors[0]?.message}`
           : summaryLine(ctx.plan);
       await opts
-        .setStatus(sha, errors > 0 ? "failure" : "success", description, {
+        .setStatus?.(sha, errors > 0 ? "failure" : "success", description, {
           contextSuffix: "plan",
         })
         .catch(() => undefined);
+      await comment(pr, { instance: ctx.cluster.instance, headSha: sha, plan: ctx.plan, errors: ctx.load.errors, previews, notes, secrets: secretValues(ctx), at: now().toISOString() });
     } catch (err) {
-      await opts.setStatus(sha, "error", `no plan: ${err instanceof Error ? err.message : String(err)}`, { contextSuffix: "plan" }).catch(() => undefined);
+      const failure = `no plan: ${err instanceof Error ? err.message : String(err)}`;
+      await opts.setStatus?.(sha, "error", failure, { contextSuffix: "plan" }).catch(() => undefined);
+      const instance = last?.ctx.cluster.instance;
+      if (instance !== undefined) await comment(pr, { instance, headSha: sha, errors: [], failure, previews, notes, at: now().toISOString() });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -147,12 +185,39 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
       void serial(() => handle(parsed.event));
       return true;
     },
+    pollBranches() {
+      return serial(pollBranches);
+    },
     afterReconcile(ctx, commit) {
       last = { ctx, commit };
       return serial(() => seedAndPost(ctx));
     },
     idle: () => chain.then(() => undefined),
   };
+
+  async function pollBranches(): Promise<void> {
+    if (!last) return;
+    const patterns = last.ctx.cluster.previews?.branches ?? [];
+    const store = new StateStore(opts.stateDir, last.ctx.cluster.instance, "read-write");
+    const state = readPreviewState(store);
+    const polled = state.records.some((r) => r.provider === BRANCH_PROVIDER);
+    if (patterns.length === 0 && !polled) return;
+    // No patterns (any more): every branch preview is closed, without asking the remote.
+    const remote = patterns.length > 0 ? await opts.source.remoteBranches() : new Map([[opts.source.branch, ""]]);
+    const r = branchActions({ patterns, followed: opts.source.branch, remote, seen: seenBranches, records: state.records });
+    const seen = new Map(r.seen);
+    for (const a of r.actions) {
+      const event: PreviewEvent = { provider: BRANCH_PROVIDER, number: a.number, state: a.kind, merged: false, headSha: a.sha, headRef: a.branch, baseRef: opts.source.branch };
+      try {
+        await handle(event);
+      } catch (err) {
+        // Looked at again on the next poll.
+        seen.delete(a.branch);
+        opts.log.warn({ branch: a.branch, err: err instanceof Error ? err.message : String(err) }, "branch preview failed");
+      }
+    }
+    seenBranches = seen;
+  }
 
   async function seedAndPost(ctx: PlanContext): Promise<void> {
     const store = new StateStore(opts.stateDir, ctx.cluster.instance, "read-write");
@@ -182,11 +247,33 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
         const key = `${site.name}@${record.headSha}`;
         if (!posted.has(key)) {
           posted.add(key);
-          await status(record.headSha, previewStatus(site, "ready"));
+          const ready = previewStatus(site, "ready");
+          await status(record.headSha, ready);
+          await markReady(record.number, record.headSha, site.environment?.of ?? site.name, ready.targetUrl);
         }
       }
       records.push({ ...record, seeded: [...seeded].sort() });
     }
     if (changed) writePreviewState(store, { ...state, records });
   }
+
+  /** A preview runs: its line in the pull request's comment says so (the comment of that head only). */
+  async function markReady(number: number, headSha: string, site: string, url: string | undefined): Promise<void> {
+    const c = commented.get(number);
+    if (!c || c.input.headSha !== headSha) return;
+    const previews = c.input.previews.map((p) => (p.site === site ? { ...p, state: "ready" as const, ...(url ? { url } : {}) } : p));
+    await comment(c.pr, { ...c.input, previews, at: now().toISOString() });
+  }
+}
+
+/** The values of every secret the plan's context holds: cut out of a comment if they ever reach it. */
+function secretValues(ctx: PlanContext): string[] {
+  const out: string[] = [];
+  for (const r of ctx.desired.resources) {
+    if (r.kind !== "secret") continue;
+    const v = ctx.secretValue(r.name);
+    if (v) out.push(v.toString("utf8"));
+  }
+  if (ctx.varnishSecret) out.push(ctx.varnishSecret.toString("utf8"));
+  return out;
 }

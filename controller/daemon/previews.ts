@@ -7,10 +7,13 @@ import type { AuthLookup } from "../engine/registry-auth";
 import { readSitePin } from "../live/read";
 import { loadFiles } from "../manifests/load";
 import { admitted, changedSites, PreviewConfig, PreviewRecord, previewSites } from "../manifests/previews";
+import { splitEnvironmentName } from "../manifests/environments";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import type { Logger } from "../log";
 import { PreviewState } from "../reconcile/previews-state";
-import type { PullRequestEvent } from "../source/pull-request";
+import type { PullRequestEvent, PullRequestProvider } from "../source/pull-request";
+import { BRANCH_PROVIDER } from "./branch-previews";
+import type { CommentPreview } from "./pr-comment";
 
 /**
  * The daemon's side of pull-request previews: an event changes the preview state (pure
@@ -18,6 +21,9 @@ import type { PullRequestEvent } from "../source/pull-request";
  * (reconcile/previews-state.ts adds them to every plan); then each new preview is seeded from
  * its site's latest backup and its commit status says where it answers.
  */
+
+/** A pull request's event, or a polled branch's (branch-previews.ts: its number is the daemon's). */
+export type PreviewEvent = Omit<PullRequestEvent, "provider"> & { readonly provider: PullRequestProvider | typeof BRANCH_PROVIDER };
 
 export interface TransitionInput {
   readonly config: PreviewConfig | undefined;
@@ -39,8 +45,14 @@ export interface PreviewOutcome {
 }
 
 /** What a pull-request event does to the preview state. Pure. */
-export function previewTransition(state: PreviewState, event: PullRequestEvent, input: TransitionInput): { readonly state: PreviewState; readonly outcome: PreviewOutcome } {
+export function previewTransition(state: PreviewState, event: PreviewEvent, input: TransitionInput): { readonly state: PreviewState; readonly outcome: PreviewOutcome } {
   const number = event.number;
+  const owner = state.records.find((r) => r.number === number && (r.provider !== event.provider || (r.provider === BRANCH_PROVIDER && r.headRef !== event.headRef)));
+  // Polled branches and a forge's pull requests share the numbers: one never takes the other's preview.
+  if (owner) {
+    const what = owner.provider === BRANCH_PROVIDER ? `the branch ${owner.headRef}` : `${owner.provider} pull request ${owner.number}`;
+    return { state, outcome: { number, action: "none", sites: [], problems: [`preview number ${number} is ${what}'s: not changed`] } };
+  }
   const others: PreviewState = {
     records: state.records.filter((r) => r.number !== number),
     sites: state.sites.filter((s) => s.environment?.preview?.number !== number),
@@ -75,8 +87,36 @@ export function previewTransition(state: PreviewState, event: PullRequestEvent, 
   return { state: next, outcome: { number, action, sites: planned.sites, problems: waiting ? [...problems, `waiting: ${input.config.max} previews at most (simulium.yaml spec.previews.max)`] : problems } };
 }
 
+/**
+ * The previews' lines of the pull request's comment after an event, and the problems that
+ * are no one site's. Pure.
+ */
+export function commentPreviews(outcome: PreviewOutcome, before: PreviewState, event: Pick<PreviewEvent, "number" | "state" | "provider">): { readonly previews: CommentPreview[]; readonly notes: string[] } {
+  if (event.state === "closed") {
+    // Only what this event removed: a number another preview holds was refused (previewTransition).
+    const had = outcome.action === "removed" ? before.records.find((r) => r.number === event.number && r.provider === event.provider) : undefined;
+    const sites = (had?.sites ?? []).map((name) => splitEnvironmentName(name)?.site ?? name);
+    return { previews: sites.map((site) => ({ site, state: "removed" })), notes: [] };
+  }
+  const waiting = outcome.action === "waiting" ? outcome.problems.find((p) => p.startsWith("waiting: ")) : undefined;
+  const previews: CommentPreview[] = outcome.sites.map((s) => {
+    const url = previewStatus(s, "ready").targetUrl;
+    const site = s.environment?.of ?? s.name;
+    return waiting !== undefined ? { site, state: "waiting", detail: waiting.slice("waiting: ".length) } : { site, state: "deploying", ...(url ? { url } : {}) };
+  });
+  const notes: string[] = [];
+  for (const p of outcome.problems) {
+    if (p === waiting) continue;
+    const m = /^([a-z0-9][a-z0-9-]*): (.+)$/s.exec(p);
+    if (m?.[1] !== undefined && m[2] !== undefined) previews.push({ site: m[1], state: "refused", detail: m[2] });
+    else notes.push(p);
+  }
+  return { previews, notes };
+}
+
 /** The forge's ref of a pull request's head, fetched to read its manifests. */
-export function pullRef(event: Pick<PullRequestEvent, "provider" | "number">): string {
+export function pullRef(event: Pick<PreviewEvent, "provider" | "number"> & { readonly headRef?: string }): string {
+  if (event.provider === BRANCH_PROVIDER) return `refs/heads/${event.headRef ?? ""}`;
   return event.provider === "github" ? `refs/pull/${event.number}/head` : `refs/merge-requests/${event.number}/head`;
 }
 

@@ -1,6 +1,6 @@
 import { deriveEnvironmentSite, nameLengths } from "./environments";
 import { SITES_DIR } from "./layout";
-import type { ResolvedCluster, ResolvedSite } from "./types";
+import type { ResolvedCluster, ResolvedSite, Resources } from "./types";
 
 /**
  * Preview environments of pull requests: a site whose manifest a pull request changes is
@@ -75,6 +75,7 @@ export function previewSites(changed: readonly ResolvedSite[], pr: { readonly nu
       problems.push(`${parent.name}: ${domain.problem}`);
       continue;
     }
+    // Recorded as the head says: the caps are applied on every reconcile (withPreviewSites), so raising one reaches it.
     const site = deriveEnvironmentSite(parent, { name: previewEnvironmentName(pr.number), domains: [domain.domain], deletionPolicy: "Delete" }, -1, pr);
     const owner = taken.get(domain.domain);
     const lengths = nameLengths(site, []);
@@ -84,6 +85,30 @@ export function previewSites(changed: readonly ResolvedSite[], pr: { readonly nu
     else sites.push(site);
   }
   return { sites, problems };
+}
+
+/**
+ * A preview within simulium.yaml's caps (`spec.previews.resources`, `replicas`): each limit of
+ * its web and database tasks is the lower of its own and the cap (a service without one gets
+ * the cap), and its web replicas at most `replicas`. Applied to every preview on every
+ * reconcile, so a changed cap reaches the previews already running. Pure.
+ */
+export function capPreviewSite(site: ResolvedSite, config: Pick<PreviewConfig, "resources" | "replicas">): ResolvedSite {
+  const cap = config.resources;
+  const web = {
+    ...site.web,
+    replicas: config.replicas !== undefined ? Math.min(site.web.replicas, config.replicas) : site.web.replicas,
+    resources: cap ? capResources(site.web.resources, cap) : site.web.resources,
+  };
+  const database = site.database && cap ? { ...site.database, resources: capResources(site.database.resources, cap) } : site.database;
+  return { ...site, web, ...(database ? { database } : {}) };
+}
+
+function capResources(own: Resources, cap: Resources): Resources {
+  const lower = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+  const memoryBytes = lower(own.memoryBytes, cap.memoryBytes);
+  const nanoCpus = lower(own.nanoCpus, cap.nanoCpus);
+  return { ...(memoryBytes !== undefined ? { memoryBytes } : {}), ...(nanoCpus !== undefined ? { nanoCpus } : {}) };
 }
 
 /**

@@ -34,7 +34,16 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
       timeoutSeconds: spec.update?.timeoutSeconds ?? d.update.timeoutSeconds,
     },
     ...(spec.previews
-      ? { previews: { domain: spec.previews.domain, max: spec.previews.max ?? d.previews.max, ttlHours: spec.previews.ttlHours ?? d.previews.ttlHours } }
+      ? {
+          previews: {
+            domain: spec.previews.domain,
+            max: spec.previews.max ?? d.previews.max,
+            ttlHours: spec.previews.ttlHours ?? d.previews.ttlHours,
+            ...(spec.previews.resources ? { resources: resources(spec.previews.resources, undefined) } : {}),
+            ...(spec.previews.replicas !== undefined ? { replicas: spec.previews.replicas } : {}),
+            ...(spec.previews.branches && spec.previews.branches.length > 0 ? { branches: [...spec.previews.branches] } : {}),
+          },
+        }
       : {}),
     environments: {
       max: spec.environments?.max ?? d.environments.max,

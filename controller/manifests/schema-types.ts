@@ -793,6 +793,19 @@ export interface Cluster {
        * Hours after the last push to a pull request before its previews are removed anyway.
        */
       ttlHours?: number;
+      resources?: DefaultResources1;
+      /**
+       * Most web replicas of a preview (the site's own count when lower); unset: the site's.
+       */
+      replicas?: number;
+      /**
+       * Branches previewed without webhooks: every poll (simulium run --poll-seconds) the remote's branches are listed; a matching branch that changes a site's manifest gets a preview like a pull request's head, and a deleted one loses it.
+       *
+       * @maxItems 20
+       *
+       * Items: A branch name pattern: * stands for any characters but /, ** for any characters, e.g. preview/*.
+       */
+      branches?: string[];
     };
     /**
      * HTTPS: the TLS terminator (hitch) in front of Varnish, and where certificates come from. See docs/tls.md.
@@ -845,6 +858,13 @@ export interface Cluster {
   };
 }
 export interface DefaultResources {
+  memory?: string;
+  cpus?: number;
+}
+/**
+ * A cap on each task of a preview's services (web and database): a service's own limit above it, or none, becomes the cap; one below it is kept. A preview is for review, not for production's load.
+ */
+export interface DefaultResources1 {
   memory?: string;
   cpus?: number;
 }

@@ -247,7 +247,17 @@ export interface ResolvedCluster {
   /** HTTPS (spec.tls), when simulium.yaml names a terminator image. */
   readonly tls?: ResolvedClusterTls;
   /** Pull-request previews (`spec.previews`), when configured. */
-  readonly previews?: { readonly domain: string; readonly max: number; readonly ttlHours: number };
+  readonly previews?: {
+    readonly domain: string;
+    readonly max: number;
+    readonly ttlHours: number;
+    /** A cap on each task of a preview's web and database services (`spec.previews.resources`). */
+    readonly resources?: Resources;
+    /** Most web replicas of a preview. */
+    readonly replicas?: number;
+    /** Branch patterns previewed by polling (`spec.previews.branches`); absent: webhooks only. */
+    readonly branches?: readonly string[];
+  };
   /** Limits on the sites' environments (`spec.environments`). */
   readonly environments: { readonly max: number; readonly maxPerSite: number };
   readonly varnish: {

@@ -1,5 +1,5 @@
 import type { LoadResult, ManifestError, ResolvedSite } from "../manifests/types";
-import { admitted, expired, PreviewConfig, PreviewRecord } from "../manifests/previews";
+import { admitted, capPreviewSite, expired, PreviewConfig, PreviewRecord } from "../manifests/previews";
 import type { StateStore } from "../state/store";
 
 /**
@@ -45,7 +45,8 @@ export function writePreviewState(store: StateStore, state: PreviewState): void 
 
 /**
  * The repository's load with the previews added: those of pull requests admitted under
- * `max` and pushed to within `ttlHours` (a reconcile past the TTL removes them). A preview whose domain or name the
+ * `max` and pushed to within `ttlHours` (a reconcile past the TTL removes them), each within
+ * the resource caps in force. A preview whose domain or name the
  * repository now uses (the main branch took it since) is left out with an error, and is
  * removed by the reconcile: a preview never takes a deployed domain. Pure.
  */
@@ -69,7 +70,7 @@ export function withPreviewSites(load: LoadResult, previews: PreviewState, confi
       errors.push({ file: p.file, line: 0, column: 0, path: "", site: p.name, message: `the preview ${p.name} is removed: ${why}` });
       continue;
     }
-    added.push(p);
+    added.push(capPreviewSite(p, config));
     names.add(p.name);
     for (const d of p.domains) domains.set(d, p.name);
   }

@@ -31,10 +31,13 @@ export interface GitSource extends Source {
    * the commit is not here yet; the commit must be what it points to or contains.
    */
   manifestsAt(sha: string, fetch?: string): Promise<Map<string, string>>;
+  /** The remote's branches and their commits (`git ls-remote --heads`): what branch previews poll. */
+  remoteBranches(): Promise<Map<string, string>>;
 }
 
-/** A forge's ref of a pull request's head: only these are ever fetched for a preview. */
+/** A forge's ref of a pull request's head, or a branch (a polled branch preview): only these are ever fetched for a preview. */
 const PULL_REF = /^refs\/(pull|merge-requests)\/[0-9]{1,9}\/head$/;
+const BRANCH_REF = /^refs\/heads\/(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*\.lock$)(?!.*\/$)[A-Za-z0-9._/-]{1,255}$/;
 
 /**
  * Prepares (or reopens) simulium's own clone in `stateDir`. No network here: the first
@@ -130,7 +133,7 @@ class GitRepoSource implements GitSource {
 
   manifestsAt(sha: string, fetch?: string): Promise<Map<string, string>> {
     if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) return Promise.reject(new SourceConfigError(`not a commit id: ${sha}`));
-    if (fetch !== undefined && !PULL_REF.test(fetch)) return Promise.reject(new SourceConfigError(`not a pull request ref: ${fetch}`));
+    if (fetch !== undefined && !PULL_REF.test(fetch) && !BRANCH_REF.test(fetch)) return Promise.reject(new SourceConfigError(`not a pull request or branch ref: ${fetch}`));
     return this.exclusive(async () => {
       const present = async () => (await this.git.raw(["cat-file", "-t", sha]).catch(() => "")).trim() === "commit";
       if (!(await present()) && fetch !== undefined) {
@@ -146,6 +149,19 @@ class GitRepoSource implements GitSource {
       const files = new Map<string, string>();
       for (const file of listed.split("\n").filter((f) => f !== "")) files.set(file, await this.git.raw(["show", `${sha}:${file}`]));
       return files;
+    });
+  }
+
+  remoteBranches(): Promise<Map<string, string>> {
+    return this.exclusive(async () => {
+      let out: string;
+      try {
+        out = await this.git.raw(["ls-remote", "--heads", "origin"]);
+      } catch (err) {
+        const text = errorText(err);
+        throw new SourceUnreachableError(this.url, classifyGitFailure(text), gitFailureDetail(text));
+      }
+      return parseLsRemoteHeads(out);
     });
   }
 
@@ -176,6 +192,16 @@ class GitRepoSource implements GitSource {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+/** `<sha>\trefs/heads/<name>` lines → name → sha; anything else (a peeled tag, noise) is skipped. Pure. */
+export function parseLsRemoteHeads(out: string): Map<string, string> {
+  const heads = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const m = /^([0-9a-f]{40}(?:[0-9a-f]{24})?)\trefs\/heads\/(.+)$/.exec(line.trim());
+    if (m?.[1] !== undefined && m[2] !== undefined && BRANCH_REF.test(`refs/heads/${m[2]}`)) heads.set(m[2], m[1]);
+  }
+  return heads;
 }
 
 function validateOptions(o: GitSourceOptions): void {

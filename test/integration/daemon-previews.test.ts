@@ -35,6 +35,8 @@ const secret = "previews-webhook-secret";
 const secretFile = path.join(root, "webhook-secret");
 const FILES = "/var/www/html/files";
 const received: { path: string; body: string }[] = [];
+/** The pull request's comments on the loopback forge (GitHub's issue comments API). */
+const comments: { id: number; body: string; user: { login: string } }[] = [];
 let receiver: http.Server;
 let daemon: RunningDaemon | undefined;
 let prodBefore: Record<string, number>;
@@ -109,8 +111,24 @@ beforeAll(async () => {
   receiver = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      received.push({ path: req.url ?? "", body: Buffer.concat(chunks).toString() });
+    req.on("end", (): void => {
+      const url = req.url ?? "";
+      const body = Buffer.concat(chunks).toString();
+      received.push({ path: url, body });
+      const json = (status: number, value: unknown): void => void res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(value));
+      if (url === "/api/v1/user") return json(200, { login: "simulium-bot" });
+      if (url.startsWith("/api/v1/repos/ops/sites/issues/42/comments")) {
+        if (req.method === "GET") return json(200, comments);
+        const made = { id: 100 + comments.length, body: (JSON.parse(body) as { body: string }).body, user: { login: "simulium-bot" } };
+        comments.push(made);
+        return json(201, made);
+      }
+      const edit = /^\/api\/v1\/repos\/ops\/sites\/issues\/comments\/(\d+)$/.exec(url);
+      const mine = comments.find((c) => c.id === Number(edit?.[1]));
+      if (req.method === "PATCH" && mine) {
+        mine.body = (JSON.parse(body) as { body: string }).body;
+        return json(200, mine);
+      }
       res.writeHead(201).end("{}");
     });
   });
@@ -130,7 +148,10 @@ beforeAll(async () => {
     repo: `file://${bare}`,
     stateDir,
     webhookSecretFile: secretFile,
-    notify: { commitStatus: { api: `http://127.0.0.1:${port}/api/v1`, repository: "ops/sites", tokenFile: path.join(root, "forge-token") } },
+    notify: {
+      commitStatus: { api: `http://127.0.0.1:${port}/api/v1`, repository: "ops/sites", tokenFile: path.join(root, "forge-token") },
+      pullRequestComments: { api: `http://127.0.0.1:${port}/api/v1`, repository: "ops/sites", tokenFile: path.join(root, "forge-token") },
+    },
     docker,
   });
   await daemon.idle();
@@ -166,6 +187,13 @@ test("opened: the preview runs at the head, seeded with production's row and fil
   const plan = statuses(head).find((s) => s.context === `simulium/${instance}/plan`);
   expect(plan?.state).toBe("success");
   expect(plan?.description).toMatch(/^Plan: \d+ to create, 1 to update/);
+  // One comment with the plan of the head, its preview's URL once it runs.
+  const commented = await waitFor(async () => (comments[0]?.body.includes("ready at") ? comments : undefined), "the plan comment with the preview ready", 60_000, 500);
+  expect(commented).toHaveLength(1);
+  expect(commented[0]?.body.startsWith(`<!-- simulium-plan:${instance} -->`)).toBe(true);
+  expect(commented[0]?.body).toContain(`~ service ${site}_web updated in place`);
+  expect(commented[0]?.body).toContain(`- \`${site}\`: ready at http://${site}-pr42.preview.test/`);
+  expect(commented[0]?.body).not.toContain("forge-token-value");
   expect(await versions(site)).toEqual(prodBefore);
 }, 400_000);
 
@@ -179,6 +207,10 @@ test("a push updates the preview in place (its data kept, not seeded again); pro
   expect(rows).toBe("1\n2\n");
   expect(await inWeb(site, siteSql("SELECT id FROM notes ORDER BY id"))).toBe("1\n");
   expect(await versions(site)).toEqual(prodBefore);
+  // The same comment, edited for the new head: never a second one.
+  await waitFor(async () => (comments[0]?.body.includes(head.slice(0, 12)) && comments[0].body.includes("ready at") ? true : undefined), "the comment at the new head", 60_000, 500);
+  expect(comments).toHaveLength(1);
+  expect(received.filter((r) => r.path.startsWith("/api/v1/repos/ops/sites/issues/comments/")).length).toBeGreaterThanOrEqual(2);
 }, 400_000);
 
 test("closed: every object of the preview goes, its volumes and secrets too; production keeps everything", async () => {
@@ -198,6 +230,9 @@ test("closed: every object of the preview goes, its volumes and secrets too; pro
     180_000,
     1000,
   );
+  // The comment says so, still the one comment.
+  expect(comments).toHaveLength(1);
+  expect(comments[0]?.body).toContain(`- \`${site}\`: preview removed`);
   expect(await inWeb(site, siteSql("SELECT id FROM notes ORDER BY id"))).toBe("1\n");
   expect(await versions(site)).toEqual(prodBefore);
 }, 300_000);
