@@ -3,8 +3,9 @@
  * planning at scale without an engine, one changed site until it serves (figure 3) and the
  * daemon's memory (figure 5), one site's task move in Varnish at N sites (figure 6). Sizes:
  * BENCH_SIZES (sites per engine run, default 10,50,100), BENCH_PLAN_SIZES (synthetic sites),
- * BENCH_ROUTING_SIZES (sites in Varnish, default 100,1000), BENCH_TIMEOUT_S (per converge).
- * BENCH_ONLY=routing|planning runs that figure alone and merges it into the last results. Everything created
+ * BENCH_ROUTING_SIZES (sites in Varnish, default 100,1000), BENCH_REST_SIZES (the daemon's
+ * memory without an engine, default 10,100,1000), BENCH_TIMEOUT_S (per converge).
+ * BENCH_ONLY=routing|planning|rest runs that figure alone and merges it into the last results. Everything created
  * carries a fresh instance label and is removed at the end, also on failure or Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
@@ -17,6 +18,8 @@ import { startCountingProxy } from "../test/support/counting-proxy";
 import { removeInstance } from "../test/support/swarm";
 import { Contender, Env, simuliumContender, stackDeployContender } from "./contenders";
 import type { PlanScaleResult } from "./plan-scale-types";
+import { growthCaption, growthRows, growthSvg } from "./growth";
+import type { RestScaleResult } from "./rest-scale-types";
 import type { RoutingScaleResult } from "./routing-scale-types";
 import { BenchResults, ContenderResult, renderTable, SizeResult } from "./report";
 import type { DaemonRss, ServePass } from "./serve-types";
@@ -27,6 +30,9 @@ const sizes = (name: string, fallback: string): number[] => {
   if (list.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`${name} must be a comma-separated list of site counts`);
   return list;
 };
+
+/** 10 and 100 too, for figure 7: the planning at the sizes the engine figures are measured at. */
+const PLAN_SIZES = "10,100,1000,10000";
 
 // bench.sh runs from the repository root; the compiled files live in a temporary directory.
 const ROOT = process.cwd();
@@ -69,7 +75,7 @@ function routingScale(sites: number): RoutingScaleResult {
 }
 
 /**
- * BENCH_ONLY=routing|planning: that figure alone, merged into the existing results (the engine
+ * BENCH_ONLY=routing|planning|rest: that figure alone, merged into the existing results (the engine
  * figures take 13 minutes and starve a shared machine); a note says when and on which commit.
  */
 function focusedRun(only: string): void {
@@ -85,18 +91,37 @@ function focusedRun(only: string): void {
     });
     results = { ...previous, routing, notes: [...previous.notes.filter((n) => !n.startsWith("figure 6 ")), `figure 6 from a focused run (BENCH_ONLY=routing) at ${when}`] };
   } else if (only === "planning") {
-    const planning = sizes("BENCH_PLAN_SIZES", "1000,10000").map((n) => {
+    const planning = sizes("BENCH_PLAN_SIZES", PLAN_SIZES).map((n) => {
       log(`planning ${n} synthetic sites`);
       return planScale(n);
     });
-    results = { ...previous, planning, notes: [...previous.notes.filter((n) => !n.startsWith("figure 4 ")), `figure 4 from a focused run (BENCH_ONLY=planning) at ${when}`] };
+    results = { ...previous, planning, planSizes: planning.map((p) => p.sites), notes: [...previous.notes.filter((n) => !n.startsWith("figure 4 ")), `figure 4 from a focused run (BENCH_ONLY=planning) at ${when}`] };
+  } else if (only === "rest") {
+    const rest = sizes("BENCH_REST_SIZES", REST_SIZES).map((n) => {
+      log(`daemon at rest with ${n} synthetic sites`);
+      return restScale(n);
+    });
+    results = { ...previous, rest, notes: [...previous.notes.filter((n) => !n.startsWith("figure 5b ")), `figure 5b from a focused run (BENCH_ONLY=rest) at ${when}`] };
   } else {
-    throw new Error(`BENCH_ONLY must be routing or planning, got ${only}`);
+    throw new Error(`BENCH_ONLY must be routing, planning or rest, got ${only}`);
   }
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  writeGrowthChart(file, results);
   process.stdout.write(renderTable(results) + "\n");
-  log(`updated ${path.relative(ROOT, file)}`);
+  log(`updated ${path.relative(ROOT, file)} and growth.svg beside it`);
 }
+
+/** Figure 7's chart, beside the results it is drawn from. */
+function writeGrowthChart(resultsFile: string, results: BenchResults): void {
+  writeFileSync(path.join(path.dirname(resultsFile), "growth.svg"), growthSvg(growthRows(results), growthCaption(results)));
+}
+
+function restScale(sites: number): RestScaleResult {
+  const out = execFileSync(process.execPath, ["--expose-gc", path.join(__dirname, "rest-scale.js"), String(sites)], { encoding: "utf8", env: process.env, maxBuffer: 2 ** 20 });
+  return JSON.parse(out.trim().split("\n").pop() ?? "{}") as RestScaleResult;
+}
+
+const REST_SIZES = "10,100,1000";
 
 function planScale(sites: number): PlanScaleResult {
   const out = execFileSync(process.execPath, [path.join(__dirname, "plan-scale.js"), String(sites)], { encoding: "utf8", env: process.env, maxBuffer: 2 ** 20 });
@@ -140,7 +165,7 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
   if (only !== undefined && only !== "") return focusedRun(only);
   const engineSizes = sizes("BENCH_SIZES", "10,50,100");
-  const planSizes = sizes("BENCH_PLAN_SIZES", "1000,10000");
+  const planSizes = sizes("BENCH_PLAN_SIZES", PLAN_SIZES);
   const timeoutMs = Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000;
   const direct = new Docker();
   const proxy = await startCountingProxy();
@@ -160,6 +185,11 @@ async function main(): Promise<void> {
   const planning = planSizes.map((n) => {
     log(`planning ${n} synthetic sites`);
     return planScale(n);
+  });
+  // Figure 5b: the daemon's memory without an engine.
+  const rest = sizes("BENCH_REST_SIZES", REST_SIZES).map((n) => {
+    log(`daemon at rest with ${n} synthetic sites`);
+    return restScale(n);
   });
   // Figure 6: a varnishd on loopback, CPU alone too.
   const routing = sizes("BENCH_ROUTING_SIZES", "100,1000").map((n) => {
@@ -203,6 +233,7 @@ async function main(): Promise<void> {
     converge,
     planning,
     routing,
+    rest,
     loadAverage: { start: loadAtStart, end: os.loadavg() },
     wallSeconds: (Date.now() - startedAt) / 1000,
     notes: [
@@ -214,8 +245,9 @@ async function main(): Promise<void> {
   const file = path.join(ROOT, "bench", "results", "latest.json");
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  writeGrowthChart(file, results);
   process.stdout.write(renderTable(results) + "\n");
-  log(`wrote ${path.relative(ROOT, file)}`);
+  log(`wrote ${path.relative(ROOT, file)} and growth.svg beside it`);
 }
 
 main().catch((err: unknown) => {

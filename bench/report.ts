@@ -1,5 +1,7 @@
 import type { Pass } from "./contenders";
+import { growthRows, growthTable } from "./growth";
 import type { PlanScaleResult } from "./plan-scale-types";
+import type { RestScaleResult } from "./rest-scale-types";
 import type { RoutingScaleResult } from "./routing-scale-types";
 import type { DaemonRss, ServePass } from "./serve-types";
 
@@ -37,6 +39,8 @@ export interface BenchResults {
   readonly planning: readonly PlanScaleResult[];
   /** Figure 6 (absent in results older than #20). */
   readonly routing?: readonly RoutingScaleResult[];
+  /** Figure 5b, the daemon's memory at rest without an engine (absent in older results). */
+  readonly rest?: readonly RestScaleResult[];
   readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
   readonly wallSeconds: number;
   readonly notes: readonly string[];
@@ -94,6 +98,14 @@ export function renderTable(r: BenchResults): string {
   out.push("5. Daemon (simulium run, child process) memory with N sites (web + MariaDB each), idle resyncs every few seconds");
   out.push(pad([["sites", "ready after", "idle resyncs", "RSS at rest", "RSS idle max", "peak RSS (VmHWM)"], ...r.converge.map((c) => rssRow(c.sites, c.simulium.rss))]));
   for (const c of r.converge) if (c.simulium.rss?.error) out.push(`  ${c.sites} sites: ${c.simulium.rss.error}`);
+  out.push("");
+  if (r.rest !== undefined && r.rest.length > 0) {
+    out.push("5b. What the daemon holds at rest without an engine (its modules, two synthetic passes over N sites kept, after a full GC)");
+    out.push(pad([["sites", "modules alone", "at rest", "heap used", "peak RSS"], ...r.rest.map((x) => [String(x.sites), mb(x.modulesRssMb), mb(x.atRestRssMb), mb(x.heapUsedMb), mb(x.peakRssMb)])]));
+    out.push("");
+  }
+  out.push("7. Growth: each figure against the number of sites (chart: bench/results/growth.svg)");
+  out.push(pad(growthTable(growthRows(r))));
   out.push("");
   out.push(`load average (1, 5, 15 min): start ${loads(r.loadAverage.start)}, end ${loads(r.loadAverage.end)}; ${r.converge.map((c) => `after ${c.sites} sites ${loads(c.loadAverage)}`).join("; ")}`);
   out.push(`wall time: ${(r.wallSeconds / 60).toFixed(1)} min`);

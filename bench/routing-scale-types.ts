@@ -1,4 +1,4 @@
-/** What one routing-at-scale child process reports (figure 7), seconds throughout. */
+/** What one routing-at-scale child process reports (figure 6), seconds throughout. */
 export interface RoutingScaleResult {
   readonly sites: number;
   /** The whole configuration in one VCL (before #20). */

@@ -1,4 +1,4 @@
-import { stringify } from "yaml";
+import type * as Yaml from "yaml";
 import { renderSite } from "../desired/render";
 import type { SecretSpec, ServiceSpec } from "../desired/types";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
@@ -55,7 +55,7 @@ export function renderCompose(input: ComposeInput): ComposeOutput {
     ...(Object.keys(volumes).length > 0 ? { volumes } : {}),
     ...(secrets.length > 0 ? { secrets: Object.fromEntries(secrets.map((s) => [s.name, { file: `${input.secretsDir}/${s.name}` }])) } : {}),
   };
-  return { text: header(input, secrets) + stringify(doc, { lineWidth: 0 }), secrets };
+  return { text: header(input, secrets) + yaml().stringify(doc, { lineWidth: 0 }), secrets };
 
   function composeService(spec: ServiceSpec, extra: { ports?: string[]; dependsOn?: string[]; aliases?: string[] }): Record<string, unknown> {
     const s = spec.shape;
@@ -90,4 +90,9 @@ function header(input: ComposeInput, secrets: readonly DevSecret[]): string {
     lines.push(`# Sealed in production, a placeholder here: ${sealed.join(", ")}. Put a development value in their files.`);
   }
   return lines.join("\n") + "\n";
+}
+
+/** `yaml` on first use, not at start: ~10 MB and ~50 ms that every simulium process paid. */
+function yaml(): typeof Yaml {
+  return require("yaml") as typeof Yaml;
 }

@@ -7,6 +7,8 @@ export const SITES_DIR = "sites";
 export const CLUSTER_FILE = "simulium.yaml";
 /** Manifests are a few KiB; the cap refuses a huge file before it is read into memory. */
 export const MAX_FILE_BYTES = 256 * 1024;
+/** Manifests are shallow; a YAML nesting deeper is hostile or a mistake. */
+export const MAX_DEPTH = 32;
 
 export const SITE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 

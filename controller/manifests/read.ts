@@ -1,5 +1,5 @@
-import { constants } from "node:fs";
-import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { CLUSTER_FILE, classifySiteEntry, MAX_FILE_BYTES, SITES_DIR } from "./layout";
 import type { ManifestError } from "./types";
@@ -51,11 +51,14 @@ export async function readRepo(dir: string): Promise<RepoRead> {
     if (kind.kind === "error") errors.push(wholeFile(path, kind.message, kind.site));
     else candidates.push({ path, name: entry.name, site: kind.site, regular: entry.isFile() });
   }
-  // A few files at a time: each read is several file-system calls, and one after the other
-  // they made reading 100 sites' manifests wait on the thread pool 700 times in a row.
-  const reads = await inBatches(candidates, READ_CONCURRENCY, (c) =>
-    c.regular ? readListedFile(root, sitesDir, c.name, c.path) : readSafely(root, c.path, { optional: false }),
-  );
+  const reads: ReadOutcome[] = [];
+  for (let i = 0; i < candidates.length; i++) {
+    // A file listed as regular is read synchronously: see readContained. Between batches the
+    // event loop runs, so the daemon's HTTP endpoints answer while a large repository loads.
+    if (i > 0 && i % READ_BATCH === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const c = candidates[i] as (typeof candidates)[number];
+    reads.push(c.regular ? await readListedFile(root, sitesDir, c.name, c.path) : await readSafely(root, c.path, { optional: false }));
+  }
   candidates.forEach((c, i) => {
     const read = reads[i];
     if (read !== undefined && "text" in read) files.push({ path: c.path, text: read.text });
@@ -64,18 +67,8 @@ export async function readRepo(dir: string): Promise<RepoRead> {
   return { files, errors };
 }
 
-const READ_CONCURRENCY = 16;
-
-/** `fn` over `items`, at most `limit` at once; results in the order of `items`. */
-async function inBatches<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
+/** Files read between two turns of the event loop (a few milliseconds of work). */
+const READ_BATCH = 256;
 
 type ReadOutcome = { readonly text: string } | { readonly error?: string };
 
@@ -102,18 +95,25 @@ async function readSafely(root: string, path: string, opts: { optional: boolean 
  * the listing (now a link: O_NOFOLLOW refuses it) takes the full path above.
  */
 async function readListedFile(root: string, sitesDir: string, name: string, path: string): Promise<ReadOutcome> {
-  const outcome = await readContained(join(sitesDir, name)).catch(() => undefined);
-  return outcome ?? readSafely(root, path, { optional: false });
+  try {
+    return readContained(join(sitesDir, name));
+  } catch {
+    return readSafely(root, path, { optional: false });
+  }
 }
 
 /**
  * Reads a file already proven inside the repository. Opened non-blocking and checked on the
  * handle, so a FIFO or device (which would block or never end) is refused without a read.
+ * Synchronous: a manifest is a few hundred bytes in a local checkout, where each of the four
+ * calls takes microseconds, while through the thread pool and promises each was a round trip
+ * (0.7-1.4 s of CPU for 10,000 files, against 0.15 s like this). Throws only when the file
+ * cannot be opened or read.
  */
-async function readContained(real: string): Promise<ReadOutcome> {
-  const handle = await open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+function readContained(real: string): ReadOutcome {
+  const fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    const info = await handle.stat();
+    const info = fstatSync(fd);
     if (info.isDirectory()) return { error: "is a directory, not a file" };
     if (!info.isFile()) return { error: "is not a regular file" };
     if (info.size > MAX_FILE_BYTES) return { error: TOO_BIG };
@@ -124,21 +124,23 @@ async function readContained(real: string): Promise<ReadOutcome> {
     for (;;) {
       if (total === buf.length) buf = Buffer.concat([buf, Buffer.allocUnsafe(Math.min(buf.length, MAX_FILE_BYTES + 1 - buf.length))]);
       const wanted = buf.length - total;
-      const { bytesRead } = await handle.read(buf, total, wanted, null);
+      const bytesRead = readSync(fd, buf, total, wanted, null);
       total += bytesRead;
       if (total > MAX_FILE_BYTES) return { error: TOO_BIG };
       // A regular file reads short only at its end: no second call to learn that it ended.
       if (bytesRead < wanted) break;
     }
     try {
-      return { text: new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(0, total)) };
+      return { text: UTF8.decode(buf.subarray(0, total)) };
     } catch {
       return { error: "is not valid UTF-8 text" };
     }
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 async function containedDirectory(root: string, path: string): Promise<string | { error: string }> {
   const missing = { error: "the repository has no sites/ directory (is --repo the manifests repository?)" };

@@ -1,6 +1,17 @@
+import type { Issue } from "./issue";
 import type { Cluster, Site } from "./schema-types";
 
 export type { Cluster, Site };
+
+/** A manifest parsed to plain data, with the means to point back into its source. */
+export interface ParsedManifest {
+  readonly file: string;
+  readonly value: unknown;
+  /** Locates an issue: its field path and the line:column of the node it concerns. */
+  readonly locate: (issue: Issue) => ManifestError;
+}
+
+export type ParseResult = { readonly ok: true; readonly manifest: ParsedManifest } | { readonly ok: false; readonly errors: readonly ManifestError[] };
 
 /** `spec.defaults` of simulium.yaml as written. */
 export type ClusterDefaults = NonNullable<NonNullable<Cluster["spec"]>["defaults"]>;

@@ -1,4 +1,4 @@
-import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from "age-encryption";
+import type * as Age from "age-encryption";
 
 /**
  * The age format (age-encryption.org/v1) through typage, the reference TypeScript
@@ -6,21 +6,23 @@ import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } fro
  * YAML flow entry and survives copy and paste, where the armored form spans lines.
  *
  * age-encryption ships only as an ES module; Node 20.19+ loads it from this CommonJS code
- * (require of ES modules), and jest transpiles it (jest.config.js).
+ * (require of ES modules), and jest transpiles it (jest.config.js). Loaded on first use, not
+ * at start: most `simulium` processes never seal or unseal, and loading it cost each ~0.06 s.
  */
+const loadAge = (): Promise<typeof Age> => import("age-encryption");
 
 /** A value that does not decrypt with the key given. The message never holds the value. */
 export class UnsealError extends Error {}
 
 export async function seal(plaintext: Buffer, recipient: string): Promise<string> {
-  const e = new Encrypter();
+  const e = new (await loadAge()).Encrypter();
   e.addRecipient(recipient);
   return Buffer.from(await e.encrypt(new Uint8Array(plaintext))).toString("base64");
 }
 
 /** Decrypts with an identity (`AGE-SECRET-KEY-1…`). Throws UnsealError. */
 export async function unseal(ciphertext: string, identity: string): Promise<Buffer> {
-  const d = new Decrypter();
+  const d = new (await loadAge()).Decrypter();
   d.addIdentity(identity);
   try {
     return Buffer.from(await d.decrypt(Buffer.from(ciphertext, "base64")));
@@ -37,14 +39,16 @@ export interface KeyPair {
 }
 
 export async function generateKeyPair(): Promise<KeyPair> {
-  const identity = await generateX25519Identity();
-  return { identity, recipient: await identityToRecipient(identity) };
+  const age = await loadAge();
+  const identity = await age.generateX25519Identity();
+  return { identity, recipient: await age.identityToRecipient(identity) };
 }
 
 /** The recipient of an identity; throws UnsealError when the identity is malformed. */
 export async function recipientOf(identity: string): Promise<string> {
+  const age = await loadAge();
   try {
-    return await identityToRecipient(identity);
+    return await age.identityToRecipient(identity);
   } catch {
     // The parser's message may quote the input, which is key material.
     throw new UnsealError("not an age identity (a line starting AGE-SECRET-KEY-1)");

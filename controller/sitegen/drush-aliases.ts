@@ -1,4 +1,4 @@
-import { stringify } from "yaml";
+import type * as Yaml from "yaml";
 import type { ResolvedSite } from "../manifests/types";
 
 /**
@@ -72,10 +72,15 @@ function renderFile(site: ResolvedSite, port: number, opts: DrushAliasOptions): 
     `# Pin the site's host key once, after checking its fingerprint with the operator:`,
     `#   ssh-keyscan -p ${port} -t ecdsa ${opts.host} >> ~/.ssh/known_hosts`,
   ];
-  return `${head.join("\n")}\n${stringify(alias, { lineWidth: 0 })}`;
+  return `${head.join("\n")}\n${yaml().stringify(alias, { lineWidth: 0 })}`;
 }
 
 function checkOptions(opts: DrushAliasOptions): void {
   if (!HOST.test(opts.host)) throw new DrushAliasOptionError(`--host must be a host name or an IP address (got "${opts.host}")`);
   if (!ROOT.test(opts.root)) throw new DrushAliasOptionError(`--root must be an absolute path (got "${opts.root}")`);
+}
+
+/** `yaml` on first use, not at start: ~10 MB and ~50 ms that every simulium process paid. */
+function yaml(): typeof Yaml {
+  return require("yaml") as typeof Yaml;
 }

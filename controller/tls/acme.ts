@@ -1,9 +1,15 @@
 import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
-import * as acme from "acme-client";
+import type * as Acme from "acme-client";
 import { DnsHook, runDnsHook } from "./dns01";
 import { Challenge, challengeOf } from "./names";
+
+/**
+ * Loaded on the first order, not at start: acme-client and its x509, forge and axios
+ * dependencies were ~0.2 s of CPU in every `simulium` process, which orders no certificate.
+ */
+const loadAcme = (): Promise<typeof Acme> => import("acme-client");
 
 /**
  * The ACME edge (RFC 8555) through acme-client: one order for a site's names, validated by
@@ -49,12 +55,13 @@ export type OrderOutcome =
   /** The order itself failed (rate limit, CA down, account): retried after a backoff or the CA's Retry-After. */
   | { readonly ok: false; readonly error: string; readonly retryAfter?: string };
 
-const clients = new Map<string, acme.Client>();
+const clients = new Map<string, Acme.Client>();
 
 export async function orderCertificate(dir: AcmeDirectory, accountKey: Buffer, domains: readonly string[], opts: OrderOptions = {}): Promise<OrderOutcome> {
-  configureHttp(dir);
+  const acme = await loadAcme();
+  configureHttp(acme, dir);
   try {
-    const client = await account(dir, accountKey);
+    const client = await account(acme, dir, accountKey);
     const order = await client.createOrder({ identifiers: domains.map((value) => ({ type: "dns", value })) });
     const failed = await validate(client, await client.getAuthorizations(order), opts);
     if (failed.size > 0) return { ok: false, failedDomains: failed };
@@ -74,9 +81,9 @@ export async function orderCertificate(dir: AcmeDirectory, accountKey: Buffer, d
  * (`*.example.org` for a wildcard). DNS-01 records are all published first and waited for
  * once, then every challenge is answered; the records are removed whatever happened.
  */
-async function validate(client: acme.Client, authorizations: readonly acme.Authorization[], opts: OrderOptions): Promise<Map<string, string>> {
+async function validate(client: Acme.Client, authorizations: readonly Acme.Authorization[], opts: OrderOptions): Promise<Map<string, string>> {
   const failed = new Map<string, string>();
-  const answer: { name: string; challenge: acme.Authorization["challenges"][number] }[] = [];
+  const answer: { name: string; challenge: Acme.Authorization["challenges"][number] }[] = [];
   const published: { domain: string; value: string }[] = [];
   const hook = opts.dnsHook;
   try {
@@ -127,7 +134,7 @@ async function validate(client: acme.Client, authorizations: readonly acme.Autho
 }
 
 /** One registered account per directory, key and external account for the life of the process. */
-async function account(dir: AcmeDirectory, accountKey: Buffer): Promise<acme.Client> {
+async function account(acme: typeof Acme, dir: AcmeDirectory, accountKey: Buffer): Promise<Acme.Client> {
   const id = `${dir.directory}\0${accountKey.toString("base64")}\0${dir.eab?.kid ?? ""}`;
   const known = clients.get(id);
   if (known !== undefined) return known;
@@ -157,7 +164,7 @@ function readHmacKey(file: string): string {
   return key;
 }
 
-function configureHttp(dir: AcmeDirectory): void {
+function configureHttp(acme: typeof Acme, dir: AcmeDirectory): void {
   const settings = acme.axios.defaults as { acmeSettings?: { retryMaxAttempts: number }; httpsAgent?: Agent };
   // A 429 or 503 is recorded with its Retry-After and tried again on a later pass, not waited for here.
   if (settings.acmeSettings) settings.acmeSettings.retryMaxAttempts = 0;

@@ -101,6 +101,16 @@ describe("reading a repository from disk", () => {
     expect(r.errors.map((e) => [e.file, e.message])).toEqual([["simulium.yaml", "is a symbolic link that resolves outside the repository: refused"]]);
   });
 
+  it("reads every file of a repository larger than one read batch, in name order, with a bad one among them", async () => {
+    const names = Array.from({ length: 600 }, (_, i) => `s${String(i).padStart(3, "0")}`);
+    for (const n of names) writeFileSync(join(repo, "sites", `${n}.yaml`), `# ${n}\n`);
+    writeFileSync(join(repo, "sites", "s300.yaml"), Buffer.from([0xff, 0xfe]));
+    const r = await readRepo(repo);
+    expect(r.files.map((f) => f.path)).toEqual(["sites/good.yaml", ...names.filter((n) => n !== "s300").map((n) => `sites/${n}.yaml`)].sort());
+    expect(r.files.find((f) => f.path === "sites/s599.yaml")?.text).toBe("# s599\n");
+    expect(r.errors.map((e) => [e.file, e.message])).toEqual([["sites/s300.yaml", "is not valid UTF-8 text"]]);
+  });
+
   it("refuses a FIFO instead of blocking on it", async () => {
     execFileSync("mkfifo", [join(repo, "sites", "pipe.yaml")]);
     expect(await problems()).toEqual([["sites/pipe.yaml", "is not a regular file", "pipe"]]);
