@@ -42,7 +42,8 @@ data_dir=/var/lib/simulium-cluster
 bridge=smcl0
 subnet_prefix=10.78.0
 bridge_addr="$subnet_prefix.1"
-images="${SIMULIUM_CLUSTER_IMAGES:-simulium/mariadb:local simulium/busybox:local}"
+# SIMULIUM_CLUSTER_EXTRA_IMAGES: more, for the test that needs them (the tools image of a move).
+images="${SIMULIUM_CLUSTER_IMAGES:-simulium/mariadb:local simulium/busybox:local} ${SIMULIUM_CLUSTER_EXTRA_IMAGES:-}"
 registry_addr="$bridge_addr:5000"
 registry_dir="$run_dir/registry"
 # Pushed to the registry (loaded into node 1 first, which pushes): the nodes pull them from there.

@@ -35,10 +35,16 @@ export async function enterMaintenance(
   service: string,
   what: string,
   seconds: number,
-  opts: { readonly pollMs?: number; readonly stopTimeoutSeconds?: number; readonly startTimeoutSeconds?: number } = {},
+  opts: {
+    readonly pollMs?: number;
+    readonly stopTimeoutSeconds?: number;
+    readonly startTimeoutSeconds?: number;
+    /** The replicas to put back instead of the current ones: a hold taken again over one a stopped command left (at 0). */
+    readonly replicas?: number;
+  } = {},
 ): Promise<Maintenance> {
   const current = await inspect(docker, service);
-  const replicas = current.Spec?.Mode?.Replicated?.Replicas;
+  const replicas = current.Spec?.Mode?.Replicated ? (opts.replicas ?? current.Spec.Mode.Replicated.Replicas) : undefined;
   if (replicas === undefined) throw new MaintenanceError(`service ${service} is not a replicated service`);
   const until = new Date(Date.now() + seconds * 1000);
   await update(docker, current, 0, { ...current.Spec?.Labels, [LABEL.maintenance]: maintenanceLabel(what, until) });

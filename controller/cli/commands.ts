@@ -10,6 +10,7 @@ import * as exec from "./exec";
 import * as history from "./history";
 import * as importSite from "./import";
 import * as logs from "./logs";
+import * as move from "./move";
 import * as newSite from "./new";
 import * as plan from "./plan";
 import * as restore from "./restore";
@@ -24,7 +25,7 @@ import * as validate from "./validate";
  * Every command lives in its own file and exports `register(program)`; this list is the
  * one place that wires them in.
  */
-const modules: Array<{ register: (program: Command) => void }> = [plan, apply, status, validate, run, history, seal, exec, newSite, compose, cron, backup, backups, restore, sync, credentials, importSite, state, logs, drushAliases];
+const modules: Array<{ register: (program: Command) => void }> = [plan, apply, status, validate, run, history, seal, exec, newSite, compose, cron, backup, backups, restore, sync, credentials, importSite, move, state, logs, drushAliases];
 
 export function registerCommands(program: Command): void {
   for (const m of modules) m.register(program);

@@ -46,6 +46,13 @@ export const LABEL = {
    * the state directory): no data, so removed once no longer declared, like a superseded one.
    */
   derived: "simulium.derived",
+  /**
+   * On the record a `simulium move` leaves (a secret of the site, no value anyone reads): the
+   * node the site's data was copied from, and (movedVolumes, comma-separated) the volumes kept
+   * there. The plan shows them as retained until the operator removes them on that node.
+   */
+  movedFrom: "simulium.moved-from",
+  movedVolumes: "simulium.moved-volumes",
   userPrefix: "simulium.label.",
   stackNamespace: "com.docker.stack.namespace",
 } as const;

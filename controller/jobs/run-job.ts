@@ -33,6 +33,11 @@ export interface JobRequest {
   readonly timeoutSeconds: number;
   /** Middle of the service name, `<site>_<kind>-<random>`: "exec", a cron job's name. */
   readonly kind?: string;
+  /**
+   * The whole service name instead: where another job must reach this one by name on the
+   * site's network (a move's sender and receiver). Unique per run: the caller adds the random part.
+   */
+  readonly name?: string;
   readonly auth?: RegistryAuth;
   /** Called with output as it arrives (stdout and stderr together). */
   readonly onOutput?: (text: string) => void;
@@ -77,7 +82,7 @@ const BROKEN = new Set(["rejected", "orphaned", "remove", "shutdown"]);
 export async function runJob(docker: Docker, req: JobRequest): Promise<JobResult> {
   const env = req.web;
   const site = (env.kind === "running" ? env.spec.Labels?.[LABEL.site] : env.site) ?? "";
-  const name = `${site}_${req.kind ?? "exec"}-${randomBytes(3).toString("hex")}`;
+  const name = req.name ?? `${site}_${req.kind ?? "exec"}-${randomBytes(3).toString("hex")}`;
   const deadline = jobDeadline(new Date(), req.timeoutSeconds + (req.whenRunning?.startSeconds ?? 0));
   const base =
     env.kind === "running"

@@ -1,10 +1,12 @@
 import { LABEL } from "../desired/labels";
 import { withSpecHash } from "../desired/service-hash";
 import type { DesiredState, Kind, ResourceSpec, ServiceSpec } from "../desired/types";
-import type { LiveObject, LiveService, LiveState } from "../live/types";
+import { livePins } from "../live/pins";
+import type { LiveObject, LiveSecret, LiveService, LiveState } from "../live/types";
 import type { ManifestError } from "../manifests/types";
 import { diffService } from "./diff";
 import { activeHold } from "./maintenance";
+import { isMoveRecord, movedAwayRetains } from "./moved";
 import { sameService } from "./same";
 import { staleJobs } from "./stale-jobs";
 import { inSyncOrder, syncSlot } from "./sync";
@@ -90,10 +92,15 @@ export function makePlan(desired: DesiredState, live: LiveState, errors: readonl
   const declaredSecrets = new Set<string>();
   for (const r of desired.resources) if (r.kind === "secret") declaredSecrets.add(secretKey(r.site, r.logicalName));
   const backward: Unplaced<DeleteAction | RetainAction>[] = [];
+  let pins: ReadonlyMap<string, string> | undefined;
   for (let i = 0; i < liveObjects.length; i++) {
     const o = liveObjects[i] as LiveObject;
     if (claimed[i] === 1) continue;
     if (o.site !== null && frozen.has(o.site)) continue;
+    if (isMoveRecord(o)) {
+      backward.push(...movedAwayRetains(o as LiveSecret, pins ??= livePins(live).pinned, live.nodes ?? []));
+      continue;
+    }
     backward.push(removal(o, o.site === null || declared.has(o.site), declaredSecrets, policyOf));
   }
   // Job services left behind by a runner that died; they pin secrets, networks and volumes.

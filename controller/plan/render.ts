@@ -58,6 +58,7 @@ export function renderChange(c: Change): string {
 }
 
 function reasonText(a: Action): string {
+  if (a.op === "retain" && a.reason === "moved-away") return ` (on node ${a.node ?? "?"}, where simulium move copied the site from: remove it there when no longer needed)`;
   if (a.op === "delete" || a.op === "retain") return ` (${a.reason.replace(/-/g, " ")})`;
   if (a.op === "hold") return ` (${a.what} in progress until ${a.until})`;
   return "";
@@ -85,6 +86,7 @@ export function planToJson(plan: Plan): object {
       wave: a.wave,
       ...(a.op === "update" ? { drift: a.drift, held: a.held } : {}),
       ...(a.op === "delete" || a.op === "retain" ? { reason: a.reason } : {}),
+      ...(a.op === "retain" && a.node !== undefined ? { node: a.node } : {}),
       ...(a.op === "hold" ? { what: a.what, until: a.until } : {}),
     })),
     sites: plan.sites,

@@ -71,11 +71,16 @@ export interface HookAction extends ActionBase {
   readonly id: string;
 }
 
-/** Kept on purpose (data of a removed site or a removed volume): shown, never changed. */
+/**
+ * Kept on purpose (data of a removed site or a removed volume, or the volumes a `simulium
+ * move` left on the node it moved the site from): shown, never changed.
+ */
 export interface RetainAction extends ActionBase {
   readonly op: "retain";
   readonly id: string;
-  readonly reason: "site-removed" | "no-longer-declared";
+  readonly reason: "site-removed" | "no-longer-declared" | "moved-away";
+  /** moved-away: the node (hostname, else ID) the volume is kept on. */
+  readonly node?: string;
 }
 
 /**

@@ -43,9 +43,12 @@ export function clusterUsedByThisRun(): boolean {
   return existsSync(runMark());
 }
 
-/** harness/cluster.sh up N (idempotent), then a client per node. */
-export async function clusterUp(n = 3): Promise<TestCluster> {
-  runScript(["up", String(n)]);
+/**
+ * harness/cluster.sh up N (idempotent), then a client per node. `images`: local images loaded
+ * into every node besides the default ones (a node that has one already is skipped).
+ */
+export async function clusterUp(n = 3, opts: { readonly images?: readonly string[] } = {}): Promise<TestCluster> {
+  runScript(["up", String(n)], opts.images?.length ? { SIMULIUM_CLUSTER_EXTRA_IMAGES: opts.images.join(" ") } : {});
   writeFileSync(runMark(), "");
   const manager = new Docker({ socketPath: nodeSocket(1) });
   const listed = (await manager.listNodes()) as { ID: string; Description?: { Hostname?: string } }[];
@@ -72,8 +75,8 @@ export function clusterDown(): void {
   if (existsSync(CLUSTER_RUN_DIR)) runScript(["down"]);
 }
 
-function runScript(args: string[]): void {
-  const r = spawnSync("bash", [resolve(root, "harness/cluster.sh"), ...args], { cwd: root, stdio: ["ignore", "inherit", "inherit"], timeout: 600_000 });
+function runScript(args: string[], env: Record<string, string> = {}): void {
+  const r = spawnSync("bash", [resolve(root, "harness/cluster.sh"), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"], timeout: 600_000 });
   if (r.status !== 0) throw new Error(`harness/cluster.sh ${args.join(" ")} failed (exit ${r.status ?? r.signal})`);
 }
 

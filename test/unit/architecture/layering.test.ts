@@ -18,7 +18,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["reconcile"],
   ["access"],
   ["jobs", "database", "routing", "logs"],
-  ["backup", "siteimport", "compose", "sitegen", "tls"],
+  ["backup", "siteimport", "compose", "sitegen", "tls", "move"],
   ["features.ts"],
   ["daemon"],
   ["cli"],
@@ -26,7 +26,7 @@ export const LAYERS: readonly (readonly string[])[] = [
 
 /** The core, which no feature may be imported into, and the feature folders. */
 export const CORE: readonly string[] = ["manifests", "engine", "varnish", "source", "log.ts", "desired", "live", "plan", "apply", "state", "sealing", "reconcile"];
-export const FEATURES: readonly string[] = ["access", "jobs", "database", "routing", "logs", "backup", "siteimport", "compose", "sitegen", "tls"];
+export const FEATURES: readonly string[] = ["access", "jobs", "database", "routing", "logs", "backup", "siteimport", "compose", "sitegen", "tls", "move"];
 
 const root = path.resolve(__dirname, "../../../controller");
 
