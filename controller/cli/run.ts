@@ -29,6 +29,7 @@ interface RunCliOptions extends AcmeCliOptions {
   notifyUrl: string[];
   notifySecretFile?: string;
   notifySuppressSeconds: number;
+  dashboardUrl?: string;
   commitStatusApi?: string;
   commitStatusTokenFile?: string;
   commitStatusRepository?: string;
@@ -59,6 +60,7 @@ export function register(program: Command): void {
     .option("--webhook-secret-file <file>", "enables POST /hooks/git, signed with this secret")
     .option("--api-token-file <file>", "bearer token required by /status, /metrics and the /dashboard (without it they answer 404)")
     .option("--forge-commit-url <url>", "the forge's page of a commit, {sha} standing for the sha (dashboard links), e.g. https://git.example.org/acme/sites/commit/{sha}", forgeUrl)
+    .option("--dashboard-url <url>", "the daemon's base URL as reviewers reach it (https; http only to loopback): each pull request's plan status links its page there", dashboardUrl)
     .option("--ssh-key-file <file>", "SSH deploy key for the git remote")
     .option("--known-hosts-file <file>", "known_hosts of the git remote's SSH host: an SSH remote whose key is not in it is refused")
     .option("--accept-new-host-keys", "trust an SSH host key seen for the first time and pin it (into --known-hosts-file if given)")
@@ -97,6 +99,7 @@ export function register(program: Command): void {
         webhookSecretFile: opts.webhookSecretFile,
         apiTokenFile: opts.apiTokenFile,
         ...(opts.forgeCommitUrl ? { forgeCommitUrl: opts.forgeCommitUrl } : {}),
+        ...(opts.dashboardUrl ? { dashboardUrl: opts.dashboardUrl } : {}),
         credentials: {
           sshKeyFile: opts.sshKeyFile,
           knownHostsFile: opts.knownHostsFile,
@@ -177,6 +180,20 @@ export function prCommentOptions(opts: Pick<RunCliOptions, "prCommentApi" | "prC
     throw new InvalidArgumentError("--pr-comment-repository must be owner/name or a GitLab group/…/project path");
   }
   return { api: api.replace(/\/+$/, ""), tokenFile, ...(repository !== undefined ? { repository } : {}) };
+}
+
+/**
+ * `--dashboard-url`: reviewers sign in there with the API token, so it is held to the token's
+ * rule (https, plain http only to loopback). A base URL: no credentials, query or fragment.
+ */
+export function dashboardUrl(value: string): string {
+  const transport = tokenTransportProblem(value);
+  if (transport) throw new InvalidArgumentError(`--dashboard-url ${transport}`);
+  const u = new URL(value);
+  if (u.username !== "" || u.password !== "" || u.search !== "" || u.hash !== "" || value.includes("?") || value.includes("#")) {
+    throw new InvalidArgumentError("--dashboard-url is a base URL: no user, query or fragment");
+  }
+  return value.replace(/\/+$/, "");
 }
 
 function forgeUrl(value: string): string {

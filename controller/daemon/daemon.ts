@@ -88,6 +88,11 @@ export interface DaemonOptions {
    * https://git.example.org/acme/sites/commit/{sha}): the dashboard links each running commit.
    */
   readonly forgeCommitUrl?: string;
+  /**
+   * The daemon's base URL as reviewers reach it (`--dashboard-url`): each pull request's plan
+   * status links its page there (/dashboard/plan/<sha>).
+   */
+  readonly dashboardUrl?: string;
   /** Where the uptime probes reach Varnish's published port (default 127.0.0.1). */
   readonly probeHost?: string;
   /** How often cron and backup results are checked for a failure to notify (tests shorten it). */
@@ -453,6 +458,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         setStatus: (sha, state, description, extra) => notifier?.setCommitStatus(sha, state, description, extra) ?? Promise.resolve(undefined),
         ...(comments ? { comments } : {}),
         trigger: (reason) => void trigger.trigger(reason),
+        ...(options.dashboardUrl !== undefined ? { dashboardUrl: options.dashboardUrl } : {}),
       })
     : undefined;
 
@@ -528,6 +534,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       : undefined,
     apiTokenFile: options.apiTokenFile,
     dashboard,
+    ...(previews ? { plan: (sha: string) => previews.planFor(sha) } : {}),
     onError: (err) => log.error({ err: errorText(err) }, "http handler failed"),
   });
 

@@ -1,7 +1,19 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { APP_CSS, APP_JS } from "./dashboard-assets";
-import { DashboardView, renderFleetMain, renderFleetPage, renderLoginPage, renderNotFoundPage, renderSiteMain, renderSitePage } from "./dashboard-render";
+import {
+  DashboardPlan,
+  DashboardView,
+  renderFleetMain,
+  renderFleetPage,
+  renderLoginPage,
+  renderNotFoundPage,
+  renderPlanNotFoundPage,
+  renderPlanPage,
+  renderSiteMain,
+  renderSitePage,
+} from "./dashboard-render";
+import { isHeadSha } from "./plan-store";
 
 /**
  * The dashboard's routes on the daemon's listener. A browser cannot send the bearer token of
@@ -18,6 +30,8 @@ export interface DashboardOptions {
   /** sha256 of the API token; undefined: the daemon runs without --api-token-file. */
   readonly tokenDigest: Buffer | undefined;
   readonly view: () => Promise<DashboardView>;
+  /** A pull request head's last plan (preview-loop.ts); undefined: the daemon makes none. */
+  readonly plan?: (sha: string) => DashboardPlan | undefined;
   readonly now?: () => number;
   readonly sessionSeconds?: number;
 }
@@ -25,6 +39,9 @@ export interface DashboardOptions {
 export const SESSION_COOKIE = "simulium_session";
 const MAX_SESSIONS = 1000;
 const MAX_LOGIN_BODY = 4096;
+const PLAN_PREFIX = "/dashboard/plan/";
+/** A head sha as git names it, nothing else: the path is echoed in pages and in the login redirect. */
+const isPlanPath = (path: string): boolean => path.startsWith(PLAN_PREFIX) && isHeadSha(path.slice(PLAN_PREFIX.length));
 
 /** Every dashboard response: no inline script or style, no framing, no referrer leaving the page. */
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -66,7 +83,7 @@ export function createDashboardRoutes(options: DashboardOptions): DashboardRoute
       res.end(js ? APP_JS : APP_CSS);
       return true;
     }
-    const dashboard = path === "/dashboard" || path.startsWith("/dashboard/site/");
+    const dashboard = path === "/dashboard" || path.startsWith("/dashboard/site/") || path.startsWith(PLAN_PREFIX);
     if (!(dashboard || path === "/" || path === "/login" || path === "/logout")) return false;
     if (options.tokenDigest === undefined) {
       sendText(res, 404, "The dashboard needs the daemon to run with --api-token-file.\n");
@@ -91,6 +108,13 @@ export function createDashboardRoutes(options: DashboardOptions): DashboardRoute
     if (!authorised(req)) {
       if (fragment) sendText(res, 401, "sign in again\n");
       else redirect(res, `/login?next=${encodeURIComponent(path)}`);
+      return true;
+    }
+    if (path.startsWith(PLAN_PREFIX)) {
+      const sha = path.slice(PLAN_PREFIX.length);
+      const plan = isPlanPath(path) ? options.plan?.(sha) : undefined;
+      if (plan) sendHtml(res, 200, renderPlanPage(plan));
+      else sendHtml(res, 404, renderPlanNotFoundPage(safeDecode(sha) ?? sha));
       return true;
     }
     const view = await options.view();
@@ -144,7 +168,7 @@ export function createDashboardRoutes(options: DashboardOptions): DashboardRoute
 
 /** Only a dashboard path: the login form must not redirect anywhere else (open redirect). */
 export function safeNext(next: string | null): string {
-  return next !== null && /^\/dashboard(?:\/site\/[^/?#\\]+)?$/.test(next) ? next : "/dashboard";
+  return next !== null && (/^\/dashboard(?:\/site\/[^/?#\\]+)?$/.test(next) || isPlanPath(next)) ? next : "/dashboard";
 }
 
 function sessionCookie(value: string, maxAgeSeconds: number, req: IncomingMessage): string {

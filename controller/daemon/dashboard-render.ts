@@ -144,6 +144,41 @@ export function renderNotFoundPage(site: string): string {
   return page("not found · simulium", "/dashboard", `<p>No site named <strong>${escapeHtml(site)}</strong>. <a href="/dashboard">All sites</a></p>`);
 }
 
+/** What the plan page shows of a stored plan (plan-store.ts). */
+export interface DashboardPlan {
+  readonly sha: string;
+  readonly number: number;
+  readonly provider: string;
+  readonly ref?: string;
+  readonly at: string;
+  readonly text: string;
+}
+
+/** A pull request head's plan, linked from its `<context>/plan` commit status. */
+export function renderPlanPage(p: DashboardPlan): string {
+  const what = p.provider === "branch" ? `branch <code>${escapeHtml(p.ref ?? "?")}</code>` : `pull request #${p.number}${p.ref ? ` (<code>${escapeHtml(p.ref)}</code>)` : ""}`;
+  return page(
+    `plan ${p.sha.slice(0, 12)} · simulium`,
+    null,
+    [
+      `<h2>Plan of ${what}</h2>`,
+      `<p class="overview">head <code>${escapeHtml(p.sha)}</code> · planned against the live swarm <time datetime="${escapeHtml(p.at)}">${escapeHtml(clock(p.at))}</time></p>`,
+      `<pre class="plan">${escapeHtml(p.text)}</pre>`,
+      `<p class="muted">The daemon keeps the last plans in memory only; after a restart, the next push plans again.</p>`,
+    ].join("\n"),
+    true,
+  );
+}
+
+export function renderPlanNotFoundPage(sha: string): string {
+  return page(
+    "no plan · simulium",
+    null,
+    `<p>No plan of <code>${escapeHtml(sha)}</code> here: the daemon keeps the last plans in memory only (a restart, or a head planned long ago). <a href="/dashboard">All sites</a></p>`,
+    true,
+  );
+}
+
 /** The login form: the token is posted once and exchanged for a session cookie. */
 export function renderLoginPage(error: string | null, next: string): string {
   return page(
@@ -164,7 +199,8 @@ export function renderLoginPage(error: string | null, next: string): string {
 
 // ---- helpers ----------------------------------------------------------------------------
 
-function page(title: string, refresh: string | null, main: string): string {
+/** `signedIn`: the page is behind the session (sign-out button); pages that refresh always are. */
+function page(title: string, refresh: string | null, main: string, signedIn = refresh !== null): string {
   return [
     `<!doctype html>`,
     `<html lang="en">`,
@@ -176,7 +212,7 @@ function page(title: string, refresh: string | null, main: string): string {
     refresh === null ? "" : `<script src="/dashboard/app.js" defer></script>`,
     `</head>`,
     `<body>`,
-    `<header><h1><a href="/dashboard">simulium</a></h1>${refresh === null ? "" : `<form method="post" action="/logout"><button type="submit">Sign out</button></form>`}</header>`,
+    `<header><h1><a href="/dashboard">simulium</a></h1>${!signedIn ? "" : `<form method="post" action="/logout"><button type="submit">Sign out</button></form>`}</header>`,
     `<main id="main"${refresh === null ? "" : ` data-refresh-seconds="${REFRESH_SECONDS}"`} aria-live="polite">`,
     main,
     `</main>`,

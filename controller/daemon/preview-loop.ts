@@ -15,6 +15,7 @@ import { BRANCH_PROVIDER, branchActions, SeenBranches } from "./branch-previews"
 import type { PullRequestComments } from "./forge-comments";
 import type { CommitStatusExtra } from "./notify";
 import { CommentPreview, PlanCommentInput, planCommentMarker, renderPlanComment } from "./pr-comment";
+import { createPlanStore, planPageUrl, renderStoredPlanText, StoredPlan } from "./plan-store";
 import { commentPreviews, PreviewEvent, previewStatus, previewTransition, pullRef, seedPreview } from "./previews";
 
 /**
@@ -37,6 +38,11 @@ export interface PreviewLoopOptions {
   readonly comments?: PullRequestComments;
   /** Asks the daemon for a reconcile. */
   readonly trigger: (reason: string) => void;
+  /**
+   * The daemon's public base URL (`--dashboard-url`): the plan status then links the head's
+   * plan page there (/dashboard/plan/<sha>). Without it the status has no link.
+   */
+  readonly dashboardUrl?: string;
   readonly now?: () => Date;
 }
 
@@ -50,6 +56,8 @@ export interface PreviewLoop {
   pollBranches(): Promise<void>;
   /** After every successful reconcile: seeds new previews and posts their statuses. */
   afterReconcile(ctx: PlanContext, deployedCommit: string): Promise<void>;
+  /** The last plan made of a head (the last 100 heads are kept), for the dashboard's plan page. */
+  planFor(sha: string): StoredPlan | undefined;
   /** Resolves when the events received so far are handled (tests). */
   idle(): Promise<void>;
 }
@@ -62,6 +70,13 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
   // The last comment of each open pull request: the reconcile's outcome (a preview ready) edits it.
   const commented = new Map<number, { readonly pr: PreviewEvent; readonly input: PlanCommentInput }>();
   let seenBranches: SeenBranches = new Map();
+  const plans = createPlanStore();
+  const planLink = (sha: string): CommitStatusExtra => ({
+    contextSuffix: "plan",
+    ...(opts.dashboardUrl !== undefined ? { targetUrl: planPageUrl(opts.dashboardUrl, sha) } : {}),
+  });
+  const keepPlan = (pr: PreviewEvent, text: string): void =>
+    plans.put({ sha: pr.headSha, number: pr.number, provider: pr.provider, ...(pr.headRef ? { ref: pr.headRef } : {}), at: now().toISOString(), text });
   // Events and post-reconcile work take turns: both read and write previews.json.
   const serial = (fn: () => Promise<void>): Promise<void> => {
     const next = chain
@@ -159,15 +174,15 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
         errors > 0
           ? `${errors} manifest error(s): ${ctx.load.errors[0]?.file}:${ctx.load.errors[0]?.line}: ${ctx.load.errors[0]?.message}`
           : summaryLine(ctx.plan);
-      await opts
-        .setStatus?.(sha, errors > 0 ? "failure" : "success", description, {
-          contextSuffix: "plan",
-        })
-        .catch(() => undefined);
-      await comment(pr, { instance: ctx.cluster.instance, headSha: sha, plan: ctx.plan, errors: ctx.load.errors, previews, notes, secrets: secretValues(ctx), at: now().toISOString() });
+      const secrets = secretValues(ctx);
+      // Kept before the status is posted: a reviewer following its link finds the page.
+      keepPlan(pr, renderStoredPlanText({ plan: ctx.plan, errors: ctx.load.errors, secrets }));
+      await opts.setStatus?.(sha, errors > 0 ? "failure" : "success", description, planLink(sha)).catch(() => undefined);
+      await comment(pr, { instance: ctx.cluster.instance, headSha: sha, plan: ctx.plan, errors: ctx.load.errors, previews, notes, secrets, at: now().toISOString() });
     } catch (err) {
       const failure = `no plan: ${err instanceof Error ? err.message : String(err)}`;
-      await opts.setStatus?.(sha, "error", failure, { contextSuffix: "plan" }).catch(() => undefined);
+      keepPlan(pr, renderStoredPlanText({ errors: [], failure }));
+      await opts.setStatus?.(sha, "error", failure, planLink(sha)).catch(() => undefined);
       const instance = last?.ctx.cluster.instance;
       if (instance !== undefined) await comment(pr, { instance, headSha: sha, errors: [], failure, previews, notes, at: now().toISOString() });
     } finally {
@@ -192,6 +207,7 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
       last = { ctx, commit };
       return serial(() => seedAndPost(ctx));
     },
+    planFor: (sha) => plans.get(sha),
     idle: () => chain.then(() => undefined),
   };
 

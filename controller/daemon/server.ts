@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import { verifyWebhook, WebhookProvider } from "../source/webhook";
 import { createDashboardRoutes } from "./dashboard-http";
-import type { DashboardView } from "./dashboard-render";
+import type { DashboardPlan, DashboardView } from "./dashboard-render";
 import type { ListenAddress } from "./listen";
 import { readSecretFile } from "./secret-file";
 import { HealthSnapshot, readiness } from "./state";
@@ -39,6 +39,8 @@ export interface DaemonServerOptions {
   readonly apiTokenFile?: string;
   /** The dashboard's data (/dashboard, behind the same token, see dashboard-http.ts); without it no page is served. */
   readonly dashboard?: () => Promise<DashboardView>;
+  /** A pull request head's last plan, for /dashboard/plan/<sha>. */
+  readonly plan?: (sha: string) => DashboardPlan | undefined;
   /** Internal failures (a status callback that threw); the client only sees a 500. */
   readonly onError?: (error: unknown) => void;
   readonly now?: () => number;
@@ -57,7 +59,7 @@ export async function startDaemonServer(options: DaemonServerOptions): Promise<D
   const secret = options.webhook ? await readSecretFile(options.webhook.secretFile) : undefined;
   const apiToken = options.apiTokenFile !== undefined ? digest(await readSecretFile(options.apiTokenFile)) : undefined;
   const now = options.now ?? Date.now;
-  const dashboard = options.dashboard ? createDashboardRoutes({ tokenDigest: apiToken, view: options.dashboard, now }) : undefined;
+  const dashboard = options.dashboard ? createDashboardRoutes({ tokenDigest: apiToken, view: options.dashboard, ...(options.plan ? { plan: options.plan } : {}), now }) : undefined;
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       options.onError?.(err);
