@@ -1,6 +1,7 @@
 import type { ManifestError } from "../manifests/types";
 import { renderPlanText } from "../plan/render";
 import type { Plan } from "../plan/types";
+import type { CommitStatusExtra } from "./notify";
 import { scrub } from "./pr-comment";
 
 /**
@@ -86,4 +87,9 @@ export function isHeadSha(value: string): boolean {
 /** The plan page of `sha` under the daemon's public base URL (`--dashboard-url`). */
 export function planPageUrl(base: string, sha: string): string {
   return `${base.replace(/\/+$/, "")}/dashboard/plan/${sha}`;
+}
+
+/** The `<context>/plan` status of a head: linked to its plan page when the daemon's public URL is known. */
+export function planStatusExtra(sha: string, dashboardUrl: string | undefined): CommitStatusExtra {
+  return { contextSuffix: "plan", ...(dashboardUrl !== undefined ? { targetUrl: planPageUrl(dashboardUrl, sha) } : {}) };
 }

@@ -15,7 +15,7 @@ import { BRANCH_PROVIDER, branchActions, SeenBranches } from "./branch-previews"
 import type { PullRequestComments } from "./forge-comments";
 import type { CommitStatusExtra } from "./notify";
 import { CommentPreview, PlanCommentInput, planCommentMarker, renderPlanComment } from "./pr-comment";
-import { createPlanStore, planPageUrl, renderStoredPlanText, StoredPlan } from "./plan-store";
+import { createPlanStore, planStatusExtra, renderStoredPlanText, StoredPlan } from "./plan-store";
 import { commentPreviews, PreviewEvent, previewStatus, previewTransition, pullRef, seedPreview } from "./previews";
 
 /**
@@ -71,10 +71,7 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
   const commented = new Map<number, { readonly pr: PreviewEvent; readonly input: PlanCommentInput }>();
   let seenBranches: SeenBranches = new Map();
   const plans = createPlanStore();
-  const planLink = (sha: string): CommitStatusExtra => ({
-    contextSuffix: "plan",
-    ...(opts.dashboardUrl !== undefined ? { targetUrl: planPageUrl(opts.dashboardUrl, sha) } : {}),
-  });
+  const planLink = (sha: string): CommitStatusExtra => planStatusExtra(sha, opts.dashboardUrl);
   const keepPlan = (pr: PreviewEvent, text: string): void =>
     plans.put({ sha: pr.headSha, number: pr.number, provider: pr.provider, ...(pr.headRef ? { ref: pr.headRef } : {}), at: now().toISOString(), text });
   // Events and post-reconcile work take turns: both read and write previews.json.
