@@ -135,6 +135,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(port, "127.0.0.1", resolve));
   writeFileSync(secretFile, secret);
   writeFileSync(path.join(root, "forge-token"), "forge-token-value");
+  writeFileSync(path.join(root, "api-token"), "api-token-value");
   const cluster = clusterYaml(instance, `  backup: {image: "simulium/backup:local"}\n  previews: {domain: "{site}-pr{number}.preview.test", max: 2}\n`);
   git(root, "init", "-q", "--bare", "-b", "main", bare);
   git(root, "clone", "-q", bare, work);
@@ -148,6 +149,8 @@ beforeAll(async () => {
     repo: `file://${bare}`,
     stateDir,
     webhookSecretFile: secretFile,
+    apiTokenFile: path.join(root, "api-token"),
+    dashboardUrl: "https://simulium.example.org",
     notify: {
       commitStatus: { api: `http://127.0.0.1:${port}/api/v1`, repository: "ops/sites", tokenFile: path.join(root, "forge-token") },
       pullRequestComments: { api: `http://127.0.0.1:${port}/api/v1`, repository: "ops/sites", tokenFile: path.join(root, "forge-token") },
@@ -187,6 +190,15 @@ test("opened: the preview runs at the head, seeded with production's row and fil
   const plan = statuses(head).find((s) => s.context === `simulium/${instance}/plan`);
   expect(plan?.state).toBe("success");
   expect(plan?.description).toMatch(/^Plan: \d+ to create, 1 to update/);
+  // The status links the whole plan on the dashboard (--dashboard-url), served behind the API token.
+  expect(plan?.target_url).toBe(`https://simulium.example.org/dashboard/plan/${head}`);
+  const page = await fetch(`http://127.0.0.1:${daemon?.port}/dashboard/plan/${head}`, { headers: { Authorization: "Bearer api-token-value" } });
+  expect(page.status).toBe(200);
+  const html = await page.text();
+  expect(html).toContain(`~ service ${site}_web will be updated in place`);
+  expect(html).toContain("Plan of pull request #42");
+  expect(html).not.toContain("forge-token-value");
+  expect((await fetch(`http://127.0.0.1:${daemon?.port}/dashboard/plan/${head}`, { redirect: "manual" })).status).toBe(303);
   // One comment with the plan of the head, its preview's URL once it runs.
   const commented = await waitFor(async () => (comments[0]?.body.includes("ready at") ? comments : undefined), "the plan comment with the preview ready", 60_000, 500);
   expect(commented).toHaveLength(1);
