@@ -43,6 +43,8 @@ export interface PlanCommentInput {
   /** Values cut out of the text wherever they appear (secret values the plan's context knows). */
   readonly secrets?: readonly string[];
   readonly at: string;
+  /** The daemon's page of this head's full plan (--dashboard-url); without it, the CLI is named. */
+  readonly planUrl?: string;
 }
 
 export function renderPlanComment(input: PlanCommentInput): string {
@@ -59,7 +61,8 @@ export function renderPlanComment(input: PlanCommentInput): string {
     for (const p of input.previews) lines.push(`- ${previewLine(p)}`);
     for (const n of input.notes ?? []) lines.push(`- ${inline(n)}`);
   }
-  lines.push("", `<sub>Updated in place on every push (last: ${head} at ${input.at}). The full plan: \`simulium plan\` at this commit.</sub>`);
+  const full = input.planUrl !== undefined ? `[on the daemon's page](${input.planUrl})` : "\`simulium plan\` at this commit";
+  lines.push("", `<sub>Updated in place on every push (last: ${head} at ${input.at}). The full plan: ${full}.</sub>`);
   return capLength(scrub(lines.join("\n") + "\n", input.secrets ?? []), MAX_COMMENT_CHARS);
 }
 

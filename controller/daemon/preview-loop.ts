@@ -15,7 +15,7 @@ import { BRANCH_PROVIDER, branchActions, SeenBranches } from "./branch-previews"
 import type { PullRequestComments } from "./forge-comments";
 import type { CommitStatusExtra } from "./notify";
 import { CommentPreview, PlanCommentInput, planCommentMarker, renderPlanComment } from "./pr-comment";
-import { createPlanStore, planStatusExtra, renderStoredPlanText, StoredPlan } from "./plan-store";
+import { createPlanStore, planPageUrl, planStatusExtra, renderStoredPlanText, StoredPlan } from "./plan-store";
 import { commentPreviews, PreviewEvent, previewStatus, previewTransition, pullRef, seedPreview } from "./previews";
 
 /**
@@ -72,6 +72,7 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
   let seenBranches: SeenBranches = new Map();
   const plans = createPlanStore();
   const planLink = (sha: string): CommitStatusExtra => planStatusExtra(sha, opts.dashboardUrl);
+  const commentPlanUrl = (sha: string): { planUrl?: string } => (opts.dashboardUrl !== undefined ? { planUrl: planPageUrl(opts.dashboardUrl, sha) } : {});
   const keepPlan = (pr: PreviewEvent, text: string): void =>
     plans.put({ sha: pr.headSha, number: pr.number, provider: pr.provider, ...(pr.headRef ? { ref: pr.headRef } : {}), at: now().toISOString(), text });
   // Events and post-reconcile work take turns: both read and write previews.json.
@@ -175,13 +176,13 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
       // Kept before the status is posted: a reviewer following its link finds the page.
       keepPlan(pr, renderStoredPlanText({ plan: ctx.plan, errors: ctx.load.errors, secrets }));
       await opts.setStatus?.(sha, errors > 0 ? "failure" : "success", description, planLink(sha)).catch(() => undefined);
-      await comment(pr, { instance: ctx.cluster.instance, headSha: sha, plan: ctx.plan, errors: ctx.load.errors, previews, notes, secrets, at: now().toISOString() });
+      await comment(pr, { instance: ctx.cluster.instance, headSha: sha, plan: ctx.plan, errors: ctx.load.errors, previews, notes, secrets, at: now().toISOString(), ...commentPlanUrl(sha) });
     } catch (err) {
       const failure = `no plan: ${err instanceof Error ? err.message : String(err)}`;
       keepPlan(pr, renderStoredPlanText({ errors: [], failure }));
       await opts.setStatus?.(sha, "error", failure, planLink(sha)).catch(() => undefined);
       const instance = last?.ctx.cluster.instance;
-      if (instance !== undefined) await comment(pr, { instance, headSha: sha, errors: [], failure, previews, notes, at: now().toISOString() });
+      if (instance !== undefined) await comment(pr, { instance, headSha: sha, errors: [], failure, previews, notes, at: now().toISOString(), ...commentPlanUrl(sha) });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -28,6 +28,13 @@ describe("the plan as a pull request comment", () => {
     expect(text).toContain(`head \`${SHA.slice(0, 12)}\``);
   });
 
+  it("links the daemon's page of the full plan when the daemon has a public URL, else names the CLI", () => {
+    const plan = makePlan(desiredOf([site({ web: { image: IMAGE_B } }), site({ name: "beta" })]), live);
+    const url = `https://simulium.example.org/dashboard/plan/${SHA}`;
+    expect(renderPlanComment({ instance: "prod", headSha: SHA, plan, errors: [], previews: [], at, planUrl: url })).toContain(`The full plan: [on the daemon's page](${url}).`);
+    expect(renderPlanComment({ instance: "prod", headSha: SHA, plan, errors: [], previews: [], at })).toContain("The full plan: `simulium plan` at this commit.");
+  });
+
   it("lists validate's errors with file:line:column", () => {
     const errors = [{ file: "sites/acme.yaml", line: 12, column: 5, path: "spec.web.image", site: "acme", message: "must match pattern" }];
     const text = renderPlanComment({ instance: "prod", headSha: SHA, errors, previews: [], at, plan: makePlan(desiredOf([site()]), live, errors) });
