@@ -13,13 +13,18 @@ export interface SiteClaims {
 }
 
 /**
- * Rules across sites: a site name and each domain belong to one site only. Sites are
+ * Rules across sites: a site name and each domain belong to one site only, and no site takes a
+ * reserved name (the instance's: its objects would be the instance's own). Sites are
  * taken in file-name order; the first keeps what it claims and each later site that
  * claims it again is rejected, so a conflicting pull request never takes a domain away
  * from a site already serving it. A rejected site claims nothing. Pure; the result is
  * keyed by the entries given.
  */
-export function crossSiteIssues<T extends SiteClaims>(sites: readonly T[], reservedPorts: ReadonlyMap<number, string> = new Map()): Map<T, Issue[]> {
+export function crossSiteIssues<T extends SiteClaims>(
+  sites: readonly T[],
+  reservedPorts: ReadonlyMap<number, string> = new Map(),
+  reservedNames: ReadonlyMap<string, string> = new Map(),
+): Map<T, Issue[]> {
   const ordered = [...sites].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const names = new Map<string, SiteClaims>();
   const owners = new Map<string, { site: string; file: string; line: number; column: number }>();
@@ -29,6 +34,8 @@ export function crossSiteIssues<T extends SiteClaims>(sites: readonly T[], reser
     const issues: Issue[] = [];
     const sameName = names.get(s.site);
     if (sameName) issues.push({ path: s.namePath ?? ["metadata", "name"], message: `site ${quote(s.site)} is already defined in ${sameName.file}` });
+    const reservedBy = reservedNames.get(s.site);
+    if (reservedBy !== undefined) issues.push({ path: s.namePath ?? ["metadata", "name"], message: `site name ${quote(s.site)} is reserved: ${reservedBy}` });
     s.domains.forEach((d, i) => {
       const owner = owners.get(d.name);
       if (owner) {

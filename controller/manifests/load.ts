@@ -71,8 +71,12 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
   }
 
   const reservedPorts = new Map<number, string>();
+  const reservedNames = new Map<string, string>();
   if (!clusterBroken) {
     const resolved = resolveCluster(cluster.ok ? cluster.value : undefined);
+    // Objects are named <owner>_<name>: a site named like the instance would own the instance's
+    // volumes (the TLS keys' tls-certs, the backups) by declaring a volume of the same name.
+    reservedNames.set(resolved.instance, `it is the instance's name (simulium.yaml), and the instance's own objects are named ${resolved.instance}_<name>`);
     reservedPorts.set(resolved.varnish.port, "Varnish (simulium.yaml spec.varnish.port)");
     if (resolved.tls !== undefined) reservedPorts.set(resolved.tls.port, "the TLS terminator (simulium.yaml spec.tls.port)");
   }
@@ -82,6 +86,7 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
   const rejected = crossSiteIssues(
     candidates.filter((c) => !overLimit.has(c.site)).map((c) => c.claims),
     reservedPorts,
+    reservedNames,
   );
   const sites: ResolvedSite[] = [];
   for (const c of candidates) {

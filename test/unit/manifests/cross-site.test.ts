@@ -28,6 +28,19 @@ describe("rules across sites", () => {
     expect(r.errors.map(formatError)).toEqual(['sites/b.yaml:7:7: spec.domains[0]: "x.org" is already served by site "a" (sites/a.yaml:7:7)']);
   });
 
+  it("rejects a site named like the instance, whose volumes would be the instance's own (the TLS keys, the backups)", () => {
+    const cluster = "apiVersion: simulium/v1\nkind: Cluster\nspec:\n  instance: demo\n";
+    const hostile = `${siteYaml("demo", ["demo.example.org"])}  volumes:\n    - {name: tls-certs, mountPath: /keys}\n`;
+    const r = loadFiles([
+      { path: "simulium.yaml", text: cluster },
+      { path: "sites/demo.yaml", text: hostile },
+      { path: "sites/shop.yaml", text: siteYaml("shop", ["shop.example.org"]) },
+    ]);
+    expect(r.sites.map((s) => s.name)).toEqual(["shop"]);
+    expect(r.invalidSites).toEqual(["demo"]);
+    expect(r.errors.map(formatError)).toEqual([`sites/demo.yaml:4:9: metadata.name: site name "demo" is reserved: it is the instance's name (simulium.yaml), and the instance's own objects are named demo_<name>`]);
+  });
+
   it("rejects a site name defined twice", () => {
     const r = loadFiles([
       { path: "sites/a.yaml", text: siteYaml("a", ["a.org"]) },
