@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import type { ApplyResult } from "../apply/apply";
 import { renderSite } from "../desired/render";
-import { names } from "../desired/names";
+import { DB_PASSWORD, names } from "../desired/names";
 import type { DesiredState, ServiceSpec } from "../desired/types";
 import type { AuthLookup } from "../engine/registry-auth";
 import { runJob } from "../jobs/run-job";
@@ -43,7 +43,8 @@ export interface SeedOutcome {
  * The environments this apply created that ask to be seeded. Created means the plan created its
  * database service and its database volume (a volume left by a removed environment with
  * deletionPolicy Retain holds data: never overwritten), and its site converged. A volume the
- * node's engine makes (`onNode`) is never planned: there the service's create decides. Never
+ * node's engine makes (`onNode`) is never planned: there the database password's secret, created
+ * by this plan too, tells a new environment from a retained one. Never
  * production, never a preview (the preview loop seeds those). Pure.
  */
 export function environmentsToSeed(plan: Pick<Plan, "actions">, sites: readonly ResolvedSite[], desired: Pick<DesiredState, "resources">, applied: Pick<ApplyResult, "sites">): SeedDecision[] {
@@ -56,6 +57,11 @@ export function environmentsToSeed(plan: Pick<Plan, "actions">, sites: readonly 
     const volume = names.dbVolume(site.name);
     const onNode = desired.resources.some((r) => r.kind === "volume" && r.name === volume && r.onNode !== undefined);
     if (!created.has(`service ${names.service(site.name, "db")}`) || !(onNode || created.has(`volume ${volume}`))) continue;
+    // The database password outlives a removal with Retain as a cluster-wide secret, which the
+    // manager sees wherever the volume is: its create is the proof of a new environment that a
+    // node-made volume cannot give.
+    const password = desired.resources.find((r) => r.kind === "secret" && r.site === site.name && r.logicalName === DB_PASSWORD);
+    if (password === undefined || !created.has(`secret ${password.name}`)) continue;
     const from = env.seed.from === PRODUCTION ? env.of : environmentSiteName(env.of, env.seed.from);
     if (from === site.name) continue;
     out.push({ site, from, ...(env.seed.sanitise !== undefined ? { sanitise: env.seed.sanitise } : {}) });

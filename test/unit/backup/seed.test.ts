@@ -81,6 +81,14 @@ describe("which environments an apply seeds (spec.environments[].seed)", () => {
     expect(decided(r, without(plan, "acme--staging_db-data"), onNode).map((d) => d.site)).toEqual(["acme--staging", "acme--dev"]);
   });
 
+  it("a node-made volume with the database password kept (an environment removed with Retain, added back): never seeded", () => {
+    const onNode: DesiredState = { ...desired, resources: desired.resources.map((x) => (x.kind === "volume" && x.name === "acme--staging_db-data" ? { ...x, onNode: "node-1" } : x)) };
+    const kept = desired.resources.find((x) => x.kind === "secret" && x.site === "acme--staging" && x.logicalName === "db-password");
+    expect(kept).toBeDefined();
+    const retained = without(without(plan, "acme--staging_db-data"), kept?.name ?? "");
+    expect(decided(r, retained, onNode).map((d) => d.site)).toEqual(["acme--dev"]);
+  });
+
   it("an environment whose apply failed is not seeded", () => {
     const applied: ApplyResult = { ok: false, sites: converged(r).sites.map((s) => (s.site === "acme--staging" ? { ...s, state: "failed", error: "boom" } : s)) };
     expect(decided(r, plan, desired, applied).map((d) => d.site)).toEqual(["acme--dev"]);
