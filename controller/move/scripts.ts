@@ -15,14 +15,17 @@ export const MOVE_PORT = 8730;
 export const MANIFEST_MARKER = "simulium-move-manifest";
 
 /**
- * A shell function `manifest`: every regular file under `root`, by path, with its SHA-256, as one
- * digest and a count on the marker line (a large files volume would flood the job's log).
+ * A shell function `manifest`: every entry under `root` with its type, mode, owner and (for a
+ * symbolic link) its target, then every regular file's SHA-256, as one digest and a count of the
+ * regular files on the marker line (a large files volume would flood the job's log). A copy that
+ * loses a link, a mode or an owner differs as surely as one that changes a byte.
  */
 export function manifestFunction(root: string): string {
   return `manifest() {
   cd "${root}"
-  find . -type f -print0 | sort -z | xargs -0 -r sha256sum > "\${TMPDIR:-/tmp}/move.manifest"
-  echo "${MANIFEST_MARKER} files=$(wc -l < "\${TMPDIR:-/tmp}/move.manifest" | tr -d ' ') sha256=$(sha256sum < "\${TMPDIR:-/tmp}/move.manifest" | cut -d' ' -f1)"
+  m="\${TMPDIR:-/tmp}/move.manifest"
+  { find . -mindepth 1 -printf '%y %m %U:%G %p -> %l\\n' | LC_ALL=C sort; find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum; } > "$m"
+  echo "${MANIFEST_MARKER} files=$(find . -type f | wc -l | tr -d ' ') sha256=$(sha256sum < "$m" | cut -d' ' -f1)"
 }`;
 }
 const MANIFEST = manifestFunction(MOVE_ROOT);
@@ -40,7 +43,8 @@ mkdir -p /tmp/ctl
 printf 'move:%s\\n' "$MOVE_TOKEN" > /tmp/rsyncd.secrets
 cat > /tmp/rsyncd.conf <<CONF
 port = ${MOVE_PORT}
-use chroot = no
+use chroot = yes
+munge symlinks = no
 uid = 0
 gid = 0
 numeric ids = yes

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { MANIFEST_MARKER, manifestFunction, manifestMismatch, parseManifest, receiverScript, senderScript } from "../../../controller/move/scripts";
@@ -43,6 +43,27 @@ describe("move: verifying the copy", () => {
     expect(manifestMismatch(old, parseManifest(manifestOf(tree("fewer", fewer))))).toBe("the old node has 3 file(s), the new node 2");
     const renamed = parseManifest(manifestOf(tree("renamed", { ...fewer, "acme_files/a_b.txt": "hello" })));
     expect(manifestMismatch(old, renamed)).toMatch(/differ/);
+  });
+
+  it("tells a symbolic link's target, a mode and an empty directory apart from a true copy", () => {
+    const withLink = (name: string, target: string, mode = 0o644): string => {
+      const root = tree(name, files);
+      symlinkSync(target, path.join(root, "acme_files", "current"));
+      chmodSync(path.join(root, "acme_files", "a b.txt"), mode);
+      return root;
+    };
+    const old = parseManifest(manifestOf(withLink("old", "a b.txt")));
+    expect(manifestMismatch(old, parseManifest(manifestOf(withLink("same", "a b.txt"))))).toBeNull();
+    // What rsync's "munge symlinks" makes of a link: the bytes of every file equal, the link dangling.
+    expect(manifestMismatch(old, parseManifest(manifestOf(withLink("munged", "/rsyncd-munged/a b.txt"))))).toMatch(/differ/);
+    expect(manifestMismatch(old, parseManifest(manifestOf(withLink("mode", "a b.txt", 0o600))))).toMatch(/differ/);
+    const emptyDir = withLink("dir", "a b.txt");
+    mkdirSync(path.join(emptyDir, "acme_files", "uploads"));
+    expect(manifestMismatch(old, parseManifest(manifestOf(emptyDir)))).toMatch(/differ/);
+  });
+
+  it("has the rsync daemon keep links as they are, inside its module", () => {
+    expect(receiverScript()).toContain("use chroot = yes\nmunge symlinks = no\n");
   });
 
   it("fails the verification when a job printed no manifest (it stopped before)", () => {
