@@ -88,7 +88,8 @@ test("a site with a row and a file, pinned to a worker", async () => {
   to = cluster.nodes.find((n) => n.hostname !== "node1" && n.id !== from)!.id;
   await waitFor(async () => ((await execInTask(cluster, db, sql("SELECT 1"))).exitCode === 0 ? true : undefined), "MariaDB to answer", 180_000, 2000);
   expect((await execInTask(cluster, db, sql("CREATE TABLE t (v INT); INSERT INTO t VALUES (42)"))).exitCode).toBe(0);
-  expect((await execInTask(cluster, web, ["sh", "-c", "echo moved-file > /srv/files/hello.txt"])).exitCode).toBe(0);
+  // A relative link, as Drupal's files trees have: it must arrive as a link, not rewritten.
+  expect((await execInTask(cluster, web, ["sh", "-c", "echo moved-file > /srv/files/hello.txt && ln -s hello.txt /srv/files/latest.txt"])).exitCode).toBe(0);
   expect(await served()).toBe("moved-file");
 });
 
@@ -118,6 +119,7 @@ test("the row and the file are on the new node, the old volumes still on the old
   expect((await runningTask(cluster, web)).node.id).toBe(to);
   expect(await row()).toBe("42");
   expect(await served()).toBe("moved-file");
+  expect((await execInTask(cluster, web, ["readlink", "/srv/files/latest.txt"])).stdout.trim()).toBe("hello.txt");
 
   const volumes = await volumesByNode(cluster, `${siteName}_`);
   const both = [`${siteName}_db-data`, `${siteName}_files`];
