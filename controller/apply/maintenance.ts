@@ -23,6 +23,11 @@ export interface Maintenance {
    * are new, and only then can routing be re-synced to them (routing/after-apply.ts).
    */
   leave(): Promise<void>;
+  /**
+   * Stays down instead: the hold is relabelled `what` for `seconds`, web stays at 0. For data
+   * that must not be served as it is (an environment whose sanitisation failed).
+   */
+  keep(what: string, seconds: number): Promise<void>;
 }
 
 /**
@@ -41,10 +46,14 @@ export async function enterMaintenance(
     readonly startTimeoutSeconds?: number;
     /** The replicas to put back instead of the current ones: a hold taken again over one a stopped command left (at 0). */
     readonly replicas?: number;
+    /** The replicas to put back when the service is already held at 0 (a hold `keep` left); else the current ones. */
+    readonly heldReplicas?: number;
   } = {},
 ): Promise<Maintenance> {
   const current = await inspect(docker, service);
-  const replicas = current.Spec?.Mode?.Replicated ? (opts.replicas ?? current.Spec.Mode.Replicated.Replicas) : undefined;
+  const currentReplicas = current.Spec?.Mode?.Replicated?.Replicas;
+  const alreadyHeld = currentReplicas === 0 && current.Spec?.Labels?.[LABEL.maintenance] !== undefined;
+  const replicas = current.Spec?.Mode?.Replicated ? (opts.replicas ?? (alreadyHeld ? opts.heldReplicas : undefined) ?? currentReplicas) : undefined;
   if (replicas === undefined) throw new MaintenanceError(`service ${service} is not a replicated service`);
   const until = new Date(Date.now() + seconds * 1000);
   await update(docker, current, 0, { ...current.Spec?.Labels, [LABEL.maintenance]: maintenanceLabel(what, until) });
@@ -55,6 +64,10 @@ export async function enterMaintenance(
       const { [LABEL.maintenance]: _hold, ...labels } = now.Spec?.Labels ?? {};
       await update(docker, now, replicas, labels);
       await waitRunning(docker, current.ID ?? service, service, replicas, opts);
+    },
+    async keep(reason, keepSeconds) {
+      const now = await inspect(docker, service);
+      await update(docker, now, 0, { ...now.Spec?.Labels, [LABEL.maintenance]: maintenanceLabel(reason, new Date(Date.now() + keepSeconds * 1000)) });
     },
   };
   try {

@@ -12,6 +12,8 @@ import type { RoutingResult } from "../routing/sync";
 
 /** Past the restore job's own timeout, the maintenance hold ends anyway. */
 const HOLD_MARGIN_SECONDS = 300;
+/** A hold on data that must not be served: ten years, so only a successful load ends it. */
+const KEEP_UNSERVABLE_SECONDS = 10 * 365 * 24 * 3600;
 
 /** Nothing was changed: no such backup, or it failed restic's verification. */
 export class RestoreRefusedError extends Error {}
@@ -72,9 +74,16 @@ export async function restoreSite(docker: Docker, target: BackupTarget, opts: Re
 
   const web = names.service(site, "web");
   // Held for the job's timeout and a margin: past that, reconciles may scale the site back.
-  const maintenance = await enterMaintenance(docker, web, "restore", (opts.timeoutSeconds ?? DEFAULT_TIMEOUT) + HOLD_MARGIN_SECONDS, { pollMs: opts.pollMs });
+  // A hold a failed sanitisation kept (web at 0) ends with the manifest's replicas.
+  const maintenance = await enterMaintenance(docker, web, "restore", (opts.timeoutSeconds ?? DEFAULT_TIMEOUT) + HOLD_MARGIN_SECONDS, {
+    pollMs: opts.pollMs,
+    heldReplicas: target.site.web.replicas,
+  });
   let output = "";
   let routing: RoutingResult | null | undefined;
+  // Set when the loaded data must not be served (an unsanitised copy of production): web then
+  // stays held until a load whose sanitisation succeeds, whatever reconciles come meanwhile.
+  let kept = false;
   try {
     const env = {
       RESTORE_DB_SNAPSHOT: dump?.id ?? "",
@@ -84,14 +93,25 @@ export async function restoreSite(docker: Docker, target: BackupTarget, opts: Re
     const r = await runResticJob(docker, target, "restore", restoreScript(), [], { ...opts, env, volumesWritable: true });
     output = r.output;
     if (r.exitCode !== 0) throw new RestoreFailedError(`restoring backup run ${run.run} of ${site} failed: ${failureMessage("restore", r.exitCode, r.output)}`);
-    if (opts.afterLoad) await opts.afterLoad();
+    if (opts.afterLoad) {
+      try {
+        await opts.afterLoad();
+      } catch (err) {
+        kept = true;
+        await maintenance.keep("sanitisation failed", KEEP_UNSERVABLE_SECONDS);
+        opts.log?.error({ site }, "the sanitisation failed: web stays stopped (held) until a sync with a sanitisation that succeeds");
+        throw err;
+      }
+    }
   } finally {
-    // Always: a failed restore must not leave the site down on top of it.
-    try {
-      await maintenance.leave();
-      opts.log?.info({ site, replicas: maintenance.replicas }, "web scaled back after the restore");
-    } finally {
-      if (opts.routing) routing = await routeAfterMove(docker, opts.routing);
+    // Else always: a failed restore must not leave the site down on top of it.
+    if (!kept) {
+      try {
+        await maintenance.leave();
+        opts.log?.info({ site, replicas: maintenance.replicas }, "web scaled back after the restore");
+      } finally {
+        if (opts.routing) routing = await routeAfterMove(docker, opts.routing);
+      }
     }
   }
   return { run, output, ...(routing !== undefined ? { routing } : {}) };

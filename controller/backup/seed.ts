@@ -104,7 +104,7 @@ export async function seedEnvironment(docker: Docker, decision: SeedDecision, cl
         ? {
             afterLoad: async () => {
               const job = await runJob(docker, { web, command: ["sh", "-c", sanitise], timeoutSeconds, ...(target.auth ? { auth: target.auth } : {}) });
-              if (job.exitCode !== 0) throw new SanitiseFailedError(`the sanitisation command exited ${job.exitCode} on ${site.name}: its data is ${from}'s, NOT sanitised: run the command again (simulium exec ${site.name} -- ...)`);
+              if (job.exitCode !== 0) throw new SanitiseFailedError(`the sanitisation command exited ${job.exitCode} on ${site.name}: its data is ${from}'s, NOT sanitised: its web stays stopped until a sync whose sanitisation succeeds (simulium sync SITE --from ENV --to ENV --sanitise COMMAND)`);
               sanitised = true;
             },
           }

@@ -93,7 +93,7 @@ export async function syncSite(docker: Docker, source: BackupTarget, target: Bac
       ? {
           afterLoad: async () => {
             const r = await runJob(docker, { web, command: [...sanitise], timeoutSeconds, ...(target.auth ? { auth: target.auth } : {}), ...(opts.onOutput ? { onOutput: opts.onOutput } : {}) });
-            if (r.exitCode !== 0) throw new SanitiseFailedError(`the sanitisation command exited ${r.exitCode} on ${target.site.name}: its data is the source's, NOT sanitised: run the command again (simulium exec ${target.site.name} -- ...)`);
+            if (r.exitCode !== 0) throw new SanitiseFailedError(`the sanitisation command exited ${r.exitCode} on ${target.site.name}: its data is the source's, NOT sanitised: its web stays stopped until a sync whose sanitisation succeeds (simulium sync SITE --from ENV --to ENV --sanitise COMMAND)`);
             sanitised = true;
           },
         }

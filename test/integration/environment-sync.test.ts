@@ -109,6 +109,27 @@ test("sync --from prod --to staging: staging shows production's row and file, sa
   expect(await prodVersions()).toEqual(prodBefore);
 }, 600_000);
 
+test("a sanitisation that fails keeps staging's web stopped, through reconciles, until a sync whose sanitisation succeeds", async () => {
+  await expect(sync("--from", "prod", "--to", "staging", "--sanitise", "exit 3")).rejects.toThrow(/NOT sanitised/);
+  const held = async () => {
+    const spec = (await docker.getService(`${staging}_web`).inspect()).Spec as { Mode?: { Replicated?: { Replicas?: number } }; Labels?: Record<string, string> };
+    return { replicas: spec.Mode?.Replicated?.Replicas, hold: spec.Labels?.[LABEL.maintenance] ?? null };
+  };
+  expect(await held()).toEqual({ replicas: 0, hold: expect.stringContaining("sanitisation failed") });
+  // The daemon's next pass (or anyone's apply) must not serve the unsanitised copy.
+  const out = await reconcileRepo(docker, repo.dir, await repo.commit("a pass while held"), { stateDir, log: quietLog });
+  expect(out.result.ok).toBe(true);
+  expect(await held()).toEqual({ replicas: 0, hold: expect.stringContaining("sanitisation failed") });
+
+  const sanitise = siteSql("UPDATE notes SET body = CONCAT(body, ' (sanitised)')");
+  const r = await sync("--from", "prod", "--to", "staging", "--sanitise", sanitise);
+  expect(r.code).toBe(0);
+  expect(await held()).toEqual({ replicas: 1, hold: null });
+  const got = await waitFor(() => rows(staging).catch(() => undefined), "staging to serve after the sync", 120_000, 2000);
+  expect(got).toBe("1\tproduction row (sanitised)\n");
+  expect(await prodVersions()).toEqual(prodBefore);
+}, 600_000);
+
 test("a change in staging does not touch production, and a second pass changes nothing", async () => {
   const prodFiles = await files(site);
   await inWeb(staging, `${siteSql("INSERT INTO notes VALUES (2, 'staging only'); DELETE FROM notes WHERE id = 1")} && echo staging > ${FILES}/b.txt && rm ${FILES}/a.txt`);
