@@ -60,8 +60,14 @@ export interface ListedComment {
  * Our comments among the listed, oldest first: starting with the marker and, when we know who
  * the token is, written by it (anyone may paste the marker into a comment of their own). Pure.
  */
+/**
+ * Ours: the marker at the start and written by the token's user; with no user behind the token
+ * (an app's installation token), by an app (`…[bot]`): a marker a person pasted is never ours,
+ * since a writer's token may edit anyone's comment.
+ */
 export function ownComments(comments: readonly ListedComment[], marker: string, self: string | undefined): ListedComment[] {
-  return comments.filter((c) => !c.system && c.body.startsWith(marker) && (self === undefined || c.author === self)).sort((a, b) => a.id - b.id);
+  const byUs = (author: string | undefined): boolean => (self !== undefined ? author === self : author?.endsWith("[bot]") === true);
+  return comments.filter((c) => !c.system && c.body.startsWith(marker) && byUs(c.author)).sort((a, b) => a.id - b.id);
 }
 
 interface Api {
@@ -129,11 +135,19 @@ export function createPullRequestComments(target: { readonly api: string; readon
   const whoAmI = async (provider: PullRequestProvider, api: Api): Promise<string | undefined> => {
     if (selves.has(provider)) return selves.get(provider);
     // An app's installation token has no user (403): the marker alone then finds ours.
-    const r = await call(`${root}/user`, "GET", api).catch(() => undefined);
-    const self = r && r.status === 200 ? api.selfName(r.json) : undefined;
-    // Kept only once the forge has answered: a network error asks again next time.
-    if (r) selves.set(provider, self);
-    return self;
+    const r = await call(`${root}/user`, "GET", api);
+    // Kept only once the forge has said who we are, or that no user is behind the token: a
+    // failing forge (5xx, a rate limit) is asked again next time, and this comment waits.
+    if (r.status === 200) {
+      const self = api.selfName(r.json);
+      selves.set(provider, self);
+      return self;
+    }
+    if (r.status === 401 || r.status === 403 || r.status === 404) {
+      selves.set(provider, undefined);
+      return undefined;
+    }
+    throw new ForgeHttpError("asking the forge who the token's user is", r.status);
   };
 
   const list = async (pr: PullRequestRef, api: Api): Promise<ListedComment[]> => {

@@ -31,6 +31,8 @@ interface Forge {
   /** The token may edit anyone's comment (a repository admin's). */
   admin: boolean;
   self: string | undefined;
+  /** How many /user requests fail with 502 before it answers. */
+  userFailures: number;
   close(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ async function startForge(kind: "github" | "gitlab"): Promise<Forge> {
   let next = 1000;
   const comments = new Map<string, Stored[]>();
   const hidden = new Set<number>();
-  const forge: Omit<Forge, "url" | "close"> = { comments, requests: [], lagging: false, redirectEverything: false, admin: false, self: "simulium-bot" };
+  const forge: Omit<Forge, "url" | "close"> = { comments, requests: [], lagging: false, redirectEverything: false, admin: false, self: "simulium-bot", userFailures: 0 };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -58,6 +60,10 @@ async function startForge(kind: "github" | "gitlab"): Promise<Forge> {
       if (auth !== (kind === "github" ? `token ${TOKEN}` : TOKEN)) return send(401, { message: "Bad credentials" });
       const body = chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString()) as { body: string }) : undefined;
       const shape = (c: Stored) => (kind === "github" ? { id: c.id, body: c.body, user: { login: c.author } } : { id: c.id, body: c.body, author: { username: c.author }, system: c.system ?? false });
+      if (url.pathname === "/api/user" && forge.userFailures > 0) {
+        forge.userFailures--;
+        return send(502, { message: "Bad gateway" });
+      }
       if (url.pathname === "/api/user") return forge.self ? send(200, kind === "github" ? { login: forge.self } : { username: forge.self }) : send(403, { message: "Resource not accessible by integration" });
       const gh = /^\/api\/repos\/ops\/sites\/issues\/(\d+)\/comments$/.exec(url.pathname);
       const ghEdit = /^\/api\/repos\/ops\/sites\/issues\/comments\/(\d+)$/.exec(url.pathname);
@@ -147,6 +153,21 @@ describe("the plan comment on GitHub (issue comments API)", () => {
     expect(forge.requests.filter((r) => r.method === "GET" && r.path.includes("/issues/9/comments")).length).toBeGreaterThanOrEqual(6);
   });
 
+  it("a forge that fails to say who we are: this comment waits, nothing is edited by its marker alone, and the next push finds ours", async () => {
+    forge.admin = true;
+    forge.userFailures = 1;
+    forge.comments.set("11", [{ id: 1, body: `${marker}\nplanted by the author`, author: "mallory" }]);
+    const pr = { provider: "github" as const, number: 11 };
+    const client = createPullRequestComments({ api: forge.url, token: TOKEN, repository: "ops/sites" });
+    expect(await client.upsert(pr, marker, body(1))).toMatchObject({ ok: false, error: expect.stringContaining("HTTP 502") });
+    expect(await client.upsert(pr, marker, body(2))).toMatchObject({ ok: true, action: "created" });
+    expect(await client.upsert(pr, marker, body(3))).toMatchObject({ ok: true, action: "updated" });
+    expect(forge.comments.get("11")?.map((c) => [c.author, c.body])).toEqual([
+      ["mallory", `${marker}\nplanted by the author`],
+      ["simulium-bot", body(3)],
+    ]);
+  });
+
   it("without a user behind the token (an app), a marker comment it cannot edit is skipped, not retried forever", async () => {
     forge.self = undefined;
     forge.comments.set("5", [{ id: 1, body: `${marker}\nby hand`, author: "mallory" }]);
@@ -231,7 +252,9 @@ describe("configuration", () => {
       { id: 5, body: `${marker}\nc`, author: "eve" },
     ];
     expect(ownComments(list, marker, "bot").map((c) => c.id)).toEqual([3, 9]);
-    expect(ownComments(list, marker, undefined).map((c) => c.id)).toEqual([3, 5, 9]);
+    // No user behind the token (an app): an app's comments only, never a person's.
+    expect(ownComments(list, marker, undefined)).toEqual([]);
+    expect(ownComments([...list, { id: 6, body: `${marker}\nd`, author: "simulium[bot]" }], marker, undefined).map((c) => c.id)).toEqual([6]);
     // Another instance's marker is not ours.
     expect(ownComments(list, "<!-- simulium-plan:staging -->", "bot")).toEqual([]);
   });
