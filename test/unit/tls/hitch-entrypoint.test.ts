@@ -76,7 +76,7 @@ const until = async (check, ms = 10000) => { const end = Date.now() + ms; while 
   const report = {};
   const entry = spawn(entrypoint, ["--backend=[127.0.0.1]:1"], {
     env: { PATH: process.env.PATH, HITCH: path.join(dir, "hitch"), CERT_DIR: certs, HITCH_RUN_DIR: path.join(dir, "run"),
-      HITCH_FRONTEND: "[127.0.0.1]:" + port, HITCH_RETIRED_FRONTEND: "[127.0.0.1]:" + retired, HITCH_DRAIN_SECONDS: "2" },
+      HITCH_FRONTEND: "[127.0.0.1]:" + port, HITCH_RETIRED_FRONTEND: "[127.0.0.1]:" + retired, HITCH_DRAIN_SECONDS: "2", HITCH_RETRY_SECONDS: "1" },
     stdio: ["ignore", "ignore", "pipe"],
   });
   entry.stderr.on("data", (d) => (log += d));
@@ -100,6 +100,10 @@ const until = async (check, ms = 10000) => { const end = Date.now() + ms; while 
   report.refusalLogged = await until(() => log.includes("hitch refused certificates g3"));
   report.loadedAfterRefusal = loaded();
   report.answerAfterRefusal = await ask();
+  // The same generation, now loadable (a transient failure): tried again after the backoff.
+  fs.writeFileSync(path.join(certs, "a.pem"), "A3");
+  report.retriedLoaded = await until(() => loaded() === "g3");
+  report.answerAfterRetry = await ask();
   entry.kill("SIGTERM");
   await new Promise((r) => entry.once("exit", r));
   await sleep(300);
@@ -118,6 +122,8 @@ interface Report {
   readonly refusalLogged: boolean;
   readonly loadedAfterRefusal: string;
   readonly answerAfterRefusal: string;
+  readonly retriedLoaded: boolean;
+  readonly answerAfterRetry: string;
   readonly afterStop: string;
   readonly log: string;
 }
@@ -160,6 +166,12 @@ describe("the TLS image's entrypoint", () => {
     expect(report.refusalLogged).toBe(true);
     expect(report.loadedAfterRefusal).toBe("g2");
     expect(report.answerAfterRefusal).toBe("A2,B1");
+  });
+
+  it("tries a refused generation again after a backoff: the same generation, delivered again, is not skipped", () => {
+    expect(report.log).toContain("trying again in 1 s");
+    expect(report.retriedLoaded).toBe(true);
+    expect(report.answerAfterRetry).toBe("A3,B1");
   });
 
   it("stops every hitch it started on SIGTERM", () => {
