@@ -29,13 +29,17 @@ export interface BranchPollInput {
 }
 
 export const BRANCH_PROVIDER = "branch";
+/** The first number of a branch preview: above every pull or merge request number. */
+export const BRANCH_NUMBERS_FROM = 1_000_000_001;
 
 /** The actions of one poll, and what to remember for the next. */
 export function branchActions(input: BranchPollInput): { readonly actions: readonly BranchAction[]; readonly seen: SeenBranches } {
   const matchers = input.patterns.map(globToRegExp);
   const wanted = (branch: string) => branch !== input.followed && matchers.some((m) => m.test(branch));
   const byBranch = new Map(input.records.filter((r) => r.provider === BRANCH_PROVIDER).map((r) => [r.headRef, r]));
-  let next = Math.max(0, ...input.records.map((r) => r.number));
+  // Branches number from above any pull request's (source/pull-request.ts accepts up to 1e9):
+  // a branch preview never takes the number the forge gives its next pull request.
+  let next = Math.max(BRANCH_NUMBERS_FROM - 1, ...input.records.filter((r) => r.provider === BRANCH_PROVIDER).map((r) => r.number));
   const actions: BranchAction[] = [];
   const seen = new Map<string, string>();
   for (const branch of [...input.remote.keys()].sort()) {

@@ -1,4 +1,4 @@
-import { branchActions, BranchPollInput, globToRegExp, SeenBranches } from "../../../controller/daemon/branch-previews";
+import { branchActions, BRANCH_NUMBERS_FROM, BranchPollInput, globToRegExp, SeenBranches } from "../../../controller/daemon/branch-previews";
 import { commentPreviews, previewTransition } from "../../../controller/daemon/previews";
 import { loadFiles } from "../../../controller/manifests/load";
 import type { PreviewRecord } from "../../../controller/manifests/previews";
@@ -6,6 +6,8 @@ import { NO_PREVIEWS } from "../../../controller/reconcile/previews-state";
 
 const sha = (c: string) => c.repeat(40);
 const record = (number: number, provider: string, headRef: string, headSha: string): PreviewRecord => ({ provider, number, headSha, headRef, sites: ["acme"], openedAt: "2026-11-30T10:00:00Z", updatedAt: "2026-11-30T10:00:00Z" });
+
+const B = BRANCH_NUMBERS_FROM;
 
 /** One poll, as the daemon makes it: remote now, what it saw, the records it keeps. */
 function poll(remote: Record<string, string>, seen: SeenBranches, records: PreviewRecord[], patterns = ["preview/*"]) {
@@ -16,37 +18,40 @@ function poll(remote: Record<string, string>, seen: SeenBranches, records: Previ
 describe("branch previews by polling (simulium.yaml spec.previews.branches)", () => {
   it("a new matching branch opens, an unchanged one does nothing, a push updates, a deleted one closes", () => {
     const first = poll({ "preview/theme": sha("a"), feature: sha("f") }, new Map(), []);
-    expect(first.actions).toEqual([{ kind: "open", branch: "preview/theme", sha: sha("a"), number: 1 }]);
-    // The daemon records the preview (number 1, at a); the next poll sees nothing new.
-    const records = [record(1, "branch", "preview/theme", sha("a"))];
+    expect(first.actions).toEqual([{ kind: "open", branch: "preview/theme", sha: sha("a"), number: B }]);
+    // The daemon records the preview (number B, at a); the next poll sees nothing new.
+    const records = [record(B, "branch", "preview/theme", sha("a"))];
     const second = poll({ "preview/theme": sha("a"), feature: sha("f") }, first.seen, records);
     expect(second.actions).toEqual([]);
     // A push: the same number again, at the new commit.
     const pushed = poll({ "preview/theme": sha("b") }, second.seen, records);
-    expect(pushed.actions).toEqual([{ kind: "open", branch: "preview/theme", sha: sha("b"), number: 1 }]);
-    const moved = [record(1, "branch", "preview/theme", sha("b"))];
+    expect(pushed.actions).toEqual([{ kind: "open", branch: "preview/theme", sha: sha("b"), number: B }]);
+    const moved = [record(B, "branch", "preview/theme", sha("b"))];
     // Deleted on the remote: closed.
-    expect(poll({}, pushed.seen, moved).actions).toEqual([{ kind: "closed", branch: "preview/theme", sha: sha("b"), number: 1 }]);
+    expect(poll({}, pushed.seen, moved).actions).toEqual([{ kind: "closed", branch: "preview/theme", sha: sha("b"), number: B }]);
   });
 
   it("a branch that changed no site (no record) is not looked at again until it moves; a restart looks once more", () => {
     const first = poll({ "preview/docs": sha("d") }, new Map(), []);
     expect(first.actions.map((a) => a.kind)).toEqual(["open"]);
     expect(poll({ "preview/docs": sha("d") }, first.seen, []).actions).toEqual([]);
-    expect(poll({ "preview/docs": sha("e") }, first.seen, []).actions).toEqual([{ kind: "open", branch: "preview/docs", sha: sha("e"), number: 1 }]);
+    expect(poll({ "preview/docs": sha("e") }, first.seen, []).actions).toEqual([{ kind: "open", branch: "preview/docs", sha: sha("e"), number: B }]);
     expect(poll({ "preview/docs": sha("d") }, new Map(), []).actions).toHaveLength(1);
     // Gone without ever having a preview: nothing to close, and forgotten.
     const gone = poll({}, first.seen, []);
     expect(gone).toEqual({ actions: [], seen: new Map() });
   });
 
-  it("takes the next number after every preview's, pull requests' included, one per new branch", () => {
-    const records = [record(7, "github", "fix", sha("1")), record(3, "branch", "preview/a", sha("2"))];
+  it("numbers branches from above every pull request's number (the forge's next one stays free), one per new branch after the last branch's", () => {
+    const records = [record(7, "github", "fix", sha("1")), record(B + 2, "branch", "preview/a", sha("2"))];
     const r = poll({ "preview/a": sha("2"), "preview/c": sha("c"), "preview/b": sha("b") }, new Map([["preview/a", sha("2")]]), records);
     expect(r.actions).toEqual([
-      { kind: "open", branch: "preview/b", sha: sha("b"), number: 8 },
-      { kind: "open", branch: "preview/c", sha: sha("c"), number: 9 },
+      { kind: "open", branch: "preview/b", sha: sha("b"), number: B + 3 },
+      { kind: "open", branch: "preview/c", sha: sha("c"), number: B + 4 },
     ]);
+    // With only pull requests' previews, the first branch takes the first branch number, not 8.
+    expect(poll({ "preview/d": sha("d") }, new Map(), [record(7, "github", "fix", sha("1"))]).actions).toEqual([{ kind: "open", branch: "preview/d", sha: sha("d"), number: B }]);
+    expect(B).toBeGreaterThan(1e9);
   });
 
   it("never previews the branch the daemon deploys, nor one outside the patterns; a removed pattern closes its previews", () => {
