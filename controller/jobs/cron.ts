@@ -60,7 +60,10 @@ export async function runCronEntry(run: CronJobRunner, entry: CronEntry, now: ()
  * The daemon's cron: one node-cron task per entry, each tick a Swarm job. Overlap is
  * decided here, not by node-cron, so a skipped tick is seen, counted and shown.
  */
-export function createCronScheduler(opts: { readonly run: CronJobRunner; readonly log: Logger; readonly metrics?: CronMetrics }): CronScheduler {
+/** What holds a site's web service now (a restore, a move), if anything: its crons wait. */
+export type CronHoldCheck = (entry: CronEntry) => Promise<string | undefined>;
+
+export function createCronScheduler(opts: { readonly run: CronJobRunner; readonly log: Logger; readonly metrics?: CronMetrics; readonly held?: CronHoldCheck }): CronScheduler {
   const slots = new Map<string, Slot>();
   const records = new Map<string, EntryRecord>();
   const inFlight = new Set<Promise<void>>();
@@ -91,7 +94,18 @@ export function createCronScheduler(opts: { readonly run: CronJobRunner; readonl
       return;
     }
     r.running++;
-    const p = runCronEntry(opts.run, entry).then((run) => {
+    const p = (async () => {
+      // A site under a maintenance hold has its data being replaced or copied (restore, move):
+      // a cron writing meanwhile would be lost or would race the copy's verification.
+      const hold = await opts.held?.(entry).catch(() => undefined);
+      if (hold !== undefined) {
+        r.running--;
+        r.skipped++;
+        opts.metrics?.recordSkip(entry.site, entry.name);
+        opts.log.warn({ site: entry.site, cron: entry.name, hold }, "cron run skipped: the site is held");
+        return;
+      }
+      const run = await runCronEntry(opts.run, entry);
       r.running--;
       r.runs = pushHistory(r.runs, run);
       // A run that outlived its entry (removed meanwhile) must not bring its series back.
@@ -99,7 +113,7 @@ export function createCronScheduler(opts: { readonly run: CronJobRunner; readonl
       const fields = { site: entry.site, cron: entry.name, result: run.result, exitCode: run.exitCode, durationSeconds: run.durationSeconds };
       if (run.result === "success") opts.log.info(fields, "cron run finished");
       else opts.log.warn({ ...fields, output: run.output }, "cron run failed");
-    });
+    })();
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
   };

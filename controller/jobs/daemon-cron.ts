@@ -3,6 +3,7 @@ import type { Registry } from "prom-client";
 import { loadRegistryAuth } from "../engine/registry-auth";
 import type { Logger } from "../log";
 import type { DesiredState } from "../desired/types";
+import { activeHold } from "../plan/maintenance";
 import type { LoadResult, ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { createCronScheduler, CronEntryStatus } from "./cron";
 import { createCronMetrics } from "./cron-metrics";
@@ -42,6 +43,10 @@ export function startDaemonCron(docker: Docker, registry: Registry, log: Logger)
   const scheduler = createCronScheduler({
     log,
     metrics: createCronMetrics(registry),
+    held: async (entry) => {
+      const spec = await runningWebSpec(docker, instance, entry.site);
+      return activeHold(spec.Labels ?? {}, Date.now())?.what;
+    },
     run: async (entry) => {
       const spec = await runningWebSpec(docker, instance, entry.site);
       const auth = await loadRegistryAuth(registryAuthFile);

@@ -61,6 +61,35 @@ describe("cron scheduler (node-cron, second-level schedules)", () => {
     }
   });
 
+  it("skips and counts the ticks of a site under a maintenance hold, and runs again once it ends", async () => {
+    const registry = new Registry();
+    const calls: string[] = [];
+    let hold: string | undefined = "move to node3";
+    const scheduler = createCronScheduler({
+      run: async (e) => {
+        calls.push(e.name);
+        return { exitCode: 0, output: "" };
+      },
+      held: async () => hold,
+      log,
+      metrics: createCronMetrics(registry),
+    });
+    try {
+      scheduler.replan([entry({ name: "drupal" })], "UTC");
+      await sleep(2200);
+      expect(calls).toEqual([]);
+      const [status] = scheduler.siteStatus("acme");
+      expect(status?.skipped).toBeGreaterThanOrEqual(1);
+      expect(status?.runs).toEqual([]);
+      expect(await registry.metrics()).toMatch(/simulium_cron_skipped_total\{site="acme",cron="drupal"\} [1-9]/);
+      hold = undefined;
+      await sleep(1500);
+      expect(calls.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
   it("starts overlapping runs when the entry allows it", async () => {
     let started = 0;
     const scheduler = createCronScheduler({
