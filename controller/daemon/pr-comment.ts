@@ -63,7 +63,9 @@ export function renderPlanComment(input: PlanCommentInput): string {
   }
   const full = input.planUrl !== undefined ? `[on the daemon's page](${input.planUrl})` : "\`simulium plan\` at this commit";
   lines.push("", `<sub>Updated in place on every push (last: ${head} at ${input.at}). The full plan: ${full}.</sub>`);
-  return capLength(scrub(lines.join("\n") + "\n", input.secrets ?? []), MAX_COMMENT_CHARS);
+  // A value may reach the text escaped by inline(): cut out both forms.
+  const secrets = (input.secrets ?? []).flatMap((v) => [v, inline(v)]);
+  return capLength(scrub(lines.join("\n") + "\n", secrets), MAX_COMMENT_CHARS);
 }
 
 function planSection(plan: Plan): string[] {

@@ -50,6 +50,9 @@ describe("the plan as a pull request comment", () => {
     expect(text).not.toContain("staging-hand-set-value");
     // The failure text carried a value the caller knows to be secret: it is cut out.
     expect(renderPlanComment({ instance: "prod", headSha: SHA, errors: [], previews: [], at, failure: "db password is s3cr3t-value-xyz", secrets: ["s3cr3t-value-xyz"] })).not.toContain("s3cr3t-value-xyz");
+    // Also where a note escaped its markdown characters.
+    const escaped = renderPlanComment({ instance: "prod", headSha: SHA, errors: [], previews: [], at, notes: ["the limit: pa_ss*w<rd>"], secrets: ["pa_ss*w<rd>"] });
+    expect(escaped).not.toMatch(/pa.{0,2}ss.{0,2}w.{0,2}rd/);
   });
 
   it("a manifest's text cannot close the code block and write markdown in our name", () => {
