@@ -1,4 +1,5 @@
 import type { SiteEvent } from "./site-events";
+import type { StoredPlan } from "./plan-store";
 
 /**
  * The dashboard's HTML, rendered on the server from plain data (pure: the same view gives the
@@ -144,15 +145,8 @@ export function renderNotFoundPage(site: string): string {
   return page("not found · simulium", "/dashboard", `<p>No site named <strong>${escapeHtml(site)}</strong>. <a href="/dashboard">All sites</a></p>`);
 }
 
-/** What the plan page shows of a stored plan (plan-store.ts). */
-export interface DashboardPlan {
-  readonly sha: string;
-  readonly number: number;
-  readonly provider: string;
-  readonly ref?: string;
-  readonly at: string;
-  readonly text: string;
-}
+/** What the plan page shows: a stored plan, as the preview loop keeps it. */
+export type DashboardPlan = StoredPlan;
 
 /** A pull request head's plan, linked from its `<context>/plan` commit status. */
 export function renderPlanPage(p: DashboardPlan): string {
