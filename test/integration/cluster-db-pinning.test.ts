@@ -3,7 +3,7 @@ import { LABEL } from "../../controller/desired/labels";
 import { planRepo } from "../../controller/features";
 import { siteStatuses } from "../../controller/reconcile/status";
 import { isMutation } from "../../controller/plan/types";
-import { clusterUp, execInTask, runningTask, setAvailability, stopNodeEngine, tasksOf, TestCluster, volumesByNode } from "../support/cluster";
+import { clusterUp, execInTask, removeNodeVolumes, runningTask, setAvailability, stopNodeEngine, tasksOf, TestCluster, volumesByNode } from "../support/cluster";
 import { startCountingProxy } from "../support/counting-proxy";
 import { clusterYaml } from "../support/manifests";
 import { createRepo, TestRepo } from "../support/repo";
@@ -45,18 +45,10 @@ afterAll(async () => {
   // Whatever happened, the nodes take tasks again for the next file.
   for (const n of cluster?.nodes ?? []) await setAvailability(cluster, n.id, "active").catch(() => undefined);
   if (cluster) await removeInstance(cluster.manager, instance);
-  if (cluster) for (const n of cluster.nodes) await removeVolumes(n.docker);
+  if (cluster) await removeNodeVolumes(cluster, instance);
   repo?.cleanup();
 });
 
-/** The nodes' own volumes of this instance, once the removed services' containers let go of them. */
-async function removeVolumes(docker: Docker): Promise<void> {
-  await waitFor(async () => {
-    const listed = (await docker.listVolumes({ filters: { label: [`${LABEL.instance}=${instance}`] } })) as { Volumes?: { Name: string }[] | null };
-    for (const v of listed.Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
-    return (listed.Volumes ?? []).length === 0 ? true : undefined;
-  }, "the test's volumes to be removed", 60_000, 2000).catch(() => undefined);
-}
 
 const status = async () => {
   const ctx = await planRepo(cluster.manager, repo.dir);

@@ -1,10 +1,9 @@
-import Docker from "dockerode";
 import { LABEL } from "../../controller/desired/labels";
 import { planRepo } from "../../controller/features";
 import { MoveRefusedError, moveSite, MoveOptions } from "../../controller/move/move";
 import { isMutation } from "../../controller/plan/types";
 import { siteStatuses } from "../../controller/reconcile/status";
-import { clusterUp, execInTask, runningTask, tasksOf, TestCluster, volumesByNode } from "../support/cluster";
+import { clusterUp, execInTask, removeNodeVolumes, runningTask, tasksOf, TestCluster, volumesByNode } from "../support/cluster";
 import { clusterYaml } from "../support/manifests";
 import { createRepo, TestRepo } from "../support/repo";
 import { quietLog, reconcileRepo } from "../support/reconcile";
@@ -50,17 +49,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (cluster) await removeInstance(cluster.manager, instance);
-  if (cluster) for (const n of cluster.nodes) await removeVolumes(n.docker);
+  if (cluster) await removeNodeVolumes(cluster, instance);
   repo?.cleanup();
 });
 
-async function removeVolumes(docker: Docker): Promise<void> {
-  await waitFor(async () => {
-    const listed = (await docker.listVolumes({ filters: { label: [`${LABEL.instance}=${instance}`] } })) as { Volumes?: { Name: string }[] | null };
-    for (const v of listed.Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
-    return (listed.Volumes ?? []).length === 0 ? true : undefined;
-  }, "the test's volumes to be removed", 60_000, 2000).catch(() => undefined);
-}
 
 const status = async () => {
   const ctx = await planRepo(cluster.manager, repo.dir);

@@ -2,6 +2,7 @@ import Docker from "dockerode";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { LABEL } from "../../controller/desired/labels";
 import { execIn, ExecResult } from "../harness/exec";
 import { waitFor } from "./swarm";
 
@@ -142,4 +143,15 @@ export async function volumesByNode(cluster: TestCluster, nameFilter: string): P
     out[n.hostname] = (listed.Volumes ?? []).map((v) => v.Name).filter((name) => name.includes(nameFilter)).sort();
   }
   return out;
+}
+
+/** Every node's own volumes of `instance`, once the removed services' containers let go of them. */
+export async function removeNodeVolumes(cluster: TestCluster, instance: string): Promise<void> {
+  for (const n of cluster.nodes) {
+    await waitFor(async () => {
+      const listed = (await n.docker.listVolumes({ filters: { label: [`${LABEL.instance}=${instance}`] } })) as { Volumes?: { Name: string }[] | null };
+      for (const v of listed.Volumes ?? []) await n.docker.getVolume(v.Name).remove().catch(() => undefined);
+      return (listed.Volumes ?? []).length === 0 ? true : undefined;
+    }, "the test's volumes to be removed", 60_000, 2000).catch(() => undefined);
+  }
 }
