@@ -1,5 +1,5 @@
 import type { ManifestError } from "../manifests/types";
-import { renderChange, summaryLine } from "../plan/render";
+import { ACTION_SYMBOL, renderChange, summaryLine } from "../plan/render";
 import type { Action, Change, Plan } from "../plan/types";
 
 /**
@@ -89,7 +89,6 @@ function planSection(plan: Plan): string[] {
   return out;
 }
 
-const SYMBOL: Record<Action["op"], string> = { create: "+", update: "~", delete: "-", retain: "=", hook: "!", hold: "#" };
 const VERB: Record<Action["op"], string> = {
   create: "created",
   update: "updated in place",
@@ -101,7 +100,7 @@ const VERB: Record<Action["op"], string> = {
 
 function actionLines(a: Action): string[] {
   const why = a.op === "update" && a.drift ? " (drift: changed outside simulium, put back)" : a.op === "delete" || a.op === "retain" ? ` (${a.reason.replace(/-/g, " ")})` : "";
-  return [`${SYMBOL[a.op]} ${a.kind} ${a.name} ${VERB[a.op]}${why}`, ...a.changes.map((c) => `    ${changeText(c)}`)];
+  return [`${ACTION_SYMBOL[a.op]} ${a.kind} ${a.name} ${VERB[a.op]}${why}`, ...a.changes.map((c) => `    ${changeText(c)}`)];
 }
 
 /** An environment variable by name only: its live value may have been set by hand. */

@@ -1,7 +1,8 @@
 import { compareSlots, describeSlot, SyncSlot } from "./sync";
 import type { Action, Change, Plan } from "./types";
 
-const SYMBOL: Record<Action["op"], string> = { create: "+", update: "~", delete: "-", retain: "=", hook: "!", hold: "#" };
+/** Each action's mark in the plan's text, as terraform marks them. */
+export const ACTION_SYMBOL: Record<Action["op"], string> = { create: "+", update: "~", delete: "-", retain: "=", hook: "!", hold: "#" };
 const VERB: Record<Action["op"], string> = {
   create: "will be created",
   update: "will be updated in place",
@@ -39,7 +40,7 @@ export function renderPlanText(plan: Plan): string {
           : a.op === "update" && a.drift
             ? " (drift: changed outside simulium, will be put back)"
             : reasonText(a);
-      lines.push(`  ${SYMBOL[a.op]} ${a.kind} ${a.name} ${VERB[a.op]}${why}`);
+      lines.push(`  ${ACTION_SYMBOL[a.op]} ${a.kind} ${a.name} ${VERB[a.op]}${why}`);
       for (const c of a.changes) lines.push(`      ${renderChange(c)}`);
     }
   }
