@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
 import { randomBytes } from "node:crypto";
+import { PassThrough } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { jobDeadline, jobFromService } from "../apply/job-service";
 import { removeJobService } from "../apply/remove-job";
@@ -32,32 +33,38 @@ const ADMIN_PORT = 6082;
  */
 export const RELAY_SCRIPT = `
 keep="$1"; hash="$2"; vcl="$3"; shift 3
-rc=0
-for ip in "$@"; do
-  adm() { varnishadm -t 10 -T "$ip:${ADMIN_PORT}" -S ${SECRET} "$@" 2>&1; }
-  one() { tr '\\n' ' ' | sed 's/  */ /g; s/ $//'; }
+adm() { varnishadm -t 10 -T "$ip:${ADMIN_PORT}" -S ${SECRET} "$@" 2>&1; }
+one() { tr '\\n' ' ' | sed 's/  */ /g; s/ $//'; }
+push() {
+  ip="$1"
   # A task just reported running may not listen yet (as connectWithRetry in sync.ts): 15 s.
   tries=0
   until list="$(adm vcl.list)"; do
     tries=$((tries + 1)); [ "$tries" -ge 30 ] && break
     sleep 0.5
   done
-  if [ "$tries" -ge 30 ]; then echo "simulium-relay $ip error $(printf '%s' "$list" | one)"; rc=1; continue; fi
+  if [ "$tries" -ge 30 ]; then echo "simulium-relay $ip error $(printf '%s' "$list" | one)"; return 1; fi
   active="$(printf '%s\\n' "$list" | awk '$1 == "active" { print $NF }')"
-  case "$active" in s_$hash|s_\${hash}_*) echo "simulium-relay $ip ok $active unchanged"; continue ;; esac
+  case "$active" in s_$hash|s_\${hash}_*) echo "simulium-relay $ip ok $active unchanged"; return 0 ;; esac
   name="$(printf '%s\\n' "$list" | awk -v h="s_$hash" '$1 == "available" && ($NF == h || index($NF, h "_") == 1) { n = $NF } END { print n }')"
   if [ -z "$name" ]; then
     name="s_$hash"; n=2
     while printf '%s\\n' "$list" | awk -v x="$name" '$NF == x { f = 1 } END { exit !f }'; do name="s_\${hash}_$n"; n=$((n + 1)); done
-    if ! out="$(adm vcl.inline "$name" "$vcl")"; then echo "simulium-relay $ip error $(printf '%s' "$out" | one)"; rc=1; continue; fi
+    if ! out="$(adm vcl.inline "$name" "$vcl")"; then echo "simulium-relay $ip error $(printf '%s' "$out" | one)"; return 1; fi
   fi
-  if ! out="$(adm vcl.use "$name")"; then echo "simulium-relay $ip error $(printf '%s' "$out" | one)"; rc=1; continue; fi
+  if ! out="$(adm vcl.use "$name")"; then echo "simulium-relay $ip error $(printf '%s' "$out" | one)"; return 1; fi
   # simulium's configurations in load order; all but the last $keep and the active one go.
   adm vcl.list | awk -v keep="$keep" '$NF ~ /^s_[0-9a-f]{12}(_[0-9]+)?$/ && $1 != "discarded" { s[++c] = $1; v[c] = $NF }
     END { for (i = 1; i <= c - keep; i++) if (s[i] == "available") print v[i] }' |
     while read -r old; do adm vcl.discard "$old" >/dev/null || true; done
   echo "simulium-relay $ip ok $name changed"
-done
+}
+# Every task at once: each compiles the VCL itself, so one after the other was the sum of the
+# compiles (seconds per node), at once it is the slowest one. Each task's report is one echo.
+pids=""
+for ip in "$@"; do push "$ip" & pids="$pids $!"; done
+rc=0
+for pid in $pids; do wait "$pid" || rc=1; done
 exit $rc
 `;
 
@@ -124,19 +131,34 @@ export function relaySource(varnish: ApiServiceSpec, adminNetworkId: string, nod
   };
 }
 
-/** Pushes `vcl` to the given tasks (by their admin-network address) through one relay job. */
+/**
+ * Pushes `vcl` to the given tasks (by their admin-network address): by exec in a Varnish task
+ * running on the engine's own node when there is one (`varnish`: the running Varnish tasks),
+ * else through one relay job. Both run RELAY_SCRIPT with the Varnish image's varnishadm and
+ * admin secret on the admin network; the exec costs one API round trip where the job costs a
+ * service create, its scheduling, a container start, polling and a removal (seconds).
+ */
 export async function relayVcl(
   docker: Docker,
-  opts: { varnishService: string; adminNetworkId: string; tasks: readonly RelayedTask[]; vcl: string; keep: number; log: Logger; timeoutSeconds?: number; pollMs?: number },
+  opts: { varnishService: string; adminNetworkId: string; tasks: readonly RelayedTask[]; varnish?: readonly LiveTask[]; vcl: string; keep: number; log: Logger; timeoutSeconds?: number; pollMs?: number },
 ): Promise<RelayOutcome[]> {
   if (opts.tasks.length === 0) return [];
   try {
-    const varnish = ((await docker.getService(opts.varnishService).inspect()) as { Spec: ApiServiceSpec }).Spec;
-    // The engine's own node when a target runs there (it answers, so it is up), else a target's.
-    const here = ((await docker.info()) as { Swarm?: { NodeID?: string } }).Swarm?.NodeID;
-    const node = opts.tasks.find((t) => t.nodeId !== null && t.nodeId === here)?.nodeId ?? opts.tasks[0]?.nodeId ?? null;
+    const here = ((await docker.info()) as { Swarm?: { NodeID?: string } }).Swarm?.NodeID ?? null;
     const timeout = opts.timeoutSeconds ?? 60;
     const args = [String(opts.keep), vclHash(opts.vcl).slice(0, 12), heredocArgument(opts.vcl), ...opts.tasks.map((t) => t.ip)];
+    const local = execHost(opts.varnish ?? [], here);
+    if (local !== null) {
+      const output = await execRelay(docker, local, args, timeout).catch((err: unknown) => {
+        // Gone between the read and now (a task replaced): the job still reaches them all.
+        opts.log.warn({ container: local, err: err instanceof Error ? err.message : String(err) }, "routing relay by exec failed; using a relay job");
+        return null;
+      });
+      if (output !== null) return parseRelayOutput(output, opts.tasks);
+    }
+    const varnish = ((await docker.getService(opts.varnishService).inspect()) as { Spec: ApiServiceSpec }).Spec;
+    // The engine's own node when a target runs there (it answers, so it is up), else a target's.
+    const node = opts.tasks.find((t) => t.nodeId !== null && t.nodeId === here)?.nodeId ?? opts.tasks[0]?.nodeId ?? null;
     const spec = relayJobSpec(relaySource(varnish, opts.adminNetworkId, node), `${opts.varnishService}-relay-${randomBytes(3).toString("hex")}`, args, jobDeadline(new Date(), timeout));
     const output = await runOnce(docker, spec, timeout, opts.pollMs ?? 250);
     return parseRelayOutput(output, opts.tasks);
@@ -145,6 +167,43 @@ export async function relayVcl(
     opts.log.error({ err: error }, "routing not updated on Varnish tasks this process cannot reach");
     return opts.tasks.map((t) => ({ task: t.task, ip: t.ip, ok: false, error }));
   }
+}
+
+/**
+ * The container of a running Varnish task on the engine's own node (`here`), whose engine can
+ * exec in it; null when none runs there (or the engine is not a swarm node). Pure.
+ */
+export function execHost(varnish: readonly LiveTask[], here: string | null): string | null {
+  if (here === null) return null;
+  const t = varnish.find((x) => x.nodeId === here && x.containerId !== null && x.state === "running" && x.desiredState === "running");
+  return t?.containerId ?? null;
+}
+
+/** RELAY_SCRIPT by exec in `container`; its stdout and stderr, once it exits or `timeoutSeconds` pass. */
+async function execRelay(docker: Docker, container: string, args: readonly string[], timeoutSeconds: number): Promise<string> {
+  const exec = await docker.getContainer(container).exec({ Cmd: ["sh", "-c", RELAY_SCRIPT, "relay", ...args], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on("data", (c: Buffer) => chunks.push(c));
+  docker.modem.demuxStream(stream, out, out);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stream.destroy();
+      reject(new Error(`the relay exec did not finish within ${timeoutSeconds} s`));
+    }, timeoutSeconds * 1000);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    stream.on("end", done);
+    stream.on("close", done);
+    stream.on("error", (err: Error) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /**

@@ -86,7 +86,7 @@ export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise
   }
   // A task the controller reaches only through a relay job (another node) gets the whole
   // configuration as one VCL: the relay loads one VCL, and one compile there is the short way.
-  if (unreachable.length > 0) results.push(...(await relayed(docker, unreachable, whole(), opts)));
+  if (unreachable.length > 0) results.push(...(await relayed(docker, unreachable, tasks, whole(), opts)));
   return { vclHash: hash, tasks: results, ok: results.every((r) => r.ok) };
 }
 
@@ -127,8 +127,8 @@ async function syncTask(task: LiveTask, route: AdminRoute, vcl: SplitVcl, whole:
   }
 }
 
-/** Tasks on other nodes (or all, off the swarm's nodes): through one relay job on the admin network. */
-async function relayed(docker: Docker, tasks: readonly LiveTask[], vcl: string, opts: RoutingOptions): Promise<TaskRouting[]> {
+/** Tasks on other nodes (or all, off the swarm's nodes): through the relay (relay.ts) on the admin network. */
+async function relayed(docker: Docker, tasks: readonly LiveTask[], varnish: readonly LiveTask[], vcl: string, opts: RoutingOptions): Promise<TaskRouting[]> {
   if (tasks.length === 0) return [];
   const admin = names.adminNetwork(opts.cluster.instance);
   const { relayed: targets, unaddressed } = relayTargets(tasks, admin);
@@ -140,7 +140,7 @@ async function relayed(docker: Docker, tasks: readonly LiveTask[], vcl: string, 
   });
   if (targets.length === 0) return out;
   if (network === undefined) return [...out, ...targets.map((t) => ({ task: t.task, endpoint: null, ok: false, error: `the admin network ${admin} does not exist` }))];
-  const outcomes = await relayVcl(docker, { varnishService: names.varnishService(opts.cluster.instance), adminNetworkId: network.id, tasks: targets, vcl, keep: KEEP_VCLS, log: opts.log });
+  const outcomes = await relayVcl(docker, { varnishService: names.varnishService(opts.cluster.instance), adminNetworkId: network.id, tasks: targets, varnish, vcl, keep: KEEP_VCLS, log: opts.log });
   for (const o of outcomes) {
     if (o.ok && o.changed) opts.log.info({ task: o.task, vcl: o.vclName, via: "relay" }, "routing: VCL loaded");
     if (!o.ok) opts.log.error({ task: o.task, err: o.error }, "routing not updated on this Varnish task");

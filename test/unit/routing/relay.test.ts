@@ -1,6 +1,10 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { LABEL } from "../../../controller/desired/labels";
 import type { ApiServiceSpec } from "../../../controller/engine/api-types";
-import { heredocArgument, parseRelayOutput, relaySource, relayTargets } from "../../../controller/routing/relay";
+import { execHost, heredocArgument, parseRelayOutput, RELAY_SCRIPT, relaySource, relayTargets } from "../../../controller/routing/relay";
 import type { LiveTask } from "../../../controller/live/types";
 
 const tasks = [
@@ -61,5 +65,60 @@ describe("routing relay: the job", () => {
     const { relayed, unaddressed } = relayTargets([task("a", { sim_admin: "10.0.9.2" }), task("b", { sim_edge: "10.0.8.2" })], "sim_admin");
     expect(relayed).toEqual([{ task: "a", ip: "10.0.9.2", nodeId: "n1" }]);
     expect(unaddressed.map((t) => t.id)).toEqual(["b"]);
+  });
+});
+
+describe("routing relay: the script", () => {
+  // A stand-in varnishadm on PATH: every compile (vcl.inline) takes a second, as a real one
+  // does at a few dozen sites; every call is logged as `<address> <command>`.
+  const fake = `#!/bin/sh
+addr="$4"; shift 6
+echo "$addr $1" >>"$RELAY_LOG"
+case "$1" in
+  vcl.list) printf 'active   auto  warm  0  boot\\n' ;;
+  vcl.inline) sleep 1 ;;
+esac
+exit 0
+`;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "simulium-relay-"));
+    writeFileSync(path.join(dir, "varnishadm"), fake, { mode: 0o755 });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("pushes to every address at once: three compiles of a second each take about one second, and each task loads and activates the VCL", () => {
+    const log = path.join(dir, "calls.log");
+    const started = Date.now();
+    const r = spawnSync("sh", ["-c", RELAY_SCRIPT, "relay", "3", "0123456789ab", "vcl 4.1;", "10.0.9.2", "10.0.9.3", "10.0.9.4"], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? ""}`, RELAY_LOG: log },
+    });
+    const seconds = (Date.now() - started) / 1000;
+    expect(r.status).toBe(0);
+    expect(parseRelayOutput(r.stdout, tasks).map((o) => [o.ip, o.ok, o.changed])).toEqual([
+      ["10.0.9.2", true, true],
+      ["10.0.9.3", true, true],
+      ["10.0.9.4", true, true],
+    ]);
+    const calls = readFileSync(log, "utf8");
+    for (const t of tasks) {
+      expect(calls).toContain(`${t.ip}:6082 vcl.inline`);
+      expect(calls).toContain(`${t.ip}:6082 vcl.use`);
+    }
+    // One after the other would be three seconds and more.
+    expect(seconds).toBeLessThan(2.5);
+  });
+});
+
+describe("routing relay: by exec where the engine runs a Varnish task", () => {
+  const task = (id: string, nodeId: string, containerId: string | null, state = "running"): LiveTask => ({ id, serviceId: "v", slot: 1, state, desiredState: "running", message: "", error: null, image: "v", fingerprint: "", constraints: [], nodeId, exitCode: null, containerId, timestamp: "", addresses: {} });
+
+  it("the running Varnish task on the engine's own node; none on another node, starting, or off the swarm", () => {
+    const varnish = [task("a", "n2", "c2"), task("b", "n1", "c1-old", "starting"), task("c", "n1", "c1")];
+    expect(execHost(varnish, "n1")).toBe("c1");
+    expect(execHost(varnish, "n3")).toBeNull();
+    expect(execHost([task("b", "n1", "c1-old", "starting")], "n1")).toBeNull();
+    expect(execHost(varnish, null)).toBeNull();
   });
 });
