@@ -18,6 +18,7 @@ import type { CountingProxy } from "../test/support/counting-proxy";
 import { composeFiles, composeText } from "./compose";
 import { daemonRss } from "./daemon-rss";
 import { createForge, Forge } from "./forge";
+import { routingPush, RoutingPushResult } from "./routing-push";
 import { changedSiteFile, serveThroughDaemon, serveThroughStackDeploy } from "./serve";
 import { middleSite } from "./serve-pick";
 import type { DaemonRss, ServePass } from "./serve-types";
@@ -47,6 +48,8 @@ export interface Contender {
   serve(): Promise<ServePass>;
   /** Figure 5 (simulium only): the daemon's memory managing these sites. */
   rss?(): Promise<DaemonRss>;
+  /** After serve (simulium only): routing pushes to every Varnish task (bench/routing-push.ts). */
+  routingPush?(rounds: number): Promise<RoutingPushResult>;
   dispose(): void;
 }
 
@@ -60,6 +63,34 @@ export interface Env {
 }
 
 const quiet = pino({ level: "silent" });
+
+/**
+ * Where the contenders run: the host's one-node swarm (LOCAL), or the 3-node test cluster
+ * (bench/cluster.ts), whose nodes pull from its registry with credentials.
+ */
+export interface Shape {
+  /** Rewrites the synthetic repository (image names, registry credentials). */
+  readonly files: (files: RepoFile[]) => RepoFile[];
+  /** The cluster manifest's Varnish line for the daemon's forge. */
+  readonly varnish: (port: number) => string;
+  /** Varnish's published port; default: a free one on this machine. */
+  readonly varnishPort?: number;
+  /** Where Varnish answers (figure 3 waits for all of them). */
+  readonly varnishHosts: readonly string[];
+  /** `docker stack deploy` flags and environment for the baseline. */
+  readonly stackDeployFlags: readonly string[];
+  readonly stackDeployEnv: Readonly<Record<string, string>>;
+  /** The baseline's page read inside a web task; default: exec through the engine. */
+  readonly page?: (service: string) => Promise<string>;
+}
+
+export const LOCAL: Shape = {
+  files: (files) => files,
+  varnish: (port) => `  varnish: {image: "simulium/varnish:local", port: ${port}}\n`,
+  varnishHosts: ["127.0.0.1"],
+  stackDeployFlags: ["--resolve-image", "never"],
+  stackDeployEnv: {},
+};
 
 async function timed(env: Env, instance: string, services: number, body: () => Promise<string | undefined>): Promise<Pass> {
   env.proxy.reset();
@@ -96,9 +127,9 @@ export function byEndpoint(requests: readonly string[]): Record<string, number> 
 }
 
 /** simulium: one reconcile of a manifests directory, through the counting proxy. */
-export function simuliumContender(env: Env, instance: string, sites: number): Contender {
+export function simuliumContender(env: Env, instance: string, sites: number, shape: Shape = LOCAL): Contender {
   const dir = mkdtempSync(path.join(os.tmpdir(), "simulium-bench-repo-"));
-  for (const f of syntheticRepo(instance, `${instance}-`, sites)) {
+  for (const f of shape.files(syntheticRepo(instance, `${instance}-`, sites))) {
     mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
     writeFileSync(path.join(dir, f.path), f.text);
   }
@@ -115,13 +146,15 @@ export function simuliumContender(env: Env, instance: string, sites: number): Co
   // front: its first run adds only the Varnish (setup, not measured).
   const root = mkdtempSync(path.join(os.tmpdir(), "simulium-bench-forge-"));
   const stateDir = path.join(root, "state");
-  let forged: Promise<{ forge: Forge; port: number }> | undefined;
-  const forge = (): Promise<{ forge: Forge; port: number }> =>
-    (forged ??= freePort().then((port) => {
+  let forged: Promise<{ forge: Forge; port: number; files: RepoFile[] }> | undefined;
+  const forge = (): Promise<{ forge: Forge; port: number; files: RepoFile[] }> =>
+    (forged ??= (shape.varnishPort !== undefined ? Promise.resolve(shape.varnishPort) : freePort()).then((port) => {
       const f = createForge(root);
-      f.commit(syntheticRepo(instance, `${instance}-`, sites, `  varnish: {image: "simulium/varnish:local", port: ${port}}\n`), `${sites} sites behind Varnish`);
-      return { forge: f, port };
+      const files = shape.files(syntheticRepo(instance, `${instance}-`, sites, shape.varnish(port)));
+      f.commit(files, `${sites} sites behind Varnish`);
+      return { forge: f, port, files };
     }));
+  const changedSite = middleSite(siteNames(`${instance}-`, sites).sort());
   return {
     instance,
     initial: () => pass(true),
@@ -129,7 +162,11 @@ export function simuliumContender(env: Env, instance: string, sites: number): Co
     rss: async () => daemonRss({ cli: env.cli, repo: (await forge()).forge.url, stateDir, sites, timeoutMs: env.timeoutMs, log: env.log }),
     serve: async () => {
       const f = await forge();
-      return serveThroughDaemon({ docker: env.direct, forge: f.forge, stateDir, varnishPort: f.port, site: middleSite(siteNames(`${instance}-`, sites).sort()), timeoutMs: env.timeoutMs, log: env.log });
+      return serveThroughDaemon({ docker: env.direct, forge: f.forge, stateDir, varnishPort: f.port, varnishHosts: shape.varnishHosts, site: changedSite, timeoutMs: env.timeoutMs, log: env.log });
+    },
+    routingPush: async (rounds) => {
+      const f = await forge();
+      return routingPush({ docker: env.direct, files: f.files, stateDir, site: changedSite, varnishHosts: shape.varnishHosts, varnishPort: f.port, rounds, log: env.log });
     },
     dispose: () => {
       rmSync(dir, { recursive: true, force: true });
@@ -143,9 +180,9 @@ export function simuliumContender(env: Env, instance: string, sites: number): Co
  * `docker stack deploy` (20.10 CLI, `--resolve-image never`: no registry here, and simulium
  * does not resolve digests either), also through the counting proxy.
  */
-export function stackDeployContender(env: Env, instance: string, sites: number): Contender {
+export function stackDeployContender(env: Env, instance: string, sites: number, shape: Shape = LOCAL): Contender {
   const dir = mkdtempSync(path.join(os.tmpdir(), "simulium-bench-compose-"));
-  const files = syntheticRepo(instance, `${instance}-`, sites);
+  const files = shape.files(syntheticRepo(instance, `${instance}-`, sites));
   const desired = desiredOf(files);
   const secretFile = (name: string): string => path.join(dir, "secrets", name);
   mkdirSync(path.join(dir, "secrets"), { mode: 0o700 });
@@ -155,9 +192,9 @@ export function stackDeployContender(env: Env, instance: string, sites: number):
     writeFileSync(file, composeText(s.compose));
     return { stack: s.stack, file };
   });
-  const cliEnv = { ...process.env, DOCKER_HOST: `unix://${env.proxy.socketPath}` };
+  const cliEnv = { ...process.env, ...shape.stackDeployEnv, DOCKER_HOST: `unix://${env.proxy.socketPath}` };
   const deployAll = async (): Promise<undefined> => {
-    for (const s of stacks) await run(DOCKER_CLI, ["stack", "deploy", "--resolve-image", "never", "-c", s.file, s.stack], cliEnv);
+    for (const s of stacks) await run(DOCKER_CLI, ["stack", "deploy", ...shape.stackDeployFlags, "-c", s.file, s.stack], cliEnv);
     return undefined;
   };
   const edge = `${instance}_edge`;
@@ -180,12 +217,12 @@ export function stackDeployContender(env: Env, instance: string, sites: number):
       const site = middleSite(siteNames(`${instance}-`, sites).sort());
       // The operator's edit: the site's compose file, rendered from the changed manifest.
       const change = (): void => {
-        const changed = files.map((f) => (f.path === `sites/${site}.yaml` ? changedSiteFile(site) : f));
+        const changed = shape.files(files.map((f) => (f.path === `sites/${site}.yaml` ? changedSiteFile(site) : f)));
         const stack = composeFiles(desiredOf(changed), secretFile).find((s) => s.stack === site);
         if (!stack) throw new Error(`internal: no stack for ${site}`);
         writeFileSync(path.join(dir, `${site}.yaml`), composeText(stack.compose));
       };
-      return serveThroughStackDeploy({ docker: env.direct, site, loopPosition: stacks.findIndex((s) => s.stack === site) + 1, change, deployAll, timeoutMs: env.timeoutMs });
+      return serveThroughStackDeploy({ docker: env.direct, site, loopPosition: stacks.findIndex((s) => s.stack === site) + 1, change, deployAll, timeoutMs: env.timeoutMs, ...(shape.page ? { page: shape.page } : {}) });
     },
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };

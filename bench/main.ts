@@ -5,7 +5,9 @@
  * BENCH_SIZES (sites per engine run, default 10,50,100), BENCH_PLAN_SIZES (synthetic sites),
  * BENCH_ROUTING_SIZES (sites in Varnish, default 100,1000), BENCH_REST_SIZES (the daemon's
  * memory without an engine, default 10,100,1000), BENCH_TIMEOUT_S (per converge).
- * BENCH_ONLY=routing|planning|rest runs that figure alone and merges it into the last results. Everything created
+ * BENCH_ONLY=routing|planning|rest|cluster runs that figure alone and merges it into the last results
+ * (cluster: figure 8 on the 3-node test cluster of harness/cluster.sh, BENCH_CLUSTER_SITES sites, default 50;
+ * it needs root, and is part of the full run too). Everything created
  * carries a fresh instance label and is removed at the end, also on failure or Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
@@ -21,6 +23,7 @@ import type { PlanScaleResult } from "./plan-scale-types";
 import { growthCaption, growthRows, growthSvg } from "./growth";
 import type { RestScaleResult } from "./rest-scale-types";
 import type { RoutingScaleResult } from "./routing-scale-types";
+import { clusterFigures } from "./cluster";
 import { BenchResults, ContenderResult, renderTable, SizeResult } from "./report";
 import type { DaemonRss, ServePass } from "./serve-types";
 import { DOCKER_CLI, floorSeconds, run } from "./swarm";
@@ -78,7 +81,7 @@ function routingScale(sites: number): RoutingScaleResult {
  * BENCH_ONLY=routing|planning|rest: that figure alone, merged into the existing results (the engine
  * figures take 13 minutes and starve a shared machine); a note says when and on which commit.
  */
-function focusedRun(only: string): void {
+async function focusedRun(only: string): Promise<void> {
   const file = path.join(ROOT, "bench", "results", "latest.json");
   const previous = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
   const commit = git(["rev-parse", "HEAD"]);
@@ -102,14 +105,20 @@ function focusedRun(only: string): void {
       return restScale(n);
     });
     results = { ...previous, rest, notes: [...previous.notes.filter((n) => !n.startsWith("figure 5b ")), `figure 5b from a focused run (BENCH_ONLY=rest) at ${when}`] };
+  } else if (only === "cluster") {
+    const cluster = await clusterFigures({ sites: clusterSites(), timeoutMs: Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000, cli: path.join(__dirname, "..", "controller", "cli", "main.js"), runId, log });
+    results = { ...previous, cluster, notes: [...previous.notes.filter((n) => !n.startsWith("figure 8 ")), `figure 8 from a focused run (BENCH_ONLY=cluster) at ${when}`] };
   } else {
-    throw new Error(`BENCH_ONLY must be routing, planning or rest, got ${only}`);
+    throw new Error(`BENCH_ONLY must be routing, planning, rest or cluster, got ${only}`);
   }
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   writeGrowthChart(file, results);
   process.stdout.write(renderTable(results) + "\n");
   log(`updated ${path.relative(ROOT, file)} and growth.svg beside it`);
 }
+
+/** Figure 8's size: BENCH_CLUSTER_SITES, default 50. */
+const clusterSites = (): number => sizes("BENCH_CLUSTER_SITES", "50")[0] ?? 50;
 
 /** Figure 7's chart, beside the results it is drawn from. */
 function writeGrowthChart(resultsFile: string, results: BenchResults): void {
@@ -218,6 +227,11 @@ async function main(): Promise<void> {
     await proxy.close();
     rmSync(path.dirname(proxy.socketPath), { recursive: true, force: true });
   }
+  // Figure 8 last: it brings the 3-node cluster up and down, the host's engine is idle meanwhile.
+  const cluster = await clusterFigures({ sites: clusterSites(), timeoutMs, cli: env.cli, runId, log }).catch((err: unknown) => {
+    notes.push(`figure 8 (3 nodes): ${message(err)}`);
+    return undefined;
+  });
   const version = (await direct.version()) as { Version?: string; ApiVersion?: string };
   const results: BenchResults = {
     commit: git(["rev-parse", "HEAD"]) || "unknown",
@@ -234,6 +248,7 @@ async function main(): Promise<void> {
     planning,
     routing,
     rest,
+    ...(cluster ? { cluster } : {}),
     loadAverage: { start: loadAtStart, end: os.loadavg() },
     wallSeconds: (Date.now() - startedAt) / 1000,
     notes: [

@@ -1,5 +1,6 @@
 import type { Pass } from "./contenders";
 import { growthRows, growthTable } from "./growth";
+import type { ClusterResult } from "./cluster";
 import type { PlanScaleResult } from "./plan-scale-types";
 import type { RestScaleResult } from "./rest-scale-types";
 import type { RoutingScaleResult } from "./routing-scale-types";
@@ -41,6 +42,8 @@ export interface BenchResults {
   readonly routing?: readonly RoutingScaleResult[];
   /** Figure 5b, the daemon's memory at rest without an engine (absent in older results). */
   readonly rest?: readonly RestScaleResult[];
+  /** Figure 8, the 3-node test cluster (absent in older results). */
+  readonly cluster?: ClusterResult;
   readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
   readonly wallSeconds: number;
   readonly notes: readonly string[];
@@ -104,6 +107,7 @@ export function renderTable(r: BenchResults): string {
     out.push(pad([["sites", "modules alone", "at rest", "heap used", "peak RSS"], ...r.rest.map((x) => [String(x.sites), mb(x.modulesRssMb), mb(x.atRestRssMb), mb(x.heapUsedMb), mb(x.peakRssMb)])]));
     out.push("");
   }
+  if (r.cluster !== undefined) out.push(...clusterSection(r.cluster), "");
   out.push("7. Growth: each figure against the number of sites (chart: bench/results/growth.svg)");
   out.push(pad(growthTable(growthRows(r))));
   out.push("");
@@ -145,4 +149,32 @@ function rssRow(sites: number, r: DaemonRss | null): string[] {
   if (r === null) return [String(sites), "skipped", "-", "-", "-", "-"];
   if (!r.ok) return [String(sites), "FAILED", String(r.idleResyncs), mb(r.rssAtRestMb), mb(r.rssIdleMaxMb), mb(r.peakRssMb)];
   return [String(sites), `${r.readySeconds.toFixed(1)} s`, `${r.idleResyncs} × ${r.resyncSeconds} s`, mb(r.rssAtRestMb), mb(r.rssIdleMaxMb), mb(r.peakRssMb)];
+}
+
+const median = (xs: readonly number[]): number | null => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? null;
+};
+const sec2 = (x: number | null): string => (x === null ? "-" : `${x.toFixed(2)} s`);
+
+/** Figure 8: the same sites on the 3-node test cluster (three engines sharing this machine's cores). */
+export function clusterSection(c: ClusterResult): string[] {
+  const out: string[] = [];
+  out.push(`8. ${c.nodes} nodes (harness/cluster.sh: ${c.nodes} dockerd in network namespaces sharing this machine's cores), ${c.sites} sites, images pulled from the cluster's registry with credentials (floor ${c.floorSeconds === null ? "?" : `${c.floorSeconds.toFixed(1)} s`})`);
+  const perHost = (p: ServePass | null): string => (p?.perHost ? Object.values(p.perHost).map((x) => x.toFixed(2)).join(" / ") : "-");
+  out.push(
+    pad([
+      ["", "initial converge", "calls", "one changed site → served", "per node"],
+      ["simulium", secs(c.simulium.initial), calls(c.simulium.initial), served(c.simulium.serve), perHost(c.simulium.serve)],
+      ["stack deploy loop", secs(c.stackDeploy.initial), calls(c.stackDeploy.initial), served(c.stackDeploy.serve), c.stackDeploy.serve?.loopSeconds === undefined ? "-" : `loop done ${c.stackDeploy.serve.loopSeconds.toFixed(1)} s`],
+    ]),
+  );
+  for (const p of [c.simulium.serve, c.stackDeploy.serve]) if (p?.error) out.push(`  ${p.via}: ${p.error}`);
+  const push = c.routingPush;
+  if (push) {
+    out.push(`  routing change (a new domain) → active on all ${push.varnishTasks} Varnish tasks (${push.relayed} through the relay): by exec median ${sec2(median(push.execSeconds))} (${push.execSeconds.map((x) => x.toFixed(2)).join(", ")}), by relay job median ${sec2(median(push.jobSeconds))} (${push.jobSeconds.map((x) => x.toFixed(2)).join(", ")}); new domain served on every node: ${push.servedEverywhere ? "yes" : "NO"}${push.error ? `; ${push.error}` : ""}`);
+  }
+  out.push(`  load average (1, 5, 15 min): start ${loads(c.loadAverage.start)}, end ${loads(c.loadAverage.end)}; wall time ${(c.wallSeconds / 60).toFixed(1)} min, ${c.date}`);
+  return out;
 }

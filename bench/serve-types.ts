@@ -11,6 +11,8 @@ export interface ServePass {
   /** How the page was read: through the Varnish simulium runs, or by exec in the web task. */
   readonly via: "varnish" | "exec";
   readonly probes: number;
+  /** On a cluster: seconds until each node's Varnish served the change, by node address. */
+  readonly perHost?: Readonly<Record<string, number>>;
   readonly error?: string;
 }
 

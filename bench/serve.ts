@@ -36,8 +36,8 @@ async function firstServing(probe: () => Promise<string>, version: string, timeo
   return { error: `version ${version} not served after ${Math.round(timeoutMs / 1000)} s (last: ${last})`, probes };
 }
 
-const viaVarnish = (port: number, site: string) => async (): Promise<string> => {
-  const r = await httpGet("127.0.0.1", port, "/", { Host: `${site}.test` }, 2_000);
+const viaVarnish = (port: number, site: string, host = "127.0.0.1") => async (): Promise<string> => {
+  const r = await httpGet(host, port, "/", { Host: `${site}.test` }, 2_000);
   if (r.status !== 200) throw new Error(`Varnish answered ${r.status}`);
   return r.body;
 };
@@ -47,6 +47,8 @@ export interface DaemonServeInput {
   readonly forge: Forge;
   readonly stateDir: string;
   readonly varnishPort: number;
+  /** Where Varnish answers: loopback on one node; every node's address on a cluster (the change serves when all show it). */
+  readonly varnishHosts?: readonly string[];
   readonly site: string;
   readonly timeoutMs: number;
   readonly log: (msg: string) => void;
@@ -72,16 +74,27 @@ export async function serveThroughDaemon(input: DaemonServeInput): Promise<Serve
   const base = { changedSite: input.site, via: "varnish" as const };
   try {
     await daemon.idle();
-    const probe = viaVarnish(input.varnishPort, input.site);
-    const ready = await firstServing(probe, "1", input.timeoutMs, process.hrtime.bigint());
-    if ("error" in ready) return { ...base, ok: false, seconds: 0, probes: ready.probes, error: `before the change: ${ready.error}` };
-    input.log(`daemon serves ${input.site} through Varnish; committing the change`);
+    const hosts = input.varnishHosts ?? ["127.0.0.1"];
+    const probes = hosts.map((h) => viaVarnish(input.varnishPort, input.site, h));
+    const before = process.hrtime.bigint();
+    const ready = await Promise.all(probes.map((p) => firstServing(p, "1", input.timeoutMs, before)));
+    const notReady = ready.findIndex((r) => "error" in r);
+    if (notReady >= 0) {
+      const r = ready[notReady] as { error: string; probes: number };
+      return { ...base, ok: false, seconds: 0, probes: r.probes, error: `before the change, on ${hosts[notReady] ?? "?"}: ${r.error}` };
+    }
+    input.log(`daemon serves ${input.site} through Varnish on ${hosts.join(", ")}; committing the change`);
     const start = process.hrtime.bigint();
     input.forge.commit([changedSiteFile(input.site)], `${input.site}: version 2`);
     const accepted = await input.forge.announce(daemon.port);
     if (accepted !== 202) return { ...base, ok: false, seconds: 0, probes: 0, error: `webhook answered ${accepted}` };
-    const served = await firstServing(probe, "2", input.timeoutMs, start);
-    return "error" in served ? { ...base, ok: false, seconds: 0, probes: served.probes, error: served.error } : { ...base, ok: true, ...served };
+    // Each host probed on its own: the figure is the last one to serve the change.
+    const served = await Promise.all(probes.map((p) => firstServing(p, "2", input.timeoutMs, start)));
+    const failed = served.findIndex((r) => "error" in r);
+    const total = served.reduce((n, r) => n + r.probes, 0);
+    if (failed >= 0) return { ...base, ok: false, seconds: 0, probes: total, error: `on ${hosts[failed] ?? "?"}: ${(served[failed] as { error: string }).error}` };
+    const seconds = served.map((r) => ("seconds" in r ? r.seconds : 0));
+    return { ...base, ok: true, seconds: Math.max(...seconds), probes: total, ...(hosts.length > 1 ? { perHost: Object.fromEntries(hosts.map((h, i) => [h, seconds[i] ?? 0])) } : {}) };
   } finally {
     // Stopped before the instance is removed: its routing watch would otherwise react to the removal.
     await daemon.stop();
@@ -97,6 +110,8 @@ export interface StackServeInput {
   /** `docker stack deploy` over every stack, in order. */
   readonly deployAll: () => Promise<unknown>;
   readonly timeoutMs: number;
+  /** Reads the site's page inside a web task; default: by exec through `docker` (a task on its node). */
+  readonly page?: (service: string) => Promise<string>;
 }
 
 /**
@@ -114,7 +129,8 @@ export async function serveThroughStackDeploy(input: StackServeInput): Promise<S
     () => void (loopSeconds = Number(process.hrtime.bigint() - start) / 1e9),
     (err: unknown) => void (loopError = err instanceof Error ? err.message : String(err)),
   );
-  const served = await firstServing(() => page(input.docker, `${input.site}_web`), "2", input.timeoutMs, start);
+  const read = input.page ?? ((service: string) => page(input.docker, service));
+  const served = await firstServing(() => read(`${input.site}_web`), "2", input.timeoutMs, start);
   await loop;
   const tail = { ...(loopSeconds === undefined ? {} : { loopSeconds }), ...(loopError === undefined ? {} : { error: loopError }) };
   if ("error" in served) return { ...base, ok: false, seconds: 0, probes: served.probes, ...tail, error: loopError ?? served.error };
