@@ -63,6 +63,8 @@ export async function clusterFigures(opts: { readonly sites: number; readonly ti
   const { log } = opts;
   const started = Date.now();
   const loadAtStart = os.loadavg();
+  // harness/cluster.sh of this checkout (bench.sh runs from its root), not of the compiled copy.
+  process.env.SIMULIUM_REPO_ROOT ??= process.cwd();
   process.env.SIMULIUM_CLUSTER_REGISTRY_IMAGES = ["simulium/busybox:local", ...IMAGES].join(" ");
   log(`cluster: harness/cluster.sh up ${NODES}`);
   const cluster = await clusterUp(NODES);

@@ -13,7 +13,8 @@ import { waitFor } from "./swarm";
  * it) and removed by the integration project's global teardown (test/harness/global-teardown.ts).
  */
 
-const root = resolve(__dirname, "../..");
+// The bench runs compiled in a temporary directory, from the checkout: it names the checkout.
+const root = process.env.SIMULIUM_REPO_ROOT ?? resolve(__dirname, "../..");
 /** harness/cluster.sh's run directory (SIMULIUM_CLUSTER_RUN_DIR there too). */
 export const CLUSTER_RUN_DIR = process.env.SIMULIUM_CLUSTER_RUN_DIR ?? "/run/simulium-cluster";
 
