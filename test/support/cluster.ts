@@ -13,8 +13,9 @@ import { waitFor } from "./swarm";
  * it) and removed by the integration project's global teardown (test/harness/global-teardown.ts).
  */
 
-// The bench runs compiled in a temporary directory, from the checkout: it names the checkout.
-const root = process.env.SIMULIUM_REPO_ROOT ?? resolve(__dirname, "../..");
+// The bench runs compiled in a temporary directory, from the checkout: it names the checkout
+// (read when the script runs, after the bench has set it).
+const root = (): string => process.env.SIMULIUM_REPO_ROOT ?? resolve(__dirname, "../..");
 /** harness/cluster.sh's run directory (SIMULIUM_CLUSTER_RUN_DIR there too). */
 export const CLUSTER_RUN_DIR = process.env.SIMULIUM_CLUSTER_RUN_DIR ?? "/run/simulium-cluster";
 
@@ -78,7 +79,7 @@ export function clusterDown(): void {
 }
 
 function runScript(args: string[], env: Record<string, string> = {}): void {
-  const r = spawnSync("bash", [resolve(root, "harness/cluster.sh"), ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"], timeout: 600_000 });
+  const r = spawnSync("bash", [resolve(root(), "harness/cluster.sh"), ...args], { cwd: root(), env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"], timeout: 600_000 });
   if (r.status !== 0) throw new Error(`harness/cluster.sh ${args.join(" ")} failed (exit ${r.status ?? r.signal})`);
 }
 
