@@ -162,11 +162,11 @@ export function simuliumContender(env: Env, instance: string, sites: number, sha
     rss: async () => daemonRss({ cli: env.cli, repo: (await forge()).forge.url, stateDir, sites, timeoutMs: env.timeoutMs, log: env.log }),
     serve: async () => {
       const f = await forge();
-      return serveThroughDaemon({ docker: env.direct, forge: f.forge, stateDir, varnishPort: f.port, varnishHosts: shape.varnishHosts, site: changedSite, timeoutMs: env.timeoutMs, log: env.log });
+      return serveThroughDaemon({ docker: env.direct, forge: f.forge, stateDir, varnishPort: f.port, varnishHosts: shape.varnishHosts, rewrite: shape.files, site: changedSite, timeoutMs: env.timeoutMs, log: env.log });
     },
     routingPush: async (rounds) => {
       const f = await forge();
-      return routingPush({ docker: env.direct, files: f.files, stateDir, site: changedSite, varnishHosts: shape.varnishHosts, varnishPort: f.port, rounds, log: env.log });
+      return routingPush({ docker: env.direct, files: f.files, rewrite: shape.files, stateDir, site: changedSite, varnishHosts: shape.varnishHosts, varnishPort: f.port, rounds, log: env.log });
     },
     dispose: () => {
       rmSync(dir, { recursive: true, force: true });

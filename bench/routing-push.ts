@@ -32,6 +32,8 @@ export interface RoutingPushInput {
   readonly docker: Docker;
   /** The repository the daemon converged to (its head). */
   readonly files: readonly RepoFile[];
+  /** As the contender's repository is rewritten (bench/contenders.ts Shape). */
+  readonly rewrite: (files: RepoFile[]) => RepoFile[];
   readonly stateDir: string;
   readonly site: string;
   readonly varnishHosts: readonly string[];
@@ -53,7 +55,7 @@ export async function routingPush(input: RoutingPushInput): Promise<RoutingPushR
   let lastDomain = "";
   for (let round = 1; round <= input.rounds * 2; round++) {
     lastDomain = `r${round}-${Date.now().toString(36)}.${input.site}.test`;
-    const files = input.files.map((f) => (f.path === `sites/${input.site}.yaml` ? { path: f.path, text: siteYaml(input.site, { version: "2", database: true, domains: [`${input.site}.test`, lastDomain] }) } : f));
+    const files = input.rewrite(input.files.map((f) => (f.path === `sites/${input.site}.yaml` ? { path: f.path, text: siteYaml(input.site, { version: "2", database: true, domains: [`${input.site}.test`, lastDomain] }) } : f)));
     const load = loadFiles(files);
     if (!load.cluster || load.errors.length > 0) throw new Error(`the pushed manifests do not load: ${load.errors.map((e) => e.message).join("; ")}`);
     const cluster = load.cluster;

@@ -47,6 +47,8 @@ export interface DaemonServeInput {
   readonly forge: Forge;
   readonly stateDir: string;
   readonly varnishPort: number;
+  /** Rewrites the changed manifest as the contender's repository is (bench/contenders.ts Shape). */
+  readonly rewrite?: (files: RepoFile[]) => RepoFile[];
   /** Where Varnish answers: loopback on one node; every node's address on a cluster (the change serves when all show it). */
   readonly varnishHosts?: readonly string[];
   readonly site: string;
@@ -85,7 +87,7 @@ export async function serveThroughDaemon(input: DaemonServeInput): Promise<Serve
     }
     input.log(`daemon serves ${input.site} through Varnish on ${hosts.join(", ")}; committing the change`);
     const start = process.hrtime.bigint();
-    input.forge.commit([changedSiteFile(input.site)], `${input.site}: version 2`);
+    input.forge.commit((input.rewrite ?? ((f: RepoFile[]) => f))([changedSiteFile(input.site)]), `${input.site}: version 2`);
     const accepted = await input.forge.announce(daemon.port);
     if (accepted !== 202) return { ...base, ok: false, seconds: 0, probes: 0, error: `webhook answered ${accepted}` };
     // Each host probed on its own: the figure is the last one to serve the change.
