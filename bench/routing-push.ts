@@ -68,7 +68,7 @@ export async function routingPush(input: RoutingPushInput): Promise<RoutingPushR
       const r = await syncRouting(input.docker, { cluster, sites: load.sites, live, secret, log: quiet });
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       if (!r.ok || r.tasks.some((t) => t.changed !== true)) return fail(`push ${round}: ${JSON.stringify(r.tasks.map((t) => [t.endpoint, t.ok, t.changed, t.error]))}`);
-      relayed = r.tasks.filter((t) => t.endpoint?.endsWith("(relay)")).length;
+      relayed = r.tasks.filter((t) => t.endpoint?.includes("(relay")).length;
       exec.push(seconds);
     } else {
       const admin = names.adminNetwork(cluster.instance);

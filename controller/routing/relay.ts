@@ -81,6 +81,8 @@ export interface RelayOutcome {
   readonly changed?: boolean;
   readonly vclName?: string;
   readonly error?: string;
+  /** How the relay ran: by exec in a Varnish task, or as a job. */
+  readonly via?: "exec" | "job";
 }
 
 /** The job's output → one outcome per task; a task the job said nothing of failed. Pure. */
@@ -154,14 +156,14 @@ export async function relayVcl(
         opts.log.warn({ container: local, err: err instanceof Error ? err.message : String(err) }, "routing relay by exec failed; using a relay job");
         return null;
       });
-      if (output !== null) return parseRelayOutput(output, opts.tasks);
+      if (output !== null) return parseRelayOutput(output, opts.tasks).map((o) => ({ ...o, via: "exec" as const }));
     }
     const varnish = ((await docker.getService(opts.varnishService).inspect()) as { Spec: ApiServiceSpec }).Spec;
     // The engine's own node when a target runs there (it answers, so it is up), else a target's.
     const node = opts.tasks.find((t) => t.nodeId !== null && t.nodeId === here)?.nodeId ?? opts.tasks[0]?.nodeId ?? null;
     const spec = relayJobSpec(relaySource(varnish, opts.adminNetworkId, node), `${opts.varnishService}-relay-${randomBytes(3).toString("hex")}`, args, jobDeadline(new Date(), timeout));
     const output = await runOnce(docker, spec, timeout, opts.pollMs ?? 250);
-    return parseRelayOutput(output, opts.tasks);
+    return parseRelayOutput(output, opts.tasks).map((o) => ({ ...o, via: "job" as const }));
   } catch (err) {
     const error = `via the relay job: ${err instanceof Error ? err.message : String(err)}`;
     opts.log.error({ err: error }, "routing not updated on Varnish tasks this process cannot reach");

@@ -147,7 +147,7 @@ async function relayed(docker: Docker, tasks: readonly LiveTask[], varnish: read
   }
   return [
     ...out,
-    ...outcomes.map((o): TaskRouting => ({ task: o.task, endpoint: `${o.ip}:${VARNISH_ADMIN_PORT} (relay)`, ok: o.ok, ...(o.changed !== undefined ? { changed: o.changed } : {}), ...(o.vclName ? { vclName: o.vclName } : {}), ...(o.error ? { error: o.error } : {}) })),
+    ...outcomes.map((o): TaskRouting => ({ task: o.task, endpoint: `${o.ip}:${VARNISH_ADMIN_PORT} (relay${o.via ? ` by ${o.via}` : ""})`, ok: o.ok, ...(o.changed !== undefined ? { changed: o.changed } : {}), ...(o.vclName ? { vclName: o.vclName } : {}), ...(o.error ? { error: o.error } : {}) })),
   ];
 }
 

@@ -13,8 +13,8 @@ import { removeInstance, testInstance, waitFor } from "../support/swarm";
  * Varnish on every node of the 3-node swarm (harness/cluster.sh): three replicas with a
  * host-mode port land one per node, and every routing change reaches every task. The test
  * process runs off the swarm's nodes (like a CLI pointed at a remote manager): it reaches no
- * Varnish admin port itself, so the VCL goes through the relay job on the admin network
- * (routing/relay.ts). Draining the node of one of a site's two web tasks under traffic gives
+ * Varnish admin port itself, so the VCL goes through the relay on the admin network, by exec in
+ * the manager node's Varnish task (routing/relay.ts). Draining the node of one of a site's two web tasks under traffic gives
  * no 5xx; a node holding a Varnish task dies: the others keep routing.
  */
 
@@ -111,7 +111,7 @@ test("three Varnish tasks land one per node; the routing of the first apply reac
   const routed = out.routing?.tasks.length === 3 ? out : await apply("again, all tasks running");
   expect(routed.routing?.tasks.filter((t) => !t.ok).map((t) => t.error)).toEqual([]);
   expect(routed.routing?.ok).toBe(true);
-  expect(routed.routing?.tasks.map((t) => t.endpoint?.endsWith("(relay)"))).toEqual([true, true, true]);
+  expect(routed.routing?.tasks.map((t) => /\(relay by (exec|job)\)$/.test(t.endpoint ?? ""))).toEqual([true, true, true]);
   await servedOn([1, 2, 3], `a.${siteName}.test`);
 });
 
@@ -121,6 +121,8 @@ test("a routing change reaches every node; the same VCL again is sent nowhere", 
   const out = await apply("second domain");
   expect(out.routing?.ok).toBe(true);
   expect(out.routing?.tasks.filter((t) => t.changed)).toHaveLength(3);
+  // The manager's engine runs a Varnish task: the relay runs by exec there, no job is started.
+  expect(out.routing?.tasks.map((t) => t.endpoint?.replace(/^[0-9.]+:/, ""))).toEqual(["6082 (relay by exec)", "6082 (relay by exec)", "6082 (relay by exec)"]);
   await servedOn([1, 2, 3], `b.${siteName}.test`);
   process.stdout.write(`[cluster-varnish] apply → new domain served on 3 nodes: ${Date.now() - started} ms\n`);
 
