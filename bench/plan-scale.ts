@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 // The CLI's whole module graph, as `simulium plan` loads it: startup is that process's.
 import "../controller/cli/main";
+import { connectDocker } from "../controller/engine/docker";
 import { renderDesired } from "../controller/desired/render";
 import { loadFiles } from "../controller/manifests/load";
 import { readRepo } from "../controller/manifests/read";
@@ -18,7 +19,10 @@ import type { PlanScaleResult } from "./plan-scale-types";
 import { liveFromDesired, onePercent, syntheticRepo } from "./synthetic";
 
 
-/** Process start (node's own startup and this module's imports) until main runs. */
+// `simulium plan` makes its engine client before it reads the swarm: dockerode loads then.
+connectDocker();
+
+/** Process start (node's own startup, this module's imports, the engine client) until main runs. */
 const startupMs = performance.now();
 const startupCpuMs = cpuMs(process.cpuUsage());
 
