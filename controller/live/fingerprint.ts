@@ -36,6 +36,25 @@ export function templateFingerprint(t: ApiTaskTemplate | undefined): TemplateFin
   return { fingerprint: shortHash(prune(compared)), constraints: [...(Constraints ?? [])].sort() };
 }
 
+/**
+ * templateFingerprint, computed when first read. Every read of the swarm lists every service
+ * and task, but only apply's convergence checks compare fingerprints: hashing all of them was
+ * most of reading a 10,000-site swarm for `simulium plan`, which compares none. Holds the
+ * engine's template until then (the live state lives for one pass).
+ */
+export function lazyFingerprint(t: ApiTaskTemplate | undefined): TemplateFingerprint {
+  let computed: TemplateFingerprint | undefined;
+  const get = (): TemplateFingerprint => (computed ??= templateFingerprint(t));
+  return {
+    get fingerprint() {
+      return get().fingerprint;
+    },
+    get constraints() {
+      return get().constraints;
+    },
+  };
+}
+
 /** Empty objects and arrays, and undefined, removed at every depth: absent and empty are alike. */
 function prune(value: unknown): unknown {
   if (Array.isArray(value)) {
