@@ -18,7 +18,7 @@ import { readRepo } from "../controller/manifests/read";
 import { makePlan } from "../controller/plan/plan";
 import { isMutation } from "../controller/plan/types";
 import type { PlanScaleResult } from "./plan-scale-types";
-import { apiFromDesired, onePercent, syntheticRepo } from "./synthetic";
+import { ApiBodies, apiFromDesired, onePercent, syntheticRepo } from "./synthetic";
 
 
 // `simulium plan` makes its engine client before it reads the swarm: dockerode loads then.
@@ -83,18 +83,22 @@ async function measure(count: number, dir: string): Promise<PlanScaleResult> {
 
   // The swarm as the engine would answer, made outside the clocks (see apiFromDesired).
   const changed = onePercent(desired.sites);
-  const bodies = apiFromDesired(desired, changed);
+  let bodies: ApiBodies | undefined = apiFromDesired(desired, changed);
 
   // Reading the swarm: the engine's bodies parsed (as dockerode does) and normalised (live/read.ts).
-  const live = phase(() =>
-    liveFromApi(cluster.instance, {
-      networks: JSON.parse(bodies.networks) as ApiNetwork[],
-      volumes: (JSON.parse(bodies.volumes) as { Volumes: ApiVolume[] }).Volumes,
-      secrets: JSON.parse(bodies.secrets) as ApiSecret[],
-      services: JSON.parse(bodies.services) as ApiService[],
-      tasks: JSON.parse(bodies.tasks) as ApiTask[],
-    }),
-  );
+  // Each body is dropped once parsed, as the client's response buffer is.
+  const live = phase(() => {
+    const b = bodies as ApiBodies;
+    bodies = undefined;
+    const lists = {
+      networks: JSON.parse(b.networks) as ApiNetwork[],
+      volumes: (JSON.parse(b.volumes) as { Volumes: ApiVolume[] }).Volumes,
+      secrets: JSON.parse(b.secrets) as ApiSecret[],
+      services: JSON.parse(b.services) as ApiService[],
+      tasks: JSON.parse(b.tasks) as ApiTask[],
+    };
+    return liveFromApi(cluster.instance, lists);
+  });
   const diff = phase(() => makePlan(desired, live.value, loaded.errors));
   const plan = diff.value;
 
