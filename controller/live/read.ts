@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import { JOB_ROLE, LABEL } from "../desired/labels";
 import type { SitePin } from "../desired/placement";
 import type { ApiNetwork, ApiNode, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
-import { lazyFingerprint } from "./fingerprint";
+import { LazyFingerprint } from "./fingerprint";
 import { shapeFromApi } from "./normalize";
 import type { LiveJob, LiveNetwork, LiveNode, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
 
@@ -164,7 +164,7 @@ export function serviceFromApi(s: ApiService, networkNames: ReadonlyMap<string, 
     shape: shapeFromApi(spec, networkNames),
     updateState: s.UpdateStatus?.State ?? null,
     updateMessage: s.UpdateStatus?.Message ?? null,
-    template: lazyFingerprint(spec.TaskTemplate),
+    template: new LazyFingerprint(spec.TaskTemplate),
   };
 }
 
@@ -175,7 +175,7 @@ export function taskFromApi(t: ApiTask, networkNames: ReadonlyMap<string, string
     const addr = att.Addresses?.[0];
     if (name && addr) addresses[name] = addr.replace(/\/\d+$/, "");
   }
-  const template = lazyFingerprint(t.Spec);
+  const template = new LazyFingerprint(t.Spec);
   return {
     id: t.ID,
     serviceId: t.ServiceID ?? "",
