@@ -83,7 +83,9 @@ function routingScale(sites: number): RoutingScaleResult {
  */
 async function focusedRun(only: string): Promise<void> {
   const file = path.join(ROOT, "bench", "results", "latest.json");
-  const previous = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+  // Read when the figure is done: a focused run (the cluster's takes a quarter of an hour) must
+  // not put back what changed in the file meanwhile.
+  const read = (): BenchResults => JSON.parse(readFileSync(file, "utf8")) as BenchResults;
   const commit = git(["rev-parse", "HEAD"]);
   const when = `${new Date().toISOString()} on commit ${commit.slice(0, 12)}${git(["status", "--porcelain"]) === "" ? "" : " (dirty tree)"}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`;
   let results: BenchResults;
@@ -92,21 +94,25 @@ async function focusedRun(only: string): Promise<void> {
       log(`routing change with ${n} sites`);
       return routingScale(n);
     });
+    const previous = read();
     results = { ...previous, routing, notes: [...previous.notes.filter((n) => !n.startsWith("figure 6 ")), `figure 6 from a focused run (BENCH_ONLY=routing) at ${when}`] };
   } else if (only === "planning") {
     const planning = sizes("BENCH_PLAN_SIZES", PLAN_SIZES).map((n) => {
       log(`planning ${n} synthetic sites`);
       return planScale(n);
     });
+    const previous = read();
     results = { ...previous, planning, planSizes: planning.map((p) => p.sites), notes: [...previous.notes.filter((n) => !n.startsWith("figure 4 ")), `figure 4 from a focused run (BENCH_ONLY=planning) at ${when}`] };
   } else if (only === "rest") {
     const rest = sizes("BENCH_REST_SIZES", REST_SIZES).map((n) => {
       log(`daemon at rest with ${n} synthetic sites`);
       return restScale(n);
     });
+    const previous = read();
     results = { ...previous, rest, notes: [...previous.notes.filter((n) => !n.startsWith("figure 5b ")), `figure 5b from a focused run (BENCH_ONLY=rest) at ${when}`] };
   } else if (only === "cluster") {
     const cluster = await clusterFigures({ sites: clusterSites(), timeoutMs: Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000, cli: path.join(__dirname, "..", "controller", "cli", "main.js"), runId, log });
+    const previous = read();
     results = { ...previous, cluster, notes: [...previous.notes.filter((n) => !n.startsWith("figure 8 ")), `figure 8 from a focused run (BENCH_ONLY=cluster) at ${when}`] };
   } else {
     throw new Error(`BENCH_ONLY must be routing, planning, rest or cluster, got ${only}`);
