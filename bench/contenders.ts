@@ -182,7 +182,8 @@ export function simuliumContender(env: Env, instance: string, sites: number, sha
  */
 export function stackDeployContender(env: Env, instance: string, sites: number, shape: Shape = LOCAL): Contender {
   const dir = mkdtempSync(path.join(os.tmpdir(), "simulium-bench-compose-"));
-  const files = shape.files(syntheticRepo(instance, `${instance}-`, sites));
+  const raw = syntheticRepo(instance, `${instance}-`, sites);
+  const files = shape.files(raw);
   const desired = desiredOf(files);
   const secretFile = (name: string): string => path.join(dir, "secrets", name);
   mkdirSync(path.join(dir, "secrets"), { mode: 0o700 });
@@ -217,7 +218,8 @@ export function stackDeployContender(env: Env, instance: string, sites: number, 
       const site = middleSite(siteNames(`${instance}-`, sites).sort());
       // The operator's edit: the site's compose file, rendered from the changed manifest.
       const change = (): void => {
-        const changed = shape.files(files.map((f) => (f.path === `sites/${site}.yaml` ? changedSiteFile(site) : f)));
+        // From the raw repository: rewriting `files` again would add registryAuth twice.
+      const changed = shape.files(raw.map((f) => (f.path === `sites/${site}.yaml` ? changedSiteFile(site) : f)));
         const stack = composeFiles(desiredOf(changed), secretFile).find((s) => s.stack === site);
         if (!stack) throw new Error(`internal: no stack for ${site}`);
         writeFileSync(path.join(dir, `${site}.yaml`), composeText(stack.compose));
