@@ -28,11 +28,10 @@ state_dir="${SIMULIUM_HARNESS_STATE:-/var/lib/simulium-harness}"
 images_json="${SIMULIUM_IMAGES_JSON:-$state_dir/images.json}"
 work_root="${SIMULIUM_BUILD_DIR:-/var/tmp/simulium-build}"
 # Builds at once (debootstrap downloads while another build's dpkg installs; see docs/harness.md).
-jobs="${SIMULIUM_BUILD_JOBS:-$(default_jobs)}"
+cpus="$(nproc 2>/dev/null || echo 1)"
+jobs="${SIMULIUM_BUILD_JOBS:-$((cpus < 2 ? 2 : cpus))}"
 # Bumped whenever this script changes what ends up in an image, so old hash tags stop matching.
 build_format=1
-
-default_jobs() { local n; n="$(nproc 2>/dev/null || echo 1)"; echo $((n < 2 ? 2 : n)); }
 
 all_roles() { find "$recipes" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort; }
 

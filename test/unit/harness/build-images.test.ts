@@ -70,15 +70,16 @@ function harness(roles: Record<string, string[]>): string {
   return dir;
 }
 
-function build(dir: string, roles: string[], jobs: number): Run {
+function build(dir: string, roles: string[], jobs: number | string | undefined): Run {
+  const { SIMULIUM_BUILD_JOBS: _inherited, ...env } = process.env;
   const r = spawnSync("bash", [join(dir, "harness", "build-images.sh"), ...roles], {
     encoding: "utf8",
     env: {
-      ...process.env,
+      ...env,
       PATH: `${join(dir, "bin")}:${process.env.PATH ?? ""}`,
       STUB: dir,
       DOCKER_HOST: "",
-      SIMULIUM_BUILD_JOBS: String(jobs),
+      ...(jobs === undefined ? {} : { SIMULIUM_BUILD_JOBS: String(jobs) }),
       SIMULIUM_DEBOOTSTRAP_CACHE: join(dir, "cache"),
       SIMULIUM_HARNESS_STATE: join(dir, "state"),
       SIMULIUM_BUILD_DIR: join(dir, "build"),
@@ -129,6 +130,19 @@ describe("harness/build-images.sh", () => {
     expect(second.status).toBe(0);
     expect(second.events).toEqual([]);
     expect(second.stderr).toContain("built none; up to date alpha beta gamma delta");
+  });
+
+  it("builds one image per CPU at a time by default, at least two, and refuses a bad SIMULIUM_BUILD_JOBS", () => {
+    const cpus = Number(spawnSync("nproc", { encoding: "utf8" }).stdout.trim());
+    const dir = make({ one: ["p1"], two: ["p2"], three: ["p3"] });
+    const bad = build(dir, ["one"], "0");
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("SIMULIUM_BUILD_JOBS must be a positive number, not '0'");
+    const r = build(dir, ["one", "two", "three"], undefined);
+    expect(r.status).toBe(0);
+    const expected = Math.min(3, Math.max(2, cpus));
+    expect(r.stderr).toContain(`building 3 images, ${expected} at a time`);
+    expect(peak(r.events)).toBe(expected);
   });
 
   it("waits for every build when one fails, then exits non-zero naming the role with its log's tail", () => {
