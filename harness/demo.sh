@@ -32,9 +32,13 @@ if [ "${#roles[@]}" -gt 0 ]; then
   bash harness/build-images.sh "${roles[@]}" >/dev/null &
   images_pid=$!
 fi
-[ -z "$need_ci" ] || npm ci --no-audit --no-fund --loglevel=error >/dev/null
-[ -z "$need_build" ] || npm run --silent build
-[ -z "$images_pid" ] || wait "$images_pid" || die "building the images failed (see above)"
+# A failed npm step still waits for the build: nothing keeps writing to the terminal after exit.
+npm_rc=0 images_rc=0
+[ -z "$need_ci" ] || npm ci --no-audit --no-fund --loglevel=error >/dev/null || npm_rc=$?
+[ "$npm_rc" != 0 ] || [ -z "$need_build" ] || npm run --silent build || npm_rc=$?
+[ -z "$images_pid" ] || wait "$images_pid" || images_rc=$?
+[ "$npm_rc" = 0 ] || die "npm ci or npm run build failed (above)"
+[ "$images_rc" = 0 ] || die "building the images failed (above)"
 
 log "simulium apply --repo $repo --yes"
 node "$cli" apply --repo "$repo" --yes
