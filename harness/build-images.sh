@@ -11,6 +11,9 @@
 #                setup.sh); `host.sh fingerprint` describes them and joins the recipe hash
 # Each image is tagged simulium/<role>:<hash12> (hash of the recipe + suite + build format)
 # and simulium/<role>:local. An existing hash tag means the build is skipped.
+# The images to build are built SIMULIUM_BUILD_JOBS at a time (default: one per CPU, at least
+# two), each into its own log file; a failed one is named with its log's tail, the others are
+# still waited for, and the script then exits non-zero.
 #
 # Usage: build-images.sh [role ...]     (no roles: all of them)
 set -euo pipefail
@@ -24,6 +27,9 @@ cache_dir="${SIMULIUM_DEBOOTSTRAP_CACHE:-/var/cache/simulium-debootstrap}"
 state_dir="${SIMULIUM_HARNESS_STATE:-/var/lib/simulium-harness}"
 images_json="${SIMULIUM_IMAGES_JSON:-$state_dir/images.json}"
 work_root="${SIMULIUM_BUILD_DIR:-/var/tmp/simulium-build}"
+# Builds at once (debootstrap downloads while another build's dpkg installs; see docs/harness.md).
+cpus="$(nproc 2>/dev/null || echo 1)"
+jobs="${SIMULIUM_BUILD_JOBS:-$((cpus < 2 ? 2 : cpus))}"
 # Bumped whenever this script changes what ends up in an image, so old hash tags stop matching.
 build_format=1
 
@@ -65,10 +71,56 @@ rootfs_debootstrap() {
   # Packages' maintainer scripts must not start daemons inside the build chroot.
   printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
   chmod 755 "$root/usr/sbin/policy-rc.d"
-  debootstrap --variant=minbase --cache-dir="$cache_dir" ${pkgs:+--include="$pkgs"} \
+  # dpkg syncs every file it unpacks: thousands of fsyncs per image, for a rootfs that is
+  # thrown away if the build fails anyway. Removed again before the image is made.
+  mkdir -p "$root/etc/dpkg/dpkg.cfg.d"
+  echo force-unsafe-io > "$root/etc/dpkg/dpkg.cfg.d/simulium-build-unsafe-io"
+  # Builds run at once, and debootstrap writes a .deb into its --cache-dir in place (wget -O,
+  # then verify): two of them sharing one directory read each other's half-written files. Each
+  # gets its own directory, seeded with hard links to the shared cache; what it downloaded is
+  # linked back into the shared one when it succeeds.
+  local own_cache="$cache_dir/.build-$$-$role"
+  seed_cache "$own_cache"
+  debootstrap --variant=minbase --cache-dir="$own_cache" ${pkgs:+--include="$pkgs"} \
     "$suite" "$root" "$mirror" > "$root.debootstrap.log" 2>&1 \
-    || { tail -n 30 "$root.debootstrap.log" >&2; die "debootstrap for $role failed (full log: $root.debootstrap.log)"; }
-  rm -f "$root/usr/sbin/policy-rc.d"
+    || { rm -rf "$own_cache"; tail -n 30 "$root.debootstrap.log" >&2; die "debootstrap for $role failed (full log: $root.debootstrap.log)"; }
+  keep_downloads "$own_cache"
+  rm -f "$root/usr/sbin/policy-rc.d" "$root/etc/dpkg/dpkg.cfg.d/simulium-build-unsafe-io"
+}
+
+# A private cache directory holding every .deb of the shared cache (hard links: no copy, and
+# debootstrap never writes into an existing file, it removes a corrupt one and downloads anew).
+seed_cache() {
+  local own="$1"
+  rm -rf "$own"
+  mkdir -p "$own"
+  find "$cache_dir" -maxdepth 1 -type f -name '*.deb' -exec cp -l -t "$own" {} + 2>/dev/null \
+    || find "$cache_dir" -maxdepth 1 -type f -name '*.deb' -exec cp -t "$own" {} +
+}
+
+# Links the .debs a successful debootstrap verified into the shared cache: each one renamed
+# into place, so a build seeding its cache meanwhile sees the whole file or none.
+keep_downloads() {
+  local own="$1" deb name
+  for deb in "$own"/*.deb; do
+    [ -f "$deb" ] || continue
+    name="${deb##*/}"
+    [ "$deb" -ef "$cache_dir/$name" ] && continue
+    # BASHPID: builds are subshells of this script and share its $$.
+    ln -f "$deb" "$cache_dir/.$name.$BASHPID" 2>/dev/null || cp "$deb" "$cache_dir/.$name.$BASHPID"
+    mv -f "$cache_dir/.$name.$BASHPID" "$cache_dir/$name"
+  done
+  rm -rf "$own"
+}
+
+# Private caches of builds that no longer run (killed): removed before this run makes its own.
+drop_stale_caches() {
+  local dir pid
+  for dir in "$cache_dir"/.build-*; do
+    [ -d "$dir" ] || continue
+    pid="${dir##*/.build-}"; pid="${pid%%-*}"
+    kill -0 "$pid" 2>/dev/null || rm -rf "$dir"
+  done
 }
 
 # For static binaries: unpack the packages (no dependencies, no maintainer scripts).
@@ -131,11 +183,12 @@ build_role() {
 }
 
 main() {
-  local roles=("$@") role hash tag started built=() skipped=() n=0
+  local roles=("$@") role hash todo=() tags=() built=() skipped=()
   [ "${#roles[@]}" -gt 0 ] || mapfile -t roles < <(all_roles)
   for role in "${roles[@]}"; do
     [ -d "$recipes/$role" ] || die "unknown role '$role' (known: $(all_roles | tr '\n' ' '))"
   done
+  [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "SIMULIUM_BUILD_JOBS must be a positive number, not '$jobs'"
   docker_answers || die "no Docker engine answers; run harness/engine.sh first"
 
   mkdir -p "$state_dir"
@@ -143,32 +196,95 @@ main() {
   exec 9>"$state_dir/build.lock"
   flock 9
 
+  declare -A tag_of=()
   for role in "${roles[@]}"; do
-    n=$((n + 1))
     hash="$(recipe_hash "$role")"
-    tag="simulium/$role:$hash"
-    if image_exists "$tag"; then
-      skipped+=("$role")
-    else
-      if [ -z "${mirror:-}" ]; then
-        [ "$(id -u)" = 0 ] || die "image $tag is missing and building it needs root"
-        ensure_host_packages
-        mirror="$(debian_mirror)"
-      fi
-      log "[$n/${#roles[@]}] building $tag from $suite packages ($mirror)"
-      started=$SECONDS
-      build_role "$role" "$tag"
-      log "built $tag in $((SECONDS - started)) s ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
-      built+=("$role")
-    fi
-    docker tag "$tag" "simulium/$role:local"
-    untag_old_builds "$role" "$hash"
+    tag_of[$role]="simulium/$role:$hash"
+    if image_exists "${tag_of[$role]}"; then skipped+=("$role"); else todo+=("$role"); fi
+  done
+  # Unpacked-only images take seconds: started last, they never hold a debootstrap back.
+  mapfile -t todo < <(for role in "${todo[@]}"; do
+    [ "$(cat "$recipes/$role/base" 2>/dev/null || echo debootstrap)" = scratch ] && echo "1 $role" || echo "0 $role"
+  done | sort -s -k1,1n | cut -d' ' -f2)
+
+  if [ "${#todo[@]}" -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || die "images ${todo[*]} are missing and building them needs root"
+    ensure_host_packages
+    mirror="$(debian_mirror)"
+    mkdir -p "$work_root" "$cache_dir"
+    drop_stale_caches
+    for role in "${todo[@]}"; do tags+=("${tag_of[$role]}"); done
+    build_all "${tags[@]}"
+    built=("${todo[@]}")
+  fi
+
+  for role in "${roles[@]}"; do
+    docker tag "${tag_of[$role]}" "simulium/$role:local"
+    untag_old_builds "$role" "${tag_of[$role]##*:}"
   done
 
   write_images_json
   log "images: built ${built[*]:-none}; up to date ${skipped[*]:-none}; map in $images_json"
   cat "$images_json"
 }
+
+# Builds the given tags, $jobs at a time, each into its own log ($work_root/<role>.log). The
+# roles built fine are tagged :local even when another fails; then the failures are named with
+# their logs' tails and the script exits non-zero (no images.json: the set is incomplete).
+build_all() {
+  local tags=("$@") total="$#" done_n=0 tag role pid rc busy failed=() running=() still=()
+  declare -A role_of=() started_at=()
+  local tty=""
+  [ -t 2 ] && tty=1
+  log "building $total image$([ "$total" = 1 ] || echo s), $((jobs < total ? jobs : total)) at a time, from $suite packages ($mirror): $(printf '%s ' "${tags[@]%%:*}" | sed 's|simulium/||g; s/ $//')"
+  local next=0
+  while [ "$next" -lt "$total" ] || [ "${#running[@]}" -gt 0 ]; do
+    while [ "$next" -lt "$total" ] && [ "${#running[@]}" -lt "$jobs" ]; do
+      tag="${tags[$next]}"; role="${tag#simulium/}"; role="${role%%:*}"
+      next=$((next + 1))
+      build_role "$role" "$tag" > "$work_root/$role.log" 2>&1 < /dev/null &
+      pid=$!
+      role_of[$pid]="$role"; started_at[$pid]=$SECONDS
+      running+=("$pid")
+      if [ -n "$tty" ]; then status_line ""; log "started $tag"; fi
+    done
+    # Polled, not `wait -n`: a terminal gets a status line that counts the seconds meanwhile.
+    still=()
+    for pid in "${running[@]}"; do
+      if kill -0 "$pid" 2>/dev/null; then still+=("$pid"); continue; fi
+      rc=0; wait "$pid" || rc=$?
+      role="${role_of[$pid]}"; tag="${tag_of[$role]}"
+      done_n=$((done_n + 1))
+      [ -z "$tty" ] || status_line ""
+      if [ "$rc" = 0 ]; then
+        log "built $tag in $((SECONDS - started_at[$pid])) s, $(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}') ($done_n/$total)"
+        docker tag "$tag" "simulium/$role:local"
+        rm -f "$work_root/$role.log"
+      else
+        log "FAILED $role after $((SECONDS - started_at[$pid])) s ($done_n/$total); log: $work_root/$role.log"
+        failed+=("$role")
+      fi
+    done
+    running=("${still[@]}")
+    if [ "${#running[@]}" -gt 0 ]; then
+      if [ -n "$tty" ]; then
+        busy=""
+        for pid in "${running[@]}"; do busy+="${busy:+, }${role_of[$pid]} $((SECONDS - started_at[$pid])) s"; done
+        status_line "building $busy; $done_n/$total done"
+      fi
+      sleep 0.5
+    fi
+  done
+  [ "${#failed[@]}" -eq 0 ] && return 0
+  for role in "${failed[@]}"; do
+    printf '[harness] ---- last lines of %s ----\n' "$work_root/$role.log" >&2
+    tail -n 20 "$work_root/$role.log" >&2
+  done
+  die "building ${failed[*]} failed (each role's log: $work_root/<role>.log)"
+}
+
+# One line on the terminal, redrawn in place ("" clears it before a log line is printed).
+status_line() { printf '\r\033[K%s' "${1:+[harness] $1}" >&2; }
 
 # Drops the tags of earlier recipe versions; an image still used by a container stays (untagged).
 untag_old_builds() {

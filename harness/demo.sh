@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `npm run demo`: installs what is missing, makes a swarm engine and the local images ready,
-# builds the CLI when dist/ is missing or older than the sources, and converges the example
-# manifests repository onto the engine.
+# `npm run demo`: installs what is missing, makes a swarm engine and the local images the
+# example manifests name ready, builds the CLI when dist/ is missing or older than the sources
+# (both at once), and converges the example manifests repository onto the engine.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=lib.sh
@@ -12,23 +12,33 @@ cli=dist/controller/cli/main.js
 
 command -v node >/dev/null 2>&1 || die "node is not installed (the harness needs Node 20 or later to fetch Node 22 LTS)"
 use_node_lts
-if [ ! -d node_modules ]; then
-  log "installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund
-fi
-
 bash harness/engine.sh
-# Only the images the demo's manifests name (simulium/<role>:local), not every harness image.
-mapfile -t roles < <(grep -rhoE 'simulium/[a-z0-9-]+:local' "$repo" | sed -E 's|simulium/([a-z0-9-]+):local|\1|' | sort -u |
-  while read -r role; do [ -d "harness/images/$role" ] && echo "$role"; done)
+# Only the images the demo's manifests name, not every harness image.
+mapfile -t roles < <(manifest_roles "$repo")
 log "images for $repo: ${roles[*]}"
-bash harness/build-images.sh "${roles[@]}" >/dev/null
 
+# The images build in the background (downloads and dpkg, several at once) while npm installs
+# the dependencies and tsc builds the CLI here; the build's progress lines go to the terminal.
+need_ci="" need_build=""
+[ -d node_modules ] || need_ci=1
 # Sources newer than the built CLI (or no CLI at all) mean a rebuild.
-if [ ! -f "$cli" ] || [ -n "$(find controller schemas package.json tsconfig.json tsconfig.build.json -newer "$cli" -print -quit)" ]; then
-  log "building the CLI (npm run build)"
-  npm run --silent build
+if [ -n "$need_ci" ] || [ ! -f "$cli" ] || [ -n "$(find controller schemas package.json tsconfig.json tsconfig.build.json -newer "$cli" -print -quit)" ]; then
+  need_build=1
 fi
+[ -z "$need_ci" ] || log "installing npm dependencies (npm ci), while the images build"
+[ -z "$need_build" ] || log "building the CLI (npm run build), while the images build"
+images_pid=""
+if [ "${#roles[@]}" -gt 0 ]; then
+  bash harness/build-images.sh "${roles[@]}" >/dev/null &
+  images_pid=$!
+fi
+# A failed npm step still waits for the build: nothing keeps writing to the terminal after exit.
+npm_rc=0 images_rc=0
+[ -z "$need_ci" ] || npm ci --no-audit --no-fund --loglevel=error >/dev/null || npm_rc=$?
+[ "$npm_rc" != 0 ] || [ -z "$need_build" ] || npm run --silent build || npm_rc=$?
+[ -z "$images_pid" ] || wait "$images_pid" || images_rc=$?
+[ "$npm_rc" = 0 ] || die "npm ci or npm run build failed (above)"
+[ "$images_rc" = 0 ] || die "building the images failed (above)"
 
 log "simulium apply --repo $repo --yes"
 node "$cli" apply --repo "$repo" --yes

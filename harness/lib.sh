@@ -86,6 +86,14 @@ ensure_host_packages() {
   ensure_packages "${specs[@]}"
 }
 
+# The harness roles (harness/images/<role>) a manifests repository's YAML files name as
+# simulium/<role>:local, each once; a commented-out setting (the example's tls:) names none.
+manifest_roles() {
+  find "$1" -type f \( -name '*.yaml' -o -name '*.yml' \) -exec sed 's/#.*//' {} + |
+    { grep -oE 'simulium/[a-z0-9-]+:local' || true; } | sed -E 's|simulium/([a-z0-9-]+):local|\1|' | sort -u |
+    while read -r role; do if [ -d "$harness_dir/images/$role" ]; then echo "$role"; fi; done
+}
+
 # The Debian mirror this machine already uses; never a hard-coded host.
 debian_mirror() {
   local uri=""
