@@ -4,6 +4,7 @@ import type { PlanScaleResult } from "./plan-scale-types";
 import type { RestScaleResult } from "./rest-scale-types";
 import type { RoutingScaleResult } from "./routing-scale-types";
 import type { DaemonRss, ServePass } from "./serve-types";
+import type { TlsIssueResult } from "./tls-issue-types";
 
 export interface ContenderResult {
   readonly initial: Pass;
@@ -41,6 +42,8 @@ export interface BenchResults {
   readonly routing?: readonly RoutingScaleResult[];
   /** Figure 5b, the daemon's memory at rest without an engine (absent in older results). */
   readonly rest?: readonly RestScaleResult[];
+  /** Figure 8, a new domain's commit until a valid certificate is served (absent in older results). */
+  readonly tls?: TlsIssueResult;
   readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
   readonly wallSeconds: number;
   readonly notes: readonly string[];
@@ -104,6 +107,10 @@ export function renderTable(r: BenchResults): string {
     out.push(pad([["sites", "modules alone", "at rest", "heap used", "peak RSS"], ...r.rest.map((x) => [String(x.sites), mb(x.modulesRssMb), mb(x.atRestRssMb), mb(x.heapUsedMb), mb(x.peakRssMb)])]));
     out.push("");
   }
+  if (r.tls !== undefined) {
+    out.push(...tlsRows(r.tls));
+    out.push("");
+  }
   out.push("7. Growth: each figure against the number of sites (chart: bench/results/growth.svg)");
   out.push(pad(growthTable(growthRows(r))));
   out.push("");
@@ -135,6 +142,17 @@ const served = (p: ServePass | null): string => (p === null ? "skipped" : p.ok ?
 const floorThen = (c: ContenderResult): string => (c.floorAtServeSeconds === null ? "-" : `${c.floorAtServeSeconds.toFixed(1)} s`);
 const loopDone = (p: ServePass | null): string => (p?.loopSeconds === undefined ? "-" : `${p.loopSeconds.toFixed(1)} s`);
 const place = (c: SizeResult): string => (c.stackDeploy.serve?.loopPosition === undefined ? "-" : `${c.stackDeploy.serve.loopPosition} of ${c.sites}`);
+
+/** Figure 8: each sample, then the median, minimum and maximum of those that succeeded. */
+export function tlsRows(t: TlsIssueResult): string[] {
+  const s = (n: number | null): string => (n === null ? "-" : `${n.toFixed(1)} s`);
+  const failed = t.samples.filter((x) => !x.ok).length;
+  return [
+    "8. HTTPS: a domain added to a site, commit → a certificate for it that verifies against the CA's root, served by hitch (daemon, webhook; Pebble on loopback)",
+    pad([["domain", "names in certificate", "commit → valid certificate served"], ...t.samples.map((x) => [x.domain, String(x.names), x.ok ? s(x.seconds) : `FAILED: ${x.error ?? "?"}`])]),
+    `  median ${s(t.medianSeconds)}, min ${s(t.minSeconds)}, max ${s(t.maxSeconds)} over ${t.samples.length - failed} of ${t.samples.length} samples; load average (1, 5, 15 min) ${loads(t.loadAverage.start)} at the start, ${loads(t.loadAverage.end)} at the end`,
+  ];
+}
 
 function routingRow(x: RoutingScaleResult): string[] {
   const sec = (n: number): string => (n < 1 ? `${Math.round(n * 1000)} ms` : `${n.toFixed(1)} s`);

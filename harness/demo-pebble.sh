@@ -14,14 +14,17 @@
 # pebble-root.pem is all of them, so the certificates an earlier Pebble issued (the controller
 # keeps them until they are due) still verify after a reboot.
 # Usage: demo-pebble.sh <varnish http port>. Exits non-zero saying why Pebble is not running.
+# SIMULIUM_DEMO_PEBBLE_DIR and SIMULIUM_DEMO_PEBBLE_PORTS (acme,management,dns,dns-management)
+# move it elsewhere: test/integration/example-manifests.test.ts runs this script beside a demo.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=lib.sh
 source harness/lib.sh
 
 http_port="${1:?usage: demo-pebble.sh <varnish http port>}"
-dir=/var/lib/simulium-harness/demo
-acme=127.0.0.1:14000 mgmt=127.0.0.1:15000 dns=127.0.0.1:8053 dns_mgmt=127.0.0.1:8055
+dir="${SIMULIUM_DEMO_PEBBLE_DIR:-/var/lib/simulium-harness/demo}"
+IFS=, read -r acme mgmt dns dns_mgmt <<< "${SIMULIUM_DEMO_PEBBLE_PORTS:-14000,15000,8053,8055}"
+acme="127.0.0.1:$acme" mgmt="127.0.0.1:$mgmt" dns="127.0.0.1:$dns" dns_mgmt="127.0.0.1:$dns_mgmt"
 
 for cmd in pebble pebble-challtestsrv openssl curl; do
   has_command "$cmd" || die "$cmd is not installed (Debian package ${cmd%-challtestsrv}; harness/engine.sh installs it as root)"
@@ -59,7 +62,7 @@ PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 setsid pebble -config "$dir/pebble.
   > "$dir/pebble.log" 2>&1 < /dev/null &
 echo $! > "$dir/pebble.pid"
 for _ in $(seq 1 100); do answers && break; sleep 0.2; done
-answers || die "Pebble did not answer on https://$acme/dir within 20 s (ports 14000, 15000, 8053, 8055 taken?); see $dir/pebble.log and $dir/challtestsrv.log"
+answers || die "Pebble did not answer on https://$acme/dir within 20 s (ports ${SIMULIUM_DEMO_PEBBLE_PORTS:-14000,15000,8053,8055} taken?); see $dir/pebble.log and $dir/challtestsrv.log"
 
 root="$(curl -fsS --cacert "$dir/pebble-listener.pem" "https://$mgmt/roots/0")" || die "Pebble gave no root on https://$mgmt/roots/0"
 printf '%s\n' "$root" > "$dir/pebble-roots/$(printf '%s' "$root" | sha256sum | cut -c1-16).pem"

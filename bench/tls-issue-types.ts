@@ -1,0 +1,30 @@
+/** Figure 8: a domain added to a site, from its commit to a valid certificate served for it. */
+export interface TlsIssueSample {
+  readonly domain: string;
+  /** Names in the site's certificate once this domain is in it. */
+  readonly names: number;
+  readonly ok: boolean;
+  /** Commit + push + webhook to the first handshake through hitch that verifies for the domain. */
+  readonly seconds: number;
+  readonly probes: number;
+  readonly error?: string;
+}
+
+export interface TlsIssueResult {
+  readonly samples: readonly TlsIssueSample[];
+  /** Over the samples that succeeded; null when none did. */
+  readonly medianSeconds: number | null;
+  readonly minSeconds: number | null;
+  readonly maxSeconds: number | null;
+  /** os.loadavg() at the start and at the end of the figure: the engine is shared. */
+  readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
+}
+
+/** The median, minimum and maximum of the successful samples' seconds. Pure. */
+export function tlsIssueStats(samples: readonly TlsIssueSample[]): Pick<TlsIssueResult, "medianSeconds" | "minSeconds" | "maxSeconds"> {
+  const s = samples.filter((x) => x.ok).map((x) => x.seconds).sort((a, b) => a - b);
+  if (s.length === 0) return { medianSeconds: null, minSeconds: null, maxSeconds: null };
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { medianSeconds: median, minSeconds: s[0]!, maxSeconds: s[s.length - 1]! };
+}
