@@ -7,8 +7,17 @@ export interface TlsIssueSample {
   /** Commit + push + webhook to the first handshake through hitch that verifies for the domain. */
   readonly seconds: number;
   readonly probes: number;
+  /**
+   * Seconds from the commit to the daemon's first log line of each step after it: the VCL with
+   * the new name (and its challenge answers) loaded, the order sent, the certificate issued,
+   * the certificates delivered to hitch. Absent when the daemon logged no such step.
+   */
+  readonly phases?: Partial<Record<TlsPhase, number>>;
   readonly error?: string;
 }
+
+export const TLS_PHASES = { vcl: "routing: VCL loaded", ordering: "tls: ordering a certificate", issued: "tls: certificate issued", delivered: "certificates delivered to the TLS terminator" } as const;
+export type TlsPhase = keyof typeof TLS_PHASES;
 
 export interface TlsIssueResult {
   readonly samples: readonly TlsIssueSample[];

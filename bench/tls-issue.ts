@@ -9,9 +9,30 @@ import { freePort } from "../test/harness/http";
 import { clusterYaml, siteYaml } from "../test/support/manifests";
 import { startPebble } from "../test/support/pebble";
 import { createForge } from "./forge";
-import { TlsIssueResult, TlsIssueSample, tlsIssueStats } from "./tls-issue-types";
+import { TLS_PHASES, TlsIssueResult, TlsIssueSample, tlsIssueStats, TlsPhase } from "./tls-issue-types";
 
-const quiet = pino({ level: "silent" });
+/** The daemon's log lines of the steps figure 8 breaks a sample into, with when they came. */
+function stepLog(): { readonly logger: pino.Logger; since(start: bigint): Partial<Record<TlsPhase, number>> } {
+  const seen: { phase: TlsPhase; at: bigint }[] = [];
+  const byMsg = new Map<string, TlsPhase>(Object.entries(TLS_PHASES).map(([k, v]) => [v, k as TlsPhase]));
+  const logger = pino(
+    { level: "info" },
+    {
+      write(line: string): void {
+        const phase = byMsg.get((JSON.parse(line) as { msg?: string }).msg ?? "");
+        if (phase !== undefined) seen.push({ phase, at: process.hrtime.bigint() });
+      },
+    },
+  );
+  return {
+    logger,
+    since(start) {
+      const out: Partial<Record<TlsPhase, number>> = {};
+      for (const s of seen) if (s.at >= start && out[s.phase] === undefined) out[s.phase] = Number(s.at - start) / 1e9;
+      return out;
+    },
+  };
+}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const PROBE_GAP_MS = 50;
 
@@ -87,6 +108,7 @@ export async function tlsIssue(input: TlsIssueInput): Promise<TlsIssueResult> {
     );
     const manifest = (): { path: string; text: string } => ({ path: `sites/${site}.yaml`, text: siteYaml(site, { domains, volumes: false, replicas: 1 }) });
     forge.commit([{ path: "simulium.yaml", text: cluster }, manifest()], "one site with https");
+    const steps = stepLog();
     const daemon = await startDaemon({
       repo: forge.url,
       branch: "main",
@@ -95,7 +117,7 @@ export async function tlsIssue(input: TlsIssueInput): Promise<TlsIssueResult> {
       webhookSecretFile: forge.secretFile,
       pollSeconds: 3600,
       resyncSeconds: 3600,
-      log: quiet,
+      log: steps.logger,
       docker: input.docker,
     });
     const samples: TlsIssueSample[] = [];
@@ -115,7 +137,7 @@ export async function tlsIssue(input: TlsIssueInput): Promise<TlsIssueResult> {
         const accepted = await forge.announce(daemon.port);
         if (accepted !== 202) throw new Error(`webhook answered ${accepted}`);
         const served = await firstVerified(httpsPort, domain, ca, start, input.timeoutMs);
-        const base = { domain, names: domains.length };
+        const base = { domain, names: domains.length, phases: steps.since(start) };
         samples.push("error" in served ? { ...base, ok: false, seconds: 0, probes: served.probes, error: served.error } : { ...base, ok: true, ...served });
         input.log(`${domain}: ${"error" in served ? served.error : `valid certificate served after ${served.seconds.toFixed(2)} s`}`);
       }

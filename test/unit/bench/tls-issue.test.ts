@@ -12,10 +12,12 @@ describe("figure 8: commit → valid certificate served", () => {
     expect(tlsIssueStats([sample(0, false)])).toEqual({ medianSeconds: null, minSeconds: null, maxSeconds: null });
   });
 
-  it("prints each sample, a failure with its error, and the summary with the load average", () => {
-    const samples = [sample(4.25), sample(0, false), sample(6)];
+  it("prints each sample with its steps, a failure with its error, and the summary with the load average", () => {
+    const samples = [{ ...sample(4.25), phases: { vcl: 0.5, ordering: 1.25, issued: 2.5, delivered: 4 } }, sample(0, false), sample(6)];
     const text = tlsRows({ samples, ...tlsIssueStats(samples), loadAverage: { start: [3, 2, 1], end: [4, 3, 2] } }).join("\n");
-    expect(text).toContain("n4.25.x.test  2                     4.3 s");
+    expect(text).toMatch(/n4\.25\.x\.test +2 +4\.3 s +0\.5 s +1\.3 s +2\.5 s +4\.0 s\n/);
+    // A sample without the daemon's step lines shows none.
+    expect(text).toMatch(/n6\.x\.test +2 +6\.0 s +- +- +- +-\n/);
     expect(text).toContain("FAILED: no valid certificate for n.x.test after 600 s");
     expect(text).toContain("median 5.1 s, min 4.3 s, max 6.0 s over 2 of 3 samples; load average (1, 5, 15 min) 3.0 2.0 1.0 at the start, 4.0 3.0 2.0 at the end");
   });
