@@ -150,7 +150,7 @@ export function tlsRows(t: TlsIssueResult): string[] {
   return [
     "8. HTTPS: a domain added to a site, commit → a certificate for it that verifies against the CA's root, served by hitch (daemon, webhook; Pebble on loopback)",
     pad([
-      ["domain", "names in certificate", "commit → valid certificate served", "→ VCL loaded", "→ order sent", "→ issued", "→ delivered to hitch"],
+      ["domain", "names in certificate", "commit → valid certificate served", "→ VCL loaded", "→ order sent", "→ issued", "→ delivery job seen done"],
       ...t.samples.map((x) => [x.domain, String(x.names), x.ok ? s(x.seconds) : `FAILED: ${x.error ?? "?"}`, ...(["vcl", "ordering", "issued", "delivered"] as const).map((p) => s(x.phases?.[p] ?? null))]),
     ]),
     `  median ${s(t.medianSeconds)}, min ${s(t.minSeconds)}, max ${s(t.maxSeconds)} over ${t.samples.length - failed} of ${t.samples.length} samples; load average (1, 5, 15 min) ${loads(t.loadAverage.start)} at the start, ${loads(t.loadAverage.end)} at the end`,

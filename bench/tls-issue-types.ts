@@ -10,7 +10,8 @@ export interface TlsIssueSample {
   /**
    * Seconds from the commit to the daemon's first log line of each step after it: the VCL with
    * the new name (and its challenge answers) loaded, the order sent, the certificate issued,
-   * the certificates delivered to hitch. Absent when the daemon logged no such step.
+   * the delivery job seen done (hitch may serve the new certificate before the controller's
+   * poll sees the job end). Absent when the daemon logged no such step.
    */
   readonly phases?: Partial<Record<TlsPhase, number>>;
   readonly error?: string;

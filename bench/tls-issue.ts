@@ -124,19 +124,22 @@ export async function tlsIssue(input: TlsIssueInput): Promise<TlsIssueResult> {
     try {
       await daemon.idle();
       const ca = await pebble.root();
+      // Every sample starts with the daemon idle (it waits for the end of each pass), never
+      // inside the previous reconcile.
       const ready = await firstVerified(httpsPort, domains[0]!, ca, process.hrtime.bigint(), input.timeoutMs);
       if ("error" in ready) throw new Error(`before the first sample: ${ready.error}`);
       for (let i = 1; i <= input.samples; i++) {
         const domain = `n${i}.${site}.test`;
         await pebble.resolve(domain);
         domains.push(domain);
-        // Between samples: the daemon idle, so a sample never starts inside the previous reconcile.
-        await daemon.idle();
         const start = process.hrtime.bigint();
         forge.commit([manifest()], `${site}: add ${domain}`);
         const accepted = await forge.announce(daemon.port);
         if (accepted !== 202) throw new Error(`webhook answered ${accepted}`);
         const served = await firstVerified(httpsPort, domain, ca, start, input.timeoutMs);
+        // The steps once the pass is over: hitch can serve the new certificate before the
+        // controller has seen its delivery job end.
+        await daemon.idle();
         const base = { domain, names: domains.length, phases: steps.since(start) };
         samples.push("error" in served ? { ...base, ok: false, seconds: 0, probes: served.probes, error: served.error } : { ...base, ok: true, ...served });
         input.log(`${domain}: ${"error" in served ? served.error : `valid certificate served after ${served.seconds.toFixed(2)} s`}`);
