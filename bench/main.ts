@@ -119,7 +119,15 @@ async function focusedRun(only: string): Promise<void> {
     });
     results = { ...previous, rest, notes: [...previous.notes.filter((n) => !n.startsWith("figure 5b ")), `figure 5b from a focused run (BENCH_ONLY=rest) at ${when}`] };
   } else if (only === "tls") {
-    const tls = await tlsFigure(new Docker(), Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000);
+    const docker = new Docker();
+    // Figure 8 runs on the engine: an interrupted run still removes what it made.
+    const onSignal = (sig: NodeJS.Signals): void => {
+      log(`${sig}: cleaning up`);
+      void cleanup(docker).finally(() => process.exit(130));
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    const tls = await tlsFigure(docker, Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000);
     results = { ...previous, tls, notes: [...previous.notes.filter((n) => !n.startsWith("figure 8 ")), `figure 8 from a focused run (BENCH_ONLY=tls) at ${when}`] };
   } else {
     throw new Error(`BENCH_ONLY must be routing, planning, rest or tls, got ${only}`);
