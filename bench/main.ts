@@ -1,11 +1,13 @@
 /**
  * `npm run bench`: simulium against a `docker stack deploy` loop on the real swarm, and
  * planning at scale without an engine, one changed site until it serves (figure 3) and the
- * daemon's memory (figure 5), one site's task move in Varnish at N sites (figure 6). Sizes:
+ * daemon's memory (figure 5), one site's task move in Varnish at N sites (figure 6), a new
+ * domain's commit until a valid certificate is served for it (figure 9). Sizes:
  * BENCH_SIZES (sites per engine run, default 10,50,100), BENCH_PLAN_SIZES (synthetic sites),
  * BENCH_ROUTING_SIZES (sites in Varnish, default 100,1000), BENCH_REST_SIZES (the daemon's
- * memory without an engine, default 10,100,1000), BENCH_TIMEOUT_S (per converge).
- * BENCH_ONLY=routing|planning|rest|cluster runs that figure alone and merges it into the last results
+ * memory without an engine, default 10,100,1000), BENCH_TIMEOUT_S (per converge), BENCH_TLS_SAMPLES
+ * (figure 9: domains added one by one, default 5).
+ * BENCH_ONLY=routing|planning|rest|cluster|tls runs that figure alone and merges it into the last results
  * (cluster: figure 8 on the 3-node test cluster of harness/cluster.sh, BENCH_CLUSTER_SITES sites, default 50;
  * it needs root, and is part of the full run too). Everything created
  * carries a fresh instance label and is removed at the end, also on failure or Ctrl-C.
@@ -24,6 +26,8 @@ import { growthCaption, growthRows, growthSvg } from "./growth";
 import type { RestScaleResult } from "./rest-scale-types";
 import type { RoutingScaleResult } from "./routing-scale-types";
 import { clusterFigures } from "./cluster";
+import { tlsIssue } from "./tls-issue";
+import type { TlsIssueResult } from "./tls-issue-types";
 import { BenchResults, ContenderResult, renderTable, SizeResult } from "./report";
 import type { DaemonRss, ServePass } from "./serve-types";
 import { DOCKER_CLI, floorSeconds, run } from "./swarm";
@@ -77,8 +81,20 @@ function routingScale(sites: number): RoutingScaleResult {
   return JSON.parse(out.trim().split("\n").pop() ?? "{}") as RoutingScaleResult;
 }
 
+/** Figure 9 on the engine, under its own instance, removed afterwards. */
+async function tlsFigure(docker: Docker, timeoutMs: number): Promise<TlsIssueResult> {
+  const instance = `bench${runId}t`;
+  created.add(instance);
+  try {
+    log(`HTTPS: domains added to a site one by one, until a valid certificate is served for each`);
+    return await tlsIssue({ docker, instance, samples: sizes("BENCH_TLS_SAMPLES", "5")[0] ?? 5, timeoutMs, log });
+  } finally {
+    await cleanup(docker);
+  }
+}
+
 /**
- * BENCH_ONLY=routing|planning|rest: that figure alone, merged into the existing results (the engine
+ * BENCH_ONLY=routing|planning|rest|tls: that figure alone, merged into the existing results (the engine
  * figures take 13 minutes and starve a shared machine); a note says when and on which commit.
  */
 async function focusedRun(only: string): Promise<void> {
@@ -114,8 +130,20 @@ async function focusedRun(only: string): Promise<void> {
     const cluster = await clusterFigures({ sites: clusterSites(), timeoutMs: Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000, cli: path.join(__dirname, "..", "controller", "cli", "main.js"), runId, log });
     const previous = read();
     results = { ...previous, cluster, notes: [...previous.notes.filter((n) => !n.startsWith("figure 8 ")), `figure 8 from a focused run (BENCH_ONLY=cluster) at ${when}`] };
+  } else if (only === "tls") {
+    const docker = new Docker();
+    // Figure 9 runs on the engine: an interrupted run still removes what it made.
+    const onSignal = (sig: NodeJS.Signals): void => {
+      log(`${sig}: cleaning up`);
+      void cleanup(docker).finally(() => process.exit(130));
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    const tls = await tlsFigure(docker, Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000);
+    const previous = read();
+    results = { ...previous, tls, notes: [...previous.notes.filter((n) => !n.startsWith("figure 9 ")), `figure 9 from a focused run (BENCH_ONLY=tls) at ${when}`] };
   } else {
-    throw new Error(`BENCH_ONLY must be routing, planning, rest or cluster, got ${only}`);
+    throw new Error(`BENCH_ONLY must be routing, planning, rest, cluster or tls, got ${only}`);
   }
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   writeGrowthChart(file, results);
@@ -214,6 +242,7 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   const converge: SizeResult[] = [];
   let floor: number | null = null;
+  let tls: TlsIssueResult | undefined;
   try {
     const floorInstance = `bench${runId}f`;
     created.add(floorInstance);
@@ -228,6 +257,10 @@ async function main(): Promise<void> {
       const stackDeploy = await measure(() => stackDeployContender(env, `bench${runId}d${n}`, n), direct);
       converge.push({ sites: n, simulium, stackDeploy, loadAverage: os.loadavg() });
     }
+    tls = await tlsFigure(direct, timeoutMs).catch((err: unknown) => {
+      notes.push(`figure 9: ${message(err)}`);
+      return undefined;
+    });
   } finally {
     await cleanup(direct);
     await proxy.close();
@@ -255,6 +288,7 @@ async function main(): Promise<void> {
     routing,
     rest,
     ...(cluster ? { cluster } : {}),
+    ...(tls !== undefined ? { tls } : {}),
     loadAverage: { start: loadAtStart, end: os.loadavg() },
     wallSeconds: (Date.now() - startedAt) / 1000,
     notes: [

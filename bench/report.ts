@@ -5,6 +5,7 @@ import type { PlanScaleResult } from "./plan-scale-types";
 import type { RestScaleResult } from "./rest-scale-types";
 import type { RoutingScaleResult } from "./routing-scale-types";
 import type { DaemonRss, ServePass } from "./serve-types";
+import type { TlsIssueResult } from "./tls-issue-types";
 
 export interface ContenderResult {
   readonly initial: Pass;
@@ -44,6 +45,8 @@ export interface BenchResults {
   readonly rest?: readonly RestScaleResult[];
   /** Figure 8, the 3-node test cluster (absent in older results). */
   readonly cluster?: ClusterResult;
+  /** Figure 9, a new domain's commit until a valid certificate is served (absent in older results). */
+  readonly tls?: TlsIssueResult;
   readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
   readonly wallSeconds: number;
   readonly notes: readonly string[];
@@ -108,6 +111,10 @@ export function renderTable(r: BenchResults): string {
     out.push("");
   }
   if (r.cluster !== undefined) out.push(...clusterSection(r.cluster), "");
+  if (r.tls !== undefined) {
+    out.push(...tlsRows(r.tls));
+    out.push("");
+  }
   out.push("7. Growth: each figure against the number of sites (chart: bench/results/growth.svg)");
   out.push(pad(growthTable(growthRows(r))));
   out.push("");
@@ -139,6 +146,20 @@ const served = (p: ServePass | null): string => (p === null ? "skipped" : p.ok ?
 const floorThen = (c: ContenderResult): string => (c.floorAtServeSeconds === null ? "-" : `${c.floorAtServeSeconds.toFixed(1)} s`);
 const loopDone = (p: ServePass | null): string => (p?.loopSeconds === undefined ? "-" : `${p.loopSeconds.toFixed(1)} s`);
 const place = (c: SizeResult): string => (c.stackDeploy.serve?.loopPosition === undefined ? "-" : `${c.stackDeploy.serve.loopPosition} of ${c.sites}`);
+
+/** Figure 9: each sample, then the median, minimum and maximum of those that succeeded. */
+export function tlsRows(t: TlsIssueResult): string[] {
+  const s = (n: number | null): string => (n === null ? "-" : `${n.toFixed(1)} s`);
+  const failed = t.samples.filter((x) => !x.ok).length;
+  return [
+    "9. HTTPS: a domain added to a site, commit → a certificate for it that verifies against the CA's root, served by hitch (daemon, webhook; Pebble on loopback)",
+    pad([
+      ["domain", "names in certificate", "commit → valid certificate served", "→ VCL loaded", "→ order sent", "→ issued", "→ delivery job seen done"],
+      ...t.samples.map((x) => [x.domain, String(x.names), x.ok ? s(x.seconds) : `FAILED: ${x.error ?? "?"}`, ...(["vcl", "ordering", "issued", "delivered"] as const).map((p) => s(x.phases?.[p] ?? null))]),
+    ]),
+    `  median ${s(t.medianSeconds)}, min ${s(t.minSeconds)}, max ${s(t.maxSeconds)} over ${t.samples.length - failed} of ${t.samples.length} samples; load average (1, 5, 15 min) ${loads(t.loadAverage.start)} at the start, ${loads(t.loadAverage.end)} at the end`,
+  ];
+}
 
 function routingRow(x: RoutingScaleResult): string[] {
   const sec = (n: number): string => (n < 1 ? `${Math.round(n * 1000)} ms` : `${n.toFixed(1)} s`);

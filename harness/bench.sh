@@ -3,7 +3,7 @@
 # temporary directory with the CLI (the daemon of figure 5; node resolves packages through
 # NODE_PATH) and run with plain node.
 # Sizes: BENCH_SIZES=10,50,100 BENCH_PLAN_SIZES=10,100,1000,10000 BENCH_ROUTING_SIZES=100,1000 BENCH_TIMEOUT_S=600.
-# BENCH_REST_SIZES=10,100,1000. BENCH_ONLY=routing (or planning, or rest): that figure alone, merged into bench/results/latest.json.
+# BENCH_REST_SIZES=10,100,1000. BENCH_TLS_SAMPLES=5. BENCH_ONLY=routing (or planning, rest, tls): that figure alone, merged into bench/results/latest.json.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=lib.sh

@@ -59,8 +59,10 @@ const clients = new Map<string, Acme.Client>();
 
 export async function orderCertificate(dir: AcmeDirectory, accountKey: Buffer, domains: readonly string[], opts: OrderOptions = {}): Promise<OrderOutcome> {
   const acme = await loadAcme();
-  configureHttp(acme, dir);
   try {
+    // In the try: an unreadable caFile fails this order (recorded, retried after its backoff)
+    // instead of throwing out of the reconcile and failing every site's apply.
+    configureHttp(acme, dir);
     const client = await account(acme, dir, accountKey);
     const order = await client.createOrder({ identifiers: domains.map((value) => ({ type: "dns", value })) });
     const failed = await validate(client, await client.getAuthorizations(order), opts);
@@ -168,7 +170,23 @@ function configureHttp(acme: typeof Acme, dir: AcmeDirectory): void {
   const settings = acme.axios.defaults as { acmeSettings?: { retryMaxAttempts: number }; httpsAgent?: Agent };
   // A 429 or 503 is recorded with its Retry-After and tried again on a later pass, not waited for here.
   if (settings.acmeSettings) settings.acmeSettings.retryMaxAttempts = 0;
-  settings.httpsAgent = dir.caFile !== undefined ? new Agent({ ca: readFileSync(dir.caFile) }) : undefined;
+  settings.httpsAgent = dir.caFile !== undefined ? new Agent({ ca: readCaFile(dir.caFile) }) : undefined;
+}
+
+/** The error names the setting and the file, not only errno's text. */
+class CaFileError extends Error {
+  constructor(file: string, code: string) {
+    super(`acme.caFile ${file} cannot be read (${code})`);
+    this.name = "CaFileError";
+  }
+}
+
+function readCaFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new CaFileError(file, (err as NodeJS.ErrnoException).code ?? "unreadable");
+  }
 }
 
 function retryAfterOf(err: unknown): string | undefined {
