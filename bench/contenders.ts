@@ -15,7 +15,9 @@ import { isMutation } from "../controller/plan/types";
 import { reconcile } from "../controller/features";
 import { freePort } from "../test/harness/http";
 import type { CountingProxy } from "../test/support/counting-proxy";
+import { CONVERGENCE_POLL_MS } from "../controller/apply/wait-converged";
 import { composeFiles, composeText } from "./compose";
+import { convergeFloor } from "./floor";
 import { daemonRss } from "./daemon-rss";
 import { createForge, Forge } from "./forge";
 import { changedSiteFile, serveThroughDaemon, serveThroughStackDeploy } from "./serve";
@@ -96,7 +98,7 @@ export function byEndpoint(requests: readonly string[]): Record<string, number> 
 }
 
 /** simulium: one reconcile of a manifests directory, through the counting proxy. */
-export function simuliumContender(env: Env, instance: string, sites: number): Contender {
+export function simuliumContender(env: Env, instance: string, sites: number, concurrency?: number): Contender {
   const dir = mkdtempSync(path.join(os.tmpdir(), "simulium-bench-repo-"));
   for (const f of syntheticRepo(instance, `${instance}-`, sites)) {
     mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
@@ -105,7 +107,8 @@ export function simuliumContender(env: Env, instance: string, sites: number): Co
   const viaProxy = new Docker({ socketPath: env.proxy.socketPath });
   const pass = (expectMutations: boolean) =>
     timed(env, instance, sites * 2, async () => {
-      const out = await reconcile(viaProxy, dir, { commit: "bench", log: quiet, pollMs: 500, timeoutSeconds: env.timeoutMs / 1000, allowMassDelete: false });
+      // Apply's own convergence poll (CONVERGENCE_POLL_MS), as the floor polls.
+      const out = await reconcile(viaProxy, dir, { commit: "bench", log: quiet, timeoutSeconds: env.timeoutMs / 1000, allowMassDelete: false, ...(concurrency === undefined ? {} : { concurrency }) });
       const failed = out.result.sites.filter((s) => s.state === "failed");
       if (failed.length > 0) return `${failed.length} site(s) failed: ${failed[0]?.error ?? ""}`;
       if (!expectMutations && out.mutations > 0) return `no-op run made ${out.mutations} changes`;
@@ -188,6 +191,24 @@ export function stackDeployContender(env: Env, instance: string, sites: number):
       return serveThroughStackDeploy({ docker: env.direct, site, loopPosition: stacks.findIndex((s) => s.stack === site) + 1, change, deployAll, timeoutMs: env.timeoutMs });
     },
     dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * The engine's floor (bench/floor.ts): the objects simulium's render asks for, made by a bare
+ * script with the same bounded concurrency, through the same counting proxy, until every task
+ * runs. Initial converge only.
+ */
+export function floorContender(env: Env, instance: string, sites: number, concurrency: number): { readonly instance: string; initial(): Promise<Pass> } {
+  const desired = desiredOf(syntheticRepo(instance, `${instance}-`, sites));
+  const viaProxy = new Docker({ socketPath: env.proxy.socketPath });
+  return {
+    instance,
+    initial: () =>
+      timed(env, instance, sites * 2, async () => {
+        await convergeFloor(viaProxy, desired, { concurrency, timeoutMs: env.timeoutMs, pollMs: CONVERGENCE_POLL_MS });
+        return undefined;
+      }),
   };
 }
 

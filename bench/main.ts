@@ -5,7 +5,9 @@
  * BENCH_SIZES (sites per engine run, default 10,50,100), BENCH_PLAN_SIZES (synthetic sites),
  * BENCH_ROUTING_SIZES (sites in Varnish, default 100,1000), BENCH_REST_SIZES (the daemon's
  * memory without an engine, default 10,100,1000), BENCH_TIMEOUT_S (per converge).
- * BENCH_ONLY=routing|planning|rest runs that figure alone and merges it into the last results. Everything created
+ * BENCH_ONLY=routing|planning|rest runs that figure alone and merges it into the last results;
+ * BENCH_ONLY=floor the initial converges of figure 1b at BENCH_SIZES (the floor, simulium, with
+ * BENCH_SERIAL=1 simulium one call at a time too, the stack deploy loop). Everything created
  * carries a fresh instance label and is removed at the end, also on failure or Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
@@ -16,12 +18,13 @@ import path from "node:path";
 import Docker from "dockerode";
 import { startCountingProxy } from "../test/support/counting-proxy";
 import { removeInstance } from "../test/support/swarm";
-import { Contender, Env, simuliumContender, stackDeployContender } from "./contenders";
+import { APPLY_CONCURRENCY } from "../controller/apply/schedule";
+import { Contender, Env, floorContender, Pass, simuliumContender, stackDeployContender } from "./contenders";
 import type { PlanScaleResult } from "./plan-scale-types";
 import { growthCaption, growthRows, growthSvg } from "./growth";
 import type { RestScaleResult } from "./rest-scale-types";
 import type { RoutingScaleResult } from "./routing-scale-types";
-import { BenchResults, ContenderResult, renderTable, SizeResult } from "./report";
+import { BenchResults, ContenderResult, FloorRow, renderTable, SizeResult } from "./report";
 import type { DaemonRss, ServePass } from "./serve-types";
 import { DOCKER_CLI, floorSeconds, run } from "./swarm";
 
@@ -103,7 +106,7 @@ function focusedRun(only: string): void {
     });
     results = { ...previous, rest, notes: [...previous.notes.filter((n) => !n.startsWith("figure 5b ")), `figure 5b from a focused run (BENCH_ONLY=rest) at ${when}`] };
   } else {
-    throw new Error(`BENCH_ONLY must be routing, planning or rest, got ${only}`);
+    throw new Error(`BENCH_ONLY must be routing, planning, rest or floor, got ${only}`);
   }
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   writeGrowthChart(file, results);
@@ -161,8 +164,67 @@ async function measure(make: () => Contender, docker: Docker): Promise<Contender
   }
 }
 
+/** One initial converge, its objects removed afterwards (they are not used again). */
+async function initialOnly(make: () => { readonly instance: string; initial(): Promise<Pass>; dispose?(): void }, docker: Docker): Promise<Pass> {
+  const c = make();
+  created.add(c.instance);
+  try {
+    log(`${c.instance}: initial converge`);
+    const pass = await c.initial();
+    log(`${c.instance}: ${pass.seconds.toFixed(1)} s, ${pass.apiCalls} calls${pass.ok ? "" : ` (${pass.error ?? "failed"})`}`);
+    return pass;
+  } finally {
+    c.dispose?.();
+    await cleanup(docker);
+  }
+}
+
+/**
+ * BENCH_ONLY=floor: figure 1b alone, merged into the existing results. Each contender's
+ * objects are removed before the next starts, so none converges beside another's teardown.
+ */
+async function floorRun(): Promise<void> {
+  const file = path.join(ROOT, "bench", "results", "latest.json");
+  const previous = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+  const direct = new Docker();
+  const proxy = await startCountingProxy();
+  const env: Env = { direct, proxy, timeoutMs: Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000, cli: path.join(__dirname, "..", "controller", "cli", "main.js"), log };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    log(`${sig}: cleaning up`);
+    void cleanup(direct).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const rows: FloorRow[] = [];
+  const loadAtStart = os.loadavg();
+  try {
+    for (const n of sizes("BENCH_SIZES", "10,50,100")) {
+      log(`== ${n} sites ==`);
+      const before = os.loadavg();
+      const floor = await initialOnly(() => floorContender(env, `bench${runId}f${n}`, n, APPLY_CONCURRENCY), direct);
+      const simulium = await initialOnly(() => simuliumContender(env, `bench${runId}s${n}`, n), direct);
+      const simuliumSerial = process.env.BENCH_SERIAL === "1" ? await initialOnly(() => simuliumContender(env, `bench${runId}o${n}`, n, 1), direct) : null;
+      const stackDeploy = await initialOnly(() => stackDeployContender(env, `bench${runId}d${n}`, n), direct);
+      rows.push({ sites: n, concurrency: APPLY_CONCURRENCY, floor, simulium, simuliumSerial, stackDeploy, loadAverage: { before, after: os.loadavg() } });
+    }
+  } finally {
+    await cleanup(direct);
+    await proxy.close();
+    rmSync(path.dirname(proxy.socketPath), { recursive: true, force: true });
+  }
+  const commit = git(["rev-parse", "HEAD"]);
+  const when = `${new Date().toISOString()} on commit ${commit.slice(0, 12)}${git(["status", "--porcelain"]) === "" ? "" : " (dirty tree)"}, load average ${loads(loadAtStart)} at the start, ${loads(os.loadavg())} at the end`;
+  const results: BenchResults = { ...previous, floorConverge: rows, notes: [...previous.notes.filter((x) => !x.startsWith("figure 1b ")), `figure 1b from a focused run (BENCH_ONLY=floor) at ${when}; the machine is shared with other work`] };
+  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  process.stdout.write(renderTable(results) + "\n");
+  log(`updated ${path.relative(ROOT, file)}`);
+}
+
+const loads = (l: readonly number[]): string => l.map((x) => x.toFixed(1)).join(" ");
+
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
+  if (only === "floor") return floorRun();
   if (only !== undefined && only !== "") return focusedRun(only);
   const engineSizes = sizes("BENCH_SIZES", "10,50,100");
   const planSizes = sizes("BENCH_PLAN_SIZES", PLAN_SIZES);
@@ -198,6 +260,7 @@ async function main(): Promise<void> {
   });
   const notes: string[] = [];
   const converge: SizeResult[] = [];
+  const floorConverge: FloorRow[] = [];
   let floor: number | null = null;
   try {
     const floorInstance = `bench${runId}f`;
@@ -209,9 +272,12 @@ async function main(): Promise<void> {
     await cleanup(direct);
     for (const n of engineSizes) {
       log(`== ${n} sites ==`);
+      const before = os.loadavg();
+      const converged = await initialOnly(() => floorContender(env, `bench${runId}f${n}`, n, APPLY_CONCURRENCY), direct);
       const simulium = await measure(() => simuliumContender(env, `bench${runId}s${n}`, n), direct);
       const stackDeploy = await measure(() => stackDeployContender(env, `bench${runId}d${n}`, n), direct);
       converge.push({ sites: n, simulium, stackDeploy, loadAverage: os.loadavg() });
+      floorConverge.push({ sites: n, concurrency: APPLY_CONCURRENCY, floor: converged, simulium: simulium.initial, simuliumSerial: null, stackDeploy: stackDeploy.initial, loadAverage: { before, after: os.loadavg() } });
     }
   } finally {
     await cleanup(direct);
@@ -231,6 +297,7 @@ async function main(): Promise<void> {
     planSizes,
     floorSeconds: floor,
     converge,
+    floorConverge,
     planning,
     routing,
     rest,

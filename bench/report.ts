@@ -24,6 +24,20 @@ export interface SizeResult {
   readonly loadAverage: readonly number[];
 }
 
+/** Figure 1b: the initial converge beside the engine's floor (bench/floor.ts), one size. */
+export interface FloorRow {
+  readonly sites: number;
+  /** Engine calls at once, the floor's and simulium's. */
+  readonly concurrency: number;
+  readonly floor: Pass;
+  readonly simulium: Pass | null;
+  /** simulium with one call at a time (the apply before #20's item 3), when measured. */
+  readonly simuliumSerial: Pass | null;
+  readonly stackDeploy: Pass | null;
+  /** os.loadavg() before and after this size: the engine is shared with other work. */
+  readonly loadAverage: { readonly before: readonly number[]; readonly after: readonly number[] };
+}
+
 export interface BenchResults {
   readonly commit: string;
   readonly dirtyTree: boolean;
@@ -39,6 +53,8 @@ export interface BenchResults {
   readonly planning: readonly PlanScaleResult[];
   /** Figure 6 (absent in results older than #20). */
   readonly routing?: readonly RoutingScaleResult[];
+  /** Figure 1b (absent in results older than #20's item 3). */
+  readonly floorConverge?: readonly FloorRow[];
   /** Figure 5b, the daemon's memory at rest without an engine (absent in older results). */
   readonly rest?: readonly RestScaleResult[];
   readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
@@ -69,6 +85,11 @@ export function renderTable(r: BenchResults): string {
   out.push("1. Initial converge (web + MariaDB per site, until every task runs)");
   out.push(pad([["sites", "simulium", "stack deploy loop", "simulium calls", "stack deploy calls"], ...r.converge.map((c) => [String(c.sites), secs(c.simulium.initial), secs(c.stackDeploy.initial), calls(c.simulium.initial), calls(c.stackDeploy.initial)])]));
   out.push("");
+  if (r.floorConverge !== undefined && r.floorConverge.length > 0) {
+    out.push(`1b. Initial converge against the engine's floor (a bare script making the same objects, ${r.floorConverge[0]?.concurrency ?? "?"} calls at once, until every task runs; target at 100 sites: simulium ≤ 1.15× the floor)`);
+    out.push(pad([["sites", "floor", "simulium", "simulium / floor", "simulium, one call at a time", "stack deploy loop", "load before", "load after"], ...r.floorConverge.map(floorRow)]));
+    out.push("");
+  }
   out.push("2. No-op re-run (target at 100 sites: at least 20× faster, constant simulium calls)");
   out.push(pad([["sites", "simulium", "stack deploy loop", "faster", "simulium calls", "stack deploy calls"], ...r.converge.map((c) => [String(c.sites), secs(c.simulium.noop), secs(c.stackDeploy.noop), ratio(c.simulium.noop, c.stackDeploy.noop), calls(c.simulium.noop), calls(c.stackDeploy.noop)])]));
   for (const c of r.converge) out.push(`  stack deploy no-op writes at ${c.sites} sites: ${writes(c.stackDeploy.noop)}`);
@@ -135,6 +156,11 @@ const served = (p: ServePass | null): string => (p === null ? "skipped" : p.ok ?
 const floorThen = (c: ContenderResult): string => (c.floorAtServeSeconds === null ? "-" : `${c.floorAtServeSeconds.toFixed(1)} s`);
 const loopDone = (p: ServePass | null): string => (p?.loopSeconds === undefined ? "-" : `${p.loopSeconds.toFixed(1)} s`);
 const place = (c: SizeResult): string => (c.stackDeploy.serve?.loopPosition === undefined ? "-" : `${c.stackDeploy.serve.loopPosition} of ${c.sites}`);
+
+function floorRow(x: FloorRow): string[] {
+  const over = x.simulium?.ok && x.floor.ok && x.floor.seconds > 0 ? `${(x.simulium.seconds / x.floor.seconds).toFixed(2)}×` : "-";
+  return [String(x.sites), secs(x.floor), secs(x.simulium), over, secs(x.simuliumSerial), secs(x.stackDeploy), loads(x.loadAverage.before), loads(x.loadAverage.after)];
+}
 
 function routingRow(x: RoutingScaleResult): string[] {
   const sec = (n: number): string => (n < 1 ? `${Math.round(n * 1000)} ms` : `${n.toFixed(1)} s`);
