@@ -37,6 +37,8 @@ export interface Pass {
   readonly error?: string;
   /** Write calls by endpoint (object IDs folded), to show what a pass changed. */
   readonly writes: Readonly<Record<string, number>>;
+  /** Where the pass's time went, from the proxy's timeline (absent in older results). */
+  readonly phases?: PassPhases;
   /** Baseline only: what simulium would still change on what the stacks deployed (`op kind name: fields`). */
   readonly differences?: readonly string[];
 }
@@ -63,8 +65,36 @@ export interface Env {
 
 const quiet = pino({ level: "silent" });
 
+/**
+ * A pass cut at its first and last write: reading and planning before, creating (mean time the
+ * engine took per write, with the calls in flight at once), waiting for the tasks after.
+ */
+export interface PassPhases {
+  readonly beforeFirstWriteSeconds: number;
+  readonly writingSeconds: number;
+  readonly afterLastWriteSeconds: number;
+  readonly meanWriteMs: number;
+  readonly readsWhileWriting: number;
+}
+
+export function passPhases(timeline: readonly { readonly request: string; readonly startMs: number; readonly endMs: number }[], startMs: number, endMs: number): PassPhases | undefined {
+  const writes = timeline.filter((t) => !t.request.startsWith("GET ") && !t.request.startsWith("HEAD "));
+  const first = writes[0];
+  if (first === undefined) return undefined;
+  const lastEnd = Math.max(...writes.map((w) => (Number.isNaN(w.endMs) ? w.startMs : w.endMs)));
+  const answered = writes.filter((w) => !Number.isNaN(w.endMs));
+  return {
+    beforeFirstWriteSeconds: (first.startMs - startMs) / 1000,
+    writingSeconds: (lastEnd - first.startMs) / 1000,
+    afterLastWriteSeconds: (endMs - lastEnd) / 1000,
+    meanWriteMs: answered.length === 0 ? 0 : answered.reduce((sum, w) => sum + (w.endMs - w.startMs), 0) / answered.length,
+    readsWhileWriting: timeline.filter((t) => (t.request.startsWith("GET ") || t.request.startsWith("HEAD ")) && t.startMs >= first.startMs && t.startMs <= lastEnd).length,
+  };
+}
+
 async function timed(env: Env, instance: string, services: number, body: () => Promise<string | undefined>): Promise<Pass> {
   env.proxy.reset();
+  const startMs = performance.now();
   const start = process.hrtime.bigint();
   let error: string | undefined;
   let progress = { running: 0, wanted: 0 };
@@ -76,7 +106,9 @@ async function timed(env: Env, instance: string, services: number, body: () => P
     error = err instanceof Error ? err.message : String(err);
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const phases = passPhases(env.proxy.timeline, startMs, performance.now());
   return {
+    ...(phases ? { phases } : {}),
     seconds,
     apiCalls: env.proxy.requests.length,
     mutatingCalls: env.proxy.mutating().length,
