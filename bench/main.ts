@@ -7,7 +7,8 @@
  * memory without an engine, default 10,100,1000), BENCH_TIMEOUT_S (per converge).
  * BENCH_ONLY=routing|planning|rest runs that figure alone and merges it into the last results;
  * BENCH_ONLY=floor the initial converges of figure 1b at BENCH_SIZES (the floor, simulium, with
- * BENCH_SERIAL=1 simulium one call at a time too, the stack deploy loop). Everything created
+ * BENCH_SERIAL=1 simulium one call at a time too, the stack deploy loop unless BENCH_STACK=0),
+ * replacing the rows of those sizes. Everything created
  * carries a fresh instance label and is removed at the end, also on failure or Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
@@ -204,7 +205,7 @@ async function floorRun(): Promise<void> {
       const floor = await initialOnly(() => floorContender(env, `bench${runId}f${n}`, n, APPLY_CONCURRENCY), direct);
       const simulium = await initialOnly(() => simuliumContender(env, `bench${runId}s${n}`, n), direct);
       const simuliumSerial = process.env.BENCH_SERIAL === "1" ? await initialOnly(() => simuliumContender(env, `bench${runId}o${n}`, n, 1), direct) : null;
-      const stackDeploy = await initialOnly(() => stackDeployContender(env, `bench${runId}d${n}`, n), direct);
+      const stackDeploy = process.env.BENCH_STACK === "0" ? null : await initialOnly(() => stackDeployContender(env, `bench${runId}d${n}`, n), direct);
       rows.push({ sites: n, concurrency: APPLY_CONCURRENCY, floor, simulium, simuliumSerial, stackDeploy, loadAverage: { before, after: os.loadavg() } });
     }
   } finally {
@@ -214,7 +215,10 @@ async function floorRun(): Promise<void> {
   }
   const commit = git(["rev-parse", "HEAD"]);
   const when = `${new Date().toISOString()} on commit ${commit.slice(0, 12)}${git(["status", "--porcelain"]) === "" ? "" : " (dirty tree)"}, load average ${loads(loadAtStart)} at the start, ${loads(os.loadavg())} at the end`;
-  const results: BenchResults = { ...previous, floorConverge: rows, notes: [...previous.notes.filter((x) => !x.startsWith("figure 1b ")), `figure 1b from a focused run (BENCH_ONLY=floor) at ${when}; the machine is shared with other work`] };
+  // By size: a run of some sizes keeps the others' rows.
+  const kept = (previous.floorConverge ?? []).filter((r) => !rows.some((x) => x.sites === r.sites));
+  const floorConverge = [...kept, ...rows].sort((a, b) => a.sites - b.sites);
+  const results: BenchResults = { ...previous, floorConverge, notes: [...previous.notes.filter((x) => !rows.some((r) => x.startsWith(`figure 1b (${r.sites} sites)`))), `figure 1b (${rows.map((r) => r.sites).join(", ")} sites) from a focused run (BENCH_ONLY=floor) at ${when}; the machine is shared with other work`] };
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   process.stdout.write(renderTable(results) + "\n");
   log(`updated ${path.relative(ROOT, file)}`);
