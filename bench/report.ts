@@ -1,4 +1,4 @@
-import type { Pass } from "./contenders";
+import type { Pass, PassPhases } from "./contenders";
 import { growthRows, growthTable } from "./growth";
 import type { PlanScaleResult } from "./plan-scale-types";
 import type { RestScaleResult } from "./rest-scale-types";
@@ -88,6 +88,11 @@ export function renderTable(r: BenchResults): string {
   if (r.floorConverge !== undefined && r.floorConverge.length > 0) {
     out.push(`1b. Initial converge against the engine's floor (a bare script making the same objects, ${r.floorConverge[0]?.concurrency ?? "?"} calls at once, until every task runs; target at 100 sites: simulium ≤ 1.15× the floor)`);
     out.push(pad([["sites", "floor", "simulium", "simulium / floor", "simulium, one call at a time", "stack deploy loop", "load before", "load after"], ...r.floorConverge.map(floorRow)]));
+    out.push("  where the time went (before the first write + writing, mean engine time per write + after the last write, waiting for the tasks):");
+    for (const x of r.floorConverge) {
+      const parts: [string, Pass | null][] = [["floor", x.floor], ["simulium", x.simulium], ["one at a time", x.simuliumSerial], ["stack deploy loop", x.stackDeploy]];
+      out.push(`  ${x.sites} sites: ${parts.flatMap(([name, p]) => (p?.phases ? [`${name} ${phaseText(p.phases)}`] : [])).join("; ")}`);
+    }
     out.push("");
   }
   out.push("2. No-op re-run (target at 100 sites: at least 20× faster, constant simulium calls)");
@@ -156,6 +161,11 @@ const served = (p: ServePass | null): string => (p === null ? "skipped" : p.ok ?
 const floorThen = (c: ContenderResult): string => (c.floorAtServeSeconds === null ? "-" : `${c.floorAtServeSeconds.toFixed(1)} s`);
 const loopDone = (p: ServePass | null): string => (p?.loopSeconds === undefined ? "-" : `${p.loopSeconds.toFixed(1)} s`);
 const place = (c: SizeResult): string => (c.stackDeploy.serve?.loopPosition === undefined ? "-" : `${c.stackDeploy.serve.loopPosition} of ${c.sites}`);
+
+export function phaseText(p: PassPhases): string {
+  const s = (n: number): string => `${n.toFixed(1)} s`;
+  return `${s(p.beforeFirstWriteSeconds)} + ${s(p.writingSeconds)} (${p.meanWriteMs.toFixed(0)} ms a write) + ${s(p.afterLastWriteSeconds)}`;
+}
 
 function floorRow(x: FloorRow): string[] {
   const over = x.simulium?.ok && x.floor.ok && x.floor.seconds > 0 ? `${(x.simulium.seconds / x.floor.seconds).toFixed(2)}×` : "-";
