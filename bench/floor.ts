@@ -4,6 +4,8 @@ import { LABEL } from "../controller/desired/labels";
 import type { DesiredState, ResourceSpec, ServiceSpec } from "../controller/desired/types";
 import { serviceSpecToApi } from "../controller/apply/service-spec";
 import { runLanes } from "../controller/apply/schedule";
+import { generateHostKey } from "../controller/apply/host-key";
+import { generateSecret } from "../controller/apply/secret-value";
 import { createService } from "../controller/engine/services";
 import { waitRunning } from "./swarm";
 
@@ -40,7 +42,9 @@ export async function convergeFloor(docker: Docker, desired: DesiredState, opts:
         await docker.createVolume({ Name: r.name, Driver: r.driver, DriverOpts: { ...r.options }, Labels: labelled(r) });
         break;
       case "secret": {
-        const created = (await docker.createSecret({ Name: r.name, Labels: labelled(r), Data: randomBytes(24).toString("base64") })) as { id?: string; ID?: string };
+        // The values apply makes: a base64 value's '/' or '+' would break the web's database DSN.
+        const value = "generate" in r.source ? generateSecret(r.source.generate.length) : "sshHostKey" in r.source ? generateHostKey() : randomBytes(24).toString("hex");
+        const created = (await docker.createSecret({ Name: r.name, Labels: labelled(r), Data: Buffer.from(value).toString("base64") })) as { id?: string; ID?: string };
         secrets.set(r.name, created.id ?? created.ID ?? "");
         break;
       }
