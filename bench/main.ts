@@ -198,6 +198,19 @@ async function floorRun(): Promise<void> {
   process.once("SIGTERM", onSignal);
   const rows: FloorRow[] = [];
   const loadAtStart = os.loadavg();
+  // Written after each size: a run stopped later (a busy machine, Ctrl-C) keeps the sizes it finished.
+  const save = (): BenchResults => {
+    const commit = git(["rev-parse", "HEAD"]);
+    const when = `${new Date().toISOString()} on commit ${commit.slice(0, 12)}${git(["status", "--porcelain"]) === "" ? "" : " (dirty tree)"}, load average ${loads(loadAtStart)} at the start, ${loads(os.loadavg())} at the end`;
+    // By size: a run of some sizes keeps the others' rows.
+    const kept = (previous.floorConverge ?? []).filter((r) => !rows.some((x) => x.sites === r.sites));
+    const floorConverge = [...kept, ...rows].sort((a, b) => a.sites - b.sites);
+    const note = `figure 1b (${rows.map((r) => r.sites).join(", ")} sites) from a focused run (BENCH_ONLY=floor) at ${when}; the machine is shared with other work`;
+    const results: BenchResults = { ...previous, floorConverge, notes: [...previous.notes.filter((x) => !rows.some((r) => x.startsWith(`figure 1b (${r.sites}`))), note] };
+    writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+    log(`updated ${path.relative(ROOT, file)}`);
+    return results;
+  };
   try {
     for (const n of sizes("BENCH_SIZES", "10,50,100")) {
       log(`== ${n} sites ==`);
@@ -207,21 +220,14 @@ async function floorRun(): Promise<void> {
       const simuliumSerial = process.env.BENCH_SERIAL === "1" ? await initialOnly(() => simuliumContender(env, `bench${runId}o${n}`, n, 1), direct) : null;
       const stackDeploy = process.env.BENCH_STACK === "0" ? null : await initialOnly(() => stackDeployContender(env, `bench${runId}d${n}`, n), direct);
       rows.push({ sites: n, concurrency: APPLY_CONCURRENCY, floor, simulium, simuliumSerial, stackDeploy, loadAverage: { before, after: os.loadavg() } });
+      save();
     }
   } finally {
     await cleanup(direct);
     await proxy.close();
     rmSync(path.dirname(proxy.socketPath), { recursive: true, force: true });
   }
-  const commit = git(["rev-parse", "HEAD"]);
-  const when = `${new Date().toISOString()} on commit ${commit.slice(0, 12)}${git(["status", "--porcelain"]) === "" ? "" : " (dirty tree)"}, load average ${loads(loadAtStart)} at the start, ${loads(os.loadavg())} at the end`;
-  // By size: a run of some sizes keeps the others' rows.
-  const kept = (previous.floorConverge ?? []).filter((r) => !rows.some((x) => x.sites === r.sites));
-  const floorConverge = [...kept, ...rows].sort((a, b) => a.sites - b.sites);
-  const results: BenchResults = { ...previous, floorConverge, notes: [...previous.notes.filter((x) => !rows.some((r) => x.startsWith(`figure 1b (${r.sites} sites)`))), `figure 1b (${rows.map((r) => r.sites).join(", ")} sites) from a focused run (BENCH_ONLY=floor) at ${when}; the machine is shared with other work`] };
-  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
-  process.stdout.write(renderTable(results) + "\n");
-  log(`updated ${path.relative(ROOT, file)}`);
+  process.stdout.write(renderTable(save()) + "\n");
 }
 
 const loads = (l: readonly number[]): string => l.map((x) => x.toFixed(1)).join(" ");
