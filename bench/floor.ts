@@ -28,7 +28,8 @@ export async function convergeFloor(docker: Docker, desired: DesiredState, opts:
   const secrets = new Map<string, string>();
   const labelled = (r: ResourceSpec): Record<string, string> => ({ ...r.labels, [LABEL.commit]: "floor" });
   const objects = desired.resources.filter((r): r is Exclude<ResourceSpec, ServiceSpec> => r.kind !== "service");
-  const services = desired.resources.filter((r): r is ServiceSpec => r.kind === "service");
+  // Databases first, as simulium's waves start them (no barrier between them and the rest).
+  const services = desired.resources.filter((r): r is ServiceSpec => r.kind === "service").sort((a, b) => Number(b.role === "db") - Number(a.role === "db"));
   // One lane per object: no order between them within a stage.
   const each = <T>(items: readonly T[]): T[][] => items.map((r) => [r]);
   await runLanes(each(objects), opts.concurrency, async (r) => {
