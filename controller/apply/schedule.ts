@@ -10,9 +10,10 @@ import { compareSlots, SyncSlot } from "../plan/sync";
  */
 
 /**
- * Calls in flight at once. Measured (docs/performance.md, "Initial converge"): on the 2-core
- * engine an initial converge of 100 sites gains little above 4 and nothing above 8, while 16
- * only lengthens each call (the engine serialises the swarm's writes in its raft store).
+ * Calls in flight at once. The engine commits the swarm's writes one by one in its raft store,
+ * so more calls at once mostly queue there, and a starved manager answers a create it queued too
+ * long with DeadlineExceeded: a small number hides the round trips without flooding it. Not yet
+ * tuned by measurement (docs/performance.md, figure 1b): the session's engine was too loaded.
  */
 export const APPLY_CONCURRENCY = 8;
 
