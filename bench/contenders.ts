@@ -15,7 +15,9 @@ import { isMutation } from "../controller/plan/types";
 import { reconcile } from "../controller/features";
 import { freePort } from "../test/harness/http";
 import type { CountingProxy } from "../test/support/counting-proxy";
+import { CONVERGENCE_POLL_MS } from "../controller/apply/wait-converged";
 import { composeFiles, composeText } from "./compose";
+import { convergeFloor } from "./floor";
 import { daemonRss } from "./daemon-rss";
 import { createForge, Forge } from "./forge";
 import { routingPush, RoutingPushResult } from "./routing-push";
@@ -36,6 +38,8 @@ export interface Pass {
   readonly error?: string;
   /** Write calls by endpoint (object IDs folded), to show what a pass changed. */
   readonly writes: Readonly<Record<string, number>>;
+  /** Where the pass's time went, from the proxy's timeline (absent in older results). */
+  readonly phases?: PassPhases;
   /** Baseline only: what simulium would still change on what the stacks deployed (`op kind name: fields`). */
   readonly differences?: readonly string[];
 }
@@ -92,8 +96,36 @@ export const LOCAL: Shape = {
   stackDeployEnv: {},
 };
 
+/**
+ * A pass cut at its first and last write: reading and planning before, creating (mean time the
+ * engine took per write, with the calls in flight at once), waiting for the tasks after.
+ */
+export interface PassPhases {
+  readonly beforeFirstWriteSeconds: number;
+  readonly writingSeconds: number;
+  readonly afterLastWriteSeconds: number;
+  readonly meanWriteMs: number;
+  readonly readsWhileWriting: number;
+}
+
+export function passPhases(timeline: readonly { readonly request: string; readonly startMs: number; readonly endMs: number }[], startMs: number, endMs: number): PassPhases | undefined {
+  const writes = timeline.filter((t) => !t.request.startsWith("GET ") && !t.request.startsWith("HEAD "));
+  const first = writes[0];
+  if (first === undefined) return undefined;
+  const lastEnd = Math.max(...writes.map((w) => (Number.isNaN(w.endMs) ? w.startMs : w.endMs)));
+  const answered = writes.filter((w) => !Number.isNaN(w.endMs));
+  return {
+    beforeFirstWriteSeconds: (first.startMs - startMs) / 1000,
+    writingSeconds: (lastEnd - first.startMs) / 1000,
+    afterLastWriteSeconds: (endMs - lastEnd) / 1000,
+    meanWriteMs: answered.length === 0 ? 0 : answered.reduce((sum, w) => sum + (w.endMs - w.startMs), 0) / answered.length,
+    readsWhileWriting: timeline.filter((t) => (t.request.startsWith("GET ") || t.request.startsWith("HEAD ")) && t.startMs >= first.startMs && t.startMs <= lastEnd).length,
+  };
+}
+
 async function timed(env: Env, instance: string, services: number, body: () => Promise<string | undefined>): Promise<Pass> {
   env.proxy.reset();
+  const startMs = performance.now();
   const start = process.hrtime.bigint();
   let error: string | undefined;
   let progress = { running: 0, wanted: 0 };
@@ -105,7 +137,9 @@ async function timed(env: Env, instance: string, services: number, body: () => P
     error = err instanceof Error ? err.message : String(err);
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const phases = passPhases(env.proxy.timeline, startMs, performance.now());
   return {
+    ...(phases ? { phases } : {}),
     seconds,
     apiCalls: env.proxy.requests.length,
     mutatingCalls: env.proxy.mutating().length,
@@ -127,7 +161,7 @@ export function byEndpoint(requests: readonly string[]): Record<string, number> 
 }
 
 /** simulium: one reconcile of a manifests directory, through the counting proxy. */
-export function simuliumContender(env: Env, instance: string, sites: number, shape: Shape = LOCAL): Contender {
+export function simuliumContender(env: Env, instance: string, sites: number, shape: Shape = LOCAL, concurrency?: number): Contender {
   const dir = mkdtempSync(path.join(os.tmpdir(), "simulium-bench-repo-"));
   for (const f of shape.files(syntheticRepo(instance, `${instance}-`, sites))) {
     mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
@@ -136,7 +170,8 @@ export function simuliumContender(env: Env, instance: string, sites: number, sha
   const viaProxy = new Docker({ socketPath: env.proxy.socketPath });
   const pass = (expectMutations: boolean) =>
     timed(env, instance, sites * 2, async () => {
-      const out = await reconcile(viaProxy, dir, { commit: "bench", log: quiet, pollMs: 500, timeoutSeconds: env.timeoutMs / 1000, allowMassDelete: false });
+      // Apply's own convergence poll (CONVERGENCE_POLL_MS), as the floor polls.
+      const out = await reconcile(viaProxy, dir, { commit: "bench", log: quiet, timeoutSeconds: env.timeoutMs / 1000, allowMassDelete: false, ...(concurrency === undefined ? {} : { concurrency }) });
       const failed = out.result.sites.filter((s) => s.state === "failed");
       if (failed.length > 0) return `${failed.length} site(s) failed: ${failed[0]?.error ?? ""}`;
       if (!expectMutations && out.mutations > 0) return `no-op run made ${out.mutations} changes`;
@@ -227,6 +262,24 @@ export function stackDeployContender(env: Env, instance: string, sites: number, 
       return serveThroughStackDeploy({ docker: env.direct, site, loopPosition: stacks.findIndex((s) => s.stack === site) + 1, change, deployAll, timeoutMs: env.timeoutMs, ...(shape.page ? { page: shape.page } : {}) });
     },
     dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * The engine's floor (bench/floor.ts): the objects simulium's render asks for, made by a bare
+ * script with the same bounded concurrency, through the same counting proxy, until every task
+ * runs. Initial converge only.
+ */
+export function floorContender(env: Env, instance: string, sites: number, concurrency: number): { readonly instance: string; initial(): Promise<Pass> } {
+  const desired = desiredOf(syntheticRepo(instance, `${instance}-`, sites));
+  const viaProxy = new Docker({ socketPath: env.proxy.socketPath });
+  return {
+    instance,
+    initial: () =>
+      timed(env, instance, sites * 2, async () => {
+        await convergeFloor(viaProxy, desired, { concurrency, timeoutMs: env.timeoutMs, pollMs: CONVERGENCE_POLL_MS });
+        return undefined;
+      }),
   };
 }
 

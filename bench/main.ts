@@ -9,7 +9,9 @@
  * (figure 9: domains added one by one, default 5).
  * BENCH_ONLY=routing|planning|rest|cluster|tls runs that figure alone and merges it into the last results
  * (cluster: figure 8 on the 3-node test cluster of harness/cluster.sh, BENCH_CLUSTER_SITES sites, default 50;
- * it needs root, and is part of the full run too). Everything created
+ * it needs root, and is part of the full run too); BENCH_ONLY=floor the initial converges of figure 1b at
+ * BENCH_SIZES (the floor, simulium, with BENCH_SERIAL=1 simulium one call at a time too, the stack deploy
+ * loop unless BENCH_STACK=0), replacing the rows of those sizes. Everything created
  * carries a fresh instance label and is removed at the end, also on failure or Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
@@ -20,7 +22,8 @@ import path from "node:path";
 import Docker from "dockerode";
 import { startCountingProxy } from "../test/support/counting-proxy";
 import { removeInstance } from "../test/support/swarm";
-import { Contender, Env, simuliumContender, stackDeployContender } from "./contenders";
+import { APPLY_CONCURRENCY } from "../controller/apply/schedule";
+import { Contender, Env, floorContender, LOCAL, Pass, simuliumContender, stackDeployContender } from "./contenders";
 import type { PlanScaleResult } from "./plan-scale-types";
 import { growthCaption, growthRows, growthSvg } from "./growth";
 import type { RestScaleResult } from "./rest-scale-types";
@@ -28,7 +31,7 @@ import type { RoutingScaleResult } from "./routing-scale-types";
 import { clusterFigures } from "./cluster";
 import { tlsIssue } from "./tls-issue";
 import type { TlsIssueResult } from "./tls-issue-types";
-import { BenchResults, ContenderResult, renderTable, SizeResult } from "./report";
+import { BenchResults, ContenderResult, FloorRow, renderTable, SizeResult } from "./report";
 import type { DaemonRss, ServePass } from "./serve-types";
 import { DOCKER_CLI, floorSeconds, run } from "./swarm";
 
@@ -143,7 +146,7 @@ async function focusedRun(only: string): Promise<void> {
     const previous = read();
     results = { ...previous, tls, notes: [...previous.notes.filter((n) => !n.startsWith("figure 9 ")), `figure 9 from a focused run (BENCH_ONLY=tls) at ${when}`] };
   } else {
-    throw new Error(`BENCH_ONLY must be routing, planning, rest, cluster or tls, got ${only}`);
+    throw new Error(`BENCH_ONLY must be routing, planning, rest, cluster, tls or floor, got ${only}`);
   }
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   writeGrowthChart(file, results);
@@ -204,8 +207,76 @@ async function measure(make: () => Contender, docker: Docker): Promise<Contender
   }
 }
 
+/** One initial converge, its objects removed afterwards (they are not used again). */
+async function initialOnly(make: () => { readonly instance: string; initial(): Promise<Pass>; dispose?(): void }, docker: Docker): Promise<Pass> {
+  const c = make();
+  created.add(c.instance);
+  try {
+    log(`${c.instance}: initial converge`);
+    const pass = await c.initial();
+    log(`${c.instance}: ${pass.seconds.toFixed(1)} s, ${pass.apiCalls} calls${pass.ok ? "" : ` (${pass.error ?? "failed"})`}`);
+    return pass;
+  } finally {
+    c.dispose?.();
+    await cleanup(docker);
+  }
+}
+
+/**
+ * BENCH_ONLY=floor: figure 1b alone, merged into the existing results. Each contender's
+ * objects are removed before the next starts, so none converges beside another's teardown.
+ */
+async function floorRun(): Promise<void> {
+  const file = path.join(ROOT, "bench", "results", "latest.json");
+  const previous = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+  const direct = new Docker();
+  const proxy = await startCountingProxy();
+  const env: Env = { direct, proxy, timeoutMs: Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000, cli: path.join(__dirname, "..", "controller", "cli", "main.js"), log };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    log(`${sig}: cleaning up`);
+    void cleanup(direct).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const rows: FloorRow[] = [];
+  const loadAtStart = os.loadavg();
+  // Written after each size: a run stopped later (a busy machine, Ctrl-C) keeps the sizes it finished.
+  const save = (): BenchResults => {
+    const commit = git(["rev-parse", "HEAD"]);
+    const when = `${new Date().toISOString()} on commit ${commit.slice(0, 12)}${git(["status", "--porcelain"]) === "" ? "" : " (dirty tree)"}, load average ${loads(loadAtStart)} at the start, ${loads(os.loadavg())} at the end`;
+    // By size: a run of some sizes keeps the others' rows.
+    const kept = (previous.floorConverge ?? []).filter((r) => !rows.some((x) => x.sites === r.sites));
+    const floorConverge = [...kept, ...rows].sort((a, b) => a.sites - b.sites);
+    const note = `figure 1b (${rows.map((r) => r.sites).join(", ")} sites) from a focused run (BENCH_ONLY=floor) at ${when}; the machine is shared with other work`;
+    const results: BenchResults = { ...previous, floorConverge, notes: [...previous.notes.filter((x) => !rows.some((r) => x.startsWith(`figure 1b (${r.sites}`))), note] };
+    writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+    log(`updated ${path.relative(ROOT, file)}`);
+    return results;
+  };
+  try {
+    for (const n of sizes("BENCH_SIZES", "10,50,100")) {
+      log(`== ${n} sites ==`);
+      const before = os.loadavg();
+      const floor = await initialOnly(() => floorContender(env, `bench${runId}f${n}`, n, APPLY_CONCURRENCY), direct);
+      const simulium = await initialOnly(() => simuliumContender(env, `bench${runId}s${n}`, n), direct);
+      const simuliumSerial = process.env.BENCH_SERIAL === "1" ? await initialOnly(() => simuliumContender(env, `bench${runId}o${n}`, n, LOCAL, 1), direct) : null;
+      const stackDeploy = process.env.BENCH_STACK === "0" ? null : await initialOnly(() => stackDeployContender(env, `bench${runId}d${n}`, n), direct);
+      rows.push({ sites: n, concurrency: APPLY_CONCURRENCY, floor, simulium, simuliumSerial, stackDeploy, loadAverage: { before, after: os.loadavg() } });
+      save();
+    }
+  } finally {
+    await cleanup(direct);
+    await proxy.close();
+    rmSync(path.dirname(proxy.socketPath), { recursive: true, force: true });
+  }
+  process.stdout.write(renderTable(save()) + "\n");
+}
+
+const loads = (l: readonly number[]): string => l.map((x) => x.toFixed(1)).join(" ");
+
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
+  if (only === "floor") return floorRun();
   if (only !== undefined && only !== "") return focusedRun(only);
   const engineSizes = sizes("BENCH_SIZES", "10,50,100");
   const planSizes = sizes("BENCH_PLAN_SIZES", PLAN_SIZES);
@@ -241,6 +312,7 @@ async function main(): Promise<void> {
   });
   const notes: string[] = [];
   const converge: SizeResult[] = [];
+  const floorConverge: FloorRow[] = [];
   let floor: number | null = null;
   let tls: TlsIssueResult | undefined;
   try {
@@ -253,9 +325,12 @@ async function main(): Promise<void> {
     await cleanup(direct);
     for (const n of engineSizes) {
       log(`== ${n} sites ==`);
+      const before = os.loadavg();
+      const converged = await initialOnly(() => floorContender(env, `bench${runId}f${n}`, n, APPLY_CONCURRENCY), direct);
       const simulium = await measure(() => simuliumContender(env, `bench${runId}s${n}`, n), direct);
       const stackDeploy = await measure(() => stackDeployContender(env, `bench${runId}d${n}`, n), direct);
       converge.push({ sites: n, simulium, stackDeploy, loadAverage: os.loadavg() });
+      floorConverge.push({ sites: n, concurrency: APPLY_CONCURRENCY, floor: converged, simulium: simulium.initial, simuliumSerial: null, stackDeploy: stackDeploy.initial, loadAverage: { before, after: os.loadavg() } });
     }
     tls = await tlsFigure(direct, timeoutMs).catch((err: unknown) => {
       notes.push(`figure 9: ${message(err)}`);
@@ -284,6 +359,7 @@ async function main(): Promise<void> {
     planSizes,
     floorSeconds: floor,
     converge,
+    floorConverge,
     planning,
     routing,
     rest,

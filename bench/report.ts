@@ -1,4 +1,4 @@
-import type { Pass } from "./contenders";
+import type { Pass, PassPhases } from "./contenders";
 import { growthRows, growthTable } from "./growth";
 import type { ClusterResult } from "./cluster";
 import type { PlanScaleResult } from "./plan-scale-types";
@@ -26,6 +26,20 @@ export interface SizeResult {
   readonly loadAverage: readonly number[];
 }
 
+/** Figure 1b: the initial converge beside the engine's floor (bench/floor.ts), one size. */
+export interface FloorRow {
+  readonly sites: number;
+  /** Engine calls at once, the floor's and simulium's. */
+  readonly concurrency: number;
+  readonly floor: Pass;
+  readonly simulium: Pass | null;
+  /** simulium with one call at a time (the apply before #20's item 3), when measured. */
+  readonly simuliumSerial: Pass | null;
+  readonly stackDeploy: Pass | null;
+  /** os.loadavg() before and after this size: the engine is shared with other work. */
+  readonly loadAverage: { readonly before: readonly number[]; readonly after: readonly number[] };
+}
+
 export interface BenchResults {
   readonly commit: string;
   readonly dirtyTree: boolean;
@@ -41,6 +55,8 @@ export interface BenchResults {
   readonly planning: readonly PlanScaleResult[];
   /** Figure 6 (absent in results older than #20). */
   readonly routing?: readonly RoutingScaleResult[];
+  /** Figure 1b (absent in results older than #20's item 3). */
+  readonly floorConverge?: readonly FloorRow[];
   /** Figure 5b, the daemon's memory at rest without an engine (absent in older results). */
   readonly rest?: readonly RestScaleResult[];
   /** Figure 8, the 3-node test cluster (absent in older results). */
@@ -75,6 +91,16 @@ export function renderTable(r: BenchResults): string {
   out.push("1. Initial converge (web + MariaDB per site, until every task runs)");
   out.push(pad([["sites", "simulium", "stack deploy loop", "simulium calls", "stack deploy calls"], ...r.converge.map((c) => [String(c.sites), secs(c.simulium.initial), secs(c.stackDeploy.initial), calls(c.simulium.initial), calls(c.stackDeploy.initial)])]));
   out.push("");
+  if (r.floorConverge !== undefined && r.floorConverge.length > 0) {
+    out.push(`1b. Initial converge against the engine's floor (a bare script making the same objects, ${r.floorConverge[0]?.concurrency ?? "?"} calls at once, until every task runs; target at 100 sites: simulium ≤ 1.15× the floor)`);
+    out.push(pad([["sites", "floor", "simulium", "simulium / floor", "simulium, one call at a time", "stack deploy loop", "load before", "load after"], ...r.floorConverge.map(floorRow)]));
+    out.push("  where the time went (before the first write + writing, mean engine time per write + after the last write, waiting for the tasks):");
+    for (const x of r.floorConverge) {
+      const parts: [string, Pass | null][] = [["floor", x.floor], ["simulium", x.simulium], ["one at a time", x.simuliumSerial], ["stack deploy loop", x.stackDeploy]];
+      out.push(`  ${x.sites} sites: ${parts.flatMap(([name, p]) => (p?.phases ? [`${name} ${phaseText(p.phases)}`] : [])).join("; ")}`);
+    }
+    out.push("");
+  }
   out.push("2. No-op re-run (target at 100 sites: at least 20× faster, constant simulium calls)");
   out.push(pad([["sites", "simulium", "stack deploy loop", "faster", "simulium calls", "stack deploy calls"], ...r.converge.map((c) => [String(c.sites), secs(c.simulium.noop), secs(c.stackDeploy.noop), ratio(c.simulium.noop, c.stackDeploy.noop), calls(c.simulium.noop), calls(c.stackDeploy.noop)])]));
   for (const c of r.converge) out.push(`  stack deploy no-op writes at ${c.sites} sites: ${writes(c.stackDeploy.noop)}`);
@@ -159,6 +185,16 @@ export function tlsRows(t: TlsIssueResult): string[] {
     ]),
     `  median ${s(t.medianSeconds)}, min ${s(t.minSeconds)}, max ${s(t.maxSeconds)} over ${t.samples.length - failed} of ${t.samples.length} samples; load average (1, 5, 15 min) ${loads(t.loadAverage.start)} at the start, ${loads(t.loadAverage.end)} at the end`,
   ];
+}
+
+export function phaseText(p: PassPhases): string {
+  const s = (n: number): string => `${n.toFixed(1)} s`;
+  return `${s(p.beforeFirstWriteSeconds)} + ${s(p.writingSeconds)} (${p.meanWriteMs.toFixed(0)} ms a write) + ${s(p.afterLastWriteSeconds)}`;
+}
+
+function floorRow(x: FloorRow): string[] {
+  const over = x.simulium?.ok && x.floor.ok && x.floor.seconds > 0 ? `${(x.simulium.seconds / x.floor.seconds).toFixed(2)}×` : "-";
+  return [String(x.sites), secs(x.floor), secs(x.simulium), over, secs(x.simuliumSerial), secs(x.stackDeploy), loads(x.loadAverage.before), loads(x.loadAverage.after)];
 }
 
 function routingRow(x: RoutingScaleResult): string[] {

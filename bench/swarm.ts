@@ -45,13 +45,13 @@ export class ConvergeTimeout extends Error {
 }
 
 /** Waits until `services` services exist and all their tasks run; throws ConvergeTimeout with the last count. */
-export async function waitRunning(docker: Docker, instance: string, services: number, timeoutMs: number): Promise<Progress> {
+export async function waitRunning(docker: Docker, instance: string, services: number, timeoutMs: number, pollMs = 500): Promise<Progress> {
   const start = Date.now();
   let last: Progress = { services: 0, running: 0, wanted: 0 };
   while (Date.now() - start < timeoutMs) {
     last = await progress(docker, instance);
     if (last.services >= services && last.running === last.wanted) return last;
-    await sleep(500);
+    await sleep(pollMs);
   }
   throw new ConvergeTimeout(last, Date.now() - start);
 }

@@ -15,6 +15,7 @@ import { Action, DeleteAction, isDeployChange, Plan } from "../plan/types";
 import { generateHostKey } from "./host-key";
 import { generateSecret } from "./secret-value";
 import { serviceSpecToApi } from "./service-spec";
+import { APPLY_CONCURRENCY, runLanes, slotsOf } from "./schedule";
 import { RolledBack, waitForConvergence } from "./wait-converged";
 
 export interface ApplyOptions {
@@ -37,6 +38,8 @@ export interface ApplyOptions {
   readonly onConverging?: (done: number, total: number) => void;
   /** The sites' preDeploy/postDeploy commands, run around a change of their web service. */
   readonly hooks?: DeployHooks;
+  /** Engine calls in flight at once, over different sites of one sync slot; default APPLY_CONCURRENCY. */
+  readonly concurrency?: number;
 }
 
 export type SiteState = "converged" | "failed" | "unchanged" | "removed" | "retained";
@@ -59,8 +62,9 @@ export interface ApplyResult {
 class SiteFailure extends Error {}
 
 /**
- * Executes a plan in its order (plan/sync.ts: phases, then waves, across all sites), then waits
- * for what changed to converge. One site's failure never stops the others, and a failure of the instance's shared objects fails only
+ * Executes a plan in its order (plan/sync.ts: phases, then waves, across all sites; within a
+ * wave, different sites' actions side by side, apply/schedule.ts), then waits once for what
+ * changed to converge. One site's failure never stops the others, and a failure of the instance's shared objects fails only
  * the sites whose specs use the object that failed (a held Varnish update fails no site).
  * Removals that need the old tasks gone (superseded secrets, networks, volumes) run only after
  * the wait and after the removed services' tasks are gone, and a site whose update failed
@@ -101,24 +105,20 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
     }
   };
 
-  let preDeployed = false;
-  for (const action of ordered) {
-    if (!preDeployed && compareSlots(action, HOOK_SLOT.preDeploy) > 0) {
-      await preDeploy();
-      preDeployed = true;
-    }
+  /** One action of the Sync order: a site's actions of one slot run in order, other sites' beside them (apply/schedule.ts). */
+  const step = async (action: Action): Promise<void> => {
     const site = action.site;
-    if (action.phase === "PostSync" || stopped(site)) continue;
-    if (action.op === "retain" || action.op === "hook" || action.op === "hold") continue;
+    if (stopped(site)) return;
+    if (action.op === "retain" || action.op === "hook" || action.op === "hold") return;
     const needs = site === null ? undefined : failedDependency(action, sharedFailed);
     if (needs) {
       failures.set(site, `shared object ${needs.name} failed, and ${action.name} needs it: ${needs.reason}`);
-      continue;
+      return;
     }
     if (action.op === "update" && action.held && !opts.retryFailed) {
       // The update is not sent: the version that serves stays, and the site stays failed.
       failures.set(site, `service ${action.name}: update held, it failed before (rolled back, or its preDeploy hook failed): ${action.heldReason ?? "no reason recorded"}`);
-      continue;
+      return;
     }
     try {
       const deploy = opts.hooks && site !== null && isDeployChange(action) ? { site, spec: action.spec } : undefined;
@@ -138,6 +138,18 @@ export async function applyPlan(docker: Docker, plan: Plan, live: LiveState, opt
       if (site === null && action.op !== "delete") sharedFailed.set(action.name, message);
       opts.log.error({ site, object: action.name, kind: action.kind, op: action.op, commit: opts.commit, err: message }, "action failed");
     }
+  };
+
+  // Slot by slot (a slot starts once the previous one finished: the ids its services need
+  // exist, the shared objects that failed are known), sites side by side within a slot.
+  const concurrency = opts.concurrency ?? APPLY_CONCURRENCY;
+  let preDeployed = false;
+  for (const { slot, lanes } of slotsOf(ordered.filter((a) => a.phase !== "PostSync"))) {
+    if (!preDeployed && compareSlots(slot, HOOK_SLOT.preDeploy) > 0) {
+      await preDeploy();
+      preDeployed = true;
+    }
+    await runLanes(lanes, concurrency, step);
   }
   if (!preDeployed) await preDeploy();
 

@@ -21,6 +21,8 @@ export interface ReconcileOptions {
   readonly retryFailed?: boolean;
   readonly timeoutSeconds?: number;
   readonly pollMs?: number;
+  /** Engine calls apply makes at once (apply/schedule.ts); default APPLY_CONCURRENCY. */
+  readonly concurrency?: number;
   /** The controller's state directory (state/store.ts). */
   readonly stateDir?: string;
   /** The age identity that decrypts sealed secrets (sealing/key-file.ts). */
@@ -119,6 +121,7 @@ async function reconcileOnce(docker: Docker, repoDir: string, features: readonly
       timeoutSeconds: opts.timeoutSeconds ?? ctx.cluster.update.timeoutSeconds,
       log: opts.log,
       pollMs: opts.pollMs,
+      ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
       retryFailed: opts.retryFailed,
       secretValue: ctx.secretValue,
       ...(followers.length > 0 ? { onProgress: (live: LiveState) => followAll(followers, live) } : {}),

@@ -9,6 +9,8 @@ export interface CountingProxy {
   readonly socketPath: string;
   /** Every request seen, as "METHOD /path" without the API version prefix or query. */
   readonly requests: string[];
+  /** When each request of `requests` was sent and answered (performance.now() ms), in the same order. */
+  readonly timeline: { readonly request: string; readonly startMs: number; endMs: number }[];
   mutating(): string[];
   reset(): void;
   close(): Promise<void>;
@@ -21,9 +23,13 @@ export interface CountingProxy {
 export async function startCountingProxy(target = "/var/run/docker.sock"): Promise<CountingProxy> {
   const socketPath = path.join(mkdtempSync(path.join(os.tmpdir(), "simulium-proxy-")), "docker.sock");
   const requests: string[] = [];
+  const timeline: { request: string; startMs: number; endMs: number }[] = [];
   const server = http.createServer((req, res) => {
     const url = (req.url ?? "").replace(/^\/v[0-9.]+/, "").split("?")[0];
     requests.push(`${req.method} ${url}`);
+    const timing = { request: `${req.method} ${url}`, startMs: performance.now(), endMs: Number.NaN };
+    timeline.push(timing);
+    res.on("finish", () => (timing.endMs = performance.now()));
     const upstream = http.request({ socketPath: target, path: req.url, method: req.method, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
@@ -43,9 +49,11 @@ export async function startCountingProxy(target = "/var/run/docker.sock"): Promi
   return {
     socketPath,
     requests,
+    timeline,
     mutating: () => requests.filter((r) => !r.startsWith("GET ") && !r.startsWith("HEAD ")),
     reset: () => {
       requests.length = 0;
+      timeline.length = 0;
     },
     // Long-lived streams (the Docker events a daemon watches) would keep close() waiting forever.
     close: () =>

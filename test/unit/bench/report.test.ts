@@ -65,3 +65,25 @@ describe("bench table", () => {
     expect(table).toContain("wall time: 10.0 min");
   });
 });
+
+describe("bench figure 1b: the initial converge against the engine's floor", () => {
+  const phases = { beforeFirstWriteSeconds: 1.25, writingSeconds: 10, afterLastWriteSeconds: 80.04, meanWriteMs: 240.4, readsWhileWriting: 3 };
+  const row = { sites: 100, concurrency: 8, floor: { ...pass(80), phases }, simulium: pass(90), simuliumSerial: pass(100), stackDeploy: null, loadAverage: { before: [1, 2, 3], after: [4, 5, 6] } };
+  const table = renderTable({ ...results, floorConverge: [row] });
+  const lines = table.split("\n");
+  const at = lines.findIndex((l) => l.startsWith("1b."));
+
+  it("shows simulium's time over the floor's, the one-at-a-time apply and a skipped stack deploy loop", () => {
+    expect(lines[at]).toContain("8 calls at once");
+    expect(lines[at + 2]?.split(/\s{2,}/)).toEqual(["100", "80.0 s", "90.0 s", "1.13×", "100.0 s", "skipped", "1.0 2.0 3.0", "4.0 5.0 6.0"]);
+  });
+
+  it("says where each pass's time went, for the passes that have the figures", () => {
+    expect(lines[at + 4]).toBe("  100 sites: floor 1.3 s + 10.0 s (240 ms a write) + 80.0 s");
+  });
+
+  it("gives no ratio when the floor failed", () => {
+    const t = renderTable({ ...results, floorConverge: [{ ...row, floor: { ...pass(80), ok: false } }] });
+    expect(t.split("\n").find((l) => l.startsWith("100 "))?.split(/\s{2,}/)[3]).toBe("-");
+  });
+});
