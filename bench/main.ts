@@ -5,7 +5,8 @@
  * BENCH_SIZES (sites per engine run, default 10,50,100), BENCH_PLAN_SIZES (synthetic sites),
  * BENCH_ROUTING_SIZES (sites in Varnish, default 100,1000), BENCH_REST_SIZES (the daemon's
  * memory without an engine, default 10,100,1000), BENCH_TIMEOUT_S (per converge).
- * BENCH_ONLY=routing|planning|rest runs that figure alone and merges it into the last results. Everything created
+ * BENCH_ONLY=routing|planning|rest|concurrent runs that figure alone and merges it into the last results
+ * (concurrent: figure 8, one site's change while another rolls out; BENCH_CONCURRENT_REPEAT, default 3). Everything created
  * carries a fresh instance label and is removed at the end, also on failure or Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
@@ -19,6 +20,8 @@ import { removeInstance } from "../test/support/swarm";
 import { Contender, Env, simuliumContender, stackDeployContender } from "./contenders";
 import type { PlanScaleResult } from "./plan-scale-types";
 import { growthCaption, growthRows, growthSvg } from "./growth";
+import { concurrentServe } from "./concurrent";
+import type { ConcurrentServeResult } from "./concurrent-types";
 import type { RestScaleResult } from "./rest-scale-types";
 import type { RoutingScaleResult } from "./routing-scale-types";
 import { BenchResults, ContenderResult, renderTable, SizeResult } from "./report";
@@ -103,7 +106,7 @@ function focusedRun(only: string): void {
     });
     results = { ...previous, rest, notes: [...previous.notes.filter((n) => !n.startsWith("figure 5b ")), `figure 5b from a focused run (BENCH_ONLY=rest) at ${when}`] };
   } else {
-    throw new Error(`BENCH_ONLY must be routing, planning or rest, got ${only}`);
+    throw new Error(`BENCH_ONLY must be routing, planning, rest or concurrent, got ${only}`);
   }
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   writeGrowthChart(file, results);
@@ -161,8 +164,35 @@ async function measure(make: () => Contender, docker: Docker): Promise<Contender
   }
 }
 
+/** Figure 8 on the engine, cleaned up like the others. */
+async function concurrentFigure(docker: Docker, timeoutMs: number): Promise<ConcurrentServeResult> {
+  const instance = `bench${runId}c`;
+  created.add(instance);
+  log("one site's change while another rolls out");
+  try {
+    return await concurrentServe(docker, instance, { sites: 2, repeat: Number(process.env.BENCH_CONCURRENT_REPEAT ?? "3"), timeoutMs, log });
+  } finally {
+    await cleanup(docker);
+  }
+}
+
+/** BENCH_ONLY=concurrent: figure 8 alone, merged into the existing results. */
+async function focusedConcurrent(): Promise<void> {
+  const file = path.join(ROOT, "bench", "results", "latest.json");
+  const previous = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+  const commit = git(["rev-parse", "HEAD"]);
+  const docker = new Docker();
+  const concurrent = await concurrentFigure(docker, Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000);
+  const when = `${new Date().toISOString()} on commit ${commit.slice(0, 12)}${git(["status", "--porcelain"]) === "" ? "" : " (dirty tree)"}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`;
+  const results: BenchResults = { ...previous, concurrent, notes: [...previous.notes.filter((n) => !n.startsWith("figure 8 ")), `figure 8 from a focused run (BENCH_ONLY=concurrent) at ${when}`] };
+  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  process.stdout.write(renderTable(results) + "\n");
+  log(`updated ${path.relative(ROOT, file)}`);
+}
+
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
+  if (only === "concurrent") return focusedConcurrent();
   if (only !== undefined && only !== "") return focusedRun(only);
   const engineSizes = sizes("BENCH_SIZES", "10,50,100");
   const planSizes = sizes("BENCH_PLAN_SIZES", PLAN_SIZES);
@@ -199,6 +229,7 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   const converge: SizeResult[] = [];
   let floor: number | null = null;
+  let concurrent: ConcurrentServeResult | undefined;
   try {
     const floorInstance = `bench${runId}f`;
     created.add(floorInstance);
@@ -213,6 +244,7 @@ async function main(): Promise<void> {
       const stackDeploy = await measure(() => stackDeployContender(env, `bench${runId}d${n}`, n), direct);
       converge.push({ sites: n, simulium, stackDeploy, loadAverage: os.loadavg() });
     }
+    concurrent = await concurrentFigure(direct, timeoutMs);
   } finally {
     await cleanup(direct);
     await proxy.close();
@@ -234,6 +266,7 @@ async function main(): Promise<void> {
     planning,
     routing,
     rest,
+    ...(concurrent ? { concurrent } : {}),
     loadAverage: { start: loadAtStart, end: os.loadavg() },
     wallSeconds: (Date.now() - startedAt) / 1000,
     notes: [

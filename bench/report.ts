@@ -1,6 +1,7 @@
 import type { Pass } from "./contenders";
 import { growthRows, growthTable } from "./growth";
 import type { PlanScaleResult } from "./plan-scale-types";
+import type { ConcurrentServeResult } from "./concurrent-types";
 import type { RestScaleResult } from "./rest-scale-types";
 import type { RoutingScaleResult } from "./routing-scale-types";
 import type { DaemonRss, ServePass } from "./serve-types";
@@ -41,6 +42,8 @@ export interface BenchResults {
   readonly routing?: readonly RoutingScaleResult[];
   /** Figure 5b, the daemon's memory at rest without an engine (absent in older results). */
   readonly rest?: readonly RestScaleResult[];
+  /** Figure 8, one site's change while another rolls out (absent in older results). */
+  readonly concurrent?: ConcurrentServeResult;
   readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
   readonly wallSeconds: number;
   readonly notes: readonly string[];
@@ -102,6 +105,15 @@ export function renderTable(r: BenchResults): string {
   if (r.rest !== undefined && r.rest.length > 0) {
     out.push("5b. What the daemon holds at rest without an engine (its modules, two synthetic passes over N sites kept, after a full GC)");
     out.push(pad([["sites", "modules alone", "at rest", "heap used", "peak RSS"], ...r.rest.map((x) => [String(x.sites), mb(x.modulesRssMb), mb(x.atRestRssMb), mb(x.heapUsedMb), mb(x.peakRssMb)])]));
+    out.push("");
+  }
+  if (r.concurrent !== undefined) {
+    const c = r.concurrent;
+    const list = (xs: readonly number[]): string => (xs.length === 0 ? "none" : xs.map((x) => `${x.toFixed(2)} s`).join(", "));
+    out.push(`8. Commit→serving of site B through Varnish, idle and while site A rolls out (${c.sites} sites, update monitor ${c.monitorSeconds} s)`);
+    out.push(pad([["B idle", "B during A's rollout", "A still rolling when B served", "A's own commit→serving"], [list(c.idleSeconds), list(c.duringSeconds), c.aStillRolling.map(String).join(", "), list(c.aSeconds)]]));
+    if (c.error) out.push(`  FAILED: ${c.error}`);
+    out.push(`  load average at the end: ${loads(c.loadAverage)}`);
     out.push("");
   }
   out.push("7. Growth: each figure against the number of sites (chart: bench/results/growth.svg)");
