@@ -1,4 +1,5 @@
 import { createClaims, decide } from "../../../controller/daemon/claims";
+import { createTrigger } from "../../../controller/daemon/single-flight";
 import type { Action, Plan } from "../../../controller/plan/types";
 
 function update(site: string | null, name: string): Action {
@@ -73,5 +74,53 @@ describe("createClaims", () => {
     a.close();
     expect(await waiting).toEqual({ kind: "replan" });
     expect(await b.admit(plan(update("b", "b_web")))).toEqual({ kind: "all" });
+  });
+});
+
+describe("the trigger and the claims together", () => {
+  it("B's run starts while A's rolls out and leaves A out; a plan with a shared change waits for the follow-up", async () => {
+    const claims = createClaims();
+    const plans: Record<string, Plan> = {
+      start: plan(update("a", "a_web")),
+      "webhook:b": plan(update("a", "a_web"), update("b", "b_web")),
+      "webhook:shared": plan(update("c", "c_web"), update(null, "varnish")),
+    };
+    const admissions: string[] = [];
+    const rollouts = new Map<string, () => void>();
+    const t = createTrigger(
+      async (reason, ctx) => {
+        const claim = claims.open(ctx.concurrent);
+        try {
+          const p = plans[reason] ?? plan();
+          let admission = await claim.admit(p);
+          while (admission.kind === "replan") admission = await claim.admit(p);
+          ctx.settled();
+          admissions.push(`${reason}: ${JSON.stringify(admission)}`);
+          if (admission.kind !== "defer") await new Promise<void>((r) => rollouts.set(reason, r));
+          claim.done();
+        } finally {
+          claim.close();
+        }
+      },
+      { onError: (e) => { throw e; }, concurrent: () => true },
+    );
+    const tick = () => new Promise((r) => setImmediate(r));
+    t.trigger("start");
+    await tick();
+    t.trigger("webhook:b");
+    await tick();
+    expect(admissions).toEqual(['start: {"kind":"all"}', 'webhook:b: {"kind":"except","sites":["a"]}']);
+    t.trigger("webhook:shared");
+    await tick();
+    expect(admissions[2]).toBe('webhook:shared: {"kind":"defer","why":"the plan changes the instance\'s shared objects"}');
+    rollouts.get("webhook:b")?.();
+    await tick();
+    rollouts.get("start")?.();
+    await tick();
+    await tick();
+    // The follow-up covers every trigger, the deferred shared change with them, once nothing else runs.
+    expect(admissions[3]).toBe('webhook:b, webhook:shared: {"kind":"all"}');
+    rollouts.get("webhook:b, webhook:shared")?.();
+    await t.idle();
   });
 });
