@@ -3,6 +3,7 @@ import path from "node:path";
 import { startDaemon } from "../daemon/daemon";
 import { parseListen } from "../daemon/listen";
 import { NotificationsConfig, tokenTransportProblem } from "../daemon/notify";
+import { isGitLabApi } from "../daemon/notify-events";
 import { PullRequestCommentsConfig, repositoryPathFromUrl } from "../daemon/forge-comments";
 import { createLogger, LogFormat } from "../log";
 import { acmeControllerOptions, AcmeCliOptions, withAcmeOptions } from "./acme-options";
@@ -75,9 +76,9 @@ export function register(program: Command): void {
     .option("--notify-url <url...>", "POST signed JSON events (site failed/invalid/recovered, commit applied) here", [])
     .option("--notify-secret-file <file>", "HMAC secret for --notify-url")
     .option("--notify-suppress-seconds <n>", "repeat interval of an unchanged failure", seconds(0, 604800), 3600)
-    .option("--commit-status-api <url>", "post success/failure per applied commit to this Gitea/Forgejo/GitHub API root (https)")
+    .option("--commit-status-api <url>", "post success/failure per applied commit to this GitHub, Gitea/Forgejo (…/api/v1) or GitLab (…/api/v4) API root (https)")
     .option("--commit-status-token-file <file>", "API token for --commit-status-api")
-    .option("--commit-status-repository <owner/name>", "repository of the commit statuses (default: from --repo)")
+    .option("--commit-status-repository <owner/name>", "repository of the commit statuses, or GitLab's project path group/sub/project (default: from --repo)")
     .option("--commit-status-context <name>", "name shown next to the status (default simulium/<instance>)")
     .option("--pr-comment-api <url>", "post the plan of each pull request as one comment, edited on every push, through this GitHub/Gitea/Forgejo or GitLab API root (https)")
     .option("--pr-comment-token-file <file>", "API token for --pr-comment-api")
@@ -155,8 +156,8 @@ function commitStatusOptions(opts: RunCliOptions): NotificationsConfig["commitSt
   if (api === undefined || tokenFile === undefined) throw new InvalidArgumentError("--commit-status-api and --commit-status-token-file go together");
   const transport = tokenTransportProblem(api);
   if (transport) throw new InvalidArgumentError(`--commit-status-api ${transport}`);
-  if (opts.commitStatusRepository !== undefined && !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(opts.commitStatusRepository)) {
-    throw new InvalidArgumentError("--commit-status-repository must be owner/name");
+  if (opts.commitStatusRepository !== undefined && !repositoryPattern(api).test(opts.commitStatusRepository)) {
+    throw new InvalidArgumentError(isGitLabApi(api) ? "--commit-status-repository must be GitLab's project path, group/project or group/sub/project" : "--commit-status-repository must be owner/name");
   }
   return {
     api: api.replace(/\/+$/, ""),
@@ -201,4 +202,9 @@ function forgeUrl(value: string): string {
     throw new InvalidArgumentError(`"${value}" is not an http(s) URL containing {sha}`);
   }
   return value;
+}
+
+/** owner/name; on GitLab a project may sit in subgroups. */
+function repositoryPattern(api: string): RegExp {
+  return isGitLabApi(api) ? /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/ : /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 }

@@ -17,6 +17,7 @@ import type { AfterApplyOptions } from "../routing/after-apply";
 import { readVarnishSecret } from "../routing/admin-secret";
 import { syncRoutingNow } from "../routing/sync";
 import { thumbprintOf } from "../routing/after-apply";
+import { pollTasks, TaskPoll } from "../routing/task-poll";
 import { RoutingWatch, watchRouting } from "../routing/watch";
 import { deliverToNewTasks } from "../tls/deliver-run";
 import { openDirectorySource } from "../source/directory";
@@ -69,6 +70,8 @@ export interface DaemonOptions {
   readonly pollSeconds: number;
   /** Full reconcile even without a new commit: this is what reverts drift. */
   readonly resyncSeconds: number;
+  /** Between two lists of the instance's tasks on a multi-node swarm (routing/task-poll.ts). Default 1000. */
+  readonly taskPollMs?: number;
   readonly staleAfterSeconds?: number;
   readonly instance?: string;
   readonly allowMassDelete?: boolean;
@@ -235,6 +238,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let failures = 0;
   let retryTimer: NodeJS.Timeout | undefined;
   let routingWatch: RoutingWatch | undefined;
+  let taskPoll: TaskPoll | undefined;
   let stopping = false;
   const pendingNotifications = new Set<Promise<void>>();
   const cron = startDaemonCron(docker, metrics.registry, log.child({ component: "cron" }));
@@ -434,6 +438,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         // and a routing-only sync (syncRoutingOnly) moves the VCL within seconds.
         routingWatch ??= watchRouting(docker, instance, () => void trigger.trigger(TASKS), {
           onError: (err) => log.warn({ err: err.message }, "docker events stream failed; reconnecting"),
+        });
+        // Container events come from this node's engine only: tasks on other nodes are listed.
+        taskPoll ??= pollTasks(docker, instance, () => void trigger.trigger(TASKS), {
+          ...(options.taskPollMs !== undefined ? { intervalMs: options.taskPollMs } : {}),
+          onError: (err) => log.warn({ err: err.message }, "listing the instance's tasks failed; trying again"),
         });
         const liveAfter = await recordRun(out, current, clog, claim.id, undefined);
         await configureNotifier(out.ctx.cluster);
@@ -641,6 +650,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       if (retryTimer) clearTimeout(retryTimer);
       await closeWatch?.();
       routingWatch?.stop();
+      taskPoll?.stop();
       await trigger.stop();
       uptime.stop();
       await cron.stop();

@@ -111,13 +111,47 @@ export function commitStateFor(event: Extract<NotificationEvent, { type: "commit
   return event.sites.failed > 0 || event.sites.invalid > 0 ? "failure" : "success";
 }
 
-/** `owner/name` from a forge clone URL (https, ssh:// or scp-like), for the commit status API. */
-export function ownerRepoFromUrl(url: string): string | undefined {
+/**
+ * `owner/name` from a forge clone URL (https, ssh:// or scp-like), for the commit status API.
+ * With `subgroups` (GitLab), the whole project path, `group/sub/project`.
+ */
+export function ownerRepoFromUrl(url: string, subgroups = false): string | undefined {
   const m =
     /^[a-z][a-z0-9+.-]*:\/\/[^/]+\/(.+?)(?:\.git)?\/?$/i.exec(url) ?? /^[^/:@]+@[^:]+:\/?(.+?)(?:\.git)?\/?$/.exec(url);
   const p = m?.[1];
   if (!p) return undefined;
   const parts = p.split("/").filter((s) => s !== "");
-  // Gitea/GitHub are owner/name; GitLab subgroups are not served by this API shape.
-  return parts.length === 2 ? parts.join("/") : undefined;
+  // Gitea/GitHub are owner/name; GitLab projects may sit in subgroups.
+  return parts.length === 2 || (subgroups && parts.length > 2) ? parts.join("/") : undefined;
+}
+
+/** GitLab's API root ends in /api/v4; GitHub's and Gitea/Forgejo's never do. Pure. */
+export function isGitLabApi(api: string): boolean {
+  return /\/api\/v4\/?$/.test(api);
+}
+
+/** A commit status as one forge's API takes it: path under the API root, headers and body. Pure. */
+export function commitStatusRequest(
+  api: string,
+  repository: string,
+  token: string,
+  sha: string,
+  status: { readonly state: CommitState; readonly context: string; readonly description: string; readonly targetUrl?: string },
+): { readonly url: string; readonly headers: Record<string, string>; readonly body: string } {
+  const description = status.description.slice(0, 140);
+  if (isGitLabApi(api)) {
+    // GitLab: POST /projects/:id/statuses/:sha, the project's full path URL-encoded as its id;
+    // its states are pending/running/success/failed/canceled, its context is "name".
+    const state = status.state === "failure" || status.state === "error" ? "failed" : status.state;
+    return {
+      url: `${api.replace(/\/+$/, "")}/projects/${encodeURIComponent(repository)}/statuses/${sha}`,
+      headers: { "PRIVATE-TOKEN": token },
+      body: JSON.stringify({ state, name: status.context, description, ...(status.targetUrl !== undefined ? { target_url: status.targetUrl } : {}) }),
+    };
+  }
+  return {
+    url: `${api.replace(/\/+$/, "")}/repos/${repository}/statuses/${sha}`,
+    headers: { Authorization: `token ${token}` },
+    body: JSON.stringify({ state: status.state, context: status.context, description, ...(status.targetUrl !== undefined ? { target_url: status.targetUrl } : {}) }),
+  };
 }

@@ -1,6 +1,6 @@
 import { signatureHeader } from "../source/webhook";
 import { retry } from "./backoff";
-import { CommitState, commitStateFor, decide, DedupeState, EMPTY_DEDUPE, NotificationEvent, ownerRepoFromUrl } from "./notify-events";
+import { CommitState, commitStateFor, commitStatusRequest, decide, DedupeState, EMPTY_DEDUPE, isGitLabApi, NotificationEvent, ownerRepoFromUrl } from "./notify-events";
 import { readSecretFile } from "./secret-file";
 
 export type { NotificationEvent, CommitState };
@@ -90,7 +90,7 @@ export async function loadNotifier(config: NotificationsConfig, options: Notifie
   const webhooks = await Promise.all(config.webhooks.map(async (w) => ({ url: w.url, secret: await readSecretFile(w.secretFile) })));
   let commitStatus: CommitStatusTarget | undefined;
   if (config.commitStatus) {
-    const repository = config.commitStatus.repository ?? (options.sourceUrl ? ownerRepoFromUrl(options.sourceUrl) : undefined);
+    const repository = config.commitStatus.repository ?? (options.sourceUrl ? ownerRepoFromUrl(options.sourceUrl, isGitLabApi(config.commitStatus.api)) : undefined);
     if (!repository) throw new Error("notifications.commitStatus.repository is required when it cannot be derived from the git URL");
     commitStatus = {
       api: config.commitStatus.api.replace(/\/+$/, ""),
@@ -124,8 +124,8 @@ export function createNotifier(
     // A directory source has no commit a forge knows about.
     if (!cs || !/^[0-9a-f]{40,64}$/.test(sha)) return undefined;
     const context = extra.contextSuffix !== undefined ? `${cs.context}/${extra.contextSuffix}` : cs.context;
-    const body = JSON.stringify({ state, context, description: description.slice(0, 140), ...(extra.targetUrl !== undefined ? { target_url: extra.targetUrl } : {}) });
-    return post(`${cs.api}/repos/${cs.repository}/statuses/${sha}`, body, { Authorization: `token ${cs.token}` });
+    const req = commitStatusRequest(cs.api, cs.repository, cs.token, sha, { state, context, description, ...(extra.targetUrl !== undefined ? { targetUrl: extra.targetUrl } : {}) });
+    return post(req.url, req.body, req.headers);
   };
 
   return {

@@ -1,13 +1,15 @@
 import type { ManifestError } from "../manifests/types";
 import { renderPlanText } from "../plan/render";
 import type { Plan } from "../plan/types";
+import type { StateStore } from "../state/store";
 import type { CommitStatusExtra } from "./notify";
 import { scrub } from "./pr-comment";
 
 /**
- * The plans of pull requests' heads the preview loop made, kept in memory for the dashboard's
- * plan page (/dashboard/plan/<sha>), which the `<context>/plan` commit status links to. Only
- * the last few are kept: a daemon that restarts forgets them, and the next push plans again.
+ * The plans of pull requests' heads the preview loop made, for the dashboard's plan page
+ * (/dashboard/plan/<sha>), which the `<context>/plan` commit status and the PR comment link to.
+ * The last few are kept, in the state directory when the daemon has one, so a link in a pull
+ * request still opens after the daemon restarts.
  */
 export interface StoredPlan {
   readonly sha: string;
@@ -32,24 +34,80 @@ export const MAX_STORED_PLANS = 100;
 /** One plan's text at most: a page, not a memory sink (100 of them stay well under 100 MB). */
 export const MAX_PLAN_TEXT_CHARS = 500_000;
 
-/** The last `max` plans by head sha; a sha planned again moves to the newest, the oldest go. */
-export function createPlanStore(max = MAX_STORED_PLANS): PlanStore {
+const PLANS_DIR = "plans";
+
+/**
+ * The last `max` plans by head sha; a sha planned again moves to the newest, the oldest go.
+ * With `disk` (the instance's state store, once known), each plan is also written to
+ * `plans/<sha>.json` (0600: a plan names the sites' objects) and read back after a restart;
+ * the folder is pruned to the same bound by age.
+ */
+export interface PlanDisk {
+  /** The instance's state store, once known. */
+  readonly store: () => StateStore | undefined;
+  /** A plan that could not be written or pruned stays in memory; this says why. */
+  readonly onError: (err: unknown) => void;
+}
+
+export function createPlanStore(max = MAX_STORED_PLANS, disk?: PlanDisk): PlanStore {
   const plans = new Map<string, StoredPlan>();
+  const remember = (entry: StoredPlan): void => {
+    plans.delete(entry.sha);
+    plans.set(entry.sha, entry);
+    while (plans.size > max) {
+      const oldest = plans.keys().next().value;
+      if (oldest === undefined) break;
+      plans.delete(oldest);
+    }
+  };
   return {
     put(entry) {
-      plans.delete(entry.sha);
-      plans.set(entry.sha, entry);
-      while (plans.size > max) {
-        const oldest = plans.keys().next().value;
-        if (oldest === undefined) break;
-        plans.delete(oldest);
+      remember(entry);
+      const store = disk?.store();
+      if (!store || !isHeadSha(entry.sha)) return;
+      try {
+        store.replace(`${PLANS_DIR}/${entry.sha}.json`, JSON.stringify(entry));
+        const files = store.list(PLANS_DIR).filter((f) => f.name.endsWith(".json"));
+        for (const f of files.slice(0, Math.max(0, files.length - max))) store.remove(`${PLANS_DIR}/${f.name}`);
+      } catch (err) {
+        disk?.onError(err);
       }
     },
-    get: (sha) => plans.get(sha),
+    get(sha) {
+      const known = plans.get(sha);
+      if (known) return known;
+      // Only a sha names a file: a request path never reaches the file system otherwise.
+      const store = disk?.store();
+      if (!store || !isHeadSha(sha)) return undefined;
+      let found: StoredPlan | undefined;
+      try {
+        found = parseStoredPlan(store.read(`${PLANS_DIR}/${sha}.json`), sha);
+      } catch (err) {
+        disk?.onError(err);
+      }
+      if (found) remember(found);
+      return found;
+    },
     get size() {
       return plans.size;
     },
   };
+}
+
+/** A stored plan file read back, or undefined when missing or not one (a half-written or foreign file). Pure. */
+export function parseStoredPlan(bytes: Buffer | undefined, sha: string): StoredPlan | undefined {
+  if (bytes === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== "object" || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (o.sha !== sha || typeof o.number !== "number" || typeof o.provider !== "string" || typeof o.at !== "string" || typeof o.text !== "string") return undefined;
+  if (o.ref !== undefined && typeof o.ref !== "string") return undefined;
+  return { sha, number: o.number, provider: o.provider, at: o.at, text: o.text, ...(typeof o.ref === "string" ? { ref: o.ref } : {}) };
 }
 
 export interface PlanTextInput {

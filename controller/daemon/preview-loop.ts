@@ -70,7 +70,11 @@ export function createPreviewLoop(opts: PreviewLoopOptions): PreviewLoop {
   // The last comment of each open pull request: the reconcile's outcome (a preview ready) edits it.
   const commented = new Map<number, { readonly pr: PreviewEvent; readonly input: PlanCommentInput }>();
   let seenBranches: SeenBranches = new Map();
-  const plans = createPlanStore();
+  // On disk once the instance is known (the first reconcile): a PR's plan link outlives a restart.
+  const plans = createPlanStore(undefined, {
+    store: () => (last ? new StateStore(opts.stateDir, last.ctx.cluster.instance, "read-write") : undefined),
+    onError: (err) => opts.log.warn({ err: err instanceof Error ? err.message : String(err) }, "a pull request's plan page could not be stored on disk: kept in memory only"),
+  });
   const planLink = (sha: string): CommitStatusExtra => planStatusExtra(sha, opts.dashboardUrl);
   const commentPlanUrl = (sha: string): { planUrl?: string } => (opts.dashboardUrl !== undefined ? { planUrl: planPageUrl(opts.dashboardUrl, sha) } : {});
   const keepPlan = (pr: PreviewEvent, text: string): void =>

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ReadOnlyStateError } from "./errors";
 
@@ -10,6 +10,7 @@ import { ReadOnlyStateError } from "./errors";
  *   <dir>/<instance>/restic-password      the generated restic password (controller-secret.ts)
  *   <dir>/<instance>/backups/<site>.json  last backup and check of each site (backup-records.ts)
  *   <dir>/<instance>/tls/                 the ACME account key, each site's certificate and its record (tls-store.ts)
+ *   <dir>/<instance>/plans/<sha>.json     the last pull-request heads' plans, for the plan page (daemon/plan-store.ts)
  *   <dir>/repo/                           the daemon's clone of a git source (source/git.ts)
  *
  * Folders are 0700 and files 0600: the secrets are the keys to every Varnish and every backup.
@@ -71,6 +72,38 @@ export class StateStore {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, value, { mode: 0o600 });
     renameSync(tmp, file);
+  }
+
+  /** The files of a folder with their modification times, oldest first ([] when it does not exist). */
+  list(relativeDir: string): { name: string; mtimeMs: number }[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.path(relativeDir));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
+    const out: { name: string; mtimeMs: number }[] = [];
+    for (const name of names) {
+      try {
+        const st = statSync(this.path(path.join(relativeDir, name)));
+        if (st.isFile()) out.push({ name, mtimeMs: st.mtimeMs });
+      } catch {
+        // Removed meanwhile (another pruner): not listed.
+      }
+    }
+    return out.sort((a, b) => a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name));
+  }
+
+  /** Removes a file; one already gone is not an error. */
+  remove(relative: string): void {
+    const file = this.path(relative);
+    if (this.mode === "read-only") throw new ReadOnlyStateError(file);
+    try {
+      unlinkSync(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
   }
 
   private writable(relative: string): string {

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { KnownSecret, MIN_REDACTED_LENGTH, redactKnown } from "../jobs/redact-output";
 
 /**
  * DNS-01 through the operator's hook (docs/tls.md, "DNS-01"): a command on the controller's
@@ -61,9 +62,25 @@ export function runDnsHook(hook: DnsHook, action: DnsAction, domain: string, val
       if (err === null) return resolve();
       // The reason is on stderr when the hook writes one; its stdout (API answers) only otherwise.
       const output = (stderr.trim() !== "" ? stderr : stdout).trim();
-      const tail = output.length > OUTPUT_TAIL ? `…${output.slice(-OUTPUT_TAIL)}` : output;
+      // The hook inherits the controller's environment, where operators keep their DNS API
+      // credentials; a hook that echoes its request must not put them in a status or a log.
+      const clean = redactKnown(output, credentialValues(process.env));
+      const tail = clean.length > OUTPUT_TAIL ? `…${clean.slice(-OUTPUT_TAIL)}` : clean;
       const how = err.killed ? `killed after ${hook.timeoutSeconds} s` : typeof err.code === "number" ? `exit ${err.code}` : err.message;
       reject(new DnsHookError(action, domain, tail === "" ? how : `${how}: ${tail}`));
     });
   });
+}
+
+/** Parts of a variable's name that say its value is a credential (CLOUDFLARE_API_TOKEN, AWS_SECRET_ACCESS_KEY, GANDI_PAT). */
+const CREDENTIAL_WORDS = new Set(["TOKEN", "SECRET", "PASS", "PASSWORD", "PASSWD", "PASSPHRASE", "KEY", "APIKEY", "AUTH", "CREDENTIAL", "CREDENTIALS", "PAT", "PRIVATE"]);
+
+/** The environment's values that are credentials by their variable's name and long enough to be one. Pure. */
+export function credentialValues(env: Readonly<Record<string, string | undefined>>): KnownSecret[] {
+  const out: KnownSecret[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || value.length < MIN_REDACTED_LENGTH) continue;
+    if (name.toUpperCase().split(/[^A-Z0-9]+/).some((word) => CREDENTIAL_WORDS.has(word))) out.push({ name, value });
+  }
+  return out;
 }

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Reconciled } from "../../controller/features";
 import { httpGet } from "../harness/http";
+import { startTestDaemon } from "../support/daemon";
 import { CLUSTER_RUN_DIR, clusterUp, setAvailability, stopNodeEngine, tasksOf, TestCluster } from "../support/cluster";
 import { clusterYaml } from "../support/manifests";
 import { createRepo, TestRepo } from "../support/repo";
@@ -200,4 +201,35 @@ test("a node holding a Varnish task dies: the other nodes keep routing, with no 
   expect(failures).toEqual([]);
   cluster = await clusterUp(3);
   await everyNodeRouted();
+});
+
+test("the daemon follows a web task replaced on another node: routed from the task list, with no event on its own engine and no resync", async () => {
+  await everyNodeRouted();
+  // resync and poll at 3600 s (startTestDaemon): only the task poll can cause a routing sync.
+  const daemon = await startTestDaemon({ repo: repo.dir, stateDir, docker: cluster.manager, debounceMs: 200 });
+  try {
+    await waitFor(async () => (daemon.status().lastRun?.ok ? true : undefined), "the daemon's first reconcile", 180_000, 500);
+    await daemon.idle();
+    // The web tasks run on workers (node.role==worker): the manager's engine sees none of their containers.
+    const [victim] = await runningWebTasks();
+    const node = cluster.byId(victim?.NodeID as string);
+    expect(node.index).not.toBe(1);
+    const before = new Set((await runningWebTasks()).map((t) => t.ID));
+    await node.docker.getContainer(victim?.Status?.ContainerStatus?.ContainerID as string).kill();
+    const replacement = await waitFor(async () => {
+      const running = await runningWebTasks();
+      return running.length === 2 ? running.find((t) => !before.has(t.ID)) : undefined;
+    }, "the killed web task replaced", 120_000, 250);
+    const runningSince = Date.parse(replacement.Status?.Timestamp ?? "");
+    expect(Number.isNaN(runningSince)).toBe(false);
+    // A routing sync that read the tasks after the replacement ran: the VCL names it.
+    const routed = await waitFor(async () => {
+      const r = daemon.status().lastRouting;
+      return r && Date.parse(r.at) > runningSince && r.reason.includes("tasks") && r.ok && r.varnishTasks === 3 ? r : undefined;
+    }, "a routing sync after the replacement ran", 30_000, 100);
+    process.stdout.write(`[cluster-varnish] web task replaced on node${node.index} → routed by the task poll ${Date.parse(routed.at) - runningSince} ms after it ran\n`);
+    await servedOn([1, 2, 3], `b.${siteName}.test`);
+  } finally {
+    await daemon.stop();
+  }
 });

@@ -109,7 +109,7 @@ interface TaskView {
   readonly ID: string;
   readonly NodeID?: string;
   readonly DesiredState?: string;
-  readonly Status?: { State?: string; ContainerStatus?: { ContainerID?: string } };
+  readonly Status?: { State?: string; Timestamp?: string; ContainerStatus?: { ContainerID?: string } };
 }
 
 /** The tasks of a service, as the manager lists them. */

@@ -1,4 +1,4 @@
-import { commitStateFor, decide, DedupeState, EMPTY_DEDUPE, NotificationEvent, ownerRepoFromUrl } from "../../../controller/daemon/notify-events";
+import { commitStateFor, commitStatusRequest, decide, DedupeState, EMPTY_DEDUPE, isGitLabApi, NotificationEvent, ownerRepoFromUrl } from "../../../controller/daemon/notify-events";
 
 const MIN = 60_000;
 const failed = (message: string, commit = "c1"): NotificationEvent => ({ type: "site.failed", site: "acme", commit, message });
@@ -77,5 +77,31 @@ describe("commit status helpers", () => {
     ["file:///srv/git/sites.git", undefined],
   ])("owner/name of %s", (url, expected) => {
     expect(ownerRepoFromUrl(url)).toBe(expected);
+  });
+
+  it("takes GitLab's whole project path, subgroups included, when asked", () => {
+    expect(ownerRepoFromUrl("https://gitlab.example.org/group/sub/sites.git", true)).toBe("group/sub/sites");
+    expect(ownerRepoFromUrl("git@gitlab.example.org:group/sites.git", true)).toBe("group/sites");
+  });
+});
+
+describe("a commit status as each forge takes it", () => {
+  const sha = "a".repeat(40);
+  it("GitHub, Gitea and Forgejo: /repos/{owner}/{name}/statuses/{sha}, token auth, state and context", () => {
+    const r = commitStatusRequest("https://git.example.org/api/v1/", "ops/sites", "tok", sha, { state: "failure", context: "simulium/prod", description: "x".repeat(200), targetUrl: "https://s.example.org/p" });
+    expect(r.url).toBe(`https://git.example.org/api/v1/repos/ops/sites/statuses/${sha}`);
+    expect(r.headers).toEqual({ Authorization: "token tok" });
+    expect(JSON.parse(r.body)).toEqual({ state: "failure", context: "simulium/prod", description: "x".repeat(140), target_url: "https://s.example.org/p" });
+  });
+
+  it("GitLab (an /api/v4 root): /projects/{encoded path}/statuses/{sha}, PRIVATE-TOKEN, its own state names, context as name", () => {
+    expect(isGitLabApi("https://gitlab.example.org/api/v4")).toBe(true);
+    expect(isGitLabApi("https://api.github.com")).toBe(false);
+    const r = commitStatusRequest("https://gitlab.example.org/api/v4", "group/sub/sites", "glpat-x", sha, { state: "failure", context: "simulium/prod/plan", description: "2 to update" });
+    expect(r.url).toBe(`https://gitlab.example.org/api/v4/projects/group%2Fsub%2Fsites/statuses/${sha}`);
+    expect(r.headers).toEqual({ "PRIVATE-TOKEN": "glpat-x" });
+    expect(JSON.parse(r.body)).toEqual({ state: "failed", name: "simulium/prod/plan", description: "2 to update" });
+    expect(JSON.parse(commitStatusRequest("https://gitlab.example.org/api/v4", "g/s", "t", sha, { state: "pending", context: "c", description: "" }).body).state).toBe("pending");
+    expect(JSON.parse(commitStatusRequest("https://gitlab.example.org/api/v4", "g/s", "t", sha, { state: "error", context: "c", description: "" }).body).state).toBe("failed");
   });
 });

@@ -1,4 +1,8 @@
-import { createPlanStore, isHeadSha, MAX_STORED_PLANS, planStatusExtra, renderStoredPlanText, StoredPlan } from "../../../controller/daemon/plan-store";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createPlanStore, isHeadSha, MAX_STORED_PLANS, parseStoredPlan, planStatusExtra, renderStoredPlanText, StoredPlan } from "../../../controller/daemon/plan-store";
+import { StateStore } from "../../../controller/state/store";
 import { makePlan } from "../../../controller/plan/plan";
 import { desiredOf, site } from "../../fixtures/core/builders";
 import { liveFromDesired } from "../../fixtures/core/live";
@@ -65,5 +69,52 @@ describe("the plan's commit status", () => {
     expect(isHeadSha(sha(1))).toBe(true);
     expect(isHeadSha("a".repeat(64))).toBe(true);
     for (const bad of ["A".repeat(40), "a".repeat(39), "a".repeat(41), "a".repeat(63), "g".repeat(40), "", `${"a".repeat(40)}\n`]) expect([bad, isHeadSha(bad)]).toEqual([bad, false]);
+  });
+});
+
+describe("the plans on disk (a PR's plan link outlives a daemon restart)", () => {
+  let dir = "";
+  beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), "simulium-plans-"))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const disk = (errors: unknown[] = []) => ({ store: () => new StateStore(dir, "demo", "read-write"), onError: (e: unknown) => errors.push(e) });
+
+  it("a plan put before a restart is read back by the next daemon's store, 0600", () => {
+    createPlanStore(MAX_STORED_PLANS, disk()).put({ ...entry(7), ref: "feature/x" });
+    const file = path.join(dir, "demo", "plans", `${sha(7)}.json`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const restarted = createPlanStore(MAX_STORED_PLANS, disk());
+    expect(restarted.get(sha(7))).toEqual({ ...entry(7), ref: "feature/x" });
+    expect(restarted.get(sha(8))).toBeUndefined();
+  });
+
+  it("keeps at most the bound on disk too, the oldest removed", () => {
+    const store = createPlanStore(2, disk());
+    for (const n of [1, 2, 3]) {
+      store.put(entry(n));
+      // Distinct modification times: the pruning goes by age.
+      utimesSync(path.join(dir, "demo", "plans", `${sha(n)}.json`), n, n);
+    }
+    expect(readdirSync(path.join(dir, "demo", "plans")).sort()).toEqual([`${sha(2)}.json`, `${sha(3)}.json`]);
+    expect(createPlanStore(2, disk()).get(sha(1))).toBeUndefined();
+  });
+
+  it("reads only a file named by a head sha, and refuses one that is not a stored plan", () => {
+    mkdirSync(path.join(dir, "demo", "plans"), { recursive: true });
+    writeFileSync(path.join(dir, "demo", "plans", `${sha(9)}.json`), JSON.stringify({ sha: sha(10), number: 1, provider: "github", at: "x", text: "t" }));
+    const store = createPlanStore(MAX_STORED_PLANS, disk());
+    expect(store.get(sha(9))).toBeUndefined();
+    expect(store.get("../../etc/passwd")).toBeUndefined();
+    expect(parseStoredPlan(Buffer.from("{half"), sha(9))).toBeUndefined();
+  });
+
+  it("a plan that cannot be written stays in memory and says why", () => {
+    const errors: unknown[] = [];
+    // A file where the plans folder should be: every write fails.
+    mkdirSync(path.join(dir, "demo"), { recursive: true });
+    writeFileSync(path.join(dir, "demo", "plans"), "not a folder");
+    const store = createPlanStore(MAX_STORED_PLANS, disk(errors));
+    store.put(entry(3));
+    expect(store.get(sha(3))?.text).toBe("plan 3\n");
+    expect(errors).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { DnsHook, DnsHookError, dnsRecordName, hookInvocation, runDnsHook } from "../../../controller/tls/dns01";
+import { credentialValues, DnsHook, DnsHookError, dnsRecordName, hookInvocation, runDnsHook } from "../../../controller/tls/dns01";
 
 let dir = "";
 beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), "simulium-dnshook-"))));
@@ -53,5 +53,28 @@ describe("the DNS-01 hook", () => {
     const err = await runDnsHook({ ...script("sleep 30"), timeoutSeconds: 1 }, "present", "www.example.org", "v").catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/killed after 1 s/);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("never puts a credential from the controller's environment into its error, even when the hook prints it", async () => {
+    const token = "cf-9f8e7d6c5b4a39281706";
+    process.env.CLOUDFLARE_API_TOKEN = token;
+    process.env.DNS_PASSWORD = "hunter2-but-longer";
+    try {
+      const err = await runDnsHook(script('echo "curl -H Authorization: Bearer $CLOUDFLARE_API_TOKEN failed, pass=$DNS_PASSWORD" >&2; exit 3'), "present", "www.example.org", "v").catch((e: unknown) => e);
+      const message = (err as Error).message;
+      expect(message).toMatch(/exit 3/);
+      expect(message).not.toContain(token);
+      expect(message).not.toContain("hunter2-but-longer");
+      expect(message).toContain("[redacted:CLOUDFLARE_API_TOKEN]");
+      expect(message).toContain("[redacted:DNS_PASSWORD]");
+    } finally {
+      delete process.env.CLOUDFLARE_API_TOKEN;
+      delete process.env.DNS_PASSWORD;
+    }
+  });
+
+  it("takes as credentials the variables named like one, with values long enough to be one", () => {
+    const found = credentialValues({ AWS_SECRET_ACCESS_KEY: "abcdefghijklmnop", API_KEY: "key-12345", HOME: "/root", PATH: "/usr/bin:/bin", GANDI_PAT: "x", MY_TOKEN: "" });
+    expect(found.map((f) => f.name).sort()).toEqual(["API_KEY", "AWS_SECRET_ACCESS_KEY"]);
   });
 });
