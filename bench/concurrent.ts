@@ -12,7 +12,8 @@ import { createForge, Forge } from "./forge";
 import { showsVersion } from "./serve-pick";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const quiet = pino({ level: "silent" });
+/** BENCH_CONCURRENT_LOG=<file>: the daemon's log of figure 8 there, to see where a figure's time went. */
+const daemonLog = process.env.BENCH_CONCURRENT_LOG ? pino({ level: "info" }, pino.destination(process.env.BENCH_CONCURRENT_LOG)) : pino({ level: "silent" });
 /** The product's default (schemas/cluster.schema.json update.monitorSeconds). */
 const MONITOR_SECONDS = 15;
 
@@ -55,7 +56,7 @@ export async function concurrentServe(docker: Docker, instance: string, opts: { 
   let daemon: RunningDaemon | undefined;
   const base = { sites: names.length, monitorSeconds: MONITOR_SECONDS };
   try {
-    daemon = await startDaemon({ repo: forge.url, branch: "main", stateDir: path.join(root, "state"), listen: { host: "127.0.0.1", port: 0 }, webhookSecretFile: forge.secretFile, pollSeconds: 3600, resyncSeconds: 3600, log: quiet, docker });
+    daemon = await startDaemon({ repo: forge.url, branch: "main", stateDir: path.join(root, "state"), listen: { host: "127.0.0.1", port: 0 }, webhookSecretFile: forge.secretFile, pollSeconds: 3600, resyncSeconds: 3600, log: daemonLog, docker });
     const d = daemon;
     await d.idle();
     for (const n of names) await serving(port, n, 1, opts.timeoutMs);
