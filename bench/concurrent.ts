@@ -50,6 +50,15 @@ export async function concurrentServe(docker: Docker, instance: string, opts: { 
   const cluster = clusterYaml(instance, `  varnish: {image: "simulium/varnish:local", port: ${port}}\n`).replace(/ {2}update: .*\n/, "");
   forge.commit([{ path: "simulium.yaml", text: cluster }, ...names.map((n) => siteFile(n, 1))], "sites");
   const idle: number[] = [];
+  const idleUpdate: number[] = [];
+  const duringUpdate: number[] = [];
+  /** When Swarm started the service's last update, after `since` (ms). */
+  const updateStarted = async (site: string, since: number): Promise<number> => {
+    const s = (await docker.getService(`${site}_web`).inspect()) as { UpdateStatus?: { StartedAt?: string } };
+    const at = Date.parse(s.UpdateStatus?.StartedAt ?? "");
+    if (!Number.isFinite(at) || at < since - 1000) throw new Error(`${site}: no update started after the push`);
+    return (at - since) / 1000;
+  };
   const during: number[] = [];
   const aStill: boolean[] = [];
   const aSeconds: number[] = [];
@@ -72,8 +81,9 @@ export async function concurrentServe(docker: Docker, instance: string, opts: { 
     for (let i = 0; i < opts.repeat; i++) {
       const pb = await push(b);
       idle.push(((await serving(port, b, pb.version, opts.timeoutMs)) - pb.start) / 1000);
+      idleUpdate.push(await updateStarted(b, pb.start));
       await d.idle();
-      opts.log(`B idle: ${idle.at(-1)?.toFixed(2)} s`);
+      opts.log(`B idle: ${idle.at(-1)?.toFixed(2)} s (update started after ${idleUpdate.at(-1)?.toFixed(2)} s)`);
       const pa = await push(a);
       // A's run has planned and is applying when B's push arrives.
       for (let t = 0; t < 600 && !d.status().runs.some((r) => r.sites.includes(a)); t++) await sleep(50);
@@ -81,13 +91,14 @@ export async function concurrentServe(docker: Docker, instance: string, opts: { 
       const aServed = serving(port, a, pa.version, opts.timeoutMs);
       during.push(((await serving(port, b, pb2.version, opts.timeoutMs)) - pb2.start) / 1000);
       aStill.push(d.status().runs.some((r) => r.sites.includes(a)));
+      duringUpdate.push(await updateStarted(b, pb2.start));
       aSeconds.push(((await aServed) - pa.start) / 1000);
       await d.idle();
-      opts.log(`B during A's rollout: ${during.at(-1)?.toFixed(2)} s (A still rolling: ${aStill.at(-1)}; A served after ${aSeconds.at(-1)?.toFixed(2)} s)`);
+      opts.log(`B during A's rollout: ${during.at(-1)?.toFixed(2)} s (update started after ${duringUpdate.at(-1)?.toFixed(2)} s; A still rolling: ${aStill.at(-1)}; A served after ${aSeconds.at(-1)?.toFixed(2)} s)`);
     }
-    return { ...base, idleSeconds: idle, duringSeconds: during, aStillRolling: aStill, aSeconds, ok: true, loadAverage: os.loadavg() };
+    return { ...base, idleSeconds: idle, duringSeconds: during, idleUpdateSeconds: idleUpdate, duringUpdateSeconds: duringUpdate, aStillRolling: aStill, aSeconds, ok: true, loadAverage: os.loadavg() };
   } catch (err) {
-    return { ...base, idleSeconds: idle, duringSeconds: during, aStillRolling: aStill, aSeconds, ok: false, error: err instanceof Error ? err.message : String(err), loadAverage: os.loadavg() };
+    return { ...base, idleSeconds: idle, duringSeconds: during, idleUpdateSeconds: idleUpdate, duringUpdateSeconds: duringUpdate, aStillRolling: aStill, aSeconds, ok: false, error: err instanceof Error ? err.message : String(err), loadAverage: os.loadavg() };
   } finally {
     await daemon?.stop();
     rmSync(root, { recursive: true, force: true });

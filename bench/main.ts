@@ -182,6 +182,12 @@ async function focusedConcurrent(): Promise<void> {
   const previous = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
   const commit = git(["rev-parse", "HEAD"]);
   const docker = new Docker();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    log(`${sig}: cleaning up`);
+    void cleanup(docker).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const concurrent = await concurrentFigure(docker, Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000);
   const when = `${new Date().toISOString()} on commit ${commit.slice(0, 12)}${git(["status", "--porcelain"]) === "" ? "" : " (dirty tree)"}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`;
   const results: BenchResults = { ...previous, concurrent, notes: [...previous.notes.filter((n) => !n.startsWith("figure 8 ")), `figure 8 from a focused run (BENCH_ONLY=concurrent) at ${when}`] };

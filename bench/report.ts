@@ -111,7 +111,8 @@ export function renderTable(r: BenchResults): string {
     const c = r.concurrent;
     const list = (xs: readonly number[]): string => (xs.length === 0 ? "none" : xs.map((x) => `${x.toFixed(2)} s`).join(", "));
     out.push(`8. Commit→serving of site B through Varnish, idle and while site A rolls out (${c.sites} sites, update monitor ${c.monitorSeconds} s)`);
-    out.push(pad([["B idle", "B during A's rollout", "A still rolling when B served", "A's own commit→serving"], [list(c.idleSeconds), list(c.duringSeconds), c.aStillRolling.map(String).join(", "), list(c.aSeconds)]]));
+    out.push(pad([["", "B idle", "B during A's rollout"], ["push → served", list(c.idleSeconds), list(c.duringSeconds)], ["push → B's update started", list(c.idleUpdateSeconds ?? []), list(c.duringUpdateSeconds ?? [])]]));
+    out.push(`  A still rolling when B served: ${c.aStillRolling.map(String).join(", ")}; A's own push → served: ${list(c.aSeconds)}`);
     if (c.error) out.push(`  FAILED: ${c.error}`);
     out.push(`  load average at the end: ${loads(c.loadAverage)}`);
     out.push("");
