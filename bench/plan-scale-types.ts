@@ -9,7 +9,10 @@ export interface PlanScaleResult {
   /** Parse + validate + resolve (loadFiles), files already in memory. */
   readonly loadMs: number;
   readonly renderMs: number;
-  /** Building the synthetic live state, which stands in for reading the swarm. */
+  /**
+   * Reading the swarm: the engine's list bodies (synthetic, made outside the clock) parsed and
+   * normalised as readLive does; the engine's own time to answer is not in it.
+   */
   readonly liveMs: number;
   readonly diffMs: number;
   /**
@@ -25,7 +28,7 @@ export interface PlanScaleResult {
    */
   readonly coldPlanMs: number;
   /** CPU time (user + system) of each phase: steadier than wall time on a shared, loaded machine. */
-  readonly cpuMs: { readonly startup: number; readonly read: number; readonly load: number; readonly render: number; readonly liveAndDiff: number; readonly coldPlan: number };
+  readonly cpuMs: { readonly startup: number; readonly read: number; readonly load: number; readonly render: number; readonly live?: number; readonly diff?: number; readonly liveAndDiff: number; readonly coldPlan: number };
   readonly peakRssMb: number;
   readonly peakHeapUsedMb: number;
 }

@@ -9,16 +9,22 @@ import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 // The CLI's whole module graph, as `simulium plan` loads it: startup is that process's.
 import "../controller/cli/main";
+import { connectDocker } from "../controller/engine/docker";
 import { renderDesired } from "../controller/desired/render";
+import type { ApiNetwork, ApiSecret, ApiService, ApiTask, ApiVolume } from "../controller/engine/api-types";
+import { liveFromApi } from "../controller/live/read";
 import { loadFiles } from "../controller/manifests/load";
 import { readRepo } from "../controller/manifests/read";
 import { makePlan } from "../controller/plan/plan";
 import { isMutation } from "../controller/plan/types";
 import type { PlanScaleResult } from "./plan-scale-types";
-import { liveFromDesired, onePercent, syntheticRepo } from "./synthetic";
+import { ApiBodies, apiFromDesired, onePercent, syntheticRepo } from "./synthetic";
 
 
-/** Process start (node's own startup and this module's imports) until main runs. */
+// `simulium plan` makes its engine client before it reads the swarm: dockerode loads then.
+connectDocker();
+
+/** Process start (node's own startup, this module's imports, the engine client) until main runs. */
 const startupMs = performance.now();
 const startupCpuMs = cpuMs(process.cpuUsage());
 
@@ -48,52 +54,59 @@ async function measure(count: number, dir: string): Promise<PlanScaleResult> {
   const sample = (): void => {
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   };
-  const ms = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e6;
-  const cpu0 = process.cpuUsage();
+  // Wall and CPU time of one phase; what runs between phases (the synthetic swarm's making) is on neither clock.
+  const phase = <T>(run: () => T): { value: T; ms: number; cpu: number } => {
+    const t = process.hrtime.bigint();
+    const c = process.cpuUsage();
+    const value = run();
+    const cpu = cpuMs(process.cpuUsage(c));
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    sample();
+    return { value, ms, cpu };
+  };
 
-  let t = process.hrtime.bigint();
+  const t = process.hrtime.bigint();
+  const c = process.cpuUsage();
   const read = await readRepo(dir);
-  const readMs = ms(t);
+  const readMs = Number(process.hrtime.bigint() - t) / 1e6;
+  const readCpu = cpuMs(process.cpuUsage(c));
   if (read.errors.length > 0 || read.files.length !== count + 1) throw new Error(`the synthetic repository reads back wrong: ${read.errors.map((e) => e.message).join("; ")}`);
   const files = read.files;
-  const cpuRead = process.cpuUsage(cpu0);
 
-  t = process.hrtime.bigint();
-  const load = loadFiles(files);
-  const loadMs = ms(t);
-  const cpuLoad = process.cpuUsage(cpu0);
-  sample();
-  if (!load.cluster || load.errors.length > 0) throw new Error(`synthetic repository does not load: ${load.errors.map((e) => e.message).join("; ")}`);
+  const load = phase(() => loadFiles(files));
+  const loaded = load.value;
+  if (!loaded.cluster || loaded.errors.length > 0) throw new Error(`synthetic repository does not load: ${loaded.errors.map((e) => e.message).join("; ")}`);
+  const cluster = loaded.cluster;
 
-  t = process.hrtime.bigint();
-  const desired = renderDesired({ sites: load.sites, cluster: load.cluster, invalidSites: load.invalidSites });
-  const renderMs = ms(t);
-  sample();
+  const render = phase(() => renderDesired({ sites: loaded.sites, cluster, invalidSites: loaded.invalidSites }));
+  const desired = render.value;
 
-  const cpuRender = process.cpuUsage(cpu0);
-
-  // Stands in for reading the live swarm (synthetic: no engine in this figure).
-  t = process.hrtime.bigint();
+  // The swarm as the engine would answer, made outside the clocks (see apiFromDesired).
   const changed = onePercent(desired.sites);
-  const live = liveFromDesired(desired, changed);
-  const liveMs = ms(t);
-  sample();
-  t = process.hrtime.bigint();
-  const plan = makePlan(desired, live, load.errors);
-  const diffMs = ms(t);
-  sample();
-  const cpuPlan = process.cpuUsage(cpu0);
+  let bodies: ApiBodies | undefined = apiFromDesired(desired, changed);
 
-  t = process.hrtime.bigint();
-  const again = renderDesired({ sites: load.sites, cluster: load.cluster, invalidSites: load.invalidSites });
-  const warmRenderMs = ms(t);
-  t = process.hrtime.bigint();
-  const replan = makePlan(again, live, load.errors);
-  const warmDiffMs = ms(t);
-  sample();
+  // Reading the swarm: the engine's bodies parsed (as dockerode does) and normalised (live/read.ts).
+  // Each body is dropped once parsed, as the client's response buffer is.
+  const live = phase(() => {
+    const b = bodies as ApiBodies;
+    bodies = undefined;
+    const lists = {
+      networks: JSON.parse(b.networks) as ApiNetwork[],
+      volumes: (JSON.parse(b.volumes) as { Volumes: ApiVolume[] }).Volumes,
+      secrets: JSON.parse(b.secrets) as ApiSecret[],
+      services: JSON.parse(b.services) as ApiService[],
+      tasks: JSON.parse(b.tasks) as ApiTask[],
+    };
+    return liveFromApi(cluster.instance, lists);
+  });
+  const diff = phase(() => makePlan(desired, live.value, loaded.errors));
+  const plan = diff.value;
+
+  const again = phase(() => renderDesired({ sites: loaded.sites, cluster, invalidSites: loaded.invalidSites }));
+  const replan = phase(() => makePlan(again.value, live.value, loaded.errors));
 
   const actions = plan.actions.filter(isMutation).length;
-  if (replan.actions.filter(isMutation).length !== actions) throw new Error("the second plan over the same input differs from the first");
+  if (replan.value.actions.filter(isMutation).length !== actions) throw new Error("the second plan over the same input differs from the first");
   // A plan that does not update exactly the changed sites' web services measured the wrong thing.
   if (actions !== changed.size) throw new Error(`expected ${changed.size} updates, the plan has ${actions} mutations`);
   return {
@@ -101,21 +114,23 @@ async function measure(count: number, dir: string): Promise<PlanScaleResult> {
     changedSites: changed.size,
     startupMs,
     readMs,
-    loadMs,
-    renderMs,
-    liveMs,
-    diffMs,
-    warmRenderMs,
-    warmDiffMs,
+    loadMs: load.ms,
+    renderMs: render.ms,
+    liveMs: live.ms,
+    diffMs: diff.ms,
+    warmRenderMs: again.ms,
+    warmDiffMs: replan.ms,
     actions,
-    coldPlanMs: startupMs + readMs + loadMs + renderMs + liveMs + diffMs,
+    coldPlanMs: startupMs + readMs + load.ms + render.ms + live.ms + diff.ms,
     cpuMs: {
       startup: startupCpuMs,
-      read: cpuMs(cpuRead),
-      load: cpuMs(cpuLoad) - cpuMs(cpuRead),
-      render: cpuMs(cpuRender) - cpuMs(cpuLoad),
-      liveAndDiff: cpuMs(cpuPlan) - cpuMs(cpuRender),
-      coldPlan: startupCpuMs + cpuMs(cpuPlan),
+      read: readCpu,
+      load: load.cpu,
+      render: render.cpu,
+      live: live.cpu,
+      diff: diff.cpu,
+      liveAndDiff: live.cpu + diff.cpu,
+      coldPlan: startupCpuMs + readCpu + load.cpu + render.cpu + live.cpu + diff.cpu,
     },
     peakRssMb: process.resourceUsage().maxRSS / 1024,
     peakHeapUsedMb: peakHeap / 2 ** 20,

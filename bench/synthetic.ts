@@ -5,6 +5,8 @@ import { templateFingerprint } from "../controller/live/fingerprint";
 import type { RepoFile } from "../controller/manifests/read";
 import type { LiveNetwork, LiveObject, LiveSecret, LiveService, LiveState, LiveVolume } from "../controller/live/types";
 import { clusterYaml, siteYaml } from "../test/support/manifests";
+import { serviceSpecToApi } from "../controller/apply/service-spec";
+import type { ApiNetwork, ApiSecret, ApiService, ApiTask, ApiVolume } from "../controller/engine/api-types";
 
 /**
  * A manifests repository in memory: simulium.yaml (plus `clusterExtra` cluster settings) and
@@ -65,3 +67,62 @@ const NO_TEMPLATE = templateFingerprint(undefined);
 
 /** Every hundredth site (at least one): the "~1% changed" commit. */
 export const onePercent = (sites: readonly string[]): Set<string> => new Set(sites.filter((_, i) => i % 100 === 0));
+
+/** The engine's answers to readLive's list calls, as the JSON bodies it sends. */
+export interface ApiBodies {
+  readonly networks: string;
+  readonly volumes: string;
+  readonly secrets: string;
+  readonly services: string;
+  readonly tasks: string;
+}
+
+/**
+ * What the engine would answer readLive once `desired` has converged (as liveFromDesired, in
+ * the engine's own form: network and secret IDs, env as a list, nanoseconds; one running task
+ * per replica carrying its service's template), so a benchmark reads the swarm as `simulium
+ * plan` does: the bodies parsed and normalised (live/read.ts liveFromApi). Written before the
+ * clock starts: the spec hashes apply left are apply's work, not the plan's.
+ */
+export function apiFromDesired(desired: DesiredState, changed: ReadonlySet<string> = new Set()): ApiBodies {
+  const networks: ApiNetwork[] = [];
+  const volumes: ApiVolume[] = [];
+  const secrets: ApiSecret[] = [];
+  const services: ApiService[] = [];
+  const tasks: ApiTask[] = [];
+  const ids = new Map<string, string>();
+  desired.resources.forEach((r, i) => ids.set(`${r.kind}/${r.name}`, `id${i}`));
+  const idOf = (kind: string, name: string): string => ids.get(`${kind}/${name}`) ?? `missing-${name}`;
+  const lookup = { networkId: (n: string) => idOf("network", n), secretId: (n: string) => idOf("secret", n) };
+  for (const r of desired.resources) {
+    const id = idOf(r.kind, r.name);
+    if (r.kind === "network") networks.push({ Id: id, Name: r.name, Driver: r.driver, Attachable: r.attachable, Labels: r.labels, IPAM: { Config: [{ Subnet: "10.0.0.0/24" }] } });
+    else if (r.kind === "volume") volumes.push({ Name: r.name, Driver: r.driver, Options: r.options, Labels: r.labels });
+    else if (r.kind === "secret") secrets.push({ ID: id, Version: { Index: 1 }, Spec: { Name: r.name, Labels: r.labels } });
+    else {
+      const stale = r.site !== null && changed.has(r.site) && r.role === "web";
+      const applied = stale ? { ...r, shape: { ...r.shape, env: { ...r.shape.env, SITE_VERSION: "previous" } }, labels: { ...r.labels, [LABEL.specHash]: "previous" } } : withSpecHash(r);
+      const spec = serviceSpecToApi(applied, applied.labels, lookup);
+      services.push({ ID: id, Version: { Index: 1 }, Spec: spec, UpdateStatus: { State: "completed", Message: "update completed" } });
+      for (let slot = 1; slot <= r.shape.replicas; slot++) {
+        tasks.push({
+          ID: `${id}-task${slot}`,
+          ServiceID: id,
+          NodeID: "node1",
+          Slot: slot,
+          DesiredState: "running",
+          Spec: spec.TaskTemplate,
+          Status: { Timestamp: "2026-11-30T00:00:00Z", State: "running", Message: "started", ContainerStatus: { ContainerID: `c${id}${slot}`, ExitCode: 0 } },
+          NetworksAttachments: (spec.TaskTemplate?.Networks ?? []).map((n, k) => ({ Network: { ID: n.Target }, Addresses: [`10.0.${k}.${slot}/24`] })),
+        });
+      }
+    }
+  }
+  return {
+    networks: JSON.stringify(networks),
+    volumes: JSON.stringify({ Volumes: volumes }),
+    secrets: JSON.stringify(secrets),
+    services: JSON.stringify(services),
+    tasks: JSON.stringify(tasks),
+  };
+}

@@ -36,6 +36,44 @@ export function templateFingerprint(t: ApiTaskTemplate | undefined): TemplateFin
   return { fingerprint: shortHash(prune(compared)), constraints: [...(Constraints ?? [])].sort() };
 }
 
+/**
+ * templateFingerprint, computed when first read. Every read of the swarm lists every service
+ * and task, but only apply's convergence checks compare fingerprints: hashing all of them was
+ * most of reading a 10,000-site swarm for `simulium plan`, which compares none. Holds the
+ * engine's template until then (the live state lives for one pass). A class: getters on the
+ * prototype cost nothing per object, where an object literal's own getters made each one
+ * ten times slower to create than a plain object.
+ */
+export class LazyFingerprint implements TemplateFingerprint {
+  #template: ApiTaskTemplate | undefined;
+  #computed: TemplateFingerprint | undefined;
+
+  constructor(template: ApiTaskTemplate | undefined) {
+    this.#template = template;
+  }
+
+  get fingerprint(): string {
+    return this.#get().fingerprint;
+  }
+
+  get constraints(): readonly string[] {
+    return this.#get().constraints;
+  }
+
+  #get(): TemplateFingerprint {
+    if (this.#computed === undefined) {
+      this.#computed = templateFingerprint(this.#template);
+      this.#template = undefined;
+    }
+    return this.#computed;
+  }
+
+  /** As a plain TemplateFingerprint (JSON, copies): the getters are not own properties. */
+  toJSON(): TemplateFingerprint {
+    return { fingerprint: this.fingerprint, constraints: this.constraints };
+  }
+}
+
 /** Empty objects and arrays, and undefined, removed at every depth: absent and empty are alike. */
 function prune(value: unknown): unknown {
   if (Array.isArray(value)) {

@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import { JOB_ROLE, LABEL } from "../desired/labels";
 import type { SitePin } from "../desired/placement";
 import type { ApiNetwork, ApiNode, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
-import { templateFingerprint } from "./fingerprint";
+import { LazyFingerprint } from "./fingerprint";
 import { shapeFromApi } from "./normalize";
 import type { LiveJob, LiveNetwork, LiveNode, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
 
@@ -23,28 +23,45 @@ export async function readLive(docker: Docker, instance: string): Promise<LiveSt
     readNodes(docker),
     localNodeId(docker),
   ]);
+  const ours = services.filter((s) => s.Spec?.Labels?.[LABEL.instance] === instance);
+  // One call for the tasks of both the instance's services and its jobs (liveFromApi sorts them).
+  const ids = [...ours.filter((s) => !isJob(s)), ...ours.filter(isJob)].map((s) => s.ID);
+  const tasks = ids.length ? ((await docker.listTasks({ filters: { service: ids } })) as ApiTask[]) : [];
+  return { ...liveFromApi(instance, { networks, volumes: volumes.Volumes ?? [], secrets, services: ours, tasks }), nodes, here };
+}
+
+/** What readLive lists of the engine, as the engine answers (parsed JSON). */
+export interface ApiLists {
+  readonly networks: readonly ApiNetwork[];
+  readonly volumes: readonly ApiVolume[];
+  readonly secrets: readonly ApiSecret[];
+  readonly services: readonly ApiService[];
+  readonly tasks: readonly ApiTask[];
+}
+
+// One-off jobs (simulium exec, crons) are the instance's but no part of the desired state:
+// read as services, a reconcile would delete a running job. They are listed apart.
+const isJob = (s: ApiService): boolean => s.Spec?.Labels?.[LABEL.role] === JOB_ROLE;
+
+/**
+ * The engine's lists → the instance's live state (without nodes). Pure. Objects without the
+ * instance label are never read as ours.
+ */
+export function liveFromApi(instance: string, lists: ApiLists): Omit<LiveState, "nodes" | "here"> {
   const owned = (labels: Record<string, string> | null | undefined): boolean => labels?.[LABEL.instance] === instance;
-  const liveNetworks = networks.filter((n) => owned(n.Labels)).map(networkFromApi);
+  const liveNetworks = lists.networks.filter((n) => owned(n.Labels)).map(networkFromApi);
   const networkNames = new Map(liveNetworks.map((n) => [n.id, n.name]));
-  // One-off jobs (simulium exec, crons) are the instance's but no part of the desired state:
-  // read as services, a reconcile would delete a running job. They are listed apart.
-  const isJob = (s: ApiService): boolean => s.Spec?.Labels?.[LABEL.role] === JOB_ROLE;
-  const ours = services.filter((s) => owned(s.Spec?.Labels));
+  const ours = lists.services.filter((s) => owned(s.Spec?.Labels));
   const liveServices = ours.filter((s) => !isJob(s)).map((s) => serviceFromApi(s, networkNames));
   const jobServices = ours.filter(isJob);
-  // One call for the tasks of both.
-  const ids = [...liveServices.map((s) => s.id), ...jobServices.map((s) => s.ID)];
-  const tasks = ids.length ? ((await docker.listTasks({ filters: { service: ids } })) as ApiTask[]) : [];
   const jobIds = new Set(jobServices.map((s) => s.ID));
   return {
     networks: liveNetworks,
-    volumes: (volumes.Volumes ?? []).filter((v) => owned(v.Labels)).map(volumeFromApi),
-    secrets: secrets.filter((s) => owned(s.Spec?.Labels)).map(secretFromApi),
+    volumes: lists.volumes.filter((v) => owned(v.Labels)).map(volumeFromApi),
+    secrets: lists.secrets.filter((s) => owned(s.Spec?.Labels)).map(secretFromApi),
     services: liveServices,
-    tasks: tasks.filter((t) => !jobIds.has(t.ServiceID ?? "")).map((t) => taskFromApi(t, networkNames)),
-    jobs: jobServices.map((s) => jobFromApi(s, tasks)),
-    nodes,
-    here,
+    tasks: lists.tasks.filter((t) => !jobIds.has(t.ServiceID ?? "")).map((t) => taskFromApi(t, networkNames)),
+    jobs: jobServices.map((s) => jobFromApi(s, lists.tasks)),
   };
 }
 
@@ -147,7 +164,7 @@ export function serviceFromApi(s: ApiService, networkNames: ReadonlyMap<string, 
     shape: shapeFromApi(spec, networkNames),
     updateState: s.UpdateStatus?.State ?? null,
     updateMessage: s.UpdateStatus?.Message ?? null,
-    template: templateFingerprint(spec.TaskTemplate),
+    template: new LazyFingerprint(spec.TaskTemplate),
   };
 }
 
@@ -158,6 +175,7 @@ export function taskFromApi(t: ApiTask, networkNames: ReadonlyMap<string, string
     const addr = att.Addresses?.[0];
     if (name && addr) addresses[name] = addr.replace(/\/\d+$/, "");
   }
+  const template = new LazyFingerprint(t.Spec);
   return {
     id: t.ID,
     serviceId: t.ServiceID ?? "",
@@ -167,7 +185,12 @@ export function taskFromApi(t: ApiTask, networkNames: ReadonlyMap<string, string
     message: t.Status?.Message ?? "",
     error: t.Status?.Err ?? null,
     image: t.Spec?.ContainerSpec?.Image ?? "",
-    ...templateFingerprint(t.Spec),
+    get fingerprint() {
+      return template.fingerprint;
+    },
+    get constraints() {
+      return template.constraints;
+    },
     nodeId: t.NodeID ? t.NodeID : null,
     exitCode: t.Status?.ContainerStatus?.ExitCode ?? null,
     containerId: t.Status?.ContainerStatus?.ContainerID ?? null,

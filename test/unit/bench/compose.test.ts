@@ -4,7 +4,9 @@ import { loadFiles } from "../../../controller/manifests/load";
 import { makePlan } from "../../../controller/plan/plan";
 import { isMutation } from "../../../controller/plan/types";
 import { composeFiles, composeText } from "../../../bench/compose";
-import { liveFromDesired, onePercent, siteNames, syntheticRepo } from "../../../bench/synthetic";
+import { ApiBodies, apiFromDesired, liveFromDesired, onePercent, siteNames, syntheticRepo } from "../../../bench/synthetic";
+import { liveFromApi } from "../../../controller/live/read";
+import type { LiveState } from "../../../controller/live/types";
 
 function desiredOf(count: number): DesiredState {
   const load = loadFiles(syntheticRepo("bench", "s", count));
@@ -53,6 +55,32 @@ describe("synthetic live state", () => {
     const changed = onePercent(siteNames("s", 201));
     expect([...changed]).toEqual(["s0", "s100", "s200"]);
     const actions = makePlan(desired, liveFromDesired(desired, changed)).actions.filter(isMutation);
+    expect(actions.map((a) => `${a.op} ${a.name}`).sort()).toEqual(["update s0_web", "update s100_web", "update s200_web"]);
+  });
+});
+
+describe("synthetic swarm as the engine answers it (plan-scale's live read)", () => {
+  const desired = desiredOf(201);
+  const read = (b: ApiBodies): LiveState =>
+    liveFromApi("bench", {
+      networks: JSON.parse(b.networks),
+      volumes: JSON.parse(b.volumes).Volumes,
+      secrets: JSON.parse(b.secrets),
+      services: JSON.parse(b.services),
+      tasks: JSON.parse(b.tasks),
+    });
+
+  it("reads back every object, one running task per replica, and plans nothing when nothing changed", () => {
+    const live = read(apiFromDesired(desired));
+    const count = (kind: string): number => desired.resources.filter((r) => r.kind === kind).length;
+    expect([live.networks.length, live.volumes.length, live.secrets.length, live.services.length]).toEqual([count("network"), count("volume"), count("secret"), count("service")]);
+    expect(live.tasks.length).toBe(live.services.reduce((n, s) => n + s.shape.replicas, 0));
+    expect(makePlan(desired, live).actions.filter(isMutation)).toEqual([]);
+  });
+
+  it("plans exactly one web update per changed site", () => {
+    const changed = onePercent(siteNames("s", 201));
+    const actions = makePlan(desired, read(apiFromDesired(desired, changed))).actions.filter(isMutation);
     expect(actions.map((a) => `${a.op} ${a.name}`).sort()).toEqual(["update s0_web", "update s100_web", "update s200_web"]);
   });
 });
