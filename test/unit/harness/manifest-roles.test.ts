@@ -5,8 +5,7 @@ import { join } from "node:path";
 
 /**
  * `npm run demo` builds only the images its manifests name (manifest_roles in harness/lib.sh):
- * a fresh machine's first run waits for each one. The example's cluster file names the TLS
- * image in a commented-out block; that one must not be built.
+ * a fresh machine's first run waits for each one. Images named only in comments are not built.
  */
 const lib = join(__dirname, "..", "..", "..", "harness", "lib.sh");
 
@@ -52,7 +51,7 @@ describe("manifest_roles (harness/lib.sh)", () => {
     expect(roles(repo({ "simulium.yaml": "spec:\n  instance: x\n" }))).toEqual([]);
   });
 
-  it("leaves the example repository's commented TLS image out", () => {
-    expect(roles(join(__dirname, "..", "..", "..", "sites.example"))).toEqual(["backup", "mariadb", "varnish", "web"]);
+  it("lists the example repository's images: the demo's HTTPS terminator among them, nothing else", () => {
+    expect(roles(join(__dirname, "..", "..", "..", "sites.example"))).toEqual(["backup", "mariadb", "tls", "varnish", "web"]);
   });
 });
