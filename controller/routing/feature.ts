@@ -1,7 +1,6 @@
 import type { Feature } from "../reconcile/feature";
 import { routeAfterApply } from "./after-apply";
 import { creditFollowed, followRouting, RoutingFollower } from "./follow";
-import type { RoutingView } from "./gate";
 import type { RoutingResult } from "./sync";
 
 export interface RoutingFeature extends Feature {
@@ -14,15 +13,13 @@ export interface RoutingFeature extends Feature {
  * after apply it is loaded for the new state (routing/after-apply.ts). One per reconcile: it
  * keeps what the follower loaded to credit the final sync with it.
  */
-export function routingFeature(view?: RoutingView): RoutingFeature {
+export function routingFeature(): RoutingFeature {
   let follower: RoutingFollower | null = null;
   let result: RoutingResult | null = null;
   return {
     name: "routing",
     follow(docker, step) {
-      // This run applies these manifests: routing renders from them unless a later run's are newer.
-      view?.admit({ cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites });
-      follower = followRouting(docker, { cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites, stateDir: step.stateDir, log: step.log, ...(view ? { view } : {}) });
+      follower = followRouting(docker, { cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites, stateDir: step.stateDir, log: step.log });
       return follower?.onProgress;
     },
     async afterApply(docker, step) {
@@ -33,7 +30,6 @@ export function routingFeature(view?: RoutingView): RoutingFeature {
         stateDir: step.stateDir,
         log: step.log,
         pollMs: step.pollMs,
-        ...(view ? { view } : {}),
       });
       result = creditFollowed(routed, follower);
     },
