@@ -48,7 +48,7 @@ cleanup() {
   grep -o " $root/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$root"
 }
-trap cleanup EXIT
+# A run killed before it cleaned up left its namespace and NAT rules: removed first.
 cleanup
 trap cleanup EXIT
 
