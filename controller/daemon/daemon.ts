@@ -425,6 +425,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       // The run's own state changes are in the history already: start the probes' comparison here.
       shownStates = new Map(shownRecords().map((r) => [r.site, r.state]));
       metrics.setSiteStates(stateCounts(shownRecords()));
+      metrics.setPinnedNodes([...next.values()].flatMap((r) => (r.node ? [{ site: r.site, node: r.node.hostname, unavailable: r.node.unavailable !== null }] : [])));
       await routingHealth.refresh(out.ctx.cluster, liveAfter);
       for (const e of await tlsWatch.update(out.ctx.cluster, out.ctx.load.sites, out.tls)) send(e);
       state.reconcileSucceeded();

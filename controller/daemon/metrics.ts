@@ -11,6 +11,8 @@ export interface DaemonMetrics {
   recordReconcile(outcome: { readonly durationSeconds: number; readonly ok: boolean }): void;
   /** Replaces the whole distribution: a state with no site any more drops to absent, not stuck. */
   setSiteStates(counts: Readonly<Record<string, number>>): void;
+  /** Replaces every pinned site's node gauge: a site no longer pinned (removed, moved) drops out. */
+  setPinnedNodes(pins: readonly { readonly site: string; readonly node: string; readonly unavailable: boolean }[]): void;
   recordAction(kind: string, op: string, count?: number): void;
   recordDriftCorrections(count: number): void;
 }
@@ -39,6 +41,12 @@ export function createMetrics(options: MetricsOptions): DaemonMetrics {
   const runs = new Counter({ name: "simulium_reconcile_runs_total", help: "Reconcile runs started and finished.", registers });
   const failures = new Counter({ name: "simulium_reconcile_failures_total", help: "Reconcile runs that failed.", registers });
   const sites = new Gauge({ name: "simulium_sites", help: "Sites by state.", labelNames: ["state"] as const, registers });
+  const nodeUnavailable = new Gauge({
+    name: "simulium_site_node_unavailable",
+    help: "1 while the node a site's data is pinned to cannot run its tasks (drained, down), else 0; one series per pinned site.",
+    labelNames: ["site", "node"] as const,
+    registers,
+  });
   const actions = new Counter({
     name: "simulium_actions_applied_total",
     help: "Actions applied to the engine, by resource kind and operation.",
@@ -82,6 +90,10 @@ export function createMetrics(options: MetricsOptions): DaemonMetrics {
     setSiteStates(counts) {
       sites.reset();
       for (const [state, n] of Object.entries(counts)) sites.set({ state }, n);
+    },
+    setPinnedNodes(pins) {
+      nodeUnavailable.reset();
+      for (const p of pins) nodeUnavailable.set({ site: p.site, node: p.node }, p.unavailable ? 1 : 0);
     },
     recordAction(kind, op, count = 1) {
       if (count > 0) actions.inc({ kind, op }, count);

@@ -6,6 +6,13 @@ export type NotificationEvent =
   | { readonly type: "site.failed"; readonly site: string; readonly commit: string; readonly message: string }
   | { readonly type: "site.invalid"; readonly site: string; readonly commit: string; readonly message: string }
   | { readonly type: "site.recovered"; readonly site: string; readonly commit: string }
+  /**
+   * The node the site's data is pinned to cannot run its tasks (`reason`: drained, down, ...):
+   * its data services wait there, never started empty elsewhere. Once per transition.
+   */
+  | { readonly type: "site.degraded"; readonly site: string; readonly commit: string; readonly node: string; readonly nodeId: string; readonly reason: string; readonly message: string }
+  /** That node runs the site's tasks again. */
+  | { readonly type: "site.node-recovered"; readonly site: string; readonly commit: string; readonly node: string; readonly nodeId: string }
   /** The served certificate of a domain has fewer than `days` (14, then 7) days left. */
   | { readonly type: "tls.expiring"; readonly site: string; readonly domain: string; readonly days: number; readonly notAfter: string }
   /** An order for the site failed, or some of its names did not validate. */
@@ -48,6 +55,8 @@ export interface DedupeDecision {
  * - commit.applied is sent once per commit (periodic resyncs of the same commit are silent);
  * - uptime and job alerts come from transitions already (daemon/uptime.ts): each kind is sent
  *   once per change of its own subject (a site's availability, a job), apart from the site's state;
+ * - site.degraded (a pinned node unavailable) and site.node-recovered come from transitions
+ *   (run-status.ts), apart from the site's failures: each once per change, no reminder;
  * - tls.expiring is sent once per threshold (14, then 7 days) and certificate, per domain;
  *   tls.renewal-failed is repeated like a site failure.
  */
@@ -77,6 +86,9 @@ function subjectOf(e: NotificationEvent): string {
       return `tls:${e.site}\n${e.domain}`;
     case "tls.renewal-failed":
       return `tls:${e.site}`;
+    case "site.degraded":
+    case "site.node-recovered":
+      return `node:${e.site}`;
     default:
       return `site:${e.site}`;
   }
@@ -93,7 +105,10 @@ function fingerprintOf(e: NotificationEvent): string {
     case "site.invalid":
       return `${e.type}\n${e.message}`;
     case "site.recovered":
+    case "site.node-recovered":
       return e.type;
+    case "site.degraded":
+      return `${e.type}\n${e.nodeId}\n${e.reason}`;
     case "commit.applied":
       return e.commit;
     case "tls.expiring":

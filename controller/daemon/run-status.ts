@@ -1,7 +1,7 @@
 import type { SiteOutcome } from "../apply/apply";
 import type { ManifestError } from "../manifests/types";
 import { Action, isMutation } from "../plan/types";
-import { withRoutingHealth, type SiteHealth, type SiteStatus } from "../reconcile/status";
+import { withRoutingHealth, type PinnedNode, type SiteHealth, type SiteStatus } from "../reconcile/status";
 import type { SiteRoutingHealth } from "../varnish/backend-health";
 import type { Revision } from "../source/types";
 import type { NotificationEvent } from "./notify-events";
@@ -23,6 +23,8 @@ export interface SiteRecord {
   readonly invalid?: { readonly error: string; readonly commit: string; readonly author: string };
   /** What Varnish last reported of the site's backends (/status only; runs record Swarm's view). */
   readonly routing?: Omit<SiteRoutingHealth, "site">;
+  /** The node the site's data is pinned to, and why it is unavailable (null while it is fine). */
+  readonly node?: PinnedNode;
 }
 
 export type SiteRecords = ReadonlyMap<string, SiteRecord>;
@@ -62,6 +64,7 @@ export function nextRecords(prev: SiteRecords, run: RunObservation): Map<string,
       lastError,
       lastReconcileAt: at,
       ...(invalid ? { invalid } : {}),
+      ...(s.node ? { node: s.node } : {}),
     });
   }
   return next;
@@ -89,7 +92,11 @@ export function invalidBySite(errors: readonly ManifestError[], format: (e: Mani
 const BAD: ReadonlySet<SiteHealth> = new Set<SiteHealth>(["failed", "invalid"]);
 const GOOD: ReadonlySet<SiteHealth> = new Set<SiteHealth>(["converged", "drifted", "suspended"]);
 
-/** Events for the notifier; it deduplicates repeats, so every bad site is reported each run. */
+/**
+ * Events for the notifier; it deduplicates repeats, so every bad site is reported each run.
+ * A pinned node's unavailability is reported on its transitions only (the node's state, not the
+ * site's: an apply that fails meanwhile must not read as the node coming back).
+ */
 export function notificationEvents(prev: SiteRecords, next: SiteRecords, revision: Revision, applied: boolean): NotificationEvent[] {
   const events: NotificationEvent[] = [];
   const commit = revision.sha;
@@ -97,6 +104,17 @@ export function notificationEvents(prev: SiteRecords, next: SiteRecords, revisio
     if (r.state === "failed") events.push({ type: "site.failed", site: r.site, commit, message: r.lastError ?? "failed" });
     else if (r.state === "invalid") events.push({ type: "site.invalid", site: r.site, commit, message: r.lastError ?? "invalid manifest" });
     else if (GOOD.has(r.state) && BAD.has(prev.get(r.site)?.state ?? "pending")) events.push({ type: "site.recovered", site: r.site, commit });
+    const node = r.node;
+    const before = prev.get(r.site)?.node;
+    const wasDown = before !== undefined && before.unavailable !== null;
+    if (node !== undefined && node.unavailable !== null) {
+      if (!wasDown || before.id !== node.id || before.unavailable !== node.unavailable) {
+        const message = `node ${node.hostname} unavailable (${node.unavailable})`;
+        events.push({ type: "site.degraded", site: r.site, commit, node: node.hostname, nodeId: node.id, reason: node.unavailable, message });
+      }
+    } else if (wasDown && node !== undefined) {
+      events.push({ type: "site.node-recovered", site: r.site, commit, node: node.hostname, nodeId: node.id });
+    }
   }
   if (applied) {
     const records = [...next.values()];

@@ -16,6 +16,16 @@ export interface SiteStatus {
   readonly lastError: string | null;
   /** What Varnish reported of the site's backends, when it could be asked and routes the site. */
   readonly routing?: Omit<SiteRoutingHealth, "site">;
+  /** The node the site's data is pinned to, when it has one and the swarm's nodes were read. */
+  readonly node?: PinnedNode;
+}
+
+export interface PinnedNode {
+  readonly id: string;
+  /** The node's hostname, or its ID when the swarm no longer lists it. */
+  readonly hostname: string;
+  /** Why it cannot run the site's tasks now (`drained`, `down`, `not in the swarm`, ...), or null. */
+  readonly unavailable: string | null;
 }
 
 /**
@@ -29,21 +39,22 @@ export function siteStatuses(live: LiveState, plan: Plan | null, routing?: Reado
   for (const o of [...live.services, ...live.volumes, ...live.secrets, ...live.networks]) if (o.site) sites.add(o.site);
   for (const s of plan?.sites ?? []) sites.add(s.site);
   const pinned = livePins(live).pinned;
-  return [...sites].sort().map((site) => withRoutingHealth(statusOf(site, live, plan, pinnedNodeDown(pinned.get(site), live)), routing?.get(site)));
+  return [...sites].sort().map((site) => withRoutingHealth(statusOf(site, live, plan, pinnedNode(pinned.get(site), live)), routing?.get(site)));
 }
 
 /**
- * Why the node a site's data is pinned to cannot run its tasks, or null: its data services
- * wait there (never started empty elsewhere), so the site is degraded until the node is back.
+ * The node a site's data is pinned to and whether it can run the site's tasks: when it cannot,
+ * its data services wait there (never started empty elsewhere), so the site is degraded until
+ * the node is back.
  */
-function pinnedNodeDown(node: string | undefined, live: LiveState): string | null {
-  if (node === undefined || live.nodes === undefined) return null;
+function pinnedNode(node: string | undefined, live: LiveState): PinnedNode | undefined {
+  if (node === undefined || live.nodes === undefined) return undefined;
   const found = live.nodes.find((n) => n.id === node);
-  const why = unavailable(found);
-  return why === null ? null : `node ${found?.hostname || node} unavailable (${why})`;
+  return { id: node, hostname: found?.hostname || node, unavailable: unavailable(found) };
 }
 
-function statusOf(site: string, live: LiveState, plan: Plan | null, nodeDown: string | null): SiteStatus {
+function statusOf(site: string, live: LiveState, plan: Plan | null, node: PinnedNode | undefined): SiteStatus {
+  const nodeDown = node === undefined || node.unavailable === null ? null : `node ${node.hostname} unavailable (${node.unavailable})`;
   const services = live.services.filter((s) => s.site === site);
   let running = 0;
   let desired = 0;
@@ -73,7 +84,7 @@ function statusOf(site: string, live: LiveState, plan: Plan | null, nodeDown: st
   else if (progressing) state = "progressing";
   else if (drifted) state = "drifted";
   else state = "converged";
-  return { site, state, commit: web?.labels[LABEL.commit] ?? null, tasks: { running, desired }, lastError: nodeDown ?? failed };
+  return { site, state, commit: web?.labels[LABEL.commit] ?? null, tasks: { running, desired }, lastError: nodeDown ?? failed, ...(node ? { node } : {}) };
 }
 
 /**

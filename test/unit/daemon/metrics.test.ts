@@ -33,6 +33,20 @@ describe("daemon metrics", () => {
     expect(await value(m, "simulium_sites", { state: "failed" })).toBeUndefined();
   });
 
+  it("names the node a site's data is pinned to: 1 while it is unavailable, 0 once back; a site no longer pinned drops out", async () => {
+    const m = setup({});
+    m.setPinnedNodes([
+      { site: "a", node: "node2", unavailable: true },
+      { site: "b", node: "node3", unavailable: false },
+    ]);
+    expect(await value(m, "simulium_site_node_unavailable", { site: "a", node: "node2" })).toBe(1);
+    expect(await value(m, "simulium_site_node_unavailable", { site: "b", node: "node3" })).toBe(0);
+    m.setPinnedNodes([{ site: "a", node: "node2", unavailable: false }]);
+    expect(await value(m, "simulium_site_node_unavailable", { site: "a", node: "node2" })).toBe(0);
+    expect(await value(m, "simulium_site_node_unavailable", { site: "b" })).toBeUndefined();
+    expect(await m.registry.metrics()).toContain('simulium_site_node_unavailable{site="a",node="node2"} 0');
+  });
+
   it("counts actions by kind and op, and drift corrections", async () => {
     const m = setup({});
     m.recordAction("service", "update");

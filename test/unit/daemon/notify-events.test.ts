@@ -49,6 +49,20 @@ describe("notification dedupe", () => {
     ]);
   });
 
+  it("a pinned node's degradation is no reminder and stays apart from the site's failures: once per transition", () => {
+    const degraded = (reason: string): NotificationEvent => ({ type: "site.degraded", site: "acme", commit: "c1", node: "node2", nodeId: "n2", reason, message: `node node2 unavailable (${reason})` });
+    const back: NotificationEvent = { type: "site.node-recovered", site: "acme", commit: "c1", node: "node2", nodeId: "n2" };
+    expect(run([[0, degraded("drained")], [0, failed("db down")], [31 * MIN, degraded("drained")], [32 * MIN, degraded("down")], [33 * MIN, back], [34 * MIN, back], [35 * MIN, degraded("down")]])).toEqual([
+      true,
+      true,
+      false,
+      true,
+      true,
+      false,
+      true,
+    ]);
+  });
+
   it("announces each applied commit once, however long it stays in force", () => {
     const applied = (commit: string): NotificationEvent => ({ type: "commit.applied", commit, sites: { ready: 3, failed: 0, invalid: 0 } });
     expect(run([[0, applied("c1")], [MIN, applied("c1")], [100 * MIN, applied("c1")], [101 * MIN, applied("c2")]])).toEqual([true, false, false, true]);

@@ -79,6 +79,39 @@ describe("notificationEvents", () => {
     ]);
   });
 
+  describe("a site's pinned node", () => {
+    const withNode = (site: string, unavailable: string | null, hostname = "node2"): SiteStatus => ({
+      ...status(site, unavailable === null ? "converged" : "degraded", "c", unavailable === null ? null : `node ${hostname} unavailable (${unavailable})`),
+      node: { id: `id-${hostname}`, hostname, unavailable },
+    });
+    const run = (prev: SiteRecords, statuses: SiteStatus[]): SiteRecords => nextRecords(prev, { revision: rev("c"), statuses, outcomes: [], invalid: new Map(), at });
+
+    test("becoming unavailable is one site.degraded naming the node and why, its return one site.node-recovered; resyncs in between say nothing", () => {
+      const up = run(none, [withNode("a", null), withNode("b", null, "node3")]);
+      const drained = run(up, [withNode("a", "drained"), withNode("b", null, "node3")]);
+      expect(notificationEvents(up, drained, rev("c"), false)).toEqual([
+        { type: "site.degraded", site: "a", commit: "c", node: "node2", nodeId: "id-node2", reason: "drained", message: "node node2 unavailable (drained)" },
+      ]);
+      const resync = run(drained, [withNode("a", "drained"), withNode("b", null, "node3")]);
+      expect(notificationEvents(drained, resync, rev("c"), false)).toEqual([]);
+      const back = run(resync, [withNode("a", null), withNode("b", null, "node3")]);
+      expect(notificationEvents(resync, back, rev("c"), false)).toEqual([{ type: "site.node-recovered", site: "a", commit: "c", node: "node2", nodeId: "id-node2" }]);
+      expect(notificationEvents(back, run(back, [withNode("a", null), withNode("b", null, "node3")]), rev("c"), false)).toEqual([]);
+    });
+
+    test("a drained node that then goes down is a new degradation; a daemon that starts while the node is down says so once", () => {
+      const drained = run(none, [withNode("a", "drained")]);
+      expect(notificationEvents(none, drained, rev("c"), false).map((e) => e.type)).toEqual(["site.degraded"]);
+      const down = run(drained, [withNode("a", "down")]);
+      expect(notificationEvents(drained, down, rev("c"), false)).toMatchObject([{ type: "site.degraded", reason: "down", message: "node node2 unavailable (down)" }]);
+    });
+
+    test("a site whose records carry the node keep it (/status names it)", () => {
+      expect(run(none, [withNode("a", "down")]).get("a")?.node).toEqual({ id: "id-node2", hostname: "node2", unavailable: "down" });
+      expect(run(none, [status("x", "converged")]).get("x")).not.toHaveProperty("node");
+    });
+  });
+
   test("a site that stays healthy is no news, and nothing is said about a commit that was not applied", () => {
     const same = records([["a", "converged", null]]);
     expect(notificationEvents(same, same, rev("c"), false)).toEqual([]);

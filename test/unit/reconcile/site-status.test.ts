@@ -132,6 +132,14 @@ describe("status: a site whose data node cannot run it", () => {
     expect(statusOf(siteStatuses({ ...pending, nodes: [] }, null), "acme").lastError).toBe("node n2 unavailable (not in the swarm)");
   });
 
+  it("names the pinned node and why it is unavailable, for notifications and metrics; null once it is back", () => {
+    expect(statusOf(siteStatuses({ ...pending, nodes: [node("drain")] }, null), "acme").node).toEqual({ id: "n2", hostname: "node2", unavailable: "drained" });
+    expect(statusOf(siteStatuses({ ...pending, nodes: [node("active", "down")] }, null), "acme").node).toEqual({ id: "n2", hostname: "node2", unavailable: "down" });
+    expect(statusOf(siteStatuses({ ...live, nodes: [node("active")] }, null), "acme").node).toEqual({ id: "n2", hostname: "node2", unavailable: null });
+    // Nodes not read (a plan without the swarm's nodes): nothing is claimed.
+    expect(statusOf(siteStatuses(live, null), "acme").node).toBeUndefined();
+  });
+
   it("is converged again once the node is active and the tasks run", () => {
     expect(statusOf(siteStatuses({ ...live, nodes: [node("active")] }, makePlan(desired, live)), "acme")).toMatchObject({ state: "converged", lastError: null });
   });
