@@ -1,4 +1,13 @@
 import Docker from "dockerode";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import type { RunningDaemon } from "../../controller/daemon/daemon";
+import { httpGet } from "../harness/http";
+import { writeApiToken } from "../support/api-token";
+import { startTestDaemon } from "../support/daemon";
 import { LABEL } from "../../controller/desired/labels";
 import { planRepo } from "../../controller/features";
 import { siteStatuses } from "../../controller/reconcile/status";
@@ -22,6 +31,18 @@ const siteName = `${instance}-shop`;
 const db = `${siteName}_db`;
 let cluster: TestCluster;
 let repo: TestRepo;
+let stateDir: string;
+
+// The daemon's webhook receiver (spec.notifications of simulium.yaml), on loopback.
+const events: { readonly event: string; readonly body: Record<string, unknown> }[] = [];
+const receiver = http.createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on("data", (c: Buffer) => chunks.push(c));
+  req.on("end", () => {
+    events.push({ event: String(req.headers["x-simulium-event"]), body: JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown> });
+    res.writeHead(204).end();
+  });
+});
 
 // Busybox as the web image keeps the images loaded into the nodes small; the row is written
 // and read with the MariaDB client of the database's own container.
@@ -38,7 +59,10 @@ const sql = (query: string): string[] => ["sh", "-c", `mariadb -uroot -p"$(cat /
 
 beforeAll(async () => {
   cluster = await clusterUp(3);
-  repo = await createRepo({ "simulium.yaml": clusterYaml(instance), [`sites/${siteName}.yaml`]: siteYaml });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const hook = `  notifications: {webhooks: [{url: "http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events"}]}\n`;
+  stateDir = mkdtempSync(path.join(os.tmpdir(), "simulium-pin-"));
+  repo = await createRepo({ "simulium.yaml": clusterYaml(instance, hook), [`sites/${siteName}.yaml`]: siteYaml });
 });
 
 afterAll(async () => {
@@ -47,6 +71,8 @@ afterAll(async () => {
   if (cluster) await removeInstance(cluster.manager, instance);
   if (cluster) await removeNodeVolumes(cluster, instance);
   repo?.cleanup();
+  receiver.close();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
 
@@ -133,28 +159,75 @@ test("once the node is active again, the site converges with the row written bef
   expect((await status()).mutations).toEqual([]);
 });
 
-test("when the pinned node's engine dies the site is degraded, nothing starts elsewhere, and its restart brings the data back", async () => {
+test("when the pinned node's engine dies the daemon reports the site degraded within its resync interval and notifies once, nothing starts elsewhere, and its restart brings the data back with one recovery notice", async () => {
   const node = cluster.byId(pinned);
-  await stopNodeEngine(node.index);
-  const degraded = await waitFor(async () => {
-    const { s } = await status();
-    return s?.state === "degraded" ? s : undefined;
-  }, "the site to be degraded", 90_000);
-  expect(degraded.lastError).toBe(`node ${node.hostname} unavailable (down)`);
-  // The manager reschedules tasks of a down node; the database's constraint keeps its task pending.
-  await new Promise((r) => setTimeout(r, 10_000));
-  const elsewhere = (await tasksOf(cluster, db)).filter((t) => t.Status?.State === "running" && t.NodeID !== pinned);
-  expect(elsewhere).toEqual([]);
-  const others = cluster.nodes.filter((n) => n.id !== pinned);
-  const volumes = await volumesByNode({ ...cluster, nodes: others }, `${siteName}_db-data`);
-  expect(Object.values(volumes).flat()).toEqual([]);
+  const RESYNC = 15;
+  const api = writeApiToken(stateDir);
+  writeFileSync(path.join(stateDir, "hook-secret"), "pin-hook-secret");
+  const d: RunningDaemon = await startTestDaemon({
+    repo: repo.dir,
+    stateDir,
+    docker: cluster.manager,
+    resyncSeconds: RESYNC,
+    apiTokenFile: api.file,
+    notify: { secretFile: path.join(stateDir, "hook-secret") },
+  });
+  const get = async (what: "/status" | "/metrics") => {
+    const r = await httpGet(d.host, d.port, what, api.headers);
+    expect(r.status).toBe(200);
+    return r.body;
+  };
+  const shown = async () => (JSON.parse(await get("/status")) as { sites: { site: string; state: string; lastError: string | null; node?: { hostname: string; unavailable: string | null } }[] }).sites.find((x) => x.site === siteName);
+  const of = (type: string) => events.filter((e) => e.event === type && e.body.site === siteName);
+  try {
+    await waitFor(async () => (d.status().lastRun?.ok ? true : undefined), "the daemon's first reconcile", 120_000, 500);
+    expect(await shown()).toMatchObject({ state: "converged", lastError: null, node: { hostname: node.hostname, unavailable: null } });
+    expect(await get("/metrics")).toContain(`simulium_site_node_unavailable{site="${siteName}",node="${node.hostname}"} 0`);
 
-  cluster = await clusterUp(3);
-  expect((await runningTask(cluster, db)).node.id).toBe(pinned);
-  const row = await waitFor(async () => {
-    const r = await execInTask(cluster, db, sql("SELECT v FROM t")).catch(() => undefined);
-    return r?.exitCode === 0 ? r.stdout.trim() : undefined;
-  }, "the row", 180_000, 2000);
-  expect(row).toBe("42");
-  await waitFor(async () => ((await status()).s?.state === "converged" ? true : undefined), "the site to converge", 90_000);
+    await stopNodeEngine(node.index);
+    // From the moment the manager marks the node down, the next resync notices it.
+    await waitFor(async () => ((await cluster.manager.getNode(pinned).inspect()) as { Status?: { State?: string } }).Status?.State === "down" || undefined, "the manager to mark the node down", 90_000, 500);
+    const downAt = Date.now();
+    const degraded = await waitFor(async () => {
+      const s = await shown();
+      return s?.state === "degraded" ? s : undefined;
+    }, "/status to show the site degraded", (RESYNC + 30) * 1000, 500);
+    const seenAfter = Date.now() - downAt;
+    process.stdout.write(`[cluster-db-pinning] node down → /status degraded: ${seenAfter} ms (resync ${RESYNC} s)\n`);
+    expect(seenAfter).toBeLessThanOrEqual((RESYNC + 30) * 1000);
+    expect(degraded.lastError).toBe(`node ${node.hostname} unavailable (down)`);
+    expect(await get("/metrics")).toContain(`simulium_site_node_unavailable{site="${siteName}",node="${node.hostname}"} 1`);
+    await waitFor(async () => (of("site.degraded").length > 0 ? true : undefined), "the degraded notification", 15_000, 200);
+    expect(of("site.degraded").map((e) => e.body)).toEqual([
+      expect.objectContaining({ type: "site.degraded", site: siteName, node: node.hostname, nodeId: pinned, reason: "down", message: `node ${node.hostname} unavailable (down)`, instance }),
+    ]);
+
+    // The manager reschedules tasks of a down node; the database's constraint keeps its task pending.
+    // Meanwhile a later resync finds the site still degraded: no second notification.
+    const runBefore = d.status().lastRun?.at;
+    await waitFor(async () => (d.status().lastRun?.at !== runBefore && d.status().lastRun?.ok ? true : undefined), "another resync", (RESYNC + 30) * 1000, 500);
+    expect(of("site.degraded")).toHaveLength(1);
+    const elsewhere = (await tasksOf(cluster, db)).filter((t) => t.Status?.State === "running" && t.NodeID !== pinned);
+    expect(elsewhere).toEqual([]);
+    const others = cluster.nodes.filter((n) => n.id !== pinned);
+    const volumes = await volumesByNode({ ...cluster, nodes: others }, `${siteName}_db-data`);
+    expect(Object.values(volumes).flat()).toEqual([]);
+    expect(of("site.node-recovered")).toEqual([]);
+
+    cluster = await clusterUp(3);
+    expect((await runningTask(cluster, db)).node.id).toBe(pinned);
+    const row = await waitFor(async () => {
+      const r = await execInTask(cluster, db, sql("SELECT v FROM t")).catch(() => undefined);
+      return r?.exitCode === 0 ? r.stdout.trim() : undefined;
+    }, "the row", 180_000, 2000);
+    expect(row).toBe("42");
+    await waitFor(async () => ((await status()).s?.state === "converged" ? true : undefined), "the site to converge", 90_000);
+    await waitFor(async () => ((await shown())?.state === "converged" ? true : undefined), "/status to show the site converged", (RESYNC + 30) * 1000, 500);
+    await waitFor(async () => (of("site.node-recovered").length > 0 ? true : undefined), "the recovery notification", 15_000, 200);
+    expect(of("site.node-recovered").map((e) => e.body)).toEqual([expect.objectContaining({ type: "site.node-recovered", site: siteName, node: node.hostname, nodeId: pinned })]);
+    expect(of("site.degraded")).toHaveLength(1);
+    expect(await get("/metrics")).toContain(`simulium_site_node_unavailable{site="${siteName}",node="${node.hostname}"} 0`);
+  } finally {
+    await d.stop();
+  }
 });
