@@ -39,7 +39,7 @@ export function serviceSpecToApi(spec: ServiceSpec, labels: Readonly<Record<stri
       },
       Resources: { Limits: limits },
       RestartPolicy: { Condition: "any", Delay: 5 * NS_PER_SECOND, MaxAttempts: 0 },
-      Placement: { Constraints: [...s.constraints] },
+      Placement: { Constraints: [...s.constraints], ...(s.spread !== undefined ? { Preferences: s.spread.map((d) => ({ Spread: { SpreadDescriptor: d } })) } : {}) },
       Networks: s.networks.map((n) => ({ Target: ids.networkId(n) })),
     },
     Mode: { Replicated: { Replicas: s.replicas } },

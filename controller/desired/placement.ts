@@ -29,6 +29,21 @@ export function nodeLocalVolumes(cluster: ResolvedCluster): boolean {
   return cluster.volumes.driver === "local" && !SHARED_LOCAL_TYPES.has(cluster.volumes.options.type ?? "");
 }
 
+/**
+ * The web service of a site whose data is not pinned to a node spreads its replicas over the
+ * nodes (`node.id` spread preference), so that one node's loss leaves replicas running: a site
+ * without data, or any site on a shared volume driver. A site that holds node-local data but
+ * has no node yet (none qualified) does not, so it is not updated again once it is pinned.
+ */
+export function spreadsWeb(site: ResolvedSite, cluster: ResolvedCluster, pin: SitePin | undefined): boolean {
+  return pin === undefined && (!nodeLocalVolumes(cluster) || !holdsData(site));
+}
+
+/** The web service with its replicas spread over the nodes. */
+export function spreadService(s: ServiceSpec): ServiceSpec {
+  return { ...s, shape: { ...s.shape, spread: ["node.id"] } };
+}
+
 /** A site holds node-local data when it has a database or volumes (which web, SFTP and SSH mount). */
 export function holdsData(site: ResolvedSite): boolean {
   return site.database !== undefined || site.volumes.length > 0;

@@ -3,7 +3,7 @@ import { shortHash } from "./hash";
 import { LABEL } from "./labels";
 import { mailEnv } from "./mail-env";
 import { DB_DATA_PATH, DB_PASSWORD, DB_PORT, DB_ROOT_PASSWORD, names, PMA_PASSWORD, SECRET_HASH_LENGTH, SSH_HOST_KEY, VARNISH_PROXY_PORT } from "./names";
-import { pinResources, SitePin } from "./placement";
+import { pinResources, SitePin, spreadService, spreadsWeb } from "./placement";
 import { backendLabels, routingLabels } from "./routing-labels";
 import { varnishStateMount, varnishStateVolume } from "./varnish-state";
 import type {
@@ -96,7 +96,8 @@ export function renderSite(site: ResolvedSite, cluster: ResolvedCluster, pin?: S
     ...(site.database ? [dbService(site, cluster, secretName(DB_PASSWORD), secretName(DB_ROOT_PASSWORD))] : []),
     ...contributed.filter((r) => r.kind !== "secret"),
   ];
-  return pin ? pinResources(out, pin) : out;
+  if (pin) return pinResources(out, pin);
+  return spreadsWeb(site, cluster, pin) ? out.map((r) => (r === web ? spreadService(web) : r)) : out;
 }
 
 /** A site object's labels for a role: instance, site, role, stack, the manifest's own labels. */

@@ -25,6 +25,7 @@ export function serviceJson(shape: ServiceShape, labels: Labels): string {
     `"ports":${list(shape.ports, port)},` +
     `"replicas":${num(shape.replicas)},` +
     `"secrets":${list(shape.secrets, secret)},` +
+    (shape.spread === undefined ? "" : `"spread":${strings(shape.spread)},`) +
     (shape.stopGracePeriodSeconds === undefined ? "" : `"stopGracePeriodSeconds":${num(shape.stopGracePeriodSeconds)},`) +
     (shape.sysctls === undefined ? "" : `"sysctls":${record(shape.sysctls)},`) +
     `"taskLabels":${record(shape.taskLabels)},` +
@@ -33,7 +34,7 @@ export function serviceJson(shape: ServiceShape, labels: Labels): string {
 }
 
 /** Every field serviceJson writes; the compile-time check below fails when ServiceShape grows one. */
-const WRITTEN = ["args", "constraints", "endpointMode", "env", "healthcheck", "image", "memoryBytes", "mounts", "nanoCpus", "networks", "ports", "replicas", "secrets", "stopGracePeriodSeconds", "sysctls", "taskLabels", "update"] as const;
+const WRITTEN = ["args", "constraints", "endpointMode", "env", "healthcheck", "image", "memoryBytes", "mounts", "nanoCpus", "networks", "ports", "replicas", "secrets", "spread", "stopGracePeriodSeconds", "sysctls", "taskLabels", "update"] as const;
 type Unwritten = Exclude<keyof ServiceShape, (typeof WRITTEN)[number]>;
 export const SERVICE_JSON_COMPLETE: [Unwritten] extends [never] ? true : Unwritten = true;
 

@@ -123,6 +123,11 @@ export interface ServiceShape {
   readonly endpointMode: "vip" | "dnsrr";
   readonly ports: readonly PublishedPort[];
   readonly constraints: readonly string[];
+  /**
+   * Placement preferences: Swarm spreads the tasks evenly over the values of these node
+   * attributes (`node.id`: one per node before a second on any). Absent: none.
+   */
+  readonly spread?: readonly string[];
   /** Labels inside the task template: only stable ones, since a change restarts every task. */
   readonly taskLabels: Labels;
   readonly update: UpdatePolicy;

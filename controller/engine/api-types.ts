@@ -60,7 +60,7 @@ export interface ApiTaskTemplate {
   ContainerSpec?: ApiContainerSpec;
   Resources?: { Limits?: { NanoCPUs?: number; MemoryBytes?: number }; Reservations?: Record<string, unknown> };
   RestartPolicy?: { Condition?: string; Delay?: number; MaxAttempts?: number; Window?: number };
-  Placement?: { Constraints?: string[] } & Record<string, unknown>;
+  Placement?: { Constraints?: string[]; Preferences?: { Spread?: { SpreadDescriptor?: string } }[] } & Record<string, unknown>;
   Networks?: { Target?: string; Aliases?: string[] }[];
   ForceUpdate?: number;
   LogDriver?: { Name: string; Options?: Record<string, string> };

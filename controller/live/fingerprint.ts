@@ -2,7 +2,7 @@ import { shortHash } from "../desired/hash";
 import type { ApiTaskTemplate } from "../engine/api-types";
 
 /**
- * What a task runs: the task template Swarm copied into it, minus its placement constraints.
+ * What a task runs: the task template Swarm copied into it, minus its placement.
  * A service's own template (Spec.TaskTemplate) fingerprints the same way, so a task runs the
  * service's current spec when the two are equal. Both come from the engine, in its own form
  * (network IDs, its defaults), so nothing needs translating; and the whole template counts,
@@ -11,7 +11,9 @@ import type { ApiTaskTemplate } from "../engine/api-types";
  *
  * Placement constraints are kept apart because Swarm itself keeps a task whose node still
  * satisfies new constraints (swarmkit's IsTaskDirty): such a task is current although its
- * template says otherwise, which only the nodes can tell (see live/constraints.ts).
+ * template says otherwise, which only the nodes can tell (see live/constraints.ts). The rest
+ * of the placement (spread preferences) is left out for the same reason: swarmkit compares the
+ * placement as a whole, so a task whose placement alone changed stays where it runs.
  */
 export interface TemplateFingerprint {
   readonly fingerprint: string;
@@ -21,19 +23,18 @@ export interface TemplateFingerprint {
 
 export function templateFingerprint(t: ApiTaskTemplate | undefined): TemplateFingerprint {
   const template = t ?? {};
-  const { Constraints, ...placement } = template.Placement ?? {};
+  const constraints = template.Placement?.Constraints;
   // Only what a task carries: the engine reports a service's derived `Runtime` but not a
   // task's, and drops empty objects on one side and not the other.
   const compared = {
     ContainerSpec: template.ContainerSpec,
     Resources: template.Resources,
     RestartPolicy: template.RestartPolicy,
-    Placement: placement,
     Networks: template.Networks,
     ForceUpdate: template.ForceUpdate ?? 0,
     LogDriver: template.LogDriver,
   };
-  return { fingerprint: shortHash(prune(compared)), constraints: [...(Constraints ?? [])].sort() };
+  return { fingerprint: shortHash(prune(compared)), constraints: [...(constraints ?? [])].sort() };
 }
 
 /**

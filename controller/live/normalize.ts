@@ -32,12 +32,19 @@ export function shapeFromApi(spec: ApiServiceSpec, networkNames: ReadonlyMap<str
     endpointMode: spec.EndpointSpec?.Mode === "dnsrr" ? "dnsrr" : "vip",
     ports: (spec.EndpointSpec?.Ports ?? []).map(portFromApi).sort((a, b) => a.published - b.published),
     constraints: [...(task.Placement?.Constraints ?? [])].sort(),
+    ...spreadFromApi(task.Placement?.Preferences),
     taskLabels: { ...(container.Labels ?? {}) },
     update: updateFromApi(spec.UpdateConfig),
     ...(container.Healthcheck?.Test && container.Healthcheck.Test.length > 0 ? { healthcheck: healthcheckFromApi(container.Healthcheck) } : {}),
     ...stopGraceFromApi(container.StopGracePeriod),
     ...(container.Sysctls && Object.keys(container.Sysctls).length > 0 ? { sysctls: { ...container.Sysctls } } : {}),
   };
+}
+
+/** Spread preferences in their order (Swarm applies them as a tree, first one first); none: absent. */
+function spreadFromApi(prefs: NonNullable<NonNullable<ApiServiceSpec["TaskTemplate"]>["Placement"]>["Preferences"]): { spread?: string[] } {
+  const spread = (prefs ?? []).map((p) => p.Spread?.SpreadDescriptor ?? "").filter((d) => d !== "");
+  return spread.length > 0 ? { spread } : {};
 }
 
 /**

@@ -71,6 +71,7 @@ export function flattenShape(s: ServiceShape): Flat {
   f.set("endpointMode", s.endpointMode);
   for (const p of s.ports) f.set(`ports[${p.published}/${p.protocol}]`, `${p.target} (${p.mode})`);
   for (const c of s.constraints) f.set(`constraints[${c}]`, "set");
+  for (const d of s.spread ?? []) f.set(`placement.spread[${d}]`, "set");
   for (const [k, v] of Object.entries(s.taskLabels)) f.set(`taskLabels.${k}`, v);
   for (const [k, v] of Object.entries(s.sysctls ?? {})) f.set(`sysctls.${k}`, v);
   f.set("update.order", s.update.order);

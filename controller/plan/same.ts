@@ -27,6 +27,7 @@ export function sameService(desired: Spec, live: Spec): boolean {
     (a.args === null ? b.args === null : b.args !== null && sameList(a.args, b.args)) &&
     sameList(a.networks, b.networks) &&
     sameList(a.constraints, b.constraints) &&
+    sameList(a.spread ?? [], b.spread ?? []) &&
     sameItems(a.mounts, b.mounts, (x, y) => x.source === y.source && x.target === y.target && x.readOnly === y.readOnly) &&
     sameItems(a.secrets, b.secrets, (x, y) => x.secretName === y.secretName && x.target === y.target && x.mode === y.mode) &&
     sameItems(a.ports, b.ports, (x, y) => x.target === y.target && x.published === y.published && x.protocol === y.protocol && x.mode === y.mode) &&

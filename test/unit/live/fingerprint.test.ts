@@ -22,6 +22,11 @@ describe("fingerprint: does a task run its service's current task template?", ()
     );
   });
 
+  it("leaves placement preferences out, like constraints: Swarm keeps a task whose placement alone changed (swarmkit's IsTaskDirty)", () => {
+    const t = templateOf("acme_web", web);
+    expect(templateFingerprint({ ...t, Placement: { ...t.Placement, Preferences: [{ Spread: { SpreadDescriptor: "node.id" } }] } }).fingerprint).toBe(fp(web));
+  });
+
   it("changes with a digest-only image change, so old tasks of img:tag@A never count as img:tag@B", () => {
     const a = { ...web, image: `${web.image}@sha256:${"a".repeat(64)}` };
     const b = { ...web, image: `${web.image}@sha256:${"b".repeat(64)}` };

@@ -21,6 +21,7 @@ const variants: [string, ReturnType<typeof desiredOf>][] = [
   ["vip endpoints and no limits", desiredOf([site({ web: { resources: {} } })], { cluster: cluster({ endpointMode: "vip" }) })],
   ["many constraints and env", desiredOf([site({ placement: { constraints: ["z==1", "a==2", "node.role==manager"] }, web: { env: { Z: "", A: "x=y=z", M: "multi\nline" } } })])],
   ["zero replicas", desiredOf([site({ web: { replicas: 0 } })])],
+  ["a web service spread over the nodes", desiredOf([bareSite("spread")])],
 ];
 
 describe("normalize: every rendered service survives the engine round trip", () => {

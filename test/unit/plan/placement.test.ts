@@ -10,6 +10,7 @@ import type { DesiredState, ServiceSpec } from "../../../controller/desired/type
 import { livePins } from "../../../controller/live/pins";
 import { EMPTY_LIVE, type LiveState } from "../../../controller/live/types";
 import { makePlan } from "../../../controller/plan/plan";
+import { isMutation } from "../../../controller/plan/types";
 import { serviceSpecToApi } from "../../../controller/apply/service-spec";
 import { bareSite, cluster, site } from "../../fixtures/core/builders";
 import { IDS, liveFromDesired } from "../../fixtures/core/live";
@@ -206,5 +207,44 @@ describe("placement: jobs of a pinned site", () => {
     expect(job.TaskTemplate?.Placement?.Constraints).toContain("node.id==id-node3");
     // A job that is the first to mount a volume on the node makes it as the site's.
     expect(job.TaskTemplate?.ContainerSpec?.Mounts?.every((m) => m.VolumeOptions?.Labels?.[LABEL.site] === "acme")).toBe(true);
+  });
+});
+
+describe("placement: web of a site without a node pin spreads over the nodes", () => {
+  const spreadPref = [{ Spread: { SpreadDescriptor: "node.id" } }];
+  const shared = cluster({ volumes: { driver: "local", options: { type: "nfs", o: "addr=10.78.0.1", device: ":/export" } } });
+
+  it("a site without data (no pin), and every site on a shared volume driver: web spreads by node.id, nothing is pinned", () => {
+    const stateless = renderDesired({ sites: [bareSite("stateless")], cluster: cluster(), pins: new Map() });
+    expect(find(stateless, "service", "stateless_web").shape.spread).toEqual(["node.id"]);
+    expect(serviceSpecToApi(find(stateless, "service", "stateless_web"), {}, IDS).TaskTemplate?.Placement).toEqual({ Constraints: ["node.role==worker"], Preferences: spreadPref });
+
+    const sites = [site({ name: "data" })];
+    const onShared = renderDesired({ sites, cluster: shared, pins: placeSites({ sites, cluster: shared, nodes, pinned: none, here: null }).pins });
+    const web = find(onShared, "service", "data_web");
+    expect(web.shape.spread).toEqual(["node.id"]);
+    for (const s of onShared.resources.filter((r): r is ServiceSpec => r.kind === "service")) expect(s.shape.constraints.filter((c) => c.startsWith("node.id=="))).toEqual([]);
+    // The database is one task: no preference.
+    expect(find(onShared, "service", "data_db").shape.spread).toBeUndefined();
+  });
+
+  it("pinned services are rendered as before: no preference (their node is one), no change of shape", () => {
+    const desired = pinnedDesired({ node: "id-node2", here: false });
+    for (const s of desired.resources.filter((r): r is ServiceSpec => r.kind === "service")) expect(s.shape.spread).toBeUndefined();
+    expect(serviceSpecToApi(find(desired, "service", "acme_web"), {}, IDS).TaskTemplate?.Placement).toEqual({ Constraints: ["node.id==id-node2", "node.role==worker"] });
+  });
+
+  it("a site with data still waiting for a node (none qualified yet) does not spread, so it is not updated again once pinned", () => {
+    const desired = renderDesired({ sites: [site({ name: "acme" })], cluster: cluster(), pins: new Map() });
+    expect(find(desired, "service", "acme_web").shape.spread).toBeUndefined();
+  });
+
+  it("reads back equal (no perpetual diff), and a live service without the preference is a change", () => {
+    const desired = renderDesired({ sites: [bareSite("stateless")], cluster: cluster(), pins: new Map() });
+    const live = liveFromDesired(desired);
+    expect(makePlan(desired, live).actions.filter(isMutation)).toEqual([]);
+    const before: LiveState = { ...live, services: live.services.map((s) => (s.name === "stateless_web" ? { ...s, shape: { ...s.shape, spread: undefined } } : s)) };
+    const web = makePlan(desired, before).actions.find((a) => a.kind === "service" && a.name === "stateless_web");
+    expect(web).toMatchObject({ op: "update", changes: expect.arrayContaining([{ field: "placement.spread[node.id]", op: "+", after: "set" }]) });
   });
 });
