@@ -73,7 +73,7 @@ export function register(program: Command): void {
     .option("--instance <name>", "controller instance (overrides simulium.yaml)")
     .option("--allow-mass-delete", "allow a commit that removes more than half of the running sites")
     .option("--sealing-key-file <file>", "age identity that decrypts sealed secrets; default $SIMULIUM_SEALING_KEY_FILE")
-    .option("--notify-url <url...>", "POST signed JSON events (site failed/invalid/recovered, commit applied) here", [])
+    .option("--notify-url <url...>", "POST signed JSON events (site failed/invalid/recovered/degraded, commit applied, alerts) here", [])
     .option("--notify-secret-file <file>", "HMAC secret for --notify-url")
     .option("--notify-suppress-seconds <n>", "repeat interval of an unchanged failure", seconds(0, 604800), 3600)
     .option("--commit-status-api <url>", "post success/failure per applied commit to this GitHub, Gitea/Forgejo (…/api/v1) or GitLab (…/api/v4) API root (https)")

@@ -721,7 +721,7 @@ export interface Cluster {
      */
     notifications?: {
       /**
-       * Receivers of site.failed, site.invalid, site.recovered and commit.applied events, signed with X-Hub-Signature-256 using the secret of simulium run --notify-secret-file.
+       * Receivers of the daemon's events (site.failed, site.invalid, site.recovered, site.degraded, site.node-recovered, commit.applied, and the uptime, job and TLS alerts; docs/daemon.md#notifications), signed with X-Hub-Signature-256 using the secret of simulium run --notify-secret-file.
        *
        * @maxItems 20
        */
