@@ -1,6 +1,7 @@
 import type { Feature } from "../reconcile/feature";
 import { routeAfterApply } from "./after-apply";
 import { creditFollowed, followRouting, RoutingFollower } from "./follow";
+import type { RoutingView } from "./gate";
 import type { RoutingResult } from "./sync";
 
 export interface RoutingFeature extends Feature {
@@ -13,13 +14,15 @@ export interface RoutingFeature extends Feature {
  * after apply it is loaded for the new state (routing/after-apply.ts). One per reconcile: it
  * keeps what the follower loaded to credit the final sync with it.
  */
-export function routingFeature(): RoutingFeature {
+export function routingFeature(view?: RoutingView): RoutingFeature {
   let follower: RoutingFollower | null = null;
   let result: RoutingResult | null = null;
   return {
     name: "routing",
     follow(docker, step) {
-      follower = followRouting(docker, { cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites, stateDir: step.stateDir, log: step.log });
+      // This run applies these manifests: routing renders from them unless a later run's are newer.
+      view?.admit({ cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites });
+      follower = followRouting(docker, { cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites, stateDir: step.stateDir, log: step.log, ...(view ? { view } : {}) });
       return follower?.onProgress;
     },
     async afterApply(docker, step) {
@@ -30,6 +33,7 @@ export function routingFeature(): RoutingFeature {
         stateDir: step.stateDir,
         log: step.log,
         pollMs: step.pollMs,
+        ...(view ? { view } : {}),
       });
       result = creditFollowed(routed, follower);
     },

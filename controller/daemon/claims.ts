@@ -1,0 +1,124 @@
+import { isMutation, Plan } from "../plan/types";
+import type { Admission, RunScope } from "../reconcile/scope";
+
+/**
+ * Which sites each reconcile in flight is changing, so that runs can go side by side without
+ * ever touching the same thing: a site is changed by one run at a time, and the instance's
+ * shared objects (Varnish, the edge network, controller secrets) only by a run that is alone.
+ *
+ * A `full` run is the daemon's ordinary run (it starts when nothing else runs). A `partial` run
+ * is one started while others are in flight (single-flight.ts): it takes only the sites it
+ * changes that no other run has, never a shared object, and leaves the rest to the full run
+ * that follows every partial one.
+ */
+export interface ClaimView {
+  /** Start order: a run waits only for runs that started before it. */
+  readonly id: number;
+  /** planning: its sites are not known yet; admitted: it is changing `sites` (and `shared`); idle: nothing. */
+  readonly state: "planning" | "admitted" | "idle";
+  readonly sites: ReadonlySet<string>;
+  readonly shared: boolean;
+}
+
+export type Decision =
+  | { readonly kind: "admit"; readonly sites: ReadonlySet<string>; readonly shared: boolean; readonly except: readonly string[] }
+  | { readonly kind: "defer"; readonly why: string }
+  /** Blocked by another run: wait until it moves, then plan again. */
+  | { readonly kind: "wait"; readonly on: number };
+
+/** The sites whose objects the plan changes, and whether it changes a shared object. Pure. */
+export function planChanges(plan: Plan): { sites: Set<string>; shared: boolean } {
+  const sites = new Set<string>();
+  let shared = false;
+  for (const a of plan.actions) {
+    if (!isMutation(a)) continue;
+    if (a.site === null) shared = true;
+    else sites.add(a.site);
+  }
+  return { sites, shared };
+}
+
+/** What run `self` may apply of `plan`, the other runs in flight being `others`. Pure. */
+export function decide(self: { readonly id: number; readonly partial: boolean }, plan: Plan, others: readonly ClaimView[]): Decision {
+  const earlier = others.find((o) => o.state === "planning" && o.id < self.id);
+  // An earlier run's plan goes first: it may take sites or shared objects this one wants.
+  if (earlier) return { kind: "wait", on: earlier.id };
+  const admitted = others.filter((o) => o.state === "admitted");
+  const taken = new Set(admitted.flatMap((o) => [...o.sites]));
+  const { sites, shared } = planChanges(plan);
+  const mine = new Set([...sites].filter((s) => !taken.has(s)));
+  const except = [...taken].sort();
+  if (self.partial) {
+    if (admitted.some((o) => o.shared)) return { kind: "defer", why: "another run is changing the instance's shared objects" };
+    if (shared) return { kind: "defer", why: "the plan changes the instance's shared objects" };
+    if (mine.size === 0) return { kind: "defer", why: sites.size === 0 ? "nothing to change" : "every site it changes is being changed by another run" };
+    return { kind: "admit", sites: mine, shared: false, except };
+  }
+  // A full run changes shared objects only alone; its sites are whatever no other run has.
+  const busy = admitted.find((o) => o.shared || (shared && o.sites.size > 0));
+  if (busy) return { kind: "wait", on: busy.id };
+  return { kind: "admit", sites: mine, shared, except };
+}
+
+export interface Claims {
+  /** A run starts (in the planning state). */
+  open(partial: boolean): ClaimedRun;
+  /** The runs in flight, for /status. */
+  current(): readonly ClaimView[];
+}
+
+export interface ClaimedRun extends RunScope {
+  readonly id: number;
+  /** The run is over (also when it failed): whatever it held is free. */
+  close(): void;
+  /** The sites it changes now (empty before it is admitted or after it is done). */
+  sites(): ReadonlySet<string>;
+}
+
+export function createClaims(): Claims {
+  let seq = 0;
+  const runs = new Map<number, ClaimView>();
+  let waiters: Array<() => void> = [];
+  const changed = (): void => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  const set = (id: number, view: Omit<ClaimView, "id">): void => {
+    if (!runs.has(id)) return;
+    runs.set(id, { id, ...view });
+    changed();
+  };
+  const none: ReadonlySet<string> = new Set();
+  return {
+    open(partial) {
+      const id = ++seq;
+      runs.set(id, { id, state: "planning", sites: none, shared: false });
+      return {
+        id,
+        lockedSteps: !partial,
+        planning: () => set(id, { state: "planning", sites: none, shared: false }),
+        async admit(plan): Promise<Admission> {
+          const others = [...runs.values()].filter((r) => r.id !== id);
+          const d = decide({ id, partial }, plan, others);
+          if (d.kind === "wait") {
+            await new Promise<void>((resolve) => waiters.push(resolve));
+            return { kind: "replan" };
+          }
+          if (d.kind === "defer") {
+            set(id, { state: "idle", sites: none, shared: false });
+            return d;
+          }
+          set(id, { state: "admitted", sites: d.sites, shared: d.shared });
+          return d.except.length === 0 ? { kind: "all" } : { kind: "except", sites: d.except };
+        },
+        done: () => set(id, { state: "idle", sites: none, shared: false }),
+        close() {
+          if (runs.delete(id)) changed();
+        },
+        sites: () => runs.get(id)?.sites ?? none,
+      };
+    },
+    current: () => [...runs.values()],
+  };
+}
