@@ -78,6 +78,12 @@ export interface ClaimedRun extends RunScope {
 export function createClaims(): Claims {
   let seq = 0;
   const runs = new Map<number, ClaimView>();
+  /**
+   * How many admitted runs have ended (their changes are in the swarm, their sites free). A plan
+   * made before one ended was read from a swarm without its changes: applying it could do them
+   * again (an update already rolled out, its postDeploy hook run twice), so it is made again.
+   */
+  let ended = 0;
   let waiters: Array<() => void> = [];
   const changed = (): void => {
     const w = waiters;
@@ -85,7 +91,9 @@ export function createClaims(): Claims {
     for (const f of w) f();
   };
   const set = (id: number, view: Omit<ClaimView, "id">): void => {
-    if (!runs.has(id)) return;
+    const before = runs.get(id);
+    if (!before) return;
+    if (before.state === "admitted" && view.state !== "admitted") ended++;
     runs.set(id, { id, ...view });
     changed();
   };
@@ -94,10 +102,14 @@ export function createClaims(): Claims {
     open(partial) {
       const id = ++seq;
       runs.set(id, { id, state: "planning", sites: none, shared: false });
+      let plannedAt = ended;
       return {
         id,
         lockedSteps: !partial,
-        planning: () => set(id, { state: "planning", sites: none, shared: false }),
+        planning: () => {
+          plannedAt = ended;
+          set(id, { state: "planning", sites: none, shared: false });
+        },
         async admit(plan): Promise<Admission> {
           const others = [...runs.values()].filter((r) => r.id !== id);
           const d = decide({ id, partial }, plan, others);
@@ -109,12 +121,17 @@ export function createClaims(): Claims {
             set(id, { state: "idle", sites: none, shared: false });
             return d;
           }
+          if (plannedAt !== ended) return { kind: "replan" };
           set(id, { state: "admitted", sites: d.sites, shared: d.shared });
           return d.except.length === 0 ? { kind: "all" } : { kind: "except", sites: d.except };
         },
         done: () => set(id, { state: "idle", sites: none, shared: false }),
         close() {
-          if (runs.delete(id)) changed();
+          const view = runs.get(id);
+          if (!view) return;
+          if (view.state === "admitted") ended++;
+          runs.delete(id);
+          changed();
         },
         sites: () => runs.get(id)?.sites ?? none,
       };

@@ -210,6 +210,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
   };
   await configureNotifier(undefined);
+  /** The run (start order) whose simulium.yaml the notifier follows: one that started earlier and ends later does not put its older settings back. */
+  let notifierFrom = 0;
+  const configureNotifierFrom = async (id: number, cluster: ResolvedCluster): Promise<void> => {
+    if (id < notifierFrom) return;
+    notifierFrom = id;
+    await configureNotifier(cluster);
+  };
   let statusPosted = "";
 
   let records: SiteRecords = new Map();
@@ -425,6 +432,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           clog.info({ reason, why: out.deferred }, "reconcile beside the one in flight: nothing taken, left to the next run");
           return;
         }
+        await configureNotifierFrom(claim.id, out.ctx.cluster);
         await recordRun(out, current, clog, claim.id, planChanges(out.ctx.plan).sites);
       } else {
         loaded = varnishConfigured(out.ctx.cluster) ? { cluster: out.ctx.cluster, sites: out.ctx.load.sites, invalidSites: out.ctx.load.invalidSites } : undefined;
@@ -444,8 +452,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           ...(options.taskPollMs !== undefined ? { intervalMs: options.taskPollMs } : {}),
           onError: (err) => log.warn({ err: err.message }, "listing the instance's tasks failed; trying again"),
         });
+        // Before the run's events go out: the instance names the commit status context
+        // (`simulium/<instance>`), and a notifier made before the first load does not know it.
+        await configureNotifierFrom(claim.id, out.ctx.cluster);
         const liveAfter = await recordRun(out, current, clog, claim.id, undefined);
-        await configureNotifier(out.ctx.cluster);
         await previews?.afterReconcile(out.ctx, current.sha);
         await routingHealth.refresh(out.ctx.cluster, liveAfter);
         for (const e of await tlsWatch.update(out.ctx.cluster, out.ctx.load.sites, out.tls)) send(e);

@@ -107,7 +107,6 @@ async function reconcileOnce(docker: Docker, repoDir: string, features: readonly
   const stateDir = resolveStateDir(opts.stateDir);
   const pipeline: PipelineOptions = { instance: opts.instance, stateDir, sealingKeyFile: opts.sealingKeyFile, rotateVarnishSecret: opts.rotateVarnishSecret };
   const scope = opts.scope;
-  scope?.planning();
   const take: AcquireLease = opts.acquireLease ?? ((instance, lock) => acquireLease(docker, instance, lock));
   let lease: Awaited<ReturnType<AcquireLease>> | undefined;
   try {
@@ -116,6 +115,8 @@ async function reconcileOnce(docker: Docker, repoDir: string, features: readonly
     let ctx: PlanContext;
     let admission: Admission = { kind: "all" };
     for (;;) {
+      // Before the swarm is read: a run that ends after this makes the plan stale (reconcile/scope.ts).
+      scope?.planning();
       ctx = restrict(await planLoaded(docker, loaded, features, { ...pipeline, mode: "read-only" }));
       // Shown (and confirmed) before the lock is taken: a prompt left open must not block the daemon.
       await approve(ctx, opts);

@@ -16,7 +16,10 @@ export type Admission =
   | { readonly kind: "replan" };
 
 export interface RunScope {
-  /** A pass starts planning: runs that started later wait to see what this one takes. */
+  /**
+   * A pass starts planning (before it reads the swarm): runs that started later wait to see what
+   * this one takes, and a run that ends from now on makes this plan stale (admit says replan).
+   */
   planning(): void;
   /** Given the plan the pass would apply (made under the lock when it changes anything). */
   admit(plan: Plan): Promise<Admission>;

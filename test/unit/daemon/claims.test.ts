@@ -77,6 +77,40 @@ describe("createClaims", () => {
   });
 });
 
+describe("a plan made before another run ended", () => {
+  it("is made again before it is applied: the run that ended changed the swarm it was made from", async () => {
+    const claims = createClaims();
+    const a = claims.open(false);
+    a.planning();
+    expect(await a.admit(plan(update("a", "a_web")))).toEqual({ kind: "all" });
+    // B plans while A still rolls out site a: its plan still shows a's update (and its postDeploy hook).
+    const b = claims.open(true);
+    b.planning();
+    a.done();
+    a.close();
+    // A ended between B's plan and its admission: applying that plan would update a again.
+    expect(await b.admit(plan(update("a", "a_web"), update("b", "b_web")))).toEqual({ kind: "replan" });
+    b.planning();
+    expect(await b.admit(plan(update("b", "b_web")))).toEqual({ kind: "all" });
+  });
+
+  it("a run that ended without changing anything (deferred, or failed while planning) does not make others plan again", async () => {
+    const claims = createClaims();
+    const a = claims.open(false);
+    a.planning();
+    expect(await a.admit(plan(update("a", "a_web")))).toEqual({ kind: "all" });
+    const b = claims.open(true);
+    b.planning();
+    expect((await b.admit(plan(update("a", "a_web")))).kind).toBe("defer");
+    b.close();
+    const c = claims.open(true);
+    c.planning();
+    const d = claims.open(true);
+    d.close();
+    expect(await c.admit(plan(update("c", "c_web")))).toEqual({ kind: "except", sites: ["a"] });
+  });
+});
+
 describe("the trigger and the claims together", () => {
   it("B's run starts while A's rolls out and leaves A out; a plan with a shared change waits for the follow-up", async () => {
     const claims = createClaims();
