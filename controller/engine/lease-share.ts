@@ -1,4 +1,4 @@
-import type { Lease, LeaseOptions } from "./lease";
+import { Lease, LeaseLostError, LeaseOptions } from "./lease";
 
 /** How a lease is taken: engine/lease.ts acquireLease with its engine bound. */
 export type AcquireLease = (instance: string, opts: LeaseOptions) => Promise<Lease>;
@@ -6,6 +6,8 @@ export type AcquireLease = (instance: string, opts: LeaseOptions) => Promise<Lea
 interface Hold {
   readonly lease: Promise<Lease>;
   users: number;
+  /** A renewal found it lost (engine/lease.ts LeaseLostError): nobody joins it any more. */
+  lost: boolean;
 }
 
 /**
@@ -15,7 +17,8 @@ interface Hold {
  * very process and be refused), and the last to give it back releases it. To every other
  * process (a `simulium apply`, another daemon) the process is one holder, as before: they wait
  * or are refused. A taker arriving while the last release is still on its way waits for it and
- * then acquires afresh.
+ * then acquires afresh. A hold that is lost (taken over after it expired) is joined by no one:
+ * the next taker acquires afresh, waiting for the lock like any holder.
  */
 export function sharedLease(acquire: AcquireLease): AcquireLease {
   const holds = new Map<string, Hold>();
@@ -24,13 +27,22 @@ export function sharedLease(acquire: AcquireLease): AcquireLease {
     for (let r = releasing.get(instance); r !== undefined; r = releasing.get(instance)) await r.catch(() => undefined);
     let hold = holds.get(instance);
     if (hold === undefined) {
-      const fresh: Hold = { lease: acquire(instance, opts), users: 0 };
+      let fresh: Hold | undefined;
+      const onRenewError = (err: Error): void => {
+        if (err instanceof LeaseLostError && fresh !== undefined) {
+          fresh.lost = true;
+          if (holds.get(instance) === fresh) holds.delete(instance);
+        }
+        opts.onRenewError?.(err);
+      };
+      const made: Hold = { lease: acquire(instance, { ...opts, onRenewError }), users: 0, lost: false };
+      fresh = made;
       // A refused or failed acquire is no hold: the next taker asks again.
-      fresh.lease.catch(() => {
-        if (holds.get(instance) === fresh) holds.delete(instance);
+      made.lease.catch(() => {
+        if (holds.get(instance) === made) holds.delete(instance);
       });
-      holds.set(instance, fresh);
-      hold = fresh;
+      holds.set(instance, made);
+      hold = made;
     }
     const joined = hold;
     joined.users++;
@@ -50,6 +62,8 @@ export function sharedLease(acquire: AcquireLease): AcquireLease {
         joined.users--;
         if (joined.users > 0) return;
         if (holds.get(instance) === joined) holds.delete(instance);
+        // A lost hold is not the lock any more: giving it back keeps no new taker waiting.
+        if (joined.lost) return lease.release();
         const done: Promise<void> = lease.release().finally(() => {
           if (releasing.get(instance) === done) releasing.delete(instance);
         });

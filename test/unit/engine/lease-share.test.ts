@@ -1,4 +1,4 @@
-import type { Lease, LeaseOptions } from "../../../controller/engine/lease";
+import { Lease, LeaseLostError, LeaseOptions } from "../../../controller/engine/lease";
 import { sharedLease } from "../../../controller/engine/lease-share";
 
 const opts: LeaseOptions = { what: "test" };
@@ -10,9 +10,14 @@ function fakeLock() {
   let held = false;
   const pendingAcquires: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   const pendingReleases: Array<() => void> = [];
+  /** Each real acquire's renewal-error callback: what the engine lease calls when a renewal fails. */
+  const renewErrors: Array<((err: Error) => void) | undefined> = [];
+  /** Leases taken over by another: giving one back leaves the lock as it is (engine/lease.ts's token). */
+  const lostIds = new Set<number>();
   let n = 0;
-  const acquire = (instance: string): Promise<Lease> => {
+  const acquire = (instance: string, o: LeaseOptions): Promise<Lease> => {
     events.push(`acquire ${instance}`);
+    renewErrors.push(o.onRenewError);
     return new Promise<Lease>((resolve, reject) => {
       pendingAcquires.push({
         resolve: () => {
@@ -26,7 +31,7 @@ function fakeLock() {
               new Promise<void>((done) => {
                 events.push(`release ${id}`);
                 pendingReleases.push(() => {
-                  held = false;
+                  if (!lostIds.has(id)) held = false;
                   events.push(`released ${id}`);
                   done();
                 });
@@ -54,6 +59,12 @@ function fakeLock() {
       await tick();
     },
     acquiresWaiting: () => pendingAcquires.length,
+    /** The lock was taken over by another process after it expired (its renewal found it). */
+    lose: (acquireNumber: number) => {
+      held = false;
+      lostIds.add(acquireNumber);
+      renewErrors[acquireNumber - 1]?.(new LeaseLostError("i", "the instance lock is no longer held by holder"));
+    },
   };
 }
 
@@ -128,5 +139,35 @@ describe("sharedLease", () => {
     await tick();
     await lock.grant();
     expect((await c).holder).toBe("holder 1");
+  });
+
+  it("once the hold is lost, no new run joins it: the next taker acquires afresh, and the lost hold's last release does not delay it", async () => {
+    const lock = fakeLock();
+    const seen: Error[] = [];
+    const take = sharedLease(lock.acquire);
+    const a = take("i", { ...opts, onRenewError: (e) => seen.push(e) });
+    await lock.grant();
+    const la = await a;
+    lock.lose(1);
+    expect(seen.map((e) => e.name)).toEqual(["LeaseLostError"]);
+    const b = take("i", opts);
+    await tick();
+    // Not joined to the lost hold: a real acquire waits for the lock.
+    expect(lock.acquiresWaiting()).toBe(1);
+    let bHolder: string | undefined;
+    void b.then((l) => (bHolder = l.holder));
+    await tick();
+    expect(bHolder).toBeUndefined();
+    await lock.grant();
+    const lb = await b;
+    expect(lb.holder).toBe("holder 2");
+    // The run that held the lost lease ends: it gives back its handle without touching the new hold.
+    const r = la.release();
+    await tick();
+    await lock.finishRelease();
+    await r;
+    expect(lock.held()).toBe(true);
+    const c = take("i", opts);
+    expect((await c).holder).toBe("holder 2");
   });
 });
