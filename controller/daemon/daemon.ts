@@ -49,6 +49,7 @@ import { createPreviewLoop } from "./preview-loop";
 import { loadPullRequestComments, PullRequestComments, PullRequestCommentsConfig } from "./forge-comments";
 import { createTrigger, RunContext } from "./single-flight";
 import { createClaims, planChanges } from "./claims";
+import { createAppliedVersions, stepAfterSync } from "./applied";
 import { acquireLease } from "../engine/lease";
 import { sharedLease } from "../engine/lease-share";
 import { createRoutingGate } from "../routing/gate";
@@ -227,6 +228,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const claims = createClaims();
   const takeLease = sharedLease((inst, lock) => acquireLease(docker, inst, lock));
   const routingGate = createRoutingGate();
+  /** What has been fetched and what applied in full: a poll decides from it whether anything is left to do. */
+  const versions = createAppliedVersions();
   const running = new Map<number, { reason: string; commit: string | null; since: string; concurrent: boolean }>();
   // For the dashboard: each site's recent history, its domains, and the commits it may run.
   let histories: SiteHistories = new Map();
@@ -375,20 +378,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const concurrent = context.concurrent;
     const reasons = reason.split(", ");
     const others = reasons.filter((r) => r !== TASKS);
-    const tasksMoved = others.length < reasons.length;
     if (!concurrent && others.length === 0 && lastRunOk) return syncRoutingOnly(reason);
     const started = performance.now();
     const synced = await syncSource();
     const current = synced.revision;
     if (!current) throw new Error("no commit has been fetched yet: nothing to converge to");
     revision = current;
-    // A poll that found nothing new is not a reconcile; resync, webhooks and file events are.
-    const onlyPolls = others.every((r) => r === "poll");
-    if (concurrent && onlyPolls && !synced.changed) return;
-    if (onlyPolls && !synced.changed && lastRunOk) {
-      if (tasksMoved) await syncRoutingOnly(TASKS);
-      return;
-    }
+    const version = versions.synced(synced.changed);
+    const step = stepAfterSync({ concurrent, reasons, changed: synced.changed, upToDate: versions.upToDate(version), lastRunOk, tasks: TASKS });
+    if (step === "routing") await syncRoutingOnly(TASKS);
+    if (step !== "reconcile") return;
     const clog = log.child({ commit: current.sha, author: current.author, ...(concurrent ? { concurrent: true } : {}) });
     const claim = claims.open(concurrent);
     running.set(claim.id, { reason, commit: current.sha, since: new Date().toISOString(), concurrent });
@@ -467,6 +466,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       if (!concurrent) {
         lastRunOk = true;
         failures = 0;
+        // Sites left out were being changed by runs beside it, from their commit: this one's is not applied in full yet.
+        if (out.excluded === undefined) versions.applied(version);
       }
       clog.info({ reason, durationSeconds, mutations: out.mutations, ok: out.result.ok, ...(out.excluded ? { excluded: out.excluded } : {}) }, "reconcile finished");
     } catch (caught) {
