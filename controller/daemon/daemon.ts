@@ -7,10 +7,10 @@ import type { CronEntryStatus } from "../jobs/cron";
 import { startDaemonCron } from "../jobs/daemon-cron";
 import { SiteBackupStatus, startDaemonBackups } from "../backup/daemon-backup";
 import { formatError } from "../manifests/format";
-import { loadRepo } from "../manifests/load";
+import { loadFiles, loadRepo } from "../manifests/load";
 import { readLive } from "../live/read";
 import { makePlan } from "../plan/plan";
-import { ClusterConfigError } from "../reconcile/pipeline";
+import { ClusterConfigError, ReadManifests } from "../reconcile/pipeline";
 import { reconcile, Reconciled } from "../features";
 import { siteStatuses } from "../reconcile/status";
 import type { AfterApplyOptions } from "../routing/after-apply";
@@ -389,6 +389,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (step === "routing") await syncRoutingOnly(TASKS);
     if (step !== "reconcile") return;
     const clog = log.child({ commit: current.sha, author: current.author, ...(concurrent ? { concurrent: true } : {}) });
+    // The run's own commit from git's objects: a run beside it may check out a newer one meanwhile.
+    const read = gitSource ? () => gitSource.readAt(current.sha) : undefined;
     const claim = claims.open(concurrent);
     running.set(claim.id, { reason, commit: current.sha, since: new Date().toISOString(), concurrent });
     // The scheduler starts the next concurrent run once this one knows what it takes.
@@ -407,6 +409,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       state.engineChecked(true);
       clog.info({ reason }, concurrent ? "reconcile started beside the one in flight" : "reconcile started");
       const out = await reconcile(docker, source.dir, {
+        ...(read ? { read } : {}),
         instance: options.instance,
         commit: current.sha,
         log: clog,
@@ -473,7 +476,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     } catch (caught) {
       let err = caught;
       if (err instanceof EngineUnreachableError) state.engineChecked(false);
-      if (err instanceof ClusterConfigError) err = await withManifestErrors(err, source.dir);
+      if (err instanceof ClusterConfigError) err = await withManifestErrors(err, source.dir, read);
       const durationSeconds = (performance.now() - started) / 1000;
       metrics.recordReconcile({ durationSeconds, ok: false });
       lastRun = { reason, commit: current.sha, ok: false, at: new Date().toISOString(), durationSeconds, error: errorText(err), ...(concurrent ? { concurrent } : {}) };
@@ -681,8 +684,8 @@ function varnishConfigured(cluster: ResolvedCluster): boolean {
 }
 
 /** "simulium.yaml is invalid" alone does not say what to fix: the operator needs the located errors. */
-async function withManifestErrors(err: ClusterConfigError, dir: string): Promise<Error> {
-  const load = await loadRepo(dir).catch(() => undefined);
+async function withManifestErrors(err: ClusterConfigError, dir: string, read: ReadManifests | undefined): Promise<Error> {
+  const load = await (read ? read().then((r) => loadFiles(r.files, r.errors)) : loadRepo(dir)).catch(() => undefined);
   const located = (load?.errors ?? []).filter((e) => !e.site).map(formatError);
   return located.length === 0 ? err : new ClusterConfigError(`${err.message}: ${located.join("; ")}`);
 }

@@ -11,7 +11,7 @@ import { isMutation } from "../plan/types";
 import { resolveStateDir } from "../state/store";
 import type { Feature, StepContext } from "./feature";
 import type { Admission, RunScope } from "./scope";
-import { loadForPlan, planLoaded, PlanContext, PipelineOptions } from "./pipeline";
+import { loadForPlan, planLoaded, PlanContext, PipelineOptions, ReadManifests } from "./pipeline";
 
 export interface ReconcileOptions {
   readonly instance?: string;
@@ -46,6 +46,8 @@ export interface ReconcileOptions {
   readonly acquireLease?: AcquireLease;
   /** What this run may change beside the others in flight (the daemon, reconcile/scope.ts); without it, its whole plan. */
   readonly scope?: RunScope;
+  /** The manifests of this run's commit, when not from the working tree (the daemon: git objects, reconcile/pipeline.ts). */
+  readonly read?: ReadManifests;
 }
 
 export interface ReconcileOutcome {
@@ -110,7 +112,7 @@ async function reconcileOnce(docker: Docker, repoDir: string, features: readonly
   const take: AcquireLease = opts.acquireLease ?? ((instance, lock) => acquireLease(docker, instance, lock));
   let lease: Awaited<ReturnType<AcquireLease>> | undefined;
   try {
-    const loaded = await loadForPlan(repoDir, pipeline);
+    const loaded = await loadForPlan(repoDir, { ...pipeline, ...(opts.read ? { read: opts.read } : {}) });
     const restrict = (ctx: PlanContext): PlanContext => ({ ...ctx, plan: restrictPlan(ctx.plan, opts.sites ?? []) });
     let ctx: PlanContext;
     let admission: Admission = { kind: "all" };

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { constants as fsConstants } from "node:fs";
 import { access, mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -5,6 +6,10 @@ import { simpleGit, SimpleGit } from "simple-git";
 import { classifyGitFailure, gitFailureDetail, SourceConfigError, SourceUnreachableError } from "./errors";
 import { askpassScript, GIT_ENV_KEYS, GitCredentials, gitEnv } from "./git-env";
 import { LOG_FORMAT, parseLog } from "./git-log";
+import { assembleRead, blobText, fileOutcome, ObjectAnswer, parseCatFile, parseLsTree, siteCandidates, sitesDirectory, wholeFile } from "./git-tree";
+import { CLUSTER_FILE } from "../manifests/layout";
+import type { RepoFile, RepoRead } from "../manifests/read";
+import type { ManifestError } from "../manifests/types";
 import { redactUrlUserinfo, urlHasPassword } from "./redact";
 import type { Revision, Source, SyncResult } from "./types";
 
@@ -33,6 +38,11 @@ export interface GitSource extends Source {
   manifestsAt(sha: string, fetch?: string): Promise<Map<string, string>>;
   /** The remote's branches and their commits (`git ls-remote --heads`): what branch previews poll. */
   remoteBranches(): Promise<Map<string, string>>;
+  /**
+   * The manifests of a fetched commit read from git's objects, as manifests/read.ts reads a
+   * working tree (the same rules and located errors): never torn by a checkout beside it.
+   */
+  readAt(sha: string): Promise<RepoRead>;
 }
 
 /** A forge's ref of a pull request's head, or a branch (a polled branch preview): only these are ever fetched for a preview. */
@@ -165,6 +175,48 @@ class GitRepoSource implements GitSource {
     });
   }
 
+  // Not behind exclusive(): objects are never changed by a fetch or checkout, and a read must
+  // not wait for another run's fetch over the network.
+  async readAt(sha: string): Promise<RepoRead> {
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw new SourceConfigError(`not a commit id: ${sha}`);
+    const [clusterAnswer, sitesAnswer] = await this.catFile([`${sha}:${CLUSTER_FILE}`, `${sha}:sites`], false);
+    if (!clusterAnswer || !sitesAnswer) throw new Error("git cat-file: answers missing");
+    const clusterOutcome = fileOutcome(clusterAnswer, true);
+    const dir = sitesDirectory(sitesAnswer);
+    const listing = "tree" in dir ? siteCandidates(parseLsTree(await this.git.raw(["ls-tree", "-z", dir.tree]))) : { candidates: [], errors: [dir.error] };
+    const answers = await this.catFile(
+      listing.candidates.map((c) => `${sha}:${c.path}`),
+      false,
+    );
+    const outcomes = listing.candidates.map((_, i) => fileOutcome(answers[i] ?? { kind: "missing" }, false));
+    const wanted = [clusterOutcome, ...outcomes].flatMap((o) => (o !== null && "oid" in o ? [o.oid] : []));
+    const blobs = new Map<string, Buffer>();
+    const read = await this.catFile([...new Set(wanted)], true);
+    for (const a of read) if (a.kind === "blob" && a.content) blobs.set(a.oid, a.content);
+    const fileOf = (path: string, outcome: ReturnType<typeof fileOutcome>, site?: string): RepoFile | ManifestError | null => {
+      if (outcome === null) return null;
+      if ("error" in outcome) return wholeFile(path, outcome.error, site);
+      const content = blobs.get(outcome.oid);
+      if (content === undefined) return wholeFile(path, "cannot be read", site);
+      const text = blobText(content);
+      return "text" in text ? { path, text: text.text } : wholeFile(path, text.error, site);
+    };
+    return assembleRead({
+      cluster: fileOf(CLUSTER_FILE, clusterOutcome),
+      errors: listing.errors,
+      sites: listing.candidates.flatMap((c, i) => fileOf(c.path, outcomes[i] ?? null, c.site) ?? []),
+    });
+  }
+
+  /** `git cat-file --batch[-check] --follow-symlinks`: one process answers every request. */
+  private async catFile(requests: readonly string[], contents: boolean): Promise<ObjectAnswer[]> {
+    if (requests.length === 0) return [];
+    const out = await gitWithInput(this.dir, ["cat-file", contents ? "--batch" : "--batch-check", ...(contents ? [] : ["--follow-symlinks"])], `${requests.join("\n")}\n`);
+    const answers = parseCatFile(out, contents);
+    if (answers.length !== requests.length) throw new Error(`git cat-file: ${answers.length} answers to ${requests.length} requests`);
+    return answers;
+  }
+
   private async headSha(): Promise<string | undefined> {
     try {
       const out = (await this.git.raw(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])).trim();
@@ -260,6 +312,24 @@ function inheritedEnv(): Record<string, string> {
     env[k] = v;
   }
   return env;
+}
+
+/** git in the clone with `input` on its stdin; its stdout. Only local object reads: no credentials. */
+function gitWithInput(dir: string, args: readonly string[], input: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", ["-C", dir, ...args], { env: { ...inheritedEnv(), GIT_TERMINAL_PROMPT: "0" }, stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolve(Buffer.concat(out));
+      else reject(new Error(`git ${args[0] ?? ""} failed (${code}): ${Buffer.concat(err).toString("utf8").trim()}`));
+    });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(input);
+  });
 }
 
 function errorText(err: unknown): string {
