@@ -11,6 +11,7 @@ import { loadFiles, loadRepo } from "../manifests/load";
 import { readLive } from "../live/read";
 import { makePlan } from "../plan/plan";
 import { ClusterConfigError, ReadManifests } from "../reconcile/pipeline";
+import { readCommit } from "../reconcile/commit-read";
 import { reconcile, Reconciled } from "../features";
 import { siteStatuses } from "../reconcile/status";
 import type { AfterApplyOptions } from "../routing/after-apply";
@@ -390,7 +391,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (step !== "reconcile") return;
     const clog = log.child({ commit: current.sha, author: current.author, ...(concurrent ? { concurrent: true } : {}) });
     // The run's own commit from git's objects: a run beside it may check out a newer one meanwhile.
-    const read = gitSource ? () => gitSource.readAt(current.sha) : undefined;
+    const read = gitSource ? () => readCommit(gitSource, current.sha) : undefined;
     const claim = claims.open(concurrent);
     running.set(claim.id, { reason, commit: current.sha, since: new Date().toISOString(), concurrent });
     // The scheduler starts the next concurrent run once this one knows what it takes.

@@ -69,7 +69,7 @@ export interface LoadedRepo {
 
 /**
  * The manifests' files another way than from the working tree `repoDir`: the daemon reads its
- * run's commit from git's objects (source/git.ts readAt), since runs side by side share a clone
+ * run's commit from git's objects (reconcile/commit-read.ts), since runs side by side share a clone
  * that another run's fetch checks out meanwhile.
  */
 export type ReadManifests = () => Promise<RepoRead>;

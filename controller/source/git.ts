@@ -6,10 +6,7 @@ import { simpleGit, SimpleGit } from "simple-git";
 import { classifyGitFailure, gitFailureDetail, SourceConfigError, SourceUnreachableError } from "./errors";
 import { askpassScript, GIT_ENV_KEYS, GitCredentials, gitEnv } from "./git-env";
 import { LOG_FORMAT, parseLog } from "./git-log";
-import { assembleRead, blobText, fileOutcome, ObjectAnswer, parseCatFile, parseLsTree, siteCandidates, sitesDirectory, wholeFile } from "./git-tree";
-import { CLUSTER_FILE } from "../manifests/layout";
-import type { RepoFile, RepoRead } from "../manifests/read";
-import type { ManifestError } from "../manifests/types";
+import { ObjectAnswer, parseCatFile, parseLsTree, TreeEntry } from "./git-objects";
 import { redactUrlUserinfo, urlHasPassword } from "./redact";
 import type { Revision, Source, SyncResult } from "./types";
 
@@ -39,10 +36,13 @@ export interface GitSource extends Source {
   /** The remote's branches and their commits (`git ls-remote --heads`): what branch previews poll. */
   remoteBranches(): Promise<Map<string, string>>;
   /**
-   * The manifests of a fetched commit read from git's objects, as manifests/read.ts reads a
-   * working tree (the same rules and located errors): never torn by a checkout beside it.
+   * `git cat-file --batch-check --follow-symlinks` of each request (`<sha>:<path>`, or an
+   * object id), or `--batch` with `contents` (the blobs' bytes): what a commit holds, never torn
+   * by a checkout beside it (reconcile/commit-read.ts reads the manifests of a commit so).
    */
-  readAt(sha: string): Promise<RepoRead>;
+  objects(requests: readonly string[], contents: boolean): Promise<ObjectAnswer[]>;
+  /** The entries of a tree object (`git ls-tree -z`). */
+  listTree(oid: string): Promise<TreeEntry[]>;
 }
 
 /** A forge's ref of a pull request's head, or a branch (a polled branch preview): only these are ever fetched for a preview. */
@@ -177,44 +177,19 @@ class GitRepoSource implements GitSource {
 
   // Not behind exclusive(): objects are never changed by a fetch or checkout, and a read must
   // not wait for another run's fetch over the network.
-  async readAt(sha: string): Promise<RepoRead> {
-    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw new SourceConfigError(`not a commit id: ${sha}`);
-    const [clusterAnswer, sitesAnswer] = await this.catFile([`${sha}:${CLUSTER_FILE}`, `${sha}:sites`], false);
-    if (!clusterAnswer || !sitesAnswer) throw new Error("git cat-file: answers missing");
-    const clusterOutcome = fileOutcome(clusterAnswer, true);
-    const dir = sitesDirectory(sitesAnswer);
-    const listing = "tree" in dir ? siteCandidates(parseLsTree(await this.git.raw(["ls-tree", "-z", dir.tree]))) : { candidates: [], errors: [dir.error] };
-    const answers = await this.catFile(
-      listing.candidates.map((c) => `${sha}:${c.path}`),
-      false,
-    );
-    const outcomes = listing.candidates.map((_, i) => fileOutcome(answers[i] ?? { kind: "missing" }, false));
-    const wanted = [clusterOutcome, ...outcomes].flatMap((o) => (o !== null && "oid" in o ? [o.oid] : []));
-    const blobs = new Map<string, Buffer>();
-    const read = await this.catFile([...new Set(wanted)], true);
-    for (const a of read) if (a.kind === "blob" && a.content) blobs.set(a.oid, a.content);
-    const fileOf = (path: string, outcome: ReturnType<typeof fileOutcome>, site?: string): RepoFile | ManifestError | null => {
-      if (outcome === null) return null;
-      if ("error" in outcome) return wholeFile(path, outcome.error, site);
-      const content = blobs.get(outcome.oid);
-      if (content === undefined) return wholeFile(path, "cannot be read", site);
-      const text = blobText(content);
-      return "text" in text ? { path, text: text.text } : wholeFile(path, text.error, site);
-    };
-    return assembleRead({
-      cluster: fileOf(CLUSTER_FILE, clusterOutcome),
-      errors: listing.errors,
-      sites: listing.candidates.flatMap((c, i) => fileOf(c.path, outcomes[i] ?? null, c.site) ?? []),
-    });
-  }
-
-  /** `git cat-file --batch[-check] --follow-symlinks`: one process answers every request. */
-  private async catFile(requests: readonly string[], contents: boolean): Promise<ObjectAnswer[]> {
+  async objects(requests: readonly string[], contents: boolean): Promise<ObjectAnswer[]> {
     if (requests.length === 0) return [];
+    // Requests are lines on git's stdin: one with a line break would be two.
+    if (requests.some((r) => /[\n\r]/.test(r))) throw new SourceConfigError("a git object request holds a line break");
     const out = await gitWithInput(this.dir, ["cat-file", contents ? "--batch" : "--batch-check", ...(contents ? [] : ["--follow-symlinks"])], `${requests.join("\n")}\n`);
     const answers = parseCatFile(out, contents);
     if (answers.length !== requests.length) throw new Error(`git cat-file: ${answers.length} answers to ${requests.length} requests`);
     return answers;
+  }
+
+  async listTree(oid: string): Promise<TreeEntry[]> {
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(oid)) throw new SourceConfigError(`not an object id: ${oid}`);
+    return parseLsTree(await this.git.raw(["ls-tree", "-z", oid]));
   }
 
   private async headSha(): Promise<string | undefined> {

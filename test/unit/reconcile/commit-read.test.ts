@@ -5,11 +5,12 @@ import { loadFiles } from "../../../controller/manifests/load";
 import { readRepo } from "../../../controller/manifests/read";
 import { formatError } from "../../../controller/manifests/format";
 import { openGitSource } from "../../../controller/source/git";
-import { parseCatFile } from "../../../controller/source/git-tree";
+import { readCommit } from "../../../controller/reconcile/commit-read";
+import { parseCatFile } from "../../../controller/source/git-objects";
 import { testGit } from "../../support/daemon";
 
 /**
- * The daemon's runs read their commit's manifests from git's objects (source/git.ts readAt):
+ * The daemon's runs read their commit's manifests from git's objects (reconcile/commit-read.ts):
  * another run's fetch checks out a newer commit in the same clone meanwhile. The read follows
  * the working-tree read's rules and words exactly (compared on one repository full of odd
  * entries), and a checkout beside it changes nothing of what it reads.
@@ -55,7 +56,7 @@ test("a commit's manifests read from git objects equal the working tree's read, 
 
   const source = await openGitSource({ stateDir: path.join(root, "state"), url: `file://${bare}`, branch: "main" });
   expect((await source.sync()).sha).toBe(first);
-  const fromTree = await source.readAt(first);
+  const fromTree = await readCommit(source, first);
   expect(fromTree).toEqual(await readRepo(source.dir));
   expect(fromTree.files.map((f) => f.path)).toEqual(["simulium.yaml", "sites/acme.yaml", "sites/beta.yaml", "sites/linked.yaml"]);
   expect(fromTree.errors.map((e) => `${e.file}: ${e.message}`)).toEqual(
@@ -76,9 +77,9 @@ test("a commit's manifests read from git objects equal the working tree's read, 
   const second = commitAll("acme goes");
   expect((await source.sync()).sha).toBe(second);
   expect((await readRepo(source.dir)).files.map((f) => f.path)).not.toContain("sites/acme.yaml");
-  expect(await source.readAt(first)).toEqual(fromTree);
-  expect((await source.readAt(second)).files.map((f) => f.path)).not.toContain("sites/acme.yaml");
-  await expect(source.readAt("not-a-sha")).rejects.toThrow(/not a commit id/);
+  expect(await readCommit(source, first)).toEqual(fromTree);
+  expect((await readCommit(source, second)).files.map((f) => f.path)).not.toContain("sites/acme.yaml");
+  await expect(readCommit(source, "not-a-sha")).rejects.toThrow(/not a commit id/);
 }, 30_000);
 
 test("a repository without sites/, or with a file named so, says so like the working-tree read", async () => {
@@ -92,13 +93,13 @@ test("a repository without sites/, or with a file named so, says so like the wor
   git(solo, "push", "-q", soloBare, "HEAD:main");
   const source = await openGitSource({ stateDir: path.join(root, "solo-state"), url: `file://${soloBare}`, branch: "main" });
   const sha = (await source.sync()).sha;
-  expect(await source.readAt(sha)).toEqual(await readRepo(source.dir));
+  expect(await readCommit(source, sha)).toEqual(await readRepo(source.dir));
   writeFileSync(path.join(solo, "sites"), "not a directory\n");
   git(solo, "add", "-A");
   git(solo, "commit", "-q", "-m", "sites is a file");
   git(solo, "push", "-q", soloBare, "HEAD:main");
   const next = (await source.sync()).sha;
-  expect(await source.readAt(next)).toEqual(await readRepo(source.dir));
+  expect(await readCommit(source, next)).toEqual(await readRepo(source.dir));
 }, 30_000);
 
 test("cat-file answers: contents by size, links that leave the repository or lead nowhere, missing paths", () => {

@@ -1,81 +1,54 @@
-import { classifySiteEntry, MAX_FILE_BYTES, SITES_DIR } from "../manifests/layout";
+import { CLUSTER_FILE, classifySiteEntry, MAX_FILE_BYTES, SITES_DIR } from "../manifests/layout";
 import type { RepoFile, RepoRead } from "../manifests/read";
 import type { ManifestError } from "../manifests/types";
+import type { ObjectAnswer, TreeEntry } from "../source/git-objects";
 
 /**
  * Reading the manifests of one commit from git's objects instead of the working tree: the
  * daemon's runs side by side each read their own commit, while another run's fetch checks out
  * a newer one (a listing torn by a checkout would miss a site and plan its removal). The same
  * rules and words as the working-tree read (manifests/read.ts): a test reads one repository
- * both ways and compares. Pure: git's answers in, files and located errors out.
+ * both ways and compares. The rules are pure (git's answers in, files and located errors out);
+ * readCommit asks git (source/git.ts) for the answers.
  */
 
-/** What `git cat-file --batch[-check] --follow-symlinks` says of one object or path. */
-export type ObjectAnswer =
-  | { readonly kind: "blob"; readonly oid: string; readonly size: number; readonly content?: Buffer }
-  | { readonly kind: "tree"; readonly oid: string }
-  /** A submodule (commit) or a tag: not a file. */
-  | { readonly kind: "other"; readonly type: string }
-  /** No such path. */
-  | { readonly kind: "missing" }
-  /** A symbolic link to nothing in the commit (dangling, a loop, through a file). */
-  | { readonly kind: "dangling" }
-  /** A symbolic link out of the repository. */
-  | { readonly kind: "outside" };
+/** What readCommit asks of the clone (source/git.ts GitSource). */
+export interface CommitObjects {
+  /** `git cat-file --batch-check --follow-symlinks` (or `--batch` for contents) of each request. */
+  objects(requests: readonly string[], contents: boolean): Promise<ObjectAnswer[]>;
+  /** `git ls-tree` of a tree. */
+  listTree(oid: string): Promise<TreeEntry[]>;
+}
 
-/** Parses cat-file's answers, one per request in order; `contents`: --batch (blob contents follow). */
-export function parseCatFile(out: Buffer, contents: boolean): ObjectAnswer[] {
-  const answers: ObjectAnswer[] = [];
-  let at = 0;
-  const line = (): string => {
-    const end = out.indexOf(0x0a, at);
-    if (end < 0) throw new Error("git cat-file: answer cut short");
-    const text = out.subarray(at, end).toString("utf8");
-    at = end + 1;
-    return text;
+/** The manifests of commit `sha`, read as manifests/read.ts reads a working tree. */
+export async function readCommit(git: CommitObjects, sha: string): Promise<RepoRead> {
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw new Error(`not a commit id: ${sha}`);
+  const [clusterAnswer, sitesAnswer] = await git.objects([`${sha}:${CLUSTER_FILE}`, `${sha}:${SITES_DIR}`], false);
+  if (!clusterAnswer || !sitesAnswer) throw new Error("git cat-file: answers missing");
+  const clusterOutcome = fileOutcome(clusterAnswer, true);
+  const dir = sitesDirectory(sitesAnswer);
+  const listing = "tree" in dir ? siteCandidates(await git.listTree(dir.tree)) : { candidates: [], errors: [dir.error] };
+  const answers = await git.objects(
+    listing.candidates.map((c) => `${sha}:${c.path}`),
+    false,
+  );
+  const outcomes = listing.candidates.map((_, i) => fileOutcome(answers[i] ?? { kind: "missing" }, false));
+  const wanted = [clusterOutcome, ...outcomes].flatMap((o) => (o !== null && "oid" in o ? [o.oid] : []));
+  const blobs = new Map<string, Buffer>();
+  for (const a of await git.objects([...new Set(wanted)], true)) if (a.kind === "blob" && a.content) blobs.set(a.oid, a.content);
+  const fileOf = (path: string, outcome: ReturnType<typeof fileOutcome>, site?: string): RepoFile | ManifestError | null => {
+    if (outcome === null) return null;
+    if ("error" in outcome) return wholeFile(path, outcome.error, site);
+    const content = blobs.get(outcome.oid);
+    if (content === undefined) return wholeFile(path, "cannot be read", site);
+    const text = blobText(content);
+    return "text" in text ? { path, text: text.text } : wholeFile(path, text.error, site);
   };
-  while (at < out.length) {
-    const head = line();
-    const special = /^(dangling|loop|notdir|symlink) (\d+)$/.exec(head);
-    if (special) {
-      // The path (or the link's target) follows on its own line.
-      at += Number(special[2]) + 1;
-      answers.push({ kind: special[1] === "symlink" ? "outside" : "dangling" });
-      continue;
-    }
-    if (/ missing$/.test(head)) {
-      answers.push({ kind: "missing" });
-      continue;
-    }
-    const m = /^([0-9a-f]{40,64}) (\w+) (\d+)$/.exec(head);
-    if (!m?.[1] || !m[2] || !m[3]) throw new Error(`git cat-file: unexpected answer ${JSON.stringify(head.slice(0, 80))}`);
-    const [oid, type, size] = [m[1], m[2], Number(m[3])];
-    let content: Buffer | undefined;
-    if (contents) {
-      content = out.subarray(at, at + size);
-      at += size + 1;
-    }
-    if (type === "blob") answers.push({ kind: "blob", oid, size, ...(content ? { content } : {}) });
-    else if (type === "tree") answers.push({ kind: "tree", oid });
-    else answers.push({ kind: "other", type });
-  }
-  return answers;
-}
-
-/** One entry of `git ls-tree -z <tree>`. */
-export interface TreeEntry {
-  readonly name: string;
-  readonly directory: boolean;
-}
-
-export function parseLsTree(out: string): TreeEntry[] {
-  const entries: TreeEntry[] = [];
-  for (const record of out.split("\0")) {
-    const m = /^(\d{6}) (\w+) [0-9a-f]+\t(.+)$/s.exec(record);
-    if (m?.[1] && m[3]) entries.push({ name: m[3], directory: m[1] === "040000" });
-  }
-  // The working-tree read's order (JavaScript's), not git's.
-  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return assembleRead({
+    cluster: fileOf(CLUSTER_FILE, clusterOutcome),
+    errors: listing.errors,
+    sites: listing.candidates.flatMap((c, i) => fileOf(c.path, outcomes[i] ?? null, c.site) ?? []),
+  });
 }
 
 /** What the read still needs of git: a path's answer, then the blobs' contents. */
