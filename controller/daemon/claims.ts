@@ -38,20 +38,28 @@ export function planChanges(plan: Plan): { sites: Set<string>; shared: boolean }
   return { sites, shared };
 }
 
-/** What run `self` may apply of `plan`, the other runs in flight being `others`. Pure. */
-export function decide(self: { readonly id: number; readonly partial: boolean }, plan: Plan, others: readonly ClaimView[]): Decision {
+/**
+ * What run `self` may apply of `plan`, the other runs in flight being `others`, and `written`
+ * the highest run that was admitted to change each site. A site a later run changed is left
+ * out: that run applied a newer commit's manifest (runs take their number right after their
+ * fetch, and fetches are one at a time), and an older run acting on it again (a full run's
+ * second pass after a certificate order) would undo it: delete a site it created, take back a
+ * revert. The follow-up run, the newest, applies it. Pure.
+ */
+export function decide(self: { readonly id: number; readonly partial: boolean }, plan: Plan, others: readonly ClaimView[], written: ReadonlyMap<string, number> = new Map()): Decision {
   const earlier = others.find((o) => o.state === "planning" && o.id < self.id);
   // An earlier run's plan goes first: it may take sites or shared objects this one wants.
   if (earlier) return { kind: "wait", on: earlier.id };
   const admitted = others.filter((o) => o.state === "admitted");
   const taken = new Set(admitted.flatMap((o) => [...o.sites]));
   const { sites, shared } = planChanges(plan);
+  for (const s of sites) if ((written.get(s) ?? 0) > self.id) taken.add(s);
   const mine = new Set([...sites].filter((s) => !taken.has(s)));
   const except = [...taken].sort();
   if (self.partial) {
     if (admitted.some((o) => o.shared)) return { kind: "defer", why: "another run is changing the instance's shared objects" };
     if (shared) return { kind: "defer", why: "the plan changes the instance's shared objects" };
-    if (mine.size === 0) return { kind: "defer", why: sites.size === 0 ? "nothing to change" : "every site it changes is being changed by another run" };
+    if (mine.size === 0) return { kind: "defer", why: sites.size === 0 ? "nothing to change" : "every site it changes is being changed by another run, or was by a later one" };
     return { kind: "admit", sites: mine, shared: false, except };
   }
   // A full run changes shared objects only alone; its sites are whatever no other run has.
@@ -84,6 +92,8 @@ export function createClaims(): Claims {
    * again (an update already rolled out, its postDeploy hook run twice), so it is made again.
    */
   let ended = 0;
+  /** Per site, the highest run admitted to change it: an older run leaves it alone from then on (decide). */
+  const written = new Map<string, number>();
   let waiters: Array<() => void> = [];
   const changed = (): void => {
     const w = waiters;
@@ -112,7 +122,7 @@ export function createClaims(): Claims {
         },
         async admit(plan): Promise<Admission> {
           const others = [...runs.values()].filter((r) => r.id !== id);
-          const d = decide({ id, partial }, plan, others);
+          const d = decide({ id, partial }, plan, others, written);
           if (d.kind === "wait") {
             await new Promise<void>((resolve) => waiters.push(resolve));
             return { kind: "replan" };
@@ -122,6 +132,7 @@ export function createClaims(): Claims {
             return d;
           }
           if (plannedAt !== ended) return { kind: "replan" };
+          for (const s of d.sites) if ((written.get(s) ?? 0) < id) written.set(s, id);
           set(id, { state: "admitted", sites: d.sites, shared: d.shared });
           return d.except.length === 0 ? { kind: "all" } : { kind: "except", sites: d.except };
         },

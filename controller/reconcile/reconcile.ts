@@ -102,7 +102,9 @@ export async function reconcileWith(docker: Docker, repoDir: string, features: r
   if (!first.again || first.outcome.deferred !== undefined) return first.outcome;
   // A locked step changed what the desired state renders from (a new certificate): once more.
   const second = await reconcileOnce(docker, repoDir, features, opts);
-  return { ...second.outcome, mutations: first.outcome.mutations + second.outcome.mutations };
+  // Sites either pass left to other runs are not applied from this commit.
+  const excluded = [...new Set([...(first.outcome.excluded ?? []), ...(second.outcome.excluded ?? [])])].sort();
+  return { ...second.outcome, mutations: first.outcome.mutations + second.outcome.mutations, ...(excluded.length > 0 ? { excluded } : {}) };
 }
 
 async function reconcileOnce(docker: Docker, repoDir: string, features: readonly Feature[], opts: ReconcileOptions): Promise<{ outcome: ReconcileOutcome; again: boolean }> {

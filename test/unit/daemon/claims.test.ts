@@ -5,6 +5,9 @@ import type { Action, Plan } from "../../../controller/plan/types";
 function update(site: string | null, name: string): Action {
   return { op: "update", kind: "service", site, name, changes: [], phase: "Sync", wave: 1, id: name, version: 1, drift: false, held: false, deploy: true, owesPostDeploy: false, spec: {} as never } as Action;
 }
+function remove(site: string, name: string): Action {
+  return { op: "remove", kind: "service", site, name, changes: [], phase: "Prune", wave: 1, id: name } as Action;
+}
 function retain(site: string, name: string): Action {
   return { op: "retain", kind: "volume", site, name, changes: [], phase: "Sync", wave: 0, id: name, reason: "site-removed" } as Action;
 }
@@ -108,6 +111,41 @@ describe("a plan made before another run ended", () => {
     const d = claims.open(true);
     d.close();
     expect(await c.admit(plan(update("c", "c_web")))).toEqual({ kind: "except", sites: ["a"] });
+  });
+});
+
+describe("a site a later run changed", () => {
+  it("is left out of an older run's plan (decide), full or concurrent", () => {
+    const written = new Map([["x", 2]]);
+    expect(decide({ id: 1, partial: false }, plan(update("a", "a_web"), remove("x", "x_web")), [], written)).toEqual({ kind: "admit", sites: new Set(["a"]), shared: false, except: ["x"] });
+    expect(decide({ id: 1, partial: true }, plan(remove("x", "x_web")), [], written).kind).toBe("defer");
+    // The run that wrote it, and any later one, may change it again.
+    expect(decide({ id: 2, partial: false }, plan(remove("x", "x_web")), [], written)).toEqual({ kind: "admit", sites: new Set(["x"]), shared: false, except: [] });
+    expect(decide({ id: 3, partial: false }, plan(remove("x", "x_web")), [], written)).toEqual({ kind: "admit", sites: new Set(["x"]), shared: false, except: [] });
+  });
+
+  it("a full run's second pass (after a certificate order) does not delete the site a newer run created, nor undo its revert, after that run ended", async () => {
+    const claims = createClaims();
+    const full = claims.open(false);
+    full.planning();
+    expect(await full.admit(plan(update("a", "a_web")))).toEqual({ kind: "all" });
+    // A newer commit, applied beside it: creates site x, reverts site r.
+    const beside = claims.open(true);
+    beside.planning();
+    expect(await beside.admit(plan(update("a", "a_web"), update("x", "x_web"), update("r", "r_web")))).toEqual({ kind: "except", sites: ["a"] });
+    beside.done();
+    beside.close();
+    full.done();
+    // Second pass: its older commit has no x and the old r; planned after the newer run ended.
+    full.planning();
+    expect(await full.admit(plan(remove("x", "x_web"), update("r", "r_web"), update("c", "c_web")))).toEqual({ kind: "except", sites: ["r", "x"] });
+    expect([...full.sites()]).toEqual(["c"]);
+    full.done();
+    full.close();
+    // The follow-up run (newest) applies its commit everywhere.
+    const followUp = claims.open(false);
+    followUp.planning();
+    expect(await followUp.admit(plan(update("x", "x_web"), update("r", "r_web")))).toEqual({ kind: "all" });
   });
 });
 
