@@ -29,6 +29,16 @@ export function createAppliedVersions(): AppliedVersions {
   };
 }
 
+/**
+ * Whether a run that ended applied its fetched version in full (AppliedVersions.applied): only
+ * an ordinary run that left no site out. A run beside others takes part of its commit by
+ * design; an ordinary one leaves out the sites runs beside it were changing, or had changed
+ * from a newer commit, and those are not at its version. Pure.
+ */
+export function appliedInFull(run: { readonly concurrent: boolean; readonly excluded?: readonly string[] }): boolean {
+  return !run.concurrent && (run.excluded ?? []).length === 0;
+}
+
 /** What a run does once it fetched. */
 export type RunStep =
   /** Plan and apply. */

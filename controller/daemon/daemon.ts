@@ -50,7 +50,7 @@ import { createPreviewLoop } from "./preview-loop";
 import { loadPullRequestComments, PullRequestComments, PullRequestCommentsConfig } from "./forge-comments";
 import { createTrigger, RunContext } from "./single-flight";
 import { createClaims, planChanges } from "./claims";
-import { createAppliedVersions, stepAfterSync } from "./applied";
+import { appliedInFull, createAppliedVersions, stepAfterSync } from "./applied";
 import { acquireLease } from "../engine/lease";
 import { sharedLease } from "../engine/lease-share";
 import { createRoutingGate } from "../routing/gate";
@@ -471,7 +471,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         lastRunOk = true;
         failures = 0;
         // Sites left out were being changed by runs beside it, from their commit: this one's is not applied in full yet.
-        if (out.excluded === undefined) versions.applied(version);
+        if (appliedInFull({ concurrent, ...(out.excluded ? { excluded: out.excluded } : {}) })) versions.applied(version);
       }
       clog.info({ reason, durationSeconds, mutations: out.mutations, ok: out.result.ok, ...(out.excluded ? { excluded: out.excluded } : {}) }, "reconcile finished");
     } catch (caught) {

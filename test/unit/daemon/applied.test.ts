@@ -1,4 +1,4 @@
-import { createAppliedVersions, stepAfterSync } from "../../../controller/daemon/applied";
+import { appliedInFull, createAppliedVersions, stepAfterSync } from "../../../controller/daemon/applied";
 
 const step = (o: { concurrent?: boolean; reasons: string[]; changed: boolean; upToDate: boolean; lastRunOk?: boolean }) =>
   stepAfterSync({ concurrent: o.concurrent ?? false, reasons: o.reasons, changed: o.changed, upToDate: o.upToDate, lastRunOk: o.lastRunOk ?? true, tasks: "tasks" });
@@ -24,10 +24,15 @@ describe("what a polling daemon does after a fetch", () => {
     expect(step({ reasons: ["poll", "tasks"], changed: false, upToDate: versions.upToDate(next) })).toBe("routing");
   });
 
-  it("an ordinary run that left sites out (other runs were changing them) has not applied its commit in full", () => {
+  it("an ordinary run that left sites out (other runs were changing them) has not applied its commit in full; a run beside others never has", () => {
+    expect(appliedInFull({ concurrent: false })).toBe(true);
+    expect(appliedInFull({ concurrent: false, excluded: [] })).toBe(true);
+    expect(appliedInFull({ concurrent: false, excluded: ["a"] })).toBe(false);
+    expect(appliedInFull({ concurrent: true })).toBe(false);
+    // Not marked, its version stays to do: the next poll reconciles.
     const versions = createAppliedVersions();
     const v = versions.synced(true);
-    // It ended with sites excluded: the daemon does not mark it.
+    if (appliedInFull({ concurrent: false, excluded: ["a"] })) versions.applied(v);
     expect(step({ reasons: ["poll"], changed: false, upToDate: versions.upToDate(v) })).toBe("reconcile");
   });
 
