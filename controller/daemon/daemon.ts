@@ -554,7 +554,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     : undefined;
 
   const trigger = createTrigger(run, {
-    // A change (webhook, poll, file, resync) starts beside a run in flight; task events wait.
+    // A change (webhook, poll, file, resync) starts beside the ordinary run in flight; task events wait.
     concurrent: (reason) => reason !== TASKS,
     onError: (err, reason) => {
       failures++;

@@ -7,6 +7,10 @@
  * rollout. That run takes only what nobody else is changing (daemon/claims.ts) and does not
  * replace the follow-up, which still covers the trigger. One concurrent run at a time is between
  * its start and knowing what it takes (`settled()`); triggers meanwhile start the next one then.
+ * Runs start beside an ordinary run only: once it ends, triggers wait for the follow-up, which
+ * starts when the concurrent runs left drain. Concurrent runs starting one beside the other
+ * would otherwise postpone the follow-up (the only run that applies a commit in full, and
+ * shared objects) for as long as pushes keep overlapping.
  */
 export interface Trigger {
   /** Asks for a run; false when stopped (the request is refused, not queued). */
@@ -34,6 +38,8 @@ export interface TriggerOptions {
 
 export function createTrigger(run: (reason: string, context: RunContext) => Promise<void>, options: TriggerOptions): Trigger {
   const inFlight = new Set<Promise<void>>();
+  /** Ordinary (not concurrent) runs in flight: 0 or 1. Runs start beside one only. */
+  let full = 0;
   let pending: string[] = [];
   /** Reasons waiting for the concurrent run that is still deciding what it takes. */
   let nextConcurrent: string[] = [];
@@ -52,15 +58,14 @@ export function createTrigger(run: (reason: string, context: RunContext) => Prom
 
   const start = (reason: string, concurrent: boolean): void => {
     if (concurrent) deciding = true;
+    else full++;
     let decided = !concurrent;
-    let self: Promise<void> | undefined;
     const settled = (): void => {
       if (decided) return;
       decided = true;
       deciding = false;
-      // Only beside a run still in flight: with none left, the follow-up covers these reasons.
-      const others = [...inFlight].some((p) => p !== self);
-      if (!stopped && others && nextConcurrent.length > 0) {
+      // Only beside an ordinary run still in flight: with none left, the follow-up covers these reasons.
+      if (!stopped && full > 0 && nextConcurrent.length > 0) {
         const next = nextConcurrent.join(", ");
         nextConcurrent = [];
         start(next, true);
@@ -80,6 +85,7 @@ export function createTrigger(run: (reason: string, context: RunContext) => Prom
       }
     })().then(() => {
       inFlight.delete(p);
+      if (!concurrent) full--;
       if (inFlight.size > 0) return;
       nextConcurrent = [];
       if (!stopped && pending.length > 0) {
@@ -91,7 +97,6 @@ export function createTrigger(run: (reason: string, context: RunContext) => Prom
         settleIdle();
       }
     });
-    self = p;
     inFlight.add(p);
   };
 
@@ -103,7 +108,7 @@ export function createTrigger(run: (reason: string, context: RunContext) => Prom
         return true;
       }
       addTo(pending, reason);
-      if (options.concurrent?.(reason)) {
+      if (full > 0 && options.concurrent?.(reason)) {
         if (deciding) addTo(nextConcurrent, reason);
         else start(reason, true);
       }

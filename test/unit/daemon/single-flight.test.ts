@@ -209,6 +209,46 @@ describe("createTrigger with concurrent runs", () => {
     expect(r.started.slice(2)).toEqual([{ reason: "webhook:a, webhook:b", concurrent: false }]);
   });
 
+  it("pushes that keep overlapping never postpone the follow-up: runs start beside a full run only, never beside concurrent ones alone", async () => {
+    const r = runs();
+    const t = createTrigger(r.run, opts);
+    t.trigger("start");
+    t.trigger("webhook:1");
+    await r.settle("webhook:1");
+    await r.finish("start");
+    // Only webhook:1 (concurrent) still rolls out: a push now waits for the follow-up.
+    t.trigger("webhook:2");
+    expect(r.started.map((s) => s.reason)).toEqual(["start", "webhook:1"]);
+    await r.finish("webhook:1");
+    expect(r.started[2]).toEqual({ reason: "webhook:1, webhook:2", concurrent: false });
+    // Beside that full run, a push starts at once again.
+    t.trigger("webhook:3");
+    expect(r.started[3]).toEqual({ reason: "webhook:3", concurrent: true });
+    await r.settle("webhook:3");
+    await r.finish("webhook:1, webhook:2");
+    await r.finish("webhook:3");
+    expect(r.started[4]).toEqual({ reason: "webhook:3", concurrent: false });
+    await r.finish("webhook:3");
+    await t.idle();
+  });
+
+  it("a concurrent run deciding when the full run ends starts no next one beside the remaining concurrent runs", async () => {
+    const r = runs();
+    const t = createTrigger(r.run, opts);
+    t.trigger("start");
+    t.trigger("webhook:0");
+    await r.settle("webhook:0");
+    t.trigger("webhook:1");
+    t.trigger("webhook:2");
+    expect(r.started.map((s) => s.reason)).toEqual(["start", "webhook:0", "webhook:1"]);
+    await r.finish("start");
+    await r.settle("webhook:1");
+    expect(r.started).toHaveLength(3);
+    await r.finish("webhook:0");
+    await r.finish("webhook:1");
+    expect(r.started[3]).toEqual({ reason: "webhook:0, webhook:1, webhook:2", concurrent: false });
+  });
+
   it("stop() waits for every run in flight and starts nothing after", async () => {
     const r = runs();
     const t = createTrigger(r.run, opts);
