@@ -1,4 +1,5 @@
-import { isMutation, Plan } from "../plan/types";
+import type { Plan } from "../plan/types";
+import { planChanges } from "../plan/changes";
 import type { Admission, RunScope } from "../reconcile/scope";
 
 /**
@@ -25,18 +26,6 @@ export type Decision =
   | { readonly kind: "defer"; readonly why: string }
   /** Blocked by another run: wait until it moves, then plan again. */
   | { readonly kind: "wait"; readonly on: number };
-
-/** The sites whose objects the plan changes, and whether it changes a shared object. Pure. */
-export function planChanges(plan: Plan): { sites: Set<string>; shared: boolean } {
-  const sites = new Set<string>();
-  let shared = false;
-  for (const a of plan.actions) {
-    if (!isMutation(a)) continue;
-    if (a.site === null) shared = true;
-    else sites.add(a.site);
-  }
-  return { sites, shared };
-}
 
 /**
  * What run `self` may apply of `plan`, the other runs in flight being `others`, and `written`

@@ -49,7 +49,8 @@ import { jobStep, JobWatch } from "./uptime";
 import { createPreviewLoop } from "./preview-loop";
 import { loadPullRequestComments, PullRequestComments, PullRequestCommentsConfig } from "./forge-comments";
 import { createTrigger, RunContext } from "./single-flight";
-import { createClaims, planChanges } from "./claims";
+import { createClaims } from "./claims";
+import { planChanges } from "../plan/changes";
 import { appliedInFull, createAppliedVersions, stepAfterSync } from "./applied";
 import { acquireLease } from "../engine/lease";
 import { sharedLease } from "../engine/lease-share";
@@ -425,7 +426,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         lock: { what: "simulium daemon", waitSeconds: 120, onWait: (held) => clog.warn({ err: held.message }, "waiting for the instance lock") },
         acquireLease: takeLease,
         scope,
-        routing: routingGate.forRun(claim.id),
+        routing: routingGate.forRun(claim.id, !concurrent),
       });
       instance = out.ctx.cluster.instance;
       if (concurrent) {

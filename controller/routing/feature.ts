@@ -1,4 +1,5 @@
 import type { Feature } from "../reconcile/feature";
+import { planChanges } from "../plan/changes";
 import { routeAfterApply } from "./after-apply";
 import { creditFollowed, followRouting, RoutingFollower } from "./follow";
 import type { RoutingView } from "./gate";
@@ -20,8 +21,8 @@ export function routingFeature(view?: RoutingView): RoutingFeature {
   return {
     name: "routing",
     follow(docker, step) {
-      // This run applies these manifests: routing renders from them unless a later run's are newer.
-      view?.admit({ cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites });
+      // This run applies these manifests to the sites its plan changes: routing renders those sites from them until a later run changes them.
+      view?.admit({ cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites }, planChanges(step.plan).sites);
       follower = followRouting(docker, { cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites, stateDir: step.stateDir, log: step.log, ...(view ? { view } : {}) });
       return follower?.onProgress;
     },

@@ -6,7 +6,7 @@ function update(site: string | null, name: string): Action {
   return { op: "update", kind: "service", site, name, changes: [], phase: "Sync", wave: 1, id: name, version: 1, drift: false, held: false, deploy: true, owesPostDeploy: false, spec: {} as never } as Action;
 }
 function remove(site: string, name: string): Action {
-  return { op: "remove", kind: "service", site, name, changes: [], phase: "Prune", wave: 1, id: name } as Action;
+  return { op: "delete", kind: "service", site, name, changes: [], phase: "Sync", wave: 1, id: name, reason: "site-removed" } as Action;
 }
 function retain(site: string, name: string): Action {
   return { op: "retain", kind: "volume", site, name, changes: [], phase: "Sync", wave: 0, id: name, reason: "site-removed" } as Action;
