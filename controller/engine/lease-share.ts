@@ -56,6 +56,7 @@ export function sharedLease(acquire: AcquireLease): AcquireLease {
     let given = false;
     return {
       holder: lease.holder,
+      lost: () => lease.lost(),
       async release() {
         if (given) return;
         given = true;

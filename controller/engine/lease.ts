@@ -14,6 +14,12 @@ import { setTimeout as sleep } from "node:timers/promises";
  */
 export interface Lease {
   readonly holder: string;
+  /**
+   * Why it is no longer held (a renewal found it taken over or gone, or could not renew it for
+   * its lifetime); undefined while it is. Work that waited while holding it checks before it
+   * changes anything.
+   */
+  lost(): LeaseLostError | undefined;
   /** Gives it up (removes the config if it is still ours). */
   release(): Promise<void>;
 }
@@ -149,7 +155,7 @@ function deadOnThisHost(held: Record<string, string>): boolean {
 function startRenewing(docker: Docker, instance: string, id: string, holder: string, token: string, ttl: number, onError?: (err: Error) => void): Lease {
   const since = new Date();
   let renewedAt = Date.now();
-  let lost = false;
+  let lost: LeaseLostError | undefined;
   const timer = setInterval(() => {
     void (async () => {
       let current: ConfigInfo | undefined;
@@ -170,7 +176,7 @@ function startRenewing(docker: Docker, instance: string, id: string, holder: str
       if (lost) return;
       if (err instanceof LeaseLostError) {
         // Lost for good: renewing it again would only say so again.
-        lost = true;
+        lost = err;
         clearInterval(timer);
       }
       onError?.(err instanceof Error ? err : new Error(String(err)));
@@ -179,6 +185,8 @@ function startRenewing(docker: Docker, instance: string, id: string, holder: str
   timer.unref();
   return {
     holder,
+    // Not renewed for as long as it lasts (a stalled process, an engine that did not answer): another may hold it now.
+    lost: () => lost ?? (Date.now() - renewedAt >= ttl * 1000 ? new LeaseLostError(instance, `not renewed for ${ttl} s`) : undefined),
     async release() {
       clearInterval(timer);
       const current = await inspect(docker, id);

@@ -142,6 +142,10 @@ async function reconcileOnce(docker: Docker, repoDir: string, features: readonly
       opts.log.info({ why: admission.why }, "reconcile deferred: nothing applied, the next run does it");
       return { outcome: { ctx, result: { sites: [], ok: true }, mutations: 0, deferred: admission.why }, again: false };
     }
+    // The admission may have waited for other runs while this one held the lock: it may be
+    // lost since (taken over after it expired). Nothing is changed under a lock held by another.
+    const lostWith = lease?.lost();
+    if (lostWith) throw lostWith;
     const excluded = admission.kind === "except" ? admission.sites : [];
     if (excluded.length > 0) {
       ctx = { ...ctx, plan: withoutSites(ctx.plan, excluded) };

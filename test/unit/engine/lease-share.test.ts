@@ -27,6 +27,7 @@ function fakeLock() {
           events.push(`held ${id}`);
           resolve({
             holder: `holder ${id}`,
+            lost: () => (lostIds.has(id) ? new LeaseLostError("i", "the instance lock is no longer held by holder") : undefined),
             release: () =>
               new Promise<void>((done) => {
                 events.push(`release ${id}`);
@@ -148,8 +149,11 @@ describe("sharedLease", () => {
     const a = take("i", { ...opts, onRenewError: (e) => seen.push(e) });
     await lock.grant();
     const la = await a;
+    expect(la.lost()).toBeUndefined();
     lock.lose(1);
     expect(seen.map((e) => e.name)).toEqual(["LeaseLostError"]);
+    // A run that waited while holding it sees it is lost before it changes anything.
+    expect(la.lost()).toBeInstanceOf(LeaseLostError);
     const b = take("i", opts);
     await tick();
     // Not joined to the lost hold: a real acquire waits for the lock.
@@ -161,6 +165,7 @@ describe("sharedLease", () => {
     await lock.grant();
     const lb = await b;
     expect(lb.holder).toBe("holder 2");
+    expect(lb.lost()).toBeUndefined();
     // The run that held the lost lease ends: it gives back its handle without touching the new hold.
     const r = la.release();
     await tick();

@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import { spawnSync } from "node:child_process";
 import os from "node:os";
-import { acquireLease, LeaseHeldError } from "../../../controller/engine/lease";
+import { acquireLease, LeaseHeldError, LeaseLostError } from "../../../controller/engine/lease";
 
 /** An engine that has a lease held by someone else, written `writtenAgo` seconds ago by the managers' clock. */
 function heldBy(holder: string, writtenAgo: number, ttl = 90, extra: Record<string, string> = {}): Docker {
@@ -84,15 +84,34 @@ describe("engine: the instance lease", () => {
       const first = await acquireLease(docker, "demo", { what: "simulium daemon", ttlSeconds: 3, onRenewError: (e) => errors.push(e) });
       // The same process takes it over after it expired (same holder name, same config): a new hold.
       if (!config) throw new Error("no lease config");
+      expect(first.lost()).toBeUndefined();
       const labels: Record<string, string> = { ...config.Spec.Labels, "simulium.lease-token": "another-acquisition" };
       config = { ...config, Spec: { ...config.Spec, Labels: labels } };
       await jest.advanceTimersByTimeAsync(1000);
       expect(errors.map((e) => e.name)).toEqual(["LeaseLostError"]);
+      expect(first.lost()).toBeInstanceOf(LeaseLostError);
       await jest.advanceTimersByTimeAsync(5000);
       expect(errors).toHaveLength(1);
       expect(config?.Spec.Labels["simulium.lease-token"]).toBe("another-acquisition");
       await first.release();
       expect(removed).toEqual([]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+  it("a hold whose renewals have not come back for its lifetime says it is lost, without waiting for them", async () => {
+    jest.useFakeTimers();
+    try {
+      const docker = {
+        createConfig: () => Promise.resolve({ id: "c1" }),
+        // The engine stops answering: each renewal hangs.
+        getConfig: () => ({ inspect: () => new Promise(() => undefined) }),
+      } as unknown as Docker;
+      const lease = await acquireLease(docker, "demo", { what: "simulium daemon", ttlSeconds: 3 });
+      await jest.advanceTimersByTimeAsync(2900);
+      expect(lease.lost()).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(200);
+      expect(lease.lost()).toBeInstanceOf(LeaseLostError);
     } finally {
       jest.useRealTimers();
     }
