@@ -226,7 +226,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   /** Which run wrote each site's record: a run that started earlier and ends later leaves a newer run's sites alone. */
   let writers: RecordWriters = new Map();
   // Runs side by side (one site's change while another rolls out): what each changes, one hold
-  // of the instance lock for all of them, and their VCL loads one at a time from the newest manifests.
+  // of the instance lock for all of them, and their VCL loads one at a time, each site from the run that applied it last.
   const claims = createClaims();
   const takeLease = sharedLease((inst, lock) => acquireLease(docker, inst, lock));
   const routingGate = createRoutingGate();

@@ -14,7 +14,7 @@ export interface AfterApplyOptions extends Pick<RoutingOptions, "cluster" | "sit
   /** How long to wait for the Varnish tasks to run. Default 60 s. */
   readonly timeoutMs?: number;
   readonly pollMs?: number;
-  /** Runs side by side (the daemon): loads one at a time, from the newest manifests (routing/gate.ts). */
+  /** Runs side by side (the daemon): loads one at a time, each site from the run that applied it last (routing/gate.ts). */
   readonly view?: RoutingView;
 }
 

@@ -17,7 +17,7 @@ export interface RoutingFollower {
 
 export interface FollowOptions extends Pick<RoutingOptions, "cluster" | "sites" | "invalidSites" | "log"> {
   readonly stateDir: string;
-  /** Runs side by side (the daemon): loads one at a time, from the newest manifests (routing/gate.ts). */
+  /** Runs side by side (the daemon): loads one at a time, each site from the run that applied it last (routing/gate.ts). */
   readonly view?: RoutingView;
 }
 
