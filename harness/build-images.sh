@@ -85,8 +85,10 @@ build_base() {
     || { rm -rf "$own_cache"; tail -n 30 "$work_root/base.log" >&2; die "debootstrap of the base failed (full log: $work_root/base.log)"; }
   keep_downloads "$own_cache"
   # apt's lists, signed and checked with the keyring debootstrap installed, for the roles' installs.
+  # Not their Valid-Until date: debootstrap never checks it either, and a snapshot mirror (such
+  # as snapshot.debian.org, or this machine's) serves Release files long expired.
   cp /etc/resolv.conf "$base_root/etc/resolv.conf"
-  chroot "$base_root" apt-get update -q >> "$work_root/base.log" 2>&1 \
+  chroot "$base_root" apt-get -o Acquire::Check-Valid-Until=false update -q >> "$work_root/base.log" 2>&1 \
     || { tail -n 30 "$work_root/base.log" >&2; die "apt-get update in the base failed (full log: $work_root/base.log)"; }
   log "base: debootstrap $suite minbase in $((SECONDS - started)) s, shared by the images built now"
   rm -f "$work_root/base.log"
