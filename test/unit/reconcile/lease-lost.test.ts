@@ -30,7 +30,9 @@ function emptySwarm(changes: string[]): Docker {
     ping: () => "OK",
   };
   return new Proxy({} as Docker, {
-    get: (_t, name: string) => {
+    get: (_t, name) => {
+      // Not a thenable: awaiting the client must not count as a call.
+      if (typeof name !== "string" || name === "then") return undefined;
       const read = reads[name];
       if (read) return async () => read();
       return (..._args: unknown[]) => {
