@@ -108,6 +108,7 @@ export function createClaims(): Claims {
         planning: () => {
           plannedAt = ended;
           set(id, { state: "planning", sites: none, shared: false });
+          return [...written].flatMap(([site, by]) => (by > id ? [site] : [])).sort();
         },
         async admit(plan): Promise<Admission> {
           const others = [...runs.values()].filter((r) => r.id !== id);

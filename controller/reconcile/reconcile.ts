@@ -115,12 +115,14 @@ async function reconcileOnce(docker: Docker, repoDir: string, features: readonly
   let lease: Awaited<ReturnType<AcquireLease>> | undefined;
   try {
     const loaded = await loadForPlan(repoDir, { ...pipeline, ...(opts.read ? { read: opts.read } : {}) });
-    const restrict = (ctx: PlanContext): PlanContext => ({ ...ctx, plan: restrictPlan(ctx.plan, opts.sites ?? []) });
+    // Sites a later run changed (reconcile/scope.ts): never this run's to act on again.
+    let newer: readonly string[] = [];
+    const restrict = (ctx: PlanContext): PlanContext => ({ ...ctx, plan: withoutSites(restrictPlan(ctx.plan, opts.sites ?? []), newer) });
     let ctx: PlanContext;
     let admission: Admission = { kind: "all" };
     for (;;) {
       // Before the swarm is read: a run that ends after this makes the plan stale (reconcile/scope.ts).
-      scope?.planning();
+      newer = scope?.planning() ?? [];
       ctx = restrict(await planLoaded(docker, loaded, features, { ...pipeline, mode: "read-only" }));
       // Shown (and confirmed) before the lock is taken: a prompt left open must not block the daemon.
       await approve(ctx, opts);
@@ -146,11 +148,10 @@ async function reconcileOnce(docker: Docker, repoDir: string, features: readonly
     // lost since (taken over after it expired). Nothing is changed under a lock held by another.
     const lostWith = lease?.lost();
     if (lostWith) throw lostWith;
-    const excluded = admission.kind === "except" ? admission.sites : [];
-    if (excluded.length > 0) {
-      ctx = { ...ctx, plan: withoutSites(ctx.plan, excluded) };
-      opts.log.info({ excluded }, "sites other runs are changing are left out of this one");
-    }
+    const except = admission.kind === "except" ? admission.sites : [];
+    if (except.length > 0) ctx = { ...ctx, plan: withoutSites(ctx.plan, except) };
+    const excluded = [...new Set([...newer, ...except])].sort();
+    if (excluded.length > 0) opts.log.info({ excluded }, "sites other runs are changing, or changed from a newer commit, are left out of this one");
     const plan = ctx.plan;
     const auth = await loadRegistryAuth(ctx.cluster.registryAuth?.configFile);
     const step: StepContext = { load: ctx.load, cluster: ctx.cluster, desired: ctx.desired, plan, secretValue: ctx.secretValue, stateDir, commit: opts.commit, auth, log: opts.log, pollMs: opts.pollMs };

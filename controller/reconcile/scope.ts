@@ -19,8 +19,10 @@ export interface RunScope {
   /**
    * A pass starts planning (before it reads the swarm): runs that started later wait to see what
    * this one takes, and a run that ends from now on makes this plan stale (admit says replan).
+   * Answers the sites a later run (a newer commit) has changed: left out of this pass's plan
+   * from the start, so the mass-deletion guard and a confirmation see the plan it may apply.
    */
-  planning(): void;
+  planning(): readonly string[];
   /** Given the plan the pass would apply (made under the lock when it changes anything). */
   admit(plan: Plan): Promise<Admission>;
   /** The pass is done with what it was admitted to (applied, hooks run, routing loaded). */

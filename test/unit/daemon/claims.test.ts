@@ -137,14 +137,15 @@ describe("a site a later run changed", () => {
     beside.close();
     full.done();
     // Second pass: its older commit has no x and the old r; planned after the newer run ended.
-    full.planning();
+    // Left out from the start: the mass-deletion guard never counts x as a removal.
+    expect(full.planning()).toEqual(["r", "x"]);
     expect(await full.admit(plan(remove("x", "x_web"), update("r", "r_web"), update("c", "c_web")))).toEqual({ kind: "except", sites: ["r", "x"] });
     expect([...full.sites()]).toEqual(["c"]);
     full.done();
     full.close();
     // The follow-up run (newest) applies its commit everywhere.
     const followUp = claims.open(false);
-    followUp.planning();
+    expect(followUp.planning()).toEqual([]);
     expect(await followUp.admit(plan(update("x", "x_web"), update("r", "r_web")))).toEqual({ kind: "all" });
   });
 });
