@@ -94,6 +94,25 @@ build_base() {
   rm -f "$work_root/base.log"
 }
 
+# The debootstrap roles, most packages to install first (apt's own count, simulated in the base),
+# then the unpack-only ones: a long build started last would hold the whole run up alone.
+largest_first() {
+  local role n
+  local -a pkgs
+  for role in "$@"; do
+    if [ "$(cat "$recipes/$role/base" 2>/dev/null || echo debootstrap)" = scratch ]; then
+      n=-1
+    else
+      read -r -a pkgs <<< "$(recipe_packages "$role" | tr ',' ' ')"
+      n=0
+      if [ "${#pkgs[@]}" -gt 0 ]; then
+        n="$(chroot "$base_root" apt-get -s -q install --no-install-recommends "${pkgs[@]}" 2>/dev/null | grep -c '^Inst ' || true)"
+      fi
+    fi
+    printf '%s %s\n' "${n:-0}" "$role"
+  done | sort -s -k1,1nr | cut -d' ' -f2
+}
+
 rootfs_debootstrap() {
   local role="$1" root="$2" archives
   local -a pkgs
@@ -246,10 +265,14 @@ main() {
     mirror="$(debian_mirror)"
     mkdir -p "$work_root" "$cache_dir"
     drop_stale_caches
-    for role in "${todo[@]}"; do tags+=("${tag_of[$role]}"); done
     for role in "${todo[@]}"; do
-      if [ "$(cat "$recipes/$role/base" 2>/dev/null || echo debootstrap)" = debootstrap ]; then build_base; break; fi
+      if [ "$(cat "$recipes/$role/base" 2>/dev/null || echo debootstrap)" = debootstrap ]; then
+        build_base
+        mapfile -t todo < <(largest_first "${todo[@]}")
+        break
+      fi
     done
+    for role in "${todo[@]}"; do tags+=("${tag_of[$role]}"); done
     build_all "${tags[@]}"
     remove_rootfs "$base_root"
     built=("${todo[@]}")

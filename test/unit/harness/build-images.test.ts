@@ -48,6 +48,9 @@ const CHROOT = `#!/bin/bash
 set -e
 target="$1"; shift; role="\${target##*/}"
 case " $* " in
+  *" apt-get -s -q install "*)
+    # apt's simulation, for the build order: one "Inst" line per package, 10 for a package named big*.
+    args="$*"; for p in \${args##*--no-install-recommends }; do case "$p" in big*) for i in 1 2 3 4 5 6 7 8 9 10; do echo "Inst $p-$i"; done ;; *) echo "Inst $p" ;; esac; done ;;
   *" apt-get update "*) echo "update \${role}" >> "$STUB/events" ;;
   *" apt-get install "*)
     cache="$target/var/cache/apt/archives"
@@ -192,6 +195,13 @@ describe("harness/build-images.sh", () => {
     // No base for a run with nothing to build.
     rmSync(join(dir, "events"));
     expect(build(dir, ["one"], 2).events).toEqual([]);
+  });
+
+  it("starts the builds with the most packages to install first, the unpack-only ones last", () => {
+    const dir = make({ alpha: ["a1"], beta: ["b1", "b2"], gamma: ["bigger"] });
+    const r = build(dir, ["alpha", "beta", "gamma"], 1);
+    expect(r.status).toBe(0);
+    expect(r.events.filter((e) => e.startsWith("start ")).map((e) => e.split(" ")[1])).toEqual(["gamma", "beta", "alpha"]);
   });
 
   it("gives each image's apt its own archive, seeded from the shared cache, and keeps what it downloaded", () => {
