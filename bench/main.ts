@@ -11,7 +11,8 @@
  * (cluster: figure 8 on the 3-node test cluster of harness/cluster.sh, BENCH_CLUSTER_SITES sites, default 50;
  * it needs root, and is part of the full run too); BENCH_ONLY=floor the initial converges of figure 1b at
  * BENCH_SIZES (the floor, simulium, with BENCH_SERIAL=1 simulium one call at a time too, the stack deploy
- * loop unless BENCH_STACK=0), replacing the rows of those sizes. Everything created
+ * loop unless BENCH_STACK=0), replacing the rows of those sizes; BENCH_ONLY=concurrent figure 10, one site's
+ * change while another rolls out (BENCH_CONCURRENT_REPEAT, default 3). Everything created
  * carries a fresh instance label and is removed at the end, also on failure or Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
@@ -26,6 +27,8 @@ import { APPLY_CONCURRENCY } from "../controller/apply/schedule";
 import { Contender, Env, floorContender, LOCAL, Pass, simuliumContender, stackDeployContender } from "./contenders";
 import type { PlanScaleResult } from "./plan-scale-types";
 import { growthCaption, growthRows, growthSvg } from "./growth";
+import { concurrentServe } from "./concurrent";
+import type { ConcurrentServeResult } from "./concurrent-types";
 import type { RestScaleResult } from "./rest-scale-types";
 import type { RoutingScaleResult } from "./routing-scale-types";
 import { clusterFigures } from "./cluster";
@@ -148,7 +151,7 @@ async function focusedRun(only: string): Promise<void> {
     const previous = read();
     results = { ...previous, tls, notes: [...previous.notes.filter((n) => !n.startsWith("figure 9 ")), `figure 9 from a focused run (BENCH_ONLY=tls) at ${when}`] };
   } else {
-    throw new Error(`BENCH_ONLY must be routing, planning, rest, cluster, tls or floor, got ${only}`);
+    throw new Error(`BENCH_ONLY must be routing, planning, rest, cluster, tls, floor or concurrent, got ${only}`);
   }
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   writeGrowthChart(file, results);
@@ -234,6 +237,18 @@ async function initialOnly(make: () => { readonly instance: string; initial(): P
   }
 }
 
+/** Figure 10 on the engine, cleaned up like the others. */
+async function concurrentFigure(docker: Docker, timeoutMs: number): Promise<ConcurrentServeResult> {
+  const instance = `bench${runId}c`;
+  created.add(instance);
+  log("one site's change while another rolls out");
+  try {
+    return await concurrentServe(docker, instance, { sites: 2, repeat: Number(process.env.BENCH_CONCURRENT_REPEAT ?? "3"), timeoutMs, log });
+  } finally {
+    await cleanup(docker);
+  }
+}
+
 /**
  * BENCH_ONLY=floor: figure 1b alone, merged into the existing results. Each contender's
  * objects are removed before the next starts, so none converges beside another's teardown.
@@ -286,9 +301,30 @@ async function floorRun(): Promise<void> {
 
 const loads = (l: readonly number[]): string => l.map((x) => x.toFixed(1)).join(" ");
 
+/** BENCH_ONLY=concurrent: figure 10 alone, merged into the existing results. */
+async function focusedConcurrent(): Promise<void> {
+  const file = path.join(ROOT, "bench", "results", "latest.json");
+  const previous = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+  const commit = git(["rev-parse", "HEAD"]);
+  const docker = new Docker();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    log(`${sig}: cleaning up`);
+    void cleanup(docker).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const concurrent = await concurrentFigure(docker, Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000);
+  const when = `${new Date().toISOString()} on commit ${commit.slice(0, 12)}${git(["status", "--porcelain"]) === "" ? "" : " (dirty tree)"}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`;
+  const results: BenchResults = { ...previous, concurrent, notes: [...previous.notes.filter((n) => !n.startsWith("figure 10 ")), `figure 10 from a focused run (BENCH_ONLY=concurrent) at ${when}`] };
+  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  process.stdout.write(renderTable(results) + "\n");
+  log(`updated ${path.relative(ROOT, file)}`);
+}
+
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
   if (only === "floor") return floorRun();
+  if (only === "concurrent") return focusedConcurrent();
   if (only !== undefined && only !== "") return focusedRun(only);
   const engineSizes = sizes("BENCH_SIZES", "10,50,100");
   const planSizes = sizes("BENCH_PLAN_SIZES", PLAN_SIZES);
@@ -327,6 +363,7 @@ async function main(): Promise<void> {
   const floorConverge: FloorRow[] = [];
   let floor: number | null = null;
   let tls: TlsIssueResult | undefined;
+  let concurrent: ConcurrentServeResult | undefined;
   try {
     const floorInstance = `bench${runId}f`;
     created.add(floorInstance);
@@ -346,6 +383,10 @@ async function main(): Promise<void> {
     }
     tls = await tlsFigure(direct, timeoutMs).catch((err: unknown) => {
       notes.push(`figure 9: ${message(err)}`);
+      return undefined;
+    });
+    concurrent = await concurrentFigure(direct, timeoutMs).catch((err: unknown) => {
+      notes.push(`figure 10: ${message(err)}`);
       return undefined;
     });
   } finally {
@@ -380,6 +421,7 @@ async function main(): Promise<void> {
     rest,
     ...(cluster ? { cluster } : {}),
     ...(tls !== undefined ? { tls } : {}),
+    ...(concurrent ? { concurrent } : {}),
     loadAverage: { start: loadAtStart, end: os.loadavg() },
     wallSeconds: (Date.now() - startedAt) / 1000,
     notes: [

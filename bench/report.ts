@@ -2,6 +2,7 @@ import type { Pass, PassPhases } from "./contenders";
 import { growthRows, growthTable } from "./growth";
 import type { ClusterResult } from "./cluster";
 import type { PlanScaleResult } from "./plan-scale-types";
+import type { ConcurrentServeResult } from "./concurrent-types";
 import type { RestScaleResult } from "./rest-scale-types";
 import type { RoutingScaleResult } from "./routing-scale-types";
 import type { DaemonRss, ServePass } from "./serve-types";
@@ -63,6 +64,8 @@ export interface BenchResults {
   readonly cluster?: ClusterResult;
   /** Figure 9, a new domain's commit until a valid certificate is served (absent in older results). */
   readonly tls?: TlsIssueResult;
+  /** Figure 10, one site's change while another rolls out (absent in older results). */
+  readonly concurrent?: ConcurrentServeResult;
   readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
   readonly wallSeconds: number;
   readonly notes: readonly string[];
@@ -139,6 +142,16 @@ export function renderTable(r: BenchResults): string {
   if (r.cluster !== undefined) out.push(...clusterSection(r.cluster), "");
   if (r.tls !== undefined) {
     out.push(...tlsRows(r.tls));
+    out.push("");
+  }
+  if (r.concurrent !== undefined) {
+    const c = r.concurrent;
+    const list = (xs: readonly number[]): string => (xs.length === 0 ? "none" : xs.map((x) => `${x.toFixed(2)} s`).join(", "));
+    out.push(`10. Commit→serving of site B through Varnish, idle and while site A rolls out (${c.sites} sites, update monitor ${c.monitorSeconds} s)`);
+    out.push(pad([["", "B idle", "B during A's rollout"], ["push → served", list(c.idleSeconds), list(c.duringSeconds)], ["push → B's update started", list(c.idleUpdateSeconds ?? []), list(c.duringUpdateSeconds ?? [])]]));
+    out.push(`  A still rolling when B served: ${c.aStillRolling.map(String).join(", ")}; A's own push → served: ${list(c.aSeconds)}`);
+    if (c.error) out.push(`  FAILED: ${c.error}`);
+    out.push(`  load average at the end: ${loads(c.loadAverage)}`);
     out.push("");
   }
   out.push("7. Growth: each figure against the number of sites (chart: bench/results/growth.svg)");

@@ -14,6 +14,7 @@ import type { ResolvedCluster, ResolvedSite } from "./manifests/types";
 import { PipelineOptions, PlanContext, planRepoWith } from "./reconcile/pipeline";
 import { reconcileWith, ReconcileOptions, ReconcileOutcome } from "./reconcile/reconcile";
 import { routingFeature } from "./routing/feature";
+import type { RoutingView } from "./routing/gate";
 import type { RoutingResult } from "./routing/sync";
 import { tlsFeature } from "./tls/feature";
 import type { AcmeControllerOptions, SiteTlsOutcome } from "./tls/renew";
@@ -28,6 +29,8 @@ export interface FeatureOptions {
   readonly acceptResticPasswordChange?: boolean;
   /** The operator's ACME settings (DNS-01 hook, external account binding): flags, never the manifests. */
   readonly acme?: AcmeControllerOptions;
+  /** This run's way to Varnish when runs go side by side (the daemon, routing/gate.ts). */
+  readonly routing?: RoutingView;
 }
 
 export interface Features {
@@ -41,11 +44,11 @@ export interface Features {
 }
 
 export function standardFeatures(opts: FeatureOptions = {}): Features {
-  const routing = routingFeature();
+  const routing = routingFeature(opts.routing);
   const hooks = hooksFeature((docker, step) =>
     backupHooks(docker, { cluster: step.cluster, sites: step.load.sites, desired: step.desired, stateDir: step.stateDir, commit: step.commit, auth: step.auth, log: step.log, loadSwapScript: loadAndSwapScript() }),
   );
-  const tls = tlsFeature(opts.acme);
+  const tls = tlsFeature(opts.acme, opts.routing);
   const seed = seedFeature(loadAndSwapScript);
   // seed before routing: the restore restarts the environment's web, the VCL follows its new tasks.
   // tls after routing: its orders need the VCL of the new state (the sites' domains routed).

@@ -7,11 +7,12 @@ import type { CronEntryStatus } from "../jobs/cron";
 import { startDaemonCron } from "../jobs/daemon-cron";
 import { SiteBackupStatus, startDaemonBackups } from "../backup/daemon-backup";
 import { formatError } from "../manifests/format";
-import { loadRepo } from "../manifests/load";
+import { loadFiles, loadRepo } from "../manifests/load";
 import { readLive } from "../live/read";
 import { makePlan } from "../plan/plan";
-import { ClusterConfigError } from "../reconcile/pipeline";
-import { reconcile } from "../features";
+import { ClusterConfigError, ReadManifests } from "../reconcile/pipeline";
+import { readCommit } from "../reconcile/commit-read";
+import { reconcile, Reconciled } from "../features";
 import { siteStatuses } from "../reconcile/status";
 import type { AfterApplyOptions } from "../routing/after-apply";
 import { readVarnishSecret } from "../routing/admin-secret";
@@ -25,6 +26,7 @@ import { SourceUnreachableError } from "../source/errors";
 import { GitCredentials, openGitSource } from "../source/git";
 import { redactUrlUserinfo } from "../source/redact";
 import type { Revision, Source } from "../source/types";
+import type { LiveState } from "../live/types";
 import { backoffDelay } from "./backoff";
 import type { ListenAddress } from "./listen";
 import { createMetrics } from "./metrics";
@@ -36,7 +38,7 @@ import { canonicalJson } from "../desired/hash";
 import type { ResolvedCluster } from "../manifests/types";
 import { resolveStateDir } from "../routing/admin-secret";
 import { createRoutingHealthCache } from "./routing-health";
-import { invalidBySite, nextRecords, notificationEvents, recordsWithRouting, SiteRecord, SiteRecords, stateCounts, tallyActions } from "./run-status";
+import { invalidBySite, mergeRecords, nextRecords, notificationEvents, RecordWriters, recordsWithRouting, SiteRecord, SiteRecords, stateCounts, tallyActions } from "./run-status";
 import { startDaemonServer } from "./server";
 import { dashboardView } from "./dashboard-view";
 import type { DashboardView } from "./dashboard-render";
@@ -46,7 +48,13 @@ import { SiteUptime, startUptimeMonitor } from "./uptime-monitor";
 import { jobStep, JobWatch } from "./uptime";
 import { createPreviewLoop } from "./preview-loop";
 import { loadPullRequestComments, PullRequestComments, PullRequestCommentsConfig } from "./forge-comments";
-import { createTrigger } from "./single-flight";
+import { createTrigger, RunContext } from "./single-flight";
+import { createClaims } from "./claims";
+import { planChanges } from "../plan/changes";
+import { appliedInFull, createAppliedVersions, stepAfterSync } from "./applied";
+import { acquireLease } from "../engine/lease";
+import { sharedLease } from "../engine/lease-share";
+import { createRoutingGate } from "../routing/gate";
 import { createDaemonState } from "./state";
 
 export interface DaemonOptions {
@@ -112,7 +120,12 @@ export interface DaemonStatus {
   readonly source: { readonly kind: "git" | "directory"; readonly repo: string; readonly branch: string | null };
   readonly commit: Revision | null;
   readonly sync: { readonly ok: boolean; readonly at: string | null; readonly error: string | null };
-  readonly lastRun: { readonly reason: string; readonly commit: string; readonly ok: boolean; readonly at: string; readonly durationSeconds: number; readonly error: string | null } | null;
+  readonly lastRun: { readonly reason: string; readonly commit: string; readonly ok: boolean; readonly at: string; readonly durationSeconds: number; readonly error: string | null; readonly concurrent?: boolean } | null;
+  /**
+   * The reconciles in flight: the ordinary one, and those started beside it for other sites
+   * (`concurrent`, docs/architecture.md). `sites`: what each is changing now (empty while it plans).
+   */
+  readonly runs: readonly { readonly reason: string; readonly commit: string | null; readonly since: string; readonly concurrent: boolean; readonly state: string; readonly sites: readonly string[] }[];
   /**
    * The last routing-only sync: what a task event (a web task replaced, rescheduled, scaled)
    * causes instead of a reconcile. The VCL from the live tasks and the last loaded manifests.
@@ -200,9 +213,26 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
   };
   await configureNotifier(undefined);
+  /** The run (start order) whose simulium.yaml the notifier follows: one that started earlier and ends later does not put its older settings back. */
+  let notifierFrom = 0;
+  const configureNotifierFrom = async (id: number, cluster: ResolvedCluster): Promise<void> => {
+    if (id < notifierFrom) return;
+    notifierFrom = id;
+    await configureNotifier(cluster);
+  };
   let statusPosted = "";
 
   let records: SiteRecords = new Map();
+  /** Which run wrote each site's record: a run that started earlier and ends later leaves a newer run's sites alone. */
+  let writers: RecordWriters = new Map();
+  // Runs side by side (one site's change while another rolls out): what each changes, one hold
+  // of the instance lock for all of them, and their VCL loads one at a time, each site from the run that applied it last.
+  const claims = createClaims();
+  const takeLease = sharedLease((inst, lock) => acquireLease(docker, inst, lock));
+  const routingGate = createRoutingGate();
+  /** What has been fetched and what applied in full: a poll decides from it whether anything is left to do. */
+  const versions = createAppliedVersions();
+  const running = new Map<number, { reason: string; commit: string | null; since: string; concurrent: boolean }>();
   // For the dashboard: each site's recent history, its domains, and the commits it may run.
   let histories: SiteHistories = new Map();
   let shownStates = new Map<string, string>();
@@ -335,7 +365,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (!loaded) return;
     const at = new Date().toISOString();
     try {
-      const r = await syncRoutingNow(docker, { ...loaded, secret: readVarnishSecret(options.stateDir, loaded.cluster.instance), ...thumbprintOf(options.stateDir, loaded.cluster), log });
+      const from = loaded;
+      const r = await routingGate.load(() => syncRoutingNow(docker, { ...from, secret: readVarnishSecret(options.stateDir, from.cluster.instance), ...thumbprintOf(options.stateDir, from.cluster), log }));
       lastRouting = { reason, at, ok: r.ok, vclHash: r.vclHash, varnishTasks: r.tasks.length, error: r.error ?? r.tasks.find((t) => !t.ok)?.error ?? null };
       // A new or restarted TLS terminator task waits for its certificates (tls/deliver.ts).
       await deliverToNewTasks(docker, { cluster: loaded.cluster, stateDir: options.stateDir, log, timeoutMs: 15_000 });
@@ -345,30 +376,42 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
   };
 
-  const run = async (reason: string): Promise<void> => {
+  const run = async (reason: string, context: RunContext = { concurrent: false, settled: () => undefined }): Promise<void> => {
+    const concurrent = context.concurrent;
     const reasons = reason.split(", ");
     const others = reasons.filter((r) => r !== TASKS);
-    const tasksMoved = others.length < reasons.length;
-    if (others.length === 0 && lastRunOk) return syncRoutingOnly(reason);
+    if (!concurrent && others.length === 0 && lastRunOk) return syncRoutingOnly(reason);
     const started = performance.now();
     const synced = await syncSource();
     const current = synced.revision;
     if (!current) throw new Error("no commit has been fetched yet: nothing to converge to");
     revision = current;
-    // A poll that found nothing new is not a reconcile; resync, webhooks and file events are.
-    const onlyPolls = others.every((r) => r === "poll");
-    if (onlyPolls && !synced.changed && lastRunOk) {
-      if (tasksMoved) await syncRoutingOnly(TASKS);
-      return;
-    }
-    const clog = log.child({ commit: current.sha, author: current.author });
+    const version = versions.synced(synced.changed);
+    const step = stepAfterSync({ concurrent, reasons, changed: synced.changed, upToDate: versions.upToDate(version), lastRunOk, tasks: TASKS });
+    if (step === "routing") await syncRoutingOnly(TASKS);
+    if (step !== "reconcile") return;
+    const clog = log.child({ commit: current.sha, author: current.author, ...(concurrent ? { concurrent: true } : {}) });
+    // The run's own commit from git's objects: a run beside it may check out a newer one meanwhile.
+    const read = gitSource ? () => readCommit(gitSource, current.sha) : undefined;
+    const claim = claims.open(concurrent);
+    running.set(claim.id, { reason, commit: current.sha, since: new Date().toISOString(), concurrent });
+    // The scheduler starts the next concurrent run once this one knows what it takes.
+    const scope = {
+      ...claim,
+      admit: async (plan: Parameters<typeof claim.admit>[0]) => {
+        const admission = await claim.admit(plan);
+        if (admission.kind !== "replan") context.settled();
+        return admission;
+      },
+    };
     try {
       await docker.ping().catch((err: unknown) => {
         throw new EngineUnreachableError(engineMessage(err));
       });
       state.engineChecked(true);
-      clog.info({ reason }, "reconcile started");
+      clog.info({ reason }, concurrent ? "reconcile started beside the one in flight" : "reconcile started");
       const out = await reconcile(docker, source.dir, {
+        ...(read ? { read } : {}),
         instance: options.instance,
         commit: current.sha,
         log: clog,
@@ -381,70 +424,110 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         // A `simulium apply` in progress finishes first; a stuck one is refused and retried with backoff.
         // Longer than a lease lives: a predecessor killed mid-apply (its lease not released) is waited out, not failed on.
         lock: { what: "simulium daemon", waitSeconds: 120, onWait: (held) => clog.warn({ err: held.message }, "waiting for the instance lock") },
+        acquireLease: takeLease,
+        scope,
+        routing: routingGate.forRun(claim.id, !concurrent),
       });
       instance = out.ctx.cluster.instance;
-      loaded = varnishConfigured(out.ctx.cluster) ? { cluster: out.ctx.cluster, sites: out.ctx.load.sites, invalidSites: out.ctx.load.invalidSites } : undefined;
-      cron.update(out.ctx.load, out.ctx.cluster, out.ctx.desired, out.ctx.secretValue);
-      backups.update(out.ctx.load, out.ctx.cluster, out.ctx.desired, current.sha);
-      uptime.update(
-        out.ctx.load.sites.map((s) => ({ site: s.name, domains: s.domains, uptime: s.uptime })),
-        varnishConfigured(out.ctx.cluster) ? { host: options.probeHost ?? "127.0.0.1", port: out.ctx.cluster.varnish.port } : undefined,
-      );
-      // Backends follow the tasks: a replaced, rescheduled or scaled web task changes its IP,
-      // and a routing-only sync (syncRoutingOnly) moves the VCL within seconds.
-      routingWatch ??= watchRouting(docker, instance, () => void trigger.trigger(TASKS), {
-        onError: (err) => log.warn({ err: err.message }, "docker events stream failed; reconnecting"),
-      });
-      // Container events come from this node's engine only: tasks on other nodes are listed.
-      taskPoll ??= pollTasks(docker, instance, () => void trigger.trigger(TASKS), {
-        ...(options.taskPollMs !== undefined ? { intervalMs: options.taskPollMs } : {}),
-        onError: (err) => log.warn({ err: err.message }, "listing the instance's tasks failed; trying again"),
-      });
-      const tally = tallyActions(out.ctx.plan.actions);
-      for (const t of tally.byKindOp.values()) metrics.recordAction(t.kind, t.op, t.count);
-      metrics.recordDriftCorrections(tally.driftCorrections);
-      // Fresh read after apply: tasks and labels as they are now, and what is still pending.
-      // The desired state is the one just applied; only the swarm needs reading again.
-      const liveAfter = await readLive(docker, instance);
-      const next = nextRecords(records, {
-        revision: current,
-        statuses: siteStatuses(liveAfter, makePlan(out.ctx.desired, liveAfter, out.ctx.load.errors)),
-        outcomes: out.result.sites,
-        invalid: invalidBySite(out.ctx.plan.errors, formatError),
-        at: Date.now(),
-      });
-      await configureNotifier(out.ctx.cluster);
-      await previews?.afterReconcile(out.ctx, current.sha);
-      for (const e of notificationEvents(records, next, current, true)) send(e);
-      histories = appendHistory(histories, runEvents(records, next, out.result.sites, current, Date.now()));
-      commits.set(current.sha, current);
-      domains.clear();
-      for (const s of out.ctx.load.sites) domains.set(s.name, s.domains);
-      for (const r of next.values()) if (r.state === "failed" || r.state === "invalid") clog.warn({ site: r.site, state: r.state, err: r.lastError }, "site not converged");
-      records = next;
-      // The run's own state changes are in the history already: start the probes' comparison here.
-      shownStates = new Map(shownRecords().map((r) => [r.site, r.state]));
-      metrics.setSiteStates(stateCounts(shownRecords()));
-      metrics.setPinnedNodes([...next.values()].flatMap((r) => (r.node ? [{ site: r.site, node: r.node.hostname, unavailable: r.node.unavailable !== null }] : [])));
-      await routingHealth.refresh(out.ctx.cluster, liveAfter);
-      for (const e of await tlsWatch.update(out.ctx.cluster, out.ctx.load.sites, out.tls)) send(e);
-      state.reconcileSucceeded();
+      if (concurrent) {
+        // What is left out (shared objects, sites in flight, the schedules and routing-only
+        // manifests) is the follow-up run's: the scheduler runs it once nothing is in flight.
+        if (out.deferred !== undefined) {
+          clog.info({ reason, why: out.deferred }, "reconcile beside the one in flight: nothing taken, left to the next run");
+          return;
+        }
+        await configureNotifierFrom(claim.id, out.ctx.cluster);
+        await recordRun(out, current, clog, claim.id, planChanges(out.ctx.plan).sites);
+      } else {
+        loaded = varnishConfigured(out.ctx.cluster) ? { cluster: out.ctx.cluster, sites: out.ctx.load.sites, invalidSites: out.ctx.load.invalidSites } : undefined;
+        cron.update(out.ctx.load, out.ctx.cluster, out.ctx.desired, out.ctx.secretValue);
+        backups.update(out.ctx.load, out.ctx.cluster, out.ctx.desired, current.sha);
+        uptime.update(
+          out.ctx.load.sites.map((s) => ({ site: s.name, domains: s.domains, uptime: s.uptime })),
+          varnishConfigured(out.ctx.cluster) ? { host: options.probeHost ?? "127.0.0.1", port: out.ctx.cluster.varnish.port } : undefined,
+        );
+        // Backends follow the tasks: a replaced, rescheduled or scaled web task changes its IP,
+        // and a routing-only sync (syncRoutingOnly) moves the VCL within seconds.
+        routingWatch ??= watchRouting(docker, instance, () => void trigger.trigger(TASKS), {
+          onError: (err) => log.warn({ err: err.message }, "docker events stream failed; reconnecting"),
+        });
+        // Container events come from this node's engine only: tasks on other nodes are listed.
+        taskPoll ??= pollTasks(docker, instance, () => void trigger.trigger(TASKS), {
+          ...(options.taskPollMs !== undefined ? { intervalMs: options.taskPollMs } : {}),
+          onError: (err) => log.warn({ err: err.message }, "listing the instance's tasks failed; trying again"),
+        });
+        // Before the run's events go out: the instance names the commit status context
+        // (`simulium/<instance>`), and a notifier made before the first load does not know it.
+        await configureNotifierFrom(claim.id, out.ctx.cluster);
+        const liveAfter = await recordRun(out, current, clog, claim.id, undefined);
+        await previews?.afterReconcile(out.ctx, current.sha);
+        await routingHealth.refresh(out.ctx.cluster, liveAfter);
+        for (const e of await tlsWatch.update(out.ctx.cluster, out.ctx.load.sites, out.tls)) send(e);
+        state.reconcileSucceeded();
+      }
       const durationSeconds = (performance.now() - started) / 1000;
       metrics.recordReconcile({ durationSeconds, ok: true });
-      lastRun = { reason, commit: current.sha, ok: true, at: new Date().toISOString(), durationSeconds, error: null };
-      lastRunOk = true;
-      failures = 0;
-      clog.info({ reason, durationSeconds, mutations: out.mutations, ok: out.result.ok }, "reconcile finished");
+      lastRun = { reason, commit: current.sha, ok: true, at: new Date().toISOString(), durationSeconds, error: null, ...(concurrent ? { concurrent } : {}) };
+      if (!concurrent) {
+        lastRunOk = true;
+        failures = 0;
+        // Sites left out were being changed by runs beside it, from their commit: this one's is not applied in full yet.
+        if (appliedInFull({ concurrent, ...(out.excluded ? { excluded: out.excluded } : {}) })) versions.applied(version);
+      }
+      clog.info({ reason, durationSeconds, mutations: out.mutations, ok: out.result.ok, ...(out.excluded ? { excluded: out.excluded } : {}) }, "reconcile finished");
     } catch (caught) {
       let err = caught;
       if (err instanceof EngineUnreachableError) state.engineChecked(false);
-      if (err instanceof ClusterConfigError) err = await withManifestErrors(err, source.dir);
+      if (err instanceof ClusterConfigError) err = await withManifestErrors(err, source.dir, read);
       const durationSeconds = (performance.now() - started) / 1000;
       metrics.recordReconcile({ durationSeconds, ok: false });
-      lastRun = { reason, commit: current.sha, ok: false, at: new Date().toISOString(), durationSeconds, error: errorText(err) };
-      lastRunOk = false;
+      lastRun = { reason, commit: current.sha, ok: false, at: new Date().toISOString(), durationSeconds, error: errorText(err), ...(concurrent ? { concurrent } : {}) };
+      // A concurrent run's failure is retried like any; the ordinary run's state (routing-only syncs) is its own.
+      if (!concurrent) lastRunOk = false;
       throw err;
+    } finally {
+      claim.close();
+      running.delete(claim.id);
     }
+  };
+
+  /**
+   * Records, history, notifications and metrics of a run that applied. A concurrent run records
+   * only the sites it changed (`only`); every run leaves alone the sites a later-started run
+   * recorded (mergeRecords). The swarm as it is after the run.
+   */
+  const recordRun = async (out: Reconciled, current: Revision, clog: Logger, id: number, only: ReadonlySet<string> | undefined): Promise<LiveState> => {
+    const tally = tallyActions(out.ctx.plan.actions);
+    for (const t of tally.byKindOp.values()) metrics.recordAction(t.kind, t.op, t.count);
+    metrics.recordDriftCorrections(tally.driftCorrections);
+    // Fresh read after apply: tasks and labels as they are now, and what is still pending.
+    // The desired state is the one just applied; only the swarm needs reading again.
+    const liveAfter = await readLive(docker, out.ctx.cluster.instance);
+    const next = nextRecords(records, {
+      revision: current,
+      statuses: siteStatuses(liveAfter, makePlan(out.ctx.desired, liveAfter, out.ctx.load.errors)),
+      outcomes: out.result.sites,
+      invalid: invalidBySite(out.ctx.plan.errors, formatError),
+      at: Date.now(),
+    });
+    const merged = mergeRecords(records, next, writers, id, only);
+    const mine = (r: SiteRecords): SiteRecords => (only === undefined ? r : new Map([...r].filter(([site]) => only.has(site))));
+    // A concurrent run reports its sites; the commit as a whole is the follow-up run's to report.
+    for (const e of notificationEvents(mine(records), mine(merged.records), current, only === undefined)) send(e);
+    histories = appendHistory(histories, runEvents(records, merged.records, out.result.sites, current, Date.now()));
+    commits.set(current.sha, current);
+    if (only === undefined) {
+      domains.clear();
+      for (const s of out.ctx.load.sites) domains.set(s.name, s.domains);
+    }
+    for (const r of mine(merged.records).values()) if (r.state === "failed" || r.state === "invalid") clog.warn({ site: r.site, state: r.state, err: r.lastError }, "site not converged");
+    records = merged.records;
+    writers = merged.writers;
+    // The run's own state changes are in the history already: start the probes' comparison here.
+    shownStates = new Map(shownRecords().map((r) => [r.site, r.state]));
+    metrics.setSiteStates(stateCounts(shownRecords()));
+    metrics.setPinnedNodes([...records.values()].flatMap((r) => (r.node ? [{ site: r.site, node: r.node.hostname, unavailable: r.node.unavailable !== null }] : [])));
+    return liveAfter;
   };
 
   let comments: PullRequestComments | undefined;
@@ -473,6 +556,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     : undefined;
 
   const trigger = createTrigger(run, {
+    // A change (webhook, poll, file, resync) starts beside the ordinary run in flight; task events wait.
+    concurrent: (reason) => reason !== TASKS,
     onError: (err, reason) => {
       failures++;
       const delayMs = backoffDelay(failures - 1);
@@ -492,6 +577,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     commit: revision,
     sync,
     lastRun,
+    runs: claims.current().map((c) => {
+      const r = running.get(c.id);
+      return { reason: r?.reason ?? "?", commit: r?.commit ?? null, since: r?.since ?? "", concurrent: r?.concurrent ?? false, state: c.state, sites: [...c.sites].sort() };
+    }),
     lastRouting,
     engineReachable: state.snapshot().engineReachable ?? null,
     routing: routingHealth.current() === null ? null : { checkedAt: routingHealth.checkedAt(), errors: routingHealth.current()?.errors ?? [] },
@@ -598,8 +687,8 @@ function varnishConfigured(cluster: ResolvedCluster): boolean {
 }
 
 /** "simulium.yaml is invalid" alone does not say what to fix: the operator needs the located errors. */
-async function withManifestErrors(err: ClusterConfigError, dir: string): Promise<Error> {
-  const load = await loadRepo(dir).catch(() => undefined);
+async function withManifestErrors(err: ClusterConfigError, dir: string, read: ReadManifests | undefined): Promise<Error> {
+  const load = await (read ? read().then((r) => loadFiles(r.files, r.errors)) : loadRepo(dir)).catch(() => undefined);
   const located = (load?.errors ?? []).filter((e) => !e.site).map(formatError);
   return located.length === 0 ? err : new ClusterConfigError(`${err.message}: ${located.join("; ")}`);
 }

@@ -158,3 +158,39 @@ export function tallyActions(actions: readonly Action[]): ActionTally {
   }
   return { byKindOp, driftCorrections };
 }
+
+/** Which run (start order) last wrote each site's record. */
+export type RecordWriters = ReadonlyMap<string, number>;
+
+/**
+ * The records once run `run` is done, with runs that went side by side. A run writes the sites
+ * it may (`only`: the sites a concurrent run changed; else every site it saw), never a site a
+ * run started after it has written already: the run that started first (the older commit)
+ * finishing last must not show a newer site's state as its own older view. Pure.
+ */
+export function mergeRecords(prev: SiteRecords, next: SiteRecords, writers: RecordWriters, run: number, only?: ReadonlySet<string>): { records: Map<string, SiteRecord>; writers: Map<string, number> } {
+  const newer = (site: string): boolean => (writers.get(site) ?? 0) > run;
+  const records = new Map<string, SiteRecord>();
+  const written = new Map(writers);
+  if (only !== undefined) {
+    for (const [site, r] of prev) if (!only.has(site) || newer(site)) records.set(site, r);
+    for (const site of only) {
+      if (newer(site)) continue;
+      const r = next.get(site);
+      if (r) records.set(site, r);
+      written.set(site, run);
+    }
+    return { records, writers: written };
+  }
+  for (const [site, r] of next) {
+    const kept = newer(site) ? prev.get(site) : r;
+    if (kept) records.set(site, kept);
+    if (!newer(site)) written.set(site, run);
+  }
+  for (const [site, r] of prev) {
+    if (next.has(site)) continue;
+    if (newer(site)) records.set(site, r);
+    else written.delete(site);
+  }
+  return { records, writers: written };
+}

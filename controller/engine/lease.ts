@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import { randomUUID } from "node:crypto";
 import os from "node:os";
 import { engineMessage, engineStatus } from "./docker";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,6 +14,12 @@ import { setTimeout as sleep } from "node:timers/promises";
  */
 export interface Lease {
   readonly holder: string;
+  /**
+   * Why it is no longer held (a renewal found it taken over or gone, or could not renew it for
+   * its lifetime); undefined while it is. Work that waited while holding it checks before it
+   * changes anything.
+   */
+  lost(): LeaseLostError | undefined;
   /** Gives it up (removes the config if it is still ours). */
   release(): Promise<void>;
 }
@@ -29,6 +36,20 @@ export class LeaseHeldError extends Error {
   }
 }
 
+/**
+ * A held lease is ours no more: a renewal found it taken by another holder (or gone), or could
+ * not renew it for as long as it lasts. What was changed under it stays; new work takes it afresh.
+ */
+export class LeaseLostError extends Error {
+  constructor(
+    readonly instance: string,
+    detail: string,
+  ) {
+    super(`the instance lock of "${instance}" was lost: ${detail}`);
+    this.name = "LeaseLostError";
+  }
+}
+
 const L = {
   instance: "simulium.instance",
   role: "simulium.role",
@@ -38,6 +59,11 @@ const L = {
   ttl: "simulium.lease-ttl-seconds",
   host: "simulium.lease-host",
   pid: "simulium.lease-pid",
+  /**
+   * One acquisition: the holder's name is the same for every hold a process takes, so a hold
+   * lost and taken again by the same process is told apart from the new one by this.
+   */
+  token: "simulium.lease-token",
 } as const;
 
 interface ConfigInfo {
@@ -64,14 +90,15 @@ export const leaseName = (instance: string): string => `${instance}_lock`;
 
 export async function acquireLease(docker: Docker, instance: string, opts: LeaseOptions): Promise<Lease> {
   const holder = `${opts.what} on ${os.hostname()} (pid ${process.pid})`;
+  const token = randomUUID();
   const ttl = opts.ttlSeconds ?? 90;
   const wait = opts.waitSeconds ?? 0;
   if (!Number.isFinite(wait) || wait < 0) throw new RangeError(`a lock wait must be a number of seconds, not ${wait}`);
   const deadline = Date.now() + wait * 1000;
   let told = false;
   for (;;) {
-    const id = await tryAcquire(docker, instance, holder, ttl);
-    if (typeof id === "string") return startRenewing(docker, instance, id, holder, ttl, opts.onRenewError);
+    const id = await tryAcquire(docker, instance, holder, token, ttl);
+    if (typeof id === "string") return startRenewing(docker, instance, id, holder, token, ttl, opts.onRenewError);
     if (Date.now() >= deadline) throw id;
     if (!told) opts.onWait?.(id);
     told = true;
@@ -80,9 +107,9 @@ export async function acquireLease(docker: Docker, instance: string, opts: Lease
 }
 
 /** The config's ID when acquired, else who holds it. */
-async function tryAcquire(docker: Docker, instance: string, holder: string, ttl: number): Promise<string | LeaseHeldError> {
+async function tryAcquire(docker: Docker, instance: string, holder: string, token: string, ttl: number): Promise<string | LeaseHeldError> {
   const now = new Date();
-  const labels = leaseLabels(instance, holder, now, ttl);
+  const labels = leaseLabels(instance, holder, token, now, ttl);
   try {
     const created = (await docker.createConfig({ Name: leaseName(instance), Labels: labels, Data: Buffer.from("lock").toString("base64") })) as { id?: string; ID?: string };
     return created.id ?? created.ID ?? leaseName(instance);
@@ -90,7 +117,7 @@ async function tryAcquire(docker: Docker, instance: string, holder: string, ttl:
     if (engineStatus(err) !== 409) throw err;
   }
   const current = await inspect(docker, leaseName(instance));
-  if (current === undefined) return tryAcquire(docker, instance, holder, ttl);
+  if (current === undefined) return tryAcquire(docker, instance, holder, token, ttl);
   const held = current.Spec?.Labels ?? {};
   // Expiry by the managers' clock (when the lease was last written, by the engine's time), not
   // by this host's or the holder's: a host whose clock is behind must not take a live lease.
@@ -104,7 +131,7 @@ async function tryAcquire(docker: Docker, instance: string, holder: string, ttl:
     await update(docker, current, labels);
     return current.ID;
   } catch (err) {
-    if (engineStatus(err) === 404 || /update out of sequence/i.test(engineMessage(err))) return tryAcquire(docker, instance, holder, ttl);
+    if (engineStatus(err) === 404 || /update out of sequence/i.test(engineMessage(err))) return tryAcquire(docker, instance, holder, token, ttl);
     throw err;
   }
 }
@@ -125,22 +152,46 @@ function deadOnThisHost(held: Record<string, string>): boolean {
   }
 }
 
-function startRenewing(docker: Docker, instance: string, id: string, holder: string, ttl: number, onError?: (err: Error) => void): Lease {
+function startRenewing(docker: Docker, instance: string, id: string, holder: string, token: string, ttl: number, onError?: (err: Error) => void): Lease {
   const since = new Date();
+  let renewedAt = Date.now();
+  let lost: LeaseLostError | undefined;
   const timer = setInterval(() => {
     void (async () => {
-      const current = await inspect(docker, id);
-      if (current?.Spec?.Labels?.[L.holder] !== holder) throw new Error(`the instance lock is no longer held by ${holder}`);
-      await update(docker, current, { ...leaseLabels(instance, holder, new Date(), ttl), [L.since]: since.toISOString() });
-    })().catch((err: unknown) => onError?.(err instanceof Error ? err : new Error(String(err))));
+      let current: ConfigInfo | undefined;
+      try {
+        current = await inspect(docker, id);
+        if (current?.Spec?.Labels?.[L.token] === token) {
+          await update(docker, current, { ...leaseLabels(instance, holder, token, new Date(), ttl), [L.since]: since.toISOString() });
+          renewedAt = Date.now();
+          return;
+        }
+      } catch (err) {
+        // Not renewed for as long as it lasts: another may take it now.
+        if (Date.now() - renewedAt < ttl * 1000) throw err;
+        throw new LeaseLostError(instance, `not renewed for ${ttl} s (${err instanceof Error ? err.message : String(err)})`);
+      }
+      throw new LeaseLostError(instance, current === undefined ? "it no longer exists" : `it is held by ${current.Spec?.Labels?.[L.holder] ?? "another holder"} now`);
+    })().catch((err: unknown) => {
+      if (lost) return;
+      if (err instanceof LeaseLostError) {
+        // Lost for good: renewing it again would only say so again.
+        lost = err;
+        clearInterval(timer);
+      }
+      onError?.(err instanceof Error ? err : new Error(String(err)));
+    });
   }, (ttl * 1000) / 3);
   timer.unref();
   return {
     holder,
+    // Not renewed for as long as it lasts (a stalled process, an engine that did not answer): another may hold it now.
+    lost: () => lost ?? (Date.now() - renewedAt >= ttl * 1000 ? new LeaseLostError(instance, `not renewed for ${ttl} s`) : undefined),
     async release() {
       clearInterval(timer);
       const current = await inspect(docker, id);
-      if (current?.Spec?.Labels?.[L.holder] !== holder) return;
+      // Another acquisition's (another process's, or this one's taken again since): not ours to remove.
+      if (current?.Spec?.Labels?.[L.token] !== token) return;
       await docker
         .getConfig(id)
         .remove()
@@ -151,9 +202,9 @@ function startRenewing(docker: Docker, instance: string, id: string, holder: str
   };
 }
 
-function leaseLabels(instance: string, holder: string, now: Date, ttl: number): Record<string, string> {
+function leaseLabels(instance: string, holder: string, token: string, now: Date, ttl: number): Record<string, string> {
   // `until` is for people reading the labels; expiry is decided from the config's UpdatedAt.
-  return { [L.instance]: instance, [L.role]: "lock", [L.holder]: holder, [L.since]: now.toISOString(), [L.until]: new Date(now.getTime() + ttl * 1000).toISOString(), [L.ttl]: String(ttl), [L.host]: os.hostname(), [L.pid]: String(process.pid) };
+  return { [L.instance]: instance, [L.role]: "lock", [L.holder]: holder, [L.since]: now.toISOString(), [L.until]: new Date(now.getTime() + ttl * 1000).toISOString(), [L.ttl]: String(ttl), [L.host]: os.hostname(), [L.pid]: String(process.pid), [L.token]: token };
 }
 
 async function inspect(docker: Docker, idOrName: string): Promise<ConfigInfo | undefined> {

@@ -13,7 +13,8 @@ import { environmentsOfInvalid } from "../manifests/environments";
 import { livePreviewNames, PREVIEWS_FILE, PreviewStateError, readPreviewState, withPreviewSites } from "./previews-state";
 import type { LiveState } from "../live/types";
 import { CLUSTER_FILE } from "../manifests/layout";
-import { loadRepo } from "../manifests/load";
+import { loadFiles, loadRepo } from "../manifests/load";
+import type { RepoRead } from "../manifests/read";
 import { effectiveCluster } from "../manifests/select";
 
 export { ClusterConfigError, effectiveCluster } from "../manifests/select";
@@ -66,19 +67,28 @@ export interface LoadedRepo {
   readonly clusterValues: ReadonlyMap<string, Buffer>;
 }
 
-export async function loadForPlan(repoDir: string, opts: Pick<PipelineOptions, "instance" | "sealingKeyFile">): Promise<LoadedRepo> {
+/**
+ * The manifests' files another way than from the working tree `repoDir`: the daemon reads its
+ * run's commit from git's objects (reconcile/commit-read.ts), since runs side by side share a clone
+ * that another run's fetch checks out meanwhile.
+ */
+export type ReadManifests = () => Promise<RepoRead>;
+
+export async function loadForPlan(repoDir: string, opts: Pick<PipelineOptions, "instance" | "sealingKeyFile"> & { readonly read?: ReadManifests }): Promise<LoadedRepo> {
   // A sealed value that does not decrypt makes its site invalid here, like a broken manifest.
   const decrypt = keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile));
-  const { load, values } = await unsealSites(await loadRepo(repoDir), decrypt);
+  const read = opts.read ? await opts.read() : undefined;
+  const { load, values } = await unsealSites(read ? loadFiles(read.files, read.errors) : await loadRepo(repoDir), decrypt);
   const cluster = effectiveCluster(load, opts.instance);
   // A sealed value of simulium.yaml not bound to the cluster stops everything, like any error there.
-  const clusterValues = await unsealCluster(cluster, decrypt, await readClusterText(repoDir, cluster));
+  const clusterValues = await unsealCluster(cluster, decrypt, await readClusterText(repoDir, cluster, read));
   return { load, cluster, values, clusterValues };
 }
 
 /** simulium.yaml's text, to locate a refused sealed value; read only when it has some. */
-async function readClusterText(repoDir: string, cluster: ResolvedCluster): Promise<string | undefined> {
+async function readClusterText(repoDir: string, cluster: ResolvedCluster, read: RepoRead | undefined): Promise<string | undefined> {
   if (clusterSealedValues(cluster).length === 0) return undefined;
+  if (read) return read.files.find((f) => f.path === CLUSTER_FILE)?.text;
   return readFile(path.join(repoDir, CLUSTER_FILE), "utf8").catch(() => undefined);
 }
 

@@ -4,6 +4,7 @@ import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
 import { readVarnishSecret } from "./admin-secret";
 import { readAcmeThumbprint } from "../state/tls-store";
+import type { RoutingView } from "./gate";
 import { RoutingOptions, RoutingResult, syncRouting } from "./sync";
 import { runningTasksOf } from "./vcl-input-from";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,6 +14,8 @@ export interface AfterApplyOptions extends Pick<RoutingOptions, "cluster" | "sit
   /** How long to wait for the Varnish tasks to run. Default 60 s. */
   readonly timeoutMs?: number;
   readonly pollMs?: number;
+  /** Runs side by side (the daemon): loads one at a time, each site from the run that applied it last (routing/gate.ts). */
+  readonly view?: RoutingView;
 }
 
 /**
@@ -21,16 +24,23 @@ export interface AfterApplyOptions extends Pick<RoutingOptions, "cluster" | "sit
  */
 export async function routeAfterApply(docker: Docker, opts: AfterApplyOptions): Promise<RoutingResult | null> {
   if (opts.cluster.varnish.image === undefined) return null;
-  const live = await waitForVarnish(docker, opts);
-  return syncRouting(docker, {
-    cluster: opts.cluster,
-    sites: opts.sites,
-    invalidSites: opts.invalidSites,
-    live,
-    secret: readVarnishSecret(opts.stateDir, opts.cluster.instance),
-    ...thumbprintOf(opts.stateDir, opts.cluster),
-    log: opts.log,
-  });
+  const waited = await waitForVarnish(docker, opts);
+  const own = { cluster: opts.cluster, sites: opts.sites, invalidSites: opts.invalidSites };
+  const sync = async (stale: boolean): Promise<RoutingResult> => {
+    // Another run loaded since the wait read the swarm: read it again, never load an older state over a newer one.
+    const live = stale ? await readLive(docker, opts.cluster.instance) : waited;
+    const src = opts.view?.sources(own) ?? own;
+    return syncRouting(docker, {
+      cluster: src.cluster,
+      sites: src.sites,
+      invalidSites: src.invalidSites,
+      live,
+      secret: readVarnishSecret(opts.stateDir, opts.cluster.instance),
+      ...thumbprintOf(opts.stateDir, opts.cluster),
+      log: opts.log,
+    });
+  };
+  return opts.view ? opts.view.load(sync) : sync(false);
 }
 
 /** The ACME account's thumbprint for the VCL, when the cluster has TLS and an account exists. */

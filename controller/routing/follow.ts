@@ -1,5 +1,7 @@
 import type Docker from "dockerode";
+import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
+import type { RoutingView } from "./gate";
 import { renderSplitVcl, splitHash } from "../varnish/vcl-split";
 import { readVarnishSecret } from "./admin-secret";
 import { thumbprintOf } from "./after-apply";
@@ -15,6 +17,8 @@ export interface RoutingFollower {
 
 export interface FollowOptions extends Pick<RoutingOptions, "cluster" | "sites" | "invalidSites" | "log"> {
   readonly stateDir: string;
+  /** Runs side by side (the daemon): loads one at a time, each site from the run that applied it last (routing/gate.ts). */
+  readonly view?: RoutingView;
 }
 
 /**
@@ -27,27 +31,39 @@ export interface FollowOptions extends Pick<RoutingOptions, "cluster" | "sites" 
  */
 export function followRouting(docker: Docker, opts: FollowOptions): RoutingFollower | null {
   if (opts.cluster.varnish.image === undefined) return null;
-  const { cluster, sites, invalidSites, log } = opts;
+  const { cluster, log, view } = opts;
+  const own = { cluster, sites: opts.sites, invalidSites: opts.invalidSites };
   const secret = readVarnishSecret(opts.stateDir, cluster.instance);
   const acme = thumbprintOf(opts.stateDir, cluster);
   const loaded = new Set<string>();
   let last: string | null = null;
+  const render = (live: LiveState): string => {
+    const src = view?.sources(own) ?? own;
+    return splitHash(renderSplitVcl(vclInputFrom({ cluster: src.cluster, sites: src.sites, invalidSites: src.invalidSites, live, ...acme })));
+  };
+  const load = async (given: LiveState, stale: boolean): Promise<void> => {
+    // Another run loaded since: this state may be older than the one it loaded from.
+    const live = stale ? await readLive(docker, cluster.instance) : given;
+    const src = view?.sources(own) ?? own;
+    // No waiting for a Varnish that does not listen yet: the next state retries.
+    const result = await syncRouting(docker, { ...src, live, secret, log, connectRetryMs: 0, ...acme });
+    // No Varnish task yet (created by this apply): nothing was loaded, try again next time.
+    if (result.ok && result.tasks.length > 0 && result.vclHash !== null) {
+      last = result.vclHash;
+      loaded.add(result.vclHash);
+    }
+  };
   const onProgress = async (live: LiveState): Promise<void> => {
     let hash: string;
     try {
-      hash = splitHash(renderSplitVcl(vclInputFrom({ cluster, sites, invalidSites, live, ...acme })));
+      hash = render(live);
     } catch {
       return; // Reported, with the field at fault, by the sync after apply.
     }
     if (hash === last) return;
     try {
-      // No waiting for a Varnish that does not listen yet: the next state retries.
-      const result = await syncRouting(docker, { cluster, sites, invalidSites, live, secret, log, connectRetryMs: 0, ...acme });
-      // No Varnish task yet (created by this apply): nothing was loaded, try again next time.
-      if (result.ok && result.tasks.length > 0) {
-        last = hash;
-        loaded.add(hash);
-      }
+      if (view) await view.load((stale) => load(live, stale));
+      else await load(live, false);
     } catch (err) {
       log.warn({ err: err instanceof Error ? err.message : String(err) }, "routing not followed during the update");
     }

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { constants as fsConstants } from "node:fs";
 import { access, mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -5,6 +6,7 @@ import { simpleGit, SimpleGit } from "simple-git";
 import { classifyGitFailure, gitFailureDetail, SourceConfigError, SourceUnreachableError } from "./errors";
 import { askpassScript, GIT_ENV_KEYS, GitCredentials, gitEnv } from "./git-env";
 import { LOG_FORMAT, parseLog } from "./git-log";
+import { ObjectAnswer, parseCatFile, parseLsTree, TreeEntry } from "./git-objects";
 import { redactUrlUserinfo, urlHasPassword } from "./redact";
 import type { Revision, Source, SyncResult } from "./types";
 
@@ -33,6 +35,14 @@ export interface GitSource extends Source {
   manifestsAt(sha: string, fetch?: string): Promise<Map<string, string>>;
   /** The remote's branches and their commits (`git ls-remote --heads`): what branch previews poll. */
   remoteBranches(): Promise<Map<string, string>>;
+  /**
+   * `git cat-file --batch-check --follow-symlinks` of each request (`<sha>:<path>`, or an
+   * object id), or `--batch` with `contents` (the blobs' bytes): what a commit holds, never torn
+   * by a checkout beside it (reconcile/commit-read.ts reads the manifests of a commit so).
+   */
+  objects(requests: readonly string[], contents: boolean): Promise<ObjectAnswer[]>;
+  /** The entries of a tree object (`git ls-tree -z`). */
+  listTree(oid: string): Promise<TreeEntry[]>;
 }
 
 /** A forge's ref of a pull request's head, or a branch (a polled branch preview): only these are ever fetched for a preview. */
@@ -165,6 +175,23 @@ class GitRepoSource implements GitSource {
     });
   }
 
+  // Not behind exclusive(): objects are never changed by a fetch or checkout, and a read must
+  // not wait for another run's fetch over the network.
+  async objects(requests: readonly string[], contents: boolean): Promise<ObjectAnswer[]> {
+    if (requests.length === 0) return [];
+    // Requests are lines on git's stdin: one with a line break would be two.
+    if (requests.some((r) => /[\n\r]/.test(r))) throw new SourceConfigError("a git object request holds a line break");
+    const out = await gitWithInput(this.dir, ["cat-file", contents ? "--batch" : "--batch-check", ...(contents ? [] : ["--follow-symlinks"])], `${requests.join("\n")}\n`);
+    const answers = parseCatFile(out, contents);
+    if (answers.length !== requests.length) throw new Error(`git cat-file: ${answers.length} answers to ${requests.length} requests`);
+    return answers;
+  }
+
+  async listTree(oid: string): Promise<TreeEntry[]> {
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(oid)) throw new SourceConfigError(`not an object id: ${oid}`);
+    return parseLsTree(await this.git.raw(["ls-tree", "-z", oid]));
+  }
+
   private async headSha(): Promise<string | undefined> {
     try {
       const out = (await this.git.raw(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"])).trim();
@@ -260,6 +287,24 @@ function inheritedEnv(): Record<string, string> {
     env[k] = v;
   }
   return env;
+}
+
+/** git in the clone with `input` on its stdin; its stdout. Only local object reads: no credentials. */
+function gitWithInput(dir: string, args: readonly string[], input: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", ["-C", dir, ...args], { env: { ...inheritedEnv(), GIT_TERMINAL_PROMPT: "0" }, stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolve(Buffer.concat(out));
+      else reject(new Error(`git ${args[0] ?? ""} failed (${code}): ${Buffer.concat(err).toString("utf8").trim()}`));
+    });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(input);
+  });
 }
 
 function errorText(err: unknown): string {

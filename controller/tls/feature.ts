@@ -1,5 +1,6 @@
 import type { Feature } from "../reconcile/feature";
 import { routeAfterApply } from "../routing/after-apply";
+import type { RoutingView } from "../routing/gate";
 import { StateStore } from "../state/store";
 import { accountKey } from "../state/tls-store";
 import { certValueLookup, knownCerts } from "./certs";
@@ -19,7 +20,7 @@ export interface TlsFeature extends Feature {
  * controller holding the instance lock orders what is due, and a new certificate makes the
  * reconcile run once more to roll it out. One per reconcile.
  */
-export function tlsFeature(controller: AcmeControllerOptions = {}): TlsFeature {
+export function tlsFeature(controller: AcmeControllerOptions = {}, view?: RoutingView): TlsFeature {
   const outcomes: SiteTlsOutcome[] = [];
   return {
     name: "tls",
@@ -30,7 +31,9 @@ export function tlsFeature(controller: AcmeControllerOptions = {}): TlsFeature {
     },
     // The certificates reach the running terminator tasks in place (deliver.ts): no restart.
     async afterApply(docker, step) {
-      await deliverCertificates(docker, { cluster: step.cluster, desired: step.desired, stateDir: step.stateDir, log: step.log, pollMs: step.pollMs });
+      const deliver = () => deliverCertificates(docker, { cluster: step.cluster, desired: step.desired, stateDir: step.stateDir, log: step.log, pollMs: step.pollMs });
+      // Runs side by side deliver one at a time, like their VCL loads: two jobs never write one task's certificates at once.
+      await (view ? view.load(deliver) : deliver());
     },
     locked: {
       wants: (step) => sitesDue(step.cluster, step.load.sites, new StateStore(step.stateDir, step.cluster.instance, "read-only"), new Date()).length > 0,
@@ -38,7 +41,7 @@ export function tlsFeature(controller: AcmeControllerOptions = {}): TlsFeature {
         const store = new StateStore(step.stateDir, step.cluster.instance, "read-write");
         // The account first, then the VCL that answers its challenges (its thumbprint), then the orders.
         accountKey(store);
-        await routeAfterApply(docker, { cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites, stateDir: step.stateDir, log: step.log, pollMs: step.pollMs });
+        await routeAfterApply(docker, { cluster: step.cluster, sites: step.load.sites, invalidSites: step.load.invalidSites, stateDir: step.stateDir, log: step.log, pollMs: step.pollMs, ...(view ? { view } : {}) });
         const done = await renewCertificates({ cluster: step.cluster, sites: step.load.sites, store, log: step.log, controller });
         outcomes.push(...done);
         return { again: done.some((o) => o.issued !== undefined) };

@@ -1,4 +1,4 @@
-import { invalidBySite, nextRecords, notificationEvents, recordsWithRouting, SiteRecords, stateCounts, tallyActions } from "../../../controller/daemon/run-status";
+import { invalidBySite, mergeRecords, nextRecords, notificationEvents, recordsWithRouting, SiteRecord, SiteRecords, stateCounts, tallyActions } from "../../../controller/daemon/run-status";
 import { siteRoutingHealth } from "../../../controller/varnish/backend-health";
 import type { ManifestError } from "../../../controller/manifests/types";
 import type { Action } from "../../../controller/plan/types";
@@ -162,4 +162,28 @@ test("tallyActions counts mutations by kind and op, and drift corrections", () =
     { kind: "service", op: "update", count: 2 },
   ]);
   expect(t.driftCorrections).toBe(1);
+});
+
+describe("mergeRecords", () => {
+  const rec = (site: string, state: SiteRecord["state"], commit: string): SiteRecord => ({ site, state, appliedCommit: commit, tasks: { running: 1, desired: 1 }, lastError: null, lastReconcileAt: "2026-01-01T00:00:00.000Z" });
+  const map = (...rs: SiteRecord[]) => new Map(rs.map((r) => [r.site, r]));
+
+  it("a concurrent run writes only the sites it changed", () => {
+    const prev = map(rec("a", "pending", "c1"), rec("b", "converged", "c1"));
+    const next = map(rec("a", "converged", "c0"), rec("b", "converged", "c2"), rec("new", "converged", "c2"));
+    const out = mergeRecords(prev, next, new Map(), 2, new Set(["b", "new"]));
+    expect([...out.records.values()].map((r) => `${r.site} ${r.state} ${r.appliedCommit}`).sort()).toEqual(["a pending c1", "b converged c2", "new converged c2"]);
+    expect(out.writers).toEqual(new Map([["b", 2], ["new", 2]]));
+  });
+
+  it("an earlier run finishing later keeps the newer run's sites, even one its older view does not know", () => {
+    const prev = map(rec("a", "pending", "c1"), rec("b", "converged", "c2"), rec("new", "converged", "c2"));
+    const next = map(rec("a", "converged", "c1"), rec("b", "drifted", "c2"), rec("gone", "converged", "c1"));
+    const out = mergeRecords(prev, next, new Map([["b", 2], ["new", 2]]), 1);
+    expect([...out.records.values()].map((r) => `${r.site} ${r.state} ${r.appliedCommit}`).sort()).toEqual(["a converged c1", "b converged c2", "gone converged c1", "new converged c2"]);
+    // The follow-up (run 3) writes every site again, and drops what is gone from its view.
+    const after = mergeRecords(out.records, map(rec("a", "converged", "c2"), rec("b", "converged", "c2")), out.writers, 3);
+    expect([...after.records.keys()].sort()).toEqual(["a", "b"]);
+    expect(after.writers).toEqual(new Map([["a", 3], ["b", 3]]));
+  });
 });

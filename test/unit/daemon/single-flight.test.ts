@@ -123,3 +123,144 @@ describe("createTrigger", () => {
     expect(t.trigger("x")).toBe(false);
   });
 });
+
+describe("createTrigger with concurrent runs", () => {
+  /** Runs the test settles and finishes by hand, by reason. */
+  function runs() {
+    const started: { reason: string; concurrent: boolean }[] = [];
+    const handles = new Map<string, { settled: () => void; finish: () => void }>();
+    const run = (reason: string, ctx: { concurrent: boolean; settled: () => void }): Promise<void> => {
+      started.push({ reason, concurrent: ctx.concurrent });
+      return new Promise<void>((resolve) => handles.set(reason, { settled: ctx.settled, finish: resolve }));
+    };
+    const tick = () => new Promise((r) => setImmediate(r));
+    return {
+      run,
+      started,
+      settle: async (reason: string) => {
+        handles.get(reason)?.settled();
+        await tick();
+      },
+      finish: async (reason: string) => {
+        handles.get(reason)?.finish();
+        await tick();
+        await tick();
+      },
+    };
+  }
+  const opts = { ...noErrors, concurrent: (reason: string) => reason !== "tasks" };
+
+  it("starts a run beside the one in flight, and still runs the follow-up once both are done", async () => {
+    const r = runs();
+    const t = createTrigger(r.run, opts);
+    t.trigger("start");
+    t.trigger("webhook:github");
+    expect(r.started).toEqual([
+      { reason: "start", concurrent: false },
+      { reason: "webhook:github", concurrent: true },
+    ]);
+    await r.finish("webhook:github");
+    // The first run is still rolling out: no follow-up yet.
+    expect(r.started).toHaveLength(2);
+    await r.finish("start");
+    expect(r.started[2]).toEqual({ reason: "webhook:github", concurrent: false });
+    await r.finish("webhook:github");
+    await t.idle();
+    expect(r.started).toHaveLength(3);
+  });
+
+  it("routing-only reasons wait for the follow-up, as before", async () => {
+    const r = runs();
+    const t = createTrigger(r.run, opts);
+    t.trigger("start");
+    t.trigger("tasks");
+    expect(r.started).toHaveLength(1);
+    await r.finish("start");
+    expect(r.started[1]).toEqual({ reason: "tasks", concurrent: false });
+  });
+
+  it("a trigger while a concurrent run is still deciding waits for that decision, then starts the next one", async () => {
+    const r = runs();
+    const t = createTrigger(r.run, opts);
+    t.trigger("start");
+    t.trigger("webhook:a");
+    t.trigger("webhook:b");
+    t.trigger("webhook:c");
+    expect(r.started.map((s) => s.reason)).toEqual(["start", "webhook:a"]);
+    await r.settle("webhook:a");
+    expect(r.started[2]).toEqual({ reason: "webhook:b, webhook:c", concurrent: true });
+    // Three runs in flight; the follow-up covers every reason once all are done.
+    await r.finish("webhook:a");
+    await r.finish("webhook:b, webhook:c");
+    expect(r.started).toHaveLength(3);
+    await r.finish("start");
+    expect(r.started[3]).toEqual({ reason: "webhook:a, webhook:b, webhook:c", concurrent: false });
+  });
+
+  it("reasons left waiting when every other run has ended go to the follow-up, not to another concurrent run", async () => {
+    const r = runs();
+    const t = createTrigger(r.run, opts);
+    t.trigger("start");
+    t.trigger("webhook:a");
+    t.trigger("webhook:b");
+    await r.finish("start");
+    // webhook:a never settled before finishing: its end settles it, and no run is left beside it.
+    await r.finish("webhook:a");
+    expect(r.started.slice(2)).toEqual([{ reason: "webhook:a, webhook:b", concurrent: false }]);
+  });
+
+  it("pushes that keep overlapping never postpone the follow-up: runs start beside a full run only, never beside concurrent ones alone", async () => {
+    const r = runs();
+    const t = createTrigger(r.run, opts);
+    t.trigger("start");
+    t.trigger("webhook:1");
+    await r.settle("webhook:1");
+    await r.finish("start");
+    // Only webhook:1 (concurrent) still rolls out: a push now waits for the follow-up.
+    t.trigger("webhook:2");
+    expect(r.started.map((s) => s.reason)).toEqual(["start", "webhook:1"]);
+    await r.finish("webhook:1");
+    expect(r.started[2]).toEqual({ reason: "webhook:1, webhook:2", concurrent: false });
+    // Beside that full run, a push starts at once again.
+    t.trigger("webhook:3");
+    expect(r.started[3]).toEqual({ reason: "webhook:3", concurrent: true });
+    await r.settle("webhook:3");
+    await r.finish("webhook:1, webhook:2");
+    await r.finish("webhook:3");
+    expect(r.started[4]).toEqual({ reason: "webhook:3", concurrent: false });
+    await r.finish("webhook:3");
+    await t.idle();
+  });
+
+  it("a concurrent run deciding when the full run ends starts no next one beside the remaining concurrent runs", async () => {
+    const r = runs();
+    const t = createTrigger(r.run, opts);
+    t.trigger("start");
+    t.trigger("webhook:0");
+    await r.settle("webhook:0");
+    t.trigger("webhook:1");
+    t.trigger("webhook:2");
+    expect(r.started.map((s) => s.reason)).toEqual(["start", "webhook:0", "webhook:1"]);
+    await r.finish("start");
+    await r.settle("webhook:1");
+    expect(r.started).toHaveLength(3);
+    await r.finish("webhook:0");
+    await r.finish("webhook:1");
+    expect(r.started[3]).toEqual({ reason: "webhook:0, webhook:1, webhook:2", concurrent: false });
+  });
+
+  it("stop() waits for every run in flight and starts nothing after", async () => {
+    const r = runs();
+    const t = createTrigger(r.run, opts);
+    t.trigger("start");
+    t.trigger("webhook:a");
+    let stopped = false;
+    const s = t.stop().then(() => (stopped = true));
+    expect(t.trigger("webhook:b")).toBe(false);
+    await r.finish("start");
+    expect(stopped).toBe(false);
+    await r.finish("webhook:a");
+    await s;
+    expect(r.started).toHaveLength(2);
+  });
+});
