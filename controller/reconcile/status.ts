@@ -25,11 +25,20 @@ export interface SiteStatus {
  * health path fails, and Varnish then answers its visitors 503. Pure.
  */
 export function siteStatuses(live: LiveState, plan: Plan | null, routing?: ReadonlyMap<string, SiteRoutingHealth>): SiteStatus[] {
+  // A plan's read lists only the tasks the plan needs: every service would count none running.
+  if (live.taskScope === "plan") throw new PartialTasksError();
   const sites = new Set<string>();
   for (const o of [...live.services, ...live.volumes, ...live.secrets, ...live.networks]) if (o.site) sites.add(o.site);
   for (const s of plan?.sites ?? []) sites.add(s.site);
   const pinned = livePins(live).pinned;
   return [...sites].sort().map((site) => withRoutingHealth(statusOf(site, live, plan, pinnedNodeDown(pinned.get(site), live)), routing?.get(site)));
+}
+
+export class PartialTasksError extends Error {
+  constructor() {
+    super("site status needs every task of the instance's services, and this live state lists only the tasks a plan reads (readLive with \"all\")");
+    this.name = "PartialTasksError";
+  }
 }
 
 /**
