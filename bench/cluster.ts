@@ -4,7 +4,8 @@ import type { RepoFile } from "../controller/manifests/read";
 import { CLUSTER_RUN_DIR, clusterDown, clusterUp, execInTask, nodeSocket, TestCluster } from "../test/support/cluster";
 import { startCountingProxy } from "../test/support/counting-proxy";
 import { removeInstance } from "../test/support/swarm";
-import { Contender, Env, Pass, Shape, simuliumContender, stackDeployContender } from "./contenders";
+import { APPLY_CONCURRENCY } from "../controller/apply/schedule";
+import { Contender, Env, floorContender, Pass, Shape, simuliumContender, stackDeployContender } from "./contenders";
 import type { RoutingPushResult } from "./routing-push";
 import type { ServePass } from "./serve-types";
 import { floorSeconds } from "./swarm";
@@ -33,6 +34,11 @@ export interface ClusterResult {
   readonly sites: number;
   readonly date: string;
   readonly floorSeconds: number | null;
+  /**
+   * The engines' floor for the same initial converge (bench/floor.ts): the same objects made by a
+   * bare script with apply's concurrency, until every task runs (absent in older results).
+   */
+  readonly floorConverge?: Pass;
   readonly simulium: ClusterContender;
   readonly stackDeploy: ClusterContender;
   readonly routingPush: RoutingPushResult | null;
@@ -124,9 +130,15 @@ export async function clusterFigures(opts: { readonly sites: number; readonly ti
         await removeInstance(cluster.manager, c.instance).then(() => created.delete(c.instance), (err: unknown) => log(`cluster: cleanup of ${c.instance} failed: ${String(err)}`));
       }
     };
+    const floorC = floorContender(env, `bench${opts.runId}cF${opts.sites}`, opts.sites, APPLY_CONCURRENCY, shape);
+    created.add(floorC.instance);
+    log(`cluster ${floorC.instance}: the engines' floor, initial converge of ${opts.sites} sites`);
+    const floorConverge = await floorC.initial();
+    log(`cluster ${floorC.instance}: ${floorConverge.seconds.toFixed(1)} s${floorConverge.ok ? "" : ` (${floorConverge.error ?? "failed"})`}`);
+    await removeInstance(cluster.manager, floorC.instance).then(() => created.delete(floorC.instance));
     const simulium = await one(simuliumContender(env, `bench${opts.runId}c${opts.sites}`, opts.sites, shape), true);
     const stackDeploy = await one(stackDeployContender(env, `bench${opts.runId}k${opts.sites}`, opts.sites, shape), false);
-    return { nodes: NODES, sites: opts.sites, date: new Date().toISOString(), floorSeconds: floor, simulium, stackDeploy, routingPush: push, loadAverage: { start: loadAtStart, end: os.loadavg() }, wallSeconds: (Date.now() - started) / 1000 };
+    return { nodes: NODES, sites: opts.sites, date: new Date().toISOString(), floorSeconds: floor, floorConverge, simulium, stackDeploy, routingPush: push, loadAverage: { start: loadAtStart, end: os.loadavg() }, wallSeconds: (Date.now() - started) / 1000 };
   } finally {
     for (const instance of created) await removeInstance(cluster.manager, instance).catch(() => undefined);
     await proxy.close();

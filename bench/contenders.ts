@@ -270,8 +270,8 @@ export function stackDeployContender(env: Env, instance: string, sites: number, 
  * script with the same bounded concurrency, through the same counting proxy, until every task
  * runs. Initial converge only.
  */
-export function floorContender(env: Env, instance: string, sites: number, concurrency: number): { readonly instance: string; initial(): Promise<Pass> } {
-  const desired = desiredOf(syntheticRepo(instance, `${instance}-`, sites));
+export function floorContender(env: Env, instance: string, sites: number, concurrency: number, shape: Shape = LOCAL): { readonly instance: string; initial(): Promise<Pass> } {
+  const desired = desiredOf(shape.files(syntheticRepo(instance, `${instance}-`, sites)));
   const viaProxy = new Docker({ socketPath: env.proxy.socketPath });
   return {
     instance,

@@ -154,8 +154,18 @@ async function focusedRun(only: string): Promise<void> {
   log(`updated ${path.relative(ROOT, file)} and growth.svg beside it`);
 }
 
-/** Figure 8's size: BENCH_CLUSTER_SITES, default 50. */
+/** Figure 8's size: BENCH_CLUSTER_SITES, default 50; 0 skips figure 8 in a full run. */
 const clusterSites = (): number => sizes("BENCH_CLUSTER_SITES", "50")[0] ?? 50;
+
+/** The last results' figure 8 with its notes, for a full run told to skip the cluster. */
+function keptClusterFigure(): { cluster: BenchResults["cluster"]; notes: string[] } {
+  try {
+    const previous = JSON.parse(readFileSync(path.join(ROOT, "bench", "results", "latest.json"), "utf8")) as BenchResults;
+    return { cluster: previous.cluster, notes: previous.notes.filter((n) => n.startsWith("figure 8")) };
+  } catch {
+    return { cluster: undefined, notes: ["figure 8 skipped (BENCH_CLUSTER_SITES=0) and no earlier figure to keep"] };
+  }
+}
 
 /** Figure 7's chart, beside the results it is drawn from. */
 function writeGrowthChart(resultsFile: string, results: BenchResults): void {
@@ -342,7 +352,10 @@ async function main(): Promise<void> {
     rmSync(path.dirname(proxy.socketPath), { recursive: true, force: true });
   }
   // Figure 8 last: it brings the 3-node cluster up and down, the host's engine is idle meanwhile.
-  const cluster = await clusterFigures({ sites: clusterSites(), timeoutMs, cli: env.cli, runId, log }).catch((err: unknown) => {
+  // BENCH_CLUSTER_SITES=0 skips it and keeps the last focused run's figure 8 and its notes.
+  const kept = clusterSites() === 0 ? keptClusterFigure() : undefined;
+  if (kept !== undefined) notes.push(...kept.notes);
+  const cluster = kept !== undefined ? kept.cluster : await clusterFigures({ sites: clusterSites(), timeoutMs, cli: env.cli, runId, log }).catch((err: unknown) => {
     notes.push(`figure 8 (3 nodes): ${message(err)}`);
     return undefined;
   });

@@ -223,6 +223,7 @@ export function clusterSection(c: ClusterResult): string[] {
   out.push(
     pad([
       ["", "initial converge", "calls", "one changed site → served", "per node"],
+      ...(c.floorConverge ? [["engines' floor (bare script)", secs(c.floorConverge), calls(c.floorConverge), "-", "-"]] : []),
       ["simulium", secs(c.simulium.initial), calls(c.simulium.initial), served(c.simulium.serve), perHost(c.simulium.serve)],
       ["stack deploy loop", secs(c.stackDeploy.initial), calls(c.stackDeploy.initial), served(c.stackDeploy.serve), c.stackDeploy.serve?.loopSeconds === undefined ? "-" : `loop done ${c.stackDeploy.serve.loopSeconds.toFixed(1)} s`],
     ]),

@@ -55,7 +55,12 @@ export async function routingPush(input: RoutingPushInput): Promise<RoutingPushR
   let lastDomain = "";
   for (let round = 1; round <= input.rounds * 2; round++) {
     lastDomain = `r${round}-${Date.now().toString(36)}.${input.site}.test`;
-    const files = input.rewrite(input.files.map((f) => (f.path === `sites/${input.site}.yaml` ? { path: f.path, text: siteYaml(input.site, { version: "2", database: true, domains: [`${input.site}.test`, lastDomain] }) } : f)));
+    // input.files are already in the cluster's shape: only the changed site's file is rewritten
+    // (rewriting them all again added the registry settings to simulium.yaml twice).
+    const sitePath = `sites/${input.site}.yaml`;
+    const changed = input.rewrite([{ path: sitePath, text: siteYaml(input.site, { version: "2", database: true, domains: [`${input.site}.test`, lastDomain] }) }]).find((f) => f.path === sitePath);
+    if (!changed) return fail(`the cluster's rewrite dropped ${sitePath}`);
+    const files = input.files.map((f) => (f.path === sitePath ? changed : f));
     const load = loadFiles(files);
     if (!load.cluster || load.errors.length > 0) throw new Error(`the pushed manifests do not load: ${load.errors.map((e) => e.message).join("; ")}`);
     const cluster = load.cluster;
