@@ -130,7 +130,7 @@ export async function clusterFigures(opts: { readonly sites: number; readonly ti
         await removeInstance(cluster.manager, c.instance).then(() => created.delete(c.instance), (err: unknown) => log(`cluster: cleanup of ${c.instance} failed: ${String(err)}`));
       }
     };
-    const floorC = floorContender(env, `bench${opts.runId}cF${opts.sites}`, opts.sites, APPLY_CONCURRENCY, shape);
+    const floorC = floorContender(env, `bench${opts.runId}cz${opts.sites}`, opts.sites, APPLY_CONCURRENCY, shape);
     created.add(floorC.instance);
     log(`cluster ${floorC.instance}: the engines' floor, initial converge of ${opts.sites} sites`);
     const floorConverge = await floorC.initial();

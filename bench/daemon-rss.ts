@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { freePort, httpGet } from "../test/harness/http";
+import { writeApiToken } from "../test/support/api-token";
 import type { DaemonRss } from "./serve-types";
 import { parseProcStatus, ProcMemory } from "./proc-status";
 
@@ -27,9 +29,11 @@ interface LastRun {
 
 const memory = (pid: number): ProcMemory => parseProcStatus(readFileSync(`/proc/${pid}/status`, "utf8"));
 
-async function lastRun(port: number): Promise<LastRun | null> {
-  const r = await httpGet("127.0.0.1", port, "/status", {}, 10_000);
-  return r.status === 200 ? ((JSON.parse(r.body) as { lastRun: LastRun | null }).lastRun ?? null) : null;
+/** The daemon's last run from /status; any answer but 200 is an error (not "no run yet"): a refused token would otherwise wait out the deadline. */
+async function lastRun(port: number, headers: Readonly<Record<string, string>>): Promise<LastRun | null> {
+  const r = await httpGet("127.0.0.1", port, "/status", headers, 10_000);
+  if (r.status !== 200) throw new Error(`/status answered ${r.status}: ${r.body.slice(0, 200)}`);
+  return (JSON.parse(r.body) as { lastRun: LastRun | null }).lastRun ?? null;
 }
 
 /**
@@ -38,9 +42,13 @@ async function lastRun(port: number): Promise<LastRun | null> {
  */
 export async function daemonRss(input: RssInput): Promise<DaemonRss> {
   const port = await freePort();
+  // /status needs the bearer token, as in production; kept beside the state directory, not in it.
+  const tokenDir = path.join(path.dirname(input.stateDir), "daemon-rss");
+  mkdirSync(tokenDir, { recursive: true });
+  const token = writeApiToken(tokenDir);
   const child = spawn(
     process.execPath,
-    [input.cli, "--log-level", "warn", "run", "--repo", input.repo, "--branch", "main", "--listen", `127.0.0.1:${port}`, "--state-dir", input.stateDir, "--poll-seconds", "3600", "--resync-seconds", String(RESYNC_SECONDS)],
+    [input.cli, "--log-level", "warn", "run", "--repo", input.repo, "--branch", "main", "--listen", `127.0.0.1:${port}`, "--state-dir", input.stateDir, "--api-token-file", token.file, "--poll-seconds", "3600", "--resync-seconds", String(RESYNC_SECONDS)],
     { stdio: ["ignore", "pipe", "pipe"], env: process.env },
   );
   let output = "";
@@ -63,7 +71,7 @@ export async function daemonRss(input: RssInput): Promise<DaemonRss> {
     const readySeconds = (Date.now() - spawned) / 1000;
     input.log(`daemon ready after ${readySeconds.toFixed(1)} s; ${IDLE_RESYNCS} idle resyncs`);
     const seen = new Set<string>();
-    const first = await lastRun(port);
+    const first = await lastRun(port, token.headers);
     if (first) seen.add(first.at);
     let idleMax = 0;
     const deadline = Date.now() + (IDLE_RESYNCS + 2) * RESYNC_SECONDS * 1000 + input.timeoutMs;
@@ -71,7 +79,7 @@ export async function daemonRss(input: RssInput): Promise<DaemonRss> {
       if (exited) return fail(`the daemon ${exited} while idle`);
       if (Date.now() > deadline) return fail(`only ${seen.size - 1} resyncs seen`);
       idleMax = Math.max(idleMax, memory(pid).rssMb);
-      const run = await lastRun(port);
+      const run = await lastRun(port, token.headers);
       if (run) {
         if (!run.ok) return fail(`a resync failed: ${run.error ?? "?"}`);
         seen.add(run.at);
@@ -82,6 +90,8 @@ export async function daemonRss(input: RssInput): Promise<DaemonRss> {
     await sleep((RESYNC_SECONDS * 1000) / 2);
     const rest = memory(pid);
     return { ...base, ok: true, readySeconds, idleResyncs: seen.size - 1, rssAtRestMb: rest.rssMb, rssIdleMaxMb: Math.max(idleMax, rest.rssMb), peakRssMb: rest.hwmMb };
+  } catch (err) {
+    return fail(err instanceof Error ? err.message : String(err));
   } finally {
     await stop(child);
   }
