@@ -46,6 +46,8 @@ const PLAN_SIZES = "10,100,1000,10000";
 
 // bench.sh runs from the repository root; the compiled files live in a temporary directory.
 const ROOT = process.cwd();
+/** Where every run writes its figures (a focused run merges into it). */
+const RESULTS_FILE = path.join(ROOT, "bench", "results", "latest.json");
 const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`);
 const runId = randomBytes(3).toString("hex");
 const created = new Set<string>();
@@ -101,7 +103,7 @@ async function tlsFigure(docker: Docker, timeoutMs: number): Promise<TlsIssueRes
  * figures take 13 minutes and starve a shared machine); a note says when and on which commit.
  */
 async function focusedRun(only: string): Promise<void> {
-  const file = path.join(ROOT, "bench", "results", "latest.json");
+  const file = RESULTS_FILE;
   // Read when the figure is done: a focused run (the cluster's takes a quarter of an hour) must
   // not put back what changed in the file meanwhile.
   const read = (): BenchResults => JSON.parse(readFileSync(file, "utf8")) as BenchResults;
@@ -160,7 +162,7 @@ const clusterSites = (): number => sizes("BENCH_CLUSTER_SITES", "50")[0] ?? 50;
 /** The last results' figure 8 with its notes, for a full run told to skip the cluster. */
 function keptClusterFigure(): { cluster: BenchResults["cluster"]; notes: string[] } {
   try {
-    const previous = JSON.parse(readFileSync(path.join(ROOT, "bench", "results", "latest.json"), "utf8")) as BenchResults;
+    const previous = JSON.parse(readFileSync(RESULTS_FILE, "utf8")) as BenchResults;
     return { cluster: previous.cluster, notes: previous.notes.filter((n) => n.startsWith("figure 8")) };
   } catch {
     return { cluster: undefined, notes: ["figure 8 skipped (BENCH_CLUSTER_SITES=0) and no earlier figure to keep"] };
@@ -237,7 +239,7 @@ async function initialOnly(make: () => { readonly instance: string; initial(): P
  * objects are removed before the next starts, so none converges beside another's teardown.
  */
 async function floorRun(): Promise<void> {
-  const file = path.join(ROOT, "bench", "results", "latest.json");
+  const file = RESULTS_FILE;
   const previous = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
   const direct = new Docker();
   const proxy = await startCountingProxy();
@@ -386,7 +388,7 @@ async function main(): Promise<void> {
       "calls are engine API requests through a counting proxy; simulium's include its own convergence polling, the stack deploy loop's exclude the bench's polling for running tasks",
     ],
   };
-  const file = path.join(ROOT, "bench", "results", "latest.json");
+  const file = RESULTS_FILE;
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   writeGrowthChart(file, results);

@@ -48,7 +48,7 @@ cleanup() {
   grep -o " $root/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$root"
 }
-trap cleanup EXIT
+# A run killed before it cleaned up left its namespace and NAT rules: removed first.
 cleanup
 trap cleanup EXIT
 
@@ -76,14 +76,16 @@ timeout 5 docker -H "unix://$sock" info >/dev/null 2>&1 || die "the private dock
 git clone -q "$here/.." "$root/repo"
 git -C "$root/repo" checkout -q "$ref"
 log "npm run demo from a fresh clone of ${ref:0:12} (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
-start=$(date +%s.%N)
+# Tenths of a second since the start, from bash's own clock (no host programs beyond the demo's).
+now_ds() { local t="${EPOCHREALTIME/./}"; echo $(( t / 100000 )); }
+elapsed() { local d=$(( $(now_ds) - start )); printf '%d.%d' $(( d / 10 )) $(( d % 10 )); }
+start=$(now_ds)
 # The demo's own output, each line stamped with the seconds since the start.
 rc=0
-(cd "$root/repo" && env DOCKER_HOST="unix://$sock" SIMULIUM_HARNESS_STATE="$root/state" \
+(cd "$root/repo" && export DOCKER_HOST="unix://$sock" SIMULIUM_HARNESS_STATE="$root/state" \
   SIMULIUM_DEBOOTSTRAP_CACHE="$root/cache" SIMULIUM_BUILD_DIR="$root/build" \
   SIMULIUM_STATE_DIR="$root/simulium" npm_config_cache="$root/npm" \
-  nsenter --net="/var/run/netns/$ns" npm run demo </dev/null 2>&1) |
-  while IFS= read -r line; do printf '%7.1f  %s\n' "$(echo "$(date +%s.%N) - $start" | bc)" "$line"; done || rc=$?
-end=$(date +%s.%N)
-log "npm run demo exited $rc after $(echo "$end - $start" | bc | xargs printf '%.1f') s (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
+  && nsenter --net="/var/run/netns/$ns" npm run demo </dev/null 2>&1) |
+  while IFS= read -r line; do printf '%7s  %s\n' "$(elapsed)" "$line"; done || rc=$?
+log "npm run demo exited $rc after $(elapsed) s (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 exit "$rc"
