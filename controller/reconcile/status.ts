@@ -1,6 +1,7 @@
 import { evaluateService } from "../apply/convergence";
 import { LABEL } from "../desired/labels";
 import { livePins } from "../live/pins";
+import { everyTask } from "../live/tasks";
 import type { LiveState } from "../live/types";
 import { unavailable } from "../plan/placement";
 import type { Plan } from "../plan/types";
@@ -26,19 +27,12 @@ export interface SiteStatus {
  */
 export function siteStatuses(live: LiveState, plan: Plan | null, routing?: ReadonlyMap<string, SiteRoutingHealth>): SiteStatus[] {
   // A plan's read lists only the tasks the plan needs: every service would count none running.
-  if (live.taskScope === "plan") throw new PartialTasksError();
+  everyTask(live);
   const sites = new Set<string>();
   for (const o of [...live.services, ...live.volumes, ...live.secrets, ...live.networks]) if (o.site) sites.add(o.site);
   for (const s of plan?.sites ?? []) sites.add(s.site);
   const pinned = livePins(live).pinned;
   return [...sites].sort().map((site) => withRoutingHealth(statusOf(site, live, plan, pinnedNodeDown(pinned.get(site), live)), routing?.get(site)));
-}
-
-export class PartialTasksError extends Error {
-  constructor() {
-    super("site status needs every task of the instance's services, and this live state lists only the tasks a plan reads (readLive with \"all\")");
-    this.name = "PartialTasksError";
-  }
 }
 
 /**
@@ -60,7 +54,7 @@ function statusOf(site: string, live: LiveState, plan: Plan | null, nodeDown: st
   let progressing = false;
   for (const s of services) {
     // Against its own current spec: is what Swarm was last told to run actually running?
-    const verdict = evaluateService(s, live.tasks, { replicas: s.shape.replicas });
+    const verdict = evaluateService(s, everyTask(live), { replicas: s.shape.replicas });
     running += verdict.running;
     desired += s.shape.replicas;
     if (verdict.state === "failed") failed = failed ?? `${s.name}: ${verdict.reason}`;

@@ -7,7 +7,10 @@ import { livePins } from "../../../controller/live/pins";
 import { ApiLists, liveFromApi, liveObjectsFromApi, taskServiceIds, withTasks } from "../../../controller/live/read";
 import { loadFiles } from "../../../controller/manifests/load";
 import { makePlan } from "../../../controller/plan/plan";
-import { PartialTasksError, siteStatuses } from "../../../controller/reconcile/status";
+import { PartialTasksError } from "../../../controller/live/tasks";
+import { siteStatuses } from "../../../controller/reconcile/status";
+import { varnishSettled } from "../../../controller/routing/after-apply";
+import { runningTasksOf } from "../../../controller/routing/vcl-input-from";
 
 /**
  * readLive(…, "plan") lists only the tasks a plan reads. These check that the plan made from
@@ -72,6 +75,13 @@ describe("readLive's task scope: a plan lists only the tasks it reads", () => {
     const full = makePlan(desired, all, [], now);
     expect(full.actions.filter((a) => a.op === "delete").map((a) => a.name)).toEqual(["s1_job-x"]);
     expect(makePlan(desired, scoped, [], now)).toEqual(full);
+  });
+
+  it("refuses a plan's read to every reader that routes to running tasks (Varnish's backends, its own tasks), rather than see none", () => {
+    expect(runningTasksOf("s0_web", all)).toHaveLength(1);
+    expect(varnishSettled("s0_web", all)).toBe(true);
+    expect(() => runningTasksOf("s0_web", scoped)).toThrow(PartialTasksError);
+    expect(() => varnishSettled("s0_web", scoped)).toThrow(PartialTasksError);
   });
 
   it("refuses to count tasks for status from a plan's read", () => {
