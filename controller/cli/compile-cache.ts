@@ -15,7 +15,8 @@ import { privateCacheDir } from "./compile-cache-dir";
  * operator's choice; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
  */
 const { enableCompileCache } = nodeModule as { enableCompileCache?: (dir?: string) => unknown };
-if (enableCompileCache !== undefined) {
+// Turned off: not even its directory is made.
+if (enableCompileCache !== undefined && !process.env.NODE_DISABLE_COMPILE_CACHE) {
   const explicit = process.env.NODE_COMPILE_CACHE;
   const dir = explicit !== undefined && explicit !== "" ? explicit : privateCacheDir(os.tmpdir(), process.getuid?.());
   if (dir !== undefined) enableCompileCache(dir);

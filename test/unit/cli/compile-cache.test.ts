@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { privateCacheDir } from "../../../controller/cli/compile-cache-dir";
@@ -18,12 +18,15 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
  * NODE_COMPILE_CACHE given: the directory it enabled the cache in (undefined: node's default), or
  * null when it did not enable it.
  */
-function enabledBy(env: { tmpdir: string; NODE_COMPILE_CACHE?: string }): string | null | undefined {
+function enabledBy(env: { tmpdir: string; NODE_COMPILE_CACHE?: string; NODE_DISABLE_COMPILE_CACHE?: string }): string | null | undefined {
   const saved = process.env.NODE_COMPILE_CACHE;
+  const savedDisable = process.env.NODE_DISABLE_COMPILE_CACHE;
   const calls: (string | undefined)[] = [];
   try {
     if (env.NODE_COMPILE_CACHE === undefined) delete process.env.NODE_COMPILE_CACHE;
     else process.env.NODE_COMPILE_CACHE = env.NODE_COMPILE_CACHE;
+    if (env.NODE_DISABLE_COMPILE_CACHE === undefined) delete process.env.NODE_DISABLE_COMPILE_CACHE;
+    else process.env.NODE_DISABLE_COMPILE_CACHE = env.NODE_DISABLE_COMPILE_CACHE;
     jest.isolateModules(() => {
       jest.doMock("node:module", () => ({ ...jest.requireActual<object>("node:module"), enableCompileCache: (dir?: string) => calls.push(dir) }));
       jest.doMock("node:os", () => ({ ...jest.requireActual<object>("node:os"), tmpdir: () => env.tmpdir }));
@@ -34,6 +37,8 @@ function enabledBy(env: { tmpdir: string; NODE_COMPILE_CACHE?: string }): string
     jest.dontMock("node:os");
     if (saved === undefined) delete process.env.NODE_COMPILE_CACHE;
     else process.env.NODE_COMPILE_CACHE = saved;
+    if (savedDisable === undefined) delete process.env.NODE_DISABLE_COMPILE_CACHE;
+    else process.env.NODE_DISABLE_COMPILE_CACHE = savedDisable;
   }
   expect(calls.length).toBeLessThanOrEqual(1);
   return calls.length === 0 ? null : calls[0];
@@ -83,6 +88,11 @@ describe("the CLI's compile cache", () => {
     expect(enabledBy({ tmpdir: file })).toBeNull();
     expect(enabledBy({ tmpdir: path.join(root, "missing", "deeper") })).toBeNull();
     expect(privateCacheDir(root, undefined)).toBeUndefined();
+  });
+
+  it("is off, its directory not even made, with NODE_DISABLE_COMPILE_CACHE=1", () => {
+    expect(enabledBy({ tmpdir: root, NODE_DISABLE_COMPILE_CACHE: "1" })).toBeNull();
+    expect(readdirSync(root)).toEqual([]);
   });
 
   it("follows NODE_COMPILE_CACHE, the operator's choice", () => {
