@@ -31,7 +31,7 @@ work_root="${SIMULIUM_BUILD_DIR:-/var/tmp/simulium-build}"
 cpus="$(nproc 2>/dev/null || echo 1)"
 jobs="${SIMULIUM_BUILD_JOBS:-$((cpus < 2 ? 2 : cpus))}"
 # Bumped whenever this script changes what ends up in an image, so old hash tags stop matching.
-build_format=1
+build_format=2
 
 all_roles() { find "$recipes" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort; }
 
@@ -64,28 +64,80 @@ trim_rootfs() {
   find "$root"/usr/share/locale -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} + 2>/dev/null || true
 }
 
-rootfs_debootstrap() {
-  local role="$1" root="$2" pkgs
-  pkgs="$(recipe_packages "$role")"
-  mkdir -p "$root/usr/sbin"
+# The first stage every debootstrap role shares: one minbase debootstrap per run, with apt's
+# package lists, copied for each role, which then installs only its own packages with apt. The
+# base packages are unpacked and configured once instead of once per image (each image spent
+# about half its build on them), and a small role (hitch, restic) takes seconds.
+base_root="$work_root/.base"
+
+build_base() {
+  local started=$SECONDS own_cache="$cache_dir/.build-$$-base"
+  remove_rootfs "$base_root"
+  mkdir -p "$base_root/usr/sbin" "$base_root/etc/dpkg/dpkg.cfg.d"
   # Packages' maintainer scripts must not start daemons inside the build chroot.
-  printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
-  chmod 755 "$root/usr/sbin/policy-rc.d"
+  printf '#!/bin/sh\nexit 101\n' > "$base_root/usr/sbin/policy-rc.d"
+  chmod 755 "$base_root/usr/sbin/policy-rc.d"
   # dpkg syncs every file it unpacks: thousands of fsyncs per image, for a rootfs that is
-  # thrown away if the build fails anyway. Removed again before the image is made.
-  mkdir -p "$root/etc/dpkg/dpkg.cfg.d"
-  echo force-unsafe-io > "$root/etc/dpkg/dpkg.cfg.d/simulium-build-unsafe-io"
-  # Builds run at once, and debootstrap writes a .deb into its --cache-dir in place (wget -O,
-  # then verify): two of them sharing one directory read each other's half-written files. Each
-  # gets its own directory, seeded with hard links to the shared cache; what it downloaded is
-  # linked back into the shared one when it succeeds.
-  local own_cache="$cache_dir/.build-$$-$role"
+  # thrown away if the build fails anyway. Removed again before an image is made.
+  echo force-unsafe-io > "$base_root/etc/dpkg/dpkg.cfg.d/simulium-build-unsafe-io"
   seed_cache "$own_cache"
-  debootstrap --variant=minbase --cache-dir="$own_cache" ${pkgs:+--include="$pkgs"} \
-    "$suite" "$root" "$mirror" > "$root.debootstrap.log" 2>&1 \
-    || { rm -rf "$own_cache"; tail -n 30 "$root.debootstrap.log" >&2; die "debootstrap for $role failed (full log: $root.debootstrap.log)"; }
+  debootstrap --variant=minbase --cache-dir="$own_cache" "$suite" "$base_root" "$mirror" > "$work_root/base.log" 2>&1 \
+    || { rm -rf "$own_cache"; tail -n 30 "$work_root/base.log" >&2; die "debootstrap of the base failed (full log: $work_root/base.log)"; }
   keep_downloads "$own_cache"
+  # apt's lists, signed and checked with the keyring debootstrap installed, for the roles' installs.
+  # Not their Valid-Until date: debootstrap never checks it either, and a snapshot mirror (such
+  # as snapshot.debian.org, or this machine's) serves Release files long expired.
+  cp /etc/resolv.conf "$base_root/etc/resolv.conf"
+  chroot "$base_root" apt-get -o Acquire::Check-Valid-Until=false update -q >> "$work_root/base.log" 2>&1 \
+    || { tail -n 30 "$work_root/base.log" >&2; die "apt-get update in the base failed (full log: $work_root/base.log)"; }
+  log "base: debootstrap $suite minbase in $((SECONDS - started)) s, shared by the images built now"
+  rm -f "$work_root/base.log"
+}
+
+# The debootstrap roles, most packages to install first (apt's own count, simulated in the base),
+# then the unpack-only ones: a long build started last would hold the whole run up alone.
+largest_first() {
+  local role n
+  local -a pkgs
+  for role in "$@"; do
+    if [ "$(cat "$recipes/$role/base" 2>/dev/null || echo debootstrap)" = scratch ]; then
+      n=-1
+    else
+      read -r -a pkgs <<< "$(recipe_packages "$role" | tr ',' ' ')"
+      n=0
+      if [ "${#pkgs[@]}" -gt 0 ]; then
+        n="$(chroot "$base_root" apt-get -s -q install --no-install-recommends "${pkgs[@]}" 2>/dev/null | grep -c '^Inst ' || true)"
+      fi
+    fi
+    printf '%s %s\n' "${n:-0}" "$role"
+  done | sort -s -k1,1nr | cut -d' ' -f2
+}
+
+rootfs_debootstrap() {
+  local role="$1" root="$2" archives
+  local -a pkgs
+  read -r -a pkgs <<< "$(recipe_packages "$role" | tr ',' ' ')"
+  [ -d "$base_root/var/lib/apt/lists" ] || die "internal: no base rootfs for $role"
+  # A copy, not hard links: maintainer scripts edit files such as /etc/passwd in place.
+  cp -a --reflink=auto "$base_root" "$root"
+  # Builds run at once: each gets its own apt archive, seeded with hard links to the shared
+  # cache; what it downloaded is linked back into the shared one when it succeeds.
+  archives="$root/var/cache/apt/archives"
+  seed_cache "$archives"
+  mkdir -p "$archives/partial"
+  if [ "${#pkgs[@]}" -gt 0 ]; then
+    mount -t proc proc "$root/proc"
+    local rc=0
+    chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${pkgs[@]}" \
+      > "$root.debootstrap.log" 2>&1 || rc=$?
+    umount "$root/proc"
+    [ "$rc" = 0 ] || { tail -n 30 "$root.debootstrap.log" >&2; die "apt-get install for $role failed (full log: $root.debootstrap.log)"; }
+  fi
+  keep_downloads "$archives"
+  mkdir -p "$archives/partial"
   rm -f "$root/usr/sbin/policy-rc.d" "$root/etc/dpkg/dpkg.cfg.d/simulium-build-unsafe-io"
+  # Docker mounts the container's own over it; the build host's is not shipped.
+  : > "$root/etc/resolv.conf"
 }
 
 # A private cache directory holding every .deb of the shared cache (hard links: no copy, and
@@ -213,8 +265,16 @@ main() {
     mirror="$(debian_mirror)"
     mkdir -p "$work_root" "$cache_dir"
     drop_stale_caches
+    for role in "${todo[@]}"; do
+      if [ "$(cat "$recipes/$role/base" 2>/dev/null || echo debootstrap)" = debootstrap ]; then
+        build_base
+        mapfile -t todo < <(largest_first "${todo[@]}")
+        break
+      fi
+    done
     for role in "${todo[@]}"; do tags+=("${tag_of[$role]}"); done
     build_all "${tags[@]}"
+    remove_rootfs "$base_root"
     built=("${todo[@]}")
   fi
 

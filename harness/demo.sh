@@ -95,7 +95,7 @@ if [ -z "$https_missing" ]; then
   for d in "${domains[@]}"; do
     log "  curl --cacert $pebble_dir/pebble-root.pem --resolve $d:$tls_port:127.0.0.1 https://$d:$tls_port/"
   done
-  log "plain http, through Varnish, answers 301 to https://<domain>/ (no DNS needed with curl's Host header):"
+  log "plain http, through Varnish, answers 301 to https://<domain>:$tls_port/ (no DNS needed with curl's Host header):"
 else
   log "no https in this demo: $https_missing"
   log "the sites, through Varnish over plain http (no DNS needed with curl's Host header):"

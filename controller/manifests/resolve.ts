@@ -276,6 +276,7 @@ function resolveClusterTls(t: ClusterTlsInput, varnishReplicas: number): Resolve
   return {
     image: t.image,
     port: t.port ?? 443,
+    publicPort: t.publicPort ?? t.port ?? 443,
     replicas: t.replicas ?? varnishReplicas,
     ...(a !== undefined
       ? { acme: { directory: a.directory, email: a.email, ...(a.caFile !== undefined ? { caFile: a.caFile } : {}), renewBeforeFraction: a.renewBeforeFraction ?? 1 / 3, checkDns: a.checkDns ?? true, expectAddresses: [...(a.expectAddresses ?? [])] } }

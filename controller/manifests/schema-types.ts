@@ -833,6 +833,10 @@ export interface Cluster {
        */
       port?: number;
       /**
+       * The HTTPS port visitors connect to, which the http→https redirect names (none for 443). Default: port. Set it when a load balancer in front forwards 443 to another published port.
+       */
+      publicPort?: number;
+      /**
        * Terminator tasks; default: Varnish's replicas.
        */
       replicas?: number;

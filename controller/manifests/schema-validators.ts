@@ -5543,7 +5543,7 @@ return errors === 0;
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const validateCluster: ValidateFunction<Cluster> = validate45;
-const schema76 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://simulium.dev/schemas/cluster.schema.json","title":"Cluster","description":"Cluster-wide settings and defaults: simulium.yaml at the root of the manifests repository. Every field is optional.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"simulium/v1"},"kind":{"const":"Cluster"},"spec":{"type":"object","additionalProperties":false,"properties":{"instance":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,19}$","default":"simulium","description":"Name of this controller instance. Every object carries simulium.instance=<instance>; objects without it are never touched. Overridden by --instance."},"endpointMode":{"enum":["vip","dnsrr"],"default":"vip","description":"Swarm endpoint mode of the services: vip (virtual IP, production default) or dnsrr (DNS round robin; needed where the kernel has no IPVS)."},"timeZone":{"type":"string","pattern":"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$","default":"UTC","description":"IANA time zone for cron and backup schedules."},"volumes":{"type":"object","additionalProperties":false,"description":"Volume driver for every site volume. Local volumes pin a service to the node that holds them: on a multi-node swarm use a shared driver or a site placement constraint.","properties":{"driver":{"type":"string","pattern":"^[A-Za-z0-9._/:-]{1,128}$","default":"local"},"options":{"type":"object","maxProperties":32,"propertyNames":{"pattern":"^[A-Za-z0-9._-]{1,64}$"},"additionalProperties":{"type":"string","maxLength":1024}}}},"sealing":{"type":"object","additionalProperties":false,"required":["publicKey"],"description":"Sealed secrets: values in site manifests encrypted to this key; only the controller holds the private key.","properties":{"publicKey":{"type":"string","pattern":"^age1[02-9ac-hj-np-z]{58}$","description":"The cluster's age X25519 recipient (age1...), printed by `simulium seal --keygen` or `age-keygen`."}}},"registryAuth":{"type":"object","additionalProperties":false,"required":["configFile"],"description":"Credentials for private registries, sent with every service create and update (never logged).","properties":{"configFile":{"type":"string","minLength":1,"description":"Path, on the controller, of a Docker config.json holding the registry credentials."}}},"images":{"type":"object","additionalProperties":false,"description":"How service images are named to Swarm.","properties":{"resolveDigests":{"enum":["registry","always","never"],"default":"registry","description":"Resolve each image tag to its digest at every plan (as `docker stack deploy --resolve-image always`), so every node runs the same bytes and a tag pushed again is a change: `registry` (the default) for images that name a registry host (`host[:port]/path:tag`), `always` also for Docker Hub names (`drupal:10`), `never` sends tags as written. An image that cannot be resolved (registry down, credentials refused, no such tag) leaves its site as it runs, with the error."}}},"update":{"type":"object","additionalProperties":false,"description":"Rolling update behaviour of web services.","properties":{"monitorSeconds":{"type":"integer","minimum":1,"maximum":600,"default":15,"description":"Seconds Swarm watches a new task before the update counts as successful."},"timeoutSeconds":{"type":"integer","minimum":10,"maximum":3600,"default":300,"description":"Seconds apply waits for a service to converge."}}},"defaults":{"type":"object","additionalProperties":false,"description":"Values used where a site's manifest leaves a field out.","properties":{"web":{"type":"object","additionalProperties":false,"properties":{"image":{"type":"string","minLength":1,"maxLength":255},"replicas":{"type":"integer","minimum":0,"maximum":50},"port":{"type":"integer","minimum":1,"maximum":65535},"resources":{"$ref":"#/$defs/resources"}}},"database":{"type":"object","additionalProperties":false,"properties":{"image":{"type":"string","minLength":1,"maxLength":255},"resources":{"$ref":"#/$defs/resources"}}},"backup":{"type":"object","additionalProperties":false,"properties":{"schedule":{"type":"string","maxLength":100},"keep":{"type":"integer","minimum":1,"maximum":1000}}},"sftp":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.sftp.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The SFTP server image for sites that name none."}}},"phpmyadmin":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.phpmyadmin.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The phpMyAdmin image for sites that name none."}}},"ssh":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.ssh.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The SSH server image for sites that name none."}}}}},"varnish":{"type":"object","additionalProperties":false,"description":"The shared Varnish that routes every domain to its site.","properties":{"image":{"type":"string","minLength":1,"maxLength":255},"port":{"type":"integer","minimum":1,"maximum":65535,"default":80,"description":"Published HTTP port."},"replicas":{"type":"integer","minimum":1,"maximum":20,"default":1},"cacheSize":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$","default":"256M"},"optimiseVcl":{"type":"boolean","default":false,"description":"Compile VCL with the image's default compiler flags (-O2 -g). Off (the default), varnishd gets -p cc_command='%D -O0 -g0', which compiles several times faster on every task change and needs Varnish 7.0 or newer: set true for an older Varnish."},"vcl":{"type":"object","additionalProperties":false,"description":"Extra VCL appended to the generated subroutines.","properties":{"recv":{"type":"string","maxLength":65536},"backendResponse":{"type":"string","maxLength":65536},"deliver":{"type":"string","maxLength":65536}}}}},"notifications":{"type":"object","additionalProperties":false,"description":"Outgoing notifications of the daemon (simulium run): signed JSON events to webhooks. The HMAC secret, and the commit status target with its token, are the controller's: simulium run flags (--notify-secret-file, --commit-status-api, --commit-status-token-file), never this file.","properties":{"webhooks":{"type":"array","maxItems":20,"description":"Receivers of site.failed, site.invalid, site.recovered and commit.applied events, signed with X-Hub-Signature-256 using the secret of simulium run --notify-secret-file.","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","maxLength":2048,"description":"Where events are POSTed."}}}},"suppressSeconds":{"type":"integer","minimum":0,"maximum":604800,"default":3600,"description":"An unchanged failure is sent again at most this often."}}},"backup":{"type":"object","additionalProperties":false,"description":"Backups with restic: where each site's repository lives, its password and the tools image the backup, restore and check jobs run in. Backups are enabled when an image is set.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The tools image (restic, MariaDB client, rsync) the backup, restore and check jobs run in. No default: without it no backup runs."},"repository":{"type":"string","maxLength":1024,"pattern":"^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$","default":"volume","description":"`volume`: the named volume <instance>_backups on the cluster, one restic repository per site under it. Otherwise a restic repository URL base (sftp:user@host:/path, s3:https://host/bucket, rest:https://host/path, ...); each site's repository is <base>/<site>."},"password":{"type":"object","additionalProperties":false,"required":["sealed"],"properties":{"sealed":{"type":"string","minLength":1,"maxLength":65536,"description":"The value encrypted with `simulium seal` to spec.sealing.publicKey."}},"description":"The restic repository password, sealed for the cluster (simulium seal --cluster --name restic-password). Without it the controller generates one once and keeps it in its state directory. Losing it loses every backup."},"env":{"type":"object","maxProperties":16,"propertyNames":{"pattern":"^[A-Z][A-Z0-9_]{0,63}$"},"additionalProperties":{"type":"object","additionalProperties":false,"required":["sealed"],"properties":{"sealed":{"type":"string","minLength":1,"maxLength":65536,"description":"The value encrypted with `simulium seal` to spec.sealing.publicKey."}}},"description":"Credentials restic reads from the environment for the repository (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, B2_ACCOUNT_KEY, ...), each sealed for the cluster under its own name (simulium seal --cluster --name AWS_SECRET_ACCESS_KEY); the jobs get them as Swarm secrets."},"check":{"type":"object","additionalProperties":false,"properties":{"schedule":{"type":"string","maxLength":100,"default":"30 4 * * 0","description":"Cron expression of the periodic `restic check` of every site repository."}}}}},"environments":{"type":"object","additionalProperties":false,"description":"Limits on site environments (spec.environments of the sites) and pull-request previews.","properties":{"max":{"type":"integer","minimum":0,"maximum":1000,"default":20,"description":"Most environments across every site of the instance; an environment past it is refused (its site's other environments and the site itself are not)."},"maxPerSite":{"type":"integer","minimum":0,"maximum":10,"default":3,"description":"Most environments of one site."}}},"previews":{"type":"object","additionalProperties":false,"required":["domain"],"description":"Preview environments of pull requests (simulium run --pull-requests): a site whose manifest a pull request changes is deployed at the pull request's head as <site>--pr<number>, seeded from the site's latest backup, and removed with all its data when the pull request is closed or merged.","properties":{"domain":{"type":"string","pattern":"^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$","description":"The domain pattern of a preview, with {site} and {number}, e.g. {site}-pr{number}.preview.example.org."},"max":{"type":"integer","minimum":0,"maximum":100,"default":5,"description":"Most preview environments at once; a pull request past it waits (its commit status says so) until another closes."},"ttlHours":{"type":"integer","minimum":1,"maximum":8760,"default":168,"description":"Hours after the last push to a pull request before its previews are removed anyway."},"resources":{"$ref":"#/$defs/resources","description":"A cap on each task of a preview's services (web and database): a service's own limit above it, or none, becomes the cap; one below it is kept. A preview is for review, not for production's load."},"replicas":{"type":"integer","minimum":1,"maximum":20,"description":"Most web replicas of a preview (the site's own count when lower); unset: the site's."},"branches":{"type":"array","maxItems":20,"items":{"type":"string","pattern":"^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$","description":"A branch name pattern: * stands for any characters but /, ** for any characters, e.g. preview/*."},"description":"Branches previewed without webhooks: every poll (simulium run --poll-seconds) the remote's branches are listed; a matching branch that changes a site's manifest gets a preview like a pull request's head, and a deleted one loses it."}}},"tls":{"type":"object","additionalProperties":false,"description":"HTTPS: the TLS terminator (hitch) in front of Varnish, and where certificates come from. See docs/tls.md.","required":["image"],"properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The TLS terminator image (hitch; the harness builds simulium/tls:local)."},"port":{"type":"integer","minimum":1,"maximum":65535,"default":443,"description":"Published HTTPS port (host mode, beside Varnish's)."},"replicas":{"type":"integer","minimum":1,"maximum":20,"description":"Terminator tasks; default: Varnish's replicas."},"acme":{"type":"object","additionalProperties":false,"required":["directory","email"],"description":"The ACME directory sites with spec.tls.mode acme (the default once this is set) get their certificates from, by HTTP-01 answered by Varnish.","properties":{"directory":{"type":"string","pattern":"^https://[^\\s]+$","maxLength":2048,"description":"The directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory (staging: https://acme-staging-v02.api.letsencrypt.org/directory)."},"email":{"type":"string","pattern":"^[^\\s@]+@[^\\s@]+$","maxLength":254,"description":"The account's contact address."},"caFile":{"type":"string","minLength":1,"maxLength":4096,"description":"A PEM file on the controller's host with the CA that signs the directory's own HTTPS certificate (a private CA or a test CA such as Pebble). Default: the system's CAs."},"renewBeforeFraction":{"type":"number","exclusiveMinimum":0,"maximum":0.9,"default":0.3333,"description":"Renew when this fraction of the certificate's lifetime is left (one third: at two thirds of the lifetime), with up to 5% of the lifetime of random jitter earlier."},"checkDns":{"type":"boolean","default":true,"description":"Before ordering, look each name up from the controller: a name that does not resolve (or resolves to none of expectAddresses) is set aside with its backoff and reported, without spending an order on it. false: no look-up (tests, split-horizon DNS)."},"expectAddresses":{"type":"array","maxItems":50,"uniqueItems":true,"items":{"type":"string","maxLength":45,"pattern":"^[0-9A-Fa-f:.]+$"},"description":"The public addresses of the nodes that run Varnish: with checkDns, a name must resolve to at least one of them. Default: any address."}}}}}}}},"$defs":{"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$"},"cpus":{"type":"number","exclusiveMinimum":0,"maximum":64}},"title":"DefaultResources"}}};
+const schema76 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://simulium.dev/schemas/cluster.schema.json","title":"Cluster","description":"Cluster-wide settings and defaults: simulium.yaml at the root of the manifests repository. Every field is optional.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"simulium/v1"},"kind":{"const":"Cluster"},"spec":{"type":"object","additionalProperties":false,"properties":{"instance":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,19}$","default":"simulium","description":"Name of this controller instance. Every object carries simulium.instance=<instance>; objects without it are never touched. Overridden by --instance."},"endpointMode":{"enum":["vip","dnsrr"],"default":"vip","description":"Swarm endpoint mode of the services: vip (virtual IP, production default) or dnsrr (DNS round robin; needed where the kernel has no IPVS)."},"timeZone":{"type":"string","pattern":"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$","default":"UTC","description":"IANA time zone for cron and backup schedules."},"volumes":{"type":"object","additionalProperties":false,"description":"Volume driver for every site volume. Local volumes pin a service to the node that holds them: on a multi-node swarm use a shared driver or a site placement constraint.","properties":{"driver":{"type":"string","pattern":"^[A-Za-z0-9._/:-]{1,128}$","default":"local"},"options":{"type":"object","maxProperties":32,"propertyNames":{"pattern":"^[A-Za-z0-9._-]{1,64}$"},"additionalProperties":{"type":"string","maxLength":1024}}}},"sealing":{"type":"object","additionalProperties":false,"required":["publicKey"],"description":"Sealed secrets: values in site manifests encrypted to this key; only the controller holds the private key.","properties":{"publicKey":{"type":"string","pattern":"^age1[02-9ac-hj-np-z]{58}$","description":"The cluster's age X25519 recipient (age1...), printed by `simulium seal --keygen` or `age-keygen`."}}},"registryAuth":{"type":"object","additionalProperties":false,"required":["configFile"],"description":"Credentials for private registries, sent with every service create and update (never logged).","properties":{"configFile":{"type":"string","minLength":1,"description":"Path, on the controller, of a Docker config.json holding the registry credentials."}}},"images":{"type":"object","additionalProperties":false,"description":"How service images are named to Swarm.","properties":{"resolveDigests":{"enum":["registry","always","never"],"default":"registry","description":"Resolve each image tag to its digest at every plan (as `docker stack deploy --resolve-image always`), so every node runs the same bytes and a tag pushed again is a change: `registry` (the default) for images that name a registry host (`host[:port]/path:tag`), `always` also for Docker Hub names (`drupal:10`), `never` sends tags as written. An image that cannot be resolved (registry down, credentials refused, no such tag) leaves its site as it runs, with the error."}}},"update":{"type":"object","additionalProperties":false,"description":"Rolling update behaviour of web services.","properties":{"monitorSeconds":{"type":"integer","minimum":1,"maximum":600,"default":15,"description":"Seconds Swarm watches a new task before the update counts as successful."},"timeoutSeconds":{"type":"integer","minimum":10,"maximum":3600,"default":300,"description":"Seconds apply waits for a service to converge."}}},"defaults":{"type":"object","additionalProperties":false,"description":"Values used where a site's manifest leaves a field out.","properties":{"web":{"type":"object","additionalProperties":false,"properties":{"image":{"type":"string","minLength":1,"maxLength":255},"replicas":{"type":"integer","minimum":0,"maximum":50},"port":{"type":"integer","minimum":1,"maximum":65535},"resources":{"$ref":"#/$defs/resources"}}},"database":{"type":"object","additionalProperties":false,"properties":{"image":{"type":"string","minLength":1,"maxLength":255},"resources":{"$ref":"#/$defs/resources"}}},"backup":{"type":"object","additionalProperties":false,"properties":{"schedule":{"type":"string","maxLength":100},"keep":{"type":"integer","minimum":1,"maximum":1000}}},"sftp":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.sftp.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The SFTP server image for sites that name none."}}},"phpmyadmin":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.phpmyadmin.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The phpMyAdmin image for sites that name none."}}},"ssh":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.ssh.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The SSH server image for sites that name none."}}}}},"varnish":{"type":"object","additionalProperties":false,"description":"The shared Varnish that routes every domain to its site.","properties":{"image":{"type":"string","minLength":1,"maxLength":255},"port":{"type":"integer","minimum":1,"maximum":65535,"default":80,"description":"Published HTTP port."},"replicas":{"type":"integer","minimum":1,"maximum":20,"default":1},"cacheSize":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$","default":"256M"},"optimiseVcl":{"type":"boolean","default":false,"description":"Compile VCL with the image's default compiler flags (-O2 -g). Off (the default), varnishd gets -p cc_command='%D -O0 -g0', which compiles several times faster on every task change and needs Varnish 7.0 or newer: set true for an older Varnish."},"vcl":{"type":"object","additionalProperties":false,"description":"Extra VCL appended to the generated subroutines.","properties":{"recv":{"type":"string","maxLength":65536},"backendResponse":{"type":"string","maxLength":65536},"deliver":{"type":"string","maxLength":65536}}}}},"notifications":{"type":"object","additionalProperties":false,"description":"Outgoing notifications of the daemon (simulium run): signed JSON events to webhooks. The HMAC secret, and the commit status target with its token, are the controller's: simulium run flags (--notify-secret-file, --commit-status-api, --commit-status-token-file), never this file.","properties":{"webhooks":{"type":"array","maxItems":20,"description":"Receivers of site.failed, site.invalid, site.recovered and commit.applied events, signed with X-Hub-Signature-256 using the secret of simulium run --notify-secret-file.","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","maxLength":2048,"description":"Where events are POSTed."}}}},"suppressSeconds":{"type":"integer","minimum":0,"maximum":604800,"default":3600,"description":"An unchanged failure is sent again at most this often."}}},"backup":{"type":"object","additionalProperties":false,"description":"Backups with restic: where each site's repository lives, its password and the tools image the backup, restore and check jobs run in. Backups are enabled when an image is set.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The tools image (restic, MariaDB client, rsync) the backup, restore and check jobs run in. No default: without it no backup runs."},"repository":{"type":"string","maxLength":1024,"pattern":"^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$","default":"volume","description":"`volume`: the named volume <instance>_backups on the cluster, one restic repository per site under it. Otherwise a restic repository URL base (sftp:user@host:/path, s3:https://host/bucket, rest:https://host/path, ...); each site's repository is <base>/<site>."},"password":{"type":"object","additionalProperties":false,"required":["sealed"],"properties":{"sealed":{"type":"string","minLength":1,"maxLength":65536,"description":"The value encrypted with `simulium seal` to spec.sealing.publicKey."}},"description":"The restic repository password, sealed for the cluster (simulium seal --cluster --name restic-password). Without it the controller generates one once and keeps it in its state directory. Losing it loses every backup."},"env":{"type":"object","maxProperties":16,"propertyNames":{"pattern":"^[A-Z][A-Z0-9_]{0,63}$"},"additionalProperties":{"type":"object","additionalProperties":false,"required":["sealed"],"properties":{"sealed":{"type":"string","minLength":1,"maxLength":65536,"description":"The value encrypted with `simulium seal` to spec.sealing.publicKey."}}},"description":"Credentials restic reads from the environment for the repository (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, B2_ACCOUNT_KEY, ...), each sealed for the cluster under its own name (simulium seal --cluster --name AWS_SECRET_ACCESS_KEY); the jobs get them as Swarm secrets."},"check":{"type":"object","additionalProperties":false,"properties":{"schedule":{"type":"string","maxLength":100,"default":"30 4 * * 0","description":"Cron expression of the periodic `restic check` of every site repository."}}}}},"environments":{"type":"object","additionalProperties":false,"description":"Limits on site environments (spec.environments of the sites) and pull-request previews.","properties":{"max":{"type":"integer","minimum":0,"maximum":1000,"default":20,"description":"Most environments across every site of the instance; an environment past it is refused (its site's other environments and the site itself are not)."},"maxPerSite":{"type":"integer","minimum":0,"maximum":10,"default":3,"description":"Most environments of one site."}}},"previews":{"type":"object","additionalProperties":false,"required":["domain"],"description":"Preview environments of pull requests (simulium run --pull-requests): a site whose manifest a pull request changes is deployed at the pull request's head as <site>--pr<number>, seeded from the site's latest backup, and removed with all its data when the pull request is closed or merged.","properties":{"domain":{"type":"string","pattern":"^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$","description":"The domain pattern of a preview, with {site} and {number}, e.g. {site}-pr{number}.preview.example.org."},"max":{"type":"integer","minimum":0,"maximum":100,"default":5,"description":"Most preview environments at once; a pull request past it waits (its commit status says so) until another closes."},"ttlHours":{"type":"integer","minimum":1,"maximum":8760,"default":168,"description":"Hours after the last push to a pull request before its previews are removed anyway."},"resources":{"$ref":"#/$defs/resources","description":"A cap on each task of a preview's services (web and database): a service's own limit above it, or none, becomes the cap; one below it is kept. A preview is for review, not for production's load."},"replicas":{"type":"integer","minimum":1,"maximum":20,"description":"Most web replicas of a preview (the site's own count when lower); unset: the site's."},"branches":{"type":"array","maxItems":20,"items":{"type":"string","pattern":"^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$","description":"A branch name pattern: * stands for any characters but /, ** for any characters, e.g. preview/*."},"description":"Branches previewed without webhooks: every poll (simulium run --poll-seconds) the remote's branches are listed; a matching branch that changes a site's manifest gets a preview like a pull request's head, and a deleted one loses it."}}},"tls":{"type":"object","additionalProperties":false,"description":"HTTPS: the TLS terminator (hitch) in front of Varnish, and where certificates come from. See docs/tls.md.","required":["image"],"properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The TLS terminator image (hitch; the harness builds simulium/tls:local)."},"port":{"type":"integer","minimum":1,"maximum":65535,"default":443,"description":"Published HTTPS port (host mode, beside Varnish's)."},"publicPort":{"type":"integer","minimum":1,"maximum":65535,"description":"The HTTPS port visitors connect to, which the http→https redirect names (none for 443). Default: port. Set it when a load balancer in front forwards 443 to another published port."},"replicas":{"type":"integer","minimum":1,"maximum":20,"description":"Terminator tasks; default: Varnish's replicas."},"acme":{"type":"object","additionalProperties":false,"required":["directory","email"],"description":"The ACME directory sites with spec.tls.mode acme (the default once this is set) get their certificates from, by HTTP-01 answered by Varnish.","properties":{"directory":{"type":"string","pattern":"^https://[^\\s]+$","maxLength":2048,"description":"The directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory (staging: https://acme-staging-v02.api.letsencrypt.org/directory)."},"email":{"type":"string","pattern":"^[^\\s@]+@[^\\s@]+$","maxLength":254,"description":"The account's contact address."},"caFile":{"type":"string","minLength":1,"maxLength":4096,"description":"A PEM file on the controller's host with the CA that signs the directory's own HTTPS certificate (a private CA or a test CA such as Pebble). Default: the system's CAs."},"renewBeforeFraction":{"type":"number","exclusiveMinimum":0,"maximum":0.9,"default":0.3333,"description":"Renew when this fraction of the certificate's lifetime is left (one third: at two thirds of the lifetime), with up to 5% of the lifetime of random jitter earlier."},"checkDns":{"type":"boolean","default":true,"description":"Before ordering, look each name up from the controller: a name that does not resolve (or resolves to none of expectAddresses) is set aside with its backoff and reported, without spending an order on it. false: no look-up (tests, split-horizon DNS)."},"expectAddresses":{"type":"array","maxItems":50,"uniqueItems":true,"items":{"type":"string","maxLength":45,"pattern":"^[0-9A-Fa-f:.]+$"},"description":"The public addresses of the nodes that run Varnish: with checkDns, a name must resolve to at least one of them. Default: any address."}}}}}}}},"$defs":{"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$"},"cpus":{"type":"number","exclusiveMinimum":0,"maximum":64}},"title":"DefaultResources"}}};
 const schema77 = {"type":"object","additionalProperties":false,"properties":{"memory":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$"},"cpus":{"type":"number","exclusiveMinimum":0,"maximum":64}},"title":"DefaultResources"};
 const pattern44 = new RegExp("^[a-z][a-z0-9-]{0,19}$", "u");
 const pattern45 = new RegExp("^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$", "u");
@@ -7956,7 +7956,7 @@ vErrors.push(err192);
 errors++;
 }
 for(const key31 in data79){
-if(!((((key31 === "image") || (key31 === "port")) || (key31 === "replicas")) || (key31 === "acme"))){
+if(!(((((key31 === "image") || (key31 === "port")) || (key31 === "publicPort")) || (key31 === "replicas")) || (key31 === "acme"))){
 const err193 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.tls,data:data79};
 if(vErrors === null){
 vErrors = [err193];
@@ -8037,10 +8037,10 @@ errors++;
 }
 }
 }
-if(data79.replicas !== undefined){
-let data82 = data79.replicas;
+if(data79.publicPort !== undefined){
+let data82 = data79.publicPort;
 if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-const err200 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.tls.properties.replicas.type,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data82};
+const err200 = {instancePath:instancePath+"/spec/tls/publicPort",schemaPath:"#/properties/spec/properties/tls/properties/publicPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.tls.properties.publicPort.type,parentSchema:schema76.properties.spec.properties.tls.properties.publicPort,data:data82};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -8050,8 +8050,8 @@ vErrors.push(err200);
 errors++;
 }
 if((typeof data82 == "number") && (isFinite(data82))){
-if(data82 > 20 || isNaN(data82)){
-const err201 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data82};
+if(data82 > 65535 || isNaN(data82)){
+const err201 = {instancePath:instancePath+"/spec/tls/publicPort",schemaPath:"#/properties/spec/properties/tls/properties/publicPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema76.properties.spec.properties.tls.properties.publicPort,data:data82};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -8061,7 +8061,7 @@ vErrors.push(err201);
 errors++;
 }
 if(data82 < 1 || isNaN(data82)){
-const err202 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data82};
+const err202 = {instancePath:instancePath+"/spec/tls/publicPort",schemaPath:"#/properties/spec/properties/tls/properties/publicPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.publicPort,data:data82};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -8072,11 +8072,10 @@ errors++;
 }
 }
 }
-if(data79.acme !== undefined){
-let data83 = data79.acme;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-if(data83.directory === undefined){
-const err203 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/required",keyword:"required",params:{missingProperty: "directory"},message:"must have required property '"+"directory"+"'",schema:schema76.properties.spec.properties.tls.properties.acme.required,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data83};
+if(data79.replicas !== undefined){
+let data83 = data79.replicas;
+if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
+const err203 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.tls.properties.replicas.type,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data83};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -8085,8 +8084,9 @@ vErrors.push(err203);
 }
 errors++;
 }
-if(data83.email === undefined){
-const err204 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'",schema:schema76.properties.spec.properties.tls.properties.acme.required,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data83};
+if((typeof data83 == "number") && (isFinite(data83))){
+if(data83 > 20 || isNaN(data83)){
+const err204 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data83};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -8095,9 +8095,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-for(const key32 in data83){
-if(!((((((key32 === "directory") || (key32 === "email")) || (key32 === "caFile")) || (key32 === "renewBeforeFraction")) || (key32 === "checkDns")) || (key32 === "expectAddresses"))){
-const err205 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data83};
+if(data83 < 1 || isNaN(data83)){
+const err205 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data83};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -8107,11 +8106,12 @@ vErrors.push(err205);
 errors++;
 }
 }
-if(data83.directory !== undefined){
-let data84 = data83.directory;
-if(typeof data84 === "string"){
-if(func2(data84) > 2048){
-const err206 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data84};
+}
+if(data79.acme !== undefined){
+let data84 = data79.acme;
+if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
+if(data84.directory === undefined){
+const err206 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/required",keyword:"required",params:{missingProperty: "directory"},message:"must have required property '"+"directory"+"'",schema:schema76.properties.spec.properties.tls.properties.acme.required,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data84};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -8120,8 +8120,8 @@ vErrors.push(err206);
 }
 errors++;
 }
-if(!pattern58.test(data84)){
-const err207 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/pattern",keyword:"pattern",params:{pattern: "^https://[^\\s]+$"},message:"must match pattern \""+"^https://[^\\s]+$"+"\"",schema:"^https://[^\\s]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data84};
+if(data84.email === undefined){
+const err207 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'",schema:schema76.properties.spec.properties.tls.properties.acme.required,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data84};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -8130,9 +8130,9 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
-else {
-const err208 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.directory.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data84};
+for(const key32 in data84){
+if(!((((((key32 === "directory") || (key32 === "email")) || (key32 === "caFile")) || (key32 === "renewBeforeFraction")) || (key32 === "checkDns")) || (key32 === "expectAddresses"))){
+const err208 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data84};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -8142,11 +8142,11 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data83.email !== undefined){
-let data85 = data83.email;
+if(data84.directory !== undefined){
+let data85 = data84.directory;
 if(typeof data85 === "string"){
-if(func2(data85) > 254){
-const err209 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data85};
+if(func2(data85) > 2048){
+const err209 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data85};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -8155,8 +8155,8 @@ vErrors.push(err209);
 }
 errors++;
 }
-if(!pattern59.test(data85)){
-const err210 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/pattern",keyword:"pattern",params:{pattern: "^[^\\s@]+@[^\\s@]+$"},message:"must match pattern \""+"^[^\\s@]+@[^\\s@]+$"+"\"",schema:"^[^\\s@]+@[^\\s@]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data85};
+if(!pattern58.test(data85)){
+const err210 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/pattern",keyword:"pattern",params:{pattern: "^https://[^\\s]+$"},message:"must match pattern \""+"^https://[^\\s]+$"+"\"",schema:"^https://[^\\s]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data85};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -8167,7 +8167,7 @@ errors++;
 }
 }
 else {
-const err211 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.email.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data85};
+const err211 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.directory.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data85};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -8177,11 +8177,11 @@ vErrors.push(err211);
 errors++;
 }
 }
-if(data83.caFile !== undefined){
-let data86 = data83.caFile;
+if(data84.email !== undefined){
+let data86 = data84.email;
 if(typeof data86 === "string"){
-if(func2(data86) > 4096){
-const err212 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data86};
+if(func2(data86) > 254){
+const err212 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data86};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -8190,8 +8190,8 @@ vErrors.push(err212);
 }
 errors++;
 }
-if(func2(data86) < 1){
-const err213 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data86};
+if(!pattern59.test(data86)){
+const err213 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/pattern",keyword:"pattern",params:{pattern: "^[^\\s@]+@[^\\s@]+$"},message:"must match pattern \""+"^[^\\s@]+@[^\\s@]+$"+"\"",schema:"^[^\\s@]+@[^\\s@]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data86};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -8202,7 +8202,7 @@ errors++;
 }
 }
 else {
-const err214 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data86};
+const err214 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.email.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data86};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -8212,11 +8212,11 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data83.renewBeforeFraction !== undefined){
-let data87 = data83.renewBeforeFraction;
-if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 > 0.9 || isNaN(data87)){
-const err215 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/maximum",keyword:"maximum",params:{comparison: "<=", limit: 0.9},message:"must be <= 0.9",schema:0.9,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data87};
+if(data84.caFile !== undefined){
+let data87 = data84.caFile;
+if(typeof data87 === "string"){
+if(func2(data87) > 4096){
+const err215 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data87};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -8225,8 +8225,8 @@ vErrors.push(err215);
 }
 errors++;
 }
-if(data87 <= 0 || isNaN(data87)){
-const err216 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data87};
+if(func2(data87) < 1){
+const err216 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data87};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -8237,7 +8237,7 @@ errors++;
 }
 }
 else {
-const err217 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data87};
+const err217 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data87};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -8247,10 +8247,11 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data83.checkDns !== undefined){
-let data88 = data83.checkDns;
-if(typeof data88 !== "boolean"){
-const err218 = {instancePath:instancePath+"/spec/tls/acme/checkDns",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/checkDns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema76.properties.spec.properties.tls.properties.acme.properties.checkDns.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.checkDns,data:data88};
+if(data84.renewBeforeFraction !== undefined){
+let data88 = data84.renewBeforeFraction;
+if((typeof data88 == "number") && (isFinite(data88))){
+if(data88 > 0.9 || isNaN(data88)){
+const err218 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/maximum",keyword:"maximum",params:{comparison: "<=", limit: 0.9},message:"must be <= 0.9",schema:0.9,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data88};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -8259,12 +8260,8 @@ vErrors.push(err218);
 }
 errors++;
 }
-}
-if(data83.expectAddresses !== undefined){
-let data89 = data83.expectAddresses;
-if(Array.isArray(data89)){
-if(data89.length > 50){
-const err219 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items",schema:50,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data89};
+if(data88 <= 0 || isNaN(data88)){
+const err219 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data88};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -8273,12 +8270,9 @@ vErrors.push(err219);
 }
 errors++;
 }
-const len2 = data89.length;
-for(let i2=0; i2<len2; i2++){
-let data90 = data89[i2];
-if(typeof data90 === "string"){
-if(func2(data90) > 45){
-const err220 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i2,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data90};
+}
+else {
+const err220 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data88};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -8287,8 +8281,11 @@ vErrors.push(err220);
 }
 errors++;
 }
-if(!pattern60.test(data90)){
-const err221 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i2,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:.]+$"},message:"must match pattern \""+"^[0-9A-Fa-f:.]+$"+"\"",schema:"^[0-9A-Fa-f:.]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data90};
+}
+if(data84.checkDns !== undefined){
+let data89 = data84.checkDns;
+if(typeof data89 !== "boolean"){
+const err221 = {instancePath:instancePath+"/spec/tls/acme/checkDns",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/checkDns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema76.properties.spec.properties.tls.properties.acme.properties.checkDns.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.checkDns,data:data89};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -8298,8 +8295,11 @@ vErrors.push(err221);
 errors++;
 }
 }
-else {
-const err222 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i2,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data90};
+if(data84.expectAddresses !== undefined){
+let data90 = data84.expectAddresses;
+if(Array.isArray(data90)){
+if(data90.length > 50){
+const err222 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items",schema:50,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data90};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -8308,19 +8308,12 @@ vErrors.push(err222);
 }
 errors++;
 }
-}
-let i3 = data89.length;
-let j0;
-if(i3 > 1){
-const indices0 = {};
-for(;i3--;){
-let item0 = data89[i3];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err223 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i3+" are identical)",schema:true,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data89};
+const len2 = data90.length;
+for(let i2=0; i2<len2; i2++){
+let data91 = data90[i2];
+if(typeof data91 === "string"){
+if(func2(data91) > 45){
+const err223 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i2,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data91};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -8328,14 +8321,9 @@ else {
 vErrors.push(err223);
 }
 errors++;
-break;
 }
-indices0[item0] = i3;
-}
-}
-}
-else {
-const err224 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data89};
+if(!pattern60.test(data91)){
+const err224 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i2,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:.]+$"},message:"must match pattern \""+"^[0-9A-Fa-f:.]+$"+"\"",schema:"^[0-9A-Fa-f:.]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data91};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -8345,9 +8333,8 @@ vErrors.push(err224);
 errors++;
 }
 }
-}
 else {
-const err225 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.tls.properties.acme.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data83};
+const err225 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i2,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data91};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -8357,9 +8344,18 @@ vErrors.push(err225);
 errors++;
 }
 }
+let i3 = data90.length;
+let j0;
+if(i3 > 1){
+const indices0 = {};
+for(;i3--;){
+let item0 = data90[i3];
+if(typeof item0 !== "string"){
+continue;
 }
-else {
-const err226 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.tls.type,parentSchema:schema76.properties.spec.properties.tls,data:data79};
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err226 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i3+" are identical)",schema:true,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data90};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -8367,11 +8363,14 @@ else {
 vErrors.push(err226);
 }
 errors++;
+break;
+}
+indices0[item0] = i3;
 }
 }
 }
 else {
-const err227 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.type,parentSchema:schema76.properties.spec,data:data2};
+const err227 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data90};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -8383,12 +8382,48 @@ errors++;
 }
 }
 else {
-const err228 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.type,parentSchema:schema76,data};
+const err228 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.tls.properties.acme.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data84};
 if(vErrors === null){
 vErrors = [err228];
 }
 else {
 vErrors.push(err228);
+}
+errors++;
+}
+}
+}
+else {
+const err229 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.tls.type,parentSchema:schema76.properties.spec.properties.tls,data:data79};
+if(vErrors === null){
+vErrors = [err229];
+}
+else {
+vErrors.push(err229);
+}
+errors++;
+}
+}
+}
+else {
+const err230 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.type,parentSchema:schema76.properties.spec,data:data2};
+if(vErrors === null){
+vErrors = [err230];
+}
+else {
+vErrors.push(err230);
+}
+errors++;
+}
+}
+}
+else {
+const err231 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.type,parentSchema:schema76,data};
+if(vErrors === null){
+vErrors = [err231];
+}
+else {
+vErrors.push(err231);
 }
 errors++;
 }

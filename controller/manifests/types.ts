@@ -142,6 +142,8 @@ export const TLS_KEY_SEAL_NAME = "tls-key";
 export interface ResolvedClusterTls {
   readonly image: string;
   readonly port: number;
+  /** The port visitors reach https on (the redirect's); `port` unless a balancer maps another. */
+  readonly publicPort: number;
   readonly replicas: number;
   readonly acme?: {
     readonly directory: string;

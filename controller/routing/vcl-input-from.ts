@@ -62,7 +62,7 @@ export function vclInputFrom(src: RoutingSources): VclInput {
     });
   }
   const tools = toolsOf(src, claimed);
-  const tls = cluster.tls === undefined ? {} : { tls: src.acmeThumbprint !== undefined ? { acmeThumbprint: src.acmeThumbprint } : {} };
+  const tls = cluster.tls === undefined ? {} : { tls: { httpsPort: cluster.tls.publicPort, ...(src.acmeThumbprint !== undefined ? { acmeThumbprint: src.acmeThumbprint } : {}) } };
   return { sites, mode, snippets: snippetsOf(cluster), ...(tools.length > 0 ? { tools } : {}), ...tls };
 }
 

@@ -13,6 +13,8 @@ export interface VclTlsInput {
    * (no VCL reload per order, and every Varnish node answers alike).
    */
   readonly acmeThumbprint?: string;
+  /** The port visitors reach https on; the redirect names it unless it is 443. */
+  readonly httpsPort?: number;
 }
 
 /** Per-site HTTPS settings. */
@@ -75,7 +77,7 @@ export function tlsSynth(tls: VclTlsInput | undefined): string {
   if (resp.status == ${REDIRECT_SYNTH}) {
     set resp.status = 301;
     set resp.reason = "Moved Permanently";
-    set resp.http.Location = "https://" + req.http.host + req.url;
+    set resp.http.Location = "https://" + req.http.host${portSuffix(tls.httpsPort)} + req.url;
     return (deliver);
   }
 `;
@@ -92,6 +94,13 @@ export function tlsDeliver(tls: VclTlsInput | undefined, sites: readonly SiteTls
       return `  if (req.http.X-Forwarded-Proto == "https" && (${hostIn(s.domains)})) {\n    set resp.http.Strict-Transport-Security = "${value}";\n  }\n`;
     })
     .join("");
+}
+
+/** `:PORT` for a port other than https's own; the host was stripped of any port in vcl_recv. */
+function portSuffix(port: number | undefined): string {
+  if (port === undefined || port === 443) return "";
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`not a port: ${port}`);
+  return ` + ":${port}"`;
 }
 
 function domainsWhere(sites: readonly SiteTlsView[], pick: (t: VclSiteTls) => boolean): string[] {

@@ -133,7 +133,8 @@ describe("HTTPS by ACME against Pebble", () => {
   it("redirects plain http to https, answers challenges on http, and sends HSTS where asked", async () => {
     const plain = await httpGet("127.0.0.1", httpPort, "/node/1?x=1", { Host: hostA });
     expect(plain.status).toBe(301);
-    expect(plain.headers.location).toBe(`https://${hostA}/node/1?x=1`);
+    // The port hitch publishes (not 443): the redirect names it.
+    expect(plain.headers.location).toBe(`https://${hostA}:${httpsPort}/node/1?x=1`);
     const challenge = await httpGet("127.0.0.1", httpPort, "/.well-known/acme-challenge/tok-en_1", { Host: hostA });
     expect(challenge.status).toBe(200);
     expect(challenge.body).toBe(`tok-en_1.${readAcmeThumbprint(stateDir, instance)}`);

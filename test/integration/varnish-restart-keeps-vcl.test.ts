@@ -77,6 +77,13 @@ async function keptSiteVcl(container: string): Promise<string> {
 const routes = async (container: string): Promise<boolean> =>
   (await keptVcl(container)).includes(`"${site}.test"`) && /^backend b_/m.test(await keptSiteVcl(container));
 
+/** Whether the keeper of this task has saved the routing it runs (it logs each save). Until it has,
+ *  its first save may still come and overwrite a file this test writes. */
+async function keeperSaved(container: string): Promise<boolean> {
+  const logs = await docker.getContainer(container).logs({ stdout: true, stderr: true, follow: false });
+  return logs.toString("utf8").includes("[vcl-keeper] kept the active VCL");
+}
+
 async function activeVcl(container: string): Promise<string> {
   const r = await execIn(docker, container, ["varnishadm", "vcl.list"]);
   return /^active\s+\S+\s+\S+\s+\S+\s+(\S+)/m.exec(r.stdout)?.[1] ?? "";
@@ -123,7 +130,10 @@ test("a Varnish task restarted without the controller routes with the last VCL, 
   expect(await activeVcl(third)).toBe(controllers);
 
   // A kept VCL that does not compile never stops Varnish: it starts on the placeholder, and the
-  // controller's next apply routes again and replaces the kept file.
+  // controller's next apply routes again and replaces the kept file. The keeper of this task
+  // saves the routing it booted with on its first poll: the broken file is written after that
+  // save, or the save would replace it (a busy machine polls late).
+  await waitFor(async () => (await keeperSaved(third)) || undefined, "the restarted task's keeper to save its routing", 30_000, 500);
   expect((await execIn(docker, third, ["sh", "-c", `echo 'vcl 4.1; this is not VCL' > ${kept}`])).exitCode).toBe(0);
   const fourth = await killVarnish();
   const placeholder = await answer(`${site}.test`, (r) => r.status === 503, "the placeholder's 503");

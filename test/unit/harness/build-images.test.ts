@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /**
- * harness/build-images.sh builds the missing images several at a time. Run here against stubs
- * on PATH (debootstrap, chroot, docker, id) in a temporary copy of the harness with made-up
+ * harness/build-images.sh builds the missing images several at a time, on one shared base. Run
+ * here against stubs on PATH (debootstrap, chroot, docker, id, mount) in a temporary copy of the harness with made-up
  * recipes, so what is checked is the script's own scheduling, failure reporting and cache
  * handling, in milliseconds and without root, network or engine.
  */
@@ -30,19 +30,39 @@ case "$1" in
 esac
 `;
 
-// Records when each build runs, "downloads" one .deb per package plus a common one into the
-// cache directory it is given, and fails for the role named "broken".
+// The shared base: one minbase debootstrap per run ("base" events), with apt's lists.
 const DEBOOTSTRAP = `#!/bin/bash
 set -e
-for a in "$@"; do case "$a" in --cache-dir=*) cache="\${a#--cache-dir=}" ;; --include=*) pkgs="\${a#--include=}" ;; esac; done
-target="\${@: -2:1}"; role="\${target##*/}"
-echo "start $role $cache" >> "$STUB/events"
-ls "$cache" > "$STUB/seen-$role"
-sleep 0.4
-mkdir -p "$target/usr/bin" && echo "$role" > "$target/usr/bin/role"
-if [ "$role" = broken ]; then echo "E: Couldn't find these debs: no-such-package" >&2; echo "end $role" >> "$STUB/events"; exit 1; fi
-for p in common \${pkgs//,/ }; do [ -e "$cache/\${p}_1_all.deb" ] || echo "deb of $p" > "$cache/\${p}_1_all.deb"; done
-echo "end $role" >> "$STUB/events"
+for a in "$@"; do case "$a" in --cache-dir=*) cache="\${a#--cache-dir=}" ;; --include=*) echo "unexpected --include" >&2; exit 2 ;; esac; done
+target="\${@: -2:1}"
+echo "base-start \${target##*/}" >> "$STUB/events"
+mkdir -p "$target/var/lib/apt/lists" "$target/var/cache/apt/archives" "$target/proc" "$target/etc"
+[ -e "$cache/minbase_1_all.deb" ] || echo "deb of minbase" > "$cache/minbase_1_all.deb"
+echo "base-end" >> "$STUB/events"
+`;
+
+// chroot: "apt-get update" in the base is recorded; "apt-get install" is a role's build: it records
+// when it runs and the archive it was given, "downloads" one .deb per package plus a common one
+// into that archive, and fails for the role named "broken". Anything else (setup.sh) passes.
+const CHROOT = `#!/bin/bash
+set -e
+target="$1"; shift; role="\${target##*/}"
+case " $* " in
+  *" apt-get -s -q install "*)
+    # apt's simulation, for the build order: one "Inst" line per package, 10 for a package named big*.
+    args="$*"; for p in \${args##*--no-install-recommends }; do case "$p" in big*) for i in 1 2 3 4 5 6 7 8 9 10; do echo "Inst $p-$i"; done ;; *) echo "Inst $p" ;; esac; done ;;
+  *" apt-get update "*) echo "update \${role}" >> "$STUB/events" ;;
+  *" apt-get install "*)
+    cache="$target/var/cache/apt/archives"
+    args="$*"; pkgs="\${args##*--no-install-recommends }"
+    echo "start $role $cache" >> "$STUB/events"
+    ls "$cache" > "$STUB/seen-$role"
+    sleep 0.4
+    mkdir -p "$target/usr/bin" && echo "$role" > "$target/usr/bin/role"
+    if [ "$role" = broken ]; then echo "E: Unable to locate package no-such-package" >&2; echo "end $role" >> "$STUB/events"; exit 100; fi
+    for p in common $pkgs; do [ -e "$cache/\${p}_1_all.deb" ] || echo "deb of $p" > "$cache/\${p}_1_all.deb"; done
+    echo "end $role" >> "$STUB/events" ;;
+esac
 `;
 
 type Run = { status: number | null; stderr: string; events: string[]; dir: string };
@@ -61,7 +81,7 @@ function harness(roles: Record<string, string[]>): string {
   }
   const bin = join(dir, "bin");
   mkdirSync(bin);
-  const stubs: Record<string, string> = { docker: DOCKER, debootstrap: DEBOOTSTRAP, chroot: "#!/bin/sh\nexit 0\n", id: "#!/bin/sh\necho 0\n" };
+  const stubs: Record<string, string> = { docker: DOCKER, debootstrap: DEBOOTSTRAP, chroot: CHROOT, id: "#!/bin/sh\necho 0\n", mount: "#!/bin/sh\nexit 0\n", umount: "#!/bin/sh\nexit 0\n" };
   for (const [name, text] of Object.entries(stubs)) {
     writeFileSync(join(bin, name), text);
     chmodSync(join(bin, name), 0o755);
@@ -150,7 +170,7 @@ describe("harness/build-images.sh", () => {
     const r = build(dir, ["broken", "fine", "other"], 2);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/FAILED broken after \d+ s/);
-    expect(r.stderr).toContain("E: Couldn't find these debs: no-such-package");
+    expect(r.stderr).toContain("E: Unable to locate package no-such-package");
     expect(r.stderr).toMatch(/error: building broken failed/);
     // The others were built, and tagged, although broken failed first.
     expect(r.events.filter((e) => e.startsWith("import ")).map((e) => e.split(/[ :]/)[1])).toEqual(expect.arrayContaining(["simulium/fine", "simulium/other"]));
@@ -160,7 +180,31 @@ describe("harness/build-images.sh", () => {
     expect(existsSync(join(dir, "state", "images.json"))).toBe(false);
   });
 
-  it("gives each debootstrap its own cache, seeded from the shared one, and keeps what it downloaded", () => {
+  it("bootstraps the base once, before any image, and each image installs only its own packages on a copy", () => {
+    const dir = make({ one: ["p1"], two: ["p2", "q2"], three: ["p3"] });
+    const r = build(dir, ["one", "two", "three"], 2);
+    expect(r.status).toBe(0);
+    expect(r.events.filter((e) => e.startsWith("base-start "))).toEqual(["base-start .base"]);
+    const firstRole = r.events.findIndex((e) => e.startsWith("start "));
+    expect(r.events.indexOf("base-end")).toBeLessThan(firstRole);
+    expect(r.events.indexOf("update .base")).toBeLessThan(firstRole);
+    expect(r.stderr).toMatch(/base: debootstrap bookworm minbase in \d+ s/);
+    // The base is removed once every image is made; each role's copy with it.
+    expect(existsSync(join(dir, "build", ".base"))).toBe(false);
+    expect(readdirSync(join(dir, "cache"))).toEqual(expect.arrayContaining(["minbase_1_all.deb", "q2_1_all.deb"]));
+    // No base for a run with nothing to build.
+    rmSync(join(dir, "events"));
+    expect(build(dir, ["one"], 2).events).toEqual([]);
+  });
+
+  it("starts the builds with the most packages to install first, the unpack-only ones last", () => {
+    const dir = make({ alpha: ["a1"], beta: ["b1", "b2"], gamma: ["bigger"] });
+    const r = build(dir, ["alpha", "beta", "gamma"], 1);
+    expect(r.status).toBe(0);
+    expect(r.events.filter((e) => e.startsWith("start ")).map((e) => e.split(" ")[1])).toEqual(["gamma", "beta", "alpha"]);
+  });
+
+  it("gives each image's apt its own archive, seeded from the shared cache, and keeps what it downloaded", () => {
     const dir = make({ one: ["p1"], two: ["p2"], three: ["p3"] });
     writeFileSync(join(dir, "cache", "seed_1_all.deb"), "deb of seed");
     const r = build(dir, ["one", "two", "three"], 3);
@@ -169,7 +213,7 @@ describe("harness/build-images.sh", () => {
     expect(new Set(caches).size).toBe(3);
     expect(caches).not.toContain(join(dir, "cache"));
     for (const role of ["one", "two", "three"]) expect(readFileSync(join(dir, `seen-${role}`), "utf8")).toContain("seed_1_all.deb");
-    expect(readdirSync(join(dir, "cache")).sort()).toEqual(["common_1_all.deb", "p1_1_all.deb", "p2_1_all.deb", "p3_1_all.deb", "seed_1_all.deb"]);
+    expect(readdirSync(join(dir, "cache")).sort()).toEqual(["common_1_all.deb", "minbase_1_all.deb", "p1_1_all.deb", "p2_1_all.deb", "p3_1_all.deb", "seed_1_all.deb"]);
     expect(readFileSync(join(dir, "cache", "p2_1_all.deb"), "utf8")).toBe("deb of p2\n");
   });
 });

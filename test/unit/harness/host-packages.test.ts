@@ -30,6 +30,7 @@ const ALWAYS_PRESENT: Record<string, string> = {
   setsid: "util-linux",
   unshare: "util-linux",
   nsenter: "util-linux",
+  mount: "mount",
   umount: "mount",
   "dpkg-deb": "dpkg",
   "apt-get": "apt",

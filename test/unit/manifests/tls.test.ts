@@ -10,7 +10,7 @@ describe("spec.tls", () => {
     const r = loadFiles([cluster(ACME), site()]);
     expect(r.errors).toEqual([]);
     expect(r.sites[0]?.tls).toEqual({ mode: "acme", redirect: true });
-    expect(r.cluster?.tls).toEqual({ image: "simulium/tls:local", port: 443, replicas: 1, acme: { directory: "https://acme-staging-v02.api.letsencrypt.org/directory", email: "ops@example.org", renewBeforeFraction: 1 / 3, checkDns: true, expectAddresses: [] } });
+    expect(r.cluster?.tls).toEqual({ image: "simulium/tls:local", port: 443, publicPort: 443, replicas: 1, acme: { directory: "https://acme-staging-v02.api.letsencrypt.org/directory", email: "ops@example.org", renewBeforeFraction: 1 / 3, checkDns: true, expectAddresses: [] } });
   });
 
   it("is plain http without an ACME directory, and when the site says none", () => {

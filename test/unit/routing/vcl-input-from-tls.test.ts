@@ -3,7 +3,7 @@ import { vclInputFrom } from "../../../controller/routing/vcl-input-from";
 import { bareSite, cluster } from "../../fixtures/core/builders";
 import { live } from "./live-builder";
 
-const tlsCluster = cluster({ tls: { image: "simulium/tls:local", port: 443, replicas: 1 } });
+const tlsCluster = cluster({ tls: { image: "simulium/tls:local", port: 443, publicPort: 443, replicas: 1 } });
 const site = bareSite("acme", { domains: ["acme.org"], tls: { mode: "acme", redirect: true } });
 const secret = (name: string): LiveSecret => ({ kind: "secret", id: `id-${name}`, name, site: null, labels: {} });
 
@@ -20,5 +20,12 @@ describe("routing: the https redirect follows the terminator's certificates", ()
     expect(redirectOf([{ name: "sim_tls" }], [])).toBe(false);
     // Another site's certificate is not this one's.
     expect(redirectOf([{ name: "sim_tls" }], [secret("acme2_tls-0123456789")])).toBe(false);
+  });
+});
+
+describe("routing: the redirect's https port", () => {
+  it("is the terminator's public port (the published one unless a balancer maps another)", () => {
+    const input = vclInputFrom({ cluster: cluster({ tls: { image: "t", port: 8443, publicPort: 8443, replicas: 1 } }), sites: [site], live: live([], []) });
+    expect(input.tls?.httpsPort).toBe(8443);
   });
 });

@@ -35,6 +35,14 @@ describe("VCL of HTTPS", () => {
     expect(sub(vcl, "vcl_synth")).toContain('set resp.http.Location = "https://" + req.http.host + req.url;');
   });
 
+  it("names the https port in the redirect when visitors reach https on another port than 443", () => {
+    const synth = (httpsPort?: number) => sub(renderVcl(input([site("a", { tls: acme(true) })], { tls: httpsPort === undefined ? {} : { httpsPort } })), "vcl_synth");
+    // The demo publishes https on 8443: a redirect to :443 would reach nothing.
+    expect(synth(8443)).toContain('set resp.http.Location = "https://" + req.http.host + ":8443" + req.url;');
+    expect(synth(443)).toContain('set resp.http.Location = "https://" + req.http.host + req.url;');
+    expect(() => synth(0)).toThrow(/not a port/);
+  });
+
   it("sends HSTS only on https answers of the sites that ask for it", () => {
     const vcl = renderVcl(input([site("a", { tls: acme(true, { maxAge: 600, includeSubDomains: true }) }), site("b", { tls: acme(true) })], { tls: {} }));
     const deliver = sub(vcl, "vcl_deliver");
