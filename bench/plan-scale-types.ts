@@ -8,10 +8,11 @@ export interface PlanScaleResult {
   readonly readMs: number;
   /** Parse + validate + resolve (loadFiles), files already in memory. */
   readonly loadMs: number;
+  /** Placement (the pins read back from the swarm) and render, as planLoaded does. */
   readonly renderMs: number;
   /**
    * Reading the swarm: the engine's list bodies (synthetic, made outside the clock) parsed and
-   * normalised as readLive does; the engine's own time to answer is not in it.
+   * normalised as readLive(…, "plan") does; the engine's own time to answer is not in it.
    */
   readonly liveMs: number;
   readonly diffMs: number;
@@ -22,6 +23,8 @@ export interface PlanScaleResult {
   readonly warmRenderMs: number;
   readonly warmDiffMs: number;
   readonly actions: number;
+  /** Tasks the plan's read of the swarm listed (readLive's "plan" scope: none once every pin is recorded). */
+  readonly tasksListed?: number;
   /**
    * `simulium plan` in a fresh process, end to end: startup + read + load + render + live + diff
    * (the issue's ≤ 1.5 s target).

@@ -3,7 +3,7 @@ import { withSpecHash } from "../controller/desired/service-hash";
 import type { DesiredState, ResourceSpec } from "../controller/desired/types";
 import { templateFingerprint } from "../controller/live/fingerprint";
 import type { RepoFile } from "../controller/manifests/read";
-import type { LiveNetwork, LiveObject, LiveSecret, LiveService, LiveState, LiveVolume } from "../controller/live/types";
+import type { LiveNetwork, LiveNode, LiveObject, LiveSecret, LiveService, LiveState, LiveVolume } from "../controller/live/types";
 import { clusterYaml, siteYaml } from "../test/support/manifests";
 import { serviceSpecToApi } from "../controller/apply/service-spec";
 import type { ApiNetwork, ApiSecret, ApiService, ApiTask, ApiVolume } from "../controller/engine/api-types";
@@ -65,6 +65,20 @@ function liveObject(r: ResourceSpec, id: string, stale: boolean): LiveObject {
 /** Benchmarks read no tasks: no template is compared. */
 const NO_TEMPLATE = templateFingerprint(undefined);
 
+/** The synthetic swarm's one node, the engine the plan talks to: apiFromDesired's tasks run there. */
+export const SYNTHETIC_NODE: LiveNode = {
+  id: "node1",
+  hostname: "bench-node1",
+  role: "manager",
+  ip: "127.0.0.1",
+  os: "linux",
+  arch: "x86_64",
+  labels: {},
+  engineLabels: {},
+  availability: "active",
+  state: "ready",
+};
+
 /** Every hundredth site (at least one): the "~1% changed" commit. */
 export const onePercent = (sites: readonly string[]): Set<string> => new Set(sites.filter((_, i) => i % 100 === 0));
 
@@ -108,7 +122,7 @@ export function apiFromDesired(desired: DesiredState, changed: ReadonlySet<strin
         tasks.push({
           ID: `${id}-task${slot}`,
           ServiceID: id,
-          NodeID: "node1",
+          NodeID: SYNTHETIC_NODE.id,
           Slot: slot,
           DesiredState: "running",
           Spec: spec.TaskTemplate,

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: the compiled code of every module imported after it is cached between runs.
+import "./compile-cache";
 import { Command, Option } from "commander";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";

@@ -23,7 +23,8 @@ export function register(program: Command): void {
     .action(async (site: string | undefined, opts: StatusOptions) => {
       // The same plan `simulium plan` shows: it knows drift, suspended, invalid and pending sites.
       const docker = connectDocker();
-      const planned = await planRepo(docker, opts.repo, { instance: opts.instance, stateDir: opts.stateDir, sealingKeyFile: opts.sealingKeyFile });
+      // Every task: status counts each service's running tasks.
+      const planned = await planRepo(docker, opts.repo, { instance: opts.instance, stateDir: opts.stateDir, sealingKeyFile: opts.sealingKeyFile, liveTasks: "all" });
       const { cluster, live, plan } = planned;
       const stateDir = resolveStateDir(opts.stateDir);
       // Varnish's probes: a site Swarm runs fine may still answer 503 (its health path fails).

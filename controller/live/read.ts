@@ -4,7 +4,8 @@ import type { SitePin } from "../desired/placement";
 import type { ApiNetwork, ApiNode, ApiSecret, ApiService, ApiTask, ApiVolume } from "../engine/api-types";
 import { LazyFingerprint } from "./fingerprint";
 import { shapeFromApi } from "./normalize";
-import type { LiveJob, LiveNetwork, LiveNode, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume } from "./types";
+import { unrecordedDataServices } from "./pins";
+import type { LiveJob, LiveNetwork, LiveNode, LiveSecret, LiveService, LiveState, LiveTask, LiveVolume, TaskScope } from "./types";
 
 /**
  * Everything this instance owns, in six list calls whatever the number of sites: each list
@@ -12,8 +13,12 @@ import type { LiveJob, LiveNetwork, LiveNode, LiveSecret, LiveService, LiveState
  * the swarm's nodes (where sites' data is pinned, and whether those nodes can run it).
  * Objects without the label are never read as ours. Volumes are the engine's own: a
  * node-local volume on another node is not listed here.
+ *
+ * `tasks: "plan"` lists only the tasks a plan reads (see taskServiceIds): at 10,000 sites the
+ * full task list is as large as the services' (30 MB of JSON) and a plan reads none of it
+ * once every site's pin is recorded on its services. Status needs "all".
  */
-export async function readLive(docker: Docker, instance: string): Promise<LiveState> {
+export async function readLive(docker: Docker, instance: string, scope: TaskScope = "all"): Promise<LiveState> {
   const filters = { label: [`${LABEL.instance}=${instance}`] };
   const [networks, volumes, secrets, services, nodes, here] = await Promise.all([
     docker.listNetworks({ filters }) as Promise<ApiNetwork[]>,
@@ -23,11 +28,11 @@ export async function readLive(docker: Docker, instance: string): Promise<LiveSt
     readNodes(docker),
     localNodeId(docker),
   ]);
-  const ours = services.filter((s) => s.Spec?.Labels?.[LABEL.instance] === instance);
-  // One call for the tasks of both the instance's services and its jobs (liveFromApi sorts them).
-  const ids = [...ours.filter((s) => !isJob(s)), ...ours.filter(isJob)].map((s) => s.ID);
+  const objects = liveObjectsFromApi(instance, { networks, volumes: volumes.Volumes ?? [], secrets, services });
+  // One call for the tasks of both the instance's services and its jobs (withTasks sorts them).
+  const ids = taskServiceIds(objects, scope);
   const tasks = ids.length ? ((await docker.listTasks({ filters: { service: ids } })) as ApiTask[]) : [];
-  return { ...liveFromApi(instance, { networks, volumes: volumes.Volumes ?? [], secrets, services: ours, tasks }), nodes, here };
+  return { ...withTasks(objects, tasks, scope), nodes, here };
 }
 
 /** What readLive lists of the engine, as the engine answers (parsed JSON). */
@@ -43,25 +48,62 @@ export interface ApiLists {
 // read as services, a reconcile would delete a running job. They are listed apart.
 const isJob = (s: ApiService): boolean => s.Spec?.Labels?.[LABEL.role] === JOB_ROLE;
 
+/** The instance's objects read from the engine's lists, before its tasks are listed. */
+export interface LiveObjects {
+  readonly networks: readonly LiveNetwork[];
+  readonly volumes: readonly LiveVolume[];
+  readonly secrets: readonly LiveSecret[];
+  readonly services: readonly LiveService[];
+  readonly jobServices: readonly ApiService[];
+  readonly networkNames: ReadonlyMap<string, string>;
+}
+
 /**
  * The engine's lists → the instance's live state (without nodes). Pure. Objects without the
  * instance label are never read as ours.
  */
-export function liveFromApi(instance: string, lists: ApiLists): Omit<LiveState, "nodes" | "here"> {
+export function liveFromApi(instance: string, lists: ApiLists, scope: TaskScope = "all"): Omit<LiveState, "nodes" | "here"> {
+  return withTasks(liveObjectsFromApi(instance, lists), lists.tasks, scope);
+}
+
+/** The lists but tasks → the instance's objects. Pure. */
+export function liveObjectsFromApi(instance: string, lists: Omit<ApiLists, "tasks">): LiveObjects {
   const owned = (labels: Record<string, string> | null | undefined): boolean => labels?.[LABEL.instance] === instance;
-  const liveNetworks = lists.networks.filter((n) => owned(n.Labels)).map(networkFromApi);
-  const networkNames = new Map(liveNetworks.map((n) => [n.id, n.name]));
+  const networks = lists.networks.filter((n) => owned(n.Labels)).map(networkFromApi);
+  const networkNames = new Map(networks.map((n) => [n.id, n.name]));
   const ours = lists.services.filter((s) => owned(s.Spec?.Labels));
-  const liveServices = ours.filter((s) => !isJob(s)).map((s) => serviceFromApi(s, networkNames));
-  const jobServices = ours.filter(isJob);
-  const jobIds = new Set(jobServices.map((s) => s.ID));
   return {
-    networks: liveNetworks,
+    networks,
     volumes: lists.volumes.filter((v) => owned(v.Labels)).map(volumeFromApi),
     secrets: lists.secrets.filter((s) => owned(s.Spec?.Labels)).map(secretFromApi),
-    services: liveServices,
-    tasks: lists.tasks.filter((t) => !jobIds.has(t.ServiceID ?? "")).map((t) => taskFromApi(t, networkNames)),
-    jobs: jobServices.map((s) => jobFromApi(s, lists.tasks)),
+    services: ours.filter((s) => !isJob(s)).map((s) => serviceFromApi(s, networkNames)),
+    jobServices: ours.filter(isJob),
+    networkNames,
+  };
+}
+
+/**
+ * The services whose tasks a read lists, services first, then jobs: every one for "all"; for
+ * "plan", the jobs (a plan removes the ones whose tasks all ended: plan/stale-jobs.ts) and the
+ * data services of sites with no pin recorded on the swarm (whose running task tells where
+ * their data is: live/pins.ts). Nothing else of a plan reads a task. Pure.
+ */
+export function taskServiceIds(objects: LiveObjects, scope: TaskScope): string[] {
+  const services = scope === "all" ? objects.services : unrecordedDataServices(objects);
+  return [...services.map((s) => s.id), ...objects.jobServices.map((s) => s.ID)];
+}
+
+/** The objects with the tasks listed for them (of the services taskServiceIds named). Pure. */
+export function withTasks(objects: LiveObjects, tasks: readonly ApiTask[], scope: TaskScope): Omit<LiveState, "nodes" | "here"> {
+  const jobIds = new Set(objects.jobServices.map((s) => s.ID));
+  return {
+    networks: objects.networks,
+    volumes: objects.volumes,
+    secrets: objects.secrets,
+    services: objects.services,
+    tasks: tasks.filter((t) => !jobIds.has(t.ServiceID ?? "")).map((t) => taskFromApi(t, objects.networkNames)),
+    jobs: objects.jobServices.map((s) => jobFromApi(s, tasks)),
+    ...(scope === "plan" ? { taskScope: scope } : {}),
   };
 }
 

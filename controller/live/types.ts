@@ -81,11 +81,19 @@ export interface LiveState {
   readonly tasks: readonly LiveTask[];
   /** Job services of this instance, apart: nothing else in a plan sees them (see LiveJob). */
   readonly jobs: readonly LiveJob[];
+  /**
+   * "plan" when only the tasks a plan reads were listed (live/read.ts TaskScope: the jobs' and
+   * those of sites whose pin is not recorded): no per-service task count can be made from it.
+   */
+  readonly taskScope?: TaskScope;
   /** The swarm's nodes (where sites' data is pinned, and whether they can run tasks); absent in states built by hand. */
   readonly nodes?: readonly LiveNode[];
   /** The node ID of the engine this state was read through. */
   readonly here?: string | null;
 }
+
+/** Which tasks a live read lists: every task of the instance's services, or only those a plan reads. */
+export type TaskScope = "all" | "plan";
 
 export const EMPTY_LIVE: LiveState = { networks: [], volumes: [], secrets: [], services: [], tasks: [], jobs: [] };
 

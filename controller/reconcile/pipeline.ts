@@ -11,7 +11,7 @@ import { livePins } from "../live/pins";
 import { readLive } from "../live/read";
 import { environmentsOfInvalid } from "../manifests/environments";
 import { livePreviewNames, PREVIEWS_FILE, PreviewStateError, readPreviewState, withPreviewSites } from "./previews-state";
-import type { LiveState } from "../live/types";
+import type { LiveState, TaskScope } from "../live/types";
 import { CLUSTER_FILE } from "../manifests/layout";
 import { loadFiles, loadRepo } from "../manifests/load";
 import type { RepoRead } from "../manifests/read";
@@ -56,6 +56,11 @@ export interface PipelineOptions {
   readonly mode?: StateMode;
   /** Accept a Varnish admin secret in the state directory that differs from the swarm's (a rotation on purpose). */
   readonly rotateVarnishSecret?: boolean;
+  /**
+   * Which tasks the live read lists: "plan" (the default) only those the plan reads; "all"
+   * when the caller reads the context's live state for more than the plan (status counts tasks).
+   */
+  readonly liveTasks?: TaskScope;
 }
 
 /** The manifests, read and unsealed, with the cluster in force: what a plan is made from. */
@@ -103,7 +108,7 @@ export async function planRepoWith(docker: Docker, repoDir: string, features: re
 
 export async function planLoaded(docker: Docker, given: LoadedRepo, features: readonly Feature[], opts: PipelineOptions): Promise<PlanContext> {
   const { cluster, values } = given;
-  const live = await readLive(docker, cluster.instance);
+  const live = await readLive(docker, cluster.instance, opts.liveTasks ?? "plan");
   const store = new StateStore(resolveStateDir(opts.stateDir), cluster.instance, opts.mode ?? "read-only");
   const loaded = withPreviews(withEnvironmentsOfInvalid(given, live), store, live);
   // Read against the swarm: a state directory that lost a value the swarm uses stops here.

@@ -1,6 +1,7 @@
 import { evaluateService } from "../apply/convergence";
 import { LABEL } from "../desired/labels";
 import { livePins } from "../live/pins";
+import { everyTask } from "../live/tasks";
 import type { LiveState } from "../live/types";
 import { unavailable } from "../plan/placement";
 import type { Plan } from "../plan/types";
@@ -35,6 +36,8 @@ export interface PinnedNode {
  * health path fails, and Varnish then answers its visitors 503. Pure.
  */
 export function siteStatuses(live: LiveState, plan: Plan | null, routing?: ReadonlyMap<string, SiteRoutingHealth>): SiteStatus[] {
+  // A plan's read lists only the tasks the plan needs: every service would count none running.
+  everyTask(live);
   const sites = new Set<string>();
   for (const o of [...live.services, ...live.volumes, ...live.secrets, ...live.networks]) if (o.site) sites.add(o.site);
   for (const s of plan?.sites ?? []) sites.add(s.site);
@@ -62,7 +65,7 @@ function statusOf(site: string, live: LiveState, plan: Plan | null, node: Pinned
   let progressing = false;
   for (const s of services) {
     // Against its own current spec: is what Swarm was last told to run actually running?
-    const verdict = evaluateService(s, live.tasks, { replicas: s.shape.replicas });
+    const verdict = evaluateService(s, everyTask(live), { replicas: s.shape.replicas });
     running += verdict.running;
     desired += s.shape.replicas;
     if (verdict.state === "failed") failed = failed ?? `${s.name}: ${verdict.reason}`;

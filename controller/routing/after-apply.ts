@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
 import { names } from "../desired/names";
 import { readLive } from "../live/read";
+import { everyTask } from "../live/tasks";
 import type { LiveState } from "../live/types";
 import { readVarnishSecret } from "./admin-secret";
 import { readAcmeThumbprint } from "../state/tls-store";
@@ -69,6 +70,6 @@ async function waitForVarnish(docker: Docker, opts: AfterApplyOptions): Promise<
 export function varnishSettled(service: string, live: LiveState): boolean {
   const svc = live.services.find((s) => s.name === service);
   const want = svc?.shape.replicas ?? 0;
-  const unplaceable = svc === undefined ? 0 : live.tasks.filter((t) => t.serviceId === svc.id && t.desiredState === "running" && t.state === "pending" && /no suitable node/.test(`${t.error ?? ""} ${t.message}`)).length;
+  const unplaceable = svc === undefined ? 0 : everyTask(live).filter((t) => t.serviceId === svc.id && t.desiredState === "running" && t.state === "pending" && /no suitable node/.test(`${t.error ?? ""} ${t.message}`)).length;
   return runningTasksOf(service, live).length + unplaceable >= want;
 }

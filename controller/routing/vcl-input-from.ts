@@ -2,6 +2,7 @@ import { isIPv4 } from "node:net";
 import { LABEL } from "../desired/labels";
 import { names } from "../desired/names";
 import { backendFromLabels, routingFromLabels } from "../desired/routing-labels";
+import { everyTask } from "../live/tasks";
 import type { LiveState, LiveTask } from "../live/types";
 import type { ResolvedCluster, ResolvedSite, RoutingOverrides } from "../manifests/types";
 import type { VclSiteTls } from "../varnish/vcl-tls";
@@ -107,7 +108,7 @@ function toolsOf(src: RoutingSources, claimed: Set<string>): VclTool[] {
 export function runningTasksOf(service: string, live: LiveState): LiveTask[] {
   const svc = live.services.find((s) => s.name === service);
   if (!svc) return [];
-  return live.tasks.filter((t) => t.serviceId === svc.id && t.state === "running" && t.desiredState === "running");
+  return everyTask(live).filter((t) => t.serviceId === svc.id && t.state === "running" && t.desiredState === "running");
 }
 
 function backendsOf(service: string, port: number, mode: VclInput["mode"], network: string, live: LiveState): VclBackend[] {

@@ -6,6 +6,7 @@ import { names } from "../desired/names";
 import type { DesiredState } from "../desired/types";
 import type { ApiServiceSpec } from "../engine/api-types";
 import { readLive } from "../live/read";
+import { everyTask } from "../live/tasks";
 import type { LiveState } from "../live/types";
 import type { Logger } from "../log";
 import type { ResolvedCluster } from "../manifests/types";
@@ -74,7 +75,7 @@ async function deliver(docker: Docker, opts: DeliverOptions, certSecrets: readon
   const store = new StateStore(opts.stateDir, instance, "read-write");
   const record = readRecord(store);
   const targets = deliveryTargets(
-    live.tasks.filter((t) => t.serviceId === svc.id),
+    everyTask(live).filter((t) => t.serviceId === svc.id),
     record,
     generation,
   );
@@ -97,7 +98,7 @@ async function deliver(docker: Docker, opts: DeliverOptions, certSecrets: readon
   );
   const delivered = results.flatMap(([, error, tasks]) => (error === null ? tasks : []));
   const kept = record?.generation === generation ? record.tasks : [];
-  const running = new Set(live.tasks.map((t) => t.id));
+  const running = new Set(everyTask(live).map((t) => t.id));
   store.replace(RECORD, `${JSON.stringify({ generation, tasks: [...new Set([...kept.filter((t) => running.has(t)), ...delivered])].sort() } satisfies DeliveryRecord)}\n`);
   for (const [node, error] of results) {
     if (error === null) opts.log.info({ node, generation, certificates: certs.length }, "certificates delivered to the TLS terminator");

@@ -77,7 +77,7 @@ afterAll(async () => {
 
 
 const status = async () => {
-  const ctx = await planRepo(cluster.manager, repo.dir);
+  const ctx = await planRepo(cluster.manager, repo.dir, { liveTasks: "all" });
   const s = siteStatuses(ctx.live, ctx.plan).find((x) => x.site === siteName);
   return { s, mutations: ctx.plan.actions.filter(isMutation) };
 };

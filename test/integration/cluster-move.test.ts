@@ -55,7 +55,7 @@ afterAll(async () => {
 
 
 const status = async () => {
-  const ctx = await planRepo(cluster.manager, repo.dir);
+  const ctx = await planRepo(cluster.manager, repo.dir, { liveTasks: "all" });
   return { s: siteStatuses(ctx.live, ctx.plan).find((x) => x.site === siteName), plan: ctx.plan };
 };
 const row = () =>

@@ -59,14 +59,16 @@ test("a second apply makes no mutating Docker API call, and ten reconciles make 
     const out = await reconcileRepo(counted, repo.dir, "unchanged");
     expect(out.mutations).toBe(0);
     expect(proxy.mutating()).toEqual([]);
-    // Reading is a constant number of list calls (networks, volumes, secrets, services, tasks,
-    // nodes), plus the engine's own node ID once per client (GET /info).
-    expect(proxy.requests.length).toBe(7);
+    // Reading is a constant number of list calls (networks, volumes, secrets, services, nodes),
+    // plus the engine's own node ID once per client (GET /info). No task list: every site's pin
+    // is recorded on its services and there is no job, so a plan reads no task (live/read.ts).
+    expect(proxy.requests.length).toBe(6);
+    expect(proxy.requests.filter((r) => /\/tasks\b/.test(r))).toEqual([]);
     for (let i = 0; i < 10; i++) {
       const again = await reconcileRepo(counted, repo.dir, `tick-${i}`);
       expect(again.mutations).toBe(0);
     }
-    expect(proxy.requests.length).toBe(7 + 10 * 6);
+    expect(proxy.requests.length).toBe(6 + 10 * 5);
     expect(proxy.mutating()).toEqual([]);
     expect(await serviceVersions()).toEqual(before);
   } finally {

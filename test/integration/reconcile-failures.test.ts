@@ -68,7 +68,7 @@ test("a non-existent image fails the site with Swarm's reason, rolled back, and 
   // The other site was not disturbed by this one's failure.
   expect(out.result.sites.find((s) => s.site === bad)?.state).not.toBe("failed");
   // Status reads the same story from the swarm alone.
-  const { live, plan } = await planRepo(docker, repo.dir);
+  const { live, plan } = await planRepo(docker, repo.dir, { liveTasks: "all" });
   const statuses = siteStatuses(live, plan);
   expect(statuses.find((s) => s.site === good)).toMatchObject({ state: "failed", tasks: { running: 1, desired: 1 } });
   expect(statuses.find((s) => s.site === good)?.lastError).toMatch(/No such image: simulium\/web:does-not-exist/);
@@ -91,7 +91,7 @@ test("a rolled-back update is held: periodic reconciles do not retry it, an expl
     expect(again.result.sites.find((s) => s.site === good)?.error).toMatch(/held.*No such image/);
     expect(renderPlanText(again.ctx.plan)).toMatch(/held: Swarm rolled this spec back: .*No such image/);
 
-    const { live, plan } = await planRepo(docker, repo.dir);
+    const { live, plan } = await planRepo(docker, repo.dir, { liveTasks: "all" });
     expect(siteStatuses(live, plan).find((s) => s.site === good)).toMatchObject({ state: "failed" });
 
     proxy.reset();
