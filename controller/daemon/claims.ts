@@ -1,5 +1,5 @@
 import type { Plan } from "../plan/types";
-import { planChanges } from "../plan/changes";
+import { claimsFromOthers, planChanges } from "../plan/changes";
 import type { Admission, RunScope } from "../reconcile/scope";
 
 /**
@@ -49,6 +49,9 @@ export function decide(self: { readonly id: number; readonly partial: boolean },
     if (admitted.some((o) => o.shared)) return { kind: "defer", why: "another run is changing the instance's shared objects" };
     if (shared) return { kind: "defer", why: "the plan changes the instance's shared objects" };
     if (mine.size === 0) return { kind: "defer", why: sites.size === 0 ? "nothing to change" : "every site it changes is being changed by another run, or was by a later one" };
+    // The run in flight may still route a domain or hold a port from its older commit.
+    const claiming = claimsFromOthers(plan, mine);
+    if (claiming.length > 0) return { kind: "defer", why: `${claiming.join(", ")} gains a domain, port or service that a site in flight may still hold` };
     return { kind: "admit", sites: mine, shared: false, except };
   }
   // A full run changes shared objects only alone; its sites are whatever no other run has.

@@ -369,7 +369,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       const r = await routingGate.load(() => syncRoutingNow(docker, { ...from, secret: readVarnishSecret(options.stateDir, from.cluster.instance), ...thumbprintOf(options.stateDir, from.cluster), log }));
       lastRouting = { reason, at, ok: r.ok, vclHash: r.vclHash, varnishTasks: r.tasks.length, error: r.error ?? r.tasks.find((t) => !t.ok)?.error ?? null };
       // A new or restarted TLS terminator task waits for its certificates (tls/deliver.ts).
-      await deliverToNewTasks(docker, { cluster: loaded.cluster, stateDir: options.stateDir, log, timeoutMs: 15_000 });
+      // One delivery at a time, like the runs' own (tls/feature.ts): two jobs never write one task's certificates at once.
+      await routingGate.load(() => deliverToNewTasks(docker, { cluster: from.cluster, stateDir: options.stateDir, log, timeoutMs: 15_000 }));
     } catch (err) {
       lastRouting = { reason, at, ok: false, vclHash: null, varnishTasks: 0, error: errorText(err) };
       throw err;

@@ -37,6 +37,22 @@ describe("decide", () => {
     expect(decide({ id: 2, partial: true }, plan(retain("b", "b_data")), [admitted(1, ["a"])]).kind).toBe("defer");
   });
 
+  it("a concurrent run defers a site that gains a domain, a published port or a service: a site in flight may still hold it", () => {
+    const gains = (field: string): Action => ({ ...update("y", "y_web"), changes: [{ field, op: "+" }] }) as Action;
+    const created = { op: "create", kind: "service", site: "z", name: "z_web", changes: [], phase: "Sync", wave: 1, spec: {} } as unknown as Action;
+    // x keeps shop.org while it rolls out from the older commit; y (or a new z) takes it now.
+    for (const p of [plan(gains("domains[shop.org]")), plan(gains("ports[2222/tcp]")), plan(created)]) {
+      const d = decide({ id: 2, partial: true }, p, [admitted(1, ["x"])]);
+      expect(d.kind).toBe("defer");
+      expect(d.kind === "defer" ? d.why : "").toMatch(/gains a domain, port or service/);
+    }
+    // A domain dropped, or any other change, goes side by side as before.
+    const other = decide({ id: 2, partial: true }, plan({ ...update("y", "y_web"), changes: [{ field: "domains[old.org]", op: "-" }, { field: "image", op: "~" }] } as Action), [admitted(1, ["x"])]);
+    expect(other.kind).toBe("admit");
+    // The full run that follows takes it.
+    expect(decide({ id: 3, partial: false }, plan(gains("domains[shop.org]")), []).kind).toBe("admit");
+  });
+
   it("waits for an earlier run that is still planning, never for a later one", () => {
     const planning = (id: number) => ({ id, state: "planning" as const, sites: new Set<string>(), shared: false });
     expect(decide({ id: 2, partial: true }, plan(update("b", "b_web")), [planning(1)])).toEqual({ kind: "wait", on: 1 });
