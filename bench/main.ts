@@ -51,6 +51,16 @@ const PLAN_SIZES = "10,100,1000,10000";
 const ROOT = process.cwd();
 /** Where every run writes its figures (a focused run merges into it). */
 const RESULTS_FILE = path.join(ROOT, "bench", "results", "latest.json");
+
+/** An interrupted run still removes what it made on the engine. */
+function cleanupOnSignal(docker: Docker): void {
+  const onSignal = (sig: NodeJS.Signals): void => {
+    log(`${sig}: cleaning up`);
+    void cleanup(docker).finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+}
 const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`);
 const runId = randomBytes(3).toString("hex");
 const created = new Set<string>();
@@ -141,12 +151,7 @@ async function focusedRun(only: string): Promise<void> {
   } else if (only === "tls") {
     const docker = new Docker();
     // Figure 9 runs on the engine: an interrupted run still removes what it made.
-    const onSignal = (sig: NodeJS.Signals): void => {
-      log(`${sig}: cleaning up`);
-      void cleanup(docker).finally(() => process.exit(130));
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    cleanupOnSignal(docker);
     const tls = await tlsFigure(docker, Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000);
     const previous = read();
     results = { ...previous, tls, notes: [...previous.notes.filter((n) => !n.startsWith("figure 9 ")), `figure 9 from a focused run (BENCH_ONLY=tls) at ${when}`] };
@@ -259,12 +264,7 @@ async function floorRun(): Promise<void> {
   const direct = new Docker();
   const proxy = await startCountingProxy();
   const env: Env = { direct, proxy, timeoutMs: Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000, cli: path.join(__dirname, "..", "controller", "cli", "main.js"), log };
-  const onSignal = (sig: NodeJS.Signals): void => {
-    log(`${sig}: cleaning up`);
-    void cleanup(direct).finally(() => process.exit(130));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  cleanupOnSignal(direct);
   const rows: FloorRow[] = [];
   const loadAtStart = os.loadavg();
   // Written after each size: a run stopped later (a busy machine, Ctrl-C) keeps the sizes it finished.
@@ -303,16 +303,11 @@ const loads = (l: readonly number[]): string => l.map((x) => x.toFixed(1)).join(
 
 /** BENCH_ONLY=concurrent: figure 10 alone, merged into the existing results. */
 async function focusedConcurrent(): Promise<void> {
-  const file = path.join(ROOT, "bench", "results", "latest.json");
+  const file = RESULTS_FILE;
   const previous = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
   const commit = git(["rev-parse", "HEAD"]);
   const docker = new Docker();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    log(`${sig}: cleaning up`);
-    void cleanup(docker).finally(() => process.exit(130));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  cleanupOnSignal(docker);
   const concurrent = await concurrentFigure(docker, Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000);
   const when = `${new Date().toISOString()} on commit ${commit.slice(0, 12)}${git(["status", "--porcelain"]) === "" ? "" : " (dirty tree)"}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(" ")}`;
   const results: BenchResults = { ...previous, concurrent, notes: [...previous.notes.filter((n) => !n.startsWith("figure 10 ")), `figure 10 from a focused run (BENCH_ONLY=concurrent) at ${when}`] };
@@ -335,12 +330,7 @@ async function main(): Promise<void> {
   const env: Env = { direct, proxy, timeoutMs, cli: path.join(__dirname, "..", "controller", "cli", "main.js"), log };
   const startedAt = Date.now();
   const loadAtStart = os.loadavg();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    log(`${sig}: cleaning up`);
-    void cleanup(direct).finally(() => process.exit(130));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  cleanupOnSignal(direct);
 
   // Figure 4 first: it is CPU alone, and after the engine figures dockerd is still tearing
   // hundreds of containers down on the same two cores.
