@@ -4,6 +4,7 @@
 #   harness/cluster.sh up [N]     N nodes (default 3); reuses a cluster that already runs
 #   harness/cluster.sh down       stops it and removes everything it made
 #   harness/cluster.sh status     one line per node (hostname, address, socket)
+#   harness/cluster.sh crash K    node K loses power (below); `up` boots it again
 #
 # Node K is a dockerd in its own network namespace (simulium-nodeK) and UTS namespace
 # (hostname nodeK), reached by the tests on unix:///run/simulium-cluster/nodeK.sock and on the
@@ -20,10 +21,10 @@
 # No NAT and no default route: the nodes reach each other and the host, nothing beyond the bridge.
 #
 # Images: `up` loads the local images the cluster tests use (SIMULIUM_CLUSTER_IMAGES, default
-# the mariadb and busybox roles) from the host's engine into every node (docker save | docker
+# the busybox role) from the host's engine into every node (docker save | docker
 # load), skipping a node that already has the same image ID. It also starts a real registry
 # (Debian's docker-registry, the CNCF distribution registry) on the bridge at 10.78.0.1:5000
-# with htpasswd basic auth, and pushes the busybox and varnish roles there as
+# with htpasswd basic auth, and pushes the busybox, varnish and mariadb roles there as
 # 10.78.0.1:5000/simulium/<role>:local, so the registry tests pull through it: the user name
 # and password are in $run_dir/registry/docker-config/config.json (what `docker login` writes,
 # and what a cluster's registryAuth.configFile names). Plain HTTP: every node's engine lists
@@ -43,11 +44,11 @@ bridge=smcl0
 subnet_prefix=10.78.0
 bridge_addr="$subnet_prefix.1"
 # SIMULIUM_CLUSTER_EXTRA_IMAGES: more, for the test that needs them (the tools image of a move).
-images="${SIMULIUM_CLUSTER_IMAGES:-simulium/mariadb:local simulium/busybox:local} ${SIMULIUM_CLUSTER_EXTRA_IMAGES:-}"
+images="${SIMULIUM_CLUSTER_IMAGES:-simulium/busybox:local} ${SIMULIUM_CLUSTER_EXTRA_IMAGES:-}"
 registry_addr="$bridge_addr:5000"
 registry_dir="$run_dir/registry"
 # Pushed to the registry (loaded into node 1 first, which pushes): the nodes pull them from there.
-registry_images="${SIMULIUM_CLUSTER_REGISTRY_IMAGES:-simulium/busybox:local simulium/varnish:local}"
+registry_images="${SIMULIUM_CLUSTER_REGISTRY_IMAGES:-simulium/busybox:local simulium/varnish:local simulium/mariadb:local}"
 
 node_ip() { echo "$subnet_prefix.$((10 + $1))"; }
 node_ns() { echo "simulium-node$1"; }
@@ -68,7 +69,7 @@ existing_nodes() {
   } | sort -nu
 }
 
-usage() { die "usage: harness/cluster.sh up [N] | down | status | registry stop|start"; }
+usage() { die "usage: harness/cluster.sh up [N] | down | status | crash K | registry stop|start"; }
 
 need_root() { [ "$(id -u)" = 0 ] || die "the test cluster needs root (network namespaces, a bridge, iptables)"; }
 
@@ -287,6 +288,46 @@ cmd_down() {
   log "cluster removed"
 }
 
+# Every process of node K: its dockerd, the containerd it started, the shims that containerd
+# started (daemonised, so not dockerd's descendants: found by the node's exec root in their
+# arguments) and the containers' processes under them.
+node_processes() {
+  local k="$1" root_pid
+  root_pid="$(cat "$(node_pidfile "$k")" 2>/dev/null || true)"
+  # The exec root goes through the environment: in awk's arguments it would match awk itself.
+  ps -eo pid=,ppid=,args= | ROOT_PID="$root_pid" EXEC_ROOT="$run_dir/node$k.exec/" awk '
+    { parent[$1] = $2; if ($1 == ENVIRON["ROOT_PID"] || index($0, ENVIRON["EXEC_ROOT"]) > 0) keep[$1] = 1 }
+    END {
+      # Then their descendants, to a fixed point.
+      do { grew = 0; for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; grew = 1 } } while (grew)
+      for (p in keep) print p
+    }'
+}
+
+# Node K loses power, as the swarm sees a machine that dies: its link goes down (its address
+# stops answering, no connection is closed) and every process of the node is SIGKILLed at
+# once (stopped first, so no engine notices the others dying and restarts or reports
+# anything); then what a reboot clears goes too: the engine's exec root (a tmpfs on a real
+# machine) and the mounts of its containers. Its data root (the disk) stays. `up` boots it.
+cmd_crash() {
+  local k="${1:-}" pids m
+  need_root
+  [[ "$k" =~ ^[1-9]$ ]] || die "crash: which node (1 to 9), not '$k'"
+  node_answers "$k" || die "node$k is not running"
+  ip link set "$(node_veth "$k")" down
+  pids="$(node_processes "$k" | tr '\n' ' ')"
+  [ -n "$pids" ] || die "no process of node$k found"
+  # shellcheck disable=SC2086 # one word per pid
+  kill -STOP $pids 2>/dev/null || true
+  # shellcheck disable=SC2086
+  kill -KILL $pids 2>/dev/null || true
+  for _ in $(seq 1 30); do [ -z "$(node_processes "$k")" ] && break; sleep 1; done
+  [ -z "$(node_processes "$k")" ] || die "node$k: processes left after SIGKILL: $(node_processes "$k" | tr '\n' ' ')"
+  for m in $(mounts_under "$run_dir/node$k.exec" "$data_dir/node$k/"); do umount -l "$m" 2>/dev/null || true; done
+  rm -rf "$run_dir/node$k.exec" "$(node_sock "$k")" "$(node_pidfile "$k")"
+  log "node$k crashed: $(wc -w <<<"$pids") processes killed, link down; 'up' boots it"
+}
+
 cmd_status() {
   local k
   for k in $(existing_nodes); do
@@ -303,6 +344,7 @@ case "${1:-}" in
   up) shift; cmd_up "$@" ;;
   down) cmd_down ;;
   status) cmd_status ;;
+  crash) cmd_crash "${2:-}" ;;
   registry)
     case "${2:-}" in
       stop) registry_stop ;;

@@ -5,6 +5,7 @@ import { connectDocker, engineMessage } from "../engine/docker";
 import type { Logger } from "../log";
 import type { CronEntryStatus } from "../jobs/cron";
 import { startDaemonCron } from "../jobs/daemon-cron";
+import { recoverStateFromSwarm } from "../jobs/recover-state";
 import { SiteBackupStatus, startDaemonBackups } from "../backup/daemon-backup";
 import { formatError } from "../manifests/format";
 import { loadFiles, loadRepo } from "../manifests/load";
@@ -417,8 +418,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         commit: current.sha,
         log: clog,
         allowMassDelete: options.allowMassDelete,
-        // The Varnish admin secret lives beside the clone, in the state the daemon keeps.
+        // The Varnish admin secret lives beside the clone, in the state the daemon keeps; a
+        // fresh state volume (first start, or another manager) gets it back from the swarm.
         stateDir: options.stateDir,
+        prepareState: (cluster, stateDir) => recoverStateFromSwarm(docker, cluster, stateDir, clog),
         sealingKeyFile: options.sealingKeyFile,
         ...(options.acme !== undefined ? { acme: options.acme } : {}),
         pollMs: options.convergePollMs,

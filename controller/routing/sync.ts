@@ -107,7 +107,7 @@ async function syncTask(task: LiveTask, route: AdminRoute, vcl: SplitVcl, whole:
     const admin = await connectWithRetry(host, opts.secret, opts.connectRetryMs ?? 15_000);
     try {
       const r = await loadSplitVcl(admin, vcl, { keep: KEEP_VCLS, whole });
-      if (r.changed) opts.log.info({ task: task.id, vcl: r.name, groups: r.relabelled, discarded: r.discarded }, "routing: VCL loaded");
+      if (r.changed) opts.log.info({ task: task.id, endpoint, via: route.via, vcl: r.name, groups: r.relabelled, discarded: r.discarded }, "routing: VCL loaded");
       const done = { task: task.id, endpoint, changed: r.changed, vclName: r.name, relabelled: r.relabelled };
       const first = r.failed[0];
       if (first === undefined) return { ...done, ok: true };

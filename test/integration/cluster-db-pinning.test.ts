@@ -12,7 +12,7 @@ import { LABEL } from "../../controller/desired/labels";
 import { planRepo } from "../../controller/features";
 import { siteStatuses } from "../../controller/reconcile/status";
 import { isMutation } from "../../controller/plan/types";
-import { clusterUp, execInTask, removeNodeVolumes, runningTask, setAvailability, stopNodeEngine, tasksOf, TestCluster, volumesByNode } from "../support/cluster";
+import { CLUSTER_REGISTRY, CLUSTER_REGISTRY_AUTH, clusterUp, crashNode, execInTask, removeNodeVolumes, runningTask, setAvailability, tasksOf, TestCluster, volumesByNode } from "../support/cluster";
 import { startCountingProxy } from "../support/counting-proxy";
 import { clusterYaml } from "../support/manifests";
 import { createRepo, TestRepo } from "../support/repo";
@@ -44,15 +44,16 @@ const receiver = http.createServer((req, res) => {
   });
 });
 
-// Busybox as the web image keeps the images loaded into the nodes small; the row is written
-// and read with the MariaDB client of the database's own container.
+// Busybox as the web image keeps the images loaded into the nodes small; MariaDB is pulled from
+// the cluster's registry by the pinned node. The row is written and read with the MariaDB client
+// of the database's own container.
 const siteYaml = `apiVersion: simulium/v1
 kind: Site
 metadata: {name: ${siteName}}
 spec:
   domains: [${siteName}.test]
   web: {image: "simulium/busybox:local", command: [sleep, "1000000"], replicas: 1}
-  database: {name: shop, user: shop}
+  database: {name: shop, user: shop, image: "${CLUSTER_REGISTRY}/simulium/mariadb:local"}
   placement: {constraints: ["node.role==worker"]}
 `;
 const sql = (query: string): string[] => ["sh", "-c", `mariadb -uroot -p"$(cat /run/secrets/db-root-password)" shop -N -e ${JSON.stringify(query)}`];
@@ -62,7 +63,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   const hook = `  notifications: {webhooks: [{url: "http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events"}]}\n`;
   stateDir = mkdtempSync(path.join(os.tmpdir(), "simulium-pin-"));
-  repo = await createRepo({ "simulium.yaml": clusterYaml(instance, hook), [`sites/${siteName}.yaml`]: siteYaml });
+  repo = await createRepo({ "simulium.yaml": clusterYaml(instance, `${hook}  registryAuth: {configFile: "${CLUSTER_REGISTRY_AUTH}"}\n`), [`sites/${siteName}.yaml`]: siteYaml });
 });
 
 afterAll(async () => {
@@ -159,7 +160,7 @@ test("once the node is active again, the site converges with the row written bef
   expect((await status()).mutations).toEqual([]);
 });
 
-test("when the pinned node's engine dies the daemon reports the site degraded within its resync interval and notifies once, nothing starts elsewhere, and its restart brings the data back with one recovery notice", async () => {
+test("when the pinned node loses power (link down, its engine, containerd and MariaDB SIGKILLed) the daemon reports the site degraded within its resync interval and notifies once, nothing starts elsewhere, and its reboot brings the data back with one recovery notice", async () => {
   const node = cluster.byId(pinned);
   const RESYNC = 15;
   const api = writeApiToken(stateDir);
@@ -184,7 +185,7 @@ test("when the pinned node's engine dies the daemon reports the site degraded wi
     expect(await shown()).toMatchObject({ state: "converged", lastError: null, node: { hostname: node.hostname, unavailable: null } });
     expect(await get("/metrics")).toContain(`simulium_site_node_unavailable{site="${siteName}",node="${node.hostname}"} 0`);
 
-    await stopNodeEngine(node.index);
+    await crashNode(node.index);
     // From the moment the manager marks the node down, the next resync notices it.
     await waitFor(async () => ((await cluster.manager.getNode(pinned).inspect()) as { Status?: { State?: string } }).Status?.State === "down" || undefined, "the manager to mark the node down", 90_000, 500);
     const downAt = Date.now();

@@ -3,7 +3,7 @@ import { planRepo } from "../../controller/features";
 import { MoveRefusedError, moveSite, MoveOptions } from "../../controller/move/move";
 import { isMutation } from "../../controller/plan/types";
 import { siteStatuses } from "../../controller/reconcile/status";
-import { clusterUp, execInTask, removeNodeVolumes, runningTask, tasksOf, TestCluster, volumesByNode } from "../support/cluster";
+import { CLUSTER_REGISTRY, CLUSTER_REGISTRY_AUTH, clusterUp, execInTask, removeNodeVolumes, runningTask, tasksOf, TestCluster, volumesByNode } from "../support/cluster";
 import { clusterYaml } from "../support/manifests";
 import { createRepo, TestRepo } from "../support/repo";
 import { quietLog, reconcileRepo } from "../support/reconcile";
@@ -34,7 +34,7 @@ spec:
     image: "simulium/busybox:local"
     command: [sh, -c, "httpd -f -p 80 -h /srv/files & trap 'kill $!; exit 0' TERM; wait"]
     replicas: 1
-  database: {name: shop, user: shop}
+  database: {name: shop, user: shop, image: "${CLUSTER_REGISTRY}/simulium/mariadb:local"}
   volumes: [{name: files, mountPath: /srv/files}]
   placement: {constraints: ["node.role==worker"]}
 `;
@@ -44,7 +44,7 @@ const move = (to: string, extra: Partial<MoveOptions> = {}) =>
 
 beforeAll(async () => {
   cluster = await clusterUp(3, { images: [TOOLS] });
-  repo = await createRepo({ "simulium.yaml": clusterYaml(instance), [`sites/${siteName}.yaml`]: siteYaml });
+  repo = await createRepo({ "simulium.yaml": clusterYaml(instance, `  registryAuth: {configFile: "${CLUSTER_REGISTRY_AUTH}"}\n`), [`sites/${siteName}.yaml`]: siteYaml });
 });
 
 afterAll(async () => {

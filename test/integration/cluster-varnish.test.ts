@@ -1,10 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Reconciled } from "../../controller/features";
 import { httpGet } from "../harness/http";
 import { startTestDaemon } from "../support/daemon";
-import { CLUSTER_RUN_DIR, clusterUp, setAvailability, stopNodeEngine, tasksOf, TestCluster } from "../support/cluster";
+import { inCidr } from "../../controller/routing/admin-address";
+import { CLUSTER_RUN_DIR, clusterUp, crashNode, runningTask, setAvailability, tasksOf, TestCluster } from "../support/cluster";
+import { buildControllerImage, CONTROLLER_IMAGE } from "../support/controller-image";
 import { clusterYaml } from "../support/manifests";
 import { createRepo, TestRepo } from "../support/repo";
 import { reconcileRepo } from "../support/reconcile";
@@ -21,6 +24,7 @@ import { removeInstance, testInstance, waitFor } from "../support/swarm";
 
 const REGISTRY = "10.78.0.1:5000";
 const PORT = 18080;
+const CONTROLLER_PORT = 19090;
 const instance = testInstance("hav");
 const siteName = `${instance}-www`;
 const nodeIp = (k: number): string => `10.78.0.${10 + k}`;
@@ -239,7 +243,101 @@ test("the daemon follows a web task replaced on another node: routed from the ta
   }
 });
 
-test("a node holding a Varnish task dies: the other nodes keep routing, with no failed request", async () => {
+test("the controller as a Swarm service on the manager, on the admin network only: its fresh state volume gets the Varnish secret back from the swarm, and a commit's routing reaches every node's Varnish over the admin network, with no relay", async () => {
+  await everyNodeRouted();
+  process.stdout.write(`[cluster-varnish] controller image built in ${buildControllerImage().toFixed(1)} s\n`);
+  // On every manager the stack may run on (docs/operations.md): here node 1, the only one.
+  execFileSync("sh", ["-c", `docker save ${CONTROLLER_IMAGE} | docker -H unix://${cluster.managerSocket} load`], { stdio: "ignore" });
+  const files = mkdtempSync(path.join(os.tmpdir(), "simulium-controller-service-"));
+  const token = "cluster-controller-token-8c1d";
+  writeFileSync(path.join(files, "api-token"), `${token}\n`, { mode: 0o644 });
+  const branch = execFileSync("git", ["-C", repo.dir, "rev-parse", "--abbrev-ref", "HEAD"], { encoding: "utf8" }).trim();
+  const name = `${instance}-controller`;
+  const volume = `${instance}-controller-state`;
+  const registryConfig = `${CLUSTER_RUN_DIR}/registry/docker-config/config.json`;
+  const bind = (source: string, target: string, readOnly = true) => ({ Type: "bind" as const, Source: source, Target: target, ReadOnly: readOnly });
+  // As sites.example/simulium-stack.yml deploys it, but as root: the repository is a local git
+  // work tree of the test's (root's, 0700), cloned over file://. Running as the image's
+  // non-root user with the socket's group is controller-image.test.ts's.
+  await cluster.manager.createService({
+    Name: name,
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: CONTROLLER_IMAGE,
+        User: "0",
+        Args: ["run", "--repo", "file:///repo", "--branch", branch, "--listen", "0.0.0.0:9090", "--state-dir", "/var/lib/simulium", "--poll-seconds", "1", "--api-token-file", "/run/api-token", "--log-format", "json"],
+        Mounts: [
+          bind(cluster.managerSocket, "/var/run/docker.sock", false),
+          bind(repo.dir, "/repo"),
+          bind(path.join(files, "api-token"), "/run/api-token"),
+          // simulium.yaml's registryAuth.configFile, at the path it names.
+          bind(registryConfig, registryConfig),
+          { Type: "volume" as const, Source: volume, Target: "/var/lib/simulium" },
+        ],
+      },
+      Placement: { Constraints: ["node.role == manager"] },
+      Networks: [{ Target: `${instance}_admin` }],
+      RestartPolicy: { Condition: "none" },
+    },
+    EndpointSpec: { Mode: "dnsrr", Ports: [{ Protocol: "tcp", TargetPort: 9090, PublishedPort: CONTROLLER_PORT, PublishMode: "host" }] },
+  });
+  const auth = { Authorization: `Bearer ${token}` };
+  const logLines = async (): Promise<Record<string, unknown>[]> => {
+    const { node, containerId } = await runningTask(cluster, name);
+    const raw = (await node.docker.getContainer(containerId).logs({ stdout: true, stderr: true, follow: false })) as Buffer;
+    return demux(raw)
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  };
+  try {
+    type Status = { lastRun?: { ok?: boolean; commit?: string } | null };
+    const status = async (): Promise<Status | undefined> => {
+      const r = await httpGet(nodeIp(1), CONTROLLER_PORT, "/status", auth, 3000).catch(() => undefined);
+      return r?.status === 200 ? (JSON.parse(r.body) as Status) : undefined;
+    };
+    await waitFor(async () => ((await status())?.lastRun?.ok ? true : undefined), "the controller service's first reconcile", 240_000, 1000);
+    const recovered = (await logLines()).filter((l) => l.secret === "varnish-secret" && String(l.msg).includes("read back from the swarm"));
+    expect(recovered).toHaveLength(1);
+
+    repo.write(`sites/${siteName}.yaml`, siteYaml([`a.${siteName}.test`, `b.${siteName}.test`, `c.${siteName}.test`]));
+    const committedAt = Date.now();
+    const sha = await repo.commit("a third domain, applied by the controller service");
+    await waitFor(async () => {
+      const answers = await Promise.all([1, 2, 3].map((k) => page(k, `c.${siteName}.test`)));
+      return answers.every((r) => r.status === 200 && r.body.trim() === `page-of-${siteName}`) ? true : undefined;
+    }, `c.${siteName}.test served by every node's Varnish`, 60_000, 50);
+    const servedAfter = Date.now() - committedAt;
+    await waitFor(async () => ((await status())?.lastRun?.commit === sha ? true : undefined), "the run of the commit to be recorded", 30_000, 500);
+    // Every load since the commit went straight to a task's admin address on the admin network.
+    const loads = (await logLines()).filter((l) => l.msg === "routing: VCL loaded" && Number(l.time) >= committedAt);
+    const spread = Math.max(...loads.map((l) => Number(l.time))) - Math.min(...loads.map((l) => Number(l.time)));
+    process.stdout.write(`[cluster-varnish] controller service: commit → served on 3 nodes ${servedAfter} ms (1 s poll); the 3 Varnish tasks loaded within ${spread} ms of each other\n`);
+    expect(loads.length).toBeGreaterThanOrEqual(3);
+    expect(loads.filter((l) => l.via !== "admin")).toEqual([]);
+    expect(new Set(loads.map((l) => l.task)).size).toBe(3);
+    const adminNet = (await cluster.manager.getNetwork(`${instance}_admin`).inspect()) as { IPAM?: { Config?: { Subnet?: string }[] } };
+    const subnet = adminNet.IPAM?.Config?.[0]?.Subnet ?? "";
+    for (const l of loads) expect(inCidr(String(l.endpoint).split(":")[0] ?? "", subnet)).toBe(true);
+  } finally {
+    await cluster.manager.getService(name).remove().catch(() => undefined);
+    await waitFor(async () => (await cluster.manager.getVolume(volume).remove().then(() => true).catch(() => undefined)), "the controller's state volume removed", 60_000, 1000).catch(() => undefined);
+    rmSync(files, { recursive: true, force: true });
+  }
+}, 900_000);
+
+/** A container's log stream without the engine's 8-byte frame headers (no TTY). */
+function demux(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= raw.length; ) {
+    const size = raw.readUInt32BE(at + 4);
+    parts.push(raw.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+test("a node holding a Varnish task loses power (link down, every process SIGKILLed): the other nodes keep routing, with no failed request", async () => {
   await everyNodeRouted();
   // The worker that runs no web task of the site (after the drain both run on one worker): its
   // death takes only a Varnish task away, and the survivors' Varnish must not notice.
@@ -260,14 +358,14 @@ test("a node holding a Varnish task dies: the other nodes keep routing, with no 
       }
     }
   })();
-  await stopNodeEngine(victim.index);
+  await crashNode(victim.index);
   // A few seconds of traffic after the node's death, while the manager notices it.
   await new Promise((r) => setTimeout(r, 8_000));
   stop = true;
   await loop;
   expect(requests).toBeGreaterThan(20);
   expect(failures).toEqual([]);
-  // The node comes back for the test files after this one. Its engine, killed, may reject the
+  // The node boots again for the test files after this one. Its engine, killed, may reject the
   // instance's next Varnish task for minutes ("network … not found": the overlay's state on a
   // restarted dockerd, the engine's business); the survivors still route.
   cluster = await clusterUp(3);

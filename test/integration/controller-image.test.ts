@@ -1,61 +1,27 @@
-import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
 import { connectDocker } from "../../controller/engine/docker";
 import { freePort, httpGet } from "../harness/http";
+import { buildControllerImage, CONTROLLER_IMAGE, run } from "../support/controller-image";
 import { clusterYaml } from "../support/manifests";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
 
 /**
- * The controller image as an operator builds and runs it: `docker build` of the repository's
- * Dockerfile on the harness's Node.js base, offline (npm reads a cache shipped in the context),
- * then the container against the real engine through the mounted socket, as a non-root user.
+ * The controller image as an operator builds and runs it (support/controller-image.ts), then
+ * the container against the real engine through the mounted socket, as a non-root user.
  */
 const docker = connectDocker();
 const instance = testInstance("cimg");
-const tag = "simulium/controller:local";
+const tag = CONTROLLER_IMAGE;
 const container = `${instance}-controller`;
 const root = mkdtempSync(path.join(os.tmpdir(), "simulium-controller-image-"));
-const npmCache = process.env.SIMULIUM_NPM_CACHE ?? "/var/cache/simulium-npm";
 const socket = "/var/run/docker.sock";
 let buildSeconds = 0;
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync(cmd, args, { encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
-}
-
-/** Fills an npm cache holding every locked package, once per lock file, using the host's registry access. */
-function fillNpmCache(): string {
-  const lock = readFileSync("package-lock.json");
-  const stamp = path.join(npmCache, "lock.sha256");
-  const digest = createHash("sha256").update(lock).digest("hex");
-  if (existsSync(stamp) && readFileSync(stamp, "utf8") === digest) return path.join(npmCache, "cache");
-  const work = path.join(npmCache, "work");
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  cpSync("package.json", path.join(work, "package.json"));
-  writeFileSync(path.join(work, "package-lock.json"), lock);
-  execFileSync("npm", ["ci", "--cache", path.join(npmCache, "cache"), "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"], { cwd: work, stdio: "ignore" });
-  rmSync(work, { recursive: true, force: true });
-  writeFileSync(stamp, digest);
-  return path.join(npmCache, "cache");
-}
-
 beforeAll(() => {
-  const cache = fillNpmCache();
-  const context = path.join(root, "context");
-  mkdirSync(context);
-  for (const f of ["Dockerfile", ".dockerignore", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "controller", "schemas"]) {
-    cpSync(f, path.join(context, f), { recursive: true });
-  }
-  // Hard links: the context gets the cache without copying 80+ MB.
-  execFileSync("cp", ["-al", cache, path.join(context, ".npm-cache")]);
-  const started = Date.now();
-  run("docker", ["build", "-q", "--build-arg", "BASE=simulium/node:local", "-t", tag, context], { ...process.env, DOCKER_BUILDKIT: "0" });
-  buildSeconds = (Date.now() - started) / 1000;
+  buildSeconds = buildControllerImage();
   process.stderr.write(`[controller-image] built ${tag} in ${buildSeconds.toFixed(1)} s\n`);
 }, 600_000);
 

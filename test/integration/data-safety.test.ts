@@ -7,10 +7,11 @@ import { readLive } from "../../controller/live/read";
 import { planRepo } from "../../controller/features";
 import { StateMissingError } from "../../controller/state/errors";
 import { cli } from "../support/cli";
+import { startTestDaemon } from "../support/daemon";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { reconcileRepo } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
-import { removeInstance, testInstance } from "../support/swarm";
+import { removeInstance, testInstance, waitFor } from "../support/swarm";
 
 /**
  * What a manifest change, a lost state directory or a second controller must never cost a site:
@@ -65,6 +66,23 @@ test("an empty state directory: plan and apply fail closed, write nothing, rotat
     const after = await planRepo(docker, repo.dir, { stateDir: empty });
     expect(after.plan.actions.filter((a) => a.op !== "retain")).toEqual([]);
   } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+});
+
+test("the daemon on an empty state directory (a controller service's fresh volume) reads the secrets back from the swarm and converges, rotating nothing", async () => {
+  const empty = mkdtempSync(path.join(os.tmpdir(), "simulium-empty-daemon-state-"));
+  const before = await secretsOf();
+  const d = await startTestDaemon({ repo: repo.dir, stateDir: empty });
+  try {
+    await waitFor(async () => (d.status().lastRun ? true : undefined), "the daemon's first reconcile", 120_000, 500);
+    expect(d.status().lastRun).toMatchObject({ ok: true, error: null });
+    const kept = readdirSync(path.join(stateDir, instance)).filter((f) => f === "varnish-secret" || f === "restic-password");
+    expect(kept).toContain("restic-password");
+    for (const f of kept) expect(readFileSync(path.join(empty, instance, f))).toEqual(readFileSync(path.join(stateDir, instance, f)));
+    expect(await secretsOf()).toEqual(before);
+  } finally {
+    await d.stop();
     rmSync(empty, { recursive: true, force: true });
   }
 });

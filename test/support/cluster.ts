@@ -1,6 +1,6 @@
 import Docker from "dockerode";
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { LABEL } from "../../controller/desired/labels";
 import { execIn, ExecResult } from "../harness/exec";
@@ -36,6 +36,9 @@ export interface TestCluster {
   byId(id: string): ClusterNode;
 }
 
+/** harness/cluster.sh's registry, and the docker config file with its credentials (what a cluster's registryAuth.configFile names). */
+export const CLUSTER_REGISTRY = "10.78.0.1:5000";
+export const CLUSTER_REGISTRY_AUTH = `${CLUSTER_RUN_DIR}/registry/docker-config/config.json`;
 export const nodeSocket = (k: number): string => `${CLUSTER_RUN_DIR}/node${k}.sock`;
 
 /** The mark a test file of this jest run leaves in the cluster's run directory (global-setup.ts sets the id). */
@@ -84,20 +87,17 @@ function runScript(args: string[], env: Record<string, string> = {}): void {
 }
 
 /**
- * Stops node K's engine as a crash of the machine would look to the swarm (SIGTERM, then wait
- * for it to exit); `clusterUp` starts it again with its data.
+ * Node K loses power (harness/cluster.sh crash): its link goes down and every process of the
+ * node, its engine, containerd, shims and containers, is SIGKILLed at once; what a reboot
+ * clears goes too. `clusterUp` boots it again with its data root.
  */
-export async function stopNodeEngine(k: number): Promise<void> {
-  const pid = Number(readFileSync(`${CLUSTER_RUN_DIR}/node${k}.pid`, "utf8").trim());
-  process.kill(pid, "SIGTERM");
-  await waitFor(async () => {
-    try {
-      process.kill(pid, 0);
-      return undefined;
-    } catch {
-      return true;
-    }
-  }, `node${k}'s engine to exit`, 90_000, 500);
+export function crashNode(k: number): Promise<void> {
+  // Not spawnSync: a test's request loop keeps running through the crash.
+  return new Promise((done, fail) => {
+    const child = spawn("bash", [resolve(root(), "harness/cluster.sh"), "crash", String(k)], { cwd: root(), stdio: ["ignore", "inherit", "inherit"] });
+    child.on("error", fail);
+    child.on("exit", (code, signal) => (code === 0 ? done() : fail(new Error(`harness/cluster.sh crash ${k} failed (exit ${code ?? signal})`))));
+  });
 }
 
 /** `docker node update --availability …` through the manager. */

@@ -35,7 +35,7 @@ const ALWAYS_PRESENT: Record<string, string> = {
   "dpkg-deb": "dpkg",
   "apt-get": "apt",
   ...Object.fromEntries(
-    "base64 basename cat chmod chroot cp cut dirname echo head id install ln mkdir mkfifo mktemp mv nproc printf pwd readlink rm seq sha256sum sleep sort stat tail timeout tr true false uname".split(" ").map((p) => [p, "coreutils"]),
+    "base64 basename cat chmod chroot cp cut dirname echo head id install ln mkdir mkfifo mktemp mv nproc printf pwd readlink rm seq sha256sum sleep sort stat tail timeout tr true false uname wc".split(" ").map((p) => [p, "coreutils"]),
   ),
 };
 const BUILTINS = new Set(
