@@ -278,6 +278,16 @@ async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyO
     return;
   }
   const apiSpec = serviceSpecToApi(action.spec, labels, lookups(ids));
+  if (action.changes.some((c) => c.field === "mode")) {
+    // Swarm cannot switch a service between replicated and global in place ("service mode
+    // change is not allowed"): the service is replaced. Its tasks are gone first, so the new
+    // ones find their host-mode ports free.
+    await removeService(docker, action.id);
+    await waitTasksGone(docker, opts.instance, [action.id], { timeoutSeconds: opts.timeoutSeconds, ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}) });
+    await createService(docker, opts.auth(action.spec.shape.image), apiSpec);
+    opts.log.info({ ...audit, changes: action.changes }, "audit: service replaced (its mode changed)");
+    return;
+  }
   await docker.getService(action.id).update(opts.auth(action.spec.shape.image), { ...apiSpec, version: action.version });
   opts.log.info({ ...audit, drift: action.drift, changes: action.changes }, "audit: service updated");
 }

@@ -32,6 +32,7 @@ export function evaluateService(
   nodes?: ReadonlyMap<string, LiveNode>,
 ): Convergence {
   const mine = tasks.filter((t) => t.serviceId === service.id);
+  expected = { replicas: service.shape.global ? expectedTasks(service, tasks) : expected.replicas };
   const isCurrent = (t: LiveTask) => runsTemplate(service, t, nodes);
   const current = mine.filter(isCurrent);
   const running = current.filter((t) => t.state === "running" && t.desiredState === "running").length;
@@ -54,6 +55,17 @@ export function evaluateService(
     return { state: "failed", running, reason: lastError ?? `${failedAttempts} tasks failed to start` };
   }
   return progressing();
+}
+
+/**
+ * How many tasks a service should run: its replicas; for a global one, one on each node Swarm
+ * gave it a task to run on (Swarm knows which nodes its constraints allow, and places on a node
+ * that joins later), and at least one: a global service no node can run is not converged. Pure.
+ */
+export function expectedTasks(service: LiveService, tasks: readonly LiveTask[]): number {
+  if (!service.shape.global) return service.shape.replicas;
+  const nodes = new Set(tasks.filter((t) => t.serviceId === service.id && t.desiredState === "running").map((t) => t.nodeId ?? t.id));
+  return Math.max(1, nodes.size);
 }
 
 /**

@@ -42,7 +42,7 @@ export function serviceSpecToApi(spec: ServiceSpec, labels: Readonly<Record<stri
       Placement: { Constraints: [...s.constraints], ...(s.spread !== undefined ? { Preferences: s.spread.map((d) => ({ Spread: { SpreadDescriptor: d } })) } : {}) },
       Networks: s.networks.map((n) => ({ Target: ids.networkId(n) })),
     },
-    Mode: { Replicated: { Replicas: s.replicas } },
+    Mode: s.global ? { Global: {} } : { Replicated: { Replicas: s.replicas } },
     UpdateConfig: updateToApi(s.update),
     RollbackConfig: { ...updateToApi(s.update), FailureAction: "pause" },
     EndpointSpec: {

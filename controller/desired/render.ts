@@ -189,7 +189,7 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     // The entrypoint binds the admin port (-T) to the task's address on this network (and on
     // docker_gwbridge, which only the host reaches), never on the edge network.
     env: { VARNISH_SIZE: v.cacheSize, VARNISH_ADMIN_NETWORK: names.adminNetwork(cluster.instance), ...proxyListener(cluster) },
-    replicas: v.replicas,
+    ...(v.mode === "global" ? { replicas: 0, global: true as const } : { replicas: v.replicas }),
     // The last active VCL, loaded at start when no controller is there to push one.
     mounts: [varnishStateMount(cluster.instance)],
     secrets: [{ secretName: secretSpec.name, target: VARNISH_SECRET }],
@@ -199,7 +199,7 @@ function renderVarnish(cluster: ResolvedCluster, secret: RenderInput["varnishSec
     nanoCpus: null,
     endpointMode: cluster.endpointMode,
     ports,
-    constraints: [],
+    constraints: [...v.constraints],
     taskLabels: { [LABEL.instance]: cluster.instance, [LABEL.role]: "varnish" },
     // Two tasks cannot bind the same host port on one node: the old one stops first.
     update: { order: "stop-first", failureAction: "rollback", monitorSeconds: cluster.update.monitorSeconds, parallelism: 1, delaySeconds: 0 },

@@ -16,6 +16,7 @@ export function serviceJson(shape: ServiceShape, labels: Labels): string {
     `"constraints":${strings(shape.constraints)},` +
     `"endpointMode":${str(shape.endpointMode)},` +
     `"env":${record(shape.env)},` +
+    (shape.global === undefined ? "" : `"global":true,`) +
     (shape.healthcheck === undefined ? "" : `"healthcheck":${healthcheck(shape.healthcheck)},`) +
     `"image":${str(shape.image)},` +
     `"memoryBytes":${num(shape.memoryBytes)},` +
@@ -34,7 +35,7 @@ export function serviceJson(shape: ServiceShape, labels: Labels): string {
 }
 
 /** Every field serviceJson writes; the compile-time check below fails when ServiceShape grows one. */
-const WRITTEN = ["args", "constraints", "endpointMode", "env", "healthcheck", "image", "memoryBytes", "mounts", "nanoCpus", "networks", "ports", "replicas", "secrets", "spread", "stopGracePeriodSeconds", "sysctls", "taskLabels", "update"] as const;
+const WRITTEN = ["args", "constraints", "endpointMode", "env", "global", "healthcheck", "image", "memoryBytes", "mounts", "nanoCpus", "networks", "ports", "replicas", "secrets", "spread", "stopGracePeriodSeconds", "sysctls", "taskLabels", "update"] as const;
 type Unwritten = Exclude<keyof ServiceShape, (typeof WRITTEN)[number]>;
 export const SERVICE_JSON_COMPLETE: [Unwritten] extends [never] ? true : Unwritten = true;
 

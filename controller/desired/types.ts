@@ -114,7 +114,10 @@ export interface ServiceShape {
   readonly image: string;
   readonly args: readonly string[] | null;
   readonly env: Readonly<Record<string, string>>;
+  /** Tasks of a replicated service; 0 for a global one. */
   readonly replicas: number;
+  /** One task on every node its constraints allow (Swarm's global mode); absent: replicated. */
+  readonly global?: true;
   readonly mounts: readonly ServiceMount[];
   readonly secrets: readonly ServiceSecretRef[];
   readonly networks: readonly string[];

@@ -19,6 +19,7 @@ export function shapeFromApi(spec: ApiServiceSpec, networkNames: ReadonlyMap<str
     args,
     env: parseEnv(container.Env ?? []),
     replicas: spec.Mode?.Replicated?.Replicas ?? 0,
+    ...(spec.Mode?.Global !== undefined ? { global: true as const } : {}),
     mounts: (container.Mounts ?? [])
       .filter((m) => (m.Type ?? "volume") === "volume")
       .map((m) => ({ source: m.Source ?? "", target: m.Target ?? "", readOnly: m.ReadOnly === true }))

@@ -99,6 +99,7 @@ export const CLUSTER_DEFAULTS = {
   varnish: {
     port: num(clusterSchema, ...specProps, "varnish", "properties", "port"),
     replicas: num(clusterSchema, ...specProps, "varnish", "properties", "replicas"),
+    mode: str(clusterSchema, ...specProps, "varnish", "properties", "mode") as "replicated" | "global",
     cacheSize: str(clusterSchema, ...specProps, "varnish", "properties", "cacheSize"),
     optimiseVcl: bool(clusterSchema, ...specProps, "varnish", "properties", "optimiseVcl"),
   },

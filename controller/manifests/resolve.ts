@@ -18,6 +18,20 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
   const spec = cluster?.spec ?? {};
   const d = CLUSTER_DEFAULTS;
   const vcl = spec.varnish?.vcl ?? {};
+  const varnish: ResolvedCluster["varnish"] = {
+    ...(spec.varnish?.image !== undefined ? { image: spec.varnish.image } : {}),
+    port: spec.varnish?.port ?? d.varnish.port,
+    replicas: spec.varnish?.replicas ?? d.varnish.replicas,
+    mode: spec.varnish?.mode ?? d.varnish.mode,
+    constraints: [...(spec.varnish?.constraints ?? [])].sort(),
+    cacheSize: spec.varnish?.cacheSize ?? d.varnish.cacheSize,
+    optimiseVcl: spec.varnish?.optimiseVcl ?? d.varnish.optimiseVcl,
+    vcl: {
+      ...(vcl.recv !== undefined ? { recv: vcl.recv } : {}),
+      ...(vcl.backendResponse !== undefined ? { backendResponse: vcl.backendResponse } : {}),
+      ...(vcl.deliver !== undefined ? { deliver: vcl.deliver } : {}),
+    },
+  };
   return {
     instance: spec.instance ?? d.instance,
     endpointMode: spec.endpointMode ?? d.endpointMode,
@@ -28,7 +42,7 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
     ...(spec.sealing ? { sealing: { publicKey: spec.sealing.publicKey } } : {}),
     ...(spec.notifications ? { notifications: resolveNotifications(spec.notifications) } : {}),
     ...(spec.backup?.image !== undefined ? { backup: resolveBackupConfig(spec.backup, spec.backup.image) } : {}),
-    ...(spec.tls !== undefined ? { tls: resolveClusterTls(spec.tls, spec.varnish?.replicas ?? d.varnish.replicas) } : {}),
+    ...(spec.tls !== undefined ? { tls: resolveClusterTls(spec.tls, varnish) } : {}),
     update: {
       monitorSeconds: spec.update?.monitorSeconds ?? d.update.monitorSeconds,
       timeoutSeconds: spec.update?.timeoutSeconds ?? d.update.timeoutSeconds,
@@ -49,18 +63,7 @@ export function resolveCluster(cluster: Cluster | undefined): ResolvedCluster {
       max: spec.environments?.max ?? d.environments.max,
       maxPerSite: spec.environments?.maxPerSite ?? d.environments.maxPerSite,
     },
-    varnish: {
-      ...(spec.varnish?.image !== undefined ? { image: spec.varnish.image } : {}),
-      port: spec.varnish?.port ?? d.varnish.port,
-      replicas: spec.varnish?.replicas ?? d.varnish.replicas,
-      cacheSize: spec.varnish?.cacheSize ?? d.varnish.cacheSize,
-      optimiseVcl: spec.varnish?.optimiseVcl ?? d.varnish.optimiseVcl,
-      vcl: {
-        ...(vcl.recv !== undefined ? { recv: vcl.recv } : {}),
-        ...(vcl.backendResponse !== undefined ? { backendResponse: vcl.backendResponse } : {}),
-        ...(vcl.deliver !== undefined ? { deliver: vcl.deliver } : {}),
-      },
-    },
+    varnish,
   };
 }
 
@@ -271,13 +274,16 @@ function resolveBackupConfig(b: BackupInput, image: string): NonNullable<Resolve
 
 type ClusterTlsInput = NonNullable<NonNullable<Cluster["spec"]>["tls"]>;
 
-function resolveClusterTls(t: ClusterTlsInput, varnishReplicas: number): ResolvedClusterTls {
+/** The terminators run where Varnish runs: on its nodes, as many as it has unless replicas are given. */
+function resolveClusterTls(t: ClusterTlsInput, varnish: ResolvedCluster["varnish"]): ResolvedClusterTls {
   const a = t.acme;
   return {
     image: t.image,
     port: t.port ?? 443,
     publicPort: t.publicPort ?? t.port ?? 443,
-    replicas: t.replicas ?? varnishReplicas,
+    replicas: t.replicas ?? varnish.replicas,
+    global: t.replicas === undefined && varnish.mode === "global",
+    constraints: varnish.constraints,
     ...(a !== undefined
       ? { acme: { directory: a.directory, email: a.email, ...(a.caFile !== undefined ? { caFile: a.caFile } : {}), renewBeforeFraction: a.renewBeforeFraction ?? 1 / 3, checkDns: a.checkDns ?? true, expectAddresses: [...(a.expectAddresses ?? [])] } }
       : {}),

@@ -701,7 +701,20 @@ export interface Cluster {
        * Published HTTP port.
        */
       port?: number;
+      /**
+       * Varnish tasks (mode replicated). With a host-mode port, at most one per node: Swarm leaves a replica beyond the nodes that can take it pending.
+       */
       replicas?: number;
+      /**
+       * replicated: `replicas` tasks. global: one task on every node that `constraints` allow, and on every such node that joins later (replicas is then ignored). Switching mode replaces the Varnish service (Swarm cannot change it in place): Varnish answers nothing for the seconds between.
+       */
+      mode?: "replicated" | "global";
+      /**
+       * Swarm constraint expressions for the Varnish tasks and the TLS terminator's, e.g. node.labels.edge==true: the nodes a load balancer or DNS in front points at.
+       *
+       * @maxItems 10
+       */
+      constraints?: string[];
       cacheSize?: string;
       /**
        * Compile VCL with the image's default compiler flags (-O2 -g). Off (the default), varnishd gets -p cc_command='%D -O0 -g0', which compiles several times faster on every task change and needs Varnish 7.0 or newer: set true for an older Varnish.
@@ -837,7 +850,7 @@ export interface Cluster {
        */
       publicPort?: number;
       /**
-       * Terminator tasks; default: Varnish's replicas.
+       * Terminator tasks; default: as Varnish runs (its replicas, or one on every node its constraints allow when its mode is global).
        */
       replicas?: number;
       /**

@@ -5543,21 +5543,21 @@ return errors === 0;
 validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 export const validateCluster: ValidateFunction<Cluster> = validate45;
-const schema76 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://simulium.dev/schemas/cluster.schema.json","title":"Cluster","description":"Cluster-wide settings and defaults: simulium.yaml at the root of the manifests repository. Every field is optional.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"simulium/v1"},"kind":{"const":"Cluster"},"spec":{"type":"object","additionalProperties":false,"properties":{"instance":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,19}$","default":"simulium","description":"Name of this controller instance. Every object carries simulium.instance=<instance>; objects without it are never touched. Overridden by --instance."},"endpointMode":{"enum":["vip","dnsrr"],"default":"vip","description":"Swarm endpoint mode of the services: vip (virtual IP, production default) or dnsrr (DNS round robin; needed where the kernel has no IPVS)."},"timeZone":{"type":"string","pattern":"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$","default":"UTC","description":"IANA time zone for cron and backup schedules."},"volumes":{"type":"object","additionalProperties":false,"description":"Volume driver for every site volume. Local volumes pin a service to the node that holds them: on a multi-node swarm use a shared driver or a site placement constraint.","properties":{"driver":{"type":"string","pattern":"^[A-Za-z0-9._/:-]{1,128}$","default":"local"},"options":{"type":"object","maxProperties":32,"propertyNames":{"pattern":"^[A-Za-z0-9._-]{1,64}$"},"additionalProperties":{"type":"string","maxLength":1024}}}},"sealing":{"type":"object","additionalProperties":false,"required":["publicKey"],"description":"Sealed secrets: values in site manifests encrypted to this key; only the controller holds the private key.","properties":{"publicKey":{"type":"string","pattern":"^age1[02-9ac-hj-np-z]{58}$","description":"The cluster's age X25519 recipient (age1...), printed by `simulium seal --keygen` or `age-keygen`."}}},"registryAuth":{"type":"object","additionalProperties":false,"required":["configFile"],"description":"Credentials for private registries, sent with every service create and update (never logged).","properties":{"configFile":{"type":"string","minLength":1,"description":"Path, on the controller, of a Docker config.json holding the registry credentials."}}},"images":{"type":"object","additionalProperties":false,"description":"How service images are named to Swarm.","properties":{"resolveDigests":{"enum":["registry","always","never"],"default":"registry","description":"Resolve each image tag to its digest at every plan (as `docker stack deploy --resolve-image always`), so every node runs the same bytes and a tag pushed again is a change: `registry` (the default) for images that name a registry host (`host[:port]/path:tag`), `always` also for Docker Hub names (`drupal:10`), `never` sends tags as written. An image that cannot be resolved (registry down, credentials refused, no such tag) leaves its site as it runs, with the error."}}},"update":{"type":"object","additionalProperties":false,"description":"Rolling update behaviour of web services.","properties":{"monitorSeconds":{"type":"integer","minimum":1,"maximum":600,"default":15,"description":"Seconds Swarm watches a new task before the update counts as successful."},"timeoutSeconds":{"type":"integer","minimum":10,"maximum":3600,"default":300,"description":"Seconds apply waits for a service to converge."}}},"defaults":{"type":"object","additionalProperties":false,"description":"Values used where a site's manifest leaves a field out.","properties":{"web":{"type":"object","additionalProperties":false,"properties":{"image":{"type":"string","minLength":1,"maxLength":255},"replicas":{"type":"integer","minimum":0,"maximum":50},"port":{"type":"integer","minimum":1,"maximum":65535},"resources":{"$ref":"#/$defs/resources"}}},"database":{"type":"object","additionalProperties":false,"properties":{"image":{"type":"string","minLength":1,"maxLength":255},"resources":{"$ref":"#/$defs/resources"}}},"backup":{"type":"object","additionalProperties":false,"properties":{"schedule":{"type":"string","maxLength":100},"keep":{"type":"integer","minimum":1,"maximum":1000}}},"sftp":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.sftp.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The SFTP server image for sites that name none."}}},"phpmyadmin":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.phpmyadmin.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The phpMyAdmin image for sites that name none."}}},"ssh":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.ssh.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The SSH server image for sites that name none."}}}}},"varnish":{"type":"object","additionalProperties":false,"description":"The shared Varnish that routes every domain to its site.","properties":{"image":{"type":"string","minLength":1,"maxLength":255},"port":{"type":"integer","minimum":1,"maximum":65535,"default":80,"description":"Published HTTP port."},"replicas":{"type":"integer","minimum":1,"maximum":20,"default":1},"cacheSize":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$","default":"256M"},"optimiseVcl":{"type":"boolean","default":false,"description":"Compile VCL with the image's default compiler flags (-O2 -g). Off (the default), varnishd gets -p cc_command='%D -O0 -g0', which compiles several times faster on every task change and needs Varnish 7.0 or newer: set true for an older Varnish."},"vcl":{"type":"object","additionalProperties":false,"description":"Extra VCL appended to the generated subroutines.","properties":{"recv":{"type":"string","maxLength":65536},"backendResponse":{"type":"string","maxLength":65536},"deliver":{"type":"string","maxLength":65536}}}}},"notifications":{"type":"object","additionalProperties":false,"description":"Outgoing notifications of the daemon (simulium run): signed JSON events to webhooks. The HMAC secret, and the commit status target with its token, are the controller's: simulium run flags (--notify-secret-file, --commit-status-api, --commit-status-token-file), never this file.","properties":{"webhooks":{"type":"array","maxItems":20,"description":"Receivers of the daemon's events (site.failed, site.invalid, site.recovered, site.degraded, site.node-recovered, commit.applied, and the uptime, job and TLS alerts; docs/daemon.md#notifications), signed with X-Hub-Signature-256 using the secret of simulium run --notify-secret-file.","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","maxLength":2048,"description":"Where events are POSTed."}}}},"suppressSeconds":{"type":"integer","minimum":0,"maximum":604800,"default":3600,"description":"An unchanged failure is sent again at most this often."}}},"backup":{"type":"object","additionalProperties":false,"description":"Backups with restic: where each site's repository lives, its password and the tools image the backup, restore and check jobs run in. Backups are enabled when an image is set.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The tools image (restic, MariaDB client, rsync) the backup, restore and check jobs run in. No default: without it no backup runs."},"repository":{"type":"string","maxLength":1024,"pattern":"^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$","default":"volume","description":"`volume`: the named volume <instance>_backups on the cluster, one restic repository per site under it. Otherwise a restic repository URL base (sftp:user@host:/path, s3:https://host/bucket, rest:https://host/path, ...); each site's repository is <base>/<site>."},"password":{"type":"object","additionalProperties":false,"required":["sealed"],"properties":{"sealed":{"type":"string","minLength":1,"maxLength":65536,"description":"The value encrypted with `simulium seal` to spec.sealing.publicKey."}},"description":"The restic repository password, sealed for the cluster (simulium seal --cluster --name restic-password). Without it the controller generates one once and keeps it in its state directory. Losing it loses every backup."},"env":{"type":"object","maxProperties":16,"propertyNames":{"pattern":"^[A-Z][A-Z0-9_]{0,63}$"},"additionalProperties":{"type":"object","additionalProperties":false,"required":["sealed"],"properties":{"sealed":{"type":"string","minLength":1,"maxLength":65536,"description":"The value encrypted with `simulium seal` to spec.sealing.publicKey."}}},"description":"Credentials restic reads from the environment for the repository (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, B2_ACCOUNT_KEY, ...), each sealed for the cluster under its own name (simulium seal --cluster --name AWS_SECRET_ACCESS_KEY); the jobs get them as Swarm secrets."},"check":{"type":"object","additionalProperties":false,"properties":{"schedule":{"type":"string","maxLength":100,"default":"30 4 * * 0","description":"Cron expression of the periodic `restic check` of every site repository."}}}}},"environments":{"type":"object","additionalProperties":false,"description":"Limits on site environments (spec.environments of the sites) and pull-request previews.","properties":{"max":{"type":"integer","minimum":0,"maximum":1000,"default":20,"description":"Most environments across every site of the instance; an environment past it is refused (its site's other environments and the site itself are not)."},"maxPerSite":{"type":"integer","minimum":0,"maximum":10,"default":3,"description":"Most environments of one site."}}},"previews":{"type":"object","additionalProperties":false,"required":["domain"],"description":"Preview environments of pull requests (simulium run --pull-requests): a site whose manifest a pull request changes is deployed at the pull request's head as <site>--pr<number>, seeded from the site's latest backup, and removed with all its data when the pull request is closed or merged.","properties":{"domain":{"type":"string","pattern":"^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$","description":"The domain pattern of a preview, with {site} and {number}, e.g. {site}-pr{number}.preview.example.org."},"max":{"type":"integer","minimum":0,"maximum":100,"default":5,"description":"Most preview environments at once; a pull request past it waits (its commit status says so) until another closes."},"ttlHours":{"type":"integer","minimum":1,"maximum":8760,"default":168,"description":"Hours after the last push to a pull request before its previews are removed anyway."},"resources":{"$ref":"#/$defs/resources","description":"A cap on each task of a preview's services (web and database): a service's own limit above it, or none, becomes the cap; one below it is kept. A preview is for review, not for production's load."},"replicas":{"type":"integer","minimum":1,"maximum":20,"description":"Most web replicas of a preview (the site's own count when lower); unset: the site's."},"branches":{"type":"array","maxItems":20,"items":{"type":"string","pattern":"^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$","description":"A branch name pattern: * stands for any characters but /, ** for any characters, e.g. preview/*."},"description":"Branches previewed without webhooks: every poll (simulium run --poll-seconds) the remote's branches are listed; a matching branch that changes a site's manifest gets a preview like a pull request's head, and a deleted one loses it."}}},"tls":{"type":"object","additionalProperties":false,"description":"HTTPS: the TLS terminator (hitch) in front of Varnish, and where certificates come from. See docs/tls.md.","required":["image"],"properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The TLS terminator image (hitch; the harness builds simulium/tls:local)."},"port":{"type":"integer","minimum":1,"maximum":65535,"default":443,"description":"Published HTTPS port (host mode, beside Varnish's)."},"publicPort":{"type":"integer","minimum":1,"maximum":65535,"description":"The HTTPS port visitors connect to, which the http→https redirect names (none for 443). Default: port. Set it when a load balancer in front forwards 443 to another published port."},"replicas":{"type":"integer","minimum":1,"maximum":20,"description":"Terminator tasks; default: Varnish's replicas."},"acme":{"type":"object","additionalProperties":false,"required":["directory","email"],"description":"The ACME directory sites with spec.tls.mode acme (the default once this is set) get their certificates from, by HTTP-01 answered by Varnish.","properties":{"directory":{"type":"string","pattern":"^https://[^\\s]+$","maxLength":2048,"description":"The directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory (staging: https://acme-staging-v02.api.letsencrypt.org/directory)."},"email":{"type":"string","pattern":"^[^\\s@]+@[^\\s@]+$","maxLength":254,"description":"The account's contact address."},"caFile":{"type":"string","minLength":1,"maxLength":4096,"description":"A PEM file on the controller's host with the CA that signs the directory's own HTTPS certificate (a private CA or a test CA such as Pebble). Default: the system's CAs."},"renewBeforeFraction":{"type":"number","exclusiveMinimum":0,"maximum":0.9,"default":0.3333,"description":"Renew when this fraction of the certificate's lifetime is left (one third: at two thirds of the lifetime), with up to 5% of the lifetime of random jitter earlier."},"checkDns":{"type":"boolean","default":true,"description":"Before ordering, look each name up from the controller: a name that does not resolve (or resolves to none of expectAddresses) is set aside with its backoff and reported, without spending an order on it. false: no look-up (tests, split-horizon DNS)."},"expectAddresses":{"type":"array","maxItems":50,"uniqueItems":true,"items":{"type":"string","maxLength":45,"pattern":"^[0-9A-Fa-f:.]+$"},"description":"The public addresses of the nodes that run Varnish: with checkDns, a name must resolve to at least one of them. Default: any address."}}}}}}}},"$defs":{"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$"},"cpus":{"type":"number","exclusiveMinimum":0,"maximum":64}},"title":"DefaultResources"}}};
+const schema76 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://simulium.dev/schemas/cluster.schema.json","title":"Cluster","description":"Cluster-wide settings and defaults: simulium.yaml at the root of the manifests repository. Every field is optional.","type":"object","additionalProperties":false,"required":["apiVersion","kind"],"properties":{"apiVersion":{"const":"simulium/v1"},"kind":{"const":"Cluster"},"spec":{"type":"object","additionalProperties":false,"properties":{"instance":{"type":"string","pattern":"^[a-z][a-z0-9-]{0,19}$","default":"simulium","description":"Name of this controller instance. Every object carries simulium.instance=<instance>; objects without it are never touched. Overridden by --instance."},"endpointMode":{"enum":["vip","dnsrr"],"default":"vip","description":"Swarm endpoint mode of the services: vip (virtual IP, production default) or dnsrr (DNS round robin; needed where the kernel has no IPVS)."},"timeZone":{"type":"string","pattern":"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$","default":"UTC","description":"IANA time zone for cron and backup schedules."},"volumes":{"type":"object","additionalProperties":false,"description":"Volume driver for every site volume. Local volumes pin a service to the node that holds them: on a multi-node swarm use a shared driver or a site placement constraint.","properties":{"driver":{"type":"string","pattern":"^[A-Za-z0-9._/:-]{1,128}$","default":"local"},"options":{"type":"object","maxProperties":32,"propertyNames":{"pattern":"^[A-Za-z0-9._-]{1,64}$"},"additionalProperties":{"type":"string","maxLength":1024}}}},"sealing":{"type":"object","additionalProperties":false,"required":["publicKey"],"description":"Sealed secrets: values in site manifests encrypted to this key; only the controller holds the private key.","properties":{"publicKey":{"type":"string","pattern":"^age1[02-9ac-hj-np-z]{58}$","description":"The cluster's age X25519 recipient (age1...), printed by `simulium seal --keygen` or `age-keygen`."}}},"registryAuth":{"type":"object","additionalProperties":false,"required":["configFile"],"description":"Credentials for private registries, sent with every service create and update (never logged).","properties":{"configFile":{"type":"string","minLength":1,"description":"Path, on the controller, of a Docker config.json holding the registry credentials."}}},"images":{"type":"object","additionalProperties":false,"description":"How service images are named to Swarm.","properties":{"resolveDigests":{"enum":["registry","always","never"],"default":"registry","description":"Resolve each image tag to its digest at every plan (as `docker stack deploy --resolve-image always`), so every node runs the same bytes and a tag pushed again is a change: `registry` (the default) for images that name a registry host (`host[:port]/path:tag`), `always` also for Docker Hub names (`drupal:10`), `never` sends tags as written. An image that cannot be resolved (registry down, credentials refused, no such tag) leaves its site as it runs, with the error."}}},"update":{"type":"object","additionalProperties":false,"description":"Rolling update behaviour of web services.","properties":{"monitorSeconds":{"type":"integer","minimum":1,"maximum":600,"default":15,"description":"Seconds Swarm watches a new task before the update counts as successful."},"timeoutSeconds":{"type":"integer","minimum":10,"maximum":3600,"default":300,"description":"Seconds apply waits for a service to converge."}}},"defaults":{"type":"object","additionalProperties":false,"description":"Values used where a site's manifest leaves a field out.","properties":{"web":{"type":"object","additionalProperties":false,"properties":{"image":{"type":"string","minLength":1,"maxLength":255},"replicas":{"type":"integer","minimum":0,"maximum":50},"port":{"type":"integer","minimum":1,"maximum":65535},"resources":{"$ref":"#/$defs/resources"}}},"database":{"type":"object","additionalProperties":false,"properties":{"image":{"type":"string","minLength":1,"maxLength":255},"resources":{"$ref":"#/$defs/resources"}}},"backup":{"type":"object","additionalProperties":false,"properties":{"schedule":{"type":"string","maxLength":100},"keep":{"type":"integer","minimum":1,"maximum":1000}}},"sftp":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.sftp.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The SFTP server image for sites that name none."}}},"phpmyadmin":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.phpmyadmin.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The phpMyAdmin image for sites that name none."}}},"ssh":{"type":"object","additionalProperties":false,"description":"Defaults of spec.access.ssh.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The SSH server image for sites that name none."}}}}},"varnish":{"type":"object","additionalProperties":false,"description":"The shared Varnish that routes every domain to its site.","properties":{"image":{"type":"string","minLength":1,"maxLength":255},"port":{"type":"integer","minimum":1,"maximum":65535,"default":80,"description":"Published HTTP port."},"replicas":{"type":"integer","minimum":1,"maximum":20,"default":1,"description":"Varnish tasks (mode replicated). With a host-mode port, at most one per node: Swarm leaves a replica beyond the nodes that can take it pending."},"mode":{"enum":["replicated","global"],"default":"replicated","description":"replicated: `replicas` tasks. global: one task on every node that `constraints` allow, and on every such node that joins later (replicas is then ignored). Switching mode replaces the Varnish service (Swarm cannot change it in place): Varnish answers nothing for the seconds between."},"constraints":{"type":"array","maxItems":10,"items":{"type":"string","pattern":"^[A-Za-z0-9_.-]+ *(==|!=) *[A-Za-z0-9_.:/-]+$"},"description":"Swarm constraint expressions for the Varnish tasks and the TLS terminator's, e.g. node.labels.edge==true: the nodes a load balancer or DNS in front points at."},"cacheSize":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$","default":"256M"},"optimiseVcl":{"type":"boolean","default":false,"description":"Compile VCL with the image's default compiler flags (-O2 -g). Off (the default), varnishd gets -p cc_command='%D -O0 -g0', which compiles several times faster on every task change and needs Varnish 7.0 or newer: set true for an older Varnish."},"vcl":{"type":"object","additionalProperties":false,"description":"Extra VCL appended to the generated subroutines.","properties":{"recv":{"type":"string","maxLength":65536},"backendResponse":{"type":"string","maxLength":65536},"deliver":{"type":"string","maxLength":65536}}}}},"notifications":{"type":"object","additionalProperties":false,"description":"Outgoing notifications of the daemon (simulium run): signed JSON events to webhooks. The HMAC secret, and the commit status target with its token, are the controller's: simulium run flags (--notify-secret-file, --commit-status-api, --commit-status-token-file), never this file.","properties":{"webhooks":{"type":"array","maxItems":20,"description":"Receivers of the daemon's events (site.failed, site.invalid, site.recovered, site.degraded, site.node-recovered, commit.applied, and the uptime, job and TLS alerts; docs/daemon.md#notifications), signed with X-Hub-Signature-256 using the secret of simulium run --notify-secret-file.","items":{"type":"object","additionalProperties":false,"required":["url"],"properties":{"url":{"type":"string","pattern":"^https?://[^\\s]+$","maxLength":2048,"description":"Where events are POSTed."}}}},"suppressSeconds":{"type":"integer","minimum":0,"maximum":604800,"default":3600,"description":"An unchanged failure is sent again at most this often."}}},"backup":{"type":"object","additionalProperties":false,"description":"Backups with restic: where each site's repository lives, its password and the tools image the backup, restore and check jobs run in. Backups are enabled when an image is set.","properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The tools image (restic, MariaDB client, rsync) the backup, restore and check jobs run in. No default: without it no backup runs."},"repository":{"type":"string","maxLength":1024,"pattern":"^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$","default":"volume","description":"`volume`: the named volume <instance>_backups on the cluster, one restic repository per site under it. Otherwise a restic repository URL base (sftp:user@host:/path, s3:https://host/bucket, rest:https://host/path, ...); each site's repository is <base>/<site>."},"password":{"type":"object","additionalProperties":false,"required":["sealed"],"properties":{"sealed":{"type":"string","minLength":1,"maxLength":65536,"description":"The value encrypted with `simulium seal` to spec.sealing.publicKey."}},"description":"The restic repository password, sealed for the cluster (simulium seal --cluster --name restic-password). Without it the controller generates one once and keeps it in its state directory. Losing it loses every backup."},"env":{"type":"object","maxProperties":16,"propertyNames":{"pattern":"^[A-Z][A-Z0-9_]{0,63}$"},"additionalProperties":{"type":"object","additionalProperties":false,"required":["sealed"],"properties":{"sealed":{"type":"string","minLength":1,"maxLength":65536,"description":"The value encrypted with `simulium seal` to spec.sealing.publicKey."}}},"description":"Credentials restic reads from the environment for the repository (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, B2_ACCOUNT_KEY, ...), each sealed for the cluster under its own name (simulium seal --cluster --name AWS_SECRET_ACCESS_KEY); the jobs get them as Swarm secrets."},"check":{"type":"object","additionalProperties":false,"properties":{"schedule":{"type":"string","maxLength":100,"default":"30 4 * * 0","description":"Cron expression of the periodic `restic check` of every site repository."}}}}},"environments":{"type":"object","additionalProperties":false,"description":"Limits on site environments (spec.environments of the sites) and pull-request previews.","properties":{"max":{"type":"integer","minimum":0,"maximum":1000,"default":20,"description":"Most environments across every site of the instance; an environment past it is refused (its site's other environments and the site itself are not)."},"maxPerSite":{"type":"integer","minimum":0,"maximum":10,"default":3,"description":"Most environments of one site."}}},"previews":{"type":"object","additionalProperties":false,"required":["domain"],"description":"Preview environments of pull requests (simulium run --pull-requests): a site whose manifest a pull request changes is deployed at the pull request's head as <site>--pr<number>, seeded from the site's latest backup, and removed with all its data when the pull request is closed or merged.","properties":{"domain":{"type":"string","pattern":"^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$","description":"The domain pattern of a preview, with {site} and {number}, e.g. {site}-pr{number}.preview.example.org."},"max":{"type":"integer","minimum":0,"maximum":100,"default":5,"description":"Most preview environments at once; a pull request past it waits (its commit status says so) until another closes."},"ttlHours":{"type":"integer","minimum":1,"maximum":8760,"default":168,"description":"Hours after the last push to a pull request before its previews are removed anyway."},"resources":{"$ref":"#/$defs/resources","description":"A cap on each task of a preview's services (web and database): a service's own limit above it, or none, becomes the cap; one below it is kept. A preview is for review, not for production's load."},"replicas":{"type":"integer","minimum":1,"maximum":20,"description":"Most web replicas of a preview (the site's own count when lower); unset: the site's."},"branches":{"type":"array","maxItems":20,"items":{"type":"string","pattern":"^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$","description":"A branch name pattern: * stands for any characters but /, ** for any characters, e.g. preview/*."},"description":"Branches previewed without webhooks: every poll (simulium run --poll-seconds) the remote's branches are listed; a matching branch that changes a site's manifest gets a preview like a pull request's head, and a deleted one loses it."}}},"tls":{"type":"object","additionalProperties":false,"description":"HTTPS: the TLS terminator (hitch) in front of Varnish, and where certificates come from. See docs/tls.md.","required":["image"],"properties":{"image":{"type":"string","minLength":1,"maxLength":255,"description":"The TLS terminator image (hitch; the harness builds simulium/tls:local)."},"port":{"type":"integer","minimum":1,"maximum":65535,"default":443,"description":"Published HTTPS port (host mode, beside Varnish's)."},"publicPort":{"type":"integer","minimum":1,"maximum":65535,"description":"The HTTPS port visitors connect to, which the http→https redirect names (none for 443). Default: port. Set it when a load balancer in front forwards 443 to another published port."},"replicas":{"type":"integer","minimum":1,"maximum":20,"description":"Terminator tasks; default: as Varnish runs (its replicas, or one on every node its constraints allow when its mode is global)."},"acme":{"type":"object","additionalProperties":false,"required":["directory","email"],"description":"The ACME directory sites with spec.tls.mode acme (the default once this is set) get their certificates from, by HTTP-01 answered by Varnish.","properties":{"directory":{"type":"string","pattern":"^https://[^\\s]+$","maxLength":2048,"description":"The directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory (staging: https://acme-staging-v02.api.letsencrypt.org/directory)."},"email":{"type":"string","pattern":"^[^\\s@]+@[^\\s@]+$","maxLength":254,"description":"The account's contact address."},"caFile":{"type":"string","minLength":1,"maxLength":4096,"description":"A PEM file on the controller's host with the CA that signs the directory's own HTTPS certificate (a private CA or a test CA such as Pebble). Default: the system's CAs."},"renewBeforeFraction":{"type":"number","exclusiveMinimum":0,"maximum":0.9,"default":0.3333,"description":"Renew when this fraction of the certificate's lifetime is left (one third: at two thirds of the lifetime), with up to 5% of the lifetime of random jitter earlier."},"checkDns":{"type":"boolean","default":true,"description":"Before ordering, look each name up from the controller: a name that does not resolve (or resolves to none of expectAddresses) is set aside with its backoff and reported, without spending an order on it. false: no look-up (tests, split-horizon DNS)."},"expectAddresses":{"type":"array","maxItems":50,"uniqueItems":true,"items":{"type":"string","maxLength":45,"pattern":"^[0-9A-Fa-f:.]+$"},"description":"The public addresses of the nodes that run Varnish: with checkDns, a name must resolve to at least one of them. Default: any address."}}}}}}}},"$defs":{"resources":{"type":"object","additionalProperties":false,"properties":{"memory":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$"},"cpus":{"type":"number","exclusiveMinimum":0,"maximum":64}},"title":"DefaultResources"}}};
 const schema77 = {"type":"object","additionalProperties":false,"properties":{"memory":{"type":"string","pattern":"^[1-9][0-9]{0,5}[KMG]$"},"cpus":{"type":"number","exclusiveMinimum":0,"maximum":64}},"title":"DefaultResources"};
 const pattern44 = new RegExp("^[a-z][a-z0-9-]{0,19}$", "u");
 const pattern45 = new RegExp("^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$", "u");
 const pattern46 = new RegExp("^[A-Za-z0-9._/:-]{1,128}$", "u");
 const pattern47 = new RegExp("^[A-Za-z0-9._-]{1,64}$", "u");
 const pattern48 = new RegExp("^age1[02-9ac-hj-np-z]{58}$", "u");
-const pattern52 = new RegExp("^https?://[^\\s]+$", "u");
-const pattern53 = new RegExp("^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$", "u");
-const pattern54 = new RegExp("^[A-Z][A-Z0-9_]{0,63}$", "u");
-const pattern55 = new RegExp("^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$", "u");
-const pattern57 = new RegExp("^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$", "u");
-const pattern58 = new RegExp("^https://[^\\s]+$", "u");
-const pattern59 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
-const pattern60 = new RegExp("^[0-9A-Fa-f:.]+$", "u");
+const pattern53 = new RegExp("^https?://[^\\s]+$", "u");
+const pattern54 = new RegExp("^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$", "u");
+const pattern55 = new RegExp("^[A-Z][A-Z0-9_]{0,63}$", "u");
+const pattern56 = new RegExp("^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$", "u");
+const pattern58 = new RegExp("^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$", "u");
+const pattern59 = new RegExp("^https://[^\\s]+$", "u");
+const pattern60 = new RegExp("^[^\\s@]+@[^\\s@]+$", "u");
+const pattern61 = new RegExp("^[0-9A-Fa-f:.]+$", "u");
 
 function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://simulium.dev/schemas/cluster.schema.json" */;
@@ -6768,7 +6768,7 @@ if(data2.varnish !== undefined){
 let data41 = data2.varnish;
 if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
 for(const key18 in data41){
-if(!((((((key18 === "image") || (key18 === "port")) || (key18 === "replicas")) || (key18 === "cacheSize")) || (key18 === "optimiseVcl")) || (key18 === "vcl"))){
+if(!((((((((key18 === "image") || (key18 === "port")) || (key18 === "replicas")) || (key18 === "mode")) || (key18 === "constraints")) || (key18 === "cacheSize")) || (key18 === "optimiseVcl")) || (key18 === "vcl"))){
 const err96 = {instancePath:instancePath+"/spec/varnish",schemaPath:"#/properties/spec/properties/varnish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.varnish,data:data41};
 if(vErrors === null){
 vErrors = [err96];
@@ -6884,11 +6884,10 @@ errors++;
 }
 }
 }
-if(data41.cacheSize !== undefined){
-let data45 = data41.cacheSize;
-if(typeof data45 === "string"){
-if(!pattern9.test(data45)){
-const err106 = {instancePath:instancePath+"/spec/varnish/cacheSize",schemaPath:"#/properties/spec/properties/varnish/properties/cacheSize/pattern",keyword:"pattern",params:{pattern: "^[1-9][0-9]{0,5}[KMG]$"},message:"must match pattern \""+"^[1-9][0-9]{0,5}[KMG]$"+"\"",schema:"^[1-9][0-9]{0,5}[KMG]$",parentSchema:schema76.properties.spec.properties.varnish.properties.cacheSize,data:data45};
+if(data41.mode !== undefined){
+let data45 = data41.mode;
+if(!((data45 === "replicated") || (data45 === "global"))){
+const err106 = {instancePath:instancePath+"/spec/varnish/mode",schemaPath:"#/properties/spec/properties/varnish/properties/mode/enum",keyword:"enum",params:{allowedValues: schema76.properties.spec.properties.varnish.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema76.properties.spec.properties.varnish.properties.mode.enum,parentSchema:schema76.properties.spec.properties.varnish.properties.mode,data:data45};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -6898,8 +6897,11 @@ vErrors.push(err106);
 errors++;
 }
 }
-else {
-const err107 = {instancePath:instancePath+"/spec/varnish/cacheSize",schemaPath:"#/properties/spec/properties/varnish/properties/cacheSize/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.varnish.properties.cacheSize.type,parentSchema:schema76.properties.spec.properties.varnish.properties.cacheSize,data:data45};
+if(data41.constraints !== undefined){
+let data46 = data41.constraints;
+if(Array.isArray(data46)){
+if(data46.length > 10){
+const err107 = {instancePath:instancePath+"/spec/varnish/constraints",schemaPath:"#/properties/spec/properties/varnish/properties/constraints/maxItems",keyword:"maxItems",params:{limit: 10},message:"must NOT have more than 10 items",schema:10,parentSchema:schema76.properties.spec.properties.varnish.properties.constraints,data:data46};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -6908,11 +6910,12 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-if(data41.optimiseVcl !== undefined){
-let data46 = data41.optimiseVcl;
-if(typeof data46 !== "boolean"){
-const err108 = {instancePath:instancePath+"/spec/varnish/optimiseVcl",schemaPath:"#/properties/spec/properties/varnish/properties/optimiseVcl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema76.properties.spec.properties.varnish.properties.optimiseVcl.type,parentSchema:schema76.properties.spec.properties.varnish.properties.optimiseVcl,data:data46};
+const len0 = data46.length;
+for(let i0=0; i0<len0; i0++){
+let data47 = data46[i0];
+if(typeof data47 === "string"){
+if(!pattern20.test(data47)){
+const err108 = {instancePath:instancePath+"/spec/varnish/constraints/" + i0,schemaPath:"#/properties/spec/properties/varnish/properties/constraints/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_.-]+ *(==|!=) *[A-Za-z0-9_.:/-]+$"},message:"must match pattern \""+"^[A-Za-z0-9_.-]+ *(==|!=) *[A-Za-z0-9_.:/-]+$"+"\"",schema:"^[A-Za-z0-9_.-]+ *(==|!=) *[A-Za-z0-9_.:/-]+$",parentSchema:schema76.properties.spec.properties.varnish.properties.constraints.items,data:data47};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -6922,12 +6925,8 @@ vErrors.push(err108);
 errors++;
 }
 }
-if(data41.vcl !== undefined){
-let data47 = data41.vcl;
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-for(const key19 in data47){
-if(!(((key19 === "recv") || (key19 === "backendResponse")) || (key19 === "deliver"))){
-const err109 = {instancePath:instancePath+"/spec/varnish/vcl",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl,data:data47};
+else {
+const err109 = {instancePath:instancePath+"/spec/varnish/constraints/" + i0,schemaPath:"#/properties/spec/properties/varnish/properties/constraints/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.varnish.properties.constraints.items.type,parentSchema:schema76.properties.spec.properties.varnish.properties.constraints.items,data:data47};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -6937,11 +6936,9 @@ vErrors.push(err109);
 errors++;
 }
 }
-if(data47.recv !== undefined){
-let data48 = data47.recv;
-if(typeof data48 === "string"){
-if(func2(data48) > 65536){
-const err110 = {instancePath:instancePath+"/spec/varnish/vcl/recv",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/properties/recv/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters",schema:65536,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl.properties.recv,data:data48};
+}
+else {
+const err110 = {instancePath:instancePath+"/spec/varnish/constraints",schemaPath:"#/properties/spec/properties/varnish/properties/constraints/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema76.properties.spec.properties.varnish.properties.constraints.type,parentSchema:schema76.properties.spec.properties.varnish.properties.constraints,data:data46};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -6951,8 +6948,11 @@ vErrors.push(err110);
 errors++;
 }
 }
-else {
-const err111 = {instancePath:instancePath+"/spec/varnish/vcl/recv",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/properties/recv/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.varnish.properties.vcl.properties.recv.type,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl.properties.recv,data:data48};
+if(data41.cacheSize !== undefined){
+let data48 = data41.cacheSize;
+if(typeof data48 === "string"){
+if(!pattern9.test(data48)){
+const err111 = {instancePath:instancePath+"/spec/varnish/cacheSize",schemaPath:"#/properties/spec/properties/varnish/properties/cacheSize/pattern",keyword:"pattern",params:{pattern: "^[1-9][0-9]{0,5}[KMG]$"},message:"must match pattern \""+"^[1-9][0-9]{0,5}[KMG]$"+"\"",schema:"^[1-9][0-9]{0,5}[KMG]$",parentSchema:schema76.properties.spec.properties.varnish.properties.cacheSize,data:data48};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -6962,11 +6962,8 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data47.backendResponse !== undefined){
-let data49 = data47.backendResponse;
-if(typeof data49 === "string"){
-if(func2(data49) > 65536){
-const err112 = {instancePath:instancePath+"/spec/varnish/vcl/backendResponse",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/properties/backendResponse/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters",schema:65536,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl.properties.backendResponse,data:data49};
+else {
+const err112 = {instancePath:instancePath+"/spec/varnish/cacheSize",schemaPath:"#/properties/spec/properties/varnish/properties/cacheSize/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.varnish.properties.cacheSize.type,parentSchema:schema76.properties.spec.properties.varnish.properties.cacheSize,data:data48};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -6976,8 +6973,10 @@ vErrors.push(err112);
 errors++;
 }
 }
-else {
-const err113 = {instancePath:instancePath+"/spec/varnish/vcl/backendResponse",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/properties/backendResponse/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.varnish.properties.vcl.properties.backendResponse.type,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl.properties.backendResponse,data:data49};
+if(data41.optimiseVcl !== undefined){
+let data49 = data41.optimiseVcl;
+if(typeof data49 !== "boolean"){
+const err113 = {instancePath:instancePath+"/spec/varnish/optimiseVcl",schemaPath:"#/properties/spec/properties/varnish/properties/optimiseVcl/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema76.properties.spec.properties.varnish.properties.optimiseVcl.type,parentSchema:schema76.properties.spec.properties.varnish.properties.optimiseVcl,data:data49};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -6987,11 +6986,12 @@ vErrors.push(err113);
 errors++;
 }
 }
-if(data47.deliver !== undefined){
-let data50 = data47.deliver;
-if(typeof data50 === "string"){
-if(func2(data50) > 65536){
-const err114 = {instancePath:instancePath+"/spec/varnish/vcl/deliver",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/properties/deliver/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters",schema:65536,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl.properties.deliver,data:data50};
+if(data41.vcl !== undefined){
+let data50 = data41.vcl;
+if(data50 && typeof data50 == "object" && !Array.isArray(data50)){
+for(const key19 in data50){
+if(!(((key19 === "recv") || (key19 === "backendResponse")) || (key19 === "deliver"))){
+const err114 = {instancePath:instancePath+"/spec/varnish/vcl",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl,data:data50};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -7001,8 +7001,11 @@ vErrors.push(err114);
 errors++;
 }
 }
-else {
-const err115 = {instancePath:instancePath+"/spec/varnish/vcl/deliver",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/properties/deliver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.varnish.properties.vcl.properties.deliver.type,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl.properties.deliver,data:data50};
+if(data50.recv !== undefined){
+let data51 = data50.recv;
+if(typeof data51 === "string"){
+if(func2(data51) > 65536){
+const err115 = {instancePath:instancePath+"/spec/varnish/vcl/recv",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/properties/recv/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters",schema:65536,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl.properties.recv,data:data51};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -7012,9 +7015,8 @@ vErrors.push(err115);
 errors++;
 }
 }
-}
 else {
-const err116 = {instancePath:instancePath+"/spec/varnish/vcl",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.varnish.properties.vcl.type,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl,data:data47};
+const err116 = {instancePath:instancePath+"/spec/varnish/vcl/recv",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/properties/recv/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.varnish.properties.vcl.properties.recv.type,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl.properties.recv,data:data51};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -7024,9 +7026,11 @@ vErrors.push(err116);
 errors++;
 }
 }
-}
-else {
-const err117 = {instancePath:instancePath+"/spec/varnish",schemaPath:"#/properties/spec/properties/varnish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.varnish.type,parentSchema:schema76.properties.spec.properties.varnish,data:data41};
+if(data50.backendResponse !== undefined){
+let data52 = data50.backendResponse;
+if(typeof data52 === "string"){
+if(func2(data52) > 65536){
+const err117 = {instancePath:instancePath+"/spec/varnish/vcl/backendResponse",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/properties/backendResponse/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters",schema:65536,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl.properties.backendResponse,data:data52};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -7036,12 +7040,8 @@ vErrors.push(err117);
 errors++;
 }
 }
-if(data2.notifications !== undefined){
-let data51 = data2.notifications;
-if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
-for(const key20 in data51){
-if(!((key20 === "webhooks") || (key20 === "suppressSeconds"))){
-const err118 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.notifications,data:data51};
+else {
+const err118 = {instancePath:instancePath+"/spec/varnish/vcl/backendResponse",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/properties/backendResponse/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.varnish.properties.vcl.properties.backendResponse.type,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl.properties.backendResponse,data:data52};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -7051,11 +7051,11 @@ vErrors.push(err118);
 errors++;
 }
 }
-if(data51.webhooks !== undefined){
-let data52 = data51.webhooks;
-if(Array.isArray(data52)){
-if(data52.length > 20){
-const err119 = {instancePath:instancePath+"/spec/notifications/webhooks",schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items",schema:20,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks,data:data52};
+if(data50.deliver !== undefined){
+let data53 = data50.deliver;
+if(typeof data53 === "string"){
+if(func2(data53) > 65536){
+const err119 = {instancePath:instancePath+"/spec/varnish/vcl/deliver",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/properties/deliver/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters",schema:65536,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl.properties.deliver,data:data53};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -7064,12 +7064,9 @@ vErrors.push(err119);
 }
 errors++;
 }
-const len0 = data52.length;
-for(let i0=0; i0<len0; i0++){
-let data53 = data52[i0];
-if(data53 && typeof data53 == "object" && !Array.isArray(data53)){
-if(data53.url === undefined){
-const err120 = {instancePath:instancePath+"/spec/notifications/webhooks/" + i0,schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema76.properties.spec.properties.notifications.properties.webhooks.items.required,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks.items,data:data53};
+}
+else {
+const err120 = {instancePath:instancePath+"/spec/varnish/vcl/deliver",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/properties/deliver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.varnish.properties.vcl.properties.deliver.type,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl.properties.deliver,data:data53};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -7078,9 +7075,10 @@ vErrors.push(err120);
 }
 errors++;
 }
-for(const key21 in data53){
-if(!(key21 === "url")){
-const err121 = {instancePath:instancePath+"/spec/notifications/webhooks/" + i0,schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks.items,data:data53};
+}
+}
+else {
+const err121 = {instancePath:instancePath+"/spec/varnish/vcl",schemaPath:"#/properties/spec/properties/varnish/properties/vcl/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.varnish.properties.vcl.type,parentSchema:schema76.properties.spec.properties.varnish.properties.vcl,data:data50};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -7090,11 +7088,9 @@ vErrors.push(err121);
 errors++;
 }
 }
-if(data53.url !== undefined){
-let data54 = data53.url;
-if(typeof data54 === "string"){
-if(func2(data54) > 2048){
-const err122 = {instancePath:instancePath+"/spec/notifications/webhooks/" + i0+"/url",schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/items/properties/url/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks.items.properties.url,data:data54};
+}
+else {
+const err122 = {instancePath:instancePath+"/spec/varnish",schemaPath:"#/properties/spec/properties/varnish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.varnish.type,parentSchema:schema76.properties.spec.properties.varnish,data:data41};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -7103,8 +7099,13 @@ vErrors.push(err122);
 }
 errors++;
 }
-if(!pattern52.test(data54)){
-const err123 = {instancePath:instancePath+"/spec/notifications/webhooks/" + i0+"/url",schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks.items.properties.url,data:data54};
+}
+if(data2.notifications !== undefined){
+let data54 = data2.notifications;
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+for(const key20 in data54){
+if(!((key20 === "webhooks") || (key20 === "suppressSeconds"))){
+const err123 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.notifications,data:data54};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -7114,8 +7115,11 @@ vErrors.push(err123);
 errors++;
 }
 }
-else {
-const err124 = {instancePath:instancePath+"/spec/notifications/webhooks/" + i0+"/url",schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.notifications.properties.webhooks.items.properties.url.type,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks.items.properties.url,data:data54};
+if(data54.webhooks !== undefined){
+let data55 = data54.webhooks;
+if(Array.isArray(data55)){
+if(data55.length > 20){
+const err124 = {instancePath:instancePath+"/spec/notifications/webhooks",schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items",schema:20,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks,data:data55};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -7124,10 +7128,12 @@ vErrors.push(err124);
 }
 errors++;
 }
-}
-}
-else {
-const err125 = {instancePath:instancePath+"/spec/notifications/webhooks/" + i0,schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.notifications.properties.webhooks.items.type,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks.items,data:data53};
+const len1 = data55.length;
+for(let i1=0; i1<len1; i1++){
+let data56 = data55[i1];
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(data56.url === undefined){
+const err125 = {instancePath:instancePath+"/spec/notifications/webhooks/" + i1,schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema76.properties.spec.properties.notifications.properties.webhooks.items.required,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks.items,data:data56};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -7136,10 +7142,9 @@ vErrors.push(err125);
 }
 errors++;
 }
-}
-}
-else {
-const err126 = {instancePath:instancePath+"/spec/notifications/webhooks",schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema76.properties.spec.properties.notifications.properties.webhooks.type,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks,data:data52};
+for(const key21 in data56){
+if(!(key21 === "url")){
+const err126 = {instancePath:instancePath+"/spec/notifications/webhooks/" + i1,schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks.items,data:data56};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -7149,10 +7154,11 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data51.suppressSeconds !== undefined){
-let data55 = data51.suppressSeconds;
-if(!(((typeof data55 == "number") && (!(data55 % 1) && !isNaN(data55))) && (isFinite(data55)))){
-const err127 = {instancePath:instancePath+"/spec/notifications/suppressSeconds",schemaPath:"#/properties/spec/properties/notifications/properties/suppressSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.notifications.properties.suppressSeconds.type,parentSchema:schema76.properties.spec.properties.notifications.properties.suppressSeconds,data:data55};
+if(data56.url !== undefined){
+let data57 = data56.url;
+if(typeof data57 === "string"){
+if(func2(data57) > 2048){
+const err127 = {instancePath:instancePath+"/spec/notifications/webhooks/" + i1+"/url",schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/items/properties/url/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks.items.properties.url,data:data57};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -7161,9 +7167,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-if((typeof data55 == "number") && (isFinite(data55))){
-if(data55 > 604800 || isNaN(data55)){
-const err128 = {instancePath:instancePath+"/spec/notifications/suppressSeconds",schemaPath:"#/properties/spec/properties/notifications/properties/suppressSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800},message:"must be <= 604800",schema:604800,parentSchema:schema76.properties.spec.properties.notifications.properties.suppressSeconds,data:data55};
+if(!pattern53.test(data57)){
+const err128 = {instancePath:instancePath+"/spec/notifications/webhooks/" + i1+"/url",schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s]+$"},message:"must match pattern \""+"^https?://[^\\s]+$"+"\"",schema:"^https?://[^\\s]+$",parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks.items.properties.url,data:data57};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -7172,8 +7177,9 @@ vErrors.push(err128);
 }
 errors++;
 }
-if(data55 < 0 || isNaN(data55)){
-const err129 = {instancePath:instancePath+"/spec/notifications/suppressSeconds",schemaPath:"#/properties/spec/properties/notifications/properties/suppressSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema76.properties.spec.properties.notifications.properties.suppressSeconds,data:data55};
+}
+else {
+const err129 = {instancePath:instancePath+"/spec/notifications/webhooks/" + i1+"/url",schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.notifications.properties.webhooks.items.properties.url.type,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks.items.properties.url,data:data57};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -7184,9 +7190,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err130 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.notifications.type,parentSchema:schema76.properties.spec.properties.notifications,data:data51};
+const err130 = {instancePath:instancePath+"/spec/notifications/webhooks/" + i1,schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.notifications.properties.webhooks.items.type,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks.items,data:data56};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -7196,12 +7201,9 @@ vErrors.push(err130);
 errors++;
 }
 }
-if(data2.backup !== undefined){
-let data56 = data2.backup;
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-for(const key22 in data56){
-if(!(((((key22 === "image") || (key22 === "repository")) || (key22 === "password")) || (key22 === "env")) || (key22 === "check"))){
-const err131 = {instancePath:instancePath+"/spec/backup",schemaPath:"#/properties/spec/properties/backup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.backup,data:data56};
+}
+else {
+const err131 = {instancePath:instancePath+"/spec/notifications/webhooks",schemaPath:"#/properties/spec/properties/notifications/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema76.properties.spec.properties.notifications.properties.webhooks.type,parentSchema:schema76.properties.spec.properties.notifications.properties.webhooks,data:data55};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -7211,11 +7213,10 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data56.image !== undefined){
-let data57 = data56.image;
-if(typeof data57 === "string"){
-if(func2(data57) > 255){
-const err132 = {instancePath:instancePath+"/spec/backup/image",schemaPath:"#/properties/spec/properties/backup/properties/image/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema76.properties.spec.properties.backup.properties.image,data:data57};
+if(data54.suppressSeconds !== undefined){
+let data58 = data54.suppressSeconds;
+if(!(((typeof data58 == "number") && (!(data58 % 1) && !isNaN(data58))) && (isFinite(data58)))){
+const err132 = {instancePath:instancePath+"/spec/notifications/suppressSeconds",schemaPath:"#/properties/spec/properties/notifications/properties/suppressSeconds/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.notifications.properties.suppressSeconds.type,parentSchema:schema76.properties.spec.properties.notifications.properties.suppressSeconds,data:data58};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -7224,8 +7225,9 @@ vErrors.push(err132);
 }
 errors++;
 }
-if(func2(data57) < 1){
-const err133 = {instancePath:instancePath+"/spec/backup/image",schemaPath:"#/properties/spec/properties/backup/properties/image/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.backup.properties.image,data:data57};
+if((typeof data58 == "number") && (isFinite(data58))){
+if(data58 > 604800 || isNaN(data58)){
+const err133 = {instancePath:instancePath+"/spec/notifications/suppressSeconds",schemaPath:"#/properties/spec/properties/notifications/properties/suppressSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 604800},message:"must be <= 604800",schema:604800,parentSchema:schema76.properties.spec.properties.notifications.properties.suppressSeconds,data:data58};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -7234,9 +7236,8 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-else {
-const err134 = {instancePath:instancePath+"/spec/backup/image",schemaPath:"#/properties/spec/properties/backup/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.backup.properties.image.type,parentSchema:schema76.properties.spec.properties.backup.properties.image,data:data57};
+if(data58 < 0 || isNaN(data58)){
+const err134 = {instancePath:instancePath+"/spec/notifications/suppressSeconds",schemaPath:"#/properties/spec/properties/notifications/properties/suppressSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema76.properties.spec.properties.notifications.properties.suppressSeconds,data:data58};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -7246,11 +7247,10 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data56.repository !== undefined){
-let data58 = data56.repository;
-if(typeof data58 === "string"){
-if(func2(data58) > 1024){
-const err135 = {instancePath:instancePath+"/spec/backup/repository",schemaPath:"#/properties/spec/properties/backup/properties/repository/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema76.properties.spec.properties.backup.properties.repository,data:data58};
+}
+}
+else {
+const err135 = {instancePath:instancePath+"/spec/notifications",schemaPath:"#/properties/spec/properties/notifications/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.notifications.type,parentSchema:schema76.properties.spec.properties.notifications,data:data54};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -7259,8 +7259,13 @@ vErrors.push(err135);
 }
 errors++;
 }
-if(!pattern53.test(data58)){
-const err136 = {instancePath:instancePath+"/spec/backup/repository",schemaPath:"#/properties/spec/properties/backup/properties/repository/pattern",keyword:"pattern",params:{pattern: "^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$"},message:"must match pattern \""+"^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$"+"\"",schema:"^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$",parentSchema:schema76.properties.spec.properties.backup.properties.repository,data:data58};
+}
+if(data2.backup !== undefined){
+let data59 = data2.backup;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+for(const key22 in data59){
+if(!(((((key22 === "image") || (key22 === "repository")) || (key22 === "password")) || (key22 === "env")) || (key22 === "check"))){
+const err136 = {instancePath:instancePath+"/spec/backup",schemaPath:"#/properties/spec/properties/backup/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.backup,data:data59};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -7270,8 +7275,11 @@ vErrors.push(err136);
 errors++;
 }
 }
-else {
-const err137 = {instancePath:instancePath+"/spec/backup/repository",schemaPath:"#/properties/spec/properties/backup/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.backup.properties.repository.type,parentSchema:schema76.properties.spec.properties.backup.properties.repository,data:data58};
+if(data59.image !== undefined){
+let data60 = data59.image;
+if(typeof data60 === "string"){
+if(func2(data60) > 255){
+const err137 = {instancePath:instancePath+"/spec/backup/image",schemaPath:"#/properties/spec/properties/backup/properties/image/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema76.properties.spec.properties.backup.properties.image,data:data60};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -7280,12 +7288,8 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-if(data56.password !== undefined){
-let data59 = data56.password;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.sealed === undefined){
-const err138 = {instancePath:instancePath+"/spec/backup/password",schemaPath:"#/properties/spec/properties/backup/properties/password/required",keyword:"required",params:{missingProperty: "sealed"},message:"must have required property '"+"sealed"+"'",schema:schema76.properties.spec.properties.backup.properties.password.required,parentSchema:schema76.properties.spec.properties.backup.properties.password,data:data59};
+if(func2(data60) < 1){
+const err138 = {instancePath:instancePath+"/spec/backup/image",schemaPath:"#/properties/spec/properties/backup/properties/image/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.backup.properties.image,data:data60};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -7294,9 +7298,9 @@ vErrors.push(err138);
 }
 errors++;
 }
-for(const key23 in data59){
-if(!(key23 === "sealed")){
-const err139 = {instancePath:instancePath+"/spec/backup/password",schemaPath:"#/properties/spec/properties/backup/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.backup.properties.password,data:data59};
+}
+else {
+const err139 = {instancePath:instancePath+"/spec/backup/image",schemaPath:"#/properties/spec/properties/backup/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.backup.properties.image.type,parentSchema:schema76.properties.spec.properties.backup.properties.image,data:data60};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -7306,11 +7310,11 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(data59.sealed !== undefined){
-let data60 = data59.sealed;
-if(typeof data60 === "string"){
-if(func2(data60) > 65536){
-const err140 = {instancePath:instancePath+"/spec/backup/password/sealed",schemaPath:"#/properties/spec/properties/backup/properties/password/properties/sealed/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters",schema:65536,parentSchema:schema76.properties.spec.properties.backup.properties.password.properties.sealed,data:data60};
+if(data59.repository !== undefined){
+let data61 = data59.repository;
+if(typeof data61 === "string"){
+if(func2(data61) > 1024){
+const err140 = {instancePath:instancePath+"/spec/backup/repository",schemaPath:"#/properties/spec/properties/backup/properties/repository/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema76.properties.spec.properties.backup.properties.repository,data:data61};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -7319,8 +7323,8 @@ vErrors.push(err140);
 }
 errors++;
 }
-if(func2(data60) < 1){
-const err141 = {instancePath:instancePath+"/spec/backup/password/sealed",schemaPath:"#/properties/spec/properties/backup/properties/password/properties/sealed/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.backup.properties.password.properties.sealed,data:data60};
+if(!pattern54.test(data61)){
+const err141 = {instancePath:instancePath+"/spec/backup/repository",schemaPath:"#/properties/spec/properties/backup/properties/repository/pattern",keyword:"pattern",params:{pattern: "^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$"},message:"must match pattern \""+"^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$"+"\"",schema:"^(volume|(sftp|s3|rest|b2|azure|gs|swift|rclone):[^\\s]+)$",parentSchema:schema76.properties.spec.properties.backup.properties.repository,data:data61};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -7331,7 +7335,7 @@ errors++;
 }
 }
 else {
-const err142 = {instancePath:instancePath+"/spec/backup/password/sealed",schemaPath:"#/properties/spec/properties/backup/properties/password/properties/sealed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.backup.properties.password.properties.sealed.type,parentSchema:schema76.properties.spec.properties.backup.properties.password.properties.sealed,data:data60};
+const err142 = {instancePath:instancePath+"/spec/backup/repository",schemaPath:"#/properties/spec/properties/backup/properties/repository/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.backup.properties.repository.type,parentSchema:schema76.properties.spec.properties.backup.properties.repository,data:data61};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -7341,9 +7345,11 @@ vErrors.push(err142);
 errors++;
 }
 }
-}
-else {
-const err143 = {instancePath:instancePath+"/spec/backup/password",schemaPath:"#/properties/spec/properties/backup/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.backup.properties.password.type,parentSchema:schema76.properties.spec.properties.backup.properties.password,data:data59};
+if(data59.password !== undefined){
+let data62 = data59.password;
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+if(data62.sealed === undefined){
+const err143 = {instancePath:instancePath+"/spec/backup/password",schemaPath:"#/properties/spec/properties/backup/properties/password/required",keyword:"required",params:{missingProperty: "sealed"},message:"must have required property '"+"sealed"+"'",schema:schema76.properties.spec.properties.backup.properties.password.required,parentSchema:schema76.properties.spec.properties.backup.properties.password,data:data62};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -7352,12 +7358,9 @@ vErrors.push(err143);
 }
 errors++;
 }
-}
-if(data56.env !== undefined){
-let data61 = data56.env;
-if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
-if(Object.keys(data61).length > 16){
-const err144 = {instancePath:instancePath+"/spec/backup/env",schemaPath:"#/properties/spec/properties/backup/properties/env/maxProperties",keyword:"maxProperties",params:{limit: 16},message:"must NOT have more than 16 properties",schema:16,parentSchema:schema76.properties.spec.properties.backup.properties.env,data:data61};
+for(const key23 in data62){
+if(!(key23 === "sealed")){
+const err144 = {instancePath:instancePath+"/spec/backup/password",schemaPath:"#/properties/spec/properties/backup/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.backup.properties.password,data:data62};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -7366,11 +7369,12 @@ vErrors.push(err144);
 }
 errors++;
 }
-for(const key24 in data61){
-const _errs147 = errors;
-if(typeof key24 === "string"){
-if(!pattern54.test(key24)){
-const err145 = {instancePath:instancePath+"/spec/backup/env",schemaPath:"#/properties/spec/properties/backup/properties/env/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Z][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z][A-Z0-9_]{0,63}$",parentSchema:schema76.properties.spec.properties.backup.properties.env.propertyNames,data:key24,propertyName:key24};
+}
+if(data62.sealed !== undefined){
+let data63 = data62.sealed;
+if(typeof data63 === "string"){
+if(func2(data63) > 65536){
+const err145 = {instancePath:instancePath+"/spec/backup/password/sealed",schemaPath:"#/properties/spec/properties/backup/properties/password/properties/sealed/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters",schema:65536,parentSchema:schema76.properties.spec.properties.backup.properties.password.properties.sealed,data:data63};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -7379,10 +7383,8 @@ vErrors.push(err145);
 }
 errors++;
 }
-}
-var valid28 = _errs147 === errors;
-if(!valid28){
-const err146 = {instancePath:instancePath+"/spec/backup/env",schemaPath:"#/properties/spec/properties/backup/properties/env/propertyNames",keyword:"propertyNames",params:{propertyName: key24},message:"property name must be valid",schema:schema76.properties.spec.properties.backup.properties.env.propertyNames,parentSchema:schema76.properties.spec.properties.backup.properties.env,data:data61};
+if(func2(data63) < 1){
+const err146 = {instancePath:instancePath+"/spec/backup/password/sealed",schemaPath:"#/properties/spec/properties/backup/properties/password/properties/sealed/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.backup.properties.password.properties.sealed,data:data63};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -7392,11 +7394,8 @@ vErrors.push(err146);
 errors++;
 }
 }
-for(const key25 in data61){
-let data62 = data61[key25];
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-if(data62.sealed === undefined){
-const err147 = {instancePath:instancePath+"/spec/backup/env/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/backup/properties/env/additionalProperties/required",keyword:"required",params:{missingProperty: "sealed"},message:"must have required property '"+"sealed"+"'",schema:schema76.properties.spec.properties.backup.properties.env.additionalProperties.required,parentSchema:schema76.properties.spec.properties.backup.properties.env.additionalProperties,data:data62};
+else {
+const err147 = {instancePath:instancePath+"/spec/backup/password/sealed",schemaPath:"#/properties/spec/properties/backup/properties/password/properties/sealed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.backup.properties.password.properties.sealed.type,parentSchema:schema76.properties.spec.properties.backup.properties.password.properties.sealed,data:data63};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -7405,9 +7404,10 @@ vErrors.push(err147);
 }
 errors++;
 }
-for(const key26 in data62){
-if(!(key26 === "sealed")){
-const err148 = {instancePath:instancePath+"/spec/backup/env/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/backup/properties/env/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.backup.properties.env.additionalProperties,data:data62};
+}
+}
+else {
+const err148 = {instancePath:instancePath+"/spec/backup/password",schemaPath:"#/properties/spec/properties/backup/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.backup.properties.password.type,parentSchema:schema76.properties.spec.properties.backup.properties.password,data:data62};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -7417,11 +7417,11 @@ vErrors.push(err148);
 errors++;
 }
 }
-if(data62.sealed !== undefined){
-let data63 = data62.sealed;
-if(typeof data63 === "string"){
-if(func2(data63) > 65536){
-const err149 = {instancePath:instancePath+"/spec/backup/env/" + key25.replace(/~/g, "~0").replace(/\//g, "~1")+"/sealed",schemaPath:"#/properties/spec/properties/backup/properties/env/additionalProperties/properties/sealed/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters",schema:65536,parentSchema:schema76.properties.spec.properties.backup.properties.env.additionalProperties.properties.sealed,data:data63};
+if(data59.env !== undefined){
+let data64 = data59.env;
+if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
+if(Object.keys(data64).length > 16){
+const err149 = {instancePath:instancePath+"/spec/backup/env",schemaPath:"#/properties/spec/properties/backup/properties/env/maxProperties",keyword:"maxProperties",params:{limit: 16},message:"must NOT have more than 16 properties",schema:16,parentSchema:schema76.properties.spec.properties.backup.properties.env,data:data64};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -7430,8 +7430,11 @@ vErrors.push(err149);
 }
 errors++;
 }
-if(func2(data63) < 1){
-const err150 = {instancePath:instancePath+"/spec/backup/env/" + key25.replace(/~/g, "~0").replace(/\//g, "~1")+"/sealed",schemaPath:"#/properties/spec/properties/backup/properties/env/additionalProperties/properties/sealed/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.backup.properties.env.additionalProperties.properties.sealed,data:data63};
+for(const key24 in data64){
+const _errs152 = errors;
+if(typeof key24 === "string"){
+if(!pattern55.test(key24)){
+const err150 = {instancePath:instancePath+"/spec/backup/env",schemaPath:"#/properties/spec/properties/backup/properties/env/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Z][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z][A-Z0-9_]{0,63}$",parentSchema:schema76.properties.spec.properties.backup.properties.env.propertyNames,data:key24,propertyName:key24};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -7441,8 +7444,9 @@ vErrors.push(err150);
 errors++;
 }
 }
-else {
-const err151 = {instancePath:instancePath+"/spec/backup/env/" + key25.replace(/~/g, "~0").replace(/\//g, "~1")+"/sealed",schemaPath:"#/properties/spec/properties/backup/properties/env/additionalProperties/properties/sealed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.backup.properties.env.additionalProperties.properties.sealed.type,parentSchema:schema76.properties.spec.properties.backup.properties.env.additionalProperties.properties.sealed,data:data63};
+var valid30 = _errs152 === errors;
+if(!valid30){
+const err151 = {instancePath:instancePath+"/spec/backup/env",schemaPath:"#/properties/spec/properties/backup/properties/env/propertyNames",keyword:"propertyNames",params:{propertyName: key24},message:"property name must be valid",schema:schema76.properties.spec.properties.backup.properties.env.propertyNames,parentSchema:schema76.properties.spec.properties.backup.properties.env,data:data64};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -7452,9 +7456,11 @@ vErrors.push(err151);
 errors++;
 }
 }
-}
-else {
-const err152 = {instancePath:instancePath+"/spec/backup/env/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/backup/properties/env/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.backup.properties.env.additionalProperties.type,parentSchema:schema76.properties.spec.properties.backup.properties.env.additionalProperties,data:data62};
+for(const key25 in data64){
+let data65 = data64[key25];
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+if(data65.sealed === undefined){
+const err152 = {instancePath:instancePath+"/spec/backup/env/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/backup/properties/env/additionalProperties/required",keyword:"required",params:{missingProperty: "sealed"},message:"must have required property '"+"sealed"+"'",schema:schema76.properties.spec.properties.backup.properties.env.additionalProperties.required,parentSchema:schema76.properties.spec.properties.backup.properties.env.additionalProperties,data:data65};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -7463,10 +7469,9 @@ vErrors.push(err152);
 }
 errors++;
 }
-}
-}
-else {
-const err153 = {instancePath:instancePath+"/spec/backup/env",schemaPath:"#/properties/spec/properties/backup/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.backup.properties.env.type,parentSchema:schema76.properties.spec.properties.backup.properties.env,data:data61};
+for(const key26 in data65){
+if(!(key26 === "sealed")){
+const err153 = {instancePath:instancePath+"/spec/backup/env/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/backup/properties/env/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.backup.properties.env.additionalProperties,data:data65};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -7476,12 +7481,11 @@ vErrors.push(err153);
 errors++;
 }
 }
-if(data56.check !== undefined){
-let data64 = data56.check;
-if(data64 && typeof data64 == "object" && !Array.isArray(data64)){
-for(const key27 in data64){
-if(!(key27 === "schedule")){
-const err154 = {instancePath:instancePath+"/spec/backup/check",schemaPath:"#/properties/spec/properties/backup/properties/check/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.backup.properties.check,data:data64};
+if(data65.sealed !== undefined){
+let data66 = data65.sealed;
+if(typeof data66 === "string"){
+if(func2(data66) > 65536){
+const err154 = {instancePath:instancePath+"/spec/backup/env/" + key25.replace(/~/g, "~0").replace(/\//g, "~1")+"/sealed",schemaPath:"#/properties/spec/properties/backup/properties/env/additionalProperties/properties/sealed/maxLength",keyword:"maxLength",params:{limit: 65536},message:"must NOT have more than 65536 characters",schema:65536,parentSchema:schema76.properties.spec.properties.backup.properties.env.additionalProperties.properties.sealed,data:data66};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -7490,12 +7494,8 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-if(data64.schedule !== undefined){
-let data65 = data64.schedule;
-if(typeof data65 === "string"){
-if(func2(data65) > 100){
-const err155 = {instancePath:instancePath+"/spec/backup/check/schedule",schemaPath:"#/properties/spec/properties/backup/properties/check/properties/schedule/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema76.properties.spec.properties.backup.properties.check.properties.schedule,data:data65};
+if(func2(data66) < 1){
+const err155 = {instancePath:instancePath+"/spec/backup/env/" + key25.replace(/~/g, "~0").replace(/\//g, "~1")+"/sealed",schemaPath:"#/properties/spec/properties/backup/properties/env/additionalProperties/properties/sealed/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.backup.properties.env.additionalProperties.properties.sealed,data:data66};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -7506,7 +7506,7 @@ errors++;
 }
 }
 else {
-const err156 = {instancePath:instancePath+"/spec/backup/check/schedule",schemaPath:"#/properties/spec/properties/backup/properties/check/properties/schedule/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.backup.properties.check.properties.schedule.type,parentSchema:schema76.properties.spec.properties.backup.properties.check.properties.schedule,data:data65};
+const err156 = {instancePath:instancePath+"/spec/backup/env/" + key25.replace(/~/g, "~0").replace(/\//g, "~1")+"/sealed",schemaPath:"#/properties/spec/properties/backup/properties/env/additionalProperties/properties/sealed/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.backup.properties.env.additionalProperties.properties.sealed.type,parentSchema:schema76.properties.spec.properties.backup.properties.env.additionalProperties.properties.sealed,data:data66};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -7518,7 +7518,7 @@ errors++;
 }
 }
 else {
-const err157 = {instancePath:instancePath+"/spec/backup/check",schemaPath:"#/properties/spec/properties/backup/properties/check/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.backup.properties.check.type,parentSchema:schema76.properties.spec.properties.backup.properties.check,data:data64};
+const err157 = {instancePath:instancePath+"/spec/backup/env/" + key25.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/spec/properties/backup/properties/env/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.backup.properties.env.additionalProperties.type,parentSchema:schema76.properties.spec.properties.backup.properties.env.additionalProperties,data:data65};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -7530,7 +7530,7 @@ errors++;
 }
 }
 else {
-const err158 = {instancePath:instancePath+"/spec/backup",schemaPath:"#/properties/spec/properties/backup/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.backup.type,parentSchema:schema76.properties.spec.properties.backup,data:data56};
+const err158 = {instancePath:instancePath+"/spec/backup/env",schemaPath:"#/properties/spec/properties/backup/properties/env/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.backup.properties.env.type,parentSchema:schema76.properties.spec.properties.backup.properties.env,data:data64};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -7540,12 +7540,12 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data2.environments !== undefined){
-let data66 = data2.environments;
-if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
-for(const key28 in data66){
-if(!((key28 === "max") || (key28 === "maxPerSite"))){
-const err159 = {instancePath:instancePath+"/spec/environments",schemaPath:"#/properties/spec/properties/environments/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.environments,data:data66};
+if(data59.check !== undefined){
+let data67 = data59.check;
+if(data67 && typeof data67 == "object" && !Array.isArray(data67)){
+for(const key27 in data67){
+if(!(key27 === "schedule")){
+const err159 = {instancePath:instancePath+"/spec/backup/check",schemaPath:"#/properties/spec/properties/backup/properties/check/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.backup.properties.check,data:data67};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -7555,10 +7555,11 @@ vErrors.push(err159);
 errors++;
 }
 }
-if(data66.max !== undefined){
-let data67 = data66.max;
-if(!(((typeof data67 == "number") && (!(data67 % 1) && !isNaN(data67))) && (isFinite(data67)))){
-const err160 = {instancePath:instancePath+"/spec/environments/max",schemaPath:"#/properties/spec/properties/environments/properties/max/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.environments.properties.max.type,parentSchema:schema76.properties.spec.properties.environments.properties.max,data:data67};
+if(data67.schedule !== undefined){
+let data68 = data67.schedule;
+if(typeof data68 === "string"){
+if(func2(data68) > 100){
+const err160 = {instancePath:instancePath+"/spec/backup/check/schedule",schemaPath:"#/properties/spec/properties/backup/properties/check/properties/schedule/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters",schema:100,parentSchema:schema76.properties.spec.properties.backup.properties.check.properties.schedule,data:data68};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -7567,9 +7568,9 @@ vErrors.push(err160);
 }
 errors++;
 }
-if((typeof data67 == "number") && (isFinite(data67))){
-if(data67 > 1000 || isNaN(data67)){
-const err161 = {instancePath:instancePath+"/spec/environments/max",schemaPath:"#/properties/spec/properties/environments/properties/max/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema76.properties.spec.properties.environments.properties.max,data:data67};
+}
+else {
+const err161 = {instancePath:instancePath+"/spec/backup/check/schedule",schemaPath:"#/properties/spec/properties/backup/properties/check/properties/schedule/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.backup.properties.check.properties.schedule.type,parentSchema:schema76.properties.spec.properties.backup.properties.check.properties.schedule,data:data68};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -7578,8 +7579,10 @@ vErrors.push(err161);
 }
 errors++;
 }
-if(data67 < 0 || isNaN(data67)){
-const err162 = {instancePath:instancePath+"/spec/environments/max",schemaPath:"#/properties/spec/properties/environments/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema76.properties.spec.properties.environments.properties.max,data:data67};
+}
+}
+else {
+const err162 = {instancePath:instancePath+"/spec/backup/check",schemaPath:"#/properties/spec/properties/backup/properties/check/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.backup.properties.check.type,parentSchema:schema76.properties.spec.properties.backup.properties.check,data:data67};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -7590,10 +7593,8 @@ errors++;
 }
 }
 }
-if(data66.maxPerSite !== undefined){
-let data68 = data66.maxPerSite;
-if(!(((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68))) && (isFinite(data68)))){
-const err163 = {instancePath:instancePath+"/spec/environments/maxPerSite",schemaPath:"#/properties/spec/properties/environments/properties/maxPerSite/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.environments.properties.maxPerSite.type,parentSchema:schema76.properties.spec.properties.environments.properties.maxPerSite,data:data68};
+else {
+const err163 = {instancePath:instancePath+"/spec/backup",schemaPath:"#/properties/spec/properties/backup/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.backup.type,parentSchema:schema76.properties.spec.properties.backup,data:data59};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -7602,9 +7603,13 @@ vErrors.push(err163);
 }
 errors++;
 }
-if((typeof data68 == "number") && (isFinite(data68))){
-if(data68 > 10 || isNaN(data68)){
-const err164 = {instancePath:instancePath+"/spec/environments/maxPerSite",schemaPath:"#/properties/spec/properties/environments/properties/maxPerSite/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema76.properties.spec.properties.environments.properties.maxPerSite,data:data68};
+}
+if(data2.environments !== undefined){
+let data69 = data2.environments;
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+for(const key28 in data69){
+if(!((key28 === "max") || (key28 === "maxPerSite"))){
+const err164 = {instancePath:instancePath+"/spec/environments",schemaPath:"#/properties/spec/properties/environments/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.environments,data:data69};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -7613,8 +7618,11 @@ vErrors.push(err164);
 }
 errors++;
 }
-if(data68 < 0 || isNaN(data68)){
-const err165 = {instancePath:instancePath+"/spec/environments/maxPerSite",schemaPath:"#/properties/spec/properties/environments/properties/maxPerSite/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema76.properties.spec.properties.environments.properties.maxPerSite,data:data68};
+}
+if(data69.max !== undefined){
+let data70 = data69.max;
+if(!(((typeof data70 == "number") && (!(data70 % 1) && !isNaN(data70))) && (isFinite(data70)))){
+const err165 = {instancePath:instancePath+"/spec/environments/max",schemaPath:"#/properties/spec/properties/environments/properties/max/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.environments.properties.max.type,parentSchema:schema76.properties.spec.properties.environments.properties.max,data:data70};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -7623,11 +7631,9 @@ vErrors.push(err165);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err166 = {instancePath:instancePath+"/spec/environments",schemaPath:"#/properties/spec/properties/environments/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.environments.type,parentSchema:schema76.properties.spec.properties.environments,data:data66};
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 > 1000 || isNaN(data70)){
+const err166 = {instancePath:instancePath+"/spec/environments/max",schemaPath:"#/properties/spec/properties/environments/properties/max/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000},message:"must be <= 1000",schema:1000,parentSchema:schema76.properties.spec.properties.environments.properties.max,data:data70};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -7636,12 +7642,8 @@ vErrors.push(err166);
 }
 errors++;
 }
-}
-if(data2.previews !== undefined){
-let data69 = data2.previews;
-if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
-if(data69.domain === undefined){
-const err167 = {instancePath:instancePath+"/spec/previews",schemaPath:"#/properties/spec/properties/previews/required",keyword:"required",params:{missingProperty: "domain"},message:"must have required property '"+"domain"+"'",schema:schema76.properties.spec.properties.previews.required,parentSchema:schema76.properties.spec.properties.previews,data:data69};
+if(data70 < 0 || isNaN(data70)){
+const err167 = {instancePath:instancePath+"/spec/environments/max",schemaPath:"#/properties/spec/properties/environments/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema76.properties.spec.properties.environments.properties.max,data:data70};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -7650,9 +7652,12 @@ vErrors.push(err167);
 }
 errors++;
 }
-for(const key29 in data69){
-if(!((((((key29 === "domain") || (key29 === "max")) || (key29 === "ttlHours")) || (key29 === "resources")) || (key29 === "replicas")) || (key29 === "branches"))){
-const err168 = {instancePath:instancePath+"/spec/previews",schemaPath:"#/properties/spec/properties/previews/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.previews,data:data69};
+}
+}
+if(data69.maxPerSite !== undefined){
+let data71 = data69.maxPerSite;
+if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
+const err168 = {instancePath:instancePath+"/spec/environments/maxPerSite",schemaPath:"#/properties/spec/properties/environments/properties/maxPerSite/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.environments.properties.maxPerSite.type,parentSchema:schema76.properties.spec.properties.environments.properties.maxPerSite,data:data71};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -7661,12 +7666,9 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data69.domain !== undefined){
-let data70 = data69.domain;
-if(typeof data70 === "string"){
-if(!pattern55.test(data70)){
-const err169 = {instancePath:instancePath+"/spec/previews/domain",schemaPath:"#/properties/spec/properties/previews/properties/domain/pattern",keyword:"pattern",params:{pattern: "^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$"},message:"must match pattern \""+"^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$"+"\"",schema:"^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$",parentSchema:schema76.properties.spec.properties.previews.properties.domain,data:data70};
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 > 10 || isNaN(data71)){
+const err169 = {instancePath:instancePath+"/spec/environments/maxPerSite",schemaPath:"#/properties/spec/properties/environments/properties/maxPerSite/maximum",keyword:"maximum",params:{comparison: "<=", limit: 10},message:"must be <= 10",schema:10,parentSchema:schema76.properties.spec.properties.environments.properties.maxPerSite,data:data71};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -7675,9 +7677,8 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-else {
-const err170 = {instancePath:instancePath+"/spec/previews/domain",schemaPath:"#/properties/spec/properties/previews/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.previews.properties.domain.type,parentSchema:schema76.properties.spec.properties.previews.properties.domain,data:data70};
+if(data71 < 0 || isNaN(data71)){
+const err170 = {instancePath:instancePath+"/spec/environments/maxPerSite",schemaPath:"#/properties/spec/properties/environments/properties/maxPerSite/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema76.properties.spec.properties.environments.properties.maxPerSite,data:data71};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -7687,10 +7688,10 @@ vErrors.push(err170);
 errors++;
 }
 }
-if(data69.max !== undefined){
-let data71 = data69.max;
-if(!(((typeof data71 == "number") && (!(data71 % 1) && !isNaN(data71))) && (isFinite(data71)))){
-const err171 = {instancePath:instancePath+"/spec/previews/max",schemaPath:"#/properties/spec/properties/previews/properties/max/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.previews.properties.max.type,parentSchema:schema76.properties.spec.properties.previews.properties.max,data:data71};
+}
+}
+else {
+const err171 = {instancePath:instancePath+"/spec/environments",schemaPath:"#/properties/spec/properties/environments/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.environments.type,parentSchema:schema76.properties.spec.properties.environments,data:data69};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -7699,9 +7700,12 @@ vErrors.push(err171);
 }
 errors++;
 }
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 > 100 || isNaN(data71)){
-const err172 = {instancePath:instancePath+"/spec/previews/max",schemaPath:"#/properties/spec/properties/previews/properties/max/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema76.properties.spec.properties.previews.properties.max,data:data71};
+}
+if(data2.previews !== undefined){
+let data72 = data2.previews;
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+if(data72.domain === undefined){
+const err172 = {instancePath:instancePath+"/spec/previews",schemaPath:"#/properties/spec/properties/previews/required",keyword:"required",params:{missingProperty: "domain"},message:"must have required property '"+"domain"+"'",schema:schema76.properties.spec.properties.previews.required,parentSchema:schema76.properties.spec.properties.previews,data:data72};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -7710,8 +7714,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data71 < 0 || isNaN(data71)){
-const err173 = {instancePath:instancePath+"/spec/previews/max",schemaPath:"#/properties/spec/properties/previews/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema76.properties.spec.properties.previews.properties.max,data:data71};
+for(const key29 in data72){
+if(!((((((key29 === "domain") || (key29 === "max")) || (key29 === "ttlHours")) || (key29 === "resources")) || (key29 === "replicas")) || (key29 === "branches"))){
+const err173 = {instancePath:instancePath+"/spec/previews",schemaPath:"#/properties/spec/properties/previews/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.previews,data:data72};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -7721,11 +7726,11 @@ vErrors.push(err173);
 errors++;
 }
 }
-}
-if(data69.ttlHours !== undefined){
-let data72 = data69.ttlHours;
-if(!(((typeof data72 == "number") && (!(data72 % 1) && !isNaN(data72))) && (isFinite(data72)))){
-const err174 = {instancePath:instancePath+"/spec/previews/ttlHours",schemaPath:"#/properties/spec/properties/previews/properties/ttlHours/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.previews.properties.ttlHours.type,parentSchema:schema76.properties.spec.properties.previews.properties.ttlHours,data:data72};
+if(data72.domain !== undefined){
+let data73 = data72.domain;
+if(typeof data73 === "string"){
+if(!pattern56.test(data73)){
+const err174 = {instancePath:instancePath+"/spec/previews/domain",schemaPath:"#/properties/spec/properties/previews/properties/domain/pattern",keyword:"pattern",params:{pattern: "^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$"},message:"must match pattern \""+"^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$"+"\"",schema:"^(?=.*\\{site\\})(?=.*\\{number\\})[a-z0-9.{}-]{1,200}$",parentSchema:schema76.properties.spec.properties.previews.properties.domain,data:data73};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -7734,9 +7739,9 @@ vErrors.push(err174);
 }
 errors++;
 }
-if((typeof data72 == "number") && (isFinite(data72))){
-if(data72 > 8760 || isNaN(data72)){
-const err175 = {instancePath:instancePath+"/spec/previews/ttlHours",schemaPath:"#/properties/spec/properties/previews/properties/ttlHours/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8760},message:"must be <= 8760",schema:8760,parentSchema:schema76.properties.spec.properties.previews.properties.ttlHours,data:data72};
+}
+else {
+const err175 = {instancePath:instancePath+"/spec/previews/domain",schemaPath:"#/properties/spec/properties/previews/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.previews.properties.domain.type,parentSchema:schema76.properties.spec.properties.previews.properties.domain,data:data73};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -7745,8 +7750,11 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(data72 < 1 || isNaN(data72)){
-const err176 = {instancePath:instancePath+"/spec/previews/ttlHours",schemaPath:"#/properties/spec/properties/previews/properties/ttlHours/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.previews.properties.ttlHours,data:data72};
+}
+if(data72.max !== undefined){
+let data74 = data72.max;
+if(!(((typeof data74 == "number") && (!(data74 % 1) && !isNaN(data74))) && (isFinite(data74)))){
+const err176 = {instancePath:instancePath+"/spec/previews/max",schemaPath:"#/properties/spec/properties/previews/properties/max/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.previews.properties.max.type,parentSchema:schema76.properties.spec.properties.previews.properties.max,data:data74};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -7755,14 +7763,9 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-}
-if(data69.resources !== undefined){
-let data73 = data69.resources;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-for(const key30 in data73){
-if(!((key30 === "memory") || (key30 === "cpus"))){
-const err177 = {instancePath:instancePath+"/spec/previews/resources",schemaPath:"#/$defs/resources/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema77,data:data73};
+if((typeof data74 == "number") && (isFinite(data74))){
+if(data74 > 100 || isNaN(data74)){
+const err177 = {instancePath:instancePath+"/spec/previews/max",schemaPath:"#/properties/spec/properties/previews/properties/max/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema76.properties.spec.properties.previews.properties.max,data:data74};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -7771,12 +7774,8 @@ vErrors.push(err177);
 }
 errors++;
 }
-}
-if(data73.memory !== undefined){
-let data74 = data73.memory;
-if(typeof data74 === "string"){
-if(!pattern9.test(data74)){
-const err178 = {instancePath:instancePath+"/spec/previews/resources/memory",schemaPath:"#/$defs/resources/properties/memory/pattern",keyword:"pattern",params:{pattern: "^[1-9][0-9]{0,5}[KMG]$"},message:"must match pattern \""+"^[1-9][0-9]{0,5}[KMG]$"+"\"",schema:"^[1-9][0-9]{0,5}[KMG]$",parentSchema:schema77.properties.memory,data:data74};
+if(data74 < 0 || isNaN(data74)){
+const err178 = {instancePath:instancePath+"/spec/previews/max",schemaPath:"#/properties/spec/properties/previews/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema76.properties.spec.properties.previews.properties.max,data:data74};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -7786,8 +7785,11 @@ vErrors.push(err178);
 errors++;
 }
 }
-else {
-const err179 = {instancePath:instancePath+"/spec/previews/resources/memory",schemaPath:"#/$defs/resources/properties/memory/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema77.properties.memory.type,parentSchema:schema77.properties.memory,data:data74};
+}
+if(data72.ttlHours !== undefined){
+let data75 = data72.ttlHours;
+if(!(((typeof data75 == "number") && (!(data75 % 1) && !isNaN(data75))) && (isFinite(data75)))){
+const err179 = {instancePath:instancePath+"/spec/previews/ttlHours",schemaPath:"#/properties/spec/properties/previews/properties/ttlHours/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.previews.properties.ttlHours.type,parentSchema:schema76.properties.spec.properties.previews.properties.ttlHours,data:data75};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -7796,12 +7798,9 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-if(data73.cpus !== undefined){
-let data75 = data73.cpus;
 if((typeof data75 == "number") && (isFinite(data75))){
-if(data75 > 64 || isNaN(data75)){
-const err180 = {instancePath:instancePath+"/spec/previews/resources/cpus",schemaPath:"#/$defs/resources/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64",schema:64,parentSchema:schema77.properties.cpus,data:data75};
+if(data75 > 8760 || isNaN(data75)){
+const err180 = {instancePath:instancePath+"/spec/previews/ttlHours",schemaPath:"#/properties/spec/properties/previews/properties/ttlHours/maximum",keyword:"maximum",params:{comparison: "<=", limit: 8760},message:"must be <= 8760",schema:8760,parentSchema:schema76.properties.spec.properties.previews.properties.ttlHours,data:data75};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -7810,8 +7809,8 @@ vErrors.push(err180);
 }
 errors++;
 }
-if(data75 <= 0 || isNaN(data75)){
-const err181 = {instancePath:instancePath+"/spec/previews/resources/cpus",schemaPath:"#/$defs/resources/properties/cpus/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema77.properties.cpus,data:data75};
+if(data75 < 1 || isNaN(data75)){
+const err181 = {instancePath:instancePath+"/spec/previews/ttlHours",schemaPath:"#/properties/spec/properties/previews/properties/ttlHours/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.previews.properties.ttlHours,data:data75};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -7821,8 +7820,13 @@ vErrors.push(err181);
 errors++;
 }
 }
-else {
-const err182 = {instancePath:instancePath+"/spec/previews/resources/cpus",schemaPath:"#/$defs/resources/properties/cpus/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema77.properties.cpus.type,parentSchema:schema77.properties.cpus,data:data75};
+}
+if(data72.resources !== undefined){
+let data76 = data72.resources;
+if(data76 && typeof data76 == "object" && !Array.isArray(data76)){
+for(const key30 in data76){
+if(!((key30 === "memory") || (key30 === "cpus"))){
+const err182 = {instancePath:instancePath+"/spec/previews/resources",schemaPath:"#/$defs/resources/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema77,data:data76};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -7832,9 +7836,11 @@ vErrors.push(err182);
 errors++;
 }
 }
-}
-else {
-const err183 = {instancePath:instancePath+"/spec/previews/resources",schemaPath:"#/$defs/resources/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema77.type,parentSchema:schema77,data:data73};
+if(data76.memory !== undefined){
+let data77 = data76.memory;
+if(typeof data77 === "string"){
+if(!pattern9.test(data77)){
+const err183 = {instancePath:instancePath+"/spec/previews/resources/memory",schemaPath:"#/$defs/resources/properties/memory/pattern",keyword:"pattern",params:{pattern: "^[1-9][0-9]{0,5}[KMG]$"},message:"must match pattern \""+"^[1-9][0-9]{0,5}[KMG]$"+"\"",schema:"^[1-9][0-9]{0,5}[KMG]$",parentSchema:schema77.properties.memory,data:data77};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -7844,10 +7850,8 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(data69.replicas !== undefined){
-let data76 = data69.replicas;
-if(!(((typeof data76 == "number") && (!(data76 % 1) && !isNaN(data76))) && (isFinite(data76)))){
-const err184 = {instancePath:instancePath+"/spec/previews/replicas",schemaPath:"#/properties/spec/properties/previews/properties/replicas/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.previews.properties.replicas.type,parentSchema:schema76.properties.spec.properties.previews.properties.replicas,data:data76};
+else {
+const err184 = {instancePath:instancePath+"/spec/previews/resources/memory",schemaPath:"#/$defs/resources/properties/memory/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema77.properties.memory.type,parentSchema:schema77.properties.memory,data:data77};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -7856,9 +7860,12 @@ vErrors.push(err184);
 }
 errors++;
 }
-if((typeof data76 == "number") && (isFinite(data76))){
-if(data76 > 20 || isNaN(data76)){
-const err185 = {instancePath:instancePath+"/spec/previews/replicas",schemaPath:"#/properties/spec/properties/previews/properties/replicas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema76.properties.spec.properties.previews.properties.replicas,data:data76};
+}
+if(data76.cpus !== undefined){
+let data78 = data76.cpus;
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 > 64 || isNaN(data78)){
+const err185 = {instancePath:instancePath+"/spec/previews/resources/cpus",schemaPath:"#/$defs/resources/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 64},message:"must be <= 64",schema:64,parentSchema:schema77.properties.cpus,data:data78};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -7867,8 +7874,8 @@ vErrors.push(err185);
 }
 errors++;
 }
-if(data76 < 1 || isNaN(data76)){
-const err186 = {instancePath:instancePath+"/spec/previews/replicas",schemaPath:"#/properties/spec/properties/previews/properties/replicas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.previews.properties.replicas,data:data76};
+if(data78 <= 0 || isNaN(data78)){
+const err186 = {instancePath:instancePath+"/spec/previews/resources/cpus",schemaPath:"#/$defs/resources/properties/cpus/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema77.properties.cpus,data:data78};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -7878,12 +7885,8 @@ vErrors.push(err186);
 errors++;
 }
 }
-}
-if(data69.branches !== undefined){
-let data77 = data69.branches;
-if(Array.isArray(data77)){
-if(data77.length > 20){
-const err187 = {instancePath:instancePath+"/spec/previews/branches",schemaPath:"#/properties/spec/properties/previews/properties/branches/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items",schema:20,parentSchema:schema76.properties.spec.properties.previews.properties.branches,data:data77};
+else {
+const err187 = {instancePath:instancePath+"/spec/previews/resources/cpus",schemaPath:"#/$defs/resources/properties/cpus/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema77.properties.cpus.type,parentSchema:schema77.properties.cpus,data:data78};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -7892,12 +7895,10 @@ vErrors.push(err187);
 }
 errors++;
 }
-const len1 = data77.length;
-for(let i1=0; i1<len1; i1++){
-let data78 = data77[i1];
-if(typeof data78 === "string"){
-if(!pattern57.test(data78)){
-const err188 = {instancePath:instancePath+"/spec/previews/branches/" + i1,schemaPath:"#/properties/spec/properties/previews/properties/branches/items/pattern",keyword:"pattern",params:{pattern: "^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$"},message:"must match pattern \""+"^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$"+"\"",schema:"^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$",parentSchema:schema76.properties.spec.properties.previews.properties.branches.items,data:data78};
+}
+}
+else {
+const err188 = {instancePath:instancePath+"/spec/previews/resources",schemaPath:"#/$defs/resources/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema77.type,parentSchema:schema77,data:data76};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -7907,8 +7908,10 @@ vErrors.push(err188);
 errors++;
 }
 }
-else {
-const err189 = {instancePath:instancePath+"/spec/previews/branches/" + i1,schemaPath:"#/properties/spec/properties/previews/properties/branches/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.previews.properties.branches.items.type,parentSchema:schema76.properties.spec.properties.previews.properties.branches.items,data:data78};
+if(data72.replicas !== undefined){
+let data79 = data72.replicas;
+if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
+const err189 = {instancePath:instancePath+"/spec/previews/replicas",schemaPath:"#/properties/spec/properties/previews/properties/replicas/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.previews.properties.replicas.type,parentSchema:schema76.properties.spec.properties.previews.properties.replicas,data:data79};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -7917,10 +7920,9 @@ vErrors.push(err189);
 }
 errors++;
 }
-}
-}
-else {
-const err190 = {instancePath:instancePath+"/spec/previews/branches",schemaPath:"#/properties/spec/properties/previews/properties/branches/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema76.properties.spec.properties.previews.properties.branches.type,parentSchema:schema76.properties.spec.properties.previews.properties.branches,data:data77};
+if((typeof data79 == "number") && (isFinite(data79))){
+if(data79 > 20 || isNaN(data79)){
+const err190 = {instancePath:instancePath+"/spec/previews/replicas",schemaPath:"#/properties/spec/properties/previews/properties/replicas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema76.properties.spec.properties.previews.properties.replicas,data:data79};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -7929,10 +7931,8 @@ vErrors.push(err190);
 }
 errors++;
 }
-}
-}
-else {
-const err191 = {instancePath:instancePath+"/spec/previews",schemaPath:"#/properties/spec/properties/previews/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.previews.type,parentSchema:schema76.properties.spec.properties.previews,data:data69};
+if(data79 < 1 || isNaN(data79)){
+const err191 = {instancePath:instancePath+"/spec/previews/replicas",schemaPath:"#/properties/spec/properties/previews/properties/replicas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.previews.properties.replicas,data:data79};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -7942,11 +7942,12 @@ vErrors.push(err191);
 errors++;
 }
 }
-if(data2.tls !== undefined){
-let data79 = data2.tls;
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-if(data79.image === undefined){
-const err192 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/required",keyword:"required",params:{missingProperty: "image"},message:"must have required property '"+"image"+"'",schema:schema76.properties.spec.properties.tls.required,parentSchema:schema76.properties.spec.properties.tls,data:data79};
+}
+if(data72.branches !== undefined){
+let data80 = data72.branches;
+if(Array.isArray(data80)){
+if(data80.length > 20){
+const err192 = {instancePath:instancePath+"/spec/previews/branches",schemaPath:"#/properties/spec/properties/previews/properties/branches/maxItems",keyword:"maxItems",params:{limit: 20},message:"must NOT have more than 20 items",schema:20,parentSchema:schema76.properties.spec.properties.previews.properties.branches,data:data80};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -7955,9 +7956,12 @@ vErrors.push(err192);
 }
 errors++;
 }
-for(const key31 in data79){
-if(!(((((key31 === "image") || (key31 === "port")) || (key31 === "publicPort")) || (key31 === "replicas")) || (key31 === "acme"))){
-const err193 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.tls,data:data79};
+const len2 = data80.length;
+for(let i2=0; i2<len2; i2++){
+let data81 = data80[i2];
+if(typeof data81 === "string"){
+if(!pattern58.test(data81)){
+const err193 = {instancePath:instancePath+"/spec/previews/branches/" + i2,schemaPath:"#/properties/spec/properties/previews/properties/branches/items/pattern",keyword:"pattern",params:{pattern: "^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$"},message:"must match pattern \""+"^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$"+"\"",schema:"^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/*-]{1,200}$",parentSchema:schema76.properties.spec.properties.previews.properties.branches.items,data:data81};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -7967,11 +7971,8 @@ vErrors.push(err193);
 errors++;
 }
 }
-if(data79.image !== undefined){
-let data80 = data79.image;
-if(typeof data80 === "string"){
-if(func2(data80) > 255){
-const err194 = {instancePath:instancePath+"/spec/tls/image",schemaPath:"#/properties/spec/properties/tls/properties/image/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema76.properties.spec.properties.tls.properties.image,data:data80};
+else {
+const err194 = {instancePath:instancePath+"/spec/previews/branches/" + i2,schemaPath:"#/properties/spec/properties/previews/properties/branches/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.previews.properties.branches.items.type,parentSchema:schema76.properties.spec.properties.previews.properties.branches.items,data:data81};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -7980,8 +7981,10 @@ vErrors.push(err194);
 }
 errors++;
 }
-if(func2(data80) < 1){
-const err195 = {instancePath:instancePath+"/spec/tls/image",schemaPath:"#/properties/spec/properties/tls/properties/image/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.image,data:data80};
+}
+}
+else {
+const err195 = {instancePath:instancePath+"/spec/previews/branches",schemaPath:"#/properties/spec/properties/previews/properties/branches/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema76.properties.spec.properties.previews.properties.branches.type,parentSchema:schema76.properties.spec.properties.previews.properties.branches,data:data80};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -7991,8 +7994,9 @@ vErrors.push(err195);
 errors++;
 }
 }
+}
 else {
-const err196 = {instancePath:instancePath+"/spec/tls/image",schemaPath:"#/properties/spec/properties/tls/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.image.type,parentSchema:schema76.properties.spec.properties.tls.properties.image,data:data80};
+const err196 = {instancePath:instancePath+"/spec/previews",schemaPath:"#/properties/spec/properties/previews/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.previews.type,parentSchema:schema76.properties.spec.properties.previews,data:data72};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -8002,10 +8006,11 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(data79.port !== undefined){
-let data81 = data79.port;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err197 = {instancePath:instancePath+"/spec/tls/port",schemaPath:"#/properties/spec/properties/tls/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.tls.properties.port.type,parentSchema:schema76.properties.spec.properties.tls.properties.port,data:data81};
+if(data2.tls !== undefined){
+let data82 = data2.tls;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+if(data82.image === undefined){
+const err197 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/required",keyword:"required",params:{missingProperty: "image"},message:"must have required property '"+"image"+"'",schema:schema76.properties.spec.properties.tls.required,parentSchema:schema76.properties.spec.properties.tls,data:data82};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -8014,9 +8019,9 @@ vErrors.push(err197);
 }
 errors++;
 }
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 65535 || isNaN(data81)){
-const err198 = {instancePath:instancePath+"/spec/tls/port",schemaPath:"#/properties/spec/properties/tls/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema76.properties.spec.properties.tls.properties.port,data:data81};
+for(const key31 in data82){
+if(!(((((key31 === "image") || (key31 === "port")) || (key31 === "publicPort")) || (key31 === "replicas")) || (key31 === "acme"))){
+const err198 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.tls,data:data82};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -8025,8 +8030,12 @@ vErrors.push(err198);
 }
 errors++;
 }
-if(data81 < 1 || isNaN(data81)){
-const err199 = {instancePath:instancePath+"/spec/tls/port",schemaPath:"#/properties/spec/properties/tls/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.port,data:data81};
+}
+if(data82.image !== undefined){
+let data83 = data82.image;
+if(typeof data83 === "string"){
+if(func2(data83) > 255){
+const err199 = {instancePath:instancePath+"/spec/tls/image",schemaPath:"#/properties/spec/properties/tls/properties/image/maxLength",keyword:"maxLength",params:{limit: 255},message:"must NOT have more than 255 characters",schema:255,parentSchema:schema76.properties.spec.properties.tls.properties.image,data:data83};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -8035,12 +8044,8 @@ vErrors.push(err199);
 }
 errors++;
 }
-}
-}
-if(data79.publicPort !== undefined){
-let data82 = data79.publicPort;
-if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-const err200 = {instancePath:instancePath+"/spec/tls/publicPort",schemaPath:"#/properties/spec/properties/tls/properties/publicPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.tls.properties.publicPort.type,parentSchema:schema76.properties.spec.properties.tls.properties.publicPort,data:data82};
+if(func2(data83) < 1){
+const err200 = {instancePath:instancePath+"/spec/tls/image",schemaPath:"#/properties/spec/properties/tls/properties/image/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.image,data:data83};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -8049,9 +8054,9 @@ vErrors.push(err200);
 }
 errors++;
 }
-if((typeof data82 == "number") && (isFinite(data82))){
-if(data82 > 65535 || isNaN(data82)){
-const err201 = {instancePath:instancePath+"/spec/tls/publicPort",schemaPath:"#/properties/spec/properties/tls/properties/publicPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema76.properties.spec.properties.tls.properties.publicPort,data:data82};
+}
+else {
+const err201 = {instancePath:instancePath+"/spec/tls/image",schemaPath:"#/properties/spec/properties/tls/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.image.type,parentSchema:schema76.properties.spec.properties.tls.properties.image,data:data83};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -8060,8 +8065,11 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(data82 < 1 || isNaN(data82)){
-const err202 = {instancePath:instancePath+"/spec/tls/publicPort",schemaPath:"#/properties/spec/properties/tls/properties/publicPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.publicPort,data:data82};
+}
+if(data82.port !== undefined){
+let data84 = data82.port;
+if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
+const err202 = {instancePath:instancePath+"/spec/tls/port",schemaPath:"#/properties/spec/properties/tls/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.tls.properties.port.type,parentSchema:schema76.properties.spec.properties.tls.properties.port,data:data84};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -8070,12 +8078,9 @@ vErrors.push(err202);
 }
 errors++;
 }
-}
-}
-if(data79.replicas !== undefined){
-let data83 = data79.replicas;
-if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
-const err203 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.tls.properties.replicas.type,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data83};
+if((typeof data84 == "number") && (isFinite(data84))){
+if(data84 > 65535 || isNaN(data84)){
+const err203 = {instancePath:instancePath+"/spec/tls/port",schemaPath:"#/properties/spec/properties/tls/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema76.properties.spec.properties.tls.properties.port,data:data84};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -8084,9 +8089,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-if((typeof data83 == "number") && (isFinite(data83))){
-if(data83 > 20 || isNaN(data83)){
-const err204 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data83};
+if(data84 < 1 || isNaN(data84)){
+const err204 = {instancePath:instancePath+"/spec/tls/port",schemaPath:"#/properties/spec/properties/tls/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.port,data:data84};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -8095,8 +8099,12 @@ vErrors.push(err204);
 }
 errors++;
 }
-if(data83 < 1 || isNaN(data83)){
-const err205 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data83};
+}
+}
+if(data82.publicPort !== undefined){
+let data85 = data82.publicPort;
+if(!(((typeof data85 == "number") && (!(data85 % 1) && !isNaN(data85))) && (isFinite(data85)))){
+const err205 = {instancePath:instancePath+"/spec/tls/publicPort",schemaPath:"#/properties/spec/properties/tls/properties/publicPort/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.tls.properties.publicPort.type,parentSchema:schema76.properties.spec.properties.tls.properties.publicPort,data:data85};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -8105,13 +8113,9 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-}
-if(data79.acme !== undefined){
-let data84 = data79.acme;
-if(data84 && typeof data84 == "object" && !Array.isArray(data84)){
-if(data84.directory === undefined){
-const err206 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/required",keyword:"required",params:{missingProperty: "directory"},message:"must have required property '"+"directory"+"'",schema:schema76.properties.spec.properties.tls.properties.acme.required,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data84};
+if((typeof data85 == "number") && (isFinite(data85))){
+if(data85 > 65535 || isNaN(data85)){
+const err206 = {instancePath:instancePath+"/spec/tls/publicPort",schemaPath:"#/properties/spec/properties/tls/properties/publicPort/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema76.properties.spec.properties.tls.properties.publicPort,data:data85};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -8120,8 +8124,8 @@ vErrors.push(err206);
 }
 errors++;
 }
-if(data84.email === undefined){
-const err207 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'",schema:schema76.properties.spec.properties.tls.properties.acme.required,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data84};
+if(data85 < 1 || isNaN(data85)){
+const err207 = {instancePath:instancePath+"/spec/tls/publicPort",schemaPath:"#/properties/spec/properties/tls/properties/publicPort/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.publicPort,data:data85};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -8130,9 +8134,12 @@ vErrors.push(err207);
 }
 errors++;
 }
-for(const key32 in data84){
-if(!((((((key32 === "directory") || (key32 === "email")) || (key32 === "caFile")) || (key32 === "renewBeforeFraction")) || (key32 === "checkDns")) || (key32 === "expectAddresses"))){
-const err208 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data84};
+}
+}
+if(data82.replicas !== undefined){
+let data86 = data82.replicas;
+if(!(((typeof data86 == "number") && (!(data86 % 1) && !isNaN(data86))) && (isFinite(data86)))){
+const err208 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema76.properties.spec.properties.tls.properties.replicas.type,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data86};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -8141,12 +8148,9 @@ vErrors.push(err208);
 }
 errors++;
 }
-}
-if(data84.directory !== undefined){
-let data85 = data84.directory;
-if(typeof data85 === "string"){
-if(func2(data85) > 2048){
-const err209 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data85};
+if((typeof data86 == "number") && (isFinite(data86))){
+if(data86 > 20 || isNaN(data86)){
+const err209 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data86};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -8155,8 +8159,8 @@ vErrors.push(err209);
 }
 errors++;
 }
-if(!pattern58.test(data85)){
-const err210 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/pattern",keyword:"pattern",params:{pattern: "^https://[^\\s]+$"},message:"must match pattern \""+"^https://[^\\s]+$"+"\"",schema:"^https://[^\\s]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data85};
+if(data86 < 1 || isNaN(data86)){
+const err210 = {instancePath:instancePath+"/spec/tls/replicas",schemaPath:"#/properties/spec/properties/tls/properties/replicas/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.replicas,data:data86};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -8166,8 +8170,12 @@ vErrors.push(err210);
 errors++;
 }
 }
-else {
-const err211 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.directory.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data85};
+}
+if(data82.acme !== undefined){
+let data87 = data82.acme;
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+if(data87.directory === undefined){
+const err211 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/required",keyword:"required",params:{missingProperty: "directory"},message:"must have required property '"+"directory"+"'",schema:schema76.properties.spec.properties.tls.properties.acme.required,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data87};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -8176,12 +8184,8 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
-if(data84.email !== undefined){
-let data86 = data84.email;
-if(typeof data86 === "string"){
-if(func2(data86) > 254){
-const err212 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data86};
+if(data87.email === undefined){
+const err212 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'",schema:schema76.properties.spec.properties.tls.properties.acme.required,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data87};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -8190,8 +8194,9 @@ vErrors.push(err212);
 }
 errors++;
 }
-if(!pattern59.test(data86)){
-const err213 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/pattern",keyword:"pattern",params:{pattern: "^[^\\s@]+@[^\\s@]+$"},message:"must match pattern \""+"^[^\\s@]+@[^\\s@]+$"+"\"",schema:"^[^\\s@]+@[^\\s@]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data86};
+for(const key32 in data87){
+if(!((((((key32 === "directory") || (key32 === "email")) || (key32 === "caFile")) || (key32 === "renewBeforeFraction")) || (key32 === "checkDns")) || (key32 === "expectAddresses"))){
+const err213 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data87};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -8201,8 +8206,11 @@ vErrors.push(err213);
 errors++;
 }
 }
-else {
-const err214 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.email.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data86};
+if(data87.directory !== undefined){
+let data88 = data87.directory;
+if(typeof data88 === "string"){
+if(func2(data88) > 2048){
+const err214 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters",schema:2048,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data88};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -8211,12 +8219,8 @@ vErrors.push(err214);
 }
 errors++;
 }
-}
-if(data84.caFile !== undefined){
-let data87 = data84.caFile;
-if(typeof data87 === "string"){
-if(func2(data87) > 4096){
-const err215 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data87};
+if(!pattern59.test(data88)){
+const err215 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/pattern",keyword:"pattern",params:{pattern: "^https://[^\\s]+$"},message:"must match pattern \""+"^https://[^\\s]+$"+"\"",schema:"^https://[^\\s]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data88};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -8225,8 +8229,9 @@ vErrors.push(err215);
 }
 errors++;
 }
-if(func2(data87) < 1){
-const err216 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data87};
+}
+else {
+const err216 = {instancePath:instancePath+"/spec/tls/acme/directory",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/directory/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.directory.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.directory,data:data88};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -8236,8 +8241,11 @@ vErrors.push(err216);
 errors++;
 }
 }
-else {
-const err217 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data87};
+if(data87.email !== undefined){
+let data89 = data87.email;
+if(typeof data89 === "string"){
+if(func2(data89) > 254){
+const err217 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters",schema:254,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data89};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -8246,12 +8254,8 @@ vErrors.push(err217);
 }
 errors++;
 }
-}
-if(data84.renewBeforeFraction !== undefined){
-let data88 = data84.renewBeforeFraction;
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 > 0.9 || isNaN(data88)){
-const err218 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/maximum",keyword:"maximum",params:{comparison: "<=", limit: 0.9},message:"must be <= 0.9",schema:0.9,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data88};
+if(!pattern60.test(data89)){
+const err218 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/pattern",keyword:"pattern",params:{pattern: "^[^\\s@]+@[^\\s@]+$"},message:"must match pattern \""+"^[^\\s@]+@[^\\s@]+$"+"\"",schema:"^[^\\s@]+@[^\\s@]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data89};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -8260,8 +8264,9 @@ vErrors.push(err218);
 }
 errors++;
 }
-if(data88 <= 0 || isNaN(data88)){
-const err219 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data88};
+}
+else {
+const err219 = {instancePath:instancePath+"/spec/tls/acme/email",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/email/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.email.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.email,data:data89};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -8271,8 +8276,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-else {
-const err220 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data88};
+if(data87.caFile !== undefined){
+let data90 = data87.caFile;
+if(typeof data90 === "string"){
+if(func2(data90) > 4096){
+const err220 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data90};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -8281,11 +8289,8 @@ vErrors.push(err220);
 }
 errors++;
 }
-}
-if(data84.checkDns !== undefined){
-let data89 = data84.checkDns;
-if(typeof data89 !== "boolean"){
-const err221 = {instancePath:instancePath+"/spec/tls/acme/checkDns",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/checkDns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema76.properties.spec.properties.tls.properties.acme.properties.checkDns.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.checkDns,data:data89};
+if(func2(data90) < 1){
+const err221 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data90};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -8295,11 +8300,8 @@ vErrors.push(err221);
 errors++;
 }
 }
-if(data84.expectAddresses !== undefined){
-let data90 = data84.expectAddresses;
-if(Array.isArray(data90)){
-if(data90.length > 50){
-const err222 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items",schema:50,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data90};
+else {
+const err222 = {instancePath:instancePath+"/spec/tls/acme/caFile",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/caFile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.caFile,data:data90};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -8308,12 +8310,12 @@ vErrors.push(err222);
 }
 errors++;
 }
-const len2 = data90.length;
-for(let i2=0; i2<len2; i2++){
-let data91 = data90[i2];
-if(typeof data91 === "string"){
-if(func2(data91) > 45){
-const err223 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i2,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data91};
+}
+if(data87.renewBeforeFraction !== undefined){
+let data91 = data87.renewBeforeFraction;
+if((typeof data91 == "number") && (isFinite(data91))){
+if(data91 > 0.9 || isNaN(data91)){
+const err223 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/maximum",keyword:"maximum",params:{comparison: "<=", limit: 0.9},message:"must be <= 0.9",schema:0.9,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data91};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -8322,8 +8324,8 @@ vErrors.push(err223);
 }
 errors++;
 }
-if(!pattern60.test(data91)){
-const err224 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i2,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:.]+$"},message:"must match pattern \""+"^[0-9A-Fa-f:.]+$"+"\"",schema:"^[0-9A-Fa-f:.]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data91};
+if(data91 <= 0 || isNaN(data91)){
+const err224 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data91};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -8334,7 +8336,7 @@ errors++;
 }
 }
 else {
-const err225 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i2,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data91};
+const err225 = {instancePath:instancePath+"/spec/tls/acme/renewBeforeFraction",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/renewBeforeFraction/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.renewBeforeFraction,data:data91};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -8344,18 +8346,10 @@ vErrors.push(err225);
 errors++;
 }
 }
-let i3 = data90.length;
-let j0;
-if(i3 > 1){
-const indices0 = {};
-for(;i3--;){
-let item0 = data90[i3];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err226 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/uniqueItems",keyword:"uniqueItems",params:{i: i3, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i3+" are identical)",schema:true,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data90};
+if(data87.checkDns !== undefined){
+let data92 = data87.checkDns;
+if(typeof data92 !== "boolean"){
+const err226 = {instancePath:instancePath+"/spec/tls/acme/checkDns",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/checkDns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema76.properties.spec.properties.tls.properties.acme.properties.checkDns.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.checkDns,data:data92};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -8363,14 +8357,13 @@ else {
 vErrors.push(err226);
 }
 errors++;
-break;
-}
-indices0[item0] = i3;
 }
 }
-}
-else {
-const err227 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data90};
+if(data87.expectAddresses !== undefined){
+let data93 = data87.expectAddresses;
+if(Array.isArray(data93)){
+if(data93.length > 50){
+const err227 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items",schema:50,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data93};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -8379,10 +8372,12 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-}
-else {
-const err228 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.tls.properties.acme.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data84};
+const len3 = data93.length;
+for(let i3=0; i3<len3; i3++){
+let data94 = data93[i3];
+if(typeof data94 === "string"){
+if(func2(data94) > 45){
+const err228 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i3,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/maxLength",keyword:"maxLength",params:{limit: 45},message:"must NOT have more than 45 characters",schema:45,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data94};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -8391,10 +8386,8 @@ vErrors.push(err228);
 }
 errors++;
 }
-}
-}
-else {
-const err229 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.tls.type,parentSchema:schema76.properties.spec.properties.tls,data:data79};
+if(!pattern61.test(data94)){
+const err229 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i3,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:.]+$"},message:"must match pattern \""+"^[0-9A-Fa-f:.]+$"+"\"",schema:"^[0-9A-Fa-f:.]+$",parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data94};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -8404,9 +8397,8 @@ vErrors.push(err229);
 errors++;
 }
 }
-}
 else {
-const err230 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.type,parentSchema:schema76.properties.spec,data:data2};
+const err230 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses/" + i3,schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.items,data:data94};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -8416,14 +8408,86 @@ vErrors.push(err230);
 errors++;
 }
 }
+let i4 = data93.length;
+let j0;
+if(i4 > 1){
+const indices0 = {};
+for(;i4--;){
+let item0 = data93[i4];
+if(typeof item0 !== "string"){
+continue;
 }
-else {
-const err231 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.type,parentSchema:schema76,data};
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err231 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/uniqueItems",keyword:"uniqueItems",params:{i: i4, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i4+" are identical)",schema:true,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data93};
 if(vErrors === null){
 vErrors = [err231];
 }
 else {
 vErrors.push(err231);
+}
+errors++;
+break;
+}
+indices0[item0] = i4;
+}
+}
+}
+else {
+const err232 = {instancePath:instancePath+"/spec/tls/acme/expectAddresses",schemaPath:"#/properties/spec/properties/tls/properties/acme/properties/expectAddresses/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme.properties.expectAddresses,data:data93};
+if(vErrors === null){
+vErrors = [err232];
+}
+else {
+vErrors.push(err232);
+}
+errors++;
+}
+}
+}
+else {
+const err233 = {instancePath:instancePath+"/spec/tls/acme",schemaPath:"#/properties/spec/properties/tls/properties/acme/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.tls.properties.acme.type,parentSchema:schema76.properties.spec.properties.tls.properties.acme,data:data87};
+if(vErrors === null){
+vErrors = [err233];
+}
+else {
+vErrors.push(err233);
+}
+errors++;
+}
+}
+}
+else {
+const err234 = {instancePath:instancePath+"/spec/tls",schemaPath:"#/properties/spec/properties/tls/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.properties.tls.type,parentSchema:schema76.properties.spec.properties.tls,data:data82};
+if(vErrors === null){
+vErrors = [err234];
+}
+else {
+vErrors.push(err234);
+}
+errors++;
+}
+}
+}
+else {
+const err235 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.properties.spec.type,parentSchema:schema76.properties.spec,data:data2};
+if(vErrors === null){
+vErrors = [err235];
+}
+else {
+vErrors.push(err235);
+}
+errors++;
+}
+}
+}
+else {
+const err236 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema76.type,parentSchema:schema76,data};
+if(vErrors === null){
+vErrors = [err236];
+}
+else {
+vErrors.push(err236);
 }
 errors++;
 }

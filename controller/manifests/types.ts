@@ -145,6 +145,10 @@ export interface ResolvedClusterTls {
   /** The port visitors reach https on (the redirect's); `port` unless a balancer maps another. */
   readonly publicPort: number;
   readonly replicas: number;
+  /** One task on every node `constraints` allow (Varnish's mode, unless replicas were given). */
+  readonly global: boolean;
+  /** Varnish's: the terminators run on the nodes Varnish runs on. */
+  readonly constraints: readonly string[];
   readonly acme?: {
     readonly directory: string;
     readonly email: string;
@@ -286,6 +290,9 @@ export interface ResolvedCluster {
     readonly image?: string;
     readonly port: number;
     readonly replicas: number;
+    /** global: one task on every node `constraints` allow (replicas ignored). */
+    readonly mode: "replicated" | "global";
+    readonly constraints: readonly string[];
     readonly cacheSize: string;
     /** Compile VCL with the image's -O2 -g (false: -O0 -g0, Varnish 7.0 or newer). */
     readonly optimiseVcl: boolean;

@@ -62,7 +62,9 @@ export function flattenShape(s: ServiceShape): Flat {
   f.set("image", s.image);
   if (s.args) f.set("command", JSON.stringify(s.args));
   for (const [k, v] of Object.entries(s.env)) f.set(`env.${k}`, v);
-  f.set("replicas", String(s.replicas));
+  // Swarm's global mode has no replica count; a switch shows as `- replicas` and `+ mode: global`.
+  if (s.global) f.set("mode", "global");
+  else f.set("replicas", String(s.replicas));
   for (const m of s.mounts) f.set(`mounts[${m.target}]`, `${m.source}${m.readOnly ? " (read-only)" : ""}`);
   for (const r of s.secrets) f.set(`secrets[${r.target}]`, r.mode === undefined ? r.secretName : `${r.secretName} (mode ${r.mode.toString(8)})`);
   for (const n of s.networks) f.set(`networks[${n}]`, "attached");

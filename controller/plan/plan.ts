@@ -198,7 +198,7 @@ function createSummary(spec: ResourceSpec): Change[] {
       const pinned = node !== undefined && spec.shape.constraints.includes(`node.id==${node}`);
       return [
         { field: "image", op: "+", after: spec.shape.image },
-        { field: "replicas", op: "+", after: String(spec.shape.replicas) },
+        spec.shape.global ? { field: "mode", op: "+", after: "global" } : { field: "replicas", op: "+", after: String(spec.shape.replicas) },
         ...(pinned ? [{ field: "node", op: "+" as const, after: node }] : []),
       ];
     }

@@ -16,6 +16,7 @@ export function sameService(desired: Spec, live: Spec): boolean {
   return (
     imageSame &&
     a.replicas === b.replicas &&
+    a.global === b.global &&
     a.memoryBytes === b.memoryBytes &&
     a.nanoCpus === b.nanoCpus &&
     a.endpointMode === b.endpointMode &&

@@ -1,4 +1,4 @@
-import { evaluateService } from "../apply/convergence";
+import { evaluateService, expectedTasks } from "../apply/convergence";
 import { LABEL } from "../desired/labels";
 import { livePins } from "../live/pins";
 import { everyTask } from "../live/tasks";
@@ -67,7 +67,7 @@ function statusOf(site: string, live: LiveState, plan: Plan | null, node: Pinned
     // Against its own current spec: is what Swarm was last told to run actually running?
     const verdict = evaluateService(s, everyTask(live), { replicas: s.shape.replicas });
     running += verdict.running;
-    desired += s.shape.replicas;
+    desired += expectedTasks(s, everyTask(live));
     if (verdict.state === "failed") failed = failed ?? `${s.name}: ${verdict.reason}`;
     if (verdict.state === "progressing") progressing = true;
   }

@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import { expectedTasks } from "../apply/convergence";
 import { names } from "../desired/names";
 import { readLive } from "../live/read";
 import { everyTask } from "../live/tasks";
@@ -69,7 +70,7 @@ async function waitForVarnish(docker: Docker, opts: AfterApplyOptions): Promise<
  */
 export function varnishSettled(service: string, live: LiveState): boolean {
   const svc = live.services.find((s) => s.name === service);
-  const want = svc?.shape.replicas ?? 0;
+  const want = svc === undefined ? 0 : expectedTasks(svc, everyTask(live));
   const unplaceable = svc === undefined ? 0 : everyTask(live).filter((t) => t.serviceId === svc.id && t.desiredState === "running" && t.state === "pending" && /no suitable node/.test(`${t.error ?? ""} ${t.message}`)).length;
   return runningTasksOf(service, live).length + unplaceable >= want;
 }

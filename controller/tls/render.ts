@@ -88,7 +88,7 @@ export function renderTlsResources(cluster: ResolvedCluster, certs: readonly Sit
         "--group=_hitch",
       ],
       env: { HITCH_FRONTEND: `[*]:${HTTPS_PORT}` },
-      replicas: tls.replicas,
+      ...(tls.global ? { replicas: 0, global: true as const } : { replicas: tls.replicas }),
       mounts: [{ source: names.tlsCertVolume(cluster.instance), target: TLS_CERT_DIR, readOnly: false }],
       secrets: [],
       networks: [network.name],
@@ -96,7 +96,7 @@ export function renderTlsResources(cluster: ResolvedCluster, certs: readonly Sit
       nanoCpus: null,
       endpointMode: cluster.endpointMode,
       ports: [{ target: HTTPS_PORT, published: tls.port, protocol: "tcp", mode: "host" }],
-      constraints: [],
+      constraints: [...tls.constraints],
       taskLabels: { [LABEL.instance]: cluster.instance, [LABEL.role]: "tls" },
       // A certificate rollover hands the port from one hitch to the next (SO_REUSEPORT): the
       // connections still queued on the closing socket move to the new one instead of a reset.

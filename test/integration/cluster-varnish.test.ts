@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Reconciled } from "../../controller/features";
+import { isMutation } from "../../controller/plan/types";
 import { httpGet } from "../harness/http";
 import { startTestDaemon } from "../support/daemon";
 import { inCidr } from "../../controller/routing/admin-address";
@@ -370,4 +371,25 @@ test("a node holding a Varnish task loses power (link down, every process SIGKIL
   // restarted dockerd, the engine's business); the survivors still route.
   cluster = await clusterUp(3);
   for (const k of survivors) expect((await page(k, `b.${siteName}.test`)).status).toBe(200);
+});
+
+test("Varnish switched to global mode: the plan shows the switch, apply replaces the service, one task runs on every node (the rebooted one included, with no nudge) and every node routes", async () => {
+  repo.write(
+    "simulium.yaml",
+    clusterYaml(instance, `  registryAuth: {configFile: "${CLUSTER_RUN_DIR}/registry/docker-config/config.json"}\n  varnish: {image: "${REGISTRY}/simulium/varnish:local", port: ${PORT}, mode: global}\n`),
+  );
+  const out = await apply("Varnish on every node");
+  const switched = out.ctx.plan.actions.find((a) => a.name === `${instance}_varnish`);
+  expect(switched?.changes).toEqual(expect.arrayContaining([{ field: "mode", op: "+", after: "global" }, { field: "replicas", op: "-", before: "3" }]));
+  const spec = ((await cluster.manager.getService(`${instance}_varnish`).inspect()) as { Spec?: { Mode?: Record<string, unknown> } }).Spec;
+  expect(spec?.Mode).toEqual({ Global: {} });
+  // Swarm places a global service's task on each node itself, a node that booted again included.
+  const perNode = await waitFor(async () => {
+    const running = (await tasksOf(cluster, `${instance}_varnish`)).filter((t) => t.Status?.State === "running" && t.DesiredState === "running");
+    return running.length === 3 && new Set(running.map((t) => t.NodeID)).size === 3 ? running : undefined;
+  }, "a running Varnish task on each of the 3 nodes", 120_000, 1000);
+  expect(perNode).toHaveLength(3);
+  await everyNodeRouted();
+  const again = await reconcileRepo(cluster.manager, repo.dir, "again", { stateDir });
+  expect(again.ctx.plan.actions.filter(isMutation)).toEqual([]);
 });

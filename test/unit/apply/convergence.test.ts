@@ -1,4 +1,4 @@
-import { evaluateService, needsNodes } from "../../../controller/apply/convergence";
+import { evaluateService, expectedTasks, needsNodes } from "../../../controller/apply/convergence";
 import { serviceSpecToApi } from "../../../controller/apply/service-spec";
 import type { ServiceShape } from "../../../controller/desired/types";
 import { serviceFromApi } from "../../../controller/live/read";
@@ -146,5 +146,29 @@ describe("convergence: evaluateService", () => {
     it("needs no nodes when every task carries the service's constraints", () => {
       expect(needsNodes(web, [run(current, 1)])).toBe(false);
     });
+  });
+});
+
+describe("convergence: a global service (Varnish in global mode)", () => {
+  const global: ServiceShape = { ...current, replicas: 0, global: true };
+  const gsvc: LiveService = { ...web, shape: global, updateState: null, updateMessage: null };
+  const on = (node: string, o: { state?: string } = {}) => task(gsvc, global, { nodeId: node, id: `t-${node}-${o.state ?? "running"}`, desiredState: "running", ...o });
+
+  it("expects one task on each node Swarm gave it a task on, whatever the replica count says", () => {
+    expect(expectedTasks(gsvc, [on("n1"), on("n2"), on("n3")])).toBe(3);
+    expect(evaluateService(gsvc, [on("n1"), on("n2"), on("n3")], { replicas: 0 })).toEqual({ state: "converged", running: 3 });
+  });
+
+  it("is progressing while the task of one node is not running yet", () => {
+    expect(evaluateService(gsvc, [on("n1"), on("n2"), on("n3", { state: "starting" })], { replicas: 0 })).toMatchObject({ state: "progressing", running: 2 });
+  });
+
+  it("is not converged with no task at all (no node its constraints allow)", () => {
+    expect(expectedTasks(gsvc, [])).toBe(1);
+    expect(evaluateService(gsvc, [], { replicas: 0 }).state).toBe("progressing");
+  });
+
+  it("counts a replicated service by its replicas", () => {
+    expect(expectedTasks(web, [])).toBe(web.shape.replicas);
   });
 });

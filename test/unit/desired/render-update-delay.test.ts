@@ -15,7 +15,7 @@ describe("render: pause between web task replacements", () => {
   it("sets it on web only: database and Varnish are stop-first and not routed by task", () => {
     const d = renderDesired({
       sites: [site({ web: { replicas: 3 } })],
-      cluster: cluster({ varnish: { image: "v", port: 80, replicas: 1, cacheSize: "1G", optimiseVcl: false, vcl: {} } }),
+      cluster: cluster({ varnish: { image: "v", port: 80, replicas: 1, mode: "replicated", constraints: [], cacheSize: "1G", optimiseVcl: false, vcl: {} } }),
       varnishSecret: { hash: "0123456789" },
     });
     expect(find(d, "service", "acme_web").shape.update.delaySeconds).toBe(3);

@@ -9,7 +9,7 @@ import { cluster, site } from "../../fixtures/core/builders";
 import { IDS, liveFromDesired, networkId } from "../../fixtures/core/live";
 import { find } from "./helpers";
 
-const withVarnish = cluster({ varnish: { image: "varnish:7.5", port: 8080, replicas: 2, cacheSize: "512M", optimiseVcl: false, vcl: {} } });
+const withVarnish = cluster({ varnish: { image: "varnish:7.5", port: 8080, replicas: 2, mode: "replicated", constraints: [], cacheSize: "512M", optimiseVcl: false, vcl: {} } });
 const render = (hash = "0123456789", c = withVarnish) => renderDesired({ sites: [site()], cluster: c, varnishSecret: { hash } });
 
 describe("render: the shared Varnish", () => {
@@ -89,6 +89,39 @@ describe("render: the shared Varnish", () => {
       "retain volume sim_varnish-state",
       "retain secret sim_varnish-secret-0123456789",
     ]);
+  });
+
+  describe("global mode", () => {
+    const global = cluster({ varnish: { ...withVarnish.varnish, mode: "global", constraints: ["node.labels.edge==true"] } });
+    const names = new Map([[networkId("sim_edge"), "sim_edge"], [networkId("sim_admin"), "sim_admin"], [networkId("sim_tools"), "sim_tools"]]);
+
+    it("renders one task per allowed node: Swarm's global mode, no replica count, the operator's constraints", () => {
+      const v = find(render("0123456789", global), "service", "sim_varnish");
+      expect(v.shape).toMatchObject({ global: true, replicas: 0, constraints: ["node.labels.edge==true"] });
+      expect(serviceSpecToApi(v, v.labels, IDS).Mode).toEqual({ Global: {} });
+      expect(serviceSpecToApi(find(render(), "service", "sim_varnish"), {}, IDS).Mode).toEqual({ Replicated: { Replicas: 2 } });
+    });
+
+    it("survives the engine round trip: a converged global Varnish plans nothing", () => {
+      const v = find(render("0123456789", global), "service", "sim_varnish");
+      expect(shapeFromApi(serviceSpecToApi(v, v.labels, IDS), names)).toEqual(v.shape);
+      expect(makePlan(render("0123456789", global), liveFromDesired(render("0123456789", global))).actions).toEqual([]);
+    });
+
+    it("plans a switch of mode as an update showing the mode (apply replaces the service: Swarm cannot switch in place)", () => {
+      const [update, ...rest] = makePlan(render("0123456789", global), liveFromDesired(render())).actions;
+      expect(rest).toEqual([]);
+      if (update?.op !== "update") throw new Error("no update");
+      expect(update.changes).toEqual(
+        expect.arrayContaining([
+          { field: "mode", op: "+", after: "global" },
+          { field: "replicas", op: "-", before: "2" },
+          { field: "constraints[node.labels.edge==true]", op: "+", after: "set" },
+        ]),
+      );
+      const back = makePlan(render(), liveFromDesired(render("0123456789", global))).actions;
+      expect(back.flatMap((a) => a.changes.filter((c) => c.field === "mode"))).toEqual([{ field: "mode", op: "-", before: "global" }]);
+    });
   });
 
   it("keeps the last VCL in a volume the image loads at start, so a restarted Varnish routes with no controller", () => {

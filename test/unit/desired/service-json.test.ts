@@ -20,7 +20,7 @@ describe("serviceJson: the service writer the render hashes with", () => {
   // access services (phpMyAdmin, SSH) too.
   const shared = renderDesired({
     sites: [site({ name: "tools", access: { phpmyadmin: { image: "simulium/phpmyadmin:1", domain: "db.tools.example.org", user: "admin" }, ssh: { image: "simulium/ssh:1", port: 2222, keys: ["ssh-ed25519 AAAA dev@a"] } } })],
-    cluster: cluster({ varnish: { image: "varnish:7.5", port: 8080, replicas: 2, cacheSize: "512M", optimiseVcl: false, vcl: {} } }),
+    cluster: cluster({ varnish: { image: "varnish:7.5", port: 8080, replicas: 2, mode: "replicated", constraints: [], cacheSize: "512M", optimiseVcl: false, vcl: {} } }),
     varnishSecret: { hash: "0123456789" },
   });
 

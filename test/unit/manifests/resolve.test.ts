@@ -85,7 +85,7 @@ describe("resolution", () => {
       volumes: { driver: "local", options: {} },
       update: { monitorSeconds: 15, timeoutSeconds: 300 },
       environments: { max: 20, maxPerSite: 3 },
-      varnish: { port: 80, replicas: 1, cacheSize: "256M", optimiseVcl: false, vcl: {} },
+      varnish: { port: 80, replicas: 1, mode: "replicated", constraints: [], cacheSize: "256M", optimiseVcl: false, vcl: {} },
     });
   });
 

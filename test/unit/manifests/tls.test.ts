@@ -10,7 +10,19 @@ describe("spec.tls", () => {
     const r = loadFiles([cluster(ACME), site()]);
     expect(r.errors).toEqual([]);
     expect(r.sites[0]?.tls).toEqual({ mode: "acme", redirect: true });
-    expect(r.cluster?.tls).toEqual({ image: "simulium/tls:local", port: 443, publicPort: 443, replicas: 1, acme: { directory: "https://acme-staging-v02.api.letsencrypt.org/directory", email: "ops@example.org", renewBeforeFraction: 1 / 3, checkDns: true, expectAddresses: [] } });
+    expect(r.cluster?.tls).toEqual({ image: "simulium/tls:local", port: 443, publicPort: 443, replicas: 1, global: false, constraints: [], acme: { directory: "https://acme-staging-v02.api.letsencrypt.org/directory", email: "ops@example.org", renewBeforeFraction: 1 / 3, checkDns: true, expectAddresses: [] } });
+  });
+
+  it("runs the terminators where Varnish runs: global on its nodes when Varnish is, replicated when replicas are given", () => {
+    const with_ = (varnish: string, tls: string) => ({ path: "simulium.yaml", text: `apiVersion: simulium/v1\nkind: Cluster\nspec:\n  instance: t\n  varnish: ${varnish}\n  tls: ${tls}\n` });
+    const global = loadFiles([with_('{image: v, mode: global, constraints: ["node.labels.edge==true"]}', "{image: h}")]);
+    expect(global.errors).toEqual([]);
+    expect(global.cluster?.varnish).toMatchObject({ mode: "global", constraints: ["node.labels.edge==true"] });
+    expect(global.cluster?.tls).toMatchObject({ global: true, constraints: ["node.labels.edge==true"] });
+    const counted = loadFiles([with_('{image: v, mode: global, constraints: ["node.labels.edge==true"]}', "{image: h, replicas: 2}")]);
+    expect(counted.cluster?.tls).toMatchObject({ global: false, replicas: 2, constraints: ["node.labels.edge==true"] });
+    expect(loadFiles([with_("{image: v, replicas: 3}", "{image: h}")]).cluster?.tls).toMatchObject({ global: false, replicas: 3, constraints: [] });
+    expect(onlyError(loadFiles([with_("{image: v, mode: everywhere}", "{image: h}")]))).toMatchObject({ file: "simulium.yaml", path: "spec.varnish.mode" });
   });
 
   it("is plain http without an ACME directory, and when the site says none", () => {

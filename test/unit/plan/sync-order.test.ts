@@ -54,7 +54,7 @@ describe("sync order: a plan is in apply's order", () => {
   });
 
   it("plans the shared Varnish (routing) after the sites' services", () => {
-    const withVarnish = cluster({ varnish: { image: "varnish:7.5", port: 8080, replicas: 1, cacheSize: "256M", optimiseVcl: false, vcl: {} } });
+    const withVarnish = cluster({ varnish: { image: "varnish:7.5", port: 8080, replicas: 1, mode: "replicated", constraints: [], cacheSize: "256M", optimiseVcl: false, vcl: {} } });
     const plan = makePlan(renderDesired({ sites: [site()], cluster: withVarnish, varnishSecret: { hash: "0123456789" } }), EMPTY_LIVE);
     const names = plan.actions.map((a) => a.name);
     expect(names.indexOf("sim_varnish")).toBeGreaterThan(names.indexOf("acme_web"));

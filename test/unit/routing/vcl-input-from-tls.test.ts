@@ -3,7 +3,7 @@ import { vclInputFrom } from "../../../controller/routing/vcl-input-from";
 import { bareSite, cluster } from "../../fixtures/core/builders";
 import { live } from "./live-builder";
 
-const tlsCluster = cluster({ tls: { image: "simulium/tls:local", port: 443, publicPort: 443, replicas: 1 } });
+const tlsCluster = cluster({ tls: { image: "simulium/tls:local", port: 443, publicPort: 443, replicas: 1, global: false, constraints: [] } });
 const site = bareSite("acme", { domains: ["acme.org"], tls: { mode: "acme", redirect: true } });
 const secret = (name: string): LiveSecret => ({ kind: "secret", id: `id-${name}`, name, site: null, labels: {} });
 
@@ -25,7 +25,7 @@ describe("routing: the https redirect follows the terminator's certificates", ()
 
 describe("routing: the redirect's https port", () => {
   it("is the terminator's public port (the published one unless a balancer maps another)", () => {
-    const input = vclInputFrom({ cluster: cluster({ tls: { image: "t", port: 8443, publicPort: 8443, replicas: 1 } }), sites: [site], live: live([], []) });
+    const input = vclInputFrom({ cluster: cluster({ tls: { image: "t", port: 8443, publicPort: 8443, replicas: 1, global: false, constraints: [] } }), sites: [site], live: live([], []) });
     expect(input.tls?.httpsPort).toBe(8443);
   });
 });

@@ -73,7 +73,7 @@ describe("routing: VCL input from manifests and live tasks", () => {
   });
 
   it("passes the operator's snippets through, omitting unset ones", () => {
-    const c = cluster({ varnish: { port: 80, replicas: 1, cacheSize: "1G", optimiseVcl: false, vcl: { deliver: 'set resp.http.X-A = "1";' } } });
+    const c = cluster({ varnish: { port: 80, replicas: 1, mode: "replicated", constraints: [], cacheSize: "1G", optimiseVcl: false, vcl: { deliver: 'set resp.http.X-A = "1";' } } });
     expect(vclInputFrom({ cluster: c, sites: [], live: live([], []) }).snippets).toEqual({ deliver: 'set resp.http.X-A = "1";' });
   });
 
