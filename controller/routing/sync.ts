@@ -77,13 +77,11 @@ export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise
   const tasks = runningTasksOf(names.varnishService(cluster.instance), live);
   if (tasks.length === 0) return { vclHash: hash, tasks: [], ok: true };
   const route = await instanceAdminRoute(docker, cluster.instance, live);
-  const results: TaskRouting[] = [];
   const whole = () => renderVcl(input);
-  const unreachable: LiveTask[] = [];
-  for (const task of tasks) {
-    if (adminHost(route, task) === undefined) unreachable.push(task);
-    else results.push(await syncTask(task, route, vcl, whole, opts));
-  }
+  const unreachable = tasks.filter((t) => adminHost(route, t) === undefined);
+  // All at once: each task compiles on its own node, so a change is live everywhere after one
+  // compile, not one per task in turn.
+  const results: TaskRouting[] = await Promise.all(tasks.filter((t) => adminHost(route, t) !== undefined).map((t) => syncTask(t, route, vcl, whole, opts)));
   // A task the controller reaches only through a relay job (another node) gets the whole
   // configuration as one VCL: the relay loads one VCL, and one compile there is the short way.
   if (unreachable.length > 0) results.push(...(await relayed(docker, unreachable, tasks, whole(), opts)));
