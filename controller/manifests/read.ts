@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { CLUSTER_FILE, classifySiteEntry, MAX_FILE_BYTES, SITES_DIR } from "./layout";
+import type { FastParts } from "./fast-parse";
 import type { ManifestError } from "./types";
 
 /** A manifest file's text, with its path relative to the repository root. */
@@ -14,6 +15,8 @@ export interface RepoRead {
   readonly files: readonly RepoFile[];
   /** Files that could not be read safely; each names the file and, for a site file, its site. */
   readonly errors: readonly ManifestError[];
+  /** Files already parsed on the fast path, by path (manifests/read-ahead.ts): loadFiles does not parse them again. */
+  readonly parsed?: ReadonlyMap<string, FastParts>;
 }
 
 /**
@@ -65,6 +68,19 @@ export async function readRepo(dir: string): Promise<RepoRead> {
     else errors.push(wholeFile(c.path, read?.error ?? "cannot be read", c.site));
   });
   return { files, errors };
+}
+
+/**
+ * simulium.yaml's text alone, with readRepo's checks; undefined when there is none or it
+ * cannot be read (readRepo then says why).
+ */
+export async function readClusterFile(dir: string): Promise<string | undefined> {
+  try {
+    const read = await readSafely(await realpath(dir), CLUSTER_FILE, { optional: true });
+    return "text" in read ? read.text : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Files read between two turns of the event loop (a few milliseconds of work). */

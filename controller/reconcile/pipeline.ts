@@ -10,6 +10,7 @@ import type { DesiredState } from "../desired/types";
 import { livePins } from "../live/pins";
 import { readLive } from "../live/read";
 import { environmentsOfInvalid } from "../manifests/environments";
+import { loadBesideLive } from "./load-beside-live";
 import { livePreviewNames, PREVIEWS_FILE, PreviewStateError, readPreviewState, withPreviewSites } from "./previews-state";
 import type { LiveState, TaskScope } from "../live/types";
 import { CLUSTER_FILE } from "../manifests/layout";
@@ -61,6 +62,13 @@ export interface PipelineOptions {
    * when the caller reads the context's live state for more than the plan (status counts tasks).
    */
   readonly liveTasks?: TaskScope;
+  /**
+   * A one-off process (`simulium plan`, status): a large repository is read and parsed on a
+   * worker thread while the swarm is read (manifests/read-ahead.ts). Not the daemon, which
+   * remembers the checks of unchanged files (manifests/last-result.ts) and would parse them
+   * for nothing.
+   */
+  readonly readAhead?: boolean;
 }
 
 /** The manifests, read and unsealed, with the cluster in force: what a plan is made from. */
@@ -83,7 +91,7 @@ export async function loadForPlan(repoDir: string, opts: Pick<PipelineOptions, "
   // A sealed value that does not decrypt makes its site invalid here, like a broken manifest.
   const decrypt = keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile));
   const read = opts.read ? await opts.read() : undefined;
-  const { load, values } = await unsealSites(read ? loadFiles(read.files, read.errors) : await loadRepo(repoDir), decrypt);
+  const { load, values } = await unsealSites(read ? loadFiles(read.files, read.errors, read.parsed) : await loadRepo(repoDir), decrypt);
   const cluster = effectiveCluster(load, opts.instance);
   // A sealed value of simulium.yaml not bound to the cluster stops everything, like any error there.
   const clusterValues = await unsealCluster(cluster, decrypt, await readClusterText(repoDir, cluster, read));
@@ -103,12 +111,19 @@ async function readClusterText(repoDir: string, cluster: ResolvedCluster, read: 
  * warnings (reconcile/feature.ts); controller/features.ts has the list the CLI and daemon use.
  */
 export async function planRepoWith(docker: Docker, repoDir: string, features: readonly Feature[], opts: PipelineOptions = {}): Promise<PlanContext> {
-  return planLoaded(docker, await loadForPlan(repoDir, opts), features, opts);
+  const { loaded, live } = await loadBesideLive(repoDir, {
+    instance: opts.instance,
+    readAhead: opts.readAhead === true,
+    load: (read) => loadForPlan(repoDir, { ...opts, read }),
+    readLive: (instance) => readLive(docker, instance, opts.liveTasks ?? "plan"),
+  });
+  return planLoaded(docker, loaded, features, opts, live);
 }
 
-export async function planLoaded(docker: Docker, given: LoadedRepo, features: readonly Feature[], opts: PipelineOptions): Promise<PlanContext> {
+/** `read`: the swarm already read for this instance (loadBesideLive); read here otherwise. */
+export async function planLoaded(docker: Docker, given: LoadedRepo, features: readonly Feature[], opts: PipelineOptions, read?: LiveState): Promise<PlanContext> {
   const { cluster, values } = given;
-  const live = await readLive(docker, cluster.instance, opts.liveTasks ?? "plan");
+  const live = read ?? (await readLive(docker, cluster.instance, opts.liveTasks ?? "plan"));
   const store = new StateStore(resolveStateDir(opts.stateDir), cluster.instance, opts.mode ?? "read-only");
   const loaded = withPreviews(withEnvironmentsOfInvalid(given, live), store, live);
   // Read against the swarm: a state directory that lost a value the swarm uses stops here.
