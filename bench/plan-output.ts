@@ -1,8 +1,8 @@
 /**
  * A check, not a figure: `simulium plan` (text and --json) of two builds of the CLI, run as
  * processes against the same synthetic engine, must print the same bytes and exit alike.
- * Repositories: sites.example, the bench's synthetic repository at 10, 600 and 10,000 sites
- * (under and over manifests/read-ahead.ts's worker threshold), and 1,000 sites with broken
+ * Repositories: sites.example, the bench's synthetic repository at 10, 600 and 10,000 sites,
+ * and 1,000 sites with broken
  * files (file:line:field messages: a wrong type, a duplicate domain located on demand, YAML
  * off the fast path, unparsable YAML). The engine answers readLive's list calls as
  * bench/synthetic.ts apiFromDesired makes them from the repository's valid sites (~1% changed).

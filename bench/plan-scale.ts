@@ -41,15 +41,6 @@ function cpuMs(u: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1000;
 }
 
-/**
- * This thread's CPU time alone (Node ≥ 22.19; @types/node 20 does not declare it), to tell
- * the main thread's share from the worker's while they overlap; the process's where absent.
- */
-function threadCpu(previous?: NodeJS.CpuUsage): NodeJS.CpuUsage {
-  const own = (process as { threadCpuUsage?: (previous?: NodeJS.CpuUsage) => NodeJS.CpuUsage }).threadCpuUsage;
-  return own ? own.call(process, previous) : process.cpuUsage(previous);
-}
-
 const BODIES = ["networks", "volumes", "secrets", "services", "tasks"] as const;
 
 async function main(): Promise<void> {
@@ -114,14 +105,14 @@ async function measure(count: number, dir: string): Promise<PlanScaleResult> {
   // Reading the swarm as readLive(…, "plan") does: the four object lists parsed (as dockerode
   // does) and normalised, then the tasks of the services taskServiceIds names, when it names any
   // (none on this converged swarm; their answer would be made on the clock). Each body is
-  // dropped once parsed, as the client's response buffer is. It runs on the main thread
-  // beside the read of the manifests (loadBesideLive), as the engine's answers arrive: after
-  // a turn of the event loop.
-  const liveTimes = { ms: 0, cpu: 0 };
+  // dropped once parsed, as the client's response buffer is. Called before the manifests are
+  // read (loadBesideLive), it parses when the engine's answers would arrive: after a turn of
+  // the event loop, between two batches of files read.
+  const liveTimes = { ms: 0, cpu: 0, endedAt: 0n };
   const readLiveOf = async (instance: string): Promise<LiveState> => {
     await new Promise<void>((resolve) => setImmediate(resolve));
     const t = process.hrtime.bigint();
-    const c = threadCpu();
+    const c = process.cpuUsage();
     const b = bodies as Record<string, string>;
     bodies = undefined;
     const objects = liveObjectsFromApi(instance, {
@@ -133,38 +124,37 @@ async function measure(count: number, dir: string): Promise<PlanScaleResult> {
     const ids = taskServiceIds(objects, "plan");
     const tasks = ids.length > 0 ? (JSON.parse(engineTasks(dir, ids)) as ApiTask[]) : [];
     const live = { ...withTasks(objects, tasks, "plan"), nodes: [SYNTHETIC_NODE], here: SYNTHETIC_NODE.id };
-    liveTimes.ms = Number(process.hrtime.bigint() - t) / 1e6;
-    liveTimes.cpu = cpuMs(threadCpu(c));
+    liveTimes.endedAt = process.hrtime.bigint();
+    liveTimes.ms = Number(liveTimes.endedAt - t) / 1e6;
+    liveTimes.cpu = cpuMs(process.cpuUsage(c));
     return live;
   };
 
-  // The manifests read and parsed (on a worker thread at this size) while the swarm is read,
-  // then validated and resolved on the main thread: loadBesideLive, as `simulium plan` does.
+  // The swarm's list calls made, then the manifests read and loaded: loadBesideLive, as
+  // `simulium plan` does.
   const repo = join(dir, "repo");
-  const readDone = { ms: 0 };
+  const readDone = { ms: 0, at: 0n };
   const loadTimes = { ms: 0, cpu: 0 };
   const t = process.hrtime.bigint();
   const c = process.cpuUsage();
-  const mainCpu = threadCpu();
   const both = await loadBesideLive(repo, {
     instance: undefined,
-    readAhead: true,
     load: async (read) => {
       const files = await read();
-      readDone.ms = Number(process.hrtime.bigint() - t) / 1e6;
+      readDone.at = process.hrtime.bigint();
+      readDone.ms = Number(readDone.at - t) / 1e6;
       if (files.errors.length > 0 || files.files.length !== count + 1) throw new Error(`the synthetic repository reads back wrong: ${files.errors.map((e) => e.message).join("; ")}`);
       const lt = process.hrtime.bigint();
-      const lc = threadCpu();
+      const lc = process.cpuUsage();
       const loaded = await loadForPlan(repo, { read: () => Promise.resolve(files) });
       loadTimes.ms = Number(process.hrtime.bigint() - lt) / 1e6;
-      loadTimes.cpu = cpuMs(threadCpu(lc));
+      loadTimes.cpu = cpuMs(process.cpuUsage(lc));
       return loaded;
     },
     readLive: readLiveOf,
   });
   const loadAndLiveMs = Number(process.hrtime.bigint() - t) / 1e6;
   const loadAndLiveCpu = cpuMs(process.cpuUsage(c));
-  const mainThreadCpu = cpuMs(threadCpu(mainCpu));
   sample();
   const loaded = both.loaded.load;
   if (loaded.errors.length > 0) throw new Error(`synthetic repository does not load: ${loaded.errors.map((e) => e.message).join("; ")}`);
@@ -193,7 +183,8 @@ async function measure(count: number, dir: string): Promise<PlanScaleResult> {
     sites: count,
     changedSites: changed.size,
     startupMs,
-    readMs: readDone.ms,
+    // The swarm's answers were parsed between two batches of files: not the read's time.
+    readMs: readDone.ms - (liveTimes.endedAt > 0n && liveTimes.endedAt <= readDone.at ? liveTimes.ms : 0),
     loadMs: loadTimes.ms,
     renderMs: render.ms,
     liveMs: liveTimes.ms,
@@ -206,7 +197,7 @@ async function measure(count: number, dir: string): Promise<PlanScaleResult> {
     coldPlanMs: startupMs + loadAndLiveMs + render.ms + diff.ms,
     cpuMs: {
       startup: startupCpuMs,
-      read: loadAndLiveCpu - mainThreadCpu,
+      read: loadAndLiveCpu - liveTimes.cpu - loadTimes.cpu,
       load: loadTimes.cpu,
       render: render.cpu,
       live: liveTimes.cpu,

@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .option("--json", "print the plan as JSON")
     .option("--detailed-exitcode", "exit 0 when there is nothing to do, 2 when changes are pending, 1 on error")
     .action(async (opts: PlanOptions) => {
-      const ctx = await planRepo(connectDocker(), opts.repo, { instance: opts.instance, stateDir: opts.stateDir, sealingKeyFile: opts.sealingKeyFile, readAhead: true });
+      const ctx = await planRepo(connectDocker(), opts.repo, { instance: opts.instance, stateDir: opts.stateDir, sealingKeyFile: opts.sealingKeyFile });
       const plan = restrictPlan(ctx.plan, opts.site);
       if (opts.json) process.stdout.write(JSON.stringify({ ...planToJson(plan), hooks: plannedHooks(plan, ctx.load.sites) }, null, 2) + "\n");
       else {

@@ -24,7 +24,7 @@ export function register(program: Command): void {
       // The same plan `simulium plan` shows: it knows drift, suspended, invalid and pending sites.
       const docker = connectDocker();
       // Every task: status counts each service's running tasks.
-      const planned = await planRepo(docker, opts.repo, { instance: opts.instance, stateDir: opts.stateDir, sealingKeyFile: opts.sealingKeyFile, liveTasks: "all", readAhead: true });
+      const planned = await planRepo(docker, opts.repo, { instance: opts.instance, stateDir: opts.stateDir, sealingKeyFile: opts.sealingKeyFile, liveTasks: "all" });
       const { cluster, live, plan } = planned;
       const stateDir = resolveStateDir(opts.stateDir);
       // Varnish's probes: a site Swarm runs fine may still answer 503 (its health path fails).

@@ -18,26 +18,7 @@ export interface FastParsed {
   readonly scalarOffset: (path: readonly PathSegment[]) => number | undefined;
 }
 
-/**
- * What the fast path keeps of a parse: the value and, to locate scalars later, each event's
- * type, value range and style (EVENT_FIELDS numbers per event). Plain data, so a worker
- * thread can parse and hand it over (the table's buffer moves, the value is cloned):
- * manifests/read-ahead.ts. js-yaml's own event objects would cost more to clone than to make.
- */
-export interface FastParts {
-  readonly value: unknown;
-  readonly events: Int32Array;
-}
-
-/** Numbers per event in FastParts.events: type, valueStart, valueEnd, style (0 where the event has none). */
-export const EVENT_FIELDS = 4;
-
 export function fastParse(text: string, maxDepth: number): FastParsed | undefined {
-  const parts = fastParseParts(text, maxDepth);
-  return parts && fromParts(text, parts);
-}
-
-export function fastParseParts(text: string, maxDepth: number): FastParts | undefined {
   let events: Event[];
   try {
     // One past the structural limit, so a file nested deeper fails here and the reference says why.
@@ -47,25 +28,7 @@ export function fastParseParts(text: string, maxDepth: number): FastParts | unde
   }
   const plain = plainValue(text, events, maxDepth);
   if (!plain) return undefined;
-  return { value: plain.value, events: eventTable(events) };
-}
-
-/** The parsed file again, from its text and the parts fastParseParts made of it. */
-export function fromParts(text: string, parts: FastParts): FastParsed {
-  return { value: parts.value, scalarOffset: (path) => scalarOffset(text, parts.events, path) };
-}
-
-function eventTable(events: readonly Event[]): Int32Array {
-  const table = new Int32Array(events.length * EVENT_FIELDS);
-  events.forEach((e, i) => {
-    const at = i * EVENT_FIELDS;
-    table[at] = e.type;
-    if (e.type !== EVENT_ID.SCALAR) return;
-    table[at + 1] = e.valueStart;
-    table[at + 2] = e.valueEnd;
-    table[at + 3] = e.style;
-  });
-  return table;
+  return { value: plain.value, scalarOffset: (path) => scalarOffset(text, events, path) };
 }
 
 /** Plain keys that both parsers read as the same string: no number, boolean, null or prototype. */
@@ -165,65 +128,58 @@ function plainStringKey(text: string, e: ScalarEvent): boolean {
 
 /**
  * The offset `yaml` gives the scalar at `path` (its first character; a quoted scalar's
- * opening quote), found by walking the event table; undefined for anything else (a block
- * scalar, a collection, an absent field), which the caller locates with the reference parser.
+ * opening quote), found by walking the events; undefined for anything else (a block scalar,
+ * a collection, an absent field), which the caller locates with the reference parser.
  */
-function scalarOffset(source: string, table: Int32Array, path: readonly PathSegment[]): number | undefined {
-  const count = table.length / EVENT_FIELDS;
-  const type = (i: number): number | undefined => (i >= 0 && i < count ? table[i * EVENT_FIELDS] : undefined);
-  const field = (i: number, f: 1 | 2 | 3): number => table[i * EVENT_FIELDS + f] as number;
+function scalarOffset(source: string, events: readonly Event[], path: readonly PathSegment[]): number | undefined {
   // Index of the event for the node at path[0..depth), starting at the root's.
-  let i = 0;
-  while (i < count && type(i) === EVENT_ID.DOCUMENT) i++;
-  if (i === count) i = -1;
+  let i = events.findIndex((e) => e.type !== EVENT_ID.DOCUMENT);
   for (const seg of path) {
-    const node = type(i);
-    if (node === undefined || (node !== EVENT_ID.MAPPING && node !== EVENT_ID.SEQUENCE)) return undefined;
-    const mapping = node === EVENT_ID.MAPPING;
+    const node = events[i];
+    if (node === undefined || (node.type !== EVENT_ID.MAPPING && node.type !== EVENT_ID.SEQUENCE)) return undefined;
+    const mapping = node.type === EVENT_ID.MAPPING;
     let child = i + 1;
     let n = 0;
     let found = -1;
-    while (type(child) !== undefined && type(child) !== EVENT_ID.POP) {
+    while (events[child] !== undefined && events[child]?.type !== EVENT_ID.POP) {
+      const c = events[child] as Event;
       if (mapping && n % 2 === 0) {
-        if (type(child) === EVENT_ID.SCALAR && keyText(child) === String(seg)) found = skip(type, child);
+        if (c.type === EVENT_ID.SCALAR && keyText(c) === String(seg)) found = skip(events, child);
       } else if (!mapping && n === Number(seg)) {
         found = child;
       }
       if (found !== -1) break;
-      child = skip(type, child);
+      child = skip(events, child);
       n++;
     }
     if (found === -1) return undefined;
     i = found;
   }
+  const target = events[i];
   // An empty value (`key:`) has no node in the reference, which points at its key instead.
-  if (type(i) !== EVENT_ID.SCALAR) return undefined;
-  const valueStart = field(i, 1);
-  const valueEnd = field(i, 2);
-  const style = field(i, 3);
-  if (valueStart < 0 || valueEnd <= valueStart) return undefined;
-  if (style === SCALAR_STYLE.PLAIN) return valueStart;
-  if (style === SCALAR_STYLE.SINGLE_QUOTED || style === SCALAR_STYLE.DOUBLE_QUOTED) return valueStart - 1;
+  if (target === undefined || target.type !== EVENT_ID.SCALAR || target.valueStart < 0 || target.valueEnd <= target.valueStart) return undefined;
+  if (target.style === SCALAR_STYLE.PLAIN) return target.valueStart;
+  if (target.style === SCALAR_STYLE.SINGLE_QUOTED || target.style === SCALAR_STYLE.DOUBLE_QUOTED) return target.valueStart - 1;
   return undefined;
 
-  function keyText(e: number): string | undefined {
+  function keyText(e: ScalarEvent): string | undefined {
     // Keys are plain or quoted strings here (plainSubset); a quoted key with an escape is not matched.
-    const raw = source.slice(field(e, 1), field(e, 2));
-    return field(e, 3) !== SCALAR_STYLE.PLAIN && /[\\']/.test(raw) ? undefined : raw;
+    const raw = source.slice(e.valueStart, e.valueEnd);
+    return e.style !== SCALAR_STYLE.PLAIN && /[\\']/.test(raw) ? undefined : raw;
   }
 }
 
 /** The index just past the node starting at `i` (a scalar, or a collection through its POP). */
-function skip(type: (i: number) => number | undefined, i: number): number {
-  const first = type(i);
-  if (first === undefined || (first !== EVENT_ID.MAPPING && first !== EVENT_ID.SEQUENCE)) return i + 1;
+function skip(events: readonly Event[], i: number): number {
+  const e = events[i];
+  if (e === undefined || (e.type !== EVENT_ID.MAPPING && e.type !== EVENT_ID.SEQUENCE)) return i + 1;
   let depth = 0;
   let j = i;
   do {
-    const t = type(j);
+    const t = events[j]?.type;
     if (t === EVENT_ID.MAPPING || t === EVENT_ID.SEQUENCE) depth++;
     else if (t === EVENT_ID.POP) depth--;
     j++;
-  } while (depth > 0 && type(j) !== undefined);
+  } while (depth > 0 && j < events.length);
   return j;
 }

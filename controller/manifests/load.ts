@@ -5,7 +5,6 @@ import { deriveEnvironments } from "./environments";
 import { Issue, quote } from "./issue";
 import { LastResult } from "./last-result";
 import { CLUSTER_FILE, SITES_DIR, siteOfPath } from "./layout";
-import type { FastParts } from "./fast-parse";
 import { parseManifest, ParsedManifest } from "./parse";
 import { readRepo, RepoFile } from "./read";
 import { locateSealed } from "./sealed-position";
@@ -21,22 +20,21 @@ export const MAX_ERRORS_PER_FILE = 50;
 /** Reads and checks a manifests repository. Never throws for a problem in the repository. */
 export async function loadRepo(dir: string): Promise<LoadResult> {
   const read = await readRepo(dir);
-  return loadFiles(read.files, read.errors, read.parsed);
+  return loadFiles(read.files, read.errors);
 }
 
 /**
  * The pure core of loading: file texts (and the read edge's errors) → valid resolved sites,
  * invalid site names and located errors. A problem in one site excludes only that site;
- * a problem in simulium.yaml or the repository layout leaves `cluster` undefined. `parsed`:
- * files already parsed (RepoRead.parsed), the same values as parsing them here.
+ * a problem in simulium.yaml or the repository layout leaves `cluster` undefined.
  */
-export function loadFiles(files: readonly RepoFile[], readErrors: readonly ManifestError[] = [], parsed: ReadonlyMap<string, FastParts> = NO_PARTS): LoadResult {
+export function loadFiles(files: readonly RepoFile[], readErrors: readonly ManifestError[] = []): LoadResult {
   const errors: ManifestError[] = [...readErrors];
   const invalid = new Set<string>(readErrors.flatMap((e) => (e.site ? [e.site] : [])));
   let clusterBroken = readErrors.some((e) => e.file === CLUSTER_FILE || e.file === SITES_DIR || e.file === ".");
 
   const clusterFile = files.find((f) => f.path === CLUSTER_FILE);
-  const cluster = clusterFile ? clusterChecks.get(clusterFile.path, clusterFile.text, () => checkCluster(clusterFile, parsed.get(clusterFile.path))) : { ok: true as const, value: undefined };
+  const cluster = clusterFile ? clusterChecks.get(clusterFile.path, clusterFile.text, () => checkCluster(clusterFile)) : { ok: true as const, value: undefined };
   if (!cluster.ok) {
     errors.push(...cluster.errors);
     clusterBroken = true;
@@ -56,7 +54,7 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
       errors.push({ file: file.path, line: 0, column: 0, path: "", message: `is not a manifest: expected ${CLUSTER_FILE} or ${SITES_DIR}/<site>.yaml` });
       continue;
     }
-    const checked = siteChecks.get(file.path, against + file.text, () => checkSite(file, name, defaults, clusterBroken, acmeConfigured, parsed.get(file.path)));
+    const checked = siteChecks.get(file.path, against + file.text, () => checkSite(file, name, defaults, clusterBroken, acmeConfigured));
     if (checked.ok) {
       candidates.push(checked);
       for (const env of checked.environments) {
@@ -118,13 +116,12 @@ export function loadFiles(files: readonly RepoFile[], readErrors: readonly Manif
 
 // Both are pure functions of the file and what it is checked against: see last-result.ts.
 const clusterChecks = new LastResult<Checked<Cluster>>();
-const NO_PARTS: ReadonlyMap<string, FastParts> = new Map();
 const siteChecks = new LastResult<SiteChecked>();
 
 type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly ManifestError[] };
 
-function checkCluster(file: RepoFile, parts: FastParts | undefined): Checked<Cluster> {
-  const parsed = parseManifest(file.path, file.text, parts);
+function checkCluster(file: RepoFile): Checked<Cluster> {
+  const parsed = parseManifest(file.path, file.text);
   if (!parsed.ok) return { ok: false, errors: cap(file.path, parsed.errors) };
   const schema = checkClusterSchema(parsed.manifest.value);
   const issues = schema.ok ? clusterRules(schema.value) : schema.issues;
@@ -138,8 +135,8 @@ type SiteChecked =
   | (Candidate & { readonly environments: readonly (Candidate | { readonly ok: false; readonly name: string; readonly errors: readonly ManifestError[] })[] })
   | { readonly ok: false; readonly errors: readonly ManifestError[] };
 
-function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clusterBroken: boolean, acmeConfigured: boolean, parts: FastParts | undefined): SiteChecked {
-  const parsed = parseManifest(file.path, file.text, parts);
+function checkSite(file: RepoFile, name: string, defaults: ClusterDefaults, clusterBroken: boolean, acmeConfigured: boolean): SiteChecked {
+  const parsed = parseManifest(file.path, file.text);
   if (!parsed.ok) return { ok: false, errors: cap(file.path, parsed.errors) };
   const m = parsed.manifest;
   const schema = checkSiteSchema(m.value);

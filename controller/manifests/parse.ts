@@ -1,5 +1,5 @@
 import { formatPath, Issue } from "./issue";
-import { fastParse, FastParts, fromParts } from "./fast-parse";
+import { fastParse } from "./fast-parse";
 import { MAX_DEPTH } from "./layout";
 import type { ManifestError, ParsedManifest, ParseResult } from "./types";
 
@@ -17,11 +17,10 @@ export function parseReference(file: string, text: string): ParseResult {
 /**
  * YAML text → plain data. Pure. Refuses what an operator never needs and an attacker
  * would use: several documents, aliases (billion laughs), complex keys, unknown tags,
- * duplicate keys, absurd nesting. `parsed`: what fastParseParts made of this text already
- * (on a worker thread: manifests/read-ahead.ts), so it is not parsed twice.
+ * duplicate keys, absurd nesting.
  */
-export function parseManifest(file: string, text: string, parsed?: FastParts): ParseResult {
-  const fast = parsed ? fromParts(text, parsed) : fastParse(text, MAX_DEPTH);
+export function parseManifest(file: string, text: string): ParseResult {
+  const fast = fastParse(text, MAX_DEPTH);
   if (!fast) return parseReference(file, text);
   // The reference Document is built only when something must be located that the events
   // cannot place exactly (a key, an absent field, a block scalar): an invalid file, mostly.

@@ -2,7 +2,6 @@ import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { CLUSTER_FILE, classifySiteEntry, MAX_FILE_BYTES, SITES_DIR } from "./layout";
-import type { FastParts } from "./fast-parse";
 import type { ManifestError } from "./types";
 
 /** A manifest file's text, with its path relative to the repository root. */
@@ -15,8 +14,6 @@ export interface RepoRead {
   readonly files: readonly RepoFile[];
   /** Files that could not be read safely; each names the file and, for a site file, its site. */
   readonly errors: readonly ManifestError[];
-  /** Files already parsed on the fast path, by path (manifests/read-ahead.ts): loadFiles does not parse them again. */
-  readonly parsed?: ReadonlyMap<string, FastParts>;
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { LiveState } from "../live/types";
 import { CLUSTER_FILE } from "../manifests/layout";
 import { parseManifest } from "../manifests/parse";
-import { readRepoAhead } from "../manifests/read-ahead";
 import { readClusterFile, readRepo, RepoRead } from "../manifests/read";
 import { resolveCluster } from "../manifests/resolve";
 import { checkClusterSchema } from "../manifests/schema";
@@ -12,9 +11,9 @@ export type ReadLiveOf = (instance: string) => Promise<LiveState>;
 /**
  * The manifests loaded and the swarm read side by side, for a command that plans a
  * repository from scratch (`simulium plan`, status): the swarm's list calls go out before the
- * manifests are read, so the engine's time to answer, and the parse of its answers, overlap
- * reading and parsing the files, which `readAhead` does on a worker thread for a large
- * repository (manifests/read-ahead.ts). At 10,000 sites each side is ~0.4 s of CPU.
+ * manifests are read, so the engine's own time to answer (off this thread: its list of 20,000
+ * services is tens of MB of JSON) overlaps reading and loading the files. Its answers are
+ * parsed here when they arrive, between two batches of files read (manifests/read.ts).
  *
  * The instance is known before the load only from simulium.yaml read on its own (or
  * --instance): the swarm read for it is used only when the load ends with the same instance,
@@ -26,20 +25,18 @@ export async function loadBesideLive<Loaded extends { readonly cluster: { readon
   given: {
     /** --instance, when given. */
     readonly instance: string | undefined;
-    /** Read and parse a large repository on a worker thread (PipelineOptions.readAhead). */
-    readonly readAhead?: boolean;
     /** The load from the files read (pipeline.ts loadForPlan with them as its `read`). */
     readonly load: (read: () => Promise<RepoRead>) => Promise<Loaded>;
     readonly readLive: ReadLiveOf;
   },
 ): Promise<{ loaded: Loaded; live: LiveState }> {
-  const read = given.readAhead ? readRepoAhead(repoDir) : readRepo(repoDir);
-  // A load that fails before it reads the files leaves this read to end alone: never unhandled.
-  read.catch(() => undefined);
   const instance = given.instance || (await instanceAhead(repoDir));
   const early = instance === undefined ? undefined : given.readLive(instance);
   // Awaited below, or dropped when the load fails: never an unhandled rejection.
   early?.catch(() => undefined);
+  const read = readRepo(repoDir);
+  // A load that fails before it reads the files leaves this read to end alone: never unhandled.
+  read.catch(() => undefined);
   const loaded = await given.load(() => read);
   const live = early !== undefined && instance === loaded.cluster.instance ? await early : await given.readLive(loaded.cluster.instance);
   return { loaded, live };

@@ -62,13 +62,6 @@ export interface PipelineOptions {
    * when the caller reads the context's live state for more than the plan (status counts tasks).
    */
   readonly liveTasks?: TaskScope;
-  /**
-   * A one-off process (`simulium plan`, status): a large repository is read and parsed on a
-   * worker thread while the swarm is read (manifests/read-ahead.ts). Not the daemon, which
-   * remembers the checks of unchanged files (manifests/last-result.ts) and would parse them
-   * for nothing.
-   */
-  readonly readAhead?: boolean;
 }
 
 /** The manifests, read and unsealed, with the cluster in force: what a plan is made from. */
@@ -91,7 +84,7 @@ export async function loadForPlan(repoDir: string, opts: Pick<PipelineOptions, "
   // A sealed value that does not decrypt makes its site invalid here, like a broken manifest.
   const decrypt = keyFileDecrypter(resolveSealingKeyFile(opts.sealingKeyFile));
   const read = opts.read ? await opts.read() : undefined;
-  const { load, values } = await unsealSites(read ? loadFiles(read.files, read.errors, read.parsed) : await loadRepo(repoDir), decrypt);
+  const { load, values } = await unsealSites(read ? loadFiles(read.files, read.errors) : await loadRepo(repoDir), decrypt);
   const cluster = effectiveCluster(load, opts.instance);
   // A sealed value of simulium.yaml not bound to the cluster stops everything, like any error there.
   const clusterValues = await unsealCluster(cluster, decrypt, await readClusterText(repoDir, cluster, read));
@@ -113,7 +106,6 @@ async function readClusterText(repoDir: string, cluster: ResolvedCluster, read: 
 export async function planRepoWith(docker: Docker, repoDir: string, features: readonly Feature[], opts: PipelineOptions = {}): Promise<PlanContext> {
   const { loaded, live } = await loadBesideLive(repoDir, {
     instance: opts.instance,
-    readAhead: opts.readAhead === true,
     load: (read) => loadForPlan(repoDir, { ...opts, read }),
     readLive: (instance) => readLive(docker, instance, opts.liveTasks ?? "plan"),
   });
