@@ -67,6 +67,19 @@ export async function readRepo(dir: string): Promise<RepoRead> {
   return { files, errors };
 }
 
+/**
+ * simulium.yaml's text alone, with readRepo's checks; undefined when there is none or it
+ * cannot be read (readRepo then says why).
+ */
+export async function readClusterFile(dir: string): Promise<string | undefined> {
+  try {
+    const read = await readSafely(await realpath(dir), CLUSTER_FILE, { optional: true });
+    return "text" in read ? read.text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Files read between two turns of the event loop (a few milliseconds of work). */
 const READ_BATCH = 256;
 

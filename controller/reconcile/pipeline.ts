@@ -10,6 +10,7 @@ import type { DesiredState } from "../desired/types";
 import { livePins } from "../live/pins";
 import { readLive } from "../live/read";
 import { environmentsOfInvalid } from "../manifests/environments";
+import { loadBesideLive } from "./load-beside-live";
 import { livePreviewNames, PREVIEWS_FILE, PreviewStateError, readPreviewState, withPreviewSites } from "./previews-state";
 import type { LiveState, TaskScope } from "../live/types";
 import { CLUSTER_FILE } from "../manifests/layout";
@@ -103,12 +104,18 @@ async function readClusterText(repoDir: string, cluster: ResolvedCluster, read: 
  * warnings (reconcile/feature.ts); controller/features.ts has the list the CLI and daemon use.
  */
 export async function planRepoWith(docker: Docker, repoDir: string, features: readonly Feature[], opts: PipelineOptions = {}): Promise<PlanContext> {
-  return planLoaded(docker, await loadForPlan(repoDir, opts), features, opts);
+  const { loaded, live } = await loadBesideLive(repoDir, {
+    instance: opts.instance,
+    load: (read) => loadForPlan(repoDir, { ...opts, read }),
+    readLive: (instance) => readLive(docker, instance, opts.liveTasks ?? "plan"),
+  });
+  return planLoaded(docker, loaded, features, opts, live);
 }
 
-export async function planLoaded(docker: Docker, given: LoadedRepo, features: readonly Feature[], opts: PipelineOptions): Promise<PlanContext> {
+/** `read`: the swarm already read for this instance (loadBesideLive); read here otherwise. */
+export async function planLoaded(docker: Docker, given: LoadedRepo, features: readonly Feature[], opts: PipelineOptions, read?: LiveState): Promise<PlanContext> {
   const { cluster, values } = given;
-  const live = await readLive(docker, cluster.instance, opts.liveTasks ?? "plan");
+  const live = read ?? (await readLive(docker, cluster.instance, opts.liveTasks ?? "plan"));
   const store = new StateStore(resolveStateDir(opts.stateDir), cluster.instance, opts.mode ?? "read-only");
   const loaded = withPreviews(withEnvironmentsOfInvalid(given, live), store, live);
   // Read against the swarm: a state directory that lost a value the swarm uses stops here.
