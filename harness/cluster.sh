@@ -310,22 +310,30 @@ node_processes() {
 # anything); then what a reboot clears goes too: the engine's exec root (a tmpfs on a real
 # machine) and the mounts of its containers. Its data root (the disk) stays. `up` boots it.
 cmd_crash() {
-  local k="${1:-}" pids m
+  local k="${1:-}" pids m killed
   need_root
   [[ "$k" =~ ^[1-9]$ ]] || die "crash: which node (1 to 9), not '$k'"
   node_answers "$k" || die "node$k is not running"
   ip link set "$(node_veth "$k")" down
   pids="$(node_processes "$k" | tr '\n' ' ')"
   [ -n "$pids" ] || die "no process of node$k found"
-  # shellcheck disable=SC2086 # one word per pid
-  kill -STOP $pids 2>/dev/null || true
-  # shellcheck disable=SC2086
-  kill -KILL $pids 2>/dev/null || true
-  for _ in $(seq 1 30); do [ -z "$(node_processes "$k")" ] && break; sleep 1; done
-  [ -z "$(node_processes "$k")" ] || die "node$k: processes left after SIGKILL: $(node_processes "$k" | tr '\n' ' ')"
+  killed=0
+  # Again until none is left: a process forked between the listing and the signals (an exec a
+  # shim starts) is caught by the next round.
+  for _ in $(seq 1 30); do
+    [ -n "$pids" ] || break
+    killed=$((killed + $(wc -w <<<"$pids")))
+    # shellcheck disable=SC2086 # one word per pid
+    kill -STOP $pids 2>/dev/null || true
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null || true
+    sleep 1
+    pids="$(node_processes "$k" | tr '\n' ' ')"
+  done
+  [ -z "$pids" ] || die "node$k: processes left after SIGKILL: $pids"
   for m in $(mounts_under "$run_dir/node$k.exec" "$data_dir/node$k/"); do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$run_dir/node$k.exec" "$(node_sock "$k")" "$(node_pidfile "$k")"
-  log "node$k crashed: $(wc -w <<<"$pids") processes killed, link down; 'up' boots it"
+  log "node$k crashed: $killed processes killed, link down; 'up' boots it"
 }
 
 cmd_status() {

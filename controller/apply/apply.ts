@@ -283,8 +283,13 @@ async function execute(docker: Docker, action: Action, ids: IdMaps, opts: ApplyO
     // change is not allowed"): the service is replaced. Its tasks are gone first, so the new
     // ones find their host-mode ports free.
     await removeService(docker, action.id);
-    await waitTasksGone(docker, opts.instance, [action.id], { timeoutSeconds: opts.timeoutSeconds, ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}) });
-    await createService(docker, opts.auth(action.spec.shape.image), apiSpec);
+    await waitTasksGone(docker, opts.instance, [action.id], { timeoutSeconds: opts.timeoutSeconds, upNodesOnly: true, ...(opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}) });
+    try {
+      await createService(docker, opts.auth(action.spec.shape.image), apiSpec);
+    } catch (err) {
+      opts.log.error({ ...audit, err: engineMessage(err) }, `audit: service removed to change its mode and not created again: the next reconcile creates it`);
+      throw err;
+    }
     opts.log.info({ ...audit, changes: action.changes }, "audit: service replaced (its mode changed)");
     return;
   }

@@ -60,11 +60,13 @@ export function evaluateService(
 /**
  * How many tasks a service should run: its replicas; for a global one, one on each node Swarm
  * gave it a task to run on (Swarm knows which nodes its constraints allow, and places on a node
- * that joins later), and at least one: a global service no node can run is not converged. Pure.
+ * that joins later), and at least one: a global service no node can run is not converged. A
+ * node whose task keeps failing counts: Swarm's replacement waits out the restart delay with
+ * desired state `ready`. Pure.
  */
 export function expectedTasks(service: LiveService, tasks: readonly LiveTask[]): number {
   if (!service.shape.global) return service.shape.replicas;
-  const nodes = new Set(tasks.filter((t) => t.serviceId === service.id && t.desiredState === "running").map((t) => t.nodeId ?? t.id));
+  const nodes = new Set(tasks.filter((t) => t.serviceId === service.id && (t.desiredState === "running" || t.desiredState === "ready")).map((t) => t.nodeId ?? t.id));
   return Math.max(1, nodes.size);
 }
 

@@ -2,12 +2,18 @@ import type Docker from "dockerode";
 import { LABEL } from "../desired/labels";
 import { engineMessage, engineStatus } from "../engine/docker";
 import type { ApiNetwork, ApiTask } from "../engine/api-types";
+import { readNodes } from "../live/read";
 import type { DeleteAction } from "../plan/types";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export interface RemovalOptions {
   readonly timeoutSeconds: number;
   readonly pollMs?: number;
+  /**
+   * Only tasks on nodes that are up: a down node's task stays listed until that node is back,
+   * and its port is no other node's concern (a service replaced, apply.ts).
+   */
+  readonly upNodesOnly?: boolean;
 }
 
 /** A service removed by this apply: "not found" means someone removed it first, which is done. */
@@ -29,10 +35,11 @@ export async function waitTasksGone(docker: Docker, instance: string, serviceIds
   if (serviceIds.length === 0) return;
   const removed = new Set(serviceIds);
   const deadline = Date.now() + Math.min(opts.timeoutSeconds, 120) * 1000;
+  const up = opts.upNodesOnly ? new Set((await readNodes(docker)).filter((n) => n.state === "ready").map((n) => n.id)) : undefined;
   while (Date.now() < deadline) {
     // By the tasks' own instance label: the engine refuses a service filter naming a removed service.
     const tasks = (await docker.listTasks({ filters: { label: [`${LABEL.instance}=${instance}`] } })) as ApiTask[];
-    if (!tasks.some((t) => removed.has(t.ServiceID ?? ""))) return;
+    if (!tasks.some((t) => removed.has(t.ServiceID ?? "") && (up === undefined || up.has(t.NodeID ?? "")))) return;
     await sleep(opts.pollMs ?? 500);
   }
 }

@@ -5,7 +5,7 @@ import { connectDocker, engineMessage } from "../engine/docker";
 import type { Logger } from "../log";
 import type { CronEntryStatus } from "../jobs/cron";
 import { startDaemonCron } from "../jobs/daemon-cron";
-import { recoverStateFromSwarm } from "../jobs/recover-state";
+import { recoverStateFromSwarm } from "./recover-state";
 import { SiteBackupStatus, startDaemonBackups } from "../backup/daemon-backup";
 import { formatError } from "../manifests/format";
 import { loadFiles, loadRepo } from "../manifests/load";
@@ -421,7 +421,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         // The Varnish admin secret lives beside the clone, in the state the daemon keeps; a
         // fresh state volume (first start, or another manager) gets it back from the swarm.
         stateDir: options.stateDir,
-        prepareState: (cluster, stateDir) => recoverStateFromSwarm(docker, cluster, stateDir, clog),
+        prepareState: (loaded, stateDir) => recoverStateFromSwarm(docker, loaded, stateDir, clog),
         sealingKeyFile: options.sealingKeyFile,
         ...(options.acme !== undefined ? { acme: options.acme } : {}),
         pollMs: options.convergePollMs,

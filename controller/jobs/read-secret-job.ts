@@ -15,6 +15,10 @@ export function readCommand(target: string): string[] {
   return ["sh", "-c", `cat "/run/secrets/$1"; s=$?; touch ${READ_MARK}; exit $s`, "sh", target];
 }
 
+/** Several values in one job: each read alone, the job released after the last (or a failure). */
+const readOnly = (target: string): string[] => ["sh", "-c", 'cat "/run/secrets/$1"', "sh", target];
+const RELEASE = ["touch", READ_MARK];
+
 export interface SecretReadRequest {
   /** A service spec mounting the secret at /run/secrets/<target> (e.g. credentialsJobSpec). */
   readonly job: ServiceSpec;
@@ -34,12 +38,19 @@ export interface SecretReadRequest {
  * reaches local containers only.
  */
 export async function readSecretThroughJob(docker: Docker, req: SecretReadRequest): Promise<Buffer> {
+  const { target, ...rest } = req;
+  const values = await readSecretsThroughJob(docker, { ...rest, targets: [target] });
+  return values.get(target) as Buffer;
+}
+
+/** readSecretThroughJob for several secrets the job mounts: one job, one exec per value. */
+export async function readSecretsThroughJob(docker: Docker, req: Omit<SecretReadRequest, "target"> & { readonly targets: readonly string[] }): Promise<Map<string, Buffer>> {
   const info = (await docker.info()) as { Swarm?: { NodeID?: string } };
   const node = info.Swarm?.NodeID;
   if (!node) throw new JobError("this engine is not a swarm node: run the command on a swarm manager");
   const job: ServiceSpec = { ...req.job, shape: { ...req.job.shape, constraints: [...req.job.shape.constraints, `node.id==${node}`] } };
-  let value: Buffer | undefined;
-  let readExit = -1;
+  const values = new Map<string, Buffer>();
+  let failed: { target: string; exit: number } | undefined;
   const result = await runJob(docker, {
     web: job,
     // Whatever the image's entrypoint does (start a server, say), the job only waits.
@@ -52,9 +63,16 @@ export async function readSecretThroughJob(docker: Docker, req: SecretReadReques
     whenRunning: {
       startSeconds: req.timeoutSeconds,
       act: async (container) => {
-        const r = await execOutput(docker, container, readCommand(req.target));
-        readExit = r.exitCode;
-        value = r.stdout;
+        const last = req.targets.length - 1;
+        for (const [i, target] of req.targets.entries()) {
+          const r = await execOutput(docker, container, i === last ? readCommand(target) : readOnly(target));
+          if (r.exitCode !== 0) {
+            failed = { target, exit: r.exitCode };
+            if (i !== last) await execOutput(docker, container, RELEASE);
+            break;
+          }
+          values.set(target, r.stdout);
+        }
         if (req.beforeRemove) {
           const serviceId = ((await container.inspect()) as { Config?: { Labels?: Record<string, string> } }).Config?.Labels?.["com.docker.swarm.service.id"] ?? "";
           await req.beforeRemove(serviceId, container);
@@ -62,10 +80,11 @@ export async function readSecretThroughJob(docker: Docker, req: SecretReadReques
       },
     },
   });
-  // The value's own read failing says nothing secret: only the exit codes are told.
-  if (readExit !== 0 || value === undefined) throw new JobError(`reading the secret ${req.target} failed (exit ${readExit}); is the site applied?`);
-  if (result.exitCode !== 0) throw new JobError(`the job reading the secret ${req.target} ended with exit code ${result.exitCode}`);
-  return value;
+  // A read failing says nothing secret: only the exit codes are told.
+  const missing = failed ?? (req.targets.some((t) => !values.has(t)) ? { target: req.targets.find((t) => !values.has(t)) ?? "", exit: -1 } : undefined);
+  if (missing) throw new JobError(`reading the secret ${missing.target} failed (exit ${missing.exit}); is the site applied?`);
+  if (result.exitCode !== 0) throw new JobError(`the job reading the secret${req.targets.length > 1 ? "s" : ""} ${req.targets.join(", ")} ended with exit code ${result.exitCode}`);
+  return values;
 }
 
 async function execOutput(docker: Docker, container: Docker.Container, cmd: string[]): Promise<{ exitCode: number; stdout: Buffer }> {

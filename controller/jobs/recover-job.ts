@@ -2,11 +2,12 @@ import { LABEL } from "../desired/labels";
 import type { ServiceSpec } from "../desired/types";
 
 /**
- * The one-off job `simulium state recover` reads a controller secret through
- * (jobs/read-secret-job.ts): an image of the instance's (Varnish's, or the backup tools'), with
- * that one Swarm secret mounted, no network, no volume, nothing else. Pure.
+ * The one-off job `simulium state recover` (and the daemon) reads the state's secrets back
+ * through (jobs/read-secret-job.ts): an image of the instance's (Varnish's, the backup tools',
+ * the TLS terminator's), with those Swarm secrets mounted, no network, no volume, nothing else.
+ * Pure.
  */
-export function recoveryJobSpec(instance: string, image: string, secretName: string, target: string): ServiceSpec {
+export function recoveryJobSpec(instance: string, image: string, secrets: readonly { readonly secretName: string; readonly target: string }[]): ServiceSpec {
   return {
     kind: "service",
     // Jobs are named and labelled after a site; the instance's own jobs use the instance name.
@@ -20,7 +21,7 @@ export function recoveryJobSpec(instance: string, image: string, secretName: str
       env: {},
       replicas: 1,
       mounts: [],
-      secrets: [{ secretName, target, mode: 0o400 }],
+      secrets: secrets.map((x) => ({ secretName: x.secretName, target: x.target, mode: 0o400 })),
       networks: [],
       memoryBytes: null,
       nanoCpus: null,

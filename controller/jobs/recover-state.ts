@@ -1,24 +1,65 @@
 import type Docker from "dockerode";
 import { LABEL } from "../desired/labels";
 import { loadRegistryAuth } from "../engine/registry-auth";
-import { readSecretThroughJob } from "./read-secret-job";
-import { recoveryJobSpec } from "./recover-job";
-import type { ResolvedCluster } from "../manifests/types";
-import { readLiveSecrets } from "../live/read";
 import type { LiveSecret } from "../live/types";
-import { CONTROLLER_SECRET_NAMES, ControllerSecretName, hashOfValue } from "../state/controller-secret";
-import { StateStore } from "../state/store";
 import type { Logger } from "../log";
+import type { ResolvedCluster } from "../manifests/types";
+import { ControllerSecretName, hashOfValue } from "../state/controller-secret";
+import { StateStore } from "../state/store";
+import { readSecretsThroughJob } from "./read-secret-job";
+import { recoveryJobSpec } from "./recover-job";
 
-export type Recovered = { readonly name: ControllerSecretName; readonly from: string; readonly outcome: "recovered" | "present" };
+/** A Swarm secret to read back: mounted at /run/secrets/<target>, its value checked, then kept. */
+export interface SecretToRecover {
+  readonly secret: LiveSecret;
+  readonly target: string;
+  /** The value matches the hash the secret's name and labels carry (never trust a read blindly). */
+  readonly matches: (value: Buffer) => boolean;
+}
 
 /**
- * Reads the controller's secrets back from the swarm into a state directory that lacks them.
- * The swarm never gives a secret's value back; a one-off job that mounts the secret does,
- * through an exec stream of a job whose log driver is "none" (jobs/read-secret-job.ts), on this
- * engine's node. The value is checked against the hash in the secret's name and written only
- * where no file is: nothing is ever replaced, and no secret rotates. A secret the swarm does
- * not have is left out (apply makes it).
+ * Reads Swarm secrets back, which the engine never gives: one one-off job in `image` mounts
+ * them all and the values are read through exec streams of that job, whose log driver is
+ * "none" (jobs/read-secret-job.ts), on this engine's node. A value that does not match its
+ * hash is refused and nothing is returned.
+ */
+export async function readBack(docker: Docker, cluster: ResolvedCluster, image: string, items: readonly SecretToRecover[], timeoutSeconds: number): Promise<Map<string, Buffer>> {
+  if (items.length === 0) return new Map();
+  const auth = (await loadRegistryAuth(cluster.registryAuth?.configFile))(image);
+  const values = await readSecretsThroughJob(docker, {
+    job: recoveryJobSpec(cluster.instance, image, items.map((i) => ({ secretName: i.secret.name, target: i.target }))),
+    targets: items.map((i) => i.target),
+    kind: "state-recover",
+    timeoutSeconds,
+    ...(auth ? { auth } : {}),
+  });
+  for (const i of items) {
+    const value = values.get(i.target);
+    if (value === undefined || !i.matches(value)) throw new Error(`${i.target}: the value read from ${i.secret.name} does not match its hash; nothing was written`);
+  }
+  return values;
+}
+
+export type Recovered = { readonly name: string; readonly from: string; readonly file: string; readonly outcome: "recovered" | "present" };
+
+/**
+ * The controller secrets this cluster uses, each with the image that reads it back: the
+ * Varnish admin secret when Varnish is configured, the restic password when backups use the
+ * generated one. A secret the swarm keeps but the cluster no longer uses (Varnish or backups
+ * turned off, or a sealed restic password, whose secret carries a hash of the ciphertext) is
+ * not this state's to recover.
+ */
+function controllerSecretsInUse(cluster: ResolvedCluster): { readonly name: ControllerSecretName; readonly image: string }[] {
+  return [
+    ...(cluster.varnish.image !== undefined ? [{ name: "varnish-secret" as const, image: cluster.varnish.image }] : []),
+    ...(cluster.backup !== undefined && "generated" in cluster.backup.password ? [{ name: "restic-password" as const, image: cluster.backup.image }] : []),
+  ];
+}
+
+/**
+ * Reads the controller's secrets the cluster uses back from the swarm into a state directory
+ * that lacks them: written only where no file is (nothing is ever replaced, no secret rotates).
+ * A secret the swarm does not have yet is left out (apply makes it).
  */
 export async function recoverControllerSecrets(
   docker: Docker,
@@ -27,48 +68,32 @@ export async function recoverControllerSecrets(
   secrets: readonly LiveSecret[],
   opts: { readonly timeoutSeconds: number },
 ): Promise<Recovered[]> {
-  const auth = await loadRegistryAuth(cluster.registryAuth?.configFile);
-  const images: Record<ControllerSecretName, string | undefined> = { "varnish-secret": cluster.varnish.image, "restic-password": cluster.backup?.image };
   const out: Recovered[] = [];
-  for (const name of CONTROLLER_SECRET_NAMES) {
+  for (const { name, image } of controllerSecretsInUse(cluster)) {
     const onSwarm = secrets.filter((s) => s.site === null && s.labels[LABEL.secret] === name);
     const secret = onSwarm[0];
     if (secret === undefined) continue;
     if (store.read(name) !== undefined) {
-      out.push({ name, from: secret.name, outcome: "present" });
+      out.push({ name, from: secret.name, file: store.path(name), outcome: "present" });
       continue;
     }
     if (onSwarm.length > 1) throw new Error(`${name}: the swarm has ${onSwarm.map((s) => s.name).join(", ")}; recover needs exactly one`);
-    const image = images[name];
-    if (image === undefined) throw new Error(`${name}: simulium.yaml names no image to read it with (${name === "varnish-secret" ? "spec.varnish.image" : "spec.backup.image"})`);
-    const imageAuth = auth(image);
-    const value = await readSecretThroughJob(docker, {
-      job: recoveryJobSpec(cluster.instance, image, secret.name, name),
-      target: name,
-      kind: "state-recover",
-      timeoutSeconds: opts.timeoutSeconds,
-      ...(imageAuth ? { auth: imageAuth } : {}),
-    });
-    // The name carries a hash of the value: a value that does not match it is not that secret's.
-    if (hashOfValue(value) !== secret.labels[LABEL.specHash]) throw new Error(`${name}: the value read from ${secret.name} does not match its hash; nothing was written`);
-    store.createOnce(name, value);
-    out.push({ name, from: secret.name, outcome: "recovered" });
+    const matches = (value: Buffer) => hashOfValue(value) === secret.labels[LABEL.specHash];
+    const values = await readBack(docker, cluster, image, [{ secret, target: name, matches }], opts.timeoutSeconds);
+    store.createOnce(name, values.get(name) as Buffer);
+    out.push({ name, from: secret.name, file: store.path(name), outcome: "recovered" });
   }
   return out;
 }
 
-/**
- * The daemon's way: a controller deployed as a Swarm service keeps its state in a volume, which
- * is empty on its first start and on another manager when Swarm moves it there. The other
- * commands fail closed (the operator may have named the wrong --state-dir); the daemon reads
- * the values the swarm runs with, which are the right ones wherever it runs. With every file
- * in place it makes no engine call. Logged with the secret's name, never its value.
- */
-export async function recoverStateFromSwarm(docker: Docker, cluster: ResolvedCluster, stateDir: string, log: Logger): Promise<void> {
-  const store = new StateStore(stateDir, cluster.instance, "read-write");
-  if (CONTROLLER_SECRET_NAMES.every((name) => store.read(name) !== undefined)) return;
-  const secrets = await readLiveSecrets(docker, cluster.instance);
-  for (const r of await recoverControllerSecrets(docker, cluster, store, secrets, { timeoutSeconds: 120 })) {
-    if (r.outcome === "recovered") log.warn({ secret: r.name, from: r.from, file: store.path(r.name) }, "the state directory lacked a controller secret the swarm runs with: read back from the swarm");
+/** Whether every controller secret the cluster uses is in the state directory (then nothing is read from the swarm). */
+export function controllerSecretsPresent(cluster: ResolvedCluster, store: StateStore): boolean {
+  return controllerSecretsInUse(cluster).every(({ name }) => store.read(name) !== undefined);
+}
+
+/** The daemon's log line for what was read back: names and files, never a value. */
+export function logRecovered(log: Logger, recovered: readonly Recovered[]): void {
+  for (const r of recovered) {
+    if (r.outcome === "recovered") log.warn({ secret: r.name, from: r.from, file: r.file }, "the state directory lacked a secret the swarm runs with: read back from the swarm");
   }
 }

@@ -5,7 +5,7 @@ import { loadRegistryAuth } from "../engine/registry-auth";
 import { acquireLease, LeaseOptions } from "../engine/lease";
 import type { AcquireLease } from "../engine/lease-share";
 import type { Logger } from "../log";
-import type { ResolvedCluster } from "../manifests/types";
+import type { LoadResult, ResolvedCluster } from "../manifests/types";
 import { massDeletion } from "../plan/guard";
 import { restrictPlan, withoutSites } from "../plan/restrict";
 import { isMutation } from "../plan/types";
@@ -50,10 +50,10 @@ export interface ReconcileOptions {
   /** The manifests of this run's commit, when not from the working tree (the daemon: git objects, reconcile/pipeline.ts). */
   readonly read?: ReadManifests;
   /**
-   * Runs before each plan, with this commit's cluster and the state directory: the daemon reads
-   * back the controller secrets its state volume lacks (jobs/recover-state.ts).
+   * Runs before each plan, with this commit's manifests and the state directory: the daemon
+   * reads back what its state volume lacks from the swarm (daemon/recover-state.ts).
    */
-  readonly prepareState?: (cluster: ResolvedCluster, stateDir: string) => Promise<void>;
+  readonly prepareState?: (loaded: { readonly cluster: ResolvedCluster; readonly load: LoadResult }, stateDir: string) => Promise<void>;
 }
 
 export interface ReconcileOutcome {
@@ -121,7 +121,7 @@ async function reconcileOnce(docker: Docker, repoDir: string, features: readonly
   let lease: Awaited<ReturnType<AcquireLease>> | undefined;
   try {
     const loaded = await loadForPlan(repoDir, { ...pipeline, ...(opts.read ? { read: opts.read } : {}) });
-    await opts.prepareState?.(loaded.cluster, stateDir);
+    await opts.prepareState?.(loaded, stateDir);
     // Sites a later run changed (reconcile/scope.ts): never this run's to act on again.
     let newer: readonly string[] = [];
     const restrict = (ctx: PlanContext): PlanContext => ({ ...ctx, plan: withoutSites(restrictPlan(ctx.plan, opts.sites ?? []), newer) });

@@ -110,6 +110,7 @@ export function renderTlsResources(cluster: ResolvedCluster, certs: readonly Sit
   return [network, volume, ...secrets, service];
 }
 
-function hashOf(value: Buffer | string): string {
+/** The hash a certificate secret's name and labels carry (and the terminator network's spec hash). */
+export function hashOf(value: Buffer | string): string {
   return createHash("sha256").update(value).digest("hex").slice(0, SECRET_HASH_LENGTH);
 }

@@ -10,6 +10,7 @@ import { freePort, httpGet } from "../harness/http";
 import { clusterYaml, siteYaml } from "../support/manifests";
 import { startPebble, Pebble, writeDnsHook } from "../support/pebble";
 import { reconcileRepo } from "../support/reconcile";
+import { startTestDaemon } from "../support/daemon";
 import { createRepo, TestRepo } from "../support/repo";
 import { removeInstance, testInstance, waitFor } from "../support/swarm";
 import { readAcmeThumbprint } from "../../controller/state/tls-store";
@@ -155,6 +156,32 @@ describe("HTTPS by ACME against Pebble", () => {
     expect(out.result.ok).toBe(true);
     expect(out.tls).toEqual([]);
     expect(out.mutations).toBe(0);
+  });
+
+  it("a daemon on an empty state directory (a controller service's fresh volume) reads the controller secrets and the certificates back from the swarm: it removes no certificate, and https keeps serving", async () => {
+    const fresh = mkdtempSync(path.join(os.tmpdir(), "simulium-fresh-state-"));
+    const before = await certSecrets();
+    const tasks = await terminatorTasks();
+    const daemon = await startTestDaemon({ repo: repo.dir, stateDir: fresh });
+    try {
+      await waitFor(async () => (daemon.status().lastRun ? true : undefined), "the daemon's first reconcile", 180_000, 500);
+      expect(daemon.status().lastRun).toMatchObject({ ok: true, error: null });
+      expect(await certSecrets()).toEqual(before);
+      for (const site of [a, b, d]) {
+        expect(readFileSync(path.join(fresh, instance, "tls", `${site}.pem`))).toEqual(readFileSync(path.join(stateDir, instance, "tls", `${site}.pem`)));
+        // A renewal record made from the certificate: nothing is ordered before it is due.
+        const record = JSON.parse(readFileSync(path.join(fresh, instance, "tls", `${site}.json`), "utf8")) as { notAfter: string; renewAt: string; domains: string[] };
+        const original = JSON.parse(readFileSync(path.join(stateDir, instance, "tls", `${site}.json`), "utf8")) as { notAfter: string; domains: string[] };
+        expect(record).toMatchObject({ notAfter: original.notAfter, domains: original.domains });
+        expect(Date.parse(record.renewAt)).toBeGreaterThan(Date.now());
+      }
+      const root = await pebble.root();
+      for (const host of [hostA, hostB, hostD]) expect((await httpsGet(host, root)).status).toBe(200);
+      expect(await terminatorTasks()).toEqual(tasks);
+    } finally {
+      await daemon.stop();
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 
   it("removing a site removes its certificate secret and its certificate from the running terminator, and keeps serving the others", async () => {

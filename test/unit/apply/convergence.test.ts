@@ -163,6 +163,14 @@ describe("convergence: a global service (Varnish in global mode)", () => {
     expect(evaluateService(gsvc, [on("n1"), on("n2"), on("n3", { state: "starting" })], { replicas: 0 })).toMatchObject({ state: "progressing", running: 2 });
   });
 
+  it("is not converged while one node's task crash-loops (its replacement waits out the restart delay as `ready`)", () => {
+    const failed = (node: string) => task(gsvc, global, { nodeId: node, id: `f-${node}`, state: "failed", desiredState: "shutdown" });
+    const waiting = (node: string) => task(gsvc, global, { nodeId: node, id: `w-${node}`, state: "ready", desiredState: "ready" });
+    const tasks = [on("n1"), failed("n2"), waiting("n2"), failed("n3"), waiting("n3")];
+    expect(expectedTasks(gsvc, tasks)).toBe(3);
+    expect(evaluateService(gsvc, tasks, { replicas: 0 }).state).toBe("progressing");
+  });
+
   it("is not converged with no task at all (no node its constraints allow)", () => {
     expect(expectedTasks(gsvc, [])).toBe(1);
     expect(evaluateService(gsvc, [], { replicas: 0 }).state).toBe("progressing");
