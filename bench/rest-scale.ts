@@ -1,14 +1,16 @@
 /**
  * Figure 5b, without an engine: what the daemon holds at rest for N sites, in a fresh process
- * per size. The CLI's and the daemon's whole module graph is loaded, then two passes over N
- * synthetic manifests read from disk (read, load, render, a synthetic live state, plan: the
- * work of a resync, the swarm read replaced as in figure 4), the second pass's results kept as
- * the daemon keeps its last pass. After the daemon's own memory-reducing collection once its runs
- * are over (daemon/memory.ts), VmRSS. It leaves out what
- * only a real engine gives (dockerode's sockets and buffers, the git clone, the HTTP server
- * answering): figure 5 measures the real daemon. Prints one JSON line.
+ * per size. The modules `simulium run` loads (the CLI's entry, the run command, the daemon),
+ * then two passes over N synthetic manifests read from disk (read, load, render, a synthetic
+ * live state, plan: the work of a resync, the swarm read replaced as in figure 4), the second
+ * pass's results kept as the daemon keeps its last pass. After the daemon's own
+ * memory-reducing collection once its runs are over (daemon/memory.ts), VmRSS. It leaves out
+ * what only a real engine gives (dockerode's sockets and buffers, the git clone, the HTTP
+ * server answering): figure 5 measures the real daemon. Prints one JSON line.
  */
+// What `simulium run` loads: the CLI registers only the command it runs (cli/commands.ts).
 import "../controller/cli/main";
+import "../controller/cli/run";
 import "../controller/daemon/daemon";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
