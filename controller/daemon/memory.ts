@@ -9,11 +9,11 @@ import { runInNewContext } from "node:vm";
  * young generation). Once the runs
  * are over and nothing ran for a moment, one memory-reducing collection (what V8 does before
  * it would fail an allocation: compacts, shrinks the young generation, returns the empty pages)
- * gives them back. It costs one full collection per quiet spell (60-110 ms of CPU measured at
+ * gives them back. It costs one full collection per quiet spell (20-110 ms measured at
  * 10 to 1,000 synthetic sites, docs/performance.md figure 5b).
  */
 
-/** V8's gc() extension; `flavor: "last-resort"` is the memory-reducing collection (V8 ≥ 11, Node ≥ 22). */
+/** V8's gc() extension; `flavor: "last-resort"` is the memory-reducing collection (checked on node 22). */
 type GcExtension = (options: { readonly type: "major"; readonly execution: "sync"; readonly flavor: "last-resort" }) => void;
 
 /**
