@@ -41,6 +41,13 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
 ENV NODE_ENV=production HOME=/var/lib/simulium
+# glibc's malloc raises its mmap threshold to the largest block freed so far (up to 32 MB), so the
+# engine's large answers (the task list, service specs) end up in the main heap, whose pages a
+# few long-lived blocks then pin for good: 6-10 MB more resident after a daemon's first converge
+# of 25 or 100 sites. A fixed threshold (its default, 128 KiB) keeps such blocks in their own
+# mappings, returned to the kernel when freed (docs/performance.md figure 5c). Ignored by other
+# C libraries.
+ENV MALLOC_MMAP_THRESHOLD_=131072
 USER simulium
 VOLUME /var/lib/simulium
 EXPOSE 9090

@@ -49,7 +49,8 @@ export async function daemonRss(input: RssInput): Promise<DaemonRss> {
   const child = spawn(
     process.execPath,
     [input.cli, "--log-level", "warn", "run", "--repo", input.repo, "--branch", "main", "--listen", `127.0.0.1:${port}`, "--state-dir", input.stateDir, "--api-token-file", token.file, "--poll-seconds", "3600", "--resync-seconds", String(RESYNC_SECONDS)],
-    { stdio: ["ignore", "pipe", "pipe"], env: process.env },
+    // The malloc setting the image gives the daemon (Dockerfile): production's memory, not a bare node's.
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MALLOC_MMAP_THRESHOLD_: "131072" } },
   );
   let output = "";
   const keep = (chunk: Buffer): void => void (output = (output + chunk.toString("utf8")).slice(-2000));

@@ -183,7 +183,7 @@ function writeGrowthChart(resultsFile: string, results: BenchResults): void {
 }
 
 function restScale(sites: number): RestScaleResult {
-  const out = execFileSync(process.execPath, ["--expose-gc", path.join(__dirname, "rest-scale.js"), String(sites)], { encoding: "utf8", env: process.env, maxBuffer: 2 ** 20 });
+  const out = execFileSync(process.execPath, [path.join(__dirname, "rest-scale.js"), String(sites)], { encoding: "utf8", env: process.env, maxBuffer: 2 ** 20 });
   return JSON.parse(out.trim().split("\n").pop() ?? "{}") as RestScaleResult;
 }
 

@@ -15,8 +15,11 @@ function packageVersion(): string {
   return "unknown";
 }
 
-/** Exit codes: 0 ok, 1 error; `plan --detailed-exitcode` adds 2 for pending changes. */
-export function buildProgram(): Command {
+/**
+ * Exit codes: 0 ok, 1 error; `plan --detailed-exitcode` adds 2 for pending changes. With argv,
+ * only the command it names is registered (commands.ts); without, every command (help, tests).
+ */
+export function buildProgram(argv?: readonly string[]): Command {
   const program = new Command();
   program
     .name("simulium")
@@ -26,12 +29,12 @@ export function buildProgram(): Command {
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)")
     .showHelpAfterError()
     .addHelpText("after", "\nExample:\n  $ simulium validate --repo ~/sites && simulium plan --repo ~/sites\n  $ simulium apply --repo ~/sites --yes\n  $ simulium <command> --help   # each command with an example\n");
-  registerCommands(program);
+  registerCommands(program, argv);
   return program;
 }
 
 if (require.main === module) {
-  buildProgram()
+  buildProgram(process.argv)
     .parseAsync(process.argv)
     .catch((err: unknown) => {
       process.stderr.write(`simulium: ${err instanceof Error ? err.message : String(err)}\n`);

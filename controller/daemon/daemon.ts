@@ -57,6 +57,7 @@ import { acquireLease } from "../engine/lease";
 import { sharedLease } from "../engine/lease-share";
 import { createRoutingGate } from "../routing/gate";
 import { createDaemonState } from "./state";
+import { createIdleSettle, memoryReducingGc } from "./memory";
 
 export interface DaemonOptions {
   /** A git URL (ssh, https, file://, scp-like) or a local directory. */
@@ -559,7 +560,25 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       })
     : undefined;
 
-  const trigger = createTrigger(run, {
+  // Between runs the daemon gives back the pages its last run grew (daemon/memory.ts).
+  const reduceMemory = memoryReducingGc();
+  const settle = createIdleSettle({
+    delayMs: SETTLE_AFTER_MS,
+    busy: () => trigger.running,
+    settle: () => {
+      if (!reduceMemory || stopping) return;
+      const started = performance.now();
+      reduceMemory();
+      log.debug({ rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20), gcMs: Math.round(performance.now() - started) }, "memory returned after the runs");
+    },
+  });
+  const trigger = createTrigger(async (reason, context) => {
+    try {
+      await run(reason, context);
+    } finally {
+      settle.afterRun();
+    }
+  }, {
     // A change (webhook, poll, file, resync) starts beside the ordinary run in flight; task events wait.
     concurrent: (reason) => reason !== TASKS,
     onError: (err, reason) => {
@@ -673,6 +692,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       routingWatch?.stop();
       taskPoll?.stop();
       await trigger.stop();
+      // After the last run's end, which schedules one.
+      settle.stop();
       uptime.stop();
       await cron.stop();
       await backups.stop();
@@ -682,6 +703,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     },
   };
 }
+
+/** Quiet time after the last run before its memory is returned: a burst of triggers settles once. */
+const SETTLE_AFTER_MS = 1000;
 
 /** The trigger reason of the routing watch (task containers started or stopped). */
 const TASKS = "tasks";
