@@ -59,8 +59,26 @@ export interface PebbleOptions {
 }
 
 export async function startPebble(httpPort: number, env: Readonly<Record<string, string>> = {}, opts: PebbleOptions = {}): Promise<Pebble> {
+  // A port freePort handed out can be taken by another process before Pebble binds it (CI saw
+  // a Pebble that never answered): a start that fails is tried again on new ports.
+  let failure: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await startPebbleOnce(httpPort, env, opts);
+    } catch (err) {
+      failure = err;
+      process.stderr.write(`[pebble] start ${attempt} of 3 failed: ${(err as Error).message}\n`);
+    }
+  }
+  throw failure;
+}
+
+async function startPebbleOnce(httpPort: number, env: Readonly<Record<string, string>>, opts: PebbleOptions): Promise<Pebble> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "simulium-pebble-"));
-  const [acmePort, mgmtPort, dnsPort, ctsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  // Five different ports: two calls of freePort may return the same one.
+  const ports = new Set<number>();
+  while (ports.size < 5) ports.add(await freePort());
+  const [acmePort, mgmtPort, dnsPort, ctsPort, tlsPort] = [...ports] as [number, number, number, number, number];
   const listenerCaFile = path.join(dir, "listener.pem");
   const key = path.join(dir, "listener.key");
   execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", listenerCaFile, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
@@ -74,7 +92,7 @@ export async function startPebble(httpPort: number, env: Readonly<Record<string,
         certificate: listenerCaFile,
         privateKey: key,
         httpPort,
-        tlsPort: await freePort(),
+        tlsPort,
         ocspResponderURL: "",
         externalAccountBindingRequired: opts.eabKeys !== undefined,
         ...(opts.eabKeys !== undefined ? { externalAccountMACKeys: opts.eabKeys } : {}),
@@ -110,10 +128,13 @@ export async function startPebble(httpPort: number, env: Readonly<Record<string,
     });
   const directory = `https://127.0.0.1:${acmePort}/dir`;
   try {
-    await waitFor(() => get(directory).catch(() => undefined), `pebble at ${directory} (log: ${log.join("")})`, 20_000, 200);
+    await waitFor(() => get(directory).catch(() => undefined), `pebble at ${directory}`, 20_000, 200);
   } catch (err) {
     procs.forEach((p) => p.kill());
-    throw err;
+    rmSync(dir, { recursive: true, force: true });
+    // The log as it is now, not as it was when the wait began (empty).
+    const exited = procs.filter((p) => p.exitCode !== null).map((p) => `${p.spawnfile} exited ${p.exitCode}`);
+    throw new Error(`${(err as Error).message}${exited.length > 0 ? ` (${exited.join(", ")})` : ""}; its log: ${log.join("").slice(-2000).trim() || "(empty)"}`);
   }
   return {
     directory,
