@@ -32,7 +32,7 @@ export function evaluateService(
   nodes?: ReadonlyMap<string, LiveNode>,
 ): Convergence {
   const mine = tasks.filter((t) => t.serviceId === service.id);
-  expected = { replicas: service.shape.global ? expectedTasks(service, tasks) : expected.replicas };
+  const want = service.shape.global ? expectedTasks(service, tasks) : expected.replicas;
   const isCurrent = (t: LiveTask) => runsTemplate(service, t, nodes);
   const current = mine.filter(isCurrent);
   const running = current.filter((t) => t.state === "running" && t.desiredState === "running").length;
@@ -49,9 +49,9 @@ export function evaluateService(
   const progressing = (): Convergence => ({ state: "progressing", running, ...(waiting ? { waiting } : {}) });
   if (service.updateState === "updating" || service.updateState === "rollback_started") return progressing();
   const stale = mine.filter((t) => !isCurrent(t) && t.desiredState === "running").length;
-  if (running >= expected.replicas && stale === 0) return { state: "converged", running };
+  if (running >= want && stale === 0) return { state: "converged", running };
   const failedAttempts = current.filter((t) => FAILED_TASK.has(t.state)).length;
-  if (running === 0 && expected.replicas > 0 && failedAttempts >= MAX_FAILED_ATTEMPTS) {
+  if (running === 0 && want > 0 && failedAttempts >= MAX_FAILED_ATTEMPTS) {
     return { state: "failed", running, reason: lastError ?? `${failedAttempts} tasks failed to start` };
   }
   return progressing();

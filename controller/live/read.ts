@@ -188,11 +188,6 @@ function volumeFromApi(v: ApiVolume): LiveVolume {
   return { kind: "volume", id: v.Name, name: v.Name, site: siteOf(labels), labels, driver: v.Driver ?? "local", options: v.Options ?? {} };
 }
 
-/** The instance's secrets alone: one list call (the daemon's check for a state directory that lost a controller secret). */
-export async function readLiveSecrets(docker: Docker, instance: string): Promise<LiveSecret[]> {
-  return ((await docker.listSecrets({ filters: { label: [`${LABEL.instance}=${instance}`] } })) as ApiSecret[]).map(secretFromApi);
-}
-
 function secretFromApi(s: ApiSecret): LiveSecret {
   const labels = s.Spec?.Labels ?? {};
   return { kind: "secret", id: s.ID, name: s.Spec?.Name ?? "", site: siteOf(labels), labels };

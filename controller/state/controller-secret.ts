@@ -13,7 +13,6 @@ import type { StateStore } from "./store";
  * of the value (never the value).
  */
 export type ControllerSecretName = "varnish-secret" | "restic-password";
-export const CONTROLLER_SECRET_NAMES: readonly ControllerSecretName[] = ["varnish-secret", "restic-password"];
 
 const LENGTH: Readonly<Record<ControllerSecretName, number>> = { "varnish-secret": 43, "restic-password": 43 };
 

@@ -7,7 +7,7 @@ import type { StateStore } from "../state/store";
 import { readCertPem, writeCert } from "../state/tls-store";
 import { BadPemError, CertInfo, checkBundle } from "./pem";
 import { hashOf, TLS_CERT_ROLE, TLS_SITE_LABEL } from "./render";
-import { renewalTime } from "./schedule";
+import { issuedRecord } from "./schedule";
 
 /**
  * The ordered certificates a state directory lacks, read back from the swarm's certificate
@@ -53,8 +53,7 @@ export async function recoverCerts(
   }
   const out: Recovered[] = [];
   for (const [site, { item, pem, info }] of best) {
-    const renewAt = renewalTime(info.notBefore, info.notAfter, tls.acme?.renewBeforeFraction ?? 1 / 3, Math.random());
-    writeCert(store, site, pem, { domains: [...info.names], notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString(), renewAt: renewAt.toISOString(), failing: {} });
+    writeCert(store, site, pem, issuedRecord(info.names, info, tls.acme?.renewBeforeFraction ?? 1 / 3, Math.random(), {}));
     out.push({ name: `tls-${site}`, from: item.secret.name, file: store.path(`tls/${site}.pem`), outcome: "recovered" });
   }
   return out;

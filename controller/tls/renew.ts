@@ -7,7 +7,7 @@ import type { DnsHook } from "./dns01";
 import { Resolve, systemResolve, unresolvedNames } from "./dns-check";
 import { certificateNames, challengeOf } from "./names";
 import { BadPemError, checkBundle } from "./pem";
-import { backoffSeconds, decideOrder, parseRetryAfter, renewalTime, withFailures } from "./schedule";
+import { backoffSeconds, decideOrder, parseRetryAfter, issuedRecord, withFailures } from "./schedule";
 
 /** What one pass of ACME did for a site (status, notifications, logs). Never carries a key. */
 export interface SiteTlsOutcome {
@@ -130,13 +130,7 @@ async function renewSite(site: ResolvedSite, ctx: SiteContext): Promise<SiteTlsO
       try {
         const info = checkBundle(site.name, outcome.pem, ctx.now());
         const failing = Object.fromEntries(Object.entries(record.failing).filter(([d]) => !decision.domains.includes(d)));
-        const next: CertRecord = {
-          domains: [...decision.domains],
-          notBefore: info.notBefore.toISOString(),
-          notAfter: info.notAfter.toISOString(),
-          renewAt: renewalTime(info.notBefore, info.notAfter, ctx.acme.renewBeforeFraction, (ctx.random ?? Math.random)()).toISOString(),
-          failing,
-        };
+        const next = issuedRecord(decision.domains, info, ctx.acme.renewBeforeFraction, (ctx.random ?? Math.random)(), failing);
         writeCert(store, site.name, outcome.pem, next);
         log.info({ site: site.name, domains: next.domains, notAfter: next.notAfter, renewAt: next.renewAt }, "tls: certificate issued");
         return { site: site.name, issued: next.domains, failedDomains };

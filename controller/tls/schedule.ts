@@ -14,6 +14,23 @@ export const MAX_NAMES = 100;
  * When to renew a certificate valid from notBefore to notAfter: with `renewBeforeFraction` of
  * its lifetime left (1/3: at two thirds), minus up to JITTER_FRACTION of it. `random` in [0, 1).
  */
+/** The record of a certificate just issued (or read back): its names, validity and renewal time. Pure. */
+export function issuedRecord(
+  domains: readonly string[],
+  validity: { readonly notBefore: Date; readonly notAfter: Date },
+  renewBeforeFraction: number,
+  random: number,
+  failing: CertRecord["failing"],
+): CertRecord {
+  return {
+    domains: [...domains],
+    notBefore: validity.notBefore.toISOString(),
+    notAfter: validity.notAfter.toISOString(),
+    renewAt: renewalTime(validity.notBefore, validity.notAfter, renewBeforeFraction, random).toISOString(),
+    failing,
+  };
+}
+
 export function renewalTime(notBefore: Date, notAfter: Date, renewBeforeFraction: number, random: number): Date {
   const life = notAfter.getTime() - notBefore.getTime();
   const at = notAfter.getTime() - life * renewBeforeFraction - life * JITTER_FRACTION * random;
