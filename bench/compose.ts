@@ -31,6 +31,8 @@ export interface ComposeService {
   readonly networks: string[];
   readonly volumes: { type: "volume"; source: string; target: string; read_only: boolean }[];
   readonly secrets: { source: string; target: string }[];
+  readonly healthcheck?: { test: string[]; interval: string; timeout: string; retries: number; start_period: string };
+  readonly stop_grace_period?: string;
   readonly deploy: Record<string, unknown>;
 }
 
@@ -91,6 +93,20 @@ function composeService(site: string, spec: ServiceSpec, edge: string, resources
     networks: s.networks.map((n) => (n === edge ? "edge" : local(site, n))),
     volumes: s.mounts.map((m) => ({ type: "volume" as const, source: local(site, m.source), target: m.target, read_only: m.readOnly })),
     secrets: s.secrets.map((r) => ({ source: logical.get(r.secretName) ?? r.secretName, target: r.target })),
+    // The same health checks: a start-first update then waits for the new task's check, as simulium's does.
+    ...(s.healthcheck === undefined
+      ? {}
+      : {
+          healthcheck: {
+            // `$` is compose's interpolation: `$$` stands for one.
+            test: s.healthcheck.test.map((t) => t.replace(/\$/g, "$$$$")),
+            interval: `${s.healthcheck.intervalSeconds}s`,
+            timeout: `${s.healthcheck.timeoutSeconds}s`,
+            retries: s.healthcheck.retries,
+            start_period: `${s.healthcheck.startPeriodSeconds}s`,
+          },
+        }),
+    ...(s.stopGracePeriodSeconds === undefined ? {} : { stop_grace_period: `${s.stopGracePeriodSeconds}s` }),
     deploy: {
       replicas: s.replicas,
       endpoint_mode: s.endpointMode,

@@ -48,8 +48,8 @@ export interface Contender {
   readonly instance: string;
   initial(): Promise<Pass>;
   noop(): Promise<Pass>;
-  /** Figure 3, on the converged sites: one site changed, until it serves the change. */
-  serve(): Promise<ServePass>;
+  /** Figure 3, on the converged sites: one site (default the middle one) changed, until it serves the change. */
+  serve(site?: string): Promise<ServePass>;
   /** Figure 5 (simulium only): the daemon's memory managing these sites. */
   rss?(): Promise<DaemonRss>;
   /** After serve (simulium only): routing pushes to every Varnish task (bench/routing-push.ts). */
@@ -195,9 +195,9 @@ export function simuliumContender(env: Env, instance: string, sites: number, sha
     initial: () => pass(true),
     noop: () => pass(false),
     rss: async () => daemonRss({ cli: env.cli, repo: (await forge()).forge.url, stateDir, sites, timeoutMs: env.timeoutMs, log: env.log }),
-    serve: async () => {
+    serve: async (site = changedSite) => {
       const f = await forge();
-      return serveThroughDaemon({ docker: env.direct, forge: f.forge, stateDir, varnishPort: f.port, varnishHosts: shape.varnishHosts, rewrite: shape.files, site: changedSite, timeoutMs: env.timeoutMs, log: env.log });
+      return serveThroughDaemon({ docker: env.direct, forge: f.forge, stateDir, varnishPort: f.port, varnishHosts: shape.varnishHosts, rewrite: shape.files, site, timeoutMs: env.timeoutMs, log: env.log });
     },
     routingPush: async (rounds) => {
       const f = await forge();

@@ -12,7 +12,9 @@
  * it needs root, and is part of the full run too); BENCH_ONLY=floor the initial converges of figure 1b at
  * BENCH_SIZES (the floor, simulium, with BENCH_SERIAL=1 simulium one call at a time too, the stack deploy
  * loop unless BENCH_STACK=0), replacing the rows of those sizes; BENCH_ONLY=concurrent figure 10, one site's
- * change while another rolls out (BENCH_CONCURRENT_REPEAT, default 3). Everything created
+ * change while another rolls out (BENCH_CONCURRENT_REPEAT, default 3); BENCH_ONLY=serve figure 3b, simulium's
+ * commit → served repeated (BENCH_SERVE_REPEAT, default 3) at BENCH_SIZES (default 100) with both floors
+ * before each. BENCH_SERVE_LOG=<file> keeps figure 3's daemon log. Everything created
  * carries a fresh instance label and is removed at the end, also on failure or Ctrl-C.
  */
 import { execFileSync } from "node:child_process";
@@ -34,9 +36,10 @@ import type { RoutingScaleResult } from "./routing-scale-types";
 import { clusterFigures } from "./cluster";
 import { tlsIssue } from "./tls-issue";
 import type { TlsIssueResult } from "./tls-issue-types";
-import { BenchResults, ContenderResult, FloorRow, renderTable, SizeResult } from "./report";
-import type { DaemonRss, ServePass } from "./serve-types";
-import { DOCKER_CLI, floorSeconds, run } from "./swarm";
+import { BenchResults, ContenderResult, FloorRow, renderTable, serveRunRows, SizeResult } from "./report";
+import type { DaemonRss, ServePass, ServeRun, ServeSample } from "./serve-types";
+import { siteNames } from "./synthetic";
+import { DOCKER_CLI, floorSeconds, run, SITE_HEALTH_INTERVAL_S, updateFloorSeconds } from "./swarm";
 
 const sizes = (name: string, fallback: string): number[] => {
   const list = (process.env[name] ?? fallback).split(",").filter((s) => s.trim() !== "").map(Number);
@@ -55,6 +58,7 @@ const RESULTS_FILE = path.join(ROOT, "bench", "results", "latest.json");
 /** An interrupted run still removes what it made on the engine. */
 function cleanupOnSignal(docker: Docker): void {
   const onSignal = (sig: NodeJS.Signals): void => {
+    interrupted = true;
     log(`${sig}: cleaning up`);
     void cleanup(docker).finally(() => process.exit(130));
   };
@@ -64,6 +68,14 @@ function cleanupOnSignal(docker: Docker): void {
 const log = (msg: string): void => void process.stderr.write(`[bench] ${msg}\n`);
 const runId = randomBytes(3).toString("hex");
 const created = new Set<string>();
+/** Set by Ctrl-C or SIGTERM: the flow then starts nothing new while the handler cleans up and exits. */
+let interrupted = false;
+
+/** Records an instance about to be created, for cleanup; refuses once the run was interrupted. */
+function track(instance: string): void {
+  if (interrupted) throw new Error(`interrupted: ${instance} not started`);
+  created.add(instance);
+}
 
 const CLEANUP_ATTEMPTS = 3;
 
@@ -102,7 +114,7 @@ function routingScale(sites: number): RoutingScaleResult {
 /** Figure 9 on the engine, under its own instance, removed afterwards. */
 async function tlsFigure(docker: Docker, timeoutMs: number): Promise<TlsIssueResult> {
   const instance = `bench${runId}t`;
-  created.add(instance);
+  track(instance);
   try {
     log(`HTTPS: domains added to a site one by one, until a valid certificate is served for each`);
     return await tlsIssue({ docker, instance, samples: sizes("BENCH_TLS_SAMPLES", "5")[0] ?? 5, timeoutMs, log });
@@ -156,7 +168,7 @@ async function focusedRun(only: string): Promise<void> {
     const previous = read();
     results = { ...previous, tls, notes: [...previous.notes.filter((n) => !n.startsWith("figure 9 ")), `figure 9 from a focused run (BENCH_ONLY=tls) at ${when}`] };
   } else {
-    throw new Error(`BENCH_ONLY must be routing, planning, rest, cluster, tls, floor or concurrent, got ${only}`);
+    throw new Error(`BENCH_ONLY must be routing, planning, rest, cluster, tls, floor, serve or concurrent, got ${only}`);
   }
   writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
   writeGrowthChart(file, results);
@@ -189,22 +201,28 @@ function restScale(sites: number): RestScaleResult {
 
 const REST_SIZES = "10,100,1000";
 
+/** BENCH_PLAN_RUNS fresh processes per size (default 3): the median run by wall time, with every run's figures. */
 function planScale(sites: number): PlanScaleResult {
-  const out = execFileSync(process.execPath, [path.join(__dirname, "plan-scale.js"), String(sites)], { encoding: "utf8", env: process.env, maxBuffer: 2 ** 20 });
-  return JSON.parse(out.trim().split("\n").pop() ?? "{}") as PlanScaleResult;
+  const once = (): PlanScaleResult => {
+    const out = execFileSync(process.execPath, [path.join(__dirname, "plan-scale.js"), String(sites)], { encoding: "utf8", env: process.env, maxBuffer: 2 ** 20 });
+    return JSON.parse(out.trim().split("\n").pop() ?? "{}") as PlanScaleResult;
+  };
+  const runs = Array.from({ length: Math.max(1, Number(process.env.BENCH_PLAN_RUNS ?? "3")) }, once).sort((a, b) => a.coldPlanMs - b.coldPlanMs);
+  const median = runs[Math.floor(runs.length / 2)] ?? once();
+  return { ...median, runs: runs.map((r) => ({ coldPlanMs: r.coldPlanMs, cpuMs: r.cpuMs.coldPlan, peakRssMb: r.peakRssMb })) };
 }
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 async function measure(make: () => Contender, docker: Docker): Promise<ContenderResult> {
   const c = make();
-  created.add(c.instance);
+  track(c.instance);
   try {
     log(`${c.instance}: initial converge`);
     const initial = await c.initial();
     log(`${c.instance}: ${initial.seconds.toFixed(1)} s${initial.ok ? "" : ` (${initial.error ?? "failed"})`}; no-op re-run`);
     // A no-op run, a changed site or a daemon on a swarm that never converged measures nothing meaningful.
-    if (!initial.ok) return { initial, noop: null, serve: null, floorAtServeSeconds: null, rss: null };
+    if (!initial.ok) return { initial, noop: null, serve: null, floorAtServeSeconds: null, updateFloorAtServeSeconds: null, rss: null };
     const noop = await c.noop();
     let rss: DaemonRss | null = null;
     if (c.rss) {
@@ -214,13 +232,14 @@ async function measure(make: () => Contender, docker: Docker): Promise<Contender
     }
     // The floor again, right before the change: on a shared engine it moves with the load.
     const floorInstance = `${c.instance}f`;
-    created.add(floorInstance);
+    track(floorInstance);
     const floor = await floorSeconds(docker, floorInstance).catch(() => null);
+    const updateFloor = await updateFloorSeconds(docker, floorInstance, SITE_HEALTH_INTERVAL_S).catch(() => null);
     await removeInstance(docker, floorInstance).then(() => created.delete(floorInstance), () => undefined);
-    log(`${c.instance}: floor now ${floor?.toFixed(1) ?? "?"} s; one site changed, until it serves`);
+    log(`${c.instance}: floor now ${floor?.toFixed(1) ?? "?"} s, a health-checked start-first update ${updateFloor?.toFixed(1) ?? "?"} s; one site changed, until it serves`);
     const serve = await c.serve().catch((err: unknown): ServePass => ({ ok: false, seconds: 0, changedSite: "?", via: "exec", probes: 0, error: message(err) }));
     log(`${c.instance}: changed site serves after ${serve.seconds.toFixed(2)} s${serve.error ? ` (${serve.error})` : ""}`);
-    return { initial, noop, serve, floorAtServeSeconds: floor, rss };
+    return { initial, noop, serve, floorAtServeSeconds: floor, updateFloorAtServeSeconds: updateFloor, rss };
   } finally {
     c.dispose();
     await cleanup(docker);
@@ -230,7 +249,7 @@ async function measure(make: () => Contender, docker: Docker): Promise<Contender
 /** One initial converge, its objects removed afterwards (they are not used again). */
 async function initialOnly(make: () => { readonly instance: string; initial(): Promise<Pass>; dispose?(): void }, docker: Docker): Promise<Pass> {
   const c = make();
-  created.add(c.instance);
+  track(c.instance);
   try {
     log(`${c.instance}: initial converge`);
     const pass = await c.initial();
@@ -245,7 +264,7 @@ async function initialOnly(make: () => { readonly instance: string; initial(): P
 /** Figure 10 on the engine, cleaned up like the others. */
 async function concurrentFigure(docker: Docker, timeoutMs: number): Promise<ConcurrentServeResult> {
   const instance = `bench${runId}c`;
-  created.add(instance);
+  track(instance);
   log("one site's change while another rolls out");
   try {
     return await concurrentServe(docker, instance, { sites: 2, repeat: Number(process.env.BENCH_CONCURRENT_REPEAT ?? "3"), timeoutMs, log });
@@ -301,6 +320,65 @@ async function floorRun(): Promise<void> {
 
 const loads = (l: readonly number[]): string => l.map((x) => x.toFixed(1)).join(" ");
 
+/**
+ * BENCH_ONLY=serve: figure 3b, simulium's commit → served repeated BENCH_SERVE_REPEAT times
+ * (default 3, a different site each time) at each of BENCH_SIZES (default 100), each right after
+ * both floors; merged into the existing results by size.
+ */
+async function focusedServe(): Promise<void> {
+  const direct = new Docker();
+  const proxy = await startCountingProxy();
+  const env: Env = { direct, proxy, timeoutMs: Number(process.env.BENCH_TIMEOUT_S ?? "600") * 1000, cli: path.join(__dirname, "..", "controller", "cli", "main.js"), log };
+  cleanupOnSignal(direct);
+  const repeat = Number(process.env.BENCH_SERVE_REPEAT ?? "3");
+  const commit = git(["rev-parse", "HEAD"]);
+  const runs: ServeRun[] = [];
+  try {
+    for (const n of sizes("BENCH_SIZES", "100")) runs.push(await serveRun(env, n, repeat, commit));
+  } finally {
+    await cleanup(direct);
+    await proxy.close();
+    rmSync(path.dirname(proxy.socketPath), { recursive: true, force: true });
+  }
+  const previous = JSON.parse(readFileSync(RESULTS_FILE, "utf8")) as BenchResults;
+  const kept = (previous.serveRuns ?? []).filter((r) => !runs.some((x) => x.sites === r.sites));
+  const when = `${new Date().toISOString()} on commit ${commit.slice(0, 12)}${git(["status", "--porcelain"]) === "" ? "" : " (dirty tree)"}`;
+  const serveRuns = [...kept, ...runs].sort((a, b) => a.sites - b.sites);
+  const results: BenchResults = { ...previous, serveRuns, notes: [...previous.notes.filter((x) => !x.startsWith("figure 3b ")), `figure 3b from a focused run (BENCH_ONLY=serve) at ${when}`] };
+  writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + "\n");
+  process.stdout.write(serveRunRows(serveRuns).join("\n") + "\n");
+  log(`updated ${path.relative(ROOT, RESULTS_FILE)}`);
+}
+
+async function serveRun(env: Env, n: number, repeat: number, commit: string): Promise<ServeRun> {
+  const c = simuliumContender(env, `bench${runId}v${n}`, n);
+  track(c.instance);
+  const date = new Date().toISOString();
+  try {
+    log(`${c.instance}: initial converge (not timed here)`);
+    const initial = await c.initial();
+    if (!initial.ok) return { sites: n, date, commit, samples: [], error: initial.error ?? "the sites did not converge" };
+    const names = siteNames(`${c.instance}-`, n).sort();
+    const samples: ServeSample[] = [];
+    for (let i = 0; i < repeat; i++) {
+      // Spread over the list, never the same site twice: each change is 1 → 2.
+      const site = names[Math.floor(((i + 1) * names.length) / (repeat + 1))] ?? names[0] ?? "";
+      const floorInstance = `${c.instance}f`;
+      track(floorInstance);
+      const floorNow = await floorSeconds(env.direct, floorInstance).catch(() => null);
+      const updateFloor = await updateFloorSeconds(env.direct, floorInstance, SITE_HEALTH_INTERVAL_S).catch(() => null);
+      await removeInstance(env.direct, floorInstance).then(() => created.delete(floorInstance), () => undefined);
+      const serve = await c.serve(site).catch((err: unknown): ServePass => ({ ok: false, seconds: 0, changedSite: site, via: "varnish", probes: 0, error: message(err) }));
+      log(`${site}: served after ${serve.seconds.toFixed(2)} s (floor ${floorNow?.toFixed(2) ?? "?"} s, update floor ${updateFloor?.toFixed(2) ?? "?"} s)${serve.error ? ` (${serve.error})` : ""}`);
+      samples.push({ site, serve, floorSeconds: floorNow, updateFloorSeconds: updateFloor, loadAverage: os.loadavg() });
+    }
+    return { sites: n, date, commit, samples };
+  } finally {
+    c.dispose();
+    await cleanup(env.direct);
+  }
+}
+
 /** BENCH_ONLY=concurrent: figure 10 alone, merged into the existing results. */
 async function focusedConcurrent(): Promise<void> {
   const file = RESULTS_FILE;
@@ -320,6 +398,7 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY;
   if (only === "floor") return floorRun();
   if (only === "concurrent") return focusedConcurrent();
+  if (only === "serve") return focusedServe();
   if (only !== undefined && only !== "") return focusedRun(only);
   const engineSizes = sizes("BENCH_SIZES", "10,50,100");
   const planSizes = sizes("BENCH_PLAN_SIZES", PLAN_SIZES);
@@ -356,7 +435,7 @@ async function main(): Promise<void> {
   let concurrent: ConcurrentServeResult | undefined;
   try {
     const floorInstance = `bench${runId}f`;
-    created.add(floorInstance);
+    track(floorInstance);
     floor = await floorSeconds(direct, floorInstance).catch((err: unknown) => {
       notes.push(`floor: ${String(err)}`);
       return null;

@@ -39,6 +39,11 @@ export interface PlanScaleResult {
    * the other two.
    */
   readonly cpuMs: { readonly startup: number; readonly read: number; readonly load: number; readonly render: number; readonly live?: number; readonly diff?: number; readonly liveAndDiff: number; readonly loadAndLive?: number; readonly coldPlan: number };
+  /** The process's peak resident memory when the cold plan ended (before the warm pass). */
   readonly peakRssMb: number;
   readonly peakHeapUsedMb: number;
+  /** The same, after the warm pass too (absent in older results, where peakRssMb included it). */
+  readonly peakRssWithWarmMb?: number;
+  /** Every run's cold plan (wall ms) and peak RSS when the size ran more than once; the figures above are the median run's. */
+  readonly runs?: readonly { readonly coldPlanMs: number; readonly cpuMs: number; readonly peakRssMb: number }[];
 }

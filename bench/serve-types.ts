@@ -32,3 +32,23 @@ export interface DaemonRss {
   readonly peakRssMb: number | null;
   readonly error?: string;
 }
+
+/** Figure 3b (BENCH_ONLY=serve): one change, a different site each time, with Swarm's floors measured right before it. */
+export interface ServeSample {
+  readonly site: string;
+  readonly serve: ServePass;
+  /** Service create → running task, just before. */
+  readonly floorSeconds: number | null;
+  /** A health-checked start-first update → its new task running, just before (bench/swarm.ts updateFloorSeconds). */
+  readonly updateFloorSeconds: number | null;
+  readonly loadAverage: readonly number[];
+}
+
+export interface ServeRun {
+  readonly sites: number;
+  readonly date: string;
+  readonly commit: string;
+  readonly samples: readonly ServeSample[];
+  /** Set when the sites never converged, so nothing was changed. */
+  readonly error?: string;
+}

@@ -11,7 +11,8 @@ import { showsVersion } from "./serve-pick";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const PROBE_GAP_MS = 50;
-const quiet = pino({ level: "silent" });
+/** BENCH_SERVE_LOG=<file>: the daemon's log of figure 3 (debug level) there, with a line at each commit, to see where its time went. */
+const daemonLog = process.env.BENCH_SERVE_LOG ? pino({ level: "debug" }, pino.destination({ dest: process.env.BENCH_SERVE_LOG, append: true, sync: true })) : pino({ level: "silent" });
 
 /** The changed manifest: the same site, web env SITE_VERSION=2 (synthetic sites run version 1). */
 export const changedSiteFile = (site: string): RepoFile => ({ path: `sites/${site}.yaml`, text: siteYaml(site, { version: "2", database: true }) });
@@ -70,7 +71,7 @@ export async function serveThroughDaemon(input: DaemonServeInput): Promise<Serve
     // Only the webhook triggers a run, so the figure is the push under test and nothing else.
     pollSeconds: 3600,
     resyncSeconds: 3600,
-    log: quiet,
+    log: daemonLog,
     docker: input.docker,
   });
   const base = { changedSite: input.site, via: "varnish" as const };
@@ -86,6 +87,7 @@ export async function serveThroughDaemon(input: DaemonServeInput): Promise<Serve
       return { ...base, ok: false, seconds: 0, probes: r.probes, error: `before the change, on ${hosts[notReady] ?? "?"}: ${r.error}` };
     }
     input.log(`daemon serves ${input.site} through Varnish on ${hosts.join(", ")}; committing the change`);
+    daemonLog.info({ site: input.site }, "bench: committing the change");
     const start = process.hrtime.bigint();
     input.forge.commit((input.rewrite ?? ((f: RepoFile[]) => f))([changedSiteFile(input.site)]), `${input.site}: version 2`);
     const accepted = await input.forge.announce(daemon.port);
@@ -96,6 +98,7 @@ export async function serveThroughDaemon(input: DaemonServeInput): Promise<Serve
     const total = served.reduce((n, r) => n + r.probes, 0);
     if (failed >= 0) return { ...base, ok: false, seconds: 0, probes: total, error: `on ${hosts[failed] ?? "?"}: ${(served[failed] as { error: string }).error}` };
     const seconds = served.map((r) => ("seconds" in r ? r.seconds : 0));
+    daemonLog.info({ site: input.site, seconds }, "bench: served");
     return { ...base, ok: true, seconds: Math.max(...seconds), probes: total, ...(hosts.length > 1 ? { perHost: Object.fromEntries(hosts.map((h, i) => [h, seconds[i] ?? 0])) } : {}) };
   } finally {
     // Stopped before the instance is removed: its routing watch would otherwise react to the removal.

@@ -69,3 +69,46 @@ export async function floorSeconds(docker: Docker, instance: string): Promise<nu
   await waitRunning(docker, instance, 1, 120_000);
   return (Date.now() - start) / 1000;
 }
+
+/** The synthetic sites' web health-check interval (test/support/manifests.ts siteYaml's default). */
+export const SITE_HEALTH_INTERVAL_S = 2;
+
+/**
+ * Figure 3's floor: what Swarm itself takes for the change being measured, a start-first update
+ * of a service whose container has a health check every `intervalSeconds`, from the update
+ * call until its new task runs (Swarm counts it running only once its first check passed, one
+ * interval after the container started: Docker 20.10 has no faster first check). A busybox
+ * whose check is `true`, so the figure is Swarm's and Docker's, not the web image's.
+ */
+export async function updateFloorSeconds(docker: Docker, instance: string, intervalSeconds: number, timeoutMs = 120_000): Promise<number> {
+  const name = `${instance}_updatefloor`;
+  const spec = (version: string) => ({
+    Name: name,
+    Labels: { [LABEL.instance]: instance },
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: "simulium/busybox:local",
+        Args: ["sleep", "3600"],
+        Env: [`VERSION=${version}`],
+        Healthcheck: { Test: ["CMD", "true"], Interval: intervalSeconds * 1e9, Timeout: 1e9, Retries: 3, StartPeriod: 60e9 },
+      },
+    },
+    Mode: { Replicated: { Replicas: 1 } },
+    UpdateConfig: { Parallelism: 1, Order: "start-first", FailureAction: "pause", Monitor: 1e9 },
+    EndpointSpec: { Mode: "dnsrr" },
+  });
+  const created = (await docker.createService(spec("1"))) as { id?: string; ID?: string };
+  const id = created.id ?? created.ID ?? name;
+  await waitRunning(docker, instance, 1, timeoutMs);
+  const running = async (): Promise<string[]> =>
+    ((await docker.listTasks({ filters: { service: [id], "desired-state": ["running"] } })) as { ID: string; Status?: { State?: string } }[]).filter((t) => t.Status?.State === "running").map((t) => t.ID);
+  const before = new Set(await running());
+  const version = ((await docker.getService(id).inspect()) as { Version: { Index: number } }).Version.Index;
+  const start = Date.now();
+  await docker.getService(id).update({ version, ...spec("2") });
+  while (Date.now() - start < timeoutMs) {
+    if ((await running()).some((t) => !before.has(t))) return (Date.now() - start) / 1000;
+    await sleep(50);
+  }
+  throw new Error(`${name}: the updated task did not run within ${Math.round(timeoutMs / 1000)} s`);
+}

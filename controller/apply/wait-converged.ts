@@ -4,10 +4,23 @@ import type { ServiceSpec } from "../desired/types";
 import { readLive, readNodes, readWatched, WatchedState } from "../live/read";
 import type { LiveNode, LiveState } from "../live/types";
 import { evaluateService, needsNodes } from "./convergence";
+import { wakeOnContainerEvents } from "./container-events";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** The shortest pause between two reads while apply waits for updated services. */
 export const CONVERGENCE_POLL_MS = 250;
+
+/**
+ * After a container event woke the wait: this many reads this far apart, since Swarm may
+ * record the task's new state a little after its container's event.
+ */
+const QUICK_READS = 6;
+const QUICK_READ_MS = 50;
+/**
+ * Events wake the wait only for a change this small: one site's rollout is where a quarter
+ * second shows; a mass converge gains nothing from reading its many services more often.
+ */
+const WAKE_MAX_SERVICES = 16;
 
 export interface WaitOptions {
   readonly instance: string;
@@ -35,9 +48,11 @@ export interface RolledBack {
 /**
  * Polls the services apply changed, and only those, until each has converged or failed, or
  * the timeout passes. A tick is two list calls sized by the change, so a new task is seen
- * within a quarter second however many sites run; the whole swarm is read for onProgress
- * only when a watched task changed. Removed services are not waited for: what their tasks
- * held (networks, volumes, secrets) is removed with retries while it is still in use.
+ * within a quarter second however many sites run, and within tens of milliseconds when its
+ * container's event on this node (a start, or a health check passing) wakes the wait; the whole
+ * swarm is read for onProgress only when a watched task changed. Removed services are not
+ * waited for: what their tasks held (networks, volumes, secrets) is removed with retries while
+ * it is still in use.
  */
 export async function waitForConvergence(
   docker: Docker,
@@ -54,40 +69,51 @@ export async function waitForConvergence(
   // and go during an apply often enough to be worth a list call per tick.
   let nodes: ReadonlyMap<string, LiveNode> | undefined;
   const waiting = new Map<string, string>();
-  while (pending.size > 0 && Date.now() < deadline) {
-    let started = Date.now();
-    const state = await readWatched(docker, opts.instance, [...pending.keys()]);
-    const now = progressKey(state);
-    if (opts.onProgress && now !== seen) {
-      const live = await readLive(docker, opts.instance);
-      const reading = Date.now() - started;
-      await opts.onProgress(live);
-      started = Date.now() - reading;
-    }
-    seen = now;
-    for (const [name, w] of pending) {
-      const service = state.services.find((s) => s.name === name);
-      if (!service) {
-        out.set(w.site, `service ${name} disappeared while converging`);
-        pending.delete(name);
-        continue;
+  // Opened only for a wait: a container event of this node ends a pause early.
+  const wake = pending.size > 0 && pending.size <= WAKE_MAX_SERVICES ? await wakeOnContainerEvents(docker, opts.instance) : undefined;
+  let quick = 0;
+  try {
+    while (pending.size > 0 && Date.now() < deadline) {
+      let started = Date.now();
+      const state = await readWatched(docker, opts.instance, [...pending.keys()]);
+      const now = progressKey(state);
+      if (opts.onProgress && now !== seen) {
+        const live = await readLive(docker, opts.instance);
+        const reading = Date.now() - started;
+        await opts.onProgress(live);
+        started = Date.now() - reading;
       }
-      if (nodes === undefined && needsNodes(service, state.tasks)) nodes = new Map((await readNodes(docker)).map((n) => [n.id, n]));
-      const verdict = evaluateService(service, state.tasks, { replicas: w.spec.shape.replicas }, nodes);
-      if (verdict.state === "converged") pending.delete(name);
-      if (verdict.state === "progressing" && verdict.waiting) waiting.set(name, verdict.waiting);
-      if (verdict.state === "failed") {
-        out.set(w.site, `service ${name}: ${verdict.reason}`);
-        pending.delete(name);
-        if (service.updateState !== null && service.updateState.startsWith("rollback_")) {
-          rolledBack.push({ site: w.site, name, specHash: w.spec.labels[LABEL.specHash] ?? "", reason: verdict.reason });
+      seen = now;
+      for (const [name, w] of pending) {
+        const service = state.services.find((s) => s.name === name);
+        if (!service) {
+          out.set(w.site, `service ${name} disappeared while converging`);
+          pending.delete(name);
+          continue;
+        }
+        if (nodes === undefined && needsNodes(service, state.tasks)) nodes = new Map((await readNodes(docker)).map((n) => [n.id, n]));
+        const verdict = evaluateService(service, state.tasks, { replicas: w.spec.shape.replicas }, nodes);
+        if (verdict.state === "converged") pending.delete(name);
+        if (verdict.state === "progressing" && verdict.waiting) waiting.set(name, verdict.waiting);
+        if (verdict.state === "failed") {
+          out.set(w.site, `service ${name}: ${verdict.reason}`);
+          pending.delete(name);
+          if (service.updateState !== null && service.updateState.startsWith("rollback_")) {
+            rolledBack.push({ site: w.site, name, specHash: w.spec.labels[LABEL.specHash] ?? "", reason: verdict.reason });
+          }
         }
       }
+      reportConverging(opts, watch, pending);
+      if (pending.size === 0) continue;
+      // At least as long as the reads took (not the routing's VCL load): on a starved engine,
+      // polling never takes more than half of its time. Quick reads for a moment after an event.
+      const gap = Math.max(quick > 0 ? QUICK_READ_MS : (opts.pollMs ?? CONVERGENCE_POLL_MS), Date.now() - started);
+      quick = Math.max(0, quick - 1);
+      if (wake === undefined) await sleep(gap);
+      else if (await wake.pause(gap)) quick = QUICK_READS;
     }
-    // At least as long as the reads took (not the routing's VCL load): on a starved engine,
-    // polling never takes more than half of its time.
-    reportConverging(opts, watch, pending);
-    if (pending.size > 0) await sleep(Math.max(opts.pollMs ?? CONVERGENCE_POLL_MS, Date.now() - started));
+  } finally {
+    wake?.close();
   }
   for (const [name, w] of pending) {
     const why = waiting.get(name);

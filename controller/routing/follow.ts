@@ -5,7 +5,8 @@ import type { RoutingView } from "./gate";
 import { renderSplitVcl, splitHash } from "../varnish/vcl-split";
 import { readVarnishSecret } from "./admin-secret";
 import { thumbprintOf } from "./after-apply";
-import { RoutingOptions, RoutingResult, syncRouting } from "./sync";
+import { prepareRouting, RoutingOptions, RoutingResult, syncRouting } from "./sync";
+import { anticipateStarting } from "./anticipate";
 import { vclInputFrom } from "./vcl-input-from";
 
 export interface RoutingFollower {
@@ -53,6 +54,26 @@ export function followRouting(docker: Docker, opts: FollowOptions): RoutingFollo
       loaded.add(result.vclHash);
     }
   };
+  const prepared = new Set<string>();
+  /**
+   * A task still starting (its health check not passed yet) will need the VCL that routes it:
+   * compiled now, while Swarm waits for the check, it is only relabelled when the task runs.
+   * A sync that comes first compiles as before; a failure is the compile it would have saved.
+   */
+  const prepare = async (live: LiveState): Promise<void> => {
+    for (const anticipated of anticipateStarting(live)) {
+      try {
+        const hash = render(anticipated);
+        if (hash === last || prepared.has(hash)) continue;
+        const src = view?.sources(own) ?? own;
+        const count = await prepareRouting(docker, { ...src, live, anticipated, secret, log, ...acme });
+        prepared.add(hash);
+        if (count > 0) log.debug({ vcls: count }, "routing: prepared the VCL of tasks still starting");
+      } catch (err) {
+        log.debug({ err: err instanceof Error ? err.message : String(err) }, "routing: not prepared ahead");
+      }
+    }
+  };
   const onProgress = async (live: LiveState): Promise<void> => {
     let hash: string;
     try {
@@ -60,13 +81,15 @@ export function followRouting(docker: Docker, opts: FollowOptions): RoutingFollo
     } catch {
       return; // Reported, with the field at fault, by the sync after apply.
     }
-    if (hash === last) return;
-    try {
-      if (view) await view.load((stale) => load(live, stale));
-      else await load(live, false);
-    } catch (err) {
-      log.warn({ err: err instanceof Error ? err.message : String(err) }, "routing not followed during the update");
+    if (hash !== last) {
+      try {
+        if (view) await view.load((stale) => load(live, stale));
+        else await load(live, false);
+      } catch (err) {
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, "routing not followed during the update");
+      }
     }
+    await prepare(live);
   };
   return { onProgress, loaded };
 }

@@ -5,7 +5,7 @@ import type { LiveState, LiveTask } from "../live/types";
 import type { Logger } from "../log";
 import type { ResolvedCluster, ResolvedSite } from "../manifests/types";
 import { connectVarnishAdmin, VarnishConnectionError, VclCompileError } from "../varnish/admin";
-import { loadSplitVcl } from "../varnish/load-split";
+import { loadSplitVcl, prepareSplitVcl } from "../varnish/load-split";
 import { renderSplitVcl, splitHash } from "../varnish/vcl-split";
 import type { SplitVcl } from "../varnish/vcl-split";
 import { renderVcl } from "../varnish/vcl";
@@ -86,6 +86,30 @@ export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise
   // configuration as one VCL: the relay loads one VCL, and one compile there is the short way.
   if (unreachable.length > 0) results.push(...(await relayed(docker, unreachable, tasks, whole(), opts)));
   return { vclHash: hash, tasks: results, ok: results.every((r) => r.ok) };
+}
+
+/**
+ * Compiles ahead, on every Varnish task the controller reaches directly, the group VCLs the
+ * routing will need once `anticipated`'s starting tasks run (routing/anticipate.ts), so the
+ * sync then moves labels only. Best effort: nothing is reported, a failure costs the compile
+ * it would have saved.
+ */
+export async function prepareRouting(docker: Docker, opts: RoutingOptions & { readonly anticipated: LiveState }): Promise<number> {
+  const { cluster, live } = opts;
+  const vcl = renderSplitVcl(vclInputFrom({ cluster, sites: opts.sites, invalidSites: opts.invalidSites, live: opts.anticipated, ...(opts.acmeThumbprint !== undefined ? { acmeThumbprint: opts.acmeThumbprint } : {}) }));
+  const route = await instanceAdminRoute(docker, cluster.instance, live);
+  const hosts = runningTasksOf(names.varnishService(cluster.instance), live).flatMap((t) => adminHost(route, t) ?? []);
+  const prepared = await Promise.all(
+    hosts.map(async (host) => {
+      const admin = await connectVarnishAdmin({ host, port: VARNISH_ADMIN_PORT, secret: opts.secret });
+      try {
+        return (await prepareSplitVcl(admin, vcl)).length;
+      } finally {
+        admin.close();
+      }
+    }),
+  );
+  return prepared.reduce((a, b) => a + b, 0);
 }
 
 /** Reads the live state itself: what the daemon calls on task events. */

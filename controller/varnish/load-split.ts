@@ -24,10 +24,15 @@ export interface LoadSplitOptions {
    * one site's part fail here as such a Varnish would.
    */
   readonly render?: (input: VclInput) => string;
+  /** The clock, for a prepared VCL's age (prepareSplitVcl). Default Date.now(). */
+  readonly now?: number;
 }
 
 /** Below this, compiling the groups' VCLs takes about as long as the single VCL would: no detour. */
 const BOOTSTRAP_MIN_UNITS = 8;
+
+/** A prepared group VCL (prepareSplitVcl) not used within this long is discarded like any unlabelled one. */
+const PREPARED_KEEP_S = 120;
 
 export interface UnitFailure {
   /** The group's label. */
@@ -61,6 +66,7 @@ export interface LoadSplitResult {
  * groups are discarded so memory does not grow with every change.
  */
 export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: LoadSplitOptions = {}): Promise<LoadSplitResult> {
+  const nowS = Math.floor((opts.now ?? Date.now()) / 1000);
   const before = await admin.vclList();
   const targets = labelTargets(before);
   const taken = new Set(before.map((v) => v.name));
@@ -74,20 +80,25 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
   // A compile error here is thrown like the top-level VCL's: nothing of the sites was touched.
   const bootstrap = fresh && opts.whole !== undefined && split.units.length >= BOOTSTRAP_MIN_UNITS ? await loadVcl(admin, opts.whole(), { keep }) : undefined;
 
-  /** Loads a VCL under its content name (reusing one already loaded); throws VclCompileError. */
-  const load = async (vcl: string): Promise<string> => {
+  /**
+   * Loads a VCL under its content name (reusing one already loaded, or one prepared while its
+   * probes cannot have marked a backend sick yet: preparedFresh); throws VclCompileError.
+   */
+  const load = async (vcl: string, unit?: RoutingUnit): Promise<string> => {
     const hash12 = vclHash(vcl).slice(0, 12);
     let name = `u_${hash12}`;
     if (present.has(name)) return name;
+    const prepared = unit === undefined ? undefined : [...present].find((n) => preparedOf(n)?.hash12 === hash12 && nowS - (preparedOf(n)?.atS ?? 0) <= preparedFreshS(unit.input));
+    if (prepared !== undefined) return prepared;
     for (let n = 2; taken.has(name); n++) name = `u_${hash12}_${n}`;
     await admin.vclInline(name, vcl);
     taken.add(name);
     present.add(name);
     return name;
   };
-  const compiles = async (vcl: string): Promise<VclCompileError | undefined> => {
+  const compiles = async (vcl: string, unit?: RoutingUnit): Promise<VclCompileError | undefined> => {
     try {
-      await load(vcl);
+      await load(vcl, unit);
       return undefined;
     } catch (e) {
       if (!(e instanceof VclCompileError)) throw e;
@@ -113,9 +124,9 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
   for (const unit of split.units) {
     const current = targets.get(unit.label);
     if (current !== undefined && unitHashOfName(current) === vclHash(unit.vcl).slice(0, 12)) continue;
-    const error = await compiles(unit.vcl);
+    const error = await compiles(unit.vcl, unit);
     if (error === undefined) {
-      await admin.vclLabel(unit.label, await load(unit.vcl));
+      await admin.vclLabel(unit.label, await load(unit.vcl, unit));
       relabelled.push(unit.label);
       continue;
     }
@@ -171,11 +182,13 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
     for (const label of gone) await discard(label);
     after = await admin.vclList();
   }
-  // Unlabelled group VCLs: replaced ones, and those compiled only to find a failing site.
+  // Unlabelled group VCLs: replaced ones, and those compiled only to find a failing site; a
+  // prepared one for a while (a task still starting).
   const kept = labelTargets(after);
   const labelled = new Set(kept.values());
+  const young = (name: string): boolean => nowS - (preparedOf(name)?.atS ?? -Infinity) < PREPARED_KEEP_S;
   for (const v of after) {
-    if (v.status === "available" && v.target === undefined && unitHashOfName(v.name) !== undefined && !labelled.has(v.name)) await discard(v.name);
+    if (v.status === "available" && v.target === undefined && unitHashOfName(v.name) !== undefined && !labelled.has(v.name) && !young(v.name)) await discard(v.name);
   }
   return {
     changed: top.changed || relabelled.length > 0,
@@ -198,7 +211,52 @@ export function labelTargets(list: readonly VclListEntry[]): Map<string, string>
   return new Map(list.flatMap((v) => (v.target !== undefined && v.status !== "discarded" ? [[v.name, v.target] as const] : [])));
 }
 
-/** The 12-hex content hash in a site VCL's name, or undefined for any other configuration. */
+/** The 12-hex content hash in a group VCL's name (loaded, or prepared), or undefined for any other configuration. */
 export function unitHashOfName(name: string): string | undefined {
-  return /^u_([0-9a-f]{12})(?:_\d+)?$/.exec(name)?.[1];
+  return /^u_([0-9a-f]{12})(?:_\d+)?$/.exec(name)?.[1] ?? preparedOf(name)?.hash12;
+}
+
+/** A prepared group VCL's name, `p_<hash12>_<epoch seconds>`: its content and when it was compiled. */
+export function preparedOf(name: string): { hash12: string; atS: number } | undefined {
+  const m = /^p_([0-9a-f]{12})_(\d+)$/.exec(name);
+  return m?.[1] === undefined || m[2] === undefined ? undefined : { hash12: m[1], atS: Number(m[2]) };
+}
+
+/**
+ * How long a prepared group VCL may be used instead of compiling: its probes have run since
+ * it was loaded, against a task that was still starting. A backend turns sick after three
+ * failed probes (window 5, threshold 3, initial 3: vcl.ts), so within two of the group's
+ * shortest probe interval (less a second for the name's whole seconds) none can have. Pure.
+ */
+export function preparedFreshS(input: VclInput): number {
+  const intervals = input.sites.map((s) => s.healthcheck.interval);
+  return intervals.length === 0 ? 0 : Math.max(0, 2 * Math.min(...intervals) - 1);
+}
+
+/**
+ * Compiles, ahead of time and under no label, each group VCL of `split` that is neither
+ * labelled nor prepared yet: the routing a starting task will need once it runs, so that
+ * loadSplitVcl then only moves the label (no compile while the site waits). A group that does
+ * not compile is left to loadSplitVcl, which reports it. Returns the names it loaded.
+ */
+export async function prepareSplitVcl(admin: VarnishAdmin, split: SplitVcl, now = Date.now()): Promise<string[]> {
+  const list = (await admin.vclList()).filter((v) => v.status !== "discarded");
+  const targets = labelTargets(list);
+  const have = new Set(list.map((v) => unitHashOfName(v.name)).filter((h) => h !== undefined));
+  const done: string[] = [];
+  for (const unit of split.units) {
+    const hash12 = vclHash(unit.vcl).slice(0, 12);
+    const current = targets.get(unit.label);
+    if ((current !== undefined && unitHashOfName(current) === hash12) || have.has(hash12)) continue;
+    const name = `p_${hash12}_${Math.floor(now / 1000)}`;
+    try {
+      await admin.vclInline(name, unit.vcl);
+    } catch (e) {
+      if (e instanceof VclCompileError || e instanceof VarnishCommandError) continue;
+      throw e;
+    }
+    have.add(hash12);
+    done.push(name);
+  }
+  return done;
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { routedBackends } from "../../controller/routing/backend-health-read";
 import type { VarnishAdmin } from "../../controller/varnish/admin";
 import { siteRoutingHealth } from "../../controller/varnish/backend-health";
-import { loadSplitVcl } from "../../controller/varnish/load-split";
+import { loadSplitVcl, prepareSplitVcl } from "../../controller/varnish/load-split";
 import { renderVcl } from "../../controller/varnish/vcl";
 import type { VclInput, VclSite } from "../../controller/varnish/vcl";
 import { groupLabel, groupOf, heldLabel, renderSplitVcl } from "../../controller/varnish/vcl-split";
@@ -166,6 +166,33 @@ describe("split VCL on a real varnishd", () => {
     expect([...health.keys()]).toHaveLength(SITES - 2);
     expect(health.get("s-3")).toMatchObject({ tasks: 1, healthy: 1, sick: 0 });
   });
+
+  it("a group VCL prepared for a starting task is compiled but routes nothing until the load, which only moves the label; a stale one is compiled again; unused ones go after two minutes", async () => {
+    const moved = split(sitesOn({ 7: ports[2] ?? 0 }, SITES - 2));
+    const before = (await varnish.get("s-7.test")).body;
+    expect(before).not.toBe("C s-7.test");
+    const prepared = await prepareSplitVcl(admin, moved);
+    expect(prepared).toEqual([expect.stringMatching(/^p_[0-9a-f]{12}_\d+$/)]);
+    expect((await varnish.get("s-7.test")).body).toBe(before);
+    expect(await prepareSplitVcl(admin, moved)).toEqual([]);
+    const r = await loadSplitVcl(admin, moved);
+    expect(r.relabelled).toEqual([labelOf(7)]);
+    expect(labelTargetsOf(await admin.vclList()).get(labelOf(7))).toBe(prepared[0]);
+    expect((await varnish.get("s-7.test")).body).toBe("C s-7.test");
+    // Prepared three minutes ago: its probes may have seen the task sick, so it is compiled again, and discarded.
+    const back = split(sitesOn({}, SITES - 2));
+    const [stale] = await prepareSplitVcl(admin, back, Date.now() - 180_000);
+    // Prepared now for a change that does not come: kept for a while, then discarded.
+    const [unused] = await prepareSplitVcl(admin, split(sitesOn({ 8: ports[2] ?? 0 }, SITES - 2)));
+    await loadSplitVcl(admin, back);
+    expect(labelTargetsOf(await admin.vclList()).get(labelOf(7))).toMatch(/^u_/);
+    expect((await varnish.get("s-7.test")).body).toBe(before);
+    expect(await loadedNames()).not.toContain(stale);
+    expect(await loadedNames()).toContain(unused);
+    await loadSplitVcl(admin, back, { now: Date.now() + 121_000 });
+    expect(await loadedNames()).not.toContain(unused);
+    expect((await loadedNames()).filter((n) => n.startsWith("u_") || n.startsWith("p_"))).toHaveLength(GROUPS);
+  }, 120_000);
 
   it("a Varnish with no group VCL yet serves every site from the single VCL while the groups' VCLs compile (100 sites, 8 groups), then drops it", async () => {
     const fresh = await startLocalVarnish(renderVcl({ sites: [], mode: "dnsrr" }));

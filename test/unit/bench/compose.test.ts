@@ -42,6 +42,20 @@ describe("bench compose renderer", () => {
     expect(c.services.web!.secrets).toEqual([{ source: "db-password", target: "db-password" }]);
     expect(composeText(c)).toContain('version: "3.8"');
   });
+
+  it("carries simulium's health checks and stop grace period, with `$` escaped for compose", () => {
+    const c = stacks[0]!.compose;
+    const web = desired.resources.find((r) => r.kind === "service" && r.name === "s0_web");
+    const hc = web?.kind === "service" ? web.shape.healthcheck : undefined;
+    if (hc === undefined) throw new Error("the synthetic web service has no health check");
+    const check = c.services.web!.healthcheck!;
+    expect(check).toMatchObject({ interval: `${hc.intervalSeconds}s`, timeout: `${hc.timeoutSeconds}s`, retries: hc.retries, start_period: `${hc.startPeriodSeconds}s` });
+    // Compose turns `$$` back into `$`: what the engine gets is simulium's test, byte for byte.
+    expect(check.test.map((t) => t.replace(/\$\$/g, "$"))).toEqual(hc.test);
+    expect(check.test.join(" ")).not.toMatch(/(^|[^$])\$[^$]/);
+    expect(c.services.db!.healthcheck).toBeDefined();
+    expect(c.services.web!.stop_grace_period).toMatch(/^\d+s$/);
+  });
 });
 
 describe("synthetic live state", () => {

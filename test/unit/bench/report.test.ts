@@ -9,7 +9,7 @@ const viaExec: ServePass = { ok: false, seconds: 0, changedSite: "x-5", loopPosi
 
 const size: SizeResult = {
   sites: 10,
-  simulium: { initial: pass(8), noop: pass(0.2), serve: viaVarnish, floorAtServeSeconds: 0.6, rss },
+  simulium: { initial: pass(8), noop: pass(0.2), serve: viaVarnish, floorAtServeSeconds: 0.6, updateFloorAtServeSeconds: 1.1, rss },
   stackDeploy: { initial: pass(9), noop: pass(1), serve: viaExec, floorAtServeSeconds: null, rss: null },
   loadAverage: [3, 2.5, 2],
 };
@@ -42,8 +42,22 @@ describe("bench table", () => {
 
   it("shows figure 3 with the floor, the loop and where the site came in it, and a failure as FAILED with its reason", () => {
     expect(table).toContain("floor 0.5 s");
-    expect(row("3.").split(/\s{2,}/)).toEqual(["10", "1.23 s", "0.6 s", "FAILED", "-", "9.9 s", "6 of 10"]);
+    expect(row("3.").split(/\s{2,}/)).toEqual(["10", "1.23 s", "0.6 s", "1.1 s", "FAILED", "-", "-", "9.9 s", "6 of 10"]);
     expect(table).toContain("10 sites: exec: version 2 not served after 600 s");
+  });
+
+  it("shows figure 3b's repeated changes with their margin over the update floor, and a run that never converged", () => {
+    const t = renderTable({
+      ...results,
+      serveRuns: [
+        { sites: 10, date: "d", commit: "c", samples: [{ site: "x-2", serve: viaVarnish, floorSeconds: 0.5, updateFloorSeconds: 0.9, loadAverage: [1, 1, 1] }] },
+        { sites: 100, date: "d", commit: "c", samples: [], error: "not converged after 600 s" },
+      ],
+    });
+    const lines = t.split("\n");
+    const at = lines.findIndex((l) => l.startsWith("3b."));
+    expect(lines[at + 2]?.split(/\s{2,}/)).toEqual(["10", "x-2", "1.23 s", "0.50 s", "0.90 s", "0.33 s", "1.0 1.0 1.0"]);
+    expect(t).toContain("100    -     FAILED: not converged after 600 s");
   });
 
   it("shows the no-op pass in milliseconds under a second, and how many times faster simulium was", () => {
