@@ -7,12 +7,12 @@ import type { LiveState, LiveTask } from "../live/types";
  * node for a global service), then without it, as Swarm marks the old one for shutdown as soon
  * as its replacement runs (a start-first update). What routing/sync.ts prepareRouting compiles
  * ahead from, so the VCL that routes a new task is ready when Swarm reports it running. Empty
- * when no task is starting. Pure.
+ * when no task is starting, or more than `maxStarting`. Pure.
  */
-export function anticipateStarting(live: LiveState): LiveState[] {
+export function anticipateStarting(live: LiveState, maxStarting = Infinity): LiveState[] {
   if (live.taskScope === "plan") return [];
   const starting = live.tasks.filter(isStarting);
-  if (starting.length === 0) return [];
+  if (starting.length === 0 || starting.length > maxStarting) return [];
   const beside = { ...live, tasks: live.tasks.map((t) => (isStarting(t) ? running(t) : t)) };
   const replaced = new Set(live.tasks.filter((t) => t.state === "running" && t.desiredState === "running" && starting.some((s) => replaces(s, t))).map((t) => t.id));
   if (replaced.size === 0) return [beside];

@@ -27,6 +27,8 @@ export function routingFeature(view?: RoutingView): RoutingFeature {
       return follower?.onProgress;
     },
     async afterApply(docker, step) {
+      // Nothing of this run's routing goes on past it.
+      await follower?.settled();
       const routed = await routeAfterApply(docker, {
         cluster: step.cluster,
         sites: step.load.sites,

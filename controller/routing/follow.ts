@@ -14,7 +14,16 @@ export interface RoutingFollower {
   readonly onProgress: (live: LiveState) => Promise<void>;
   /** Hashes of the VCLs it loaded on every Varnish task. */
   readonly loaded: ReadonlySet<string>;
+  /** Resolves once no VCL is being prepared ahead: the run's end waits for it. Never rejects. */
+  readonly settled: () => Promise<void>;
 }
+
+/**
+ * Routing is prepared ahead only while this few tasks start at once: one site's rollout, where
+ * the compile shows in its commit → serving time. A mass converge changes the starting set on
+ * every state, and most of what it would prepare would never be used.
+ */
+const PREPARE_MAX_STARTING = 4;
 
 export interface FollowOptions extends Pick<RoutingOptions, "cluster" | "sites" | "invalidSites" | "log"> {
   readonly stateDir: string;
@@ -55,19 +64,23 @@ export function followRouting(docker: Docker, opts: FollowOptions): RoutingFollo
     }
   };
   const prepared = new Set<string>();
+  let preparing: Promise<void> | undefined;
   /**
    * A task still starting (its health check not passed yet) will need the VCL that routes it:
    * compiled now, while Swarm waits for the check, it is only relabelled when the task runs.
-   * A sync that comes first compiles as before; a failure is the compile it would have saved.
+   * In the background: on a loaded machine a compile takes seconds, and the wait must go on
+   * reading meanwhile. A sync that comes first compiles as before; a failure costs the compile
+   * it would have saved.
    */
   const prepare = async (live: LiveState): Promise<void> => {
-    for (const anticipated of anticipateStarting(live)) {
+    for (const anticipated of anticipateStarting(live, PREPARE_MAX_STARTING)) {
       try {
         const hash = render(anticipated);
         if (hash === last || prepared.has(hash)) continue;
+        // Tried once, done or not: an unreachable Varnish must not be retried on every state.
+        prepared.add(hash);
         const src = view?.sources(own) ?? own;
         const count = await prepareRouting(docker, { ...src, live, anticipated, secret, log, ...acme });
-        prepared.add(hash);
         if (count > 0) log.debug({ vcls: count }, "routing: prepared the VCL of tasks still starting");
       } catch (err) {
         log.debug({ err: err instanceof Error ? err.message : String(err) }, "routing: not prepared ahead");
@@ -89,9 +102,12 @@ export function followRouting(docker: Docker, opts: FollowOptions): RoutingFollo
         log.warn({ err: err instanceof Error ? err.message : String(err) }, "routing not followed during the update");
       }
     }
-    await prepare(live);
+    // One at a time: a later state is prepared by a later tick if this one is still compiling.
+    preparing ??= prepare(live).finally(() => {
+      preparing = undefined;
+    });
   };
-  return { onProgress, loaded };
+  return { onProgress, loaded, settled: async () => preparing };
 }
 
 /**

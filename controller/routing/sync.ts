@@ -101,7 +101,8 @@ export async function prepareRouting(docker: Docker, opts: RoutingOptions & { re
   const hosts = runningTasksOf(names.varnishService(cluster.instance), live).flatMap((t) => adminHost(route, t) ?? []);
   const prepared = await Promise.all(
     hosts.map(async (host) => {
-      const admin = await connectVarnishAdmin({ host, port: VARNISH_ADMIN_PORT, secret: opts.secret });
+      // Short: a Varnish that does not answer at once is not worth the wait of a best effort.
+      const admin = await connectVarnishAdmin({ host, port: VARNISH_ADMIN_PORT, secret: opts.secret, connectTimeoutMs: 1_000 });
       try {
         return (await prepareSplitVcl(admin, vcl)).length;
       } finally {

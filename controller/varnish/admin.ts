@@ -29,6 +29,11 @@ export interface VarnishAdmin {
   vclLabel(label: string, name: string): Promise<void>;
   vclList(): Promise<VclListEntry[]>;
   vclDiscard(name: string): Promise<void>;
+  /**
+   * `auto`: warm while used, cold after vcl_cooldown; `cold`: its backends and probes stopped.
+   * Warming again starts each probe over from its `.initial` (a freshly loaded VCL's health).
+   */
+  vclState(name: string, state: "auto" | "cold" | "warm"): Promise<void>;
   /** The source of a loaded configuration (its main file). */
   vclShow(name: string): Promise<string>;
   /** Backends of the active VCL (or of those matching `pattern`, e.g. `*.*`), with probe health. */
@@ -106,6 +111,9 @@ export async function connectVarnishAdmin(opts: VarnishAdminOptions): Promise<Va
     },
     async vclDiscard(name) {
       await run("vcl.discard", encodeCommand("vcl.discard", name));
+    },
+    async vclState(name, state) {
+      await run("vcl.state", encodeCommand("vcl.state", name, state));
     },
     async vclShow(name) {
       return run("vcl.show", encodeCommand("vcl.show", name));

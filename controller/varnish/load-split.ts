@@ -24,14 +24,14 @@ export interface LoadSplitOptions {
    * one site's part fail here as such a Varnish would.
    */
   readonly render?: (input: VclInput) => string;
-  /** The clock, for a prepared VCL's age (prepareSplitVcl). Default Date.now(). */
+  /** The clock, for a prepared VCL's age (prepareSplitVcl): unused ones go after two minutes. Default Date.now(). */
   readonly now?: number;
 }
 
 /** Below this, compiling the groups' VCLs takes about as long as the single VCL would: no detour. */
 const BOOTSTRAP_MIN_UNITS = 8;
 
-/** A prepared group VCL (prepareSplitVcl) not used within this long is discarded like any unlabelled one. */
+/** A prepared group VCL (prepareSplitVcl) not used within this long is discarded like any unlabelled one (cold meanwhile: memory only). */
 const PREPARED_KEEP_S = 120;
 
 export interface UnitFailure {
@@ -80,25 +80,24 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
   // A compile error here is thrown like the top-level VCL's: nothing of the sites was touched.
   const bootstrap = fresh && opts.whole !== undefined && split.units.length >= BOOTSTRAP_MIN_UNITS ? await loadVcl(admin, opts.whole(), { keep }) : undefined;
 
-  /**
-   * Loads a VCL under its content name (reusing one already loaded, or one prepared while its
-   * probes cannot have marked a backend sick yet: preparedFresh); throws VclCompileError.
-   */
-  const load = async (vcl: string, unit?: RoutingUnit): Promise<string> => {
+  /** Loads a VCL under its content name (reusing one already loaded, or prepared: prepareSplitVcl); throws VclCompileError. */
+  const load = async (vcl: string): Promise<string> => {
     const hash12 = vclHash(vcl).slice(0, 12);
     let name = `u_${hash12}`;
     if (present.has(name)) return name;
-    const prepared = unit === undefined ? undefined : [...present].find((n) => preparedOf(n)?.hash12 === hash12 && nowS - (preparedOf(n)?.atS ?? 0) <= preparedFreshS(unit.input));
-    if (prepared !== undefined) return prepared;
+    const prepared = [...present].find((n) => preparedOf(n)?.hash12 === hash12);
+    // Warmed now, its probes start from `.initial` as a fresh compile's would. Gone meanwhile
+    // (another process discarded it): compiled after all.
+    if (prepared !== undefined && (await warmed(admin, prepared))) return prepared;
     for (let n = 2; taken.has(name); n++) name = `u_${hash12}_${n}`;
     await admin.vclInline(name, vcl);
     taken.add(name);
     present.add(name);
     return name;
   };
-  const compiles = async (vcl: string, unit?: RoutingUnit): Promise<VclCompileError | undefined> => {
+  const compiles = async (vcl: string): Promise<VclCompileError | undefined> => {
     try {
-      await load(vcl, unit);
+      await load(vcl);
       return undefined;
     } catch (e) {
       if (!(e instanceof VclCompileError)) throw e;
@@ -124,9 +123,9 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
   for (const unit of split.units) {
     const current = targets.get(unit.label);
     if (current !== undefined && unitHashOfName(current) === vclHash(unit.vcl).slice(0, 12)) continue;
-    const error = await compiles(unit.vcl, unit);
+    const error = await compiles(unit.vcl);
     if (error === undefined) {
-      await admin.vclLabel(unit.label, await load(unit.vcl, unit));
+      await admin.vclLabel(unit.label, await load(unit.vcl));
       relabelled.push(unit.label);
       continue;
     }
@@ -186,7 +185,10 @@ export async function loadSplitVcl(admin: VarnishAdmin, split: SplitVcl, opts: L
   // prepared one for a while (a task still starting).
   const kept = labelTargets(after);
   const labelled = new Set(kept.values());
-  const young = (name: string): boolean => nowS - (preparedOf(name)?.atS ?? -Infinity) < PREPARED_KEEP_S;
+  const young = (name: string): boolean => {
+    const age = nowS - (preparedOf(name)?.atS ?? -Infinity);
+    return age >= 0 && age < PREPARED_KEEP_S;
+  };
   for (const v of after) {
     if (v.status === "available" && v.target === undefined && unitHashOfName(v.name) !== undefined && !labelled.has(v.name) && !young(v.name)) await discard(v.name);
   }
@@ -223,25 +225,19 @@ export function preparedOf(name: string): { hash12: string; atS: number } | unde
 }
 
 /**
- * How long a prepared group VCL may be used instead of compiling: its probes have run since
- * it was loaded, against a task that was still starting. A backend turns sick after three
- * failed probes (window 5, threshold 3, initial 3: vcl.ts), so within two of the group's
- * shortest probe interval (less a second for the name's whole seconds) none can have. Pure.
- */
-export function preparedFreshS(input: VclInput): number {
-  const intervals = input.sites.map((s) => s.healthcheck.interval);
-  return intervals.length === 0 ? 0 : Math.max(0, 2 * Math.min(...intervals) - 1);
-}
-
-/**
  * Compiles, ahead of time and under no label, each group VCL of `split` that is neither
  * labelled nor prepared yet: the routing a starting task will need once it runs, so that
- * loadSplitVcl then only moves the label (no compile while the site waits). A group that does
- * not compile is left to loadSplitVcl, which reports it. Returns the names it loaded.
+ * loadSplitVcl then only moves the label (no compile while the site waits). Each is made cold
+ * at once: it probes nothing until used, and warming it then starts its probes from `.initial`,
+ * so a task that failed probes while starting is not judged by them. A Varnish without labels
+ * of ours is left alone (its first load compiles everything, and a compile here would queue
+ * before it). A group that does not compile is left to loadSplitVcl, which reports it. Returns
+ * the names it loaded.
  */
 export async function prepareSplitVcl(admin: VarnishAdmin, split: SplitVcl, now = Date.now()): Promise<string[]> {
   const list = (await admin.vclList()).filter((v) => v.status !== "discarded");
   const targets = labelTargets(list);
+  if (![...targets.keys()].some(isOurLabel)) return [];
   const have = new Set(list.map((v) => unitHashOfName(v.name)).filter((h) => h !== undefined));
   const done: string[] = [];
   for (const unit of split.units) {
@@ -251,6 +247,7 @@ export async function prepareSplitVcl(admin: VarnishAdmin, split: SplitVcl, now 
     const name = `p_${hash12}_${Math.floor(now / 1000)}`;
     try {
       await admin.vclInline(name, unit.vcl);
+      await admin.vclState(name, "cold");
     } catch (e) {
       if (e instanceof VclCompileError || e instanceof VarnishCommandError) continue;
       throw e;
@@ -259,4 +256,15 @@ export async function prepareSplitVcl(admin: VarnishAdmin, split: SplitVcl, now 
     done.push(name);
   }
   return done;
+}
+
+/** A prepared (cold) VCL set to auto, to be labelled; false when Varnish no longer has it. */
+async function warmed(admin: VarnishAdmin, name: string): Promise<boolean> {
+  try {
+    await admin.vclState(name, "auto");
+    return true;
+  } catch (e) {
+    if (e instanceof VarnishCommandError) return false;
+    throw e;
+  }
 }

@@ -167,31 +167,60 @@ describe("split VCL on a real varnishd", () => {
     expect(health.get("s-3")).toMatchObject({ tasks: 1, healthy: 1, sick: 0 });
   });
 
-  it("a group VCL prepared for a starting task is compiled but routes nothing until the load, which only moves the label; a stale one is compiled again; unused ones go after two minutes", async () => {
+  it("a group VCL prepared for a starting task is compiled cold and routes nothing until the load, which warms it and only moves the label; unused ones go after two minutes", async () => {
     const moved = split(sitesOn({ 7: ports[2] ?? 0 }, SITES - 2));
     const before = (await varnish.get("s-7.test")).body;
     expect(before).not.toBe("C s-7.test");
     const prepared = await prepareSplitVcl(admin, moved);
     expect(prepared).toEqual([expect.stringMatching(/^p_[0-9a-f]{12}_\d+$/)]);
+    // Cold: no probe of the starting task counts against it once it is used.
+    expect((await admin.vclList()).find((v) => v.name === prepared[0])).toMatchObject({ state: "cold" });
     expect((await varnish.get("s-7.test")).body).toBe(before);
     expect(await prepareSplitVcl(admin, moved)).toEqual([]);
     const r = await loadSplitVcl(admin, moved);
     expect(r.relabelled).toEqual([labelOf(7)]);
     expect(labelTargetsOf(await admin.vclList()).get(labelOf(7))).toBe(prepared[0]);
+    expect((await admin.vclList()).find((v) => v.name === prepared[0])).toMatchObject({ state: "auto", temperature: "warm" });
     expect((await varnish.get("s-7.test")).body).toBe("C s-7.test");
-    // Prepared three minutes ago: its probes may have seen the task sick, so it is compiled again, and discarded.
+    // Its backend's probe starts over as a fresh compile's: healthy from `.initial`.
+    const health = siteRoutingHealth([{ task: "t", backends: await routedBackends(admin) }]);
+    expect(health.get("s-7")).toMatchObject({ tasks: 1, healthy: 1, sick: 0 });
+    // A task that answers nothing while it starts: were its prepared VCL probing meanwhile, three
+    // failed probes (1 s apart) would have made it sick, and the site would answer 503 once used.
+    const starting = createServer((req, res) => {
+      res.setHeader("Cache-Control", "no-store");
+      res.end(`D ${req.headers.host ?? ""}`);
+    });
+    await new Promise<void>((res) => starting.listen(0, "127.0.0.1", res));
+    const port = (starting.address() as AddressInfo).port;
+    await new Promise<void>((res) => starting.close(() => res()));
+    const onStarting = split(sitesOn({ 7: port }, SITES - 2));
+    const [quiet] = await prepareSplitVcl(admin, onStarting);
+    await new Promise((res) => setTimeout(res, 4_000));
+    await new Promise<void>((res) => starting.listen(port, "127.0.0.1", res));
+    backends.push(starting);
+    await loadSplitVcl(admin, onStarting);
+    expect(labelTargetsOf(await admin.vclList()).get(labelOf(7))).toBe(quiet);
+    expect((await varnish.get("s-7.test")).body).toBe("D s-7.test");
     const back = split(sitesOn({}, SITES - 2));
-    const [stale] = await prepareSplitVcl(admin, back, Date.now() - 180_000);
-    // Prepared now for a change that does not come: kept for a while, then discarded.
-    const [unused] = await prepareSplitVcl(admin, split(sitesOn({ 8: ports[2] ?? 0 }, SITES - 2)));
-    await loadSplitVcl(admin, back);
-    expect(labelTargetsOf(await admin.vclList()).get(labelOf(7))).toMatch(/^u_/);
+    expect(await loadSplitVcl(admin, back)).toMatchObject({ relabelled: [labelOf(7)], failed: [] });
     expect((await varnish.get("s-7.test")).body).toBe(before);
-    expect(await loadedNames()).not.toContain(stale);
-    expect(await loadedNames()).toContain(unused);
-    await loadSplitVcl(admin, back, { now: Date.now() + 121_000 });
-    expect(await loadedNames()).not.toContain(unused);
+    // Prepared for a change that does not come: kept (cold) by a load that does not use it, discarded two minutes on.
+    const unused = await prepareSplitVcl(admin, split(sitesOn({ 8: ports[2] ?? 0 }, SITES - 2)));
+    expect(unused).toHaveLength(1);
+    await loadSplitVcl(admin, back);
+    expect((await admin.vclList()).find((v) => v.name === unused[0])).toMatchObject({ state: "cold" });
+    const later = await loadSplitVcl(admin, back, { now: Date.now() + 121_000 });
+    expect(later.notDiscarded).toEqual([]);
+    expect(await loadedNames()).not.toContain(unused[0]);
     expect((await loadedNames()).filter((n) => n.startsWith("u_") || n.startsWith("p_"))).toHaveLength(GROUPS);
+    // A Varnish without labels of ours yet is left to its first load.
+    const fresh = await startLocalVarnish(renderVcl({ sites: [], mode: "dnsrr" }));
+    try {
+      expect(await prepareSplitVcl(await fresh.admin(), moved)).toEqual([]);
+    } finally {
+      await fresh.stop();
+    }
   }, 120_000);
 
   it("a Varnish with no group VCL yet serves every site from the single VCL while the groups' VCLs compile (100 sites, 8 groups), then drops it", async () => {

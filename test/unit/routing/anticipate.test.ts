@@ -1,6 +1,6 @@
 import { anticipateStarting } from "../../../controller/routing/anticipate";
 import { vclInputFrom } from "../../../controller/routing/vcl-input-from";
-import { preparedFreshS, preparedOf, unitHashOfName } from "../../../controller/varnish/load-split";
+import { preparedOf, unitHashOfName } from "../../../controller/varnish/load-split";
 import { renderSplitVcl, splitHash } from "../../../controller/varnish/vcl-split";
 import { bareSite, cluster } from "../../fixtures/core/builders";
 import { live } from "./live-builder";
@@ -42,15 +42,17 @@ describe("routing prepared ahead for tasks still starting", () => {
     expect(anticipated?.tasks[0]?.fingerprint).toBe("1");
   });
 
-  it("names a prepared group VCL by its content and when it was compiled, and trusts it for two probe intervals less a second", () => {
+  it("names a prepared group VCL by its content and when it was compiled", () => {
     expect(preparedOf("p_0123456789ab_1764600000")).toEqual({ hash12: "0123456789ab", atS: 1764600000 });
     expect(unitHashOfName("p_0123456789ab_1764600000")).toBe("0123456789ab");
     expect(unitHashOfName("u_0123456789ab")).toBe("0123456789ab");
     expect(preparedOf("u_0123456789ab")).toBeUndefined();
     expect(preparedOf("s_0123456789ab")).toBeUndefined();
-    const input = (intervals: number[]) => ({ mode: "dnsrr" as const, sites: intervals.map((interval, i) => ({ name: `s${i}`, domains: [`s${i}.org`], backends: [], healthcheck: { path: "/", interval, timeout: 1 } })) });
-    expect(preparedFreshS(input([10, 2]))).toBe(3);
-    expect(preparedFreshS(input([10]))).toBe(19);
-    expect(preparedFreshS(input([]))).toBe(0);
+  });
+
+  it("prepares nothing for a mass converge: more starting tasks than the limit", () => {
+    const many = live(services, [1, 2, 3].map((n) => ({ service: "shop_web", ip: `10.0.9.${n}`, state: "starting" })));
+    expect(anticipateStarting(many, 2)).toEqual([]);
+    expect(anticipateStarting(many, 3)).toHaveLength(1);
   });
 });

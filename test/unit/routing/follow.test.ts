@@ -1,7 +1,7 @@
 import { creditFollowed, RoutingFollower } from "../../../controller/routing/follow";
 import type { RoutingResult } from "../../../controller/routing/sync";
 
-const follower = (...hashes: string[]): RoutingFollower => ({ onProgress: async () => undefined, loaded: new Set(hashes) });
+const follower = (...hashes: string[]): RoutingFollower => ({ onProgress: async () => undefined, loaded: new Set(hashes), settled: async () => undefined });
 const result: RoutingResult = {
   vclHash: "h-final",
   ok: false,
