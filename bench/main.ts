@@ -189,6 +189,16 @@ function keptClusterFigure(): { cluster: BenchResults["cluster"]; notes: string[
   }
 }
 
+/** The last results' figure 3b with its notes: only BENCH_ONLY=serve measures it. */
+function keptServeFigure(): { serveRuns: BenchResults["serveRuns"]; notes: string[] } {
+  try {
+    const previous = JSON.parse(readFileSync(RESULTS_FILE, "utf8")) as BenchResults;
+    return { serveRuns: previous.serveRuns, notes: previous.notes.filter((n) => n.startsWith("figure 3b")) };
+  } catch {
+    return { serveRuns: undefined, notes: [] };
+  }
+}
+
 /** Figure 7's chart, beside the results it is drawn from. */
 function writeGrowthChart(resultsFile: string, results: BenchResults): void {
   writeFileSync(path.join(path.dirname(resultsFile), "growth.svg"), growthSvg(growthRows(results), growthCaption(results)));
@@ -467,6 +477,9 @@ async function main(): Promise<void> {
   // BENCH_CLUSTER_SITES=0 skips it and keeps the last focused run's figure 8 and its notes.
   const kept = clusterSites() === 0 ? keptClusterFigure() : undefined;
   if (kept !== undefined) notes.push(...kept.notes);
+  // Figure 3b is a focused run's (BENCH_ONLY=serve): kept with its note.
+  const serve = keptServeFigure();
+  notes.push(...serve.notes);
   const cluster = kept !== undefined ? kept.cluster : await clusterFigures({ sites: clusterSites(), timeoutMs, cli: env.cli, runId, log }).catch((err: unknown) => {
     notes.push(`figure 8 (3 nodes): ${message(err)}`);
     return undefined;
@@ -489,6 +502,7 @@ async function main(): Promise<void> {
     routing,
     rest,
     ...(cluster ? { cluster } : {}),
+    ...(serve.serveRuns !== undefined ? { serveRuns: serve.serveRuns } : {}),
     ...(tls !== undefined ? { tls } : {}),
     ...(concurrent ? { concurrent } : {}),
     loadAverage: { start: loadAtStart, end: os.loadavg() },
