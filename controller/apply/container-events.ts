@@ -6,7 +6,8 @@ import { LABEL } from "../desired/labels";
  * started, died, or its health changed. Swarm counts a health-checked task running once its
  * first check passes, and a loop sleeping its full interval would see it up to that interval
  * late. Events of other nodes never arrive here, so the loop keeps polling on its interval:
- * this only ever shortens a wait. Never throws: without a stream, a pause is a sleep.
+ * this only ever shortens a wait. Never throws, never delays: until the stream is open (or if
+ * it never opens), a pause is a plain sleep.
  */
 export interface EventWake {
   /**
@@ -20,22 +21,30 @@ export interface EventWake {
 /** The engine's agent records a task's new state a moment after its container's event. */
 export const EVENT_SETTLE_MS = 30;
 
-export async function wakeOnContainerEvents(docker: Docker, instance: string, settleMs = EVENT_SETTLE_MS): Promise<EventWake> {
+/**
+ * Opens the stream in the background: the engine answers with its headers at once, but a
+ * proxy in front of it may hold them until the first event, which might never come (an update
+ * whose image does not exist starts no container). The wait must not wait for it.
+ */
+export function wakeOnContainerEvents(docker: Docker, instance: string, settleMs = EVENT_SETTLE_MS): EventWake {
   let pending = false;
+  let closed = false;
   let wake: (() => void) | undefined;
   let stream: NodeJS.ReadableStream | undefined;
-  try {
-    // health_status is sent only when a container's health changes, not on every check.
-    stream = await docker.getEvents({ filters: { type: ["container"], event: ["start", "die", "health_status"], label: [`${LABEL.instance}=${instance}`] } });
-    stream.on("data", () => {
-      pending = true;
-      wake?.();
-    });
-    // A failed stream leaves plain sleeps.
-    stream.on("error", () => undefined);
-  } catch {
-    stream = undefined;
-  }
+  // health_status is sent only when a container's health changes, not on every check.
+  docker.getEvents({ filters: { type: ["container"], event: ["start", "die", "health_status"], label: [`${LABEL.instance}=${instance}`] } }).then(
+    (opened) => {
+      if (closed) return destroy(opened);
+      stream = opened;
+      opened.on("data", () => {
+        pending = true;
+        wake?.();
+      });
+      opened.on("error", () => undefined);
+    },
+    // A refused stream leaves plain sleeps.
+    () => undefined,
+  );
   return {
     pause: (ms) =>
       new Promise((resolve) => {
@@ -54,10 +63,15 @@ export async function wakeOnContainerEvents(docker: Docker, instance: string, se
         }, ms);
       }),
     close: () => {
+      closed = true;
       wake = undefined;
-      if (stream === undefined) return;
-      stream.removeAllListeners("data");
-      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      if (stream !== undefined) destroy(stream);
     },
   };
+}
+
+function destroy(stream: NodeJS.ReadableStream): void {
+  stream.removeAllListeners("data");
+  stream.on("error", () => undefined);
+  (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
 }

@@ -70,7 +70,7 @@ export async function waitForConvergence(
   let nodes: ReadonlyMap<string, LiveNode> | undefined;
   const waiting = new Map<string, string>();
   // Opened only for a wait: a container event of this node ends a pause early.
-  const wake = pending.size > 0 && pending.size <= WAKE_MAX_SERVICES ? await wakeOnContainerEvents(docker, opts.instance) : undefined;
+  const wake = pending.size > 0 && pending.size <= WAKE_MAX_SERVICES ? wakeOnContainerEvents(docker, opts.instance) : undefined;
   let quick = 0;
   try {
     while (pending.size > 0 && Date.now() < deadline) {

@@ -10,7 +10,7 @@ import { clusterYaml, siteYaml } from "../support/manifests";
 import { LoadFigures, pacedLoad } from "../support/paced-load";
 import { reconcileRepo } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
-import { removeInstance, testInstance, waitFor } from "../support/swarm";
+import { execInService, removeInstance, testInstance, waitFor } from "../support/swarm";
 
 jest.setTimeout(600_000);
 
@@ -97,6 +97,10 @@ describe("zero non-200 answers while a single-replica site is updated", () => {
     expect(figures.versions["2"] ?? 0).toBeGreaterThan(0);
     expect(figures.requests).toBeGreaterThan(RATE * 5);
     expect({ failures: figures.failures, samples: figures.samples }).toEqual({ failures: 0, samples: [] });
+    // Routed by the VCL compiled while the new task was starting (routing/anticipate.ts), cold
+    // until used: no compile once Swarm reported it running, and still no failed request.
+    const vcls = await execInService(docker, `${instance}_varnish`, ["varnishadm", "vcl.list"]);
+    expect(/\bl_g\S+\s+->\s+(\S+)/.exec(vcls.output)?.[1]).toMatch(/^p_[0-9a-f]{12}_\d+$/);
   });
 
   it("then on an image update", async () => {
