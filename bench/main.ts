@@ -179,23 +179,15 @@ async function focusedRun(only: string): Promise<void> {
 /** Figure 8's size: BENCH_CLUSTER_SITES, default 50; 0 skips figure 8 in a full run. */
 const clusterSites = (): number => sizes("BENCH_CLUSTER_SITES", "50")[0] ?? 50;
 
-/** The last results' figure 8 with its notes, for a full run told to skip the cluster. */
-function keptClusterFigure(): { cluster: BenchResults["cluster"]; notes: string[] } {
+/**
+ * The last results, for a full run that keeps the figures only a focused run measured: figure 8
+ * when told to skip the cluster, figure 3b (BENCH_ONLY=serve) always. undefined when there are none.
+ */
+function previousResults(): BenchResults | undefined {
   try {
-    const previous = JSON.parse(readFileSync(RESULTS_FILE, "utf8")) as BenchResults;
-    return { cluster: previous.cluster, notes: previous.notes.filter((n) => n.startsWith("figure 8")) };
+    return JSON.parse(readFileSync(RESULTS_FILE, "utf8")) as BenchResults;
   } catch {
-    return { cluster: undefined, notes: ["figure 8 skipped (BENCH_CLUSTER_SITES=0) and no earlier figure to keep"] };
-  }
-}
-
-/** The last results' figure 3b with its notes: only BENCH_ONLY=serve measures it. */
-function keptServeFigure(): { serveRuns: BenchResults["serveRuns"]; notes: string[] } {
-  try {
-    const previous = JSON.parse(readFileSync(RESULTS_FILE, "utf8")) as BenchResults;
-    return { serveRuns: previous.serveRuns, notes: previous.notes.filter((n) => n.startsWith("figure 3b")) };
-  } catch {
-    return { serveRuns: undefined, notes: [] };
+    return undefined;
   }
 }
 
@@ -240,12 +232,7 @@ async function measure(make: () => Contender, docker: Docker): Promise<Contender
       rss = await c.rss().catch((err: unknown): DaemonRss => ({ sites: 0, ok: false, readySeconds: 0, idleResyncs: 0, resyncSeconds: 0, rssAtRestMb: null, rssIdleMaxMb: null, peakRssMb: null, error: message(err) }));
       log(`${c.instance}: daemon RSS at rest ${rss.rssAtRestMb?.toFixed(0) ?? "?"} MB, peak ${rss.peakRssMb?.toFixed(0) ?? "?"} MB${rss.error ? ` (${rss.error})` : ""}`);
     }
-    // The floor again, right before the change: on a shared engine it moves with the load.
-    const floorInstance = `${c.instance}f`;
-    track(floorInstance);
-    const floor = await floorSeconds(docker, floorInstance).catch(() => null);
-    const updateFloor = await updateFloorSeconds(docker, floorInstance, SITE_HEALTH_INTERVAL_S).catch(() => null);
-    await removeInstance(docker, floorInstance).then(() => created.delete(floorInstance), () => undefined);
+    const { floor, updateFloor } = await floorsNow(docker, `${c.instance}f`);
     log(`${c.instance}: floor now ${floor?.toFixed(1) ?? "?"} s, a health-checked start-first update ${updateFloor?.toFixed(1) ?? "?"} s; one site changed, until it serves`);
     const serve = await c.serve().catch((err: unknown): ServePass => ({ ok: false, seconds: 0, changedSite: "?", via: "exec", probes: 0, error: message(err) }));
     log(`${c.instance}: changed site serves after ${serve.seconds.toFixed(2)} s${serve.error ? ` (${serve.error})` : ""}`);
@@ -254,6 +241,19 @@ async function measure(make: () => Contender, docker: Docker): Promise<Contender
     c.dispose();
     await cleanup(docker);
   }
+}
+
+/**
+ * Both floors right before a figure-3 change (on a shared engine they move with the load): a
+ * service created until it runs, and a health-checked start-first update until its new task
+ * runs; null for one that failed. Their services are removed before the change.
+ */
+async function floorsNow(docker: Docker, instance: string): Promise<{ floor: number | null; updateFloor: number | null }> {
+  track(instance);
+  const floor = await floorSeconds(docker, instance).catch(() => null);
+  const updateFloor = await updateFloorSeconds(docker, instance, SITE_HEALTH_INTERVAL_S).catch(() => null);
+  await removeInstance(docker, instance).then(() => created.delete(instance), () => undefined);
+  return { floor, updateFloor };
 }
 
 /** One initial converge, its objects removed afterwards (they are not used again). */
@@ -373,11 +373,7 @@ async function serveRun(env: Env, n: number, repeat: number, commit: string): Pr
     for (let i = 0; i < repeat; i++) {
       // Spread over the list, never the same site twice: each change is 1 → 2.
       const site = names[Math.floor(((i + 1) * names.length) / (repeat + 1))] ?? names[0] ?? "";
-      const floorInstance = `${c.instance}f`;
-      track(floorInstance);
-      const floorNow = await floorSeconds(env.direct, floorInstance).catch(() => null);
-      const updateFloor = await updateFloorSeconds(env.direct, floorInstance, SITE_HEALTH_INTERVAL_S).catch(() => null);
-      await removeInstance(env.direct, floorInstance).then(() => created.delete(floorInstance), () => undefined);
+      const { floor: floorNow, updateFloor } = await floorsNow(env.direct, `${c.instance}f`);
       const serve = await c.serve(site).catch((err: unknown): ServePass => ({ ok: false, seconds: 0, changedSite: site, via: "varnish", probes: 0, error: message(err) }));
       log(`${site}: served after ${serve.seconds.toFixed(2)} s (floor ${floorNow?.toFixed(2) ?? "?"} s, update floor ${updateFloor?.toFixed(2) ?? "?"} s)${serve.error ? ` (${serve.error})` : ""}`);
       samples.push({ site, serve, floorSeconds: floorNow, updateFloorSeconds: updateFloor, loadAverage: os.loadavg() });
@@ -475,11 +471,11 @@ async function main(): Promise<void> {
   }
   // Figure 8 last: it brings the 3-node cluster up and down, the host's engine is idle meanwhile.
   // BENCH_CLUSTER_SITES=0 skips it and keeps the last focused run's figure 8 and its notes.
-  const kept = clusterSites() === 0 ? keptClusterFigure() : undefined;
+  const previous = previousResults();
+  const notesOf = (figure: string): string[] => previous?.notes.filter((n) => n.startsWith(figure)) ?? [];
+  const kept = clusterSites() === 0 ? { cluster: previous?.cluster, notes: previous ? notesOf("figure 8") : ["figure 8 skipped (BENCH_CLUSTER_SITES=0) and no earlier figure to keep"] } : undefined;
   if (kept !== undefined) notes.push(...kept.notes);
-  // Figure 3b is a focused run's (BENCH_ONLY=serve): kept with its note.
-  const serve = keptServeFigure();
-  notes.push(...serve.notes);
+  notes.push(...notesOf("figure 3b"));
   const cluster = kept !== undefined ? kept.cluster : await clusterFigures({ sites: clusterSites(), timeoutMs, cli: env.cli, runId, log }).catch((err: unknown) => {
     notes.push(`figure 8 (3 nodes): ${message(err)}`);
     return undefined;
@@ -502,7 +498,7 @@ async function main(): Promise<void> {
     routing,
     rest,
     ...(cluster ? { cluster } : {}),
-    ...(serve.serveRuns !== undefined ? { serveRuns: serve.serveRuns } : {}),
+    ...(previous?.serveRuns !== undefined ? { serveRuns: previous.serveRuns } : {}),
     ...(tls !== undefined ? { tls } : {}),
     ...(concurrent ? { concurrent } : {}),
     loadAverage: { start: loadAtStart, end: os.loadavg() },

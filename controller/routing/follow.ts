@@ -3,6 +3,7 @@ import { readLive } from "../live/read";
 import type { LiveState } from "../live/types";
 import type { RoutingView } from "./gate";
 import { renderSplitVcl, splitHash } from "../varnish/vcl-split";
+import type { SplitVcl } from "../varnish/vcl-split";
 import { readVarnishSecret } from "./admin-secret";
 import { thumbprintOf } from "./after-apply";
 import { prepareRouting, RoutingOptions, RoutingResult, syncRouting } from "./sync";
@@ -47,10 +48,11 @@ export function followRouting(docker: Docker, opts: FollowOptions): RoutingFollo
   const acme = thumbprintOf(opts.stateDir, cluster);
   const loaded = new Set<string>();
   let last: string | null = null;
-  const render = (live: LiveState): string => {
+  const split = (live: LiveState): SplitVcl => {
     const src = view?.sources(own) ?? own;
-    return splitHash(renderSplitVcl(vclInputFrom({ cluster: src.cluster, sites: src.sites, invalidSites: src.invalidSites, live, ...acme })));
+    return renderSplitVcl(vclInputFrom({ cluster: src.cluster, sites: src.sites, invalidSites: src.invalidSites, live, ...acme }));
   };
+  const render = (live: LiveState): string => splitHash(split(live));
   const load = async (given: LiveState, stale: boolean): Promise<void> => {
     // Another run loaded since: this state may be older than the one it loaded from.
     const live = stale ? await readLive(docker, cluster.instance) : given;
@@ -75,12 +77,12 @@ export function followRouting(docker: Docker, opts: FollowOptions): RoutingFollo
   const prepare = async (live: LiveState): Promise<void> => {
     for (const anticipated of anticipateStarting(live, PREPARE_MAX_STARTING)) {
       try {
-        const hash = render(anticipated);
+        const vcl = split(anticipated);
+        const hash = splitHash(vcl);
         if (hash === last || prepared.has(hash)) continue;
         // Tried once, done or not: an unreachable Varnish must not be retried on every state.
         prepared.add(hash);
-        const src = view?.sources(own) ?? own;
-        const count = await prepareRouting(docker, { ...src, live, anticipated, secret, log, ...acme });
+        const count = await prepareRouting(docker, { cluster, live, vcl, secret });
         if (count > 0) log.debug({ vcls: count }, "routing: prepared the VCL of tasks still starting");
       } catch (err) {
         log.debug({ err: err instanceof Error ? err.message : String(err) }, "routing: not prepared ahead");

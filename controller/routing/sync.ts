@@ -89,14 +89,13 @@ export async function syncRouting(docker: Docker, opts: RoutingOptions): Promise
 }
 
 /**
- * Compiles ahead, on every Varnish task the controller reaches directly, the group VCLs the
- * routing will need once `anticipated`'s starting tasks run (routing/anticipate.ts), so the
+ * Compiles ahead, on every Varnish task of `live` the controller reaches directly, `vcl`: the
+ * routing rendered for the state once its starting tasks run (routing/anticipate.ts), so the
  * sync then moves labels only. Best effort: nothing is reported, a failure costs the compile
  * it would have saved.
  */
-export async function prepareRouting(docker: Docker, opts: RoutingOptions & { readonly anticipated: LiveState }): Promise<number> {
-  const { cluster, live } = opts;
-  const vcl = renderSplitVcl(vclInputFrom({ cluster, sites: opts.sites, invalidSites: opts.invalidSites, live: opts.anticipated, ...(opts.acmeThumbprint !== undefined ? { acmeThumbprint: opts.acmeThumbprint } : {}) }));
+export async function prepareRouting(docker: Docker, opts: { readonly cluster: ResolvedCluster; readonly live: LiveState; readonly vcl: SplitVcl; readonly secret: Buffer }): Promise<number> {
+  const { cluster, live, vcl } = opts;
   const route = await instanceAdminRoute(docker, cluster.instance, live);
   const hosts = runningTasksOf(names.varnishService(cluster.instance), live).flatMap((t) => adminHost(route, t) ?? []);
   const prepared = await Promise.all(
