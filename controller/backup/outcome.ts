@@ -1,5 +1,5 @@
 import { tailLines } from "../jobs/cron-plan";
-import { EXIT } from "./scripts";
+import { EXIT, LOCK_WAIT_S } from "./scripts";
 
 export type BackupOperation = "backup" | "list" | "verify" | "restore" | "check";
 
@@ -24,6 +24,11 @@ export function describeExit(op: BackupOperation, exitCode: number): string {
       return "swapping the restored database in failed; the output says which state the database is in";
     case EXIT.rsync:
       return "copying the restored files back into the volumes failed; the database is already restored";
+    case EXIT.locked:
+      return (
+        `the restic repository stayed locked by another job of this site (a backup's prune, a check, a restore) for ${LOCK_WAIT_S / 60} minutes, and this job stopped waiting; its last lines say at which step. ` +
+        "A job killed midway leaves a lock that restic treats as stale only after 30 minutes"
+      );
     default:
       return `${op} failed with exit code ${exitCode}`;
   }

@@ -22,10 +22,62 @@ export const EXIT = {
   /** The swap failed (load-swap exit 4): its message says what state the database is in. */
   swapFailed: 26,
   rsync: 27,
+  /** Another job held the repository's lock for LOCK_WAIT_S: this job stopped where it was. */
+  locked: 28,
 } as const;
 
 /** Printed before machine-readable output, so log noise around it cannot be mistaken for it. */
 export const MARK = "@@simulium";
+
+/** Seconds a restic command waits for another job's repository lock before it fails. */
+export const LOCK_WAIT_S = 900;
+
+/**
+ * restic 0.14 (Debian 12) has no --retry-lock: a command that finds the site's repository
+ * locked by another job fails at once. Jobs of one site do overlap: the daemon's scheduled
+ * backup (its forget --prune locks exclusively) and scheduled check (exclusive) are separate
+ * schedules, and an operator's list, backup or restore runs from another process. So \`restic\`
+ * is a function that runs the real one and, when restic says the repository is locked, waits
+ * and runs it again, up to LOCK_WAIT_S seconds, saying once that it waits; then the script exits
+ * with EXIT.locked. restic locks before
+ * it reads anything, so a command refused for a lock has done nothing. \`restic_once\` runs it
+ * once (for a command whose stdin is data, which only its caller can produce again) and
+ * \`lock_wait\` decides after it. stderr is kept in a file so the lock message can be read;
+ * any other failure is returned as it is, at once.
+ */
+const LOCK_WAIT = `LOCK_WAIT_S=\${LOCK_WAIT_S:-${LOCK_WAIT_S}}
+LOCK_RETRY_S=\${LOCK_RETRY_S:-2}
+# Before each command that may wait: its wait budget starts over.
+lock_start() { lock_waited=0; lock_told=0; }
+lock_start
+# $$ is the script's own shell in every subshell, so a pipeline's restic_once and lock_wait agree.
+RESTIC_ERR="/tmp/restic-$$.err"
+restic_once() {
+  command restic "$@" 2>"$RESTIC_ERR"
+  rc=$?
+  cat "$RESTIC_ERR" >&2
+  return "$rc"
+}
+lock_wait() {
+  grep -q "repository is already locked" "$RESTIC_ERR" 2>/dev/null || return 1
+  if [ "$lock_waited" -ge "$LOCK_WAIT_S" ]; then
+    echo "the restic repository of $SIMULIUM_SITE stayed locked by another job for \${LOCK_WAIT_S}s; giving up" >&2
+    exit ${EXIT.locked}
+  fi
+  [ "$lock_told" -eq 1 ] || echo "the restic repository of $SIMULIUM_SITE is locked by another job; waiting for it (up to \${LOCK_WAIT_S}s)" >&2
+  lock_told=1
+  sleep "$LOCK_RETRY_S"
+  lock_waited=$((lock_waited + LOCK_RETRY_S))
+  return 0
+}
+restic() {
+  lock_start
+  while :; do
+    restic_once "$@" && return 0
+    rc=$?
+    lock_wait || return "$rc"
+  done
+}`;
 
 /**
  * Exports the sealed environment (RESTIC_ENV_NAMES, e.g. object storage keys) from the
@@ -33,6 +85,7 @@ export const MARK = "@@simulium";
  * repository that exists but does not open (wrong password) is never initialised over.
  */
 const PRELUDE = `set -u
+${LOCK_WAIT}
 for n in \${RESTIC_ENV_NAMES:-}; do
   export "$n=$(cat "/run/secrets/restic-env-$n")"
 done
@@ -64,12 +117,16 @@ discard_run() {
   exit "$2"
 }
 if [ -n "\${DB_HOST:-}" ]; then
-  rm -f /tmp/dump.status
-  # sh has no pipefail: the dump's own exit status is kept in a file.
-  { MYSQL_PWD="$(cat "$DB_ROOT_PASSWORD_FILE")" mariadb-dump --single-transaction --quick --routines --triggers --events \\
-      -h "$DB_HOST" -u root "$DB_NAME" || echo "$?" >/tmp/dump.status; } \\
-    | restic backup --host "$SIMULIUM_SITE" --tag "$BACKUP_TAGS" --stdin --stdin-filename database.sql \\
-    || discard_run "storing the database dump failed" ${EXIT.databaseDump}
+  # The dump is restic's stdin: refused for a lock, the whole dump is run again.
+  lock_start
+  while :; do
+    rm -f /tmp/dump.status
+    # sh has no pipefail: the dump's own exit status is kept in a file.
+    { MYSQL_PWD="$(cat "$DB_ROOT_PASSWORD_FILE")" mariadb-dump --single-transaction --quick --routines --triggers --events \\
+        -h "$DB_HOST" -u root "$DB_NAME" || echo "$?" >/tmp/dump.status; } \\
+      | restic_once backup --host "$SIMULIUM_SITE" --tag "$BACKUP_TAGS" --stdin --stdin-filename database.sql && break
+    lock_wait || discard_run "storing the database dump failed" ${EXIT.databaseDump}
+  done
   if [ -e /tmp/dump.status ]; then discard_run "the database dump failed (mariadb-dump exit $(cat /tmp/dump.status))" ${EXIT.databaseDump}; fi
 fi
 if [ -n "\${SITE_VOLUMES:-}" ]; then

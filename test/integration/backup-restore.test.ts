@@ -1,3 +1,4 @@
+import type Docker from "dockerode";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,6 +16,7 @@ import { clusterYaml, siteYaml } from "../support/manifests";
 import { siteSql, whenDatabaseAnswers } from "../support/site-sql";
 import { quietLog, reconcileRepo } from "../support/reconcile";
 import { createRepo, TestRepo } from "../support/repo";
+import { execIn } from "../harness/exec";
 import { execInService, removeInstance, testInstance, waitFor } from "../support/swarm";
 
 /**
@@ -122,6 +124,24 @@ test("a periodic check passes on a sound repository", async () => {
   expect(await checkRepository(docker, await target())).toMatchObject({ ok: true });
 });
 
+test("another job's exclusive lock (a prune, a check) makes a listing and a backup wait, not fail", async () => {
+  // CI found `simulium backups` failing on the scheduled backup's forget --prune lock.
+  expect((await backup()).ok).toBe(true);
+  const holder = await holdExclusiveLock(8);
+  try {
+    const started = Date.now();
+    // listRuns throws when its job fails: that is what CI saw.
+    const [, made] = await Promise.all([listRuns(docker, await target()), backup()]);
+    expect(made).toMatchObject({ ok: true, exitCode: 0 });
+    // Both started while the lock was held, so both waited for its release.
+    expect(((await holder.wait()) as { StatusCode: number }).StatusCode).not.toBe(0);
+    expect(Date.now() - started).toBeGreaterThan(4000);
+    expect((await listRuns(docker, await target())).map((r) => r.run)).toContain(made.run);
+  } finally {
+    await holder.remove({ force: true });
+  }
+});
+
 test("the CLI: backup prints its run and snapshots, restore of an unknown backup is refused without touching the site", async () => {
   // restic's progress goes to stderr: kept out of the test output.
   const err = jest.spyOn(process.stderr, "write").mockImplementation(() => true);
@@ -154,6 +174,25 @@ test("a corrupted pack is detected: the restore is refused and the site is left 
   expect(webAfter.Version?.Index).toBe(webBefore.Version?.Index);
   expect(await snapshotOfSite()).toBe(before);
 });
+
+/**
+ * A real restic holding the site's repository locked exclusively: `key passwd` takes the
+ * exclusive lock, then reads the new password from stdin, which stays open for `seconds`
+ * and then ends empty, so it fails without changing anything. Returns once the lock file exists.
+ */
+async function holdExclusiveLock(seconds: number): Promise<Docker.Container> {
+  const password = readFileSync(new StateStore(stateDir, instance, "read-only").path("restic-password"), "utf8").trim();
+  const container = await docker.createContainer({
+    Image: "simulium/backup:local",
+    Cmd: ["sh", "-c", `sleep ${seconds} | restic key passwd`],
+    Env: [`RESTIC_REPOSITORY=/restic/${site}`, `RESTIC_PASSWORD=${password}`],
+    Labels: { [LABEL.instance]: instance },
+    HostConfig: { Binds: [`${backupsVolumeName(instance)}:/restic`] },
+  });
+  await container.start();
+  await waitFor(async () => /[1-9]/.test((await execIn(docker, container.id, ["sh", "-c", `ls /restic/${site}/locks | wc -l`])).stdout), "restic's exclusive lock", 10_000, 100);
+  return container;
+}
 
 /** Flips bytes inside every pack file of the site's repository, in the backups volume. */
 async function corruptPacks(): Promise<void> {

@@ -33,9 +33,18 @@ beforeEach(() => {
   writeFileSync(path.join(dir, "rootpw"), "s3cret");
   writeFileSync(path.join(dir, "calls"), "");
   // restic: records its arguments; `backup --stdin` consumes the stream; `cat config` answers per REPO_STATE.
+  // LOCKED=<command>:<n>: the first n calls of that command find the repository locked, as restic says it.
   fake(
     "restic",
     `echo "restic $*" >> "${"$"}{CALLS}"
+if [ -n "${"$"}{LOCKED:-}" ] && [ "${"$"}{LOCKED%%:*}" = "$1" ]; then
+  n=$(cat "${"$"}{CALLS}.locked" 2>/dev/null || echo 0)
+  if [ "$n" -lt "${"$"}{LOCKED#*:}" ]; then
+    echo $((n + 1)) > "${"$"}{CALLS}.locked"
+    echo "unable to create lock in backend: repository is already locked exclusively by PID 15 on b69a226da31b by root (UID 0, GID 0)" >&2
+    exit 1
+  fi
+fi
 case "$1" in
   cat) [ "${"$"}{REPO_STATE:-ok}" = ok ] && exit 0
     [ "$REPO_STATE" = absent ] && printf 'Fatal: unable to open config file\nIs there a repository at the following location?\n' >&2
@@ -47,7 +56,7 @@ case "$1" in
 esac
 exit 0`,
   );
-  fake("mariadb-dump", `echo "-- dump"; echo "pw=$MYSQL_PWD" > "${"$"}{CALLS}.pw"; [ -z "${"$"}{DUMP_FAILS:-}" ] || exit 2`);
+  fake("mariadb-dump", `echo dump >> "${"$"}{CALLS}.dumps"; echo "-- dump"; echo "pw=$MYSQL_PWD" > "${"$"}{CALLS}.pw"; [ -z "${"$"}{DUMP_FAILS:-}" ] || exit 2`);
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -96,6 +105,50 @@ describe("the backup script", () => {
     const wrong = run(backupScript(), keepFlags({ keep: 1 }), env({ ...dbEnv(), REPO_STATE: "wrong" }));
     expect(wrong.status).toBe(EXIT.repository);
     expect(calls()).toEqual(["restic cat config"]);
+  });
+});
+
+describe("another job's lock on the repository", () => {
+  // restic 0.14 has no --retry-lock; a scheduled prune or check holds the lock for a while.
+  const quick = { LOCK_RETRY_S: "0" };
+  const count = (prefix: string) => calls().filter((c) => c.startsWith(prefix)).length;
+
+  it("a listing waits for it and then lists, saying once that it waits", () => {
+    const r = run(listScript(), [], env({ ...quick, LOCKED: "snapshots:3" }));
+    expect(r.status).toBe(0);
+    expect(count("restic snapshots")).toBe(4);
+    expect(r.out.match(/the restic repository of acme is locked by another job; waiting for it \(up to 900s\)/g)).toHaveLength(1);
+    expect(r.out).toContain("@@simulium snapshots\n[]");
+  });
+
+  it("gives up after LOCK_WAIT_S with restic's own message", () => {
+    const r = run(listScript(), [], env({ LOCK_RETRY_S: "1", LOCK_WAIT_S: "2", LOCKED: "snapshots:100" }));
+    expect(r.status).toBe(EXIT.locked);
+    expect(count("restic snapshots")).toBe(3);
+    expect(r.out).toMatch(/repository is already locked exclusively by PID 15/);
+    expect(r.out).toMatch(/stayed locked by another job for 2s; giving up/);
+  });
+
+  it("a backup whose dump is refused for a lock dumps again: the stored stream is whole, nothing is discarded", () => {
+    const r = run(backupScript(), keepFlags({ keep: 2 }), env({ ...dbEnv(), ...quick, LOCKED: "backup:2" }));
+    expect(r.status).toBe(0);
+    expect(count("restic backup --host acme --tag site:acme,run:r1 --stdin")).toBe(3);
+    expect(readFileSync(path.join(dir, "calls.dumps"), "utf8")).toBe("dump\ndump\ndump\n");
+    expect(readFileSync(path.join(dir, "calls.stdin"), "utf8")).toBe("-- dump\n");
+    expect(calls()).not.toContain("restic forget --tag run:r1");
+  });
+
+  it("retention waits for a check's lock instead of failing the run", () => {
+    const r = run(backupScript(), keepFlags({ keep: 2 }), env({ ...dbEnv(), ...quick, LOCKED: "forget:2" }));
+    expect(r.status).toBe(0);
+    expect(count("restic forget --host acme")).toBe(3);
+  });
+
+  it("any other failure is not run again", () => {
+    const r = run(restoreScript(), [], env({ ...quick, RESTORE_DB_SNAPSHOT: "a".repeat(64), RESTORE_VOLUMES_SNAPSHOT: "", RESTORE_FAILS: "1", LOAD_SWAP_SCRIPT: "exit 0" }));
+    expect(r.status).toBe(EXIT.verify);
+    expect(count("restic restore")).toBe(1);
+    expect(r.out).not.toMatch(/waiting for it/);
   });
 });
 
