@@ -64,6 +64,9 @@ lock_wait() {
     echo "the restic repository of $SIMULIUM_SITE stayed locked by another job for \${LOCK_WAIT_S}s; giving up" >&2
     exit ${EXIT.locked}
   fi
+  # restic 0.14 never passes a stale lock (a killed job's: older than 30 minutes, since a live
+  # one is refreshed every 5) until \`restic unlock\` removes it; that removes only stale ones.
+  if [ $((lock_waited % 30)) -eq 0 ]; then command restic unlock >/dev/null 2>&1 || true; fi
   [ "$lock_told" -eq 1 ] || echo "the restic repository of $SIMULIUM_SITE is locked by another job; waiting for it (up to \${LOCK_WAIT_S}s)" >&2
   lock_told=1
   sleep "$LOCK_RETRY_S"

@@ -46,6 +46,7 @@ if [ -n "${"$"}{LOCKED:-}" ] && [ "${"$"}{LOCKED%%:*}" = "$1" ]; then
   fi
 fi
 case "$1" in
+  unlock) [ -z "${"$"}{STALE:-}" ] || echo 1000000 > "${"$"}{CALLS}.locked" ;;
   cat) [ "${"$"}{REPO_STATE:-ok}" = ok ] && exit 0
     [ "$REPO_STATE" = absent ] && printf 'Fatal: unable to open config file\nIs there a repository at the following location?\n' >&2
     [ "$REPO_STATE" = wrong ] && echo "Fatal: wrong password or no key found" >&2
@@ -127,6 +128,12 @@ describe("another job's lock on the repository", () => {
     expect(count("restic snapshots")).toBe(3);
     expect(r.out).toMatch(/repository is already locked exclusively by PID 15/);
     expect(r.out).toMatch(/stayed locked by another job for 2s; giving up/);
+  });
+
+  it("a lock left by a killed job is removed once restic finds it stale (restic unlock), then the job goes on", () => {
+    const r = run(listScript(), [], env({ LOCK_RETRY_S: "1", LOCKED: "snapshots:1000", STALE: "1" }));
+    expect(r.status).toBe(0);
+    expect(calls().slice(0, 4)).toEqual(["restic cat config", "restic snapshots --json --tag site:acme", "restic unlock", "restic snapshots --json --tag site:acme"]);
   });
 
   it("a backup whose dump is refused for a lock dumps again: the stored stream is whole, nothing is discarded", () => {
