@@ -26,8 +26,8 @@ export function describeExit(op: BackupOperation, exitCode: number): string {
       return "copying the restored files back into the volumes failed; the database is already restored";
     case EXIT.locked:
       return (
-        `the restic repository stayed locked by another job of this site (a backup's prune, a check, a restore) for ${LOCK_WAIT_S / 60} minutes, and this job stopped waiting; its last lines say at which step. ` +
-        "A job killed midway leaves a lock that restic treats as stale only after 30 minutes"
+        `another job held the restic repository's lock (a backup's prune or a check; for a prune or check, any job) for ${LOCK_WAIT_S / 60} minutes of waiting, and this job stopped; its last lines say at which step. ` +
+        "A backup stopped at its volumes removed its database snapshot. A killed job's lock is removed once restic finds it stale, after 30 minutes"
       );
     default:
       return `${op} failed with exit code ${exitCode}`;

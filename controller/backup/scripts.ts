@@ -29,57 +29,83 @@ export const EXIT = {
 /** Printed before machine-readable output, so log noise around it cannot be mistaken for it. */
 export const MARK = "@@simulium";
 
-/** Seconds a restic command waits for another job's repository lock before it fails. */
+/** Seconds a job waits in all for other jobs' repository locks before it gives up (EXIT.locked). */
 export const LOCK_WAIT_S = 900;
 
 /**
  * restic 0.14 (Debian 12) has no --retry-lock: a command that finds the site's repository
- * locked by another job fails at once. Jobs of one site do overlap: the daemon's scheduled
- * backup (its forget --prune locks exclusively) and scheduled check (exclusive) are separate
- * schedules, and an operator's list, backup or restore runs from another process. So \`restic\`
- * is a function that runs the real one and, when restic says the repository is locked, waits
- * and runs it again, up to LOCK_WAIT_S seconds, saying once that it waits; then the script exits
- * with EXIT.locked. restic locks before
- * it reads anything, so a command refused for a lock has done nothing. \`restic_once\` runs it
- * once (for a command whose stdin is data, which only its caller can produce again) and
- * \`lock_wait\` decides after it. stderr is kept in a file so the lock message can be read;
- * any other failure is returned as it is, at once.
+ * locked by another job fails at once. Jobs of one repository do overlap: the daemon's
+ * scheduled backup (its forget --prune locks exclusively) and scheduled check (exclusive) are
+ * separate schedules, and an operator's list, backup, restore or sync runs from another
+ * process. So \`restic\` is a function that runs the real one and, when restic says the
+ * repository is locked, waits 2–3 s (a random part, so two jobs after the exclusive lock do not
+ * collide in step) and runs it again, up to LOCK_WAIT_S seconds of waiting for the whole job;
+ * then it returns EXIT.locked. restic locks before it reads anything, so a command refused for
+ * a lock has done nothing. Its stderr is streamed as it comes and kept for lock_wait, without
+ * restic's lock message: that is said once per wait, on fd 3 (the job's own stderr, which a
+ * caller's \`2>file\` does not hide). restic 0.14 never passes a stale lock (a killed job's)
+ * either, so a wait runs \`restic unlock\` every 30 s: it removes only the locks restic finds
+ * stale, older than 30 minutes (a live job refreshes its lock every 5). \`restic_once\` runs a
+ * command once (one whose stdin is data, which only its caller can produce again) and
+ * \`lock_wait\` decides after it.
  */
 const LOCK_WAIT = `LOCK_WAIT_S=\${LOCK_WAIT_S:-${LOCK_WAIT_S}}
 LOCK_RETRY_S=\${LOCK_RETRY_S:-2}
-# Before each command that may wait: its wait budget starts over.
-lock_start() { lock_waited=0; lock_told=0; }
-lock_start
+exec 3>&2
 # $$ is the script's own shell in every subshell, so a pipeline's restic_once and lock_wait agree.
-RESTIC_ERR="/tmp/restic-$$.err"
+RESTIC_ERR="\${TMPDIR:-/tmp}/restic-$$.err"
+trap 'rm -f "$RESTIC_ERR" "$RESTIC_ERR.rc"' EXIT
+lock_waited=0
+lock_unlocked=0
+# A new command that may wait: said again if it waits; the job's budget goes on.
+lock_start() { lock_cmd=$1; lock_last=""; lock_told=0; }
+lock_start ""
 restic_once() {
-  command restic "$@" 2>"$RESTIC_ERR"
-  rc=$?
-  cat "$RESTIC_ERR" >&2
-  return "$rc"
+  { { command restic "$@" 2>&1 1>&4 4>&-; echo "$?" >"$RESTIC_ERR.rc"; } | tee "$RESTIC_ERR" \\
+      | grep --line-buffered -v -E 'repository is already locked|^lock was created at |^storage ID [0-9a-f]+$|command can be used to remove stale locks$' >&2; } 4>&1
+  return "$(cat "$RESTIC_ERR.rc")"
 }
+# After a failed restic_once: 0 when it was refused for another job's lock and waited, 1 for
+# any other failure, 2 when the job's waiting is over.
 lock_wait() {
   grep -q "repository is already locked" "$RESTIC_ERR" 2>/dev/null || return 1
+  now=$(date +%s)
+  [ -z "$lock_last" ] || lock_waited=$((lock_waited + now - lock_last))
+  lock_last=$now
   if [ "$lock_waited" -ge "$LOCK_WAIT_S" ]; then
-    echo "the restic repository of $SIMULIUM_SITE stayed locked by another job for \${LOCK_WAIT_S}s; giving up" >&2
-    exit ${EXIT.locked}
+    { cat "$RESTIC_ERR"; echo "the restic repository of $SIMULIUM_SITE stayed locked by another job for \${LOCK_WAIT_S}s (restic $lock_cmd); giving up"; } >&3
+    return 2
   fi
-  # restic 0.14 never passes a stale lock (a killed job's: older than 30 minutes, since a live
-  # one is refreshed every 5) until \`restic unlock\` removes it; that removes only stale ones.
-  if [ $((lock_waited % 30)) -eq 0 ]; then command restic unlock >/dev/null 2>&1 || true; fi
-  [ "$lock_told" -eq 1 ] || echo "the restic repository of $SIMULIUM_SITE is locked by another job; waiting for it (up to \${LOCK_WAIT_S}s)" >&2
-  lock_told=1
-  sleep "$LOCK_RETRY_S"
-  lock_waited=$((lock_waited + LOCK_RETRY_S))
+  if [ $((now - lock_unlocked)) -ge 30 ]; then
+    command restic unlock >/dev/null 2>&1 || true
+    lock_unlocked=$now
+  fi
+  if [ "$lock_told" -eq 0 ]; then
+    echo "the restic repository of $SIMULIUM_SITE is locked by another job ($(grep -o 'already locked.*' "$RESTIC_ERR" | head -n 1)); restic $lock_cmd waits for it" >&3
+    lock_told=1
+  fi
+  tenth=$(od -An -N1 -tu1 /dev/urandom 2>/dev/null | tr -dc 0-9)
+  sleep "$LOCK_RETRY_S.$((\${tenth:-0} % 10))"
   return 0
 }
 restic() {
-  lock_start
+  lock_start "$1"
   while :; do
     restic_once "$@" && return 0
     rc=$?
-    lock_wait || return "$rc"
+    lock_wait
+    case $? in
+      0) ;;
+      2) return ${EXIT.locked} ;;
+      *) return "$rc" ;;
+    esac
   done
+}
+# \`cmd || fail N\`: exits N, or EXIT.locked when cmd gave up waiting for a lock.
+fail() {
+  rc=$?
+  [ "$rc" -eq ${EXIT.locked} ] && exit ${EXIT.locked}
+  exit "$1"
 }`;
 
 /**
@@ -93,7 +119,8 @@ for n in \${RESTIC_ENV_NAMES:-}; do
   export "$n=$(cat "/run/secrets/restic-env-$n")"
 done
 open_repository() {
-  if restic cat config >/dev/null 2>/tmp/restic-open.err; then return 0; fi
+  restic cat config >/dev/null 2>/tmp/restic-open.err && return 0
+  [ "$?" -eq ${EXIT.locked} ] && exit ${EXIT.locked}
   if [ "\${1:-}" = init ] && grep -q "Is there a repository at the following location" /tmp/restic-open.err; then
     echo "creating the restic repository of $SIMULIUM_SITE"
     restic init >/dev/null || exit ${EXIT.repository}
@@ -114,21 +141,35 @@ open_repository() {
  */
 export function backupScript(): string {
   return resticScript(`open_repository init
+# discard_run MESSAGE CODE: exits CODE (EXIT.locked when the step gave up waiting for a lock).
 discard_run() {
+  rc=$?
   echo "$1; removing the snapshots of this run" >&2
-  restic forget --tag "$RUN_TAG" >&2 || true
+  restic forget --tag "$RUN_TAG" >&2 || echo "the snapshots of this run could not be removed: $RUN_TAG is incomplete in the repository" >&2
+  [ "$rc" -eq ${EXIT.locked} ] && exit ${EXIT.locked}
   exit "$2"
 }
 if [ -n "\${DB_HOST:-}" ]; then
-  # The dump is restic's stdin: refused for a lock, the whole dump is run again.
-  lock_start
+  # The dump is restic's stdin: refused for a lock, the whole dump is run again, but only once
+  # a cheap command got the lock (so the database is dumped again only after a lost race).
+  lock_start backup
+  probe=""
   while :; do
-    rm -f /tmp/dump.status
-    # sh has no pipefail: the dump's own exit status is kept in a file.
-    { MYSQL_PWD="$(cat "$DB_ROOT_PASSWORD_FILE")" mariadb-dump --single-transaction --quick --routines --triggers --events \\
-        -h "$DB_HOST" -u root "$DB_NAME" || echo "$?" >/tmp/dump.status; } \\
-      | restic_once backup --host "$SIMULIUM_SITE" --tag "$BACKUP_TAGS" --stdin --stdin-filename database.sql && break
-    lock_wait || discard_run "storing the database dump failed" ${EXIT.databaseDump}
+    [ -z "$probe" ] || { restic_once cat config >/dev/null && probe=""; }
+    if [ -z "$probe" ]; then
+      rm -f /tmp/dump.status
+      # sh has no pipefail: the dump's own exit status is kept in a file.
+      { MYSQL_PWD="$(cat "$DB_ROOT_PASSWORD_FILE")" mariadb-dump --single-transaction --quick --routines --triggers --events \\
+          -h "$DB_HOST" -u root "$DB_NAME" || echo "$?" >/tmp/dump.status; } \\
+        | restic_once backup --host "$SIMULIUM_SITE" --tag "$BACKUP_TAGS" --stdin --stdin-filename database.sql && break
+    fi
+    lock_wait
+    case $? in
+      0) probe=1 ;;
+      # Nothing of this run is stored yet.
+      2) exit ${EXIT.locked} ;;
+      *) discard_run "storing the database dump failed" ${EXIT.databaseDump} ;;
+    esac
   done
   if [ -e /tmp/dump.status ]; then discard_run "the database dump failed (mariadb-dump exit $(cat /tmp/dump.status))" ${EXIT.databaseDump}; fi
 fi
@@ -150,7 +191,7 @@ restic forget --host "$SIMULIUM_SITE" --tag "site:$SIMULIUM_SITE" --prune "$@" |
 export function listScript(): string {
   return resticScript(`open_repository
 echo "${MARK} snapshots"
-restic snapshots --json --tag "site:$SIMULIUM_SITE" >/tmp/snapshots.json || exit 1
+restic snapshots --json --tag "site:$SIMULIUM_SITE" >/tmp/snapshots.json || fail 1
 cat /tmp/snapshots.json
 echo
 [ "\${1:-}" = sizes ] || exit 0
@@ -170,9 +211,9 @@ done
  */
 export function verifyScript(): string {
   return resticScript(`open_repository
-restic check || exit ${EXIT.verify}
+restic check || fail ${EXIT.verify}
 for id in "$@"; do
-  restic restore "$id" --target "/tmp/verify/$id" --verify || exit ${EXIT.verify}
+  restic restore "$id" --target "/tmp/verify/$id" --verify || fail ${EXIT.verify}
   rm -rf "/tmp/verify/$id"
 done
 echo "${MARK} verified"
@@ -188,10 +229,10 @@ echo "${MARK} verified"
 export function restoreScript(): string {
   return resticScript(`open_repository
 if [ -n "\${RESTORE_DB_SNAPSHOT:-}" ]; then
-  restic restore "$RESTORE_DB_SNAPSHOT" --target /tmp/restore/db --verify || exit ${EXIT.verify}
+  restic restore "$RESTORE_DB_SNAPSHOT" --target /tmp/restore/db --verify || fail ${EXIT.verify}
 fi
 if [ -n "\${RESTORE_VOLUMES_SNAPSHOT:-}" ]; then
-  restic restore "$RESTORE_VOLUMES_SNAPSHOT" --target /tmp/restore/files --verify || exit ${EXIT.verify}
+  restic restore "$RESTORE_VOLUMES_SNAPSHOT" --target /tmp/restore/files --verify || fail ${EXIT.verify}
 fi
 if [ -n "\${RESTORE_DB_SNAPSHOT:-}" ]; then
   sh -c "$LOAD_SWAP_SCRIPT" load-swap /tmp/restore/db/database.sql

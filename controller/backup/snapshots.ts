@@ -56,8 +56,10 @@ export function parseSizes(output: string): Map<string, number> {
   lines.forEach((line, i) => {
     const m = new RegExp(`^${MARK} stats ([0-9a-f]{64})$`).exec(line.trim());
     if (!m) return;
+    // The JSON is the next line of stdout; a line of stderr (a lock wait) may come between.
+    const json = lines.slice(i + 1).find((l) => l.trim().startsWith("{") || l.trim().startsWith(MARK));
     try {
-      const stats = JSON.parse(lines[i + 1] ?? "") as { total_size?: unknown };
+      const stats = JSON.parse(json?.trim().startsWith("{") ? json : "") as { total_size?: unknown };
       if (typeof stats.total_size === "number") sizes.set(m[1] ?? "", stats.total_size);
     } catch {
       // A size that cannot be read is shown as unknown; the snapshot is still listed.

@@ -130,11 +130,18 @@ test("another job's exclusive lock (a prune, a check) makes a listing and a back
   const holder = await holdExclusiveLock(8);
   try {
     const started = Date.now();
+    const said = { list: "", backup: "" };
     // listRuns throws when its job fails: that is what CI saw.
-    const [, made] = await Promise.all([listRuns(docker, await target()), backup()]);
+    const [, made] = await Promise.all([
+      listRuns(docker, await target(), { onOutput: (t) => (said.list += t) }),
+      backupSite(docker, await target(), { commit: "c0ffee1234", onOutput: (t) => (said.backup += t) }),
+    ]);
     expect(made).toMatchObject({ ok: true, exitCode: 0 });
-    // Both started while the lock was held, so both waited for its release.
-    expect(((await holder.wait()) as { StatusCode: number }).StatusCode).not.toBe(0);
+    // Both met the lock and waited for its release, saying so once.
+    const waited = /is locked by another job \(already locked exclusively by PID \d+ on \w+ by root .*\); restic \w+ waits for it/g;
+    expect(said.list.match(waited)).toHaveLength(1);
+    expect(said.backup.match(waited)).toHaveLength(1);
+    expect(said.list + said.backup).not.toMatch(/storage ID/);
     expect(Date.now() - started).toBeGreaterThan(4000);
     expect((await listRuns(docker, await target())).map((r) => r.run)).toContain(made.run);
   } finally {

@@ -26,7 +26,7 @@ describe("backups shown to operators", () => {
     expect(describeExit("restore", EXIT.verify)).toMatch(/nothing of the site was changed/);
     expect(describeExit("restore", EXIT.loadFailed)).toMatch(/live database is untouched/);
     expect(describeExit("backup", EXIT.databaseDump)).toMatch(/left no snapshot/);
-    expect(describeExit("list", EXIT.locked)).toMatch(/stayed locked by another job of this site .* for 15 minutes/);
+    expect(describeExit("list", EXIT.locked)).toMatch(/^another job held the restic repository's lock .* for 15 minutes of waiting/);
     expect(describeExit("backup", 1)).toBe("backup failed with exit code 1");
     expect(failureMessage("backup", EXIT.repository, "a\nFatal: wrong password or no key found\n")).toMatch(/cannot be opened .*\(exit 20\):\na\nFatal: wrong password/s);
   });

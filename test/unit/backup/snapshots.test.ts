@@ -24,6 +24,8 @@ const output = [
   `@@simulium stats ${id("a")}`,
   JSON.stringify({ total_size: 1000, total_file_count: 1 }),
   `@@simulium stats ${id("b")}`,
+  // A lock wait's line (stderr) between the marker and restic's JSON.
+  "the restic repository of acme is locked by another job (already locked exclusively by PID 15 on b69a226da31b); restic stats waits for it",
   JSON.stringify({ total_size: 24, total_file_count: 3 }),
   `@@simulium stats ${id("c")}`,
   "Fatal: something",
