@@ -27,8 +27,10 @@ export function describeExit(op: BackupOperation, exitCode: number): string {
     case EXIT.locked:
       return (
         `another job held the restic repository's lock (a backup's prune or a check; for a prune or check, any job) for ${LOCK_WAIT_S / 60} minutes of waiting, and this job stopped; its last lines say at which step. ` +
-        "A backup stopped at its volumes removed its database snapshot. A killed job's lock is removed once restic finds it stale, after 30 minutes"
+        "A killed job's lock is removed once restic finds it stale, after 30 minutes"
       );
+    case EXIT.incomplete:
+      return "the backup failed and its snapshots could not be removed: the run stays in the repository, incomplete, and a restore of latest passes over it";
     default:
       return `${op} failed with exit code ${exitCode}`;
   }

@@ -5,7 +5,7 @@ import { failureMessage } from "./outcome";
 import { BackupTarget, DEFAULT_TIMEOUT, JobOptions, listRuns, runResticJob } from "./run";
 import { enterMaintenance } from "../apply/maintenance";
 import { restoreScript, verifyScript } from "./scripts";
-import { BackupRun, findRun } from "./snapshots";
+import { BackupRun, findRun, missingKinds, SnapshotKind } from "./snapshots";
 import type { AfterApplyOptions } from "../routing/after-apply";
 import { routeAfterMove } from "../routing/after-move";
 import type { RoutingResult } from "../routing/sync";
@@ -56,15 +56,19 @@ export interface RestoreResult {
 export async function restoreSite(docker: Docker, target: BackupTarget, opts: RestoreOptions): Promise<RestoreResult> {
   const site = target.site.name;
   const runs = await listRuns(docker, target, { ...opts, sizes: false });
-  const run = findRun(runs, opts.from);
+  const withVolumes = opts.databaseOnly !== true && target.site.volumes.length > 0;
+  const needs: SnapshotKind[] = [...(target.site.database ? ["database" as const] : []), ...(withVolumes ? ["volumes" as const] : [])];
+  const run = findRun(runs, opts.from, needs);
   if (!run) {
-    const what = opts.from === "latest" ? "no backup" : `no backup run or snapshot ${JSON.stringify(opts.from)} (or more than one matches)`;
+    const what = opts.from === "latest" ? (runs.length > 0 ? "no complete backup run" : "no backup") : `no backup run or snapshot ${JSON.stringify(opts.from)} (or more than one matches)`;
     throw new RestoreRefusedError(`site ${site} has ${what}: see simulium backups ${site}`);
   }
-  const volumes = opts.databaseOnly === true || target.site.volumes.length === 0 ? undefined : run.snapshots.find((s) => s.kind === "volumes");
+  // A half run (its volumes failed and could not be removed) must not restore half a site.
+  const missing = missingKinds(run, needs);
+  if (missing.length > 0) throw new RestoreRefusedError(`backup run ${run.run} of ${site} has no ${missing.join(" or ")} snapshot: it cannot restore the ${missing.map((k) => (k === "volumes" ? "files" : k)).join(" or ")}`);
+  const volumes = withVolumes ? run.snapshots.find((s) => s.kind === "volumes") : undefined;
   const dump = target.site.database ? run.snapshots.find((s) => s.kind === "database") : undefined;
   const chosen = [dump, volumes].filter((s): s is NonNullable<typeof s> => s !== undefined);
-  if (target.site.database && !dump) throw new RestoreRefusedError(`backup run ${run.run} of ${site} has no database snapshot: it cannot restore the database`);
 
   const verified = await runResticJob(docker, target, "verify", verifyScript(), chosen.map((s) => s.id), opts);
   if (verified.exitCode !== 0) {

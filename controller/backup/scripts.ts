@@ -24,6 +24,8 @@ export const EXIT = {
   rsync: 27,
   /** Another job held the repository's lock for LOCK_WAIT_S: this job stopped where it was. */
   locked: 28,
+  /** A backup run failed and its snapshots could not be removed: it stays, incomplete. */
+  incomplete: 29,
 } as const;
 
 /** Printed before machine-readable output, so log noise around it cannot be mistaken for it. */
@@ -31,6 +33,8 @@ export const MARK = "@@simulium";
 
 /** Seconds a job waits in all for other jobs' repository locks before it gives up (EXIT.locked). */
 export const LOCK_WAIT_S = 900;
+/** More seconds a failed backup run may wait to remove what it stored. */
+const DISCARD_WAIT_S = 300;
 
 /**
  * restic 0.14 (Debian 12) has no --retry-lock: a command that finds the site's repository
@@ -51,6 +55,7 @@ export const LOCK_WAIT_S = 900;
  */
 const LOCK_WAIT = `LOCK_WAIT_S=\${LOCK_WAIT_S:-${LOCK_WAIT_S}}
 LOCK_RETRY_S=\${LOCK_RETRY_S:-2}
+DISCARD_WAIT_S=\${DISCARD_WAIT_S:-${DISCARD_WAIT_S}}
 exec 3>&2
 # $$ is the script's own shell in every subshell, so a pipeline's restic_once and lock_wait agree.
 RESTIC_ERR="\${TMPDIR:-/tmp}/restic-$$.err"
@@ -61,9 +66,11 @@ lock_unlocked=0
 lock_start() { lock_cmd=$1; lock_last=""; lock_told=0; }
 lock_start ""
 restic_once() {
+  rm -f "$RESTIC_ERR.rc"
   { { command restic "$@" 2>&1 1>&4 4>&-; echo "$?" >"$RESTIC_ERR.rc"; } | tee "$RESTIC_ERR" \\
       | grep --line-buffered -v -E 'repository is already locked|^lock was created at |^storage ID [0-9a-f]+$|command can be used to remove stale locks$' >&2; } 4>&1
-  return "$(cat "$RESTIC_ERR.rc")"
+  once_rc=$(cat "$RESTIC_ERR.rc" 2>/dev/null)
+  return "\${once_rc:-1}"
 }
 # After a failed restic_once: 0 when it was refused for another job's lock and waited, 1 for
 # any other failure, 2 when the job's waiting is over.
@@ -88,23 +95,24 @@ lock_wait() {
   sleep "$LOCK_RETRY_S.$((\${tenth:-0} % 10))"
   return 0
 }
+# Every function keeps its status in its own variable: sh has only globals.
 restic() {
   lock_start "$1"
   while :; do
     restic_once "$@" && return 0
-    rc=$?
+    restic_rc=$?
     lock_wait
     case $? in
       0) ;;
       2) return ${EXIT.locked} ;;
-      *) return "$rc" ;;
+      *) return "$restic_rc" ;;
     esac
   done
 }
 # \`cmd || fail N\`: exits N, or EXIT.locked when cmd gave up waiting for a lock.
 fail() {
-  rc=$?
-  [ "$rc" -eq ${EXIT.locked} ] && exit ${EXIT.locked}
+  fail_rc=$?
+  [ "$fail_rc" -eq ${EXIT.locked} ] && exit ${EXIT.locked}
   exit "$1"
 }`;
 
@@ -141,12 +149,18 @@ open_repository() {
  */
 export function backupScript(): string {
   return resticScript(`open_repository init
-# discard_run MESSAGE CODE: exits CODE (EXIT.locked when the step gave up waiting for a lock).
+# discard_run MESSAGE CODE: removes what this run stored and exits CODE, EXIT.locked when the
+# step gave up waiting for a lock, or EXIT.incomplete when its snapshots could not be removed.
 discard_run() {
-  rc=$?
+  discard_rc=$?
   echo "$1; removing the snapshots of this run" >&2
-  restic forget --tag "$RUN_TAG" >&2 || echo "the snapshots of this run could not be removed: $RUN_TAG is incomplete in the repository" >&2
-  [ "$rc" -eq ${EXIT.locked} ] && exit ${EXIT.locked}
+  # Its own allowance: a job that gave up waiting must still try to remove its half run.
+  LOCK_WAIT_S=$((lock_waited + DISCARD_WAIT_S))
+  if ! restic forget --tag "$RUN_TAG" >&2; then
+    echo "the snapshots of this run could not be removed: $RUN_TAG stays incomplete in the repository" >&2
+    exit ${EXIT.incomplete}
+  fi
+  [ "$discard_rc" -eq ${EXIT.locked} ] && exit ${EXIT.locked}
   exit "$2"
 }
 if [ -n "\${DB_HOST:-}" ]; then
@@ -198,7 +212,13 @@ echo
 # One snapshot per line, then its 64-hex id (the only key spelled exactly "id").
 for id in $(tr '{' '\\n' </tmp/snapshots.json | sed -n 's/.*"id":"\\([0-9a-f]\\{64\\}\\)".*/\\1/p'); do
   echo "${MARK} stats $id"
-  restic stats --json --mode restore-size "$id" || echo "size of $id unknown" >&2
+  restic stats --json --mode restore-size "$id"
+  case $? in
+    0) ;;
+    # The list itself is read: the sizes left are shown as unknown.
+    ${EXIT.locked}) break ;;
+    *) echo "size of $id unknown" >&2 ;;
+  esac
   echo
 done
 `);

@@ -110,13 +110,19 @@ export function groupRuns(snapshots: readonly Snapshot[], sizes: ReadonlyMap<str
  * The run `--from` names: `latest`, a run id, or a snapshot id (full or at least 8 hex
  * characters) of either of the run's snapshots. Undefined when nothing matches. Pure.
  */
-export function findRun(runs: readonly BackupRun[], from: string): BackupRun | undefined {
-  if (from === "latest") return runs[0];
+export function findRun(runs: readonly BackupRun[], from: string, needs: readonly SnapshotKind[] = []): BackupRun | undefined {
+  // A failed run whose snapshots could not be removed (EXIT.incomplete) is never "latest".
+  if (from === "latest") return runs.find((r) => missingKinds(r, needs).length === 0);
   const byRun = runs.find((r) => r.run === from);
   if (byRun) return byRun;
   if (!/^[0-9a-f]{8,64}$/.test(from)) return undefined;
   const matches = runs.filter((r) => r.snapshots.some((s) => s.id.startsWith(from)));
   return matches.length === 1 ? matches[0] : undefined;
+}
+
+/** The kinds in `needs` the run has no snapshot of. Pure. */
+export function missingKinds(run: BackupRun, needs: readonly SnapshotKind[]): SnapshotKind[] {
+  return needs.filter((k) => !run.snapshots.some((s) => s.kind === k));
 }
 
 function sectionAfter(output: string, marker: string): string | undefined {

@@ -1,4 +1,4 @@
-import { findRun, groupRuns, parseSizes, parseSnapshots, Snapshot } from "../../../controller/backup/snapshots";
+import { findRun, groupRuns, missingKinds, parseSizes, parseSnapshots, Snapshot } from "../../../controller/backup/snapshots";
 
 const id = (c: string) => c.repeat(64);
 const snap = (c: string, run: string, time: string, paths: string[], extra: string[] = []): Record<string, unknown> => ({
@@ -78,5 +78,13 @@ describe("restic snapshot lists", () => {
     expect(findRun(runs, "bbbb")).toBeUndefined();
     expect(findRun(runs, "eeeeeeee")).toBeUndefined();
     expect(findRun([], "latest")).toBeUndefined();
+  });
+
+  it("latest is the newest run with every kind a restore needs: a half run (no volumes) is passed over", () => {
+    const runs = groupRuns(snapshots);
+    expect(findRun(runs, "latest", ["database"])?.run).toBe("r2");
+    expect(findRun(runs, "latest", ["database", "volumes"])?.run).toBe("r1");
+    expect(runs.map((r) => missingKinds(r, ["database", "volumes"]))).toEqual([["volumes"], []]);
+    expect(findRun(runs.slice(0, 1), "latest", ["volumes"])).toBeUndefined();
   });
 });
