@@ -9,7 +9,7 @@ export function renderRuns(site: string, runs: readonly BackupRun[]): string {
     r.run,
     r.commit?.slice(0, 12) ?? "-",
     r.sizeBytes !== undefined ? formatBytes(r.sizeBytes) : "?",
-    r.snapshots.map((s) => `${s.kind}=${s.shortId}`).join(" "),
+    r.snapshots.map((s) => `${s.kind}=${s.shortId}`).join(" ") + (r.missing ? ` (incomplete: no ${r.missing.join(", ")})` : ""),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ") + "\n";

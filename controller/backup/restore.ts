@@ -5,7 +5,7 @@ import { failureMessage } from "./outcome";
 import { BackupTarget, DEFAULT_TIMEOUT, JobOptions, listRuns, runResticJob } from "./run";
 import { enterMaintenance } from "../apply/maintenance";
 import { restoreScript, verifyScript } from "./scripts";
-import { BackupRun, findRun, missingKinds, SnapshotKind } from "./snapshots";
+import { BackupRun, findRun } from "./snapshots";
 import type { AfterApplyOptions } from "../routing/after-apply";
 import { routeAfterMove } from "../routing/after-move";
 import type { RoutingResult } from "../routing/sync";
@@ -56,18 +56,17 @@ export interface RestoreResult {
 export async function restoreSite(docker: Docker, target: BackupTarget, opts: RestoreOptions): Promise<RestoreResult> {
   const site = target.site.name;
   const runs = await listRuns(docker, target, { ...opts, sizes: false });
-  const withVolumes = opts.databaseOnly !== true && target.site.volumes.length > 0;
-  const needs: SnapshotKind[] = [...(target.site.database ? ["database" as const] : []), ...(withVolumes ? ["volumes" as const] : [])];
-  const run = findRun(runs, opts.from, needs);
+  const run = findRun(runs, opts.from);
   if (!run) {
-    const what = opts.from === "latest" ? (runs.length > 0 ? "no complete backup run" : "no backup") : `no backup run or snapshot ${JSON.stringify(opts.from)} (or more than one matches)`;
+    const what = opts.from === "latest" ? (runs.length > 0 ? "no backup run that completed" : "no backup") : `no backup run or snapshot ${JSON.stringify(opts.from)} (or more than one matches)`;
     throw new RestoreRefusedError(`site ${site} has ${what}: see simulium backups ${site}`);
   }
-  // A half run (its volumes failed and could not be removed) must not restore half a site.
-  const missing = missingKinds(run, needs);
-  if (missing.length > 0) throw new RestoreRefusedError(`backup run ${run.run} of ${site} has no ${missing.join(" or ")} snapshot: it cannot restore the ${missing.map((k) => (k === "volumes" ? "files" : k)).join(" or ")}`);
-  const volumes = withVolumes ? run.snapshots.find((s) => s.kind === "volumes") : undefined;
+  const of = target.repositoryOf ?? site;
+  // A run that failed and could not remove what it stored must not restore half a site.
+  if (run.missing) throw new RestoreRefusedError(`backup run ${run.run} of ${of} did not complete (it has no ${run.missing.join(" or ")} snapshot): choose another run, see simulium backups ${of}`);
+  const volumes = opts.databaseOnly === true || target.site.volumes.length === 0 ? undefined : run.snapshots.find((s) => s.kind === "volumes");
   const dump = target.site.database ? run.snapshots.find((s) => s.kind === "database") : undefined;
+  if (target.site.database && !dump) throw new RestoreRefusedError(`backup run ${run.run} of ${of} has no database snapshot: it cannot restore the database`);
   const chosen = [dump, volumes].filter((s): s is NonNullable<typeof s> => s !== undefined);
 
   const verified = await runResticJob(docker, target, "verify", verifyScript(), chosen.map((s) => s.id), opts);

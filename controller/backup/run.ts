@@ -83,7 +83,8 @@ export async function backupSite(docker: Docker, target: BackupTarget, opts: Job
   const now = opts.now ?? (() => new Date());
   const started = now();
   const run = runId(started, randomBytes(3).toString("hex"));
-  const tags = runTags({ site: target.site.name, run, ...(opts.commit ? { commit: opts.commit } : {}), manifest: shortHash(target.rendered) });
+  const parts = [...(target.site.database ? ["database" as const] : []), ...(target.site.volumes.length > 0 ? ["volumes" as const] : [])];
+  const tags = runTags({ site: target.site.name, run, ...(opts.commit ? { commit: opts.commit } : {}), manifest: shortHash(target.rendered), parts });
   const keep = target.site.backup ?? { keep: DEFAULT_KEEP };
   const r = await runResticJob(docker, target, "backup", backupScript(), keepFlags(keep), { ...opts, env: { BACKUP_TAGS: tags.join(","), RUN_TAG: `run:${run}` } });
   const durationSeconds = (now().getTime() - started.getTime()) / 1000;

@@ -80,7 +80,7 @@ lock_wait() {
   [ -z "$lock_last" ] || lock_waited=$((lock_waited + now - lock_last))
   lock_last=$now
   if [ "$lock_waited" -ge "$LOCK_WAIT_S" ]; then
-    { cat "$RESTIC_ERR"; echo "the restic repository of $SIMULIUM_SITE stayed locked by another job for \${LOCK_WAIT_S}s (restic $lock_cmd); giving up"; } >&3
+    { cat "$RESTIC_ERR"; echo "the restic repository of $SIMULIUM_SITE stayed locked by another job through \${lock_waited}s of waiting (restic $lock_cmd); giving up"; } >&3
     return 2
   fi
   if [ $((now - lock_unlocked)) -ge 30 ]; then
@@ -156,12 +156,17 @@ discard_run() {
   echo "$1; removing the snapshots of this run" >&2
   # Its own allowance: a job that gave up waiting must still try to remove its half run.
   LOCK_WAIT_S=$((lock_waited + DISCARD_WAIT_S))
-  if ! restic forget --tag "$RUN_TAG" >&2; then
-    echo "the snapshots of this run could not be removed: $RUN_TAG stays incomplete in the repository" >&2
-    exit ${EXIT.incomplete}
+  # By id: restic 0.14's forget with only a tag applies a keep policy, and with none removes nothing.
+  if restic snapshots --json --tag "$RUN_TAG" >/tmp/discard.json; then
+    ids=$(tr '{' '\\n' </tmp/discard.json | sed -n 's/.*"id":"\\([0-9a-f]\\{64\\}\\)".*/\\1/p')
+    # Unquoted: one argument per id.
+    if [ -z "$ids" ] || restic forget $ids >&2; then
+      [ "$discard_rc" -eq ${EXIT.locked} ] && exit ${EXIT.locked}
+      exit "$2"
+    fi
   fi
-  [ "$discard_rc" -eq ${EXIT.locked} ] && exit ${EXIT.locked}
-  exit "$2"
+  echo "the snapshots of this run could not be removed: $RUN_TAG stays in the repository, marked incomplete" >&2
+  exit ${EXIT.incomplete}
 }
 if [ -n "\${DB_HOST:-}" ]; then
   # The dump is restic's stdin: refused for a lock, the whole dump is run again, but only once
@@ -234,6 +239,11 @@ export function verifyScript(): string {
 restic check || fail ${EXIT.verify}
 for id in "$@"; do
   restic restore "$id" --target "/tmp/verify/$id" --verify || fail ${EXIT.verify}
+  # A dump cut short after restic stored the stream has no trailer; it must not be loaded.
+  if [ -f "/tmp/verify/$id/database.sql" ] && ! tail -c 300 "/tmp/verify/$id/database.sql" | grep -q -e '-- Dump completed'; then
+    echo "snapshot $id holds a database dump that did not complete (no '-- Dump completed' line at its end)" >&2
+    exit ${EXIT.verify}
+  fi
   rm -rf "/tmp/verify/$id"
 done
 echo "${MARK} verified"

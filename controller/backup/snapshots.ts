@@ -19,6 +19,8 @@ export interface BackupRun {
   readonly commit?: string;
   readonly manifest?: string;
   readonly snapshots: readonly { readonly id: string; readonly shortId: string; readonly kind: SnapshotKind; readonly sizeBytes?: number }[];
+  /** The snapshots the run was made to have and lacks (tags.ts `parts`): a failed run that stayed. */
+  readonly missing?: readonly SnapshotKind[];
   /** Restore size of the run's snapshots, when known. */
   readonly sizeBytes?: number;
 }
@@ -91,6 +93,8 @@ export function groupRuns(snapshots: readonly Snapshot[], sizes: ReadonlyMap<str
     const known = sorted.map((s) => sizes.get(s.id));
     const commit = tagValue(first?.tags ?? [], "commit");
     const manifest = tagValue(first?.tags ?? [], "manifest");
+    const parts = tagValue(first?.tags ?? [], "parts")?.split(".") ?? [];
+    const missing = (["database", "volumes"] as const).filter((k) => parts.includes(k) && !snaps.some((s) => snapshotKind(s) === k));
     return {
       run,
       time: first?.time ?? "",
@@ -101,6 +105,7 @@ export function groupRuns(snapshots: readonly Snapshot[], sizes: ReadonlyMap<str
         return { id: s.id, shortId: s.shortId, kind: snapshotKind(s), ...(size !== undefined ? { sizeBytes: size } : {}) };
       }),
       ...(known.every((k): k is number => k !== undefined) ? { sizeBytes: known.reduce((a, b) => a + b, 0) } : {}),
+      ...(missing.length > 0 ? { missing } : {}),
     };
   });
   return runs.sort((a, b) => b.time.localeCompare(a.time));
@@ -110,19 +115,14 @@ export function groupRuns(snapshots: readonly Snapshot[], sizes: ReadonlyMap<str
  * The run `--from` names: `latest`, a run id, or a snapshot id (full or at least 8 hex
  * characters) of either of the run's snapshots. Undefined when nothing matches. Pure.
  */
-export function findRun(runs: readonly BackupRun[], from: string, needs: readonly SnapshotKind[] = []): BackupRun | undefined {
+export function findRun(runs: readonly BackupRun[], from: string): BackupRun | undefined {
   // A failed run whose snapshots could not be removed (EXIT.incomplete) is never "latest".
-  if (from === "latest") return runs.find((r) => missingKinds(r, needs).length === 0);
+  if (from === "latest") return runs.find((r) => r.missing === undefined);
   const byRun = runs.find((r) => r.run === from);
   if (byRun) return byRun;
   if (!/^[0-9a-f]{8,64}$/.test(from)) return undefined;
   const matches = runs.filter((r) => r.snapshots.some((s) => s.id.startsWith(from)));
   return matches.length === 1 ? matches[0] : undefined;
-}
-
-/** The kinds in `needs` the run has no snapshot of. Pure. */
-export function missingKinds(run: BackupRun, needs: readonly SnapshotKind[]): SnapshotKind[] {
-  return needs.filter((k) => !run.snapshots.some((s) => s.kind === k));
 }
 
 function sectionAfter(output: string, marker: string): string | undefined {

@@ -5,6 +5,7 @@ import path from "node:path";
 import { StateStore } from "../../controller/state/store";
 import { RestoreRefusedError, restoreSite } from "../../controller/backup/restore";
 import { backupSite, BackupResult, checkRepository, listRuns } from "../../controller/backup/run";
+import { EXIT } from "../../controller/backup/scripts";
 import { loadBackupTarget } from "../../controller/backup/target";
 import { backupsVolumeName } from "../../controller/backup/names";
 import { loadAndSwapScript } from "../../controller/database/load-swap";
@@ -124,6 +125,20 @@ test("a periodic check passes on a sound repository", async () => {
   expect(await checkRepository(docker, await target())).toMatchObject({ ok: true });
 });
 
+test("a backup whose dump fails leaves no snapshot behind: latest is never a half run", async () => {
+  const t = await target();
+  const db = t.site.database;
+  if (!db) throw new Error("the test site has a database");
+  const before = (await listRuns(docker, t, { sizes: false })).map((r) => r.run);
+  // mariadb-dump fails at once on a schema that does not exist, after restic opened the stream.
+  const failed = await backupSite(docker, { ...t, site: { ...t.site, database: { ...db, name: "no_such_schema" } } });
+  expect(failed).toMatchObject({ ok: false, exitCode: EXIT.databaseDump });
+  expect(failed.message).toMatch(/the database dump failed/);
+  const after = await listRuns(docker, t, { sizes: false });
+  expect(after.map((r) => r.run)).not.toContain(failed.run);
+  expect(after.map((r) => r.run)).toEqual(before);
+});
+
 test("another job's exclusive lock (a prune, a check) makes a listing and a backup wait, not fail", async () => {
   // CI found `simulium backups` failing on the scheduled backup's forget --prune lock.
   expect((await backup()).ok).toBe(true);
@@ -195,14 +210,15 @@ test("a corrupted pack is detected: the restore is refused and the site is left 
 /**
  * A real restic holding the site's repository locked exclusively: `key passwd` takes the
  * exclusive lock, then reads the new password from stdin, which stays open until `release`
- * (or 120 s) and then ends empty, so it fails without changing anything and drops the lock.
+ * (or 200 s) and then ends empty, so it fails without changing anything and drops the lock.
  * Returns once the lock file exists.
  */
 async function holdExclusiveLock(): Promise<{ container: Docker.Container; release(): Promise<void> }> {
   const password = readFileSync(new StateStore(stateDir, instance, "read-only").path("restic-password"), "utf8").trim();
   const container = await docker.createContainer({
     Image: "simulium/backup:local",
-    Cmd: ["sh", "-c", "i=0; while [ ! -e /tmp/release ] && [ $i -lt 600 ]; do sleep 0.2; i=$((i+1)); done | restic key passwd"],
+    // Longer than the test waits for the jobs: the holder never lets go by itself first.
+    Cmd: ["sh", "-c", "i=0; while [ ! -e /tmp/release ] && [ $i -lt 1000 ]; do sleep 0.2; i=$((i+1)); done | restic key passwd"],
     Env: [`RESTIC_REPOSITORY=/restic/${site}`, `RESTIC_PASSWORD=${password}`],
     Labels: { [LABEL.instance]: instance },
     HostConfig: { Binds: [`${backupsVolumeName(instance)}:/restic`] },
@@ -213,7 +229,8 @@ async function holdExclusiveLock(): Promise<{ container: Docker.Container; relea
   return {
     container,
     release: async () => {
-      await execIn(docker, container.id, ["touch", "/tmp/release"]);
+      // A holder that already let go (it gave up by itself) is released already.
+      await execIn(docker, container.id, ["touch", "/tmp/release"]).catch(() => undefined);
       await container.wait();
     },
   };

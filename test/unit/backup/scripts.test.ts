@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -59,8 +60,10 @@ case "$1" in
     [ "$REPO_STATE" = wrong ] && echo "Fatal: wrong password or no key found" >&2
     exit 1 ;;
   backup) case "$*" in *--stdin*) cat >> "${"$"}{CALLS}.stdin" ;; esac ;;
-  snapshots) echo "[]" ;;
-  restore) [ -z "${"$"}{RESTORE_FAILS:-}" ] || exit 1 ;;
+  # The run's own snapshot (tag run:r1) exists once a backup ran.
+  snapshots) case "$*" in *run:r1*) grep -q "^restic backup" "${"$"}{CALLS}" && echo '[{"time":"t","id":"${"e".repeat(64)}","short_id":"eeeeeeee"}]' && exit 0 ;; esac; echo "[]" ;;
+  restore) [ -z "${"$"}{RESTORE_FAILS:-}" ] || exit 1
+    [ -z "${"$"}{RESTORED_DUMP+x}" ] || { mkdir -p "$4"; printf '%s' "$RESTORED_DUMP" > "$4/database.sql"; } ;;
 esac
 exit 0`,
   );
@@ -96,7 +99,7 @@ describe("the backup script", () => {
     const r = run(backupScript(), keepFlags({ keep: 2 }), env({ ...dbEnv(), DUMP_FAILS: "1" }));
     expect(r.status).toBe(EXIT.databaseDump);
     expect(r.out).toMatch(/the database dump failed \(mariadb-dump exit 2\); removing the snapshots of this run/);
-    expect(calls()).toContain("restic forget --tag run:r1");
+    expect(calls()).toContain(`restic forget ${"e".repeat(64)}`);
     expect(calls().some((c) => c.includes("--prune"))).toBe(false);
   });
 
@@ -139,7 +142,7 @@ describe("another job's lock on the repository", () => {
     expect([...r.out.matchAll(waiting)].map((m) => m[1])).toEqual(["cat"]);
     const gaveUp = run(listScript(), [], env({ LOCK_RETRY_S: "1", LOCK_WAIT_S: "1", LOCKED: "cat config:100" }));
     expect(gaveUp.status).toBe(EXIT.locked);
-    expect(gaveUp.out).toMatch(/stayed locked by another job for 1s \(restic cat\); giving up/);
+    expect(gaveUp.out).toMatch(/stayed locked by another job through \d+s of waiting \(restic cat\); giving up/);
     expect(gaveUp.out).not.toMatch(/cannot be opened/);
   });
 
@@ -149,7 +152,7 @@ describe("another job's lock on the repository", () => {
     // Waiting is counted in whole seconds of the clock: 2 or 3 tries.
     expect(count("restic snapshots")).toBeGreaterThanOrEqual(2);
     expect(r.out.match(/repository is already locked exclusively by PID 15/g)).toHaveLength(1);
-    expect(r.out).toMatch(/stayed locked by another job for 2s \(restic snapshots\); giving up/);
+    expect(r.out).toMatch(/stayed locked by another job through \d+s of waiting \(restic snapshots\); giving up/);
   });
 
   it("a lock left by a killed job is removed once restic finds it stale (restic unlock), then the job goes on", () => {
@@ -165,7 +168,7 @@ describe("another job's lock on the repository", () => {
     expect(readFileSync(path.join(dir, "calls.dumps"), "utf8")).toBe("dump\ndump\ndump\n");
     expect(count("restic cat config")).toBe(3);
     expect(readFileSync(path.join(dir, "calls.stdin"), "utf8")).toBe("-- dump\n");
-    expect(calls()).not.toContain("restic forget --tag run:r1");
+    expect(calls().some((c) => c.startsWith("restic forget e"))).toBe(false);
   });
 
   it("giving up before anything is stored leaves nothing to remove; giving up at the volumes removes the dump's snapshot", () => {
@@ -176,15 +179,15 @@ describe("another job's lock on the repository", () => {
     const atVolumes = run(backupScript(), keepFlags({ keep: 2 }), env({ ...dbEnv(), SITE_VOLUMES: "files", LOCK_RETRY_S: "1", LOCK_WAIT_S: "1", LOCKED: "backup*/data:100" }));
     expect(atVolumes.status).toBe(EXIT.locked);
     expect(atVolumes.out).toMatch(/backing up the volumes failed; removing the snapshots of this run/);
-    expect(calls()).toContain("restic forget --tag run:r1");
+    expect(calls()).toContain(`restic forget ${"e".repeat(64)}`);
     expect(calls().some((c) => c.includes("--prune"))).toBe(false);
   });
 
   it("a failed run that cannot remove its snapshots (the lock held on) waits its own allowance, then says the run is incomplete", () => {
-    const r = run(backupScript(), keepFlags({ keep: 2 }), env({ ...dbEnv(), SITE_VOLUMES: "files", LOCK_RETRY_S: "1", LOCK_WAIT_S: "1", DISCARD_WAIT_S: "2", LOCKED: "backup*/data:100", LOCKED_TOO: "forget --tag run:r1" }));
+    const r = run(backupScript(), keepFlags({ keep: 2 }), env({ ...dbEnv(), SITE_VOLUMES: "files", LOCK_RETRY_S: "1", LOCK_WAIT_S: "1", DISCARD_WAIT_S: "2", LOCKED: "backup*/data:100", LOCKED_TOO: "forget eeee*" }));
     expect(r.status).toBe(EXIT.incomplete);
-    expect(count("restic forget --tag run:r1")).toBeGreaterThanOrEqual(2);
-    expect(r.out).toMatch(/the snapshots of this run could not be removed: run:r1 stays incomplete in the repository/);
+    expect(count("restic forget eeee")).toBeGreaterThanOrEqual(2);
+    expect(r.out).toMatch(/the snapshots of this run could not be removed: run:r1 stays in the repository, marked incomplete/);
   });
 
   it("retention waits for a check's lock instead of failing the run", () => {
@@ -203,6 +206,26 @@ describe("another job's lock on the repository", () => {
     expect(r.status).toBe(EXIT.verify);
     expect(count("restic restore")).toBe(1);
     expect(r.out).not.toMatch(/waits for it/);
+  });
+});
+
+describe("the verify script", () => {
+  // The script restores into /tmp/verify/<id>, as in its container: a fresh id, removed after.
+  const ids: string[] = [];
+  afterAll(() => ids.forEach((id) => rmSync(`/tmp/verify/${id}`, { recursive: true, force: true })));
+  const verify = (dump: string) => {
+    const id = randomBytes(32).toString("hex");
+    ids.push(id);
+    return run(verifyScript(), [id], env({ RESTORED_DUMP: dump }));
+  };
+
+  it("refuses a dump that did not complete (no trailer): the dump failed after restic stored the stream", () => {
+    const cut = verify("-- MariaDB dump\nCREATE TABLE a (id int);\nINSERT INTO a VALUES (1");
+    expect(cut.status).toBe(EXIT.verify);
+    expect(cut.out).toMatch(/holds a database dump that did not complete/);
+    const whole = verify("-- MariaDB dump\nCREATE TABLE a (id int);\n-- Dump completed on 2026-12-01 18:00:00\n");
+    expect(whole.status).toBe(0);
+    expect(whole.out).toContain("@@simulium verified");
   });
 });
 

@@ -1,4 +1,4 @@
-import { findRun, groupRuns, missingKinds, parseSizes, parseSnapshots, Snapshot } from "../../../controller/backup/snapshots";
+import { findRun, groupRuns, parseSizes, parseSnapshots, Snapshot } from "../../../controller/backup/snapshots";
 
 const id = (c: string) => c.repeat(64);
 const snap = (c: string, run: string, time: string, paths: string[], extra: string[] = []): Record<string, unknown> => ({
@@ -80,11 +80,19 @@ describe("restic snapshot lists", () => {
     expect(findRun([], "latest")).toBeUndefined();
   });
 
-  it("latest is the newest run with every kind a restore needs: a half run (no volumes) is passed over", () => {
-    const runs = groupRuns(snapshots);
-    expect(findRun(runs, "latest", ["database"])?.run).toBe("r2");
-    expect(findRun(runs, "latest", ["database", "volumes"])?.run).toBe("r1");
-    expect(runs.map((r) => missingKinds(r, ["database", "volumes"]))).toEqual([["volumes"], []]);
-    expect(findRun(runs.slice(0, 1), "latest", ["volumes"])).toBeUndefined();
+  it("a run that lacks a part its tag names did not complete: shown, and never latest", () => {
+    // r3 was made to have both; its volumes failed and its dump could not be removed.
+    const half = snap("e", "r3", "2026-11-23T03:00:00Z", ["/database.sql"], ["parts:database.volumes"]);
+    const whole = [snap("f", "r4", "2026-11-22T12:00:00Z", ["/database.sql"], ["parts:database.volumes"]), snap("g", "r4", "2026-11-22T12:00:05Z", ["/data"], ["parts:database.volumes"])];
+    const runs = groupRuns([...snapshots, half, ...whole].map((s) => parseSnapshots(`@@simulium snapshots\n${JSON.stringify([s])}`)[0]!));
+    expect(runs.map((r) => [r.run, r.missing])).toEqual([
+      ["r3", ["volumes"]],
+      ["r4", undefined],
+      ["r2", undefined],
+      ["r1", undefined],
+    ]);
+    expect(findRun(runs, "latest")?.run).toBe("r4");
+    // Named, it is still found: restore refuses it with what it lacks.
+    expect(findRun(runs, "r3")?.missing).toEqual(["volumes"]);
   });
 });
