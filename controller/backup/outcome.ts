@@ -30,7 +30,9 @@ export function describeExit(op: BackupOperation, exitCode: number): string {
         "A killed job's lock is removed once restic finds it stale, after 30 minutes"
       );
     case EXIT.incomplete:
-      return "the backup failed and its snapshots could not be removed: the run stays in the repository, incomplete, and a restore of latest passes over it";
+      return "the backup failed and its snapshots could not be removed: the run stays in the repository, marked incomplete, and a restore of latest passes over it";
+    case EXIT.dumpIncomplete:
+      return "the run's database dump did not complete (a failed backup that stayed in the repository); nothing of the site was changed";
     default:
       return `${op} failed with exit code ${exitCode}`;
   }

@@ -4,14 +4,16 @@ import type { Logger } from "../log";
 import { failureMessage } from "./outcome";
 import { BackupTarget, DEFAULT_TIMEOUT, JobOptions, listRuns, runResticJob } from "./run";
 import { enterMaintenance } from "../apply/maintenance";
-import { restoreScript, verifyScript } from "./scripts";
-import { BackupRun, findRun } from "./snapshots";
+import { EXIT, restoreScript, verifyScript } from "./scripts";
+import { BackupRun, findRun, latestCandidates, SnapshotKind } from "./snapshots";
 import type { AfterApplyOptions } from "../routing/after-apply";
 import { routeAfterMove } from "../routing/after-move";
 import type { RoutingResult } from "../routing/sync";
 
 /** Past the restore job's own timeout, the maintenance hold ends anyway. */
 const HOLD_MARGIN_SECONDS = 300;
+/** How many of the newest runs a restore of latest verifies before it gives up. */
+const LATEST_TRIES = 3;
 /** A hold on data that must not be served: ten years, so only a successful load ends it. */
 const KEEP_UNSERVABLE_SECONDS = 10 * 365 * 24 * 3600;
 
@@ -55,24 +57,42 @@ export interface RestoreResult {
  */
 export async function restoreSite(docker: Docker, target: BackupTarget, opts: RestoreOptions): Promise<RestoreResult> {
   const site = target.site.name;
-  const runs = await listRuns(docker, target, { ...opts, sizes: false });
-  const run = findRun(runs, opts.from);
-  if (!run) {
-    const what = opts.from === "latest" ? (runs.length > 0 ? "no backup run that completed" : "no backup") : `no backup run or snapshot ${JSON.stringify(opts.from)} (or more than one matches)`;
-    throw new RestoreRefusedError(`site ${site} has ${what}: see simulium backups ${site}`);
-  }
   const of = target.repositoryOf ?? site;
-  // A run that failed and could not remove what it stored must not restore half a site.
-  if (run.missing) throw new RestoreRefusedError(`backup run ${run.run} of ${of} did not complete (it has no ${run.missing.join(" or ")} snapshot): choose another run, see simulium backups ${of}`);
-  const volumes = opts.databaseOnly === true || target.site.volumes.length === 0 ? undefined : run.snapshots.find((s) => s.kind === "volumes");
-  const dump = target.site.database ? run.snapshots.find((s) => s.kind === "database") : undefined;
-  if (target.site.database && !dump) throw new RestoreRefusedError(`backup run ${run.run} of ${of} has no database snapshot: it cannot restore the database`);
-  const chosen = [dump, volumes].filter((s): s is NonNullable<typeof s> => s !== undefined);
-
-  const verified = await runResticJob(docker, target, "verify", verifyScript(), chosen.map((s) => s.id), opts);
-  if (verified.exitCode !== 0) {
-    throw new RestoreRefusedError(`backup run ${run.run} of ${site} is refused, the site was not changed: ${failureMessage("verify", verified.exitCode, verified.output)}`);
+  const runs = await listRuns(docker, target, { ...opts, sizes: false });
+  const withVolumes = opts.databaseOnly !== true && target.site.volumes.length > 0;
+  const kinds: SnapshotKind[] = [...(target.site.database ? ["database" as const] : []), ...(withVolumes ? ["volumes" as const] : [])];
+  const siteKinds: SnapshotKind[] = [...(target.site.database ? ["database" as const] : []), ...(target.site.volumes.length > 0 ? ["volumes" as const] : [])];
+  const latest = opts.from === "latest";
+  const named = latest ? undefined : findRun(runs, opts.from);
+  // latest: the newest runs that completed, a few deep (each one verified is a job).
+  const candidates = latest ? latestCandidates(runs, kinds, siteKinds).slice(0, LATEST_TRIES) : named ? [named] : [];
+  if (candidates.length === 0) {
+    const what = latest ? (runs.length > 0 ? "no backup run that completed" : "no backup") : `no backup run or snapshot ${JSON.stringify(opts.from)} (or more than one matches)`;
+    throw new RestoreRefusedError(`site ${of} has ${what}: see simulium backups ${of}`);
   }
+  let chosenRun: { run: BackupRun; chosen: { id: string; shortId: string }[]; dump?: { id: string }; volumes?: { id: string } } | undefined;
+  for (const run of candidates) {
+    // A run that failed and could not remove what it stored must not restore half a site.
+    if (run.missing) throw new RestoreRefusedError(`backup run ${run.run} of ${of} lacks its ${run.missing.join(" and ")} snapshot (a failed run, or one retention split): choose another run, see simulium backups ${of}`);
+    const volumes = withVolumes ? run.snapshots.find((s) => s.kind === "volumes") : undefined;
+    const dump = target.site.database ? run.snapshots.find((s) => s.kind === "database") : undefined;
+    if (target.site.database && !dump) throw new RestoreRefusedError(`backup run ${run.run} of ${of} has no database snapshot: it cannot restore the database`);
+    const chosen = [dump, volumes].filter((s): s is NonNullable<typeof s> => s !== undefined);
+    const verified = await runResticJob(docker, target, "verify", verifyScript(), chosen.map((s) => s.id), opts);
+    if (verified.exitCode === 0) {
+      chosenRun = { run, chosen, ...(dump ? { dump } : {}), ...(volumes ? { volumes } : {}) };
+      break;
+    }
+    // A dump that did not complete is a failed run that stayed (made before failed runs were
+    // removed): latest passes over it to the run before; anything else refuses.
+    if (latest && verified.exitCode === EXIT.dumpIncomplete) {
+      opts.log?.warn({ site, run: run.run }, "backup run passed over: its database dump did not complete");
+      continue;
+    }
+    throw new RestoreRefusedError(`backup run ${run.run} of ${of} is refused, the site was not changed: ${failureMessage("verify", verified.exitCode, verified.output)}`);
+  }
+  if (!chosenRun) throw new RestoreRefusedError(`site ${of} has no backup run that completed among its newest ${candidates.length}: see simulium backups ${of}`);
+  const { run, chosen, dump, volumes } = chosenRun;
   opts.log?.info({ site, run: run.run, snapshots: chosen.map((s) => s.shortId) }, "backup verified; restoring");
 
   const web = names.service(site, "web");

@@ -26,6 +26,8 @@ export const EXIT = {
   locked: 28,
   /** A backup run failed and its snapshots could not be removed: it stays, incomplete. */
   incomplete: 29,
+  /** verify: the run's database dump did not complete (no mariadb-dump trailer). */
+  dumpIncomplete: 30,
 } as const;
 
 /** Printed before machine-readable output, so log noise around it cannot be mistaken for it. */
@@ -159,8 +161,9 @@ discard_run() {
   # By id: restic 0.14's forget with only a tag applies a keep policy, and with none removes nothing.
   if restic snapshots --json --tag "$RUN_TAG" >/tmp/discard.json; then
     ids=$(tr '{' '\\n' </tmp/discard.json | sed -n 's/.*"id":"\\([0-9a-f]\\{64\\}\\)".*/\\1/p')
-    # Unquoted: one argument per id.
-    if [ -z "$ids" ] || restic forget $ids >&2; then
+    # Unquoted: one argument per id. restic warns and exits 0 for a snapshot it cannot load, so
+    # the run is listed again: gone, or it stays marked incomplete.
+    if [ -z "$ids" ] || { restic forget $ids >&2 && restic snapshots --json --tag "$RUN_TAG" >/tmp/discard.json && ! grep -q '"id":"' /tmp/discard.json; }; then
       [ "$discard_rc" -eq ${EXIT.locked} ] && exit ${EXIT.locked}
       exit "$2"
     fi
@@ -242,7 +245,7 @@ for id in "$@"; do
   # A dump cut short after restic stored the stream has no trailer; it must not be loaded.
   if [ -f "/tmp/verify/$id/database.sql" ] && ! tail -c 300 "/tmp/verify/$id/database.sql" | grep -q -e '-- Dump completed'; then
     echo "snapshot $id holds a database dump that did not complete (no '-- Dump completed' line at its end)" >&2
-    exit ${EXIT.verify}
+    exit ${EXIT.dumpIncomplete}
   fi
   rm -rf "/tmp/verify/$id"
 done

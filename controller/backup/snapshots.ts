@@ -19,8 +19,10 @@ export interface BackupRun {
   readonly commit?: string;
   readonly manifest?: string;
   readonly snapshots: readonly { readonly id: string; readonly shortId: string; readonly kind: SnapshotKind; readonly sizeBytes?: number }[];
-  /** The snapshots the run was made to have and lacks (tags.ts `parts`): a failed run that stayed. */
+  /** The snapshots the run was made to have and lacks (tags.ts `parts`): a failed run that stayed, or one retention split. */
   readonly missing?: readonly SnapshotKind[];
+  /** Unset for a run made before runs were tagged with their parts: what it lacks is unknown. */
+  readonly tagged?: boolean;
   /** Restore size of the run's snapshots, when known. */
   readonly sizeBytes?: number;
 }
@@ -93,7 +95,8 @@ export function groupRuns(snapshots: readonly Snapshot[], sizes: ReadonlyMap<str
     const known = sorted.map((s) => sizes.get(s.id));
     const commit = tagValue(first?.tags ?? [], "commit");
     const manifest = tagValue(first?.tags ?? [], "manifest");
-    const parts = tagValue(first?.tags ?? [], "parts")?.split(".") ?? [];
+    const partsTag = tagValue(first?.tags ?? [], "parts");
+    const parts = partsTag?.split(".") ?? [];
     const missing = (["database", "volumes"] as const).filter((k) => parts.includes(k) && !snaps.some((s) => snapshotKind(s) === k));
     return {
       run,
@@ -106,6 +109,7 @@ export function groupRuns(snapshots: readonly Snapshot[], sizes: ReadonlyMap<str
       }),
       ...(known.every((k): k is number => k !== undefined) ? { sizeBytes: known.reduce((a, b) => a + b, 0) } : {}),
       ...(missing.length > 0 ? { missing } : {}),
+      ...(partsTag !== undefined ? { tagged: true } : {}),
     };
   });
   return runs.sort((a, b) => b.time.localeCompare(a.time));
@@ -116,13 +120,23 @@ export function groupRuns(snapshots: readonly Snapshot[], sizes: ReadonlyMap<str
  * characters) of either of the run's snapshots. Undefined when nothing matches. Pure.
  */
 export function findRun(runs: readonly BackupRun[], from: string): BackupRun | undefined {
-  // A failed run whose snapshots could not be removed (EXIT.incomplete) is never "latest".
-  if (from === "latest") return runs.find((r) => r.missing === undefined);
+  if (from === "latest") return runs[0];
   const byRun = runs.find((r) => r.run === from);
   if (byRun) return byRun;
   if (!/^[0-9a-f]{8,64}$/.test(from)) return undefined;
   const matches = runs.filter((r) => r.snapshots.some((s) => s.id.startsWith(from)));
   return matches.length === 1 ? matches[0] : undefined;
+}
+
+/**
+ * The runs a restore of `latest` may use, newest first: each with a snapshot of every kind in
+ * `kinds` (what the restore loads), and none that lacks a part its tag names (a failed run
+ * that could not remove what it stored). A run made before the parts tag (every failed run
+ * then stayed) must have each kind the site has now. Pure.
+ */
+export function latestCandidates(runs: readonly BackupRun[], kinds: readonly SnapshotKind[], siteKinds: readonly SnapshotKind[]): BackupRun[] {
+  const has = (r: BackupRun, k: SnapshotKind) => r.snapshots.some((s) => s.kind === k);
+  return runs.filter((r) => r.missing === undefined && kinds.every((k) => has(r, k)) && (r.tagged === true || siteKinds.every((k) => has(r, k))));
 }
 
 function sectionAfter(output: string, marker: string): string | undefined {

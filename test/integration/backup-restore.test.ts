@@ -4,8 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import { StateStore } from "../../controller/state/store";
 import { RestoreRefusedError, restoreSite } from "../../controller/backup/restore";
-import { backupSite, BackupResult, checkRepository, listRuns } from "../../controller/backup/run";
-import { EXIT } from "../../controller/backup/scripts";
+import { backupSite, BackupResult, checkRepository, listRuns, runResticJob } from "../../controller/backup/run";
+import { EXIT, resticScript } from "../../controller/backup/scripts";
+import { latestCandidates } from "../../controller/backup/snapshots";
+import { runId } from "../../controller/backup/tags";
 import { loadBackupTarget } from "../../controller/backup/target";
 import { backupsVolumeName } from "../../controller/backup/names";
 import { loadAndSwapScript } from "../../controller/database/load-swap";
@@ -172,6 +174,24 @@ test("another job's exclusive lock (a prune, a check) makes a listing and a back
   } finally {
     await holder.container.remove({ force: true });
   }
+});
+
+test("latest passes over a run whose dump was cut short (a failed run kept from before failed runs were removed)", async () => {
+  const t = await target();
+  const whole = latestCandidates(await listRuns(docker, t, { sizes: false }), ["database", "volumes"], ["database", "volumes"])[0];
+  if (!whole) throw new Error("the earlier tests made a whole run");
+  // As the old script left it: a dump snapshot cut mid-statement, the volumes, no parts tag.
+  const cut = runId(new Date(), "c0ffee");
+  const body = `open_repository
+printf -- '-- MariaDB dump\\nCREATE TABLE cut (' | restic backup --host "$SIMULIUM_SITE" --tag "site:$SIMULIUM_SITE,run:${cut},manifest:legacy" --stdin --stdin-filename database.sql
+restic backup --host "$SIMULIUM_SITE" --tag "site:$SIMULIUM_SITE,run:${cut},manifest:legacy" /data`;
+  expect((await runResticJob(docker, t, "backup", resticScript(body), [])).exitCode).toBe(0);
+  expect((await listRuns(docker, t, { sizes: false }))[0]?.run).toBe(cut);
+
+  const restored = await restoreSite(docker, t, { from: "latest", loadSwapScript: loadAndSwapScript(), log: quietLog });
+  expect(restored.run.run).toBe(whole.run);
+  // Named, it is refused before the site is touched.
+  await expect(restoreSite(docker, t, { from: cut, loadSwapScript: loadAndSwapScript(), log: quietLog })).rejects.toThrow(/did not complete \(a failed backup that stayed/);
 });
 
 test("the CLI: backup prints its run and snapshots, restore of an unknown backup is refused without touching the site", async () => {

@@ -1,4 +1,4 @@
-import { findRun, groupRuns, parseSizes, parseSnapshots, Snapshot } from "../../../controller/backup/snapshots";
+import { findRun, groupRuns, latestCandidates, parseSizes, parseSnapshots, Snapshot } from "../../../controller/backup/snapshots";
 
 const id = (c: string) => c.repeat(64);
 const snap = (c: string, run: string, time: string, paths: string[], extra: string[] = []): Record<string, unknown> => ({
@@ -91,8 +91,17 @@ describe("restic snapshot lists", () => {
       ["r2", undefined],
       ["r1", undefined],
     ]);
-    expect(findRun(runs, "latest")?.run).toBe("r4");
+    expect(latestCandidates(runs, ["database", "volumes"], ["database", "volumes"]).map((r) => r.run)).toEqual(["r4", "r1"]);
     // Named, it is still found: restore refuses it with what it lacks.
     expect(findRun(runs, "r3")?.missing).toEqual(["volumes"]);
+  });
+
+  it("latest: a run made before the parts tag must have each kind the site has now; a restore of the database alone takes any run with one", () => {
+    const runs = groupRuns(snapshots);
+    // r2 (untagged) has a dump only: a failed run of a site with volumes, from before failed runs were removed.
+    expect(latestCandidates(runs, ["database", "volumes"], ["database", "volumes"]).map((r) => r.run)).toEqual(["r1"]);
+    expect(latestCandidates(runs, ["database"], ["database", "volumes"]).map((r) => r.run)).toEqual(["r1"]);
+    // A site without volumes: r2 is whole.
+    expect(latestCandidates(runs, ["database"], ["database"]).map((r) => r.run)).toEqual(["r2", "r1"]);
   });
 });
