@@ -30,7 +30,7 @@ export function describeExit(op: BackupOperation, exitCode: number): string {
         "A killed job's lock is removed once restic finds it stale, after 30 minutes"
       );
     case EXIT.incomplete:
-      return "the backup failed and its snapshots could not be removed: the run stays in the repository, marked incomplete, and a restore of latest passes over it";
+      return "the backup failed and its snapshots could not be removed: the run stays in the repository. When it lacks a part, simulium backups shows it as incomplete and a restore of latest passes over it; a dump cut short is passed over when verified; volumes partly read (restic exit 3) are not told apart";
     case EXIT.dumpIncomplete:
       return "the run's database dump did not complete (a failed backup that stayed in the repository); nothing of the site was changed";
     default:

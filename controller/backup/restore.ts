@@ -5,7 +5,7 @@ import { failureMessage } from "./outcome";
 import { BackupTarget, DEFAULT_TIMEOUT, JobOptions, listRuns, runResticJob } from "./run";
 import { enterMaintenance } from "../apply/maintenance";
 import { EXIT, restoreScript, verifyScript } from "./scripts";
-import { BackupRun, findRun, latestCandidates, SnapshotKind } from "./snapshots";
+import { BackupRun, findRun, latestCandidates } from "./snapshots";
 import type { AfterApplyOptions } from "../routing/after-apply";
 import { routeAfterMove } from "../routing/after-move";
 import type { RoutingResult } from "../routing/sync";
@@ -60,12 +60,10 @@ export async function restoreSite(docker: Docker, target: BackupTarget, opts: Re
   const of = target.repositoryOf ?? site;
   const runs = await listRuns(docker, target, { ...opts, sizes: false });
   const withVolumes = opts.databaseOnly !== true && target.site.volumes.length > 0;
-  const kinds: SnapshotKind[] = [...(target.site.database ? ["database" as const] : []), ...(withVolumes ? ["volumes" as const] : [])];
-  const siteKinds: SnapshotKind[] = [...(target.site.database ? ["database" as const] : []), ...(target.site.volumes.length > 0 ? ["volumes" as const] : [])];
   const latest = opts.from === "latest";
   const named = latest ? undefined : findRun(runs, opts.from);
   // latest: the newest runs that completed, a few deep (each one verified is a job).
-  const candidates = latest ? latestCandidates(runs, kinds, siteKinds).slice(0, LATEST_TRIES) : named ? [named] : [];
+  const candidates = latest ? latestCandidates(runs, target.site.database !== undefined).slice(0, LATEST_TRIES) : named ? [named] : [];
   if (candidates.length === 0) {
     const what = latest ? (runs.length > 0 ? "no backup run that completed" : "no backup") : `no backup run or snapshot ${JSON.stringify(opts.from)} (or more than one matches)`;
     throw new RestoreRefusedError(`site ${of} has ${what}: see simulium backups ${of}`);
@@ -86,7 +84,7 @@ export async function restoreSite(docker: Docker, target: BackupTarget, opts: Re
     // A dump that did not complete is a failed run that stayed (made before failed runs were
     // removed): latest passes over it to the run before; anything else refuses.
     if (latest && verified.exitCode === EXIT.dumpIncomplete) {
-      opts.log?.warn({ site, run: run.run }, "backup run passed over: its database dump did not complete");
+      opts.log?.warn({ site: of, run: run.run }, "backup run passed over: its database dump did not complete");
       continue;
     }
     throw new RestoreRefusedError(`backup run ${run.run} of ${of} is refused, the site was not changed: ${failureMessage("verify", verified.exitCode, verified.output)}`);
@@ -115,7 +113,7 @@ export async function restoreSite(docker: Docker, target: BackupTarget, opts: Re
     };
     const r = await runResticJob(docker, target, "restore", restoreScript(), [], { ...opts, env, volumesWritable: true });
     output = r.output;
-    if (r.exitCode !== 0) throw new RestoreFailedError(`restoring backup run ${run.run} of ${site} failed: ${failureMessage("restore", r.exitCode, r.output)}`);
+    if (r.exitCode !== 0) throw new RestoreFailedError(`restoring backup run ${run.run} of ${of}${of !== site ? ` into ${site}` : ""} failed: ${failureMessage("restore", r.exitCode, r.output)}`);
     if (opts.afterLoad) {
       try {
         await opts.afterLoad();

@@ -159,16 +159,18 @@ discard_run() {
   # Its own allowance: a job that gave up waiting must still try to remove its half run.
   LOCK_WAIT_S=$((lock_waited + DISCARD_WAIT_S))
   # By id: restic 0.14's forget with only a tag applies a keep policy, and with none removes nothing.
-  if restic snapshots --json --tag "$RUN_TAG" >/tmp/discard.json; then
-    ids=$(tr '{' '\\n' </tmp/discard.json | sed -n 's/.*"id":"\\([0-9a-f]\\{64\\}\\)".*/\\1/p')
-    # Unquoted: one argument per id. restic warns and exits 0 for a snapshot it cannot load, so
-    # the run is listed again: gone, or it stays marked incomplete.
-    if [ -z "$ids" ] || { restic forget $ids >&2 && restic snapshots --json --tag "$RUN_TAG" >/tmp/discard.json && ! grep -q '"id":"' /tmp/discard.json; }; then
-      [ "$discard_rc" -eq ${EXIT.locked} ] && exit ${EXIT.locked}
-      exit "$2"
-    fi
+  if ! restic snapshots --json --tag "$RUN_TAG" >/tmp/discard.json; then
+    echo "the snapshots of this run could not be listed to be removed: $RUN_TAG may stay in the repository" >&2
+    exit ${EXIT.incomplete}
   fi
-  echo "the snapshots of this run could not be removed: $RUN_TAG stays in the repository, marked incomplete" >&2
+  ids=$(tr '{' '\\n' </tmp/discard.json | sed -n 's/.*"id":"\\([0-9a-f]\\{64\\}\\)".*/\\1/p')
+  # Unquoted: one argument per id. restic warns and exits 0 for a snapshot it cannot load, so
+  # the run is listed again; a list that fails then leaves the forget's word for it.
+  if [ -z "$ids" ] || { restic forget $ids >&2 && ! { restic snapshots --json --tag "$RUN_TAG" >/tmp/discard.json && grep -q '"id":"' /tmp/discard.json; }; }; then
+    [ "$discard_rc" -eq ${EXIT.locked} ] && exit ${EXIT.locked}
+    exit "$2"
+  fi
+  echo "the snapshots of this run could not be removed: $RUN_TAG stays in the repository" >&2
   exit ${EXIT.incomplete}
 }
 if [ -n "\${DB_HOST:-}" ]; then

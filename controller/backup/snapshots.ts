@@ -129,14 +129,17 @@ export function findRun(runs: readonly BackupRun[], from: string): BackupRun | u
 }
 
 /**
- * The runs a restore of `latest` may use, newest first: each with a snapshot of every kind in
- * `kinds` (what the restore loads), and none that lacks a part its tag names (a failed run
- * that could not remove what it stored). A run made before the parts tag (every failed run
- * then stayed) must have each kind the site has now. Pure.
+ * The runs a restore of `latest` may use, newest first: none that lacks a part its tag names
+ * (a failed run that could not remove what it stored), each with a database snapshot when the
+ * restore loads one. What else the site has now does not matter: a site that gained a volume
+ * restores its database from runs made before, and leaves the new volume as it is. A run made
+ * before the parts tag (every failed run then stayed, with its dump and without its volumes)
+ * needs a volumes snapshot when any run in the repository has one. Pure.
  */
-export function latestCandidates(runs: readonly BackupRun[], kinds: readonly SnapshotKind[], siteKinds: readonly SnapshotKind[]): BackupRun[] {
+export function latestCandidates(runs: readonly BackupRun[], needsDatabase: boolean): BackupRun[] {
   const has = (r: BackupRun, k: SnapshotKind) => r.snapshots.some((s) => s.kind === k);
-  return runs.filter((r) => r.missing === undefined && kinds.every((k) => has(r, k)) && (r.tagged === true || siteKinds.every((k) => has(r, k))));
+  const volumesSeen = runs.some((r) => has(r, "volumes"));
+  return runs.filter((r) => r.missing === undefined && (!needsDatabase || has(r, "database")) && (r.tagged === true || !volumesSeen || has(r, "volumes")));
 }
 
 function sectionAfter(output: string, marker: string): string | undefined {

@@ -28,7 +28,7 @@ describe("backups shown to operators", () => {
     expect(describeExit("restore", EXIT.verify)).toMatch(/nothing of the site was changed/);
     expect(describeExit("restore", EXIT.loadFailed)).toMatch(/live database is untouched/);
     expect(describeExit("backup", EXIT.databaseDump)).toMatch(/left no snapshot/);
-    expect(describeExit("backup", EXIT.incomplete)).toMatch(/marked incomplete, and a restore of latest passes over it/);
+    expect(describeExit("backup", EXIT.incomplete)).toMatch(/stays in the repository. When it lacks a part, simulium backups shows it as incomplete and a restore of latest passes over it/);
     expect(describeExit("verify", EXIT.dumpIncomplete)).toMatch(/database dump did not complete .*nothing of the site was changed/);
     expect(describeExit("list", EXIT.locked)).toMatch(/^another job held the restic repository's lock .* for 15 minutes of waiting/);
     expect(describeExit("backup", 1)).toBe("backup failed with exit code 1");

@@ -91,17 +91,21 @@ describe("restic snapshot lists", () => {
       ["r2", undefined],
       ["r1", undefined],
     ]);
-    expect(latestCandidates(runs, ["database", "volumes"], ["database", "volumes"]).map((r) => r.run)).toEqual(["r4", "r1"]);
+    expect(latestCandidates(runs, true).map((r) => r.run)).toEqual(["r4", "r1"]);
     // Named, it is still found: restore refuses it with what it lacks.
     expect(findRun(runs, "r3")?.missing).toEqual(["volumes"]);
   });
 
-  it("latest: a run made before the parts tag must have each kind the site has now; a restore of the database alone takes any run with one", () => {
+  it("latest: a run made before the parts tag needs volumes when the repository has any; a tagged run is taken for what it was made with", () => {
     const runs = groupRuns(snapshots);
-    // r2 (untagged) has a dump only: a failed run of a site with volumes, from before failed runs were removed.
-    expect(latestCandidates(runs, ["database", "volumes"], ["database", "volumes"]).map((r) => r.run)).toEqual(["r1"]);
-    expect(latestCandidates(runs, ["database"], ["database", "volumes"]).map((r) => r.run)).toEqual(["r1"]);
-    // A site without volumes: r2 is whole.
-    expect(latestCandidates(runs, ["database"], ["database"]).map((r) => r.run)).toEqual(["r2", "r1"]);
+    // r2 (untagged) has a dump only, in a repository whose runs have volumes: a failed run kept.
+    expect(latestCandidates(runs, true).map((r) => r.run)).toEqual(["r1"]);
+    // A repository without volumes (the site had none): r2 is whole.
+    expect(latestCandidates(runs.filter((r) => r.run === "r2"), true).map((r) => r.run)).toEqual(["r2"]);
+    // A site that gained its first volume: its runs, made with the database only, still restore it.
+    const dbOnly = groupRuns([snap("h", "r5", "2026-11-24T03:00:00Z", ["/database.sql"], ["parts:database"])].map((x) => parseSnapshots(`@@simulium snapshots\n${JSON.stringify([x])}`)[0]!));
+    expect(latestCandidates(dbOnly, true).map((r) => r.run)).toEqual(["r5"]);
+    // A restore that loads a database needs a run with one.
+    expect(latestCandidates(groupRuns(snapshots.filter((x) => x.shortId === "bbbbbbbb")), true)).toEqual([]);
   });
 });
