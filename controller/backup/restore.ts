@@ -68,17 +68,21 @@ export async function restoreSite(docker: Docker, target: BackupTarget, opts: Re
     const what = latest ? (runs.length > 0 ? "no backup run that completed" : "no backup") : `no backup run or snapshot ${JSON.stringify(opts.from)} (or more than one matches)`;
     throw new RestoreRefusedError(`site ${of} has ${what}: see simulium backups ${of}`);
   }
-  let chosenRun: { run: BackupRun; chosen: { id: string; shortId: string }[]; dump?: { id: string }; volumes?: { id: string } } | undefined;
+  // The snapshots a run gives this restore: its dump when the site has a database, its volumes unless databaseOnly.
+  const partsOf = (run: BackupRun) => {
+    const volumes = withVolumes ? run.snapshots.find((s) => s.kind === "volumes") : undefined;
+    const dump = target.site.database ? run.snapshots.find((s) => s.kind === "database") : undefined;
+    return { dump, volumes, chosen: [dump, volumes].filter((s): s is NonNullable<typeof s> => s !== undefined) };
+  };
+  let verifiedRun: BackupRun | undefined;
   for (const run of candidates) {
     // A run that failed and could not remove what it stored must not restore half a site.
     if (run.missing) throw new RestoreRefusedError(`backup run ${run.run} of ${of} lacks its ${run.missing.join(" and ")} snapshot (a failed run, or one retention split): choose another run, see simulium backups ${of}`);
-    const volumes = withVolumes ? run.snapshots.find((s) => s.kind === "volumes") : undefined;
-    const dump = target.site.database ? run.snapshots.find((s) => s.kind === "database") : undefined;
+    const { dump, chosen } = partsOf(run);
     if (target.site.database && !dump) throw new RestoreRefusedError(`backup run ${run.run} of ${of} has no database snapshot: it cannot restore the database`);
-    const chosen = [dump, volumes].filter((s): s is NonNullable<typeof s> => s !== undefined);
     const verified = await runResticJob(docker, target, "verify", verifyScript(), chosen.map((s) => s.id), opts);
     if (verified.exitCode === 0) {
-      chosenRun = { run, chosen, ...(dump ? { dump } : {}), ...(volumes ? { volumes } : {}) };
+      verifiedRun = run;
       break;
     }
     // A dump that did not complete is a failed run that stayed (made before failed runs were
@@ -89,8 +93,9 @@ export async function restoreSite(docker: Docker, target: BackupTarget, opts: Re
     }
     throw new RestoreRefusedError(`backup run ${run.run} of ${of} is refused, the site was not changed: ${failureMessage("verify", verified.exitCode, verified.output)}`);
   }
-  if (!chosenRun) throw new RestoreRefusedError(`site ${of} has no backup run that completed among its newest ${candidates.length}: see simulium backups ${of}`);
-  const { run, chosen, dump, volumes } = chosenRun;
+  if (!verifiedRun) throw new RestoreRefusedError(`site ${of} has no backup run that completed among its newest ${candidates.length}: see simulium backups ${of}`);
+  const run = verifiedRun;
+  const { dump, volumes, chosen } = partsOf(run);
   opts.log?.info({ site, run: run.run, snapshots: chosen.map((s) => s.shortId) }, "backup verified; restoring");
 
   const web = names.service(site, "web");

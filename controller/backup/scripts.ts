@@ -128,6 +128,11 @@ ${LOCK_WAIT}
 for n in \${RESTIC_ENV_NAMES:-}; do
   export "$n=$(cat "/run/secrets/restic-env-$n")"
 done
+# The 64-hex ids in \`restic snapshots --json\` output (file $1): one snapshot per line, then
+# its "id" (the only key spelled exactly so).
+snapshot_ids() {
+  tr '{' '\\n' <"$1" | sed -n 's/.*"id":"\\([0-9a-f]\\{64\\}\\)".*/\\1/p'
+}
 open_repository() {
   restic cat config >/dev/null 2>/tmp/restic-open.err && return 0
   [ "$?" -eq ${EXIT.locked} ] && exit ${EXIT.locked}
@@ -163,7 +168,7 @@ discard_run() {
     echo "the snapshots of this run could not be listed to be removed: $RUN_TAG may stay in the repository" >&2
     exit ${EXIT.incomplete}
   fi
-  ids=$(tr '{' '\\n' </tmp/discard.json | sed -n 's/.*"id":"\\([0-9a-f]\\{64\\}\\)".*/\\1/p')
+  ids=$(snapshot_ids /tmp/discard.json)
   # Unquoted: one argument per id. restic warns and exits 0 for a snapshot it cannot load, so
   # the run is listed again; a list that fails then leaves the forget's word for it.
   if [ -z "$ids" ] || { restic forget $ids >&2 && ! { restic snapshots --json --tag "$RUN_TAG" >/tmp/discard.json && grep -q '"id":"' /tmp/discard.json; }; }; then
@@ -219,8 +224,7 @@ restic snapshots --json --tag "site:$SIMULIUM_SITE" >/tmp/snapshots.json || fail
 cat /tmp/snapshots.json
 echo
 [ "\${1:-}" = sizes ] || exit 0
-# One snapshot per line, then its 64-hex id (the only key spelled exactly "id").
-for id in $(tr '{' '\\n' </tmp/snapshots.json | sed -n 's/.*"id":"\\([0-9a-f]\\{64\\}\\)".*/\\1/p'); do
+for id in $(snapshot_ids /tmp/snapshots.json); do
   echo "${MARK} stats $id"
   restic stats --json --mode restore-size "$id"
   case $? in
